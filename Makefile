@@ -1,0 +1,38 @@
+# The two commands a newcomer needs:
+#   make run    install packages, build Release, start the server with demo data on :8080
+#   make test   install what tests need, build, run every test
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: run test deps test-deps build unit e2e bench clean
+
+deps:
+	@scripts/install-deps.sh build
+
+test-deps:
+	@scripts/install-deps.sh build test
+
+$(BUILD)/build.ninja:
+	cmake -G Ninja -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: deps build
+	$(BUILD)/stagepass serve --demo
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+e2e: build
+	STAGEPASS_BIN=$(abspath $(BUILD))/stagepass tests/run-e2e.sh
+
+test: test-deps
+	$(MAKE) unit
+	$(MAKE) e2e
+
+bench:
+	bench/run-quick.sh
+
+clean:
+	rm -rf $(BUILD)

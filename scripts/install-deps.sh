@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Stagepass needs, skipping those already present.
+# Usage: scripts/install-deps.sh [build|test|bench]...  (build is always included)
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs=(cmake ninja-build g++ pkg-config ccache
+      libboost1.81-dev libboost-json1.81-dev libssl-dev libsodium-dev libsqlite3-dev
+      libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libkainjow-mustache-dev
+      libcurl4-openssl-dev)
+for extra in "$@"; do
+  case "$extra" in
+    build) ;;
+    test) pkgs+=(libgtest-dev libgmock-dev nodejs npm python3 python3-authlib python3-requests curl sqlite3) ;;
+    bench) pkgs+=(wrk libbenchmark-dev) ;;
+    *) echo "install-deps: unknown set '$extra'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${pkgs[@]}"; do
+  # Node may come from outside Debian (e.g. /usr/bin/node already present): do not fight it.
+  if [[ $p == nodejs || $p == npm ]] && command -v "${p/nodejs/node}" >/dev/null 2>&1; then continue; fi
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

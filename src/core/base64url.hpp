@@ -1,0 +1,18 @@
+// base64url without padding (RFC 4648 §5), as used by JWS and our opaque tokens,
+// and standard base64 for HTTP Basic credentials.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace stagepass {
+
+std::string base64url_encode(std::string_view bytes);
+// Accepts input with or without padding; nullopt on any invalid character.
+std::optional<std::string> base64url_decode(std::string_view text);
+// Standard alphabet with padding (RFC 4648 §4), for "Authorization: Basic".
+std::optional<std::string> base64_decode(std::string_view text);
+std::string base64_encode(std::string_view bytes);
+
+}  // namespace stagepass

@@ -1,0 +1,29 @@
+// Random: the OS CSPRNG (libsodium's randombytes), injected so tests can be deterministic.
+// Thread safety: SystemRandom is safe from any thread.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace stagepass {
+
+class Random {
+ public:
+  virtual ~Random() = default;
+  virtual void fill(void* out, size_t n) = 0;
+
+  std::string bytes(size_t n);
+  // 256 random bits, base64url without padding, behind a type prefix ("spr_", "spc_", ...)
+  // so a leaked value is recognisable by secret scanners.
+  std::string token(std::string_view prefix);
+  // A 22-character base62 identifier (about 131 bits), Spotify's id shape.
+  std::string id22();
+};
+
+class SystemRandom final : public Random {
+ public:
+  SystemRandom();
+  void fill(void* out, size_t n) override;
+};
+
+}  // namespace stagepass

@@ -1,0 +1,87 @@
+// The records the accounts service keeps. Plain values; the store persists them.
+// Opaque secrets (client secrets, refresh tokens, codes, session ids) appear here only as
+// their SHA-256 hashes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/scope.hpp"
+
+namespace stagepass {
+
+struct User {
+  std::string id;  // 22-char base62
+  std::string email;
+  std::string display_name;
+  std::string password_hash;  // Argon2id encoded string
+  std::string country = "SE";
+  std::string product = "premium";
+  int64_t created_at = 0;
+};
+
+struct Client {
+  std::string id;  // the client_id
+  std::string name;
+  bool is_public = false;
+  std::string secret_hash;  // SHA-256 of the secret; empty for public clients
+  std::vector<std::string> redirect_uris;
+  ScopeSet allowed_scopes;
+  std::vector<std::string> web_origins;
+  int64_t created_at = 0;
+};
+
+// One authorization a person gave one app: the scopes consented to. Every token carries
+// its grant id, so revoking the grant kills them all.
+struct Grant {
+  std::string id;
+  std::string user_id;
+  std::string client_id;
+  ScopeSet scope;
+  int64_t created_at = 0;
+  std::optional<int64_t> revoked_at;
+};
+
+struct AuthorizationCode {
+  std::string hash;  // SHA-256 of the code
+  std::string grant_id;
+  std::string client_id;
+  std::string user_id;
+  std::string redirect_uri;  // as sent in the authorization request
+  ScopeSet scope;
+  std::string code_challenge;  // S256 challenge, empty when none was sent
+  int64_t expires_at = 0;
+  std::optional<int64_t> used_at;
+};
+
+struct RefreshToken {
+  std::string hash;
+  std::string grant_id;
+  std::string client_id;
+  std::string user_id;
+  ScopeSet scope;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;       // absolute: grant consent + max lifetime
+  int64_t idle_expires_at = 0;  // last use + idle lifetime
+  std::optional<int64_t> rotated_at;
+  bool revoked = false;
+};
+
+struct Session {
+  std::string hash;  // SHA-256 of the cookie value
+  std::string user_id;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+};
+
+struct SigningKey {
+  std::string kid;
+  std::string alg;         // "EdDSA"
+  std::string public_key;  // raw
+  std::string sealed_private_key;
+  int64_t created_at = 0;
+};
+
+}  // namespace stagepass

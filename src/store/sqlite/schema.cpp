@@ -1,0 +1,99 @@
+#include "store/sqlite/schema.hpp"
+
+#include <array>
+#include <string>
+
+#include "store/sqlite/connection.hpp"
+
+namespace stagepass::sqlite {
+namespace {
+
+// Append only: a released migration never changes.
+constexpr std::array kMigrations = {
+    R"sql(
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  display_name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  country TEXT NOT NULL,
+  product TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE clients (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  is_public INTEGER NOT NULL,
+  secret_hash BLOB,
+  redirect_uris TEXT NOT NULL,   -- newline-separated
+  allowed_scopes TEXT NOT NULL,  -- space-separated
+  web_origins TEXT NOT NULL,     -- newline-separated
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE grants (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  client_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE UNIQUE INDEX grants_active ON grants(user_id, client_id) WHERE revoked_at IS NULL;
+CREATE TABLE codes (
+  hash BLOB PRIMARY KEY,
+  grant_id TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+  client_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  redirect_uri TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  code_challenge TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE refresh_tokens (
+  hash BLOB PRIMARY KEY,
+  grant_id TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+  client_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  idle_expires_at INTEGER NOT NULL,
+  rotated_at INTEGER,
+  replaced_by BLOB,
+  revoked INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX refresh_tokens_grant ON refresh_tokens(grant_id);
+CREATE TABLE sessions (
+  hash BLOB PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE signing_keys (
+  kid TEXT PRIMARY KEY,
+  alg TEXT NOT NULL,
+  public_key BLOB NOT NULL,
+  sealed_private_key BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+);
+)sql",
+};
+
+}  // namespace
+
+void migrate(Connection& db) {
+  auto version = [&] {
+    auto s = db.prepare("PRAGMA user_version");
+    s.step();
+    return s.i64(0);
+  }();
+  for (size_t v = static_cast<size_t>(version); v < kMigrations.size(); ++v) {
+    Transaction tx(db);
+    db.exec(kMigrations[v]);
+    db.exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+    tx.commit();
+  }
+}
+
+}  // namespace stagepass::sqlite

@@ -1,0 +1,78 @@
+// SqliteStore: the embedded default backend. One file, WAL mode, durable commits.
+//
+// Concurrency: one writer connection (SQLite allows one writer at a time; writes queue on a
+// mutex) and a small pool of reader connections that read concurrently under WAL.
+// Thread safety: all methods are safe from any thread; they block, so callers run them on a
+// worker pool, never on I/O threads.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace stagepass::sqlite {
+
+class Connection;
+
+class SqliteStore final : public Store {
+ public:
+  // Opens or creates the file (and its parent directory) and applies migrations.
+  // Throws on failure (startup only).
+  SqliteStore(const std::string& path, int readers);
+  ~SqliteStore() override;
+
+  bool ping() override;
+
+  Status<> create_user(const User& user) override;
+  Result<User> find_user(const std::string& id) override;
+  Result<User> find_user_by_email(const std::string& email) override;
+
+  Status<> create_client(const Client& client) override;
+  Result<Client> find_client(const std::string& id) override;
+  Result<std::vector<Client>> list_clients() override;
+  Status<> delete_client(const std::string& id, int64_t now) override;
+  Status<> set_client_secret_hash(const std::string& id, const std::string& hash) override;
+
+  Result<Grant> find_active_grant(const std::string& user_id,
+                                  const std::string& client_id) override;
+  Result<Grant> find_grant(const std::string& id) override;
+  Result<Grant> record_consent(const std::string& user_id, const std::string& client_id,
+                               const ScopeSet& scope, const std::string& new_id,
+                               int64_t now) override;
+  Status<> revoke_grant(const std::string& id, int64_t now) override;
+
+  Status<> save_code(const AuthorizationCode& code) override;
+  Result<AuthorizationCode> consume_code(const std::string& hash, int64_t now) override;
+
+  Status<> save_refresh_token(const RefreshToken& token) override;
+  Result<RefreshToken> find_refresh_token(const std::string& hash) override;
+  Result<RotateOutcome> rotate_refresh_token(const std::string& old_hash,
+                                             const RefreshToken& next, int64_t now,
+                                             int64_t grace_seconds) override;
+
+  Status<> create_session(const Session& session) override;
+  Result<Session> find_session(const std::string& hash, int64_t now) override;
+  Status<> delete_session(const std::string& hash) override;
+
+  Result<std::vector<SigningKey>> list_signing_keys() override;
+  Status<> save_signing_key(const SigningKey& key) override;
+
+ private:
+  class Lease;  // a reader connection checked out of the pool
+  template <class F>
+  auto read(F&& f) -> decltype(f(std::declval<Connection&>()));
+  template <class F>
+  auto write(F&& f) -> decltype(f(std::declval<Connection&>()));
+
+  std::mutex write_mu_;
+  std::unique_ptr<Connection> writer_;
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+};
+
+}  // namespace stagepass::sqlite

@@ -1,0 +1,92 @@
+// Behaviour of the SQLite store on a real temporary file.
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/random.hpp"
+
+namespace stagepass::sqlite {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("sp-store-" + rng_.id22());
+    store_ = std::make_unique<SqliteStore>((dir_ / "db.sqlite").string(), 2);
+    ASSERT_TRUE(store_->create_user({"u1", "A@Example.com", "A", "h", "SE", "premium", 1}).ok());
+    Client c{"c1", "App", false, "hash", {"https://app/cb"}, ScopeSet::parse("streaming"), {}, 1};
+    ASSERT_TRUE(store_->create_client(c).ok());
+    grant_ = *store_->record_consent("u1", "c1", ScopeSet::parse("streaming"), "g1", 100);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  RefreshToken token(std::string hash) {
+    return {hash, grant_.id, "c1", "u1", grant_.scope, 100, 1000, 1000, std::nullopt, false};
+  }
+
+  SystemRandom rng_;
+  std::filesystem::path dir_;
+  std::unique_ptr<SqliteStore> store_;
+  Grant grant_;
+};
+
+TEST_F(SqliteStoreTest, EmailLookupIgnoresCaseAndRejectsDuplicates) {
+  EXPECT_EQ(store_->find_user_by_email("a@example.COM")->id, "u1");
+  auto dup = store_->create_user({"u2", "a@example.com", "B", "h", "SE", "premium", 1});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, "conflict");
+}
+
+TEST_F(SqliteStoreTest, ConsentWidensTheActiveGrant) {
+  auto g = store_->record_consent("u1", "c1", ScopeSet::parse("user-read-email"), "g2", 200);
+  EXPECT_EQ(g->id, "g1");
+  EXPECT_EQ(g->scope.str(), "streaming user-read-email");
+}
+
+TEST_F(SqliteStoreTest, CodeReplayRevokesTheGrant) {
+  ASSERT_TRUE(store_->save_code({"k", "g1", "c1", "u1", "https://app/cb", grant_.scope, "", 500,
+                                 std::nullopt})
+                  .ok());
+  ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
+  EXPECT_TRUE(store_->consume_code("k", 101).ok());
+  auto again = store_->consume_code("k", 102);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, "conflict");
+  EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r2"), 103, 0), RotateOutcome::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, RotationDetectsReuseOutsideGrace) {
+  ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r2"), 110, 5), RotateOutcome::kRotated);
+  // Inside the grace window: a new successor, the earlier one dies.
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r3"), 112, 5), RotateOutcome::kReuseGrace);
+  EXPECT_TRUE(store_->find_refresh_token("r2")->revoked);
+  EXPECT_FALSE(store_->find_refresh_token("r3")->revoked);
+  // Outside: the grant and every token of it are revoked.
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r4"), 120, 5),
+            RotateOutcome::kReuseRevoked);
+  EXPECT_TRUE(store_->find_refresh_token("r3")->revoked);
+  EXPECT_EQ(*store_->rotate_refresh_token("r3", token("r5"), 121, 5), RotateOutcome::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, RefreshTokenOfRevokedGrantIsNotStored) {
+  ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());
+  EXPECT_FALSE(store_->save_refresh_token(token("r1")).ok());
+  // A new consent after revocation starts a fresh grant.
+  auto g = store_->record_consent("u1", "c1", ScopeSet::parse("streaming"), "g9", 160);
+  EXPECT_EQ(g->id, "g9");
+}
+
+TEST_F(SqliteStoreTest, DataSurvivesReopening) {
+  ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
+  store_ = std::make_unique<SqliteStore>((dir_ / "db.sqlite").string(), 1);
+  EXPECT_EQ(store_->find_refresh_token("r1")->grant_id, "g1");
+}
+
+}  // namespace
+}  // namespace stagepass::sqlite

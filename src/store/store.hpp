@@ -1,0 +1,115 @@
+// Storage interfaces of the accounts service, named by role. One backend (SqliteStore, later
+// PostgresStore) implements them all; only the composition root and tests choose one.
+//
+// Contract for every implementation:
+//  - Thread safety: every method may be called concurrently from worker threads.
+//  - Blocking: methods block on I/O; never call them on an HTTP I/O thread.
+//  - Durability: a method that returns success has committed durably.
+//  - Errors: Result/Status with Error.code one of "not_found", "conflict", "io".
+//  - Secrets arrive and are stored as SHA-256 hashes only.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "domain/models.hpp"
+
+namespace stagepass {
+
+class UserStore {
+ public:
+  virtual ~UserStore() = default;
+  virtual Status<> create_user(const User& user) = 0;  // "conflict" when the email exists
+  virtual Result<User> find_user(const std::string& id) = 0;
+  virtual Result<User> find_user_by_email(const std::string& email) = 0;  // case-insensitive
+};
+
+class ClientStore {
+ public:
+  virtual ~ClientStore() = default;
+  virtual Status<> create_client(const Client& client) = 0;
+  virtual Result<Client> find_client(const std::string& id) = 0;
+  virtual Result<std::vector<Client>> list_clients() = 0;
+  // Deletes the client and revokes every grant and refresh token it holds.
+  virtual Status<> delete_client(const std::string& id, int64_t now) = 0;
+  virtual Status<> set_client_secret_hash(const std::string& id, const std::string& hash) = 0;
+};
+
+// What happened to a refresh token presented for rotation.
+enum class RotateOutcome {
+  kRotated,     // the old token is spent, the new one is stored
+  kNotFound,    // unknown, revoked, expired or its grant is revoked
+  kReuseGrace,  // already rotated, inside the grace window: new token stored, the earlier
+                // successor revoked (only one live token per chain)
+  kReuseRevoked,  // already rotated, outside the grace window: the whole grant is revoked
+};
+
+class GrantStore {
+ public:
+  virtual ~GrantStore() = default;
+  virtual Result<Grant> find_active_grant(const std::string& user_id,
+                                          const std::string& client_id) = 0;
+  virtual Result<Grant> find_grant(const std::string& id) = 0;
+  // Records consent: widens the active grant of (user, client) by `scope`, or creates one
+  // with `new_id`. Returns the grant as stored.
+  virtual Result<Grant> record_consent(const std::string& user_id, const std::string& client_id,
+                                       const ScopeSet& scope, const std::string& new_id,
+                                       int64_t now) = 0;
+  // Revokes the grant and every refresh token and unused code of it. Idempotent.
+  virtual Status<> revoke_grant(const std::string& id, int64_t now) = 0;
+};
+
+class CodeStore {
+ public:
+  virtual ~CodeStore() = default;
+  virtual Status<> save_code(const AuthorizationCode& code) = 0;
+  // Marks the code used and returns it. A second use answers "conflict" and revokes the
+  // code's grant in the same transaction (RFC 6749 §4.1.2: the authorization server SHOULD
+  // revoke all tokens previously issued based on that authorization code).
+  virtual Result<AuthorizationCode> consume_code(const std::string& hash, int64_t now) = 0;
+};
+
+class RefreshTokenStore {
+ public:
+  virtual ~RefreshTokenStore() = default;
+  // Stores a new token if its grant is still active ("not_found" otherwise).
+  virtual Status<> save_refresh_token(const RefreshToken& token) = 0;
+  virtual Result<RefreshToken> find_refresh_token(const std::string& hash) = 0;
+  // Atomically spends `old_hash` and stores `next`; see RotateOutcome. `grace_seconds`
+  // is the window in which a rotated token may be presented again.
+  virtual Result<RotateOutcome> rotate_refresh_token(const std::string& old_hash,
+                                                     const RefreshToken& next, int64_t now,
+                                                     int64_t grace_seconds) = 0;
+};
+
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+  virtual Status<> create_session(const Session& session) = 0;
+  virtual Result<Session> find_session(const std::string& hash, int64_t now) = 0;
+  virtual Status<> delete_session(const std::string& hash) = 0;
+};
+
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
+  virtual Result<std::vector<SigningKey>> list_signing_keys() = 0;
+  virtual Status<> save_signing_key(const SigningKey& key) = 0;
+};
+
+// Everything the accounts service stores, behind one handle.
+class Store : public UserStore,
+              public ClientStore,
+              public GrantStore,
+              public CodeStore,
+              public RefreshTokenStore,
+              public SessionStore,
+              public KeyStore {
+ public:
+  // True when the backend answers (for /readyz).
+  virtual bool ping() = 0;
+};
+
+}  // namespace stagepass

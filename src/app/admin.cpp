@@ -1,0 +1,188 @@
+#include "app/admin.hpp"
+
+#include <boost/json.hpp>
+#include <iostream>
+#include <stdexcept>
+
+#include "core/clock.hpp"
+#include "crypto/crypto.hpp"
+#include "oauth/client_auth.hpp"
+#include "oauth/redirect_uri.hpp"
+
+namespace stagepass::admin {
+namespace json = boost::json;
+
+namespace {
+
+std::string hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+bool valid_origin(const std::string& o) {
+  auto scheme_end = o.find("://");
+  if (scheme_end == std::string::npos) return false;
+  auto scheme = o.substr(0, scheme_end);
+  if (scheme != "https" && scheme != "http") return false;
+  auto rest = o.substr(scheme_end + 3);
+  return !rest.empty() && rest.find_first_of("/?#@ ") == std::string::npos;
+}
+
+json::object client_json(const Client& c, const std::string& secret) {
+  json::array uris, scopes, origins;
+  for (const auto& u : c.redirect_uris) uris.emplace_back(u);
+  for (const auto& s : c.allowed_scopes.names()) scopes.emplace_back(s);
+  for (const auto& o : c.web_origins) origins.emplace_back(o);
+  json::object o{{"client_id", c.id}};
+  if (!secret.empty()) o["client_secret"] = secret;
+  o["name"] = c.name;
+  o["public"] = c.is_public;
+  o["token_endpoint_auth_method"] = c.is_public ? "none" : "client_secret_basic";
+  o["redirect_uris"] = std::move(uris);
+  o["scopes"] = std::move(scopes);
+  o["web_origins"] = std::move(origins);
+  o["created_at"] = c.created_at;
+  return o;
+}
+
+void print_client(const Client& c, const std::string& secret) {
+  std::cout << "client_id:     " << c.id << "\n";
+  if (!secret.empty()) std::cout << "client_secret: " << secret << "   (shown once; store it now)\n";
+  std::cout << "name:          " << c.name << "\n"
+            << "type:          " << (c.is_public ? "public (PKCE, no secret)" : "confidential") << "\n";
+  for (const auto& u : c.redirect_uris) std::cout << "redirect_uri:  " << u << "\n";
+  std::cout << "scopes:        " << c.allowed_scopes.str() << "\n";
+  for (const auto& o : c.web_origins) std::cout << "web_origin:    " << o << "\n";
+}
+
+int fail_line(const std::string& msg) {
+  std::cerr << "stagepass: " << msg << "\n";
+  return 1;
+}
+
+}  // namespace
+
+std::pair<Client, std::string> create_client(Store& store, Random& random, int64_t now,
+                                             const NewClient& spec) {
+  if (spec.name.empty() || spec.name.size() > 100) throw std::runtime_error("--name must be 1-100 characters");
+  if (spec.redirect_uris.empty()) throw std::runtime_error("at least one --redirect-uri is required");
+  Client c;
+  for (const auto& u : spec.redirect_uris) {
+    if (auto problem = oauth::redirect_uri_problem(u)) throw std::runtime_error(*problem + ": " + u);
+    c.redirect_uris.push_back(u);
+  }
+  for (const auto& o : spec.web_origins) {
+    if (!valid_origin(o)) throw std::runtime_error("--web-origin must be scheme://host[:port]: " + o);
+    c.web_origins.push_back(o);
+  }
+  c.allowed_scopes = spec.scopes ? ScopeSet::parse(*spec.scopes) : ScopeSet::all_known();
+  if (auto unknown = c.allowed_scopes.first_unknown()) throw std::runtime_error("unknown scope: " + *unknown);
+  c.id = spec.fixed_id.value_or(hex(random.bytes(16)));
+  c.name = spec.name;
+  c.is_public = spec.is_public;
+  c.created_at = now;
+  std::string secret;
+  if (!c.is_public) {
+    secret = spec.fixed_secret.value_or(random.token("sps_"));
+    c.secret_hash = oauth::client_secret_hash(secret);
+  }
+  if (auto r = store.create_client(c); !r) {
+    throw std::runtime_error(r.error().code == "conflict" ? "a client with this id exists"
+                                                          : "cannot store client: " + r.error().message);
+  }
+  return {c, secret};
+}
+
+User create_user(Store& store, Random& random, int64_t now, const std::string& email,
+                 const std::string& display_name, const std::string& password) {
+  if (email.find('@') == std::string::npos) throw std::runtime_error("--email must be an email address");
+  if (display_name.empty()) throw std::runtime_error("--display-name must not be empty");
+  if (password.size() < 8) throw std::runtime_error("the password must have at least 8 characters");
+  User u;
+  u.id = random.id22();
+  u.email = email;
+  for (auto& ch : u.email) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  u.display_name = display_name;
+  u.password_hash = crypto::password_hash(password);
+  u.created_at = now;
+  if (auto r = store.create_user(u); !r) {
+    throw std::runtime_error(r.error().code == "conflict" ? "a user with this email exists"
+                                                          : "cannot store user: " + r.error().message);
+  }
+  return u;
+}
+
+int user_create(Store& store, const std::string& email, const std::string& display_name, bool as_json) {
+  std::string password;
+  std::getline(std::cin, password);
+  SystemRandom random;
+  SystemClock clock;
+  try {
+    User u = create_user(store, random, clock.now(), email, display_name, password);
+    if (as_json) {
+      std::cout << json::serialize(json::object{{"id", u.id},
+                                                {"email", u.email},
+                                                {"display_name", u.display_name},
+                                                {"created_at", u.created_at}})
+                << "\n";
+    } else {
+      std::cout << "id:           " << u.id << "\nemail:        " << u.email
+                << "\ndisplay_name: " << u.display_name << "\n";
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    return fail_line(e.what());
+  }
+}
+
+int client_create(Store& store, const NewClient& spec, bool as_json) {
+  SystemRandom random;
+  SystemClock clock;
+  try {
+    auto [c, secret] = create_client(store, random, clock.now(), spec);
+    if (as_json) std::cout << json::serialize(client_json(c, secret)) << "\n";
+    else print_client(c, secret);
+    return 0;
+  } catch (const std::exception& e) {
+    return fail_line(e.what());
+  }
+}
+
+int client_list(Store& store, bool as_json) {
+  auto clients = store.list_clients();
+  if (!clients) return fail_line("cannot list clients: " + clients.error().message);
+  if (as_json) {
+    json::array arr;
+    for (const auto& c : *clients) arr.push_back(client_json(c, ""));
+    std::cout << json::serialize(arr) << "\n";
+  } else {
+    for (const auto& c : *clients) {
+      std::cout << c.id << "  " << (c.is_public ? "public      " : "confidential") << "  " << c.name << "\n";
+    }
+  }
+  return 0;
+}
+
+int client_show(Store& store, const std::string& id, bool as_json) {
+  auto c = store.find_client(id);
+  if (!c) return fail_line(c.error().code == "not_found" ? "no client " + id : c.error().message);
+  if (as_json) std::cout << json::serialize(client_json(*c, "")) << "\n";
+  else print_client(*c, "");
+  return 0;
+}
+
+int client_delete(Store& store, const std::string& id, bool as_json) {
+  SystemClock clock;
+  auto r = store.delete_client(id, clock.now());
+  if (!r) return fail_line(r.error().code == "not_found" ? "no client " + id : r.error().message);
+  if (as_json) std::cout << json::serialize(json::object{{"client_id", id}, {"deleted", true}}) << "\n";
+  else std::cout << "deleted " << id << "\n";
+  return 0;
+}
+
+}  // namespace stagepass::admin

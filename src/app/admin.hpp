@@ -1,0 +1,41 @@
+// `stagepass admin ...`: scripting-friendly administration straight against the store.
+// Each function prints its result (JSON with --json, else readable lines) and returns the
+// process exit code; failures print one line on standard error.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "core/random.hpp"
+#include "domain/models.hpp"
+#include "store/store.hpp"
+
+namespace stagepass::admin {
+
+struct NewClient {
+  std::string name;
+  std::vector<std::string> redirect_uris;
+  bool is_public = false;
+  std::optional<std::string> scopes;  // space-separated; all known scopes when absent
+  std::vector<std::string> web_origins;
+  std::optional<std::string> fixed_id;      // for the demo app
+  std::optional<std::string> fixed_secret;  // for the demo app
+};
+
+// Creates a client; returns it and its secret (empty for public clients). Throws
+// std::runtime_error with a one-line reason on invalid input or store failure.
+std::pair<Client, std::string> create_client(Store& store, Random& random, int64_t now,
+                                             const NewClient& spec);
+User create_user(Store& store, Random& random, int64_t now, const std::string& email,
+                 const std::string& display_name, const std::string& password);
+
+int user_create(Store& store, const std::string& email, const std::string& display_name,
+                bool json);
+int client_create(Store& store, const NewClient& spec, bool json);
+int client_list(Store& store, bool json);
+int client_show(Store& store, const std::string& id, bool json);
+int client_delete(Store& store, const std::string& id, bool json);
+
+}  // namespace stagepass::admin

@@ -1,0 +1,44 @@
+// Config: every setting of `stagepass serve` and `stagepass admin`, in one typed struct.
+// Sources, later ones winning: the defaults below, a TOML file (--config; keys are the
+// field names), then STAGEPASS_* environment variables (the operator contract,
+// docs/operations.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/secret.hpp"
+
+namespace stagepass {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";          // STAGEPASS_LISTEN (host:port)
+  std::string issuer = "http://127.0.0.1:8080";   // STAGEPASS_ISSUER (public base URL)
+  std::string audience;                           // STAGEPASS_AUDIENCE, default <issuer>/v1
+  std::string database = "./var/stagepass.db";    // STAGEPASS_DATABASE (SQLite path)
+  std::string master_key_file;                    // STAGEPASS_MASTER_KEY_FILE, default beside the db
+  Secret master_key;                              // STAGEPASS_MASTER_KEY (env only: 64 hex or base64url)
+  int64_t access_token_ttl = 3600;                // STAGEPASS_ACCESS_TOKEN_TTL, seconds
+  int64_t refresh_token_ttl = 182 * 24 * 3600;    // STAGEPASS_REFRESH_TOKEN_TTL, absolute, from consent
+  int64_t refresh_idle_ttl = 90 * 24 * 3600;      // STAGEPASS_REFRESH_IDLE_TTL, since last use
+  int64_t refresh_grace = 10;                     // STAGEPASS_REFRESH_GRACE, retry window after rotation
+  int64_t code_ttl = 60;                          // STAGEPASS_CODE_TTL, authorization code lifetime
+  int threads = 0;                                // STAGEPASS_THREADS, I/O threads (0: one per core)
+  int store_threads = 4;                          // STAGEPASS_STORE_THREADS, blocking store calls
+  int login_max_failures = 5;                     // STAGEPASS_LOGIN_MAX_FAILURES per account / 15 min
+  int64_t max_body_bytes = 64 * 1024;             // STAGEPASS_MAX_BODY_BYTES
+  int64_t max_header_bytes = 16 * 1024;           // STAGEPASS_MAX_HEADER_BYTES
+  int64_t max_connections = 10000;                // STAGEPASS_MAX_CONNECTIONS
+  bool access_log = true;                         // STAGEPASS_ACCESS_LOG (on/off)
+
+  // Loads the file (if given) then the environment. Throws std::runtime_error with a clear
+  // one-line message on a bad value.
+  static Config load(const std::optional<std::string>& toml_file);
+  // The 32-byte master key: from master_key, else from the key file, created with mode 0600
+  // when absent. Throws on failure.
+  Secret resolve_master_key() const;
+  std::string effective_audience() const { return audience.empty() ? issuer + "/v1" : audience; }
+};
+
+}  // namespace stagepass

@@ -1,0 +1,77 @@
+// The stagepass binary: `serve` and `admin` subcommands (CLI11).
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "app/admin.hpp"
+#include "app/config.hpp"
+#include "app/serve.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+using namespace stagepass;
+
+int main(int argc, char** argv) {
+  CLI::App app{"Stagepass: OAuth 2.0 accounts service and Spotify-shaped Web API"};
+  app.require_subcommand(1);
+  std::optional<std::string> config_file;
+  app.add_option("--config", config_file, "TOML configuration file (STAGEPASS_* variables win)");
+
+  bool demo = false;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the server");
+  serve_cmd->add_flag("--demo", demo, "Seed a demo user and app and print how to use them");
+
+  auto* admin_cmd = app.add_subcommand("admin", "Administer users and clients");
+  admin_cmd->require_subcommand(1);
+  bool json = false;
+  auto* user_cmd = admin_cmd->add_subcommand("user", "Users")->require_subcommand(1);
+  std::string email, display_name;
+  bool password_stdin = false;
+  auto* user_create = user_cmd->add_subcommand("create", "Create a user (password read from stdin)");
+  user_create->add_option("--email", email)->required();
+  user_create->add_option("--display-name", display_name)->required();
+  user_create->add_flag("--password-stdin", password_stdin, "Read the password from standard input")->required();
+  user_create->add_flag("--json", json);
+
+  auto* client_cmd = admin_cmd->add_subcommand("client", "Clients (apps)")->require_subcommand(1);
+  admin::NewClient spec;
+  std::string scopes;
+  auto* client_create = client_cmd->add_subcommand("create", "Register a client");
+  client_create->add_option("--name", spec.name)->required();
+  client_create->add_option("--redirect-uri", spec.redirect_uris, "Exact redirect URI (repeatable)")->required();
+  client_create->add_flag("--public", spec.is_public, "Public client: no secret, PKCE required");
+  auto* scopes_opt = client_create->add_option("--scopes", scopes, "Allowed scopes, space-separated (default: all)");
+  client_create->add_option("--web-origin", spec.web_origins, "Browser origin allowed by CORS (repeatable)");
+  client_create->add_flag("--json", json);
+  auto* client_list = client_cmd->add_subcommand("list", "List clients");
+  client_list->add_flag("--json", json);
+  std::string client_id;
+  auto* client_show = client_cmd->add_subcommand("show", "Show one client");
+  client_show->add_option("client_id", client_id)->required();
+  client_show->add_flag("--json", json);
+  auto* client_delete = client_cmd->add_subcommand("delete", "Delete a client and revoke its tokens");
+  client_delete->add_option("client_id", client_id)->required();
+  client_delete->add_flag("--json", json);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    Config cfg = Config::load(config_file);
+    if (serve_cmd->parsed()) return serve(cfg, demo);
+    sqlite::SqliteStore store(cfg.database, 1);
+    if (user_create->parsed()) return admin::user_create(store, email, display_name, json);
+    if (client_create->parsed()) {
+      if (*scopes_opt) spec.scopes = scopes;
+      return admin::client_create(store, spec, json);
+    }
+    if (client_list->parsed()) return admin::client_list(store, json);
+    if (client_show->parsed()) return admin::client_show(store, client_id, json);
+    if (client_delete->parsed()) return admin::client_delete(store, client_id, json);
+  } catch (const std::exception& e) {
+    std::cerr << "stagepass: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}

@@ -1,0 +1,27 @@
+// Client authentication at the token, revocation and introspection endpoints:
+// client_secret_basic (RFC 6749 §2.3.1, both parts form-decoded), client_secret_post, or
+// "none" (a public client that names itself and proves possession through PKCE).
+// Blocking (reads the store): call from a worker thread.
+#pragma once
+
+#include "core/result.hpp"
+#include "core/text.hpp"
+#include "domain/models.hpp"
+#include "oauth/error.hpp"
+#include "oauth/services.hpp"
+
+namespace stagepass::oauth {
+
+struct AuthenticatedClient {
+  Client client;
+  std::string method;  // "client_secret_basic", "client_secret_post" or "none"
+};
+
+Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
+                                                            std::string_view authorization,
+                                                            const Form& form);
+
+// The stored form of a client secret.
+std::string client_secret_hash(std::string_view secret);
+
+}  // namespace stagepass::oauth

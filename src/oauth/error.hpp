@@ -1,0 +1,38 @@
+// OAuthError: an RFC 6749 §5.2 error as a value: code, description, HTTP status, and an
+// internal detail that never reaches the wire. Named constructors mirror the RFC's codes.
+#pragma once
+
+#include <string>
+
+#include "http/message.hpp"
+
+namespace stagepass::oauth {
+
+struct OAuthError {
+  std::string code;         // "invalid_request", "invalid_client", ...
+  std::string description;  // safe for the client to see
+  int status = 400;
+  bool basic_challenge = false;  // 401 with WWW-Authenticate: Basic (client used Basic)
+
+  static OAuthError invalid_request(std::string d) { return {"invalid_request", std::move(d)}; }
+  static OAuthError invalid_client(std::string d, bool basic) {
+    return {"invalid_client", std::move(d), 401, basic};
+  }
+  static OAuthError invalid_grant(std::string d) { return {"invalid_grant", std::move(d)}; }
+  static OAuthError unauthorized_client(std::string d) {
+    return {"unauthorized_client", std::move(d)};
+  }
+  static OAuthError unsupported_grant_type(std::string d) {
+    return {"unsupported_grant_type", std::move(d)};
+  }
+  static OAuthError invalid_scope(std::string d) { return {"invalid_scope", std::move(d)}; }
+  static OAuthError server_error(std::string d) { return {"server_error", std::move(d), 500}; }
+
+  // The §5.2 JSON response with Cache-Control: no-store.
+  http::Response to_response() const;
+};
+
+// Headers every token-endpoint answer carries (RFC 6749 §5.1).
+void add_no_store(http::Response& r);
+
+}  // namespace stagepass::oauth

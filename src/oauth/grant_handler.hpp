@@ -1,0 +1,26 @@
+// GrantHandler: one grant type of the token endpoint (fosite's handler pattern). The
+// endpoint authenticates the client first; a handler checks the grant itself and issues.
+// Handlers are registered by the composition root only when enabled.
+// Blocking: handle() runs on a worker thread.
+#pragma once
+
+#include <string_view>
+
+#include "core/text.hpp"
+#include "oauth/client_auth.hpp"
+#include "oauth/token_issuer.hpp"
+
+namespace stagepass::oauth {
+
+class GrantHandler {
+ public:
+  virtual ~GrantHandler() = default;
+  virtual std::string_view grant_type() const = 0;
+  // Whether a public client may use this grant (RFC 6749 §4.4: client credentials is for
+  // confidential clients only).
+  virtual bool allows_public_clients() const = 0;
+  virtual Result<TokenResponse, OAuthError> handle(const Form& form,
+                                                   const AuthenticatedClient& client) = 0;
+};
+
+}  // namespace stagepass::oauth

@@ -1,0 +1,21 @@
+#include "oauth/grants/client_credentials.hpp"
+
+namespace stagepass::oauth {
+
+Result<TokenResponse, OAuthError> ClientCredentialsGrant::handle(
+    const Form& form, const AuthenticatedClient& client) {
+  ScopeSet scope;
+  if (auto requested = form.get("scope")) {
+    scope = ScopeSet::parse(*requested);
+    if (auto unknown = scope.first_unknown()) {
+      return fail(OAuthError::invalid_scope("unknown scope: " + *unknown));
+    }
+    if (!scope.subset_of(client.client.allowed_scopes)) {
+      return fail(OAuthError::invalid_scope("scope not allowed for this client"));
+    }
+  }
+  return TokenResponse{issuer_.access_token(client.client.id, client.client.id, scope, ""),
+                       s_.settings.access_token_ttl, scope.str(), std::nullopt};
+}
+
+}  // namespace stagepass::oauth

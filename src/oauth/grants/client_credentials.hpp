@@ -1,0 +1,22 @@
+// grant_type=client_credentials (RFC 6749 §4.4): a confidential client acting for itself.
+// The token's subject is the client; no refresh token (§4.4.3).
+#pragma once
+
+#include "oauth/grant_handler.hpp"
+
+namespace stagepass::oauth {
+
+class ClientCredentialsGrant final : public GrantHandler {
+ public:
+  explicit ClientCredentialsGrant(Services& s) : s_(s), issuer_(s) {}
+  std::string_view grant_type() const override { return "client_credentials"; }
+  bool allows_public_clients() const override { return false; }
+  Result<TokenResponse, OAuthError> handle(const Form& form,
+                                           const AuthenticatedClient& client) override;
+
+ private:
+  Services& s_;
+  TokenIssuer issuer_;
+};
+
+}  // namespace stagepass::oauth

@@ -1,0 +1,52 @@
+#include <gtest/gtest.h>
+
+#include "core/base64url.hpp"
+#include "core/random.hpp"
+#include "crypto/crypto.hpp"
+#include "oauth/pkce.hpp"
+#include "oauth/redirect_uri.hpp"
+
+namespace stagepass::oauth {
+namespace {
+
+TEST(RedirectUri, RegistrationRules) {
+  EXPECT_FALSE(redirect_uri_problem("https://app.example/cb"));
+  EXPECT_FALSE(redirect_uri_problem("http://127.0.0.1:8888/callback"));
+  EXPECT_FALSE(redirect_uri_problem("http://[::1]/cb"));
+  EXPECT_FALSE(redirect_uri_problem("com.example.app:/oauth"));
+  EXPECT_TRUE(redirect_uri_problem("http://localhost:8888/cb"));
+  EXPECT_TRUE(redirect_uri_problem("https://localhost/cb"));
+  EXPECT_TRUE(redirect_uri_problem("http://app.example/cb"));
+  EXPECT_TRUE(redirect_uri_problem("https://app.example/cb#frag"));
+  EXPECT_TRUE(redirect_uri_problem("/relative"));
+  EXPECT_TRUE(redirect_uri_problem("myapp:/cb"));
+}
+
+TEST(RedirectUri, ExactMatchExceptLoopbackPort) {
+  std::vector<std::string> reg{"https://app.example/cb", "http://127.0.0.1:8888/cb"};
+  EXPECT_TRUE(redirect_uri_matches(reg, "https://app.example/cb"));
+  EXPECT_FALSE(redirect_uri_matches(reg, "https://app.example/cb/"));
+  EXPECT_FALSE(redirect_uri_matches(reg, "https://APP.example/cb"));
+  EXPECT_FALSE(redirect_uri_matches(reg, "https://app.example/cb?x=1"));
+  EXPECT_TRUE(redirect_uri_matches(reg, "http://127.0.0.1:49152/cb"));
+  EXPECT_TRUE(redirect_uri_matches(reg, "http://127.0.0.1/cb"));
+  EXPECT_FALSE(redirect_uri_matches(reg, "http://127.0.0.1:49152/other"));
+  EXPECT_FALSE(redirect_uri_matches(reg, "http://[::1]:8888/cb"));
+  EXPECT_FALSE(redirect_uri_matches({"https://app.example:443/cb"}, "https://app.example:444/cb"));
+}
+
+TEST(Pkce, S256) {
+  SystemRandom rng;
+  // RFC 7636 Appendix B.
+  const std::string verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+  const std::string challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+  EXPECT_TRUE(pkce_verifier_well_formed(verifier));
+  EXPECT_TRUE(pkce_challenge_well_formed(challenge));
+  EXPECT_TRUE(pkce_s256_matches(verifier, challenge));
+  EXPECT_FALSE(pkce_s256_matches(verifier + "x", challenge));
+  EXPECT_FALSE(pkce_verifier_well_formed("short"));
+  EXPECT_FALSE(pkce_verifier_well_formed(std::string(43, '+')));
+}
+
+}  // namespace
+}  // namespace stagepass::oauth

@@ -1,0 +1,106 @@
+#include "oauth/redirect_uri.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace stagepass::oauth {
+namespace {
+
+struct Parts {
+  std::string scheme;
+  std::string host;  // IPv6 literals keep their brackets
+  std::string port;
+  std::string rest;  // path, query
+  bool has_authority = false;
+};
+
+std::optional<Parts> split(std::string_view uri) {
+  Parts p;
+  size_t colon = uri.find(':');
+  if (colon == 0 || colon == std::string_view::npos) return std::nullopt;
+  p.scheme = std::string(uri.substr(0, colon));
+  for (char c : p.scheme) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
+      return std::nullopt;
+    }
+  }
+  std::string_view after = uri.substr(colon + 1);
+  if (after.starts_with("//")) {
+    p.has_authority = true;
+    after.remove_prefix(2);
+    size_t end = after.find_first_of("/?#");
+    std::string_view auth = after.substr(0, end);
+    after = end == std::string_view::npos ? std::string_view{} : after.substr(end);
+    if (auth.find('@') != std::string_view::npos) return std::nullopt;  // no userinfo
+    if (auth.starts_with("[")) {
+      size_t close = auth.find(']');
+      if (close == std::string_view::npos) return std::nullopt;
+      p.host = std::string(auth.substr(0, close + 1));
+      auth.remove_prefix(close + 1);
+      if (!auth.empty() && auth[0] != ':') return std::nullopt;
+      if (!auth.empty()) p.port = std::string(auth.substr(1));
+    } else {
+      size_t pc = auth.find(':');
+      p.host = std::string(auth.substr(0, pc));
+      if (pc != std::string_view::npos) p.port = std::string(auth.substr(pc + 1));
+    }
+    if (!std::all_of(p.port.begin(), p.port.end(), [](char c) { return std::isdigit(c); })) {
+      return std::nullopt;
+    }
+  }
+  p.rest = std::string(after);
+  return p;
+}
+
+bool is_loopback_literal(const std::string& host) { return host == "127.0.0.1" || host == "[::1]"; }
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::optional<std::string> redirect_uri_problem(std::string_view uri) {
+  if (uri.size() > 2000) return "redirect URI is too long";
+  auto p = split(uri);
+  if (!p) return "redirect URI is not an absolute URI";
+  if (uri.find('#') != std::string_view::npos) return "redirect URI must not have a fragment";
+  for (char c : uri) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == '"' || c == '<' || c == '>' || c == '\\') {
+      return "redirect URI has characters that must be percent-encoded";
+    }
+  }
+  std::string scheme = lower(p->scheme), host = lower(p->host);
+  if (host == "localhost" || host.ends_with(".localhost")) {
+    return "localhost is not allowed; use the loopback literal 127.0.0.1 or [::1]";
+  }
+  if (scheme == "https") {
+    if (!p->has_authority || host.empty()) return "https redirect URI needs a host";
+    return std::nullopt;
+  }
+  if (scheme == "http") {
+    if (!is_loopback_literal(host)) return "http is allowed only for 127.0.0.1 and [::1]";
+    return std::nullopt;
+  }
+  if (scheme.find('.') != std::string::npos) return std::nullopt;  // private-use scheme
+  return "redirect URI scheme must be https, loopback http, or a reverse-domain private scheme";
+}
+
+bool redirect_uri_matches(const std::vector<std::string>& registered, std::string_view requested) {
+  for (const auto& r : registered) {
+    if (r == requested) return true;  // RFC 6749 §3.1.2.3: simple string comparison
+  }
+  auto req = split(requested);
+  if (!req || req->scheme != "http" || !is_loopback_literal(req->host)) return false;
+  for (const auto& r : registered) {
+    auto reg = split(r);
+    // RFC 8252 §7.3: allow any port for loopback IP redirect URIs.
+    if (reg && reg->scheme == "http" && reg->host == req->host && reg->rest == req->rest) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace stagepass::oauth

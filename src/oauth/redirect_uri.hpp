@@ -1,0 +1,21 @@
+// Redirect URI rules: what may be registered, and when a requested URI matches.
+//
+//  - https with any host but "localhost"; http only for the loopback IP literals 127.0.0.1
+//    and [::1] (RFC 8252 §7.3, §8.3); private-use schemes with a dot ("com.example.app:/cb",
+//    RFC 8252 §7.1). No fragment (RFC 6749 §3.1.2). "localhost" is refused (Spotify, 2025).
+//  - Matching is exact string comparison, except that the port of a loopback IP literal
+//    may differ (RFC 8252 §7.3: native apps pick an ephemeral port at run time).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stagepass::oauth {
+
+// nullopt when acceptable; otherwise why not.
+std::optional<std::string> redirect_uri_problem(std::string_view uri);
+bool redirect_uri_matches(const std::vector<std::string>& registered, std::string_view requested);
+
+}  // namespace stagepass::oauth

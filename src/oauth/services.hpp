@@ -1,0 +1,34 @@
+// What the OAuth layer needs from the outside world, injected by the composition root.
+// Thread safety: every member is safe to use from worker threads concurrently.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/random.hpp"
+#include "store/store.hpp"
+#include "tokens/keyring.hpp"
+
+namespace stagepass::oauth {
+
+struct OAuthSettings {
+  std::string issuer;    // exactly as published in metadata and in "iss"
+  std::string audience;  // the Web API's audience, "<issuer>/v1" by default
+  int64_t access_token_ttl = 3600;
+  int64_t refresh_token_ttl = 182 * 24 * 3600;  // absolute, from consent (Spotify: 6 months)
+  int64_t refresh_idle_ttl = 90 * 24 * 3600;    // since the token's last use
+  int64_t refresh_grace = 10;  // a rotated refresh token may be retried for this long
+  int64_t code_ttl = 60;
+};
+
+struct Services {
+  Store& store;
+  std::shared_ptr<const Keyring> keys;
+  const Clock& clock;
+  Random& random;
+  OAuthSettings settings;
+};
+
+}  // namespace stagepass::oauth

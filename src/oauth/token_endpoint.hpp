@@ -1,0 +1,37 @@
+// The token endpoint (POST /api/token), a pipeline of named steps read top to bottom like
+// RFC 6749 §3.2 and §5: form body only -> no duplicate parameters -> authenticate the client
+// -> pick the grant handler -> may this client use it -> handle -> no-store JSON.
+// Blocking (store and signing): handle() runs on a worker thread.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "oauth/grant_handler.hpp"
+
+namespace stagepass::oauth {
+
+struct TokenRequest {
+  std::string content_type;
+  std::string authorization;  // the Authorization header, if any
+  std::string body;
+};
+
+class TokenEndpoint {
+ public:
+  explicit TokenEndpoint(Services& s) : s_(s) {}
+  void add_grant(std::unique_ptr<GrantHandler> handler);
+  std::vector<std::string> grant_types() const;
+
+  // The full HTTP answer; the client id it authenticated (if any) goes to the access log.
+  http::Response handle(const TokenRequest& req) const;
+
+ private:
+  Services& s_;
+  std::vector<std::unique_ptr<GrantHandler>> grants_;
+};
+
+// Parses a form body after checking the media type and rejecting repeated parameters.
+Result<Form, OAuthError> parse_form_body(std::string_view content_type, std::string_view body);
+
+}  // namespace stagepass::oauth

@@ -1,0 +1,51 @@
+#include "oauth/token_issuer.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "tokens/access_token.hpp"
+
+namespace stagepass::oauth {
+
+http::Response TokenResponse::to_response() const {
+  boost::json::object body{{"access_token", access_token},
+                           {"token_type", "Bearer"},
+                           {"expires_in", expires_in}};
+  if (!scope.empty() || refresh_token) body["scope"] = scope;
+  if (refresh_token) body["refresh_token"] = *refresh_token;
+  auto r = http::Response::json(200, boost::json::serialize(body));
+  add_no_store(r);
+  return r;
+}
+
+std::string TokenIssuer::access_token(const std::string& sub, const std::string& client_id,
+                                      const ScopeSet& scope, const std::string& grant_id) const {
+  int64_t now = s_.clock.now();
+  AccessClaims c{s_.settings.issuer,
+                 sub,
+                 s_.settings.audience,
+                 client_id,
+                 scope.str(),
+                 now,
+                 now + s_.settings.access_token_ttl,
+                 s_.random.id22(),
+                 grant_id};
+  return mint_access_token(*s_.keys, c);
+}
+
+NewRefreshToken TokenIssuer::refresh_token(const Grant& grant, const ScopeSet& scope) const {
+  int64_t now = s_.clock.now();
+  NewRefreshToken t;
+  t.value = s_.random.token("spr_");
+  t.record.hash = token_hash(t.value);
+  t.record.grant_id = grant.id;
+  t.record.client_id = grant.client_id;
+  t.record.user_id = grant.user_id;
+  t.record.scope = scope;
+  t.record.created_at = now;
+  t.record.expires_at = grant.created_at + s_.settings.refresh_token_ttl;
+  t.record.idle_expires_at = std::min(t.record.expires_at, now + s_.settings.refresh_idle_ttl);
+  return t;
+}
+
+}  // namespace stagepass::oauth

@@ -1,0 +1,43 @@
+// TokenIssuer: turns a decision ("this client may have these scopes for this user under this
+// grant") into the token response: a signed access token and, for user grants, a stored
+// refresh token. Blocking when it stores: call from a worker thread.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/result.hpp"
+#include "oauth/error.hpp"
+#include "oauth/services.hpp"
+
+namespace stagepass::oauth {
+
+struct TokenResponse {
+  std::string access_token;
+  int64_t expires_in = 0;
+  std::string scope;
+  std::optional<std::string> refresh_token;
+
+  // {"access_token","token_type":"Bearer","expires_in","scope","refresh_token"}, no-store.
+  http::Response to_response() const;
+};
+
+// A fresh refresh token and its record (not yet stored).
+struct NewRefreshToken {
+  std::string value;
+  RefreshToken record;
+};
+
+class TokenIssuer {
+ public:
+  explicit TokenIssuer(Services& s) : s_(s) {}
+
+  std::string access_token(const std::string& sub, const std::string& client_id,
+                           const ScopeSet& scope, const std::string& grant_id) const;
+  NewRefreshToken refresh_token(const Grant& grant, const ScopeSet& scope) const;
+
+ private:
+  Services& s_;
+};
+
+}  // namespace stagepass::oauth

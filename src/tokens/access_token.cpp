@@ -1,0 +1,83 @@
+#include "tokens/access_token.hpp"
+
+#include <boost/json.hpp>
+
+#include "core/base64url.hpp"
+#include "crypto/crypto.hpp"
+
+namespace stagepass {
+namespace json = boost::json;
+
+std::string mint_access_token(const Keyring& keys, const AccessClaims& c) {
+  const OpenKey& key = keys.signing_key();
+  json::object header{{"alg", key.alg}, {"typ", "at+jwt"}, {"kid", key.kid}};
+  json::object payload{{"iss", c.iss},   {"sub", c.sub}, {"aud", c.aud},
+                       {"exp", c.exp},   {"iat", c.iat}, {"jti", c.jti},
+                       {"client_id", c.client_id}, {"scope", c.scope}};
+  if (!c.gid.empty()) payload["gid"] = c.gid;
+  std::string signing_input = base64url_encode(json::serialize(header)) + "." +
+                              base64url_encode(json::serialize(payload));
+  std::string sig = crypto::ed25519_sign(key.secret_key, signing_input);
+  return signing_input + "." + base64url_encode(sig);
+}
+
+namespace {
+
+std::optional<json::object> decode_part(std::string_view b64) {
+  auto raw = base64url_decode(b64);
+  if (!raw) return std::nullopt;
+  json::error_code ec;
+  auto v = json::parse(*raw, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.as_object());
+}
+
+std::string str(const json::object& o, std::string_view k) {
+  auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+std::optional<int64_t> num(const json::object& o, std::string_view k) {
+  auto* v = o.if_contains(k);
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64()) return static_cast<int64_t>(v->as_uint64());
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view token,
+                                         const VerifyOptions& opts) {
+  size_t d1 = token.find('.');
+  size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
+  if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) {
+    return fail(Error{"malformed", "not a JWS compact serialization"});
+  }
+  auto header = decode_part(token.substr(0, d1));
+  auto payload = decode_part(token.substr(d1 + 1, d2 - d1 - 1));
+  auto sig = base64url_decode(token.substr(d2 + 1));
+  if (!header || !payload || !sig) return fail(Error{"malformed", "undecodable JWT"});
+  // RFC 9068 §4: resource servers MUST verify that the typ header value is "at+jwt".
+  if (str(*header, "typ") != "at+jwt") return fail(Error{"malformed", "typ is not at+jwt"});
+  const OpenKey* key = keys.find(str(*header, "kid"));
+  if (!key || str(*header, "alg") != key->alg) return fail(Error{"signature", "unknown key"});
+  if (!crypto::ed25519_verify(key->public_key, token.substr(0, d2), *sig)) {
+    return fail(Error{"signature", "bad signature"});
+  }
+  AccessClaims c{str(*payload, "iss"),       str(*payload, "sub"),   str(*payload, "aud"),
+                 str(*payload, "client_id"), str(*payload, "scope"), num(*payload, "iat").value_or(0),
+                 num(*payload, "exp").value_or(0), str(*payload, "jti"), str(*payload, "gid")};
+  if (c.iss != opts.issuer || c.aud != opts.audience || c.sub.empty() || c.jti.empty()) {
+    return fail(Error{"claims", "issuer or audience mismatch"});
+  }
+  if (c.exp == 0 || opts.now > c.exp + opts.leeway) return fail(Error{"expired", "token expired"});
+  auto nbf = num(*payload, "nbf").value_or(c.iat);
+  if (nbf > opts.now + opts.leeway) return fail(Error{"claims", "token not yet valid"});
+  return c;
+}
+
+std::string token_hash(std::string_view value) {
+  return base64url_encode(crypto::sha256(value));
+}
+
+}  // namespace stagepass

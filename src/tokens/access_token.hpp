@@ -1,0 +1,42 @@
+// Access tokens: JWTs per RFC 9068 ("typ":"at+jwt"), signed with EdDSA by the keyring's
+// newest key. Minting and verification are pure CPU work and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/result.hpp"
+#include "tokens/keyring.hpp"
+
+namespace stagepass {
+
+struct AccessClaims {
+  std::string iss;
+  std::string sub;  // user id, or the client id for client-credentials tokens
+  std::string aud;
+  std::string client_id;
+  std::string scope;  // space-separated
+  int64_t iat = 0;
+  int64_t exp = 0;
+  std::string jti;
+  std::string gid;  // grant id; empty for client-credentials tokens
+};
+
+std::string mint_access_token(const Keyring& keys, const AccessClaims& claims);
+
+struct VerifyOptions {
+  std::string issuer;
+  std::string audience;
+  int64_t now = 0;
+  int64_t leeway = 30;  // bounded clock skew, seconds
+};
+// Checks header (typ at+jwt, alg, known kid), signature, iss, aud, exp/iat/nbf.
+// Error codes: "malformed", "signature", "claims", "expired".
+Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view token,
+                                         const VerifyOptions& opts);
+
+// The storage key of an opaque secret: base64url(SHA-256(value)).
+std::string token_hash(std::string_view value);
+
+}  // namespace stagepass

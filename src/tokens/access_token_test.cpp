@@ -1,0 +1,56 @@
+#include "tokens/access_token.hpp"
+
+#include <gtest/gtest.h>
+
+#include "crypto/crypto.hpp"
+
+namespace stagepass {
+namespace {
+
+class AccessTokenTest : public ::testing::Test {
+ protected:
+  AccessTokenTest() {
+    auto kp = crypto::ed25519_generate();
+    keys_ = std::make_unique<Keyring>(
+        std::vector<OpenKey>{{"k1", "EdDSA", kp.public_key, kp.secret_key}});
+    claims_ = {"https://iss", "user", "https://iss/v1", "client", "streaming", 1000, 4600,
+               "jti1", "gid1"};
+  }
+  VerifyOptions opts(int64_t now) { return {"https://iss", "https://iss/v1", now, 30}; }
+
+  SystemRandom rng_;
+  std::unique_ptr<Keyring> keys_;
+  AccessClaims claims_;
+};
+
+TEST_F(AccessTokenTest, RoundTrips) {
+  auto jwt = mint_access_token(*keys_, claims_);
+  auto c = verify_access_token(*keys_, jwt, opts(2000));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->sub, "user");
+  EXPECT_EQ(c->gid, "gid1");
+  EXPECT_EQ(c->scope, "streaming");
+}
+
+TEST_F(AccessTokenTest, RejectsExpiredTamperedAndForeign) {
+  auto jwt = mint_access_token(*keys_, claims_);
+  EXPECT_EQ(verify_access_token(*keys_, jwt, opts(4600 + 31)).error().code, "expired");
+  EXPECT_TRUE(verify_access_token(*keys_, jwt, opts(4600 + 29)).ok());  // inside the leeway
+  auto tampered = jwt;
+  tampered[jwt.find('.') + 5] ^= 1;
+  EXPECT_FALSE(verify_access_token(*keys_, tampered, opts(2000)).ok());
+  auto o = opts(2000);
+  o.audience = "https://other/v1";
+  EXPECT_EQ(verify_access_token(*keys_, jwt, o).error().code, "claims");
+  EXPECT_EQ(verify_access_token(*keys_, "a.b", o).error().code, "malformed");
+}
+
+TEST_F(AccessTokenTest, JwksPublishesThePublicKey) {
+  auto jwks = keys_->jwks_json();
+  EXPECT_NE(jwks.find("\"kid\":\"k1\""), std::string::npos);
+  EXPECT_NE(jwks.find("\"use\":\"sig\""), std::string::npos);
+  EXPECT_NE(jwks.find("\"crv\":\"Ed25519\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace stagepass

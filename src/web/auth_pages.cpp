@@ -1,0 +1,170 @@
+// Sign-in, sign-up, sign-out and the account home page.
+#include <boost/json.hpp>
+
+#include "crypto/crypto.hpp"
+#include "http/offload.hpp"
+#include "monitor/log.hpp"
+#include "oauth/token_endpoint.hpp"
+#include "tokens/access_token.hpp"
+#include "web/cookies.hpp"
+#include "web/site.hpp"
+
+namespace stagepass::web {
+
+namespace {
+
+Data user_data(const User& u) {
+  Data d;
+  d.set("display_name", u.display_name);
+  d.set("email", u.email);
+  return d;
+}
+
+Data continue_data(const std::string& next) {
+  Data d;
+  d.set("continue", next);
+  d.set("continue_encoded", percent_encode(next));
+  return d;
+}
+
+// A form body for the pages: urlencoded, any repeated field refused.
+std::optional<Form> page_form(const http::Request& req) {
+  auto f = oauth::parse_form_body(req.header("Content-Type"), req.body());
+  if (!f) return std::nullopt;
+  return std::move(*f);
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+Site::Awaitable Site::home(http::Request& req) {
+  auto v = co_await visitor(req);
+  Data d;
+  if (v.user) d.set("user", user_data(*v.user));
+  co_return page(200, "home.html", "Your account", std::move(d), req);
+}
+
+Site::Awaitable Site::login_form(http::Request& req) {
+  auto query = Form::parse(req.query()).value_or(Form{});
+  Data d = continue_data(safe_continue(query.get("continue")));
+  co_return page(200, "login.html", "Sign in", std::move(d), req);
+}
+
+Site::Awaitable Site::login_submit(http::Request& req) {
+  auto form = page_form(req);
+  if (!form || !csrf_ok(req, *form)) {
+    co_return error_page(403, "Please try again",
+                         "Your sign-in form expired or was not sent by this site.", req);
+  }
+  std::string next = safe_continue(form->get("continue"));
+  std::string email = lower(form->get("username").value_or(""));
+  std::string password = form->get("password").value_or("");
+  const std::string ip = req.remote_ip;
+
+  auto again = [&](int status, std::string message) {
+    Data d = continue_data(next);
+    d.set("email", email);
+    d.set("error", std::move(message));
+    return page(status, "login.html", "Sign in", std::move(d), req);
+  };
+  if (int64_t wait = throttle_.retry_after(email, ip, s_.clock.now()); wait > 0) {
+    log::event("warn", "sign-in throttled", {{"ip", ip}});
+    auto r = again(429, "Too many failed attempts. Try again in " + std::to_string((wait + 59) / 60) +
+                            " minute(s).");
+    r.header("Retry-After", std::to_string(wait));
+    co_return r;
+  }
+
+  auto find_user = [&] { return s_.store.find_user_by_email(email); };
+  auto user = co_await http::offload(store_pool_, find_user);
+  // Hash even for unknown accounts so timing does not reveal which emails exist.
+  static const std::string kDummyHash = crypto::password_hash("stagepass-dummy-password");
+  std::string hash = user ? user->password_hash : kDummyHash;
+  auto verify = [&] { return crypto::password_verify(hash, password); };
+  bool ok = co_await http::offload(cpu_pool_, verify);
+  if (!user || !ok) {
+    throttle_.record_failure(email, ip, s_.clock.now());
+    log::event("info", "sign-in failed", {{"ip", ip}});
+    co_return again(403, "Incorrect email or password.");
+  }
+  throttle_.record_success(email);
+  std::string user_id = user->id;
+  auto open_session = [&] { return create_session(user_id); };
+  auto cookie = co_await http::offload(store_pool_, open_session);
+  if (cookie.empty()) co_return again(503, "The service is busy. Try again in a moment.");
+  log::event("info", "sign-in", {{"user_id", user_id}, {"ip", ip}});
+  co_return signed_in_redirect(cookie, next);
+}
+
+Site::Awaitable Site::signup_form(http::Request& req) {
+  auto query = Form::parse(req.query()).value_or(Form{});
+  Data d = continue_data(safe_continue(query.get("continue")));
+  co_return page(200, "signup.html", "Create your account", std::move(d), req);
+}
+
+Site::Awaitable Site::signup_submit(http::Request& req) {
+  auto form = page_form(req);
+  if (!form || !csrf_ok(req, *form)) {
+    co_return error_page(403, "Please try again",
+                         "Your sign-up form expired or was not sent by this site.", req);
+  }
+  std::string next = safe_continue(form->get("continue"));
+  User u;
+  u.email = lower(form->get("email").value_or(""));
+  u.display_name = form->get("display_name").value_or("");
+  std::string password = form->get("password").value_or("");
+  auto again = [&](int status, std::string message) {
+    Data d = continue_data(next);
+    d.set("email", u.email);
+    d.set("display_name", u.display_name);
+    d.set("error", std::move(message));
+    return page(status, "signup.html", "Create your account", std::move(d), req);
+  };
+  if (u.email.size() < 3 || u.email.size() > 254 || u.email.find('@') == std::string::npos) {
+    co_return again(400, "Enter a valid email address.");
+  }
+  if (u.display_name.empty() || u.display_name.size() > 100) {
+    co_return again(400, "Enter a display name (up to 100 characters).");
+  }
+  if (password.size() < 8 || password.size() > 1024) {
+    co_return again(400, "Choose a password of at least 8 characters.");
+  }
+  auto hash_password = [&] { return crypto::password_hash(password); };
+  u.password_hash = co_await http::offload(cpu_pool_, hash_password);
+  u.id = s_.random.id22();
+  u.created_at = s_.clock.now();
+  auto create = [&]() -> std::pair<std::string, std::string> {
+    auto r = s_.store.create_user(u);
+    if (!r) return {r.error().code, ""};
+    return {"", create_session(u.id)};
+  };
+  auto created = co_await http::offload(store_pool_, create);
+  if (created.first == "conflict") co_return again(409, "An account with this email already exists.");
+  if (!created.first.empty() || created.second.empty()) {
+    co_return again(503, "The service is busy. Try again in a moment.");
+  }
+  log::event("info", "sign-up", {{"user_id", u.id}, {"ip", req.remote_ip}});
+  co_return signed_in_redirect(created.second, next);
+}
+
+Site::Awaitable Site::logout(http::Request& req) {
+  auto form = page_form(req);
+  if (!form || !csrf_ok(req, *form)) {
+    co_return error_page(403, "Please try again", "The sign-out form was not sent by this site.", req);
+  }
+  auto v = co_await visitor(req);
+  if (!v.session_hash.empty()) {
+    std::string hash = v.session_hash;
+    auto end_session = [&] { return s_.store.delete_session(hash).ok(); };
+    co_await http::offload(store_pool_, end_session);
+  }
+  auto r = http::Response::redirect("/login");
+  r.header("Set-Cookie", clear_cookie("sp_session", settings_.secure_cookies));
+  co_return r;
+}
+
+}  // namespace stagepass::web

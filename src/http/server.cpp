@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 
 namespace stagepass::http {
 
@@ -45,6 +46,23 @@ int status_for(const beast::error_code& ec) {
     return 400;  // a parse error: bad method, bad header, bad chunk...
   }
   return 0;
+}
+
+// Lingering close after refusing a request: closing with unread input makes the kernel send
+// a reset that can destroy the error response before the peer reads it (e.g. a 413 while the
+// client is still uploading). Stop sending, then discard input for a bounded time and size.
+asio::awaitable<void> linger(beast::tcp_stream& stream) {
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  static constexpr size_t kMaxDiscard = 16 * 1024 * 1024;
+  std::array<char, 16384> scratch;
+  size_t discarded = 0;
+  stream.expires_after(std::chrono::seconds(2));
+  while (discarded < kMaxDiscard) {
+    auto [rec, n] = co_await stream.async_read_some(asio::buffer(scratch), use_tuple);
+    if (rec) break;
+    discarded += n;
+  }
 }
 
 }  // namespace
@@ -114,6 +132,7 @@ asio::awaitable<void> Server::session(std::shared_ptr<Conn> conn) {
                               11, false);
           stream.expires_after(limits_.read_timeout);
           co_await beast_http::async_write(stream, res, use_tuple);
+          co_await linger(stream);
         }
         break;
       }

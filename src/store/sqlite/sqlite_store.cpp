@@ -386,7 +386,7 @@ Result<RotateOutcome> SqliteStore::rotate_refresh_token(const std::string& old_h
       // RFC 9700 §4.14.2: a rotated token presented again means it leaked (or a client lost
       // a response). Inside the grace window the newest successor wins; outside it the whole
       // grant dies.
-      if (now - *rotated_at > grace_seconds) {
+      if (grace_seconds <= 0 || now - *rotated_at >= grace_seconds) {
         revoke_grant_in(db, grant_id, now);
         tx.commit();
         return RotateOutcome::kReuseRevoked;

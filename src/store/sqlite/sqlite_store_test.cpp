@@ -74,6 +74,14 @@ TEST_F(SqliteStoreTest, RotationDetectsReuseOutsideGrace) {
   EXPECT_EQ(*store_->rotate_refresh_token("r3", token("r5"), 121, 5), RotateOutcome::kNotFound);
 }
 
+TEST_F(SqliteStoreTest, NoGraceMeansAnyReuseRevokesEvenWithinTheSameSecond) {
+  ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r2"), 110, 0), RotateOutcome::kRotated);
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r3"), 110, 0),
+            RotateOutcome::kReuseRevoked);
+  EXPECT_TRUE(store_->find_refresh_token("r2")->revoked);
+}
+
 TEST_F(SqliteStoreTest, RefreshTokenOfRevokedGrantIsNotStored) {
   ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());
   EXPECT_FALSE(store_->save_refresh_token(token("r1")).ok());

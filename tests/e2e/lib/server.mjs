@@ -1,0 +1,214 @@
+// Boots the REAL Stagepass binary for end-to-end tests and drives its admin CLI.
+//
+// startServer() picks a free loopback port, gives the server a fresh temp dir (SQLite file,
+// master key, captured stdout/stderr), waits for GET /healthz == 200 and returns a handle
+// with stop() (SIGTERM, wait for exit) and admin helpers that run the same binary with the
+// same environment. Every browser/OAuth helper is re-exported from here for convenience.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export * from './browser.mjs';
+export * from './oauth.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(here, '..', '..', '..');
+export const BINARY = process.env.STAGEPASS_BIN || path.join(REPO_ROOT, 'build', 'stagepass');
+
+const live = new Set();
+// A crashed test run must not leave servers behind: kill what we started, by PID only.
+process.on('exit', () => {
+  for (const child of live) {
+    try { child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+});
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function readIfExists(file) {
+  try { return readFileSync(file, 'utf8'); } catch { return ''; }
+}
+
+/**
+ * Starts `stagepass serve`. `env` entries override the defaults (values are stringified;
+ * `undefined` removes a variable). Returns a StagepassServer.
+ */
+export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 15000 } = {}) {
+  if (!existsSync(BINARY)) {
+    throw new Error(`server binary not found at ${BINARY} (build it or set STAGEPASS_BIN)`);
+  }
+  const port = await freePort();
+  const tmpdir = mkdtempSync(path.join(os.tmpdir(), `${label}-`));
+  const issuer = `http://127.0.0.1:${port}`;
+  const fullEnv = {
+    ...process.env,
+    STAGEPASS_LISTEN: `127.0.0.1:${port}`,
+    STAGEPASS_ISSUER: issuer,
+    STAGEPASS_DATABASE: path.join(tmpdir, 'stagepass.db'),
+    STAGEPASS_MASTER_KEY_FILE: path.join(tmpdir, 'master.key'),
+    STAGEPASS_REFRESH_GRACE: '0',
+  };
+  delete fullEnv.STAGEPASS_MASTER_KEY;
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete fullEnv[k];
+    else fullEnv[k] = String(v);
+  }
+  const server = new StagepassServer({ port, issuer, tmpdir, env: fullEnv });
+  await server.start(timeoutMs);
+  return server;
+}
+
+export class StagepassServer {
+  constructor({ port, issuer, tmpdir, env }) {
+    this.port = port;
+    this.issuer = issuer;
+    this.url = issuer; // base URL used for requests
+    this.origin = new URL(issuer).origin;
+    this.tmpdir = tmpdir;
+    this.env = env;
+    this.stdoutFile = path.join(tmpdir, 'stdout.log');
+    this.stderrFile = path.join(tmpdir, 'stderr.log');
+    this.child = null;
+    this.exit = null;
+  }
+
+  stderr() { return readIfExists(this.stderrFile); }
+  stdout() { return readIfExists(this.stdoutFile); }
+
+  /** Both captured streams, trimmed to their tails, for assertion messages. */
+  logs(max = 4000) {
+    const tail = (s) => (s.length > max ? '…' + s.slice(-max) : s);
+    return `--- server stderr ---\n${tail(this.stderr())}\n--- server stdout ---\n${tail(this.stdout())}`;
+  }
+
+  async start(timeoutMs) {
+    const out = openSync(this.stdoutFile, 'a');
+    const err = openSync(this.stderrFile, 'a');
+    this.child = spawn(BINARY, ['serve'], {
+      env: this.env,
+      cwd: this.tmpdir,
+      stdio: ['ignore', out, err],
+    });
+    closeSync(out);
+    closeSync(err);
+    live.add(this.child);
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        live.delete(this.child);
+        resolve(this.exit);
+      });
+      this.child.on('error', (e) => {
+        this.exit = { code: null, signal: null, error: e };
+        live.delete(this.child);
+        resolve(this.exit);
+      });
+    });
+
+    const deadline = Date.now() + timeoutMs;
+    let lastProblem = 'no answer yet';
+    while (Date.now() < deadline) {
+      if (this.exit) {
+        throw new Error(
+          `stagepass serve exited before becoming healthy (${JSON.stringify(this.exit)})\n${this.logs()}`,
+        );
+      }
+      try {
+        const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        if (res.status === 200) return;
+        lastProblem = `GET /healthz answered ${res.status}`;
+      } catch (e) {
+        lastProblem = `GET /healthz failed: ${e.cause?.code || e.message}`;
+      }
+      await sleep(100);
+    }
+    await this.stop();
+    throw new Error(`stagepass serve not healthy after ${timeoutMs} ms (${lastProblem})\n${this.logs()}`);
+  }
+
+  /** SIGTERM, wait for the process to exit (SIGKILL after 10 s), remove the temp dir. */
+  async stop({ keep = !!process.env.STAGEPASS_E2E_KEEP } = {}) {
+    if (this.child && !this.exit) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => { if (!this.exit) this.child.kill('SIGKILL'); }, 10000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    if (!keep) rmSync(this.tmpdir, { recursive: true, force: true });
+    return this.exit;
+  }
+
+  /** Runs `stagepass <args...>` with the server's environment. Never throws on exit code. */
+  run(args, { input, timeoutMs = 30000 } = {}) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(BINARY, args, { env: this.env, cwd: this.tmpdir, stdio: ['pipe', 'pipe', 'pipe'] });
+      live.add(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
+      child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.on('error', (e) => { clearTimeout(timer); live.delete(child); reject(e); });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        live.delete(child);
+        resolve({ code, signal, stdout, stderr });
+      });
+      child.stdin.on('error', () => { /* the CLI may not read stdin */ });
+      child.stdin.end(input ?? '');
+    });
+  }
+
+  /** Runs `stagepass admin <args...> --json`, expects exit 0 and JSON on stdout. */
+  async adminJson(args, { input } = {}) {
+    const r = await this.run(['admin', ...args, '--json'], { input });
+    const cmd = `stagepass admin ${args.join(' ')} --json`;
+    if (r.code !== 0) {
+      throw new Error(`${cmd} exited ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstderr: ${r.stderr}\nstdout: ${r.stdout}`);
+    }
+    try {
+      return JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`${cmd} printed no JSON on stdout: ${JSON.stringify(r.stdout)}\nstderr: ${r.stderr}`);
+    }
+  }
+
+  /** `admin user create` → {id, email, display_name, ...} (password passed on stdin). */
+  async createUser({ email, displayName = 'Test User', password = 'correct horse battery staple' }) {
+    const user = await this.adminJson(
+      ['user', 'create', '--email', email, '--display-name', displayName, '--password-stdin'],
+      { input: `${password}\n` },
+    );
+    return { ...user, password };
+  }
+
+  /**
+   * `admin client create` → {client_id, client_secret?, name, public, redirect_uris, scopes,
+   * web_origins}. `scopes` may be an array or a space-separated string.
+   */
+  async createClient({ name = 'Demo Player', redirectUris, isPublic = false, scopes, webOrigins = [] }) {
+    const args = ['client', 'create', '--name', name];
+    for (const u of [].concat(redirectUris)) args.push('--redirect-uri', u);
+    if (isPublic) args.push('--public');
+    if (scopes !== undefined) args.push('--scopes', Array.isArray(scopes) ? scopes.join(' ') : scopes);
+    for (const o of [].concat(webOrigins)) args.push('--web-origin', o);
+    return this.adminJson(args);
+  }
+}

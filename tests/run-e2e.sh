@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the end-to-end (Node, tests/e2e) and interop (Python authlib, tests/interop) suites
+# against the real server binary: $STAGEPASS_BIN, or build/stagepass at the repo root.
+# Exits non-zero if either suite fails. Needs: node >= 20 + npm, python3 with authlib and
+# requests (Debian: python3-authlib python3-requests; scripts/install-deps.sh test).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+export STAGEPASS_BIN="${STAGEPASS_BIN:-$root/build/stagepass}"
+if [[ ! -x $STAGEPASS_BIN ]]; then
+  echo "run-e2e: server binary not found at $STAGEPASS_BIN (build first or set STAGEPASS_BIN)" >&2
+  exit 2
+fi
+
+if [[ ! -d tests/e2e/node_modules ]]; then
+  npm ci --prefix tests/e2e --no-audit --no-fund || { echo "run-e2e: npm ci failed" >&2; exit 2; }
+fi
+
+# Debian's authlib lives in the system interpreter; a python3 earlier on PATH (pyenv, venv)
+# may lack it.
+python=${PYTHON:-python3}
+if ! "$python" -c 'import authlib, requests' 2>/dev/null && [[ -x /usr/bin/python3 ]]; then
+  python=/usr/bin/python3
+fi
+
+status=0
+echo "== e2e (node --test) =="
+node --test --test-concurrency=1 tests/e2e/ || status=1
+echo "== interop (python authlib: $python) =="
+"$python" -m unittest discover -s tests/interop -v || status=1
+exit $status

@@ -12,6 +12,7 @@ using namespace stagepass;
 int main(int argc, char** argv) {
   CLI::App app{"Stagepass: OAuth 2.0 accounts service and Spotify-shaped Web API"};
   app.require_subcommand(1);
+  app.fallthrough();  // `stagepass serve --config F` and `stagepass --config F serve` both work
   std::optional<std::string> config_file;
   app.add_option("--config", config_file, "TOML configuration file (STAGEPASS_* variables win)");
 

@@ -1,0 +1,82 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "core/random.hpp"
+
+namespace stagepass {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("sp-config-" + rng_.id22());
+    std::filesystem::create_directories(dir_);
+    for (const char* v : {"STAGEPASS_ISSUER", "STAGEPASS_LISTEN", "STAGEPASS_DATABASE",
+                          "STAGEPASS_ACCESS_TOKEN_TTL", "STAGEPASS_MASTER_KEY",
+                          "STAGEPASS_MASTER_KEY_FILE", "STAGEPASS_CODE_TTL"}) {
+      unsetenv(v);
+    }
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& text) {
+    auto p = (dir_ / "stagepass.toml").string();
+    std::ofstream(p) << text;
+    return p;
+  }
+
+  SystemRandom rng_;
+  std::filesystem::path dir_;
+};
+
+TEST_F(ConfigTest, FileThenEnvironmentWins) {
+  auto file = write("issuer = \"https://accounts.example/\"\naccess_token_ttl = 600\ncode_ttl = 30\n");
+  setenv("STAGEPASS_ACCESS_TOKEN_TTL", "900", 1);
+  auto c = Config::load(file);
+  EXPECT_EQ(c.issuer, "https://accounts.example");  // trailing slash dropped
+  EXPECT_EQ(c.effective_audience(), "https://accounts.example/v1");
+  EXPECT_EQ(c.access_token_ttl, 900);
+  EXPECT_EQ(c.code_ttl, 30);
+  unsetenv("STAGEPASS_ACCESS_TOKEN_TTL");
+}
+
+TEST_F(ConfigTest, RejectsBadValuesWithOneClearLine) {
+  setenv("STAGEPASS_CODE_TTL", "soon", 1);
+  try {
+    Config::load(std::nullopt);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("STAGEPASS_CODE_TTL"), std::string::npos);
+  }
+  unsetenv("STAGEPASS_CODE_TTL");
+  EXPECT_THROW(Config::load(write("no_such_setting = 1\n")), std::runtime_error);
+}
+
+TEST_F(ConfigTest, MasterKeyFileIsCreatedPrivateAndReused) {
+  setenv("STAGEPASS_DATABASE", (dir_ / "db" / "s.db").c_str(), 1);
+  auto c = Config::load(std::nullopt);
+  EXPECT_EQ(c.master_key_file, (dir_ / "db" / "master.key").string());
+  auto k1 = c.resolve_master_key();
+  struct stat st {};
+  ASSERT_EQ(stat(c.master_key_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(k1.reveal().size(), 32u);
+  EXPECT_EQ(c.resolve_master_key().reveal(), k1.reveal());
+  unsetenv("STAGEPASS_DATABASE");
+}
+
+TEST_F(ConfigTest, MasterKeyFromEnvironment) {
+  setenv("STAGEPASS_MASTER_KEY", std::string(64, 'a').c_str(), 1);
+  EXPECT_EQ(Config::load(std::nullopt).resolve_master_key().reveal(), std::string(32, '\xaa'));
+  setenv("STAGEPASS_MASTER_KEY", "too-short", 1);
+  EXPECT_THROW(Config::load(std::nullopt).resolve_master_key(), std::runtime_error);
+  unsetenv("STAGEPASS_MASTER_KEY");
+}
+
+}  // namespace
+}  // namespace stagepass

@@ -1,0 +1,85 @@
+// What operators rely on: JSON log lines without secrets, and a graceful stop on SIGTERM.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer, Browser, findForm, authorizeInBrowser, tokenRequest, pkcePair, randomState, assertTokenOk,
+} from './lib/server.mjs';
+
+const REDIRECT = 'https://app.example/callback';
+const USER = { email: 'ops@example.com', displayName: 'Ops', password: 'ops-password-123' };
+
+describe('operations', () => {
+  describe('JSON logs', () => {
+    let server;
+    const secrets = [];
+    before(async () => {
+      server = await startServer({ label: 'sp-ops-logs' });
+      const user = await server.createUser(USER);
+      const client = await server.createClient({ name: 'Logged App', redirectUris: [REDIRECT] });
+      secrets.push(client.client_secret, USER.password);
+      const basic = { basic: [client.client_id, client.client_secret] };
+      const pk = pkcePair();
+      const r = await authorizeInBrowser({
+        server, clientId: client.client_id, redirectUri: REDIRECT, scope: 'user-read-email',
+        state: randomState(), codeChallenge: pk.challenge, email: user.email, password: USER.password,
+      });
+      assert.ok(r.code, `authorize failed: ${r.location}`);
+      secrets.push(r.code, pk.verifier);
+      const t = await tokenRequest(server, { grant_type: 'authorization_code', code: r.code, redirect_uri: REDIRECT, code_verifier: pk.verifier }, basic);
+      assertTokenOk(t);
+      secrets.push(t.json.access_token, t.json.refresh_token);
+      const t2 = await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: t.json.refresh_token }, basic);
+      assertTokenOk(t2);
+      secrets.push(t2.json.access_token, t2.json.refresh_token);
+      // A failed login with a password typo must not log the attempted password either.
+      await new Browser(server).login(user.email, 'typo-password-xyz');
+      secrets.push('typo-password-xyz');
+    });
+    after(async () => { await server?.stop(); });
+
+    it('writes one JSON object per line, a request line per request', () => {
+      const lines = server.stdout().split('\n').filter(Boolean);
+      assert.ok(lines.length >= 8, `expected request lines, got ${lines.length}`);
+      const parsed = lines.map((l) => JSON.parse(l));
+      const requests = parsed.filter((l) => l.msg === 'request');
+      const token = requests.find((l) => l.path === '/api/token' && l.status === 200);
+      assert.ok(token, 'a request line for POST /api/token');
+      assert.equal(token.method, 'POST');
+      assert.equal(typeof token.latency_ms, 'number');
+      assert.ok(token.client_id, 'the token request names its client');
+      assert.ok(requests.every((l) => !l.path.includes('?')), 'paths are logged without query strings');
+    });
+
+    it('never logs codes, tokens, client secrets, verifiers or passwords', () => {
+      const out = server.stdout() + server.stderr();
+      for (const s of secrets) {
+        assert.ok(s && s.length >= 8, 'secret captured');
+        assert.ok(!out.includes(s), `a secret (${s.slice(0, 6)}…) appears in the logs`);
+      }
+      assert.ok(!/\b(spr|spc|sps)_[A-Za-z0-9_-]{20,}/.test(out), 'no prefixed opaque secret in the logs');
+    });
+  });
+
+  describe('graceful shutdown', () => {
+    it('finishes an in-flight sign-in after SIGTERM, then exits 0', async () => {
+      const server = await startServer({ label: 'sp-ops-stop' });
+      try {
+        const user = await server.createUser(USER);
+        const browser = new Browser(server);
+        const loginPage = await browser.get('/login');
+        const form = findForm(loginPage.text, loginPage.url, '/login');
+        // Argon2id makes a sign-in take long enough to still be in flight when SIGTERM lands.
+        const inflight = browser.submit(loginPage, form, { username: user.email, password: USER.password });
+        await new Promise((r) => setTimeout(r, 30));
+        server.child.kill('SIGTERM');
+        const page = await inflight;
+        assert.equal(page.status, 303, `the in-flight sign-in completed (got ${page.status})`);
+        const exit = await server.exited;
+        assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null });
+        assert.match(server.stdout(), /"msg":"stopped"/);
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+});

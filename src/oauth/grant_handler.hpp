@@ -23,4 +23,12 @@ class GrantHandler {
                                                    const AuthenticatedClient& client) = 0;
 };
 
+// The common base of the built-in grants: the services and a token issuer.
+class IssuingGrant : public GrantHandler {
+ protected:
+  explicit IssuingGrant(Services& s) : s_(s), issuer_(s) {}
+  Services& s_;
+  TokenIssuer issuer_;
+};
+
 }  // namespace stagepass::oauth

@@ -5,17 +5,13 @@
 
 namespace stagepass::oauth {
 
-class AuthorizationCodeGrant final : public GrantHandler {
+class AuthorizationCodeGrant final : public IssuingGrant {
  public:
-  explicit AuthorizationCodeGrant(Services& s) : s_(s), issuer_(s) {}
+  explicit AuthorizationCodeGrant(Services& s) : IssuingGrant(s) {}
   std::string_view grant_type() const override { return "authorization_code"; }
   bool allows_public_clients() const override { return true; }
   Result<TokenResponse, OAuthError> handle(const Form& form,
                                            const AuthenticatedClient& client) override;
-
- private:
-  Services& s_;
-  TokenIssuer issuer_;
 };
 
 }  // namespace stagepass::oauth

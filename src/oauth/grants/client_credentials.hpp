@@ -6,17 +6,13 @@
 
 namespace stagepass::oauth {
 
-class ClientCredentialsGrant final : public GrantHandler {
+class ClientCredentialsGrant final : public IssuingGrant {
  public:
-  explicit ClientCredentialsGrant(Services& s) : s_(s), issuer_(s) {}
+  explicit ClientCredentialsGrant(Services& s) : IssuingGrant(s) {}
   std::string_view grant_type() const override { return "client_credentials"; }
   bool allows_public_clients() const override { return false; }
   Result<TokenResponse, OAuthError> handle(const Form& form,
                                            const AuthenticatedClient& client) override;
-
- private:
-  Services& s_;
-  TokenIssuer issuer_;
 };
 
 }  // namespace stagepass::oauth

@@ -6,17 +6,13 @@
 
 namespace stagepass::oauth {
 
-class RefreshTokenGrant final : public GrantHandler {
+class RefreshTokenGrant final : public IssuingGrant {
  public:
-  explicit RefreshTokenGrant(Services& s) : s_(s), issuer_(s) {}
+  explicit RefreshTokenGrant(Services& s) : IssuingGrant(s) {}
   std::string_view grant_type() const override { return "refresh_token"; }
   bool allows_public_clients() const override { return true; }
   Result<TokenResponse, OAuthError> handle(const Form& form,
                                            const AuthenticatedClient& client) override;
-
- private:
-  Services& s_;
-  TokenIssuer issuer_;
 };
 
 }  // namespace stagepass::oauth

@@ -1,0 +1,166 @@
+// SqliteStore: grants, authorization codes and refresh tokens (the token-family half).
+#include "store/sqlite/sqlite_store_internal.hpp"
+
+namespace stagepass::sqlite {
+using namespace internal;
+
+constexpr const char* kGrantColumns =
+    "SELECT id, user_id, client_id, scope, created_at, revoked_at FROM grants ";
+
+Result<Grant> SqliteStore::find_active_grant(const std::string& user_id,
+                                             const std::string& client_id) {
+  return read([&](Connection& db) -> Result<Grant> {
+    static const std::string sql =
+        std::string(kGrantColumns) + "WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL";
+    auto s = db.prepare(sql.c_str());
+    if (!s.bind_all(user_id, client_id).step()) return fail(not_found("grant"));
+    return read_grant(s);
+  });
+}
+
+Result<Grant> SqliteStore::find_grant(const std::string& id) {
+  return read([&](Connection& db) -> Result<Grant> {
+    static const std::string sql = std::string(kGrantColumns) + "WHERE id = ?";
+    auto s = db.prepare(sql.c_str());
+    if (!s.bind(1, id).step()) return fail(not_found("grant"));
+    return read_grant(s);
+  });
+}
+
+Result<Grant> SqliteStore::record_consent(const std::string& user_id,
+                                          const std::string& client_id, const ScopeSet& scope,
+                                          const std::string& new_id, int64_t now) {
+  return write([&](Connection& db) -> Result<Grant> {
+    Transaction tx(db);
+    static const std::string sql =
+        std::string(kGrantColumns) + "WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL";
+    Grant g;
+    {
+      auto s = db.prepare(sql.c_str());
+      if (s.bind_all(user_id, client_id).step()) {
+        g = read_grant(s);
+      } else {
+        g = Grant{new_id, user_id, client_id, {}, now, std::nullopt};
+        db.prepare(
+              "INSERT INTO grants (id, user_id, client_id, scope, created_at) "
+              "VALUES (?,?,?,?,?)")
+            .bind_all(g.id, user_id, client_id, std::string(), now)
+            .run();
+      }
+    }
+    g.scope = g.scope.unite(scope);
+    db.prepare("UPDATE grants SET scope = ? WHERE id = ?").bind_all(g.scope.str(), g.id).run();
+    tx.commit();
+    return g;
+  });
+}
+
+Status<> SqliteStore::revoke_grant(const std::string& id, int64_t now) {
+  return write([&](Connection& db) -> Status<> {
+    Transaction tx(db);
+    revoke_grant_in(db, id, now);
+    tx.commit();
+    return Ok{};
+  });
+}
+
+// ---- codes
+
+Status<> SqliteStore::save_code(const AuthorizationCode& c) {
+  return write([&](Connection& db) -> Status<> {
+    db.prepare(
+          "INSERT INTO codes (hash, grant_id, client_id, user_id, redirect_uri, scope, "
+          "code_challenge, expires_at) VALUES (?,?,?,?,?,?,?,?)")
+        .bind_all(c.hash, c.grant_id, c.client_id, c.user_id, c.redirect_uri, c.scope.str(),
+                  c.code_challenge, c.expires_at)
+        .run();
+    return Ok{};
+  });
+}
+
+Result<AuthorizationCode> SqliteStore::consume_code(const std::string& hash, int64_t now) {
+  return write([&](Connection& db) -> Result<AuthorizationCode> {
+    Transaction tx(db);
+    AuthorizationCode c;
+    {
+      auto s = db.prepare(
+          "SELECT hash, grant_id, client_id, user_id, redirect_uri, scope, code_challenge, "
+          "expires_at, used_at FROM codes WHERE hash = ?");
+      if (!s.bind(1, hash).step()) return fail(not_found("code"));
+      c = {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), ScopeSet::parse(s.text(5)),
+           s.text(6), s.i64(7), s.opt_i64(8)};
+    }
+    if (c.used_at) {
+      revoke_grant_in(db, c.grant_id, now);
+      tx.commit();
+      return fail(Error{"conflict", "authorization code replayed; grant revoked"});
+    }
+    db.prepare("UPDATE codes SET used_at = ? WHERE hash = ?").bind_all(now, hash).run();
+    tx.commit();
+    c.used_at = now;
+    return c;
+  });
+}
+
+// ---- refresh tokens
+
+Status<> SqliteStore::save_refresh_token(const RefreshToken& t) {
+  return write([&](Connection& db) -> Status<> {
+    Transaction tx(db);
+    if (!grant_active(db, t.grant_id)) return fail(not_found("grant"));
+    insert_refresh(db, t);
+    tx.commit();
+    return Ok{};
+  });
+}
+
+Result<RefreshToken> SqliteStore::find_refresh_token(const std::string& hash) {
+  return read([&](Connection& db) -> Result<RefreshToken> {
+    auto s = db.prepare(
+        "SELECT hash, grant_id, client_id, user_id, scope, created_at, expires_at, "
+        "idle_expires_at, rotated_at, revoked FROM refresh_tokens WHERE hash = ?");
+    if (!s.bind(1, hash).step()) return fail(not_found("refresh token"));
+    return read_refresh(s);
+  });
+}
+
+Result<RotateOutcome> SqliteStore::rotate_refresh_token(const std::string& old_hash,
+                                                        const RefreshToken& next, int64_t now,
+                                                        int64_t grace_seconds) {
+  return write([&](Connection& db) -> Result<RotateOutcome> {
+    Transaction tx(db);
+    auto s = db.prepare(
+        "SELECT grant_id, rotated_at, replaced_by, revoked FROM refresh_tokens WHERE hash = ?");
+    if (!s.bind(1, old_hash).step()) return RotateOutcome::kNotFound;
+    std::string grant_id = s.text(0);
+    auto rotated_at = s.opt_i64(1);
+    std::string replaced_by = s.text(2);
+    bool revoked = s.i64(3) != 0;
+    if (revoked || !grant_active(db, grant_id)) return RotateOutcome::kNotFound;
+
+    RotateOutcome outcome = RotateOutcome::kRotated;
+    if (rotated_at) {
+      // RFC 9700 §4.14.2: a rotated token presented again means it leaked (or a client lost
+      // a response). Inside the grace window the newest successor wins; outside it the whole
+      // grant dies.
+      if (grace_seconds <= 0 || now - *rotated_at >= grace_seconds) {
+        revoke_grant_in(db, grant_id, now);
+        tx.commit();
+        return RotateOutcome::kReuseRevoked;
+      }
+      db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE hash = ?")
+          .bind(1, replaced_by)
+          .run();
+      outcome = RotateOutcome::kReuseGrace;
+    }
+    db.prepare("UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, ?), replaced_by = ? "
+               "WHERE hash = ?")
+        .bind_all(now, next.hash, old_hash)
+        .run();
+    insert_refresh(db, next);
+    tx.commit();
+    return outcome;
+  });
+}
+
+}  // namespace stagepass::sqlite

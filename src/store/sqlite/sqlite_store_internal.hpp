@@ -1,0 +1,137 @@
+// Shared plumbing of the SqliteStore translation units: connection leasing, the read/write
+// wrappers that turn SqliteError into Result errors, and row readers. Internal: include only
+// from store/sqlite/*.cpp.
+#pragma once
+
+#include "core/text.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace stagepass::sqlite {
+namespace internal {
+
+inline Error io_error(const SqliteError& e) {
+  if ((e.code & 0xff) == SQLITE_CONSTRAINT) return {"conflict", e.what()};
+  return {"io", e.what()};
+}
+inline Error not_found(std::string what) { return {"not_found", std::move(what) + " not found"}; }
+
+inline std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t nl = s.find('\n', start);
+    if (nl == std::string::npos) nl = s.size();
+    if (nl > start) out.push_back(s.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
+constexpr const char* kUserColumns =
+    "SELECT id, email, display_name, password_hash, country, product, created_at FROM users ";
+inline User read_user(Stmt& s) {
+  return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.i64(6)};
+}
+
+inline Client read_client(Stmt& s) {
+  Client c;
+  c.id = s.text(0);
+  c.name = s.text(1);
+  c.is_public = s.i64(2) != 0;
+  c.secret_hash = s.text(3);
+  c.redirect_uris = split_lines(s.text(4));
+  c.allowed_scopes = ScopeSet::parse(s.text(5));
+  c.web_origins = split_lines(s.text(6));
+  c.created_at = s.i64(7);
+  return c;
+}
+
+inline Grant read_grant(Stmt& s) {
+  return {s.text(0), s.text(1), s.text(2), ScopeSet::parse(s.text(3)), s.i64(4), s.opt_i64(5)};
+}
+
+inline RefreshToken read_refresh(Stmt& s) {
+  RefreshToken t;
+  t.hash = s.text(0);
+  t.grant_id = s.text(1);
+  t.client_id = s.text(2);
+  t.user_id = s.text(3);
+  t.scope = ScopeSet::parse(s.text(4));
+  t.created_at = s.i64(5);
+  t.expires_at = s.i64(6);
+  t.idle_expires_at = s.i64(7);
+  t.rotated_at = s.opt_i64(8);
+  t.revoked = s.i64(9) != 0;
+  return t;
+}
+
+inline void insert_refresh(Connection& db, const RefreshToken& t) {
+  db.prepare(
+        "INSERT INTO refresh_tokens (hash, grant_id, client_id, user_id, scope, created_at, "
+        "expires_at, idle_expires_at) VALUES (?,?,?,?,?,?,?,?)")
+      .bind_all(t.hash, t.grant_id, t.client_id, t.user_id, t.scope.str(), t.created_at,
+                t.expires_at, t.idle_expires_at)
+      .run();
+}
+
+inline bool grant_active(Connection& db, const std::string& grant_id) {
+  auto s = db.prepare("SELECT 1 FROM grants WHERE id = ? AND revoked_at IS NULL");
+  return s.bind(1, grant_id).step();
+}
+
+inline void revoke_grant_in(Connection& db, const std::string& id, int64_t now) {
+  db.prepare("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+      .bind_all(now, id)
+      .run();
+  db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE grant_id = ?").bind(1, id).run();
+  db.prepare("UPDATE codes SET used_at = coalesce(used_at, ?) WHERE grant_id = ?")
+      .bind_all(now, id)
+      .run();
+}
+
+}  // namespace internal
+
+class SqliteStore::Lease {
+ public:
+  explicit Lease(SqliteStore& s) : s_(s) {
+    std::unique_lock lk(s_.pool_mu_);
+    s_.pool_cv_.wait(lk, [&] { return !s_.readers_.empty(); });
+    c_ = std::move(s_.readers_.back());
+    s_.readers_.pop_back();
+  }
+  ~Lease() {
+    {
+      std::lock_guard lk(s_.pool_mu_);
+      s_.readers_.push_back(std::move(c_));
+    }
+    s_.pool_cv_.notify_one();
+  }
+  Connection& operator*() { return *c_; }
+
+ private:
+  SqliteStore& s_;
+  std::unique_ptr<Connection> c_;
+};
+
+template <class F>
+auto SqliteStore::read(F&& f) -> decltype(f(std::declval<Connection&>())) {
+  try {
+    Lease lease(*this);
+    return f(*lease);
+  } catch (const SqliteError& e) {
+    return fail(internal::io_error(e));
+  }
+}
+
+template <class F>
+auto SqliteStore::write(F&& f) -> decltype(f(std::declval<Connection&>())) {
+  try {
+    std::lock_guard lk(write_mu_);
+    return f(*writer_);
+  } catch (const SqliteError& e) {
+    return fail(internal::io_error(e));
+  }
+}
+
+}  // namespace stagepass::sqlite

@@ -31,6 +31,7 @@ struct Client {
   ScopeSet allowed_scopes;
   std::vector<std::string> web_origins;
   int64_t created_at = 0;
+  int64_t rate_limit = 0;  // Web API requests per rolling 30 s; 0: the server's default
 };
 
 // One authorization a person gave one app: the scopes consented to. Every token carries

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,9 @@ struct Services {
   const Clock& clock;
   Random& random;
   OAuthSettings settings;
+  // Called (blocking is fine: worker thread) right after the store revoked a grant, so every
+  // resource server on this node refuses its tokens before the client hears back.
+  std::function<void()> revocations_changed;
 };
 
 }  // namespace stagepass::oauth

@@ -59,6 +59,9 @@ class GrantStore {
                                        int64_t now) = 0;
   // Revokes the grant and every refresh token and unused code of it. Idempotent.
   virtual Status<> revoke_grant(const std::string& id, int64_t now) = 0;
+  // Grants revoked at or after `since`, with when (feeds every node's revocation set).
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> revoked_grants_since(
+      int64_t since) = 0;
 };
 
 class CodeStore {

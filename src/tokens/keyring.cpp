@@ -32,6 +32,29 @@ std::shared_ptr<const Keyring> Keyring::load_or_create(KeyStore& store, const Se
   return std::make_shared<const Keyring>(std::move(keys));
 }
 
+std::shared_ptr<const Keyring> Keyring::from_jwks(std::string_view jwks_json) {
+  boost::json::error_code ec;
+  auto doc = boost::json::parse(jwks_json, ec);
+  if (ec || !doc.is_object()) return nullptr;
+  auto* keys = doc.as_object().if_contains("keys");
+  if (!keys || !keys->is_array()) return nullptr;
+  std::vector<OpenKey> out;
+  for (const auto& k : keys->as_array()) {
+    if (!k.is_object()) continue;
+    const auto& o = k.as_object();
+    auto field = [&](const char* name) -> std::string {
+      auto* v = o.if_contains(name);
+      return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    if (field("kty") != "OKP" || field("crv") != "Ed25519" || field("kid").empty()) continue;
+    auto x = base64url_decode(field("x"));
+    if (!x || x->size() != 32) continue;
+    out.insert(out.begin(), OpenKey{field("kid"), "EdDSA", *x, Secret()});  // JWKS lists newest first
+  }
+  if (out.empty()) return nullptr;
+  return std::make_shared<const Keyring>(std::move(out));
+}
+
 const OpenKey* Keyring::find(std::string_view kid) const {
   for (const auto& k : keys_) {
     if (k.kid == kid) return &k;

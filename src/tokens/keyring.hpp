@@ -29,6 +29,9 @@ class Keyring {
   // Throws when a stored key cannot be opened with this master key (wrong key file).
   static std::shared_ptr<const Keyring> load_or_create(KeyStore& store, const Secret& master_key,
                                                        Random& random, const Clock& clock);
+  // The public keys of a JWKS document (verification only: signing_key() must not be used).
+  // nullptr when the document holds no usable Ed25519 key.
+  static std::shared_ptr<const Keyring> from_jwks(std::string_view jwks_json);
   explicit Keyring(std::vector<OpenKey> keys) : keys_(std::move(keys)) {}
 
   const OpenKey& signing_key() const { return keys_.back(); }

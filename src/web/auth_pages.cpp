@@ -140,6 +140,7 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
   auto create = [&]() -> std::pair<std::string, std::string> {
     auto r = s_.store.create_user(u);
     if (!r) return {r.error().code, ""};
+    if (on_user_created_) on_user_created_(u);
     return {"", create_session(u.id)};
   };
   auto created = co_await http::offload(store_pool_, create);

@@ -33,14 +33,15 @@ std::string safe_continue(std::optional<std::string> target) {
 
 Site::Site(oauth::Services& services, boost::asio::thread_pool& store_pool,
            boost::asio::thread_pool& cpu_pool, std::string csrf_key, SiteSettings settings,
-           ThrottleSettings throttle)
+           ThrottleSettings throttle, std::function<void(const User&)> on_user_created)
     : s_(services),
       store_pool_(store_pool),
       cpu_pool_(cpu_pool),
       csrf_key_(std::move(csrf_key)),
       settings_(settings),
       throttle_(throttle),
-      flow_(services) {}
+      flow_(services),
+      on_user_created_(std::move(on_user_created)) {}
 
 void Site::register_routes(http::Router& router) {
   auto bind = [this](Awaitable (Site::*fn)(http::Request&)) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -27,7 +28,7 @@ class Site {
  public:
   Site(oauth::Services& services, boost::asio::thread_pool& store_pool,
        boost::asio::thread_pool& cpu_pool, std::string csrf_key, SiteSettings settings,
-       ThrottleSettings throttle);
+       ThrottleSettings throttle, std::function<void(const User&)> on_user_created = {});
   void register_routes(http::Router& router);
 
  private:
@@ -69,6 +70,7 @@ class Site {
   SiteSettings settings_;
   LoginThrottle throttle_;
   oauth::AuthorizeFlow flow_;
+  std::function<void(const User&)> on_user_created_;  // blocking allowed (worker thread)
 };
 
 // Only same-site relative paths may be continued to after sign-in (no open redirect).

@@ -21,6 +21,7 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
   auto code = s_.store.consume_code(token_hash(*code_value), s_.clock.now());
   if (!code) {
     if (code.error().code == "conflict") {
+      if (s_.revocations_changed) s_.revocations_changed();
       return fail(OAuthError::invalid_grant("authorization code was already used"));
     }
     if (code.error().code == "not_found") {

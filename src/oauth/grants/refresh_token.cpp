@@ -45,6 +45,7 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
     case RotateOutcome::kNotFound:
       return fail(invalid());
     case RotateOutcome::kReuseRevoked:
+      if (s_.revocations_changed) s_.revocations_changed();
       return fail(OAuthError::invalid_grant("refresh token was already used; access revoked"));
   }
   return TokenResponse{issuer_.access_token(old->user_id, client.client.id, scope, grant->id),

@@ -78,6 +78,10 @@ CREATE TABLE signing_keys (
   created_at INTEGER NOT NULL
 );
 )sql",
+    R"sql(
+CREATE INDEX grants_revoked_at ON grants(revoked_at) WHERE revoked_at IS NOT NULL;
+ALTER TABLE clients ADD COLUMN rate_limit INTEGER NOT NULL DEFAULT 0;  -- requests / 30 s; 0: default
+)sql",
 };
 
 }  // namespace

@@ -64,6 +64,17 @@ Status<> SqliteStore::revoke_grant(const std::string& id, int64_t now) {
   });
 }
 
+Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::revoked_grants_since(
+    int64_t since) {
+  return read([&](Connection& db) -> Result<std::vector<std::pair<std::string, int64_t>>> {
+    auto s = db.prepare("SELECT id, revoked_at FROM grants WHERE revoked_at >= ? ORDER BY revoked_at");
+    s.bind(1, since);
+    std::vector<std::pair<std::string, int64_t>> out;
+    while (s.step()) out.emplace_back(s.text(0), s.i64(1));
+    return out;
+  });
+}
+
 // ---- codes
 
 Status<> SqliteStore::save_code(const AuthorizationCode& c) {

@@ -44,6 +44,7 @@ class SqliteStore final : public Store {
                                const ScopeSet& scope, const std::string& new_id,
                                int64_t now) override;
   Status<> revoke_grant(const std::string& id, int64_t now) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> revoked_grants_since(int64_t since) override;
 
   Status<> save_code(const AuthorizationCode& code) override;
   Result<AuthorizationCode> consume_code(const std::string& hash, int64_t now) override;

@@ -44,6 +44,7 @@ inline Client read_client(Stmt& s) {
   c.allowed_scopes = ScopeSet::parse(s.text(5));
   c.web_origins = split_lines(s.text(6));
   c.created_at = s.i64(7);
+  c.rate_limit = s.i64(8);
   return c;
 }
 

@@ -63,6 +63,8 @@ export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 1
     STAGEPASS_DATABASE: path.join(tmpdir, 'stagepass.db'),
     STAGEPASS_MASTER_KEY_FILE: path.join(tmpdir, 'master.key'),
     STAGEPASS_REFRESH_GRACE: '0',
+    // A small catalog (about 2k tracks) keeps boots fast; a dedicated test checks full size.
+    STAGEPASS_CATALOG_SCALE: '0.02',
   };
   delete fullEnv.STAGEPASS_MASTER_KEY;
   for (const [k, v] of Object.entries(env)) {

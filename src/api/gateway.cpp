@@ -1,0 +1,136 @@
+#include "api/gateway.hpp"
+
+#include "http/offload.hpp"
+
+namespace stagepass::api {
+namespace {
+
+constexpr const char* kRealm = "Bearer realm=\"stagepass\"";
+
+http::Response unauthorized(std::string message, const char* error_code) {
+  auto r = error(401, std::move(message));
+  std::string challenge = kRealm;
+  if (error_code) challenge += std::string(", error=\"") + error_code + "\"";
+  r.header("WWW-Authenticate", challenge);
+  return r;
+}
+
+std::string message_for(const std::string& code) {
+  if (code == "expired") return "The access token expired";
+  if (code == "revoked") return "The access token has been revoked";
+  return "Invalid access token";
+}
+
+}  // namespace
+
+Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& limiter,
+                 Metrics& metrics, boost::asio::thread_pool& pool, const Clock& clock,
+                 GatewaySettings settings, RateLimitLookup rate_limit)
+    : routes_(routes),
+      verifier_(verifier),
+      limiter_(limiter),
+      metrics_(metrics),
+      pool_(pool),
+      clock_(clock),
+      settings_(std::move(settings)),
+      rate_limit_(std::move(rate_limit)) {
+  metrics_.describe("stagepass_api_requests_total", "counter", "Web API responses by status");
+  metrics_.describe("stagepass_api_rate_limited_total", "counter", "Web API requests refused with 429, by app");
+}
+
+// Bearer tokens are not ambient credentials, so any origin may call the API from a browser;
+// credentials (cookies) are never allowed.
+http::Response Gateway::finish(http::Response r) const {
+  r.header("Access-Control-Allow-Origin", "*");
+  r.header("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate");
+  metrics_.inc("stagepass_api_requests_total{status=\"" + std::to_string(r.status) + "\"}");
+  return r;
+}
+
+http::Response Gateway::preflight(const http::Request&, const ApiRoutes::Match& m) const {
+  http::Response r{204, {}, {}, {}};
+  r.header("Access-Control-Allow-Methods", m.allow);
+  r.header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+  r.header("Access-Control-Max-Age", "86400");
+  return r;
+}
+
+std::optional<http::Response> Gateway::authenticate(const http::Request& req, Principal& out) {
+  // RFC 6750 §2.3 allows tokens in the URI but they leak into logs and history: refused.
+  auto query = Form::parse(req.query());
+  if (query && query->has("access_token")) {
+    auto r = error(400, "Access tokens are accepted only in the Authorization header");
+    r.header("WWW-Authenticate", std::string(kRealm) + ", error=\"invalid_request\"");
+    return r;
+  }
+  if (req.header_count("Authorization") > 1) {
+    auto r = error(400, "Only one Authorization header is allowed");
+    r.header("WWW-Authenticate", std::string(kRealm) + ", error=\"invalid_request\"");
+    return r;
+  }
+  std::string_view auth = req.header("Authorization");
+  if (auth.empty()) return unauthorized("No token provided", nullptr);
+  // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token (scheme is case-insensitive).
+  if (auth.size() < 8 || !iequals(auth.substr(0, 7), "Bearer ")) {
+    return unauthorized("Only valid bearer authentication supported", "invalid_request");
+  }
+  auto token = auth.substr(7);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  auto claims = verifier_.verify(token);
+  if (!claims) return unauthorized(message_for(claims.error().code), "invalid_token");
+  const AccessClaims& c = **claims;
+  out = Principal{c.sub, c.client_id, ScopeSet::parse(c.scope), c.gid, c.jti};
+  return std::nullopt;
+}
+
+boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
+  auto m = routes_.match(req.method(), req.path());
+  if (req.method() == "OPTIONS") {
+    if (!m) co_return finish(error(404, "Service not found"));
+    co_return finish(preflight(req, *m));
+  }
+  if (!m) co_return finish(error(404, "Service not found"));
+  if (!m->route) {
+    auto r = error(405, "Method not allowed");
+    r.header("Allow", m->allow);
+    co_return finish(std::move(r));
+  }
+  Principal who;
+  if (auto refused = authenticate(req, who)) co_return finish(std::move(*refused));
+  const Requirement& need = m->route->requirement;
+  if (need.user && !who.is_user()) {
+    auto r = unauthorized("Valid user authentication required", "invalid_token");
+    r.log_client_id = who.client_id;
+    co_return finish(std::move(r));
+  }
+  for (const auto& scope : need.scopes) {
+    if (!who.scope.contains(scope)) {
+      auto r = insufficient_scope(scope);
+      r.log_client_id = who.client_id;
+      co_return finish(std::move(r));
+    }
+  }
+  auto work = [&] { return run(req, *m, who); };
+  auto r = co_await http::offload(pool_, work);
+  r.log_client_id = who.client_id;
+  co_return finish(std::move(r));
+}
+
+http::Response Gateway::run(const http::Request& req, const ApiRoutes::Match& m, const Principal& who) {
+  int64_t limit = rate_limit_ ? rate_limit_(who.client_id) : 0;
+  if (limit <= 0) limit = settings_.default_rate_limit;
+  if (int64_t wait = limiter_.acquire(who.client_id, limit, clock_.now()); wait > 0) {
+    metrics_.inc("stagepass_api_rate_limited_total{client_id=\"" + who.client_id + "\"}");
+    auto r = error(429, "API rate limit exceeded");
+    r.header("Retry-After", std::to_string(wait));
+    return r;
+  }
+  ApiRequest api{req, who, m.path, Form::parse(req.query()).value_or(Form{}), settings_.base_url};
+  try {
+    return m.route->handler(api);
+  } catch (const std::exception&) {
+    return error(500, "Server error");
+  }
+}
+
+}  // namespace stagepass::api

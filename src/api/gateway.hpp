@@ -1,0 +1,56 @@
+// Gateway: everything the Web API does before and after an endpoint handler (the
+// resource-server half of the token architecture), as a pipeline of named steps:
+//   CORS preflight -> route -> no token in the query (RFC 6750 §2.3 refused) -> bearer token
+//   from the Authorization header (§2.1) -> verify (cache, signature, claims, revocation) ->
+//   route requirement (user token, scopes) -> per-app rate limit (rolling 30 s) -> handler
+//   on the worker pool -> CORS headers.
+// Errors use Spotify's object plus RFC 6750 WWW-Authenticate headers.
+// Thread safety: handle() may run concurrently on every I/O thread.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <functional>
+
+#include "api/api.hpp"
+#include "core/clock.hpp"
+#include "monitor/metrics.hpp"
+#include "monitor/rate_limiter.hpp"
+#include "tokens/token_verifier.hpp"
+
+namespace stagepass::api {
+
+struct GatewaySettings {
+  std::string base_url;  // "<issuer>/v1"
+  int64_t default_rate_limit = 3000;  // requests per app per 30 s, unless the app has its own
+};
+
+// The rate limit of an app (0: use the default). Blocking allowed: runs on the worker pool.
+using RateLimitLookup = std::function<int64_t(const std::string& client_id)>;
+// Called after a successful authenticated call (e.g. to aggregate "last used"); must be cheap.
+using UsageHook = std::function<void(const Principal&)>;
+
+class Gateway {
+ public:
+  Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& limiter, Metrics& metrics,
+          boost::asio::thread_pool& pool, const Clock& clock, GatewaySettings settings,
+          RateLimitLookup rate_limit);
+  boost::asio::awaitable<http::Response> handle(http::Request& req);
+
+ private:
+  http::Response preflight(const http::Request& req, const ApiRoutes::Match& m) const;
+  std::optional<http::Response> authenticate(const http::Request& req, Principal& out);
+  http::Response run(const http::Request& req, const ApiRoutes::Match& m, const Principal& who);
+  http::Response finish(http::Response r) const;
+
+  const ApiRoutes& routes_;
+  TokenVerifier& verifier_;
+  RateLimiter& limiter_;
+  Metrics& metrics_;
+  boost::asio::thread_pool& pool_;
+  const Clock& clock_;
+  GatewaySettings settings_;
+  RateLimitLookup rate_limit_;
+};
+
+}  // namespace stagepass::api

@@ -1,0 +1,57 @@
+#include "monitor/metrics.hpp"
+
+#include <mutex>
+#include <sstream>
+
+namespace stagepass {
+
+void Metrics::describe(const std::string& family, const std::string& type, const std::string& help) {
+  std::unique_lock lk(mu_);
+  families_[family] = {type, help};
+}
+
+void Metrics::inc(const std::string& series, uint64_t n) {
+  {
+    std::shared_lock lk(mu_);
+    auto it = counters_.find(series);
+    if (it != counters_.end()) {
+      it->second->fetch_add(n, std::memory_order_relaxed);
+      return;
+    }
+  }
+  std::unique_lock lk(mu_);
+  auto& c = counters_[series];
+  if (!c) c = std::make_unique<std::atomic<uint64_t>>(0);
+  c->fetch_add(n, std::memory_order_relaxed);
+}
+
+void Metrics::gauge(const std::string& series, std::function<double()> read) {
+  std::unique_lock lk(mu_);
+  gauges_[series] = std::move(read);
+}
+
+std::string Metrics::render() const {
+  std::shared_lock lk(mu_);
+  std::ostringstream out;
+  auto family_of = [](const std::string& series) { return series.substr(0, series.find('{')); };
+  std::string last;
+  auto header = [&](const std::string& series) {
+    auto f = family_of(series);
+    if (f == last) return;
+    last = f;
+    if (auto it = families_.find(f); it != families_.end()) {
+      out << "# HELP " << f << " " << it->second.second << "\n# TYPE " << f << " " << it->second.first << "\n";
+    }
+  };
+  for (const auto& [series, value] : counters_) {
+    header(series);
+    out << series << " " << value->load(std::memory_order_relaxed) << "\n";
+  }
+  for (const auto& [series, read] : gauges_) {
+    header(series);
+    out << series << " " << read() << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace stagepass

@@ -1,0 +1,36 @@
+#include "tokens/revocation_set.hpp"
+
+#include <mutex>
+
+namespace stagepass {
+
+void RevocationSet::add(const std::string& grant_id, int64_t revoked_at) {
+  std::unique_lock lk(mu_);
+  if (revoked_.size() >= max_entries_ && !revoked_.count(grant_id)) {
+    // Bounded: forget the oldest revocation (its tokens are the closest to expiring).
+    auto oldest = revoked_.begin();
+    for (auto it = revoked_.begin(); it != revoked_.end(); ++it) {
+      if (it->second < oldest->second) oldest = it;
+    }
+    revoked_.erase(oldest);
+  }
+  revoked_[grant_id] = revoked_at;
+}
+
+bool RevocationSet::contains(std::string_view grant_id) const {
+  std::shared_lock lk(mu_);
+  return revoked_.find(grant_id) != revoked_.end();
+}
+
+size_t RevocationSet::expire(int64_t now) {
+  std::unique_lock lk(mu_);
+  std::erase_if(revoked_, [&](const auto& kv) { return kv.second + retention_ < now; });
+  return revoked_.size();
+}
+
+size_t RevocationSet::size() const {
+  std::shared_lock lk(mu_);
+  return revoked_.size();
+}
+
+}  // namespace stagepass

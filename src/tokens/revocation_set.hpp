@@ -1,0 +1,40 @@
+// RevocationSet: the grant ids revoked within the last access-token lifetime, in memory, so a
+// resource server refuses a revoked grant's access tokens on the very next request even
+// though the JWT itself is still valid. Entries expire once no token they could cover is
+// alive (revoked_at + access-token lifetime + clock skew); the set is bounded.
+//
+// Fed by RevocationFeed (polls the store) and by add() when this node revokes.
+// Thread safety: all methods are safe from any thread; contains() takes a shared lock.
+#pragma once
+
+#include <cstdint>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace stagepass {
+
+class RevocationSet {
+ public:
+  RevocationSet(int64_t retention_seconds, size_t max_entries)
+      : retention_(retention_seconds), max_entries_(max_entries) {}
+
+  void add(const std::string& grant_id, int64_t revoked_at);
+  bool contains(std::string_view grant_id) const;
+  // Drops entries older than the retention; returns how many remain.
+  size_t expire(int64_t now);
+  size_t size() const;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  int64_t retention_;
+  size_t max_entries_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> revoked_;
+};
+
+}  // namespace stagepass

@@ -1,0 +1,46 @@
+#include "tokens/token_verifier.hpp"
+
+#include "crypto/crypto.hpp"
+
+namespace stagepass {
+
+TokenVerifier::TokenVerifier(std::shared_ptr<const Keyring> keys, VerifyOptions options,
+                             const Clock& clock, RevocationSet& revoked, size_t cache_capacity)
+    : keys_(std::move(keys)),
+      options_(std::move(options)),
+      clock_(clock),
+      revoked_(revoked),
+      cache_(cache_capacity) {}
+
+Result<std::shared_ptr<const AccessClaims>> TokenVerifier::verify(std::string_view token) {
+  const int64_t now = clock_.now();
+  const std::string key = crypto::sha256(token);
+  auto claims = cache_.find(key);
+  if (claims) {
+    ++stats_.cache_hits;
+  } else {
+    ++stats_.cache_misses;
+    VerifyOptions o = options_;
+    o.now = now;
+    auto keys = keys_.load();
+    auto verified = verify_access_token(*keys, token, o);
+    if (!verified) {
+      if (verified.error().message == "unknown key" && unknown_key_) unknown_key_();
+      ++stats_.rejected;
+      return fail(verified.error());
+    }
+    claims = std::make_shared<const AccessClaims>(std::move(*verified));
+    cache_.insert(key, claims, now);
+  }
+  if (now > claims->exp + options_.leeway) {
+    ++stats_.rejected;
+    return fail(Error{"expired", "token expired"});
+  }
+  if (!claims->gid.empty() && revoked_.contains(claims->gid)) {
+    ++stats_.rejected;
+    return fail(Error{"revoked", "token revoked"});
+  }
+  return claims;
+}
+
+}  // namespace stagepass

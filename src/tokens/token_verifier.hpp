@@ -1,0 +1,51 @@
+// TokenVerifier: the resource server's check of a bearer token (RFC 9068 §4): signature
+// against any key the issuer still publishes, typ, iss, aud, exp/nbf within a bounded clock
+// skew, and not revoked. Verified tokens are cached (VerifiedTokenCache); revocation and
+// expiry apply to cached entries too.
+// Thread safety: verify() is safe from any thread; set_keys() swaps the keyring atomically.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "tokens/access_token.hpp"
+#include "tokens/revocation_set.hpp"
+#include "tokens/verified_token_cache.hpp"
+
+namespace stagepass {
+
+struct VerifierStats {
+  std::atomic<uint64_t> cache_hits{0};
+  std::atomic<uint64_t> cache_misses{0};
+  std::atomic<uint64_t> rejected{0};
+};
+
+class TokenVerifier {
+ public:
+  TokenVerifier(std::shared_ptr<const Keyring> keys, VerifyOptions options, const Clock& clock,
+                RevocationSet& revoked, size_t cache_capacity);
+
+  // Error codes: "malformed", "signature", "claims", "expired", "revoked".
+  Result<std::shared_ptr<const AccessClaims>> verify(std::string_view token);
+  void set_keys(std::shared_ptr<const Keyring> keys) { keys_.store(std::move(keys)); }
+  // Called (cheaply, from the verifying thread) when a token names a kid the keyring lacks,
+  // so the owner can refetch the issuer's JWKS; the owner rate-limits the refetch.
+  void on_unknown_key(std::function<void()> hook) { unknown_key_ = std::move(hook); }
+  std::shared_ptr<const Keyring> keys() const { return keys_.load(); }
+  const VerifiedTokenCache& cache() const { return cache_; }
+  const VerifierStats& stats() const { return stats_; }
+
+ private:
+  std::atomic<std::shared_ptr<const Keyring>> keys_;
+  VerifyOptions options_;
+  const Clock& clock_;
+  RevocationSet& revoked_;
+  VerifiedTokenCache cache_;
+  VerifierStats stats_;
+  std::function<void()> unknown_key_;
+};
+
+}  // namespace stagepass

@@ -1,0 +1,79 @@
+#include "tokens/token_verifier.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/random.hpp"
+#include "crypto/crypto.hpp"
+
+namespace stagepass {
+namespace {
+
+class TokenVerifierTest : public ::testing::Test {
+ protected:
+  TokenVerifierTest() : clock_(1000), revoked_(3700, 100) {
+    auto kp = crypto::ed25519_generate();
+    keys_ = std::make_shared<Keyring>(std::vector<OpenKey>{{"k1", "EdDSA", kp.public_key, kp.secret_key}});
+    verifier_ = std::make_unique<TokenVerifier>(keys_, VerifyOptions{"iss", "aud", 0, 5}, clock_,
+                                                revoked_, 1000);
+  }
+  std::string mint(std::string gid, int64_t exp = 1100) {
+    return mint_access_token(*keys_, {"iss", "u1", "aud", "c1", "streaming", 1000, exp, rng_.id22(), gid});
+  }
+
+  SystemRandom rng_;
+  ManualClock clock_;
+  RevocationSet revoked_;
+  std::shared_ptr<Keyring> keys_;
+  std::unique_ptr<TokenVerifier> verifier_;
+};
+
+TEST_F(TokenVerifierTest, SecondCallIsACacheHit) {
+  auto t = mint("g1");
+  ASSERT_TRUE(verifier_->verify(t).ok());
+  ASSERT_TRUE(verifier_->verify(t).ok());
+  EXPECT_EQ(verifier_->stats().cache_misses.load(), 1u);
+  EXPECT_EQ(verifier_->stats().cache_hits.load(), 1u);
+}
+
+TEST_F(TokenVerifierTest, RevocationAppliesToCachedTokens) {
+  auto t = mint("g1");
+  ASSERT_TRUE(verifier_->verify(t).ok());
+  revoked_.add("g1", 1001);
+  auto r = verifier_->verify(t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "revoked");
+  EXPECT_TRUE(verifier_->verify(mint("g2")).ok());
+}
+
+TEST_F(TokenVerifierTest, ExpiryAppliesToCachedTokensWithBoundedSkew) {
+  auto t = mint("g1", 1100);
+  ASSERT_TRUE(verifier_->verify(t).ok());
+  clock_.advance(104);
+  EXPECT_TRUE(verifier_->verify(t).ok());  // 4 s past exp, inside the 5 s skew
+  clock_.advance(2);
+  EXPECT_EQ(verifier_->verify(t).error().code, "expired");
+}
+
+TEST_F(TokenVerifierTest, CacheStaysBounded) {
+  VerifiedTokenCache cache(64);
+  for (int i = 0; i < 1000; ++i) {
+    auto claims = std::make_shared<const AccessClaims>();
+    cache.insert(crypto::sha256(std::to_string(i)), claims, 0);
+  }
+  EXPECT_LE(cache.size(), 64u);
+}
+
+TEST(RevocationSetTest, ExpiresAndStaysBounded) {
+  RevocationSet set(100, 3);
+  set.add("a", 10);
+  set.add("b", 20);
+  set.add("c", 30);
+  set.add("d", 40);  // evicts the oldest
+  EXPECT_FALSE(set.contains("a"));
+  EXPECT_TRUE(set.contains("d"));
+  EXPECT_EQ(set.expire(125), 2u);  // b (20 + 100 < 125) is gone
+  EXPECT_FALSE(set.contains("b"));
+}
+
+}  // namespace
+}  // namespace stagepass

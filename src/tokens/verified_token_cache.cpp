@@ -1,0 +1,51 @@
+#include "tokens/verified_token_cache.hpp"
+
+#include <cstring>
+
+namespace stagepass {
+
+size_t VerifiedTokenCache::KeyHash::operator()(const std::string& k) const {
+  // The key is already a cryptographic hash: its first bytes are uniformly distributed.
+  size_t h = 0;
+  std::memcpy(&h, k.data(), std::min(sizeof h, k.size()));
+  return h;
+}
+
+VerifiedTokenCache::VerifiedTokenCache(size_t capacity)
+    : capacity_(capacity), per_shard_(std::max<size_t>(1, capacity / 16)) {}
+
+VerifiedTokenCache::Shard& VerifiedTokenCache::shard(const std::string& key) const {
+  return shards_[static_cast<unsigned char>(key.back()) % shards_.size()];
+}
+
+std::shared_ptr<const AccessClaims> VerifiedTokenCache::find(const std::string& key) const {
+  if (!enabled()) return nullptr;
+  auto& s = shard(key);
+  std::lock_guard lk(s.mu);
+  auto it = s.map.find(key);
+  return it == s.map.end() ? nullptr : it->second;
+}
+
+void VerifiedTokenCache::insert(const std::string& key, std::shared_ptr<const AccessClaims> claims,
+                                int64_t now) {
+  if (!enabled()) return;
+  auto& s = shard(key);
+  std::lock_guard lk(s.mu);
+  if (s.map.size() >= per_shard_) {
+    std::erase_if(s.map, [&](const auto& kv) { return kv.second->exp < now; });
+    size_t drop = s.map.size() >= per_shard_ ? per_shard_ / 8 + 1 : 0;
+    for (auto it = s.map.begin(); drop > 0 && it != s.map.end(); --drop) it = s.map.erase(it);
+  }
+  s.map.emplace(key, std::move(claims));
+}
+
+size_t VerifiedTokenCache::size() const {
+  size_t n = 0;
+  for (auto& s : shards_) {
+    std::lock_guard lk(s.mu);
+    n += s.map.size();
+  }
+  return n;
+}
+
+}  // namespace stagepass

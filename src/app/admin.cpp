@@ -47,6 +47,7 @@ json::object client_json(const Client& c, const std::string& secret) {
   o["scopes"] = std::move(scopes);
   o["web_origins"] = std::move(origins);
   o["created_at"] = c.created_at;
+  o["rate_limit"] = c.rate_limit;
   return o;
 }
 
@@ -86,6 +87,7 @@ std::pair<Client, std::string> create_client(Store& store, Random& random, int64
   c.name = spec.name;
   c.is_public = spec.is_public;
   c.created_at = now;
+  c.rate_limit = spec.rate_limit;
   std::string secret;
   if (!c.is_public) {
     secret = spec.fixed_secret.value_or(random.token("sps_"));
@@ -117,13 +119,15 @@ User create_user(Store& store, Random& random, int64_t now, const std::string& e
   return u;
 }
 
-int user_create(Store& store, const std::string& email, const std::string& display_name, bool as_json) {
+int user_create(Store& store, const std::string& email, const std::string& display_name, bool as_json,
+                const std::function<void(const User&)>& on_created) {
   std::string password;
   std::getline(std::cin, password);
   SystemRandom random;
   SystemClock clock;
   try {
     User u = create_user(store, random, clock.now(), email, display_name, password);
+    if (on_created) on_created(u);
     if (as_json) {
       std::cout << json::serialize(json::object{{"id", u.id},
                                                 {"email", u.email},

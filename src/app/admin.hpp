@@ -3,6 +3,7 @@
 // process exit code; failures print one line on standard error.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ struct NewClient {
   std::vector<std::string> web_origins;
   std::optional<std::string> fixed_id;      // for the demo app
   std::optional<std::string> fixed_secret;  // for the demo app
+  int64_t rate_limit = 0;                    // Web API requests per 30 s; 0: server default
 };
 
 // Creates a client; returns it and its secret (empty for public clients). Throws
@@ -31,8 +33,9 @@ std::pair<Client, std::string> create_client(Store& store, Random& random, int64
 User create_user(Store& store, Random& random, int64_t now, const std::string& email,
                  const std::string& display_name, const std::string& password);
 
+// `on_created` runs after the user is stored (e.g. to publish the profile to the Web API).
 int user_create(Store& store, const std::string& email, const std::string& display_name,
-                bool json);
+                bool json, const std::function<void(const User&)>& on_created);
 int client_create(Store& store, const NewClient& spec, bool json);
 int client_list(Store& store, bool json);
 int client_show(Store& store, const std::string& id, bool json);

@@ -54,6 +54,20 @@ void apply(Config& c, const std::string& key, const std::string& v, const std::s
   else if (key == "max_header_bytes") c.max_header_bytes = num();
   else if (key == "max_connections") c.max_connections = num();
   else if (key == "access_log") c.access_log = parse_bool(source, v);
+  else if (key == "roles") c.roles = v;
+  else if (key == "music_database") c.music_database = v;
+  else if (key == "catalog_scale") {
+    try {
+      c.catalog_scale = std::stod(v);
+    } catch (const std::exception&) {
+      throw std::runtime_error(source + " must be a number, got '" + v + "'");
+    }
+    if (c.catalog_scale <= 0 || c.catalog_scale > 10) throw std::runtime_error(source + " must be in (0, 10]");
+  }
+  else if (key == "clock_skew") c.clock_skew = num();
+  else if (key == "rate_limit") c.rate_limit = num();
+  else if (key == "token_cache_size") c.token_cache_size = num();
+  else if (key == "jwks_refresh") c.jwks_refresh = num();
   else throw std::runtime_error("unknown setting '" + key + "' in " + source);
 }
 
@@ -61,7 +75,8 @@ constexpr const char* kKeys[] = {
     "listen", "issuer", "audience", "database", "master_key_file", "access_token_ttl",
     "refresh_token_ttl", "refresh_idle_ttl", "refresh_grace", "code_ttl", "threads",
     "store_threads", "login_max_failures", "max_body_bytes", "max_header_bytes",
-    "max_connections", "access_log"};
+    "max_connections", "access_log", "roles", "music_database", "catalog_scale", "clock_skew",
+    "rate_limit", "token_cache_size", "jwks_refresh"};
 
 std::optional<std::string> decode_master_key(const std::string& text) {
   std::string t = text;
@@ -94,6 +109,7 @@ Config Config::load(const std::optional<std::string>& toml_file) {
       if (auto s = node.value<std::string>()) value = *s;
       else if (auto i = node.value<int64_t>()) value = std::to_string(*i);
       else if (auto b = node.value<bool>()) value = *b ? "true" : "false";
+      else if (auto d = node.value<double>()) value = std::to_string(*d);
       else throw std::runtime_error("setting '" + key + "' in " + *toml_file + " has an unsupported type");
       if (key == "master_key") throw std::runtime_error("master_key belongs in STAGEPASS_MASTER_KEY or a key file, not the config file");
       apply(c, key, value, *toml_file);
@@ -111,6 +127,13 @@ Config Config::load(const std::optional<std::string>& toml_file) {
   }
   if (c.database.starts_with("postgres")) {
     throw std::runtime_error("PostgreSQL is not supported by this build yet; use a SQLite path");
+  }
+  if (c.roles != "all" && c.roles != "accounts" && c.roles != "api") {
+    throw std::runtime_error("STAGEPASS_ROLES must be all, accounts or api, got '" + c.roles + "'");
+  }
+  if (c.music_database.empty()) {
+    auto dir = std::filesystem::path(c.database).parent_path();
+    c.music_database = (dir.empty() ? std::filesystem::path(".") : dir).append("music.db").string();
   }
   if (c.master_key_file.empty()) {
     auto dir = std::filesystem::path(c.database).parent_path();

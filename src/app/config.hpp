@@ -31,6 +31,16 @@ struct Config {
   int64_t max_header_bytes = 16 * 1024;           // STAGEPASS_MAX_HEADER_BYTES
   int64_t max_connections = 10000;                // STAGEPASS_MAX_CONNECTIONS
   bool access_log = true;                         // STAGEPASS_ACCESS_LOG (on/off)
+  std::string roles = "all";                      // STAGEPASS_ROLES: all, accounts or api
+  std::string music_database;                     // STAGEPASS_MUSIC_DATABASE, default beside the db
+  double catalog_scale = 1.0;                     // STAGEPASS_CATALOG_SCALE (1.0: 100k tracks)
+  int64_t clock_skew = 10;                        // STAGEPASS_CLOCK_SKEW, seconds of exp/nbf leeway
+  int64_t rate_limit = 3000;                      // STAGEPASS_RATE_LIMIT, Web API requests/app/30 s
+  int64_t token_cache_size = 1000000;             // STAGEPASS_TOKEN_CACHE_SIZE, 0 disables
+  int64_t jwks_refresh = 300;                     // STAGEPASS_JWKS_REFRESH, seconds (api role)
+
+  bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
+  bool serves_api() const { return roles == "all" || roles == "api"; }
 
   // Loads the file (if given) then the environment. Throws std::runtime_error with a clear
   // one-line message on a bad value.

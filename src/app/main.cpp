@@ -5,6 +5,7 @@
 #include "app/admin.hpp"
 #include "app/config.hpp"
 #include "app/serve.hpp"
+#include "music/sqlite_music_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 using namespace stagepass;
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
   client_create->add_flag("--public", spec.is_public, "Public client: no secret, PKCE required");
   auto* scopes_opt = client_create->add_option("--scopes", scopes, "Allowed scopes, space-separated (default: all)");
   client_create->add_option("--web-origin", spec.web_origins, "Browser origin allowed by CORS (repeatable)");
+  client_create->add_option("--rate-limit", spec.rate_limit, "Web API requests per rolling 30 s (0: server default)")
+      ->check(CLI::NonNegativeNumber);
   client_create->add_flag("--json", json);
   auto* client_list = client_cmd->add_subcommand("list", "List clients");
   client_list->add_flag("--json", json);
@@ -62,7 +65,12 @@ int main(int argc, char** argv) {
     Config cfg = Config::load(config_file);
     if (serve_cmd->parsed()) return serve(cfg, demo);
     sqlite::SqliteStore store(cfg.database, 1);
-    if (user_create->parsed()) return admin::user_create(store, email, display_name, json);
+    if (user_create->parsed()) {
+      music::SqliteMusicStore music(cfg.music_database, 1);
+      return admin::user_create(store, email, display_name, json, [&music](const User& u) {
+        music.upsert_profile({u.id, u.display_name, u.email, u.country, u.product, 0});
+      });
+    }
     if (client_create->parsed()) {
       if (*scopes_opt) spec.scopes = scopes;
       return admin::client_create(store, spec, json);

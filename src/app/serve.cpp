@@ -1,25 +1,20 @@
 #include "app/serve.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <iostream>
 #include <thread>
 
+#include "app/accounts_node.hpp"
+#include "app/api_node.hpp"
+#include "app/background.hpp"
 #include "app/demo.hpp"
-#include "core/base64url.hpp"
-#include "crypto/crypto.hpp"
 #include "http/offload.hpp"
 #include "http/server.hpp"
 #include "monitor/log.hpp"
-#include "oauth/grants/authorization_code.hpp"
-#include "oauth/grants/client_credentials.hpp"
-#include "oauth/grants/refresh_token.hpp"
-#include "oauth/metadata.hpp"
-#include "oauth/token_endpoint.hpp"
-#include "store/sqlite/sqlite_store.hpp"
-#include "web/site.hpp"
+#include "music/demo_library.hpp"
+#include "music/sqlite_music_store.hpp"
 
 namespace stagepass {
 namespace asio = boost::asio;
@@ -41,12 +36,41 @@ asio::ip::tcp::endpoint parse_listen(const std::string& listen) {
   return {addr, static_cast<unsigned short>(port)};
 }
 
-Response static_json(const std::string& body, const char* cache) {
-  auto r = Response::json(200, body);
-  r.header("Cache-Control", cache);
-  r.header("Access-Control-Allow-Origin", "*");
-  return r;
+http::AccessLogger access_logger(bool enabled) {
+  if (!enabled) return {};
+  return [](const http::AccessRecord& r) {
+    log::event("info", "request",
+               {{"method", r.method}, {"path", r.path}, {"status", r.status},
+                {"latency_ms", r.latency_ms}, {"client_id", r.client_id}, {"ip", r.remote_ip}});
+  };
 }
+
+// The Web API's per-app rate limits, read from the accounts store and cached for 30 s.
+class RateLimitCache {
+ public:
+  RateLimitCache(ClientStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  int64_t lookup(const std::string& client_id) {
+    const int64_t now = clock_.now();
+    {
+      std::lock_guard lk(mu_);
+      if (auto it = cache_.find(client_id); it != cache_.end() && it->second.second > now) {
+        return it->second.first;
+      }
+    }
+    auto c = store_.find_client(client_id);
+    int64_t limit = c ? c->rate_limit : 0;
+    std::lock_guard lk(mu_);
+    if (cache_.size() > 100000) cache_.clear();
+    cache_[client_id] = {limit, now + 30};
+    return limit;
+  }
+
+ private:
+  ClientStore& store_;
+  const Clock& clock_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::pair<int64_t, int64_t>> cache_;
+};
 
 }  // namespace
 
@@ -54,73 +78,73 @@ int serve(const Config& cfg, bool demo) {
   log::init(cfg.access_log);
   SystemRandom random;
   SystemClock clock;
-  const Secret master_key = cfg.resolve_master_key();
-  sqlite::SqliteStore store(cfg.database, cfg.store_threads);
-  auto keys = Keyring::load_or_create(store, master_key, random, clock);
-
-  oauth::OAuthSettings settings{cfg.issuer,           cfg.effective_audience(), cfg.access_token_ttl,
-                                cfg.refresh_token_ttl, cfg.refresh_idle_ttl,     cfg.refresh_grace,
-                                cfg.code_ttl};
-  oauth::Services services{store, keys, clock, random, settings};
-
-  std::optional<demo::DemoInfo> demo_info;
-  if (demo) demo_info = demo::seed(store, random, clock, master_key);
-
-  oauth::TokenEndpoint tokens(services);
-  tokens.add_grant(std::make_unique<oauth::AuthorizationCodeGrant>(services));
-  tokens.add_grant(std::make_unique<oauth::RefreshTokenGrant>(services));
-  tokens.add_grant(std::make_unique<oauth::ClientCredentialsGrant>(services));
-  const std::string metadata = oauth::metadata_json(settings, tokens.grant_types());
-  const std::string jwks = keys->jwks_json();
-
+  Metrics metrics;
   const int io_threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
   asio::thread_pool store_pool(std::max(1, cfg.store_threads));
   asio::thread_pool cpu_pool(std::max(1, io_threads / 2));
-
+  RevocationSet revoked(cfg.access_token_ttl + cfg.clock_skew, 1000000);
+  Background background(std::chrono::seconds(1));
   http::Router router;
+
+  // Profiles live in the music store (the Web API never reads the accounts database), so the
+  // accounts role writes them there too.
+  music::SqliteMusicStore music(cfg.music_database, cfg.store_threads);
+  auto on_user_created = [&music](const User& u) {
+    music.upsert_profile({u.id, u.display_name, u.email, u.country, u.product, 0});
+  };
+  std::unique_ptr<AccountsNode> accounts;
+  std::unique_ptr<ApiNode> api;
+  std::unique_ptr<RateLimitCache> limits;
+  if (cfg.serves_accounts()) {
+    const Secret master_key = cfg.resolve_master_key();
+    accounts = std::make_unique<AccountsNode>(cfg, master_key, random, clock, revoked, store_pool,
+                                              cpu_pool, on_user_created);
+    limits = std::make_unique<RateLimitCache>(accounts->store(), clock);
+    accounts->register_routes(router);
+    background.add([&] { accounts->poll_revocations(); });
+    background.add([&] { accounts->refresh_origins(); }, 5);
+  }
+  if (cfg.serves_api()) {
+    api::RateLimitLookup lookup;
+    if (limits) lookup = [&limits](const std::string& id) { return limits->lookup(id); };
+    api = std::make_unique<ApiNode>(cfg, clock, music, revoked, metrics, store_pool,
+                                    accounts ? accounts->keys() : nullptr, std::move(lookup));
+    api->register_routes(router);
+    if (!accounts) background.add([&] { api->refresh_jwks(false); });
+  }
+  if (demo) {
+    if (!accounts || !api) throw std::runtime_error("--demo needs the accounts and api roles (STAGEPASS_ROLES=all)");
+    const Secret master_key = cfg.resolve_master_key();
+    auto info = demo::seed(accounts->store(), random, clock, master_key);
+    auto user = accounts->store().find_user_by_email(info.email);
+    if (user) {
+      on_user_created(*user);
+      music::seed_demo_library(music, user->id);
+    }
+    std::cout << demo::banner(info, cfg) << std::flush;
+  }
+
   router.add("GET", "/healthz", [](Request&) -> Awaitable { co_return Response::json(200, R"({"status":"ok"})"); });
   router.add("GET", "/readyz", [&](Request&) -> Awaitable {
-    auto work = [&] { return store.ping(); };
-    bool ok = co_await http::offload(store_pool, work);
+    auto check = [&] { return (!accounts || accounts->store().ping()) && music.ping(); };
+    bool ok = co_await http::offload(store_pool, check);
     co_return ok ? Response::json(200, R"({"status":"ready"})")
                  : Response::json(503, R"({"status":"store unavailable"})");
   });
-  for (const char* path : {"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"}) {
-    router.add("GET", path, [&](Request&) -> Awaitable { co_return static_json(metadata, "public, max-age=300"); });
-  }
-  router.add("GET", "/.well-known/jwks.json", [&](Request&) -> Awaitable {
-    co_return static_json(jwks, "public, max-age=300");
-  });
-  router.add("POST", "/api/token", [&](Request& req) -> Awaitable {
-    if (req.header_count("Authorization") > 1) {
-      co_return oauth::OAuthError::invalid_request("more than one Authorization header").to_response();
-    }
-    oauth::TokenRequest tr{std::string(req.header("Content-Type")),
-                           std::string(req.header("Authorization")), std::move(req.msg.body())};
-    auto work = [&] { return tokens.handle(tr); };
-    co_return co_await http::offload(store_pool, work);
+  metrics.describe("stagepass_revoked_grants", "gauge", "Grants in this node's revocation set");
+  metrics.gauge("stagepass_revoked_grants", [&] { return double(revoked.size()); });
+  router.add("GET", "/metrics", [&](Request&) -> Awaitable {
+    auto r = Response{200, {{"Content-Type", "text/plain; version=0.0.4"}}, metrics.render(), {}};
+    co_return r;
   });
 
-  web::Site site(services, store_pool, cpu_pool, base64url_encode(crypto::hmac_sha256(master_key.reveal(), "csrf")),
-                 {cfg.issuer.starts_with("https://")},
-                 {cfg.login_max_failures, cfg.login_max_failures * 4, 15 * 60, 100000});
-  site.register_routes(router);
-
-  http::Limits limits;
-  limits.body_bytes = static_cast<size_t>(cfg.max_body_bytes);
-  limits.header_bytes = static_cast<size_t>(cfg.max_header_bytes);
-  limits.max_connections = static_cast<size_t>(cfg.max_connections);
-  http::AccessLogger access;
-  if (cfg.access_log) {
-    access = [](const http::AccessRecord& r) {
-      log::event("info", "request",
-                 {{"method", r.method}, {"path", r.path}, {"status", r.status},
-                  {"latency_ms", r.latency_ms}, {"client_id", r.client_id}, {"ip", r.remote_ip}});
-    };
-  }
-
+  http::Limits limits_cfg;
+  limits_cfg.body_bytes = static_cast<size_t>(cfg.max_body_bytes);
+  limits_cfg.header_bytes = static_cast<size_t>(cfg.max_header_bytes);
+  limits_cfg.max_connections = static_cast<size_t>(cfg.max_connections);
   asio::io_context ioc(io_threads);
-  http::Server server(ioc, limits, [&router](Request& r) { return router.route(r); }, access);
+  http::Server server(ioc, limits_cfg, [&router](Request& r) { return router.route(r); },
+                      access_logger(cfg.access_log));
   server.listen(parse_listen(cfg.listen));
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
@@ -128,14 +152,15 @@ int serve(const Config& cfg, bool demo) {
     log::event("info", "shutting down", {{"connections", server.active_connections()}});
     server.stop([&ioc] { ioc.stop(); });
   });
-
-  if (demo_info) std::cout << demo::banner(*demo_info, cfg) << std::flush;
-  log::event("info", "listening", {{"listen", cfg.listen}, {"issuer", cfg.issuer}, {"threads", io_threads}});
+  background.start();
+  log::event("info", "listening",
+             {{"listen", cfg.listen}, {"issuer", cfg.issuer}, {"roles", cfg.roles}, {"threads", io_threads}});
 
   std::vector<std::thread> threads;
   for (int i = 1; i < io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  background.stop();
   store_pool.join();
   cpu_pool.join();
   log::event("info", "stopped");

@@ -34,6 +34,9 @@ class ClientStore {
   virtual Result<std::vector<Client>> list_clients() = 0;
   // Deletes the client and revokes every grant and refresh token it holds.
   virtual Status<> delete_client(const std::string& id, int64_t now) = 0;
+  // Clients deleted at or after `since`, with when (feeds every node's revocation set).
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(
+      int64_t since) = 0;
   virtual Status<> set_client_secret_hash(const std::string& id, const std::string& hash) = 0;
 };
 

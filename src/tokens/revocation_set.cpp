@@ -22,8 +22,19 @@ bool RevocationSet::contains(std::string_view grant_id) const {
   return revoked_.find(grant_id) != revoked_.end();
 }
 
+void RevocationSet::add_client(const std::string& client_id, int64_t deleted_at) {
+  std::unique_lock lk(mu_);
+  if (clients_.size() < max_entries_) clients_[client_id] = deleted_at;
+}
+
+bool RevocationSet::contains_client(std::string_view client_id) const {
+  std::shared_lock lk(mu_);
+  return !clients_.empty() && clients_.find(client_id) != clients_.end();
+}
+
 size_t RevocationSet::expire(int64_t now) {
   std::unique_lock lk(mu_);
+  std::erase_if(clients_, [&](const auto& kv) { return kv.second + retention_ < now; });
   std::erase_if(revoked_, [&](const auto& kv) { return kv.second + retention_ < now; });
   return revoked_.size();
 }

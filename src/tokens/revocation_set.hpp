@@ -22,6 +22,9 @@ class RevocationSet {
 
   void add(const std::string& grant_id, int64_t revoked_at);
   bool contains(std::string_view grant_id) const;
+  // A deleted client: every token it holds is refused, client-credentials ones included.
+  void add_client(const std::string& client_id, int64_t deleted_at);
+  bool contains_client(std::string_view client_id) const;
   // Drops entries older than the retention; returns how many remain.
   size_t expire(int64_t now);
   size_t size() const;
@@ -35,6 +38,7 @@ class RevocationSet {
   size_t max_entries_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> revoked_;
+  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> clients_;
 };
 
 }  // namespace stagepass

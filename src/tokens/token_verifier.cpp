@@ -36,7 +36,8 @@ Result<std::shared_ptr<const AccessClaims>> TokenVerifier::verify(std::string_vi
     ++stats_.rejected;
     return fail(Error{"expired", "token expired"});
   }
-  if (!claims->gid.empty() && revoked_.contains(claims->gid)) {
+  if ((!claims->gid.empty() && revoked_.contains(claims->gid)) ||
+      revoked_.contains_client(claims->client_id)) {
     ++stats_.rejected;
     return fail(Error{"revoked", "token revoked"});
   }

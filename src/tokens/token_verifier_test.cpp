@@ -43,6 +43,8 @@ TEST_F(TokenVerifierTest, RevocationAppliesToCachedTokens) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "revoked");
   EXPECT_TRUE(verifier_->verify(mint("g2")).ok());
+  revoked_.add_client("c1", 1002);  // a deleted client: even grant-less tokens die
+  EXPECT_EQ(verifier_->verify(mint("")).error().code, "revoked");
 }
 
 TEST_F(TokenVerifierTest, ExpiryAppliesToCachedTokensWithBoundedSkew) {

@@ -82,6 +82,11 @@ CREATE TABLE signing_keys (
 CREATE INDEX grants_revoked_at ON grants(revoked_at) WHERE revoked_at IS NOT NULL;
 ALTER TABLE clients ADD COLUMN rate_limit INTEGER NOT NULL DEFAULT 0;  -- requests / 30 s; 0: default
 )sql",
+    R"sql(
+-- Tombstones of deleted clients, so every node refuses their client-credentials tokens.
+CREATE TABLE deleted_clients (id TEXT PRIMARY KEY, deleted_at INTEGER NOT NULL);
+CREATE INDEX deleted_clients_at ON deleted_clients(deleted_at);
+)sql",
 };
 
 }  // namespace

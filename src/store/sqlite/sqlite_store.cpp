@@ -109,8 +109,22 @@ Status<> SqliteStore::delete_client(const std::string& id, int64_t now) {
     s.bind(1, id);
     while (s.step()) grants.push_back(s.text(0));
     for (const auto& g : grants) revoke_grant_in(db, g, now);
+    db.prepare("INSERT OR REPLACE INTO deleted_clients (id, deleted_at) VALUES (?, ?)")
+        .bind_all(id, now)
+        .run();
     tx.commit();
     return Ok{};
+  });
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::deleted_clients_since(
+    int64_t since) {
+  return read([&](Connection& db) -> Result<std::vector<std::pair<std::string, int64_t>>> {
+    auto s = db.prepare("SELECT id, deleted_at FROM deleted_clients WHERE deleted_at >= ?");
+    s.bind(1, since);
+    std::vector<std::pair<std::string, int64_t>> out;
+    while (s.step()) out.emplace_back(s.text(0), s.i64(1));
+    return out;
   });
 }
 

@@ -35,6 +35,7 @@ class SqliteStore final : public Store {
   Result<Client> find_client(const std::string& id) override;
   Result<std::vector<Client>> list_clients() override;
   Status<> delete_client(const std::string& id, int64_t now) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(int64_t since) override;
   Status<> set_client_secret_hash(const std::string& id, const std::string& hash) override;
 
   Result<Grant> find_active_grant(const std::string& user_id,

@@ -1,0 +1,108 @@
+#include "app/accounts_node.hpp"
+
+#include "core/base64url.hpp"
+#include "crypto/crypto.hpp"
+#include "http/offload.hpp"
+#include "oauth/grants/authorization_code.hpp"
+#include "oauth/grants/client_credentials.hpp"
+#include "oauth/grants/refresh_token.hpp"
+#include "oauth/metadata.hpp"
+
+namespace stagepass {
+using http::Request;
+using http::Response;
+using Awaitable = boost::asio::awaitable<Response>;
+
+AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& random,
+                           const Clock& clock, RevocationSet& revoked,
+                           boost::asio::thread_pool& store_pool, boost::asio::thread_pool& cpu_pool,
+                           UserCreated on_user_created)
+    : cfg_(cfg),
+      store_(cfg.database, cfg.store_threads),
+      services_{store_,
+                Keyring::load_or_create(store_, master_key, random, clock),
+                clock,
+                random,
+                {cfg.issuer, cfg.effective_audience(), cfg.access_token_ttl, cfg.refresh_token_ttl,
+                 cfg.refresh_idle_ttl, cfg.refresh_grace, cfg.code_ttl},
+                {}},
+      feed_(store_, revoked, clock, cfg.access_token_ttl + cfg.clock_skew),
+      tokens_(services_),
+      store_pool_(store_pool) {
+  services_.revocations_changed = [this] { feed_.poll(); };
+  tokens_.add_grant(std::make_unique<oauth::AuthorizationCodeGrant>(services_));
+  tokens_.add_grant(std::make_unique<oauth::RefreshTokenGrant>(services_));
+  tokens_.add_grant(std::make_unique<oauth::ClientCredentialsGrant>(services_));
+  metadata_ = oauth::metadata_json(services_.settings, tokens_.grant_types());
+  site_ = std::make_unique<web::Site>(
+      services_, store_pool, cpu_pool,
+      base64url_encode(crypto::hmac_sha256(master_key.reveal(), "csrf")),
+      web::SiteSettings{cfg.issuer.starts_with("https://")},
+      ThrottleSettings{cfg.login_max_failures, cfg.login_max_failures * 4, 15 * 60, 100000},
+      std::move(on_user_created));
+  feed_.poll();
+  refresh_origins();
+}
+
+void AccountsNode::refresh_origins() {
+  auto clients = store_.list_clients();
+  if (!clients) return;
+  std::set<std::string, std::less<>> origins;
+  for (const auto& c : *clients) origins.insert(c.web_origins.begin(), c.web_origins.end());
+  std::lock_guard lk(origins_mu_);
+  origins_ = std::move(origins);
+}
+
+bool AccountsNode::origin_allowed(std::string_view origin) const {
+  std::lock_guard lk(origins_mu_);
+  return origins_.find(origin) != origins_.end();
+}
+
+// The token endpoint answers browsers only from origins some app registered (--web-origin),
+// so single-page apps can run PKCE; never with credentials.
+void AccountsNode::add_cors(const Request& req, Response& r) const {
+  auto origin = req.header("Origin");
+  r.header("Vary", "Origin");
+  if (!origin.empty() && origin_allowed(origin)) {
+    r.header("Access-Control-Allow-Origin", std::string(origin));
+  }
+}
+
+void AccountsNode::register_routes(http::Router& router) {
+  auto static_json = [](const std::string& body) {
+    auto r = Response::json(200, body);
+    r.header("Cache-Control", "public, max-age=300");
+    r.header("Access-Control-Allow-Origin", "*");
+    return r;
+  };
+  for (const char* path : {"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"}) {
+    router.add("GET", path, [this, static_json](Request&) -> Awaitable { co_return static_json(metadata_); });
+  }
+  router.add("GET", "/.well-known/jwks.json", [this, static_json](Request&) -> Awaitable {
+    co_return static_json(services_.keys->jwks_json());
+  });
+  router.add("OPTIONS", "/api/token", [this](Request& req) -> Awaitable {
+    Response r{204, {}, {}, {}};
+    add_cors(req, r);
+    r.header("Access-Control-Allow-Methods", "POST");
+    r.header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    r.header("Access-Control-Max-Age", "86400");
+    co_return r;
+  });
+  router.add("POST", "/api/token", [this](Request& req) -> Awaitable {
+    Response r;
+    if (req.header_count("Authorization") > 1) {
+      r = oauth::OAuthError::invalid_request("more than one Authorization header").to_response();
+    } else {
+      oauth::TokenRequest tr{std::string(req.header("Content-Type")),
+                             std::string(req.header("Authorization")), std::move(req.msg.body())};
+      auto work = [&] { return tokens_.handle(tr); };
+      r = co_await http::offload(store_pool_, work);
+    }
+    add_cors(req, r);
+    co_return r;
+  });
+  site_->register_routes(router);
+}
+
+}  // namespace stagepass

@@ -1,0 +1,54 @@
+// AccountsNode: the authorization-server role of a node: store, signing keys, token endpoint,
+// pages, metadata, JWKS, and the revocation feed that tells this node's Web API about
+// revoked grants. Built by serve(); lives until shutdown.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "app/config.hpp"
+#include "app/revocation_feed.hpp"
+#include "http/router.hpp"
+#include "monitor/metrics.hpp"
+#include "oauth/token_endpoint.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "tokens/revocation_set.hpp"
+#include "web/site.hpp"
+
+namespace stagepass {
+
+class AccountsNode {
+ public:
+  using UserCreated = std::function<void(const User&)>;
+  AccountsNode(const Config& cfg, const Secret& master_key, Random& random, const Clock& clock,
+               RevocationSet& revoked, boost::asio::thread_pool& store_pool,
+               boost::asio::thread_pool& cpu_pool, UserCreated on_user_created);
+
+  void register_routes(http::Router& router);
+  Store& store() { return store_; }
+  std::shared_ptr<const Keyring> keys() const { return services_.keys; }
+  // Chores for Background: the revocation feed and the registered web origins.
+  void poll_revocations() { feed_.poll(); }
+  void refresh_origins();
+
+ private:
+  bool origin_allowed(std::string_view origin) const;
+  void add_cors(const http::Request& req, http::Response& r) const;
+
+  const Config& cfg_;
+  sqlite::SqliteStore store_;
+  oauth::Services services_;
+  RevocationFeed feed_;
+  oauth::TokenEndpoint tokens_;
+  std::unique_ptr<web::Site> site_;
+  boost::asio::thread_pool& store_pool_;
+  std::string metadata_;
+  mutable std::mutex origins_mu_;
+  std::set<std::string, std::less<>> origins_;
+};
+
+}  // namespace stagepass

@@ -1,0 +1,58 @@
+#include "app/api_node.hpp"
+
+#include "api/endpoints/web_api.hpp"
+#include "app/jwks_client.hpp"
+#include "monitor/log.hpp"
+#include "music/catalog_generator.hpp"
+
+namespace stagepass {
+
+ApiNode::ApiNode(const Config& cfg, const Clock& clock, music::MusicStore& music,
+                 RevocationSet& revoked, Metrics& metrics, boost::asio::thread_pool& store_pool,
+                 std::shared_ptr<const Keyring> keys, api::RateLimitLookup rate_limit)
+    : cfg_(cfg),
+      clock_(clock),
+      music_(music),
+      verifier_(keys ? keys : std::make_shared<const Keyring>(std::vector<OpenKey>{}),
+                VerifyOptions{cfg.issuer, cfg.effective_audience(), 0, cfg.clock_skew}, clock,
+                revoked, static_cast<size_t>(cfg.token_cache_size)) {
+  auto catalog = music::ensure_catalog(music_, {music::CatalogOptions{}.seed, cfg.catalog_scale});
+  if (!catalog) throw std::runtime_error("cannot generate the catalog: " + catalog.error().message);
+  log::event("info", "catalog ready",
+             {{"generated", catalog->generated}, {"ms", catalog->elapsed_ms}, {"tracks", catalog->counts.tracks}});
+  api::register_web_api(routes_, music_);
+  gateway_ = std::make_unique<api::Gateway>(
+      routes_, verifier_, limiter_, metrics, store_pool, clock,
+      api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit}, std::move(rate_limit));
+  if (!keys) {
+    verifier_.on_unknown_key([this] { unknown_key_seen_ = true; });
+    refresh_jwks(true);
+  }
+  metrics.describe("stagepass_token_cache_entries", "gauge", "Verified access tokens cached");
+  metrics.gauge("stagepass_token_cache_entries", [this] { return double(verifier_.cache().size()); });
+  metrics.describe("stagepass_token_cache_hits_total", "counter", "Bearer checks answered by the cache");
+  metrics.gauge("stagepass_token_cache_hits_total", [this] { return double(verifier_.stats().cache_hits.load()); });
+  metrics.describe("stagepass_token_cache_misses_total", "counter", "Bearer checks that verified a signature");
+  metrics.gauge("stagepass_token_cache_misses_total", [this] { return double(verifier_.stats().cache_misses.load()); });
+}
+
+void ApiNode::register_routes(http::Router& router) {
+  router.add_prefix("/v1/", [this](http::Request& req) { return gateway_->handle(req); });
+}
+
+void ApiNode::refresh_jwks(bool force) {
+  const int64_t now = clock_.now();
+  bool due = force || now - last_jwks_fetch_ >= cfg_.jwks_refresh ||
+             (unknown_key_seen_ && now - last_jwks_fetch_ >= 10);
+  if (!due) return;
+  last_jwks_fetch_ = now;
+  unknown_key_seen_ = false;
+  std::string error;
+  if (auto keys = fetch_jwks(cfg_.issuer, error)) {
+    verifier_.set_keys(std::move(keys));
+  } else {
+    log::event("error", "JWKS refresh failed", {{"issuer", cfg_.issuer}, {"error", error}});
+  }
+}
+
+}  // namespace stagepass

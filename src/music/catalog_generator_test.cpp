@@ -1,0 +1,94 @@
+// The catalog generator: deterministic, meets the counts, loads fast.
+#include "music/catalog_generator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "music/ids.hpp"
+#include "music/sqlite_music_store.hpp"
+
+namespace stagepass::music {
+namespace {
+
+// Counts rows and folds every field into one fingerprint.
+struct Fingerprint final : CatalogSink {
+  CatalogCounts counts;
+  uint64_t h = 0;
+  std::set<std::string> ids;
+  void add_artist(const Artist& a) override {
+    ++counts.artists;
+    h = fnv1a(a.id + a.name + std::to_string(a.popularity), h);
+    ids.insert(a.id);
+  }
+  void add_album(const Album& a) override {
+    ++counts.albums;
+    h = fnv1a(a.id + a.name + a.release_date + a.album_type + a.label, h);
+    ids.insert(a.id);
+  }
+  void add_track(const Track& t) override {
+    ++counts.tracks;
+    h = fnv1a(t.id + t.name + t.album.id + std::to_string(t.duration_ms), h);
+    ids.insert(t.id);
+    EXPECT_TRUE(is_base62_id(t.id));
+  }
+};
+
+TEST(CatalogGenerator, SameSeedSameCatalog) {
+  Fingerprint a, b, c;
+  generate_catalog({7, 0.05}, a);
+  generate_catalog({7, 0.05}, b);
+  generate_catalog({8, 0.05}, c);
+  EXPECT_EQ(a.h, b.h);
+  EXPECT_NE(a.h, c.h);
+}
+
+TEST(CatalogGenerator, FullScaleMeetsTheCountsWithUniqueIds) {
+  Fingerprint f;
+  auto counts = generate_catalog({}, f);
+  EXPECT_GE(counts.artists, 2000);
+  EXPECT_GE(counts.albums, 10000);
+  EXPECT_GE(counts.tracks, 100000);
+  EXPECT_EQ(f.counts.tracks, counts.tracks);
+  EXPECT_EQ(f.ids.size(), static_cast<size_t>(counts.artists + counts.albums + counts.tracks));
+}
+
+TEST(CatalogGenerator, EnsureCatalogIsIdempotent) {
+  auto dir = std::filesystem::temp_directory_path() / ("sp-gen-" + derived_id(std::rand(), "t", 1));
+  {
+    SqliteMusicStore store((dir / "music.db").string(), 1);
+    auto first = ensure_catalog(store, {1, 0.01});
+    ASSERT_TRUE(first.ok());
+    EXPECT_TRUE(first->generated);
+    EXPECT_GE(first->counts.tracks, 1000);
+    auto second = ensure_catalog(store, {1, 0.01});
+    ASSERT_TRUE(second.ok());
+    EXPECT_FALSE(second->generated);
+    EXPECT_EQ(second->counts.tracks, first->counts.tracks);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Set STAGEPASS_CATALOG_BENCH=1 to time the full-scale load (about 5 s).
+TEST(CatalogGenerator, FullScaleLoadTime) {
+  if (!std::getenv("STAGEPASS_CATALOG_BENCH")) GTEST_SKIP() << "set STAGEPASS_CATALOG_BENCH=1";
+  auto dir = std::filesystem::temp_directory_path() / "sp-gen-bench";
+  std::filesystem::remove_all(dir);
+  {
+    SqliteMusicStore store((dir / "music.db").string(), 1);
+    auto r = ensure_catalog(store, {});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    std::printf("generated %lld artists, %lld albums, %lld tracks in %lld ms\n",
+                static_cast<long long>(r->counts.artists), static_cast<long long>(r->counts.albums),
+                static_cast<long long>(r->counts.tracks), static_cast<long long>(r->elapsed_ms));
+    EXPECT_LT(r->elapsed_ms, 8000);
+  }
+  std::printf("database size %lld bytes\n",
+              static_cast<long long>(std::filesystem::file_size(dir / "music.db")));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace stagepass::music

@@ -1,0 +1,209 @@
+// SqliteMusicStore: catalog reads and full-text search.
+#include <algorithm>
+#include <cctype>
+
+#include "music/sqlite_music_internal.hpp"
+
+namespace stagepass::music {
+using namespace internal;
+
+namespace {
+
+template <class T, class Load>
+std::vector<std::optional<T>> load_many(Connection& db, const std::vector<std::string>& ids,
+                                        Load load) {
+  std::vector<std::optional<T>> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) out.push_back(load(db, id));
+  return out;
+}
+
+// Turns what a person typed into an FTS5 query: every word must match as a word prefix.
+// Spotify's field filters ("artist:queen") keep only their value. Punctuation separates
+// words, so the result never contains FTS5 syntax of the user's making.
+std::string fts_query(const std::string& q) {
+  static const std::vector<std::string> kFilters = {"artist", "album", "track", "year",
+                                                    "genre",  "isrc",  "upc",   "tag"};
+  std::string out, word;
+  auto flush = [&](bool filter_allowed) {
+    if (word.empty()) return;
+    std::string lower = word;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool is_filter = filter_allowed &&
+                     std::find(kFilters.begin(), kFilters.end(), lower) != kFilters.end();
+    if (!is_filter) out += (out.empty() ? "\"" : " \"") + word + "\"*";
+    word.clear();
+  };
+  for (unsigned char c : q) {
+    if (std::isalnum(c) || c >= 0x80) {
+      word.push_back(static_cast<char>(c));
+    } else {
+      flush(c == ':');
+    }
+  }
+  flush(false);
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::optional<Artist>>> SqliteMusicStore::artists(
+    const std::vector<std::string>& ids) {
+  return read([&](Connection& db) -> Result<std::vector<std::optional<Artist>>> {
+    return load_many<Artist>(db, ids, load_artist);
+  });
+}
+
+Result<std::vector<std::optional<Album>>> SqliteMusicStore::albums(
+    const std::vector<std::string>& ids) {
+  return read([&](Connection& db) -> Result<std::vector<std::optional<Album>>> {
+    return load_many<Album>(db, ids, load_album);
+  });
+}
+
+Result<std::vector<std::optional<Track>>> SqliteMusicStore::tracks(
+    const std::vector<std::string>& ids) {
+  return read([&](Connection& db) -> Result<std::vector<std::optional<Track>>> {
+    return load_many<Track>(db, ids, load_track);
+  });
+}
+
+Result<Page<Track>> SqliteMusicStore::album_tracks(const std::string& album_id, int limit,
+                                                   int64_t offset) {
+  return read([&](Connection& db) -> Result<Page<Track>> {
+    Page<Track> page;
+    {
+      auto s = db.prepare("SELECT count(*) FROM tracks WHERE album_id = ?");
+      s.bind(1, album_id).step();
+      page.total = s.i64(0);
+    }
+    if (page.total == 0 && !db.prepare("SELECT 1 FROM albums WHERE id = ?").bind(1, album_id).step()) {
+      return fail(not_found("album"));
+    }
+    std::vector<std::string> ids;
+    {
+      auto s = db.prepare(
+          "SELECT id FROM tracks WHERE album_id = ? ORDER BY disc_number, track_number "
+          "LIMIT ? OFFSET ?");
+      s.bind_all(album_id, int64_t{limit}, offset);
+      while (s.step()) ids.push_back(s.text(0));
+    }
+    for (const auto& id : ids) {
+      if (auto t = load_track(db, id)) page.items.push_back(std::move(*t));
+    }
+    return page;
+  });
+}
+
+Result<Page<Album>> SqliteMusicStore::artist_albums(const std::string& artist_id,
+                                                    const std::vector<std::string>& groups,
+                                                    int limit, int64_t offset) {
+  return read([&](Connection& db) -> Result<Page<Album>> {
+    if (!artist_exists(db, artist_id)) return fail(not_found("artist"));
+    struct Row {
+      std::string id, group, date;
+    };
+    std::vector<Row> rows;
+    {
+      // The artist's own releases (album_group = album_type) and albums they appear on.
+      auto s = db.prepare(
+          "SELECT al.id, al.album_type, al.release_date FROM album_artists x "
+          "JOIN albums al ON al.id = x.album_id WHERE x.artist_id = ?1 "
+          "UNION "
+          "SELECT DISTINCT al.id, 'appears_on', al.release_date FROM track_artists x "
+          "JOIN tracks t ON t.id = x.track_id JOIN albums al ON al.id = t.album_id "
+          "WHERE x.artist_id = ?1 AND NOT EXISTS (SELECT 1 FROM album_artists y "
+          "WHERE y.album_id = al.id AND y.artist_id = ?1)");
+      s.bind(1, artist_id);
+      while (s.step()) rows.push_back({s.text(0), s.text(1), s.text(2)});
+    }
+    if (!groups.empty()) {
+      std::erase_if(rows, [&](const Row& r) {
+        return std::find(groups.begin(), groups.end(), r.group) == groups.end();
+      });
+    }
+    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+      return a.date != b.date ? a.date > b.date : a.id < b.id;
+    });
+    Page<Album> page;
+    page.total = static_cast<int64_t>(rows.size());
+    for (int64_t i = offset; i < page.total && i < offset + limit; ++i) {
+      if (auto a = load_album(db, rows[i].id)) page.items.push_back(std::move(*a));
+    }
+    return page;
+  });
+}
+
+Result<std::vector<Track>> SqliteMusicStore::artist_top_tracks(const std::string& artist_id,
+                                                               int limit) {
+  return read([&](Connection& db) -> Result<std::vector<Track>> {
+    if (!artist_exists(db, artist_id)) return fail(not_found("artist"));
+    std::vector<std::string> ids;
+    {
+      auto s = db.prepare(
+          "SELECT t.id FROM track_artists x JOIN tracks t ON t.id = x.track_id "
+          "WHERE x.artist_id = ? ORDER BY t.popularity DESC, t.id LIMIT ?");
+      s.bind_all(artist_id, int64_t{limit});
+      while (s.step()) ids.push_back(s.text(0));
+    }
+    std::vector<Track> out;
+    for (const auto& id : ids) {
+      if (auto t = load_track(db, id)) out.push_back(std::move(*t));
+    }
+    return out;
+  });
+}
+
+Result<Page<std::string>> SqliteMusicStore::search(const std::string& type,
+                                                   const std::string& query, int limit,
+                                                   int64_t offset) {
+  struct Sql {
+    const char* count;
+    const char* page;
+  };
+  // bm25 weights the name above the artists; ties go to the more popular, then the id.
+  // CROSS JOIN keeps the FTS index as the outer loop (the planner would otherwise scan).
+  static const Sql kTrack{
+      "SELECT count(*) FROM track_fts WHERE track_fts MATCH ?",
+      "SELECT t.id FROM track_fts CROSS JOIN tracks t ON t.rowid = track_fts.rowid "
+      "WHERE track_fts MATCH ? ORDER BY bm25(track_fts, 10.0, 1.0), t.popularity DESC, t.id "
+      "LIMIT ? OFFSET ?"};
+  static const Sql kAlbum{
+      "SELECT count(*) FROM album_fts WHERE album_fts MATCH ?",
+      "SELECT al.id FROM album_fts CROSS JOIN albums al ON al.rowid = album_fts.rowid "
+      "WHERE album_fts MATCH ? ORDER BY bm25(album_fts, 10.0, 1.0), al.popularity DESC, al.id "
+      "LIMIT ? OFFSET ?"};
+  static const Sql kArtist{
+      "SELECT count(*) FROM artist_fts WHERE artist_fts MATCH ?",
+      "SELECT a.id FROM artist_fts CROSS JOIN artists a ON a.rowid = artist_fts.rowid "
+      "WHERE artist_fts MATCH ? ORDER BY bm25(artist_fts), a.popularity DESC, a.id "
+      "LIMIT ? OFFSET ?"};
+  static const Sql kPlaylist{
+      "SELECT count(*) FROM playlist_fts CROSS JOIN playlists p ON p.rowid = playlist_fts.rowid "
+      "WHERE playlist_fts MATCH ? AND p.public = 1",
+      "SELECT p.id FROM playlist_fts CROSS JOIN playlists p ON p.rowid = playlist_fts.rowid "
+      "WHERE playlist_fts MATCH ? AND p.public = 1 ORDER BY bm25(playlist_fts, 10.0, 1.0), p.id "
+      "LIMIT ? OFFSET ?"};
+  const Sql* sql = type == "track"    ? &kTrack
+                   : type == "album"  ? &kAlbum
+                   : type == "artist" ? &kArtist
+                   : type == "playlist" ? &kPlaylist
+                                        : nullptr;
+  if (!sql) return fail(invalid("unknown search type " + type));
+  std::string match = fts_query(query);
+  if (match.empty()) return Page<std::string>{};
+  return read([&](Connection& db) -> Result<Page<std::string>> {
+    Page<std::string> page;
+    {
+      auto s = db.prepare(sql->count);
+      s.bind(1, match).step();
+      page.total = s.i64(0);
+    }
+    auto s = db.prepare(sql->page);
+    s.bind_all(match, int64_t{limit}, offset);
+    while (s.step()) page.items.push_back(s.text(0));
+    return page;
+  });
+}
+
+}  // namespace stagepass::music

@@ -46,10 +46,10 @@ function readIfExists(file) {
 }
 
 /**
- * Starts `stagepass serve`. `env` entries override the defaults (values are stringified;
- * `undefined` removes a variable). Returns a StagepassServer.
+ * Starts `stagepass serve` (plus `args`, e.g. ['--demo']). `env` entries override the
+ * defaults (values are stringified; `undefined` removes a variable). Returns a StagepassServer.
  */
-export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 15000 } = {}) {
+export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 15000, args = [] } = {}) {
   if (!existsSync(BINARY)) {
     throw new Error(`server binary not found at ${BINARY} (build it or set STAGEPASS_BIN)`);
   }
@@ -71,14 +71,15 @@ export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 1
     if (v === undefined) delete fullEnv[k];
     else fullEnv[k] = String(v);
   }
-  const server = new StagepassServer({ port, issuer, tmpdir, env: fullEnv });
+  const server = new StagepassServer({ port, issuer, tmpdir, env: fullEnv, args });
   await server.start(timeoutMs);
   return server;
 }
 
 export class StagepassServer {
-  constructor({ port, issuer, tmpdir, env }) {
+  constructor({ port, issuer, tmpdir, env, args = [] }) {
     this.port = port;
+    this.args = args; // extra `serve` arguments
     this.issuer = issuer;
     this.url = issuer; // base URL used for requests
     this.origin = new URL(issuer).origin;
@@ -102,7 +103,7 @@ export class StagepassServer {
   async start(timeoutMs) {
     const out = openSync(this.stdoutFile, 'a');
     const err = openSync(this.stderrFile, 'a');
-    this.child = spawn(BINARY, ['serve'], {
+    this.child = spawn(BINARY, ['serve', ...this.args], {
       env: this.env,
       cwd: this.tmpdir,
       stdio: ['ignore', out, err],

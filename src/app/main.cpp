@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   bool demo = false;
   auto* serve_cmd = app.add_subcommand("serve", "Run the server");
   serve_cmd->add_flag("--demo", demo, "Seed a demo user and app and print how to use them");
+  std::optional<std::string> roles, issuer;
+  serve_cmd->add_option("--roles", roles, "all, accounts or api (wins over STAGEPASS_ROLES)");
+  serve_cmd->add_option("--issuer", issuer, "Issuer base URL (wins over STAGEPASS_ISSUER)");
 
   auto* admin_cmd = app.add_subcommand("admin", "Administer users and clients");
   admin_cmd->require_subcommand(1);
@@ -62,6 +65,8 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (roles) setenv("STAGEPASS_ROLES", roles->c_str(), 1);
+    if (issuer) setenv("STAGEPASS_ISSUER", issuer->c_str(), 1);
     Config cfg = Config::load(config_file);
     if (serve_cmd->parsed()) return serve(cfg, demo);
     sqlite::SqliteStore store(cfg.database, 1);

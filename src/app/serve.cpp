@@ -156,9 +156,20 @@ int serve(const Config& cfg, bool demo) {
   log::event("info", "listening",
              {{"listen", cfg.listen}, {"issuer", cfg.issuer}, {"roles", cfg.roles}, {"threads", io_threads}});
 
+  // A handler that throws is a bug; log it and keep serving rather than lose the process.
+  auto run = [&ioc] {
+    for (;;) {
+      try {
+        ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        log::event("error", "unhandled exception in an I/O handler", {{"error", e.what()}});
+      }
+    }
+  };
   std::vector<std::thread> threads;
-  for (int i = 1; i < io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
+  for (int i = 1; i < io_threads; ++i) threads.emplace_back(run);
+  run();
   for (auto& t : threads) t.join();
   background.stop();
   store_pool.join();

@@ -179,7 +179,11 @@ void Server::stop(std::function<void()> done) {
       std::lock_guard lk(conns_mu_);
       for (auto& weak : conns_) {
         if (auto c = weak.lock(); c && !c->busy) {
-          asio::post(c->stream.get_executor(), [c] { c->stream.socket().cancel(); });
+          // The session may have closed the socket meanwhile: never throw here.
+          asio::post(c->stream.get_executor(), [c] {
+            beast::error_code ignored;
+            c->stream.socket().cancel(ignored);
+          });
         }
       }
       conns_.clear();

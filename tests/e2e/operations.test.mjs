@@ -1,6 +1,7 @@
 // What operators rely on: JSON log lines without secrets, and a graceful stop on SIGTERM.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import {
   startServer, Browser, findForm, authorizeInBrowser, tokenRequest, pkcePair, randomState, assertTokenOk,
 } from './lib/server.mjs';
@@ -61,6 +62,43 @@ describe('operations', () => {
   });
 
   describe('graceful shutdown', () => {
+    it('exits 0 when SIGTERM lands in the middle of keep-alive load (3 times)', async () => {
+      for (let round = 0; round < 3; round++) {
+        const server = await startServer({ label: 'sp-ops-load' });
+        try {
+          const agent = new http.Agent({ keepAlive: true, maxSockets: 48 });
+          let stop = false;
+          let served = 0;
+          const worker = async () => {
+            while (!stop) {
+              const ok = await new Promise((resolve) => {
+                const req = http.get(`${server.url}/healthz`, { agent }, (res) => {
+                  res.resume();
+                  res.on('end', () => resolve(res.statusCode === 200));
+                });
+                req.on('error', () => resolve(false));
+              });
+              if (ok) served++;
+              else await new Promise((r) => setTimeout(r, 5));
+            }
+          };
+          const workers = Array.from({ length: 48 }, worker);
+          await new Promise((r) => setTimeout(r, 300 + 100 * round));
+          server.child.kill('SIGTERM');
+          const exit = await server.exited;
+          stop = true;
+          await Promise.all(workers);
+          agent.destroy();
+          assert.ok(served > 100, `the load ran (${served} answers)`);
+          assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null },
+            `round ${round}: ${server.stderr().slice(-500)}`);
+          assert.doesNotMatch(server.stdout(), /unhandled exception/, `round ${round}: a handler threw`);
+        } finally {
+          await server.stop();
+        }
+      }
+    });
+
     it('finishes an in-flight sign-in after SIGTERM, then exits 0', async () => {
       const server = await startServer({ label: 'sp-ops-stop' });
       try {

@@ -9,15 +9,8 @@
 namespace stagepass::music {
 using namespace internal;
 
-SqliteMusicStore::SqliteMusicStore(const std::string& path, int readers) {
-  auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
-  writer_ = std::make_unique<Connection>(path);
-  migrate_music(*writer_);
-  for (int i = 0; i < std::max(1, readers); ++i) {
-    readers_.push_back(std::make_unique<Connection>(path));
-  }
-}
+SqliteMusicStore::SqliteMusicStore(const std::string& path, int readers)
+    : pool_(path, readers, migrate_music) {}
 
 SqliteMusicStore::~SqliteMusicStore() = default;
 

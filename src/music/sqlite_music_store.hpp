@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "music/music_store.hpp"
+#include "store/sqlite/connection_pool.hpp"
 
 namespace stagepass::sqlite {
 class Connection;
@@ -118,18 +119,13 @@ class SqliteMusicStore final : public MusicStore {
 
   // For the implementation files (sqlite_music_internal.hpp): run `f` on a reader / the
   // writer connection, turning SqliteError into an "io" (or "conflict") Error.
-  class Lease;
   template <class F>
-  auto read(F&& f) -> decltype(f(std::declval<sqlite::Connection&>()));
+  auto read(F&& f) { return pool_.read(std::forward<F>(f)); }
   template <class F>
-  auto write(F&& f) -> decltype(f(std::declval<sqlite::Connection&>()));
+  auto write(F&& f) { return pool_.write(std::forward<F>(f)); }
 
  private:
-  std::mutex write_mu_;
-  std::unique_ptr<sqlite::Connection> writer_;
-  std::mutex pool_mu_;
-  std::condition_variable pool_cv_;
-  std::vector<std::unique_ptr<sqlite::Connection>> readers_;
+  sqlite::ConnectionPool pool_;
 };
 
 }  // namespace stagepass::music

@@ -10,15 +10,7 @@
 namespace stagepass::sqlite {
 using namespace internal;
 
-SqliteStore::SqliteStore(const std::string& path, int readers) {
-  auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
-  writer_ = std::make_unique<Connection>(path);
-  migrate(*writer_);
-  for (int i = 0; i < std::max(1, readers); ++i) {
-    readers_.push_back(std::make_unique<Connection>(path));
-  }
-}
+SqliteStore::SqliteStore(const std::string& path, int readers) : pool_(path, readers, migrate) {}
 
 SqliteStore::~SqliteStore() = default;
 

@@ -6,17 +6,14 @@
 // worker pool, never on I/O threads.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "store/sqlite/connection_pool.hpp"
 #include "store/store.hpp"
 
 namespace stagepass::sqlite {
-
-class Connection;
 
 class SqliteStore final : public Store {
  public:
@@ -64,17 +61,12 @@ class SqliteStore final : public Store {
   Status<> save_signing_key(const SigningKey& key) override;
 
  private:
-  class Lease;  // a reader connection checked out of the pool
   template <class F>
-  auto read(F&& f) -> decltype(f(std::declval<Connection&>()));
+  auto read(F&& f) { return pool_.read(std::forward<F>(f)); }
   template <class F>
-  auto write(F&& f) -> decltype(f(std::declval<Connection&>()));
+  auto write(F&& f) { return pool_.write(std::forward<F>(f)); }
 
-  std::mutex write_mu_;
-  std::unique_ptr<Connection> writer_;
-  std::mutex pool_mu_;
-  std::condition_variable pool_cv_;
-  std::vector<std::unique_ptr<Connection>> readers_;
+  ConnectionPool pool_;
 };
 
 }  // namespace stagepass::sqlite

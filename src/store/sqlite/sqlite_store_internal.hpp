@@ -10,10 +10,6 @@
 namespace stagepass::sqlite {
 namespace internal {
 
-inline Error io_error(const SqliteError& e) {
-  if ((e.code & 0xff) == SQLITE_CONSTRAINT) return {"conflict", e.what()};
-  return {"io", e.what()};
-}
 inline Error not_found(std::string what) { return {"not_found", std::move(what) + " not found"}; }
 
 inline std::vector<std::string> split_lines(const std::string& s) {
@@ -92,47 +88,5 @@ inline void revoke_grant_in(Connection& db, const std::string& id, int64_t now) 
 }
 
 }  // namespace internal
-
-class SqliteStore::Lease {
- public:
-  explicit Lease(SqliteStore& s) : s_(s) {
-    std::unique_lock lk(s_.pool_mu_);
-    s_.pool_cv_.wait(lk, [&] { return !s_.readers_.empty(); });
-    c_ = std::move(s_.readers_.back());
-    s_.readers_.pop_back();
-  }
-  ~Lease() {
-    {
-      std::lock_guard lk(s_.pool_mu_);
-      s_.readers_.push_back(std::move(c_));
-    }
-    s_.pool_cv_.notify_one();
-  }
-  Connection& operator*() { return *c_; }
-
- private:
-  SqliteStore& s_;
-  std::unique_ptr<Connection> c_;
-};
-
-template <class F>
-auto SqliteStore::read(F&& f) -> decltype(f(std::declval<Connection&>())) {
-  try {
-    Lease lease(*this);
-    return f(*lease);
-  } catch (const SqliteError& e) {
-    return fail(internal::io_error(e));
-  }
-}
-
-template <class F>
-auto SqliteStore::write(F&& f) -> decltype(f(std::declval<Connection&>())) {
-  try {
-    std::lock_guard lk(write_mu_);
-    return f(*writer_);
-  } catch (const SqliteError& e) {
-    return fail(internal::io_error(e));
-  }
-}
 
 }  // namespace stagepass::sqlite

@@ -62,6 +62,16 @@ class GrantStore {
                                        int64_t now) = 0;
   // Revokes the grant and every refresh token and unused code of it. Idempotent.
   virtual Status<> revoke_grant(const std::string& id, int64_t now) = 0;
+  // The person's active grants (the apps they connected), newest first.
+  virtual Result<std::vector<Grant>> list_user_grants(const std::string& user_id) = 0;
+  // Records when grants were last used, in one transaction (last_used_at only moves forward).
+  virtual Status<> record_grant_usage(const std::vector<std::pair<std::string, int64_t>>& uses) = 0;
+  // Revokes one access token by its jti until it expires (RFC 7009 on an access token).
+  virtual Status<> revoke_access_token(const std::string& jti, const std::string& client_id,
+                                       int64_t expires_at, int64_t now) = 0;
+  // Access tokens revoked at or after `since` (jti, revoked_at).
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> revoked_tokens_since(
+      int64_t since) = 0;
   // Grants revoked at or after `since`, with when (feeds every node's revocation set).
   virtual Result<std::vector<std::pair<std::string, int64_t>>> revoked_grants_since(
       int64_t since) = 0;

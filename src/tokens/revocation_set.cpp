@@ -32,8 +32,19 @@ bool RevocationSet::contains_client(std::string_view client_id) const {
   return !clients_.empty() && clients_.find(client_id) != clients_.end();
 }
 
+void RevocationSet::add_token(const std::string& jti, int64_t revoked_at) {
+  std::unique_lock lk(mu_);
+  if (tokens_.size() < max_entries_) tokens_[jti] = revoked_at;
+}
+
+bool RevocationSet::contains_token(std::string_view jti) const {
+  std::shared_lock lk(mu_);
+  return !tokens_.empty() && tokens_.find(jti) != tokens_.end();
+}
+
 size_t RevocationSet::expire(int64_t now) {
   std::unique_lock lk(mu_);
+  std::erase_if(tokens_, [&](const auto& kv) { return kv.second + retention_ < now; });
   std::erase_if(clients_, [&](const auto& kv) { return kv.second + retention_ < now; });
   std::erase_if(revoked_, [&](const auto& kv) { return kv.second + retention_ < now; });
   return revoked_.size();

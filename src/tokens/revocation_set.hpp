@@ -25,6 +25,9 @@ class RevocationSet {
   // A deleted client: every token it holds is refused, client-credentials ones included.
   void add_client(const std::string& client_id, int64_t deleted_at);
   bool contains_client(std::string_view client_id) const;
+  // One access token revoked by its jti (RFC 7009).
+  void add_token(const std::string& jti, int64_t revoked_at);
+  bool contains_token(std::string_view jti) const;
   // Drops entries older than the retention; returns how many remain.
   size_t expire(int64_t now);
   size_t size() const;
@@ -39,6 +42,7 @@ class RevocationSet {
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> revoked_;
   std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> clients_;
+  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> tokens_;
 };
 
 }  // namespace stagepass

@@ -87,6 +87,18 @@ ALTER TABLE clients ADD COLUMN rate_limit INTEGER NOT NULL DEFAULT 0;  -- reques
 CREATE TABLE deleted_clients (id TEXT PRIMARY KEY, deleted_at INTEGER NOT NULL);
 CREATE INDEX deleted_clients_at ON deleted_clients(deleted_at);
 )sql",
+    R"sql(
+-- Access tokens revoked one by one (RFC 7009), kept until they would have expired.
+CREATE TABLE revoked_tokens (
+  jti TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL
+);
+CREATE INDEX revoked_tokens_at ON revoked_tokens(revoked_at);
+-- When an app last used a grant (aggregated in memory, written in batches).
+ALTER TABLE grants ADD COLUMN last_used_at INTEGER;
+)sql",
 };
 
 }  // namespace

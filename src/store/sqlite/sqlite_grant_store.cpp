@@ -5,7 +5,7 @@ namespace stagepass::sqlite {
 using namespace internal;
 
 constexpr const char* kGrantColumns =
-    "SELECT id, user_id, client_id, scope, created_at, revoked_at FROM grants ";
+    "SELECT id, user_id, client_id, scope, created_at, revoked_at, last_used_at FROM grants ";
 
 Result<Grant> SqliteStore::find_active_grant(const std::string& user_id,
                                              const std::string& client_id) {
@@ -68,6 +68,55 @@ Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::revoked_grants
     int64_t since) {
   return read([&](Connection& db) -> Result<std::vector<std::pair<std::string, int64_t>>> {
     auto s = db.prepare("SELECT id, revoked_at FROM grants WHERE revoked_at >= ? ORDER BY revoked_at");
+    s.bind(1, since);
+    std::vector<std::pair<std::string, int64_t>> out;
+    while (s.step()) out.emplace_back(s.text(0), s.i64(1));
+    return out;
+  });
+}
+
+Result<std::vector<Grant>> SqliteStore::list_user_grants(const std::string& user_id) {
+  return read([&](Connection& db) -> Result<std::vector<Grant>> {
+    static const std::string sql = std::string(kGrantColumns) +
+                                   "WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC";
+    auto s = db.prepare(sql.c_str());
+    s.bind(1, user_id);
+    std::vector<Grant> out;
+    while (s.step()) out.push_back(read_grant(s));
+    return out;
+  });
+}
+
+Status<> SqliteStore::record_grant_usage(const std::vector<std::pair<std::string, int64_t>>& uses) {
+  return write([&](Connection& db) -> Status<> {
+    Transaction tx(db);
+    for (const auto& [id, at] : uses) {
+      db.prepare("UPDATE grants SET last_used_at = ? WHERE id = ? AND "
+                 "(last_used_at IS NULL OR last_used_at < ?)")
+          .bind_all(at, id, at)
+          .run();
+    }
+    tx.commit();
+    return Ok{};
+  });
+}
+
+Status<> SqliteStore::revoke_access_token(const std::string& jti, const std::string& client_id,
+                                         int64_t expires_at, int64_t now) {
+  return write([&](Connection& db) -> Status<> {
+    db.prepare("DELETE FROM revoked_tokens WHERE expires_at < ?").bind(1, now).run();
+    db.prepare("INSERT OR IGNORE INTO revoked_tokens (jti, client_id, expires_at, revoked_at) "
+               "VALUES (?,?,?,?)")
+        .bind_all(jti, client_id, expires_at, now)
+        .run();
+    return Ok{};
+  });
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::revoked_tokens_since(
+    int64_t since) {
+  return read([&](Connection& db) -> Result<std::vector<std::pair<std::string, int64_t>>> {
+    auto s = db.prepare("SELECT jti, revoked_at FROM revoked_tokens WHERE revoked_at >= ?");
     s.bind(1, since);
     std::vector<std::pair<std::string, int64_t>> out;
     while (s.step()) out.emplace_back(s.text(0), s.i64(1));

@@ -28,6 +28,8 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
                 {}},
       feed_(store_, revoked, clock, cfg.access_token_ttl + cfg.clock_skew),
       tokens_(services_),
+      revocation_(services_),
+      introspection_(services_, revoked),
       store_pool_(store_pool) {
   services_.revocations_changed = [this] { feed_.poll(); };
   tokens_.add_grant(std::make_unique<oauth::AuthorizationCodeGrant>(services_));
@@ -68,6 +70,31 @@ void AccountsNode::add_cors(const Request& req, Response& r) const {
   }
 }
 
+void AccountsNode::add_form_endpoint(http::Router& router, const std::string& path,
+                                     std::function<Response(const oauth::TokenRequest&)> handle) {
+  router.add("OPTIONS", path, [this](Request& req) -> Awaitable {
+    Response r{204, {}, {}, {}};
+    add_cors(req, r);
+    r.header("Access-Control-Allow-Methods", "POST");
+    r.header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    r.header("Access-Control-Max-Age", "86400");
+    co_return r;
+  });
+  router.add("POST", path, [this, handle = std::move(handle)](Request& req) -> Awaitable {
+    Response r;
+    if (req.header_count("Authorization") > 1) {
+      r = oauth::OAuthError::invalid_request("more than one Authorization header").to_response();
+    } else {
+      oauth::TokenRequest tr{std::string(req.header("Content-Type")),
+                             std::string(req.header("Authorization")), std::move(req.msg.body())};
+      auto work = [&] { return handle(tr); };
+      r = co_await http::offload(store_pool_, work);
+    }
+    add_cors(req, r);
+    co_return r;
+  });
+}
+
 void AccountsNode::register_routes(http::Router& router) {
   auto static_json = [](const std::string& body) {
     auto r = Response::json(200, body);
@@ -81,27 +108,10 @@ void AccountsNode::register_routes(http::Router& router) {
   router.add("GET", "/.well-known/jwks.json", [this, static_json](Request&) -> Awaitable {
     co_return static_json(services_.keys->jwks_json());
   });
-  router.add("OPTIONS", "/api/token", [this](Request& req) -> Awaitable {
-    Response r{204, {}, {}, {}};
-    add_cors(req, r);
-    r.header("Access-Control-Allow-Methods", "POST");
-    r.header("Access-Control-Allow-Headers", "Authorization, Content-Type");
-    r.header("Access-Control-Max-Age", "86400");
-    co_return r;
-  });
-  router.add("POST", "/api/token", [this](Request& req) -> Awaitable {
-    Response r;
-    if (req.header_count("Authorization") > 1) {
-      r = oauth::OAuthError::invalid_request("more than one Authorization header").to_response();
-    } else {
-      oauth::TokenRequest tr{std::string(req.header("Content-Type")),
-                             std::string(req.header("Authorization")), std::move(req.msg.body())};
-      auto work = [&] { return tokens_.handle(tr); };
-      r = co_await http::offload(store_pool_, work);
-    }
-    add_cors(req, r);
-    co_return r;
-  });
+  add_form_endpoint(router, "/api/token", [this](const oauth::TokenRequest& r) { return tokens_.handle(r); });
+  add_form_endpoint(router, "/api/revoke", [this](const oauth::TokenRequest& r) { return revocation_.handle(r); });
+  add_form_endpoint(router, "/api/introspect",
+                    [this](const oauth::TokenRequest& r) { return introspection_.handle(r); });
   site_->register_routes(router);
 }
 

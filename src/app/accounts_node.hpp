@@ -14,6 +14,8 @@
 #include "app/revocation_feed.hpp"
 #include "http/router.hpp"
 #include "monitor/metrics.hpp"
+#include "oauth/introspection_endpoint.hpp"
+#include "oauth/revocation_endpoint.hpp"
 #include "oauth/token_endpoint.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "tokens/revocation_set.hpp"
@@ -37,6 +39,10 @@ class AccountsNode {
 
  private:
   bool origin_allowed(std::string_view origin) const;
+  // POST form endpoints of the accounts API (/api/token, /api/revoke, /api/introspect): one
+  // Authorization header at most, the work on the store pool, CORS for registered origins.
+  void add_form_endpoint(http::Router& router, const std::string& path,
+                         std::function<http::Response(const oauth::TokenRequest&)> handle);
   void add_cors(const http::Request& req, http::Response& r) const;
 
   const Config& cfg_;
@@ -44,6 +50,8 @@ class AccountsNode {
   oauth::Services services_;
   RevocationFeed feed_;
   oauth::TokenEndpoint tokens_;
+  oauth::RevocationEndpoint revocation_;
+  oauth::IntrospectionEndpoint introspection_;
   std::unique_ptr<web::Site> site_;
   boost::asio::thread_pool& store_pool_;
   std::string metadata_;

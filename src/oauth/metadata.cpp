@@ -24,6 +24,12 @@ std::string metadata_json(const OAuthSettings& s, const std::vector<std::string>
        json::array{"client_secret_basic", "client_secret_post", "none"}},
       {"scopes_supported", std::move(scopes)},
       {"authorization_response_iss_parameter_supported", true},
+      {"revocation_endpoint", s.issuer + "/api/revoke"},
+      {"revocation_endpoint_auth_methods_supported",
+       json::array{"client_secret_basic", "client_secret_post", "none"}},
+      {"introspection_endpoint", s.issuer + "/api/introspect"},
+      {"introspection_endpoint_auth_methods_supported",
+       json::array{"client_secret_basic", "client_secret_post"}},
       {"service_documentation", s.issuer + "/"},
   };
   return json::serialize(m);

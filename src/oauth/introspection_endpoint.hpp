@@ -1,0 +1,32 @@
+// Token introspection (RFC 7662), POST /api/introspect: for resource servers that prefer to
+// ask rather than validate JWTs themselves. Steps: form body -> authenticate the client
+// (confidential clients only: §2.1 requires authorization) -> token required -> look it up
+// -> {"active":false} for anything revoked, expired, unknown or meant for another audience;
+// the token's claims when active.
+// Blocking: handle() runs on a worker thread.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <optional>
+
+#include "oauth/client_auth.hpp"
+#include "oauth/token_endpoint.hpp"
+#include "tokens/revocation_set.hpp"
+
+namespace stagepass::oauth {
+
+class IntrospectionEndpoint {
+ public:
+  IntrospectionEndpoint(Services& s, const RevocationSet& revoked) : s_(s), revoked_(revoked) {}
+  http::Response handle(const TokenRequest& req) const;
+
+ private:
+  std::optional<boost::json::object> access_token_claims(const std::string& value) const;
+  std::optional<boost::json::object> refresh_token_claims(const std::string& value) const;
+  std::string username(const std::string& user_id) const;
+
+  Services& s_;
+  const RevocationSet& revoked_;
+};
+
+}  // namespace stagepass::oauth

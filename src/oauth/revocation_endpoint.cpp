@@ -1,0 +1,53 @@
+#include "oauth/revocation_endpoint.hpp"
+
+#include "monitor/log.hpp"
+#include "tokens/access_token.hpp"
+
+namespace stagepass::oauth {
+
+void RevocationEndpoint::revoke_refresh_token(const std::string& value, const Client& client) const {
+  auto token = s_.store.find_refresh_token(token_hash(value));
+  // RFC 7009 §2.1: the server first validates that the token was issued to this client.
+  if (!token || token->client_id != client.id) return;
+  if (s_.store.revoke_grant(token->grant_id, s_.clock.now()).ok() && s_.revocations_changed) {
+    s_.revocations_changed();
+  }
+  log::event("info", "refresh token revoked", {{"client_id", client.id}, {"grant_id", token->grant_id}});
+}
+
+bool RevocationEndpoint::revoke_access_token(const std::string& value, const Client& client) const {
+  const int64_t now = s_.clock.now();
+  // Expired tokens need no revocation; a generous leeway keeps clock-skewed ones covered.
+  auto claims = verify_access_token(*s_.keys, value, {s_.settings.issuer, s_.settings.audience, now, 3600});
+  if (!claims) return false;
+  if (claims->client_id != client.id) return true;  // a JWT of ours, but not this client's
+  if (s_.store.revoke_access_token(claims->jti, client.id, claims->exp, now).ok() &&
+      s_.revocations_changed) {
+    s_.revocations_changed();
+  }
+  log::event("info", "access token revoked", {{"client_id", client.id}, {"jti", claims->jti}});
+  return true;
+}
+
+http::Response RevocationEndpoint::handle(const TokenRequest& req) const {
+  auto form = parse_form_body(req.content_type, req.body);
+  if (!form) return form.error().to_response();
+  auto client = authenticate_client(s_, req.authorization, *form);
+  if (!client) return client.error().to_response();
+  auto token = form->get("token");
+  if (!token) return OAuthError::invalid_request("token is required").to_response();
+
+  // The hint only orders the lookups (§2.1: the server MAY ignore it); the prefix of our
+  // opaque refresh tokens makes the order irrelevant in practice.
+  if (token->starts_with("spr_")) {
+    revoke_refresh_token(*token, client->client);
+  } else if (!revoke_access_token(*token, client->client)) {
+    revoke_refresh_token(*token, client->client);
+  }
+  // §2.2: "The authorization server responds with HTTP status code 200" - exactly 200.
+  http::Response r{200, {{"Content-Type", "application/json"}}, "{}", client->client.id};
+  add_no_store(r);
+  return r;
+}
+
+}  // namespace stagepass::oauth

@@ -2,7 +2,8 @@
 # Runs the end-to-end (Node, tests/e2e) and interop (Python authlib, tests/interop) suites
 # against the real server binary: $STAGEPASS_BIN, or build/stagepass at the repo root.
 # Exits non-zero if either suite fails. Needs: node >= 20 + npm, python3 with authlib and
-# requests (Debian: python3-authlib python3-requests; scripts/install-deps.sh test).
+# requests (Debian: python3-authlib python3-requests), Debian's chromium for the browser test
+# (scripts/install-deps.sh test installs them all).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -13,7 +14,8 @@ if [[ ! -x $STAGEPASS_BIN ]]; then
   exit 2
 fi
 
-if [[ ! -d tests/e2e/node_modules ]]; then
+# (Re)install when node_modules is missing or older than the lock file (a dependency was added).
+if [[ ! -d tests/e2e/node_modules || tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]]; then
   npm ci --prefix tests/e2e --no-audit --no-fund || { echo "run-e2e: npm ci failed" >&2; exit 2; }
 fi
 

@@ -25,7 +25,7 @@ std::string message_for(const std::string& code) {
 
 Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& limiter,
                  Metrics& metrics, boost::asio::thread_pool& pool, const Clock& clock,
-                 GatewaySettings settings, RateLimitLookup rate_limit)
+                 GatewaySettings settings, RateLimitLookup rate_limit, UsageHook on_use)
     : routes_(routes),
       verifier_(verifier),
       limiter_(limiter),
@@ -33,7 +33,8 @@ Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& 
       pool_(pool),
       clock_(clock),
       settings_(std::move(settings)),
-      rate_limit_(std::move(rate_limit)) {
+      rate_limit_(std::move(rate_limit)),
+      on_use_(std::move(on_use)) {
   metrics_.describe("stagepass_api_requests_total", "counter", "Web API responses by status");
   metrics_.describe("stagepass_api_rate_limited_total", "counter", "Web API requests refused with 429, by app");
 }
@@ -113,6 +114,7 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   auto work = [&] { return run(req, *m, who); };
   auto r = co_await http::offload(pool_, work);
   r.log_client_id = who.client_id;
+  if (on_use_ && who.is_user() && r.status < 400) on_use_(who);
   co_return finish(std::move(r));
 }
 

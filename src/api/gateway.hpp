@@ -3,7 +3,7 @@
 //   CORS preflight -> route -> no token in the query (RFC 6750 §2.3 refused) -> bearer token
 //   from the Authorization header (§2.1) -> verify (cache, signature, claims, revocation) ->
 //   route requirement (user token, scopes) -> per-app rate limit (rolling 30 s) -> handler
-//   on the worker pool -> CORS headers.
+//   on the worker pool -> usage hook ("last used", user tokens only) -> CORS headers.
 // Errors use Spotify's object plus RFC 6750 WWW-Authenticate headers.
 // Thread safety: handle() may run concurrently on every I/O thread.
 #pragma once
@@ -27,14 +27,16 @@ struct GatewaySettings {
 
 // The rate limit of an app (0: use the default). Blocking allowed: runs on the worker pool.
 using RateLimitLookup = std::function<int64_t(const std::string& client_id)>;
-// Called after a successful authenticated call (e.g. to aggregate "last used"); must be cheap.
+// Called on the I/O thread after a user token's call succeeded (the handler answered 2xx/3xx),
+// e.g. to aggregate "last used". Must be cheap and must not block; never called for
+// client-credentials tokens.
 using UsageHook = std::function<void(const Principal&)>;
 
 class Gateway {
  public:
   Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& limiter, Metrics& metrics,
           boost::asio::thread_pool& pool, const Clock& clock, GatewaySettings settings,
-          RateLimitLookup rate_limit);
+          RateLimitLookup rate_limit, UsageHook on_use = {});
   boost::asio::awaitable<http::Response> handle(http::Request& req);
 
  private:
@@ -51,6 +53,7 @@ class Gateway {
   const Clock& clock_;
   GatewaySettings settings_;
   RateLimitLookup rate_limit_;
+  UsageHook on_use_;
 };
 
 }  // namespace stagepass::api

@@ -16,22 +16,24 @@ using Awaitable = boost::asio::awaitable<Response>;
 AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& random,
                            const Clock& clock, RevocationSet& revoked,
                            boost::asio::thread_pool& store_pool, boost::asio::thread_pool& cpu_pool,
-                           UserCreated on_user_created)
+                           Metrics& metrics, UserCreated on_user_created)
     : cfg_(cfg),
       store_(cfg.database, cfg.store_threads),
+      audit_([this](const AuditEvent& e) { return store_.record_event(e).ok(); }, metrics, clock),
       services_{store_,
                 Keyring::load_or_create(store_, master_key, random, clock),
                 clock,
                 random,
                 {cfg.issuer, cfg.effective_audience(), cfg.access_token_ttl, cfg.refresh_token_ttl,
                  cfg.refresh_idle_ttl, cfg.refresh_grace, cfg.code_ttl},
-                {}},
+                {}, {}},
       feed_(store_, revoked, clock, cfg.access_token_ttl + cfg.clock_skew),
       tokens_(services_),
       revocation_(services_),
       introspection_(services_, revoked),
       store_pool_(store_pool) {
   services_.revocations_changed = [this] { feed_.poll(); };
+  services_.audit = [this](AuditEvent e) { audit_.record(std::move(e)); };
   tokens_.add_grant(std::make_unique<oauth::AuthorizationCodeGrant>(services_));
   tokens_.add_grant(std::make_unique<oauth::RefreshTokenGrant>(services_));
   tokens_.add_grant(std::make_unique<oauth::ClientCredentialsGrant>(services_));

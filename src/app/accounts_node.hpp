@@ -13,6 +13,7 @@
 #include "app/config.hpp"
 #include "app/revocation_feed.hpp"
 #include "http/router.hpp"
+#include "monitor/audit.hpp"
 #include "monitor/metrics.hpp"
 #include "oauth/introspection_endpoint.hpp"
 #include "oauth/revocation_endpoint.hpp"
@@ -28,7 +29,7 @@ class AccountsNode {
   using UserCreated = std::function<void(const User&)>;
   AccountsNode(const Config& cfg, const Secret& master_key, Random& random, const Clock& clock,
                RevocationSet& revoked, boost::asio::thread_pool& store_pool,
-               boost::asio::thread_pool& cpu_pool, UserCreated on_user_created);
+               boost::asio::thread_pool& cpu_pool, Metrics& metrics, UserCreated on_user_created);
 
   void register_routes(http::Router& router);
   Store& store() { return store_; }
@@ -47,6 +48,7 @@ class AccountsNode {
 
   const Config& cfg_;
   sqlite::SqliteStore store_;
+  AuditLog audit_;
   oauth::Services services_;
   RevocationFeed feed_;
   oauth::TokenEndpoint tokens_;

@@ -1,6 +1,8 @@
 #include "app/admin.hpp"
 
 #include <boost/json.hpp>
+#include <algorithm>
+#include <ctime>
 #include <iostream>
 #include <stdexcept>
 
@@ -186,6 +188,54 @@ int client_delete(Store& store, const std::string& id, bool as_json) {
   if (!r) return fail_line(r.error().code == "not_found" ? "no client " + id : r.error().message);
   if (as_json) std::cout << json::serialize(json::object{{"client_id", id}, {"deleted", true}}) << "\n";
   else std::cout << "deleted " << id << "\n";
+  return 0;
+}
+
+namespace {
+
+std::optional<int64_t> parse_since(const std::string& text, int64_t now) {
+  if (text.empty()) return std::nullopt;
+  if (std::all_of(text.begin(), text.end(), ::isdigit)) return std::stoll(text);
+  const char unit = text.back();
+  const std::string number = text.substr(0, text.size() - 1);
+  if (!number.empty() && std::all_of(number.begin(), number.end(), ::isdigit)) {
+    int64_t n = std::stoll(number);
+    switch (unit) {
+      case 's': return now - n;
+      case 'm': return now - n * 60;
+      case 'h': return now - n * 3600;
+      case 'd': return now - n * 86400;
+    }
+  }
+  std::tm tm{};
+  if (strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == text.c_str() + text.size()) return timegm(&tm);
+  return std::nullopt;
+}
+
+}  // namespace
+
+int events(Store& store, const std::string& since_text, const std::string& user_id, int limit) {
+  SystemClock clock;
+  auto since = parse_since(since_text, clock.now());
+  if (!since) return fail_line("--since must be epoch seconds, an ISO 8601 UTC time or a duration like 24h");
+  Result<std::vector<AuditEvent>> found = std::vector<AuditEvent>{};
+  if (user_id.empty()) {
+    found = store.events_since(*since, limit);
+  } else {
+    found = store.user_events(user_id, 0, limit);
+    if (found) {
+      std::erase_if(*found, [&](const AuditEvent& e) { return e.at < *since; });
+      std::reverse(found->begin(), found->end());
+    }
+  }
+  if (!found) return fail_line("cannot read events: " + found.error().message);
+  for (const auto& e : *found) {
+    std::cout << json::serialize(json::object{{"id", e.id}, {"at", e.at}, {"type", e.type},
+                                              {"user_id", e.user_id}, {"client_id", e.client_id},
+                                              {"ip", e.ip}, {"user_agent", e.user_agent},
+                                              {"detail", e.detail}})
+              << "\n";
+  }
   return 0;
 }
 

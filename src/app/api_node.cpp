@@ -9,7 +9,8 @@ namespace stagepass {
 
 ApiNode::ApiNode(const Config& cfg, const Clock& clock, music::MusicStore& music,
                  RevocationSet& revoked, Metrics& metrics, boost::asio::thread_pool& store_pool,
-                 std::shared_ptr<const Keyring> keys, api::RateLimitLookup rate_limit)
+                 std::shared_ptr<const Keyring> keys, api::RateLimitLookup rate_limit,
+                 api::UsageHook on_use)
     : cfg_(cfg),
       clock_(clock),
       music_(music),
@@ -23,7 +24,8 @@ ApiNode::ApiNode(const Config& cfg, const Clock& clock, music::MusicStore& music
   api::register_web_api(routes_, music_);
   gateway_ = std::make_unique<api::Gateway>(
       routes_, verifier_, limiter_, metrics, store_pool, clock,
-      api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit}, std::move(rate_limit));
+      api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit}, std::move(rate_limit),
+      std::move(on_use));
   if (!keys) {
     verifier_.on_unknown_key([this] { unknown_key_seen_ = true; });
     refresh_jwks(true);

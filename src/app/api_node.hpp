@@ -16,10 +16,12 @@ namespace stagepass {
 
 class ApiNode {
  public:
-  // `keys` null: fetch them from the issuer (api-only role).
+  // `keys` null: fetch them from the issuer (api-only role). `on_use` (optional) hears of
+  // every successful user-token call (see api::UsageHook).
   ApiNode(const Config& cfg, const Clock& clock, music::MusicStore& music, RevocationSet& revoked,
           Metrics& metrics, boost::asio::thread_pool& store_pool,
-          std::shared_ptr<const Keyring> keys, api::RateLimitLookup rate_limit);
+          std::shared_ptr<const Keyring> keys, api::RateLimitLookup rate_limit,
+          api::UsageHook on_use = {});
 
   void register_routes(http::Router& router);
   // Background chore of the api-only role: refetch the JWKS when due or when a token named

@@ -58,6 +58,13 @@ int main(int argc, char** argv) {
   client_delete->add_option("client_id", client_id)->required();
   client_delete->add_flag("--json", json);
 
+  std::string since, event_user;
+  int event_limit = 1000;
+  auto* events_cmd = admin_cmd->add_subcommand("events", "Print the audit stream as JSON lines");
+  events_cmd->add_option("--since", since, "Epoch seconds, ISO 8601 UTC, or a duration (24h)")->required();
+  events_cmd->add_option("--user", event_user, "Only this person's events");
+  events_cmd->add_option("--limit", event_limit, "At most this many events")->check(CLI::Range(1, 1000000));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -73,7 +80,9 @@ int main(int argc, char** argv) {
     if (user_create->parsed()) {
       music::SqliteMusicStore music(cfg.music_database, 1);
       return admin::user_create(store, email, display_name, json, [&music](const User& u) {
-        music.upsert_profile({u.id, u.display_name, u.email, u.country, u.product, 0});
+        if (auto r = music.upsert_profile({u.id, u.display_name, u.email, u.country, u.product, 0}); !r) {
+          throw std::runtime_error("user created, but its Web API profile was not: " + r.error().message);
+        }
       });
     }
     if (client_create->parsed()) {
@@ -83,6 +92,7 @@ int main(int argc, char** argv) {
     if (client_list->parsed()) return admin::client_list(store, json);
     if (client_show->parsed()) return admin::client_show(store, client_id, json);
     if (client_delete->parsed()) return admin::client_delete(store, client_id, json);
+    if (events_cmd->parsed()) return admin::events(store, since, event_user, event_limit);
   } catch (const std::exception& e) {
     std::cerr << "stagepass: " << e.what() << "\n";
     return 1;

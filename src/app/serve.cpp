@@ -13,6 +13,7 @@
 #include "http/offload.hpp"
 #include "http/server.hpp"
 #include "monitor/log.hpp"
+#include "monitor/usage_aggregator.hpp"
 #include "music/demo_library.hpp"
 #include "music/sqlite_music_store.hpp"
 
@@ -72,6 +73,18 @@ class RateLimitCache {
   std::unordered_map<std::string, std::pair<int64_t, int64_t>> cache_;
 };
 
+// Writes the grants' aggregated "last used" times in one transaction; on failure they are
+// kept for the next flush. Blocking: run it from Background or after the I/O threads stopped.
+void flush_usage(UsageAggregator& usage, GrantStore& store) {
+  auto uses = usage.drain();
+  if (uses.empty()) return;
+  if (auto st = store.record_grant_usage(uses); !st) {
+    usage.restore(uses);
+    log::event("warn", "grant usage not recorded",
+               {{"grants", uses.size()}, {"error", st.error().message}});
+  }
+}
+
 }  // namespace
 
 int serve(const Config& cfg, bool demo) {
@@ -90,25 +103,37 @@ int serve(const Config& cfg, bool demo) {
   // accounts role writes them there too.
   music::SqliteMusicStore music(cfg.music_database, cfg.store_threads);
   auto on_user_created = [&music](const User& u) {
-    music.upsert_profile({u.id, u.display_name, u.email, u.country, u.product, 0});
+    if (auto r = music.upsert_profile({u.id, u.display_name, u.email, u.country, u.product, 0}); !r) {
+      log::event("error", "cannot publish the profile to the Web API",
+                 {{"user_id", u.id}, {"error", r.error().message}});
+    }
   };
+  // "Last used" of grants, noted by the Web API and flushed to the accounts store every 5 s
+  // (only when this node runs the accounts role: an api-only node has no accounts store).
+  UsageAggregator usage;
   std::unique_ptr<AccountsNode> accounts;
   std::unique_ptr<ApiNode> api;
   std::unique_ptr<RateLimitCache> limits;
   if (cfg.serves_accounts()) {
     const Secret master_key = cfg.resolve_master_key();
     accounts = std::make_unique<AccountsNode>(cfg, master_key, random, clock, revoked, store_pool,
-                                              cpu_pool, on_user_created);
+                                              cpu_pool, metrics, on_user_created);
     limits = std::make_unique<RateLimitCache>(accounts->store(), clock);
     accounts->register_routes(router);
     background.add([&] { accounts->poll_revocations(); });
     background.add([&] { accounts->refresh_origins(); }, 5);
+    background.add([&] { flush_usage(usage, accounts->store()); }, 5);
   }
   if (cfg.serves_api()) {
     api::RateLimitLookup lookup;
     if (limits) lookup = [&limits](const std::string& id) { return limits->lookup(id); };
+    api::UsageHook on_use;
+    if (accounts) {
+      on_use = [&usage, &clock](const api::Principal& p) { usage.note(p.grant_id, clock.now()); };
+    }
     api = std::make_unique<ApiNode>(cfg, clock, music, revoked, metrics, store_pool,
-                                    accounts ? accounts->keys() : nullptr, std::move(lookup));
+                                    accounts ? accounts->keys() : nullptr, std::move(lookup),
+                                    std::move(on_use));
     api->register_routes(router);
     if (!accounts) background.add([&] { api->refresh_jwks(false); });
   }
@@ -119,7 +144,9 @@ int serve(const Config& cfg, bool demo) {
     auto user = accounts->store().find_user_by_email(info.email);
     if (user) {
       on_user_created(*user);
-      music::seed_demo_library(music, user->id);
+      if (auto r = music::seed_demo_library(music, user->id); !r) {
+        throw std::runtime_error("cannot seed the demo library: " + r.error().message);
+      }
     }
     std::cout << demo::banner(info, cfg) << std::flush;
   }
@@ -172,6 +199,7 @@ int serve(const Config& cfg, bool demo) {
   run();
   for (auto& t : threads) t.join();
   background.stop();
+  if (accounts) flush_usage(usage, accounts->store());
   store_pool.join();
   cpu_pool.join();
   log::event("info", "stopped");

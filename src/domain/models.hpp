@@ -78,6 +78,18 @@ struct Session {
   int64_t expires_at = 0;
 };
 
+// One entry of the audit stream (sign-ins, consent, removals, reuse detection, ...).
+struct AuditEvent {
+  int64_t id = 0;  // assigned by the store, increasing
+  int64_t at = 0;
+  std::string type;  // "sign_in", "sign_in_failed", "consent_granted", "app_removed", ...
+  std::string user_id;
+  std::string client_id;
+  std::string ip;
+  std::string user_agent;
+  std::string detail;  // short, human-readable; never a secret
+};
+
 struct SigningKey {
   std::string kid;
   std::string alg;         // "EdDSA"

@@ -12,7 +12,9 @@ void RevocationEndpoint::revoke_refresh_token(const std::string& value, const Cl
   if (s_.store.revoke_grant(token->grant_id, s_.clock.now()).ok() && s_.revocations_changed) {
     s_.revocations_changed();
   }
-  log::event("info", "refresh token revoked", {{"client_id", client.id}, {"grant_id", token->grant_id}});
+  if (s_.audit) {
+    s_.audit({0, 0, "app_signed_out", token->user_id, client.id, "", "", "the app revoked its access"});
+  }
 }
 
 bool RevocationEndpoint::revoke_access_token(const std::string& value, const Client& client) const {

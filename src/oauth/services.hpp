@@ -33,6 +33,8 @@ struct Services {
   // Called (blocking is fine: worker thread) right after the store revoked a grant, so every
   // resource server on this node refuses its tokens before the client hears back.
   std::function<void()> revocations_changed;
+  // Records a security event durably (blocking: worker threads only). May be empty in tests.
+  std::function<void(AuditEvent)> audit;
 };
 
 }  // namespace stagepass::oauth

@@ -108,6 +108,17 @@ class SessionStore {
   virtual Status<> delete_session(const std::string& hash) = 0;
 };
 
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+  virtual Status<> record_event(const AuditEvent& event) = 0;
+  // A person's events, newest first, with id < before_id (0: from the newest).
+  virtual Result<std::vector<AuditEvent>> user_events(const std::string& user_id,
+                                                      int64_t before_id, int limit) = 0;
+  // Everyone's events at or after `since`, oldest first (for operators).
+  virtual Result<std::vector<AuditEvent>> events_since(int64_t since, int limit) = 0;
+};
+
 class KeyStore {
  public:
   virtual ~KeyStore() = default;
@@ -122,6 +133,7 @@ class Store : public UserStore,
               public CodeStore,
               public RefreshTokenStore,
               public SessionStore,
+              public EventStore,
               public KeyStore {
  public:
   // True when the backend answers (for /readyz).

@@ -86,17 +86,28 @@ Site::Awaitable Site::login_submit(http::Request& req) {
   std::string hash = user ? user->password_hash : kDummyHash;
   auto verify = [&] { return crypto::password_verify(hash, password); };
   bool ok = co_await http::offload(cpu_pool_, verify);
+  const std::string user_agent(req.header("User-Agent").substr(0, 200));
   if (!user || !ok) {
     throttle_.record_failure(email, ip, s_.clock.now());
-    log::event("info", "sign-in failed", {{"ip", ip}});
+    if (user && s_.audit) {  // failures on an existing account go to its owner's log
+      auto note = [&] {
+        s_.audit({0, 0, "sign_in_failed", user->id, "", ip, user_agent, "wrong password"});
+        return true;
+      };
+      co_await http::offload(store_pool_, note);
+    } else {
+      log::event("info", "sign-in failed", {{"ip", ip}});
+    }
     co_return again(403, "Incorrect email or password.");
   }
   throttle_.record_success(email);
   std::string user_id = user->id;
-  auto open_session = [&] { return create_session(user_id); };
+  auto open_session = [&] {
+    if (s_.audit) s_.audit({0, 0, "sign_in", user_id, "", ip, user_agent, ""});
+    return create_session(user_id);
+  };
   auto cookie = co_await http::offload(store_pool_, open_session);
   if (cookie.empty()) co_return again(503, "The service is busy. Try again in a moment.");
-  log::event("info", "sign-in", {{"user_id", user_id}, {"ip", ip}});
   co_return signed_in_redirect(cookie, next);
 }
 
@@ -141,6 +152,10 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
     auto r = s_.store.create_user(u);
     if (!r) return {r.error().code, ""};
     if (on_user_created_) on_user_created_(u);
+    if (s_.audit) {
+      s_.audit({0, 0, "sign_up", u.id, "", req.remote_ip,
+                std::string(req.header("User-Agent").substr(0, 200)), ""});
+    }
     return {"", create_session(u.id)};
   };
   auto created = co_await http::offload(store_pool_, create);
@@ -148,7 +163,6 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
   if (!created.first.empty() || created.second.empty()) {
     co_return again(503, "The service is busy. Try again in a moment.");
   }
-  log::event("info", "sign-up", {{"user_id", u.id}, {"ip", req.remote_ip}});
   co_return signed_in_redirect(created.second, next);
 }
 
@@ -160,7 +174,10 @@ Site::Awaitable Site::logout(http::Request& req) {
   auto v = co_await visitor(req);
   if (!v.session_hash.empty()) {
     std::string hash = v.session_hash;
-    auto end_session = [&] { return s_.store.delete_session(hash).ok(); };
+    auto end_session = [&] {
+      if (s_.audit && v.user) s_.audit({0, 0, "sign_out", v.user->id, "", req.remote_ip, "", ""});
+      return s_.store.delete_session(hash).ok();
+    };
     co_await http::offload(store_pool_, end_session);
   }
   auto r = http::Response::redirect("/login");

@@ -78,12 +78,15 @@ Site::Awaitable Site::authorize(http::Request& req, const Form& params, const Vi
     approved = co_await http::offload(store_pool_, covered);
   }
   if (approved) {
-    auto approve = [&] { return flow_.approve(request, user_id); };
+    auto approve = [&] {
+      if (decision && s_.audit) {
+        s_.audit({0, 0, "consent_granted", user_id, request.client.id, req.remote_ip,
+                  std::string(req.header("User-Agent").substr(0, 200)),
+                  request.client.name + ": " + request.scope.str()});
+      }
+      return flow_.approve(request, user_id);
+    };
     auto location = co_await http::offload(store_pool_, approve);
-    if (decision) {
-      log::event("info", "consent granted",
-                 {{"user_id", user_id}, {"client_id", request.client.id}, {"scope", request.scope.str()}});
-    }
     auto r = http::Response::redirect(location);
     r.log_client_id = request.client.id;
     co_return r;

@@ -55,6 +55,8 @@ void Site::register_routes(http::Router& router) {
   router.add("POST", "/logout", bind(&Site::logout));
   router.add("GET", "/authorize", bind(&Site::authorize_get));
   router.add("POST", "/authorize", bind(&Site::authorize_post));
+  router.add("GET", "/account/apps", bind(&Site::account_apps));
+  router.add("POST", "/account/apps/remove", bind(&Site::account_apps_remove));
   router.add("GET", "/static/style.css", [](http::Request&) -> Awaitable {
     auto r = http::Response{200, {{"Content-Type", "text/css; charset=utf-8"}},
                             std::string(template_source("style.css")), {}};

@@ -1,5 +1,6 @@
 // Site: the server-rendered pages of the accounts service (sign-in, sign-up, consent,
-// account home) and their plumbing: sessions, CSRF, security headers, login throttling.
+// account home, Account → Apps) and their plumbing: sessions, CSRF, security headers, login
+// throttling.
 //
 // Handlers run on I/O threads and offload every store call and password hash to the worker
 // pools. Thread safety: after register_routes() the Site is shared read-only (its throttle
@@ -48,6 +49,9 @@ class Site {
   Awaitable authorize_post(http::Request& req);
   Awaitable authorize(http::Request& req, const Form& params, const Visitor& visitor,
                       const std::optional<std::string>& decision);
+  // Account → Apps (account_pages.cpp): the person's connected apps and "Remove access".
+  Awaitable account_apps(http::Request& req);
+  Awaitable account_apps_remove(http::Request& req);
 
   boost::asio::awaitable<Visitor> visitor(const http::Request& req);
   // A page with the security headers and, when the visitor had none, a fresh CSRF cookie.

@@ -46,6 +46,10 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
       return fail(invalid());
     case RotateOutcome::kReuseRevoked:
       if (s_.revocations_changed) s_.revocations_changed();
+      if (s_.audit) {
+        s_.audit({0, 0, "refresh_token_reuse", old->user_id, client.client.id, "", "",
+                  "a rotated refresh token was used again; the app's access was revoked"});
+      }
       return fail(OAuthError::invalid_grant("refresh token was already used; access revoked"));
   }
   return TokenResponse{issuer_.access_token(old->user_id, client.client.id, scope, grant->id),

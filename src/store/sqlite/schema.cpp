@@ -99,6 +99,21 @@ CREATE INDEX revoked_tokens_at ON revoked_tokens(revoked_at);
 -- When an app last used a grant (aggregated in memory, written in batches).
 ALTER TABLE grants ADD COLUMN last_used_at INTEGER;
 )sql",
+    R"sql(
+-- The audit stream: security-relevant events, newest read first per person.
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  user_id TEXT NOT NULL DEFAULT '',
+  client_id TEXT NOT NULL DEFAULT '',
+  ip TEXT NOT NULL DEFAULT '',
+  user_agent TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_user ON events(user_id, id);
+CREATE INDEX events_at ON events(at);
+)sql",
 };
 
 }  // namespace

@@ -40,7 +40,7 @@ Result<Grant> SqliteStore::record_consent(const std::string& user_id,
       if (s.bind_all(user_id, client_id).step()) {
         g = read_grant(s);
       } else {
-        g = Grant{new_id, user_id, client_id, {}, now, std::nullopt};
+        g = Grant{new_id, user_id, client_id, {}, now, std::nullopt, std::nullopt};
         db.prepare(
               "INSERT INTO grants (id, user_id, client_id, scope, created_at) "
               "VALUES (?,?,?,?,?)")

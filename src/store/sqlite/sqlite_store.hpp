@@ -62,6 +62,11 @@ class SqliteStore final : public Store {
   Result<Session> find_session(const std::string& hash, int64_t now) override;
   Status<> delete_session(const std::string& hash) override;
 
+  Status<> record_event(const AuditEvent& event) override;
+  Result<std::vector<AuditEvent>> user_events(const std::string& user_id, int64_t before_id,
+                                              int limit) override;
+  Result<std::vector<AuditEvent>> events_since(int64_t since, int limit) override;
+
   Result<std::vector<SigningKey>> list_signing_keys() override;
   Status<> save_signing_key(const SigningKey& key) override;
 

@@ -1,0 +1,188 @@
+// Account → Apps: the apps a person authorized (their active grants) and "Remove access".
+//
+// GET  /account/apps          the list: app, scopes in plain words, granted, last used
+// POST /account/apps/remove   without confirm=yes: the confirmation page (no GET, so a link
+//                             or a prefetch can never remove anything); with confirm=yes:
+//                             revokes the grant if it is the signed-in person's (404 page
+//                             otherwise), refreshes this node's revocation set before
+//                             answering, then 303 to /account/apps?removed=<grant id>.
+// Every POST checks the CSRF token; signed-out visitors are sent to sign in first.
+#include <ctime>
+
+#include "domain/scope.hpp"
+#include "http/offload.hpp"
+#include "monitor/log.hpp"
+#include "oauth/token_endpoint.hpp"
+#include "web/site.hpp"
+
+namespace stagepass::web {
+
+namespace {
+
+constexpr const char* kAppsPath = "/account/apps";
+
+// "28 Nov 2026, 16:54 UTC" for people, and the ISO 8601 form for <time datetime>.
+std::pair<std::string, std::string> format_time(int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char human[40];
+  char iso[32];
+  std::strftime(human, sizeof human, "%d %b %Y, %H:%M UTC", &tm);
+  std::strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return {human, iso};
+}
+
+// The grant's scopes in the consent page's words, in the consent page's order.
+kainjow::mustache::list scope_list(const ScopeSet& scope) {
+  kainjow::mustache::list out;
+  for (const auto& info : known_scopes()) {
+    if (!scope.contains(info.name)) continue;
+    Data s;
+    s.set("name", std::string(info.name));
+    s.set("description", std::string(info.description));
+    out.push_back(s);
+  }
+  return out;
+}
+
+Data user_nav(const User& u) {
+  Data d;
+  d.set("display_name", u.display_name);
+  return d;
+}
+
+http::Response sign_in_first() {
+  return http::Response::redirect(std::string("/login?continue=") + percent_encode(kAppsPath));
+}
+
+// One row of the list, as the templates need it.
+struct AppRow {
+  Grant grant;
+  std::string app_name;
+};
+
+Data app_data(const AppRow& row) {
+  Data d;
+  d.set("grant_id", row.grant.id);
+  d.set("app_name", row.app_name);
+  auto scopes = scope_list(row.grant.scope);
+  d.set("has_scopes", !scopes.empty());
+  d.set("scopes", scopes);
+  auto [granted, granted_iso] = format_time(row.grant.created_at);
+  d.set("granted", granted);
+  d.set("granted_iso", granted_iso);
+  d.set("used", row.grant.last_used_at.has_value());
+  if (row.grant.last_used_at) {
+    auto [used, used_iso] = format_time(*row.grant.last_used_at);
+    d.set("last_used", used);
+    d.set("last_used_iso", used_iso);
+  }
+  return d;
+}
+
+}  // namespace
+
+Site::Awaitable Site::account_apps(http::Request& req) {
+  auto v = co_await visitor(req);
+  if (!v.user) co_return sign_in_first();
+  const std::string user_id = v.user->id;
+  auto query = Form::parse(req.query()).value_or(Form{});
+  const std::string removed_id = query.get("removed").value_or("");
+
+  struct Listing {
+    bool ok = false;
+    std::vector<AppRow> rows;
+    std::string removed_app;  // the app just removed, named only if it was this person's
+  };
+  auto load = [&]() -> Listing {
+    Listing out;
+    auto grants = s_.store.list_user_grants(user_id);
+    if (!grants) return out;
+    out.ok = true;
+    for (auto& g : *grants) {
+      auto client = s_.store.find_client(g.client_id);
+      std::string name = client ? client->name : g.client_id;
+      out.rows.push_back({std::move(g), std::move(name)});
+    }
+    if (!removed_id.empty()) {
+      auto g = s_.store.find_grant(removed_id);
+      if (g && g->user_id == user_id && g->revoked_at) {
+        auto client = s_.store.find_client(g->client_id);
+        out.removed_app = client ? client->name : g->client_id;
+      }
+    }
+    return out;
+  };
+  auto listing = co_await http::offload(store_pool_, load);
+  if (!listing.ok) {
+    co_return error_page(503, "Please try again", "The service is busy. Try again in a moment.",
+                         req);
+  }
+  Data d;
+  d.set("user", user_nav(*v.user));
+  kainjow::mustache::list apps;
+  for (const auto& row : listing.rows) apps.push_back(app_data(row));
+  d.set("has_apps", !apps.empty());
+  d.set("apps", apps);
+  if (!listing.removed_app.empty()) {
+    d.set("notice", listing.removed_app + " no longer has access to your account.");
+  }
+  co_return page(200, "apps.html", "Apps", std::move(d), req);
+}
+
+Site::Awaitable Site::account_apps_remove(http::Request& req) {
+  auto form = oauth::parse_form_body(req.header("Content-Type"), req.body());
+  if (!form || !csrf_ok(req, *form)) {
+    co_return error_page(403, "Please try again", "This form expired or was not sent by this site.",
+                         req);
+  }
+  auto v = co_await visitor(req);
+  if (!v.user) co_return sign_in_first();
+  const std::string user_id = v.user->id;
+  const std::string grant_id = form->get("grant_id").value_or("");
+  const bool confirmed = form->get("confirm") == "yes";
+
+  // The grant, only if it is this person's and still active (anything else: "not found",
+  // so nobody learns whether someone else's grant id exists).
+  auto find = [&]() -> std::optional<AppRow> {
+    if (grant_id.empty() || grant_id.size() > 64) return std::nullopt;
+    auto g = s_.store.find_grant(grant_id);
+    if (!g || g->user_id != user_id) return std::nullopt;
+    auto client = s_.store.find_client(g->client_id);
+    std::string name = client ? client->name : g->client_id;
+    return AppRow{std::move(*g), std::move(name)};
+  };
+  auto row = co_await http::offload(store_pool_, find);
+  if (!row || (row->grant.revoked_at && !confirmed)) {
+    co_return error_page(404, "App not found",
+                         "This app is not connected to your account (or no longer is).", req);
+  }
+  if (!confirmed) {
+    Data d = app_data(*row);
+    d.set("user", user_nav(*v.user));
+    co_return page(200, "remove_app.html", "Remove " + row->app_name, std::move(d), req);
+  }
+
+  // Revoking is idempotent: a second confirmation of the same grant just lands on the list.
+  auto revoke = [&]() -> bool {
+    if (row->grant.revoked_at) return true;
+    if (!s_.store.revoke_grant(grant_id, s_.clock.now())) return false;
+    // Before answering: this node's Web API must refuse the grant's tokens on the very next
+    // request (the feed reads the revocation back from the store).
+    if (s_.revocations_changed) s_.revocations_changed();
+    if (s_.audit) {
+      s_.audit({0, 0, "app_removed", user_id, row->grant.client_id, req.remote_ip,
+                std::string(req.header("User-Agent").substr(0, 200)), ""});
+    }
+    return true;
+  };
+  if (!co_await http::offload(store_pool_, revoke)) {
+    co_return error_page(503, "Please try again", "The service is busy. Try again in a moment.",
+                         req);
+  }
+  co_return http::Response::redirect(std::string(kAppsPath) +
+                                     "?removed=" + percent_encode(grant_id));
+}
+
+}  // namespace stagepass::web

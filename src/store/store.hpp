@@ -24,6 +24,7 @@ class UserStore {
   virtual Status<> create_user(const User& user) = 0;  // "conflict" when the email exists
   virtual Result<User> find_user(const std::string& id) = 0;
   virtual Result<User> find_user_by_email(const std::string& email) = 0;  // case-insensitive
+  virtual Status<> set_password_hash(const std::string& user_id, const std::string& hash) = 0;
 };
 
 class ClientStore {
@@ -106,6 +107,9 @@ class SessionStore {
   virtual Status<> create_session(const Session& session) = 0;
   virtual Result<Session> find_session(const std::string& hash, int64_t now) = 0;
   virtual Status<> delete_session(const std::string& hash) = 0;
+  // Ends every session of the person except `keep_hash` (empty: all). Returns how many ended.
+  virtual Result<int64_t> delete_user_sessions(const std::string& user_id,
+                                               const std::string& keep_hash) = 0;
 };
 
 class EventStore {

@@ -57,6 +57,9 @@ void Site::register_routes(http::Router& router) {
   router.add("POST", "/authorize", bind(&Site::authorize_post));
   router.add("GET", "/account/apps", bind(&Site::account_apps));
   router.add("POST", "/account/apps/remove", bind(&Site::account_apps_remove));
+  router.add("GET", "/account/security", bind(&Site::account_security));
+  router.add("POST", "/account/security/sign-out-everywhere", bind(&Site::account_sign_out_everywhere));
+  router.add("POST", "/account/security/password", bind(&Site::account_password));
   router.add("GET", "/static/style.css", [](http::Request&) -> Awaitable {
     auto r = http::Response{200, {{"Content-Type", "text/css; charset=utf-8"}},
                             std::string(template_source("style.css")), {}};

@@ -52,6 +52,13 @@ class Site {
   // Account → Apps (account_pages.cpp): the person's connected apps and "Remove access".
   Awaitable account_apps(http::Request& req);
   Awaitable account_apps_remove(http::Request& req);
+  // Account → Security (security_pages.cpp): the person's security log, sign out everywhere,
+  // change password.
+  Awaitable account_security(http::Request& req);
+  Awaitable account_sign_out_everywhere(http::Request& req);
+  Awaitable account_password(http::Request& req);
+  Awaitable security_page(const http::Request& req, const User& user, int64_t before,
+                          std::string notice, std::string error);
 
   boost::asio::awaitable<Visitor> visitor(const http::Request& req);
   // A page with the security headers and, when the visitor had none, a fresh CSRF cookie.

@@ -54,6 +54,14 @@ Result<User> SqliteStore::find_user_by_email(const std::string& email) {
   });
 }
 
+Status<> SqliteStore::set_password_hash(const std::string& user_id, const std::string& hash) {
+  return write([&](Connection& db) -> Status<> {
+    db.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind_all(hash, user_id).run();
+    if (db.changes() == 0) return fail(not_found("user"));
+    return Ok{};
+  });
+}
+
 // ---- clients
 
 Status<> SqliteStore::create_client(const Client& c) {
@@ -153,6 +161,14 @@ Status<> SqliteStore::delete_session(const std::string& hash) {
   return write([&](Connection& db) -> Status<> {
     db.prepare("DELETE FROM sessions WHERE hash = ?").bind(1, hash).run();
     return Ok{};
+  });
+}
+
+Result<int64_t> SqliteStore::delete_user_sessions(const std::string& user_id,
+                                                  const std::string& keep_hash) {
+  return write([&](Connection& db) -> Result<int64_t> {
+    db.prepare("DELETE FROM sessions WHERE user_id = ? AND hash != ?").bind_all(user_id, keep_hash).run();
+    return db.changes();
   });
 }
 

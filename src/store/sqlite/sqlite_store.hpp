@@ -27,6 +27,7 @@ class SqliteStore final : public Store {
   Status<> create_user(const User& user) override;
   Result<User> find_user(const std::string& id) override;
   Result<User> find_user_by_email(const std::string& email) override;
+  Status<> set_password_hash(const std::string& user_id, const std::string& hash) override;
 
   Status<> create_client(const Client& client) override;
   Result<Client> find_client(const std::string& id) override;
@@ -61,6 +62,7 @@ class SqliteStore final : public Store {
   Status<> create_session(const Session& session) override;
   Result<Session> find_session(const std::string& hash, int64_t now) override;
   Status<> delete_session(const std::string& hash) override;
+  Result<int64_t> delete_user_sessions(const std::string& user_id, const std::string& keep_hash) override;
 
   Status<> record_event(const AuditEvent& event) override;
   Result<std::vector<AuditEvent>> user_events(const std::string& user_id, int64_t before_id,

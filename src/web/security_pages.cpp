@@ -1,0 +1,189 @@
+// Account → Security: the person's own security log and the controls that go with it.
+//
+// GET  /account/security[?before=ID]        the audit stream of this person, newest first,
+//                                           20 a page, with IP and user agent
+// POST /account/security/sign-out-everywhere ends every session (this one too)
+// POST /account/security/password           current password required; ends the other
+//                                           sessions; optionally removes every app's access
+// Every POST checks the CSRF token; signed-out visitors are sent to sign in first.
+#include <map>
+
+#include "crypto/crypto.hpp"
+#include "http/offload.hpp"
+#include "oauth/token_endpoint.hpp"
+#include "web/cookies.hpp"
+#include "web/page_helpers.hpp"
+#include "web/site.hpp"
+
+namespace stagepass::web {
+
+namespace {
+
+constexpr const char* kSecurityPath = "/account/security";
+constexpr int kPageSize = 20;
+
+std::string label_of(const std::string& type) {
+  static const std::map<std::string, std::string> kLabels = {
+      {"sign_in", "Signed in"},
+      {"sign_in_failed", "Failed sign-in (wrong password)"},
+      {"sign_up", "Account created"},
+      {"sign_out", "Signed out"},
+      {"signed_out_everywhere", "Signed out everywhere"},
+      {"consent_granted", "Gave an app access"},
+      {"app_removed", "Removed an app's access"},
+      {"app_signed_out", "An app signed out"},
+      {"refresh_token_reuse", "Suspicious token reuse: the app's access was revoked"},
+      {"password_changed", "Password changed"},
+      {"password_change_failed", "Failed password change (wrong current password)"},
+  };
+  auto it = kLabels.find(type);
+  return it == kLabels.end() ? type : it->second;
+}
+
+http::Response sign_in_first() {
+  return http::Response::redirect(std::string("/login?continue=") + percent_encode(kSecurityPath));
+}
+
+}  // namespace
+
+Site::Awaitable Site::account_security(http::Request& req) {
+  auto v = co_await visitor(req);
+  if (!v.user) co_return sign_in_first();
+  auto query = Form::parse(req.query()).value_or(Form{});
+  int64_t before = 0;
+  if (auto b = query.get("before")) before = std::strtoll(b->c_str(), nullptr, 10);
+  co_return co_await security_page(req, *v.user, before, {}, {});
+}
+
+boost::asio::awaitable<http::Response> Site::security_page(const http::Request& req, const User& user,
+                                                           int64_t before, std::string notice,
+                                                           std::string error) {
+  struct Row {
+    AuditEvent event;
+    std::string app_name;
+  };
+  auto load = [&] {
+    std::vector<Row> rows;
+    auto events = s_.store.user_events(user.id, before, kPageSize);
+    if (!events) return rows;
+    std::map<std::string, std::string> names;
+    for (auto& e : *events) {
+      std::string name;
+      if (!e.client_id.empty()) {
+        if (!names.count(e.client_id)) {
+          auto c = s_.store.find_client(e.client_id);
+          names[e.client_id] = c ? c->name : "a deleted app";
+        }
+        name = names[e.client_id];
+      }
+      rows.push_back({std::move(e), std::move(name)});
+    }
+    return rows;
+  };
+  auto rows = co_await http::offload(store_pool_, load);
+  kainjow::mustache::list events;
+  for (const auto& r : rows) {
+    Data e;
+    e.set("type", r.event.type);
+    e.set("label", label_of(r.event.type));
+    auto [at, at_iso] = format_time(r.event.at);
+    e.set("at", at);
+    e.set("at_iso", at_iso);
+    if (!r.app_name.empty()) e.set("app_name", r.app_name);
+    if (!r.event.ip.empty()) e.set("ip", r.event.ip);
+    if (!r.event.user_agent.empty()) e.set("user_agent", r.event.user_agent);
+    events.push_back(e);
+  }
+  Data d;
+  d.set("user", user_nav(user));
+  d.set("has_events", !events.empty());
+  d.set("events", events);
+  if (rows.size() == static_cast<size_t>(kPageSize)) d.set("older", std::to_string(rows.back().event.id));
+  if (!notice.empty()) d.set("notice", notice);
+  if (!error.empty()) d.set("error", error);
+  co_return page(error.empty() ? 200 : 403, "security.html", "Security", std::move(d), req);
+}
+
+Site::Awaitable Site::account_sign_out_everywhere(http::Request& req) {
+  auto form = oauth::parse_form_body(req.header("Content-Type"), req.body());
+  if (!form || !csrf_ok(req, *form)) {
+    co_return error_page(403, "Please try again", "This form expired or was not sent by this site.", req);
+  }
+  auto v = co_await visitor(req);
+  if (!v.user) co_return sign_in_first();
+  auto end_all = [&] {
+    auto ended = s_.store.delete_user_sessions(v.user->id, "");
+    if (s_.audit) {
+      s_.audit({0, 0, "signed_out_everywhere", v.user->id, "", req.remote_ip,
+                std::string(req.header("User-Agent").substr(0, 200)),
+                ended ? std::to_string(*ended) + " session(s) ended" : ""});
+    }
+    return ended.ok();
+  };
+  co_await http::offload(store_pool_, end_all);
+  auto r = http::Response::redirect("/login");
+  r.header("Set-Cookie", clear_cookie("sp_session", settings_.secure_cookies));
+  co_return r;
+}
+
+Site::Awaitable Site::account_password(http::Request& req) {
+  auto form = oauth::parse_form_body(req.header("Content-Type"), req.body());
+  if (!form || !csrf_ok(req, *form)) {
+    co_return error_page(403, "Please try again", "This form expired or was not sent by this site.", req);
+  }
+  auto v = co_await visitor(req);
+  if (!v.user) co_return sign_in_first();
+  const User& user = *v.user;
+  const std::string current = form->get("current_password").value_or("");
+  const std::string next = form->get("new_password").value_or("");
+  const bool disconnect = form->get("disconnect_apps") == "yes";
+  const std::string ip = req.remote_ip;
+  const std::string user_agent(req.header("User-Agent").substr(0, 200));
+  if (next.size() < 8 || next.size() > 1024) {
+    co_return co_await security_page(req, user, 0, {}, "Choose a new password of at least 8 characters.");
+  }
+  // The same brute-force throttle as the sign-in form: this form also tests passwords.
+  if (throttle_.retry_after(user.email, ip, s_.clock.now()) > 0) {
+    co_return co_await security_page(req, user, 0, {}, "Too many failed attempts. Try again later.");
+  }
+  auto verify = [&] { return crypto::password_verify(user.password_hash, current); };
+  if (!co_await http::offload(cpu_pool_, verify)) {
+    throttle_.record_failure(user.email, ip, s_.clock.now());
+    auto note = [&] {
+      if (s_.audit) s_.audit({0, 0, "password_change_failed", user.id, "", ip, user_agent, ""});
+      return true;
+    };
+    co_await http::offload(store_pool_, note);
+    co_return co_await security_page(req, user, 0, {}, "The current password is not correct.");
+  }
+  auto hash_new = [&] { return crypto::password_hash(next); };
+  std::string hash = co_await http::offload(cpu_pool_, hash_new);
+  auto apply = [&] {
+    if (!s_.store.set_password_hash(user.id, hash)) return false;
+    // Whoever knew the old password may hold a session: end every other one.
+    (void)s_.store.delete_user_sessions(user.id, v.session_hash);
+    size_t removed = 0;
+    if (disconnect) {
+      auto grants = s_.store.list_user_grants(user.id);
+      for (const auto& g : grants ? *grants : std::vector<Grant>{}) {
+        removed += s_.store.revoke_grant(g.id, s_.clock.now()).ok();
+      }
+      if (removed > 0 && s_.revocations_changed) s_.revocations_changed();
+    }
+    if (s_.audit) {
+      s_.audit({0, 0, "password_changed", user.id, "", ip, user_agent,
+                disconnect ? std::to_string(removed) + " app(s) disconnected" : ""});
+    }
+    return true;
+  };
+  if (!co_await http::offload(store_pool_, apply)) {
+    co_return error_page(503, "Please try again", "The service is busy. Try again in a moment.", req);
+  }
+  co_return co_await security_page(
+      req, user, 0,
+      disconnect ? "Password changed. Your other sessions were signed out and every app lost access."
+                 : "Password changed. Your other sessions were signed out.",
+      {});
+}
+
+}  // namespace stagepass::web

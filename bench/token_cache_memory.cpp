@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   SystemRandom rng;
   SystemClock clock;
   auto kp = crypto::ed25519_generate();
-  auto keys = std::make_shared<Keyring>(std::vector<OpenKey>{{"k1", "EdDSA", kp.public_key, kp.secret_key}});
+  auto keys = std::make_shared<Keyring>(
+      std::vector<OpenKey>{{"k1", "EdDSA", kp.public_key, kp.secret_key}});
   const std::string iss = "http://127.0.0.1:8080";
   RevocationSet revoked(3600, 1000);
   TokenVerifier verifier(keys, {iss, iss + "/v1", 0, 10}, clock, revoked, n);
@@ -35,15 +36,17 @@ int main(int argc, char** argv) {
   size_t ok = 0;
   for (size_t i = 0; i < n; ++i) {
     // Minted one at a time and dropped after verification: only the cache keeps memory.
-    std::string token = mint_access_token(
-        *keys, {iss, rng.id22(), iss + "/v1", "0123456789abcdef0123456789abcdef",
-                "user-read-private user-read-email user-library-read", clock.now(), clock.now() + 3600,
-                rng.id22(), rng.id22()});
+    std::string token =
+        mint_access_token(*keys, {iss, rng.id22(), iss + "/v1", "0123456789abcdef0123456789abcdef",
+                                  "user-read-private user-read-email user-library-read",
+                                  clock.now(), clock.now() + 3600, rng.id22(), rng.id22()});
     ok += verifier.verify(token).ok();
   }
   const long after = rss_kib();
-  std::printf("{\"tokens\":%zu,\"verified\":%zu,\"cached\":%zu,\"rss_growth_mib\":%.1f,\"bytes_per_token\":%.0f}\n",
-              n, ok, verifier.cache().size(), (after - before) / 1024.0,
-              (after - before) * 1024.0 / double(n));
+  std::printf(
+      "{\"tokens\":%zu,\"verified\":%zu,\"cached\":%zu,\"rss_growth_mib\":%.1f,\"bytes_per_token\":"
+      "%.0f}\n",
+      n, ok, verifier.cache().size(), (after - before) / 1024.0,
+      (after - before) * 1024.0 / double(n));
   return ok == n ? 0 : 1;
 }

@@ -11,7 +11,7 @@ pkgs=(cmake ninja-build g++ pkg-config ccache
 for extra in "$@"; do
   case "$extra" in
     build) ;;
-    test) pkgs+=(libgtest-dev libgmock-dev nodejs npm python3 python3-authlib python3-requests curl sqlite3
+    test) pkgs+=(clang-format libgtest-dev libgmock-dev nodejs npm python3 python3-authlib python3-requests curl sqlite3
                  chromium) ;;
     bench) pkgs+=(wrk libbenchmark-dev) ;;
     *) echo "install-deps: unknown set '$extra'" >&2; exit 2 ;;

@@ -16,7 +16,8 @@ http::Response json(int status, const json_ns::value& body) {
 }
 
 http::Response error(int status, std::string message) {
-  return json(status, json_ns::object{{"error", {{"status", status}, {"message", std::move(message)}}}});
+  return json(status,
+              json_ns::object{{"error", {{"status", status}, {"message", std::move(message)}}}});
 }
 
 http::Response insufficient_scope(const std::string& needed) {
@@ -46,14 +47,18 @@ std::vector<std::string> split_path(std::string_view path) {
   }
   return out;
 }
-bool is_capture(const std::string& seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
+bool is_capture(const std::string& seg) {
+  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
 }  // namespace
 
-void ApiRoutes::add(std::string method, std::string_view pattern, Requirement requirement, Handler h) {
+void ApiRoutes::add(std::string method, std::string_view pattern, Requirement requirement,
+                    Handler h) {
   routes_.push_back({std::move(method), split_path(pattern), std::move(requirement), std::move(h)});
 }
 
-std::optional<ApiRoutes::Match> ApiRoutes::match(std::string_view method, std::string_view path) const {
+std::optional<ApiRoutes::Match> ApiRoutes::match(std::string_view method,
+                                                 std::string_view path) const {
   auto segs = split_path(path);
   std::optional<Match> best;
   int best_exact = -1;
@@ -65,8 +70,10 @@ std::optional<ApiRoutes::Match> ApiRoutes::match(std::string_view method, std::s
     for (size_t i = 0; i < segs.size() && ok; ++i) {
       if (is_capture(r.segments[i])) {
         auto decoded = percent_decode(segs[i], false);
-        if (!decoded || decoded->empty()) ok = false;
-        else captured[r.segments[i].substr(1, r.segments[i].size() - 2)] = std::move(*decoded);
+        if (!decoded || decoded->empty())
+          ok = false;
+        else
+          captured[r.segments[i].substr(1, r.segments[i].size() - 2)] = std::move(*decoded);
       } else if (r.segments[i] == segs[i]) {
         ++exact;
       } else {

@@ -36,7 +36,8 @@ Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& 
       rate_limit_(std::move(rate_limit)),
       on_use_(std::move(on_use)) {
   metrics_.describe("stagepass_api_requests_total", "counter", "Web API responses by status");
-  metrics_.describe("stagepass_api_rate_limited_total", "counter", "Web API requests refused with 429, by app");
+  metrics_.describe("stagepass_api_rate_limited_total", "counter",
+                    "Web API requests refused with 429, by app");
 }
 
 // Bearer tokens are not ambient credentials, so any origin may call the API from a browser;
@@ -118,7 +119,8 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   co_return finish(std::move(r));
 }
 
-http::Response Gateway::run(const http::Request& req, const ApiRoutes::Match& m, const Principal& who) {
+http::Response Gateway::run(const http::Request& req, const ApiRoutes::Match& m,
+                            const Principal& who) {
   int64_t limit = rate_limit_ ? rate_limit_(who.client_id) : 0;
   if (limit <= 0) limit = settings_.default_rate_limit;
   if (int64_t wait = limiter_.acquire(who.client_id, limit, clock_.now()); wait > 0) {

@@ -21,7 +21,7 @@
 namespace stagepass::api {
 
 struct GatewaySettings {
-  std::string base_url;  // "<issuer>/v1"
+  std::string base_url;               // "<issuer>/v1"
   int64_t default_rate_limit = 3000;  // requests per app per 30 s, unless the app has its own
 };
 

@@ -26,7 +26,8 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
                 random,
                 {cfg.issuer, cfg.effective_audience(), cfg.access_token_ttl, cfg.refresh_token_ttl,
                  cfg.refresh_idle_ttl, cfg.refresh_grace, cfg.code_ttl},
-                {}, {}},
+                {},
+                {}},
       feed_(store_, revoked, clock, cfg.access_token_ttl + cfg.clock_skew),
       tokens_(services_),
       revocation_(services_),
@@ -104,14 +105,18 @@ void AccountsNode::register_routes(http::Router& router) {
     r.header("Access-Control-Allow-Origin", "*");
     return r;
   };
-  for (const char* path : {"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"}) {
-    router.add("GET", path, [this, static_json](Request&) -> Awaitable { co_return static_json(metadata_); });
+  for (const char* path :
+       {"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"}) {
+    router.add("GET", path,
+               [this, static_json](Request&) -> Awaitable { co_return static_json(metadata_); });
   }
   router.add("GET", "/.well-known/jwks.json", [this, static_json](Request&) -> Awaitable {
     co_return static_json(services_.keys->jwks_json());
   });
-  add_form_endpoint(router, "/api/token", [this](const oauth::TokenRequest& r) { return tokens_.handle(r); });
-  add_form_endpoint(router, "/api/revoke", [this](const oauth::TokenRequest& r) { return revocation_.handle(r); });
+  add_form_endpoint(router, "/api/token",
+                    [this](const oauth::TokenRequest& r) { return tokens_.handle(r); });
+  add_form_endpoint(router, "/api/revoke",
+                    [this](const oauth::TokenRequest& r) { return revocation_.handle(r); });
   add_form_endpoint(router, "/api/introspect",
                     [this](const oauth::TokenRequest& r) { return introspection_.handle(r); });
   site_->register_routes(router);

@@ -1,7 +1,7 @@
 #include "app/admin.hpp"
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <ctime>
 #include <iostream>
 #include <stdexcept>
@@ -55,9 +55,11 @@ json::object client_json(const Client& c, const std::string& secret) {
 
 void print_client(const Client& c, const std::string& secret) {
   std::cout << "client_id:     " << c.id << "\n";
-  if (!secret.empty()) std::cout << "client_secret: " << secret << "   (shown once; store it now)\n";
+  if (!secret.empty())
+    std::cout << "client_secret: " << secret << "   (shown once; store it now)\n";
   std::cout << "name:          " << c.name << "\n"
-            << "type:          " << (c.is_public ? "public (PKCE, no secret)" : "confidential") << "\n";
+            << "type:          " << (c.is_public ? "public (PKCE, no secret)" : "confidential")
+            << "\n";
   for (const auto& u : c.redirect_uris) std::cout << "redirect_uri:  " << u << "\n";
   std::cout << "scopes:        " << c.allowed_scopes.str() << "\n";
   for (const auto& o : c.web_origins) std::cout << "web_origin:    " << o << "\n";
@@ -72,19 +74,24 @@ int fail_line(const std::string& msg) {
 
 std::pair<Client, std::string> create_client(Store& store, Random& random, int64_t now,
                                              const NewClient& spec) {
-  if (spec.name.empty() || spec.name.size() > 100) throw std::runtime_error("--name must be 1-100 characters");
-  if (spec.redirect_uris.empty()) throw std::runtime_error("at least one --redirect-uri is required");
+  if (spec.name.empty() || spec.name.size() > 100)
+    throw std::runtime_error("--name must be 1-100 characters");
+  if (spec.redirect_uris.empty())
+    throw std::runtime_error("at least one --redirect-uri is required");
   Client c;
   for (const auto& u : spec.redirect_uris) {
-    if (auto problem = oauth::redirect_uri_problem(u)) throw std::runtime_error(*problem + ": " + u);
+    if (auto problem = oauth::redirect_uri_problem(u))
+      throw std::runtime_error(*problem + ": " + u);
     c.redirect_uris.push_back(u);
   }
   for (const auto& o : spec.web_origins) {
-    if (!valid_origin(o)) throw std::runtime_error("--web-origin must be scheme://host[:port]: " + o);
+    if (!valid_origin(o))
+      throw std::runtime_error("--web-origin must be scheme://host[:port]: " + o);
     c.web_origins.push_back(o);
   }
   c.allowed_scopes = spec.scopes ? ScopeSet::parse(*spec.scopes) : ScopeSet::all_known();
-  if (auto unknown = c.allowed_scopes.first_unknown()) throw std::runtime_error("unknown scope: " + *unknown);
+  if (auto unknown = c.allowed_scopes.first_unknown())
+    throw std::runtime_error("unknown scope: " + *unknown);
   c.id = spec.fixed_id.value_or(hex(random.bytes(16)));
   c.name = spec.name;
   c.is_public = spec.is_public;
@@ -96,15 +103,17 @@ std::pair<Client, std::string> create_client(Store& store, Random& random, int64
     c.secret_hash = oauth::client_secret_hash(secret);
   }
   if (auto r = store.create_client(c); !r) {
-    throw std::runtime_error(r.error().code == "conflict" ? "a client with this id exists"
-                                                          : "cannot store client: " + r.error().message);
+    throw std::runtime_error(r.error().code == "conflict"
+                                 ? "a client with this id exists"
+                                 : "cannot store client: " + r.error().message);
   }
   return {c, secret};
 }
 
 User create_user(Store& store, Random& random, int64_t now, const std::string& email,
                  const std::string& display_name, const std::string& password) {
-  if (email.find('@') == std::string::npos) throw std::runtime_error("--email must be an email address");
+  if (email.find('@') == std::string::npos)
+    throw std::runtime_error("--email must be an email address");
   if (display_name.empty()) throw std::runtime_error("--display-name must not be empty");
   if (password.size() < 8) throw std::runtime_error("the password must have at least 8 characters");
   User u;
@@ -115,14 +124,15 @@ User create_user(Store& store, Random& random, int64_t now, const std::string& e
   u.password_hash = crypto::password_hash(password);
   u.created_at = now;
   if (auto r = store.create_user(u); !r) {
-    throw std::runtime_error(r.error().code == "conflict" ? "a user with this email exists"
-                                                          : "cannot store user: " + r.error().message);
+    throw std::runtime_error(r.error().code == "conflict"
+                                 ? "a user with this email exists"
+                                 : "cannot store user: " + r.error().message);
   }
   return u;
 }
 
-int user_create(Store& store, const std::string& email, const std::string& display_name, bool as_json,
-                const std::function<void(const User&)>& on_created) {
+int user_create(Store& store, const std::string& email, const std::string& display_name,
+                bool as_json, const std::function<void(const User&)>& on_created) {
   std::string password;
   std::getline(std::cin, password);
   SystemRandom random;
@@ -151,8 +161,10 @@ int client_create(Store& store, const NewClient& spec, bool as_json) {
   SystemClock clock;
   try {
     auto [c, secret] = create_client(store, random, clock.now(), spec);
-    if (as_json) std::cout << json::serialize(client_json(c, secret)) << "\n";
-    else print_client(c, secret);
+    if (as_json)
+      std::cout << json::serialize(client_json(c, secret)) << "\n";
+    else
+      print_client(c, secret);
     return 0;
   } catch (const std::exception& e) {
     return fail_line(e.what());
@@ -168,7 +180,8 @@ int client_list(Store& store, bool as_json) {
     std::cout << json::serialize(arr) << "\n";
   } else {
     for (const auto& c : *clients) {
-      std::cout << c.id << "  " << (c.is_public ? "public      " : "confidential") << "  " << c.name << "\n";
+      std::cout << c.id << "  " << (c.is_public ? "public      " : "confidential") << "  " << c.name
+                << "\n";
     }
   }
   return 0;
@@ -177,8 +190,10 @@ int client_list(Store& store, bool as_json) {
 int client_show(Store& store, const std::string& id, bool as_json) {
   auto c = store.find_client(id);
   if (!c) return fail_line(c.error().code == "not_found" ? "no client " + id : c.error().message);
-  if (as_json) std::cout << json::serialize(client_json(*c, "")) << "\n";
-  else print_client(*c, "");
+  if (as_json)
+    std::cout << json::serialize(client_json(*c, "")) << "\n";
+  else
+    print_client(*c, "");
   return 0;
 }
 
@@ -186,8 +201,10 @@ int client_delete(Store& store, const std::string& id, bool as_json) {
   SystemClock clock;
   auto r = store.delete_client(id, clock.now());
   if (!r) return fail_line(r.error().code == "not_found" ? "no client " + id : r.error().message);
-  if (as_json) std::cout << json::serialize(json::object{{"client_id", id}, {"deleted", true}}) << "\n";
-  else std::cout << "deleted " << id << "\n";
+  if (as_json)
+    std::cout << json::serialize(json::object{{"client_id", id}, {"deleted", true}}) << "\n";
+  else
+    std::cout << "deleted " << id << "\n";
   return 0;
 }
 
@@ -201,14 +218,19 @@ std::optional<int64_t> parse_since(const std::string& text, int64_t now) {
   if (!number.empty() && std::all_of(number.begin(), number.end(), ::isdigit)) {
     int64_t n = std::stoll(number);
     switch (unit) {
-      case 's': return now - n;
-      case 'm': return now - n * 60;
-      case 'h': return now - n * 3600;
-      case 'd': return now - n * 86400;
+      case 's':
+        return now - n;
+      case 'm':
+        return now - n * 60;
+      case 'h':
+        return now - n * 3600;
+      case 'd':
+        return now - n * 86400;
     }
   }
   std::tm tm{};
-  if (strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == text.c_str() + text.size()) return timegm(&tm);
+  if (strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == text.c_str() + text.size())
+    return timegm(&tm);
   return std::nullopt;
 }
 
@@ -217,7 +239,8 @@ std::optional<int64_t> parse_since(const std::string& text, int64_t now) {
 int events(Store& store, const std::string& since_text, const std::string& user_id, int limit) {
   SystemClock clock;
   auto since = parse_since(since_text, clock.now());
-  if (!since) return fail_line("--since must be epoch seconds, an ISO 8601 UTC time or a duration like 24h");
+  if (!since)
+    return fail_line("--since must be epoch seconds, an ISO 8601 UTC time or a duration like 24h");
   Result<std::vector<AuditEvent>> found = std::vector<AuditEvent>{};
   if (user_id.empty()) {
     found = store.events_since(*since, limit);
@@ -230,9 +253,13 @@ int events(Store& store, const std::string& since_text, const std::string& user_
   }
   if (!found) return fail_line("cannot read events: " + found.error().message);
   for (const auto& e : *found) {
-    std::cout << json::serialize(json::object{{"id", e.id}, {"at", e.at}, {"type", e.type},
-                                              {"user_id", e.user_id}, {"client_id", e.client_id},
-                                              {"ip", e.ip}, {"user_agent", e.user_agent},
+    std::cout << json::serialize(json::object{{"id", e.id},
+                                              {"at", e.at},
+                                              {"type", e.type},
+                                              {"user_id", e.user_id},
+                                              {"client_id", e.client_id},
+                                              {"ip", e.ip},
+                                              {"user_agent", e.user_agent},
                                               {"detail", e.detail}})
               << "\n";
   }

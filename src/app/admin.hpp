@@ -23,7 +23,7 @@ struct NewClient {
   std::vector<std::string> web_origins;
   std::optional<std::string> fixed_id;      // for the demo app
   std::optional<std::string> fixed_secret;  // for the demo app
-  int64_t rate_limit = 0;                    // Web API requests per 30 s; 0: server default
+  int64_t rate_limit = 0;                   // Web API requests per 30 s; 0: server default
 };
 
 // Creates a client; returns it and its secret (empty for public clients). Throws
@@ -34,8 +34,8 @@ User create_user(Store& store, Random& random, int64_t now, const std::string& e
                  const std::string& display_name, const std::string& password);
 
 // `on_created` runs after the user is stored (e.g. to publish the profile to the Web API).
-int user_create(Store& store, const std::string& email, const std::string& display_name,
-                bool json, const std::function<void(const User&)>& on_created);
+int user_create(Store& store, const std::string& email, const std::string& display_name, bool json,
+                const std::function<void(const User&)>& on_created);
 int client_create(Store& store, const NewClient& spec, bool json);
 int client_list(Store& store, bool json);
 int client_show(Store& store, const std::string& id, bool json);

@@ -20,22 +20,29 @@ ApiNode::ApiNode(const Config& cfg, const Clock& clock, music::MusicStore& music
   auto catalog = music::ensure_catalog(music_, {music::CatalogOptions{}.seed, cfg.catalog_scale});
   if (!catalog) throw std::runtime_error("cannot generate the catalog: " + catalog.error().message);
   log::event("info", "catalog ready",
-             {{"generated", catalog->generated}, {"ms", catalog->elapsed_ms}, {"tracks", catalog->counts.tracks}});
+             {{"generated", catalog->generated},
+              {"ms", catalog->elapsed_ms},
+              {"tracks", catalog->counts.tracks}});
   api::register_web_api(routes_, music_);
-  gateway_ = std::make_unique<api::Gateway>(
-      routes_, verifier_, limiter_, metrics, store_pool, clock,
-      api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit}, std::move(rate_limit),
-      std::move(on_use));
+  gateway_ =
+      std::make_unique<api::Gateway>(routes_, verifier_, limiter_, metrics, store_pool, clock,
+                                     api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit},
+                                     std::move(rate_limit), std::move(on_use));
   if (!keys) {
     verifier_.on_unknown_key([this] { unknown_key_seen_ = true; });
     refresh_jwks(true);
   }
   metrics.describe("stagepass_token_cache_entries", "gauge", "Verified access tokens cached");
-  metrics.gauge("stagepass_token_cache_entries", [this] { return double(verifier_.cache().size()); });
-  metrics.describe("stagepass_token_cache_hits_total", "counter", "Bearer checks answered by the cache");
-  metrics.gauge("stagepass_token_cache_hits_total", [this] { return double(verifier_.stats().cache_hits.load()); });
-  metrics.describe("stagepass_token_cache_misses_total", "counter", "Bearer checks that verified a signature");
-  metrics.gauge("stagepass_token_cache_misses_total", [this] { return double(verifier_.stats().cache_misses.load()); });
+  metrics.gauge("stagepass_token_cache_entries",
+                [this] { return double(verifier_.cache().size()); });
+  metrics.describe("stagepass_token_cache_hits_total", "counter",
+                   "Bearer checks answered by the cache");
+  metrics.gauge("stagepass_token_cache_hits_total",
+                [this] { return double(verifier_.stats().cache_hits.load()); });
+  metrics.describe("stagepass_token_cache_misses_total", "counter",
+                   "Bearer checks that verified a signature");
+  metrics.gauge("stagepass_token_cache_misses_total",
+                [this] { return double(verifier_.stats().cache_misses.load()); });
 }
 
 void ApiNode::register_routes(http::Router& router) {

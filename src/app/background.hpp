@@ -18,7 +18,9 @@ class Background {
   explicit Background(std::chrono::milliseconds period) : period_(period) {}
   ~Background() { stop(); }
   // Adds a chore run every `every` periods. Call before start().
-  void add(std::function<void()> chore, int every = 1) { chores_.push_back({std::move(chore), every}); }
+  void add(std::function<void()> chore, int every = 1) {
+    chores_.push_back({std::move(chore), every});
+  }
   void start();
   // Runs every chore once as soon as possible (e.g. after a revocation on this node).
   void poke();

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -9,7 +10,6 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <toml++/toml.h>
 
 #include "core/base64url.hpp"
 #include "core/random.hpp"
@@ -37,53 +37,96 @@ bool parse_bool(const std::string& name, const std::string& v) {
 // Applies one setting, by its TOML key, from a string.
 void apply(Config& c, const std::string& key, const std::string& v, const std::string& source) {
   auto num = [&] { return parse_int(source, v); };
-  if (key == "listen") c.listen = v;
-  else if (key == "issuer") c.issuer = v;
-  else if (key == "audience") c.audience = v;
-  else if (key == "database") c.database = v;
-  else if (key == "master_key_file") c.master_key_file = v;
-  else if (key == "access_token_ttl") c.access_token_ttl = num();
-  else if (key == "refresh_token_ttl") c.refresh_token_ttl = num();
-  else if (key == "refresh_idle_ttl") c.refresh_idle_ttl = num();
-  else if (key == "refresh_grace") c.refresh_grace = num();
-  else if (key == "code_ttl") c.code_ttl = num();
-  else if (key == "threads") c.threads = static_cast<int>(num());
-  else if (key == "store_threads") c.store_threads = static_cast<int>(num());
-  else if (key == "login_max_failures") c.login_max_failures = static_cast<int>(num());
-  else if (key == "max_body_bytes") c.max_body_bytes = num();
-  else if (key == "max_header_bytes") c.max_header_bytes = num();
-  else if (key == "max_connections") c.max_connections = num();
-  else if (key == "access_log") c.access_log = parse_bool(source, v);
-  else if (key == "roles") c.roles = v;
-  else if (key == "music_database") c.music_database = v;
+  if (key == "listen")
+    c.listen = v;
+  else if (key == "issuer")
+    c.issuer = v;
+  else if (key == "audience")
+    c.audience = v;
+  else if (key == "database")
+    c.database = v;
+  else if (key == "master_key_file")
+    c.master_key_file = v;
+  else if (key == "access_token_ttl")
+    c.access_token_ttl = num();
+  else if (key == "refresh_token_ttl")
+    c.refresh_token_ttl = num();
+  else if (key == "refresh_idle_ttl")
+    c.refresh_idle_ttl = num();
+  else if (key == "refresh_grace")
+    c.refresh_grace = num();
+  else if (key == "code_ttl")
+    c.code_ttl = num();
+  else if (key == "threads")
+    c.threads = static_cast<int>(num());
+  else if (key == "store_threads")
+    c.store_threads = static_cast<int>(num());
+  else if (key == "login_max_failures")
+    c.login_max_failures = static_cast<int>(num());
+  else if (key == "max_body_bytes")
+    c.max_body_bytes = num();
+  else if (key == "max_header_bytes")
+    c.max_header_bytes = num();
+  else if (key == "max_connections")
+    c.max_connections = num();
+  else if (key == "access_log")
+    c.access_log = parse_bool(source, v);
+  else if (key == "roles")
+    c.roles = v;
+  else if (key == "music_database")
+    c.music_database = v;
   else if (key == "catalog_scale") {
     try {
       c.catalog_scale = std::stod(v);
     } catch (const std::exception&) {
       throw std::runtime_error(source + " must be a number, got '" + v + "'");
     }
-    if (c.catalog_scale <= 0 || c.catalog_scale > 10) throw std::runtime_error(source + " must be in (0, 10]");
-  }
-  else if (key == "clock_skew") c.clock_skew = num();
-  else if (key == "rate_limit") c.rate_limit = num();
-  else if (key == "token_cache_size") c.token_cache_size = num();
-  else if (key == "jwks_refresh") c.jwks_refresh = num();
-  else throw std::runtime_error("unknown setting '" + key + "' in " + source);
+    if (c.catalog_scale <= 0 || c.catalog_scale > 10)
+      throw std::runtime_error(source + " must be in (0, 10]");
+  } else if (key == "clock_skew")
+    c.clock_skew = num();
+  else if (key == "rate_limit")
+    c.rate_limit = num();
+  else if (key == "token_cache_size")
+    c.token_cache_size = num();
+  else if (key == "jwks_refresh")
+    c.jwks_refresh = num();
+  else
+    throw std::runtime_error("unknown setting '" + key + "' in " + source);
 }
 
-constexpr const char* kKeys[] = {
-    "listen", "issuer", "audience", "database", "master_key_file", "access_token_ttl",
-    "refresh_token_ttl", "refresh_idle_ttl", "refresh_grace", "code_ttl", "threads",
-    "store_threads", "login_max_failures", "max_body_bytes", "max_header_bytes",
-    "max_connections", "access_log", "roles", "music_database", "catalog_scale", "clock_skew",
-    "rate_limit", "token_cache_size", "jwks_refresh"};
+constexpr const char* kKeys[] = {"listen",
+                                 "issuer",
+                                 "audience",
+                                 "database",
+                                 "master_key_file",
+                                 "access_token_ttl",
+                                 "refresh_token_ttl",
+                                 "refresh_idle_ttl",
+                                 "refresh_grace",
+                                 "code_ttl",
+                                 "threads",
+                                 "store_threads",
+                                 "login_max_failures",
+                                 "max_body_bytes",
+                                 "max_header_bytes",
+                                 "max_connections",
+                                 "access_log",
+                                 "roles",
+                                 "music_database",
+                                 "catalog_scale",
+                                 "clock_skew",
+                                 "rate_limit",
+                                 "token_cache_size",
+                                 "jwks_refresh"};
 
 std::optional<std::string> decode_master_key(const std::string& text) {
   std::string t = text;
   while (!t.empty() && (t.back() == '\n' || t.back() == ' ' || t.back() == '\r')) t.pop_back();
   if (t.size() == 64 && t.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
     std::string out(32, '\0');
-    for (size_t i = 0; i < 32; ++i) out[i] = static_cast<char>(std::stoi(t.substr(2 * i, 2), nullptr, 16));
+    for (size_t i = 0; i < 32; ++i)
+      out[i] = static_cast<char>(std::stoi(t.substr(2 * i, 2), nullptr, 16));
     return out;
   }
   auto raw = base64url_decode(t);
@@ -106,12 +149,20 @@ Config Config::load(const std::optional<std::string>& toml_file) {
     for (auto&& [k, node] : table) {
       std::string key(k.str());
       std::string value;
-      if (auto s = node.value<std::string>()) value = *s;
-      else if (auto i = node.value<int64_t>()) value = std::to_string(*i);
-      else if (auto b = node.value<bool>()) value = *b ? "true" : "false";
-      else if (auto d = node.value<double>()) value = std::to_string(*d);
-      else throw std::runtime_error("setting '" + key + "' in " + *toml_file + " has an unsupported type");
-      if (key == "master_key") throw std::runtime_error("master_key belongs in STAGEPASS_MASTER_KEY or a key file, not the config file");
+      if (auto s = node.value<std::string>())
+        value = *s;
+      else if (auto i = node.value<int64_t>())
+        value = std::to_string(*i);
+      else if (auto b = node.value<bool>())
+        value = *b ? "true" : "false";
+      else if (auto d = node.value<double>())
+        value = std::to_string(*d);
+      else
+        throw std::runtime_error("setting '" + key + "' in " + *toml_file +
+                                 " has an unsupported type");
+      if (key == "master_key")
+        throw std::runtime_error(
+            "master_key belongs in STAGEPASS_MASTER_KEY or a key file, not the config file");
       apply(c, key, value, *toml_file);
     }
   }
@@ -137,7 +188,8 @@ Config Config::load(const std::optional<std::string>& toml_file) {
   }
   if (c.master_key_file.empty()) {
     auto dir = std::filesystem::path(c.database).parent_path();
-    c.master_key_file = (dir.empty() ? std::filesystem::path(".") : dir).append("master.key").string();
+    c.master_key_file =
+        (dir.empty() ? std::filesystem::path(".") : dir).append("master.key").string();
   }
   return c;
 }
@@ -145,7 +197,9 @@ Config Config::load(const std::optional<std::string>& toml_file) {
 Secret Config::resolve_master_key() const {
   if (!master_key.empty()) {
     auto k = decode_master_key(std::string(master_key.reveal()));
-    if (!k) throw std::runtime_error("STAGEPASS_MASTER_KEY must be 32 bytes as 64 hex digits or base64url");
+    if (!k)
+      throw std::runtime_error(
+          "STAGEPASS_MASTER_KEY must be 32 bytes as 64 hex digits or base64url");
     return Secret(*k);
   }
   auto dir = std::filesystem::path(master_key_file).parent_path();
@@ -165,7 +219,8 @@ Secret Config::resolve_master_key() const {
   std::stringstream ss;
   ss << in.rdbuf();
   auto k = decode_master_key(ss.str());
-  if (!k) throw std::runtime_error("master key file " + master_key_file + " does not hold a 32-byte key");
+  if (!k)
+    throw std::runtime_error("master key file " + master_key_file + " does not hold a 32-byte key");
   return Secret(*k);
 }
 

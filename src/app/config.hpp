@@ -13,31 +13,32 @@
 namespace stagepass {
 
 struct Config {
-  std::string listen = "127.0.0.1:8080";          // STAGEPASS_LISTEN (host:port)
-  std::string issuer = "http://127.0.0.1:8080";   // STAGEPASS_ISSUER (public base URL)
-  std::string audience;                           // STAGEPASS_AUDIENCE, default <issuer>/v1
-  std::string database = "./var/stagepass.db";    // STAGEPASS_DATABASE (SQLite path)
-  std::string master_key_file;                    // STAGEPASS_MASTER_KEY_FILE, default beside the db
-  Secret master_key;                              // STAGEPASS_MASTER_KEY (env only: 64 hex or base64url)
-  int64_t access_token_ttl = 3600;                // STAGEPASS_ACCESS_TOKEN_TTL, seconds
-  int64_t refresh_token_ttl = 182 * 24 * 3600;    // STAGEPASS_REFRESH_TOKEN_TTL, absolute, from consent
-  int64_t refresh_idle_ttl = 90 * 24 * 3600;      // STAGEPASS_REFRESH_IDLE_TTL, since last use
-  int64_t refresh_grace = 10;                     // STAGEPASS_REFRESH_GRACE, retry window after rotation
-  int64_t code_ttl = 60;                          // STAGEPASS_CODE_TTL, authorization code lifetime
-  int threads = 0;                                // STAGEPASS_THREADS, I/O threads (0: one per core)
-  int store_threads = 4;                          // STAGEPASS_STORE_THREADS, blocking store calls
-  int login_max_failures = 5;                     // STAGEPASS_LOGIN_MAX_FAILURES per account / 15 min
-  int64_t max_body_bytes = 64 * 1024;             // STAGEPASS_MAX_BODY_BYTES
-  int64_t max_header_bytes = 16 * 1024;           // STAGEPASS_MAX_HEADER_BYTES
-  int64_t max_connections = 10000;                // STAGEPASS_MAX_CONNECTIONS
-  bool access_log = true;                         // STAGEPASS_ACCESS_LOG (on/off)
-  std::string roles = "all";                      // STAGEPASS_ROLES: all, accounts or api
-  std::string music_database;                     // STAGEPASS_MUSIC_DATABASE, default beside the db
-  double catalog_scale = 1.0;                     // STAGEPASS_CATALOG_SCALE (1.0: 100k tracks)
-  int64_t clock_skew = 10;                        // STAGEPASS_CLOCK_SKEW, seconds of exp/nbf leeway
-  int64_t rate_limit = 3000;                      // STAGEPASS_RATE_LIMIT, Web API requests/app/30 s
-  int64_t token_cache_size = 1000000;             // STAGEPASS_TOKEN_CACHE_SIZE, 0 disables
-  int64_t jwks_refresh = 300;                     // STAGEPASS_JWKS_REFRESH, seconds (api role)
+  std::string listen = "127.0.0.1:8080";         // STAGEPASS_LISTEN (host:port)
+  std::string issuer = "http://127.0.0.1:8080";  // STAGEPASS_ISSUER (public base URL)
+  std::string audience;                          // STAGEPASS_AUDIENCE, default <issuer>/v1
+  std::string database = "./var/stagepass.db";   // STAGEPASS_DATABASE (SQLite path)
+  std::string master_key_file;                   // STAGEPASS_MASTER_KEY_FILE, default beside the db
+  Secret master_key;                // STAGEPASS_MASTER_KEY (env only: 64 hex or base64url)
+  int64_t access_token_ttl = 3600;  // STAGEPASS_ACCESS_TOKEN_TTL, seconds
+  int64_t refresh_token_ttl =
+      182 * 24 * 3600;                        // STAGEPASS_REFRESH_TOKEN_TTL, absolute, from consent
+  int64_t refresh_idle_ttl = 90 * 24 * 3600;  // STAGEPASS_REFRESH_IDLE_TTL, since last use
+  int64_t refresh_grace = 10;            // STAGEPASS_REFRESH_GRACE, retry window after rotation
+  int64_t code_ttl = 60;                 // STAGEPASS_CODE_TTL, authorization code lifetime
+  int threads = 0;                       // STAGEPASS_THREADS, I/O threads (0: one per core)
+  int store_threads = 4;                 // STAGEPASS_STORE_THREADS, blocking store calls
+  int login_max_failures = 5;            // STAGEPASS_LOGIN_MAX_FAILURES per account / 15 min
+  int64_t max_body_bytes = 64 * 1024;    // STAGEPASS_MAX_BODY_BYTES
+  int64_t max_header_bytes = 16 * 1024;  // STAGEPASS_MAX_HEADER_BYTES
+  int64_t max_connections = 10000;       // STAGEPASS_MAX_CONNECTIONS
+  bool access_log = true;                // STAGEPASS_ACCESS_LOG (on/off)
+  std::string roles = "all";             // STAGEPASS_ROLES: all, accounts or api
+  std::string music_database;            // STAGEPASS_MUSIC_DATABASE, default beside the db
+  double catalog_scale = 1.0;            // STAGEPASS_CATALOG_SCALE (1.0: 100k tracks)
+  int64_t clock_skew = 10;               // STAGEPASS_CLOCK_SKEW, seconds of exp/nbf leeway
+  int64_t rate_limit = 3000;             // STAGEPASS_RATE_LIMIT, Web API requests/app/30 s
+  int64_t token_cache_size = 1000000;    // STAGEPASS_TOKEN_CACHE_SIZE, 0 disables
+  int64_t jwks_refresh = 300;            // STAGEPASS_JWKS_REFRESH, seconds (api role)
 
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }

@@ -35,7 +35,8 @@ class ConfigTest : public ::testing::Test {
 };
 
 TEST_F(ConfigTest, FileThenEnvironmentWins) {
-  auto file = write("issuer = \"https://accounts.example/\"\naccess_token_ttl = 600\ncode_ttl = 30\n");
+  auto file =
+      write("issuer = \"https://accounts.example/\"\naccess_token_ttl = 600\ncode_ttl = 30\n");
   setenv("STAGEPASS_ACCESS_TOKEN_TTL", "900", 1);
   auto c = Config::load(file);
   EXPECT_EQ(c.issuer, "https://accounts.example");  // trailing slash dropped

@@ -21,10 +21,12 @@ DemoInfo seed(Store& store, Random& random, const Clock& clock, const Secret& ma
   }
   if (auto c = store.find_client(d.client_id); !c) {
     if (c.error().code != "not_found") throw std::runtime_error(c.error().message);
-    admin::NewClient spec{"Demo Player", {d.redirect_uri}, false, std::nullopt, {}, d.client_id,
-                          d.client_secret};
+    admin::NewClient spec{"Demo Player", {d.redirect_uri}, false, std::nullopt, {},
+                          d.client_id,   d.client_secret};
     admin::create_client(store, random, clock.now(), spec);
-  } else if (auto r = store.set_client_secret_hash(d.client_id, oauth::client_secret_hash(d.client_secret)); !r) {
+  } else if (auto r = store.set_client_secret_hash(d.client_id,
+                                                   oauth::client_secret_hash(d.client_secret));
+             !r) {
     throw std::runtime_error(r.error().message);
   }
   return d;
@@ -41,18 +43,37 @@ std::string banner(const DemoInfo& d, const Config& cfg) {
                                        {"state", "demo-state"}});
   std::string creds = "'" + d.client_id + ":" + d.client_secret + "'";
   return "\n"
-         "  Stagepass is running at " + iss + " (demo data)\n\n"
-         "  Sign in as      " + d.email + "  /  " + d.password + "\n"
-         "  Demo app        client_id " + d.client_id + "\n"
-         "                  client_secret " + d.client_secret + "\n\n"
+         "  Stagepass is running at " +
+         iss +
+         " (demo data)\n\n"
+         "  Sign in as      " +
+         d.email + "  /  " + d.password +
+         "\n"
+         "  Demo app        client_id " +
+         d.client_id +
+         "\n"
+         "                  client_secret " +
+         d.client_secret +
+         "\n\n"
          "  An app token (client credentials):\n"
-         "    curl -s -u " + creds + " -d grant_type=client_credentials " + iss + "/api/token\n\n"
+         "    curl -s -u " +
+         creds + " -d grant_type=client_credentials " + iss +
+         "/api/token\n\n"
          "  A user token: open this in a browser, sign in and click Agree:\n"
-         "    " + authorize + "\n"
-         "  The browser then lands on " + d.redirect_uri + "?code=...; nothing listens there.\n"
-         "  Copy the code from the address bar and exchange it within " + std::to_string(cfg.code_ttl) + " s:\n"
-         "    curl -s -u " + creds + " -d grant_type=authorization_code \\\n"
-         "         --data-urlencode redirect_uri=" + d.redirect_uri + " -d code=PASTE_CODE " + iss + "/api/token\n\n";
+         "    " +
+         authorize +
+         "\n"
+         "  The browser then lands on " +
+         d.redirect_uri +
+         "?code=...; nothing listens there.\n"
+         "  Copy the code from the address bar and exchange it within " +
+         std::to_string(cfg.code_ttl) +
+         " s:\n"
+         "    curl -s -u " +
+         creds +
+         " -d grant_type=authorization_code \\\n"
+         "         --data-urlencode redirect_uri=" +
+         d.redirect_uri + " -d code=PASTE_CODE " + iss + "/api/token\n\n";
 }
 
 }  // namespace stagepass::demo

@@ -31,7 +31,8 @@ std::shared_ptr<const Keyring> fetch_jwks(const std::string& issuer, std::string
     beast::tcp_stream stream(ioc);
     stream.expires_after(std::chrono::seconds(5));
     stream.connect(resolver.resolve(host, port));
-    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, base_path + "/.well-known/jwks.json", 11};
+    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, base_path + "/.well-known/jwks.json",
+                                          11};
     req.set(bhttp::field::host, authority);
     req.set(bhttp::field::user_agent, "stagepass-api");
     bhttp::write(stream, req);

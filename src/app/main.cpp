@@ -30,10 +30,12 @@ int main(int argc, char** argv) {
   auto* user_cmd = admin_cmd->add_subcommand("user", "Users")->require_subcommand(1);
   std::string email, display_name;
   bool password_stdin = false;
-  auto* user_create = user_cmd->add_subcommand("create", "Create a user (password read from stdin)");
+  auto* user_create =
+      user_cmd->add_subcommand("create", "Create a user (password read from stdin)");
   user_create->add_option("--email", email)->required();
   user_create->add_option("--display-name", display_name)->required();
-  user_create->add_flag("--password-stdin", password_stdin, "Read the password from standard input")->required();
+  user_create->add_flag("--password-stdin", password_stdin, "Read the password from standard input")
+      ->required();
   user_create->add_flag("--json", json);
 
   auto* client_cmd = admin_cmd->add_subcommand("client", "Clients (apps)")->require_subcommand(1);
@@ -41,11 +43,16 @@ int main(int argc, char** argv) {
   std::string scopes;
   auto* client_create = client_cmd->add_subcommand("create", "Register a client");
   client_create->add_option("--name", spec.name)->required();
-  client_create->add_option("--redirect-uri", spec.redirect_uris, "Exact redirect URI (repeatable)")->required();
+  client_create->add_option("--redirect-uri", spec.redirect_uris, "Exact redirect URI (repeatable)")
+      ->required();
   client_create->add_flag("--public", spec.is_public, "Public client: no secret, PKCE required");
-  auto* scopes_opt = client_create->add_option("--scopes", scopes, "Allowed scopes, space-separated (default: all)");
-  client_create->add_option("--web-origin", spec.web_origins, "Browser origin allowed by CORS (repeatable)");
-  client_create->add_option("--rate-limit", spec.rate_limit, "Web API requests per rolling 30 s (0: server default)")
+  auto* scopes_opt = client_create->add_option("--scopes", scopes,
+                                               "Allowed scopes, space-separated (default: all)");
+  client_create->add_option("--web-origin", spec.web_origins,
+                            "Browser origin allowed by CORS (repeatable)");
+  client_create
+      ->add_option("--rate-limit", spec.rate_limit,
+                   "Web API requests per rolling 30 s (0: server default)")
       ->check(CLI::NonNegativeNumber);
   client_create->add_flag("--json", json);
   auto* client_list = client_cmd->add_subcommand("list", "List clients");
@@ -54,16 +61,19 @@ int main(int argc, char** argv) {
   auto* client_show = client_cmd->add_subcommand("show", "Show one client");
   client_show->add_option("client_id", client_id)->required();
   client_show->add_flag("--json", json);
-  auto* client_delete = client_cmd->add_subcommand("delete", "Delete a client and revoke its tokens");
+  auto* client_delete =
+      client_cmd->add_subcommand("delete", "Delete a client and revoke its tokens");
   client_delete->add_option("client_id", client_id)->required();
   client_delete->add_flag("--json", json);
 
   std::string since, event_user;
   int event_limit = 1000;
   auto* events_cmd = admin_cmd->add_subcommand("events", "Print the audit stream as JSON lines");
-  events_cmd->add_option("--since", since, "Epoch seconds, ISO 8601 UTC, or a duration (24h)")->required();
+  events_cmd->add_option("--since", since, "Epoch seconds, ISO 8601 UTC, or a duration (24h)")
+      ->required();
   events_cmd->add_option("--user", event_user, "Only this person's events");
-  events_cmd->add_option("--limit", event_limit, "At most this many events")->check(CLI::Range(1, 1000000));
+  events_cmd->add_option("--limit", event_limit, "At most this many events")
+      ->check(CLI::Range(1, 1000000));
 
   try {
     app.parse(argc, argv);
@@ -80,8 +90,10 @@ int main(int argc, char** argv) {
     if (user_create->parsed()) {
       music::SqliteMusicStore music(cfg.music_database, 1);
       return admin::user_create(store, email, display_name, json, [&music](const User& u) {
-        if (auto r = music.upsert_profile({u.id, u.display_name, u.email, u.country, u.product, 0}); !r) {
-          throw std::runtime_error("user created, but its Web API profile was not: " + r.error().message);
+        if (auto r = music.upsert_profile({u.id, u.display_name, u.email, u.country, u.product, 0});
+            !r) {
+          throw std::runtime_error("user created, but its Web API profile was not: " +
+                                   r.error().message);
         }
       });
     }

@@ -29,7 +29,8 @@ asio::ip::tcp::endpoint parse_listen(const std::string& listen) {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw std::runtime_error("STAGEPASS_LISTEN must be host:port");
   std::string host = listen.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(host, ec);
   if (ec) throw std::runtime_error("STAGEPASS_LISTEN host must be an IP address: " + host);
@@ -41,8 +42,12 @@ http::AccessLogger access_logger(bool enabled) {
   if (!enabled) return {};
   return [](const http::AccessRecord& r) {
     log::event("info", "request",
-               {{"method", r.method}, {"path", r.path}, {"status", r.status},
-                {"latency_ms", r.latency_ms}, {"client_id", r.client_id}, {"ip", r.remote_ip}});
+               {{"method", r.method},
+                {"path", r.path},
+                {"status", r.status},
+                {"latency_ms", r.latency_ms},
+                {"client_id", r.client_id},
+                {"ip", r.remote_ip}});
   };
 }
 
@@ -92,7 +97,8 @@ int serve(const Config& cfg, bool demo) {
   SystemRandom random;
   SystemClock clock;
   Metrics metrics;
-  const int io_threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+  const int io_threads =
+      cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
   asio::thread_pool store_pool(std::max(1, cfg.store_threads));
   asio::thread_pool cpu_pool(std::max(1, io_threads / 2));
   RevocationSet revoked(cfg.access_token_ttl + cfg.clock_skew, 1000000);
@@ -103,7 +109,8 @@ int serve(const Config& cfg, bool demo) {
   // accounts role writes them there too.
   music::SqliteMusicStore music(cfg.music_database, cfg.store_threads);
   auto on_user_created = [&music](const User& u) {
-    if (auto r = music.upsert_profile({u.id, u.display_name, u.email, u.country, u.product, 0}); !r) {
+    if (auto r = music.upsert_profile({u.id, u.display_name, u.email, u.country, u.product, 0});
+        !r) {
       log::event("error", "cannot publish the profile to the Web API",
                  {{"user_id", u.id}, {"error", r.error().message}});
     }
@@ -138,7 +145,8 @@ int serve(const Config& cfg, bool demo) {
     if (!accounts) background.add([&] { api->refresh_jwks(false); });
   }
   if (demo) {
-    if (!accounts || !api) throw std::runtime_error("--demo needs the accounts and api roles (STAGEPASS_ROLES=all)");
+    if (!accounts || !api)
+      throw std::runtime_error("--demo needs the accounts and api roles (STAGEPASS_ROLES=all)");
     const Secret master_key = cfg.resolve_master_key();
     auto info = demo::seed(accounts->store(), random, clock, master_key);
     auto user = accounts->store().find_user_by_email(info.email);
@@ -151,7 +159,8 @@ int serve(const Config& cfg, bool demo) {
     std::cout << demo::banner(info, cfg) << std::flush;
   }
 
-  router.add("GET", "/healthz", [](Request&) -> Awaitable { co_return Response::json(200, R"({"status":"ok"})"); });
+  router.add("GET", "/healthz",
+             [](Request&) -> Awaitable { co_return Response::json(200, R"({"status":"ok"})"); });
   router.add("GET", "/readyz", [&](Request&) -> Awaitable {
     auto check = [&] { return (!accounts || accounts->store().ping()) && music.ping(); };
     bool ok = co_await http::offload(store_pool, check);
@@ -170,8 +179,9 @@ int serve(const Config& cfg, bool demo) {
   limits_cfg.header_bytes = static_cast<size_t>(cfg.max_header_bytes);
   limits_cfg.max_connections = static_cast<size_t>(cfg.max_connections);
   asio::io_context ioc(io_threads);
-  http::Server server(ioc, limits_cfg, [&router](Request& r) { return router.route(r); },
-                      access_logger(cfg.access_log));
+  http::Server server(
+      ioc, limits_cfg, [&router](Request& r) { return router.route(r); },
+      access_logger(cfg.access_log));
   server.listen(parse_listen(cfg.listen));
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
@@ -181,7 +191,10 @@ int serve(const Config& cfg, bool demo) {
   });
   background.start();
   log::event("info", "listening",
-             {{"listen", cfg.listen}, {"issuer", cfg.issuer}, {"roles", cfg.roles}, {"threads", io_threads}});
+             {{"listen", cfg.listen},
+              {"issuer", cfg.issuer},
+              {"roles", cfg.roles},
+              {"threads", io_threads}});
 
   // A handler that throws is a bug; log it and keep serving rather than lose the process.
   auto run = [&ioc] {

@@ -70,16 +70,15 @@ bool ed25519_verify(std::string_view public_key, std::string_view message,
   if (public_key.size() != crypto_sign_PUBLICKEYBYTES || signature.size() != crypto_sign_BYTES) {
     return false;
   }
-  return crypto_sign_verify_detached(u8(signature), u8(message), message.size(),
-                                     u8(public_key)) == 0;
+  return crypto_sign_verify_detached(u8(signature), u8(message), message.size(), u8(public_key)) ==
+         0;
 }
 
 std::string seal(const Secret& master_key, std::string_view plaintext) {
   if (master_key.reveal().size() != crypto_secretbox_KEYBYTES) {
     throw std::invalid_argument("master key must be 32 bytes");
   }
-  std::string out(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size(),
-                  '\0');
+  std::string out(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size(), '\0');
   randombytes_buf(out.data(), crypto_secretbox_NONCEBYTES);
   crypto_secretbox_easy(u8(out) + crypto_secretbox_NONCEBYTES, u8(plaintext), plaintext.size(),
                         u8(out), u8(master_key.reveal()));

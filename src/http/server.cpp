@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -8,7 +9,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
 
 namespace stagepass::http {
 
@@ -155,9 +155,9 @@ asio::awaitable<void> Server::session(std::shared_ptr<Conn> conn) {
       auto [wec, wn] = co_await beast_http::async_write(stream, res, use_tuple);
       conn->busy = false;
       if (log_) {
-        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                              started)
-                        .count();
+        double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                .count();
         log_({req.method(), req.path(), status, ms, client_id, remote_ip});
       }
       if (wec || !keep_alive) break;

@@ -14,8 +14,12 @@ bool AuditLog::record(AuditEvent e) const {
   bool stored = persist_ && persist_(e);
   metrics_.inc("stagepass_audit_events_total{type=\"" + e.type + "\"}");
   log::event(stored ? "info" : "error", "audit",
-             {{"type", e.type}, {"user_id", e.user_id}, {"client_id", e.client_id}, {"ip", e.ip},
-              {"detail", e.detail}, {"stored", stored}});
+             {{"type", e.type},
+              {"user_id", e.user_id},
+              {"client_id", e.client_id},
+              {"ip", e.ip},
+              {"detail", e.detail},
+              {"stored", stored}});
   return stored;
 }
 

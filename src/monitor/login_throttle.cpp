@@ -12,8 +12,7 @@ int64_t LoginThrottle::wait_for(const std::string& key, int limit, int64_t now) 
   return q.front() + s_.window_seconds - now;
 }
 
-int64_t LoginThrottle::retry_after(const std::string& account, const std::string& ip,
-                                   int64_t now) {
+int64_t LoginThrottle::retry_after(const std::string& account, const std::string& ip, int64_t now) {
   std::lock_guard lk(mu_);
   return std::max(wait_for("a:" + account, s_.max_failures_per_account, now),
                   wait_for("i:" + ip, s_.max_failures_per_ip, now));
@@ -29,8 +28,7 @@ void LoginThrottle::add(const std::string& key, int64_t now) {
   failures_[key].push_back(now);
 }
 
-void LoginThrottle::record_failure(const std::string& account, const std::string& ip,
-                                   int64_t now) {
+void LoginThrottle::record_failure(const std::string& account, const std::string& ip, int64_t now) {
   std::lock_guard lk(mu_);
   add("a:" + account, now);
   add("i:" + ip, now);

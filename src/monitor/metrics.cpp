@@ -5,7 +5,8 @@
 
 namespace stagepass {
 
-void Metrics::describe(const std::string& family, const std::string& type, const std::string& help) {
+void Metrics::describe(const std::string& family, const std::string& type,
+                       const std::string& help) {
   std::unique_lock lk(mu_);
   families_[family] = {type, help};
 }
@@ -40,7 +41,8 @@ std::string Metrics::render() const {
     if (f == last) return;
     last = f;
     if (auto it = families_.find(f); it != families_.end()) {
-      out << "# HELP " << f << " " << it->second.second << "\n# TYPE " << f << " " << it->second.first << "\n";
+      out << "# HELP " << f << " " << it->second.second << "\n# TYPE " << f << " "
+          << it->second.first << "\n";
     }
   };
   for (const auto& [series, value] : counters_) {

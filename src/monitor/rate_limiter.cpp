@@ -5,7 +5,8 @@
 namespace stagepass {
 namespace {
 size_t bucket(int64_t second) {
-  return static_cast<size_t>(((second % RateLimiter::kWindow) + RateLimiter::kWindow) % RateLimiter::kWindow);
+  return static_cast<size_t>(((second % RateLimiter::kWindow) + RateLimiter::kWindow) %
+                             RateLimiter::kWindow);
 }
 }  // namespace
 

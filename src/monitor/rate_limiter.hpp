@@ -22,7 +22,7 @@ class RateLimiter {
 
  private:
   struct Window {
-    int64_t last = 0;                      // the second of the newest bucket
+    int64_t last = 0;                       // the second of the newest bucket
     std::array<uint32_t, kWindow> count{};  // bucket i holds second s with s % kWindow == i
   };
   struct Shard {

@@ -26,23 +26,34 @@ class Rng {
 std::string artist_name(Rng& r) {
   using namespace words;
   switch (r.between(0, 4)) {
-    case 0: return std::string(r.pick(first_names())) + " " + std::string(r.pick(last_names()));
-    case 1: return "The " + std::string(r.pick(adjectives())) + " " + std::string(r.pick(nouns())) + "s";
-    case 2: return std::string(r.pick(adjectives())) + " " + std::string(r.pick(nouns()));
-    case 3: return std::string(r.pick(nouns())) + " & The " + std::string(r.pick(nouns())) + "s";
-    default: return std::string(r.pick(first_names())) + " " + std::string(r.pick(nouns()));
+    case 0:
+      return std::string(r.pick(first_names())) + " " + std::string(r.pick(last_names()));
+    case 1:
+      return "The " + std::string(r.pick(adjectives())) + " " + std::string(r.pick(nouns())) + "s";
+    case 2:
+      return std::string(r.pick(adjectives())) + " " + std::string(r.pick(nouns()));
+    case 3:
+      return std::string(r.pick(nouns())) + " & The " + std::string(r.pick(nouns())) + "s";
+    default:
+      return std::string(r.pick(first_names())) + " " + std::string(r.pick(nouns()));
   }
 }
 
 std::string title(Rng& r) {
   using namespace words;
   switch (r.between(0, 5)) {
-    case 0: return std::string(r.pick(adjectives())) + " " + std::string(r.pick(nouns()));
-    case 1: return std::string(r.pick(verbs())) + " the " + std::string(r.pick(nouns()));
-    case 2: return std::string(r.pick(nouns())) + " of " + std::string(r.pick(nouns())) + "s";
-    case 3: return std::string(r.pick(nouns()));
-    case 4: return std::string(r.pick(verbs())) + " " + std::string(r.pick(adjectives()));
-    default: return "The " + std::string(r.pick(adjectives())) + " " + std::string(r.pick(nouns()));
+    case 0:
+      return std::string(r.pick(adjectives())) + " " + std::string(r.pick(nouns()));
+    case 1:
+      return std::string(r.pick(verbs())) + " the " + std::string(r.pick(nouns()));
+    case 2:
+      return std::string(r.pick(nouns())) + " of " + std::string(r.pick(nouns())) + "s";
+    case 3:
+      return std::string(r.pick(nouns()));
+    case 4:
+      return std::string(r.pick(verbs())) + " " + std::string(r.pick(adjectives()));
+    default:
+      return "The " + std::string(r.pick(adjectives())) + " " + std::string(r.pick(nouns()));
   }
 }
 
@@ -67,7 +78,8 @@ CatalogCounts generate_catalog(const CatalogOptions& o, CatalogSink& sink) {
     int genres = r.between(1, 3);
     for (int g = 0; g < genres; ++g) {
       auto name = std::string(r.pick(words::genres()));
-      if (std::find(a.genres.begin(), a.genres.end(), name) == a.genres.end()) a.genres.push_back(name);
+      if (std::find(a.genres.begin(), a.genres.end(), name) == a.genres.end())
+        a.genres.push_back(name);
     }
     // Popularity skews low, as in any real catalog.
     int p = r.between(0, 100);
@@ -103,7 +115,8 @@ CatalogCounts generate_catalog(const CatalogOptions& o, CatalogSink& sink) {
     }
     planned += al.total_tracks;
   }
-  if (std::all_of(albums.begin(), albums.end(), [](const Album& a) { return a.album_type == "single"; })) {
+  if (std::all_of(albums.begin(), albums.end(),
+                  [](const Album& a) { return a.album_type == "single"; })) {
     albums[0].album_type = "album";  // tiny scales: something must take the top-up
   }
   for (int64_t i = 0; planned < n_tracks; i = (i + 1) % n_albums) {

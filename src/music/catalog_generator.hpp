@@ -22,9 +22,9 @@ struct CatalogOptions {
 CatalogCounts generate_catalog(const CatalogOptions& options, CatalogSink& sink);
 
 struct EnsureCatalogOutcome {
-  CatalogCounts counts;     // what the store holds afterwards
-  bool generated = false;   // false: the catalog was already there
-  int64_t elapsed_ms = 0;   // generation + load + search index, when generated
+  CatalogCounts counts;    // what the store holds afterwards
+  bool generated = false;  // false: the catalog was already there
+  int64_t elapsed_ms = 0;  // generation + load + search index, when generated
 };
 
 // At startup: when the store's catalog is empty, generates it and loads it in one

@@ -53,14 +53,16 @@ Status<> seed_demo_library(MusicStore& music, const std::string& user_id, int64_
     // One at a time, oldest first, so added_at differs.
     auto list = slice(tracks, 0, 24);
     for (size_t i = 0; i < list.size(); ++i) {
-      auto r = music.save_tracks(user_id, {list[i]}, now - static_cast<int64_t>(list.size() - i) * 6 * kHour);
+      auto r = music.save_tracks(user_id, {list[i]},
+                                 now - static_cast<int64_t>(list.size() - i) * 6 * kHour);
       if (!r) return r;
     }
   }
   if (auto follows = music.followed_artists(user_id, "", 1); !follows) {
     return fail(follows.error());
   } else if (follows->total == 0) {
-    if (auto r = music.follow_artists(user_id, slice(artists, 0, 6), now - 48 * kHour); !r) return r;
+    if (auto r = music.follow_artists(user_id, slice(artists, 0, 6), now - 48 * kHour); !r)
+      return r;
   }
 
   struct Spec {
@@ -78,7 +80,8 @@ Status<> seed_demo_library(MusicStore& music, const std::string& user_id, int64_
     if (i == 0) first_playlist = id;
     if (music.find_playlist(id)) continue;
     PlaylistDetails d{specs[i].name, specs[i].description, specs[i].is_public, false};
-    if (auto p = music.create_playlist(user_id, id, d, now - 72 * kHour); !p) return fail(p.error());
+    if (auto p = music.create_playlist(user_id, id, d, now - 72 * kHour); !p)
+      return fail(p.error());
     auto items = slice(tracks, specs[i].from, specs[i].count);
     if (auto r = music.add_playlist_items(id, items, std::nullopt, user_id, now - 70 * kHour); !r) {
       return fail(r.error());
@@ -99,8 +102,10 @@ Status<> seed_demo_library(MusicStore& music, const std::string& user_id, int64_
   auto devices = music.devices(user_id);
   if (!devices) return fail(devices.error());
   if (devices->empty()) {
-    Device web{derived_id(user_seed, "demo-device", 0), "Stagepass Web Player", "Computer", 65, true};
-    Device speaker{derived_id(user_seed, "demo-device", 1), "Kitchen Speaker", "Speaker", 40, false};
+    Device web{derived_id(user_seed, "demo-device", 0), "Stagepass Web Player", "Computer", 65,
+               true};
+    Device speaker{derived_id(user_seed, "demo-device", 1), "Kitchen Speaker", "Speaker", 40,
+                   false};
     if (auto r = music.upsert_device(user_id, speaker); !r) return r;
     if (auto r = music.upsert_device(user_id, web); !r) return r;
     PlayCommand play;

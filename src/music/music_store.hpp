@@ -49,7 +49,8 @@ class MusicStore {
   // catalog (startup only; may take seconds).
   virtual Status<> load_catalog(const std::function<void(CatalogSink&)>& fill) = 0;
   // Many ids at once; the result has one entry per id, nullopt for an unknown id.
-  virtual Result<std::vector<std::optional<Artist>>> artists(const std::vector<std::string>& ids) = 0;
+  virtual Result<std::vector<std::optional<Artist>>> artists(
+      const std::vector<std::string>& ids) = 0;
   virtual Result<std::vector<std::optional<Album>>> albums(const std::vector<std::string>& ids) = 0;
   virtual Result<std::vector<std::optional<Track>>> tracks(const std::vector<std::string>& ids) = 0;
   // Tracks of an album by disc and track number; "not_found" for an unknown album.
@@ -61,8 +62,7 @@ class MusicStore {
                                             const std::vector<std::string>& groups, int limit,
                                             int64_t offset) = 0;
   // The artist's most popular tracks (at most `limit`).
-  virtual Result<std::vector<Track>> artist_top_tracks(const std::string& artist_id,
-                                                       int limit) = 0;
+  virtual Result<std::vector<Track>> artist_top_tracks(const std::string& artist_id, int limit) = 0;
   // Full-text search over names (words and word prefixes, all must match), best match
   // first. `type` is one of "track", "album", "artist", "playlist" (public playlists only).
   // Answers ids; fetch the objects with the methods above.
@@ -120,9 +120,9 @@ class MusicStore {
   // Moves [range_start, range_start+range_length) before `insert_before` (Spotify's rules).
   // A `snapshot_id` must name this playlist (any version); the change applies to the
   // current items.
-  virtual Result<std::string> reorder_playlist_items(const std::string& id, int64_t range_start,
-                                                     int64_t insert_before, int64_t range_length,
-                                                     const std::optional<std::string>& snapshot) = 0;
+  virtual Result<std::string> reorder_playlist_items(
+      const std::string& id, int64_t range_start, int64_t insert_before, int64_t range_length,
+      const std::optional<std::string>& snapshot) = 0;
   virtual Result<std::string> remove_playlist_items(const std::string& id,
                                                     const std::vector<PlaylistRemoval>& removals,
                                                     const std::optional<std::string>& snapshot) = 0;
@@ -144,10 +144,9 @@ class MusicStore {
   virtual Status<> set_volume(const std::string& user_id, int percent,
                               const std::optional<std::string>& device_id) = 0;
   virtual Status<> set_shuffle(const std::string& user_id, bool state, int64_t now) = 0;
-  virtual Status<> set_repeat(const std::string& user_id, const std::string& mode,
-                              int64_t now) = 0;
+  virtual Status<> set_repeat(const std::string& user_id, const std::string& mode, int64_t now) = 0;
   virtual Status<> add_to_queue(const std::string& user_id, const std::string& track_id,
-                        int64_t now) = 0;
+                                int64_t now) = 0;
   // Makes `device_id` the active device ("not_found" when unknown); plays when `play`.
   virtual Status<> transfer(const std::string& user_id, const std::string& device_id,
                             std::optional<bool> play, int64_t now) = 0;
@@ -164,11 +163,10 @@ class MusicStore {
   // (short_term = 4 weeks, medium_term = 6 months, long_term = all) ending at `now`;
   // deterministic, ties broken by id.
   virtual Result<Page<Artist>> top_artists(const std::string& user_id,
-                                           const std::string& time_range, int limit,
-                                           int64_t offset, int64_t now) = 0;
-  virtual Result<Page<Track>> top_tracks(const std::string& user_id,
-                                         const std::string& time_range, int limit,
-                                         int64_t offset, int64_t now) = 0;
+                                           const std::string& time_range, int limit, int64_t offset,
+                                           int64_t now) = 0;
+  virtual Result<Page<Track>> top_tracks(const std::string& user_id, const std::string& time_range,
+                                         int limit, int64_t offset, int64_t now) = 0;
 };
 
 }  // namespace stagepass::music

@@ -1,8 +1,5 @@
 // SqliteMusicStore on a real temporary file with a small generated catalog.
-#include "music/sqlite_music_store.hpp"
-
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -10,6 +7,7 @@
 #include "music/catalog_generator.hpp"
 #include "music/demo_library.hpp"
 #include "music/ids.hpp"
+#include "music/sqlite_music_store.hpp"
 #include "store/sqlite/connection.hpp"
 
 namespace stagepass::music {
@@ -55,7 +53,8 @@ TEST_F(MusicStoreTest, SearchFindsByWordAndPrefix) {
 TEST_F(MusicStoreTest, SearchUsesTheFullTextIndex) {
   sqlite::Connection db((dir_ / "music.db").string());
   auto s = db.prepare(
-      "EXPLAIN QUERY PLAN SELECT t.id FROM track_fts CROSS JOIN tracks t ON t.rowid = track_fts.rowid "
+      "EXPLAIN QUERY PLAN SELECT t.id FROM track_fts CROSS JOIN tracks t ON t.rowid = "
+      "track_fts.rowid "
       "WHERE track_fts MATCH '\"heart\"*'");
   std::string plan;
   while (s.step()) plan += s.text(3) + "\n";
@@ -79,7 +78,8 @@ TEST_F(MusicStoreTest, PagingIsBoundedAndTotalsAreExact) {
 TEST_F(MusicStoreTest, SnapshotIdsChangeWithEveryChange) {
   auto p = store_->create_playlist("u1", derived_id(9, "pl", 1), {"Mix", "", true, false}, now_);
   ASSERT_TRUE(p.ok());
-  auto s1 = store_->add_playlist_items(p->id, {track(1), track(2), track(3)}, std::nullopt, "u1", now_);
+  auto s1 =
+      store_->add_playlist_items(p->id, {track(1), track(2), track(3)}, std::nullopt, "u1", now_);
   ASSERT_TRUE(s1.ok());
   EXPECT_NE(*s1, p->snapshot_id);
   auto s2 = store_->reorder_playlist_items(p->id, 0, 3, 1, *s1);
@@ -98,7 +98,8 @@ TEST_F(MusicStoreTest, SnapshotIdsChangeWithEveryChange) {
 TEST_F(MusicStoreTest, SavedTracksAndFollowsRoundTrip) {
   ASSERT_TRUE(store_->save_tracks("u2", {track(1), track(2)}, now_).ok());
   EXPECT_EQ(store_->save_tracks("u2", {derived_id(1, "x", 1)}, now_).error().code, "not_found");
-  EXPECT_EQ(*store_->saved_tracks_contain("u2", {track(2), track(3)}), (std::vector<bool>{true, false}));
+  EXPECT_EQ(*store_->saved_tracks_contain("u2", {track(2), track(3)}),
+            (std::vector<bool>{true, false}));
   EXPECT_EQ(store_->saved_tracks("u2", 1, 0)->total, 2);
   auto a = store_->tracks({track(1)});
   ASSERT_TRUE(store_->follow_artists("u2", {(*a)[0]->artists[0].id}, now_).ok());

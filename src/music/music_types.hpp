@@ -60,8 +60,8 @@ template <class T>
 struct CursorPage {
   std::vector<T> items;
   int64_t total = 0;
-  std::string after;     // following: the last id of the page; history: newest played_at
-  std::string before;    // history: the oldest played_at of the page; empty otherwise
+  std::string after;      // following: the last id of the page; history: newest played_at
+  std::string before;     // history: the oldest played_at of the page; empty otherwise
   bool has_more = false;  // another page exists past this one (`after` for following,
                           // `before` for history)
 };

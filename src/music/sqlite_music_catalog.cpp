@@ -29,8 +29,8 @@ std::string fts_query(const std::string& q) {
     if (word.empty()) return;
     std::string lower = word;
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    bool is_filter = filter_allowed &&
-                     std::find(kFilters.begin(), kFilters.end(), lower) != kFilters.end();
+    bool is_filter =
+        filter_allowed && std::find(kFilters.begin(), kFilters.end(), lower) != kFilters.end();
     if (!is_filter) out += (out.empty() ? "\"" : " \"") + word + "\"*";
     word.clear();
   };
@@ -77,7 +77,8 @@ Result<Page<Track>> SqliteMusicStore::album_tracks(const std::string& album_id, 
       s.bind(1, album_id).step();
       page.total = s.i64(0);
     }
-    if (page.total == 0 && !db.prepare("SELECT 1 FROM albums WHERE id = ?").bind(1, album_id).step()) {
+    if (page.total == 0 &&
+        !db.prepare("SELECT 1 FROM albums WHERE id = ?").bind(1, album_id).step()) {
       return fail(not_found("album"));
     }
     std::vector<std::string> ids;
@@ -184,9 +185,9 @@ Result<Page<std::string>> SqliteMusicStore::search(const std::string& type,
       "SELECT p.id FROM playlist_fts CROSS JOIN playlists p ON p.rowid = playlist_fts.rowid "
       "WHERE playlist_fts MATCH ? AND p.public = 1 ORDER BY bm25(playlist_fts, 10.0, 1.0), p.id "
       "LIMIT ? OFFSET ?"};
-  const Sql* sql = type == "track"    ? &kTrack
-                   : type == "album"  ? &kAlbum
-                   : type == "artist" ? &kArtist
+  const Sql* sql = type == "track"      ? &kTrack
+                   : type == "album"    ? &kAlbum
+                   : type == "artist"   ? &kArtist
                    : type == "playlist" ? &kPlaylist
                                         : nullptr;
   if (!sql) return fail(invalid("unknown search type " + type));

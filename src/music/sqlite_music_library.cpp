@@ -138,8 +138,7 @@ Result<std::vector<bool>> SqliteMusicStore::follows_artists(const std::string& u
 }
 
 Result<CursorPage<Artist>> SqliteMusicStore::followed_artists(const std::string& user_id,
-                                                              const std::string& after,
-                                                              int limit) {
+                                                              const std::string& after, int limit) {
   return read([&](Connection& db) -> Result<CursorPage<Artist>> {
     CursorPage<Artist> page;
     {

@@ -27,9 +27,9 @@ std::optional<State> load_state(Connection& db, const std::string& user_id) {
       "SELECT device_id, context_uri, tracks, queue, position, track_id, progress_ms, "
       "is_playing, shuffle, repeat, timestamp FROM playback WHERE user_id = ?");
   if (!s.bind(1, user_id).step()) return std::nullopt;
-  return State{user_id,          s.text(0),       s.text(1),    split(s.text(2), '\n'),
-               split(s.text(3), '\n'), s.i64(4),  s.text(5),    s.i64(6),
-               s.i64(7) != 0,    s.i64(8) != 0,   s.text(9),    s.i64(10)};
+  return State{user_id,   s.text(0), s.text(1), split(s.text(2), '\n'), split(s.text(3), '\n'),
+               s.i64(4),  s.text(5), s.i64(6),  s.i64(7) != 0,          s.i64(8) != 0,
+               s.text(9), s.i64(10)};
 }
 
 void save_state(Connection& db, const State& st) {
@@ -135,12 +135,14 @@ std::optional<std::vector<std::string>> resolve_context(Connection& db, const st
   std::vector<std::string> out;
   if (kind == "album") {
     if (!db.prepare("SELECT 1 FROM albums WHERE id = ?").bind(1, id).step()) return std::nullopt;
-    auto s = db.prepare("SELECT id FROM tracks WHERE album_id = ? ORDER BY disc_number, track_number");
+    auto s =
+        db.prepare("SELECT id FROM tracks WHERE album_id = ? ORDER BY disc_number, track_number");
     s.bind(1, id);
     while (s.step()) out.push_back(s.text(0));
   } else if (kind == "playlist") {
     if (!db.prepare("SELECT 1 FROM playlists WHERE id = ?").bind(1, id).step()) return std::nullopt;
-    auto s = db.prepare("SELECT track_id FROM playlist_items WHERE playlist_id = ? ORDER BY position");
+    auto s =
+        db.prepare("SELECT track_id FROM playlist_items WHERE playlist_id = ? ORDER BY position");
     s.bind(1, id);
     while (s.step()) out.push_back(s.text(0));
   } else if (kind == "artist") {
@@ -267,7 +269,8 @@ Status<> SqliteMusicStore::play(const std::string& user_id, const PlayCommand& c
       } else if (st.track_id.empty()) {
         return fail(restricted());  // nothing to resume
       }
-      if (cmd.position_ms) st.progress_ms = std::min(*cmd.position_ms, duration_of(db, st.track_id));
+      if (cmd.position_ms)
+        st.progress_ms = std::min(*cmd.position_ms, duration_of(db, st.track_id));
       st.is_playing = true;
       return Ok{};
     };

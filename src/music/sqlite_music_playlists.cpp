@@ -118,8 +118,8 @@ Status<> check_tracks(Connection& db, const std::vector<std::string>& ids) {
 }  // namespace
 
 Result<Playlist> SqliteMusicStore::create_playlist(const std::string& owner_id,
-                                                   const std::string& id,
-                                                   const PlaylistDetails& d, int64_t now) {
+                                                   const std::string& id, const PlaylistDetails& d,
+                                                   int64_t now) {
   return write([&](Connection& db) -> Result<Playlist> {
     Transaction tx(db);
     db.prepare(
@@ -160,12 +160,12 @@ Result<std::string> SqliteMusicStore::change_playlist(const std::string& id,
     if (d.is_public) p.is_public = *d.is_public;
     if (d.collaborative) p.collaborative = *d.collaborative;
     // Spotify: a collaborative playlist is never public.
-    if (p.collaborative && p.is_public) return fail(invalid("Collaborative playlists can't be public"));
+    if (p.collaborative && p.is_public)
+      return fail(invalid("Collaborative playlists can't be public"));
     db.prepare(
           "UPDATE playlists SET name = ?, description = ?, public = ?, collaborative = ?, "
           "version = version + 1 WHERE rowid = ?")
-        .bind_all(p.name, p.description, int64_t{p.is_public}, int64_t{p.collaborative},
-                  row->rowid)
+        .bind_all(p.name, p.description, int64_t{p.is_public}, int64_t{p.collaborative}, row->rowid)
         .run();
     index_for_search(db, row->rowid, p.name, p.description);
     tx.commit();
@@ -279,9 +279,8 @@ Result<std::string> SqliteMusicStore::reorder_playlist_items(
                                items.begin() + range_start + range_length);
     items.erase(items.begin() + range_start, items.begin() + range_start + range_length);
     // insert_before counts positions of the list before the move.
-    int64_t at = insert_before > range_start
-                     ? std::max(range_start, insert_before - range_length)
-                     : insert_before;
+    int64_t at = insert_before > range_start ? std::max(range_start, insert_before - range_length)
+                                             : insert_before;
     items.insert(items.begin() + at, block.begin(), block.end());
     auto snap = write_items(db, *row, items);
     tx.commit();
@@ -300,7 +299,8 @@ Result<std::string> SqliteMusicStore::remove_playlist_items(
     std::vector<bool> drop(items.size(), false);
     for (const auto& r : removals) {
       if (r.positions.empty()) {
-        for (size_t i = 0; i < items.size(); ++i) drop[i] = drop[i] || items[i].track_id == r.track_id;
+        for (size_t i = 0; i < items.size(); ++i)
+          drop[i] = drop[i] || items[i].track_id == r.track_id;
         continue;
       }
       for (int64_t pos : r.positions) {

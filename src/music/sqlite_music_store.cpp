@@ -78,8 +78,14 @@ std::optional<Album> load_album(Connection& db, const std::string& id) {
         "SELECT name, album_type, release_date, label, popularity, total_tracks FROM albums "
         "WHERE id = ?");
     if (!s.bind(1, id).step()) return std::nullopt;
-    a = Album{id, s.text(0), s.text(1), s.text(2), s.text(3), static_cast<int>(s.i64(4)),
-              static_cast<int>(s.i64(5)), {}};
+    a = Album{id,
+              s.text(0),
+              s.text(1),
+              s.text(2),
+              s.text(3),
+              static_cast<int>(s.i64(4)),
+              static_cast<int>(s.i64(5)),
+              {}};
   }
   a.artists = album_artists(db, id);
   return a;
@@ -131,7 +137,8 @@ Status<> SqliteMusicStore::upsert_profile(const Profile& p) {
   return write([&](Connection& db) -> Status<> {
     db.prepare(
           "INSERT INTO profiles (id, display_name, email, country, product, followers) "
-          "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name, "
+          "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET display_name = "
+          "excluded.display_name, "
           "email = excluded.email, country = excluded.country, product = excluded.product")
         .bind_all(p.id, p.display_name, p.email, p.country, p.product, p.followers)
         .run();
@@ -156,8 +163,7 @@ class SqliteCatalogSink final : public CatalogSink {
  public:
   explicit SqliteCatalogSink(Connection& db) : db_(db) {}
   void add_artist(const Artist& a) override {
-    db_.prepare(
-           "INSERT INTO artists (id, name, genres, popularity, followers) VALUES (?,?,?,?,?)")
+    db_.prepare("INSERT INTO artists (id, name, genres, popularity, followers) VALUES (?,?,?,?,?)")
         .bind_all(a.id, a.name, joined(a.genres, ','), int64_t{a.popularity}, a.followers)
         .run();
   }

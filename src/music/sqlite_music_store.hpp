@@ -36,8 +36,7 @@ class SqliteMusicStore final : public MusicStore {
   Result<std::vector<std::optional<Artist>>> artists(const std::vector<std::string>& ids) override;
   Result<std::vector<std::optional<Album>>> albums(const std::vector<std::string>& ids) override;
   Result<std::vector<std::optional<Track>>> tracks(const std::vector<std::string>& ids) override;
-  Result<Page<Track>> album_tracks(const std::string& album_id, int limit,
-                                   int64_t offset) override;
+  Result<Page<Track>> album_tracks(const std::string& album_id, int limit, int64_t offset) override;
   Result<Page<Album>> artist_albums(const std::string& artist_id,
                                     const std::vector<std::string>& groups, int limit,
                                     int64_t offset) override;
@@ -63,16 +62,16 @@ class SqliteMusicStore final : public MusicStore {
                             const std::vector<std::string>& ids) override;
   Result<std::vector<bool>> follows_artists(const std::string& user_id,
                                             const std::vector<std::string>& ids) override;
-  Result<CursorPage<Artist>> followed_artists(const std::string& user_id,
-                                              const std::string& after, int limit) override;
+  Result<CursorPage<Artist>> followed_artists(const std::string& user_id, const std::string& after,
+                                              int limit) override;
 
   Result<Playlist> create_playlist(const std::string& owner_id, const std::string& id,
                                    const PlaylistDetails& details, int64_t now) override;
   Result<Playlist> find_playlist(const std::string& id) override;
   Result<std::string> change_playlist(const std::string& id,
                                       const PlaylistDetails& details) override;
-  Result<Page<Playlist>> user_playlists(const std::string& user_id, bool include_private,
-                                        int limit, int64_t offset) override;
+  Result<Page<Playlist>> user_playlists(const std::string& user_id, bool include_private, int limit,
+                                        int64_t offset) override;
   Result<Page<PlaylistItem>> playlist_items(const std::string& id, int limit,
                                             int64_t offset) override;
   Result<std::string> add_playlist_items(const std::string& id,
@@ -106,12 +105,11 @@ class SqliteMusicStore final : public MusicStore {
   Status<> transfer(const std::string& user_id, const std::string& device_id,
                     std::optional<bool> play, int64_t now) override;
 
-  Status<> record_play(const std::string& user_id, const std::string& track_id,
-                       int64_t played_at, const std::string& context_uri) override;
+  Status<> record_play(const std::string& user_id, const std::string& track_id, int64_t played_at,
+                       const std::string& context_uri) override;
   Result<CursorPage<PlayHistory>> recently_played(const std::string& user_id,
                                                   std::optional<int64_t> before,
-                                                  std::optional<int64_t> after,
-                                                  int limit) override;
+                                                  std::optional<int64_t> after, int limit) override;
   Result<Page<Artist>> top_artists(const std::string& user_id, const std::string& time_range,
                                    int limit, int64_t offset, int64_t now) override;
   Result<Page<Track>> top_tracks(const std::string& user_id, const std::string& time_range,
@@ -120,9 +118,13 @@ class SqliteMusicStore final : public MusicStore {
   // For the implementation files (sqlite_music_internal.hpp): run `f` on a reader / the
   // writer connection, turning SqliteError into an "io" (or "conflict") Error.
   template <class F>
-  auto read(F&& f) { return pool_.read(std::forward<F>(f)); }
+  auto read(F&& f) {
+    return pool_.read(std::forward<F>(f));
+  }
   template <class F>
-  auto write(F&& f) { return pool_.write(std::forward<F>(f)); }
+  auto write(F&& f) {
+    return pool_.write(std::forward<F>(f));
+  }
 
  private:
   sqlite::ConnectionPool pool_;

@@ -39,9 +39,9 @@ AuthorizeOutcome AuthorizeFlow::validate(const Form& params) const {
   // From here on errors go back to the (now trusted) redirect URI.
   std::string state = params.get("state").value_or("");
   auto error = [&](std::string code, std::string description) -> AuthorizeOutcome {
-    return ErrorRedirect{redirect_with(*redirect_uri, state,
-                                       {{"error", std::move(code)},
-                                        {"error_description", std::move(description)}})};
+    return ErrorRedirect{
+        redirect_with(*redirect_uri, state,
+                      {{"error", std::move(code)}, {"error_description", std::move(description)}})};
   };
   if (auto dup = params.duplicate()) return error("invalid_request", "parameter repeated: " + *dup);
   auto response_type = params.get("response_type");
@@ -51,7 +51,8 @@ AuthorizeOutcome AuthorizeFlow::validate(const Form& params) const {
     return error("unsupported_response_type", "only response_type=code is supported");
   }
   ScopeSet scope = ScopeSet::parse(params.get("scope").value_or(""));
-  if (auto unknown = scope.first_unknown()) return error("invalid_scope", "unknown scope: " + *unknown);
+  if (auto unknown = scope.first_unknown())
+    return error("invalid_scope", "unknown scope: " + *unknown);
   if (!scope.subset_of(client->allowed_scopes)) {
     return error("invalid_scope", "scope not allowed for this application");
   }
@@ -72,9 +73,9 @@ AuthorizeOutcome AuthorizeFlow::validate(const Form& params) const {
     // RFC 9700 §2.1.1: public clients MUST use PKCE.
     return error("invalid_request", "PKCE (code_challenge) is required for this application");
   }
-  return AuthorizeRequest{std::move(*client), std::move(*redirect_uri), std::move(state),
-                          std::move(scope), challenge.value_or(""),
-                          params.get("show_dialog").value_or("") == "true"};
+  return AuthorizeRequest{std::move(*client),     std::move(*redirect_uri),
+                          std::move(state),       std::move(scope),
+                          challenge.value_or(""), params.get("show_dialog").value_or("") == "true"};
 }
 
 bool AuthorizeFlow::consent_covers(const AuthorizeRequest& req, const std::string& user_id) const {
@@ -87,10 +88,12 @@ std::string AuthorizeFlow::approve(const AuthorizeRequest& req, const std::strin
   auto grant = s_.store.record_consent(user_id, req.client.id, req.scope, s_.random.id22(), now);
   std::string code = s_.random.token("spc_");
   if (grant) {
-    AuthorizationCode record{token_hash(code), grant->id,        req.client.id,
-                             user_id,          req.redirect_uri, req.scope,
-                             req.code_challenge, now + s_.settings.code_ttl, std::nullopt};
-    if (s_.store.save_code(record)) return redirect_with(req.redirect_uri, req.state, {{"code", code}});
+    AuthorizationCode record{
+        token_hash(code), grant->id, req.client.id,      user_id,
+        req.redirect_uri, req.scope, req.code_challenge, now + s_.settings.code_ttl,
+        std::nullopt};
+    if (s_.store.save_code(record))
+      return redirect_with(req.redirect_uri, req.state, {{"code", code}});
   }
   return redirect_with(req.redirect_uri, req.state,
                        {{"error", "server_error"},
@@ -98,9 +101,9 @@ std::string AuthorizeFlow::approve(const AuthorizeRequest& req, const std::strin
 }
 
 std::string AuthorizeFlow::deny(const AuthorizeRequest& req) const {
-  return redirect_with(req.redirect_uri, req.state,
-                       {{"error", "access_denied"},
-                        {"error_description", "the user denied the request"}});
+  return redirect_with(
+      req.redirect_uri, req.state,
+      {{"error", "access_denied"}, {"error_description", "the user denied the request"}});
 }
 
 }  // namespace stagepass::oauth

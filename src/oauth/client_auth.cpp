@@ -57,7 +57,8 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
   const bool basic = presented->basic;
   auto client = s.store.find_client(presented->id);
   if (!client) {
-    if (client.error().code != "not_found") return fail(OAuthError::server_error("store unavailable"));
+    if (client.error().code != "not_found")
+      return fail(OAuthError::server_error("store unavailable"));
     return fail(OAuthError::invalid_client("client authentication failed", basic));
   }
   if (client->is_public) {
@@ -70,7 +71,8 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
       !crypto::constant_time_equal(client_secret_hash(*presented->secret), client->secret_hash)) {
     return fail(OAuthError::invalid_client("client authentication failed", basic));
   }
-  return AuthenticatedClient{std::move(*client), basic ? "client_secret_basic" : "client_secret_post"};
+  return AuthenticatedClient{std::move(*client),
+                             basic ? "client_secret_basic" : "client_secret_post"};
 }
 
 }  // namespace stagepass::oauth

@@ -12,9 +12,11 @@ std::string IntrospectionEndpoint::username(const std::string& user_id) const {
   return user ? user->email : std::string();
 }
 
-std::optional<json::object> IntrospectionEndpoint::access_token_claims(const std::string& value) const {
+std::optional<json::object> IntrospectionEndpoint::access_token_claims(
+    const std::string& value) const {
   // Same checks as the Web API: signature, iss, aud (ours only), expiry, revocation.
-  auto c = verify_access_token(*s_.keys, value, {s_.settings.issuer, s_.settings.audience, s_.clock.now(), 0});
+  auto c = verify_access_token(*s_.keys, value,
+                               {s_.settings.issuer, s_.settings.audience, s_.clock.now(), 0});
   if (!c) return std::nullopt;
   if ((!c->gid.empty() && revoked_.contains(c->gid)) || revoked_.contains_client(c->client_id) ||
       revoked_.contains_token(c->jti)) {
@@ -25,9 +27,9 @@ std::optional<json::object> IntrospectionEndpoint::access_token_claims(const std
     auto grant = s_.store.find_grant(c->gid);
     if (!grant || grant->revoked_at) return std::nullopt;
   }
-  json::object o{{"active", true},      {"scope", c->scope}, {"client_id", c->client_id},
-                 {"sub", c->sub},       {"exp", c->exp},     {"iat", c->iat},
-                 {"iss", c->iss},       {"aud", c->aud},     {"token_type", "Bearer"},
+  json::object o{{"active", true}, {"scope", c->scope}, {"client_id", c->client_id},
+                 {"sub", c->sub},  {"exp", c->exp},     {"iat", c->iat},
+                 {"iss", c->iss},  {"aud", c->aud},     {"token_type", "Bearer"},
                  {"jti", c->jti}};
   if (!c->gid.empty()) {
     o["username"] = username(c->sub);
@@ -36,7 +38,8 @@ std::optional<json::object> IntrospectionEndpoint::access_token_claims(const std
   return o;
 }
 
-std::optional<json::object> IntrospectionEndpoint::refresh_token_claims(const std::string& value) const {
+std::optional<json::object> IntrospectionEndpoint::refresh_token_claims(
+    const std::string& value) const {
   auto t = s_.store.find_refresh_token(token_hash(value));
   const int64_t now = s_.clock.now();
   if (!t || t->revoked || t->rotated_at || now >= t->expires_at || now >= t->idle_expires_at) {
@@ -62,13 +65,16 @@ http::Response IntrospectionEndpoint::handle(const TokenRequest& req) const {
   auto client = authenticate_client(s_, req.authorization, *form);
   if (!client) return client.error().to_response();
   if (client->client.is_public) {
-    return OAuthError::invalid_client("introspection requires a confidential client", false).to_response();
+    return OAuthError::invalid_client("introspection requires a confidential client", false)
+        .to_response();
   }
   auto token = form->get("token");
   if (!token) return OAuthError::invalid_request("token is required").to_response();
 
-  auto claims = token->starts_with("spr_") ? refresh_token_claims(*token) : access_token_claims(*token);
-  auto r = http::Response::json(200, json::serialize(claims ? *claims : json::object{{"active", false}}));
+  auto claims =
+      token->starts_with("spr_") ? refresh_token_claims(*token) : access_token_claims(*token);
+  auto r = http::Response::json(
+      200, json::serialize(claims ? *claims : json::object{{"active", false}}));
   add_no_store(r);
   r.log_client_id = client->client.id;
   return r;

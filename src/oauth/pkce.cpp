@@ -10,8 +10,8 @@ namespace stagepass::oauth {
 
 bool pkce_verifier_well_formed(std::string_view v) {
   return v.size() >= 43 && v.size() <= 128 && std::all_of(v.begin(), v.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ||
-                  c == '_' || c == '~';
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+                  c == '~';
          });
 }
 

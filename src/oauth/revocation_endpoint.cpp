@@ -5,7 +5,8 @@
 
 namespace stagepass::oauth {
 
-void RevocationEndpoint::revoke_refresh_token(const std::string& value, const Client& client) const {
+void RevocationEndpoint::revoke_refresh_token(const std::string& value,
+                                              const Client& client) const {
   auto token = s_.store.find_refresh_token(token_hash(value));
   // RFC 7009 §2.1: the server first validates that the token was issued to this client.
   if (!token || token->client_id != client.id) return;
@@ -13,14 +14,16 @@ void RevocationEndpoint::revoke_refresh_token(const std::string& value, const Cl
     s_.revocations_changed();
   }
   if (s_.audit) {
-    s_.audit({0, 0, "app_signed_out", token->user_id, client.id, "", "", "the app revoked its access"});
+    s_.audit(
+        {0, 0, "app_signed_out", token->user_id, client.id, "", "", "the app revoked its access"});
   }
 }
 
 bool RevocationEndpoint::revoke_access_token(const std::string& value, const Client& client) const {
   const int64_t now = s_.clock.now();
   // Expired tokens need no revocation; a generous leeway keeps clock-skewed ones covered.
-  auto claims = verify_access_token(*s_.keys, value, {s_.settings.issuer, s_.settings.audience, now, 3600});
+  auto claims =
+      verify_access_token(*s_.keys, value, {s_.settings.issuer, s_.settings.audience, now, 3600});
   if (!claims) return false;
   if (claims->client_id != client.id) return true;  // a JWT of ours, but not this client's
   if (s_.store.revoke_access_token(claims->jti, client.id, claims->exp, now).ok() &&

@@ -8,9 +8,8 @@
 namespace stagepass::oauth {
 
 http::Response TokenResponse::to_response() const {
-  boost::json::object body{{"access_token", access_token},
-                           {"token_type", "Bearer"},
-                           {"expires_in", expires_in}};
+  boost::json::object body{
+      {"access_token", access_token}, {"token_type", "Bearer"}, {"expires_in", expires_in}};
   if (!scope.empty() || refresh_token) body["scope"] = scope;
   if (refresh_token) body["refresh_token"] = *refresh_token;
   auto r = http::Response::json(200, boost::json::serialize(body));

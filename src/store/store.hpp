@@ -43,10 +43,10 @@ class ClientStore {
 
 // What happened to a refresh token presented for rotation.
 enum class RotateOutcome {
-  kRotated,     // the old token is spent, the new one is stored
-  kNotFound,    // unknown, revoked, expired or its grant is revoked
-  kReuseGrace,  // already rotated, inside the grace window: new token stored, the earlier
-                // successor revoked (only one live token per chain)
+  kRotated,       // the old token is spent, the new one is stored
+  kNotFound,      // unknown, revoked, expired or its grant is revoked
+  kReuseGrace,    // already rotated, inside the grace window: new token stored, the earlier
+                  // successor revoked (only one live token per chain)
   kReuseRevoked,  // already rotated, outside the grace window: the whole grant is revoked
 };
 
@@ -117,8 +117,8 @@ class EventStore {
   virtual ~EventStore() = default;
   virtual Status<> record_event(const AuditEvent& event) = 0;
   // A person's events, newest first, with id < before_id (0: from the newest).
-  virtual Result<std::vector<AuditEvent>> user_events(const std::string& user_id,
-                                                      int64_t before_id, int limit) = 0;
+  virtual Result<std::vector<AuditEvent>> user_events(const std::string& user_id, int64_t before_id,
+                                                      int limit) = 0;
   // Everyone's events at or after `since`, oldest first (for operators).
   virtual Result<std::vector<AuditEvent>> events_since(int64_t since, int limit) = 0;
 };

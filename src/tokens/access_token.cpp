@@ -11,12 +11,17 @@ namespace json = boost::json;
 std::string mint_access_token(const Keyring& keys, const AccessClaims& c) {
   const OpenKey& key = keys.signing_key();
   json::object header{{"alg", key.alg}, {"typ", "at+jwt"}, {"kid", key.kid}};
-  json::object payload{{"iss", c.iss},   {"sub", c.sub}, {"aud", c.aud},
-                       {"exp", c.exp},   {"iat", c.iat}, {"jti", c.jti},
-                       {"client_id", c.client_id}, {"scope", c.scope}};
+  json::object payload{{"iss", c.iss},
+                       {"sub", c.sub},
+                       {"aud", c.aud},
+                       {"exp", c.exp},
+                       {"iat", c.iat},
+                       {"jti", c.jti},
+                       {"client_id", c.client_id},
+                       {"scope", c.scope}};
   if (!c.gid.empty()) payload["gid"] = c.gid;
-  std::string signing_input = base64url_encode(json::serialize(header)) + "." +
-                              base64url_encode(json::serialize(payload));
+  std::string signing_input =
+      base64url_encode(json::serialize(header)) + "." + base64url_encode(json::serialize(payload));
   std::string sig = crypto::ed25519_sign(key.secret_key, signing_input);
   return signing_input + "." + base64url_encode(sig);
 }
@@ -64,9 +69,15 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
   if (!crypto::ed25519_verify(key->public_key, token.substr(0, d2), *sig)) {
     return fail(Error{"signature", "bad signature"});
   }
-  AccessClaims c{str(*payload, "iss"),       str(*payload, "sub"),   str(*payload, "aud"),
-                 str(*payload, "client_id"), str(*payload, "scope"), num(*payload, "iat").value_or(0),
-                 num(*payload, "exp").value_or(0), str(*payload, "jti"), str(*payload, "gid")};
+  AccessClaims c{str(*payload, "iss"),
+                 str(*payload, "sub"),
+                 str(*payload, "aud"),
+                 str(*payload, "client_id"),
+                 str(*payload, "scope"),
+                 num(*payload, "iat").value_or(0),
+                 num(*payload, "exp").value_or(0),
+                 str(*payload, "jti"),
+                 str(*payload, "gid")};
   if (c.iss != opts.issuer || c.aud != opts.audience || c.sub.empty() || c.jti.empty()) {
     return fail(Error{"claims", "issuer or audience mismatch"});
   }
@@ -76,8 +87,6 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
   return c;
 }
 
-std::string token_hash(std::string_view value) {
-  return base64url_encode(crypto::sha256(value));
-}
+std::string token_hash(std::string_view value) { return base64url_encode(crypto::sha256(value)); }
 
 }  // namespace stagepass

@@ -13,8 +13,8 @@ class AccessTokenTest : public ::testing::Test {
     auto kp = crypto::ed25519_generate();
     keys_ = std::make_unique<Keyring>(
         std::vector<OpenKey>{{"k1", "EdDSA", kp.public_key, kp.secret_key}});
-    claims_ = {"https://iss", "user", "https://iss/v1", "client", "streaming", 1000, 4600,
-               "jti1", "gid1"};
+    claims_ = {"https://iss", "user", "https://iss/v1", "client", "streaming",
+               1000,          4600,   "jti1",           "gid1"};
   }
   VerifyOptions opts(int64_t now) { return {"https://iss", "https://iss/v1", now, 30}; }
 

@@ -14,8 +14,8 @@ std::shared_ptr<const Keyring> Keyring::load_or_create(KeyStore& store, const Se
   if (!stored) throw std::runtime_error("cannot read signing keys: " + stored.error().message);
   if (stored->empty()) {
     auto kp = crypto::ed25519_generate();
-    SigningKey k{random.id22(), "EdDSA", kp.public_key, crypto::seal(master_key, kp.secret_key.reveal()),
-                 clock.now()};
+    SigningKey k{random.id22(), "EdDSA", kp.public_key,
+                 crypto::seal(master_key, kp.secret_key.reveal()), clock.now()};
     auto saved = store.save_signing_key(k);
     if (!saved) throw std::runtime_error("cannot store signing key: " + saved.error().message);
     stored->push_back(k);
@@ -49,7 +49,8 @@ std::shared_ptr<const Keyring> Keyring::from_jwks(std::string_view jwks_json) {
     if (field("kty") != "OKP" || field("crv") != "Ed25519" || field("kid").empty()) continue;
     auto x = base64url_decode(field("x"));
     if (!x || x->size() != 32) continue;
-    out.insert(out.begin(), OpenKey{field("kid"), "EdDSA", *x, Secret()});  // JWKS lists newest first
+    out.insert(out.begin(),
+               OpenKey{field("kid"), "EdDSA", *x, Secret()});  // JWKS lists newest first
   }
   if (out.empty()) return nullptr;
   return std::make_shared<const Keyring>(std::move(out));

@@ -12,12 +12,14 @@ class TokenVerifierTest : public ::testing::Test {
  protected:
   TokenVerifierTest() : clock_(1000), revoked_(3700, 100) {
     auto kp = crypto::ed25519_generate();
-    keys_ = std::make_shared<Keyring>(std::vector<OpenKey>{{"k1", "EdDSA", kp.public_key, kp.secret_key}});
+    keys_ = std::make_shared<Keyring>(
+        std::vector<OpenKey>{{"k1", "EdDSA", kp.public_key, kp.secret_key}});
     verifier_ = std::make_unique<TokenVerifier>(keys_, VerifyOptions{"iss", "aud", 0, 5}, clock_,
                                                 revoked_, 1000);
   }
   std::string mint(std::string gid, int64_t exp = 1100) {
-    return mint_access_token(*keys_, {"iss", "u1", "aud", "c1", "streaming", 1000, exp, rng_.id22(), gid});
+    return mint_access_token(*keys_,
+                             {"iss", "u1", "aud", "c1", "streaming", 1000, exp, rng_.id22(), gid});
   }
 
   SystemRandom rng_;

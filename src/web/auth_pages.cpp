@@ -73,8 +73,8 @@ Site::Awaitable Site::login_submit(http::Request& req) {
   };
   if (int64_t wait = throttle_.retry_after(email, ip, s_.clock.now()); wait > 0) {
     log::event("warn", "sign-in throttled", {{"ip", ip}});
-    auto r = again(429, "Too many failed attempts. Try again in " + std::to_string((wait + 59) / 60) +
-                            " minute(s).");
+    auto r = again(429, "Too many failed attempts. Try again in " +
+                            std::to_string((wait + 59) / 60) + " minute(s).");
     r.header("Retry-After", std::to_string(wait));
     co_return r;
   }
@@ -159,7 +159,8 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
     return {"", create_session(u.id)};
   };
   auto created = co_await http::offload(store_pool_, create);
-  if (created.first == "conflict") co_return again(409, "An account with this email already exists.");
+  if (created.first == "conflict")
+    co_return again(409, "An account with this email already exists.");
   if (!created.first.empty() || created.second.empty()) {
     co_return again(503, "The service is busy. Try again in a moment.");
   }
@@ -169,7 +170,8 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
 Site::Awaitable Site::logout(http::Request& req) {
   auto form = page_form(req);
   if (!form || !csrf_ok(req, *form)) {
-    co_return error_page(403, "Please try again", "The sign-out form was not sent by this site.", req);
+    co_return error_page(403, "Please try again", "The sign-out form was not sent by this site.",
+                         req);
   }
   auto v = co_await visitor(req);
   if (!v.session_hash.empty()) {

@@ -11,8 +11,8 @@ namespace stagepass::web {
 namespace {
 
 // The parameters the consent form carries back (everything else is dropped).
-constexpr const char* kCarried[] = {"client_id", "redirect_uri", "response_type", "scope",
-                                    "state", "code_challenge", "code_challenge_method"};
+constexpr const char* kCarried[] = {"client_id", "redirect_uri",   "response_type",        "scope",
+                                    "state",     "code_challenge", "code_challenge_method"};
 
 std::string origin_of(const std::string& uri) {
   size_t scheme_end = uri.find("://");

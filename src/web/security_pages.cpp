@@ -55,9 +55,9 @@ Site::Awaitable Site::account_security(http::Request& req) {
   co_return co_await security_page(req, *v.user, before, {}, {});
 }
 
-boost::asio::awaitable<http::Response> Site::security_page(const http::Request& req, const User& user,
-                                                           int64_t before, std::string notice,
-                                                           std::string error) {
+boost::asio::awaitable<http::Response> Site::security_page(const http::Request& req,
+                                                           const User& user, int64_t before,
+                                                           std::string notice, std::string error) {
   struct Row {
     AuditEvent event;
     std::string app_name;
@@ -98,7 +98,8 @@ boost::asio::awaitable<http::Response> Site::security_page(const http::Request& 
   d.set("user", user_nav(user));
   d.set("has_events", !events.empty());
   d.set("events", events);
-  if (rows.size() == static_cast<size_t>(kPageSize)) d.set("older", std::to_string(rows.back().event.id));
+  if (rows.size() == static_cast<size_t>(kPageSize))
+    d.set("older", std::to_string(rows.back().event.id));
   if (!notice.empty()) d.set("notice", notice);
   if (!error.empty()) d.set("error", error);
   co_return page(error.empty() ? 200 : 403, "security.html", "Security", std::move(d), req);
@@ -107,7 +108,8 @@ boost::asio::awaitable<http::Response> Site::security_page(const http::Request& 
 Site::Awaitable Site::account_sign_out_everywhere(http::Request& req) {
   auto form = oauth::parse_form_body(req.header("Content-Type"), req.body());
   if (!form || !csrf_ok(req, *form)) {
-    co_return error_page(403, "Please try again", "This form expired or was not sent by this site.", req);
+    co_return error_page(403, "Please try again", "This form expired or was not sent by this site.",
+                         req);
   }
   auto v = co_await visitor(req);
   if (!v.user) co_return sign_in_first();
@@ -129,7 +131,8 @@ Site::Awaitable Site::account_sign_out_everywhere(http::Request& req) {
 Site::Awaitable Site::account_password(http::Request& req) {
   auto form = oauth::parse_form_body(req.header("Content-Type"), req.body());
   if (!form || !csrf_ok(req, *form)) {
-    co_return error_page(403, "Please try again", "This form expired or was not sent by this site.", req);
+    co_return error_page(403, "Please try again", "This form expired or was not sent by this site.",
+                         req);
   }
   auto v = co_await visitor(req);
   if (!v.user) co_return sign_in_first();
@@ -140,11 +143,13 @@ Site::Awaitable Site::account_password(http::Request& req) {
   const std::string ip = req.remote_ip;
   const std::string user_agent(req.header("User-Agent").substr(0, 200));
   if (next.size() < 8 || next.size() > 1024) {
-    co_return co_await security_page(req, user, 0, {}, "Choose a new password of at least 8 characters.");
+    co_return co_await security_page(req, user, 0, {},
+                                     "Choose a new password of at least 8 characters.");
   }
   // The same brute-force throttle as the sign-in form: this form also tests passwords.
   if (throttle_.retry_after(user.email, ip, s_.clock.now()) > 0) {
-    co_return co_await security_page(req, user, 0, {}, "Too many failed attempts. Try again later.");
+    co_return co_await security_page(req, user, 0, {},
+                                     "Too many failed attempts. Try again later.");
   }
   auto verify = [&] { return crypto::password_verify(user.password_hash, current); };
   if (!co_await http::offload(cpu_pool_, verify)) {
@@ -177,12 +182,14 @@ Site::Awaitable Site::account_password(http::Request& req) {
     return true;
   };
   if (!co_await http::offload(store_pool_, apply)) {
-    co_return error_page(503, "Please try again", "The service is busy. Try again in a moment.", req);
+    co_return error_page(503, "Please try again", "The service is busy. Try again in a moment.",
+                         req);
   }
   co_return co_await security_page(
       req, user, 0,
-      disconnect ? "Password changed. Your other sessions were signed out and every app lost access."
-                 : "Password changed. Your other sessions were signed out.",
+      disconnect
+          ? "Password changed. Your other sessions were signed out and every app lost access."
+          : "Password changed. Your other sessions were signed out.",
       {});
 }
 

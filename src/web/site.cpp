@@ -58,11 +58,14 @@ void Site::register_routes(http::Router& router) {
   router.add("GET", "/account/apps", bind(&Site::account_apps));
   router.add("POST", "/account/apps/remove", bind(&Site::account_apps_remove));
   router.add("GET", "/account/security", bind(&Site::account_security));
-  router.add("POST", "/account/security/sign-out-everywhere", bind(&Site::account_sign_out_everywhere));
+  router.add("POST", "/account/security/sign-out-everywhere",
+             bind(&Site::account_sign_out_everywhere));
   router.add("POST", "/account/security/password", bind(&Site::account_password));
   router.add("GET", "/static/style.css", [](http::Request&) -> Awaitable {
-    auto r = http::Response{200, {{"Content-Type", "text/css; charset=utf-8"}},
-                            std::string(template_source("style.css")), {}};
+    auto r = http::Response{200,
+                            {{"Content-Type", "text/css; charset=utf-8"}},
+                            std::string(template_source("style.css")),
+                            {}};
     r.header("X-Content-Type-Options", "nosniff");
     r.header("Cache-Control", "public, max-age=3600");
     co_return r;
@@ -110,13 +113,14 @@ http::Response Site::page(int status, std::string_view tmpl, const std::string& 
   auto r = http::Response::html(status, render_page(tmpl, title, std::move(data)));
   add_page_headers(r);
   if (!new_cookie.empty()) {
-    r.header("Set-Cookie", set_cookie(kCsrfCookie, new_cookie, 24 * 3600, settings_.secure_cookies));
+    r.header("Set-Cookie",
+             set_cookie(kCsrfCookie, new_cookie, 24 * 3600, settings_.secure_cookies));
   }
   return r;
 }
 
-http::Response Site::error_page(int status, const std::string& heading,
-                                const std::string& message, const http::Request& req) {
+http::Response Site::error_page(int status, const std::string& heading, const std::string& message,
+                                const http::Request& req) {
   Data d;
   d.set("heading", heading);
   d.set("message", message);

@@ -67,8 +67,8 @@ http::Response get_album_tracks(ApiRequest& req, MusicStore& music) {
   Urls u(req.base_url);
   bj::array items;
   for (const auto& t : r->items) items.push_back(track_simple(u, t));
-  return json(200, paging(u.href("albums", id) + "/tracks", {}, std::move(items), limit, offset,
-                          r->total));
+  return json(
+      200, paging(u.href("albums", id) + "/tracks", {}, std::move(items), limit, offset, r->total));
 }
 
 http::Response get_artist(ApiRequest& req, MusicStore& music) {

@@ -19,7 +19,8 @@ namespace bj = boost::json;
 class EndpointsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::filesystem::temp_directory_path() / ("sp-ep-" + music::derived_id(::getpid(), "t", 0));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("sp-ep-" + music::derived_id(::getpid(), "t", 0));
     std::filesystem::remove_all(dir_);
     store_ = new music::SqliteMusicStore((dir_ / "music.db").string(), 2);
     ASSERT_TRUE(music::ensure_catalog(*store_, {42, 0.02}).ok());
@@ -45,7 +46,8 @@ class EndpointsTest : public ::testing::Test {
     std::string path = target.substr(0, target.find('?'));
     auto match = routes_->match(method, path);
     if (!match || !match->route) return error(405, "no route");
-    auto q = target.find('?') == std::string::npos ? std::string() : target.substr(target.find('?') + 1);
+    auto q =
+        target.find('?') == std::string::npos ? std::string() : target.substr(target.find('?') + 1);
     ApiRequest api{req, who, match->path, *Form::parse(q), "http://sp.test/v1"};
     return match->route->handler(api);
   }
@@ -86,7 +88,8 @@ TEST_F(EndpointsTest, BadParametersAnswer400NamingThem) {
   EXPECT_EQ(body(r).at("error").at("message"), "Invalid limit");
   EXPECT_EQ(call("GET", "/v1/me/tracks?offset=-1").status, 400);
   EXPECT_EQ(call("GET", "/v1/search?type=track").status, 400);
-  EXPECT_EQ(body(call("GET", "/v1/search?q=x")).at("error").at("message"), "Missing parameter type");
+  EXPECT_EQ(body(call("GET", "/v1/search?q=x")).at("error").at("message"),
+            "Missing parameter type");
   EXPECT_EQ(call("GET", "/v1/search?q=x&type=track&offset=1001").status, 400);
   EXPECT_EQ(call("PUT", "/v1/me/tracks", "", "{not json").status, 400);
   EXPECT_EQ(call("POST", "/v1/users/demo/playlists", "playlist-modify-public", "[1]").status, 400);
@@ -107,8 +110,9 @@ TEST_F(EndpointsTest, PlaylistLifecycle) {
                       R"({"name":"Road","public":false})");
   ASSERT_EQ(created.status, 201) << created.body;
   std::string id(body(created).at("id").as_string());
-  EXPECT_EQ(call("POST", "/v1/users/demo/playlists", "playlist-modify-private", R"({"name":"x"})").status,
-            403);  // public by default: needs playlist-modify-public
+  EXPECT_EQ(
+      call("POST", "/v1/users/demo/playlists", "playlist-modify-private", R"({"name":"x"})").status,
+      403);  // public by default: needs playlist-modify-public
   std::string uri = "spotify:track:" + music::derived_id(42, "track", 7);
   auto added = call("POST", "/v1/playlists/" + id + "/tracks", "playlist-modify-private",
                     R"({"uris":[")" + uri + R"("]})");

@@ -1,6 +1,5 @@
 // Following artists: /v1/me/following (type=artist; Spotify's cursor paging by `after`).
 #include "api/endpoints/handlers.hpp"
-
 #include "music/ids.hpp"
 
 namespace stagepass::api::endpoints {
@@ -23,9 +22,9 @@ http::Response get_following(ApiRequest& req, MusicStore& music) {
   Urls u(req.base_url);
   bj::array items;
   for (const auto& a : r->items) items.push_back(artist_full(u, a));
-  auto page = cursor_paging(u.base + "/me/following", {{"type", "artist"}}, std::move(items),
-                            limit, r->has_more ? r->after : "", "", "after", r->after,
-                            r->has_more, r->total);
+  auto page =
+      cursor_paging(u.base + "/me/following", {{"type", "artist"}}, std::move(items), limit,
+                    r->has_more ? r->after : "", "", "after", r->after, r->has_more, r->total);
   return json(200, bj::object{{"artists", std::move(page)}});
 }
 

@@ -11,10 +11,10 @@
 #include "music/music_store.hpp"
 
 // Unwraps a Parsed<T> into `var`, or returns its error response from the handler.
-#define SP_PARAM(var, expr)                                                       \
-  auto var##_parsed = (expr);                                                     \
-  if (::stagepass::api::endpoints::failed(var##_parsed))                          \
-    return std::get<::stagepass::http::Response>(std::move(var##_parsed));        \
+#define SP_PARAM(var, expr)                                                \
+  auto var##_parsed = (expr);                                              \
+  if (::stagepass::api::endpoints::failed(var##_parsed))                   \
+    return std::get<::stagepass::http::Response>(std::move(var##_parsed)); \
   auto var = std::get<0>(std::move(var##_parsed))
 
 namespace stagepass::api::endpoints {

@@ -12,7 +12,8 @@ http::Response get_saved(ApiRequest& req, MusicStore& music) {
   Urls u(req.base_url);
   bj::array items;
   for (const auto& s : r->items) {
-    items.push_back(bj::object{{"added_at", iso_time(s.added_at)}, {"track", track_full(u, s.track)}});
+    items.push_back(
+        bj::object{{"added_at", iso_time(s.added_at)}, {"track", track_full(u, s.track)}});
   }
   return json(200, paging(u.base + "/me/tracks", {}, std::move(items), limit, offset, r->total));
 }

@@ -7,14 +7,16 @@ namespace {
 // One indexed lookup (profiles by primary key).
 http::Response get_me(ApiRequest& req, MusicStore& music) {
   auto p = music.find_profile(req.principal.sub);
-  if (!p) return p.error().code == "not_found" ? error(404, "User not found") : store_error(p.error());
+  if (!p)
+    return p.error().code == "not_found" ? error(404, "User not found") : store_error(p.error());
   return json(200, user_private(Urls(req.base_url), *p, req.has_scope("user-read-email"),
                                 req.has_scope("user-read-private")));
 }
 
 http::Response get_user(ApiRequest& req, MusicStore& music) {
   auto p = music.find_profile(req.path["user_id"]);
-  if (!p) return p.error().code == "not_found" ? error(404, "No such user") : store_error(p.error());
+  if (!p)
+    return p.error().code == "not_found" ? error(404, "No such user") : store_error(p.error());
   return json(200, user_public(Urls(req.base_url), *p));
 }
 

@@ -39,9 +39,9 @@ bj::array images(const Urls& u, std::string_view type, std::string_view id) {
   bj::array out;
   for (int size : {640, 300, 64}) {
     out.push_back(bj::object{{"url", u.issuer + "/images/" + std::string(type) + "/" +
-                                           std::string(id) + "/" + std::to_string(size)},
-                               {"height", size},
-                               {"width", size}});
+                                         std::string(id) + "/" + std::to_string(size)},
+                             {"height", size},
+                             {"width", size}});
   }
   return out;
 }
@@ -105,18 +105,18 @@ bj::object album_simple(const Urls& u, const music::Album& a) {
   return o;
 }
 
-bj::object album_full(const Urls& u, const music::Album& a,
-                        const music::Page<music::Track>& tracks, int limit) {
+bj::object album_full(const Urls& u, const music::Album& a, const music::Page<music::Track>& tracks,
+                      int limit) {
   bj::object o = album_simple(u, a);
   bj::array items;
   for (const auto& t : tracks.items) items.push_back(track_simple(u, t));
-  o["tracks"] = paging(u.href("albums", a.id) + "/tracks", {}, std::move(items), limit, 0,
-                       tracks.total);
+  o["tracks"] =
+      paging(u.href("albums", a.id) + "/tracks", {}, std::move(items), limit, 0, tracks.total);
   std::string year = a.release_date.substr(0, 4);
-  o["copyrights"] = bj::array{
-      bj::object{{"text", "(C) " + year + " " + a.label}, {"type", "C"}},
-      bj::object{{"text", "(P) " + year + " " + a.label}, {"type", "P"}}};
-  o["external_ids"] = {{"upc", "00" + std::to_string(std::hash<std::string>{}(a.id) % 10000000000ull)}};
+  o["copyrights"] = bj::array{bj::object{{"text", "(C) " + year + " " + a.label}, {"type", "C"}},
+                              bj::object{{"text", "(P) " + year + " " + a.label}, {"type", "P"}}};
+  o["external_ids"] = {
+      {"upc", "00" + std::to_string(std::hash<std::string>{}(a.id) % 10000000000ull)}};
   o["genres"] = bj::array{};
   o["label"] = a.label;
   o["popularity"] = a.popularity;
@@ -157,7 +157,7 @@ bj::object user_public(const Urls& u, const music::Profile& p) {
 }
 
 bj::object user_private(const Urls& u, const music::Profile& p, bool with_email,
-                          bool with_private) {
+                        bool with_private) {
   bj::object o = user_public(u, p);
   if (with_email) o["email"] = p.email;
   if (with_private) {
@@ -172,8 +172,8 @@ namespace {
 bj::object owner(const Urls& u, const music::Playlist& p) {
   bj::object o;
   identity(o, u, "user", "users", p.owner_id);
-  o["display_name"] = p.owner_display_name.empty() ? bj::value(nullptr)
-                                                   : bj::value(p.owner_display_name);
+  o["display_name"] =
+      p.owner_display_name.empty() ? bj::value(nullptr) : bj::value(p.owner_display_name);
   return o;
 }
 }  // namespace
@@ -202,13 +202,13 @@ bj::object playlist_track(const Urls& u, const music::PlaylistItem& item) {
 }
 
 bj::object playlist_full(const Urls& u, const music::Playlist& p,
-                           const music::Page<music::PlaylistItem>& items, int limit) {
+                         const music::Page<music::PlaylistItem>& items, int limit) {
   bj::object o = playlist_simple(u, p);
   o["followers"] = {{"href", nullptr}, {"total", p.followers}};
   bj::array list;
   for (const auto& i : items.items) list.push_back(playlist_track(u, i));
-  o["tracks"] = paging(u.href("playlists", p.id) + "/tracks", {}, std::move(list), limit, 0,
-                       items.total);
+  o["tracks"] =
+      paging(u.href("playlists", p.id) + "/tracks", {}, std::move(list), limit, 0, items.total);
   return o;
 }
 
@@ -230,15 +230,15 @@ bj::object currently_playing(const Urls& u, const music::PlaybackState& s) {
     std::string type = s.context_uri.substr(first + 1, second - first - 1);
     std::string id = s.context_uri.substr(second + 1);
     context = bj::object{{"type", type},
-                           {"href", u.href(type + "s", id)},
-                           {"external_urls", external(u, type, id)},
-                           {"uri", s.context_uri}};
+                         {"href", u.href(type + "s", id)},
+                         {"external_urls", external(u, type, id)},
+                         {"uri", s.context_uri}};
   }
   bj::object o{{"context", std::move(context)},
-                 {"timestamp", s.timestamp},
-                 {"progress_ms", s.progress_ms},
-                 {"is_playing", s.is_playing},
-                 {"currently_playing_type", s.item ? "track" : "unknown"}};
+               {"timestamp", s.timestamp},
+               {"progress_ms", s.progress_ms},
+               {"is_playing", s.is_playing},
+               {"currently_playing_type", s.item ? "track" : "unknown"}};
   o["item"] = s.item ? bj::value(track_full(u, *s.item)) : bj::value(nullptr);
   o["actions"] = {{"disallows", {{"resuming", s.is_playing}, {"pausing", !s.is_playing}}}};
   return o;
@@ -259,9 +259,9 @@ bj::object play_history(const Urls& u, const music::PlayHistory& h) {
     std::string type = h.context_uri.substr(first + 1, second - first - 1);
     std::string id = h.context_uri.substr(second + 1);
     context = bj::object{{"type", type},
-                           {"href", u.href(type + "s", id)},
-                           {"external_urls", external(u, type, id)},
-                           {"uri", h.context_uri}};
+                         {"href", u.href(type + "s", id)},
+                         {"external_urls", external(u, type, id)},
+                         {"uri", h.context_uri}};
   }
   return {{"track", track_full(u, h.track)},
           {"played_at", iso_time(h.played_at, true)},
@@ -269,7 +269,7 @@ bj::object play_history(const Urls& u, const music::PlayHistory& h) {
 }
 
 bj::object paging(const std::string& url, const Params& params, bj::array items, int limit,
-                    int64_t offset, int64_t total) {
+                  int64_t offset, int64_t total) {
   bj::object o;
   o["href"] = page_url(url, params, offset, limit);
   o["items"] = std::move(items);
@@ -277,16 +277,17 @@ bj::object paging(const std::string& url, const Params& params, bj::array items,
   o["next"] = offset + limit < total ? bj::value(page_url(url, params, offset + limit, limit))
                                      : bj::value(nullptr);
   o["offset"] = offset;
-  o["previous"] = offset > 0 ? bj::value(page_url(url, params, std::max<int64_t>(0, offset - limit), limit))
-                             : bj::value(nullptr);
+  o["previous"] =
+      offset > 0 ? bj::value(page_url(url, params, std::max<int64_t>(0, offset - limit), limit))
+                 : bj::value(nullptr);
   o["total"] = total;
   return o;
 }
 
-bj::object cursor_paging(const std::string& url, const Params& params, bj::array items,
-                           int limit, const std::string& after, const std::string& before,
-                           const char* next_param, const std::string& next_value, bool has_more,
-                           int64_t total) {
+bj::object cursor_paging(const std::string& url, const Params& params, bj::array items, int limit,
+                         const std::string& after, const std::string& before,
+                         const char* next_param, const std::string& next_value, bool has_more,
+                         int64_t total) {
   Params base = params;
   base.emplace_back("limit", std::to_string(limit));
   bj::object o;

@@ -30,20 +30,19 @@ bj::object artist_full(const Urls& u, const music::Artist& a);
 bj::object album_simple(const Urls& u, const music::Album& a);
 // The full album with the first page of its tracks.
 bj::object album_full(const Urls& u, const music::Album& a, const music::Page<music::Track>& tracks,
-                        int limit);
+                      int limit);
 bj::object track_simple(const Urls& u, const music::Track& t);  // no album
 bj::object track_full(const Urls& u, const music::Track& t);
 
 bj::object user_public(const Urls& u, const music::Profile& p);
 // /v1/me: email only with user-read-email; country, product, explicit_content only with
 // user-read-private.
-bj::object user_private(const Urls& u, const music::Profile& p, bool with_email,
-                          bool with_private);
+bj::object user_private(const Urls& u, const music::Profile& p, bool with_email, bool with_private);
 
 bj::object playlist_simple(const Urls& u, const music::Playlist& p);
 bj::object playlist_track(const Urls& u, const music::PlaylistItem& item);
 bj::object playlist_full(const Urls& u, const music::Playlist& p,
-                           const music::Page<music::PlaylistItem>& items, int limit);
+                         const music::Page<music::PlaylistItem>& items, int limit);
 
 bj::object device(const music::Device& d);
 bj::object playback_state(const Urls& u, const music::PlaybackState& s);
@@ -54,13 +53,13 @@ bj::object play_history(const Urls& u, const music::PlayHistory& h);
 // without query, `params` the other query parameters to repeat in href/next/previous.
 using Params = std::vector<std::pair<std::string, std::string>>;
 bj::object paging(const std::string& url, const Params& params, bj::array items, int limit,
-                    int64_t offset, int64_t total);
+                  int64_t offset, int64_t total);
 // Cursor paging {href, items, limit, next, cursors:{after, before}, total}. `next_param` is
 // the cursor parameter of `next` ("after" or "before") with value `next_value`; no next when
 // `has_more` is false.
-bj::object cursor_paging(const std::string& url, const Params& params, bj::array items,
-                           int limit, const std::string& after, const std::string& before,
-                           const char* next_param, const std::string& next_value, bool has_more,
-                           int64_t total);
+bj::object cursor_paging(const std::string& url, const Params& params, bj::array items, int limit,
+                         const std::string& after, const std::string& before,
+                         const char* next_param, const std::string& next_value, bool has_more,
+                         int64_t total);
 
 }  // namespace stagepass::api::endpoints

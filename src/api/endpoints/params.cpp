@@ -62,9 +62,11 @@ Parsed<std::vector<std::string>> parse_ids(const ApiRequest& req, size_t max, bo
     ids = split_commas(*raw);
   } else if (body_ok && !req.http.body().empty()) {
     auto body = req.json_body();
-    if (!body || (!body->is_object() && !body->is_array())) return error(400, "Error parsing JSON.");
+    if (!body || (!body->is_object() && !body->is_array()))
+      return error(400, "Error parsing JSON.");
     // Spotify takes {"ids": [...]} and, as its official SDK sends, a bare array.
-    const boost::json::value* list = body->is_array() ? &*body : body->as_object().if_contains("ids");
+    const boost::json::value* list =
+        body->is_array() ? &*body : body->as_object().if_contains("ids");
     if (!list || !list->is_array()) return error(400, "Missing required field: ids");
     for (const auto& v : list->as_array()) {
       if (!v.is_string()) return error(400, "Invalid base62 id");

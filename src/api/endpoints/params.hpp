@@ -16,7 +16,9 @@ namespace stagepass::api::endpoints {
 template <class T>
 using Parsed = std::variant<T, http::Response>;
 template <class T>
-bool failed(const Parsed<T>& p) { return std::holds_alternative<http::Response>(p); }
+bool failed(const Parsed<T>& p) {
+  return std::holds_alternative<http::Response>(p);
+}
 
 // `limit` (1..max, default `def`) and `offset` (0..max_offset, default 0).
 Parsed<int> parse_limit(const ApiRequest& req, int def = 20, int max = 50);

@@ -41,9 +41,8 @@ http::Response get_recently_played(ApiRequest& req, MusicStore& music) {
   Urls u(req.base_url);
   bj::array items;
   for (const auto& h : r->items) items.push_back(play_history(u, h));
-  return json(200, cursor_paging(u.base + "/me/player/recently-played", {}, std::move(items),
-                                 limit, r->after, r->before, "before", r->before, r->has_more,
-                                 r->total));
+  return json(200, cursor_paging(u.base + "/me/player/recently-played", {}, std::move(items), limit,
+                                 r->after, r->before, "before", r->before, r->has_more, r->total));
 }
 
 }  // namespace

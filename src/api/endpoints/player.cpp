@@ -15,7 +15,9 @@ http::Response get_state(ApiRequest& req, MusicStore& music, bool full) {
   return json(200, full ? playback_state(u, **r) : currently_playing(u, **r));
 }
 
-http::Response get_player(ApiRequest& req, MusicStore& music) { return get_state(req, music, true); }
+http::Response get_player(ApiRequest& req, MusicStore& music) {
+  return get_state(req, music, true);
+}
 
 http::Response get_currently_playing(ApiRequest& req, MusicStore& music) {
   // Spotify accepts either scope here; the route itself lists none.
@@ -102,7 +104,8 @@ http::Response shuffle(ApiRequest& req, MusicStore& music) {
 http::Response repeat(ApiRequest& req, MusicStore& music) {
   auto state = req.param("state");
   if (!state) return error(400, "Required parameter state missing");
-  if (*state != "track" && *state != "context" && *state != "off") return error(400, "Invalid state");
+  if (*state != "track" && *state != "context" && *state != "off")
+    return error(400, "Invalid state");
   return done(music.set_repeat(req.principal.sub, *state, now_ms()));
 }
 

@@ -76,7 +76,8 @@ http::Response update_items(ApiRequest& req, MusicStore& music) {
   SP_PARAM(p, writable_playlist(req, music));
   SP_PARAM(body, json_object_body(req, true));
   SP_PARAM(ids, parse_uris(req, body));
-  if (ids) return snapshot(200, music.replace_playlist_items(p.id, *ids, req.principal.sub, now_ms()));
+  if (ids)
+    return snapshot(200, music.replace_playlist_items(p.id, *ids, req.principal.sub, now_ms()));
   bool bad = false;
   auto start = body_int(body, "range_start", bad);
   auto before = body_int(body, "insert_before", bad);
@@ -89,7 +90,8 @@ http::Response update_items(ApiRequest& req, MusicStore& music) {
     if (!s->is_string()) return error(400, "Invalid snapshot id");
     snap = std::string(s->as_string());
   }
-  return snapshot(200, music.reorder_playlist_items(p.id, *start, *before, length.value_or(1), snap));
+  return snapshot(200,
+                  music.reorder_playlist_items(p.id, *start, *before, length.value_or(1), snap));
 }
 
 http::Response remove_items(ApiRequest& req, MusicStore& music) {
@@ -128,7 +130,8 @@ http::Response remove_items(ApiRequest& req, MusicStore& music) {
 }  // namespace
 
 void register_playlist_items(ApiRoutes& routes, MusicStore& music) {
-  for (const char* path : {"/v1/playlists/{playlist_id}/tracks", "/v1/playlists/{playlist_id}/items"}) {
+  for (const char* path :
+       {"/v1/playlists/{playlist_id}/tracks", "/v1/playlists/{playlist_id}/items"}) {
     routes.add("GET", path, any_token(), [&music](ApiRequest& r) { return get_items(r, music); });
     routes.add("POST", path, user(), [&music](ApiRequest& r) { return add_items(r, music); });
     routes.add("PUT", path, user(), [&music](ApiRequest& r) { return update_items(r, music); });

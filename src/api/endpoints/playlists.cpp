@@ -1,6 +1,5 @@
 // Playlists: /v1/me/playlists, /v1/users/{user_id}/playlists, /v1/playlists/{playlist_id}.
 #include "api/endpoints/handlers.hpp"
-
 #include "core/random.hpp"
 
 namespace stagepass::api::endpoints {
@@ -100,7 +99,8 @@ Parsed<music::PlaylistDetails> details_from(const bj::object& body) {
 }
 
 http::Response create(ApiRequest& req, MusicStore& music, const std::string& user_id) {
-  if (user_id != req.principal.sub) return error(403, "You cannot create a playlist for another user");
+  if (user_id != req.principal.sub)
+    return error(403, "You cannot create a playlist for another user");
   SP_PARAM(body, json_object_body(req));
   SP_PARAM(d, details_from(body));
   if (!d.name) return error(400, "Missing required field: name");
@@ -133,7 +133,9 @@ http::Response get_playlist(ApiRequest& req, MusicStore& music) {
 http::Response change_details(ApiRequest& req, MusicStore& music) {
   SP_PARAM(id, path_id(req, "playlist_id"));
   auto found = music.find_playlist(id);
-  if (!found) return found.error().code == "not_found" ? error(404, "Not found.") : store_error(found.error());
+  if (!found)
+    return found.error().code == "not_found" ? error(404, "Not found.")
+                                             : store_error(found.error());
   const music::Playlist& p = *found;
   if (p.owner_id != req.principal.sub) {
     if (!may_read_playlist(req, music, p)) return error(404, "Not found.");
@@ -155,7 +157,8 @@ http::Response change_details(ApiRequest& req, MusicStore& music) {
 void register_playlists(ApiRoutes& routes, MusicStore& music) {
   auto add = [&](const char* method, const char* pattern, Requirement need,
                  http::Response (*f)(ApiRequest&, MusicStore&)) {
-    routes.add(method, pattern, std::move(need), [&music, f](ApiRequest& r) { return f(r, music); });
+    routes.add(method, pattern, std::move(need),
+               [&music, f](ApiRequest& r) { return f(r, music); });
   };
   add("GET", "/v1/me/playlists", user({"playlist-read-private"}), my_playlists);
   add("POST", "/v1/me/playlists", user(), create_for_me);

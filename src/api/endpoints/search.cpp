@@ -31,15 +31,18 @@ http::Response search(ApiRequest& req, MusicStore& music) {
     if (type == "track") {
       auto r = music.tracks(found->items);
       if (!r) return store_error(r.error());
-      for (const auto& t : *r) if (t) items.push_back(track_full(u, *t));
+      for (const auto& t : *r)
+        if (t) items.push_back(track_full(u, *t));
     } else if (type == "album") {
       auto r = music.albums(found->items);
       if (!r) return store_error(r.error());
-      for (const auto& a : *r) if (a) items.push_back(album_simple(u, *a));
+      for (const auto& a : *r)
+        if (a) items.push_back(album_simple(u, *a));
     } else if (type == "artist") {
       auto r = music.artists(found->items);
       if (!r) return store_error(r.error());
-      for (const auto& a : *r) if (a) items.push_back(artist_full(u, *a));
+      for (const auto& a : *r)
+        if (a) items.push_back(artist_full(u, *a));
     } else {
       for (const auto& id : found->items) {
         if (auto p = music.find_playlist(id)) items.push_back(playlist_simple(u, *p));
@@ -54,7 +57,8 @@ http::Response search(ApiRequest& req, MusicStore& music) {
 }  // namespace
 
 void register_search(ApiRoutes& routes, MusicStore& music) {
-  routes.add("GET", "/v1/search", any_token(), [&music](ApiRequest& r) { return search(r, music); });
+  routes.add("GET", "/v1/search", any_token(),
+             [&music](ApiRequest& r) { return search(r, music); });
 }
 
 }  // namespace stagepass::api::endpoints

@@ -60,8 +60,9 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
     }
     return fail(OAuthError::server_error("store unavailable"));
   }
-  return TokenResponse{issuer_.access_token(code->user_id, client.client.id, code->scope, grant->id),
-                       s_.settings.access_token_ttl, code->scope.str(), refresh.value};
+  return TokenResponse{
+      issuer_.access_token(code->user_id, client.client.id, code->scope, grant->id),
+      s_.settings.access_token_ttl, code->scope.str(), refresh.value};
 }
 
 }  // namespace stagepass::oauth

@@ -35,8 +35,8 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
   // The successor keeps the original scope (RFC 6749 §6: a new refresh token's scope MUST
   // be identical to the old one's); only the access token is narrowed.
   auto next = issuer_.refresh_token(*grant, old->scope);
-  auto outcome = s_.store.rotate_refresh_token(old->hash, next.record, now,
-                                               s_.settings.refresh_grace);
+  auto outcome =
+      s_.store.rotate_refresh_token(old->hash, next.record, now, s_.settings.refresh_grace);
   if (!outcome) return fail(OAuthError::server_error("store unavailable"));
   switch (*outcome) {
     case RotateOutcome::kRotated:

@@ -22,7 +22,10 @@ struct SqliteError : std::runtime_error {
 class Stmt {
  public:
   explicit Stmt(sqlite3_stmt* s) : s_(s) {}
-  ~Stmt() { sqlite3_reset(s_); sqlite3_clear_bindings(s_); }
+  ~Stmt() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -39,7 +42,10 @@ class Stmt {
   }
   // Steps once; true when a row is available.
   bool step();
-  void run() { while (step()) {} }
+  void run() {
+    while (step()) {
+    }
+  }
 
   std::string text(int col) const;
   int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }

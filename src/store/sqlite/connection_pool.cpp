@@ -10,7 +10,8 @@ ConnectionPool::ConnectionPool(const std::string& path, int readers,
   if (!parent.empty()) std::filesystem::create_directories(parent);
   writer_ = std::make_unique<Connection>(path);
   migrate(*writer_);
-  for (int i = 0; i < std::max(1, readers); ++i) readers_.push_back(std::make_unique<Connection>(path));
+  for (int i = 0; i < std::max(1, readers); ++i)
+    readers_.push_back(std::make_unique<Connection>(path));
 }
 
 ConnectionPool::Lease::Lease(ConnectionPool& p) : pool(p) {

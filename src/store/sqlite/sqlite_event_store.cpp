@@ -14,8 +14,9 @@ AuditEvent read_event(Stmt& s) {
 
 Status<> SqliteStore::record_event(const AuditEvent& e) {
   return write([&](Connection& db) -> Status<> {
-    db.prepare("INSERT INTO events (at, type, user_id, client_id, ip, user_agent, detail) "
-               "VALUES (?,?,?,?,?,?,?)")
+    db.prepare(
+          "INSERT INTO events (at, type, user_id, client_id, ip, user_agent, detail) "
+          "VALUES (?,?,?,?,?,?,?)")
         .bind_all(e.at, e.type, e.user_id, e.client_id, e.ip, e.user_agent, e.detail)
         .run();
     return Ok{};

@@ -27,9 +27,9 @@ Result<Grant> SqliteStore::find_grant(const std::string& id) {
   });
 }
 
-Result<Grant> SqliteStore::record_consent(const std::string& user_id,
-                                          const std::string& client_id, const ScopeSet& scope,
-                                          const std::string& new_id, int64_t now) {
+Result<Grant> SqliteStore::record_consent(const std::string& user_id, const std::string& client_id,
+                                          const ScopeSet& scope, const std::string& new_id,
+                                          int64_t now) {
   return write([&](Connection& db) -> Result<Grant> {
     Transaction tx(db);
     static const std::string sql =
@@ -67,7 +67,8 @@ Status<> SqliteStore::revoke_grant(const std::string& id, int64_t now) {
 Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::revoked_grants_since(
     int64_t since) {
   return read([&](Connection& db) -> Result<std::vector<std::pair<std::string, int64_t>>> {
-    auto s = db.prepare("SELECT id, revoked_at FROM grants WHERE revoked_at >= ? ORDER BY revoked_at");
+    auto s =
+        db.prepare("SELECT id, revoked_at FROM grants WHERE revoked_at >= ? ORDER BY revoked_at");
     s.bind(1, since);
     std::vector<std::pair<std::string, int64_t>> out;
     while (s.step()) out.emplace_back(s.text(0), s.i64(1));
@@ -77,8 +78,9 @@ Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::revoked_grants
 
 Result<std::vector<Grant>> SqliteStore::list_user_grants(const std::string& user_id) {
   return read([&](Connection& db) -> Result<std::vector<Grant>> {
-    static const std::string sql = std::string(kGrantColumns) +
-                                   "WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC";
+    static const std::string sql =
+        std::string(kGrantColumns) +
+        "WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC";
     auto s = db.prepare(sql.c_str());
     s.bind(1, user_id);
     std::vector<Grant> out;
@@ -91,8 +93,9 @@ Status<> SqliteStore::record_grant_usage(const std::vector<std::pair<std::string
   return write([&](Connection& db) -> Status<> {
     Transaction tx(db);
     for (const auto& [id, at] : uses) {
-      db.prepare("UPDATE grants SET last_used_at = ? WHERE id = ? AND "
-                 "(last_used_at IS NULL OR last_used_at < ?)")
+      db.prepare(
+            "UPDATE grants SET last_used_at = ? WHERE id = ? AND "
+            "(last_used_at IS NULL OR last_used_at < ?)")
           .bind_all(at, id, at)
           .run();
     }
@@ -102,11 +105,12 @@ Status<> SqliteStore::record_grant_usage(const std::vector<std::pair<std::string
 }
 
 Status<> SqliteStore::revoke_access_token(const std::string& jti, const std::string& client_id,
-                                         int64_t expires_at, int64_t now) {
+                                          int64_t expires_at, int64_t now) {
   return write([&](Connection& db) -> Status<> {
     db.prepare("DELETE FROM revoked_tokens WHERE expires_at < ?").bind(1, now).run();
-    db.prepare("INSERT OR IGNORE INTO revoked_tokens (jti, client_id, expires_at, revoked_at) "
-               "VALUES (?,?,?,?)")
+    db.prepare(
+          "INSERT OR IGNORE INTO revoked_tokens (jti, client_id, expires_at, revoked_at) "
+          "VALUES (?,?,?,?)")
         .bind_all(jti, client_id, expires_at, now)
         .run();
     return Ok{};
@@ -147,8 +151,8 @@ Result<AuthorizationCode> SqliteStore::consume_code(const std::string& hash, int
           "SELECT hash, grant_id, client_id, user_id, redirect_uri, scope, code_challenge, "
           "expires_at, used_at FROM codes WHERE hash = ?");
       if (!s.bind(1, hash).step()) return fail(not_found("code"));
-      c = {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), ScopeSet::parse(s.text(5)),
-           s.text(6), s.i64(7), s.opt_i64(8)};
+      c = {s.text(0), s.text(1), s.text(2),   s.text(3), s.text(4), ScopeSet::parse(s.text(5)),
+           s.text(6), s.i64(7),  s.opt_i64(8)};
     }
     if (c.used_at) {
       revoke_grant_in(db, c.grant_id, now);
@@ -208,13 +212,12 @@ Result<RotateOutcome> SqliteStore::rotate_refresh_token(const std::string& old_h
         tx.commit();
         return RotateOutcome::kReuseRevoked;
       }
-      db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE hash = ?")
-          .bind(1, replaced_by)
-          .run();
+      db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE hash = ?").bind(1, replaced_by).run();
       outcome = RotateOutcome::kReuseGrace;
     }
-    db.prepare("UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, ?), replaced_by = ? "
-               "WHERE hash = ?")
+    db.prepare(
+          "UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, ?), replaced_by = ? "
+          "WHERE hash = ?")
         .bind_all(now, next.hash, old_hash)
         .run();
     insert_refresh(db, next);

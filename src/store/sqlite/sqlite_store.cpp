@@ -167,7 +167,9 @@ Status<> SqliteStore::delete_session(const std::string& hash) {
 Result<int64_t> SqliteStore::delete_user_sessions(const std::string& user_id,
                                                   const std::string& keep_hash) {
   return write([&](Connection& db) -> Result<int64_t> {
-    db.prepare("DELETE FROM sessions WHERE user_id = ? AND hash != ?").bind_all(user_id, keep_hash).run();
+    db.prepare("DELETE FROM sessions WHERE user_id = ? AND hash != ?")
+        .bind_all(user_id, keep_hash)
+        .run();
     return db.changes();
   });
 }

@@ -33,7 +33,8 @@ class SqliteStore final : public Store {
   Result<Client> find_client(const std::string& id) override;
   Result<std::vector<Client>> list_clients() override;
   Status<> delete_client(const std::string& id, int64_t now) override;
-  Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(int64_t since) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(
+      int64_t since) override;
   Status<> set_client_secret_hash(const std::string& id, const std::string& hash) override;
 
   Result<Grant> find_active_grant(const std::string& user_id,
@@ -55,14 +56,14 @@ class SqliteStore final : public Store {
 
   Status<> save_refresh_token(const RefreshToken& token) override;
   Result<RefreshToken> find_refresh_token(const std::string& hash) override;
-  Result<RotateOutcome> rotate_refresh_token(const std::string& old_hash,
-                                             const RefreshToken& next, int64_t now,
-                                             int64_t grace_seconds) override;
+  Result<RotateOutcome> rotate_refresh_token(const std::string& old_hash, const RefreshToken& next,
+                                             int64_t now, int64_t grace_seconds) override;
 
   Status<> create_session(const Session& session) override;
   Result<Session> find_session(const std::string& hash, int64_t now) override;
   Status<> delete_session(const std::string& hash) override;
-  Result<int64_t> delete_user_sessions(const std::string& user_id, const std::string& keep_hash) override;
+  Result<int64_t> delete_user_sessions(const std::string& user_id,
+                                       const std::string& keep_hash) override;
 
   Status<> record_event(const AuditEvent& event) override;
   Result<std::vector<AuditEvent>> user_events(const std::string& user_id, int64_t before_id,
@@ -74,9 +75,13 @@ class SqliteStore final : public Store {
 
  private:
   template <class F>
-  auto read(F&& f) { return pool_.read(std::forward<F>(f)); }
+  auto read(F&& f) {
+    return pool_.read(std::forward<F>(f));
+  }
   template <class F>
-  auto write(F&& f) { return pool_.write(std::forward<F>(f)); }
+  auto write(F&& f) {
+    return pool_.write(std::forward<F>(f));
+  }
 
   ConnectionPool pool_;
 };

@@ -45,8 +45,8 @@ inline Client read_client(Stmt& s) {
 }
 
 inline Grant read_grant(Stmt& s) {
-  return {s.text(0), s.text(1), s.text(2), ScopeSet::parse(s.text(3)), s.i64(4), s.opt_i64(5),
-          s.opt_i64(6)};
+  return {s.text(0), s.text(1),    s.text(2),   ScopeSet::parse(s.text(3)),
+          s.i64(4),  s.opt_i64(5), s.opt_i64(6)};
 }
 
 inline RefreshToken read_refresh(Stmt& s) {

@@ -48,8 +48,9 @@ TEST_F(SqliteStoreTest, ConsentWidensTheActiveGrant) {
 }
 
 TEST_F(SqliteStoreTest, CodeReplayRevokesTheGrant) {
-  ASSERT_TRUE(store_->save_code({"k", "g1", "c1", "u1", "https://app/cb", grant_.scope, "", 500,
-                                 std::nullopt})
+  ASSERT_TRUE(store_
+                  ->save_code({"k", "g1", "c1", "u1", "https://app/cb", grant_.scope, "", 500,
+                               std::nullopt})
                   .ok());
   ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
   EXPECT_TRUE(store_->consume_code("k", 101).ok());
@@ -68,8 +69,7 @@ TEST_F(SqliteStoreTest, RotationDetectsReuseOutsideGrace) {
   EXPECT_TRUE(store_->find_refresh_token("r2")->revoked);
   EXPECT_FALSE(store_->find_refresh_token("r3")->revoked);
   // Outside: the grant and every token of it are revoked.
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r4"), 120, 5),
-            RotateOutcome::kReuseRevoked);
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r4"), 120, 5), RotateOutcome::kReuseRevoked);
   EXPECT_TRUE(store_->find_refresh_token("r3")->revoked);
   EXPECT_EQ(*store_->rotate_refresh_token("r3", token("r5"), 121, 5), RotateOutcome::kNotFound);
 }
@@ -77,8 +77,7 @@ TEST_F(SqliteStoreTest, RotationDetectsReuseOutsideGrace) {
 TEST_F(SqliteStoreTest, NoGraceMeansAnyReuseRevokesEvenWithinTheSameSecond) {
   ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
   EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r2"), 110, 0), RotateOutcome::kRotated);
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r3"), 110, 0),
-            RotateOutcome::kReuseRevoked);
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r3"), 110, 0), RotateOutcome::kReuseRevoked);
   EXPECT_TRUE(store_->find_refresh_token("r2")->revoked);
 }
 

@@ -102,11 +102,8 @@ Site::Awaitable Site::account_apps(http::Request& req) {
 }
 
 Site::Awaitable Site::account_apps_remove(http::Request& req) {
-  auto form = oauth::parse_form_body(req.header("Content-Type"), req.body());
-  if (!form || !csrf_ok(req, *form)) {
-    co_return error_page(403, "Please try again", "This form expired or was not sent by this site.",
-                         req);
-  }
+  auto form = posted_form(req);
+  if (!form) co_return expired_form(req);
   auto v = co_await visitor(req);
   if (!v.user) co_return sign_in_first();
   const std::string user_id = v.user->id;

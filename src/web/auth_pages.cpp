@@ -27,13 +27,6 @@ Data continue_data(const std::string& next) {
   return d;
 }
 
-// A form body for the pages: urlencoded, any repeated field refused.
-std::optional<Form> page_form(const http::Request& req) {
-  auto f = oauth::parse_form_body(req.header("Content-Type"), req.body());
-  if (!f) return std::nullopt;
-  return std::move(*f);
-}
-
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -55,8 +48,8 @@ Site::Awaitable Site::login_form(http::Request& req) {
 }
 
 Site::Awaitable Site::login_submit(http::Request& req) {
-  auto form = page_form(req);
-  if (!form || !csrf_ok(req, *form)) {
+  auto form = posted_form(req);
+  if (!form) {
     co_return error_page(403, "Please try again",
                          "Your sign-in form expired or was not sent by this site.", req);
   }
@@ -118,8 +111,8 @@ Site::Awaitable Site::signup_form(http::Request& req) {
 }
 
 Site::Awaitable Site::signup_submit(http::Request& req) {
-  auto form = page_form(req);
-  if (!form || !csrf_ok(req, *form)) {
+  auto form = posted_form(req);
+  if (!form) {
     co_return error_page(403, "Please try again",
                          "Your sign-up form expired or was not sent by this site.", req);
   }
@@ -168,8 +161,8 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
 }
 
 Site::Awaitable Site::logout(http::Request& req) {
-  auto form = page_form(req);
-  if (!form || !csrf_ok(req, *form)) {
+  auto form = posted_form(req);
+  if (!form) {
     co_return error_page(403, "Please try again", "The sign-out form was not sent by this site.",
                          req);
   }

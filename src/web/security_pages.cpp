@@ -106,11 +106,8 @@ boost::asio::awaitable<http::Response> Site::security_page(const http::Request& 
 }
 
 Site::Awaitable Site::account_sign_out_everywhere(http::Request& req) {
-  auto form = oauth::parse_form_body(req.header("Content-Type"), req.body());
-  if (!form || !csrf_ok(req, *form)) {
-    co_return error_page(403, "Please try again", "This form expired or was not sent by this site.",
-                         req);
-  }
+  auto form = posted_form(req);
+  if (!form) co_return expired_form(req);
   auto v = co_await visitor(req);
   if (!v.user) co_return sign_in_first();
   auto end_all = [&] {
@@ -129,11 +126,8 @@ Site::Awaitable Site::account_sign_out_everywhere(http::Request& req) {
 }
 
 Site::Awaitable Site::account_password(http::Request& req) {
-  auto form = oauth::parse_form_body(req.header("Content-Type"), req.body());
-  if (!form || !csrf_ok(req, *form)) {
-    co_return error_page(403, "Please try again", "This form expired or was not sent by this site.",
-                         req);
-  }
+  auto form = posted_form(req);
+  if (!form) co_return expired_form(req);
   auto v = co_await visitor(req);
   if (!v.user) co_return sign_in_first();
   const User& user = *v.user;

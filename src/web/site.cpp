@@ -3,6 +3,7 @@
 #include "core/base64url.hpp"
 #include "crypto/crypto.hpp"
 #include "http/offload.hpp"
+#include "oauth/token_endpoint.hpp"
 #include "tokens/access_token.hpp"
 #include "web/cookies.hpp"
 
@@ -104,6 +105,17 @@ bool Site::csrf_ok(const http::Request& req, const Form& form) const {
   if (!cookie || !token) return false;
   return crypto::constant_time_equal(base64url_encode(crypto::hmac_sha256(csrf_key_, *cookie)),
                                      *token);
+}
+
+std::optional<Form> Site::posted_form(const http::Request& req) const {
+  auto form = oauth::parse_form_body(req.header("Content-Type"), req.body());
+  if (!form || !csrf_ok(req, *form)) return std::nullopt;
+  return std::move(*form);
+}
+
+http::Response Site::expired_form(const http::Request& req) {
+  return error_page(403, "Please try again", "This form expired or was not sent by this site.",
+                    req);
 }
 
 http::Response Site::page(int status, std::string_view tmpl, const std::string& title, Data data,

@@ -69,6 +69,10 @@ class Site {
   // The CSRF token to embed in forms for this request (signed double-submit cookie).
   std::string csrf_token(const http::Request& req, std::string* new_cookie);
   bool csrf_ok(const http::Request& req, const Form& form) const;
+  // The POSTed form, if it is urlencoded (no repeated fields) and carries this visitor's CSRF
+  // token; nullopt otherwise (answer with expired_form()).
+  std::optional<Form> posted_form(const http::Request& req) const;
+  http::Response expired_form(const http::Request& req);
   // Blocking: stores a new session for the user and returns the cookie value.
   std::string create_session(const std::string& user_id);
   // 303 to `next` that sets the session cookie.

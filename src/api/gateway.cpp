@@ -57,10 +57,10 @@ http::Response Gateway::preflight(const http::Request&, const ApiRoutes::Match& 
   return r;
 }
 
-std::optional<http::Response> Gateway::authenticate(const http::Request& req, Principal& out) {
+std::optional<http::Response> Gateway::authenticate(const http::Request& req, const Form& query,
+                                                    Principal& out) {
   // RFC 6750 §2.3 allows tokens in the URI but they leak into logs and history: refused.
-  auto query = Form::parse(req.query());
-  if (query && query->has("access_token")) {
+  if (query.has("access_token")) {
     auto r = error(400, "Access tokens are accepted only in the Authorization header");
     r.header("WWW-Authenticate", std::string(kRealm) + ", error=\"invalid_request\"");
     return r;
@@ -98,7 +98,9 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
     co_return finish(std::move(r));
   }
   Principal who;
-  if (auto refused = authenticate(req, who)) co_return finish(std::move(*refused));
+  auto query = Form::parse(req.query());
+  if (!query) co_return finish(error(400, "Malformed query string"));
+  if (auto refused = authenticate(req, *query, who)) co_return finish(std::move(*refused));
   const Requirement& need = m->route->requirement;
   if (need.user && !who.is_user()) {
     auto r = unauthorized("Valid user authentication required", "invalid_token");
@@ -112,14 +114,14 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
       co_return finish(std::move(r));
     }
   }
-  auto work = [&] { return run(req, *m, who); };
+  auto work = [&] { return run(req, *m, std::move(*query), who); };
   auto r = co_await http::offload(pool_, work);
   r.log_client_id = who.client_id;
   if (on_use_ && who.is_user() && r.status < 400) on_use_(who);
   co_return finish(std::move(r));
 }
 
-http::Response Gateway::run(const http::Request& req, const ApiRoutes::Match& m,
+http::Response Gateway::run(const http::Request& req, const ApiRoutes::Match& m, Form query,
                             const Principal& who) {
   int64_t limit = rate_limit_ ? rate_limit_(who.client_id) : 0;
   if (limit <= 0) limit = settings_.default_rate_limit;
@@ -129,7 +131,7 @@ http::Response Gateway::run(const http::Request& req, const ApiRoutes::Match& m,
     r.header("Retry-After", std::to_string(wait));
     return r;
   }
-  ApiRequest api{req, who, m.path, Form::parse(req.query()).value_or(Form{}), settings_.base_url};
+  ApiRequest api{req, who, m.path, std::move(query), settings_.base_url};
   try {
     return m.route->handler(api);
   } catch (const std::exception&) {

@@ -41,8 +41,10 @@ class Gateway {
 
  private:
   http::Response preflight(const http::Request& req, const ApiRoutes::Match& m) const;
-  std::optional<http::Response> authenticate(const http::Request& req, Principal& out);
-  http::Response run(const http::Request& req, const ApiRoutes::Match& m, const Principal& who);
+  std::optional<http::Response> authenticate(const http::Request& req, const Form& query,
+                                             Principal& out);
+  http::Response run(const http::Request& req, const ApiRoutes::Match& m, Form query,
+                     const Principal& who);
   http::Response finish(http::Response r) const;
 
   const ApiRoutes& routes_;

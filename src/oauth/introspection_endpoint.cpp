@@ -18,8 +18,7 @@ std::optional<json::object> IntrospectionEndpoint::access_token_claims(
   auto c = verify_access_token(*s_.keys, value,
                                {s_.settings.issuer, s_.settings.audience, s_.clock.now(), 0});
   if (!c) return std::nullopt;
-  if ((!c->gid.empty() && revoked_.contains(c->gid)) || revoked_.contains_client(c->client_id) ||
-      revoked_.contains_token(c->jti)) {
+  if (revoked_.covers(c->gid, c->client_id, c->jti)) {
     return std::nullopt;
   }
   // The revocation set lags the store by at most a poll; ask the store for the grant too.

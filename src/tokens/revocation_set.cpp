@@ -27,19 +27,17 @@ void RevocationSet::add_client(const std::string& client_id, int64_t deleted_at)
   if (clients_.size() < max_entries_) clients_[client_id] = deleted_at;
 }
 
-bool RevocationSet::contains_client(std::string_view client_id) const {
-  std::shared_lock lk(mu_);
-  return !clients_.empty() && clients_.find(client_id) != clients_.end();
-}
-
 void RevocationSet::add_token(const std::string& jti, int64_t revoked_at) {
   std::unique_lock lk(mu_);
   if (tokens_.size() < max_entries_) tokens_[jti] = revoked_at;
 }
 
-bool RevocationSet::contains_token(std::string_view jti) const {
+bool RevocationSet::covers(std::string_view grant_id, std::string_view client_id,
+                           std::string_view jti) const {
   std::shared_lock lk(mu_);
-  return !tokens_.empty() && tokens_.find(jti) != tokens_.end();
+  return (!grant_id.empty() && revoked_.find(grant_id) != revoked_.end()) ||
+         (!clients_.empty() && clients_.find(client_id) != clients_.end()) ||
+         (!tokens_.empty() && tokens_.find(jti) != tokens_.end());
 }
 
 size_t RevocationSet::expire(int64_t now) {

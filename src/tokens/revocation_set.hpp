@@ -24,10 +24,11 @@ class RevocationSet {
   bool contains(std::string_view grant_id) const;
   // A deleted client: every token it holds is refused, client-credentials ones included.
   void add_client(const std::string& client_id, int64_t deleted_at);
-  bool contains_client(std::string_view client_id) const;
   // One access token revoked by its jti (RFC 7009).
   void add_token(const std::string& jti, int64_t revoked_at);
-  bool contains_token(std::string_view jti) const;
+  // Whether a token with these claims is revoked: by its grant (may be empty), its client
+  // (deleted) or its own jti. One lock, for the per-request check.
+  bool covers(std::string_view grant_id, std::string_view client_id, std::string_view jti) const;
   // Drops entries older than the retention; returns how many remain.
   size_t expire(int64_t now);
   size_t size() const;

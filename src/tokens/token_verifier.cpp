@@ -36,8 +36,7 @@ Result<std::shared_ptr<const AccessClaims>> TokenVerifier::verify(std::string_vi
     ++stats_.rejected;
     return fail(Error{"expired", "token expired"});
   }
-  if ((!claims->gid.empty() && revoked_.contains(claims->gid)) ||
-      revoked_.contains_client(claims->client_id) || revoked_.contains_token(claims->jti)) {
+  if (revoked_.covers(claims->gid, claims->client_id, claims->jti)) {
     ++stats_.rejected;
     return fail(Error{"revoked", "token revoked"});
   }

@@ -28,7 +28,7 @@ e2e: build
 	STAGEPASS_BIN=$(abspath $(BUILD))/stagepass tests/run-e2e.sh
 
 # .clang-format (Google, 100 columns) is the style; CI refuses unformatted C++.
-SOURCES = $(shell git ls-files 'src/*.cpp' 'src/*.hpp' 'bench/*.cpp' 'bench/*.hpp')
+SOURCES = $(shell git ls-files 'src/*.cpp' 'src/*.hpp' 'bench/*.cpp' 'bench/*.hpp' 'sdk/*.cpp' 'sdk/*.hpp' 'include/*.hpp' 'examples/*.cpp')
 format:
 	clang-format -i $(SOURCES)
 format-check:

@@ -38,6 +38,12 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
   tokens_.add_grant(std::make_unique<oauth::AuthorizationCodeGrant>(services_));
   tokens_.add_grant(std::make_unique<oauth::RefreshTokenGrant>(services_));
   tokens_.add_grant(std::make_unique<oauth::ClientCredentialsGrant>(services_));
+  metrics.describe("stagepass_token_requests_total", "counter",
+                   "Token endpoint answers by grant type and HTTP status");
+  tokens_.set_observer([&metrics](std::string_view grant, int status) {
+    metrics.inc("stagepass_token_requests_total{grant_type=\"" + std::string(grant) +
+                "\",status=\"" + std::to_string(status) + "\"}");
+  });
   metadata_ = oauth::metadata_json(services_.settings, tokens_.grant_types());
   site_ = std::make_unique<web::Site>(
       services_, store_pool, cpu_pool,

@@ -29,6 +29,15 @@ DemoInfo seed(Store& store, Random& random, const Clock& clock, const Secret& ma
              !r) {
     throw std::runtime_error(r.error().message);
   }
+  // The command-line client (stagepass-cli) is a public native app: PKCE, no secret, and a
+  // loopback redirect whose port the OS picks on each login (RFC 8252 §7.3).
+  if (auto c = store.find_client(kCliClientId); !c) {
+    if (c.error().code != "not_found") throw std::runtime_error(c.error().message);
+    admin::NewClient spec{
+        "Stagepass CLI", {"http://127.0.0.1/callback"}, true, std::nullopt, {}, kCliClientId,
+        std::nullopt};
+    admin::create_client(store, random, clock.now(), spec);
+  }
   return d;
 }
 
@@ -73,7 +82,15 @@ std::string banner(const DemoInfo& d, const Config& cfg) {
          creds +
          " -d grant_type=authorization_code \\\n"
          "         --data-urlencode redirect_uri=" +
-         d.redirect_uri + " -d code=PASTE_CODE " + iss + "/api/token\n\n";
+         d.redirect_uri + " -d code=PASTE_CODE " + iss +
+         "/api/token\n\n"
+         "  Or let the command-line client do all of that (app \"" +
+         std::string(kCliClientId) +
+         "\"):\n"
+         "    build/stagepass-cli --issuer " +
+         iss +
+         " login\n"
+         "    build/stagepass-cli api GET /v1/me\n\n";
 }
 
 }  // namespace stagepass::demo

@@ -11,6 +11,9 @@
 
 namespace stagepass::demo {
 
+// The public client the command-line client uses by default.
+inline constexpr const char* kCliClientId = "stagepass-cli";
+
 struct DemoInfo {
   std::string email;
   std::string password;

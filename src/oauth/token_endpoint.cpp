@@ -29,6 +29,14 @@ std::vector<std::string> TokenEndpoint::grant_types() const {
 }
 
 http::Response TokenEndpoint::handle(const TokenRequest& req) const {
+  std::string_view grant_label = "none";
+  http::Response r = dispatch(req, grant_label);
+  if (observe_) observe_(grant_label, r.status);
+  return r;
+}
+
+http::Response TokenEndpoint::dispatch(const TokenRequest& req,
+                                       std::string_view& grant_label) const {
   auto form = parse_form_body(req.content_type, req.body);
   if (!form) return form.error().to_response();
 
@@ -38,9 +46,11 @@ http::Response TokenEndpoint::handle(const TokenRequest& req) const {
   auto grant_type = form->get("grant_type");
   if (!grant_type) return OAuthError::invalid_request("grant_type is required").to_response();
   GrantHandler* handler = nullptr;
+  grant_label = "other";
   for (const auto& g : grants_) {
     if (g->grant_type() == *grant_type) handler = g.get();
   }
+  if (handler) grant_label = handler->grant_type();
   http::Response r;
   if (!handler) {
     r = OAuthError::unsupported_grant_type("unsupported grant_type").to_response();

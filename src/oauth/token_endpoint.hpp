@@ -4,6 +4,7 @@
 // Blocking (store and signing): handle() runs on a worker thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,8 +27,16 @@ class TokenEndpoint {
   // The full HTTP answer; the client id it authenticated (if any) goes to the access log.
   http::Response handle(const TokenRequest& req) const;
 
+  // Told of every answer: the grant type when it is one this endpoint handles ("other" or
+  // "none" otherwise, so labels stay bounded) and the HTTP status. Set before serving.
+  using Observer = std::function<void(std::string_view grant_type, int status)>;
+  void set_observer(Observer observer) { observe_ = std::move(observer); }
+
  private:
+  http::Response dispatch(const TokenRequest& req, std::string_view& grant_label) const;
+
   Services& s_;
+  Observer observe_;
   std::vector<std::unique_ptr<GrantHandler>> grants_;
 };
 

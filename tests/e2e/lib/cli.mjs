@@ -1,0 +1,94 @@
+// Drives the SDK through its real programs: build/stagepass-cli, build/stagepass-sdk-probe
+// and the example app, each with its own encrypted token cache directory.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { REPO_ROOT, authorizeInBrowser } from './server.mjs';
+
+const BIN_DIR = process.env.STAGEPASS_BIN ? path.dirname(process.env.STAGEPASS_BIN) : path.join(REPO_ROOT, 'build');
+export const CLI = path.join(BIN_DIR, 'stagepass-cli');
+export const PROBE = path.join(BIN_DIR, 'stagepass-sdk-probe');
+export const NOW_PLAYING = path.join(BIN_DIR, 'now-playing');
+
+export const tempConfigDir = () => mkdtempSync(path.join(os.tmpdir(), 'sp-cli-'));
+
+/**
+ * Starts a program; resolves {code, stdout, stderr} when it exits. `onStderr(text)` sees
+ * stderr as it arrives (the login URL is printed there).
+ */
+export function runProgram(bin, args, { env = {}, onStderr, timeoutMs = 30000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; onStderr?.(stderr); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+  });
+}
+
+/** A CLI bound to one server, app and cache directory. */
+export class Cli {
+  constructor(server, { clientId, configDir = tempConfigDir(), issuer = server.url, env = {}, globalArgs = [] }) {
+    this.server = server;
+    this.globalArgs = globalArgs;
+    this.clientId = clientId;
+    this.configDir = configDir;
+    this.env = { STAGEPASS_ISSUER: issuer, STAGEPASS_CLIENT_ID: clientId, STAGEPASS_CONFIG_DIR: configDir, ...env };
+  }
+
+  run(args, opts = {}) { return runProgram(CLI, [...this.globalArgs, ...args], { env: this.env, ...opts }); }
+
+  /** `run` that must exit 0; returns stdout. */
+  async ok(args) {
+    const r = await this.run(args);
+    assert.equal(r.code, 0, `stagepass-cli ${args.join(' ')} exited ${r.code}\nstderr: ${r.stderr}\nstdout: ${r.stdout}`);
+    return r.stdout;
+  }
+
+  /**
+   * `stagepass-cli login --no-browser`, with the person's part played by `browse(url)`, which
+   * must return the URL the browser was sent back to (the CLI's loopback redirect).
+   */
+  async loginWith(browse, args = []) {
+    let started = false;
+    let browsing;
+    const run = this.run(['login', '--no-browser', '--timeout', '20', ...args], {
+      onStderr: (text) => {
+        const m = /^ {2}(https?:\/\/\S+)$/m.exec(text);
+        if (m && !started) {
+          started = true;
+          browsing = (async () => {
+            const back = await browse(m[1]);
+            const res = await fetch(back);
+            return { status: res.status, text: await res.text(), url: back };
+          })();
+        }
+      },
+    });
+    const result = await run;
+    return { ...result, callback: browsing ? await browsing : undefined };
+  }
+
+  /** Logs `user` in through the real login and consent pages. */
+  async login(user, scopes, { decision = 'allow', args = [] } = {}) {
+    const r = await this.loginWith(async (url) => {
+      const walk = await authorizeInBrowser({ server: this.server, url, email: user.email, password: user.password, decision });
+      assert.equal(walk.stoppedAt, 'redirect', `the browser should end at the app's redirect\n${walk.browser.traceText()}`);
+      return walk.location;
+    }, ['--scopes', scopes, ...args]);
+    return r;
+  }
+}
+
+/** The server's count of token-endpoint answers for one grant type and status. */
+export async function tokenRequests(server, grantType, status = 200) {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const re = new RegExp(`^stagepass_token_requests_total\\{grant_type="${grantType}",status="${status}"\\} (\\d+)$`, 'm');
+  const m = re.exec(text);
+  return m ? Number(m[1]) : 0;
+}

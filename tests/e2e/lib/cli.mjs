@@ -31,6 +31,39 @@ export function runProgram(bin, args, { env = {}, onStderr, timeoutMs = 30000 } 
   });
 }
 
+/**
+ * Runs a program that logs in through the browser: when it prints the authorization URL on
+ * stderr, `browse(url)` plays the person and returns where the browser was sent back (the
+ * program's loopback redirect), which is then fetched. Resolves {code, stdout, stderr,
+ * callback: {status, text, url}}.
+ */
+export async function runWithBrowser(bin, args, opts, browse) {
+  let browsing;
+  const result = await runProgram(bin, args, {
+    ...opts,
+    onStderr: (text) => {
+      const m = /^ {2}(https?:\/\/\S+)$/m.exec(text);
+      if (m && !browsing) {
+        browsing = (async () => {
+          const back = await browse(m[1]);
+          const res = await fetch(back);
+          return { status: res.status, text: await res.text(), url: back };
+        })();
+      }
+    },
+  });
+  return { ...result, callback: browsing ? await browsing : undefined };
+}
+
+/** Plays a person signing in and agreeing; returns the redirect back to the app. */
+export function consentingUser(server, user, decision = 'allow') {
+  return async (url) => {
+    const walk = await authorizeInBrowser({ server, url, email: user.email, password: user.password, decision });
+    assert.equal(walk.stoppedAt, 'redirect', `the browser should end at the app's redirect\n${walk.browser.traceText()}`);
+    return walk.location;
+  };
+}
+
 /** A CLI bound to one server, app and cache directory. */
 export class Cli {
   constructor(server, { clientId, configDir = tempConfigDir(), issuer = server.url, env = {}, globalArgs = [] }) {
@@ -54,34 +87,13 @@ export class Cli {
    * `stagepass-cli login --no-browser`, with the person's part played by `browse(url)`, which
    * must return the URL the browser was sent back to (the CLI's loopback redirect).
    */
-  async loginWith(browse, args = []) {
-    let started = false;
-    let browsing;
-    const run = this.run(['login', '--no-browser', '--timeout', '20', ...args], {
-      onStderr: (text) => {
-        const m = /^ {2}(https?:\/\/\S+)$/m.exec(text);
-        if (m && !started) {
-          started = true;
-          browsing = (async () => {
-            const back = await browse(m[1]);
-            const res = await fetch(back);
-            return { status: res.status, text: await res.text(), url: back };
-          })();
-        }
-      },
-    });
-    const result = await run;
-    return { ...result, callback: browsing ? await browsing : undefined };
+  loginWith(browse, args = []) {
+    return runWithBrowser(CLI, [...this.globalArgs, 'login', '--no-browser', '--timeout', '20', ...args], { env: this.env }, browse);
   }
 
   /** Logs `user` in through the real login and consent pages. */
   async login(user, scopes, { decision = 'allow', args = [] } = {}) {
-    const r = await this.loginWith(async (url) => {
-      const walk = await authorizeInBrowser({ server: this.server, url, email: user.email, password: user.password, decision });
-      assert.equal(walk.stoppedAt, 'redirect', `the browser should end at the app's redirect\n${walk.browser.traceText()}`);
-      return walk.location;
-    }, ['--scopes', scopes, ...args]);
-    return r;
+    return this.loginWith(consentingUser(this.server, user, decision), ['--scopes', scopes, ...args]);
   }
 }
 

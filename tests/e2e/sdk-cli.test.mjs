@@ -184,6 +184,27 @@ describe('stagepass-cli and the SDK against the server', () => {
     assert.match(await cli.ok(['logout']), /nothing to do/);
   });
 
+  it('a confidential backend gets app tokens with client credentials, renewed after expiry', async () => {
+    const backend = await server.createClient({ name: 'Backend', redirectUris: ['https://backend.example/cb'] });
+    const cli = new Cli(server, { clientId: backend.client_id, env: { STAGEPASS_CLIENT_SECRET: backend.client_secret } });
+    const login = await cli.run(['login', '--client-credentials', '--scopes', '']);
+    assert.equal(login.code, 0, login.stderr);
+    const search = JSON.parse(await cli.ok(['api', 'GET', '/v1/search?q=a&type=artist&limit=1']));
+    assert.ok(Array.isArray(search.artists.items));
+    const first = (await cli.ok(['token'])).trim();
+    await outliveToken();
+    const before = await tokenRequests(server, 'client_credentials');
+    const second = (await cli.ok(['token'])).trim();
+    assert.notEqual(second, first);
+    assert.equal(await tokenRequests(server, 'client_credentials') - before, 1);
+    const status = JSON.parse(await cli.ok(['status', '--json']));
+    assert.equal(status.has_refresh_token, false);
+    assert.equal(status.user, undefined, 'an app token has no user');
+    const secretless = await new Cli(server, { clientId: backend.client_id }).run(['login', '--client-credentials']);
+    assert.equal(secretless.code, 2);
+    assert.match(secretless.stderr, /client secret/);
+  });
+
   it('explains errors in one line with distinct exit codes', async () => {
     const cli = await loggedIn();
     const missing = await cli.run(['api', 'GET', '/v1/albums/zzzzzzzzzzzzzzzzzzzzzz']);

@@ -7,12 +7,14 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(cmake ninja-build g++ pkg-config ccache
       libboost1.81-dev libboost-json1.81-dev libssl-dev libsodium-dev libsqlite3-dev
       libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libkainjow-mustache-dev
-      libcurl4-openssl-dev)
+      libcurl4-openssl-dev libsecret-1-dev)
 for extra in "$@"; do
   case "$extra" in
     build) ;;
     test) pkgs+=(clang-format libgtest-dev libgmock-dev nodejs npm python3 python3-authlib python3-requests curl sqlite3
-                 chromium) ;;
+                 chromium
+                 # sdk/tests/with_keyring.sh: a real Secret Service in a private D-Bus session
+                 gnome-keyring dbus-daemon libsecret-tools libglib2.0-bin) ;;
     bench) pkgs+=(wrk libbenchmark-dev) ;;
     *) echo "install-deps: unknown set '$extra'" >&2; exit 2 ;;
   esac

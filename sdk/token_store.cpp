@@ -1,4 +1,6 @@
-// MemoryTokenStore and FileTokenStore (see stagepass/token_store.hpp for the contract).
+// FileTokenStore (see stagepass/token_store.hpp for the contract). The cache's byte format
+// is in token_cache_format.cpp, the OS keyring in keyring.cpp, MemoryTokenStore in
+// memory_token_store.cpp.
 //
 // FileTokenStore locking: every load/save/erase and every exclusive() guard goes through
 // `Lock`, a recursive mutex (other threads of this process) plus flock(2) on tokens.lock
@@ -14,9 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/json.hpp>
 #include <cerrno>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,17 +24,16 @@
 #include <utility>
 #include <vector>
 
+#include "keyring.hpp"
+#include "token_cache_format.hpp"
+
 namespace stagepass::sdk {
 
 namespace fs = std::filesystem;
-namespace json = boost::json;
-using Entries = std::map<std::string, TokenSet>;
+using Entries = detail::TokenEntries;
 
 namespace {
 
-constexpr char kMagic[4] = {'S', 'P', 'T', 'C'};
-constexpr unsigned char kVersion = 1;
-constexpr std::size_t kHeaderBytes = sizeof kMagic + 1 + crypto_secretbox_NONCEBYTES;
 constexpr char kTempPrefix[] = "tokens.cache.";  // + 6 mkstemp characters
 constexpr char kUndecryptable[] =
     "token cache cannot be decrypted (another key or damaged); log in again";
@@ -113,98 +112,6 @@ Result<void> sync_dir(const fs::path& dir) {
   return {};
 }
 
-std::int64_t to_epoch_ms(SystemTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-SystemTime from_epoch_ms(std::int64_t ms) {
-  return SystemTime(
-      std::chrono::duration_cast<SystemTime::duration>(std::chrono::milliseconds(ms)));
-}
-
-std::string to_json(const Entries& entries) {
-  json::object all;
-  for (const auto& [key, t] : entries) {
-    all[key] = json::object{{"access_token", t.access_token},
-                            {"refresh_token", t.refresh_token},
-                            {"token_type", t.token_type},
-                            {"scope", t.scope},
-                            {"expires_at", to_epoch_ms(t.expires_at)},
-                            {"issued_at", to_epoch_ms(t.issued_at)}};
-  }
-  return json::serialize(json::object{{"v", 1}, {"entries", std::move(all)}});
-}
-
-// nullopt when the document is not what to_json writes.
-std::optional<Entries> from_json(std::string_view text) {
-  std::error_code ec;
-  json::value doc = json::parse(text, ec);
-  const json::object* root = ec ? nullptr : doc.if_object();
-  if (!root) return std::nullopt;
-  const json::value* v = root->if_contains("v");
-  const json::value* all = root->if_contains("entries");
-  if (!v || !v->is_int64() || v->get_int64() != 1 || !all || !all->is_object()) {
-    return std::nullopt;
-  }
-  Entries entries;
-  for (const auto& [key, value] : all->get_object()) {
-    const json::object* o = value.if_object();
-    if (!o) return std::nullopt;
-    TokenSet t;
-    const std::pair<const char*, std::string*> strings[] = {{"access_token", &t.access_token},
-                                                            {"refresh_token", &t.refresh_token},
-                                                            {"token_type", &t.token_type},
-                                                            {"scope", &t.scope}};
-    for (const auto& [name, field] : strings) {
-      const json::value* s = o->if_contains(name);
-      if (!s || !s->is_string()) return std::nullopt;
-      *field = std::string(s->get_string());
-    }
-    const json::value* expires = o->if_contains("expires_at");
-    if (!expires || !expires->is_int64()) return std::nullopt;
-    t.expires_at = from_epoch_ms(expires->get_int64());
-    if (const json::value* issued = o->if_contains("issued_at"); issued && issued->is_int64()) {
-      t.issued_at = from_epoch_ms(issued->get_int64());
-    }
-    entries.emplace(std::string(key), std::move(t));
-  }
-  return entries;
-}
-
-// "SPTC" version nonce secretbox(json).
-std::vector<unsigned char> seal(const Entries& entries, const std::string& key) {
-  std::string plain = to_json(entries);
-  std::vector<unsigned char> out(kHeaderBytes + crypto_secretbox_MACBYTES + plain.size());
-  std::memcpy(out.data(), kMagic, sizeof kMagic);
-  out[sizeof kMagic] = kVersion;
-  unsigned char* nonce = out.data() + sizeof kMagic + 1;
-  randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
-  crypto_secretbox_easy(out.data() + kHeaderBytes,
-                        reinterpret_cast<const unsigned char*>(plain.data()), plain.size(), nonce,
-                        reinterpret_cast<const unsigned char*>(key.data()));
-  sodium_memzero(plain.data(), plain.size());
-  return out;
-}
-
-// nullopt when `bytes` is not a cache sealed under `key`.
-std::optional<Entries> open_sealed(const std::vector<unsigned char>& bytes,
-                                   const std::string& key) {
-  if (bytes.size() < kHeaderBytes + crypto_secretbox_MACBYTES ||
-      std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0 || bytes[sizeof kMagic] != kVersion) {
-    return std::nullopt;
-  }
-  const unsigned char* nonce = bytes.data() + sizeof kMagic + 1;
-  std::string plain(bytes.size() - kHeaderBytes - crypto_secretbox_MACBYTES, '\0');
-  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()),
-                                 bytes.data() + kHeaderBytes, bytes.size() - kHeaderBytes, nonce,
-                                 reinterpret_cast<const unsigned char*>(key.data())) != 0) {
-    return std::nullopt;
-  }
-  std::optional<Entries> entries = from_json(plain);
-  sodium_memzero(plain.data(), plain.size());
-  return entries;
-}
-
 bool is_undecryptable(const Error& e) { return e.message == kUndecryptable; }
 
 // Reads the key from `path` (mode checked), creating it first if it does not exist.
@@ -280,42 +187,49 @@ void remove_stale_temps(const fs::path& dir) {
   }
 }
 
-}  // namespace
-
-// ---- MemoryTokenStore ----
-
-namespace {
-class MemoryGuard final : public TokenStore::Guard {
- public:
-  explicit MemoryGuard(std::recursive_mutex& mu) : lock_(mu) {}
-
- private:
-  std::unique_lock<std::recursive_mutex> lock_;
+// The cache key and where it lives.
+struct CacheKey {
+  CacheKey(std::string k, bool keyring) : bytes(std::move(k)), in_keyring(keyring) {}
+  CacheKey(CacheKey&&) = default;
+  ~CacheKey() { sodium_memzero(bytes.data(), bytes.size()); }
+  std::string bytes;
+  bool in_keyring;
 };
+
+Result<CacheKey> key_from_file(const fs::path& dir, const fs::path& key_file) {
+  Result<std::string> key = read_or_create_key(dir, key_file);
+  if (!key) return key.error();
+  return CacheKey(std::move(*key), false);
+}
+
+// Chooses the key as token_store.hpp describes. The caller holds the flock of tokens.lock.
+Result<CacheKey> obtain_key(const fs::path& dir, KeyStorage storage) {
+  const fs::path key_file = dir / "tokens.key";
+  if (storage == KeyStorage::key_file) return key_from_file(dir, key_file);
+
+  struct stat st;
+  if (::lstat(key_file.c_str(), &st) == 0) {
+    if (storage == KeyStorage::keyring) {
+      return cache_error("the key of " + dir.string() + " is in " + key_file.string() +
+                         ", not in the OS keyring; remove it (and log in again) to move it there");
+    }
+    return key_from_file(dir, key_file);
+  } else if (errno != ENOENT) {
+    return os_error("cannot stat key file", key_file, errno);
+  }
+
+  std::error_code ec;
+  const fs::path canonical = fs::canonical(dir, ec);
+  if (ec) return os_error("cannot resolve token directory", dir, ec.value());
+  detail::KeyringKey got = detail::keyring_key(canonical.string());
+  if (got.has_key()) return CacheKey(std::move(got.key), true);
+  if (got.status == detail::KeyringKey::Status::failed || storage == KeyStorage::keyring) {
+    return cache_error("OS keyring: " + got.message);
+  }
+  return key_from_file(dir, key_file);  // no usable keyring: quietly use a key file
+}
+
 }  // namespace
-
-Result<std::optional<TokenSet>> MemoryTokenStore::load(const std::string& key) {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return std::optional<TokenSet>();
-  return std::optional<TokenSet>(it->second);
-}
-
-Result<void> MemoryTokenStore::save(const std::string& key, const TokenSet& tokens) {
-  std::lock_guard lock(mu_);
-  entries_[key] = tokens;
-  return {};
-}
-
-Result<void> MemoryTokenStore::erase(const std::string& key) {
-  std::lock_guard lock(mu_);
-  entries_.erase(key);
-  return {};
-}
-
-Result<std::unique_ptr<TokenStore::Guard>> MemoryTokenStore::exclusive() {
-  return std::unique_ptr<Guard>(std::make_unique<MemoryGuard>(mu_));
-}
 
 // ---- FileTokenStore ----
 
@@ -364,7 +278,8 @@ class FileTokenStore::FileGuard final : public TokenStore::Guard {
   Lock& lock_;
 };
 
-Result<std::unique_ptr<FileTokenStore>> FileTokenStore::open(const fs::path& dir) {
+Result<std::unique_ptr<FileTokenStore>> FileTokenStore::open(const fs::path& dir,
+                                                             KeyStorage storage) {
   if (dir.empty()) return cache_error("no token directory (set STAGEPASS_CONFIG_DIR or HOME)");
   if (sodium_init() < 0) return cache_error("libsodium cannot be initialised");
   std::error_code ec;
@@ -376,11 +291,12 @@ Result<std::unique_ptr<FileTokenStore>> FileTokenStore::open(const fs::path& dir
 
   Lock lock;
   if (auto held = lock.acquire(dir / "tokens.lock"); !held) return held.error();
-  Result<std::string> key = read_or_create_key(dir, dir / "tokens.key");
+  Result<CacheKey> key = obtain_key(dir, storage);
   if (key) remove_stale_temps(dir);
   lock.release();
   if (!key) return key.error();
-  return std::unique_ptr<FileTokenStore>(new FileTokenStore(dir, std::move(*key)));
+  return std::unique_ptr<FileTokenStore>(
+      new FileTokenStore(dir, std::move(key->bytes), key->in_keyring));
 }
 
 fs::path FileTokenStore::default_dir() {
@@ -399,11 +315,12 @@ fs::path FileTokenStore::default_dir() {
   return {};  // open() reports it
 }
 
-FileTokenStore::FileTokenStore(fs::path dir, std::string key)
+FileTokenStore::FileTokenStore(fs::path dir, std::string key, bool key_in_keyring)
     : dir_(std::move(dir)),
       file_(dir_ / "tokens.cache"),
       lock_file_(dir_ / "tokens.lock"),
       key_(std::move(key)),
+      key_in_keyring_(key_in_keyring),
       lock_(std::make_unique<Lock>()) {}
 
 FileTokenStore::~FileTokenStore() { sodium_memzero(key_.data(), key_.size()); }
@@ -452,14 +369,14 @@ Result<Entries> FileTokenStore::read_all() const {
   }
   std::vector<unsigned char> bytes;
   if (int err = read_to_end(fd.get(), bytes)) return os_error("cannot read", file_, err);
-  std::optional<Entries> entries = open_sealed(bytes, key_);
+  std::optional<Entries> entries = detail::open_sealed_entries(bytes, key_);
   if (!entries) return cache_error(kUndecryptable);
   return std::move(*entries);
 }
 
 // Caller holds the lock. Temp file, fsync, rename, fsync dir: old or new, never torn.
 Result<void> FileTokenStore::write_all(const Entries& entries) const {
-  std::vector<unsigned char> bytes = seal(entries, key_);
+  std::vector<unsigned char> bytes = detail::seal_entries(entries, key_);
   std::string temp = (dir_ / (std::string(kTempPrefix) + "XXXXXX")).string();
   Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
   if (fd.get() < 0) return os_error("cannot create a temporary file in", dir_, errno);

@@ -1,5 +1,7 @@
 // Tests of MemoryTokenStore and FileTokenStore: round trips, file modes and encryption,
-// crashes mid-write, and concurrent writers (threads and processes).
+// crashes mid-write, and concurrent writers (threads and processes). All with the key in
+// tokens.key (KeyStorage::key_file), so a developer's real keyring is never touched; the
+// keyring and the choice between the two are tested in keyring_test.cpp.
 #include "stagepass/token_store.hpp"
 
 #include <gtest/gtest.h>
@@ -73,7 +75,7 @@ void expect_loads(TokenStore& store, const std::string& key, const TokenSet& wan
 }
 
 std::unique_ptr<FileTokenStore> open_store(const fs::path& dir) {
-  auto opened = FileTokenStore::open(dir);
+  auto opened = FileTokenStore::open(dir, KeyStorage::key_file);
   EXPECT_TRUE(opened.ok()) << opened.error().describe();
   return opened.ok() ? std::move(*opened) : nullptr;
 }
@@ -180,7 +182,7 @@ TEST(FileTokenStoreTest, RefusesKeyFileOthersCanRead) {
   TempDir dir;
   ASSERT_TRUE(open_store(dir.path()));
   ASSERT_EQ(::chmod((dir.path() / "tokens.key").c_str(), 0644), 0);
-  auto opened = FileTokenStore::open(dir.path());
+  auto opened = FileTokenStore::open(dir.path(), KeyStorage::key_file);
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().kind, ErrorKind::cache);
   EXPECT_NE(opened.error().message.find("tokens.key"), std::string::npos);
@@ -249,7 +251,7 @@ TEST(FileTokenStoreTest, KilledWriterLeavesOldOrNewContent) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      auto opened = FileTokenStore::open(dir.path());
+      auto opened = FileTokenStore::open(dir.path(), KeyStorage::key_file);
       if (!opened) ::_exit(1);
       for (bool flip = false;; flip = !flip) {
         if (!(*opened)->save("k", flip ? a : b)) ::_exit(1);
@@ -275,7 +277,7 @@ TEST(FileTokenStoreTest, KilledWriterLeavesOldOrNewContent) {
 
 // Child body for the two-process test: no gtest assertions here, only an exit status.
 bool run_counter_child(const fs::path& dir, int n) {
-  auto opened = FileTokenStore::open(dir);
+  auto opened = FileTokenStore::open(dir, KeyStorage::key_file);
   if (!opened) return false;
   FileTokenStore& store = **opened;
   const TokenSet mine = make_tokens("child-access-" + std::to_string(n), "", "");

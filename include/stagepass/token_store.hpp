@@ -54,22 +54,54 @@ class MemoryTokenStore final : public TokenStore {
   std::map<std::string, TokenSet> entries_;
 };
 
+// Where FileTokenStore keeps the 32-byte key its cache is encrypted with.
+enum class KeyStorage {
+  // tokens.key when it exists; else the OS keyring when one answers without asking the
+  // user anything; else a new tokens.key.
+  automatic,
+  // Only the OS keyring: open() fails (kind `cache`) when none is usable, or when a
+  // tokens.key already holds the key.
+  keyring,
+  // Only tokens.key; the keyring is never contacted.
+  key_file,
+};
+
 // Keeps tokens in one file, encrypted at rest with libsodium's secretbox
-// (XSalsa20-Poly1305) under a 32-byte key read from a key file beside it.
+// (XSalsa20-Poly1305) under a random 32-byte key kept in the OS keyring or in a key file.
 //
 // Layout in `dir` (created with mode 0700 if missing):
-//   tokens.key    the random key, mode 0600, created on first use
+//   tokens.key    the key, mode 0600, when it is not in the keyring (see below)
 //   tokens.cache  "SPTC" version nonce ciphertext, mode 0600
 //   tokens.lock   an empty file whose flock(2) serialises writers across processes
 // A write goes to a temporary file in the same directory, is fsync'ed, then renamed over
 // tokens.cache: a crash mid-write leaves the old or the new content, never a torn file.
 // Readers never see partial content for the same reason. A cache that cannot be decrypted
 // (another key, damage) reads as a `cache` error; the next save replaces it.
+//
+// The key, chosen by open() under the flock of tokens.lock (KeyStorage::automatic):
+//  1. tokens.key exists: it is the key (an existing key file is never moved to the keyring).
+//  2. Else, when an OS keyring answers — the freedesktop Secret Service on the D-Bus session
+//     bus (GNOME Keyring, KeePassXC, ...), tried only when DBUS_SESSION_BUS_ADDRESS is set
+//     and STAGEPASS_KEYRING is not "off" — the key is its entry with schema
+//     "dev.stagepass.TokenCacheKey" and attribute directory=<canonical absolute dir>
+//     (`secret-tool search directory <dir>` shows it), created in the default collection on
+//     first use. No key file is written then.
+//  3. Else a new random tokens.key.
+// The keyring is never allowed to prompt (a locked or missing default collection counts as
+// no keyring) and gets 5 seconds in all; failing that, step 3 happens silently. An entry
+// that exists but is not a base64 32-byte key is an error, not a reason to start over.
+// Removing the keyring entry, like removing tokens.key, makes the cache unreadable.
+//
+// open() talks to the keyring through GLib, which starts a D-Bus thread and keeps a session
+// bus connection for the rest of the process; a process forked after that cannot use the
+// keyring (open() fails there unless the key is in tokens.key or KeyStorage::key_file).
 class FileTokenStore final : public TokenStore {
  public:
-  // Fails (kind `cache`) when the directory or key cannot be created or read, or when an
-  // existing key file is readable by others than its owner.
-  static Result<std::unique_ptr<FileTokenStore>> open(const std::filesystem::path& dir);
+  // Fails (kind `cache`) when the directory or key cannot be created or read, when an
+  // existing key file is readable by others than its owner, when the keyring holds a
+  // malformed entry for `dir`, or when `storage` demands a keyring that is not usable.
+  static Result<std::unique_ptr<FileTokenStore>> open(const std::filesystem::path& dir,
+                                                      KeyStorage storage = KeyStorage::automatic);
   // $STAGEPASS_CONFIG_DIR, else $XDG_CONFIG_HOME/stagepass, else ~/.config/stagepass.
   static std::filesystem::path default_dir();
   ~FileTokenStore() override;
@@ -80,16 +112,19 @@ class FileTokenStore final : public TokenStore {
   Result<std::unique_ptr<Guard>> exclusive() override;
 
   const std::filesystem::path& path() const { return file_; }
+  // True when the key lives in the OS keyring, false when in tokens.key.
+  bool key_in_keyring() const { return key_in_keyring_; }
 
  private:
   struct Lock;
   class FileGuard;
-  FileTokenStore(std::filesystem::path dir, std::string key);
+  FileTokenStore(std::filesystem::path dir, std::string key, bool key_in_keyring);
   Result<std::map<std::string, TokenSet>> read_all() const;
   Result<void> write_all(const std::map<std::string, TokenSet>& entries) const;
 
   std::filesystem::path dir_, file_, lock_file_;
   std::string key_;  // 32 bytes; wiped on destruction
+  bool key_in_keyring_ = false;
   std::unique_ptr<Lock> lock_;
 };
 

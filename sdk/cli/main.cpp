@@ -77,11 +77,17 @@ struct Options {
   int64_t refresh_skew = 60;
 };
 
-sdk::Result<std::unique_ptr<sdk::Client>> open_client(const Options& o) {
+// `where`, when given, learns where the cache and its key live.
+sdk::Result<std::unique_ptr<sdk::Client>> open_client(const Options& o,
+                                                      std::string* where = nullptr) {
   auto dir = o.config_dir.empty() ? sdk::FileTokenStore::default_dir()
                                   : std::filesystem::path(o.config_dir);
   auto store = sdk::FileTokenStore::open(dir);
   if (!store) return store.error();
+  if (where) {
+    *where = (*store)->path().string() + " (encrypted; key in " +
+             ((*store)->key_in_keyring() ? "the OS keyring" : "tokens.key beside it") + ")";
+  }
   sdk::ClientConfig cfg;
   cfg.issuer = o.issuer;
   cfg.client_id = o.client_id;
@@ -137,7 +143,8 @@ int cmd_login(const Options& o, const std::vector<std::string>& scope_args, bool
 }
 
 int cmd_status(const Options& o, bool as_json) {
-  auto client = open_client(o);
+  std::string cache;
+  auto client = open_client(o, &cache);
   if (!client) return fail(client.error());
   auto tokens = (*client)->tokens();
   if (!tokens) return fail(tokens.error());
@@ -166,7 +173,8 @@ int cmd_status(const Options& o, bool as_json) {
             << "Signed in as:  " << (me ? describe_user(*me) : "(an app token, or unknown)") << "\n"
             << "Scopes:        " << (t.scope.empty() ? "(none)" : t.scope) << "\n"
             << "Access token:  " << duration_words(left) << "\n"
-            << "Refresh token: " << (t.refresh_token.empty() ? "none" : "stored") << "\n";
+            << "Refresh token: " << (t.refresh_token.empty() ? "none" : "stored") << "\n"
+            << "Token cache:   " << cache << "\n";
   return 0;
 }
 

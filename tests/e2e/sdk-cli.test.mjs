@@ -61,6 +61,7 @@ describe('stagepass-cli and the SDK against the server', () => {
     assert.ok(status.expires_in > 0 && status.expires_in <= TTL, `expires_in ${status.expires_in}`);
     const human = await cli.ok(['status']);
     assert.match(human, /Signed in as:\s+Cleo Cli/);
+    assert.match(human, /Token cache:\s+.*tokens\.cache \(encrypted; key in tokens\.key beside it\)/);
     const token = (await cli.ok(['token'])).trim();
     assert.ok(!human.includes(token) && !JSON.stringify(status).includes(token), 'status never prints the token');
 

@@ -40,7 +40,7 @@ test: test-deps
 	$(MAKE) e2e
 
 bench:
-	bench/run-quick.sh
+	bench/run.sh
 
 clean:
 	rm -rf $(BUILD)

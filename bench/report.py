@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Turns the results of bench/run.sh (one JSON object per line) into BUILD_DIR/results.md,
+BUILD_DIR/results.json and, when gnuplot is installed, BUILD_DIR/results.png.
+
+usage: report.py RESULTS.jsonl BUILD_DIR --settings JSON
+
+Lines of RESULTS.jsonl, by "type":
+  run      one measured wrk run: wrk's summary (bench/wrk/summary.lua) plus scenario, server,
+           phase, cpu_s (server utime+stime over the run), cpu_us_per_request, pool_size and,
+           for the login storm, login_storm (the storm's own summary)
+  warmup   the same for the warm-up (not aggregated)
+  retried  a measured run whose single-use pool ran out, run again (not aggregated)
+  peak     peak_rss_kb of the server (VmHWM) once its scenario is done
+  server   storage and notes of a server
+  failed   a scenario/server pair that did not complete
+Standard library only."""
+import argparse, json, os, shutil, statistics, subprocess, time
+
+SCENARIOS = {
+    "cc": ("1", "client credentials grant", "POST"),
+    "refresh": ("2", "refresh grant, rotation, each token once", "POST"),
+    "code": ("3", "authorization code exchange (PKCE), each code once", "POST"),
+    "me-warm": ("4", "GET /v1/me, one token (cache warm)", "GET"),
+    "me-cold": ("5", "GET /v1/me, every token new (cache cold)", "GET"),
+    "introspect": ("6", "introspection of access tokens", "POST"),
+    "mixed": ("7", "mixed: 90 % GET /v1/me, 9 % refresh, 1 % code exchange", "GET"),
+    "login-storm": ("8", "GET /v1/me while sign-ins (Argon2id) run beside it", "GET"),
+}
+# The hello rows that serve as the ceiling of each request shape.
+CEILING_OF = {"POST": "cc", "GET": "me-warm"}
+SERVER_ORDER = ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
+PEERS = {"glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"}
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def aggregate(records):
+    runs, peaks, servers, failed, warmups = {}, {}, {}, [], {}
+    for r in records:
+        key = (r.get("scenario"), r.get("server"))
+        t = r["type"]
+        if t == "run":
+            runs.setdefault(key, []).append(r)
+        elif t == "warmup":
+            warmups.setdefault(key, []).append(r)
+        elif t == "peak":
+            peaks[key] = r["peak_rss_kb"]
+        elif t == "server":
+            servers[r["server"]] = {"storage": r["storage"], "notes": r["notes"]}
+        elif t == "failed":
+            failed.append({"scenario": r["scenario"], "server": r["server"], "status": r["status"]})
+    rows = []
+    for (scenario, server), rs in runs.items():
+        rps = [r["rps"] for r in rs]
+        cpu = [r["cpu_us_per_request"] for r in rs if r.get("cpu_us_per_request") is not None]
+        row = {
+            "scenario": scenario,
+            "server": server,
+            "runs": len(rs),
+            "rps_median": statistics.median(rps),
+            "rps_min": min(rps),
+            "rps_max": max(rps),
+            "p50_ms": statistics.median(r["p50_us"] for r in rs) / 1000,
+            "p99_ms": statistics.median(r["p99_us"] for r in rs) / 1000,
+            "p99_ms_max": max(r["p99_us"] for r in rs) / 1000,
+            "requests": sum(r["requests"] for r in rs),
+            "non_2xx": sum(r["non_2xx"] for r in rs),
+            "socket_errors": sum(r["socket_errors"] for r in rs),
+            "bad": sum(r.get("bad", 0) for r in rs),
+            "pool_exhausted": sum(r.get("pool_exhausted", 0) for r in rs),
+            "cpu_us_per_request": statistics.median(cpu) if cpu else None,
+            "peak_rss_mib": peaks[(scenario, server)] / 1024 if (scenario, server) in peaks else None,
+        }
+        storms = [r["login_storm"] for r in rs if r.get("login_storm")]
+        if storms:
+            row["login_storm"] = {
+                "rps_median": statistics.median(s["rps"] for s in storms),
+                "p99_ms": statistics.median(s["p99_us"] for s in storms) / 1000,
+                "unexpected_status": sum(s["non_2xx"] for s in storms),
+            }
+        rows.append(row)
+    order = list(SCENARIOS)
+    rows.sort(key=lambda r: (order.index(r["scenario"]) if r["scenario"] in order else 99,
+                             SERVER_ORDER.index(r["server"]) if r["server"] in SERVER_ORDER else 99))
+    by = {(r["scenario"], r["server"]): r for r in rows}
+    for r in rows:
+        shape = SCENARIOS.get(r["scenario"], ("", "", "POST"))[2]
+        ceiling = by.get((CEILING_OF[shape], "hello"))
+        r["ceiling"] = None
+        if r["server"] != "hello" and ceiling:
+            r["ceiling"] = {"row": f"hello {CEILING_OF[shape]}",
+                            "ratio": r["rps_median"] / ceiling["rps_median"]}
+        r["vs_best_peer"] = None
+        peers = [p for p in rows if p["scenario"] == r["scenario"] and p["server"] in PEERS]
+        if r["server"] == "stagepass" and peers:
+            best = max(peers, key=lambda p: p["rps_median"])
+            r["vs_best_peer"] = {"peer": best["server"], "ratio": r["rps_median"] / best["rps_median"]}
+    # The storm's effect: p99 of /v1/me with and without it.
+    warm = by.get(("me-warm", "stagepass"))
+    storm = by.get(("login-storm", "stagepass"))
+    if warm and storm:
+        storm["p99_vs_me_warm"] = storm["p99_ms"] / warm["p99_ms"] if warm["p99_ms"] else None
+    return rows, servers, failed, warmups
+
+
+def fmt_rps(r):
+    if r["runs"] == 1:
+        return f"{r['rps_median']:,.0f}"
+    return f"{r['rps_median']:,.0f} ({r['rps_min']:,.0f}–{r['rps_max']:,.0f})"
+
+
+def markdown(rows, servers, failed, settings):
+    out = ["# Stagepass side-by-side benchmark", ""]
+    w = settings.get("wrk")
+    if w:  # bench/run.sh passes them; a redraw from a kept results.jsonl may not
+        idle = settings["cpu_idle_percent_before"]
+        out.append(f"{settings['date']}, git `{settings['git_revision']}`, {settings['nproc']} "
+                   f"cores, CPU {idle} % idle before the loads; "
+                   f"wrk -t{w['threads']} -c{w['connections']}, warm-up {w['warmup']}, "
+                   f"{w['runs']} × {w['duration']} measured per row; databases on "
+                   f"{settings['data_dir_fstype']}.")
+        if settings.get("quick") or w["runs"] < 3 or idle < 90:
+            out += ["", "**Not a reference measurement**: "
+                    + ("a quick run; " if settings.get("quick") or w["runs"] < 3 else "")
+                    + ("the machine was busy before the loads; " if idle < 90 else "")
+                    + "wrk and the server share the same cores."]
+    out += ["", "| # | scenario | server | req/s median (min–max) | p50 ms | p99 ms | non-2xx "
+            "| other failures | CPU µs/req | peak RSS MiB | / ceiling | / best peer |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        num, title, _ = SCENARIOS.get(r["scenario"], ("?", r["scenario"], ""))
+        other = []
+        if r["socket_errors"]:
+            other.append(f"{r['socket_errors']} socket")
+        if r["bad"]:
+            other.append(f"{r['bad']} inactive")
+        if r["pool_exhausted"]:
+            other.append(f"{r['pool_exhausted']} pool ran out")
+        cpu = f"{r['cpu_us_per_request']:.0f}" if r["cpu_us_per_request"] is not None else "—"
+        rss = f"{r['peak_rss_mib']:.0f}" if r["peak_rss_mib"] is not None else "—"
+        ceiling = f"{r['ceiling']['ratio']:.1%}" if r["ceiling"] else "—"
+        peer = (f"{r['vs_best_peer']['ratio']:.1f}× {r['vs_best_peer']['peer']}"
+                if r["vs_best_peer"] else "—")
+        out.append(f"| {num} | {title} | {r['server']} | {fmt_rps(r)} | {r['p50_ms']:.2f} "
+                   f"| {r['p99_ms']:.2f} | {r['non_2xx']} | {', '.join(other) or 0} | {cpu} "
+                   f"| {rss} | {ceiling} | {peer} |")
+    storm = next((r for r in rows if r.get("login_storm")), None)
+    if storm:
+        s = storm["login_storm"]
+        extra = (f"; /v1/me p99 {storm['p99_vs_me_warm']:.1f}× its p99 without the storm (row 4)"
+                 if storm.get("p99_vs_me_warm") else "")
+        out += ["", f"Sign-in storm beside row 8 ({settings.get('login_connections', '?')} connections, "
+                f"one wrk thread): {s['rps_median']:.1f} sign-ins/s, p99 {s['p99_ms']:.0f} ms, "
+                f"{s['unexpected_status']} not 303{extra}."]
+    if failed:
+        out += ["", "Did not complete (see the harness output): "
+                + ", ".join(f"{f['scenario']} / {f['server']}" for f in failed) + "."]
+    out += ["", "| server | storage and durability | notes |", "|---|---|---|"]
+    for name in sorted(servers, key=lambda s: SERVER_ORDER.index(s) if s in SERVER_ORDER else 99):
+        out.append(f"| {name} | {servers[name]['storage']} | {servers[name]['notes']} |")
+    out += ["", "Columns: see bench/README.md (Performance). / ceiling: the row's median req/s over "
+            "stagepass-bench-hello's for the same request shape (POST form: row 1 hello, GET with a "
+            "bearer token: row 4 hello). / best peer: stagepass's median req/s over the best "
+            "peer's in the same scenario. CPU µs/req: the server process's user+system CPU time "
+            "over the measured run divided by the requests completed."]
+    return "\n".join(out) + "\n"
+
+
+def plot(rows, build_dir):
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot or not rows:
+        return None
+    data = os.path.join(build_dir, "results-plot.dat")
+    png = os.path.join(build_dir, "results.png")
+    with open(data, "w") as f:
+        for i, r in enumerate(rows):
+            label = f"{SCENARIOS.get(r['scenario'], ('?',))[0]} {r['server']}"
+            f.write(f'{i} "{label}" {r["rps_median"]} {r["rps_min"]} {r["rps_max"]}\n')
+    script = f"""
+set terminal pngcairo size 1200,{300 + 22 * len(rows)} noenhanced
+set output '{png}'
+set title 'req/s, median with min-max of the measured runs (log scale)'
+set style fill solid 0.6
+set logscale x
+set xrange [1:*]
+set yrange [{len(rows)}:-1]
+set ytics nomirror
+set grid xtics
+set xlabel 'requests per second'
+unset key
+plot '{data}' using 3:1:(0):3:($1-0.35):($1+0.35):yticlabels(2) with boxxyerror, \\
+     '{data}' using 3:1:4:5 with xerrorbars lc rgb 'black' pt 0
+"""
+    try:
+        subprocess.run([gnuplot], input=script, text=True, check=True, capture_output=True)
+    except (subprocess.CalledProcessError, OSError) as e:
+        print(f"report.py: gnuplot failed: {getattr(e, 'stderr', e)}")
+        return None
+    return png
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("build_dir")
+    ap.add_argument("--settings", default="{}")
+    a = ap.parse_args()
+    settings = json.loads(a.settings)
+    settings.setdefault("date", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    records = load(a.results)
+    rows, servers, failed, _ = aggregate(records)
+    md = markdown(rows, servers, failed, settings)
+    md_path = os.path.join(a.build_dir, "results.md")
+    json_path = os.path.join(a.build_dir, "results.json")
+    with open(md_path, "w") as f:
+        f.write(md)
+    report = {"settings": settings, "rows": rows, "servers": servers, "failed": failed,
+              "runs": [r for r in records if r["type"] in ("run", "warmup", "retried")]}
+    with open(json_path, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    png = plot(rows, a.build_dir)
+    print(md)
+    print(f"wrote {md_path}, {json_path}" + (f", {png}" if png else " (no gnuplot: no PNG)"))
+
+
+if __name__ == "__main__":
+    main()

@@ -53,8 +53,9 @@ bool is_capture(const std::string& seg) {
 }  // namespace
 
 void ApiRoutes::add(std::string method, std::string_view pattern, Requirement requirement,
-                    Handler h) {
-  routes_.push_back({std::move(method), split_path(pattern), std::move(requirement), std::move(h)});
+                    Handler h, FastHandler fast) {
+  routes_.push_back({std::move(method), split_path(pattern), std::move(requirement), std::move(h),
+                     std::move(fast)});
 }
 
 std::optional<ApiRoutes::Match> ApiRoutes::match(std::string_view method,

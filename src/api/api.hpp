@@ -59,6 +59,9 @@ struct Requirement {
 };
 
 using Handler = std::function<http::Response(ApiRequest&)>;
+// An optional shortcut tried first on the I/O thread: answers from memory without blocking,
+// or returns nullopt to have the Handler run on the worker pool as usual.
+using FastHandler = std::function<std::optional<http::Response>(ApiRequest&)>;
 
 class ApiRoutes {
  public:
@@ -67,6 +70,7 @@ class ApiRoutes {
     std::vector<std::string> segments;  // "{name}" segments capture
     Requirement requirement;
     Handler handler;
+    FastHandler fast;  // may be empty
   };
   struct Match {
     const Route* route = nullptr;  // null: path known but not for this method (405)
@@ -75,7 +79,8 @@ class ApiRoutes {
   };
 
   // `pattern` like "/v1/tracks/{id}"; exact segments win over captures.
-  void add(std::string method, std::string_view pattern, Requirement requirement, Handler h);
+  void add(std::string method, std::string_view pattern, Requirement requirement, Handler h,
+           FastHandler fast = {});
   // nullopt when no route has this path.
   std::optional<Match> match(std::string_view method, std::string_view path) const;
 

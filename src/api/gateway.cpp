@@ -38,6 +38,10 @@ Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& 
   metrics_.describe("stagepass_api_requests_total", "counter", "Web API responses by status");
   metrics_.describe("stagepass_api_rate_limited_total", "counter",
                     "Web API requests refused with 429, by app");
+  for (int status : {200, 201, 204, 400, 401, 403, 404, 405, 429, 500, 502, 503}) {
+    by_status_[status - 100] = &metrics_.counter("stagepass_api_requests_total{status=\"" +
+                                                 std::to_string(status) + "\"}");
+  }
 }
 
 // Bearer tokens are not ambient credentials, so any origin may call the API from a browser;
@@ -45,7 +49,12 @@ Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& 
 http::Response Gateway::finish(http::Response r) const {
   r.header("Access-Control-Allow-Origin", "*");
   r.header("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate");
-  metrics_.inc("stagepass_api_requests_total{status=\"" + std::to_string(r.status) + "\"}");
+  auto* counter = r.status >= 100 && r.status < 600 ? by_status_[r.status - 100] : nullptr;
+  if (counter) {
+    counter->fetch_add(1, std::memory_order_relaxed);
+  } else {
+    metrics_.inc("stagepass_api_requests_total{status=\"" + std::to_string(r.status) + "\"}");
+  }
   return r;
 }
 
@@ -114,16 +123,29 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
       co_return finish(std::move(r));
     }
   }
-  auto work = [&] { return run(req, *m, std::move(*query), who); };
-  auto r = co_await http::offload(pool_, work);
-  r.log_client_id = who.client_id;
-  if (on_use_ && who.is_user() && r.status < 400) on_use_(who);
-  co_return finish(std::move(r));
+  ApiRequest api{req, who, std::move(m->path), std::move(*query), settings_.base_url};
+  const ApiRoutes::Route& route = *m->route;
+  bool admitted = false;
+  std::optional<http::Response> r;
+  if (route.fast) {
+    std::optional<int64_t> limit =
+        rate_limit_.cached ? rate_limit_.cached(who.client_id) : std::optional<int64_t>(0);
+    if (limit) {
+      r = admit(who, *limit);
+      admitted = true;
+      if (!r) r = route.fast(api);
+    }
+  }
+  if (!r) {
+    auto work = [&] { return run(route, api, admitted); };
+    r = co_await http::offload(pool_, work);
+  }
+  r->log_client_id = who.client_id;
+  if (on_use_ && who.is_user() && r->status < 400) on_use_(who);
+  co_return finish(std::move(*r));
 }
 
-http::Response Gateway::run(const http::Request& req, const ApiRoutes::Match& m, Form query,
-                            const Principal& who) {
-  int64_t limit = rate_limit_ ? rate_limit_(who.client_id) : 0;
+std::optional<http::Response> Gateway::admit(const Principal& who, int64_t limit) {
   if (limit <= 0) limit = settings_.default_rate_limit;
   if (int64_t wait = limiter_.acquire(who.client_id, limit, clock_.now()); wait > 0) {
     metrics_.inc("stagepass_api_rate_limited_total{client_id=\"" + who.client_id + "\"}");
@@ -131,9 +153,16 @@ http::Response Gateway::run(const http::Request& req, const ApiRoutes::Match& m,
     r.header("Retry-After", std::to_string(wait));
     return r;
   }
-  ApiRequest api{req, who, m.path, std::move(query), settings_.base_url};
+  return std::nullopt;
+}
+
+http::Response Gateway::run(const ApiRoutes::Route& route, ApiRequest& api, bool admitted) {
+  if (!admitted) {
+    int64_t limit = rate_limit_.load ? rate_limit_.load(api.principal.client_id) : 0;
+    if (auto refused = admit(api.principal, limit)) return std::move(*refused);
+  }
   try {
-    return m.route->handler(api);
+    return route.handler(api);
   } catch (const std::exception&) {
     return error(500, "Server error");
   }

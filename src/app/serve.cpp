@@ -55,14 +55,17 @@ http::AccessLogger access_logger(bool enabled) {
 class RateLimitCache {
  public:
   RateLimitCache(ClientStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // Without blocking: the cached limit, or nullopt when lookup() must ask the store.
+  std::optional<int64_t> cached(const std::string& client_id) {
+    std::lock_guard lk(mu_);
+    if (auto it = cache_.find(client_id); it != cache_.end() && it->second.second > clock_.now()) {
+      return it->second.first;
+    }
+    return std::nullopt;
+  }
   int64_t lookup(const std::string& client_id) {
     const int64_t now = clock_.now();
-    {
-      std::lock_guard lk(mu_);
-      if (auto it = cache_.find(client_id); it != cache_.end() && it->second.second > now) {
-        return it->second.first;
-      }
-    }
+    if (auto limit = cached(client_id)) return *limit;
     auto c = store_.find_client(client_id);
     int64_t limit = c ? c->rate_limit : 0;
     std::lock_guard lk(mu_);
@@ -133,7 +136,10 @@ int serve(const Config& cfg, bool demo) {
   }
   if (cfg.serves_api()) {
     api::RateLimitLookup lookup;
-    if (limits) lookup = [&limits](const std::string& id) { return limits->lookup(id); };
+    if (limits) {
+      lookup.cached = [&limits](const std::string& id) { return limits->cached(id); };
+      lookup.load = [&limits](const std::string& id) { return limits->lookup(id); };
+    }
     api::UsageHook on_use;
     if (accounts) {
       on_use = [&usage, &clock](const api::Principal& p) { usage.note(p.grant_id, clock.now()); };

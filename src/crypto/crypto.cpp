@@ -20,6 +20,22 @@ std::string sha256(std::string_view data) {
   return out;
 }
 
+std::array<unsigned char, 16> keyed_digest128(std::string_view key, std::string_view data) {
+  static_assert(crypto_shorthash_siphashx24_BYTES == 16);
+  if (key.size() != crypto_shorthash_siphashx24_KEYBYTES) {
+    throw std::invalid_argument("keyed_digest128: the key must be 16 bytes");
+  }
+  std::array<unsigned char, 16> out;
+  crypto_shorthash_siphashx24(out.data(), u8(data), data.size(), u8(key));
+  return out;
+}
+
+std::string random_bytes(size_t n) {
+  std::string out(n, '\0');
+  randombytes_buf(out.data(), n);
+  return out;
+}
+
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   std::string out(crypto_auth_hmacsha256_BYTES, '\0');
   crypto_auth_hmacsha256_state st;

@@ -3,6 +3,7 @@
 // constructing SystemRandom does it).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,12 @@ namespace stagepass::crypto {
 // SHA-256 of the input, raw 32 bytes. High-entropy values (refresh tokens, codes, client
 // secrets) are stored only as this hash: a slow hash would add nothing but CPU.
 std::string sha256(std::string_view data);
+// A keyed 128-bit digest (SipHash-2-4-128) for in-memory lookup keys: ~10x faster than
+// SHA-256 on a 600-byte token, and without `key` nobody can make two inputs collide.
+// `key` is 16 bytes from random_bytes(); never store or send these digests.
+std::array<unsigned char, 16> keyed_digest128(std::string_view key, std::string_view data);
+// `n` bytes from the OS CSPRNG (libsodium randombytes_buf).
+std::string random_bytes(size_t n);
 // HMAC-SHA-256, raw 32 bytes.
 std::string hmac_sha256(std::string_view key, std::string_view data);
 // Compares in time that depends only on the lengths.

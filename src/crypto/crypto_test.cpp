@@ -18,6 +18,15 @@ TEST_F(CryptoTest, Sha256KnownVector) {
   EXPECT_EQ(static_cast<unsigned char>(h[31]), 0xad);
 }
 
+TEST_F(CryptoTest, KeyedDigestDependsOnTheKeyAndTheInput) {
+  const std::string k1 = random_bytes(16), k2 = random_bytes(16);
+  EXPECT_NE(k1, k2);
+  EXPECT_EQ(keyed_digest128(k1, "token"), keyed_digest128(k1, "token"));
+  EXPECT_NE(keyed_digest128(k1, "token"), keyed_digest128(k1, "tokeN"));
+  EXPECT_NE(keyed_digest128(k1, "token"), keyed_digest128(k2, "token"));
+  EXPECT_THROW(keyed_digest128("short", "token"), std::invalid_argument);
+}
+
 TEST_F(CryptoTest, ConstantTimeEqual) {
   EXPECT_TRUE(constant_time_equal("abc", "abc"));
   EXPECT_FALSE(constant_time_equal("abc", "abd"));

@@ -12,18 +12,19 @@ void Metrics::describe(const std::string& family, const std::string& type,
 }
 
 void Metrics::inc(const std::string& series, uint64_t n) {
+  counter(series).fetch_add(n, std::memory_order_relaxed);
+}
+
+std::atomic<uint64_t>& Metrics::counter(const std::string& series) {
   {
     std::shared_lock lk(mu_);
     auto it = counters_.find(series);
-    if (it != counters_.end()) {
-      it->second->fetch_add(n, std::memory_order_relaxed);
-      return;
-    }
+    if (it != counters_.end()) return *it->second;
   }
   std::unique_lock lk(mu_);
   auto& c = counters_[series];
   if (!c) c = std::make_unique<std::atomic<uint64_t>>(0);
-  c->fetch_add(n, std::memory_order_relaxed);
+  return *c;
 }
 
 void Metrics::gauge(const std::string& series, std::function<double()> read) {

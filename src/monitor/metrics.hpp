@@ -17,6 +17,9 @@ class Metrics {
   // Declares a metric family once (HELP/TYPE lines).
   void describe(const std::string& family, const std::string& type, const std::string& help);
   void inc(const std::string& series, uint64_t n = 1);
+  // The counter of a series, created at 0 if new; the reference stays valid as long as the
+  // Metrics, so hot paths resolve their series once and add to it directly.
+  std::atomic<uint64_t>& counter(const std::string& series);
   // A gauge read at render time.
   void gauge(const std::string& series, std::function<double()> read);
   std::string render() const;

@@ -73,6 +73,12 @@ class MusicStore {
   // Creates or replaces the profile (the accounts service calls it when a user is created).
   virtual Status<> upsert_profile(const Profile& profile) = 0;
   virtual Result<Profile> find_profile(const std::string& user_id) = 0;
+  // The profile if it is in memory, without blocking (the I/O thread may call this);
+  // nullopt means "ask find_profile". Implementations without a cache keep the default.
+  virtual std::optional<Profile> cached_profile(const std::string& user_id) {
+    (void)user_id;
+    return std::nullopt;
+  }
 
   // ---- saved tracks ("Your Library"), most recently saved first
   // "not_found" (and nothing saved) when a track id is unknown; saving twice keeps added_at.

@@ -134,7 +134,7 @@ void insert_play(Connection& db, const std::string& user_id, const std::string& 
 // ---- profiles
 
 Status<> SqliteMusicStore::upsert_profile(const Profile& p) {
-  return write([&](Connection& db) -> Status<> {
+  auto done = write([&](Connection& db) -> Status<> {
     db.prepare(
           "INSERT INTO profiles (id, display_name, email, country, product, followers) "
           "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET display_name = "
@@ -144,15 +144,24 @@ Status<> SqliteMusicStore::upsert_profile(const Profile& p) {
         .run();
     return Ok{};
   });
+  profiles_.erase(p.id);  // after the write: readers that began earlier will not cache
+  return done;
 }
 
 Result<Profile> SqliteMusicStore::find_profile(const std::string& user_id) {
+  const uint64_t version = profiles_.version();
   return read([&](Connection& db) -> Result<Profile> {
     auto s = db.prepare(
         "SELECT display_name, email, country, product, followers FROM profiles WHERE id = ?");
     if (!s.bind(1, user_id).step()) return fail(not_found("user"));
-    return Profile{user_id, s.text(0), s.text(1), s.text(2), s.text(3), s.i64(4)};
+    Profile p{user_id, s.text(0), s.text(1), s.text(2), s.text(3), s.i64(4)};
+    profiles_.put(p, version);
+    return p;
   });
+}
+
+std::optional<Profile> SqliteMusicStore::cached_profile(const std::string& user_id) {
+  return profiles_.get(user_id);
 }
 
 // ---- catalog bulk load

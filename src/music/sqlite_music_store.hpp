@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "music/music_store.hpp"
+#include "music/profile_cache.hpp"
 #include "store/sqlite/connection_pool.hpp"
 
 namespace stagepass::sqlite {
@@ -46,6 +47,7 @@ class SqliteMusicStore final : public MusicStore {
 
   Status<> upsert_profile(const Profile& profile) override;
   Result<Profile> find_profile(const std::string& user_id) override;
+  std::optional<Profile> cached_profile(const std::string& user_id) override;
 
   Status<> save_tracks(const std::string& user_id, const std::vector<std::string>& ids,
                        int64_t now) override;
@@ -128,6 +130,7 @@ class SqliteMusicStore final : public MusicStore {
 
  private:
   sqlite::ConnectionPool pool_;
+  ProfileCache profiles_;
 };
 
 }  // namespace stagepass::music

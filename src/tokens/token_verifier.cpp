@@ -10,11 +10,12 @@ TokenVerifier::TokenVerifier(std::shared_ptr<const Keyring> keys, VerifyOptions 
       options_(std::move(options)),
       clock_(clock),
       revoked_(revoked),
+      cache_key_secret_(crypto::random_bytes(16)),
       cache_(cache_capacity) {}
 
 Result<std::shared_ptr<const AccessClaims>> TokenVerifier::verify(std::string_view token) {
   const int64_t now = clock_.now();
-  const std::string key = crypto::sha256(token);
+  const VerifiedTokenCache::Key key = crypto::keyed_digest128(cache_key_secret_, token);
   auto claims = cache_.find(key);
   if (claims) {
     ++stats_.cache_hits;

@@ -43,6 +43,7 @@ class TokenVerifier {
   VerifyOptions options_;
   const Clock& clock_;
   RevocationSet& revoked_;
+  const std::string cache_key_secret_;  // keys the cache's token digests (per process)
   VerifiedTokenCache cache_;
   VerifierStats stats_;
   std::function<void()> unknown_key_;

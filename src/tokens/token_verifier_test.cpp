@@ -62,7 +62,7 @@ TEST_F(TokenVerifierTest, CacheStaysBounded) {
   VerifiedTokenCache cache(64);
   for (int i = 0; i < 1000; ++i) {
     auto claims = std::make_shared<const AccessClaims>();
-    cache.insert(crypto::sha256(std::to_string(i)), claims, 0);
+    cache.insert(VerifiedTokenCache::key_from(crypto::sha256(std::to_string(i))), claims, 0);
   }
   EXPECT_LE(cache.size(), 64u);
 }

@@ -4,21 +4,27 @@
 
 namespace stagepass {
 
-size_t VerifiedTokenCache::KeyHash::operator()(const std::string& k) const {
-  // The key is already a cryptographic hash: its first bytes are uniformly distributed.
+VerifiedTokenCache::Key VerifiedTokenCache::key_from(std::string_view digest16) {
+  Key k{};
+  std::memcpy(k.data(), digest16.data(), std::min(k.size(), digest16.size()));
+  return k;
+}
+
+size_t VerifiedTokenCache::KeyHash::operator()(const Key& k) const {
+  // The key is already a keyed pseudo-random digest: its first bytes are uniform.
   size_t h = 0;
-  std::memcpy(&h, k.data(), std::min(sizeof h, k.size()));
+  std::memcpy(&h, k.data(), sizeof h);
   return h;
 }
 
 VerifiedTokenCache::VerifiedTokenCache(size_t capacity)
     : capacity_(capacity), per_shard_(std::max<size_t>(1, capacity / 16)) {}
 
-VerifiedTokenCache::Shard& VerifiedTokenCache::shard(const std::string& key) const {
+VerifiedTokenCache::Shard& VerifiedTokenCache::shard(const Key& key) const {
   return shards_[static_cast<unsigned char>(key.back()) % shards_.size()];
 }
 
-std::shared_ptr<const AccessClaims> VerifiedTokenCache::find(const std::string& key) const {
+std::shared_ptr<const AccessClaims> VerifiedTokenCache::find(const Key& key) const {
   if (!enabled()) return nullptr;
   auto& s = shard(key);
   std::lock_guard lk(s.mu);
@@ -26,7 +32,7 @@ std::shared_ptr<const AccessClaims> VerifiedTokenCache::find(const std::string& 
   return it == s.map.end() ? nullptr : it->second;
 }
 
-void VerifiedTokenCache::insert(const std::string& key, std::shared_ptr<const AccessClaims> claims,
+void VerifiedTokenCache::insert(const Key& key, std::shared_ptr<const AccessClaims> claims,
                                 int64_t now) {
   if (!enabled()) return;
   auto& s = shard(key);

@@ -1,7 +1,7 @@
 // VerifiedTokenCache: access tokens whose signature and claims were already checked, keyed
-// by SHA-256 of the token, so a repeat call costs one hash and one lookup instead of an
-// Ed25519 verification. Expiry and revocation are still checked by the caller on every hit
-// (the entry keeps exp and the grant id).
+// by a keyed 128-bit digest of the token, so a repeat call costs one short hash and one
+// lookup instead of an Ed25519 verification. Expiry and revocation are still checked by the caller
+// on every hit (the entry keeps exp and the grant id).
 //
 // Bounded: at most `capacity` entries over 16 shards; a full shard first drops expired
 // entries, then an arbitrary eighth of itself. Thread safety: safe from any thread.
@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "tokens/access_token.hpp"
@@ -22,23 +23,27 @@ namespace stagepass {
 
 class VerifiedTokenCache {
  public:
+  // A keyed digest of the token (TokenVerifier: SipHash-2-4-128 under a per-process key),
+  // so nobody can craft a token that collides with another's entry.
+  using Key = std::array<unsigned char, 16>;
+  static Key key_from(std::string_view digest16);
+
   explicit VerifiedTokenCache(size_t capacity);
 
-  // `key` is the raw 32-byte SHA-256 of the token.
-  std::shared_ptr<const AccessClaims> find(const std::string& key) const;
-  void insert(const std::string& key, std::shared_ptr<const AccessClaims> claims, int64_t now);
+  std::shared_ptr<const AccessClaims> find(const Key& key) const;
+  void insert(const Key& key, std::shared_ptr<const AccessClaims> claims, int64_t now);
   size_t size() const;
   bool enabled() const { return capacity_ > 0; }
 
  private:
   struct KeyHash {
-    size_t operator()(const std::string& k) const;
+    size_t operator()(const Key& k) const;
   };
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, std::shared_ptr<const AccessClaims>, KeyHash> map;
+    std::unordered_map<Key, std::shared_ptr<const AccessClaims>, KeyHash> map;
   };
-  Shard& shard(const std::string& key) const;
+  Shard& shard(const Key& key) const;
 
   size_t capacity_;
   size_t per_shard_;

@@ -13,6 +13,14 @@ http::Response get_me(ApiRequest& req, MusicStore& music) {
                                 req.has_scope("user-read-private")));
 }
 
+// From memory on the I/O thread when the profile is cached.
+std::optional<http::Response> get_me_cached(ApiRequest& req, MusicStore& music) {
+  auto p = music.cached_profile(req.principal.sub);
+  if (!p) return std::nullopt;
+  return json(200, user_private(Urls(req.base_url), *p, req.has_scope("user-read-email"),
+                                req.has_scope("user-read-private")));
+}
+
 http::Response get_user(ApiRequest& req, MusicStore& music) {
   auto p = music.find_profile(req.path["user_id"]);
   if (!p)
@@ -23,7 +31,9 @@ http::Response get_user(ApiRequest& req, MusicStore& music) {
 }  // namespace
 
 void register_me(ApiRoutes& routes, MusicStore& music) {
-  routes.add("GET", "/v1/me", user(), [&music](ApiRequest& r) { return get_me(r, music); });
+  routes.add(
+      "GET", "/v1/me", user(), [&music](ApiRequest& r) { return get_me(r, music); },
+      [&music](ApiRequest& r) { return get_me_cached(r, music); });
   routes.add("GET", "/v1/users/{user_id}", any_token(),
              [&music](ApiRequest& r) { return get_user(r, music); });
 }

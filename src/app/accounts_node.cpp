@@ -18,7 +18,7 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
                            boost::asio::thread_pool& store_pool, boost::asio::thread_pool& cpu_pool,
                            Metrics& metrics, UserCreated on_user_created)
     : cfg_(cfg),
-      store_(cfg.database, cfg.store_threads),
+      store_(cfg.database, cfg.store_readers()),
       audit_([this](const AuditEvent& e) { return store_.record_event(e).ok(); }, metrics, clock),
       services_{store_,
                 Keyring::load_or_create(store_, master_key, random, clock),
@@ -38,6 +38,14 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
   tokens_.add_grant(std::make_unique<oauth::AuthorizationCodeGrant>(services_));
   tokens_.add_grant(std::make_unique<oauth::RefreshTokenGrant>(services_));
   tokens_.add_grant(std::make_unique<oauth::ClientCredentialsGrant>(services_));
+  metrics.describe("stagepass_store_writes_total", "counter",
+                   "Accounts store writes (each durable when its request is answered)");
+  metrics.gauge("stagepass_store_writes_total",
+                [this] { return double(store_.group_stats().writes); });
+  metrics.describe("stagepass_store_commits_total", "counter",
+                   "Durable SQLite commits of the accounts store (group commit: many writes each)");
+  metrics.gauge("stagepass_store_commits_total",
+                [this] { return double(store_.group_stats().commits); });
   metrics.describe("stagepass_token_requests_total", "counter",
                    "Token endpoint answers by grant type and HTTP status");
   tokens_.set_observer([&metrics](std::string_view grant, int status) {

@@ -4,6 +4,7 @@
 // docs/operations.md).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,10 +24,14 @@ struct Config {
   int64_t refresh_token_ttl =
       182 * 24 * 3600;                        // STAGEPASS_REFRESH_TOKEN_TTL, absolute, from consent
   int64_t refresh_idle_ttl = 90 * 24 * 3600;  // STAGEPASS_REFRESH_IDLE_TTL, since last use
-  int64_t refresh_grace = 10;            // STAGEPASS_REFRESH_GRACE, retry window after rotation
-  int64_t code_ttl = 60;                 // STAGEPASS_CODE_TTL, authorization code lifetime
-  int threads = 0;                       // STAGEPASS_THREADS, I/O threads (0: one per core)
-  int store_threads = 4;                 // STAGEPASS_STORE_THREADS, blocking store calls
+  int64_t refresh_grace = 10;  // STAGEPASS_REFRESH_GRACE, retry window after rotation
+  int64_t code_ttl = 60;       // STAGEPASS_CODE_TTL, authorization code lifetime
+  int threads = 0;             // STAGEPASS_THREADS, I/O threads (0: one per core)
+  // STAGEPASS_STORE_THREADS: threads for blocking store calls. Many, because writers mostly
+  // wait for a shared durable commit (group commit): more waiting writers, fewer fsyncs.
+  int store_threads = 32;
+  // Reader connections per SQLite database (each has its own page cache).
+  int store_readers() const { return std::clamp(store_threads, 1, 8); }
   int login_max_failures = 5;            // STAGEPASS_LOGIN_MAX_FAILURES per account / 15 min
   int64_t max_body_bytes = 64 * 1024;    // STAGEPASS_MAX_BODY_BYTES
   int64_t max_header_bytes = 16 * 1024;  // STAGEPASS_MAX_HEADER_BYTES

@@ -110,7 +110,7 @@ int serve(const Config& cfg, bool demo) {
 
   // Profiles live in the music store (the Web API never reads the accounts database), so the
   // accounts role writes them there too.
-  music::SqliteMusicStore music(cfg.music_database, cfg.store_threads);
+  music::SqliteMusicStore music(cfg.music_database, cfg.store_readers());
   auto on_user_created = [&music](const User& u) {
     if (auto r = music.upsert_profile({u.id, u.display_name, u.email, u.country, u.product, 0});
         !r) {

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "core/read_cache.hpp"
 #include "music/music_store.hpp"
-#include "music/profile_cache.hpp"
 #include "store/sqlite/connection_pool.hpp"
 
 namespace stagepass::sqlite {
@@ -130,7 +130,9 @@ class SqliteMusicStore final : public MusicStore {
 
  private:
   sqlite::ConnectionPool pool_;
-  ProfileCache profiles_;
+  // GET /v1/me answers from here on the I/O thread (cached_profile); 60 s bounds how long a
+  // profile changed by another process can look old.
+  ReadCache<Profile> profiles_{100000, std::chrono::seconds(60)};
 };
 
 }  // namespace stagepass::music

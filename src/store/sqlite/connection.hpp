@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -70,31 +71,43 @@ class Connection {
   // A cached prepared statement, reset when the returned Stmt goes out of scope.
   Stmt prepare(const char* sql);
   int64_t changes() const { return sqlite3_changes64(db_); }
+  // True while a transaction is open on this connection.
+  bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
  private:
   sqlite3* db_ = nullptr;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the literal's address
 };
 
-// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() ran.
+// All or nothing: BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() ran. Inside an
+// open transaction (ConnectionPool's group commit) it is a SAVEPOINT instead: commit()
+// releases it into the enclosing transaction, which makes it durable later.
 class Transaction {
  public:
-  explicit Transaction(Connection& c) : c_(c) { c_.exec("BEGIN IMMEDIATE"); }
+  explicit Transaction(Connection& c) : c_(c), nested_(c.in_transaction()) {
+    c_.exec(nested_ ? "SAVEPOINT tx" : "BEGIN IMMEDIATE");
+  }
   ~Transaction() {
     if (!done_) {
       try {
-        c_.exec("ROLLBACK");
+        if (nested_) {
+          c_.exec("ROLLBACK TO tx");
+          c_.exec("RELEASE tx");
+        } else {
+          c_.exec("ROLLBACK");
+        }
       } catch (...) {
       }
     }
   }
   void commit() {
-    c_.exec("COMMIT");
+    c_.exec(nested_ ? "RELEASE tx" : "COMMIT");
     done_ = true;
   }
 
  private:
   Connection& c_;
+  const bool nested_;
   bool done_ = false;
 };
 

@@ -1,5 +1,7 @@
 #include "store/sqlite/connection_pool.hpp"
 
+#include <algorithm>
+#include <exception>
 #include <filesystem>
 
 namespace stagepass::sqlite {
@@ -12,6 +14,16 @@ ConnectionPool::ConnectionPool(const std::string& path, int readers,
   migrate(*writer_);
   for (int i = 0; i < std::max(1, readers); ++i)
     readers_.push_back(std::make_unique<Connection>(path));
+  writer_thread_ = std::thread([this] { writer_loop(); });
+}
+
+ConnectionPool::~ConnectionPool() {
+  {
+    std::lock_guard lk(group_mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_one();
+  writer_thread_.join();
 }
 
 ConnectionPool::Lease::Lease(ConnectionPool& p) : pool(p) {
@@ -27,6 +39,93 @@ ConnectionPool::Lease::~Lease() {
     pool.readers_.push_back(std::move(c));
   }
   pool.pool_cv_.notify_one();
+}
+
+struct ConnectionPool::Job {
+  const std::function<void(Connection&)>* work = nullptr;
+  std::optional<Error> error;
+  std::exception_ptr exception;
+  bool done = false;
+  std::condition_variable cv;
+};
+
+std::optional<Error> ConnectionPool::in_group(const std::function<void(Connection&)>& work) {
+  Job job;
+  job.work = &work;
+  std::unique_lock lk(group_mu_);
+  queue_.push_back(&job);
+  work_cv_.notify_one();
+  job.cv.wait(lk, [&] { return job.done; });
+  if (job.exception) std::rethrow_exception(job.exception);
+  return job.error;
+}
+
+void ConnectionPool::writer_loop() {
+  std::vector<Job*> group;
+  for (;;) {
+    {
+      std::unique_lock lk(group_mu_);
+      work_cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to write
+      size_t n = std::min(queue_.size(), kMaxGroup);
+      group.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    std::optional<Error> group_error;
+    try {
+      writer_->exec("BEGIN IMMEDIATE");
+    } catch (const SqliteError& e) {
+      group_error = to_error(e);
+    }
+    for (Job* job : group) {
+      if (group_error) break;
+      try {
+        writer_->exec("SAVEPOINT write");
+        try {
+          (*job->work)(*writer_);
+          writer_->exec("RELEASE write");
+        } catch (...) {
+          try {
+            throw;
+          } catch (const SqliteError& e) {
+            job->error = to_error(e);
+          } catch (...) {
+            job->exception = std::current_exception();
+          }
+          writer_->exec("ROLLBACK TO write");
+          writer_->exec("RELEASE write");
+        }
+      } catch (const SqliteError& e) {
+        group_error = to_error(e);  // the savepoint machinery itself failed
+      }
+    }
+    if (!group_error) {
+      try {
+        writer_->exec("COMMIT");
+      } catch (const SqliteError& e) {
+        group_error = to_error(e);
+      }
+    }
+    if (group_error) {
+      try {
+        writer_->exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
+    std::lock_guard lk(group_mu_);
+    stats_.writes += group.size();
+    ++stats_.commits;
+    for (Job* job : group) {
+      if (group_error && !job->error && !job->exception) job->error = group_error;
+      job->done = true;
+      job->cv.notify_one();
+    }
+  }
+}
+
+ConnectionPool::GroupStats ConnectionPool::group_stats() const {
+  std::lock_guard lk(group_mu_);
+  return stats_;
 }
 
 }  // namespace stagepass::sqlite

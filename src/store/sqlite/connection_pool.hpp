@@ -1,16 +1,27 @@
 // ConnectionPool: the concurrency model shared by every SQLite-backed store: one writer
-// connection behind a mutex (SQLite admits one writer at a time) and a pool of reader
-// connections that read concurrently under WAL. read()/write() run a function on a
-// connection and turn SqliteError into Result errors ("conflict" for constraint violations,
-// "io" otherwise). Thread safety: read() and write() may be called from any thread; they
-// block, so call them from worker threads.
+// connection (SQLite admits one writer at a time) and a pool of reader connections that
+// read concurrently under WAL. read()/write() run a function on a connection and turn
+// SqliteError into Result errors ("conflict" for constraint violations, "io" otherwise).
+//
+// Group commit: one writer thread owns the writer connection. write() hands it the work
+// and waits; the writer takes every write queued so far, runs each inside its own
+// SAVEPOINT of one transaction, commits once, and wakes the callers: a write() returns only
+// once its transaction is durable (synchronous=FULL), and while one COMMIT waits for the
+// disk the next writes queue up to share the next one. A write whose function throws is
+// rolled back alone (SqliteError becomes its error; other exceptions are rethrown to its
+// caller); a failed COMMIT fails every write of its group.
+// Thread safety: read() and write() may be called from any thread; they block, so call them
+// from worker threads; a write function must not call write() again.
 #pragma once
 
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/result.hpp"
@@ -29,6 +40,9 @@ class ConnectionPool {
   // `readers` reader connections. Throws on failure (startup only).
   ConnectionPool(const std::string& path, int readers,
                  const std::function<void(Connection&)>& migrate);
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
 
   template <class F>
   auto read(F&& f) -> decltype(f(std::declval<Connection&>())) {
@@ -42,15 +56,24 @@ class ConnectionPool {
 
   template <class F>
   auto write(F&& f) -> decltype(f(std::declval<Connection&>())) {
-    try {
-      std::lock_guard lk(write_mu_);
-      return f(*writer_);
-    } catch (const SqliteError& e) {
-      return fail(to_error(e));
-    }
+    std::optional<decltype(f(std::declval<Connection&>()))> result;
+    auto failed = in_group([&](Connection& c) { result.emplace(f(c)); });
+    if (failed) return fail(std::move(*failed));
+    return std::move(*result);
   }
 
+  // Writes committed so far, and the commits that made them durable (for metrics/tests).
+  struct GroupStats {
+    uint64_t writes = 0;
+    uint64_t commits = 0;
+  };
+  GroupStats group_stats() const;
+
  private:
+  // Runs `work` on the writer inside the current group and waits until that group is
+  // committed. nullopt: done and durable; otherwise why not.
+  std::optional<Error> in_group(const std::function<void(Connection&)>& work);
+
   struct Lease {
     explicit Lease(ConnectionPool& p);
     ~Lease();
@@ -58,11 +81,21 @@ class ConnectionPool {
     std::unique_ptr<Connection> c;
   };
 
-  std::mutex write_mu_;
+  struct Job;
+  void writer_loop();
+
+  static constexpr size_t kMaxGroup = 512;  // bounds one transaction's size
+
+  mutable std::mutex group_mu_;
+  std::condition_variable work_cv_;  // the writer thread waits for jobs
+  std::vector<Job*> queue_;
+  bool stopping_ = false;
+  GroupStats stats_;
   std::unique_ptr<Connection> writer_;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Connection>> readers_;
+  std::thread writer_thread_;  // last: starts after everything it uses exists
 };
 
 }  // namespace stagepass::sqlite

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/read_cache.hpp"
 #include "store/sqlite/connection_pool.hpp"
 #include "store/store.hpp"
 
@@ -17,6 +18,8 @@ namespace stagepass::sqlite {
 
 class SqliteStore final : public Store {
  public:
+  // Writes and the durable commits that carried them (group commit), since start.
+  ConnectionPool::GroupStats group_stats() const { return pool_.group_stats(); }
   // Opens or creates the file (and its parent directory) and applies migrations.
   // Throws on failure (startup only).
   SqliteStore(const std::string& path, int readers);
@@ -83,6 +86,15 @@ class SqliteStore final : public Store {
     return pool_.write(std::forward<F>(f));
   }
 
+  // Clients read by every token request. Local changes erase their entry (after the write,
+  // see ClientEraser); changes by another process (stagepass admin) show within the TTL.
+  ReadCache<Client> clients_{10000, std::chrono::seconds(2)};
+  // Erases a client's cache entry when the write that changes it is done.
+  struct ClientEraser {
+    ReadCache<Client>& cache;
+    const std::string& id;
+    ~ClientEraser() { cache.erase(id); }
+  };
   ConnectionPool pool_;
 };
 

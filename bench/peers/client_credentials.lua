@@ -12,13 +12,7 @@
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local wrk_dir = os.getenv("BENCH_DIR") and (os.getenv("BENCH_DIR") .. "/wrk/")
   or (here .. "../wrk/")
-dofile(wrk_dir .. "client_credentials.lua")
-
--- RFC 6749 Appendix B, as in bench/wrk/client_credentials.lua.
-local function form_urlencode(s)
-  s = s:gsub("[^%w%*%-%._ ]", function(c) return string.format("%%%02X", c:byte()) end)
-  return (s:gsub(" ", "+"))
-end
+dofile(wrk_dir .. "client_credentials.lua")  -- also defines form_urlencode (form.lua)
 
 local token_path = os.getenv("TOKEN_PATH")
 if token_path and token_path ~= "" then

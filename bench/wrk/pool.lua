@@ -19,6 +19,7 @@
 local here = os.getenv("BENCH_DIR") and (os.getenv("BENCH_DIR") .. "/wrk/")
   or debug.getinfo(1, "S").source:match("^@(.*/)") or ""
 dofile(here .. "summary.lua")
+dofile(here .. "form.lua")
 
 local function fatal(message)
   io.stderr:write(message .. "\n")
@@ -70,35 +71,10 @@ function pool_next(p)
   return p.values[p.pos]
 end
 
--- RFC 6749 Appendix B (application/x-www-form-urlencoded), as client_credentials.lua.
-function form_urlencode(s)
-  s = s:gsub("[^%w%*%-%._ ]", function(c) return string.format("%%%02X", c:byte()) end)
-  return (s:gsub(" ", "+"))
-end
-
-local BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-local function base64(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local quad = {}
-    for shift = 18, 0, -6 do
-      local index = math.floor(n / 2 ^ shift) % 64
-      quad[#quad + 1] = BASE64:sub(index + 1, index + 1)
-    end
-    if not b then quad[3] = "=" end
-    if not c then quad[4] = "=" end
-    out[#out + 1] = table.concat(quad)
-  end
-  return table.concat(out)
-end
-
 -- "Basic ..." from CLIENT_ID / CLIENT_SECRET (RFC 6749 §2.3.1: each form-urlencoded first).
 function pool_basic_auth()
   local id, secret = pool_need_env("CLIENT_ID"), os.getenv("CLIENT_SECRET") or ""
-  return "Basic " .. base64(form_urlencode(id) .. ":" .. form_urlencode(secret))
+  return basic_auth(id, secret)
 end
 
 -- A POST of an application/x-www-form-urlencoded body, with an Authorization header when

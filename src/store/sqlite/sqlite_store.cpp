@@ -65,7 +65,6 @@ Status<> SqliteStore::set_password_hash(const std::string& user_id, const std::s
 // ---- clients
 
 Status<> SqliteStore::create_client(const Client& c) {
-  ClientEraser forget{clients_, c.id};
   return write([&](Connection& db) -> Status<> {
     db.prepare(
           "INSERT INTO clients (id, name, is_public, secret_hash, redirect_uris, allowed_scopes, "
@@ -82,15 +81,11 @@ constexpr const char* kClientColumns =
     "created_at, rate_limit FROM clients ";
 
 Result<Client> SqliteStore::find_client(const std::string& id) {
-  if (auto cached = clients_.get(id)) return std::move(*cached);
-  const uint64_t version = clients_.version();
   return read([&](Connection& db) -> Result<Client> {
     static const std::string sql = std::string(kClientColumns) + "WHERE id = ?";
     auto s = db.prepare(sql.c_str());
     if (!s.bind(1, id).step()) return fail(not_found("client"));
-    Client c = read_client(s);
-    clients_.put(id, c, version);
-    return c;
+    return read_client(s);
   });
 }
 
@@ -105,7 +100,6 @@ Result<std::vector<Client>> SqliteStore::list_clients() {
 }
 
 Status<> SqliteStore::delete_client(const std::string& id, int64_t now) {
-  ClientEraser forget{clients_, id};
   return write([&](Connection& db) -> Status<> {
     Transaction tx(db);
     db.prepare("DELETE FROM clients WHERE id = ?").bind(1, id).run();
@@ -135,7 +129,6 @@ Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::deleted_client
 }
 
 Status<> SqliteStore::set_client_secret_hash(const std::string& id, const std::string& hash) {
-  ClientEraser forget{clients_, id};
   return write([&](Connection& db) -> Status<> {
     db.prepare("UPDATE clients SET secret_hash = ? WHERE id = ?").bind_all(hash, id).run();
     if (db.changes() == 0) return fail(not_found("client"));

@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "core/read_cache.hpp"
 #include "store/sqlite/connection_pool.hpp"
 #include "store/store.hpp"
 
@@ -86,15 +85,6 @@ class SqliteStore final : public Store {
     return pool_.write(std::forward<F>(f));
   }
 
-  // Clients read by every token request. Local changes erase their entry (after the write,
-  // see ClientEraser); changes by another process (stagepass admin) show within the TTL.
-  ReadCache<Client> clients_{10000, std::chrono::seconds(2)};
-  // Erases a client's cache entry when the write that changes it is done.
-  struct ClientEraser {
-    ReadCache<Client>& cache;
-    const std::string& id;
-    ~ClientEraser() { cache.erase(id); }
-  };
   ConnectionPool pool_;
 };
 

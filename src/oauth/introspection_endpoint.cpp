@@ -2,10 +2,14 @@
 
 #include <boost/json.hpp>
 
+#include "crypto/crypto.hpp"
 #include "tokens/access_token.hpp"
 
 namespace stagepass::oauth {
 namespace json = boost::json;
+
+IntrospectionEndpoint::IntrospectionEndpoint(Services& s, const RevocationSet& revoked)
+    : s_(s), revoked_(revoked), cache_key_secret_(crypto::random_bytes(16)), verified_(100000) {}
 
 std::string IntrospectionEndpoint::username(const std::string& user_id) const {
   auto user = s_.store.find_user(user_id);
@@ -14,10 +18,20 @@ std::string IntrospectionEndpoint::username(const std::string& user_id) const {
 
 std::optional<json::object> IntrospectionEndpoint::access_token_claims(
     const std::string& value) const {
-  // Same checks as the Web API: signature, iss, aud (ours only), expiry, revocation.
-  auto c = verify_access_token(*s_.keys, value,
-                               {s_.settings.issuer, s_.settings.audience, s_.clock.now(), 0});
-  if (!c) return std::nullopt;
+  // Same checks as the Web API: signature, iss, aud (ours only), expiry, revocation. A
+  // resource server asks about the same token again and again: the signature and claims
+  // checks are remembered (keyed digest, as in TokenVerifier); expiry and revocation are not.
+  const int64_t now = s_.clock.now();
+  const VerifiedTokenCache::Key key = crypto::keyed_digest128(cache_key_secret_, value);
+  std::shared_ptr<const AccessClaims> c = verified_.find(key);
+  if (!c) {
+    auto v =
+        verify_access_token(*s_.keys, value, {s_.settings.issuer, s_.settings.audience, now, 0});
+    if (!v) return std::nullopt;
+    c = std::make_shared<const AccessClaims>(std::move(*v));
+    verified_.insert(key, c, now);
+  }
+  if (now > c->exp) return std::nullopt;
   if (revoked_.covers(c->gid, c->client_id, c->jti)) {
     return std::nullopt;
   }

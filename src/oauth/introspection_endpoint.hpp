@@ -12,12 +12,13 @@
 #include "oauth/client_auth.hpp"
 #include "oauth/token_endpoint.hpp"
 #include "tokens/revocation_set.hpp"
+#include "tokens/verified_token_cache.hpp"
 
 namespace stagepass::oauth {
 
 class IntrospectionEndpoint {
  public:
-  IntrospectionEndpoint(Services& s, const RevocationSet& revoked) : s_(s), revoked_(revoked) {}
+  IntrospectionEndpoint(Services& s, const RevocationSet& revoked);
   http::Response handle(const TokenRequest& req) const;
 
  private:
@@ -27,6 +28,8 @@ class IntrospectionEndpoint {
 
   Services& s_;
   const RevocationSet& revoked_;
+  const std::string cache_key_secret_;   // keys the cache's token digests (per process)
+  mutable VerifiedTokenCache verified_;  // thread-safe; bounded
 };
 
 }  // namespace stagepass::oauth

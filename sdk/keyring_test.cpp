@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "stagepass/token_store.hpp"
+#include "test_support.hpp"
 
 extern char** environ;
 
@@ -38,22 +39,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-class TempDir {
- public:
-  TempDir() {
-    char name[] = "/tmp/sp_keyring_XXXXXX";
-    if (::mkdtemp(name) == nullptr) std::abort();
-    path_ = fs::canonical(name);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 // Sets (or, with nullopt, unsets) an environment variable until destroyed.
 class ScopedEnv {

@@ -22,29 +22,15 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace stagepass::sdk {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// A fresh directory under /tmp, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    char name[] = "/tmp/sp_token_store_XXXXXX";
-    if (::mkdtemp(name) == nullptr) std::abort();
-    path_ = name;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 TokenSet make_tokens(std::string access, std::string refresh, std::string scope) {
   TokenSet t;

@@ -48,9 +48,31 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
                 [this] { return double(store_.group_stats().commits); });
   metrics.describe("stagepass_token_requests_total", "counter",
                    "Token endpoint answers by grant type and HTTP status");
-  tokens_.set_observer([&metrics](std::string_view grant, int status) {
-    metrics.inc("stagepass_token_requests_total{grant_type=\"" + std::string(grant) +
-                "\",status=\"" + std::to_string(status) + "\"}");
+  // Series resolved once for the common answers, so a grant does not build a string.
+  struct Series {
+    std::string grant;
+    int status;
+    std::atomic<uint64_t>* counter;
+  };
+  auto name = [](std::string_view grant, int status) {
+    return "stagepass_token_requests_total{grant_type=\"" + std::string(grant) + "\",status=\"" +
+           std::to_string(status) + "\"}";
+  };
+  auto series = std::make_shared<std::vector<Series>>();
+  auto grants = tokens_.grant_types();
+  grants.insert(grants.end(), {"other", "none"});
+  for (const auto& g : grants) {
+    for (int status : {200, 400, 401})
+      series->push_back({g, status, &metrics.counter(name(g, status))});
+  }
+  tokens_.set_observer([&metrics, series, name](std::string_view grant, int status) {
+    for (const auto& s : *series) {
+      if (s.status == status && s.grant == grant) {
+        s.counter->fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+    }
+    metrics.inc(name(grant, status));
   });
   metadata_ = oauth::metadata_json(services_.settings, tokens_.grant_types());
   site_ = std::make_unique<web::Site>(

@@ -11,8 +11,12 @@ Lines of RESULTS.jsonl, by "type":
   warmup   the same for the warm-up (not aggregated)
   retried  a measured run whose single-use pool ran out, run again (not aggregated)
   peak     peak_rss_kb of the server (VmHWM) once its scenario is done
+  fill     a growth run's filling of one store: size, seconds, database_bytes
   server   storage and notes of a server
   failed   a scenario/server pair that did not complete
+A growth run's run, peak and failed lines also carry "size" (the refresh tokens the store was
+filled with; runs also "stored_refresh_tokens", counted when the server started); its report
+goes to results-growth.md / results-growth.json instead.
 Standard library only."""
 import argparse, json, os, shutil, statistics, subprocess, time
 
@@ -40,7 +44,7 @@ def load(path):
 def aggregate(records):
     runs, peaks, servers, failed, warmups = {}, {}, {}, [], {}
     for r in records:
-        key = (r.get("scenario"), r.get("server"))
+        key = (r.get("scenario"), r.get("server"), r.get("size"))
         t = r["type"]
         if t == "run":
             runs.setdefault(key, []).append(r)
@@ -51,9 +55,10 @@ def aggregate(records):
         elif t == "server":
             servers[r["server"]] = {"storage": r["storage"], "notes": r["notes"]}
         elif t == "failed":
-            failed.append({"scenario": r["scenario"], "server": r["server"], "status": r["status"]})
+            failed.append({"scenario": r["scenario"], "server": r["server"], "status": r["status"],
+                           "size": r.get("size")})
     rows = []
-    for (scenario, server), rs in runs.items():
+    for (scenario, server, size), rs in runs.items():
         rps = [r["rps"] for r in rs]
         cpu = [r["cpu_us_per_request"] for r in rs if r.get("cpu_us_per_request") is not None]
         row = {
@@ -72,8 +77,11 @@ def aggregate(records):
             "bad": sum(r.get("bad", 0) for r in rs),
             "pool_exhausted": sum(r.get("pool_exhausted", 0) for r in rs),
             "cpu_us_per_request": statistics.median(cpu) if cpu else None,
-            "peak_rss_mib": peaks[(scenario, server)] / 1024 if (scenario, server) in peaks else None,
+            "peak_rss_mib": peaks[(scenario, server, size)] / 1024 if (scenario, server, size) in peaks else None,
         }
+        if size is not None:
+            row["size"] = size
+            row["stored_refresh_tokens"] = min(r["stored_refresh_tokens"] for r in rs)
         storms = [r["login_storm"] for r in rs if r.get("login_storm")]
         if storms:
             row["login_storm"] = {
@@ -84,7 +92,15 @@ def aggregate(records):
         rows.append(row)
     order = list(SCENARIOS)
     rows.sort(key=lambda r: (order.index(r["scenario"]) if r["scenario"] in order else 99,
-                             SERVER_ORDER.index(r["server"]) if r["server"] in SERVER_ORDER else 99))
+                             SERVER_ORDER.index(r["server"]) if r["server"] in SERVER_ORDER else 99,
+                             r.get("size") or 0))
+    if any("size" in r for r in rows):
+        smallest = {}
+        for r in rows:
+            smallest.setdefault(r["scenario"], r)
+        for r in rows:
+            r["vs_smallest"] = r["rps_median"] / smallest[r["scenario"]]["rps_median"]
+        return rows, servers, failed, warmups
     by = {(r["scenario"], r["server"]): r for r in rows}
     for r in rows:
         shape = SCENARIOS.get(r["scenario"], ("", "", "POST"))[2]
@@ -169,6 +185,46 @@ def markdown(rows, servers, failed, settings):
     return "\n".join(out) + "\n"
 
 
+def human(n):
+    for unit, div in (("M", 1_000_000), ("k", 1000)):
+        if n >= div and n % div == 0:
+            return f"{n // div}{unit}"
+    return f"{n:,}"
+
+
+def growth_markdown(rows, fills, failed, settings):
+    out = ["# Stagepass growth benchmark", ""]
+    w = settings.get("wrk")
+    if w:
+        out.append(f"{settings['date']}, git `{settings['git_revision']}`, {settings['nproc']} "
+                   f"cores, CPU {settings['cpu_idle_percent_before']} % idle before the loads; "
+                   f"wrk -t{w['threads']} -c{w['connections']}, warm-up {w['warmup']}, "
+                   f"{w['runs']} × {w['duration']} measured per row; databases on "
+                   f"{settings['data_dir_fstype']}.")
+    out += ["", "Each size is a fresh store filled beforehand by `stagepass-bench-seed` with that "
+            "many refresh tokens (ten per grant and user); the scenarios' own pools come on top, "
+            "so the store holds what the second column says when the row starts.", "",
+            "| # | scenario | filled with | refresh tokens stored | req/s median (min–max) | p50 ms "
+            "| p99 ms | non-2xx | CPU µs/req | peak RSS MiB | / smallest size |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        num, title, _ = SCENARIOS.get(r["scenario"], ("?", r["scenario"], ""))
+        cpu = f"{r['cpu_us_per_request']:.0f}" if r["cpu_us_per_request"] is not None else "—"
+        rss = f"{r['peak_rss_mib']:.0f}" if r["peak_rss_mib"] is not None else "—"
+        out.append(f"| {num} | {title} | {human(r['size'])} | {r['stored_refresh_tokens']:,} "
+                   f"| {fmt_rps(r)} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} "
+                   f"| {cpu} | {rss} | {r['vs_smallest']:.0%} |")
+    if fills:
+        out += ["", "| filled with | seconds to fill | database file |", "|---:|---:|---:|"]
+        for f in sorted(fills, key=lambda f: f["size"]):
+            out.append(f"| {human(f['size'])} | {f['seconds']:.0f} | "
+                       f"{f['database_bytes'] / 2**20:,.0f} MiB |")
+    if failed:
+        out += ["", "Did not complete (see the harness output): "
+                + ", ".join(f"{f['scenario']} / {human(f['size'] or 0)}" for f in failed) + "."]
+    return "\n".join(out) + "\n"
+
+
 def plot(rows, build_dir):
     gnuplot = shutil.which("gnuplot")
     if not gnuplot or not rows:
@@ -212,17 +268,24 @@ def main():
     settings.setdefault("date", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     records = load(a.results)
     rows, servers, failed, _ = aggregate(records)
-    md = markdown(rows, servers, failed, settings)
-    md_path = os.path.join(a.build_dir, "results.md")
-    json_path = os.path.join(a.build_dir, "results.json")
+    growth = any("size" in r for r in rows)
+    fills = [r for r in records if r["type"] == "fill"]
+    if growth:
+        md = growth_markdown(rows, fills, failed, settings)
+    else:
+        md = markdown(rows, servers, failed, settings)
+    name = "results-growth" if growth else "results"
+    md_path = os.path.join(a.build_dir, name + ".md")
+    json_path = os.path.join(a.build_dir, name + ".json")
     with open(md_path, "w") as f:
         f.write(md)
     report = {"settings": settings, "rows": rows, "servers": servers, "failed": failed,
+              "fills": fills,
               "runs": [r for r in records if r["type"] in ("run", "warmup", "retried")]}
     with open(json_path, "w") as f:
         json.dump(report, f, indent=2)
         f.write("\n")
-    png = plot(rows, a.build_dir)
+    png = None if growth else plot(rows, a.build_dir)
     print(md)
     print(f"wrote {md_path}, {json_path}" + (f", {png}" if png else " (no gnuplot: no PNG)"))
 

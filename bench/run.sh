@@ -8,7 +8,7 @@
 # $BUILD_DIR/results.png; wrk's own reports go to $BUILD_DIR/results-wrk.log.
 #
 # Usage: bench/run.sh [--no-build] [--quick] [--only SCENARIO[,...]] [--servers SERVER[,...]]
-#                     [--runs N] [--data-dir DIR] [--keep-data]
+#                     [--runs N] [--data-dir DIR] [--keep-data] [--growth SIZE[,...]]
 #   --no-build      use the binaries already in $BUILD_DIR
 #   --quick         1 measured run of 3 s after a 1 s warm-up (WRK_* variables still win)
 #   --only          scenarios (names or numbers): 1 cc, 2 refresh, 3 code, 4 me-warm,
@@ -20,6 +20,11 @@
 #                   directory is made inside DIR and removed at the end (default
 #                   $BUILD_DIR/bench-data, on the build's disk; /dev/shm for tmpfs)
 #   --keep-data     keep that directory (databases, pools, logs) for inspection
+#   --growth SIZES  a growth run instead: stagepass only, for each size (10k, 1m, 10m, or a
+#                   number) a store first filled with that many refresh tokens (ten per
+#                   grant) by the seed tool, then the scenarios of --only (default
+#                   cc,refresh,code,me-cold,introspect,mixed); GROWTH_CACHE_MIB (8192) is
+#                   the filler's page cache
 # Environment (defaults): BUILD_DIR=build-bench WRK_THREADS=2 WRK_CONNECTIONS=64
 #   WRK_DURATION=10s WRK_WARMUP=2s RUNS=3 INTROSPECT_POOL=200 LOGIN_CONNECTIONS=4
 #   MIXED_TOKENS=10000 POOL_FACTOR=1.5
@@ -33,6 +38,9 @@ export BENCH_DIR="$ROOT/bench"  # lets the wrk scripts find summary.lua and pool
 
 ALL_SCENARIOS=(cc refresh code me-warm me-cold introspect mixed login-storm)
 ALL_SERVERS=(hello stagepass glewlwyd glewlwyd-1k oidc-jwt oidc-opaque)
+# What a growth run measures unless --only says otherwise: the scenarios that read or write
+# the stored tokens and grants (me-warm and the login storm hit caches and Argon2id).
+GROWTH_SCENARIOS=cc,refresh,code,me-cold,introspect,mixed
 # Which servers take part in which scenario. hello is the HTTP ceiling: it answers 200
 # "hello" to the same requests (a POST form for cc, a GET with a bearer token for me-warm).
 declare -A MATRIX=(
@@ -51,7 +59,7 @@ usage() {
   exit 2
 }
 
-build=1 quick=0 keep=0 only="" servers="" runs="" data_parent=""
+build=1 quick=0 keep=0 only="" servers="" runs="" data_parent="" growth=""
 while (($#)); do
   case $1 in
     --no-build) build=0 ;;
@@ -65,6 +73,8 @@ while (($#)); do
     --runs=*) runs=${1#*=} ;;
     --data-dir) data_parent=${2:?--data-dir needs a directory}; shift ;;
     --data-dir=*) data_parent=${1#*=} ;;
+    --growth) growth=${2:?--growth needs a list of sizes}; shift ;;
+    --growth=*) growth=${1#*=} ;;
     -h | --help) usage ;;
     *) echo "run.sh: unknown argument $1" >&2; usage ;;
   esac
@@ -109,6 +119,23 @@ seconds() {
 }
 DUR_S=$(seconds "$WRK_DURATION")
 WARM_S=$(seconds "$WRK_WARMUP")
+
+# Growth sizes: 10k, 1m, 250000...
+growth_sizes=()
+if [[ -n $growth ]]; then
+  IFS=, read -ra wanted <<<"$growth"
+  for g in "${wanted[@]}"; do
+    case ${g,,} in
+      *k) n=${g%[kK]} mult=1000 ;;
+      *m) n=${g%[mM]} mult=1000000 ;;
+      *) n=$g mult=1 ;;
+    esac
+    [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: bad growth size '$g'" >&2; exit 2; }
+    growth_sizes+=($((n * mult)))
+  done
+  [[ -n $only ]] || only=$GROWTH_SCENARIOS
+fi
+GROWTH_CACHE_MIB=${GROWTH_CACHE_MIB:-8192}
 
 # Scenario list: names or numbers.
 scenarios=()
@@ -258,19 +285,24 @@ wait_ok() {
   die "$1 did not answer 200 within 30 s"
 }
 
-SP_DIR="$WORK/stagepass"
 SP_PORT=$(free_port)
 SP_URL="http://127.0.0.1:$SP_PORT"
-SP_ENV=(
-  "STAGEPASS_LISTEN=127.0.0.1:$SP_PORT"
-  "STAGEPASS_ISSUER=$SP_URL"
-  "STAGEPASS_DATABASE=$SP_DIR/stagepass.db"
-  "STAGEPASS_MASTER_KEY_FILE=$SP_DIR/master.key"
-  "STAGEPASS_ACCESS_LOG=off"
-  "STAGEPASS_CATALOG_SCALE=0.02"
-  "STAGEPASS_RATE_LIMIT=1000000000"
-  "STAGEPASS_CODE_TTL=3600"  # seeded codes wait for their run
-)
+# sp_use_dir DIR: the stagepass data directory of what follows (one for the whole run; one
+# per size in a growth run).
+sp_use_dir() {
+  SP_DIR=$1
+  SP_ENV=(
+    "STAGEPASS_LISTEN=127.0.0.1:$SP_PORT"
+    "STAGEPASS_ISSUER=$SP_URL"
+    "STAGEPASS_DATABASE=$SP_DIR/stagepass.db"
+    "STAGEPASS_MASTER_KEY_FILE=$SP_DIR/master.key"
+    "STAGEPASS_ACCESS_LOG=off"
+    "STAGEPASS_CATALOG_SCALE=0.02"
+    "STAGEPASS_RATE_LIMIT=1000000000"
+    "STAGEPASS_CODE_TTL=3600"  # seeded codes wait for their run
+  )
+}
+sp_use_dir "$WORK/stagepass"
 REDIRECT_URI="http://127.0.0.1:9/cb"
 
 # The seed tool with the server's settings; prints its JSON line.
@@ -292,9 +324,30 @@ start_stagepass() {
   export CLIENT_ID CLIENT_SECRET
   BASE_URL=$SP_URL TOKEN_PATH=/api/token INTROSPECT_PATH=/api/introspect SCOPE=""
   TOKEN_URL="$SP_URL/api/token"
+  [[ -z ${GROWTH_SIZE:-} ]] || fill_stagepass
   record "$(python3 -c 'import json,sys; print(json.dumps({"type": "server", "server": "stagepass",
     "storage": "SQLite (WAL, synchronous=FULL: an fsync per commit) in " + sys.argv[1] + " (" + sys.argv[2] + ")",
     "notes": "client secret: SHA-256; refresh tokens and codes stored hashed; access tokens EdDSA JWTs (not stored)"}))' "$SP_DIR" "$FSTYPE")"
+}
+
+# fill_stagepass: a growth run's store gets GROWTH_SIZE refresh tokens (ten per grant and
+# user) once, straight through the store layer, before its first scenario; every pair then
+# records how many refresh tokens the store holds when it starts (the scenarios' own pools
+# come on top).
+fill_stagepass() {
+  if [[ ! -f $SP_DIR/filled.json ]]; then
+    say "growth: filling $SP_DIR with $GROWTH_SIZE refresh tokens"
+    seed --refresh "$GROWTH_SIZE" --refresh-out /dev/null --per-grant 10 --no-profiles \
+      --batch 100000 --cache-mib "$GROWTH_CACHE_MIB" >"$SP_DIR/filled.json" ||
+      die "filling the store failed"
+    record "$(python3 -c 'import json,os,sys; r = json.load(open(sys.argv[1])); print(json.dumps({"type": "fill", "size": int(sys.argv[2]),
+      "seconds": r["seconds"], "database_bytes": os.path.getsize(sys.argv[3])}))' \
+      "$SP_DIR/filled.json" "$GROWTH_SIZE" "$SP_DIR/stagepass.db")"
+  fi
+  STORED_REFRESH=$(python3 -c 'import sqlite3,sys
+db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, timeout=30)
+print(db.execute("SELECT count(*) FROM refresh_tokens").fetchone()[0])' "$SP_DIR/stagepass.db")
+  export STORED_REFRESH
 }
 
 start_hello() {
@@ -422,12 +475,15 @@ wrk_phase() {
   local line
   line=$(python3 - "$out" "$CURRENT_SCENARIO" "$CURRENT_SERVER" "$phase" "$((cpu1 - cpu0))" \
     "$CLK_TCK" "${POOL_SIZE:-0}" "$storm_json" <<'PY'
-import json, sys
+import json, os, sys
 out, scenario, server, phase, ticks, tck, pool, storm = sys.argv[1:9]
 r = json.load(open(out))
 r.update({"type": "warmup" if phase == "warmup" else "run", "scenario": scenario,
           "server": server, "phase": phase, "cpu_s": int(ticks) / int(tck),
           "pool_size": int(pool)})
+if os.environ.get("GROWTH_SIZE"):
+    r["size"] = int(os.environ["GROWTH_SIZE"])
+    r["stored_refresh_tokens"] = int(os.environ["STORED_REFRESH"])
 r["cpu_us_per_request"] = 1e6 * r["cpu_s"] / r["requests"] if r["requests"] else None
 if storm != "null":
     r["login_storm"] = json.loads(storm)
@@ -620,8 +676,9 @@ run_pair() {
   done
   local rss
   rss=$(peak_rss_kb "$SERVER_PID")
-  record "$(python3 -c 'import json,sys; print(json.dumps({"type": "peak", "scenario": sys.argv[1], "server": sys.argv[2], "peak_rss_kb": int(sys.argv[3])}))' \
-    "$scen" "$server" "$rss")"
+  record "$(python3 -c 'import json,sys; r = {"type": "peak", "scenario": sys.argv[1], "server": sys.argv[2], "peak_rss_kb": int(sys.argv[3])}
+if sys.argv[4]: r["size"] = int(sys.argv[4])
+print(json.dumps(r))' "$scen" "$server" "$rss" "${GROWTH_SIZE:-}")"
   rm -f "$WORK"/pool*.txt
 }
 
@@ -646,26 +703,44 @@ on_signal() {
 }
 trap on_signal INT TERM
 
-for scen in "${scenarios[@]}"; do
-  for server in ${MATRIX[$scen]}; do
-    [[ $server_filter == *" $server "* ]] || continue
-    say "---- $scen / $server"
-    (
-      set -e
-      trap stop_server EXIT
-      trap 'exit 130' INT TERM
-      run_pair "$scen" "$server"
-    ) &
-    PAIR_PID=$!
-    status=0
-    wait "$PAIR_PID" || status=$?
-    PAIR_PID=""
-    if ((status != 0)); then
-      say "$scen / $server failed (status $status); going on"
-      record "$(python3 -c 'import json,sys; print(json.dumps({"type": "failed", "scenario": sys.argv[1], "server": sys.argv[2], "status": int(sys.argv[3])}))' "$scen" "$server" "$status")"
-    fi
+# one_pair SCENARIO SERVER: run_pair in its own subshell; a failure is recorded, not fatal.
+one_pair() {
+  local scen=$1 server=$2 status=0
+  say "---- $scen / $server${GROWTH_SIZE:+ / $GROWTH_SIZE stored}"
+  (
+    set -e
+    trap stop_server EXIT
+    trap 'exit 130' INT TERM
+    run_pair "$scen" "$server"
+  ) &
+  PAIR_PID=$!
+  wait "$PAIR_PID" || status=$?
+  PAIR_PID=""
+  if ((status != 0)); then
+    say "$scen / $server failed (status $status); going on"
+    record "$(python3 -c 'import json,sys; r = {"type": "failed", "scenario": sys.argv[1], "server": sys.argv[2], "status": int(sys.argv[3])}
+if sys.argv[4]: r["size"] = int(sys.argv[4])
+print(json.dumps(r))' "$scen" "$server" "$status" "${GROWTH_SIZE:-}")"
+  fi
+}
+
+if ((${#growth_sizes[@]})); then
+  # A growth run: the same stagepass scenarios over stores that already hold more and more.
+  for size in "${growth_sizes[@]}"; do
+    export GROWTH_SIZE=$size
+    sp_use_dir "$WORK/stagepass-$size"
+    for scen in "${scenarios[@]}"; do one_pair "$scen" stagepass; done
+    rm -rf "$SP_DIR"  # the next size starts from an empty store
   done
-done
+  unset GROWTH_SIZE
+else
+  for scen in "${scenarios[@]}"; do
+    for server in ${MATRIX[$scen]}; do
+      [[ $server_filter == *" $server "* ]] || continue
+      one_pair "$scen" "$server"
+    done
+  done
+fi
 
 GIT_REVISION=$(git describe --always --dirty 2>/dev/null || echo unknown)
 python3 "$BENCH_DIR/report.py" "$RESULTS" "$BUILD_DIR" \

@@ -66,6 +66,7 @@ struct Options {
   std::optional<int64_t> code_ttl;
   std::string password = "bench-password-1";
   int64_t batch = 10000;
+  int64_t cache_mib = 256;
   bool no_profiles = false;
   int threads = 0;
 };
@@ -105,11 +106,11 @@ struct SeededGrant {
 class Writer {
  public:
   Writer(const std::string& accounts_path, const std::string& music_path, int64_t batch,
-         bool profiles)
+         bool profiles, int64_t cache_mib)
       : db_(accounts_path), batch_(batch) {
     if (profiles) music_.emplace(music_path);
     // Random keys touch pages all over the indexes: a larger page cache for big seedings.
-    db_.exec("PRAGMA cache_size=-262144");
+    db_.exec(("PRAGMA cache_size=-" + std::to_string(cache_mib * 1024)).c_str());
     if (music_) music_->exec("PRAGMA cache_size=-131072");
   }
   void user(const User& u) {
@@ -266,6 +267,7 @@ int run(Options o) {
   Config cfg = Config::load(o.config_file);
   if (o.per_grant < 1) throw std::runtime_error("--per-grant must be at least 1");
   if (o.batch < 1) throw std::runtime_error("--batch must be at least 1");
+  if (o.cache_mib < 1) throw std::runtime_error("--cache-mib must be at least 1");
   if (o.refresh < 0 || o.codes < 0 || o.access < 0) throw std::runtime_error("negative count");
 
   BufferedRandom random;
@@ -314,7 +316,7 @@ int run(Options o) {
 
   std::optional<std::ofstream> users_out;
   if (!o.users_out.empty()) users_out = open_out(o.users_out);
-  Writer w(cfg.database, cfg.music_database, o.batch, !o.no_profiles);
+  Writer w(cfg.database, cfg.music_database, o.batch, !o.no_profiles, o.cache_mib);
   Seeder seeder(o, random, now, w);
   auto* users_stream = users_out ? &*users_out : nullptr;
 
@@ -461,6 +463,9 @@ int main(int argc, char** argv) {
   app.add_option("--code-ttl", o.code_ttl, "code lifetime, seconds (default STAGEPASS_CODE_TTL)");
   app.add_option("--password", o.password, "password of every seeded user (one Argon2id hash)");
   app.add_option("--batch", o.batch, "rows per transaction");
+  app.add_option("--cache-mib", o.cache_mib,
+                 "SQLite page cache of the accounts database, MiB (default 256; more for the "
+                 "millions of rows of a growth run)");
   app.add_flag("--no-profiles", o.no_profiles, "do not write Web API profiles (music database)");
   app.add_option("--threads", o.threads, "signing threads for access tokens (default: cores)");
   CLI11_PARSE(app, argc, argv);

@@ -2,8 +2,8 @@
 // writes the raw values (which the database never holds: it stores SHA-256 hashes) one per
 // line, so wrk can present each one once.
 //
-//   refresh tokens      "spr_" + base64url(32 random bytes), as TokenIssuer::refresh_token
-//   authorization codes "spc_" + base64url(32 random bytes), as AuthorizeFlow::approve, with
+//   refresh tokens      new_opaque_token("spr_"), as TokenIssuer::refresh_token
+//   authorization codes new_opaque_token("spc_"), as AuthorizeFlow::approve, with
 //                       an S256 challenge of one PKCE verifier (or none: --no-pkce)
 //   access tokens       EdDSA JWTs signed by the server's own keyring (opened with the
 //                       master key), with the claims TokenIssuer::access_token puts in
@@ -46,6 +46,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 #include "tokens/access_token.hpp"
 #include "tokens/keyring.hpp"
+#include "tokens/opaque_token.hpp"
 
 using namespace stagepass;
 namespace json = boost::json;
@@ -333,9 +334,9 @@ int run(Options o) {
         g = seeder.new_grant(users_stream);
         ++grants;
       }
-      std::string value = random.token("spr_");
+      std::string value = new_opaque_token(random, kRefreshTokenPrefix);
       RefreshToken t;
-      t.hash = token_hash(value);
+      t.hash = refresh_token_key(value);
       t.grant_id = g.id;
       t.client_id = o.client_id;
       t.user_id = g.user_id;
@@ -362,8 +363,8 @@ int run(Options o) {
         g = seeder.new_grant(users_stream);
         ++grants;
       }
-      std::string value = random.token("spc_");
-      w.code({token_hash(value), g.id, o.client_id, g.user_id, o.redirect_uri, scope, challenge,
+      std::string value = new_opaque_token(random, kCodePrefix);
+      w.code({code_key(value), g.id, o.client_id, g.user_id, o.redirect_uri, scope, challenge,
               now + code_ttl, std::nullopt});
       if (out) *out << value << '\n';
       if (sample_code.empty()) sample_code = value;
@@ -398,7 +399,7 @@ int run(Options o) {
 
   // Read one of each kind back the way the server will.
   if (!sample_refresh.empty()) {
-    auto t = store.find_refresh_token(token_hash(sample_refresh));
+    auto t = store.find_refresh_token(refresh_token_key(sample_refresh));
     if (!t || t->client_id != o.client_id || t->revoked || t->rotated_at) {
       throw std::runtime_error("seeded refresh token does not read back through SqliteStore");
     }

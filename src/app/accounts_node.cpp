@@ -15,8 +15,10 @@ using Awaitable = boost::asio::awaitable<Response>;
 
 AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& random,
                            const Clock& clock, RevocationSet& revoked,
-                           boost::asio::thread_pool& store_pool, boost::asio::thread_pool& cpu_pool,
-                           Metrics& metrics, UserCreated on_user_created)
+                           boost::asio::thread_pool& store_pool,
+                           boost::asio::thread_pool& commit_pool,
+                           boost::asio::thread_pool& cpu_pool, Metrics& metrics,
+                           UserCreated on_user_created)
     : cfg_(cfg),
       store_(cfg.database, cfg.store_readers()),
       audit_([this](const AuditEvent& e) { return store_.record_event(e).ok(); }, metrics, clock),
@@ -32,7 +34,8 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
       tokens_(services_),
       revocation_(services_),
       introspection_(services_, revoked),
-      store_pool_(store_pool) {
+      store_pool_(store_pool),
+      commit_pool_(commit_pool) {
   services_.revocations_changed = [this] { feed_.poll(); };
   services_.audit = [this](AuditEvent e) { audit_.record(std::move(e)); };
   tokens_.add_grant(std::make_unique<oauth::AuthorizationCodeGrant>(services_));
@@ -110,7 +113,8 @@ void AccountsNode::add_cors(const Request& req, Response& r) const {
 }
 
 void AccountsNode::add_form_endpoint(http::Router& router, const std::string& path,
-                                     std::function<Response(const oauth::TokenRequest&)> handle) {
+                                     FormHandler handle,
+                                     std::function<bool(const oauth::TokenRequest&)> commits) {
   router.add("OPTIONS", path, [this](Request& req) -> Awaitable {
     Response r{204, {}, {}, {}};
     add_cors(req, r);
@@ -119,19 +123,24 @@ void AccountsNode::add_form_endpoint(http::Router& router, const std::string& pa
     r.header("Access-Control-Max-Age", "86400");
     co_return r;
   });
-  router.add("POST", path, [this, handle = std::move(handle)](Request& req) -> Awaitable {
-    Response r;
-    if (req.header_count("Authorization") > 1) {
-      r = oauth::OAuthError::invalid_request("more than one Authorization header").to_response();
-    } else {
-      oauth::TokenRequest tr{std::string(req.header("Content-Type")),
-                             std::string(req.header("Authorization")), std::move(req.msg.body())};
-      auto work = [&] { return handle(tr); };
-      r = co_await http::offload(store_pool_, work);
-    }
-    add_cors(req, r);
-    co_return r;
-  });
+  router.add(
+      "POST", path,
+      [this, handle = std::move(handle), commits = std::move(commits)](Request& req) -> Awaitable {
+        Response r;
+        if (req.header_count("Authorization") > 1) {
+          r = oauth::OAuthError::invalid_request("more than one Authorization header")
+                  .to_response();
+        } else {
+          oauth::TokenRequest tr{std::string(req.header("Content-Type")),
+                                 std::string(req.header("Authorization")),
+                                 std::move(req.msg.body())};
+          auto work = [&] { return handle(tr); };
+          auto& pool = commits && commits(tr) ? commit_pool_ : store_pool_;
+          r = co_await http::offload(pool, work);
+        }
+        add_cors(req, r);
+        co_return r;
+      });
 }
 
 void AccountsNode::register_routes(http::Router& router) {
@@ -149,8 +158,9 @@ void AccountsNode::register_routes(http::Router& router) {
   router.add("GET", "/.well-known/jwks.json", [this, static_json](Request&) -> Awaitable {
     co_return static_json(services_.keys->jwks_json());
   });
-  add_form_endpoint(router, "/api/token",
-                    [this](const oauth::TokenRequest& r) { return tokens_.handle(r); });
+  add_form_endpoint(
+      router, "/api/token", [this](const oauth::TokenRequest& r) { return tokens_.handle(r); },
+      [this](const oauth::TokenRequest& r) { return tokens_.waits_for_commit(r); });
   add_form_endpoint(router, "/api/revoke",
                     [this](const oauth::TokenRequest& r) { return revocation_.handle(r); });
   add_form_endpoint(router, "/api/introspect",

@@ -29,7 +29,8 @@ class AccountsNode {
   using UserCreated = std::function<void(const User&)>;
   AccountsNode(const Config& cfg, const Secret& master_key, Random& random, const Clock& clock,
                RevocationSet& revoked, boost::asio::thread_pool& store_pool,
-               boost::asio::thread_pool& cpu_pool, Metrics& metrics, UserCreated on_user_created);
+               boost::asio::thread_pool& commit_pool, boost::asio::thread_pool& cpu_pool,
+               Metrics& metrics, UserCreated on_user_created);
 
   void register_routes(http::Router& router);
   Store& store() { return store_; }
@@ -41,9 +42,11 @@ class AccountsNode {
  private:
   bool origin_allowed(std::string_view origin) const;
   // POST form endpoints of the accounts API (/api/token, /api/revoke, /api/introspect): one
-  // Authorization header at most, the work on the store pool, CORS for registered origins.
-  void add_form_endpoint(http::Router& router, const std::string& path,
-                         std::function<http::Response(const oauth::TokenRequest&)> handle);
+  // Authorization header at most, the work on the store pool (on the commit pool when
+  // `commits` says the request waits for a durable commit), CORS for registered origins.
+  using FormHandler = std::function<http::Response(const oauth::TokenRequest&)>;
+  void add_form_endpoint(http::Router& router, const std::string& path, FormHandler handle,
+                         std::function<bool(const oauth::TokenRequest&)> commits = {});
   void add_cors(const http::Request& req, http::Response& r) const;
 
   const Config& cfg_;
@@ -56,6 +59,7 @@ class AccountsNode {
   oauth::IntrospectionEndpoint introspection_;
   std::unique_ptr<web::Site> site_;
   boost::asio::thread_pool& store_pool_;
+  boost::asio::thread_pool& commit_pool_;
   std::string metadata_;
   mutable std::mutex origins_mu_;
   std::set<std::string, std::less<>> origins_;

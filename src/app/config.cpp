@@ -61,6 +61,8 @@ void apply(Config& c, const std::string& key, const std::string& v, const std::s
     c.threads = static_cast<int>(num());
   else if (key == "store_threads")
     c.store_threads = static_cast<int>(num());
+  else if (key == "commit_threads")
+    c.commit_threads = static_cast<int>(num());
   else if (key == "login_max_failures")
     c.login_max_failures = static_cast<int>(num());
   else if (key == "max_body_bytes")
@@ -107,6 +109,7 @@ constexpr const char* kKeys[] = {"listen",
                                  "code_ttl",
                                  "threads",
                                  "store_threads",
+                                 "commit_threads",
                                  "login_max_failures",
                                  "max_body_bytes",
                                  "max_header_bytes",

@@ -103,6 +103,7 @@ int serve(const Config& cfg, bool demo) {
   const int io_threads =
       cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
   asio::thread_pool store_pool(std::max(1, cfg.store_threads));
+  asio::thread_pool commit_pool(std::max(1, cfg.commit_threads));
   asio::thread_pool cpu_pool(std::max(1, io_threads / 2));
   RevocationSet revoked(cfg.access_token_ttl + cfg.clock_skew, 1000000);
   Background background(std::chrono::seconds(1));
@@ -127,7 +128,7 @@ int serve(const Config& cfg, bool demo) {
   if (cfg.serves_accounts()) {
     const Secret master_key = cfg.resolve_master_key();
     accounts = std::make_unique<AccountsNode>(cfg, master_key, random, clock, revoked, store_pool,
-                                              cpu_pool, metrics, on_user_created);
+                                              commit_pool, cpu_pool, metrics, on_user_created);
     limits = std::make_unique<RateLimitCache>(accounts->store(), clock);
     accounts->register_routes(router);
     background.add([&] { accounts->poll_revocations(); });
@@ -220,6 +221,7 @@ int serve(const Config& cfg, bool demo) {
   background.stop();
   if (accounts) flush_usage(usage, accounts->store());
   store_pool.join();
+  commit_pool.join();
   cpu_pool.join();
   log::event("info", "stopped");
   return 0;

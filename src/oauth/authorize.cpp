@@ -3,6 +3,7 @@
 #include "oauth/pkce.hpp"
 #include "oauth/redirect_uri.hpp"
 #include "tokens/access_token.hpp"
+#include "tokens/opaque_token.hpp"
 
 namespace stagepass::oauth {
 
@@ -86,10 +87,10 @@ bool AuthorizeFlow::consent_covers(const AuthorizeRequest& req, const std::strin
 std::string AuthorizeFlow::approve(const AuthorizeRequest& req, const std::string& user_id) const {
   const int64_t now = s_.clock.now();
   auto grant = s_.store.record_consent(user_id, req.client.id, req.scope, s_.random.id22(), now);
-  std::string code = s_.random.token("spc_");
+  std::string code = new_opaque_token(s_.random, kCodePrefix);
   if (grant) {
     AuthorizationCode record{
-        token_hash(code), grant->id, req.client.id,      user_id,
+        code_key(code),   grant->id, req.client.id,      user_id,
         req.redirect_uri, req.scope, req.code_challenge, now + s_.settings.code_ttl,
         std::nullopt};
     if (s_.store.save_code(record))

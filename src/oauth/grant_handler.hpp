@@ -19,6 +19,8 @@ class GrantHandler {
   // Whether a public client may use this grant (RFC 6749 §4.4: client credentials is for
   // confidential clients only).
   virtual bool allows_public_clients() const = 0;
+  // Whether handle() writes and so waits for a durable commit (group commit).
+  virtual bool waits_for_commit() const = 0;
   virtual Result<TokenResponse, OAuthError> handle(const Form& form,
                                                    const AuthenticatedClient& client) = 0;
 };

@@ -4,6 +4,7 @@
 
 #include "crypto/crypto.hpp"
 #include "tokens/access_token.hpp"
+#include "tokens/opaque_token.hpp"
 
 namespace stagepass::oauth {
 namespace json = boost::json;
@@ -53,7 +54,7 @@ std::optional<json::object> IntrospectionEndpoint::access_token_claims(
 
 std::optional<json::object> IntrospectionEndpoint::refresh_token_claims(
     const std::string& value) const {
-  auto t = s_.store.find_refresh_token(token_hash(value));
+  auto t = s_.store.find_refresh_token(refresh_token_key(value));
   const int64_t now = s_.clock.now();
   if (!t || t->revoked || t->rotated_at || now >= t->expires_at || now >= t->idle_expires_at) {
     return std::nullopt;

@@ -2,12 +2,13 @@
 
 #include "monitor/log.hpp"
 #include "tokens/access_token.hpp"
+#include "tokens/opaque_token.hpp"
 
 namespace stagepass::oauth {
 
 void RevocationEndpoint::revoke_refresh_token(const std::string& value,
                                               const Client& client) const {
-  auto token = s_.store.find_refresh_token(token_hash(value));
+  auto token = s_.store.find_refresh_token(refresh_token_key(value));
   // RFC 7009 §2.1: the server first validates that the token was issued to this client.
   if (!token || token->client_id != client.id) return;
   if (s_.store.revoke_grant(token->grant_id, s_.clock.now()).ok() && s_.revocations_changed) {

@@ -28,6 +28,16 @@ std::vector<std::string> TokenEndpoint::grant_types() const {
   return out;
 }
 
+bool TokenEndpoint::waits_for_commit(const TokenRequest& req) const {
+  auto form = Form::parse(req.body);
+  auto grant_type = form ? form->get("grant_type") : std::nullopt;
+  if (!grant_type) return false;
+  for (const auto& g : grants_) {
+    if (g->grant_type() == *grant_type) return g->waits_for_commit();
+  }
+  return false;
+}
+
 http::Response TokenEndpoint::handle(const TokenRequest& req) const {
   std::string_view grant_label = "none";
   http::Response r = dispatch(req, grant_label);

@@ -26,6 +26,9 @@ class TokenEndpoint {
 
   // The full HTTP answer; the client id it authenticated (if any) goes to the access log.
   http::Response handle(const TokenRequest& req) const;
+  // Whether handle() would wait for a durable commit (its grant type's handler writes), so
+  // the caller can run it where waiting threads are cheap. A look at grant_type only.
+  bool waits_for_commit(const TokenRequest& req) const;
 
   // Told of every answer: the grant type when it is one this endpoint handles ("other" or
   // "none" otherwise, so labels stay bounded) and the HTTP status. Set before serving.

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "tokens/access_token.hpp"
+#include "tokens/opaque_token.hpp"
 
 namespace stagepass::oauth {
 
@@ -35,8 +36,8 @@ std::string TokenIssuer::access_token(const std::string& sub, const std::string&
 NewRefreshToken TokenIssuer::refresh_token(const Grant& grant, const ScopeSet& scope) const {
   int64_t now = s_.clock.now();
   NewRefreshToken t;
-  t.value = s_.random.token("spr_");
-  t.record.hash = token_hash(t.value);
+  t.value = new_opaque_token(s_.random, kRefreshTokenPrefix);
+  t.record.hash = refresh_token_key(t.value);
   t.record.grant_id = grant.id;
   t.record.client_id = grant.client_id;
   t.record.user_id = grant.user_id;

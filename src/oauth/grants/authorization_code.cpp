@@ -2,6 +2,7 @@
 
 #include "oauth/pkce.hpp"
 #include "tokens/access_token.hpp"
+#include "tokens/opaque_token.hpp"
 
 namespace stagepass::oauth {
 
@@ -18,7 +19,7 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
 
   // Single use: consuming marks the code spent; a second use revokes the grant, and with it
   // every token issued from the first use (RFC 6749 §4.1.2).
-  auto code = s_.store.consume_code(token_hash(*code_value), s_.clock.now());
+  auto code = s_.store.consume_code(code_key(*code_value), s_.clock.now());
   if (!code) {
     if (code.error().code == "conflict") {
       if (s_.revocations_changed) s_.revocations_changed();

@@ -10,6 +10,7 @@ class AuthorizationCodeGrant final : public IssuingGrant {
   explicit AuthorizationCodeGrant(Services& s) : IssuingGrant(s) {}
   std::string_view grant_type() const override { return "authorization_code"; }
   bool allows_public_clients() const override { return true; }
+  bool waits_for_commit() const override { return true; }
   Result<TokenResponse, OAuthError> handle(const Form& form,
                                            const AuthenticatedClient& client) override;
 };

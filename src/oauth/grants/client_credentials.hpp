@@ -11,6 +11,7 @@ class ClientCredentialsGrant final : public IssuingGrant {
   explicit ClientCredentialsGrant(Services& s) : IssuingGrant(s) {}
   std::string_view grant_type() const override { return "client_credentials"; }
   bool allows_public_clients() const override { return false; }
+  bool waits_for_commit() const override { return false; }
   Result<TokenResponse, OAuthError> handle(const Form& form,
                                            const AuthenticatedClient& client) override;
 };

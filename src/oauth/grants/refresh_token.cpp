@@ -1,6 +1,7 @@
 #include "oauth/grants/refresh_token.hpp"
 
 #include "tokens/access_token.hpp"
+#include "tokens/opaque_token.hpp"
 
 namespace stagepass::oauth {
 
@@ -11,7 +12,7 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
   const int64_t now = s_.clock.now();
   const auto invalid = [] { return OAuthError::invalid_grant("refresh token is invalid"); };
 
-  auto old = s_.store.find_refresh_token(token_hash(*value));
+  auto old = s_.store.find_refresh_token(refresh_token_key(*value));
   if (!old) {
     if (old.error().code == "not_found") return fail(invalid());
     return fail(OAuthError::server_error("store unavailable"));

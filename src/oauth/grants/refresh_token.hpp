@@ -11,6 +11,7 @@ class RefreshTokenGrant final : public IssuingGrant {
   explicit RefreshTokenGrant(Services& s) : IssuingGrant(s) {}
   std::string_view grant_type() const override { return "refresh_token"; }
   bool allows_public_clients() const override { return true; }
+  bool waits_for_commit() const override { return true; }
   Result<TokenResponse, OAuthError> handle(const Form& form,
                                            const AuthenticatedClient& client) override;
 };

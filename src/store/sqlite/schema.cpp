@@ -114,6 +114,25 @@ CREATE TABLE events (
 CREATE INDEX events_user ON events(user_id, id);
 CREATE INDEX events_at ON events(at);
 )sql",
+    R"sql(
+-- Bumped by every change to clients (triggers, so a change made by another process counts
+-- too): a node may keep clients in memory while this number stays the same.
+CREATE TABLE clients_version (id INTEGER PRIMARY KEY CHECK (id = 1), v INTEGER NOT NULL);
+INSERT INTO clients_version (id, v) VALUES (1, 0);
+CREATE TRIGGER clients_version_insert AFTER INSERT ON clients
+  BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER clients_version_update AFTER UPDATE ON clients
+  BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER clients_version_delete AFTER DELETE ON clients
+  BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
+)sql",
+    R"sql(
+-- A refresh token is refused once its grant is revoked (every use reads the grant), so
+-- revoking a grant no longer marks its tokens one by one, and the index that served that
+-- was one more random page written by every rotation. Grants are revoked, never deleted:
+-- nothing relies on the ON DELETE CASCADE finding tokens by grant.
+DROP INDEX refresh_tokens_grant;
+)sql",
 };
 
 }  // namespace

@@ -180,9 +180,13 @@ Status<> SqliteStore::save_refresh_token(const RefreshToken& t) {
 
 Result<RefreshToken> SqliteStore::find_refresh_token(const std::string& hash) {
   return read([&](Connection& db) -> Result<RefreshToken> {
+    // A token of a revoked (or missing) grant reads as revoked: revoking a grant marks the
+    // grant only.
     auto s = db.prepare(
-        "SELECT hash, grant_id, client_id, user_id, scope, created_at, expires_at, "
-        "idle_expires_at, rotated_at, revoked FROM refresh_tokens WHERE hash = ?");
+        "SELECT r.hash, r.grant_id, r.client_id, r.user_id, r.scope, r.created_at, "
+        "r.expires_at, r.idle_expires_at, r.rotated_at, "
+        "r.revoked OR g.id IS NULL OR g.revoked_at IS NOT NULL "
+        "FROM refresh_tokens r LEFT JOIN grants g ON g.id = r.grant_id WHERE r.hash = ?");
     if (!s.bind(1, hash).step()) return fail(not_found("refresh token"));
     return read_refresh(s);
   });

@@ -82,10 +82,32 @@ constexpr const char* kClientColumns =
 
 Result<Client> SqliteStore::find_client(const std::string& id) {
   return read([&](Connection& db) -> Result<Client> {
+    // The version first: a row read after it is at least as new, so caching the row under
+    // it can only make the cache drop entries too early, never serve a stale one.
+    int64_t version = 0;
+    {
+      auto v = db.prepare("SELECT v FROM clients_version WHERE id = 1");
+      if (v.step()) version = v.i64(0);
+    }
+    {
+      std::lock_guard lk(client_cache_.mu);
+      if (version != client_cache_.version) {
+        client_cache_.clients.clear();
+        client_cache_.version = version;
+      }
+      auto it = client_cache_.clients.find(id);
+      if (it != client_cache_.clients.end()) return it->second;
+    }
     static const std::string sql = std::string(kClientColumns) + "WHERE id = ?";
     auto s = db.prepare(sql.c_str());
     if (!s.bind(1, id).step()) return fail(not_found("client"));
-    return read_client(s);
+    Client client = read_client(s);
+    std::lock_guard lk(client_cache_.mu);
+    if (client_cache_.version == version) {
+      if (client_cache_.clients.size() >= ClientCache::kMaxEntries) client_cache_.clients.clear();
+      client_cache_.clients.emplace(id, client);
+    }
+    return client;
   });
 }
 

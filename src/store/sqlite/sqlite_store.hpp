@@ -7,7 +7,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/sqlite/connection_pool.hpp"
@@ -85,7 +87,17 @@ class SqliteStore final : public Store {
     return pool_.write(std::forward<F>(f));
   }
 
+  // Clients as last read, valid while clients_version (bumped by triggers on every change,
+  // from any process) stays at `version`: a client lookup then costs one single-page read.
+  struct ClientCache {
+    static constexpr size_t kMaxEntries = 10000;
+    std::mutex mu;
+    int64_t version = -1;
+    std::unordered_map<std::string, Client> clients;
+  };
+
   ConnectionPool pool_;
+  ClientCache client_cache_;
 };
 
 }  // namespace stagepass::sqlite

@@ -82,7 +82,6 @@ inline void revoke_grant_in(Connection& db, const std::string& id, int64_t now) 
   db.prepare("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
       .bind_all(now, id)
       .run();
-  db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE grant_id = ?").bind(1, id).run();
   db.prepare("UPDATE codes SET used_at = coalesce(used_at, ?) WHERE grant_id = ?")
       .bind_all(now, id)
       .run();

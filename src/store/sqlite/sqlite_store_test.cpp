@@ -89,6 +89,31 @@ TEST_F(SqliteStoreTest, RefreshTokenOfRevokedGrantIsNotStored) {
   EXPECT_EQ(g->id, "g9");
 }
 
+TEST_F(SqliteStoreTest, TokensOfARevokedGrantReadAsRevokedAndDoNotRotate) {
+  ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
+  ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());
+  EXPECT_TRUE(store_->find_refresh_token("r1")->revoked);
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r2"), 151, 10), RotateOutcome::kNotFound);
+}
+
+// The client cache: a change made through other connections (another process: `stagepass
+// admin`) is seen by the next lookup.
+TEST_F(SqliteStoreTest, ClientChangesFromAnotherConnectionAreSeenAtOnce) {
+  ASSERT_EQ(store_->find_client("c1")->secret_hash, "hash");  // now cached
+  {
+    SqliteStore other((dir_ / "db.sqlite").string(), 1);
+    ASSERT_TRUE(other.set_client_secret_hash("c1", "rotated").ok());
+  }
+  EXPECT_EQ(store_->find_client("c1")->secret_hash, "rotated");
+  {
+    SqliteStore other((dir_ / "db.sqlite").string(), 1);
+    ASSERT_TRUE(other.delete_client("c1", 200).ok());
+  }
+  auto gone = store_->find_client("c1");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, "not_found");
+}
+
 TEST_F(SqliteStoreTest, DataSurvivesReopening) {
   ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
   store_ = std::make_unique<SqliteStore>((dir_ / "db.sqlite").string(), 1);

@@ -159,6 +159,8 @@ Result<AuthorizationCode> SqliteStore::consume_code(const std::string& hash, int
       tx.commit();
       return fail(Error{"conflict", "authorization code replayed; grant revoked"});
     }
+    // Revoking a grant marks the grant only: its unused codes die here.
+    if (!grant_active(db, c.grant_id)) return fail(not_found("code"));
     db.prepare("UPDATE codes SET used_at = ? WHERE hash = ?").bind_all(now, hash).run();
     tx.commit();
     c.used_at = now;

@@ -78,11 +78,11 @@ inline bool grant_active(Connection& db, const std::string& grant_id) {
   return s.bind(1, grant_id).step();
 }
 
+// Marks the grant only: its refresh tokens and codes are refused from then on because
+// every use reads the grant (rotate_refresh_token, consume_code, find_refresh_token), so a
+// revocation costs one row, not a scan of tokens or codes (codes have no grant index).
 inline void revoke_grant_in(Connection& db, const std::string& id, int64_t now) {
   db.prepare("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-      .bind_all(now, id)
-      .run();
-  db.prepare("UPDATE codes SET used_at = coalesce(used_at, ?) WHERE grant_id = ?")
       .bind_all(now, id)
       .run();
 }

@@ -89,6 +89,15 @@ TEST_F(SqliteStoreTest, RefreshTokenOfRevokedGrantIsNotStored) {
   EXPECT_EQ(g->id, "g9");
 }
 
+TEST_F(SqliteStoreTest, UnusedCodeOfARevokedGrantIsRefused) {
+  AuthorizationCode c{"c1", "g1", "c1", "u1", "https://app/cb", grant_.scope, "", 1000, {}};
+  ASSERT_TRUE(store_->save_code(c).ok());
+  ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());
+  auto used = store_->consume_code("c1", 151);
+  ASSERT_FALSE(used.ok());
+  EXPECT_EQ(used.error().code, "not_found");
+}
+
 TEST_F(SqliteStoreTest, TokensOfARevokedGrantReadAsRevokedAndDoNotRotate) {
   ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
   ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());

@@ -31,6 +31,17 @@ class ReadCache {
     if (it == entries_.end() || it->second.expires <= now) return std::nullopt;
     return it->second.value;
   }
+  // Calls f(const V&) on the live entry for `key` under the shared lock (for reading part of
+  // a large value without copying all of it); false when there is none. f must not call
+  // back into the cache.
+  template <class F>
+  bool visit(const std::string& key, F&& f, Clock::time_point now = Clock::now()) const {
+    std::shared_lock lk(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.expires <= now) return false;
+    std::forward<F>(f)(it->second.value);
+    return true;
+  }
   uint64_t version() const { return version_.load(std::memory_order_acquire); }
   void put(const std::string& key, const V& value, uint64_t version_read,
            Clock::time_point now = Clock::now()) {

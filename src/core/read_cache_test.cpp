@@ -18,6 +18,19 @@ TEST(ReadCache, AnswersUntilTheEntryExpires) {
   EXPECT_FALSE(cache.get("u2", t0));
 }
 
+TEST(ReadCache, VisitSeesOnlyLiveEntries) {
+  Cache cache(10, seconds(60));
+  cache.put("u1", "Ann", cache.version(), t0);
+  std::string seen;
+  EXPECT_TRUE(cache.visit(
+      "u1", [&](const std::string& v) { seen = v; }, t0 + seconds(1)));
+  EXPECT_EQ(seen, "Ann");
+  EXPECT_FALSE(cache.visit(
+      "u1", [&](const std::string&) { ADD_FAILURE(); }, t0 + seconds(60)));
+  EXPECT_FALSE(cache.visit(
+      "u2", [&](const std::string&) { ADD_FAILURE(); }, t0));
+}
+
 TEST(ReadCache, ForgetsAChangedValueAndStaysBounded) {
   Cache cache(2, seconds(60));
   cache.put("u1", "Ann", cache.version(), t0);

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,10 +75,12 @@ class MusicStore {
   virtual Status<> upsert_profile(const Profile& profile) = 0;
   virtual Result<Profile> find_profile(const std::string& user_id) = 0;
   // The profile if it is in memory, without blocking (the I/O thread may call this);
-  // nullopt means "ask find_profile". Implementations without a cache keep the default.
-  virtual std::optional<Profile> cached_profile(const std::string& user_id) {
+  // null means "ask find_profile". Implementations without a cache keep the default. The
+  // same object comes back until the profile changes or leaves the cache, so a caller may
+  // key what it derives from a profile by the pointer.
+  virtual std::shared_ptr<const Profile> cached_profile(const std::string& user_id) {
     (void)user_id;
-    return std::nullopt;
+    return nullptr;
   }
 
   // ---- saved tracks ("Your Library"), most recently saved first

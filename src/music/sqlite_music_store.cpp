@@ -155,13 +155,13 @@ Result<Profile> SqliteMusicStore::find_profile(const std::string& user_id) {
         "SELECT display_name, email, country, product, followers FROM profiles WHERE id = ?");
     if (!s.bind(1, user_id).step()) return fail(not_found("user"));
     Profile p{user_id, s.text(0), s.text(1), s.text(2), s.text(3), s.i64(4)};
-    profiles_.put(p.id, p, version);
+    profiles_.put(p.id, std::make_shared<const Profile>(p), version);
     return p;
   });
 }
 
-std::optional<Profile> SqliteMusicStore::cached_profile(const std::string& user_id) {
-  return profiles_.get(user_id);
+std::shared_ptr<const Profile> SqliteMusicStore::cached_profile(const std::string& user_id) {
+  return profiles_.get(user_id).value_or(nullptr);
 }
 
 // ---- catalog bulk load

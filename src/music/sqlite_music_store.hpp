@@ -47,7 +47,7 @@ class SqliteMusicStore final : public MusicStore {
 
   Status<> upsert_profile(const Profile& profile) override;
   Result<Profile> find_profile(const std::string& user_id) override;
-  std::optional<Profile> cached_profile(const std::string& user_id) override;
+  std::shared_ptr<const Profile> cached_profile(const std::string& user_id) override;
 
   Status<> save_tracks(const std::string& user_id, const std::vector<std::string>& ids,
                        int64_t now) override;
@@ -132,7 +132,7 @@ class SqliteMusicStore final : public MusicStore {
   sqlite::ConnectionPool pool_;
   // GET /v1/me answers from here on the I/O thread (cached_profile); 60 s bounds how long a
   // profile changed by another process can look old.
-  ReadCache<Profile> profiles_{100000, std::chrono::seconds(60)};
+  ReadCache<std::shared_ptr<const Profile>> profiles_{100000, std::chrono::seconds(60)};
 };
 
 }  // namespace stagepass::music

@@ -51,6 +51,17 @@ class EndpointsTest : public ::testing::Test {
     ApiRequest api{req, who, match->path, *Form::parse(q), "http://sp.test/v1"};
     return match->route->handler(api);
   }
+  // The same through the route's I/O-thread path; nullopt when it defers to the handler.
+  std::optional<http::Response> call_fast(const std::string& target, const std::string& scope) {
+    http::Request req;
+    req.msg.method_string("GET");
+    req.msg.target(target);
+    Principal who{"demo", "app", ScopeSet::parse(scope), "grant", "jti"};
+    auto match = routes_->match("GET", target);
+    if (!match || !match->route || !match->route->fast) return std::nullopt;
+    ApiRequest api{req, who, match->path, Form{}, "http://sp.test/v1"};
+    return match->route->fast(api);
+  }
   static bj::value body(const http::Response& r) { return bj::parse(r.body); }
 
   static inline std::filesystem::path dir_;
@@ -67,6 +78,35 @@ TEST_F(EndpointsTest, MeShowsEmailAndCountryOnlyWithTheirScopes) {
   auto full = body(call("GET", "/v1/me", "user-read-email user-read-private"));
   EXPECT_EQ(full.at("email"), "demo@x");
   EXPECT_EQ(full.at("product"), "premium");
+}
+
+// GET /v1/me answers from memory (the profile cache, and bodies rendered from it) once the
+// profile was read, and never answers an old profile after it changed.
+TEST_F(EndpointsTest, MeFromMemoryFollowsProfileChangesAndScopes) {
+  const std::string both = "user-read-email user-read-private";
+  ASSERT_EQ(call("GET", "/v1/me", both).status, 200);  // reads the profile into the cache
+  auto first = call_fast("/v1/me", both);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(body(*first).at("display_name"), "Demo");
+  EXPECT_EQ(body(*first).at("email"), "demo@x");
+  auto again = call_fast("/v1/me", both);  // the rendered body, same bytes
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->body, first->body);
+  auto plain = call_fast("/v1/me", "");  // other scopes, other body
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(body(*plain).as_object().contains("email"));
+
+  ASSERT_TRUE(store_->upsert_profile({"demo", "Demo Renamed", "new@x", "NO", "premium", 0}).ok());
+  EXPECT_FALSE(call_fast("/v1/me", both));  // changed: back to the database
+  ASSERT_EQ(call("GET", "/v1/me", both).status, 200);
+  auto changed = call_fast("/v1/me", both);
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(body(*changed).at("display_name"), "Demo Renamed");
+  EXPECT_EQ(body(*changed).at("email"), "new@x");
+  EXPECT_EQ(body(*changed).at("country"), "NO");
+
+  ASSERT_TRUE(store_->upsert_profile({"demo", "Demo", "demo@x", "SE", "premium", 0}).ok());
+  ASSERT_EQ(call("GET", "/v1/me", both).status, 200);
 }
 
 TEST_F(EndpointsTest, TrackObjectHasSpotifyShape) {

@@ -41,10 +41,11 @@ Connection::Connection(const std::string& path) {
   // Durable: a commit that returned has reached the disk (a token handed out is stored).
   exec("PRAGMA synchronous=FULL");
   exec("PRAGMA foreign_keys=ON");
-  // Read pages through a shared memory map instead of a pread() per page: every commit
-  // makes readers drop their private page cache, and re-reading it by syscalls was the
-  // largest cost of a refresh-token grant under load.
-  exec("PRAGMA mmap_size=1073741824");
+  // No memory map (mmap_size stays 0): in WAL mode a reader that sees any new commit drops
+  // its whole map (munmap) and then page-faults back every page it touches, and with commits
+  // landing several hundred times a second that cost more than re-reading the few pages a
+  // lookup needs with pread(): refresh grants 4.1k -> 5.1k/s, 350 -> 275 CPU µs each.
+  exec("PRAGMA mmap_size=0");
 }
 
 Connection::~Connection() {

@@ -22,7 +22,7 @@ http::Response get_me(ApiRequest& req, MusicStore& music) {
 // GET /v1/me bodies already rendered, per person and per the two scopes that shape the body.
 // An entry is used only while it was rendered from the very profile object the store's cache
 // holds now (a changed profile is a new object) and for the same base URL, so it is never
-// older than that cache.
+// older than that cache. Bounded like the profile cache: 100,000 bodies of ~0.5 KB.
 class RenderedProfiles {
  public:
   std::optional<std::string> find(const std::string& key, const music::Profile* from,

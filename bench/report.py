@@ -51,7 +51,7 @@ def aggregate(records):
         elif t == "warmup":
             warmups.setdefault(key, []).append(r)
         elif t == "peak":
-            peaks[key] = r["peak_rss_kb"]
+            peaks[key] = max(peaks.get(key, 0), r["peak_rss_kb"])  # over rounds
         elif t == "server":
             servers[r["server"]] = {"storage": r["storage"], "notes": r["notes"]}
         elif t == "failed":
@@ -128,6 +128,15 @@ def fmt_rps(r):
     return f"{r['rps_median']:,.0f} ({r['rps_min']:,.0f}–{r['rps_max']:,.0f})"
 
 
+def measured(w):
+    """How many runs each row has, and how they were spread."""
+    rounds = w.get("rounds", 1)
+    if rounds == 1:
+        return f"{w['runs']} × {w['duration']} measured per row"
+    return (f"{rounds * w['runs']} × {w['duration']} measured per row, in {rounds} rounds "
+            f"through the whole matrix ({w['runs']} per round: servers took turns)")
+
+
 def markdown(rows, servers, failed, settings):
     out = ["# Stagepass side-by-side benchmark", ""]
     w = settings.get("wrk")
@@ -136,11 +145,12 @@ def markdown(rows, servers, failed, settings):
         out.append(f"{settings['date']}, git `{settings['git_revision']}`, {settings['nproc']} "
                    f"cores, CPU {idle} % idle before the loads; "
                    f"wrk -t{w['threads']} -c{w['connections']}, warm-up {w['warmup']}, "
-                   f"{w['runs']} × {w['duration']} measured per row; databases on "
+                   f"{measured(w)}; databases on "
                    f"{settings['data_dir_fstype']}.")
-        if settings.get("quick") or w["runs"] < 3 or idle < 90:
+        few = w["runs"] * w.get("rounds", 1) < 3
+        if settings.get("quick") or few or idle < 90:
             out += ["", "**Not a reference measurement**: "
-                    + ("a quick run; " if settings.get("quick") or w["runs"] < 3 else "")
+                    + ("a quick run; " if settings.get("quick") or few else "")
                     + ("the machine was busy before the loads; " if idle < 90 else "")
                     + "wrk and the server share the same cores."]
     out += ["", "| # | scenario | server | req/s median (min–max) | p50 ms | p99 ms | non-2xx "
@@ -199,7 +209,7 @@ def growth_markdown(rows, fills, failed, settings):
         out.append(f"{settings['date']}, git `{settings['git_revision']}`, {settings['nproc']} "
                    f"cores, CPU {settings['cpu_idle_percent_before']} % idle before the loads; "
                    f"wrk -t{w['threads']} -c{w['connections']}, warm-up {w['warmup']}, "
-                   f"{w['runs']} × {w['duration']} measured per row; databases on "
+                   f"{measured(w)}; databases on "
                    f"{settings['data_dir_fstype']}.")
     out += ["", "Each size is a fresh store filled beforehand by `stagepass-bench-seed` with that "
             "many refresh tokens (ten per grant and user); the scenarios' own pools come on top, "

@@ -8,7 +8,8 @@
 # $BUILD_DIR/results.png; wrk's own reports go to $BUILD_DIR/results-wrk.log.
 #
 # Usage: bench/run.sh [--no-build] [--quick] [--only SCENARIO[,...]] [--servers SERVER[,...]]
-#                     [--runs N] [--data-dir DIR] [--keep-data] [--growth SIZE[,...]]
+#                     [--runs N] [--rounds N] [--data-dir DIR] [--keep-data]
+#                     [--growth SIZE[,...]]
 #   --no-build      use the binaries already in $BUILD_DIR
 #   --quick         1 measured run of 3 s after a 1 s warm-up (WRK_* variables still win)
 #   --only          scenarios (names or numbers): 1 cc, 2 refresh, 3 code, 4 me-warm,
@@ -16,6 +17,10 @@
 #   --servers       hello, stagepass, glewlwyd, glewlwyd-1k, oidc-jwt, oidc-opaque;
 #                   "peers" = the last four, "oidc" = both oidc-provider modes
 #   --runs N        measured runs per scenario and server (default 3)
+#   --rounds N      go through the whole matrix N times (default 1), each time with a fresh
+#                   server, a warm-up and --runs runs; rows aggregate every round. With
+#                   `--rounds 3 --runs 1` the servers of a scenario take turns, so a machine
+#                   whose speed drifts over minutes moves all of them alike (the ratios)
 #   --data-dir DIR  where the databases live (stagepass's and glewlwyd's alike): a fresh
 #                   directory is made inside DIR and removed at the end (default
 #                   $BUILD_DIR/bench-data, on the build's disk; /dev/shm for tmpfs)
@@ -59,7 +64,7 @@ usage() {
   exit 2
 }
 
-build=1 quick=0 keep=0 only="" servers="" runs="" data_parent="" growth=""
+build=1 quick=0 keep=0 only="" servers="" runs="" rounds=1 data_parent="" growth=""
 while (($#)); do
   case $1 in
     --no-build) build=0 ;;
@@ -71,6 +76,8 @@ while (($#)); do
     --servers=*) servers=${1#*=} ;;
     --runs) runs=${2:?--runs needs a number}; shift ;;
     --runs=*) runs=${1#*=} ;;
+    --rounds) rounds=${2:?--rounds needs a number}; shift ;;
+    --rounds=*) rounds=${1#*=} ;;
     --data-dir) data_parent=${2:?--data-dir needs a directory}; shift ;;
     --data-dir=*) data_parent=${1#*=} ;;
     --growth) growth=${2:?--growth needs a list of sizes}; shift ;;
@@ -98,7 +105,7 @@ LOGIN_CONNECTIONS=${LOGIN_CONNECTIONS:-4}
 MIXED_TOKENS=${MIXED_TOKENS:-10000}
 POOL_FACTOR=${POOL_FACTOR:-1.5}
 export WRK_THREADS  # pool.lua slices the pools by it
-for var in RUNS WRK_THREADS WRK_CONNECTIONS INTROSPECT_POOL LOGIN_CONNECTIONS MIXED_TOKENS; do
+for var in rounds RUNS WRK_THREADS WRK_CONNECTIONS INTROSPECT_POOL LOGIN_CONNECTIONS MIXED_TOKENS; do
   [[ ${!var} =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: $var must be a positive integer" >&2; exit 2; }
 done
 [[ $POOL_FACTOR =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "run.sh: POOL_FACTOR must be a number" >&2; exit 2; }
@@ -729,15 +736,20 @@ if ((${#growth_sizes[@]})); then
   for size in "${growth_sizes[@]}"; do
     export GROWTH_SIZE=$size
     sp_use_dir "$WORK/stagepass-$size"
-    for scen in "${scenarios[@]}"; do one_pair "$scen" stagepass; done
+    for round in $(seq "$rounds"); do
+      for scen in "${scenarios[@]}"; do one_pair "$scen" stagepass; done
+    done
     rm -rf "$SP_DIR"  # the next size starts from an empty store
   done
   unset GROWTH_SIZE
 else
-  for scen in "${scenarios[@]}"; do
-    for server in ${MATRIX[$scen]}; do
-      [[ $server_filter == *" $server "* ]] || continue
-      one_pair "$scen" "$server"
+  for round in $(seq "$rounds"); do
+    ((rounds == 1)) || say "==== round $round of $rounds"
+    for scen in "${scenarios[@]}"; do
+      for server in ${MATRIX[$scen]}; do
+        [[ $server_filter == *" $server "* ]] || continue
+        one_pair "$scen" "$server"
+      done
     done
   done
 fi
@@ -747,10 +759,11 @@ python3 "$BENCH_DIR/report.py" "$RESULTS" "$BUILD_DIR" \
   --settings "$(python3 -c 'import json,sys; print(json.dumps({
     "git_revision": sys.argv[1], "cpu_idle_percent_before": int(sys.argv[2]),
     "nproc": int(sys.argv[3]), "wrk": {"threads": int(sys.argv[4]), "connections": int(sys.argv[5]),
-    "duration": sys.argv[6], "warmup": sys.argv[7], "runs": int(sys.argv[8])},
+    "duration": sys.argv[6], "warmup": sys.argv[7], "runs": int(sys.argv[8]),
+    "rounds": int(sys.argv[15])},
     "data_dir_fstype": sys.argv[9], "pool_factor": float(sys.argv[10]),
     "introspect_pool": int(sys.argv[11]), "login_connections": int(sys.argv[12]),
     "mixed_tokens": int(sys.argv[13]), "quick": sys.argv[14] == "1"}))' \
     "$GIT_REVISION" "$CPU_IDLE_BEFORE" "$(nproc)" "$WRK_THREADS" "$WRK_CONNECTIONS" \
     "$WRK_DURATION" "$WRK_WARMUP" "$RUNS" "$FSTYPE" "$POOL_FACTOR" "$INTROSPECT_POOL" \
-    "$LOGIN_CONNECTIONS" "$MIXED_TOKENS" "$quick")"
+    "$LOGIN_CONNECTIONS" "$MIXED_TOKENS" "$quick" "$rounds")"

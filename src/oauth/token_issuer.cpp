@@ -34,18 +34,25 @@ std::string TokenIssuer::access_token(const std::string& sub, const std::string&
 }
 
 NewRefreshToken TokenIssuer::refresh_token(const Grant& grant, const ScopeSet& scope) const {
-  int64_t now = s_.clock.now();
   NewRefreshToken t;
   t.value = new_opaque_token(s_.random, kRefreshTokenPrefix);
-  t.record.hash = refresh_token_key(t.value);
-  t.record.grant_id = grant.id;
-  t.record.client_id = grant.client_id;
-  t.record.user_id = grant.user_id;
-  t.record.scope = scope;
-  t.record.created_at = now;
-  t.record.expires_at = grant.created_at + s_.settings.refresh_token_ttl;
-  t.record.idle_expires_at = std::min(t.record.expires_at, now + s_.settings.refresh_idle_ttl);
+  t.record = refresh_record(refresh_token_key(t.value), grant, scope);
   return t;
+}
+
+RefreshToken TokenIssuer::refresh_record(std::string hash, const Grant& grant,
+                                         const ScopeSet& scope) const {
+  int64_t now = s_.clock.now();
+  RefreshToken r;
+  r.hash = std::move(hash);
+  r.grant_id = grant.id;
+  r.client_id = grant.client_id;
+  r.user_id = grant.user_id;
+  r.scope = scope;
+  r.created_at = now;
+  r.expires_at = grant.created_at + s_.settings.refresh_token_ttl;
+  r.idle_expires_at = std::min(r.expires_at, now + s_.settings.refresh_idle_ttl);
+  return r;
 }
 
 }  // namespace stagepass::oauth

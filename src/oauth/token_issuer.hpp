@@ -35,6 +35,9 @@ class TokenIssuer {
   std::string access_token(const std::string& sub, const std::string& client_id,
                            const ScopeSet& scope, const std::string& grant_id) const;
   NewRefreshToken refresh_token(const Grant& grant, const ScopeSet& scope) const;
+  // The record of the refresh token whose key is `hash`, for `grant`: its lifetime counts
+  // from the grant's consent, its idle lifetime from now.
+  RefreshToken refresh_record(std::string hash, const Grant& grant, const ScopeSet& scope) const;
 
  private:
   Services& s_;

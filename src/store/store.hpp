@@ -9,6 +9,7 @@
 //  - Secrets arrive and are stored as SHA-256 hashes only.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,7 +45,8 @@ class ClientStore {
 // What happened to a refresh token presented for rotation.
 enum class RotateOutcome {
   kRotated,       // the old token is spent, the new one is stored
-  kNotFound,      // unknown, revoked, expired or its grant is revoked
+  kNotFound,      // unknown or revoked, or its grant is revoked
+  kRefused,       // the caller's `successor` function refused it: nothing written
   kReuseGrace,    // already rotated, inside the grace window: new token stored, the earlier
                   // successor revoked (only one live token per chain)
   kReuseRevoked,  // already rotated, outside the grace window: the whole grant is revoked
@@ -94,11 +96,17 @@ class RefreshTokenStore {
   // Stores a new token if its grant is still active ("not_found" otherwise).
   virtual Status<> save_refresh_token(const RefreshToken& token) = 0;
   virtual Result<RefreshToken> find_refresh_token(const std::string& hash) = 0;
-  // Atomically spends `old_hash` and stores `next`; see RotateOutcome. `grace_seconds`
-  // is the window in which a rotated token may be presented again.
-  virtual Result<RotateOutcome> rotate_refresh_token(const std::string& old_hash,
-                                                     const RefreshToken& next, int64_t now,
-                                                     int64_t grace_seconds) = 0;
+  // Decides on the token and its grant, as they are inside the write: nullopt refuses
+  // (kRefused), a record is the successor to store. Runs on the store's writer: no store
+  // calls, nothing slow.
+  using Successor =
+      std::function<std::optional<RefreshToken>(const RefreshToken& old, const Grant& grant)>;
+  // Atomically reads `old_hash` and its grant, asks `successor`, spends the token and stores
+  // what it returned; see RotateOutcome. `grace_seconds` is the window in which a rotated
+  // token may be presented again. One write transaction, no separate read before it.
+  virtual Result<RotateOutcome> rotate_refresh_token(const std::string& old_hash, int64_t now,
+                                                     int64_t grace_seconds,
+                                                     const Successor& successor) = 0;
 };
 
 class SessionStore {

@@ -11,33 +11,40 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
   if (!value) return fail(OAuthError::invalid_request("refresh_token is required"));
   const int64_t now = s_.clock.now();
   const auto invalid = [] { return OAuthError::invalid_grant("refresh token is invalid"); };
+  std::optional<ScopeSet> requested;
+  if (auto r = form.get("scope")) requested = ScopeSet::parse(*r);
+  const std::string next_value = new_opaque_token(s_.random, kRefreshTokenPrefix);
+  const std::string next_hash = refresh_token_key(next_value);
 
-  auto old = s_.store.find_refresh_token(refresh_token_key(*value));
-  if (!old) {
-    if (old.error().code == "not_found") return fail(invalid());
-    return fail(OAuthError::server_error("store unavailable"));
-  }
-  // RFC 6749 §6: the token must have been issued to the authenticated client.
-  if (old->client_id != client.client.id || old->revoked) return fail(invalid());
-  if (now >= old->expires_at || now >= old->idle_expires_at) {
-    return fail(OAuthError::invalid_grant("refresh token has expired"));
-  }
-  // RFC 6749 §6: the requested scope MUST NOT include any scope not originally granted.
-  ScopeSet scope = old->scope;
-  if (auto requested = form.get("scope")) {
-    scope = ScopeSet::parse(*requested);
-    if (!scope.subset_of(old->scope)) {
-      return fail(OAuthError::invalid_scope("scope exceeds what was granted"));
+  // The checks run inside the store's write, on the token and grant as the write sees them
+  // (one transaction, no read before it); they only copy what the response needs.
+  std::optional<OAuthError> refused;
+  std::string user_id, grant_id;
+  ScopeSet granted;
+  auto decide = [&](const RefreshToken& old, const Grant& grant) -> std::optional<RefreshToken> {
+    // RFC 6749 §6: the token must have been issued to the authenticated client.
+    if (old.client_id != client.client.id) {
+      refused = invalid();
+      return std::nullopt;
     }
-  }
-
-  auto grant = s_.store.find_grant(old->grant_id);
-  if (!grant || grant->revoked_at) return fail(invalid());
-  // The successor keeps the original scope (RFC 6749 §6: a new refresh token's scope MUST
-  // be identical to the old one's); only the access token is narrowed.
-  auto next = issuer_.refresh_token(*grant, old->scope);
-  auto outcome =
-      s_.store.rotate_refresh_token(old->hash, next.record, now, s_.settings.refresh_grace);
+    if (now >= old.expires_at || now >= old.idle_expires_at) {
+      refused = OAuthError::invalid_grant("refresh token has expired");
+      return std::nullopt;
+    }
+    // RFC 6749 §6: the requested scope MUST NOT include any scope not originally granted.
+    if (requested && !requested->subset_of(old.scope)) {
+      refused = OAuthError::invalid_scope("scope exceeds what was granted");
+      return std::nullopt;
+    }
+    user_id = old.user_id;
+    grant_id = grant.id;
+    granted = old.scope;
+    // The successor keeps the original scope (RFC 6749 §6: a new refresh token's scope MUST
+    // be identical to the old one's); only the access token is narrowed.
+    return issuer_.refresh_record(next_hash, grant, old.scope);
+  };
+  auto outcome = s_.store.rotate_refresh_token(refresh_token_key(*value), now,
+                                               s_.settings.refresh_grace, decide);
   if (!outcome) return fail(OAuthError::server_error("store unavailable"));
   switch (*outcome) {
     case RotateOutcome::kRotated:
@@ -45,16 +52,19 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
       break;
     case RotateOutcome::kNotFound:
       return fail(invalid());
+    case RotateOutcome::kRefused:
+      return fail(refused.value_or(invalid()));
     case RotateOutcome::kReuseRevoked:
       if (s_.revocations_changed) s_.revocations_changed();
       if (s_.audit) {
-        s_.audit({0, 0, "refresh_token_reuse", old->user_id, client.client.id, "", "",
+        s_.audit({0, 0, "refresh_token_reuse", user_id, client.client.id, "", "",
                   "a rotated refresh token was used again; the app's access was revoked"});
       }
       return fail(OAuthError::invalid_grant("refresh token was already used; access revoked"));
   }
-  return TokenResponse{issuer_.access_token(old->user_id, client.client.id, scope, grant->id),
-                       s_.settings.access_token_ttl, scope.str(), next.value};
+  const ScopeSet scope = requested ? *requested : granted;
+  return TokenResponse{issuer_.access_token(user_id, client.client.id, scope, grant_id),
+                       s_.settings.access_token_ttl, scope.str(), next_value};
 }
 
 }  // namespace stagepass::oauth

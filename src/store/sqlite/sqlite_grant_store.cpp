@@ -194,28 +194,43 @@ Result<RefreshToken> SqliteStore::find_refresh_token(const std::string& hash) {
   });
 }
 
-Result<RotateOutcome> SqliteStore::rotate_refresh_token(const std::string& old_hash,
-                                                        const RefreshToken& next, int64_t now,
-                                                        int64_t grace_seconds) {
+Result<RotateOutcome> SqliteStore::rotate_refresh_token(const std::string& old_hash, int64_t now,
+                                                        int64_t grace_seconds,
+                                                        const Successor& successor) {
   return write([&](Connection& db) -> Result<RotateOutcome> {
-    Transaction tx(db);
-    auto s = db.prepare(
-        "SELECT grant_id, rotated_at, replaced_by, revoked FROM refresh_tokens WHERE hash = ?");
-    if (!s.bind(1, old_hash).step()) return RotateOutcome::kNotFound;
-    std::string grant_id = s.text(0);
-    auto rotated_at = s.opt_i64(1);
-    std::string replaced_by = s.text(2);
-    bool revoked = s.i64(3) != 0;
-    if (revoked || !grant_active(db, grant_id)) return RotateOutcome::kNotFound;
+    // Everything the decision needs is read here, on the writer, whose page cache no commit
+    // empties: a separate read before the write cost a reader transaction that re-read the
+    // pages every commit had invalidated. No Transaction of its own: write() already runs
+    // this in a savepoint that an exception rolls back, and every return below happens
+    // either before the first write or after the last.
+    RefreshToken old;
+    std::string replaced_by;
+    {
+      auto s = db.prepare(
+          "SELECT hash, grant_id, client_id, user_id, scope, created_at, expires_at, "
+          "idle_expires_at, rotated_at, revoked, replaced_by FROM refresh_tokens WHERE hash = ?");
+      if (!s.bind(1, old_hash).step()) return RotateOutcome::kNotFound;
+      old = read_refresh(s);
+      replaced_by = s.text(10);
+    }
+    Grant grant;
+    {
+      static const std::string sql = std::string(kGrantColumns) + "WHERE id = ?";
+      auto s = db.prepare(sql.c_str());
+      if (!s.bind(1, old.grant_id).step()) return RotateOutcome::kNotFound;
+      grant = read_grant(s);
+    }
+    if (old.revoked || grant.revoked_at) return RotateOutcome::kNotFound;
+    auto next = successor(old, grant);
+    if (!next) return RotateOutcome::kRefused;
 
     RotateOutcome outcome = RotateOutcome::kRotated;
-    if (rotated_at) {
+    if (old.rotated_at) {
       // RFC 9700 §4.14.2: a rotated token presented again means it leaked (or a client lost
       // a response). Inside the grace window the newest successor wins; outside it the whole
       // grant dies.
-      if (grace_seconds <= 0 || now - *rotated_at >= grace_seconds) {
-        revoke_grant_in(db, grant_id, now);
-        tx.commit();
+      if (grace_seconds <= 0 || now - *old.rotated_at >= grace_seconds) {
+        revoke_grant_in(db, grant.id, now);
         return RotateOutcome::kReuseRevoked;
       }
       db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE hash = ?").bind(1, replaced_by).run();
@@ -224,10 +239,9 @@ Result<RotateOutcome> SqliteStore::rotate_refresh_token(const std::string& old_h
     db.prepare(
           "UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, ?), replaced_by = ? "
           "WHERE hash = ?")
-        .bind_all(now, next.hash, old_hash)
+        .bind_all(now, next->hash, old_hash)
         .run();
-    insert_refresh(db, next);
-    tx.commit();
+    insert_refresh(db, *next);
     return outcome;
   });
 }

@@ -60,8 +60,9 @@ class SqliteStore final : public Store {
 
   Status<> save_refresh_token(const RefreshToken& token) override;
   Result<RefreshToken> find_refresh_token(const std::string& hash) override;
-  Result<RotateOutcome> rotate_refresh_token(const std::string& old_hash, const RefreshToken& next,
-                                             int64_t now, int64_t grace_seconds) override;
+  Result<RotateOutcome> rotate_refresh_token(const std::string& old_hash, int64_t now,
+                                             int64_t grace_seconds,
+                                             const Successor& successor) override;
 
   Status<> create_session(const Session& session) override;
   Result<Session> find_session(const std::string& hash, int64_t now) override;

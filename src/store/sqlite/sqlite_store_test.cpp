@@ -27,6 +27,10 @@ class SqliteStoreTest : public ::testing::Test {
   RefreshToken token(std::string hash) {
     return {hash, grant_.id, "c1", "u1", grant_.scope, 100, 1000, 1000, std::nullopt, false};
   }
+  // A rotation's decision that always accepts and stores `token(hash)`.
+  RefreshTokenStore::Successor successor(std::string hash) {
+    return [this, hash](const RefreshToken&, const Grant&) { return token(hash); };
+  }
 
   SystemRandom rng_;
   std::filesystem::path dir_;
@@ -58,26 +62,50 @@ TEST_F(SqliteStoreTest, CodeReplayRevokesTheGrant) {
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, "conflict");
   EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r2"), 103, 0), RotateOutcome::kNotFound);
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", 103, 0, successor("r2")), RotateOutcome::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, RotationDetectsReuseOutsideGrace) {
   ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r2"), 110, 5), RotateOutcome::kRotated);
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", 110, 5, successor("r2")), RotateOutcome::kRotated);
   // Inside the grace window: a new successor, the earlier one dies.
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r3"), 112, 5), RotateOutcome::kReuseGrace);
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", 112, 5, successor("r3")),
+            RotateOutcome::kReuseGrace);
   EXPECT_TRUE(store_->find_refresh_token("r2")->revoked);
   EXPECT_FALSE(store_->find_refresh_token("r3")->revoked);
   // Outside: the grant and every token of it are revoked.
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r4"), 120, 5), RotateOutcome::kReuseRevoked);
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", 120, 5, successor("r4")),
+            RotateOutcome::kReuseRevoked);
   EXPECT_TRUE(store_->find_refresh_token("r3")->revoked);
-  EXPECT_EQ(*store_->rotate_refresh_token("r3", token("r5"), 121, 5), RotateOutcome::kNotFound);
+  EXPECT_EQ(*store_->rotate_refresh_token("r3", 121, 5, successor("r5")), RotateOutcome::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, RotationShowsTheTokenAndGrantAndARefusalWritesNothing) {
+  ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
+  RefreshToken seen;
+  Grant seen_grant;
+  auto refuse = [&](const RefreshToken& old, const Grant& g) -> std::optional<RefreshToken> {
+    seen = old;
+    seen_grant = g;
+    return std::nullopt;
+  };
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", 110, 5, refuse), RotateOutcome::kRefused);
+  EXPECT_EQ(seen.user_id, "u1");
+  EXPECT_EQ(seen.expires_at, 1000);
+  EXPECT_EQ(seen_grant.id, "g1");
+  EXPECT_EQ(seen_grant.created_at, 100);
+  // Not spent: it still rotates, and with no grace a second use is a reuse.
+  EXPECT_FALSE(store_->find_refresh_token("r1")->rotated_at.has_value());
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", 111, 0, successor("r2")), RotateOutcome::kRotated);
+  EXPECT_EQ(*store_->rotate_refresh_token("r2", 112, 0, refuse), RotateOutcome::kRefused);
+  EXPECT_EQ(*store_->rotate_refresh_token("r9", 112, 0, refuse), RotateOutcome::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, NoGraceMeansAnyReuseRevokesEvenWithinTheSameSecond) {
   ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r2"), 110, 0), RotateOutcome::kRotated);
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r3"), 110, 0), RotateOutcome::kReuseRevoked);
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", 110, 0, successor("r2")), RotateOutcome::kRotated);
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", 110, 0, successor("r3")),
+            RotateOutcome::kReuseRevoked);
   EXPECT_TRUE(store_->find_refresh_token("r2")->revoked);
 }
 
@@ -102,7 +130,8 @@ TEST_F(SqliteStoreTest, TokensOfARevokedGrantReadAsRevokedAndDoNotRotate) {
   ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
   ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());
   EXPECT_TRUE(store_->find_refresh_token("r1")->revoked);
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", token("r2"), 151, 10), RotateOutcome::kNotFound);
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", 151, 10, successor("r2")),
+            RotateOutcome::kNotFound);
 }
 
 // The client cache: a change made through other connections (another process: `stagepass

@@ -84,10 +84,18 @@ class CodeStore {
  public:
   virtual ~CodeStore() = default;
   virtual Status<> save_code(const AuthorizationCode& code) = 0;
-  // Marks the code used and returns it. A second use answers "conflict" and revokes the
-  // code's grant in the same transaction (RFC 6749 §4.1.2: the authorization server SHOULD
-  // revoke all tokens previously issued based on that authorization code).
-  virtual Result<AuthorizationCode> consume_code(const std::string& hash, int64_t now) = 0;
+  // Decides on a code being redeemed and its grant, as they are inside the write: nullopt
+  // refuses (the code stays spent), a record is the refresh token to store with it. Runs on
+  // the store's writer: no store calls, nothing slow.
+  using Redemption =
+      std::function<std::optional<RefreshToken>(const AuthorizationCode& code, const Grant& grant)>;
+  // In one write transaction: marks the code used, asks `decide`, stores the refresh token
+  // it returned. A code of a revoked grant is "not_found" and stays unused; a second use
+  // answers "conflict" and revokes the code's grant (RFC 6749 §4.1.2: the authorization
+  // server SHOULD revoke all tokens previously issued based on that authorization code);
+  // a refusal answers "refused". Returns the code as read.
+  virtual Result<AuthorizationCode> redeem_code(const std::string& hash, int64_t now,
+                                                const Redemption& decide) = 0;
 };
 
 class RefreshTokenStore {

@@ -17,53 +17,57 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
     return fail(OAuthError::invalid_grant("code_verifier is malformed"));
   }
 
-  // Single use: consuming marks the code spent; a second use revokes the grant, and with it
-  // every token issued from the first use (RFC 6749 §4.1.2).
-  auto code = s_.store.consume_code(code_key(*code_value), s_.clock.now());
+  const int64_t now = s_.clock.now();
+  const std::string refresh_value = new_opaque_token(s_.random, kRefreshTokenPrefix);
+  const std::string refresh_hash = refresh_token_key(refresh_value);
+
+  // One write: the code is spent whatever the checks below say, and the refresh token is
+  // stored with it only if they pass and the grant is still active, so a replay racing this
+  // exchange cannot leave a live token. The checks run on the store's writer; they only copy
+  // what the response needs.
+  std::optional<OAuthError> refused;
+  auto decide = [&](const AuthorizationCode& code,
+                    const Grant& grant) -> std::optional<RefreshToken> {
+    const auto refuse = [&](std::string_view why) {
+      refused = OAuthError::invalid_grant(std::string(why));
+      return std::nullopt;
+    };
+    if (now >= code.expires_at) return refuse("authorization code has expired");
+    // RFC 6749 §4.1.3: ensure the code was issued to the authenticated client.
+    if (code.client_id != client.client.id) {
+      return refuse("authorization code was issued to another client");
+    }
+    // RFC 6749 §4.1.3: redirect_uri must be identical to the one in the authorization request.
+    if (*redirect_uri != code.redirect_uri) {
+      return refuse("redirect_uri does not match the authorization request");
+    }
+    if (!code.code_challenge.empty()) {
+      if (!verifier) return refuse("code_verifier is required");
+      if (!pkce_s256_matches(*verifier, code.code_challenge)) {
+        return refuse("code_verifier does not match the code_challenge");
+      }
+    } else if (verifier) {
+      // RFC 9700 §4.8.2: a verifier without a challenge is a PKCE downgrade attempt.
+      return refuse("code_verifier sent but no code_challenge was");
+    }
+    return issuer_.refresh_record(refresh_hash, grant, code.scope);
+  };
+  // Single use: a second use revokes the grant, and with it every token issued from the
+  // first use (RFC 6749 §4.1.2).
+  auto code = s_.store.redeem_code(code_key(*code_value), now, decide);
   if (!code) {
-    if (code.error().code == "conflict") {
+    const std::string& why = code.error().code;
+    if (why == "refused" && refused) return fail(*refused);
+    if (why == "conflict") {
       if (s_.revocations_changed) s_.revocations_changed();
       return fail(OAuthError::invalid_grant("authorization code was already used"));
     }
-    if (code.error().code == "not_found") {
-      return fail(OAuthError::invalid_grant("authorization code is invalid"));
-    }
-    return fail(OAuthError::server_error("store unavailable"));
-  }
-  if (s_.clock.now() >= code->expires_at) {
-    return fail(OAuthError::invalid_grant("authorization code has expired"));
-  }
-  // RFC 6749 §4.1.3: ensure the code was issued to the authenticated client.
-  if (code->client_id != client.client.id) {
-    return fail(OAuthError::invalid_grant("authorization code was issued to another client"));
-  }
-  // RFC 6749 §4.1.3: redirect_uri must be identical to the one in the authorization request.
-  if (*redirect_uri != code->redirect_uri) {
-    return fail(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
-  }
-  if (!code->code_challenge.empty()) {
-    if (!verifier) return fail(OAuthError::invalid_grant("code_verifier is required"));
-    if (!pkce_s256_matches(*verifier, code->code_challenge)) {
-      return fail(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
-    }
-  } else if (verifier) {
-    // RFC 9700 §4.8.2: a verifier without a challenge is a PKCE downgrade attempt.
-    return fail(OAuthError::invalid_grant("code_verifier sent but no code_challenge was"));
-  }
-
-  auto grant = s_.store.find_grant(code->grant_id);
-  if (!grant || grant->revoked_at) return fail(OAuthError::invalid_grant("the grant was revoked"));
-  auto refresh = issuer_.refresh_token(*grant, code->scope);
-  // Stored only if the grant is still active: a concurrent replay cannot leave a live token.
-  if (auto saved = s_.store.save_refresh_token(refresh.record); !saved) {
-    if (saved.error().code == "not_found") {
-      return fail(OAuthError::invalid_grant("the grant was revoked"));
-    }
+    if (why == "not_found") return fail(OAuthError::invalid_grant("authorization code is invalid"));
     return fail(OAuthError::server_error("store unavailable"));
   }
   return TokenResponse{
-      issuer_.access_token(code->user_id, client.client.id, code->scope, grant->id),
-      s_.settings.access_token_ttl, code->scope.str(), refresh.value};
+      issuer_.access_token(code->user_id, client.client.id, code->scope, code->grant_id),
+      s_.settings.access_token_ttl, code->scope.str(), refresh_value};
 }
 
 }  // namespace stagepass::oauth

@@ -142,9 +142,12 @@ Status<> SqliteStore::save_code(const AuthorizationCode& c) {
   });
 }
 
-Result<AuthorizationCode> SqliteStore::consume_code(const std::string& hash, int64_t now) {
+Result<AuthorizationCode> SqliteStore::redeem_code(const std::string& hash, int64_t now,
+                                                   const Redemption& decide) {
   return write([&](Connection& db) -> Result<AuthorizationCode> {
-    Transaction tx(db);
+    // No Transaction of its own: write() runs this in a savepoint that an exception rolls
+    // back, and every return below leaves a complete change (none, the code spent, the grant
+    // revoked, or the code spent with its refresh token).
     AuthorizationCode c;
     {
       auto s = db.prepare(
@@ -156,14 +159,22 @@ Result<AuthorizationCode> SqliteStore::consume_code(const std::string& hash, int
     }
     if (c.used_at) {
       revoke_grant_in(db, c.grant_id, now);
-      tx.commit();
       return fail(Error{"conflict", "authorization code replayed; grant revoked"});
     }
-    // Revoking a grant marks the grant only: its unused codes die here.
-    if (!grant_active(db, c.grant_id)) return fail(not_found("code"));
+    Grant grant;
+    {
+      static const std::string sql = std::string(kGrantColumns) + "WHERE id = ?";
+      auto s = db.prepare(sql.c_str());
+      // Revoking a grant marks the grant only: its unused codes die here.
+      if (!s.bind(1, c.grant_id).step()) return fail(not_found("code"));
+      grant = read_grant(s);
+    }
+    if (grant.revoked_at) return fail(not_found("code"));
     db.prepare("UPDATE codes SET used_at = ? WHERE hash = ?").bind_all(now, hash).run();
-    tx.commit();
     c.used_at = now;
+    auto refresh = decide(c, grant);
+    if (!refresh) return fail(Error{"refused", "authorization code refused"});
+    insert_refresh(db, *refresh);
     return c;
   });
 }

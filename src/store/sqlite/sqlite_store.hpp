@@ -56,7 +56,8 @@ class SqliteStore final : public Store {
   Result<std::vector<std::pair<std::string, int64_t>>> revoked_tokens_since(int64_t since) override;
 
   Status<> save_code(const AuthorizationCode& code) override;
-  Result<AuthorizationCode> consume_code(const std::string& hash, int64_t now) override;
+  Result<AuthorizationCode> redeem_code(const std::string& hash, int64_t now,
+                                        const Redemption& decide) override;
 
   Status<> save_refresh_token(const RefreshToken& token) override;
   Result<RefreshToken> find_refresh_token(const std::string& hash) override;

@@ -79,7 +79,7 @@ inline bool grant_active(Connection& db, const std::string& grant_id) {
 }
 
 // Marks the grant only: its refresh tokens and codes are refused from then on because
-// every use reads the grant (rotate_refresh_token, consume_code, find_refresh_token), so a
+// every use reads the grant (rotate_refresh_token, redeem_code, find_refresh_token), so a
 // revocation costs one row, not a scan of tokens or codes (codes have no grant index).
 inline void revoke_grant_in(Connection& db, const std::string& id, int64_t now) {
   db.prepare("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")

@@ -27,9 +27,11 @@ class SqliteStoreTest : public ::testing::Test {
   RefreshToken token(std::string hash) {
     return {hash, grant_.id, "c1", "u1", grant_.scope, 100, 1000, 1000, std::nullopt, false};
   }
-  // A rotation's decision that always accepts and stores `token(hash)`.
-  RefreshTokenStore::Successor successor(std::string hash) {
-    return [this, hash](const RefreshToken&, const Grant&) { return token(hash); };
+  // A rotation's or redemption's decision that always accepts and stores `token(hash)`.
+  auto successor(std::string hash) {
+    return [this, hash](const auto&, const Grant&) -> std::optional<RefreshToken> {
+      return token(hash);
+    };
   }
 
   SystemRandom rng_;
@@ -56,13 +58,38 @@ TEST_F(SqliteStoreTest, CodeReplayRevokesTheGrant) {
                   ->save_code({"k", "g1", "c1", "u1", "https://app/cb", grant_.scope, "", 500,
                                std::nullopt})
                   .ok());
-  ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
-  EXPECT_TRUE(store_->consume_code("k", 101).ok());
-  auto again = store_->consume_code("k", 102);
+  auto first = store_->redeem_code("k", 101, successor("r1"));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->used_at, 101);
+  EXPECT_EQ(store_->find_refresh_token("r1")->grant_id, "g1");  // stored with the redemption
+  auto again = store_->redeem_code("k", 102, successor("r2"));
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, "conflict");
   EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", 103, 0, successor("r2")), RotateOutcome::kNotFound);
+  EXPECT_FALSE(store_->find_refresh_token("r2").ok());
+  EXPECT_EQ(*store_->rotate_refresh_token("r1", 103, 0, successor("r3")), RotateOutcome::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, ARefusedCodeIsSpentWithoutARefreshToken) {
+  ASSERT_TRUE(store_
+                  ->save_code({"k", "g1", "c1", "u1", "https://app/cb", grant_.scope, "ch", 500,
+                               std::nullopt})
+                  .ok());
+  AuthorizationCode seen;
+  auto refuse = [&](const AuthorizationCode& c, const Grant&) -> std::optional<RefreshToken> {
+    seen = c;
+    return std::nullopt;
+  };
+  auto refused = store_->redeem_code("k", 101, refuse);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "refused");
+  EXPECT_EQ(seen.code_challenge, "ch");
+  EXPECT_EQ(seen.redirect_uri, "https://app/cb");
+  // Spent all the same: the next use is a replay and revokes the grant.
+  auto again = store_->redeem_code("k", 102, successor("r1"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, "conflict");
+  EXPECT_FALSE(store_->find_refresh_token("r1").ok());
 }
 
 TEST_F(SqliteStoreTest, RotationDetectsReuseOutsideGrace) {
@@ -121,9 +148,10 @@ TEST_F(SqliteStoreTest, UnusedCodeOfARevokedGrantIsRefused) {
   AuthorizationCode c{"c1", "g1", "c1", "u1", "https://app/cb", grant_.scope, "", 1000, {}};
   ASSERT_TRUE(store_->save_code(c).ok());
   ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());
-  auto used = store_->consume_code("c1", 151);
+  auto used = store_->redeem_code("c1", 151, successor("r1"));
   ASSERT_FALSE(used.ok());
   EXPECT_EQ(used.error().code, "not_found");
+  EXPECT_FALSE(store_->find_refresh_token("r1").ok());
 }
 
 TEST_F(SqliteStoreTest, TokensOfARevokedGrantReadAsRevokedAndDoNotRotate) {

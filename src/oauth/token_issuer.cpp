@@ -33,10 +33,10 @@ std::string TokenIssuer::access_token(const std::string& sub, const std::string&
   return mint_access_token(*s_.keys, c);
 }
 
-NewRefreshToken TokenIssuer::refresh_token(const Grant& grant, const ScopeSet& scope) const {
+NewRefreshToken TokenIssuer::new_refresh_token() const {
   NewRefreshToken t;
   t.value = new_opaque_token(s_.random, kRefreshTokenPrefix);
-  t.record = refresh_record(refresh_token_key(t.value), grant, scope);
+  t.hash = refresh_token_key(t.value);
   return t;
 }
 

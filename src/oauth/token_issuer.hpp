@@ -22,10 +22,10 @@ struct TokenResponse {
   http::Response to_response() const;
 };
 
-// A fresh refresh token and its record (not yet stored).
+// A fresh refresh token: the value for the client and its storage key (nothing stored yet).
 struct NewRefreshToken {
   std::string value;
-  RefreshToken record;
+  std::string hash;
 };
 
 class TokenIssuer {
@@ -34,9 +34,9 @@ class TokenIssuer {
 
   std::string access_token(const std::string& sub, const std::string& client_id,
                            const ScopeSet& scope, const std::string& grant_id) const;
-  NewRefreshToken refresh_token(const Grant& grant, const ScopeSet& scope) const;
-  // The record of the refresh token whose key is `hash`, for `grant`: its lifetime counts
-  // from the grant's consent, its idle lifetime from now.
+  NewRefreshToken new_refresh_token() const;
+  // The record to store for the refresh token whose key is `hash`, of `grant`: its lifetime
+  // counts from the grant's consent, its idle lifetime from now.
   RefreshToken refresh_record(std::string hash, const Grant& grant, const ScopeSet& scope) const;
 
  private:

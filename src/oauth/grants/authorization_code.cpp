@@ -1,7 +1,6 @@
 #include "oauth/grants/authorization_code.hpp"
 
 #include "oauth/pkce.hpp"
-#include "tokens/access_token.hpp"
 #include "tokens/opaque_token.hpp"
 
 namespace stagepass::oauth {
@@ -18,8 +17,7 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
   }
 
   const int64_t now = s_.clock.now();
-  const std::string refresh_value = new_opaque_token(s_.random, kRefreshTokenPrefix);
-  const std::string refresh_hash = refresh_token_key(refresh_value);
+  const NewRefreshToken refresh = issuer_.new_refresh_token();
 
   // One write: the code is spent whatever the checks below say, and the refresh token is
   // stored with it only if they pass and the grant is still active, so a replay racing this
@@ -50,7 +48,7 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
       // RFC 9700 §4.8.2: a verifier without a challenge is a PKCE downgrade attempt.
       return refuse("code_verifier sent but no code_challenge was");
     }
-    return issuer_.refresh_record(refresh_hash, grant, code.scope);
+    return issuer_.refresh_record(refresh.hash, grant, code.scope);
   };
   // Single use: a second use revokes the grant, and with it every token issued from the
   // first use (RFC 6749 §4.1.2).
@@ -67,7 +65,7 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
   }
   return TokenResponse{
       issuer_.access_token(code->user_id, client.client.id, code->scope, code->grant_id),
-      s_.settings.access_token_ttl, code->scope.str(), refresh_value};
+      s_.settings.access_token_ttl, code->scope.str(), refresh.value};
 }
 
 }  // namespace stagepass::oauth

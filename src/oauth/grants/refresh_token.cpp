@@ -1,6 +1,5 @@
 #include "oauth/grants/refresh_token.hpp"
 
-#include "tokens/access_token.hpp"
 #include "tokens/opaque_token.hpp"
 
 namespace stagepass::oauth {
@@ -13,8 +12,7 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
   const auto invalid = [] { return OAuthError::invalid_grant("refresh token is invalid"); };
   std::optional<ScopeSet> requested;
   if (auto r = form.get("scope")) requested = ScopeSet::parse(*r);
-  const std::string next_value = new_opaque_token(s_.random, kRefreshTokenPrefix);
-  const std::string next_hash = refresh_token_key(next_value);
+  const NewRefreshToken next = issuer_.new_refresh_token();
 
   // The checks run inside the store's write, on the token and grant as the write sees them
   // (one transaction, no read before it); they only copy what the response needs.
@@ -41,7 +39,7 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
     granted = old.scope;
     // The successor keeps the original scope (RFC 6749 §6: a new refresh token's scope MUST
     // be identical to the old one's); only the access token is narrowed.
-    return issuer_.refresh_record(next_hash, grant, old.scope);
+    return issuer_.refresh_record(next.hash, grant, old.scope);
   };
   auto outcome = s_.store.rotate_refresh_token(refresh_token_key(*value), now,
                                                s_.settings.refresh_grace, decide);
@@ -64,7 +62,7 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
   }
   const ScopeSet scope = requested ? *requested : granted;
   return TokenResponse{issuer_.access_token(user_id, client.client.id, scope, grant_id),
-                       s_.settings.access_token_ttl, scope.str(), next_value};
+                       s_.settings.access_token_ttl, scope.str(), next.value};
 }
 
 }  // namespace stagepass::oauth

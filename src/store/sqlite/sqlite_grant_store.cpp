@@ -7,6 +7,18 @@ using namespace internal;
 constexpr const char* kGrantColumns =
     "SELECT id, user_id, client_id, scope, created_at, revoked_at, last_used_at FROM grants ";
 
+namespace {
+
+// The grant `id` as `db` sees it (revoked or not); nullopt if there is none.
+std::optional<Grant> grant_by_id(Connection& db, const std::string& id) {
+  static const std::string sql = std::string(kGrantColumns) + "WHERE id = ?";
+  auto s = db.prepare(sql.c_str());
+  if (!s.bind(1, id).step()) return std::nullopt;
+  return read_grant(s);
+}
+
+}  // namespace
+
 Result<Grant> SqliteStore::find_active_grant(const std::string& user_id,
                                              const std::string& client_id) {
   return read([&](Connection& db) -> Result<Grant> {
@@ -20,10 +32,9 @@ Result<Grant> SqliteStore::find_active_grant(const std::string& user_id,
 
 Result<Grant> SqliteStore::find_grant(const std::string& id) {
   return read([&](Connection& db) -> Result<Grant> {
-    static const std::string sql = std::string(kGrantColumns) + "WHERE id = ?";
-    auto s = db.prepare(sql.c_str());
-    if (!s.bind(1, id).step()) return fail(not_found("grant"));
-    return read_grant(s);
+    auto g = grant_by_id(db, id);
+    if (!g) return fail(not_found("grant"));
+    return std::move(*g);
   });
 }
 
@@ -161,18 +172,12 @@ Result<AuthorizationCode> SqliteStore::redeem_code(const std::string& hash, int6
       revoke_grant_in(db, c.grant_id, now);
       return fail(Error{"conflict", "authorization code replayed; grant revoked"});
     }
-    Grant grant;
-    {
-      static const std::string sql = std::string(kGrantColumns) + "WHERE id = ?";
-      auto s = db.prepare(sql.c_str());
-      // Revoking a grant marks the grant only: its unused codes die here.
-      if (!s.bind(1, c.grant_id).step()) return fail(not_found("code"));
-      grant = read_grant(s);
-    }
-    if (grant.revoked_at) return fail(not_found("code"));
+    // Revoking a grant marks the grant only: its unused codes die here.
+    auto grant = grant_by_id(db, c.grant_id);
+    if (!grant || grant->revoked_at) return fail(not_found("code"));
     db.prepare("UPDATE codes SET used_at = ? WHERE hash = ?").bind_all(now, hash).run();
     c.used_at = now;
-    auto refresh = decide(c, grant);
+    auto refresh = decide(c, *grant);
     if (!refresh) return fail(Error{"refused", "authorization code refused"});
     insert_refresh(db, *refresh);
     return c;
@@ -224,15 +229,9 @@ Result<RotateOutcome> SqliteStore::rotate_refresh_token(const std::string& old_h
       old = read_refresh(s);
       replaced_by = s.text(10);
     }
-    Grant grant;
-    {
-      static const std::string sql = std::string(kGrantColumns) + "WHERE id = ?";
-      auto s = db.prepare(sql.c_str());
-      if (!s.bind(1, old.grant_id).step()) return RotateOutcome::kNotFound;
-      grant = read_grant(s);
-    }
-    if (old.revoked || grant.revoked_at) return RotateOutcome::kNotFound;
-    auto next = successor(old, grant);
+    auto grant = grant_by_id(db, old.grant_id);
+    if (!grant || grant->revoked_at || old.revoked) return RotateOutcome::kNotFound;
+    auto next = successor(old, *grant);
     if (!next) return RotateOutcome::kRefused;
 
     RotateOutcome outcome = RotateOutcome::kRotated;
@@ -241,7 +240,7 @@ Result<RotateOutcome> SqliteStore::rotate_refresh_token(const std::string& old_h
       // a response). Inside the grace window the newest successor wins; outside it the whole
       // grant dies.
       if (grace_seconds <= 0 || now - *old.rotated_at >= grace_seconds) {
-        revoke_grant_in(db, grant.id, now);
+        revoke_grant_in(db, grant->id, now);
         return RotateOutcome::kReuseRevoked;
       }
       db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE hash = ?").bind(1, replaced_by).run();

@@ -610,8 +610,8 @@ run_pair() {
       probe_stagepass_seed
       single_use=1
       case $scen in
-        refresh) WRK_SCRIPT="$BENCH_DIR/wrk/refresh.lua" WRK_URL=$BASE_URL EST=3000 ;;
-        code) WRK_SCRIPT="$BENCH_DIR/wrk/code_exchange.lua" WRK_URL=$BASE_URL EST=3000 ;;
+        refresh) WRK_SCRIPT="$BENCH_DIR/wrk/refresh.lua" WRK_URL=$BASE_URL EST=8000 ;;
+        code) WRK_SCRIPT="$BENCH_DIR/wrk/code_exchange.lua" WRK_URL=$BASE_URL EST=8000 ;;
         me-cold) WRK_SCRIPT="$BENCH_DIR/wrk/bearer_pool.lua" WRK_URL=$BASE_URL/v1/me EST=15000 ;;
       esac ;;
     me-warm | login-storm)
@@ -655,7 +655,7 @@ run_pair() {
       WRK_SCRIPT="$BENCH_DIR/wrk/introspect.lua" WRK_URL=$BASE_URL ;;
     mixed)
       probe_stagepass_seed
-      single_use=1 EST=8000
+      single_use=1 EST=20000
       seed --access "$MIXED_TOKENS" --access-out "$WORK/mixed-tokens.txt" --per-grant 1 >/dev/null ||
         die "seeding failed"
       export TOKEN_FILE="$WORK/mixed-tokens.txt"

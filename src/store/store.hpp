@@ -101,8 +101,6 @@ class CodeStore {
 class RefreshTokenStore {
  public:
   virtual ~RefreshTokenStore() = default;
-  // Stores a new token if its grant is still active ("not_found" otherwise).
-  virtual Status<> save_refresh_token(const RefreshToken& token) = 0;
   virtual Result<RefreshToken> find_refresh_token(const std::string& hash) = 0;
   // Decides on the token and its grant, as they are inside the write: nullopt refuses
   // (kRefused), a record is the successor to store. Runs on the store's writer: no store

@@ -186,16 +186,6 @@ Result<AuthorizationCode> SqliteStore::redeem_code(const std::string& hash, int6
 
 // ---- refresh tokens
 
-Status<> SqliteStore::save_refresh_token(const RefreshToken& t) {
-  return write([&](Connection& db) -> Status<> {
-    Transaction tx(db);
-    if (!grant_active(db, t.grant_id)) return fail(not_found("grant"));
-    insert_refresh(db, t);
-    tx.commit();
-    return Ok{};
-  });
-}
-
 Result<RefreshToken> SqliteStore::find_refresh_token(const std::string& hash) {
   return read([&](Connection& db) -> Result<RefreshToken> {
     // A token of a revoked (or missing) grant reads as revoked: revoking a grant marks the

@@ -59,7 +59,6 @@ class SqliteStore final : public Store {
   Result<AuthorizationCode> redeem_code(const std::string& hash, int64_t now,
                                         const Redemption& decide) override;
 
-  Status<> save_refresh_token(const RefreshToken& token) override;
   Result<RefreshToken> find_refresh_token(const std::string& hash) override;
   Result<RotateOutcome> rotate_refresh_token(const std::string& old_hash, int64_t now,
                                              int64_t grace_seconds,

@@ -73,11 +73,6 @@ inline void insert_refresh(Connection& db, const RefreshToken& t) {
       .run();
 }
 
-inline bool grant_active(Connection& db, const std::string& grant_id) {
-  auto s = db.prepare("SELECT 1 FROM grants WHERE id = ? AND revoked_at IS NULL");
-  return s.bind(1, grant_id).step();
-}
-
 // Marks the grant only: its refresh tokens and codes are refused from then on because
 // every use reads the grant (rotate_refresh_token, redeem_code, find_refresh_token), so a
 // revocation costs one row, not a scan of tokens or codes (codes have no grant index).

@@ -33,6 +33,13 @@ class SqliteStoreTest : public ::testing::Test {
       return token(hash);
     };
   }
+  // Puts refresh token `hash` in the store the way the server does: with the redemption of
+  // an authorization code of grant g1. False if the store refused.
+  bool issue_refresh(const std::string& hash) {
+    AuthorizationCode c{"code-" + hash, grant_.id, "c1",     "u1", "https://app/cb",
+                        grant_.scope,   "",        100 + 60, {}};
+    return store_->save_code(c).ok() && store_->redeem_code(c.hash, 100, successor(hash)).ok();
+  }
 
   SystemRandom rng_;
   std::filesystem::path dir_;
@@ -93,7 +100,7 @@ TEST_F(SqliteStoreTest, ARefusedCodeIsSpentWithoutARefreshToken) {
 }
 
 TEST_F(SqliteStoreTest, RotationDetectsReuseOutsideGrace) {
-  ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
+  ASSERT_TRUE(issue_refresh("r1"));
   EXPECT_EQ(*store_->rotate_refresh_token("r1", 110, 5, successor("r2")), RotateOutcome::kRotated);
   // Inside the grace window: a new successor, the earlier one dies.
   EXPECT_EQ(*store_->rotate_refresh_token("r1", 112, 5, successor("r3")),
@@ -108,7 +115,7 @@ TEST_F(SqliteStoreTest, RotationDetectsReuseOutsideGrace) {
 }
 
 TEST_F(SqliteStoreTest, RotationShowsTheTokenAndGrantAndARefusalWritesNothing) {
-  ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
+  ASSERT_TRUE(issue_refresh("r1"));
   RefreshToken seen;
   Grant seen_grant;
   auto refuse = [&](const RefreshToken& old, const Grant& g) -> std::optional<RefreshToken> {
@@ -129,7 +136,7 @@ TEST_F(SqliteStoreTest, RotationShowsTheTokenAndGrantAndARefusalWritesNothing) {
 }
 
 TEST_F(SqliteStoreTest, NoGraceMeansAnyReuseRevokesEvenWithinTheSameSecond) {
-  ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
+  ASSERT_TRUE(issue_refresh("r1"));
   EXPECT_EQ(*store_->rotate_refresh_token("r1", 110, 0, successor("r2")), RotateOutcome::kRotated);
   EXPECT_EQ(*store_->rotate_refresh_token("r1", 110, 0, successor("r3")),
             RotateOutcome::kReuseRevoked);
@@ -138,7 +145,8 @@ TEST_F(SqliteStoreTest, NoGraceMeansAnyReuseRevokesEvenWithinTheSameSecond) {
 
 TEST_F(SqliteStoreTest, RefreshTokenOfRevokedGrantIsNotStored) {
   ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());
-  EXPECT_FALSE(store_->save_refresh_token(token("r1")).ok());
+  EXPECT_FALSE(issue_refresh("r1"));
+  EXPECT_FALSE(store_->find_refresh_token("r1").ok());
   // A new consent after revocation starts a fresh grant.
   auto g = store_->record_consent("u1", "c1", ScopeSet::parse("streaming"), "g9", 160);
   EXPECT_EQ(g->id, "g9");
@@ -155,7 +163,7 @@ TEST_F(SqliteStoreTest, UnusedCodeOfARevokedGrantIsRefused) {
 }
 
 TEST_F(SqliteStoreTest, TokensOfARevokedGrantReadAsRevokedAndDoNotRotate) {
-  ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
+  ASSERT_TRUE(issue_refresh("r1"));
   ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());
   EXPECT_TRUE(store_->find_refresh_token("r1")->revoked);
   EXPECT_EQ(*store_->rotate_refresh_token("r1", 151, 10, successor("r2")),
@@ -181,7 +189,7 @@ TEST_F(SqliteStoreTest, ClientChangesFromAnotherConnectionAreSeenAtOnce) {
 }
 
 TEST_F(SqliteStoreTest, DataSurvivesReopening) {
-  ASSERT_TRUE(store_->save_refresh_token(token("r1")).ok());
+  ASSERT_TRUE(issue_refresh("r1"));
   store_ = std::make_unique<SqliteStore>((dir_ / "db.sqlite").string(), 1);
   EXPECT_EQ(store_->find_refresh_token("r1")->grant_id, "g1");
 }

@@ -26,9 +26,16 @@ if ! "$python" -c 'import authlib, requests' 2>/dev/null && [[ -x /usr/bin/pytho
   python=/usr/bin/python3
 fi
 
+# tests/security/ shares tests/e2e's npm packages (one lock file).
+[[ -e tests/security/node_modules ]] || ln -s ../e2e/node_modules tests/security/node_modules
+
 status=0
 echo "== e2e (node --test) =="
 node --test --test-concurrency=1 tests/e2e/ || status=1
+if compgen -G 'tests/security/*.test.mjs' >/dev/null; then
+  echo "== security (node --test) =="
+  node --test --test-concurrency=1 tests/security/ || status=1
+fi
 echo "== interop (python authlib: $python) =="
 "$python" -m unittest discover -s tests/interop -v || status=1
 exit $status

@@ -50,6 +50,7 @@ json::object client_json(const Client& c, const std::string& secret) {
   o["web_origins"] = std::move(origins);
   o["created_at"] = c.created_at;
   o["rate_limit"] = c.rate_limit;
+  o["introspect_any"] = c.introspect_any;
   return o;
 }
 
@@ -97,6 +98,9 @@ std::pair<Client, std::string> create_client(Store& store, Random& random, int64
   c.is_public = spec.is_public;
   c.created_at = now;
   c.rate_limit = spec.rate_limit;
+  if (spec.introspect_any && spec.is_public)
+    throw std::runtime_error("--introspect-any needs a confidential client");
+  c.introspect_any = spec.introspect_any;
   std::string secret;
   if (!c.is_public) {
     secret = spec.fixed_secret.value_or(random.token("sps_"));

@@ -24,6 +24,7 @@ struct NewClient {
   std::optional<std::string> fixed_id;      // for the demo app
   std::optional<std::string> fixed_secret;  // for the demo app
   int64_t rate_limit = 0;                   // Web API requests per 30 s; 0: server default
+  bool introspect_any = false;              // a resource server: may introspect every token
 };
 
 // Creates a client; returns it and its secret (empty for public clients). Throws

@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
       ->add_option("--rate-limit", spec.rate_limit,
                    "Web API requests per rolling 30 s (0: server default)")
       ->check(CLI::NonNegativeNumber);
+  client_create->add_flag("--introspect-any", spec.introspect_any,
+                          "A resource server: may introspect every app's tokens (otherwise a "
+                          "client introspects only its own)");
   client_create->add_flag("--json", json);
   auto* client_list = client_cmd->add_subcommand("list", "List clients");
   client_list->add_flag("--json", json);

@@ -176,6 +176,8 @@ int serve(const Config& cfg, bool demo) {
   });
   metrics.describe("stagepass_revoked_grants", "gauge", "Grants in this node's revocation set");
   metrics.gauge("stagepass_revoked_grants", [&] { return double(revoked.size()); });
+  // Non-zero: the revocation set was full and refuses every token issued up to then.
+  metrics.gauge("stagepass_revocation_set_overflows", [&] { return double(revoked.overflows()); });
   router.add("GET", "/metrics", [&](Request&) -> Awaitable {
     auto r = Response{200, {{"Content-Type", "text/plain; version=0.0.4"}}, metrics.render(), {}};
     co_return r;

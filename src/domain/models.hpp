@@ -32,6 +32,9 @@ struct Client {
   std::vector<std::string> web_origins;
   int64_t created_at = 0;
   int64_t rate_limit = 0;  // Web API requests per rolling 30 s; 0: the server's default
+  // A resource server the operator trusts to introspect any app's tokens (RFC 7662 §4);
+  // other clients may introspect only the tokens issued to themselves.
+  bool introspect_any = false;
 };
 
 // One authorization a person gave one app: the scopes consented to. Every token carries

@@ -40,11 +40,12 @@ AuthorizeOutcome AuthorizeFlow::validate(const Form& params) const {
   // From here on errors go back to the (now trusted) redirect URI.
   std::string state = params.get("state").value_or("");
   auto error = [&](std::string code, std::string description) -> AuthorizeOutcome {
-    return ErrorRedirect{
-        redirect_with(*redirect_uri, state,
-                      {{"error", std::move(code)}, {"error_description", std::move(description)}})};
+    return ErrorRedirect{redirect_with(
+        *redirect_uri, state,
+        {{"error", std::move(code)}, {"error_description", safe_description(description)}})};
   };
-  if (auto dup = params.duplicate()) return error("invalid_request", "parameter repeated: " + *dup);
+  if (auto dup = params.duplicate())
+    return error("invalid_request", "parameter repeated: " + quote_input(*dup));
   auto response_type = params.get("response_type");
   if (!response_type) return error("invalid_request", "response_type is required");
   if (*response_type != "code") {
@@ -53,7 +54,7 @@ AuthorizeOutcome AuthorizeFlow::validate(const Form& params) const {
   }
   ScopeSet scope = ScopeSet::parse(params.get("scope").value_or(""));
   if (auto unknown = scope.first_unknown())
-    return error("invalid_scope", "unknown scope: " + *unknown);
+    return error("invalid_scope", "unknown scope: " + quote_input(*unknown));
   if (!scope.subset_of(client->allowed_scopes)) {
     return error("invalid_scope", "scope not allowed for this application");
   }
@@ -80,6 +81,7 @@ AuthorizeOutcome AuthorizeFlow::validate(const Form& params) const {
 }
 
 bool AuthorizeFlow::consent_covers(const AuthorizeRequest& req, const std::string& user_id) const {
+  if (req.client.is_public && !redirect_uri_identifies_client(req.redirect_uri)) return false;
   auto grant = s_.store.find_active_grant(user_id, req.client.id);
   return grant.ok() && req.scope.subset_of(grant->scope);
 }

@@ -38,7 +38,11 @@ class AuthorizeFlow {
   explicit AuthorizeFlow(Services& s) : s_(s) {}
 
   AuthorizeOutcome validate(const Form& params) const;
-  // True when the person already consented to at least these scopes for this app.
+  // True when the person already consented to at least these scopes for this app and the
+  // consent page may be skipped. A public client's id is no secret: anyone can start its
+  // flow, so remembered consent answers silently only when the code goes to an https
+  // redirect URI only that client can receive at (RFC 8252 §8.6, RFC 6749 §10.2); loopback
+  // and private-use-scheme redirects always show the page (one click).
   bool consent_covers(const AuthorizeRequest& req, const std::string& user_id) const;
   // Records consent (if needed), issues a code, and returns the redirect location.
   // On a store failure, returns a server_error redirect.

@@ -9,9 +9,27 @@ void add_no_store(http::Response& r) {
   r.header("Pragma", "no-cache");
 }
 
+std::string safe_description(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u > 0x7e || c == '"' || c == '\\') c = '?';
+  }
+  return out;
+}
+
+std::string quote_input(std::string_view text) {
+  constexpr size_t kMax = 40;
+  std::string out(1, '\'');
+  out.append(safe_description(text.substr(0, kMax)));
+  out.push_back('\'');
+  if (text.size() > kMax) out.append("...");
+  return out;
+}
+
 http::Response OAuthError::to_response() const {
   boost::json::object body{{"error", code}};
-  if (!description.empty()) body["error_description"] = description;
+  if (!description.empty()) body["error_description"] = safe_description(description);
   auto r = http::Response::json(status, boost::json::serialize(body));
   add_no_store(r);
   // RFC 6749 §5.2: with HTTP Basic the server MUST answer 401 with WWW-Authenticate.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "http/message.hpp"
 
@@ -34,5 +35,14 @@ struct OAuthError {
 
 // Headers every token-endpoint answer carries (RFC 6749 §5.1).
 void add_no_store(http::Response& r);
+
+// RFC 6749 §5.2 (and §4.1.2.1): "Values for the "error_description" parameter MUST NOT
+// include characters outside the set %x20-21 / %x23-5B / %x5D-7E." Every other byte
+// becomes '?'. Applied to every description that reaches the wire.
+std::string safe_description(std::string_view text);
+// A piece of the request quoted in a description (a parameter name, a scope): at most 40
+// bytes of it, in the same character set, so an attacker cannot make the server answer
+// with text of their choosing.
+std::string quote_input(std::string_view text);
 
 }  // namespace stagepass::oauth

@@ -12,13 +12,25 @@ namespace json = boost::json;
 IntrospectionEndpoint::IntrospectionEndpoint(Services& s, const RevocationSet& revoked)
     : s_(s), revoked_(revoked), cache_key_secret_(crypto::random_bytes(16)), verified_(100000) {}
 
-std::string IntrospectionEndpoint::username(const std::string& user_id) const {
+namespace {
+
+// RFC 7662 §4: a client may learn about the tokens issued to it; only a resource server the
+// operator trusts learns about everyone's.
+bool may_see(const Client& asking, const std::string& token_client_id) {
+  return asking.introspect_any || token_client_id == asking.id;
+}
+
+}  // namespace
+
+std::string IntrospectionEndpoint::username(const std::string& user_id,
+                                            const ScopeSet& grant_scope) const {
+  if (!grant_scope.contains("user-read-email")) return {};
   auto user = s_.store.find_user(user_id);
   return user ? user->email : std::string();
 }
 
-std::optional<json::object> IntrospectionEndpoint::access_token_claims(
-    const std::string& value) const {
+std::optional<json::object> IntrospectionEndpoint::access_token_claims(const std::string& value,
+                                                                       const Client& asking) const {
   // Same checks as the Web API: signature, iss, aud (ours only), expiry, revocation. A
   // resource server asks about the same token again and again: the signature and claims
   // checks are remembered (keyed digest, as in TokenVerifier); expiry and revocation are not.
@@ -32,45 +44,49 @@ std::optional<json::object> IntrospectionEndpoint::access_token_claims(
     c = std::make_shared<const AccessClaims>(std::move(*v));
     verified_.insert(key, c, now);
   }
-  if (now > c->exp) return std::nullopt;
-  if (revoked_.covers(c->gid, c->client_id, c->jti)) {
+  if (now > c->exp || !may_see(asking, c->client_id)) return std::nullopt;
+  if (revoked_.covers(c->gid, c->client_id, c->jti, c->iat)) {
     return std::nullopt;
   }
   // The revocation set lags the store by at most a poll; ask the store for the grant too.
+  std::optional<Grant> grant;
   if (!c->gid.empty()) {
-    auto grant = s_.store.find_grant(c->gid);
-    if (!grant || grant->revoked_at) return std::nullopt;
+    auto g = s_.store.find_grant(c->gid);
+    if (!g || g->revoked_at) return std::nullopt;
+    grant = std::move(*g);
   }
   json::object o{{"active", true}, {"scope", c->scope}, {"client_id", c->client_id},
                  {"sub", c->sub},  {"exp", c->exp},     {"iat", c->iat},
                  {"iss", c->iss},  {"aud", c->aud},     {"token_type", "Bearer"},
                  {"jti", c->jti}};
-  if (!c->gid.empty()) {
-    o["username"] = username(c->sub);
+  if (grant) {
+    if (auto name = username(c->sub, grant->scope); !name.empty()) o["username"] = name;
     o["gid"] = c->gid;
   }
   return o;
 }
 
 std::optional<json::object> IntrospectionEndpoint::refresh_token_claims(
-    const std::string& value) const {
+    const std::string& value, const Client& asking) const {
   auto t = s_.store.find_refresh_token(refresh_token_key(value));
   const int64_t now = s_.clock.now();
-  if (!t || t->revoked || t->rotated_at || now >= t->expires_at || now >= t->idle_expires_at) {
+  if (!t || t->revoked || t->rotated_at || now >= t->expires_at || now >= t->idle_expires_at ||
+      !may_see(asking, t->client_id)) {
     return std::nullopt;
   }
   auto grant = s_.store.find_grant(t->grant_id);
   if (!grant || grant->revoked_at) return std::nullopt;
-  return json::object{{"active", true},
-                      {"scope", t->scope.str()},
-                      {"client_id", t->client_id},
-                      {"username", username(t->user_id)},
-                      {"sub", t->user_id},
-                      {"exp", std::min(t->expires_at, t->idle_expires_at)},
-                      {"iat", t->created_at},
-                      {"iss", s_.settings.issuer},
-                      {"token_type", "refresh_token"},
-                      {"gid", t->grant_id}};
+  json::object o{{"active", true},
+                 {"scope", t->scope.str()},
+                 {"client_id", t->client_id},
+                 {"sub", t->user_id},
+                 {"exp", std::min(t->expires_at, t->idle_expires_at)},
+                 {"iat", t->created_at},
+                 {"iss", s_.settings.issuer},
+                 {"token_type", "refresh_token"},
+                 {"gid", t->grant_id}};
+  if (auto name = username(t->user_id, grant->scope); !name.empty()) o["username"] = name;
+  return o;
 }
 
 http::Response IntrospectionEndpoint::handle(const TokenRequest& req) const {
@@ -85,8 +101,8 @@ http::Response IntrospectionEndpoint::handle(const TokenRequest& req) const {
   auto token = form->get("token");
   if (!token) return OAuthError::invalid_request("token is required").to_response();
 
-  auto claims =
-      token->starts_with("spr_") ? refresh_token_claims(*token) : access_token_claims(*token);
+  auto claims = token->starts_with("spr_") ? refresh_token_claims(*token, client->client)
+                                           : access_token_claims(*token, client->client);
   auto r = http::Response::json(
       200, json::serialize(claims ? *claims : json::object{{"active", false}}));
   add_no_store(r);

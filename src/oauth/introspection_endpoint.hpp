@@ -1,8 +1,10 @@
 // Token introspection (RFC 7662), POST /api/introspect: for resource servers that prefer to
 // ask rather than validate JWTs themselves. Steps: form body -> authenticate the client
 // (confidential clients only: §2.1 requires authorization) -> token required -> look it up
-// -> {"active":false} for anything revoked, expired, unknown or meant for another audience;
-// the token's claims when active.
+// -> {"active":false} for anything revoked, expired, unknown, meant for another audience or
+// issued to another client (unless the operator marked the asking client a resource server,
+// Client::introspect_any); the token's claims when active, `username` only when the grant
+// holds a scope that lets the app read the email.
 // Blocking: handle() runs on a worker thread.
 #pragma once
 
@@ -22,9 +24,12 @@ class IntrospectionEndpoint {
   http::Response handle(const TokenRequest& req) const;
 
  private:
-  std::optional<boost::json::object> access_token_claims(const std::string& value) const;
-  std::optional<boost::json::object> refresh_token_claims(const std::string& value) const;
-  std::string username(const std::string& user_id) const;
+  std::optional<boost::json::object> access_token_claims(const std::string& value,
+                                                         const Client& asking) const;
+  std::optional<boost::json::object> refresh_token_claims(const std::string& value,
+                                                          const Client& asking) const;
+  // The person's email when `grant_scope` lets the app read it; empty otherwise.
+  std::string username(const std::string& user_id, const ScopeSet& grant_scope) const;
 
   Services& s_;
   const RevocationSet& revoked_;

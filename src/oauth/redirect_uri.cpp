@@ -103,4 +103,12 @@ bool redirect_uri_matches(const std::vector<std::string>& registered, std::strin
   return false;
 }
 
+bool redirect_uri_identifies_client(std::string_view uri) {
+  auto p = split(uri);
+  if (!p || lower(p->scheme) != "https" || !p->has_authority || p->host.empty()) return false;
+  const std::string host = lower(p->host);
+  return !host.starts_with("127.") && host != "[::1]" && host != "localhost" &&
+         !host.ends_with(".localhost") && host != "0.0.0.0" && host != "[::]";
+}
+
 }  // namespace stagepass::oauth

@@ -17,5 +17,9 @@ namespace stagepass::oauth {
 // nullopt when acceptable; otherwise why not.
 std::optional<std::string> redirect_uri_problem(std::string_view uri);
 bool redirect_uri_matches(const std::vector<std::string>& registered, std::string_view requested);
+// True for an https URI whose host is a name or address other than loopback: one that only
+// its owner can receive at (RFC 8252 §8.6: a loopback or private-use scheme redirect can be
+// claimed by any app on the device, so it does not identify the client).
+bool redirect_uri_identifies_client(std::string_view uri);
 
 }  // namespace stagepass::oauth

@@ -13,7 +13,7 @@ Result<Form, OAuthError> parse_form_body(std::string_view content_type, std::str
   if (!form) return fail(OAuthError::invalid_request("malformed form body"));
   // RFC 6749 §3.2: request parameters MUST NOT be included more than once.
   if (auto dup = form->duplicate()) {
-    return fail(OAuthError::invalid_request("parameter repeated: " + *dup));
+    return fail(OAuthError::invalid_request("parameter repeated: " + quote_input(*dup)));
   }
   return std::move(*form);
 }
@@ -65,7 +65,7 @@ http::Response TokenEndpoint::dispatch(const TokenRequest& req,
   if (!handler) {
     r = OAuthError::unsupported_grant_type("unsupported grant_type").to_response();
   } else if (client->client.is_public && !handler->allows_public_clients()) {
-    r = OAuthError::unauthorized_client("public clients cannot use " + *grant_type).to_response();
+    r = OAuthError::unauthorized_client("public clients cannot use this grant_type").to_response();
   } else {
     auto result = handler->handle(*form, *client);
     r = result ? result->to_response() : result.error().to_response();

@@ -41,7 +41,8 @@ NewRefreshToken TokenIssuer::new_refresh_token() const {
 }
 
 RefreshToken TokenIssuer::refresh_record(std::string hash, const Grant& grant,
-                                         const ScopeSet& scope) const {
+                                         const ScopeSet& scope,
+                                         std::optional<int64_t> chain_expires_at) const {
   int64_t now = s_.clock.now();
   RefreshToken r;
   r.hash = std::move(hash);
@@ -50,7 +51,7 @@ RefreshToken TokenIssuer::refresh_record(std::string hash, const Grant& grant,
   r.user_id = grant.user_id;
   r.scope = scope;
   r.created_at = now;
-  r.expires_at = grant.created_at + s_.settings.refresh_token_ttl;
+  r.expires_at = chain_expires_at.value_or(now + s_.settings.refresh_token_ttl);
   r.idle_expires_at = std::min(r.expires_at, now + s_.settings.refresh_idle_ttl);
   return r;
 }

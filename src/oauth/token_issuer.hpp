@@ -35,9 +35,14 @@ class TokenIssuer {
   std::string access_token(const std::string& sub, const std::string& client_id,
                            const ScopeSet& scope, const std::string& grant_id) const;
   NewRefreshToken new_refresh_token() const;
-  // The record to store for the refresh token whose key is `hash`, of `grant`: its lifetime
-  // counts from the grant's consent, its idle lifetime from now.
-  RefreshToken refresh_record(std::string hash, const Grant& grant, const ScopeSet& scope) const;
+  // The record to store for the refresh token whose key is `hash`, of `grant`. Its absolute
+  // lifetime counts from the authorization that started its chain: `chain_expires_at` is the
+  // predecessor's expiry when rotating, nullopt for a chain's first token (a code exchange,
+  // moments after consent), which gets now + the refresh lifetime. Its idle lifetime counts
+  // from now. A grant outlives its chains: consenting again after a chain expired starts a
+  // new one with a full lifetime.
+  RefreshToken refresh_record(std::string hash, const Grant& grant, const ScopeSet& scope,
+                              std::optional<int64_t> chain_expires_at = std::nullopt) const;
 
  private:
   Services& s_;

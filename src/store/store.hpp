@@ -45,11 +45,25 @@ class ClientStore {
 // What happened to a refresh token presented for rotation.
 enum class RotateOutcome {
   kRotated,       // the old token is spent, the new one is stored
-  kNotFound,      // unknown or revoked, or its grant is revoked
+  kNotFound,      // unknown, or its grant is revoked
   kRefused,       // the caller's `successor` function refused it: nothing written
-  kReuseGrace,    // already rotated, inside the grace window: new token stored, the earlier
-                  // successor revoked (only one live token per chain)
-  kReuseRevoked,  // already rotated, outside the grace window: the whole grant is revoked
+  kReuseGrace,    // its own client's first retry inside the grace window: new token stored,
+                  // the earlier (still unused) successor superseded
+  kReuseRevoked,  // reuse: the whole grant is revoked
+};
+
+// The outcome, and the token as the write read it (empty when kNotFound), so the caller can
+// name the person and app in an audit event whatever the outcome.
+struct Rotation {
+  RotateOutcome outcome = RotateOutcome::kNotFound;
+  RefreshToken token;
+};
+
+// What happened to an authorization code presented for exchange (CodeStore::redeem_code).
+enum class RedeemOutcome { kRedeemed, kNotFound, kRefused, kReplayed };
+struct Redeemed {
+  RedeemOutcome outcome = RedeemOutcome::kNotFound;
+  AuthorizationCode code;  // as read; empty when kNotFound
 };
 
 class GrantStore {
@@ -85,17 +99,22 @@ class CodeStore {
   virtual ~CodeStore() = default;
   virtual Status<> save_code(const AuthorizationCode& code) = 0;
   // Decides on a code being redeemed and its grant, as they are inside the write: nullopt
-  // refuses (the code stays spent), a record is the refresh token to store with it. Runs on
-  // the store's writer: no store calls, nothing slow.
+  // refuses, a record is the refresh token to store with it. Runs on the store's writer: no
+  // store calls, nothing slow.
   using Redemption =
       std::function<std::optional<RefreshToken>(const AuthorizationCode& code, const Grant& grant)>;
-  // In one write transaction: marks the code used, asks `decide`, stores the refresh token
-  // it returned. A code of a revoked grant is "not_found" and stays unused; a second use
-  // answers "conflict" and revokes the code's grant (RFC 6749 §4.1.2: the authorization
-  // server SHOULD revoke all tokens previously issued based on that authorization code);
-  // a refusal answers "refused". Returns the code as read.
-  virtual Result<AuthorizationCode> redeem_code(const std::string& hash, int64_t now,
-                                                const Redemption& decide) = 0;
+  // In one write transaction, in this order:
+  //  1. unknown code, or a code of a revoked grant: kNotFound, nothing written;
+  //  2. `decide` refuses (expiry, client, redirect_uri, PKCE): kRefused, nothing written, the
+  //     code stays unused: whoever merely saw a code can neither spend it nor revoke the grant
+  //     by presenting it with a wrong verifier;
+  //  3. a code already used, presented with everything right: kReplayed, and the code's grant
+  //     is revoked (RFC 6749 §4.1.2: the authorization server SHOULD revoke all tokens
+  //     previously issued based on that authorization code);
+  //  4. otherwise the code is marked used and the refresh token `decide` returned is stored
+  //     (kRedeemed).
+  virtual Result<Redeemed> redeem_code(const std::string& hash, int64_t now,
+                                       const Redemption& decide) = 0;
 };
 
 class RefreshTokenStore {
@@ -107,12 +126,24 @@ class RefreshTokenStore {
   // calls, nothing slow.
   using Successor =
       std::function<std::optional<RefreshToken>(const RefreshToken& old, const Grant& grant)>;
-  // Atomically reads `old_hash` and its grant, asks `successor`, spends the token and stores
-  // what it returned; see RotateOutcome. `grace_seconds` is the window in which a rotated
-  // token may be presented again. One write transaction, no separate read before it.
-  virtual Result<RotateOutcome> rotate_refresh_token(const std::string& old_hash, int64_t now,
-                                                     int64_t grace_seconds,
-                                                     const Successor& successor) = 0;
+  // Atomically reads `old_hash` and its grant and decides, in this order (RFC 9700 §4.14.2;
+  // docs/security.md, "Refresh token reuse"):
+  //  1. unknown token, or its grant revoked: kNotFound;
+  //  2. reuse detection, before any policy check: a token that was already rotated, or that a
+  //     grace retry superseded, presented again revokes the whole grant (kReuseRevoked),
+  //     unless it is the first retry of a rotated token, by the client it was issued to
+  //     (`client_id`), within `grace_seconds` of its rotation, while its successor is still
+  //     unused. A spent token presented by another client is reuse, never a mere refusal, so
+  //     it cannot keep a leaked chain alive;
+  //  3. `successor` (the grant type's policy: client, expiry, scope) refuses: kRefused,
+  //     nothing written;
+  //  4. a grace retry stores the new token and supersedes the earlier successor
+  //     (kReuseGrace); otherwise the token is spent and its successor stored (kRotated).
+  // One write transaction, no separate read before it.
+  virtual Result<Rotation> rotate_refresh_token(const std::string& old_hash,
+                                                const std::string& client_id, int64_t now,
+                                                int64_t grace_seconds,
+                                                const Successor& successor) = 0;
 };
 
 class SessionStore {

@@ -1,12 +1,19 @@
 // RevocationSet: the grant ids revoked within the last access-token lifetime, in memory, so a
 // resource server refuses a revoked grant's access tokens on the very next request even
 // though the JWT itself is still valid. Entries expire once no token they could cover is
-// alive (revoked_at + access-token lifetime + clock skew); the set is bounded.
+// alive (revoked_at + access-token lifetime + clock skew).
+//
+// Bounded, and failing closed: when a map is full even after dropping expired entries, the
+// oldest revocations are forgotten, and every token issued at or before the newest forgotten
+// revocation is refused from then on (its client refreshes and gets a token the store vouches
+// for). A flood of revocations can make clients refresh early; it can never revive a revoked
+// token.
 //
 // Fed by RevocationFeed (polls the store) and by add() when this node revokes.
-// Thread safety: all methods are safe from any thread; contains() takes a shared lock.
+// Thread safety: all methods are safe from any thread; covers() takes a shared lock.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <shared_mutex>
 #include <string>
@@ -27,23 +34,34 @@ class RevocationSet {
   // One access token revoked by its jti (RFC 7009).
   void add_token(const std::string& jti, int64_t revoked_at);
   // Whether a token with these claims is revoked: by its grant (may be empty), its client
-  // (deleted) or its own jti. One lock, for the per-request check.
-  bool covers(std::string_view grant_id, std::string_view client_id, std::string_view jti) const;
-  // Drops entries older than the retention; returns how many remain.
+  // (deleted), its own jti, or because it was issued (`iat`) no later than a revocation the
+  // set had to forget. One lock, for the per-request check.
+  bool covers(std::string_view grant_id, std::string_view client_id, std::string_view jti,
+              int64_t iat) const;
+  // Drops entries older than the retention; returns how many grants remain.
   size_t expire(int64_t now);
   size_t size() const;
+  // How many times the set was full and forgot revocations (tokens issued up to then are
+  // refused); for the metrics.
+  uint64_t overflows() const;
 
  private:
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  using Map = std::unordered_map<std::string, int64_t, Hash, std::equal_to<>>;
+  // Makes room for one more entry in `m` (lock held).
+  void make_room(Map& m, int64_t now);
+
   int64_t retention_;
   size_t max_entries_;
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> revoked_;
-  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> clients_;
-  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> tokens_;
+  int64_t forgotten_through_ = INT64_MIN;  // tokens with iat <= this are refused
+  uint64_t overflows_ = 0;
+  Map revoked_;
+  Map clients_;
+  Map tokens_;
 };
 
 }  // namespace stagepass

@@ -37,7 +37,7 @@ Result<std::shared_ptr<const AccessClaims>> TokenVerifier::verify(std::string_vi
     ++stats_.rejected;
     return fail(Error{"expired", "token expired"});
   }
-  if (revoked_.covers(claims->gid, claims->client_id, claims->jti)) {
+  if (revoked_.covers(claims->gid, claims->client_id, claims->jti, claims->iat)) {
     ++stats_.rejected;
     return fail(Error{"revoked", "token revoked"});
   }

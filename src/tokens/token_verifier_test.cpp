@@ -79,5 +79,41 @@ TEST(RevocationSetTest, ExpiresAndStaysBounded) {
   EXPECT_FALSE(set.contains("b"));
 }
 
+TEST(RevocationSetTest, AFullSetMakesRoomFromExpiredEntriesFirst) {
+  RevocationSet set(100, 3);
+  set.add("a", 10);
+  set.add("b", 200);
+  set.add("c", 210);
+  set.add("d", 220);  // a expired (10 + 100 < 220): nothing alive is forgotten
+  EXPECT_EQ(set.overflows(), 0u);
+  EXPECT_FALSE(set.covers("", "", "", 15));
+  EXPECT_TRUE(set.covers("b", "", "", 150));
+}
+
+TEST(RevocationSetTest, AFullSetFailsClosedForEveryKindOfRevocation) {
+  RevocationSet set(1000, 3);
+  for (auto [id, at] : {std::pair{"g1", 10}, {"g2", 20}, {"g3", 30}, {"g4", 40}}) set.add(id, at);
+  // g1 was forgotten: a token of it issued before its revocation is still refused, and so is
+  // any token issued as early; a token issued after the forgotten revocation is not.
+  EXPECT_FALSE(set.contains("g1"));
+  EXPECT_TRUE(set.covers("g1", "c", "j", 5));
+  EXPECT_TRUE(set.covers("other", "c", "j", 10));
+  EXPECT_FALSE(set.covers("other", "c", "j", 11));
+  EXPECT_EQ(set.overflows(), 1u);
+
+  // Deleted clients and revoked jtis used to stop being recorded once full.
+  RevocationSet clients(1000, 2);
+  clients.add_client("c1", 10);
+  clients.add_client("c2", 20);
+  clients.add_client("c3", 30);
+  EXPECT_TRUE(clients.covers("", "c3", "j", 25));
+  EXPECT_TRUE(clients.covers("", "c1", "j", 9));
+  RevocationSet tokens(1000, 2);
+  tokens.add_token("j1", 10);
+  tokens.add_token("j2", 20);
+  tokens.add_token("j3", 30);
+  EXPECT_TRUE(tokens.covers("", "c", "j3", 25));
+}
+
 }  // namespace
 }  // namespace stagepass

@@ -33,6 +33,8 @@ std::string label_of(const std::string& type) {
       {"app_removed", "Removed an app's access"},
       {"app_signed_out", "An app signed out"},
       {"refresh_token_reuse", "Suspicious token reuse: the app's access was revoked"},
+      {"authorization_code_replay",
+       "An authorization code was used twice: the app's access was revoked"},
       {"password_changed", "Password changed"},
       {"password_change_failed", "Failed password change (wrong current password)"},
   };

@@ -25,7 +25,9 @@ describe('audit events', () => {
     await new Browser(server).login(USER.email, 'not-the-password');
     const t = await userTokens(server, { client: app, user: { ...USER, id: user.id }, scope: 'user-read-email' });
     const basic = { basic: [app.client_id, app.client_secret] };
-    assertTokenOk(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basic));
+    const t2 = assertTokenOk(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basic));
+    assertTokenOk(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: t2.refresh_token }, basic));
+    // The first token again, after its successor was used: reuse.
     assertOAuthError(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basic), 'invalid_grant');
   });
   after(async () => { await server?.stop(); });

@@ -219,8 +219,9 @@ describe('negative suite', () => {
       const t1 = assertTokenOk(await exchange(conf, await getCode({ client: conf })));
       const t2 = assertTokenOk(await refresh(conf, t1.refresh_token), 'first refresh');
       assert.notEqual(t2.refresh_token, t1.refresh_token);
+      const t3 = assertTokenOk(await refresh(conf, t2.refresh_token), 'second refresh');
       assertOAuthError(await refresh(conf, t1.refresh_token), 'invalid_grant');
-      assertOAuthError(await refresh(conf, t2.refresh_token), 'invalid_grant');
+      assertOAuthError(await refresh(conf, t3.refresh_token), 'invalid_grant');
     });
 
     it('rejects a wider scope on refresh with invalid_scope', async () => {
@@ -234,11 +235,12 @@ describe('negative suite', () => {
       assertOAuthError(await refresh(other, t1.refresh_token), 'invalid_grant');
     });
 
-    it('lets at most one of 10 concurrent refreshes with the same token win', async () => {
+    it('lets at most one chain survive 10 concurrent refreshes with the same token', async () => {
       const t1 = assertTokenOk(await exchange(conf, await getCode({ client: conf })));
       const results = await Promise.all(Array.from({ length: 10 }, () => refresh(conf, t1.refresh_token)));
       const wins = results.filter((r) => r.status === 200);
-      assert.ok(wins.length <= 1, `${wins.length} of 10 concurrent refreshes succeeded: ${results.map((r) => r.status).join(',')}`);
+      // The rotation, and at most the one retry the grace window allows; a third use is reuse.
+      assert.ok(wins.length <= 2, `${wins.length} of 10 concurrent refreshes succeeded: ${results.map((r) => r.status).join(',')}`);
       for (const r of results.filter((x) => x.status !== 200)) assertOAuthError(r, 'invalid_grant');
       // Never two independent live token families.
       let alive = 0;

@@ -97,6 +97,10 @@ describe('oauth4webapi v3 interop', () => {
     const claims2 = await validateAccessToken(refreshed.access_token);
     assert.equal(claims2.gid, claims.gid);
 
+    // Once the successor was used, the old token is reuse (inside the grace window it would
+    // still be answered, as a retry after a lost response).
+    const next = await oauth.refreshTokenGrantRequest(as, c, oauth.ClientSecretBasic(conf.client_secret), refreshed.refresh_token, insecure);
+    assert.ok((await oauth.processRefreshTokenResponse(as, c, next)).refresh_token);
     const stale = await oauth.refreshTokenGrantRequest(as, c, oauth.ClientSecretBasic(conf.client_secret), tokens.refresh_token, insecure);
     await assert.rejects(oauth.processRefreshTokenResponse(as, c, stale), (err) => {
       assert.ok(err instanceof oauth.ResponseBodyError, `got ${err.name}: ${err.message}`);

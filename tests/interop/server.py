@@ -43,7 +43,6 @@ class Server:
             STAGEPASS_ISSUER=self.issuer,
             STAGEPASS_DATABASE=os.path.join(self.tmpdir, "stagepass.db"),
             STAGEPASS_MASTER_KEY_FILE=os.path.join(self.tmpdir, "master.key"),
-            STAGEPASS_REFRESH_GRACE="0",
             STAGEPASS_CATALOG_SCALE="0.02",
         )
         for k, v in (env or {}).items():

@@ -19,10 +19,10 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
   const int64_t now = s_.clock.now();
   const NewRefreshToken refresh = issuer_.new_refresh_token();
 
-  // One write: the code is spent whatever the checks below say, and the refresh token is
-  // stored with it only if they pass and the grant is still active, so a replay racing this
-  // exchange cannot leave a live token. The checks run on the store's writer; they only copy
-  // what the response needs.
+  // One write (CodeStore::redeem_code): the checks below run first, on the store's writer,
+  // and a code is spent only when they pass, so whoever merely saw a code (a referrer, a
+  // log, a browser history) can neither use it nor revoke its grant by presenting it with a
+  // wrong verifier. They only copy what the response needs.
   std::optional<OAuthError> refused;
   auto decide = [&](const AuthorizationCode& code,
                     const Grant& grant) -> std::optional<RefreshToken> {
@@ -50,22 +50,29 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
     }
     return issuer_.refresh_record(refresh.hash, grant, code.scope);
   };
-  // Single use: a second use revokes the grant, and with it every token issued from the
-  // first use (RFC 6749 §4.1.2).
-  auto code = s_.store.redeem_code(code_key(*code_value), now, decide);
-  if (!code) {
-    const std::string& why = code.error().code;
-    if (why == "refused" && refused) return fail(*refused);
-    if (why == "conflict") {
+  auto redeemed = s_.store.redeem_code(code_key(*code_value), now, decide);
+  if (!redeemed) return fail(OAuthError::server_error("store unavailable"));
+  const AuthorizationCode& code = redeemed->code;
+  switch (redeemed->outcome) {
+    case RedeemOutcome::kRedeemed:
+      break;
+    case RedeemOutcome::kNotFound:
+      return fail(OAuthError::invalid_grant("authorization code is invalid"));
+    case RedeemOutcome::kRefused:
+      return fail(refused.value_or(OAuthError::invalid_grant("authorization code is invalid")));
+    case RedeemOutcome::kReplayed:
+      // Single use: the second use revoked the grant, and with it every token issued from
+      // the first use (RFC 6749 §4.1.2).
       if (s_.revocations_changed) s_.revocations_changed();
+      if (s_.audit) {
+        s_.audit({0, 0, "authorization_code_replay", code.user_id, code.client_id, "", "",
+                  "an authorization code was used twice; the app's access was revoked"});
+      }
       return fail(OAuthError::invalid_grant("authorization code was already used"));
-    }
-    if (why == "not_found") return fail(OAuthError::invalid_grant("authorization code is invalid"));
-    return fail(OAuthError::server_error("store unavailable"));
   }
   return TokenResponse{
-      issuer_.access_token(code->user_id, client.client.id, code->scope, code->grant_id),
-      s_.settings.access_token_ttl, code->scope.str(), refresh.value};
+      issuer_.access_token(code.user_id, client.client.id, code.scope, code.grant_id),
+      s_.settings.access_token_ttl, code.scope.str(), refresh.value};
 }
 
 }  // namespace stagepass::oauth

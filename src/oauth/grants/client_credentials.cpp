@@ -8,7 +8,7 @@ Result<TokenResponse, OAuthError> ClientCredentialsGrant::handle(
   if (auto requested = form.get("scope")) {
     scope = ScopeSet::parse(*requested);
     if (auto unknown = scope.first_unknown()) {
-      return fail(OAuthError::invalid_scope("unknown scope: " + *unknown));
+      return fail(OAuthError::invalid_scope("unknown scope: " + quote_input(*unknown)));
     }
     if (!scope.subset_of(client.client.allowed_scopes)) {
       return fail(OAuthError::invalid_scope("scope not allowed for this client"));

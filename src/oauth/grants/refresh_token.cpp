@@ -14,10 +14,12 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
   if (auto r = form.get("scope")) requested = ScopeSet::parse(*r);
   const NewRefreshToken next = issuer_.new_refresh_token();
 
-  // The checks run inside the store's write, on the token and grant as the write sees them
-  // (one transaction, no read before it); they only copy what the response needs.
+  // The policy runs inside the store's write, on the token and grant as the write sees
+  // them (one transaction, no read before it), after the store's reuse detection (see
+  // RefreshTokenStore::rotate_refresh_token for the order); it only copies what the
+  // response needs.
   std::optional<OAuthError> refused;
-  std::string user_id, grant_id;
+  std::string grant_id;
   ScopeSet granted;
   auto decide = [&](const RefreshToken& old, const Grant& grant) -> std::optional<RefreshToken> {
     // RFC 6749 §6: the token must have been issued to the authenticated client.
@@ -34,17 +36,17 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
       refused = OAuthError::invalid_scope("scope exceeds what was granted");
       return std::nullopt;
     }
-    user_id = old.user_id;
     grant_id = grant.id;
     granted = old.scope;
     // The successor keeps the original scope (RFC 6749 §6: a new refresh token's scope MUST
-    // be identical to the old one's); only the access token is narrowed.
-    return issuer_.refresh_record(next.hash, grant, old.scope);
+    // be identical to the old one's) and the chain's absolute expiry; only the access token
+    // is narrowed.
+    return issuer_.refresh_record(next.hash, grant, old.scope, old.expires_at);
   };
-  auto outcome = s_.store.rotate_refresh_token(refresh_token_key(*value), now,
-                                               s_.settings.refresh_grace, decide);
-  if (!outcome) return fail(OAuthError::server_error("store unavailable"));
-  switch (*outcome) {
+  auto rotation = s_.store.rotate_refresh_token(refresh_token_key(*value), client.client.id, now,
+                                                s_.settings.refresh_grace, decide);
+  if (!rotation) return fail(OAuthError::server_error("store unavailable"));
+  switch (rotation->outcome) {
     case RotateOutcome::kRotated:
     case RotateOutcome::kReuseGrace:
       break;
@@ -55,14 +57,21 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
     case RotateOutcome::kReuseRevoked:
       if (s_.revocations_changed) s_.revocations_changed();
       if (s_.audit) {
-        s_.audit({0, 0, "refresh_token_reuse", user_id, client.client.id, "", "",
-                  "a rotated refresh token was used again; the app's access was revoked"});
+        const RefreshToken& t = rotation->token;
+        s_.audit({0, 0, "refresh_token_reuse", t.user_id, t.client_id, "", "",
+                  t.client_id == client.client.id
+                      ? "a spent refresh token was used again; the app's access was revoked"
+                      : "a spent refresh token was presented by another app; the app's access "
+                        "was revoked"});
       }
+      // Another app learns no more than for an unknown token.
+      if (rotation->token.client_id != client.client.id) return fail(invalid());
       return fail(OAuthError::invalid_grant("refresh token was already used; access revoked"));
   }
   const ScopeSet scope = requested ? *requested : granted;
-  return TokenResponse{issuer_.access_token(user_id, client.client.id, scope, grant_id),
-                       s_.settings.access_token_ttl, scope.str(), next.value};
+  return TokenResponse{
+      issuer_.access_token(rotation->token.user_id, client.client.id, scope, grant_id),
+      s_.settings.access_token_ttl, scope.str(), next.value};
 }
 
 }  // namespace stagepass::oauth

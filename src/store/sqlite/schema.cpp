@@ -133,6 +133,13 @@ CREATE TRIGGER clients_version_delete AFTER DELETE ON clients
 -- nothing relies on the ON DELETE CASCADE finding tokens by grant.
 DROP INDEX refresh_tokens_grant;
 )sql",
+    R"sql(
+-- When a rotated refresh token was retried inside the grace window: only one retry per
+-- rotation is allowed, a second one is reuse.
+ALTER TABLE refresh_tokens ADD COLUMN retried_at INTEGER;
+-- Resource servers that may introspect every app's tokens (admin client create --introspect-any).
+ALTER TABLE clients ADD COLUMN introspect_any INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

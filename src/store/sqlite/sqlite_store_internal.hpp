@@ -41,6 +41,7 @@ inline Client read_client(Stmt& s) {
   c.web_origins = split_lines(s.text(6));
   c.created_at = s.i64(7);
   c.rate_limit = s.i64(8);
+  c.introspect_any = s.i64(9) != 0;
   return c;
 }
 

@@ -38,7 +38,9 @@ class SqliteStoreTest : public ::testing::Test {
   bool issue_refresh(const std::string& hash) {
     AuthorizationCode c{"code-" + hash, grant_.id, "c1",     "u1", "https://app/cb",
                         grant_.scope,   "",        100 + 60, {}};
-    return store_->save_code(c).ok() && store_->redeem_code(c.hash, 100, successor(hash)).ok();
+    if (!store_->save_code(c).ok()) return false;
+    auto r = store_->redeem_code(c.hash, 100, successor(hash));
+    return r.ok() && r->outcome == RedeemOutcome::kRedeemed;
   }
 
   SystemRandom rng_;
@@ -67,17 +69,20 @@ TEST_F(SqliteStoreTest, CodeReplayRevokesTheGrant) {
                   .ok());
   auto first = store_->redeem_code("k", 101, successor("r1"));
   ASSERT_TRUE(first.ok());
-  EXPECT_EQ(first->used_at, 101);
+  EXPECT_EQ(first->outcome, RedeemOutcome::kRedeemed);
+  EXPECT_EQ(first->code.used_at, 101);
   EXPECT_EQ(store_->find_refresh_token("r1")->grant_id, "g1");  // stored with the redemption
   auto again = store_->redeem_code("k", 102, successor("r2"));
-  ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.error().code, "conflict");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->outcome, RedeemOutcome::kReplayed);
+  EXPECT_EQ(again->code.user_id, "u1");  // for the audit event
   EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
   EXPECT_FALSE(store_->find_refresh_token("r2").ok());
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", 103, 0, successor("r3")), RotateOutcome::kNotFound);
+  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 103, 0, successor("r3"))->outcome,
+            RotateOutcome::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, ARefusedCodeIsSpentWithoutARefreshToken) {
+TEST_F(SqliteStoreTest, ARefusedCodeIsNeitherSpentNorAReplay) {
   ASSERT_TRUE(store_
                   ->save_code({"k", "g1", "c1", "u1", "https://app/cb", grant_.scope, "ch", 500,
                                std::nullopt})
@@ -88,30 +93,90 @@ TEST_F(SqliteStoreTest, ARefusedCodeIsSpentWithoutARefreshToken) {
     return std::nullopt;
   };
   auto refused = store_->redeem_code("k", 101, refuse);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().code, "refused");
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->outcome, RedeemOutcome::kRefused);
   EXPECT_EQ(seen.code_challenge, "ch");
   EXPECT_EQ(seen.redirect_uri, "https://app/cb");
-  // Spent all the same: the next use is a replay and revokes the grant.
-  auto again = store_->redeem_code("k", 102, successor("r1"));
-  ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.error().code, "conflict");
-  EXPECT_FALSE(store_->find_refresh_token("r1").ok());
+  // Whoever saw the code and presented it wrongly spent nothing: the holder still redeems it.
+  auto right = store_->redeem_code("k", 102, successor("r1"));
+  ASSERT_TRUE(right.ok());
+  EXPECT_EQ(right->outcome, RedeemOutcome::kRedeemed);
+  EXPECT_TRUE(store_->find_refresh_token("r1").ok());
+  // A wrong presentation of a used code revokes nothing either.
+  EXPECT_EQ(store_->redeem_code("k", 103, refuse)->outcome, RedeemOutcome::kRefused);
+  EXPECT_FALSE(store_->find_grant("g1")->revoked_at.has_value());
 }
 
 TEST_F(SqliteStoreTest, RotationDetectsReuseOutsideGrace) {
   ASSERT_TRUE(issue_refresh("r1"));
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", 110, 5, successor("r2")), RotateOutcome::kRotated);
-  // Inside the grace window: a new successor, the earlier one dies.
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", 112, 5, successor("r3")),
+  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 5, successor("r2"))->outcome,
+            RotateOutcome::kRotated);
+  // Inside the grace window, by its own client, first retry: a new successor, the earlier
+  // one is superseded.
+  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 112, 5, successor("r3"))->outcome,
             RotateOutcome::kReuseGrace);
   EXPECT_TRUE(store_->find_refresh_token("r2")->revoked);
   EXPECT_FALSE(store_->find_refresh_token("r3")->revoked);
-  // Outside: the grant and every token of it are revoked.
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", 120, 5, successor("r4")),
+  // Outside: the grant and every token of it are revoked, and the reuse names its person.
+  auto reused = store_->rotate_refresh_token("r1", "c1", 120, 5, successor("r4"));
+  EXPECT_EQ(reused->outcome, RotateOutcome::kReuseRevoked);
+  EXPECT_EQ(reused->token.user_id, "u1");
+  EXPECT_TRUE(store_->find_refresh_token("r3")->revoked);
+  EXPECT_EQ(store_->rotate_refresh_token("r3", "c1", 121, 5, successor("r5"))->outcome,
+            RotateOutcome::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, ASupersededSuccessorPresentedAgainIsReuse) {
+  ASSERT_TRUE(issue_refresh("r1"));
+  ASSERT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 10, successor("r2"))->outcome,
+            RotateOutcome::kRotated);
+  // Someone else replays r1 inside the window and gets r3; r2 is superseded.
+  ASSERT_EQ(store_->rotate_refresh_token("r1", "c1", 111, 10, successor("r3"))->outcome,
+            RotateOutcome::kReuseGrace);
+  // The holder of r2 presents it: two parties hold the chain, the grant dies with r3.
+  EXPECT_EQ(store_->rotate_refresh_token("r2", "c1", 112, 10, successor("r4"))->outcome,
+            RotateOutcome::kReuseRevoked);
+  EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
+  EXPECT_TRUE(store_->find_refresh_token("r3")->revoked);
+}
+
+TEST_F(SqliteStoreTest, GraceAllowsOneRetryPerRotation) {
+  ASSERT_TRUE(issue_refresh("r1"));
+  ASSERT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 10, successor("r2"))->outcome,
+            RotateOutcome::kRotated);
+  ASSERT_EQ(store_->rotate_refresh_token("r1", "c1", 111, 10, successor("r3"))->outcome,
+            RotateOutcome::kReuseGrace);
+  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 112, 10, successor("r4"))->outcome,
             RotateOutcome::kReuseRevoked);
   EXPECT_TRUE(store_->find_refresh_token("r3")->revoked);
-  EXPECT_EQ(*store_->rotate_refresh_token("r3", 121, 5, successor("r5")), RotateOutcome::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, GraceNeverAppliesOnceTheSuccessorWasUsed) {
+  ASSERT_TRUE(issue_refresh("r1"));
+  ASSERT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 10, successor("r2"))->outcome,
+            RotateOutcome::kRotated);
+  ASSERT_EQ(store_->rotate_refresh_token("r2", "c1", 111, 10, successor("r3"))->outcome,
+            RotateOutcome::kRotated);
+  // r1 again: the chain moved on, so this is not a lost response but a second holder.
+  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 112, 10, successor("r4"))->outcome,
+            RotateOutcome::kReuseRevoked);
+  EXPECT_TRUE(store_->find_refresh_token("r3")->revoked);
+}
+
+TEST_F(SqliteStoreTest, ASpentTokenFromAnotherClientIsReuseNotARefusal) {
+  ASSERT_TRUE(issue_refresh("r1"));
+  ASSERT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 10, successor("r2"))->outcome,
+            RotateOutcome::kRotated);
+  // Inside the window, but presented by another client: the policy never gets to refuse it.
+  bool asked = false;
+  auto policy = [&](const RefreshToken&, const Grant&) -> std::optional<RefreshToken> {
+    asked = true;
+    return std::nullopt;
+  };
+  EXPECT_EQ(store_->rotate_refresh_token("r1", "other", 111, 10, policy)->outcome,
+            RotateOutcome::kReuseRevoked);
+  EXPECT_FALSE(asked);
+  EXPECT_TRUE(store_->find_refresh_token("r2")->revoked);
 }
 
 TEST_F(SqliteStoreTest, RotationShowsTheTokenAndGrantAndARefusalWritesNothing) {
@@ -123,22 +188,27 @@ TEST_F(SqliteStoreTest, RotationShowsTheTokenAndGrantAndARefusalWritesNothing) {
     seen_grant = g;
     return std::nullopt;
   };
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", 110, 5, refuse), RotateOutcome::kRefused);
+  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 5, refuse)->outcome,
+            RotateOutcome::kRefused);
   EXPECT_EQ(seen.user_id, "u1");
   EXPECT_EQ(seen.expires_at, 1000);
   EXPECT_EQ(seen_grant.id, "g1");
   EXPECT_EQ(seen_grant.created_at, 100);
   // Not spent: it still rotates, and with no grace a second use is a reuse.
   EXPECT_FALSE(store_->find_refresh_token("r1")->rotated_at.has_value());
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", 111, 0, successor("r2")), RotateOutcome::kRotated);
-  EXPECT_EQ(*store_->rotate_refresh_token("r2", 112, 0, refuse), RotateOutcome::kRefused);
-  EXPECT_EQ(*store_->rotate_refresh_token("r9", 112, 0, refuse), RotateOutcome::kNotFound);
+  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 111, 0, successor("r2"))->outcome,
+            RotateOutcome::kRotated);
+  EXPECT_EQ(store_->rotate_refresh_token("r2", "c1", 112, 0, refuse)->outcome,
+            RotateOutcome::kRefused);
+  EXPECT_EQ(store_->rotate_refresh_token("r9", "c1", 112, 0, refuse)->outcome,
+            RotateOutcome::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, NoGraceMeansAnyReuseRevokesEvenWithinTheSameSecond) {
   ASSERT_TRUE(issue_refresh("r1"));
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", 110, 0, successor("r2")), RotateOutcome::kRotated);
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", 110, 0, successor("r3")),
+  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 0, successor("r2"))->outcome,
+            RotateOutcome::kRotated);
+  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 0, successor("r3"))->outcome,
             RotateOutcome::kReuseRevoked);
   EXPECT_TRUE(store_->find_refresh_token("r2")->revoked);
 }
@@ -157,8 +227,8 @@ TEST_F(SqliteStoreTest, UnusedCodeOfARevokedGrantIsRefused) {
   ASSERT_TRUE(store_->save_code(c).ok());
   ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());
   auto used = store_->redeem_code("c1", 151, successor("r1"));
-  ASSERT_FALSE(used.ok());
-  EXPECT_EQ(used.error().code, "not_found");
+  ASSERT_TRUE(used.ok());
+  EXPECT_EQ(used->outcome, RedeemOutcome::kNotFound);
   EXPECT_FALSE(store_->find_refresh_token("r1").ok());
 }
 
@@ -166,7 +236,7 @@ TEST_F(SqliteStoreTest, TokensOfARevokedGrantReadAsRevokedAndDoNotRotate) {
   ASSERT_TRUE(issue_refresh("r1"));
   ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());
   EXPECT_TRUE(store_->find_refresh_token("r1")->revoked);
-  EXPECT_EQ(*store_->rotate_refresh_token("r1", 151, 10, successor("r2")),
+  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 151, 10, successor("r2"))->outcome,
             RotateOutcome::kNotFound);
 }
 

@@ -62,7 +62,6 @@ export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 1
     STAGEPASS_ISSUER: issuer,
     STAGEPASS_DATABASE: path.join(tmpdir, 'stagepass.db'),
     STAGEPASS_MASTER_KEY_FILE: path.join(tmpdir, 'master.key'),
-    STAGEPASS_REFRESH_GRACE: '0',
     // A small catalog (about 2k tracks) keeps boots fast; a dedicated test checks full size.
     STAGEPASS_CATALOG_SCALE: '0.02',
   };

@@ -133,6 +133,12 @@ CREATE TRIGGER clients_version_delete AFTER DELETE ON clients
 -- nothing relies on the ON DELETE CASCADE finding tokens by grant.
 DROP INDEX refresh_tokens_grant;
 )sql",
+    R"sql(
+-- When a page session was last used, for the idle timeout beside the absolute one. Sessions
+-- open at the upgrade count as used now (nobody is signed out by the upgrade itself).
+ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET last_seen_at = CAST(strftime('%s', 'now') AS INTEGER);
+)sql",
 };
 
 }  // namespace

@@ -111,4 +111,23 @@ describe('security: `continue` after sign-in (response splitting, open redirect)
     const login = await b.get(r.location);
     assert.equal(hiddenOf(login, '/login').get('continue'), back);
   });
+
+  it('percent-encodes a hostile state in the error redirect to the app (no raw CR/LF in Location)', async () => {
+    const client = await server.createClient({ name: 'State App', redirectUris: ['https://app.example/cb'] });
+    const state = 'a\r\nSet-Cookie: injected=1';
+    const u = new URL('/authorize', server.url);
+    u.search = new URLSearchParams({
+      client_id: client.client_id, response_type: 'code', redirect_uri: 'https://app.example/cb',
+      scope: 'no-such-scope', state, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    }).toString();
+    const r = await new Browser(server).get(u);
+    assert.ok([302, 303].includes(r.status), `HTTP ${r.status}`);
+    const loc = r.headers.get('location');
+    assert.ok(!/[\r\n]/.test(loc), loc);
+    assert.ok(!setCookies(r).some((c) => c.startsWith('injected=')));
+    assert.equal(r.location.origin + r.location.pathname, 'https://app.example/cb');
+    assert.equal(r.location.searchParams.get('error'), 'invalid_scope');
+    assert.equal(r.location.searchParams.get('state'), state, 'state comes back intact, encoded');
+  });
 });

@@ -30,7 +30,7 @@ struct SiteSettings {
   // How stale a session's last use may be before a page view writes it again: page views
   // do not each cost a write, and the idle timeout is early by at most this much.
   int64_t session_touch_interval() const {
-    return std::clamp<int64_t>(session_idle_ttl / 4, 1, 300);
+    return session_idle_ttl > 0 ? std::clamp<int64_t>(session_idle_ttl / 4, 1, 300) : 300;
   }
 };
 

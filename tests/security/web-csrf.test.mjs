@@ -116,6 +116,7 @@ describe('security: __Host- cookies when the issuer is https', () => {
   it('ignores the unprefixed names (a cookie a subdomain could plant)', async () => {
     const b = await signedIn(server, user, assert);
     const value = b.jar.get('__Host-sp_session');
+    assert.ok(value, 'signed in through __Host-sp_session');
     const planted = new Browser(server);
     planted.jar.cookies.set('sp_session|/', { name: 'sp_session', value, path: '/' });
     const r = await planted.get('/account/security');

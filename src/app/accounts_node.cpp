@@ -81,7 +81,8 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
   site_ = std::make_unique<web::Site>(
       services_, store_pool, cpu_pool,
       base64url_encode(crypto::hmac_sha256(master_key.reveal(), "csrf")),
-      web::SiteSettings{cfg.issuer.starts_with("https://")},
+      web::SiteSettings{cfg.issuer.starts_with("https://"), cfg.session_ttl, cfg.session_idle_ttl,
+                        cfg.signup_max_per_ip},
       ThrottleSettings{cfg.login_max_failures, cfg.login_max_failures * 4, 15 * 60, 100000},
       std::move(on_user_created));
   feed_.poll();

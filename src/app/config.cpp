@@ -93,6 +93,12 @@ void apply(Config& c, const std::string& key, const std::string& v, const std::s
     c.token_cache_size = num();
   else if (key == "jwks_refresh")
     c.jwks_refresh = num();
+  else if (key == "session_ttl")
+    c.session_ttl = num();
+  else if (key == "session_idle_ttl")
+    c.session_idle_ttl = num();
+  else if (key == "signup_max_per_ip")
+    c.signup_max_per_ip = static_cast<int>(num());
   else
     throw std::runtime_error("unknown setting '" + key + "' in " + source);
 }
@@ -121,7 +127,10 @@ constexpr const char* kKeys[] = {"listen",
                                  "clock_skew",
                                  "rate_limit",
                                  "token_cache_size",
-                                 "jwks_refresh"};
+                                 "jwks_refresh",
+                                 "session_ttl",
+                                 "session_idle_ttl",
+                                 "signup_max_per_ip"};
 
 std::optional<std::string> decode_master_key(const std::string& text) {
   std::string t = text;
@@ -185,6 +194,7 @@ Config Config::load(const std::optional<std::string>& toml_file) {
   if (c.roles != "all" && c.roles != "accounts" && c.roles != "api") {
     throw std::runtime_error("STAGEPASS_ROLES must be all, accounts or api, got '" + c.roles + "'");
   }
+  if (c.session_ttl <= 0) throw std::runtime_error("STAGEPASS_SESSION_TTL must be positive");
   if (c.music_database.empty()) {
     auto dir = std::filesystem::path(c.database).parent_path();
     c.music_database = (dir.empty() ? std::filesystem::path(".") : dir).append("music.db").string();

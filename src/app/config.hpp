@@ -49,6 +49,11 @@ struct Config {
   int64_t rate_limit = 3000;             // STAGEPASS_RATE_LIMIT, Web API requests/app/30 s
   int64_t token_cache_size = 1000000;    // STAGEPASS_TOKEN_CACHE_SIZE, 0 disables
   int64_t jwks_refresh = 300;            // STAGEPASS_JWKS_REFRESH, seconds (api role)
+  // Page sessions (sign-in): STAGEPASS_SESSION_TTL, seconds from sign-in (absolute), and
+  // STAGEPASS_SESSION_IDLE_TTL, seconds without a page view (0: no idle timeout).
+  int64_t session_ttl = 14 * 24 * 3600;
+  int64_t session_idle_ttl = 24 * 3600;
+  int signup_max_per_ip = 20;  // STAGEPASS_SIGNUP_MAX_PER_IP sign-ups / hour (0: no limit)
 
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }

@@ -58,6 +58,20 @@ TEST_F(ConfigTest, RejectsBadValuesWithOneClearLine) {
   EXPECT_THROW(Config::load(write("no_such_setting = 1\n")), std::runtime_error);
 }
 
+TEST_F(ConfigTest, SessionAndSignUpSettings) {
+  auto c = Config::load(std::nullopt);
+  EXPECT_EQ(c.session_ttl, 14 * 24 * 3600);
+  EXPECT_EQ(c.session_idle_ttl, 24 * 3600);
+  EXPECT_EQ(c.signup_max_per_ip, 20);
+  setenv("STAGEPASS_SESSION_IDLE_TTL", "1800", 1);
+  c = Config::load(write("session_ttl = 86400\nsignup_max_per_ip = 0\n"));
+  unsetenv("STAGEPASS_SESSION_IDLE_TTL");
+  EXPECT_EQ(c.session_ttl, 86400);
+  EXPECT_EQ(c.session_idle_ttl, 1800);
+  EXPECT_EQ(c.signup_max_per_ip, 0);
+  EXPECT_THROW(Config::load(write("session_ttl = 0\n")), std::runtime_error);
+}
+
 TEST_F(ConfigTest, MasterKeyFileIsCreatedPrivateAndReused) {
   setenv("STAGEPASS_DATABASE", (dir_ / "db" / "s.db").c_str(), 1);
   auto c = Config::load(std::nullopt);

@@ -78,7 +78,8 @@ struct Session {
   std::string hash;  // SHA-256 of the cookie value
   std::string user_id;
   int64_t created_at = 0;
-  int64_t expires_at = 0;
+  int64_t expires_at = 0;    // absolute end (sign in again after it)
+  int64_t last_seen_at = 0;  // last recorded use (coarse: written at most every few minutes)
 };
 
 // One entry of the audit stream (sign-ins, consent, removals, reuse detection, ...).

@@ -1,6 +1,12 @@
-// LoginThrottle: counts failed sign-ins per account and per client IP over a sliding window
-// and says when to refuse further attempts (brute-force protection). In memory, bounded.
-// Thread safety: all methods are safe from any thread.
+// LoginThrottle: counts password attempts per account and per client IP over a sliding
+// window and refuses further attempts past a limit (brute-force protection). In memory,
+// bounded.
+//
+// An attempt is counted when it is *reserved*, before its password is checked, and given back
+// only when it succeeds: N guesses sent in parallel therefore check at most the limit's worth
+// of passwords (counting after the check let all N pass the check first).
+//
+// Thread safety: all methods are safe from any thread; each reservation is atomic.
 #pragma once
 
 #include <cstdint>
@@ -22,10 +28,15 @@ class LoginThrottle {
  public:
   explicit LoginThrottle(ThrottleSettings s) : s_(s) {}
 
-  // Seconds to wait before another attempt, or 0 when an attempt may proceed.
-  int64_t retry_after(const std::string& account, const std::string& ip, int64_t now);
-  void record_failure(const std::string& account, const std::string& ip, int64_t now);
-  void record_success(const std::string& account);
+  // When the account or the IP has used up its attempts in the window: the seconds until one
+  // is free again, and nothing is counted. Otherwise counts this attempt as a failure of both
+  // (presumed until succeeded() says otherwise) and returns 0: go ahead and check it.
+  int64_t reserve(const std::string& account, const std::string& ip, int64_t now);
+  // Like reserve() for the IP alone, for actions where every attempt counts (sign-up).
+  int64_t reserve_ip(const std::string& ip, int64_t now);
+  // The attempt reserved at `reserved_at` was right: the IP gets its attempt back and the
+  // account's failures are forgotten.
+  void succeeded(const std::string& account, const std::string& ip, int64_t reserved_at);
 
  private:
   int64_t wait_for(const std::string& key, int limit, int64_t now);

@@ -146,11 +146,17 @@ class RefreshTokenStore {
                                                 const Successor& successor) = 0;
 };
 
+// Browser sessions of the pages, by the SHA-256 of their cookie value. The store keeps the
+// absolute end (`expires_at`) and the last use (`last_seen_at`); the idle timeout is the
+// caller's policy.
 class SessionStore {
  public:
   virtual ~SessionStore() = default;
   virtual Status<> create_session(const Session& session) = 0;
+  // The session unless unknown or past its absolute end ("not_found").
   virtual Result<Session> find_session(const std::string& hash, int64_t now) = 0;
+  // Records a use of the session at `now` (last_seen_at only moves forward).
+  virtual Status<> touch_session(const std::string& hash, int64_t now) = 0;
   virtual Status<> delete_session(const std::string& hash) = 0;
   // Ends every session of the person except `keep_hash` (empty: all). Returns how many ended.
   virtual Result<int64_t> delete_user_sessions(const std::string& user_id,

@@ -27,6 +27,9 @@ Data continue_data(const std::string& next) {
   return d;
 }
 
+// RFC 5321 §4.5.3.1.3: a path (and so an address) is at most 256 octets with its brackets.
+constexpr size_t kMaxEmailLength = 254;
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -64,7 +67,12 @@ Site::Awaitable Site::login_submit(http::Request& req) {
     d.set("error", std::move(message));
     return page(status, "login.html", "Sign in", std::move(d), req);
   };
-  if (int64_t wait = throttle_.retry_after(email, ip, s_.clock.now()); wait > 0) {
+  // Counted before the password is checked (and given back if it is right): parallel guesses
+  // cannot all slip past the limit. No account has a longer email than sign-up allows, so
+  // longer keys are cut rather than kept whole in memory.
+  const int64_t attempt_at = s_.clock.now();
+  const std::string account_key = email.substr(0, kMaxEmailLength);
+  if (int64_t wait = throttle_.reserve(account_key, ip, attempt_at); wait > 0) {
     log::event("warn", "sign-in throttled", {{"ip", ip}});
     auto r = again(429, "Too many failed attempts. Try again in " +
                             std::to_string((wait + 59) / 60) + " minute(s).");
@@ -74,14 +82,13 @@ Site::Awaitable Site::login_submit(http::Request& req) {
 
   auto find_user = [&] { return s_.store.find_user_by_email(email); };
   auto user = co_await http::offload(store_pool_, find_user);
-  // Hash even for unknown accounts so timing does not reveal which emails exist.
-  static const std::string kDummyHash = crypto::password_hash("stagepass-dummy-password");
-  std::string hash = user ? user->password_hash : kDummyHash;
-  auto verify = [&] { return crypto::password_verify(hash, password); };
+  // Check a hash even for unknown accounts so timing does not reveal which emails exist.
+  auto verify = [&] {
+    return crypto::password_verify(user ? user->password_hash : dummy_password_hash(), password);
+  };
   bool ok = co_await http::offload(cpu_pool_, verify);
   const std::string user_agent(req.header("User-Agent").substr(0, 200));
   if (!user || !ok) {
-    throttle_.record_failure(email, ip, s_.clock.now());
     if (user && s_.audit) {  // failures on an existing account go to its owner's log
       auto note = [&] {
         s_.audit({0, 0, "sign_in_failed", user->id, "", ip, user_agent, "wrong password"});
@@ -93,9 +100,13 @@ Site::Awaitable Site::login_submit(http::Request& req) {
     }
     co_return again(403, "Incorrect email or password.");
   }
-  throttle_.record_success(email);
+  throttle_.succeeded(account_key, ip, attempt_at);
   std::string user_id = user->id;
+  // Signing in again ends the session this browser presented (whoever's it was): one browser,
+  // one live session, and a session id planted before sign-in is dead after it.
+  const std::string presented = session_cookie(req);
   auto open_session = [&] {
+    if (!presented.empty()) (void)s_.store.delete_session(token_hash(presented));
     if (s_.audit) s_.audit({0, 0, "sign_in", user_id, "", ip, user_agent, ""});
     return create_session(user_id);
   };
@@ -110,6 +121,10 @@ Site::Awaitable Site::signup_form(http::Request& req) {
   co_return page(200, "signup.html", "Create your account", std::move(d), req);
 }
 
+// Sign-up answers the same whether or not the email already has an account (no enumeration
+// through this form): the sign-in form, email filled in, saying that a new account is ready.
+// A new email gets its account; a taken one changes nothing (its owner's log notes the
+// attempt). Both cost one Argon2id hash, after the cheap checks: form, throttle, lookup.
 Site::Awaitable Site::signup_submit(http::Request& req) {
   auto form = posted_form(req);
   if (!form) {
@@ -121,6 +136,8 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
   u.email = lower(form->get("email").value_or(""));
   u.display_name = form->get("display_name").value_or("");
   std::string password = form->get("password").value_or("");
+  const std::string ip = req.remote_ip;
+  const std::string user_agent(req.header("User-Agent").substr(0, 200));
   auto again = [&](int status, std::string message) {
     Data d = continue_data(next);
     d.set("email", u.email);
@@ -128,7 +145,8 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
     d.set("error", std::move(message));
     return page(status, "signup.html", "Create your account", std::move(d), req);
   };
-  if (u.email.size() < 3 || u.email.size() > 254 || u.email.find('@') == std::string::npos) {
+  if (u.email.size() < 3 || u.email.size() > kMaxEmailLength ||
+      u.email.find('@') == std::string::npos) {
     co_return again(400, "Enter a valid email address.");
   }
   if (u.display_name.empty() || u.display_name.size() > 100) {
@@ -137,27 +155,46 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
   if (password.size() < 8 || password.size() > 1024) {
     co_return again(400, "Choose a password of at least 8 characters.");
   }
+  if (settings_.signup_max_per_ip > 0) {
+    if (int64_t wait = signup_throttle_.reserve_ip(ip, s_.clock.now()); wait > 0) {
+      log::event("warn", "sign-up throttled", {{"ip", ip}});
+      auto r = again(429, "Too many new accounts from your network. Try again in " +
+                              std::to_string((wait + 59) / 60) + " minute(s).");
+      r.header("Retry-After", std::to_string(wait));
+      co_return r;
+    }
+  }
+  auto find_owner = [&] { return s_.store.find_user_by_email(u.email); };
+  auto owner = co_await http::offload(store_pool_, find_owner);
+  if (!owner && owner.error().code != "not_found") {
+    co_return again(503, "The service is busy. Try again in a moment.");
+  }
+  // Hashed either way, so a taken email answers no sooner than a new one.
   auto hash_password = [&] { return crypto::password_hash(password); };
   u.password_hash = co_await http::offload(cpu_pool_, hash_password);
   u.id = s_.random.id22();
   u.created_at = s_.clock.now();
-  auto create = [&]() -> std::pair<std::string, std::string> {
-    auto r = s_.store.create_user(u);
-    if (!r) return {r.error().code, ""};
-    if (on_user_created_) on_user_created_(u);
-    if (s_.audit) {
-      s_.audit({0, 0, "sign_up", u.id, "", req.remote_ip,
-                std::string(req.header("User-Agent").substr(0, 200)), ""});
+  auto create = [&]() -> bool {
+    if (owner) {
+      if (s_.audit) s_.audit({0, 0, "sign_up_taken", owner->id, "", ip, user_agent, ""});
+      return true;
     }
-    return {"", create_session(u.id)};
+    auto r = s_.store.create_user(u);
+    if (!r) return r.error().code == "conflict";  // taken meanwhile: the same answer
+    if (on_user_created_) on_user_created_(u);
+    if (s_.audit) s_.audit({0, 0, "sign_up", u.id, "", ip, user_agent, ""});
+    return true;
   };
-  auto created = co_await http::offload(store_pool_, create);
-  if (created.first == "conflict")
-    co_return again(409, "An account with this email already exists.");
-  if (!created.first.empty() || created.second.empty()) {
+  if (!co_await http::offload(store_pool_, create)) {
     co_return again(503, "The service is busy. Try again in a moment.");
   }
-  co_return signed_in_redirect(created.second, next);
+  Data d = continue_data(next);
+  d.set("email", u.email);
+  d.set("notice",
+        "If this email was new to Stagepass, your account is ready: sign in with the password "
+        "you just chose. If you already had an account with it, sign in with that account's "
+        "password.");
+  co_return page(200, "login.html", "Sign in", std::move(d), req);
 }
 
 Site::Awaitable Site::logout(http::Request& req) {
@@ -175,9 +212,12 @@ Site::Awaitable Site::logout(http::Request& req) {
     };
     co_await http::offload(store_pool_, end_session);
   }
-  auto r = http::Response::redirect("/login");
-  r.header("Set-Cookie", clear_cookie("sp_session", settings_.secure_cookies));
-  co_return r;
+  co_return signed_out_redirect();
+}
+
+const std::string& Site::dummy_password_hash() {
+  static const std::string hash = crypto::password_hash("stagepass-dummy-password");
+  return hash;
 }
 
 }  // namespace stagepass::web

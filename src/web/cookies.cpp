@@ -27,4 +27,10 @@ std::string clear_cookie(std::string_view name, bool secure) {
   return set_cookie(name, "", 0, secure);
 }
 
+std::string_view session_cookie_name(bool secure) {
+  return secure ? "__Host-sp_session" : "sp_session";
+}
+
+std::string_view csrf_cookie_name(bool secure) { return secure ? "__Host-sp_csrf" : "sp_csrf"; }
+
 }  // namespace stagepass::web

@@ -3,14 +3,16 @@
 // GET  /account/security[?before=ID]        the audit stream of this person, newest first,
 //                                           20 a page, with IP and user agent
 // POST /account/security/sign-out-everywhere ends every session (this one too)
-// POST /account/security/password           current password required; ends the other
-//                                           sessions; optionally removes every app's access
+// POST /account/security/password           current password required; ends every session
+//                                           and continues this browser in a new one;
+//                                           optionally removes every app's access
 // Every POST checks the CSRF token; signed-out visitors are sent to sign in first.
 #include <map>
 
 #include "crypto/crypto.hpp"
 #include "http/offload.hpp"
 #include "oauth/token_endpoint.hpp"
+#include "tokens/access_token.hpp"
 #include "web/cookies.hpp"
 #include "web/page_helpers.hpp"
 #include "web/site.hpp"
@@ -27,6 +29,7 @@ std::string label_of(const std::string& type) {
       {"sign_in", "Signed in"},
       {"sign_in_failed", "Failed sign-in (wrong password)"},
       {"sign_up", "Account created"},
+      {"sign_up_taken", "Someone tried to create an account with your email (nothing changed)"},
       {"sign_out", "Signed out"},
       {"signed_out_everywhere", "Signed out everywhere"},
       {"consent_granted", "Gave an app access"},
@@ -59,7 +62,8 @@ Site::Awaitable Site::account_security(http::Request& req) {
 
 boost::asio::awaitable<http::Response> Site::security_page(const http::Request& req,
                                                            const User& user, int64_t before,
-                                                           std::string notice, std::string error) {
+                                                           std::string notice, std::string error,
+                                                           const std::string* session_cookie) {
   struct Row {
     AuditEvent event;
     std::string app_name;
@@ -104,7 +108,8 @@ boost::asio::awaitable<http::Response> Site::security_page(const http::Request& 
     d.set("older", std::to_string(rows.back().event.id));
   if (!notice.empty()) d.set("notice", notice);
   if (!error.empty()) d.set("error", error);
-  co_return page(error.empty() ? 200 : 403, "security.html", "Security", std::move(d), req);
+  co_return page(error.empty() ? 200 : 403, "security.html", "Security", std::move(d), req,
+                 session_cookie);
 }
 
 Site::Awaitable Site::account_sign_out_everywhere(http::Request& req) {
@@ -122,9 +127,7 @@ Site::Awaitable Site::account_sign_out_everywhere(http::Request& req) {
     return ended.ok();
   };
   co_await http::offload(store_pool_, end_all);
-  auto r = http::Response::redirect("/login");
-  r.header("Set-Cookie", clear_cookie("sp_session", settings_.secure_cookies));
-  co_return r;
+  co_return signed_out_redirect();
 }
 
 Site::Awaitable Site::account_password(http::Request& req) {
@@ -142,14 +145,19 @@ Site::Awaitable Site::account_password(http::Request& req) {
     co_return co_await security_page(req, user, 0, {},
                                      "Choose a new password of at least 8 characters.");
   }
-  // The same brute-force throttle as the sign-in form: this form also tests passwords.
-  if (throttle_.retry_after(user.email, ip, s_.clock.now()) > 0) {
-    co_return co_await security_page(req, user, 0, {},
-                                     "Too many failed attempts. Try again later.");
+  // The same brute-force throttle as the sign-in form (this form also tests passwords), the
+  // attempt counted before the check.
+  const int64_t attempt_at = s_.clock.now();
+  if (int64_t wait = throttle_.reserve(user.email, ip, attempt_at); wait > 0) {
+    auto r = co_await security_page(req, user, 0, {},
+                                    "Too many failed attempts. Try again in " +
+                                        std::to_string((wait + 59) / 60) + " minute(s).");
+    r.status = 429;
+    r.header("Retry-After", std::to_string(wait));
+    co_return r;
   }
   auto verify = [&] { return crypto::password_verify(user.password_hash, current); };
   if (!co_await http::offload(cpu_pool_, verify)) {
-    throttle_.record_failure(user.email, ip, s_.clock.now());
     auto note = [&] {
       if (s_.audit) s_.audit({0, 0, "password_change_failed", user.id, "", ip, user_agent, ""});
       return true;
@@ -157,12 +165,19 @@ Site::Awaitable Site::account_password(http::Request& req) {
     co_await http::offload(store_pool_, note);
     co_return co_await security_page(req, user, 0, {}, "The current password is not correct.");
   }
+  throttle_.succeeded(user.email, ip, attempt_at);
   auto hash_new = [&] { return crypto::password_hash(next); };
   std::string hash = co_await http::offload(cpu_pool_, hash_new);
-  auto apply = [&] {
-    if (!s_.store.set_password_hash(user.id, hash)) return false;
-    // Whoever knew the old password may hold a session: end every other one.
-    (void)s_.store.delete_user_sessions(user.id, v.session_hash);
+  struct Applied {
+    bool ok = false;
+    std::string session_cookie;  // the new session of this browser ("" if none could be made)
+  };
+  auto apply = [&]() -> Applied {
+    if (!s_.store.set_password_hash(user.id, hash)) return {};
+    // Whoever knew the old password may hold a session, or a copy of this one's cookie: every
+    // session ends, this browser continues in a new one.
+    std::string fresh = create_session(user.id);
+    (void)s_.store.delete_user_sessions(user.id, fresh.empty() ? "" : token_hash(fresh));
     size_t removed = 0;
     if (disconnect) {
       auto grants = s_.store.list_user_grants(user.id);
@@ -175,18 +190,24 @@ Site::Awaitable Site::account_password(http::Request& req) {
       s_.audit({0, 0, "password_changed", user.id, "", ip, user_agent,
                 disconnect ? std::to_string(removed) + " app(s) disconnected" : ""});
     }
-    return true;
+    return {true, std::move(fresh)};
   };
-  if (!co_await http::offload(store_pool_, apply)) {
+  const Applied applied = co_await http::offload(store_pool_, apply);
+  if (!applied.ok) {
     co_return error_page(503, "Please try again", "The service is busy. Try again in a moment.",
                          req);
   }
-  co_return co_await security_page(
+  if (applied.session_cookie.empty()) co_return signed_out_redirect();  // changed; sign in again
+  auto r = co_await security_page(
       req, user, 0,
       disconnect
           ? "Password changed. Your other sessions were signed out and every app lost access."
           : "Password changed. Your other sessions were signed out.",
-      {});
+      {}, &applied.session_cookie);
+  r.header("Set-Cookie",
+           set_cookie(session_cookie_name(settings_.secure_cookies), applied.session_cookie,
+                      settings_.session_ttl, settings_.secure_cookies));
+  co_return r;
 }
 
 }  // namespace stagepass::web

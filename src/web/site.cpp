@@ -1,5 +1,7 @@
 #include "web/site.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include "core/base64url.hpp"
 #include "crypto/crypto.hpp"
 #include "http/offload.hpp"
@@ -10,9 +12,6 @@
 namespace stagepass::web {
 
 namespace {
-constexpr std::string_view kSessionCookie = "sp_session";
-constexpr std::string_view kCsrfCookie = "sp_csrf";
-
 void add_page_headers(http::Response& r) {
   r.header("Content-Security-Policy",
            "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
@@ -24,14 +23,6 @@ void add_page_headers(http::Response& r) {
 }
 }  // namespace
 
-std::string safe_continue(std::optional<std::string> target) {
-  if (!target || target->empty() || (*target)[0] != '/' || target->starts_with("//") ||
-      target->find('\\') != std::string::npos) {
-    return "/";
-  }
-  return *target;
-}
-
 Site::Site(oauth::Services& services, boost::asio::thread_pool& store_pool,
            boost::asio::thread_pool& cpu_pool, std::string csrf_key, SiteSettings settings,
            ThrottleSettings throttle, std::function<void(const User&)> on_user_created)
@@ -41,8 +32,13 @@ Site::Site(oauth::Services& services, boost::asio::thread_pool& store_pool,
       csrf_key_(std::move(csrf_key)),
       settings_(settings),
       throttle_(throttle),
+      signup_throttle_(
+          {1, std::max(1, settings.signup_max_per_ip), 3600, throttle.max_tracked_keys}),
       flow_(services),
-      on_user_created_(std::move(on_user_created)) {}
+      on_user_created_(std::move(on_user_created)) {
+  // Never on an I/O thread: the first unknown email would stall every connection of it.
+  boost::asio::post(cpu_pool_, [] { (void)dummy_password_hash(); });
+}
 
 void Site::register_routes(http::Router& router) {
   auto bind = [this](Awaitable (Site::*fn)(http::Request&)) {
@@ -74,12 +70,19 @@ void Site::register_routes(http::Router& router) {
 }
 
 boost::asio::awaitable<Site::Visitor> Site::visitor(const http::Request& req) {
-  auto cookie = read_cookie(req.header("Cookie"), kSessionCookie);
+  auto cookie = read_cookie(req.header("Cookie"), session_cookie_name(settings_.secure_cookies));
   if (!cookie) co_return Visitor{};
   std::string hash = token_hash(*cookie);
   auto lookup = [&]() -> Visitor {
-    auto session = s_.store.find_session(hash, s_.clock.now());
+    const int64_t now = s_.clock.now();
+    auto session = s_.store.find_session(hash, now);
     if (!session) return {};
+    const int64_t unused_for = now - session->last_seen_at;
+    if (settings_.session_idle_ttl > 0 && unused_for >= settings_.session_idle_ttl) {
+      (void)s_.store.delete_session(hash);  // idle too long: over for good
+      return {};
+    }
+    if (unused_for >= settings_.session_touch_interval()) (void)s_.store.touch_session(hash, now);
     auto user = s_.store.find_user(session->user_id);
     if (!user) return {};
     return {std::move(*user), hash};
@@ -87,8 +90,27 @@ boost::asio::awaitable<Site::Visitor> Site::visitor(const http::Request& req) {
   co_return co_await http::offload(store_pool_, lookup);
 }
 
-std::string Site::csrf_token(const http::Request& req, std::string* new_cookie) {
-  auto cookie = read_cookie(req.header("Cookie"), kCsrfCookie);
+std::string Site::session_cookie(const http::Request& req) const {
+  return read_cookie(req.header("Cookie"), session_cookie_name(settings_.secure_cookies))
+      .value_or("");
+}
+
+std::string Site::csrf_mac(std::string_view seed, std::string_view session_cookie) const {
+  // The seed is always 43 characters (checked by the callers), so the message is unambiguous.
+  std::string message(seed);
+  message += '.';
+  if (!session_cookie.empty()) message += token_hash(session_cookie);
+  return base64url_encode(crypto::hmac_sha256(csrf_key_, message));
+}
+
+std::string Site::fresh_csrf_cookie() {
+  return set_cookie(csrf_cookie_name(settings_.secure_cookies),
+                    base64url_encode(s_.random.bytes(32)), 24 * 3600, settings_.secure_cookies);
+}
+
+std::string Site::csrf_token(const http::Request& req, std::string* new_cookie,
+                             const std::string* session) {
+  auto cookie = read_cookie(req.header("Cookie"), csrf_cookie_name(settings_.secure_cookies));
   std::string seed;
   if (cookie && cookie->size() == 43) {
     seed = *cookie;
@@ -96,15 +118,14 @@ std::string Site::csrf_token(const http::Request& req, std::string* new_cookie) 
     seed = base64url_encode(s_.random.bytes(32));
     *new_cookie = seed;
   }
-  return base64url_encode(crypto::hmac_sha256(csrf_key_, seed));
+  return csrf_mac(seed, session ? *session : session_cookie(req));
 }
 
 bool Site::csrf_ok(const http::Request& req, const Form& form) const {
-  auto cookie = read_cookie(req.header("Cookie"), kCsrfCookie);
+  auto cookie = read_cookie(req.header("Cookie"), csrf_cookie_name(settings_.secure_cookies));
   auto token = form.get("csrf_token");
-  if (!cookie || !token) return false;
-  return crypto::constant_time_equal(base64url_encode(crypto::hmac_sha256(csrf_key_, *cookie)),
-                                     *token);
+  if (!cookie || cookie->size() != 43 || !token) return false;
+  return crypto::constant_time_equal(csrf_mac(*cookie, session_cookie(req)), *token);
 }
 
 std::optional<Form> Site::posted_form(const http::Request& req) const {
@@ -119,14 +140,14 @@ http::Response Site::expired_form(const http::Request& req) {
 }
 
 http::Response Site::page(int status, std::string_view tmpl, const std::string& title, Data data,
-                          const http::Request& req) {
+                          const http::Request& req, const std::string* session_cookie) {
   std::string new_cookie;
-  data.set("csrf_token", csrf_token(req, &new_cookie));
+  data.set("csrf_token", csrf_token(req, &new_cookie, session_cookie));
   auto r = http::Response::html(status, render_page(tmpl, title, std::move(data)));
   add_page_headers(r);
   if (!new_cookie.empty()) {
-    r.header("Set-Cookie",
-             set_cookie(kCsrfCookie, new_cookie, 24 * 3600, settings_.secure_cookies));
+    r.header("Set-Cookie", set_cookie(csrf_cookie_name(settings_.secure_cookies), new_cookie,
+                                      24 * 3600, settings_.secure_cookies));
   }
   return r;
 }
@@ -150,10 +171,20 @@ std::string Site::create_session(const std::string& user_id) {
 
 http::Response Site::signed_in_redirect(const std::string& session_cookie,
                                         const std::string& next) {
-  auto r = http::Response::redirect(next);
+  auto r = http::Response::redirect(safe_continue(next));
   add_page_headers(r);
-  r.header("Set-Cookie", set_cookie(kSessionCookie, session_cookie, settings_.session_ttl,
-                                    settings_.secure_cookies));
+  r.header("Set-Cookie", set_cookie(session_cookie_name(settings_.secure_cookies), session_cookie,
+                                    settings_.session_ttl, settings_.secure_cookies));
+  r.header("Set-Cookie", fresh_csrf_cookie());
+  return r;
+}
+
+http::Response Site::signed_out_redirect() {
+  auto r = http::Response::redirect("/login");
+  add_page_headers(r);
+  r.header("Set-Cookie",
+           clear_cookie(session_cookie_name(settings_.secure_cookies), settings_.secure_cookies));
+  r.header("Set-Cookie", fresh_csrf_cookie());
   return r;
 }
 

@@ -7,6 +7,7 @@
 // locks internally).
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <optional>
@@ -16,13 +17,21 @@
 #include "monitor/login_throttle.hpp"
 #include "oauth/authorize.hpp"
 #include "oauth/services.hpp"
+#include "web/safe_continue.hpp"
 #include "web/templates.hpp"
 
 namespace stagepass::web {
 
 struct SiteSettings {
-  bool secure_cookies = false;           // true when the issuer is https
-  int64_t session_ttl = 14 * 24 * 3600;  // sign-in lasts this long
+  bool secure_cookies = false;           // true when the issuer is https (__Host- cookies)
+  int64_t session_ttl = 14 * 24 * 3600;  // sign-in lasts at most this long
+  int64_t session_idle_ttl = 24 * 3600;  // ... and ends after this long unused (0: never)
+  int signup_max_per_ip = 20;            // sign-ups per IP per hour (0: no limit)
+  // How stale a session's last use may be before a page view writes it again: page views
+  // do not each cost a write, and the idle timeout is early by at most this much.
+  int64_t session_touch_interval() const {
+    return session_idle_ttl > 0 ? std::clamp<int64_t>(session_idle_ttl / 4, 1, 300) : 300;
+  }
 };
 
 class Site {
@@ -57,26 +66,47 @@ class Site {
   Awaitable account_security(http::Request& req);
   Awaitable account_sign_out_everywhere(http::Request& req);
   Awaitable account_password(http::Request& req);
+  // `session_cookie`: the session the page's forms belong to when it is not the request's
+  // (the one a password change just started).
   Awaitable security_page(const http::Request& req, const User& user, int64_t before,
-                          std::string notice, std::string error);
+                          std::string notice, std::string error,
+                          const std::string* session_cookie = nullptr);
 
+  // The signed-in person, if the session cookie names a session that is neither past its
+  // absolute end nor idle longer than session_idle_ttl (an idle one is deleted). Notes the
+  // use at most every session_touch_interval().
   boost::asio::awaitable<Visitor> visitor(const http::Request& req);
   // A page with the security headers and, when the visitor had none, a fresh CSRF cookie.
+  // Its forms belong to `session_cookie` when given, else to the request's session cookie.
   http::Response page(int status, std::string_view tmpl, const std::string& title, Data data,
-                      const http::Request& req);
+                      const http::Request& req, const std::string* session_cookie = nullptr);
   http::Response error_page(int status, const std::string& heading, const std::string& message,
                             const http::Request& req);
-  // The CSRF token to embed in forms for this request (signed double-submit cookie).
-  std::string csrf_token(const http::Request& req, std::string* new_cookie);
+  // CSRF (signed double-submit cookie bound to the session): the cookie holds a random seed,
+  // a form carries HMAC(key, seed, SHA-256 of the session cookie or "" when none). A token is
+  // good only with its seed and for its session: one minted before sign-in, or an attacker's
+  // own seed+token pair planted in a victim's browser, fails once the victim is signed in.
+  std::string csrf_token(const http::Request& req, std::string* new_cookie,
+                         const std::string* session_cookie);
   bool csrf_ok(const http::Request& req, const Form& form) const;
+  std::string csrf_mac(std::string_view seed, std::string_view session_cookie) const;
+  std::string session_cookie(const http::Request& req) const;
   // The POSTed form, if it is urlencoded (no repeated fields) and carries this visitor's CSRF
   // token; nullopt otherwise (answer with expired_form()).
   std::optional<Form> posted_form(const http::Request& req) const;
   http::Response expired_form(const http::Request& req);
-  // Blocking: stores a new session for the user and returns the cookie value.
+  // Blocking: stores a new session for the user and returns the cookie value ("" on failure).
   std::string create_session(const std::string& user_id);
-  // 303 to `next` that sets the session cookie.
+  // 303 to `next` that sets the session cookie and a fresh CSRF cookie (a seed planted before
+  // sign-in does not carry over).
   http::Response signed_in_redirect(const std::string& session_cookie, const std::string& next);
+  // 303 to /login that clears the session cookie and sets a fresh CSRF cookie.
+  http::Response signed_out_redirect();
+  std::string fresh_csrf_cookie();
+  // Argon2id of a fixed password, checked when an email has no account so that answer costs
+  // what a real check costs. Computed once; call it only on the cpu pool (the constructor
+  // warms it there at startup).
+  static const std::string& dummy_password_hash();
 
   oauth::Services& s_;
   boost::asio::thread_pool& store_pool_;
@@ -84,11 +114,9 @@ class Site {
   std::string csrf_key_;
   SiteSettings settings_;
   LoginThrottle throttle_;
+  LoginThrottle signup_throttle_;  // every sign-up counts, per IP, over an hour
   oauth::AuthorizeFlow flow_;
   std::function<void(const User&)> on_user_created_;  // blocking allowed (worker thread)
 };
-
-// Only same-site relative paths may be continued to after sign-in (no open redirect).
-std::string safe_continue(std::optional<std::string> target);
 
 }  // namespace stagepass::web

@@ -349,14 +349,21 @@ describe('protocol (happy paths)', () => {
     assert.equal(kind, 'signup', `GET /signup must serve <form method=post action=/signup>:\n${page.text.slice(0, 1500)}`);
     const email = `bob.${randomState().toLowerCase().replace(/[^a-z0-9]/g, '')}@example.com`;
     const res = await browser.submit(page, form, { email, display_name: 'Bob Signup', password: 'bob-battery-staple-9' });
-    assert.equal(res.status, 303, `signup must answer 303:\n${res.text.slice(0, 1500)}`);
-    assert.ok(browser.jar.get('sp_session'), 'signup must start a session (sp_session)');
+    // Sign-up answers the same for a new and a taken email (no account enumeration): the
+    // sign-in form with the email filled in; the new account's password signs in.
+    assert.equal(res.status, 200, `signup must answer with the sign-in form:\n${res.text.slice(0, 1500)}`);
+    const signIn = classifyPage(res);
+    assert.equal(signIn.kind, 'login', `signup must answer with the sign-in form:\n${res.text.slice(0, 1500)}`);
+    assert.match(pageText(res.text), /your account is ready/);
+    const login = await browser.submit(res, signIn.form, { username: email, password: 'bob-battery-staple-9' });
+    assert.equal(login.status, 303, `the new account signs in:\n${login.text.slice(0, 1500)}`);
+    assert.ok(browser.jar.get('sp_session'), 'sign-in must start a session (sp_session)');
 
     const flow = await authorizeInBrowser({
       server, browser, clientId: client.client_id, redirectUri: REDIRECT, scope: 'user-read-email',
       state: randomState(), codeChallenge: pkcePair().challenge,
     });
-    // The session from signup must suffice: no login page, just consent.
+    // The session from that sign-in must suffice: no login page, just consent.
     assert.equal(flow.stoppedAt, 'redirect', `expected consent then redirect without login:\n${browser.traceText()}`);
     assert.equal(flow.loginShown, false);
     assert.ok(flow.code);

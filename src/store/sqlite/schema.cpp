@@ -140,6 +140,12 @@ ALTER TABLE refresh_tokens ADD COLUMN retried_at INTEGER;
 -- Resource servers that may introspect every app's tokens (admin client create --introspect-any).
 ALTER TABLE clients ADD COLUMN introspect_any INTEGER NOT NULL DEFAULT 0;
 )sql",
+    R"sql(
+-- When a page session was last used, for the idle timeout beside the absolute one. Sessions
+-- open at the upgrade count as used now (nobody is signed out by the upgrade itself).
+ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET last_seen_at = CAST(strftime('%s', 'now') AS INTEGER);
+)sql",
 };
 
 }  // namespace

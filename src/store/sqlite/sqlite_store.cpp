@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/text.hpp"
@@ -163,8 +164,11 @@ Status<> SqliteStore::set_client_secret_hash(const std::string& id, const std::s
 
 Status<> SqliteStore::create_session(const Session& s) {
   return write([&](Connection& db) -> Status<> {
-    db.prepare("INSERT INTO sessions (hash, user_id, created_at, expires_at) VALUES (?,?,?,?)")
-        .bind_all(s.hash, s.user_id, s.created_at, s.expires_at)
+    db.prepare(
+          "INSERT INTO sessions (hash, user_id, created_at, expires_at, last_seen_at) "
+          "VALUES (?,?,?,?,?)")
+        .bind_all(s.hash, s.user_id, s.created_at, s.expires_at,
+                  std::max(s.last_seen_at, s.created_at))
         .run();
     return Ok{};
   });
@@ -173,10 +177,19 @@ Status<> SqliteStore::create_session(const Session& s) {
 Result<Session> SqliteStore::find_session(const std::string& hash, int64_t now) {
   return read([&](Connection& db) -> Result<Session> {
     auto s = db.prepare(
-        "SELECT hash, user_id, created_at, expires_at FROM sessions "
+        "SELECT hash, user_id, created_at, expires_at, last_seen_at FROM sessions "
         "WHERE hash = ? AND expires_at > ?");
     if (!s.bind_all(hash, now).step()) return fail(not_found("session"));
-    return Session{s.text(0), s.text(1), s.i64(2), s.i64(3)};
+    return Session{s.text(0), s.text(1), s.i64(2), s.i64(3), s.i64(4)};
+  });
+}
+
+Status<> SqliteStore::touch_session(const std::string& hash, int64_t now) {
+  return write([&](Connection& db) -> Status<> {
+    db.prepare("UPDATE sessions SET last_seen_at = ? WHERE hash = ? AND last_seen_at < ?")
+        .bind_all(now, hash, now)
+        .run();
+    return Ok{};
   });
 }
 

@@ -66,6 +66,7 @@ class SqliteStore final : public Store {
 
   Status<> create_session(const Session& session) override;
   Result<Session> find_session(const std::string& hash, int64_t now) override;
+  Status<> touch_session(const std::string& hash, int64_t now) override;
   Status<> delete_session(const std::string& hash) override;
   Result<int64_t> delete_user_sessions(const std::string& user_id,
                                        const std::string& keep_hash) override;

@@ -258,6 +258,29 @@ TEST_F(SqliteStoreTest, ClientChangesFromAnotherConnectionAreSeenAtOnce) {
   EXPECT_EQ(gone.error().code, "not_found");
 }
 
+TEST_F(SqliteStoreTest, SessionsKeepTheirLastUseAndEndAtTheirAbsoluteEnd) {
+  ASSERT_TRUE(store_->create_session({"s1", "u1", 100, 1000}).ok());
+  auto s = store_->find_session("s1", 100);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->last_seen_at, 100);  // a new session was last used when it was created
+  ASSERT_TRUE(store_->touch_session("s1", 400).ok());
+  EXPECT_EQ(store_->find_session("s1", 401)->last_seen_at, 400);
+  ASSERT_TRUE(store_->touch_session("s1", 300).ok());  // a late, older touch changes nothing
+  EXPECT_EQ(store_->find_session("s1", 401)->last_seen_at, 400);
+  EXPECT_EQ(store_->find_session("s1", 1000).error().code, "not_found");  // absolute end
+}
+
+TEST_F(SqliteStoreTest, EndingSessionsKeepsOnlyTheOneAsked) {
+  for (const char* h : {"s1", "s2", "s3"}) {
+    ASSERT_TRUE(store_->create_session({h, "u1", 100, 1000}).ok());
+  }
+  EXPECT_EQ(*store_->delete_user_sessions("u1", "s2"), 2);
+  EXPECT_FALSE(store_->find_session("s1", 101).ok());
+  EXPECT_TRUE(store_->find_session("s2", 101).ok());
+  ASSERT_TRUE(store_->delete_session("s2").ok());
+  EXPECT_FALSE(store_->find_session("s2", 101).ok());
+}
+
 TEST_F(SqliteStoreTest, DataSurvivesReopening) {
   ASSERT_TRUE(issue_refresh("r1"));
   store_ = std::make_unique<SqliteStore>((dir_ / "db.sqlite").string(), 1);

@@ -161,6 +161,17 @@ describe('attacks: authorization endpoint and pages', () => {
       }
     });
 
+    it('registration refuses plain-http (except loopback), localhost, fragments, userinfo and bare schemes (RFC 9700 §2.6)', async () => {
+      for (const uri of ['http://app.example/callback', 'http://localhost:8080/cb', 'https://localhost/cb', 'http://app.localhost/cb',
+        'https://app.example/cb#frag', 'https://user@app.example/cb', 'javascript:alert(1)', 'myapp:/cb', '/relative', 'https:///cb']) {
+        const r = await server.run(['admin', 'client', 'create', '--name', 'Bad', '--redirect-uri', uri, '--json']);
+        assert.notEqual(r.code, 0, `${uri} was registered: ${r.stdout}`);
+        assert.equal(r.stderr.trim().split('\n').length, 1, `one clear line on stderr: ${r.stderr}`);
+      }
+      const ok = await server.run(['admin', 'client', 'create', '--name', 'Good', '--redirect-uri', 'com.example.app:/cb', '--redirect-uri', 'http://[::1]/cb', '--json']);
+      assert.equal(ok.code, 0, `control: ${ok.stderr}`);
+    });
+
     it('a consent form whose redirect_uri was tampered with is refused with the error page', async () => {
       const fresh = await server.createClient({ name: 'Tamper Target', redirectUris: [REDIRECT] });
       const r = await authorizeInBrowser({

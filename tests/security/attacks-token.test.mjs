@@ -196,6 +196,11 @@ describe('attacks: token endpoint', () => {
       }
     });
 
+    it('issues no refresh token to client credentials (RFC 9700 §4.14.2: only where a person consented)', async () => {
+      const r = assertTokenOk(await tokenRequest(server, { grant_type: 'client_credentials' }, { basic: [conf.client_id, conf.client_secret] }));
+      assert.equal(r.refresh_token, undefined, JSON.stringify(Object.keys(r)));
+    });
+
     it('refuses client_credentials for a public client', async () => {
       const r = await tokenRequest(server, { grant_type: 'client_credentials', client_id: pub.client_id });
       assertOAuthError(r, 'unauthorized_client', [400]);

@@ -184,10 +184,18 @@ describe('attacks: connection slots (STAGEPASS_MAX_CONNECTIONS=6)', () => {
     const host = `Host: 127.0.0.1:${server.port}`;
     const probe = async () => (await rawExchange(server, `GET /healthz HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`)).responses.map((x) => x.status);
     const slow = Array.from({ length: 6 }, () => slowClient(server, `GET /healthz HTTP/1.1\r\n${host}\r\n`, { maxMs: READ_TIMEOUT_MS + SLACK_MS }));
-    await sleep(500);
-    assert.deepEqual(await probe(), [503], 'control: with every slot held by a slow client, a new connection gets 503');
+    /** Probes until it sees `status` (sessions start and end asynchronously), at most 3 s. */
+    const probeUntil = async (status) => {
+      let seen;
+      for (const deadline = Date.now() + 3000; Date.now() < deadline; await sleep(100)) {
+        seen = await probe();
+        if (seen[0] === status) break;
+      }
+      return seen;
+    };
+    assert.deepEqual(await probeUntil(503), [503], 'control: with every slot held by a slow client, a new connection gets 503');
     const results = await Promise.all(slow);
     assert.ok(results.every((r) => r.closedAfterMs !== null), `slow clients still connected: ${JSON.stringify(results.map((r) => r.closedAfterMs))}`);
-    assert.deepEqual(await probe(), [200], 'after the cut, new connections are served again');
+    assert.deepEqual(await probeUntil(200), [200], 'after the cut, new connections are served again');
   });
 });

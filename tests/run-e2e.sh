@@ -29,6 +29,15 @@ fi
 # tests/security/ shares tests/e2e's npm packages (one lock file).
 [[ -e tests/security/node_modules ]] || ln -s ../e2e/node_modules tests/security/node_modules
 
+# Every server's stdout/stderr is kept here (tests/e2e/lib/server.mjs, tests/interop/server.py)
+# and scanned for secrets once all suites ran; removed when the scan passes.
+own_log_dir=0
+if [[ -z ${STAGEPASS_E2E_LOG_DIR:-} ]]; then
+  STAGEPASS_E2E_LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/stagepass-logs.XXXXXX")
+  own_log_dir=1
+fi
+export STAGEPASS_E2E_LOG_DIR
+
 status=0
 echo "== e2e (node --test) =="
 node --test --test-concurrency=1 tests/e2e/ || status=1
@@ -38,4 +47,11 @@ if compgen -G 'tests/security/*.test.mjs' >/dev/null; then
 fi
 echo "== interop (python authlib: $python) =="
 "$python" -m unittest discover -s tests/interop -v || status=1
+echo "== log scan (no token, code, secret or password in any server log) =="
+if node tests/security/log-scan.mjs "$STAGEPASS_E2E_LOG_DIR"; then
+  [[ $own_log_dir == 1 ]] && rm -rf "$STAGEPASS_E2E_LOG_DIR"
+else
+  status=1
+  echo "run-e2e: server logs kept in $STAGEPASS_E2E_LOG_DIR" >&2
+fi
 exit $status

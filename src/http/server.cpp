@@ -9,6 +9,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
+#include <string>
+#include <vector>
 
 namespace stagepass::http {
 
@@ -46,6 +49,32 @@ int status_for(const beast::error_code& ec) {
     return 400;  // a parse error: bad method, bad header, bad chunk...
   }
   return 0;
+}
+
+// RFC 9112 §6.1, §6.3: a request whose Transfer-Encoding does not end in chunked has no
+// reliable length ("the server MUST respond with the 400 (Bad Request) status code and then
+// close the connection"); a coding other than chunked is not implemented here ("SHOULD
+// respond with 501"). Beast reads such a body as empty, so without this check whatever a
+// front end took for the body would be served as the next request. 0: the framing is fine.
+int transfer_coding_refusal(const beast_http::request<beast_http::string_body>& msg) {
+  auto fields = msg.equal_range(beast_http::field::transfer_encoding);
+  if (fields.first == fields.second) return 0;
+  std::vector<std::string> codings;
+  for (auto it = fields.first; it != fields.second; ++it) {
+    std::string_view v = it->value();
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view c = v.substr(0, comma);
+      v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+      while (!c.empty() && (c.front() == ' ' || c.front() == '\t')) c.remove_prefix(1);
+      while (!c.empty() && (c.back() == ' ' || c.back() == '\t')) c.remove_suffix(1);
+      std::string lower(c);
+      for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (!lower.empty()) codings.push_back(std::move(lower));
+    }
+  }
+  if (codings.empty() || codings.back() != "chunked") return 400;
+  return codings.size() == 1 ? 0 : 501;
 }
 
 // Lingering close after refusing a request: closing with unread input makes the kernel send
@@ -134,6 +163,16 @@ asio::awaitable<void> Server::session(std::shared_ptr<Conn> conn) {
           co_await beast_http::async_write(stream, res, use_tuple);
           co_await linger(stream);
         }
+        break;
+      }
+      if (int status = transfer_coding_refusal(parser.get())) {
+        auto res = to_beast(Response::text(status, std::string(beast_http::obsolete_reason(
+                                                       static_cast<beast_http::status>(status))) +
+                                                       "\n"),
+                            11, false);
+        stream.expires_after(limits_.read_timeout);
+        co_await beast_http::async_write(stream, res, use_tuple);
+        co_await linger(stream);
         break;
       }
       first = false;

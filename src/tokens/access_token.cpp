@@ -64,6 +64,10 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
   if (!header || !payload || !sig) return fail(Error{"malformed", "undecodable JWT"});
   // RFC 9068 §4: resource servers MUST verify that the typ header value is "at+jwt".
   if (str(*header, "typ") != "at+jwt") return fail(Error{"malformed", "typ is not at+jwt"});
+  // RFC 7515 §4.1.11: "If any of the listed extension Header Parameters are not understood
+  // and supported by the recipient, then the JWS is invalid." This verifier supports no
+  // extension, so any "crit" (an empty or malformed one too) makes the token invalid.
+  if (header->contains("crit")) return fail(Error{"malformed", "unsupported critical header"});
   const OpenKey* key = keys.find(str(*header, "kid"));
   if (!key || str(*header, "alg") != key->alg) return fail(Error{"signature", "unknown key"});
   if (!crypto::ed25519_verify(key->public_key, token.substr(0, d2), *sig)) {

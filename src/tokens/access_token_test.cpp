@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/base64url.hpp"
 #include "crypto/crypto.hpp"
 
 namespace stagepass {
@@ -43,6 +44,23 @@ TEST_F(AccessTokenTest, RejectsExpiredTamperedAndForeign) {
   o.audience = "https://other/v1";
   EXPECT_EQ(verify_access_token(*keys_, jwt, o).error().code, "claims");
   EXPECT_EQ(verify_access_token(*keys_, "a.b", o).error().code, "malformed");
+}
+
+TEST_F(AccessTokenTest, RejectsACriticalExtensionEvenWhenWellSigned) {
+  // RFC 7515 §4.1.11: a "crit" naming anything this verifier does not implement is invalid.
+  auto jwt = mint_access_token(*keys_, claims_);
+  std::string payload = jwt.substr(jwt.find('.') + 1, jwt.rfind('.') - jwt.find('.') - 1);
+  for (std::string crit : {R"(["x-unknown"])", R"(["exp"])", "[]", R"("x-unknown")"}) {
+    std::string header = base64url_encode(R"({"alg":"EdDSA","typ":"at+jwt","kid":"k1","crit":)" +
+                                          crit + R"(,"x-unknown":true})");
+    std::string input = header + "." + payload;
+    std::string forged =
+        input + "." +
+        base64url_encode(crypto::ed25519_sign(keys_->signing_key().secret_key, input));
+    auto r = verify_access_token(*keys_, forged, opts(2000));
+    ASSERT_FALSE(r.ok()) << crit;
+    EXPECT_EQ(r.error().code, "malformed") << crit;
+  }
 }
 
 TEST_F(AccessTokenTest, JwksPublishesThePublicKey) {

@@ -60,15 +60,20 @@ Site::Awaitable Site::authorize(http::Request& req, const Form& params, const Vi
   if (auto* e = std::get_if<oauth::ErrorPage>(&outcome)) {
     co_return error_page(400, "This link cannot be used", e->message, req);
   }
+  // Sign in first, then come back to exactly this authorization request.
+  auto sign_in_first = [&] {
+    std::string back = "/authorize?" + form_encode(params.pairs());
+    return http::Response::redirect("/login?continue=" + percent_encode(back));
+  };
   if (auto* e = std::get_if<oauth::ErrorRedirect>(&outcome)) {
+    // RFC 9700 §4.11.2: "The authorization server MUST always authenticate the user first
+    // ... before redirecting the user": otherwise a deliberately wrong request (bad scope)
+    // turns /authorize into a redirector to the client's URI for anyone following a link.
+    if (!v.user) co_return sign_in_first();
     co_return http::Response::redirect(e->location);
   }
   auto& request = std::get<oauth::AuthorizeRequest>(outcome);
-  if (!v.user) {
-    // Sign in first, then come back to exactly this authorization request.
-    std::string back = "/authorize?" + form_encode(params.pairs());
-    co_return http::Response::redirect("/login?continue=" + percent_encode(back));
-  }
+  if (!v.user) co_return sign_in_first();
   const std::string user_id = v.user->id;
   if (decision == "deny") co_return http::Response::redirect(flow_.deny(request));
 

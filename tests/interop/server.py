@@ -97,6 +97,13 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        log_dir = os.environ.get("STAGEPASS_E2E_LOG_DIR")
+        if log_dir:  # kept for tests/security/log-scan.mjs (see tests/e2e/lib/server.mjs)
+            os.makedirs(log_dir, exist_ok=True)
+            base = os.path.join(log_dir, os.path.basename(self.tmpdir))
+            for name, src in (("stdout", self.stdout_path), ("stderr", self.stderr_path)):
+                if os.path.exists(src):
+                    shutil.copyfile(src, f"{base}.{name}.log")
         if not os.environ.get("STAGEPASS_E2E_KEEP"):
             shutil.rmtree(self.tmpdir, ignore_errors=True)
 

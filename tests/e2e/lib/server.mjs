@@ -6,7 +6,7 @@
 // same environment. Every browser/OAuth helper is re-exported from here for convenience.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, existsSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,8 +20,10 @@ export const REPO_ROOT = path.resolve(here, '..', '..', '..');
 export const BINARY = process.env.STAGEPASS_BIN || path.join(REPO_ROOT, 'build', 'stagepass');
 
 const live = new Set();
+const running = new Set(); // StagepassServer instances not stopped yet (for keepLogs)
 // A crashed test run must not leave servers behind: kill what we started, by PID only.
 process.on('exit', () => {
+  for (const server of running) keepLogs(server);
   for (const child of live) {
     try { child.kill('SIGKILL'); } catch { /* already gone */ }
   }
@@ -40,6 +42,21 @@ export function freePort() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * STAGEPASS_E2E_LOG_DIR (set by tests/run-e2e.sh): keep a copy of a server's stdout/stderr
+ * there, named after its temp dir, with the `serve` args beside them, before the temp dir
+ * goes; tests/security/log-scan.mjs scans them all for secrets after the suites.
+ */
+function keepLogs(server) {
+  const dir = process.env.STAGEPASS_E2E_LOG_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const base = path.join(dir, path.basename(server.tmpdir));
+  if (existsSync(server.stdoutFile)) copyFileSync(server.stdoutFile, `${base}.stdout.log`);
+  if (existsSync(server.stderrFile)) copyFileSync(server.stderrFile, `${base}.stderr.log`);
+  writeFileSync(`${base}.meta.json`, JSON.stringify({ args: server.args, issuer: server.issuer }));
+}
 
 function readIfExists(file) {
   try { return readFileSync(file, 'utf8'); } catch { return ''; }
@@ -100,6 +117,7 @@ export class StagepassServer {
   }
 
   async start(timeoutMs) {
+    running.add(this);
     const out = openSync(this.stdoutFile, 'a');
     const err = openSync(this.stderrFile, 'a');
     this.child = spawn(BINARY, ['serve', ...this.args], {
@@ -153,6 +171,8 @@ export class StagepassServer {
       await this.exited;
       clearTimeout(timer);
     }
+    keepLogs(this);
+    running.delete(this);
     if (!keep) rmSync(this.tmpdir, { recursive: true, force: true });
     return this.exit;
   }

@@ -121,7 +121,11 @@ describe('security: `continue` after sign-in (response splitting, open redirect)
       scope: 'no-such-scope', state, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
       code_challenge_method: 'S256',
     }).toString();
-    const r = await new Browser(server).get(u);
+    // Error redirects happen only after sign-in (RFC 9700 §4.11.2): sign in first.
+    const b = new Browser(server);
+    const signedIn = await b.login(ALICE.email, ALICE.password);
+    assert.equal(signedIn.status, 303, `sign-in: HTTP ${signedIn.status}`);
+    const r = await b.get(u);
     assert.ok([302, 303].includes(r.status), `HTTP ${r.status}`);
     const loc = r.headers.get('location');
     assert.ok(!/[\r\n]/.test(loc), loc);

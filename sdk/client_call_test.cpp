@@ -2,6 +2,7 @@
 // origin (RFC 6750 §5.3), never through a redirect, and what a server says comes back as one
 // printable line with a bounded Retry-After.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include <chrono>
@@ -175,6 +176,24 @@ TEST(ClientCall, ServerTextInAnErrorIsOnePrintableLine) {
   EXPECT_NE(m.find("bad"), std::string::npos) << m;
   for (unsigned char c : m) EXPECT_TRUE(c >= 0x20 && c != 0x7f) << m;
   EXPECT_EQ(m.find("\xc2\x9b"), std::string::npos) << "a C1 control (CSI) reached the terminal";
+}
+
+TEST(ClientCall, PlainHttpToThisMachineNeverGoesThroughAProxy) {
+  // http_proxy would otherwise receive the loopback request — token included — in the clear.
+  TestHttpServer api(ok_json), proxy(ok_json);
+  auto client = client_of(api);
+  ASSERT_TRUE(client);
+  for (const char* var : {"http_proxy", "HTTPS_PROXY", "ALL_PROXY"}) {
+    ::setenv(var, proxy.url().c_str(), 1);
+  }
+  ::unsetenv("no_proxy");
+  ::unsetenv("NO_PROXY");
+  auto r = client->call("GET", "/v1/me");
+  for (const char* var : {"http_proxy", "HTTPS_PROXY", "ALL_PROXY"}) ::unsetenv(var);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(proxy.requests().empty()) << proxy.requests().front().target;
+  ASSERT_EQ(api.requests().size(), 1u);
+  EXPECT_EQ(api.requests()[0].authorization, std::string("Bearer ") + kToken);
 }
 
 }  // namespace

@@ -131,11 +131,13 @@ asio::awaitable<void> LoopbackListener::Impl::serve(tcp::socket socket) {
   parser.header_limit(16 * 1024);
   auto [rec, n] = co_await http::async_read(stream, buffer, parser, token);
   if (rec) co_return;
+  const bool waiting = !result;
   auto res = answer(parser.get());
+  const bool answered_here = waiting && result;
   co_await http::async_write(stream, res, token);
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  if (result) ioc.stop();  // the browser has its page: wait() can return
+  if (answered_here) ioc.stop();  // the browser has its page: wait() can return
 }
 
 http::response<http::string_body> LoopbackListener::Impl::answer(

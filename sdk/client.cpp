@@ -1,8 +1,12 @@
 #include "stagepass/client.hpp"
 
+#include <curl/curl.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
+#include <cctype>
+#include <ctime>
 #include <thread>
 
 #include "client_impl.hpp"
@@ -20,12 +24,47 @@ bool idempotent(const std::string& method) {
          method == "OPTIONS";
 }
 
+// RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds. Capped at kMaxRetryAfter; an
+// unreadable value counts as one second.
 std::chrono::seconds retry_after(const HttpResponse& r) {
-  std::string v = r.header("retry-after");
-  char* end = nullptr;
-  long n = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || n < 0) return std::chrono::seconds(1);  // HTTP-date: be brief
-  return std::chrono::seconds(n);
+  const std::string v = r.header("retry-after");
+  int64_t seconds = 1;
+  if (!v.empty() &&
+      std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    seconds = v.size() > 9 ? kMaxRetryAfter.count() : std::stoll(v);
+  } else if (std::time_t at = curl_getdate(v.c_str(), nullptr); !v.empty() && at != -1) {
+    seconds = std::max<int64_t>(0, static_cast<int64_t>(at) - std::time(nullptr));
+  }
+  return std::chrono::seconds(std::min<int64_t>(seconds, kMaxRetryAfter.count()));
+}
+
+// Discovered endpoints must be where the issuer is: a metadata document that sends the
+// client's secret, codes or tokens to another origin (a tampered or mixed-up document, RFC
+// 9700 §4.4) is not used. Endpoints elsewhere can still be given in ClientConfig::endpoints.
+Result<void> check_discovered(const char* field, const std::string& value,
+                              const detail::Url& issuer) {
+  auto url = detail::parse_secure_url(value, std::string("metadata ") + field);
+  if (!url) return Error{ErrorKind::protocol, url.error().message};
+  if (!url->same_origin(issuer) || url->has_userinfo) {
+    return Error{ErrorKind::protocol,
+                 std::string("metadata ") + field + " \"" + detail::printable(value, 200) +
+                     "\" is not on the issuer's origin (" + issuer.origin() + ")"};
+  }
+  return {};
+}
+
+// A configured URL the SDK sends secrets or tokens to: https, or http on loopback; no
+// user name, query or fragment (RFC 8414 §2 says so of the issuer).
+Result<detail::Url> check_configured(const std::string& value, const char* what,
+                                     bool query_allowed) {
+  auto url = detail::parse_secure_url(value, what);
+  if (!url) return url.error();
+  if (url->has_userinfo || url->has_fragment || (url->has_query && !query_allowed)) {
+    return Error{ErrorKind::usage, std::string(what) + " \"" + detail::printable(value, 200) +
+                                       "\" may not have a user name" +
+                                       (query_allowed ? "" : ", query") + " or fragment"};
+  }
+  return url;
 }
 
 }  // namespace
@@ -47,13 +86,30 @@ Result<std::unique_ptr<Client>> Client::create(ClientConfig config,
   if (config.client_id.empty()) return Error{ErrorKind::usage, "the client id is required"};
   if (!store) return Error{ErrorKind::usage, "a token store is required"};
   if (config.api_base.empty()) config.api_base = config.issuer + "/v1";
+  while (config.api_base.ends_with("/")) config.api_base.pop_back();
   if (config.cache_key.empty()) config.cache_key = config.issuer + " " + config.client_id;
   if (!config.now) config.now = [] { return std::chrono::system_clock::now(); };
 
   auto impl = std::make_unique<Impl>();
+  // RFC 8414 §2: "a URL that uses the "https" scheme and has no query or fragment
+  // components" — or plain http to this machine (origin.hpp).
+  auto issuer = check_configured(config.issuer, "the issuer", false);
+  if (!issuer) return issuer.error();
+  auto api_base = check_configured(config.api_base, "the API base", false);
+  if (!api_base) return api_base.error();
+  impl->issuer = std::move(*issuer);
+  impl->api_base = std::move(*api_base);
   impl->store = std::move(store);
   if (config.endpoints) {
-    impl->endpoints = *config.endpoints;
+    const Endpoints& e = *config.endpoints;
+    for (auto [value, what] : {std::pair{&e.authorization_endpoint, "the authorization endpoint"},
+                               std::pair{&e.token_endpoint, "the token endpoint"},
+                               std::pair{&e.revocation_endpoint, "the revocation endpoint"}}) {
+      if (value->empty()) continue;
+      // RFC 6749 §3.1: the authorization endpoint's URI may include a query component.
+      if (auto ok = check_configured(*value, what, true); !ok) return ok.error();
+    }
+    impl->endpoints = e;
   } else {
     // RFC 8414 §3: metadata at the well-known URI under the issuer.
     HttpRequest r{"GET",
@@ -79,9 +135,9 @@ Result<std::unique_ptr<Client>> Client::create(ClientConfig config,
     };
     // RFC 8414 §3.3: the issuer in the metadata must be identical to the one asked for.
     if (str("issuer") != config.issuer) {
-      return Error{ErrorKind::protocol, "metadata issuer \"" + str("issuer") +
-                                            "\" is not the configured issuer \"" + config.issuer +
-                                            "\""};
+      return Error{ErrorKind::protocol,
+                   "metadata issuer \"" + detail::printable(str("issuer"), 200) +
+                       "\" is not the configured issuer \"" + config.issuer + "\""};
     }
     impl->endpoints = {str("authorization_endpoint"), str("token_endpoint"),
                        str("revocation_endpoint")};
@@ -89,6 +145,10 @@ Result<std::unique_ptr<Client>> Client::create(ClientConfig config,
     impl->iss_required = iss && iss->is_bool() && iss->get_bool();
     if (impl->endpoints.token_endpoint.empty()) {
       return Error{ErrorKind::protocol, "metadata has no token_endpoint"};
+    }
+    for (const char* field : {"authorization_endpoint", "token_endpoint", "revocation_endpoint"}) {
+      if (str(field).empty()) continue;
+      if (auto ok = check_discovered(field, str(field), impl->issuer); !ok) return ok.error();
     }
   }
   impl->cfg = std::move(config);
@@ -113,10 +173,13 @@ Result<ApiResponse> Client::call(const std::string& method, const std::string& p
     std::this_thread::sleep_for(base + std::chrono::milliseconds(randombytes_uniform(
                                            static_cast<uint32_t>(base.count() / 2 + 1))));
   };
+  // Checked before anything is sent, a refresh included.
+  auto url = d.api_url(path);
+  if (!url) return url.error();
   for (;;) {
     auto token = d.access_token();
     if (!token) return token.error();
-    HttpRequest r{method, d.api_url(path), {}, json_body.value_or(""), d.cfg.request_timeout};
+    HttpRequest r{method, *url, {}, json_body.value_or(""), d.cfg.request_timeout};
     r.headers.emplace_back("Authorization", "Bearer " + *token);
     r.headers.emplace_back("Accept", "application/json");
     if (json_body) r.headers.emplace_back("Content-Type", "application/json");

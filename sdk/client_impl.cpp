@@ -2,6 +2,10 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
 #include "token_response.hpp"
 
 namespace stagepass::sdk {
@@ -100,10 +104,66 @@ Result<std::string> Client::Impl::access_token() {
   return fresh->access_token;
 }
 
-std::string Client::Impl::api_url(const std::string& path) const {
-  if (path.starts_with("https://") || path.starts_with("http://")) return path;
-  if (path.starts_with("/v1/") || path == "/v1") return cfg.issuer + path;
-  return cfg.api_base + (path.starts_with("/") ? path : "/" + path);
+namespace {
+
+// "scheme:" at the start: an absolute URL, not a path (RFC 3986 §3.1).
+bool has_scheme(std::string_view s) {
+  auto colon = s.find(':');
+  if (colon == 0 || colon == std::string_view::npos ||
+      !std::isalpha(static_cast<unsigned char>(s[0]))) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.begin() + colon, [](unsigned char c) {
+    return std::isalnum(c) || c == '+' || c == '-' || c == '.';
+  });
+}
+
+// Why a relative API path may not be appended to the base, or nullopt when it may.
+std::optional<std::string> unsafe_path(std::string_view path) {
+  for (unsigned char c : path) {
+    if (c <= 0x20 || c == 0x7f) return "it contains a space or a control character";
+    if (c == '\\') return "it contains a backslash";
+  }
+  if (path.starts_with("//")) return "it starts with //, which names another host";
+  std::string_view segments = path.substr(0, path.find_first_of("?#"));
+  if (segments.find('@') != std::string_view::npos) return "its path contains @ (write %40)";
+  while (!segments.empty()) {
+    auto slash = segments.find('/');
+    std::string seg = detail::percent_decode(segments.substr(0, slash)).value_or("?");
+    if (seg == "." || seg == "..") return "it contains a . or .. segment";
+    segments = slash == std::string_view::npos ? "" : segments.substr(slash + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// RFC 6750 §5.3: the token is sent only where it was meant to go. Absolute URLs (a `next`
+// link in a paged answer) are allowed on the API's or the issuer's origin; relative paths
+// must stay under the base, and the URL they make is checked again as libcurl reads it.
+Result<std::string> Client::Impl::api_url(const std::string& path) const {
+  auto refuse = [&](const std::string& why) {
+    return Error{ErrorKind::usage, "will not send the access token to \"" +
+                                       detail::printable(path, 200) + "\": " + why};
+  };
+  if (has_scheme(path)) {
+    auto url = detail::parse_url(path, "the URL");
+    if (!url) return refuse("it is not an http(s) URL");
+    if (url->has_userinfo) return refuse("it carries a user name");
+    if (!url->same_origin(api_base) && !url->same_origin(issuer)) {
+      return refuse("it is on another origin than the API (" + api_base.origin() + ")");
+    }
+    return std::move(url->href);
+  }
+  if (auto why = unsafe_path(path)) return refuse(*why);
+  const bool under_issuer = path.starts_with("/v1/") || path == "/v1";
+  const std::string full =
+      under_issuer ? cfg.issuer + path : cfg.api_base + (path.starts_with("/") ? path : "/" + path);
+  auto url = detail::parse_url(full, "the URL");
+  if (!url || url->has_userinfo || !url->same_origin(under_issuer ? issuer : api_base)) {
+    return refuse("it leaves the API base");
+  }
+  return std::move(url->href);
 }
 
 }  // namespace stagepass::sdk

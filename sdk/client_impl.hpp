@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "http_client.hpp"
+#include "origin.hpp"
 #include "stagepass/client.hpp"
 
 namespace stagepass::sdk {
@@ -22,6 +23,8 @@ inline Error login_required(std::string why) {
 
 struct Client::Impl {
   ClientConfig cfg;
+  detail::Url issuer;    // cfg.issuer, parsed
+  detail::Url api_base;  // cfg.api_base, parsed
   Endpoints endpoints;
   bool iss_required = false;  // RFC 9207 advertised by the server
   std::shared_ptr<TokenStore> store;
@@ -40,7 +43,9 @@ struct Client::Impl {
   // guard); whoever waited finds the new tokens and uses them.
   Result<TokenSet> refresh(const std::string& stale, bool force);
   Result<std::string> access_token();
-  std::string api_url(const std::string& path) const;
+  // The URL call(path) sends the access token to, or an error of kind `usage` when `path`
+  // would take it anywhere but the API base's origin (or the issuer's, for /v1/ paths).
+  Result<std::string> api_url(const std::string& path) const;
 };
 
 }  // namespace stagepass::sdk

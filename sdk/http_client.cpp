@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 
+#include "origin.hpp"
+
 namespace stagepass::sdk::detail {
 namespace {
 
@@ -74,11 +76,21 @@ Result<HttpResponse> send(const HttpRequest& request) {
 
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  // TLS 1.2 at least, whatever the system's OpenSSL configuration allows (BCP 195). The
+  // peer's certificate and name are always verified: libcurl's defaults, never turned off.
+  curl_easy_setopt(c, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // required for threads + timeouts
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(std::min<int64_t>(request.timeout.count(), 5000)));
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // tokens never follow redirects
+  // Tokens never follow redirects: a 3xx is handed back as it is, so a Location on another
+  // origin cannot receive the Authorization header (nor CURLOPT_UNRESTRICTED_AUTH matter).
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  // Plain http is only ever sent to this machine (origin.hpp); a proxy from the environment
+  // (http_proxy, ALL_PROXY) would see that traffic — tokens included — in the clear.
+  if (auto url = parse_url(request.url, "the URL"); url && is_loopback_host(url->host)) {
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+  }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);

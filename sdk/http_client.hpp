@@ -3,6 +3,8 @@
 // Thread safety: send() may run on many threads at once; each call uses its own curl easy
 // handle, so there is no shared state besides libcurl's own (initialised once, thread-safe
 // since libcurl 7.84).
+// TLS 1.2 or later with the peer verified. Redirects are never followed, and requests to
+// this machine never go through a proxy.
 // Errors: a transport failure is an Error of kind `network` or `timeout`; any HTTP status,
 // including 4xx/5xx, is a successful exchange for this layer.
 #pragma once

@@ -8,6 +8,7 @@
 
 #include "client_impl.hpp"
 #include "loopback.hpp"
+#include "origin.hpp"
 
 extern char** environ;
 
@@ -81,25 +82,23 @@ Result<TokenSet> Client::login(const LoginOptions& options) {
       auto it = p.find(k);
       return it == p.end() ? std::string{} : it->second;
     };
-    // RFC 6749 §10.12: the state binds the answer to this request.
-    if (get("state") != state) {
-      return Error{ErrorKind::protocol, "the answer does not belong to this sign-in (state)"};
-    }
+    // The listener hands back only the answer carrying this sign-in's state (RFC 6749
+    // §10.12); an answer with the right state that is wrong otherwise ends the sign-in.
     // RFC 9207 §2.4: compare iss when present, require it when the server promised it.
     if (p.contains("iss") ? get("iss") != d.cfg.issuer : d.iss_required) {
       return Error{ErrorKind::protocol, "the answer came from another issuer (iss)"};
     }
     if (p.contains("error")) {
-      std::string desc = get("error_description");
-      return Error{
-          ErrorKind::oauth,
-          "authorization refused: " + get("error") + (desc.empty() ? "" : " (" + desc + ")"), 0,
-          get("error")};
+      std::string code = detail::printable(get("error"), 100);
+      std::string desc = detail::printable(get("error_description"));
+      return Error{ErrorKind::oauth,
+                   "authorization refused: " + code + (desc.empty() ? "" : " (" + desc + ")"), 0,
+                   code};
     }
     if (get("code").empty()) return Error{ErrorKind::protocol, "the answer has no code"};
     return std::nullopt;
   };
-  auto params = (*listener)->wait(options.timeout, [&](const detail::Params& p) {
+  auto params = (*listener)->wait(options.timeout, state, [&](const detail::Params& p) {
     if (auto e = problem(p)) return detail::CallbackPage{400, "Sign-in failed: " + e->message};
     return detail::CallbackPage{200,
                                 "Signed in. You can close this window and go back to the app."};

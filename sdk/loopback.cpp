@@ -1,5 +1,7 @@
 #include "loopback.hpp"
 
+#include <sodium.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -18,11 +20,28 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::ip::tcp;
 
+// At most this many connections are served at once; more are closed unanswered.
+constexpr int kMaxConnections = 16;
+
+// Members that connections use are declared before `ioc`, so they outlive the coroutine
+// frames that destroying `ioc` destroys.
 struct LoopbackListener::Impl {
+  std::string path;
+  std::string host;  // "127.0.0.1:PORT", the only Host the browser may name
+  unsigned short port = 0;
+  bool used = false;
+  // While wait() runs:
+  std::string state;
+  const std::function<CallbackPage(const Params&)>* page = nullptr;
+  std::optional<Params> result;
+  int connections = 0;
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
-  std::string path;
-  unsigned short port = 0;
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(tcp::socket socket);
+  // The page for one request; sets `result` when it is the answer waited for.
+  http::response<http::string_body> answer(const http::request<http::empty_body>& req);
 };
 
 namespace {
@@ -79,7 +98,71 @@ http::response<http::string_body> page_response(int status, const std::string& m
   return res;
 }
 
+// RFC 6749 §10.12: the state binds the answer to this request. Constant time, like any
+// comparison with a secret; lengths are not secret (the state is always 22 characters).
+bool same_state(const std::string& got, const std::string& want) {
+  return !want.empty() && got.size() == want.size() &&
+         sodium_memcmp(got.data(), want.data(), want.size()) == 0;
+}
+
 }  // namespace
+
+asio::awaitable<void> LoopbackListener::Impl::accept_loop() {
+  auto token = asio::as_tuple(asio::use_awaitable);
+  while (!result) {
+    auto [ec, socket] = co_await acceptor.async_accept(token);
+    if (ec) co_return;                             // the acceptor was closed
+    if (connections >= kMaxConnections) continue;  // the socket closes here
+    asio::co_spawn(ioc, serve(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> LoopbackListener::Impl::serve(tcp::socket socket) {
+  ++connections;
+  struct Count {
+    int& n;
+    ~Count() { --n; }
+  } count{connections};
+  auto token = asio::as_tuple(asio::use_awaitable);
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(10));
+  beast::flat_buffer buffer;
+  http::request_parser<http::empty_body> parser;
+  parser.header_limit(16 * 1024);
+  auto [rec, n] = co_await http::async_read(stream, buffer, parser, token);
+  if (rec) co_return;
+  const bool waiting = !result;
+  auto res = answer(parser.get());
+  const bool answered_here = waiting && result;
+  co_await http::async_write(stream, res, token);
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (answered_here) ioc.stop();  // the browser has its page: wait() can return
+}
+
+http::response<http::string_body> LoopbackListener::Impl::answer(
+    const http::request<http::empty_body>& req) {
+  // RFC 8252 §8.3 / DNS rebinding: a page whose name now points at 127.0.0.1 reaches this
+  // port with its own name in Host. Only the address the app registered is answered.
+  if (req.count(http::field::host) != 1 || req[http::field::host] != host) {
+    return page_response(421, "Misdirected request.");
+  }
+  std::string_view target = req.target();
+  auto q = target.find('?');
+  if (req.method() != http::verb::get || target.substr(0, q) != path) {
+    return page_response(404, "Not found.");
+  }
+  Params params = parse_query(q == std::string_view::npos ? "" : target.substr(q + 1));
+  auto state_it = params.find("state");
+  if (result || state_it == params.end() || !same_state(state_it->second, state)) {
+    return page_response(400,
+                         "This is not the answer the app is waiting for. You can close this "
+                         "page; the sign-in that is in progress goes on.");
+  }
+  CallbackPage shown = (*page)(params);
+  result = std::move(params);
+  return page_response(shown.status, shown.message);
+}
 
 LoopbackListener::LoopbackListener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LoopbackListener::~LoopbackListener() = default;
@@ -95,55 +178,31 @@ Result<std::unique_ptr<LoopbackListener>> LoopbackListener::open(std::string pat
   if (!ec) impl->acceptor.listen(16, ec);
   if (ec) return Error{ErrorKind::network, "cannot listen on 127.0.0.1: " + ec.message()};
   impl->port = impl->acceptor.local_endpoint().port();
+  impl->host = "127.0.0.1:" + std::to_string(impl->port);
   return std::unique_ptr<LoopbackListener>(new LoopbackListener(std::move(impl)));
 }
 
-std::string LoopbackListener::redirect_uri() const {
-  return "http://127.0.0.1:" + std::to_string(impl_->port) + impl_->path;
-}
+std::string LoopbackListener::redirect_uri() const { return "http://" + impl_->host + impl_->path; }
 
-Result<Params> LoopbackListener::wait(std::chrono::seconds timeout,
+Result<Params> LoopbackListener::wait(std::chrono::seconds timeout, const std::string& state,
                                       const std::function<CallbackPage(const Params&)>& page) {
-  std::optional<Params> result;
-  auto serve = [&]() -> asio::awaitable<void> {
-    auto token = asio::as_tuple(asio::use_awaitable);
-    while (!result) {
-      auto [aec, socket] = co_await impl_->acceptor.async_accept(token);
-      if (aec) co_return;
-      beast::tcp_stream stream(std::move(socket));
-      stream.expires_after(std::chrono::seconds(10));
-      beast::flat_buffer buffer;
-      http::request_parser<http::empty_body> parser;
-      parser.header_limit(16 * 1024);
-      auto [rec, n] = co_await http::async_read(stream, buffer, parser, token);
-      if (rec) continue;
-      const auto& req = parser.get();
-      std::string_view target = req.target();
-      auto q = target.find('?');
-      std::string_view path = target.substr(0, q);
-      http::response<http::string_body> res;
-      if (req.method() != http::verb::get || path != impl_->path) {
-        res = page_response(404, "Not found.");
-      } else {
-        Params params = parse_query(q == std::string_view::npos ? "" : target.substr(q + 1));
-        CallbackPage answer = page(params);
-        res = page_response(answer.status, answer.message);
-        result = std::move(params);
-      }
-      co_await http::async_write(stream, res, token);
-      beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    }
-  };
-  asio::co_spawn(impl_->ioc, serve, asio::detached);
-  impl_->ioc.restart();
-  impl_->ioc.run_for(timeout);
-  impl_->ioc.stop();
-  if (!result) {
+  Impl& s = *impl_;
+  if (s.used) return Error{ErrorKind::usage, "a loopback listener waits only once"};
+  s.used = true;
+  s.state = state;
+  s.page = &page;
+  asio::co_spawn(s.ioc, s.accept_loop(), asio::detached);
+  s.ioc.restart();
+  s.ioc.run_for(timeout);
+  s.ioc.stop();
+  boost::system::error_code ignored;
+  s.acceptor.close(ignored);  // nobody else is answered; leftover connections end with us
+  s.page = nullptr;
+  if (!s.result) {
     return Error{ErrorKind::timeout, "nobody came back to " + redirect_uri() + " within " +
                                          std::to_string(timeout.count()) + " s"};
   }
-  return std::move(*result);
+  return std::move(*s.result);
 }
 
 }  // namespace stagepass::sdk::detail

@@ -1,8 +1,12 @@
 // LoopbackListener: the redirect endpoint of a native app (RFC 8252 §7.3). Internal.
 //
-// Listens on 127.0.0.1 at a port the OS picks, waits for the browser to arrive at `path`
-// with the authorization response in the query, answers it with a small page and hands the
-// parameters back. Requests for other paths (a favicon) get 404 and waiting goes on.
+// Listens on 127.0.0.1 at a port the OS picks and waits for the browser to bring back the
+// authorization response for *this* sign-in: a GET of `path` with `Host: 127.0.0.1:PORT` and
+// the `state` the app sent. Anything else — another path (a favicon), another Host (a
+// DNS-rebinding page, RFC 8252 §8.3), another or no state (a stale tab, a guess, a page
+// that found the port) — gets a short page of its own and waiting goes on, so it can
+// neither end the sign-in nor inject a code. Each connection is served on its own, with a
+// 10 s read deadline, so a client that says nothing holds up nobody.
 // Thread safety: one thread uses a listener at a time.
 #pragma once
 
@@ -31,9 +35,10 @@ class LoopbackListener {
 
   // http://127.0.0.1:PORT/path — register http://127.0.0.1/path with the server.
   std::string redirect_uri() const;
-  // Blocks until a request for `path` arrives (its query parameters are returned after
-  // `page` decided the answer) or `timeout` passes (kind `timeout`).
-  Result<Params> wait(std::chrono::seconds timeout,
+  // Blocks until the answer described above arrives — its query parameters are returned
+  // after `page` decided what the browser sees — or `timeout` passes (kind `timeout`).
+  // `state` is compared in constant time. Call once; the listener stops listening after.
+  Result<Params> wait(std::chrono::seconds timeout, const std::string& state,
                       const std::function<CallbackPage(const Params&)>& page);
 
  private:

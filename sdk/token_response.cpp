@@ -4,6 +4,8 @@
 #include <boost/json/value.hpp>
 #include <cctype>
 
+#include "origin.hpp"
+
 namespace stagepass::sdk::detail {
 namespace json = boost::json;
 namespace {
@@ -36,14 +38,15 @@ std::optional<json::object> parse_object(const std::string& body) {
 Result<TokenSet> parse_token_response(const HttpResponse& response, SystemTime now) {
   auto body = parse_object(response.body);
   if (response.status != 200) {
-    std::string code = body ? string_field(*body, "error") : "";
+    // What the server says ends up in a message a terminal shows: one printable line.
+    std::string code = body ? printable(string_field(*body, "error"), 100) : "";
     if (code.empty()) {
       return Error{ErrorKind::protocol,
                    "token endpoint answered HTTP " + std::to_string(response.status) +
                        " without an OAuth error",
                    response.status};
     }
-    std::string description = string_field(*body, "error_description");
+    std::string description = printable(string_field(*body, "error_description"));
     return Error{ErrorKind::oauth, description.empty() ? code : code + ": " + description,
                  response.status, code};
   }
@@ -112,6 +115,9 @@ Error api_error(const HttpResponse& response) {
     std::string challenge = response.header("www-authenticate");
     if (challenge.find("invalid_token") != std::string::npos) e.code = "invalid_token";
   }
+  // What the server says ends up in a message a terminal shows: one printable line.
+  message = printable(message);
+  e.code = printable(e.code, 100);
   e.message = "HTTP " + std::to_string(response.status) + (message.empty() ? "" : ": " + message);
   return e;
 }

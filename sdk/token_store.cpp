@@ -114,15 +114,60 @@ Result<void> sync_dir(const fs::path& dir) {
 
 bool is_undecryptable(const Error& e) { return e.message == kUndecryptable; }
 
+// The store's files are opened with O_NOFOLLOW: a link planted in the directory (while it
+// was open to others, or by another program) could point the key, the lock or the cache at
+// a file someone else controls, or make open(O_CREAT) create one where they choose.
+Error open_error(const char* what, const fs::path& path, int err) {
+  if (err == ELOOP) {
+    return cache_error(std::string(what) + " " + path.string() +
+                       " is a symbolic link; refusing it (remove it and try again)");
+  }
+  return os_error((std::string("cannot open ") + what).c_str(), path, err);
+}
+
+// A file the store trusts is a regular file that belongs to this user.
+Result<void> check_own_file(int fd, const fs::path& path, const char* what) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return os_error("cannot stat", path, errno);
+  if (!S_ISREG(st.st_mode))
+    return cache_error(std::string(what) + " " + path.string() + " is not a file");
+  if (st.st_uid != ::geteuid()) {
+    return cache_error(std::string(what) + " " + path.string() + " is owned by uid " +
+                       std::to_string(st.st_uid) + ", not by you (uid " +
+                       std::to_string(::geteuid()) + "); refusing it");
+  }
+  return {};
+}
+
+// The directory must be this user's and private: mode 0700 even when it existed before
+// with a looser mode (repaired here: fchmod on the opened directory, so the check and the
+// change see the same one). A directory owned by someone else is refused — they could
+// replace any file in it — and left as it is.
+Result<void> make_private_dir(const fs::path& dir) {
+  Fd fd(open_retry(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return os_error("cannot open token directory", dir, errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return os_error("cannot stat token directory", dir, errno);
+  if (st.st_uid != ::geteuid()) {
+    return cache_error("token directory " + dir.string() + " is owned by uid " +
+                       std::to_string(st.st_uid) + ", not by you (uid " +
+                       std::to_string(::geteuid()) + "); refusing to keep tokens there");
+  }
+  if ((st.st_mode & 07777) != 0700 && ::fchmod(fd.get(), 0700) != 0) {
+    return os_error("cannot chmod 0700", dir, errno);
+  }
+  return {};
+}
+
 // Reads the key from `path` (mode checked), creating it first if it does not exist.
 // The caller holds the flock of tokens.lock, so concurrent creators agree on one key.
 Result<std::string> read_or_create_key(const fs::path& dir, const fs::path& path) {
   for (int attempt = 0; attempt < 2; ++attempt) {
-    Fd fd(open_retry(path.c_str(), O_RDONLY | O_CLOEXEC));
+    Fd fd(open_retry(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (fd.get() >= 0) {
+      if (auto own = check_own_file(fd.get(), path, "key file"); !own) return own.error();
       struct stat st;
       if (::fstat(fd.get(), &st) != 0) return os_error("cannot stat key file", path, errno);
-      if (!S_ISREG(st.st_mode)) return cache_error("key file " + path.string() + " is not a file");
       if (st.st_mode & (S_IRWXG | S_IRWXO)) {
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
@@ -150,7 +195,7 @@ Result<std::string> read_or_create_key(const fs::path& dir, const fs::path& path
       }
       return key;
     }
-    if (errno != ENOENT) return os_error("cannot open key file", path, errno);
+    if (errno != ENOENT) return open_error("key file", path, errno);
 
     Fd out(open_retry(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (out.get() < 0) {
@@ -241,11 +286,16 @@ struct FileTokenStore::Lock {
   Result<void> acquire(const fs::path& lock_file) {
     mu.lock();
     if (depth == 0) {
-      fd = open_retry(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      fd = open_retry(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
       if (fd < 0) {
         int err = errno;
         mu.unlock();
-        return os_error("cannot open lock file", lock_file, err);
+        return open_error("lock file", lock_file, err);
+      }
+      if (auto own = check_own_file(fd, lock_file, "lock file"); !own) {
+        ::close(std::exchange(fd, -1));
+        mu.unlock();
+        return own.error();
       }
       int rc;
       do rc = ::flock(fd, LOCK_EX);
@@ -283,11 +333,9 @@ Result<std::unique_ptr<FileTokenStore>> FileTokenStore::open(const fs::path& dir
   if (dir.empty()) return cache_error("no token directory (set STAGEPASS_CONFIG_DIR or HOME)");
   if (sodium_init() < 0) return cache_error("libsodium cannot be initialised");
   std::error_code ec;
-  if (fs::create_directories(dir, ec)) {
-    if (::chmod(dir.c_str(), 0700) != 0) return os_error("cannot chmod", dir, errno);
-  } else if (ec) {
-    return os_error("cannot create token directory", dir, ec.value());
-  }
+  fs::create_directories(dir, ec);
+  if (ec) return os_error("cannot create token directory", dir, ec.value());
+  if (auto ok = make_private_dir(dir); !ok) return ok.error();
 
   Lock lock;
   if (auto held = lock.acquire(dir / "tokens.lock"); !held) return held.error();
@@ -362,10 +410,10 @@ Result<void> FileTokenStore::erase(const std::string& key) {
 
 // Caller holds the lock.
 Result<Entries> FileTokenStore::read_all() const {
-  Fd fd(open_retry(file_.c_str(), O_RDONLY | O_CLOEXEC));
+  Fd fd(open_retry(file_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) {
     if (errno == ENOENT) return Entries{};
-    return os_error("cannot open token cache", file_, errno);
+    return open_error("token cache", file_, errno);
   }
   std::vector<unsigned char> bytes;
   if (int err = read_to_end(fd.get(), bytes)) return os_error("cannot read", file_, err);

@@ -2,7 +2,7 @@
 // object — log in, keep the tokens, call the Web API, refresh, log out.
 //
 //   auto store = sdk::FileTokenStore::open(sdk::FileTokenStore::default_dir());
-//   auto client = sdk::Client::create({.issuer = "http://127.0.0.1:8080",
+//   auto client = sdk::Client::create({.issuer = "https://auth.example.com",
 //                                      .client_id = "stagepass-cli"}, std::move(*store));
 //   (*client)->login({.scopes = {"user-read-private"}});
 //   auto me = (*client)->call("GET", "/v1/me");      // refreshes by itself when needed
@@ -30,30 +30,45 @@
 
 namespace stagepass::sdk {
 
+// Where the SDK sends secrets and tokens. Every URL it is given or discovers must use
+// https; plain http is accepted only for this machine (127.0.0.0/8, [::1], `localhost`),
+// since anyone on the path could read a token sent in the clear (RFC 6750 §5.3).
+//
 // Where the server's endpoints are. Discovered from
-// `{issuer}/.well-known/oauth-authorization-server` unless given.
+// `{issuer}/.well-known/oauth-authorization-server` unless given. Discovered endpoints must
+// be on the issuer's origin (scheme, host and port) and the metadata's `issuer` must equal
+// ClientConfig::issuer (RFC 8414 §3.3); otherwise create() fails with kind `protocol`.
+// Endpoints given here may be on other origins (a provider whose token endpoint lives on
+// another host), but must be https too.
 struct Endpoints {
   std::string authorization_endpoint;
   std::string token_endpoint;
   std::string revocation_endpoint;  // empty: logout only forgets the tokens
 };
 
+// The longest Retry-After the SDK reports in Error::retry_after; larger (or absurd) values
+// are cut to it.
+inline constexpr std::chrono::seconds kMaxRetryAfter{24 * 3600};
+
 struct ClientConfig {
-  std::string issuer;  // e.g. "http://127.0.0.1:8080"; no trailing slash
+  // e.g. "https://auth.example.com", or "http://127.0.0.1:8080" on this machine. No user
+  // name, query or fragment (RFC 8414 §2); create() fails with kind `usage` otherwise.
+  std::string issuer;
   std::string client_id;
   // Only for confidential clients (backends). Native apps and the CLI are public clients
   // and rely on PKCE instead. Sent with HTTP Basic (RFC 6749 §2.3.1).
   std::string client_secret;
   std::optional<Endpoints> endpoints;  // skip discovery when set
   // Base of relative Web API paths: call("GET", "/me") goes to {api_base}/me. Paths that
-  // start with "/v1/" are taken relative to the issuer. Default: {issuer}/v1.
+  // start with "/v1/" are taken relative to the issuer. Default: {issuer}/v1. The access
+  // token is sent only to this origin and the issuer's (see Client::call).
   std::string api_base;
   // Refresh this long before the access token expires.
   std::chrono::seconds refresh_skew{60};
   // Retries of one call after 429 or a network error (idempotent methods only).
   int max_retries = 3;
   // Longest Retry-After the SDK waits out by itself; longer ones come back as
-  // `rate_limited` with `retry_after` set.
+  // `rate_limited` with `retry_after` set (at most kMaxRetryAfter).
   std::chrono::seconds max_retry_wait{10};
   // Per HTTP request: connecting, sending and receiving the whole response.
   std::chrono::milliseconds request_timeout{15000};
@@ -94,7 +109,11 @@ class Client {
   // Authorization code + PKCE (S256) for native apps, RFC 8252: listens on 127.0.0.1 at an
   // ephemeral port, sends the user's browser to the authorization endpoint, checks `state`
   // and `iss` (RFC 9207) on the way back, exchanges the code and stores the tokens.
-  // Blocks until the user returns, refuses, or `timeout` passes.
+  // Blocks until the user returns, refuses, or `timeout` passes. Only a request to the
+  // redirect URI with `Host: 127.0.0.1:PORT` and this sign-in's `state` is the answer; any
+  // other request to the port (a stale tab, a guessed state, a DNS-rebinding page) gets a
+  // short page and the wait goes on. The answer with the right state ends the wait either
+  // way: a wrong `iss`, an `error` or a missing code fail the login.
   Result<TokenSet> login(const LoginOptions& options);
   // Client credentials (confidential clients): gets an app token and stores it. Later
   // calls get a new one by themselves when it expires.
@@ -109,6 +128,12 @@ class Client {
   // waited out (Retry-After) up to max_retries; network errors are retried with backoff
   // for GET, HEAD, PUT and DELETE only. Non-2xx answers come back as errors of kind `api`
   // (or `rate_limited`), carrying the status and the server's message.
+  // `path` is a path under api_base ("/me", "me/playlists?limit=5"), a "/v1/..." path under
+  // the issuer, or an absolute URL on the API's or the issuer's origin (a `next` link).
+  // Anything that would take the token elsewhere fails with kind `usage` and nothing is
+  // sent: another origin, a path starting with "//", "@" before the query (write %40),
+  // backslashes, spaces or control characters (CR/LF), "." or ".." segments. Redirects are
+  // never followed (a 3xx comes back as the response), so they cannot carry the token away.
   Result<ApiResponse> call(const std::string& method, const std::string& path,
                            const std::optional<std::string>& json_body = std::nullopt);
   // Revokes the refresh token (RFC 7009; the access token when there is no refresh token)

@@ -69,10 +69,14 @@ enum class KeyStorage {
 // Keeps tokens in one file, encrypted at rest with libsodium's secretbox
 // (XSalsa20-Poly1305) under a random 32-byte key kept in the OS keyring or in a key file.
 //
-// Layout in `dir` (created with mode 0700 if missing):
+// Layout in `dir`, which must belong to the user running the process (open() refuses a
+// directory owned by anyone else) and is set to mode 0700 on every open(), even when it
+// existed with a looser mode:
 //   tokens.key    the key, mode 0600, when it is not in the keyring (see below)
 //   tokens.cache  "SPTC" version nonce ciphertext, mode 0600
 //   tokens.lock   an empty file whose flock(2) serialises writers across processes
+// These files are opened without following symbolic links (a link is refused), and the key
+// and lock files must belong to the user.
 // A write goes to a temporary file in the same directory, is fsync'ed, then renamed over
 // tokens.cache: a crash mid-write leaves the old or the new content, never a torn file.
 // Readers never see partial content for the same reason. A cache that cannot be decrypted
@@ -97,8 +101,10 @@ enum class KeyStorage {
 // keyring (open() fails there unless the key is in tokens.key or KeyStorage::key_file).
 class FileTokenStore final : public TokenStore {
  public:
-  // Fails (kind `cache`) when the directory or key cannot be created or read, when an
-  // existing key file is readable by others than its owner, when the keyring holds a
+  // Fails (kind `cache`) when the directory or key cannot be created or read, when the
+  // directory, the key file or the lock file belongs to another user, when the key or lock
+  // file is a symbolic link, when an existing key file is readable by others than its
+  // owner, when the keyring holds a
   // malformed entry for `dir`, or when `storage` demands a keyring that is not usable.
   static Result<std::unique_ptr<FileTokenStore>> open(const std::filesystem::path& dir,
                                                       KeyStorage storage = KeyStorage::automatic);

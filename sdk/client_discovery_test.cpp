@@ -1,0 +1,142 @@
+// Client::create: which issuers and endpoints the SDK agrees to send secrets to. TLS unless
+// the server is on this machine; discovered endpoints only on the issuer's own origin;
+// metadata only for the issuer asked for (RFC 8414 §3.3). Metadata comes from a real HTTP
+// server on loopback.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stagepass/client.hpp"
+#include "test_http_server.hpp"
+
+namespace stagepass::sdk {
+namespace {
+
+using testing::TestHttpServer;
+
+Result<std::unique_ptr<Client>> create(std::string issuer, std::optional<Endpoints> endpoints) {
+  ClientConfig cfg;
+  cfg.issuer = std::move(issuer);
+  cfg.client_id = "app";
+  cfg.endpoints = std::move(endpoints);
+  return Client::create(cfg, std::make_shared<MemoryTokenStore>());
+}
+
+Endpoints endpoints_under(const std::string& base) {
+  return {base + "/authorize", base + "/token", base + "/revoke"};
+}
+
+TEST(ClientCreate, RefusesAPlainHttpIssuerOffLoopback) {
+  for (const std::string& issuer :
+       std::vector<std::string>{"http://auth.example", "http://10.0.0.1:8080",
+                                "http://127.0.0.1.nip.io", "http://localhost.evil.example"}) {
+    auto c = create(issuer, endpoints_under(issuer));
+    ASSERT_FALSE(c.ok()) << issuer;
+    EXPECT_EQ(c.error().kind, ErrorKind::usage);
+    EXPECT_NE(c.error().message.find("https"), std::string::npos) << c.error().message;
+  }
+}
+
+TEST(ClientCreate, AcceptsHttpsAndLoopbackHttpIssuers) {
+  for (const std::string& issuer : std::vector<std::string>{
+           "https://auth.example", "https://auth.example:8443/tenant", "http://127.0.0.1:8080",
+           "http://[::1]:8080", "http://localhost:8080", "http://LOCALHOST:8080",
+           "http://127.0.0.2"}) {
+    auto c = create(issuer, endpoints_under(issuer));
+    EXPECT_TRUE(c.ok()) << issuer << ": " << c.error().describe();
+  }
+}
+
+TEST(ClientCreate, RefusesAnIssuerWithUserinfoQueryOrFragment) {
+  // RFC 8414 §2: an https URL with no query or fragment components.
+  for (const std::string& issuer :
+       std::vector<std::string>{"https://user:pw@auth.example", "https://auth.example?tenant=1",
+                                "https://auth.example#x", "auth.example", "ftp://auth.example",
+                                "https://auth.example/a\r\nb"}) {
+    auto c = create(issuer, endpoints_under("https://auth.example"));
+    ASSERT_FALSE(c.ok()) << issuer;
+    EXPECT_EQ(c.error().kind, ErrorKind::usage) << issuer;
+  }
+}
+
+TEST(ClientCreate, RefusesPlainHttpEndpointsOffLoopback) {
+  const std::string issuer = "https://auth.example";
+  for (int which = 0; which < 3; ++which) {
+    Endpoints e = endpoints_under(issuer);
+    (which == 0   ? e.authorization_endpoint
+     : which == 1 ? e.token_endpoint
+                  : e.revocation_endpoint) = "http://auth.example/x";
+    auto c = create(issuer, e);
+    ASSERT_FALSE(c.ok()) << which;
+    EXPECT_EQ(c.error().kind, ErrorKind::usage);
+  }
+}
+
+// A metadata document for `issuer`, with `field` replaced by `value` when given.
+std::string metadata(const std::string& issuer, const std::string& field = {},
+                     const std::string& value = {}) {
+  boost::json::object m{{"issuer", issuer},
+                        {"authorization_endpoint", issuer + "/authorize"},
+                        {"token_endpoint", issuer + "/token"},
+                        {"revocation_endpoint", issuer + "/revoke"},
+                        {"jwks_uri", issuer + "/jwks"}};
+  if (!field.empty()) m[field] = value;
+  return boost::json::serialize(m);
+}
+
+TEST(ClientDiscovery, AcceptsMetadataOnTheIssuersOrigin) {
+  std::string doc;
+  TestHttpServer as([&](const TestHttpServer::Request&) {
+    return TestHttpServer::Response{200, doc};
+  });
+  doc = metadata(as.url());
+  auto c = create(as.url(), std::nullopt);
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_EQ((*c)->endpoints().token_endpoint, as.url() + "/token");
+  ASSERT_EQ(as.requests().size(), 1u);
+  EXPECT_EQ(as.requests()[0].target, "/.well-known/oauth-authorization-server");
+}
+
+TEST(ClientDiscovery, RefusesMetadataWithAnEndpointOnAnotherOrigin) {
+  TestHttpServer evil([](const TestHttpServer::Request&) { return TestHttpServer::Response{}; });
+  std::string doc;
+  TestHttpServer as([&](const TestHttpServer::Request&) {
+    return TestHttpServer::Response{200, doc};
+  });
+  const std::string other_port = "http://127.0.0.1:" + std::to_string(evil.port());
+  for (const char* field : {"authorization_endpoint", "token_endpoint", "revocation_endpoint"}) {
+    for (const std::string& value :
+         std::vector<std::string>{other_port + "/x", std::string("https://evil.example/x"),
+                                  "http://localhost:" + std::to_string(as.port()) + "/x",
+                                  std::string("/token"), std::string("-oProxyCommand=x")}) {
+      doc = metadata(as.url(), field, value);
+      auto c = create(as.url(), std::nullopt);
+      ASSERT_FALSE(c.ok()) << field << " = " << value;
+      EXPECT_EQ(c.error().kind, ErrorKind::protocol) << field;
+      EXPECT_NE(c.error().message.find(field), std::string::npos) << c.error().message;
+    }
+  }
+  EXPECT_TRUE(evil.requests().empty());
+}
+
+TEST(ClientDiscovery, RefusesMetadataForAnotherIssuer) {
+  std::string doc;
+  TestHttpServer as([&](const TestHttpServer::Request&) {
+    return TestHttpServer::Response{200, doc};
+  });
+  // RFC 8414 §3.3: "If these values are not identical, the data ... MUST NOT be used."
+  for (const std::string& issuer :
+       std::vector<std::string>{"https://evil.example", as.url() + "/", as.url() + "/other",
+                                "http://localhost:" + std::to_string(as.port())}) {
+    doc = metadata(as.url(), "issuer", issuer);
+    auto c = create(as.url(), std::nullopt);
+    ASSERT_FALSE(c.ok()) << issuer;
+    EXPECT_EQ(c.error().kind, ErrorKind::protocol);
+  }
+}
+
+}  // namespace
+}  // namespace stagepass::sdk

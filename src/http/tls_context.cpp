@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509err.h>
 
 namespace stagepass::http {
 namespace ssl = boost::asio::ssl;
@@ -75,12 +76,15 @@ Result<std::shared_ptr<ssl::context>> TlsContext::build() const {
   if (SSL_CTX_use_certificate_chain_file(n, cert_file_.c_str()) != 1) {
     return problem("cannot load TLS certificate " + cert_file_);
   }
+  const std::string mismatch = "TLS key " + key_file_ + " does not match certificate " + cert_file_;
   if (SSL_CTX_use_PrivateKey_file(n, key_file_.c_str(), SSL_FILETYPE_PEM) != 1) {
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+      ERR_clear_error();
+      return fail(Error{"tls", mismatch});
+    }
     return problem("cannot load TLS key " + key_file_);
   }
-  if (SSL_CTX_check_private_key(n) != 1) {
-    return problem("TLS key " + key_file_ + " does not match certificate " + cert_file_);
-  }
+  if (SSL_CTX_check_private_key(n) != 1) return problem(mismatch);
   return ctx;
 }
 

@@ -162,6 +162,9 @@ int serve(const Config& cfg, bool demo) {
     co_return ok ? Response::json(200, R"({"status":"ready"})")
                  : Response::json(503, R"({"status":"store unavailable"})");
   });
+  metrics.describe("stagepass_http_connections", "gauge", "Open connections, every listener");
+  metrics.gauge("stagepass_http_connections",
+                [&] { return double(listeners.active_connections()); });
   metrics.describe("stagepass_revoked_grants", "gauge", "Grants in this node's revocation set");
   metrics.gauge("stagepass_revoked_grants", [&] { return double(revoked.size()); });
   // Non-zero: the revocation set was full and refuses every token issued up to then.

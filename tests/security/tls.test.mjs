@@ -144,7 +144,13 @@ describe('openid-client v6 over https', () => {
 describe('TLS versions and suites', () => {
   let server;
   before(async () => {
-    server = await startServer({ label: 'sp-tls-versions', https: { cert: ca.cert, key: ca.key, dispatcher: agent } });
+    // The same certificate through `serve --tls-cert/--tls-key` instead of the variables.
+    server = await startServer({
+      label: 'sp-tls-versions',
+      https: { cert: ca.cert, key: ca.key, dispatcher: agent },
+      env: { STAGEPASS_TLS_CERT: undefined, STAGEPASS_TLS_KEY: undefined },
+      args: ['--tls-cert', ca.cert, '--tls-key', ca.key],
+    });
   });
   after(async () => { await server?.stop(); });
 

@@ -99,6 +99,18 @@ void apply(Config& c, const std::string& key, const std::string& v, const std::s
     c.session_idle_ttl = num();
   else if (key == "signup_max_per_ip")
     c.signup_max_per_ip = static_cast<int>(num());
+  else if (key == "tls_cert")
+    c.tls_cert = v;
+  else if (key == "tls_key")
+    c.tls_key = v;
+  else if (key == "insecure_http")
+    c.insecure_http = parse_bool(source, v);
+  else if (key == "http_redirect_listen")
+    c.http_redirect_listen = v;
+  else if (key == "admin_listen")
+    c.admin_listen = v;
+  else if (key == "trusted_proxies")
+    c.trusted_proxies = v;
   else
     throw std::runtime_error("unknown setting '" + key + "' in " + source);
 }
@@ -130,7 +142,13 @@ constexpr const char* kKeys[] = {"listen",
                                  "jwks_refresh",
                                  "session_ttl",
                                  "session_idle_ttl",
-                                 "signup_max_per_ip"};
+                                 "signup_max_per_ip",
+                                 "tls_cert",
+                                 "tls_key",
+                                 "insecure_http",
+                                 "http_redirect_listen",
+                                 "admin_listen",
+                                 "trusted_proxies"};
 
 std::optional<std::string> decode_master_key(const std::string& text) {
   std::string t = text;
@@ -195,6 +213,13 @@ Config Config::load(const std::optional<std::string>& toml_file) {
     throw std::runtime_error("STAGEPASS_ROLES must be all, accounts or api, got '" + c.roles + "'");
   }
   if (c.session_ttl <= 0) throw std::runtime_error("STAGEPASS_SESSION_TTL must be positive");
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    throw std::runtime_error("STAGEPASS_TLS_CERT and STAGEPASS_TLS_KEY must be set together");
+  }
+  if (c.tls() && !c.issuer.starts_with("https://")) {
+    throw std::runtime_error("with TLS on, STAGEPASS_ISSUER must be an https:// URL, got '" +
+                             c.issuer + "'");
+  }
   if (c.music_database.empty()) {
     auto dir = std::filesystem::path(c.database).parent_path();
     c.music_database = (dir.empty() ? std::filesystem::path(".") : dir).append("music.db").string();

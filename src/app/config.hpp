@@ -55,6 +55,17 @@ struct Config {
   int64_t session_idle_ttl = 24 * 3600;
   int signup_max_per_ip = 20;  // STAGEPASS_SIGNUP_MAX_PER_IP sign-ups / hour (0: no limit)
 
+  // TLS, listeners and proxies (docs/operations.md, "TLS, listeners and proxies").
+  std::string tls_cert;  // STAGEPASS_TLS_CERT: PEM certificate chain; with tls_key: https
+  std::string tls_key;   // STAGEPASS_TLS_KEY: PEM private key (both reloaded on SIGHUP)
+  // STAGEPASS_INSECURE_HTTP: allow plain http on a non-loopback address (behind a
+  // TLS-terminating proxy); off, such a listener refuses to start.
+  bool insecure_http = false;
+  std::string http_redirect_listen;  // STAGEPASS_HTTP_REDIRECT_LISTEN: host:port, 308 to https
+  std::string admin_listen;     // STAGEPASS_ADMIN_LISTEN: host:port; /metrics, /readyz only there
+  std::string trusted_proxies;  // STAGEPASS_TRUSTED_PROXIES: CIDRs whose forwarding headers count
+  bool tls() const { return !tls_cert.empty(); }
+
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }
 

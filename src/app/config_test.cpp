@@ -93,5 +93,46 @@ TEST_F(ConfigTest, MasterKeyFromEnvironment) {
   unsetenv("STAGEPASS_MASTER_KEY");
 }
 
+// TLS, listeners and proxies: read from the file and the environment; a certificate without
+// its key, or TLS with an http:// issuer, is refused with the variable named.
+TEST_F(ConfigTest, TlsListenersAndProxies) {
+  auto file = write(
+      "issuer = \"https://accounts.example\"\ntls_cert = \"/etc/sp/cert.pem\"\n"
+      "tls_key = \"/etc/sp/key.pem\"\nadmin_listen = \"127.0.0.1:9090\"\n");
+  setenv("STAGEPASS_TRUSTED_PROXIES", "10.0.0.0/8, ::1", 1);
+  setenv("STAGEPASS_INSECURE_HTTP", "1", 1);
+  setenv("STAGEPASS_HTTP_REDIRECT_LISTEN", "0.0.0.0:80", 1);
+  auto c = Config::load(file);
+  EXPECT_TRUE(c.tls());
+  EXPECT_EQ(c.tls_cert, "/etc/sp/cert.pem");
+  EXPECT_EQ(c.tls_key, "/etc/sp/key.pem");
+  EXPECT_EQ(c.admin_listen, "127.0.0.1:9090");
+  EXPECT_EQ(c.trusted_proxies, "10.0.0.0/8, ::1");
+  EXPECT_TRUE(c.insecure_http);
+  EXPECT_EQ(c.http_redirect_listen, "0.0.0.0:80");
+  for (const char* v :
+       {"STAGEPASS_TRUSTED_PROXIES", "STAGEPASS_INSECURE_HTTP", "STAGEPASS_HTTP_REDIRECT_LISTEN"})
+    unsetenv(v);
+  EXPECT_FALSE(Config::load(std::nullopt).tls());
+  EXPECT_FALSE(Config::load(std::nullopt).insecure_http);
+
+  auto message = [](const std::string& path) {
+    try {
+      Config::load(path);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(write("issuer = \"https://a.example\"\ntls_cert = \"c.pem\"\n"))
+                .find("STAGEPASS_TLS_KEY"),
+            std::string::npos);
+  EXPECT_NE(message(write("tls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n")).find("https://"),
+            std::string::npos);
+  setenv("STAGEPASS_INSECURE_HTTP", "maybe", 1);
+  EXPECT_THROW(Config::load(std::nullopt), std::runtime_error);
+  unsetenv("STAGEPASS_INSECURE_HTTP");
+}
+
 }  // namespace
 }  // namespace stagepass

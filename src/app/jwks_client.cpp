@@ -1,59 +1,159 @@
 #include "app/jwks_client.hpp"
 
-#include <boost/asio/connect.hpp>
+#include <openssl/ssl.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
+#include <exception>
 
 namespace stagepass {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+
+struct IssuerUrl {
+  bool https = false;
+  std::string host;       // without brackets
+  std::string port;       // "443" / "80" when absent
+  std::string authority;  // as written, for the Host header
+  std::string base_path;  // "" or "/path"
+};
+
+std::optional<IssuerUrl> parse_issuer(const std::string& issuer) {
+  IssuerUrl u;
+  u.https = issuer.starts_with("https://");
+  if (!u.https && !issuer.starts_with("http://")) return std::nullopt;
+  std::string rest = issuer.substr(u.https ? 8 : 7);
+  u.authority = rest.substr(0, rest.find_first_of("/?#"));
+  u.base_path = rest.substr(u.authority.size());
+  if (u.authority.empty() || u.authority.find('@') != std::string::npos) return std::nullopt;
+  u.port = u.https ? "443" : "80";
+  std::string hostport = u.authority;
+  if (hostport.front() == '[') {
+    auto close = hostport.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    u.host = hostport.substr(1, close - 1);
+    if (close + 1 < hostport.size()) {
+      if (hostport[close + 1] != ':') return std::nullopt;
+      u.port = hostport.substr(close + 2);
+    }
+  } else if (auto colon = hostport.rfind(':'); colon != std::string::npos) {
+    u.host = hostport.substr(0, colon);
+    u.port = hostport.substr(colon + 1);
+  } else {
+    u.host = hostport;
+  }
+  if (u.host.empty() || u.port.empty() ||
+      u.port.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return u;
+}
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  auto a = asio::ip::make_address(host, ec);
+  if (ec) return false;
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+  }
+  return a.is_loopback();
+}
+
+template <class Stream>
+asio::awaitable<bhttp::response<bhttp::string_body>> get(Stream& stream, const IssuerUrl& u) {
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, u.base_path + "/.well-known/jwks.json",
+                                        11};
+  req.set(bhttp::field::host, u.authority);
+  req.set(bhttp::field::user_agent, "stagepass-api");
+  co_await bhttp::async_write(stream, req, asio::use_awaitable);
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(1 << 20);
+  co_await bhttp::async_read(stream, buffer, parser, asio::use_awaitable);
+  co_return parser.release();
+}
+
+// One GET of the JWKS document, over TLS when the issuer is https. Throws on failure.
+asio::awaitable<bhttp::response<bhttp::string_body>> fetch(const IssuerUrl& u) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::ip::tcp::resolver resolver(ex);
+  auto endpoints = co_await resolver.async_resolve(u.host, u.port, asio::use_awaitable);
+  if (!u.https) {
+    beast::tcp_stream stream(ex);
+    stream.expires_after(std::chrono::seconds(5));
+    co_await stream.async_connect(endpoints, asio::use_awaitable);
+    co_return co_await get(stream, u);
+  }
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  ctx.set_default_verify_paths();  // honours SSL_CERT_FILE / SSL_CERT_DIR
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  beast::ssl_stream<beast::tcp_stream> stream(ex, ctx);
+  stream.set_verify_callback(asio::ssl::host_name_verification(u.host));
+  boost::system::error_code ec;
+  asio::ip::make_address(u.host, ec);
+  // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in HostName".
+  if (ec) SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str());
+  auto& tcp = beast::get_lowest_layer(stream);
+  tcp.expires_after(std::chrono::seconds(5));
+  co_await tcp.async_connect(endpoints, asio::use_awaitable);
+  co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+  co_return co_await get(stream, u);
+}
+
+}  // namespace
+
+std::optional<std::string> jwks_issuer_problem(const std::string& issuer) {
+  auto u = parse_issuer(issuer);
+  if (!u) return "cannot fetch the JWKS: STAGEPASS_ISSUER is not an http(s) URL: " + issuer;
+  if (!u->https && !is_loopback_host(u->host)) {
+    return "the api role fetches the issuer's keys only over https unless the issuer is a "
+           "loopback address; got STAGEPASS_ISSUER=" +
+           issuer;
+  }
+  return std::nullopt;
+}
 
 std::shared_ptr<const Keyring> fetch_jwks(const std::string& issuer, std::string& error) {
-  namespace beast = boost::beast;
-  namespace bhttp = beast::http;
-  namespace asio = boost::asio;
-  if (!issuer.starts_with("http://")) {
-    error = "only http:// issuers can be fetched (got " + issuer + ")";
+  if (auto problem = jwks_issuer_problem(issuer)) {
+    error = *problem;
     return nullptr;
   }
-  std::string rest = issuer.substr(7);
-  std::string authority = rest.substr(0, rest.find('/'));
-  std::string base_path = rest.size() > authority.size() ? rest.substr(authority.size()) : "";
-  std::string host = authority, port = "80";
-  if (auto colon = authority.rfind(':'); colon != std::string::npos && authority.back() != ']') {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  try {
-    asio::io_context ioc;
-    asio::ip::tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    stream.expires_after(std::chrono::seconds(5));
-    stream.connect(resolver.resolve(host, port));
-    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, base_path + "/.well-known/jwks.json",
-                                          11};
-    req.set(bhttp::field::host, authority);
-    req.set(bhttp::field::user_agent, "stagepass-api");
-    bhttp::write(stream, req);
-    beast::flat_buffer buffer;
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(1 << 20);
-    bhttp::read(stream, buffer, parser);
-    beast::error_code ec;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    auto res = parser.release();
-    if (res.result_int() != 200) {
-      error = "JWKS answered HTTP " + std::to_string(res.result_int());
-      return nullptr;
+  const IssuerUrl u = *parse_issuer(issuer);
+  asio::io_context ioc;
+  std::optional<bhttp::response<bhttp::string_body>> res;
+  std::exception_ptr failure;
+  asio::co_spawn(ioc, fetch(u), [&](std::exception_ptr e, auto r) {
+    failure = e;
+    if (!e) res.emplace(std::move(r));
+  });
+  ioc.run();
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      error = std::string("cannot fetch JWKS: ") + e.what();
     }
-    auto keys = Keyring::from_jwks(res.body());
-    if (!keys) error = "JWKS holds no usable Ed25519 key";
-    return keys;
-  } catch (const std::exception& e) {
-    error = std::string("cannot fetch JWKS: ") + e.what();
     return nullptr;
   }
+  if (res->result_int() != 200) {
+    error = "JWKS answered HTTP " + std::to_string(res->result_int());
+    return nullptr;
+  }
+  auto keys = Keyring::from_jwks(res->body());
+  if (!keys) error = "JWKS holds no usable Ed25519 key";
+  return keys;
 }
 
 }  // namespace stagepass

@@ -1,17 +1,27 @@
-// JwksClient: for `serve --roles api`, the issuer's signing keys fetched over HTTP from
+// JwksClient: for `serve --roles api`, the issuer's signing keys fetched from
 // <issuer>/.well-known/jwks.json, so tokens are validated offline with no access to the
 // accounts database. Blocking: call from Background or at startup, never on an I/O thread.
-// Only http:// issuers are fetched directly (put TLS in front of the issuer's internal port).
+//
+// The keys decide which tokens this node accepts, so they travel over https: TLS 1.2 or
+// later, the issuer's certificate verified against the system trust store (OpenSSL's default
+// paths; SSL_CERT_FILE / SSL_CERT_DIR name a private CA) and checked against the issuer's
+// host name or IP address. Plain http only when the issuer is a loopback address (the
+// accounts node on the same machine). Every fetch is bounded by a 5 s deadline.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tokens/keyring.hpp"
 
 namespace stagepass {
 
-// nullptr on any failure (network, status, document); `error` says why.
+// Why the keys cannot be fetched from `issuer` at all (plain http to a host that is not
+// loopback, not an http(s) URL), or nullopt when they can. One line, for startup errors.
+std::optional<std::string> jwks_issuer_problem(const std::string& issuer);
+
+// nullptr on any failure (policy, network, TLS, status, document); `error` says why.
 std::shared_ptr<const Keyring> fetch_jwks(const std::string& issuer, std::string& error);
 
 }  // namespace stagepass

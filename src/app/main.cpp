@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
   std::optional<std::string> roles, issuer;
   serve_cmd->add_option("--roles", roles, "all, accounts or api (wins over STAGEPASS_ROLES)");
   serve_cmd->add_option("--issuer", issuer, "Issuer base URL (wins over STAGEPASS_ISSUER)");
+  std::optional<std::string> tls_cert, tls_key;
+  serve_cmd->add_option("--tls-cert", tls_cert,
+                        "PEM certificate chain: serve https (wins over STAGEPASS_TLS_CERT)");
+  serve_cmd->add_option("--tls-key", tls_key, "PEM private key (wins over STAGEPASS_TLS_KEY)");
 
   auto* admin_cmd = app.add_subcommand("admin", "Administer users and clients");
   admin_cmd->require_subcommand(1);
@@ -87,6 +91,8 @@ int main(int argc, char** argv) {
   try {
     if (roles) setenv("STAGEPASS_ROLES", roles->c_str(), 1);
     if (issuer) setenv("STAGEPASS_ISSUER", issuer->c_str(), 1);
+    if (tls_cert) setenv("STAGEPASS_TLS_CERT", tls_cert->c_str(), 1);
+    if (tls_key) setenv("STAGEPASS_TLS_KEY", tls_key->c_str(), 1);
     Config cfg = Config::load(config_file);
     if (serve_cmd->parsed()) return serve(cfg, demo);
     sqlite::SqliteStore store(cfg.database, 1);

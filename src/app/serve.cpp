@@ -10,6 +10,8 @@
 #include "app/api_node.hpp"
 #include "app/background.hpp"
 #include "app/demo.hpp"
+#include "app/jwks_client.hpp"
+#include "app/listeners.hpp"
 #include "http/offload.hpp"
 #include "http/server.hpp"
 #include "monitor/log.hpp"
@@ -24,32 +26,6 @@ using http::Response;
 using Awaitable = asio::awaitable<Response>;
 
 namespace {
-
-asio::ip::tcp::endpoint parse_listen(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("STAGEPASS_LISTEN must be host:port");
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(host, ec);
-  if (ec) throw std::runtime_error("STAGEPASS_LISTEN host must be an IP address: " + host);
-  int port = std::stoi(listen.substr(colon + 1));
-  return {addr, static_cast<unsigned short>(port)};
-}
-
-http::AccessLogger access_logger(bool enabled) {
-  if (!enabled) return {};
-  return [](const http::AccessRecord& r) {
-    log::event("info", "request",
-               {{"method", r.method},
-                {"path", r.path},
-                {"status", r.status},
-                {"latency_ms", r.latency_ms},
-                {"client_id", r.client_id},
-                {"ip", r.remote_ip}});
-  };
-}
 
 // The Web API's per-app rate limits, read from the accounts store and cached for 30 s.
 class RateLimitCache {
@@ -97,11 +73,16 @@ void flush_usage(UsageAggregator& usage, GrantStore& store) {
 
 int serve(const Config& cfg, bool demo) {
   log::init(cfg.access_log);
+  if (!cfg.serves_accounts()) {
+    if (auto problem = jwks_issuer_problem(cfg.issuer)) throw std::runtime_error(*problem);
+  }
+  const int io_threads =
+      cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+  asio::io_context ioc(io_threads);
+  Listeners listeners(ioc, cfg);  // refuses bad listener settings before any slow start-up
   SystemRandom random;
   SystemClock clock;
   Metrics metrics;
-  const int io_threads =
-      cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
   asio::thread_pool store_pool(std::max(1, cfg.store_threads));
   asio::thread_pool commit_pool(std::max(1, cfg.commit_threads));
   asio::thread_pool cpu_pool(std::max(1, io_threads / 2));
@@ -166,41 +147,61 @@ int serve(const Config& cfg, bool demo) {
     std::cout << demo::banner(info, cfg) << std::flush;
   }
 
-  router.add("GET", "/healthz",
-             [](Request&) -> Awaitable { co_return Response::json(200, R"({"status":"ok"})"); });
-  router.add("GET", "/readyz", [&](Request&) -> Awaitable {
+  // With STAGEPASS_ADMIN_LISTEN, /metrics and /readyz are served only there (the public
+  // listener answers 404); /healthz stays on both.
+  http::Router admin_router;
+  http::Router& ops = listeners.has_admin() ? admin_router : router;
+  http::Handler healthz = [](Request&) -> Awaitable {
+    co_return Response::json(200, R"({"status":"ok"})");
+  };
+  router.add("GET", "/healthz", healthz);
+  if (listeners.has_admin()) admin_router.add("GET", "/healthz", healthz);
+  ops.add("GET", "/readyz", [&](Request&) -> Awaitable {
     auto check = [&] { return (!accounts || accounts->store().ping()) && music.ping(); };
     bool ok = co_await http::offload(store_pool, check);
     co_return ok ? Response::json(200, R"({"status":"ready"})")
                  : Response::json(503, R"({"status":"store unavailable"})");
   });
+  metrics.describe("stagepass_http_connections", "gauge", "Open connections, every listener");
+  metrics.gauge("stagepass_http_connections",
+                [&] { return double(listeners.active_connections()); });
   metrics.describe("stagepass_revoked_grants", "gauge", "Grants in this node's revocation set");
   metrics.gauge("stagepass_revoked_grants", [&] { return double(revoked.size()); });
   // Non-zero: the revocation set was full and refuses every token issued up to then.
   metrics.gauge("stagepass_revocation_set_overflows", [&] { return double(revoked.overflows()); });
-  router.add("GET", "/metrics", [&](Request&) -> Awaitable {
+  ops.add("GET", "/metrics", [&](Request&) -> Awaitable {
     auto r = Response{200, {{"Content-Type", "text/plain; version=0.0.4"}}, metrics.render(), {}};
     co_return r;
   });
 
-  http::Limits limits_cfg;
-  limits_cfg.body_bytes = static_cast<size_t>(cfg.max_body_bytes);
-  limits_cfg.header_bytes = static_cast<size_t>(cfg.max_header_bytes);
-  limits_cfg.max_connections = static_cast<size_t>(cfg.max_connections);
-  asio::io_context ioc(io_threads);
-  http::Server server(
-      ioc, limits_cfg, [&router](Request& r) { return router.route(r); },
-      access_logger(cfg.access_log));
-  server.listen(parse_listen(cfg.listen));
+  listeners.start([&router](Request& r) { return router.route(r); },
+                  [&admin_router](Request& r) { return admin_router.route(r); });
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
-    log::event("info", "shutting down", {{"connections", server.active_connections()}});
-    server.stop([&ioc] { ioc.stop(); });
+    log::event("info", "shutting down", {{"connections", listeners.active_connections()}});
+    listeners.stop([&ioc] { ioc.stop(); });
   });
+  // SIGHUP (with TLS only): reload the certificate and key, e.g. after a renewal. Without
+  // TLS the signal keeps its default action.
+  asio::signal_set hup(ioc);
+  std::function<void()> wait_hup = [&] {
+    hup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      asio::post(store_pool, [&listeners] { listeners.reload_tls(); });
+      wait_hup();
+    });
+  };
+  if (cfg.tls()) {
+    hup.add(SIGHUP);
+    wait_hup();
+  }
   background.start();
   log::event("info", "listening",
              {{"listen", cfg.listen},
+              {"tls", cfg.tls()},
+              {"admin_listen", cfg.admin_listen},
+              {"http_redirect_listen", cfg.http_redirect_listen},
               {"issuer", cfg.issuer},
               {"roles", cfg.roles},
               {"threads", io_threads}});

@@ -49,4 +49,12 @@ struct Response {
   static Response redirect(std::string location, int status = 303);
 };
 
+// What the server will put on the wire. RFC 9110 §5.1: a field name is a token. §5.5: "Field
+// values containing CR, LF, or NUL characters are invalid and dangerous, due to the varying
+// ways that implementations might parse and interpret those characters". A response with a
+// header failing either check is never sent as built (the server answers 500 instead), so no
+// handler can split a response, whatever text it copies into a header.
+bool valid_header_name(std::string_view name);
+bool valid_header_value(std::string_view value);
+
 }  // namespace stagepass::http

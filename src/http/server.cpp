@@ -1,16 +1,21 @@
 #include "http/server.hpp"
 
+#include <openssl/ssl.h>
+
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace stagepass::http {
@@ -20,20 +25,59 @@ namespace beast = boost::beast;
 using asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-struct Server::Conn {
-  explicit Conn(tcp::socket s) : stream(std::move(s)) {}
-  beast::tcp_stream stream;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+template <class Stream>
+constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+struct Server::ConnBase {
+  virtual ~ConnBase() = default;
+  virtual beast::tcp_stream& tcp() = 0;
   std::atomic<bool> busy{false};  // a request is being handled
+};
+
+template <class Stream>
+struct Server::Conn final : Server::ConnBase {
+  explicit Conn(tcp::socket s) : stream(std::move(s)) {}
+  // TLS: the context the connection was accepted with, kept alive as long as the stream, so
+  // a reload (a new context) never disturbs an open connection.
+  Conn(tcp::socket s, std::shared_ptr<asio::ssl::context> c)
+      : ctx(std::move(c)), stream(std::move(s), *ctx) {}
+  beast::tcp_stream& tcp() override { return beast::get_lowest_layer(stream); }
+
+  std::shared_ptr<asio::ssl::context> ctx;  // declared first: outlives `stream`
+  Stream stream;
 };
 
 namespace {
 
+using Parser = beast_http::request_parser<beast_http::string_body>;
+
+// A connection counts against max_connections for exactly as long as its coroutine lives,
+// whichever way it ends (failed handshake, timeout, exception).
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::atomic<size_t>& n) : n_(n), count_(++n) {}
+  ~ConnectionSlot() { --n_; }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  size_t count_at_start() const { return count_; }
+
+ private:
+  std::atomic<size_t>& n_;
+  size_t count_;
+};
+
 beast_http::response<beast_http::string_body> to_beast(Response&& r, unsigned version,
-                                                       bool keep_alive) {
+                                                       bool keep_alive, std::string_view hsts) {
   beast_http::response<beast_http::string_body> res{static_cast<beast_http::status>(r.status),
                                                     version};
   res.set(beast_http::field::server, "stagepass");
   for (auto& [k, v] : r.headers) res.insert(k, v);
+  // RFC 6797 §7.1: the STS header field is sent over secure transport only.
+  if (!hsts.empty() && res.find(beast_http::field::strict_transport_security) == res.end()) {
+    res.set(beast_http::field::strict_transport_security, hsts);
+  }
   res.body() = std::move(r.body);
   res.keep_alive(keep_alive);
   res.prepare_payload();
@@ -77,6 +121,22 @@ int transfer_coding_refusal(const beast_http::request<beast_http::string_body>& 
   return codings.size() == 1 ? 0 : 501;
 }
 
+// Feeds the parser what `buffer` already holds (a pipelined request, or the bytes that ended
+// a keep-alive wait), so a request that arrived whole needs no further read. Leaves `ec` set
+// to a parse error only; needing more input is not one.
+void parse_buffered(Parser& parser, beast::flat_buffer& buffer, beast::error_code& ec) {
+  parser.eager(true);
+  while (buffer.size() > 0 && !parser.is_done()) {
+    auto used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == beast_http::error::need_more) {
+      ec = {};
+      return;
+    }
+    if (ec || used == 0) return;
+  }
+}
+
 // Lingering close after refusing a request: closing with unread input makes the kernel send
 // a reset that can destroy the error response before the peer reads it (e.g. a 413 while the
 // client is still uploading). Stop sending, then discard input for a bounded time and size.
@@ -94,13 +154,30 @@ asio::awaitable<void> linger(beast::tcp_stream& stream) {
   }
 }
 
+template <class Stream>
+asio::awaitable<void> close_connection(Stream& stream, bool drain_input) {
+  auto& tcp = beast::get_lowest_layer(stream);
+  if constexpr (kTls<Stream>) {
+    // RFC 8446 §6.1: each party MUST send a "close_notify" alert before closing its write
+    // side; "It is not required for the initiator of the close to wait for the responding
+    // close_notify alert before closing the read side". Marking the peer's as received makes
+    // SSL_shutdown send ours and finish without waiting.
+    SSL_set_shutdown(stream.native_handle(), SSL_RECEIVED_SHUTDOWN);
+    tcp.expires_after(std::chrono::seconds(1));
+    co_await stream.async_shutdown(use_tuple);
+  }
+  if (drain_input) co_await linger(tcp);
+  beast::error_code ec;
+  tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
+  tcp.close();
+}
+
 }  // namespace
 
-Server::Server(asio::io_context& ioc, Limits limits, Handler handler, AccessLogger log)
+Server::Server(asio::io_context& ioc, Handler handler, ServerOptions options)
     : ioc_(ioc),
-      limits_(limits),
       handler_(std::move(handler)),
-      log_(std::move(log)),
+      opt_(std::move(options)),
       acceptor_(asio::make_strand(ioc)) {}
 
 Server::~Server() = default;
@@ -122,89 +199,133 @@ asio::awaitable<void> Server::accept_loop() {
       if (ec == asio::error::operation_aborted || stopping_) break;
       continue;  // e.g. EMFILE: keep serving the connections we have
     }
-    socket.set_option(tcp::no_delay(true));
-    auto conn = std::make_shared<Conn>(std::move(socket));
-    {
-      std::lock_guard lk(conns_mu_);
-      if (conns_.size() >= 1024 && conns_.size() % 1024 == 0) {
-        conns_.remove_if([](const std::weak_ptr<Conn>& w) { return w.expired(); });
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);  // the peer may already have reset it
+    auto spawn = [this](auto conn) {
+      {
+        std::lock_guard lk(conns_mu_);
+        if (conns_.size() >= 1024 && conns_.size() % 1024 == 0) {
+          conns_.remove_if([](const std::weak_ptr<ConnBase>& w) { return w.expired(); });
+        }
+        conns_.push_back(conn);
       }
-      conns_.push_back(conn);
+      asio::co_spawn(conn->tcp().get_executor(), session(conn), asio::detached);
+    };
+    if (opt_.tls) {
+      spawn(std::make_shared<Conn<TlsStream>>(std::move(socket), opt_.tls->current()));
+    } else {
+      spawn(std::make_shared<Conn<PlainStream>>(std::move(socket)));
     }
-    asio::co_spawn(conn->stream.get_executor(), session(conn), asio::detached);
   }
 }
 
-asio::awaitable<void> Server::session(std::shared_ptr<Conn> conn) {
-  ++connections_;
+template <class Stream>
+asio::awaitable<void> Server::session(std::shared_ptr<Conn<Stream>> conn) {
+  ConnectionSlot slot(connections_);
   auto& stream = conn->stream;
+  if constexpr (kTls<Stream>) {
+    conn->tcp().expires_after(limits_.handshake_timeout);
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+    if (ec) {  // a scanner, a plain-http client, a refused version or suite, a timeout
+      conn->tcp().close();
+      co_return;
+    }
+  }
+  bool drain_input = false;
+  if (slot.count_at_start() > limits_.max_connections) {
+    auto res = to_beast(Response::text(503, "Too many connections\n"), 11, false,
+                        kTls<Stream> ? opt_.hsts : "");
+    conn->tcp().expires_after(limits_.read_timeout);
+    co_await beast_http::async_write(stream, res, use_tuple);
+  } else {
+    drain_input = co_await serve_requests(*conn);
+  }
+  co_await close_connection(stream, drain_input);
+}
+
+template <class Stream>
+asio::awaitable<bool> Server::serve_requests(Conn<Stream>& conn) {
+  auto& stream = conn.stream;
+  auto& tcp = conn.tcp();
+  const std::string_view hsts = kTls<Stream> ? std::string_view(opt_.hsts) : std::string_view();
   beast::error_code ec;
-  std::string remote_ip = stream.socket().remote_endpoint(ec).address().to_string();
+  const auto peer = tcp.socket().remote_endpoint(ec).address();
+  const std::string peer_ip = peer.to_string();
   beast::flat_buffer buffer;
   bool first = true;
 
-  if (connections_ > limits_.max_connections) {
-    auto res = to_beast(Response::text(503, "Too many connections\n"), 11, false);
-    co_await beast_http::async_write(stream, res, use_tuple);
-  } else {
-    while (!stopping_) {
-      beast_http::request_parser<beast_http::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
-      parser.body_limit(limits_.body_bytes);
-      stream.expires_after(first ? limits_.read_timeout : limits_.idle_timeout);
-      auto [rec, n] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
-      if (rec) {
-        if (int status = status_for(rec)) {
-          auto res = to_beast(Response::text(status, std::string(beast_http::obsolete_reason(
-                                                         static_cast<beast_http::status>(status))) +
-                                                         "\n"),
-                              11, false);
-          stream.expires_after(limits_.read_timeout);
-          co_await beast_http::async_write(stream, res, use_tuple);
-          co_await linger(stream);
-        }
-        break;
-      }
-      if (int status = transfer_coding_refusal(parser.get())) {
-        auto res = to_beast(Response::text(status, std::string(beast_http::obsolete_reason(
-                                                       static_cast<beast_http::status>(status))) +
-                                                       "\n"),
-                            11, false);
-        stream.expires_after(limits_.read_timeout);
-        co_await beast_http::async_write(stream, res, use_tuple);
-        co_await linger(stream);
-        break;
-      }
-      first = false;
-      conn->busy = true;
-      auto started = std::chrono::steady_clock::now();
-      Request req{parser.release(), remote_ip, false};
-      Response r;
-      try {
-        r = co_await handler_(req);
-      } catch (const std::exception&) {
-        r = Response::text(500, "Internal Server Error\n");
-      }
-      bool keep_alive = req.msg.keep_alive() && !stopping_;
-      int status = r.status;
-      std::string client_id = std::move(r.log_client_id);
-      auto res = to_beast(std::move(r), req.msg.version(), keep_alive);
-      if (req.msg.method() == beast_http::verb::head) res.body().clear();
-      stream.expires_after(limits_.read_timeout);
-      auto [wec, wn] = co_await beast_http::async_write(stream, res, use_tuple);
-      conn->busy = false;
-      if (log_) {
-        double ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                .count();
-        log_({req.method(), req.path(), status, ms, client_id, remote_ip});
-      }
-      if (wec || !keep_alive) break;
+  while (!stopping_) {
+    Parser parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
+    parser.body_limit(limits_.body_bytes);
+    if (!first && buffer.size() == 0) {
+      // Keep-alive: wait up to idle_timeout for the next request to start...
+      tcp.expires_after(limits_.idle_timeout);
+      auto [iec, n] = co_await stream.async_read_some(
+          buffer.prepare(beast::read_size(buffer, 64 * 1024)), use_tuple);
+      if (iec) co_return false;  // closed by the peer, idle for too long, or shutting down
+      buffer.commit(n);
     }
+    beast::error_code rec;
+    parse_buffered(parser, buffer, rec);
+    if (!rec && !parser.is_done()) {
+      // ...then, like the first, it must arrive completely within read_timeout (slowloris).
+      tcp.expires_after(limits_.read_timeout);
+      auto [e, n] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+      rec = e;
+    }
+    int refusal = rec ? status_for(rec) : transfer_coding_refusal(parser.get());
+    if (rec && refusal == 0) co_return false;
+    if (refusal != 0) {
+      auto reason = beast_http::obsolete_reason(static_cast<beast_http::status>(refusal));
+      auto res = to_beast(Response::text(refusal, std::string(reason) + "\n"), 11, false, hsts);
+      tcp.expires_after(limits_.read_timeout);
+      co_await beast_http::async_write(stream, res, use_tuple);
+      co_return true;
+    }
+    first = false;
+    conn.busy = true;
+    auto started = std::chrono::steady_clock::now();
+    Request req{parser.release(), peer_ip, kTls<Stream>};
+    if (!opt_.proxies.empty()) req.remote_ip = opt_.proxies.client_address(peer, peer_ip, req.msg);
+    Response r;
+    try {
+      r = co_await handler_(req);
+    } catch (const std::exception&) {
+      r = Response::text(500, "Internal Server Error\n");
+    }
+    r = guard_headers(std::move(r), req);
+    bool keep_alive = req.msg.keep_alive() && !stopping_;
+    int status = r.status;
+    std::string client_id = std::move(r.log_client_id);
+    auto res = to_beast(std::move(r), req.msg.version(), keep_alive, hsts);
+    if (req.msg.method() == beast_http::verb::head) res.body().clear();
+    tcp.expires_after(limits_.read_timeout);
+    auto [wec, wn] = co_await beast_http::async_write(stream, res, use_tuple);
+    conn.busy = false;
+    if (opt_.access_log) {
+      double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+              .count();
+      opt_.access_log({req.method(), req.path(), status, ms, client_id, req.remote_ip});
+    }
+    if (wec || !keep_alive) co_return false;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.close();
-  --connections_;
+  co_return false;
+}
+
+Response Server::guard_headers(Response r, const Request& req) const {
+  for (const auto& [name, value] : r.headers) {
+    if (valid_header_name(name) && valid_header_value(value)) continue;
+    if (opt_.events) {
+      opt_.events({"error", "refused a response header that could split the response", req.path(),
+                   std::string_view(name).substr(0, 64)});
+    }
+    Response refused = Response::text(500, "Internal Server Error\n");
+    refused.log_client_id = std::move(r.log_client_id);
+    return refused;
+  }
+  return r;
 }
 
 void Server::stop(std::function<void()> done) {
@@ -219,9 +340,9 @@ void Server::stop(std::function<void()> done) {
       for (auto& weak : conns_) {
         if (auto c = weak.lock(); c && !c->busy) {
           // The session may have closed the socket meanwhile: never throw here.
-          asio::post(c->stream.get_executor(), [c] {
+          asio::post(c->tcp().get_executor(), [c] {
             beast::error_code ignored;
-            c->stream.socket().cancel(ignored);
+            c->tcp().socket().cancel(ignored);
           });
         }
       }

@@ -1,10 +1,13 @@
 // Server: an HTTP/1.1 listener on Boost.Beast with C++20 coroutines, one coroutine per
-// connection, keep-alive, explicit limits, and graceful shutdown.
+// connection, keep-alive, explicit limits, and graceful shutdown; plain TCP or TLS (the
+// session is one template over the stream type, so plain http pays nothing for TLS).
 //
 // Limits are answered with proper status codes: 431 (header too large), 413 (body too
 // large), 400 (malformed), 503 (too many connections); slow or idle peers are disconnected.
+// A response header that could split the response (CR, LF, NUL) is never sent: the answer
+// becomes a 500 and the event is reported. TLS answers carry Strict-Transport-Security.
 // Thread safety: run the io_context on any number of threads; each connection lives on its
-// own strand. start() and stop() may be called from any thread.
+// own strand. listen() and stop() may be called from any thread.
 #pragma once
 
 #include <atomic>
@@ -18,6 +21,8 @@
 #include <string>
 
 #include "http/router.hpp"
+#include "http/tls_context.hpp"
+#include "http/trusted_proxies.hpp"
 
 namespace stagepass::http {
 
@@ -25,7 +30,8 @@ struct Limits {
   size_t header_bytes = 16 * 1024;                 // request line + headers
   size_t body_bytes = 64 * 1024;                   // request body
   std::chrono::seconds read_timeout{10};           // a whole request, once it has started
-  std::chrono::seconds idle_timeout{60};           // keep-alive connection with no request
+  std::chrono::seconds idle_timeout{60};           // keep-alive: until the next request starts
+  std::chrono::seconds handshake_timeout{10};      // TLS handshake
   size_t max_connections = 10000;                  // beyond: 503 and close
   std::chrono::milliseconds shutdown_grace{5000};  // in-flight requests may finish
 };
@@ -41,9 +47,27 @@ struct AccessRecord {
 };
 using AccessLogger = std::function<void(const AccessRecord&)>;
 
+// Something an operator should see (e.g. a refused response header); must not block long.
+struct ServerEvent {
+  std::string_view level;  // "warn", "error"
+  std::string_view msg;
+  std::string_view path;    // the request's path, when there is one
+  std::string_view detail;  // never a header value or a body
+};
+using EventLogger = std::function<void(const ServerEvent&)>;
+
+struct ServerOptions {
+  Limits limits;
+  AccessLogger access_log;                // may be empty
+  EventLogger events;                     // may be empty
+  std::shared_ptr<TlsContext> tls;        // set: https; null: plain http
+  TrustedProxies proxies;                 // empty: forwarding headers are ignored
+  std::string hsts = "max-age=31536000";  // Strict-Transport-Security on TLS answers
+};
+
 class Server {
  public:
-  Server(boost::asio::io_context& ioc, Limits limits, Handler handler, AccessLogger log);
+  Server(boost::asio::io_context& ioc, Handler handler, ServerOptions options);
   ~Server();
   // Binds and starts accepting. Throws on bind failure (startup only).
   void listen(const boost::asio::ip::tcp::endpoint& ep);
@@ -54,20 +78,30 @@ class Server {
 
   size_t active_connections() const { return connections_.load(); }
 
- private:
+  // Implementation types, public only so the session template in server.cpp can name them.
+  struct ConnBase;
+  template <class Stream>
   struct Conn;
+
+ private:
   boost::asio::awaitable<void> accept_loop();
-  boost::asio::awaitable<void> session(std::shared_ptr<Conn> conn);
+  template <class Stream>
+  boost::asio::awaitable<void> session(std::shared_ptr<Conn<Stream>> conn);
+  // Reads and answers requests until the connection should close; true when it ends on a
+  // refused request whose unread input must be drained (a lingering close).
+  template <class Stream>
+  boost::asio::awaitable<bool> serve_requests(Conn<Stream>& conn);
+  Response guard_headers(Response r, const Request& req) const;
 
   boost::asio::io_context& ioc_;
-  Limits limits_;
   Handler handler_;
-  AccessLogger log_;
+  ServerOptions opt_;
+  const Limits& limits_ = opt_.limits;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<size_t> connections_{0};
   std::atomic<bool> stopping_{false};
   std::mutex conns_mu_;
-  std::list<std::weak_ptr<Conn>> conns_;
+  std::list<std::weak_ptr<ConnBase>> conns_;
 };
 
 }  // namespace stagepass::http

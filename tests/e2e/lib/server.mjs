@@ -65,17 +65,20 @@ function readIfExists(file) {
 /**
  * Starts `stagepass serve` (plus `args`, e.g. ['--demo']). `env` entries override the
  * defaults (values are stringified; `undefined` removes a variable). Returns a StagepassServer.
+ * `https: {cert, key, dispatcher}` serves TLS with those PEM files and an https issuer; the
+ * undici `dispatcher` (an Agent trusting the test CA) is used for the health check.
+ * `listenHost` binds another address than 127.0.0.1 (the health check still uses loopback).
  */
-export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 15000, args = [] } = {}) {
+export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 15000, args = [], https, listenHost = '127.0.0.1' } = {}) {
   if (!existsSync(BINARY)) {
     throw new Error(`server binary not found at ${BINARY} (build it or set STAGEPASS_BIN)`);
   }
   const port = await freePort();
   const tmpdir = mkdtempSync(path.join(os.tmpdir(), `${label}-`));
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const fullEnv = {
     ...process.env,
-    STAGEPASS_LISTEN: `127.0.0.1:${port}`,
+    STAGEPASS_LISTEN: `${listenHost}:${port}`,
     STAGEPASS_ISSUER: issuer,
     STAGEPASS_DATABASE: path.join(tmpdir, 'stagepass.db'),
     STAGEPASS_MASTER_KEY_FILE: path.join(tmpdir, 'master.key'),
@@ -83,17 +86,18 @@ export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 1
     STAGEPASS_CATALOG_SCALE: '0.02',
   };
   delete fullEnv.STAGEPASS_MASTER_KEY;
+  if (https) Object.assign(fullEnv, { STAGEPASS_TLS_CERT: https.cert, STAGEPASS_TLS_KEY: https.key });
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) delete fullEnv[k];
     else fullEnv[k] = String(v);
   }
-  const server = new StagepassServer({ port, issuer, tmpdir, env: fullEnv, args });
+  const server = new StagepassServer({ port, issuer, tmpdir, env: fullEnv, args, dispatcher: https?.dispatcher });
   await server.start(timeoutMs);
   return server;
 }
 
 export class StagepassServer {
-  constructor({ port, issuer, tmpdir, env, args = [] }) {
+  constructor({ port, issuer, tmpdir, env, args = [], dispatcher }) {
     this.port = port;
     this.args = args; // extra `serve` arguments
     this.issuer = issuer;
@@ -105,6 +109,7 @@ export class StagepassServer {
     this.stderrFile = path.join(tmpdir, 'stderr.log');
     this.child = null;
     this.exit = null;
+    this.dispatcher = dispatcher; // undici Agent for https servers (trusts the test CA)
   }
 
   stderr() { return readIfExists(this.stderrFile); }
@@ -150,7 +155,7 @@ export class StagepassServer {
         );
       }
       try {
-        const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000) });
+        const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000), dispatcher: this.dispatcher });
         await res.arrayBuffer();
         if (res.status === 200) return;
         lastProblem = `GET /healthz answered ${res.status}`;

@@ -1,0 +1,169 @@
+#include "app/listeners.hpp"
+
+#include <stdexcept>
+
+#include "monitor/log.hpp"
+
+namespace stagepass {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using http::Request;
+using http::Response;
+
+namespace {
+
+tcp::endpoint parse_listen(const std::string& listen, const char* setting) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos)
+    throw std::runtime_error(std::string(setting) + " must be host:port, got '" + listen + "'");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) throw std::runtime_error(std::string(setting) + " host must be an IP address: " + host);
+  std::string port = listen.substr(colon + 1);
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
+    throw std::runtime_error(std::string(setting) + " port must be 0-65535, got '" + port + "'");
+  }
+  return {addr, static_cast<unsigned short>(std::stoi(port))};
+}
+
+bool is_loopback(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+  return a.is_loopback();
+}
+
+void refuse_plain_http(const Config& cfg, const tcp::endpoint& ep, const char* setting,
+                       const std::string& value) {
+  if (is_loopback(ep.address()) || cfg.insecure_http) return;
+  throw std::runtime_error(std::string(setting) + "=" + value +
+                           " would serve plain http on a non-loopback address: set "
+                           "STAGEPASS_TLS_CERT and STAGEPASS_TLS_KEY, or STAGEPASS_INSECURE_HTTP=1 "
+                           "behind a TLS-terminating proxy");
+}
+
+http::AccessLogger access_logger(bool enabled) {
+  if (!enabled) return {};
+  return [](const http::AccessRecord& r) {
+    log::event("info", "request",
+               {{"method", r.method},
+                {"path", r.path},
+                {"status", r.status},
+                {"latency_ms", r.latency_ms},
+                {"client_id", r.client_id},
+                {"ip", r.remote_ip}});
+  };
+}
+
+void server_event(const http::ServerEvent& e) {
+  log::event(e.level, e.msg, {{"path", e.path}, {"detail", e.detail}});
+}
+
+// RFC 9110 §15.4.9: 308 keeps the method and body; the target is the issuer's own origin, so
+// a forged Host header cannot turn this listener into an open redirect.
+http::Handler redirect_to(std::string origin) {
+  return [origin = std::move(origin)](Request& req) -> asio::awaitable<Response> {
+    std::string location = origin;
+    auto target = req.target();
+    if (target.starts_with('/'))
+      location.append(target.data(), target.size());
+    else
+      location += '/';  // absolute-form or asterisk-form: the origin's root
+    co_return Response::redirect(std::move(location), 308);
+  };
+}
+
+}  // namespace
+
+Listeners::Listeners(asio::io_context& ioc, const Config& cfg) : ioc_(ioc), cfg_(cfg) {
+  public_ = parse_listen(cfg.listen, "STAGEPASS_LISTEN");
+  if (cfg.tls()) {
+    auto tls = http::TlsContext::load(cfg.tls_cert, cfg.tls_key);
+    if (!tls) throw std::runtime_error(tls.error().message);
+    tls_ = std::move(*tls);
+  } else {
+    refuse_plain_http(cfg, public_, "STAGEPASS_LISTEN", cfg.listen);
+  }
+  if (!cfg.admin_listen.empty()) {
+    admin_ = parse_listen(cfg.admin_listen, "STAGEPASS_ADMIN_LISTEN");
+    refuse_plain_http(cfg, *admin_, "STAGEPASS_ADMIN_LISTEN", cfg.admin_listen);
+  }
+  if (!cfg.http_redirect_listen.empty()) {
+    if (!cfg.issuer.starts_with("https://")) {
+      throw std::runtime_error(
+          "STAGEPASS_HTTP_REDIRECT_LISTEN redirects to the https issuer, but STAGEPASS_ISSUER is " +
+          cfg.issuer);
+    }
+    redirect_ = parse_listen(cfg.http_redirect_listen, "STAGEPASS_HTTP_REDIRECT_LISTEN");
+  }
+  auto proxies = http::TrustedProxies::parse(cfg.trusted_proxies);
+  if (!proxies) throw std::runtime_error("STAGEPASS_TRUSTED_PROXIES: " + proxies.error().message);
+  proxies_ = std::move(*proxies);
+}
+
+void Listeners::start(http::Handler public_site, http::Handler admin) {
+  http::Limits limits;
+  limits.body_bytes = static_cast<size_t>(cfg_.max_body_bytes);
+  limits.header_bytes = static_cast<size_t>(cfg_.max_header_bytes);
+  limits.max_connections = static_cast<size_t>(cfg_.max_connections);
+  auto options = [&] {
+    http::ServerOptions o;
+    o.limits = limits;
+    o.access_log = access_logger(cfg_.access_log);
+    o.events = server_event;
+    return o;
+  };
+  auto open = [&](http::Handler handler, http::ServerOptions o, const tcp::endpoint& ep,
+                  const char* setting) {
+    auto server = std::make_unique<http::Server>(ioc_, std::move(handler), std::move(o));
+    try {
+      server->listen(ep);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("cannot listen on ") + ep.address().to_string() + ":" +
+                               std::to_string(ep.port()) + " (" + setting + "): " + e.what());
+    }
+    servers_.push_back(std::move(server));
+  };
+  auto site = options();
+  site.tls = tls_;
+  site.proxies = proxies_;
+  open(std::move(public_site), std::move(site), public_, "STAGEPASS_LISTEN");
+  if (admin_) open(std::move(admin), options(), *admin_, "STAGEPASS_ADMIN_LISTEN");
+  if (redirect_) {
+    std::string origin = cfg_.issuer.substr(0, cfg_.issuer.find('/', 8));
+    open(redirect_to(std::move(origin)), options(), *redirect_, "STAGEPASS_HTTP_REDIRECT_LISTEN");
+  }
+  if (tls_) log::event("info", "tls certificate", {{"certificate", tls_->describe()}});
+}
+
+void Listeners::reload_tls() {
+  if (!tls_) return;
+  if (auto st = tls_->reload(); !st) {
+    log::event("error", "tls reload failed; the current certificate stays",
+               {{"error", st.error().message}});
+    return;
+  }
+  log::event("info", "tls reloaded", {{"certificate", tls_->describe()}});
+}
+
+void Listeners::stop(std::function<void()> done) {
+  auto left = std::make_shared<std::atomic<size_t>>(servers_.size());
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  if (servers_.empty()) return (*shared_done)();
+  for (auto& s : servers_) {
+    s->stop([left, shared_done] {
+      if (--*left == 0) (*shared_done)();
+    });
+  }
+}
+
+size_t Listeners::active_connections() const {
+  size_t n = 0;
+  for (const auto& s : servers_) n += s->active_connections();
+  return n;
+}
+
+}  // namespace stagepass

@@ -1,0 +1,346 @@
+// The HTTP layer on its own: header guard, keep-alive deadlines (a real server on loopback,
+// a raw socket as the client) and the trusted-proxy address rules.
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "http/server.hpp"
+#include "http/trusted_proxies.hpp"
+
+namespace stagepass::http {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+// ---- header guard ----
+
+TEST(HeaderGuard, RefusesCrLfNulInValuesAndNonTokenNames) {
+  EXPECT_TRUE(valid_header_value("/account?x=1; Path=/; HttpOnly"));
+  EXPECT_TRUE(valid_header_value(""));
+  EXPECT_TRUE(valid_header_value("tab\tis allowed"));
+  EXPECT_FALSE(valid_header_value("/x\r\nSet-Cookie: a=b"));
+  EXPECT_FALSE(valid_header_value("/x\nSet-Cookie: a=b"));
+  EXPECT_FALSE(valid_header_value("/x\r"));
+  EXPECT_FALSE(valid_header_value(std::string_view("a\0b", 3)));
+  EXPECT_TRUE(valid_header_name("Set-Cookie"));
+  EXPECT_TRUE(valid_header_name("X-Custom_1.2~"));
+  EXPECT_FALSE(valid_header_name(""));
+  EXPECT_FALSE(valid_header_name("Bad Name"));
+  EXPECT_FALSE(valid_header_name("X-A\r\nSet-Cookie"));
+  EXPECT_FALSE(valid_header_name("X:Y"));
+  EXPECT_FALSE(valid_header_name(std::string_view("X\0", 2)));
+}
+
+// ---- a real server on loopback ----
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void start(Handler h, ServerOptions o = {}) {
+    server_ = std::make_unique<Server>(ioc_, std::move(h), std::move(o));
+    server_->listen({asio::ip::make_address("127.0.0.1"), 0});
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+  void TearDown() override {
+    if (server_) server_->stop([this] { ioc_.stop(); });
+    if (thread_.joinable()) thread_.join();
+  }
+  tcp::socket connect() {
+    tcp::socket s(client_ioc_);
+    s.connect(server_->local_endpoint());
+    return s;
+  }
+  static void send(tcp::socket& s, std::string_view text) {
+    asio::write(s, asio::buffer(text.data(), text.size()));
+  }
+  // Everything until the server closes the connection.
+  static std::string read_all(tcp::socket& s) {
+    std::string out;
+    boost::system::error_code ec;
+    asio::read(s, asio::dynamic_buffer(out), ec);
+    return out;
+  }
+  // One response with a Content-Length body, the connection left open.
+  static std::string read_response(tcp::socket& s) {
+    std::string out;
+    asio::read_until(s, asio::dynamic_buffer(out), "\r\n\r\n");
+    auto head_end = out.find("\r\n\r\n") + 4;
+    auto cl = out.find("Content-Length: ");
+    size_t length = cl == std::string::npos ? 0 : std::stoul(out.substr(cl + 16));
+    if (out.size() < head_end + length) {
+      asio::read(s, asio::dynamic_buffer(out),
+                 asio::transfer_exactly(head_end + length - out.size()));
+    }
+    return out;
+  }
+
+  asio::io_context ioc_{1};
+  asio::io_context client_ioc_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+// Issue 13 §1: a handler that copies attacker text into a header (here a Location with
+// CR LF) must not produce a split response: the server answers 500 and reports the header.
+TEST_F(ServerTest, AResponseHeaderWithCrLfBecomes500AndIsReported) {
+  std::promise<std::string> reported;
+  std::atomic<int> reports{0};
+  ServerOptions o;
+  o.events = [&](const ServerEvent& e) {
+    if (reports++ == 0) {
+      reported.set_value(std::string(e.msg) + "|" + std::string(e.path) + "|" +
+                         std::string(e.detail));
+    }
+  };
+  start(
+      [](Request& req) -> asio::awaitable<Response> {
+        std::string next =
+            req.path() == "/nul" ? std::string("/a\0b", 4) : "/x\r\nSet-Cookie: evil=1";
+        co_return Response::redirect(next).header("Cache-Control", "no-store");
+      },
+      std::move(o));
+  auto s = connect();
+  send(s, "GET /login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  auto res = read_all(s);
+  EXPECT_TRUE(res.starts_with("HTTP/1.1 500 ")) << res;
+  EXPECT_EQ(res.find("evil"), std::string::npos) << res;
+  EXPECT_EQ(res.find("Location"), std::string::npos) << res;
+  EXPECT_NE(res.find("Internal Server Error"), std::string::npos) << res;
+  auto f = reported.get_future();
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  auto line = f.get();
+  EXPECT_NE(line.find("|/login|Location"), std::string::npos) << line;
+  EXPECT_EQ(line.find("evil"), std::string::npos) << "the value is never logged: " << line;
+
+  auto s2 = connect();
+  send(s2, "GET /nul HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(read_all(s2).starts_with("HTTP/1.1 500 "));
+  EXPECT_EQ(reports.load(), 2);
+}
+
+TEST_F(ServerTest, ValidHeadersPassUnchanged) {
+  start([](Request&) -> asio::awaitable<Response> {
+    co_return Response::redirect("/next?a=1").header("Set-Cookie", "sid=abc; Path=/; HttpOnly");
+  });
+  auto s = connect();
+  send(s, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  auto res = read_all(s);
+  EXPECT_TRUE(res.starts_with("HTTP/1.1 303 ")) << res;
+  EXPECT_NE(res.find("Location: /next?a=1\r\n"), std::string::npos) << res;
+  EXPECT_NE(res.find("Set-Cookie: sid=abc; Path=/; HttpOnly\r\n"), std::string::npos) << res;
+  EXPECT_EQ(res.find("Strict-Transport-Security"), std::string::npos) << "plain http: no HSTS";
+}
+
+// Issue 13 §1: after the first request of a kept-alive connection, the next one may take
+// idle_timeout to start, but once started it must arrive within read_timeout.
+TEST_F(ServerTest, KeepAliveRequestMustCompleteWithinReadTimeoutOnceStarted) {
+  ServerOptions o;
+  o.limits.read_timeout = 1s;
+  o.limits.idle_timeout = 30s;
+  start([](Request&) -> asio::awaitable<Response> { co_return Response::text(200, "ok\n"); },
+        std::move(o));
+  auto s = connect();
+  send(s, "GET /1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_TRUE(read_response(s).starts_with("HTTP/1.1 200 "));
+  auto started = std::chrono::steady_clock::now();
+  send(s, "GET /2 HTTP/1.1\r\nHost: t\r\n");  // never finished: a slowloris
+  auto rest = read_all(s);                    // returns when the server closes
+  auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(rest, "");
+  EXPECT_LT(waited, 15s) << "cut by read_timeout, not by the 30 s idle timeout";
+}
+
+TEST_F(ServerTest, KeepAliveConnectionMayIdleLongerThanReadTimeout) {
+  ServerOptions o;
+  o.limits.read_timeout = 1s;
+  o.limits.idle_timeout = 30s;
+  start([](Request&) -> asio::awaitable<Response> { co_return Response::text(200, "ok\n"); },
+        std::move(o));
+  auto s = connect();
+  send(s, "GET /1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_TRUE(read_response(s).starts_with("HTTP/1.1 200 "));
+  std::this_thread::sleep_for(2s);  // idle, longer than read_timeout
+  send(s, "GET /2 HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_TRUE(read_response(s).starts_with("HTTP/1.1 200 "));
+  // Pipelined: both answered, in order.
+  send(s,
+       "GET /3 HTTP/1.1\r\nHost: t\r\n\r\nGET /4 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  auto both = read_all(s);
+  EXPECT_EQ(both.find("HTTP/1.1 200 "), 0u) << both;
+  EXPECT_NE(both.find("HTTP/1.1 200 ", 10), std::string::npos) << both;
+}
+
+TEST_F(ServerTest, ForwardedAddressReachesHandlersOnlyFromTrustedPeers) {
+  ServerOptions o;
+  o.proxies = *TrustedProxies::parse("127.0.0.1");
+  start(
+      [](Request& req) -> asio::awaitable<Response> {
+        co_return Response::text(200, req.remote_ip);
+      },
+      std::move(o));
+  auto s = connect();
+  send(s,
+       "GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 198.51.100.7\r\nConnection: close\r\n\r\n");
+  auto res = read_all(s);
+  EXPECT_TRUE(res.ends_with("\r\n\r\n198.51.100.7")) << res;
+}
+
+// ---- trusted proxies ----
+
+beast_http::fields headers(std::initializer_list<std::pair<std::string, std::string>> list) {
+  beast_http::fields f;
+  for (const auto& [k, v] : list) f.insert(k, v);
+  return f;
+}
+
+asio::ip::address ip(const char* s) { return asio::ip::make_address(s); }
+
+TEST(TrustedProxies, ParsesCidrsAndSingleAddressesOfBothFamilies) {
+  auto t = TrustedProxies::parse(" 10.0.0.0/8, 192.168.1.7 ,2001:db8::/32,::1, fd00::/8 ");
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_TRUE(t->contains(ip("10.255.0.1")));
+  EXPECT_FALSE(t->contains(ip("11.0.0.1")));
+  EXPECT_TRUE(t->contains(ip("192.168.1.7")));
+  EXPECT_FALSE(t->contains(ip("192.168.1.8")));
+  EXPECT_TRUE(t->contains(ip("2001:db8:1::5")));
+  EXPECT_FALSE(t->contains(ip("2001:db9::5")));
+  EXPECT_TRUE(t->contains(ip("::1")));
+  EXPECT_FALSE(t->contains(ip("::2")));
+  EXPECT_TRUE(t->contains(ip("fdab::1")));
+  EXPECT_TRUE(t->contains(ip("::ffff:10.1.2.3"))) << "a dual-stack peer matches its IPv4 range";
+  EXPECT_FALSE(t->contains(ip("127.0.0.1")));
+
+  auto odd = TrustedProxies::parse("10.1.2.3/8,0.0.0.0/0");  // host bits are ignored
+  ASSERT_TRUE(odd);
+  EXPECT_TRUE(odd->contains(ip("10.9.9.9")));
+  EXPECT_TRUE(odd->contains(ip("203.0.113.1")));
+  EXPECT_FALSE(odd->contains(ip("2001:db8::1"))) << "0.0.0.0/0 is IPv4 only";
+
+  EXPECT_TRUE(TrustedProxies::parse("")->empty());
+  EXPECT_TRUE(TrustedProxies::parse(" , ")->empty());
+  for (const char* bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "example.com",
+                          "10.0.0", "10.0.0.0/8/8", "[::1]", "10.0.0.0/-1"}) {
+    auto r = TrustedProxies::parse(std::string("127.0.0.1,") + bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find(bad), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(TrustedProxies, WithoutTheSettingHeadersAreIgnored) {
+  TrustedProxies none;
+  auto h = headers({{"X-Forwarded-For", "198.51.100.7"}, {"Forwarded", "for=198.51.100.8"}});
+  EXPECT_EQ(none.client_address(ip("127.0.0.1"), "127.0.0.1", h), "127.0.0.1");
+}
+
+TEST(TrustedProxies, HeadersFromAnUntrustedPeerAreIgnored) {
+  auto t = *TrustedProxies::parse("10.0.0.0/8");
+  auto h = headers({{"X-Forwarded-For", "198.51.100.7"}});
+  EXPECT_EQ(t.client_address(ip("203.0.113.9"), "203.0.113.9", h), "203.0.113.9");
+}
+
+TEST(TrustedProxies, TakesTheRightMostHopThatIsNotATrustedProxy) {
+  auto t = *TrustedProxies::parse("10.0.0.0/8");
+  auto peer = ip("10.0.0.2");
+  // The client wrote "1.1.1.1" itself; the proxy appended the address it saw.
+  EXPECT_EQ(
+      t.client_address(peer, "10.0.0.2", headers({{"X-Forwarded-For", "1.1.1.1, 198.51.100.7"}})),
+      "198.51.100.7");
+  // Two proxies: the right-most hop is the first proxy, trusted, so skipped.
+  EXPECT_EQ(t.client_address(peer, "10.0.0.2",
+                             headers({{"X-Forwarded-For", "1.1.1.1,198.51.100.7 , 10.0.0.9"}})),
+            "198.51.100.7");
+  // Several field lines are one list, in order.
+  EXPECT_EQ(t.client_address(peer, "10.0.0.2",
+                             headers({{"X-Forwarded-For", "1.1.1.1"},
+                                      {"X-Forwarded-For", "198.51.100.7, 10.0.0.9"}})),
+            "198.51.100.7");
+  // Every hop trusted: the left-most is the origin.
+  EXPECT_EQ(
+      t.client_address(peer, "10.0.0.2", headers({{"X-Forwarded-For", "10.0.0.5, 10.0.0.9"}})),
+      "10.0.0.5");
+  // Ports and IPv6 as proxies write them.
+  EXPECT_EQ(t.client_address(peer, "10.0.0.2", headers({{"X-Forwarded-For", "198.51.100.7:4711"}})),
+            "198.51.100.7");
+  EXPECT_EQ(t.client_address(peer, "10.0.0.2", headers({{"X-Forwarded-For", "2001:db8::7"}})),
+            "2001:db8::7");
+  EXPECT_EQ(
+      t.client_address(peer, "10.0.0.2", headers({{"X-Forwarded-For", "[2001:db8::7]:4711"}})),
+      "2001:db8::7");
+  EXPECT_EQ(
+      t.client_address(peer, "10.0.0.2", headers({{"X-Forwarded-For", "::ffff:198.51.100.7"}})),
+      "198.51.100.7");
+}
+
+TEST(TrustedProxies, ReadsRfc7239Forwarded) {
+  auto t = *TrustedProxies::parse("10.0.0.0/8, 2001:db8:ffff::/48");
+  auto peer = ip("2001:db8:ffff::1");
+  EXPECT_EQ(t.client_address(peer, "2001:db8:ffff::1",
+                             headers({{"Forwarded",
+                                       "for=1.1.1.1, For=\"[2001:db8:cafe::17]:4711\";proto=https;"
+                                       "by=10.0.0.1, for=10.0.0.3"}})),
+            "2001:db8:cafe::17");
+  EXPECT_EQ(
+      t.client_address(peer, "2001:db8:ffff::1",
+                       headers({{"Forwarded", "proto=https;for=198.51.100.7;host=a.example"}})),
+      "198.51.100.7");
+}
+
+TEST(TrustedProxies, AnythingUnbelievableFallsBackToThePeer) {
+  auto t = *TrustedProxies::parse("127.0.0.0/8");
+  auto peer = ip("127.0.0.1");
+  auto client = [&](std::initializer_list<std::pair<std::string, std::string>> list) {
+    return t.client_address(peer, "127.0.0.1", headers(list));
+  };
+  EXPECT_EQ(client({}), "127.0.0.1");
+  EXPECT_EQ(client({{"X-Forwarded-For", ""}}), "127.0.0.1");
+  EXPECT_EQ(client({{"X-Forwarded-For", " , "}}), "127.0.0.1");
+  EXPECT_EQ(client({{"X-Forwarded-For", "not-an-ip"}}), "127.0.0.1");
+  EXPECT_EQ(client({{"X-Forwarded-For", "198.51.100.7, unknown"}}), "127.0.0.1");
+  EXPECT_EQ(client({{"X-Forwarded-For", "198.51.100.7:99999999"}}), "127.0.0.1");
+  EXPECT_EQ(client({{"X-Forwarded-For", "198.51.100"}}), "127.0.0.1");
+  EXPECT_EQ(client({{"X-Forwarded-For", "[2001:db8::1"}}), "127.0.0.1");
+  EXPECT_EQ(client({{"X-Forwarded-For", "fe80::1%eth0"}}), "127.0.0.1");
+  EXPECT_EQ(client({{"Forwarded", "for=unknown"}}), "127.0.0.1");
+  EXPECT_EQ(client({{"Forwarded", "for=_hidden"}}), "127.0.0.1");
+  EXPECT_EQ(client({{"Forwarded", "proto=https"}}), "127.0.0.1");
+  EXPECT_EQ(client({{"Forwarded", "for=\"198.51.100.7"}}), "127.0.0.1");
+  EXPECT_EQ(client({{"Forwarded", "for"}}), "127.0.0.1");
+  // Both headers: a proxy appends to one; the other came from the client unchecked.
+  EXPECT_EQ(client({{"X-Forwarded-For", "198.51.100.7"}, {"Forwarded", "for=198.51.100.8"}}),
+            "127.0.0.1");
+  // Only hops to the right of the client matter: garbage further left is never read.
+  EXPECT_EQ(client({{"X-Forwarded-For", "garbage, 198.51.100.7"}}), "198.51.100.7");
+}
+
+TEST(TrustedProxies, ForwardedSyntax) {
+  auto v = forwarded_for_values(R"(for="a,b";by=x, ,for=c;proto=https,proto=http,for="q\"x")");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, (std::vector<std::string>{"a,b", "c", "", "q\"x"}));
+  EXPECT_FALSE(forwarded_for_values("for=\"open"));
+  EXPECT_FALSE(forwarded_for_values("for=a\"b"));
+  EXPECT_FALSE(forwarded_for_values("justatoken"));
+  EXPECT_FALSE(forwarded_for_values("for=\"x\"junk"));
+  EXPECT_TRUE(forwarded_for_values("")->empty());
+}
+
+TEST(TrustedProxies, ParseHop) {
+  EXPECT_EQ(parse_hop("192.0.2.1")->to_string(), "192.0.2.1");
+  EXPECT_EQ(parse_hop(" 192.0.2.1:80 ")->to_string(), "192.0.2.1");
+  EXPECT_EQ(parse_hop("[2001:db8::1]")->to_string(), "2001:db8::1");
+  EXPECT_EQ(parse_hop("[2001:db8::1]:443")->to_string(), "2001:db8::1");
+  EXPECT_EQ(parse_hop("2001:db8::1")->to_string(), "2001:db8::1");
+  for (const char* bad : {"", "unknown", "_x", "1.2.3.4:", "1.2.3.4:x", "[::1]x",
+                          "[::1]:", "01.2.3.4", "1.2.3.4.5", "[1.2.3.4]", "::g"}) {
+    EXPECT_FALSE(parse_hop(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace stagepass::http

@@ -85,7 +85,11 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
   if (c.iss != opts.issuer || c.aud != opts.audience || c.sub.empty() || c.jti.empty()) {
     return fail(Error{"claims", "issuer or audience mismatch"});
   }
-  if (c.exp == 0 || opts.now > c.exp + opts.leeway) return fail(Error{"expired", "token expired"});
+  // RFC 7519 §4.1.4: not accepted on or after exp (plus the leeway). Written so that no exp
+  // overflows (exp comes from the token; now and leeway are ours and small).
+  if (c.exp == 0 || opts.now - opts.leeway > c.exp) {
+    return fail(Error{"expired", "token expired"});
+  }
   auto nbf = num(*payload, "nbf").value_or(c.iat);
   if (nbf > opts.now + opts.leeway) return fail(Error{"claims", "token not yet valid"});
   return c;

@@ -63,6 +63,19 @@ TEST_F(AccessTokenTest, RejectsACriticalExtensionEvenWhenWellSigned) {
   }
 }
 
+// Found by fuzz/fuzz_jwt: exp + leeway overflowed for an exp near INT64_MAX (UB; in practice
+// the sum wrapped negative and a far-future token was reported expired).
+TEST_F(AccessTokenTest, FarFutureExpiryNeitherOverflowsNorExpires) {
+  claims_.exp = INT64_MAX;
+  auto c = verify_access_token(*keys_, mint_access_token(*keys_, claims_), opts(2000));
+  ASSERT_TRUE(c.ok()) << c.error().code;
+  EXPECT_EQ(c->exp, INT64_MAX);
+  claims_.exp = INT64_MIN + 1;  // long past: expired, without underflow either
+  EXPECT_EQ(
+      verify_access_token(*keys_, mint_access_token(*keys_, claims_), opts(2000)).error().code,
+      "expired");
+}
+
 TEST_F(AccessTokenTest, JwksPublishesThePublicKey) {
   auto jwks = keys_->jwks_json();
   EXPECT_NE(jwks.find("\"kid\":\"k1\""), std::string::npos);

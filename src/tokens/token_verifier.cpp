@@ -33,7 +33,7 @@ Result<std::shared_ptr<const AccessClaims>> TokenVerifier::verify(std::string_vi
     claims = std::make_shared<const AccessClaims>(std::move(*verified));
     cache_.insert(key, claims, now);
   }
-  if (now > claims->exp + options_.leeway) {
+  if (now - options_.leeway > claims->exp) {  // no overflow for any exp in a token
     ++stats_.rejected;
     return fail(Error{"expired", "token expired"});
   }

@@ -163,6 +163,25 @@ TEST_F(EndpointsTest, PlaylistLifecycle) {
   EXPECT_EQ(call("GET", "/v1/playlists/" + id).status, 404);  // private, no read scope
 }
 
+// Found by fuzz/fuzz_api_json: a bad uri in `uris=` was quoted byte for byte into the error
+// message, so percent-encoded invalid UTF-8 made the error body invalid JSON.
+TEST_F(EndpointsTest, BadTrackUriErrorStaysValidJson) {
+  auto created = call("POST", "/v1/me/playlists", "playlist-modify-private",
+                      R"({"name":"Errors","public":false})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string items =
+      "/v1/playlists/" + std::string(body(created).at("id").as_string()) + "/tracks";
+  auto bad = call("POST", items + "?uris=spotify:track:%E5%E5%00", "playlist-modify-private");
+  EXPECT_EQ(bad.status, 400);
+  bj::error_code ec;
+  auto parsed = bj::parse(bad.body, ec);
+  ASSERT_FALSE(ec) << "not JSON: " << bad.body;
+  EXPECT_EQ(parsed.at("error").at("message"), "Invalid track uri");
+  // A printable uri is still quoted, as Spotify does.
+  auto quoted = body(call("POST", items + "?uris=spotify:track:nope", "playlist-modify-private"));
+  EXPECT_EQ(quoted.at("error").at("message"), "Invalid track uri: spotify:track:nope");
+}
+
 TEST_F(EndpointsTest, PlayerIsAliveAndCommandsAnswer204) {
   auto state = call("GET", "/v1/me/player");
   ASSERT_EQ(state.status, 200) << state.body;

@@ -1,11 +1,23 @@
 // Playlist items: GET/POST/PUT/DELETE /v1/playlists/{playlist_id}/tracks (and /items).
 // Writes answer {"snapshot_id": ...}: 201 for POST, 200 for PUT and DELETE.
+#include <algorithm>
+
 #include "api/endpoints/handlers.hpp"
 
 namespace stagepass::api::endpoints {
 namespace {
 
 constexpr size_t kMaxUris = 100;  // Spotify's bound per request
+
+// The 400 for a uri that names no track. It quotes the uri (as Spotify does) only when that
+// is short printable ASCII: `uris=` in the query may carry any byte, and invalid UTF-8 in the
+// message would make the error body invalid JSON.
+http::Response invalid_uri(const std::string& uri) {
+  bool quotable = uri.size() <= 100 && std::all_of(uri.begin(), uri.end(), [](unsigned char c) {
+                    return c > 0x20 && c < 0x7f;
+                  });
+  return error(400, quotable ? "Invalid track uri: " + uri : std::string("Invalid track uri"));
+}
 
 // Track uris from `uris=` (comma-separated) or the body's "uris"; nullopt when neither.
 Parsed<std::optional<std::vector<std::string>>> parse_uris(const ApiRequest& req,
@@ -26,7 +38,7 @@ Parsed<std::optional<std::vector<std::string>>> parse_uris(const ApiRequest& req
   std::vector<std::string> ids;
   for (const auto& uri : raw) {
     auto id = uri_id(uri, "track");
-    if (!id) return error(400, "Invalid track uri: " + uri);
+    if (!id) return invalid_uri(uri);
     ids.push_back(*id);
   }
   return std::optional<std::vector<std::string>>(std::move(ids));

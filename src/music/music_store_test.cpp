@@ -95,6 +95,20 @@ TEST_F(MusicStoreTest, SnapshotIdsChangeWithEveryChange) {
   EXPECT_EQ(store_->find_playlist(p->id)->total_tracks, 2);
 }
 
+// A reorder's bounds come straight from the request body: range_start + range_length used to
+// overflow for huge values (UB, then iterators far out of range). Found while fuzzing the Web
+// API's JSON bodies (fuzz/corpus/api_json/reorder_overflow).
+TEST_F(MusicStoreTest, ReorderRefusesHugeBoundsWithoutOverflow) {
+  auto p = store_->create_playlist("u1", derived_id(9, "pl", 2), {"Big", "", true, false}, now_);
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(store_->add_playlist_items(p->id, {track(1), track(2)}, std::nullopt, "u1", now_));
+  EXPECT_EQ(store_->reorder_playlist_items(p->id, INT64_MAX, 0, 1, std::nullopt).error().code,
+            "invalid");
+  EXPECT_EQ(store_->reorder_playlist_items(p->id, 1, 0, INT64_MAX, std::nullopt).error().code,
+            "invalid");
+  EXPECT_EQ(store_->playlist_items(p->id, 10, 0)->items[0].track.id, track(1));  // unchanged
+}
+
 TEST_F(MusicStoreTest, SavedTracksAndFollowsRoundTrip) {
   ASSERT_TRUE(store_->save_tracks("u2", {track(1), track(2)}, now_).ok());
   EXPECT_EQ(store_->save_tracks("u2", {derived_id(1, "x", 1)}, now_).error().code, "not_found");

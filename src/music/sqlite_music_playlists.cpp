@@ -271,7 +271,8 @@ Result<std::string> SqliteMusicStore::reorder_playlist_items(
     if (!row) return fail(row.error());
     auto items = read_items(db, id);
     const auto n = static_cast<int64_t>(items.size());
-    if (range_length < 1 || range_start < 0 || range_start + range_length > n ||
+    // Bounds from the request body may be anything up to INT64_MAX: compare without adding.
+    if (range_length < 1 || range_start < 0 || range_start > n - range_length ||
         insert_before < 0 || insert_before > n) {
       return fail(invalid("Index out of bounds"));
     }

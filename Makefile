@@ -4,7 +4,8 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: run test deps test-deps build unit e2e bench clean format format-check
+.PHONY: run test deps test-deps build unit e2e bench clean format format-check test-asan fuzz \
+        fuzz-smoke asan-deps fuzz-deps
 
 deps:
 	@scripts/install-deps.sh build
@@ -28,7 +29,7 @@ e2e: build
 	STAGEPASS_BIN=$(abspath $(BUILD))/stagepass tests/run-e2e.sh
 
 # .clang-format (Google, 100 columns) is the style; CI refuses unformatted C++.
-SOURCES = $(shell git ls-files 'src/*.cpp' 'src/*.hpp' 'bench/*.cpp' 'bench/*.hpp' 'sdk/*.cpp' 'sdk/*.hpp' 'include/*.hpp' 'examples/*.cpp')
+SOURCES = $(shell git ls-files 'src/*.cpp' 'src/*.hpp' 'bench/*.cpp' 'bench/*.hpp' 'sdk/*.cpp' 'sdk/*.hpp' 'include/*.hpp' 'examples/*.cpp' 'fuzz/*.cpp' 'fuzz/*.hpp')
 format:
 	clang-format -i $(SOURCES)
 format-check:
@@ -42,5 +43,39 @@ test: test-deps
 bench:
 	bench/run.sh
 
+# Sanitizers and fuzzing, each in its own build directory, with Debian's clang 14:
+#   make test-asan   unit + end-to-end suites on an ASan + UBSan build (build-asan); any
+#                    sanitizer report fails the run (scripts/test-asan.sh)
+#   make fuzz        the libFuzzer harnesses in fuzz/ (build-fuzz), FUZZ_SECONDS each (60)
+#   make fuzz-smoke  the same, 15 s each (CI)
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+# -O1 with line tables: fast enough to run the whole suite, and reports name file:line.
+SANITIZER_CMAKE = -G Ninja -S . -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+	-DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only"
+
+asan-deps:
+	@scripts/install-deps.sh build test asan
+fuzz-deps:
+	@scripts/install-deps.sh build asan
+
+$(ASAN_BUILD)/build.ninja:
+	cmake $(SANITIZER_CMAKE) -B $(ASAN_BUILD) -DSTAGEPASS_SANITIZE=ON
+
+$(FUZZ_BUILD)/build.ninja:
+	cmake $(SANITIZER_CMAKE) -B $(FUZZ_BUILD) -DSTAGEPASS_FUZZ=ON -DSTAGEPASS_TESTS=OFF
+
+test-asan: asan-deps $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	JOBS=$(JOBS) scripts/test-asan.sh $(ASAN_BUILD)
+
+fuzz: fuzz-deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_BUILD)
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=15
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Stagepass needs, skipping those already present.
-# Usage: scripts/install-deps.sh [build|test|bench]...  (build is always included)
+# Usage: scripts/install-deps.sh [build|test|bench|asan]...  (build is always included)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -16,6 +16,9 @@ for extra in "$@"; do
                  # sdk/tests/with_keyring.sh: a real Secret Service in a private D-Bus session
                  gnome-keyring dbus-daemon libsecret-tools libglib2.0-bin) ;;
     bench) pkgs+=(wrk libbenchmark-dev) ;;
+    # make test-asan and make fuzz: clang 14 with its sanitizer and libFuzzer runtimes, and
+    # llvm-symbolizer (package llvm) so reports name functions and lines.
+    asan) pkgs+=(clang libclang-rt-14-dev llvm) ;;
     *) echo "install-deps: unknown set '$extra'" >&2; exit 2 ;;
   esac
 done

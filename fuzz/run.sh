@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs the libFuzzer harnesses for a bounded time each and fails on any crash, leak, UB or
+# broken invariant. Usage: fuzz/run.sh <build dir> [harness...]   (default: every harness)
+#   FUZZ_SECONDS  time per harness (default 60); FUZZ_ARGS  extra libFuzzer flags.
+# Each harness starts from its committed seeds (fuzz/corpus/<name>/, never written to) plus
+# what earlier runs found (<build dir>/fuzz-corpus/<name>/). A crash leaves its input in
+# <build dir>/fuzz-artifacts/<name>/; replay it with: <build dir>/fuzz/fuzz_<name> <file>.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:?usage: fuzz/run.sh <build dir> [harness...]}
+shift
+seconds=${FUZZ_SECONDS:-60}
+harnesses=("$@")
+if ((${#harnesses[@]} == 0)); then
+  harnesses=(form basic_auth jwt redirect_uri scope continue api_json)
+fi
+
+# SQLite files of the harnesses go to a RAM disk when there is one (no fsync cost).
+scratch_base=/dev/shm
+[[ -d $scratch_base && -w $scratch_base ]] || scratch_base=$build
+export TMPDIR
+TMPDIR=$(mktemp -d "$scratch_base/stagepass-fuzz.XXXXXX")
+trap 'rm -rf "$TMPDIR"' EXIT
+
+# Every sanitizer report is fatal; LeakSanitizer runs at exit of each input batch.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:symbolize=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+status=0
+summary=()
+for h in "${harnesses[@]}"; do
+  bin=$build/fuzz/fuzz_$h
+  if [[ ! -x $bin ]]; then
+    echo "fuzz: $bin not built" >&2
+    status=1
+    summary+=("$h|-|-|NOT BUILT")
+    continue
+  fi
+  work=$build/fuzz-corpus/$h
+  artifacts=$build/fuzz-artifacts/$h
+  mkdir -p "$work" "$artifacts"
+  dict=()
+  [[ -f fuzz/dicts/$h.dict ]] && dict=(-dict="fuzz/dicts/$h.dict")
+  log=$build/fuzz-$h.log
+  echo "== fuzz_$h: ${seconds}s =="
+  # The first corpus directory receives new inputs; the committed seeds stay read-only.
+  "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$artifacts/" "${dict[@]}" ${FUZZ_ARGS:-} "$work" "fuzz/corpus/$h" >"$log" 2>&1
+  rc=$?
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  if ((rc != 0)); then
+    status=1
+    grep -E '^(==[0-9]+==ERROR|==fuzz==|SUMMARY|.*runtime error)' "$log" | head -20
+    echo "fuzz_$h FAILED (exit $rc): input in $artifacts/, full log $log"
+    summary+=("$h|${runs:-?}|${rate:-?}|FAILED")
+  else
+    echo "fuzz_$h: ${runs:-?} executions (${rate:-?}/s), no crash"
+    summary+=("$h|${runs:-?}|${rate:-?}|ok")
+  fi
+done
+
+echo
+printf '%-14s %14s %10s  %s\n' harness executions exec/s result
+for row in "${summary[@]}"; do
+  IFS='|' read -r h runs rate result <<<"$row"
+  printf '%-14s %14s %10s  %s\n' "$h" "$runs" "$rate" "$result"
+done
+exit $status

@@ -28,7 +28,11 @@ command -v llvm-symbolizer >/dev/null && export ASAN_SYMBOLIZER_PATH=$(command -
 status=0
 start=$SECONDS
 echo "== unit tests (ASan + UBSan) =="
-(cd "$build" && ctest --output-on-failure -j "$jobs") || status=1
+# sdk_install_and_consume configures a standalone project against the installed (sanitized)
+# SDK: CMake takes its compiler and flags from CXX, CXXFLAGS and LDFLAGS.
+san="-fsanitize=address,undefined"
+(cd "$build" && CXX=clang++ CXXFLAGS="$san -fno-sanitize=function" LDFLAGS="$san" \
+  ctest --output-on-failure -j "$jobs") || status=1
 unit_done=$SECONDS
 echo "== end-to-end, security and interop suites against $build/stagepass (ASan + UBSan) =="
 STAGEPASS_BIN=$build/stagepass tests/run-e2e.sh || status=1

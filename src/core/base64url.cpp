@@ -14,6 +14,13 @@ std::string encode(std::string_view bytes, int variant) {
 }
 
 std::optional<std::string> decode(std::string_view text, int variant) {
+  // RFC 4648 §3.3: reject characters outside the alphabet. libsodium 1.0.18 reads each
+  // character as a (signed) char and its constant-time comparisons hold only for 0..255, so it
+  // decodes every byte >= 0x80 as if it were '_' (or '/'): other spellings of the same bytes,
+  // e.g. of a JWT's signature. Refuse them before it sees them.
+  for (unsigned char c : text) {
+    if (c >= 0x80) return std::nullopt;
+  }
   std::string out(text.size() * 3 / 4 + 3, '\0');
   size_t len = 0;
   const char* end = nullptr;

@@ -14,6 +14,19 @@ TEST(Base64Url, RoundTripsWithoutPadding) {
   EXPECT_FALSE(base64url_decode("a+b/").has_value());
 }
 
+// Found by fuzz/fuzz_jwt: a JWT whose signature had one character replaced by a byte >= 0x80
+// still verified, because libsodium 1.0.18 decodes such bytes as '_' ('/' in standard base64).
+TEST(Base64Url, RefusesBytesOutsideTheAlphabet) {
+  for (int b = 0x80; b <= 0xff; ++b) {
+    std::string text = "AAA";
+    text += static_cast<char>(b);
+    EXPECT_FALSE(base64url_decode(text).has_value()) << "byte " << b;
+    EXPECT_FALSE(base64_decode(text).has_value()) << "byte " << b;
+  }
+  EXPECT_EQ(*base64url_decode("AAA_"), std::string("\x00\x00\x3f", 3));
+  EXPECT_EQ(*base64_decode("AAA/"), std::string("\x00\x00\x3f", 3));
+}
+
 TEST(Form, KeepsDuplicatesAndTreatsEmptyAsAbsent) {
   auto form = Form::parse("a=1&b=&a=2&c=x%20y+z");
   ASSERT_TRUE(form);

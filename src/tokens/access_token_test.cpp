@@ -76,6 +76,22 @@ TEST_F(AccessTokenTest, FarFutureExpiryNeitherOverflowsNorExpires) {
       "expired");
 }
 
+// Found by fuzz/fuzz_jwt: a '_' in the signature could be respelled as any byte >= 0x80 and
+// the token still verified (another string for the same token). Now it is malformed.
+TEST_F(AccessTokenTest, SignatureSpelledWithNonAlphabetBytesIsMalformed) {
+  std::string jwt;
+  for (int i = 0; i < 100 && jwt.find('_', jwt.rfind('.')) == std::string::npos; ++i) {
+    claims_.jti = "jti" + std::to_string(i);
+    jwt = mint_access_token(*keys_, claims_);
+  }
+  size_t at = jwt.find('_', jwt.rfind('.'));
+  ASSERT_NE(at, std::string::npos) << "no '_' in 100 signatures";
+  jwt[at] = '\x93';
+  auto r = verify_access_token(*keys_, jwt, opts(2000));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "malformed");
+}
+
 TEST_F(AccessTokenTest, JwksPublishesThePublicKey) {
   auto jwks = keys_->jwks_json();
   EXPECT_NE(jwks.find("\"kid\":\"k1\""), std::string::npos);

@@ -12,6 +12,13 @@ export const CLI = path.join(BIN_DIR, 'stagepass-cli');
 export const PROBE = path.join(BIN_DIR, 'stagepass-sdk-probe');
 export const NOW_PLAYING = path.join(BIN_DIR, 'now-playing');
 
+// Sanitizer settings pass through to the programs (make test-asan gathers every report).
+const SANITIZER_ENV = Object.fromEntries(
+  ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS', 'ASAN_SYMBOLIZER_PATH']
+    .filter((k) => process.env[k] !== undefined)
+    .map((k) => [k, process.env[k]]),
+);
+
 export const tempConfigDir = () => mkdtempSync(path.join(os.tmpdir(), 'sp-cli-'));
 
 /**
@@ -20,7 +27,7 @@ export const tempConfigDir = () => mkdtempSync(path.join(os.tmpdir(), 'sp-cli-')
  */
 export function runProgram(bin, args, { env = {}, onStderr, timeoutMs = 30000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, args, { env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...SANITIZER_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });

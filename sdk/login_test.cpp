@@ -170,6 +170,48 @@ TEST(Login, TheRightStateFromAnotherIssuerEndsTheLogin) {
   EXPECT_TRUE(as.codes().empty());
 }
 
+// Plays the browser after `holders` connections to the listener were opened, each sending
+// `first_bytes` (maybe nothing) and then waiting; returns what the browser got.
+Visit answer_behind_held_slots(AuthServer& as, Result<TokenSet>& tokens, int holders,
+                               const std::string& first_bytes) {
+  Visit genuine;
+  tokens = login_with(as, [&](const std::string& url, const std::string& redirect) {
+    namespace asio = boost::asio;
+    asio::io_context ioc;
+    const asio::ip::tcp::endpoint listener(
+        asio::ip::make_address_v4("127.0.0.1"),
+        static_cast<unsigned short>(std::stoi(port_of(redirect))));
+    std::vector<asio::ip::tcp::socket> held;
+    for (int i = 0; i < holders; ++i) {
+      held.emplace_back(ioc).connect(listener);
+      if (!first_bytes.empty()) asio::write(held.back(), asio::buffer(first_bytes));
+    }
+    genuine = visit(redirect + "?code=good&state=" + query_param(url, "state"));
+  });
+  return genuine;
+}
+
+TEST(Login, IdleConnectionsDoNotKeepTheBrowserOut) {
+  // A local process that fills the listener's 16 connection slots with sockets that say
+  // nothing must not keep the browser's answer out: the oldest silent one makes room for it.
+  AuthServer as;
+  Result<TokenSet> tokens = Error{};
+  Visit genuine = answer_behind_held_slots(as, tokens, 16, "");
+  ASSERT_TRUE(tokens.ok()) << tokens.error().describe();
+  EXPECT_EQ(genuine.status, 200) << genuine.body;
+  EXPECT_EQ(as.codes(), std::vector<std::string>{"good"});
+}
+
+TEST(Login, SlowRequestsDoNotKeepTheBrowserOut) {
+  // The same with sockets that send the start of a request and then nothing more.
+  AuthServer as;
+  Result<TokenSet> tokens = Error{};
+  Visit genuine = answer_behind_held_slots(as, tokens, 16, "GET /callback?state=");
+  ASSERT_TRUE(tokens.ok()) << tokens.error().describe();
+  EXPECT_EQ(genuine.status, 200) << genuine.body;
+  EXPECT_EQ(as.codes(), std::vector<std::string>{"good"});
+}
+
 // Regression test for "only the connection that delivered the answer ends the wait": a stray
 // request answered after the sign-in's answer must not end wait() while the browser is still
 // receiving its page (the page is made large so that its write is still going on then).

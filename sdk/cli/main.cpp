@@ -237,7 +237,8 @@ int main(int argc, char** argv) {
   app.add_option("--config-dir", o.config_dir,
                  "Where the encrypted token cache lives [env STAGEPASS_CONFIG_DIR, else "
                  "~/.config/stagepass]");
-  app.add_option("--refresh-skew", o.refresh_skew, "Refresh this many seconds before expiry")
+  app.add_option("--refresh-skew", o.refresh_skew,
+                 "Refresh this many seconds before expiry (at most a year)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
 

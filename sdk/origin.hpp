@@ -38,9 +38,12 @@ bool is_loopback_host(std::string_view host);
 // parse_url, then the transport rule: https, or http to a loopback host.
 Result<Url> parse_secure_url(std::string_view text, std::string_view what);
 
-// `text` made safe to show on one terminal line: control characters (C0, DEL and the UTF-8
-// encoded C1 range, which includes CSI) become spaces, and at most `max` bytes are kept.
-// For anything a server or a browser sent that ends up in an Error's message.
+// `text` made safe to show on one terminal line: control characters (C0, DEL, the C1 range
+// U+0080..U+009F, which includes CSI, and U+2028/U+2029) become spaces; bytes that are not
+// well-formed UTF-8 (a raw 0x9B among them) and bidirectional controls (U+202A..U+202E,
+// U+2066..U+2069, U+200E, U+200F, U+061C) become U+FFFD. At most `max` bytes are kept, cut
+// at a character boundary, then "..." says that something was cut.
+// For anything a server or a browser sent that ends up in an Error's message or on screen.
 std::string printable(std::string_view text, size_t max = 300);
 
 }  // namespace stagepass::sdk::detail

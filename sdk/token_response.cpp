@@ -63,7 +63,8 @@ Result<TokenSet> parse_token_response(const HttpResponse& response, SystemTime n
   }
   // RFC 6749 §7.1: a client must not use a token type it does not understand.
   if (!iequals(t.token_type, "bearer")) {
-    return Error{ErrorKind::protocol, "token type \"" + t.token_type + "\" is not Bearer", 200};
+    return Error{ErrorKind::protocol,
+                 "token type \"" + printable(t.token_type, 50) + "\" is not Bearer", 200};
   }
   t.token_type = "Bearer";
   // RFC 6749 §5.1: expires_in, "the lifetime in seconds of the access token". Clamped to

@@ -70,6 +70,18 @@ TEST(TokenResponse, RefusesWhatIsNotABearerToken) {
   EXPECT_EQ(parse_token_response(answer(200, "<html>"), kNow).error().kind, ErrorKind::protocol);
 }
 
+TEST(TokenResponse, AnUnknownTokenTypeIsNamedAsOnePrintableLine) {
+  auto e = parse_token_response(
+      answer(200, R"({"access_token":"a","token_type":"mac\r\nstagepass-cli: ok\u001b[2J\u009b"})"),
+      kNow);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().kind, ErrorKind::protocol);
+  const std::string& m = e.error().message;
+  EXPECT_NE(m.find("mac"), std::string::npos) << m;
+  for (unsigned char c : m) EXPECT_TRUE(c >= 0x20 && c != 0x7f) << m;
+  EXPECT_EQ(m.find("\xc2\x9b"), std::string::npos) << m;
+}
+
 TEST(TokenResponse, CarriesTheOAuthErrorCode) {
   auto e = parse_token_response(
       answer(400, R"({"error":"invalid_grant","error_description":"refresh token revoked"})"),

@@ -1,0 +1,87 @@
+// detail::printable: what a server or a browser sent, made safe for one terminal line before
+// it reaches an Error's message or the CLI's output. Checked against glibc's own UTF-8
+// decoder (mbrtowc in C.UTF-8), which is not the code under test.
+#include "origin.hpp"
+
+#include <gtest/gtest.h>
+
+#include <clocale>
+#include <cwchar>
+#include <string>
+
+namespace stagepass::sdk::detail {
+namespace {
+
+// True when `s` is well-formed UTF-8 without C0, DEL, C1 or bidirectional controls.
+bool safe_for_a_terminal(const std::string& s) {
+  locale_t utf8 = ::newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
+  EXPECT_NE(utf8, nullptr) << "no C.UTF-8 locale";
+  locale_t old = ::uselocale(utf8);
+  std::mbstate_t state{};
+  bool ok = true;
+  for (size_t i = 0; i < s.size() && ok;) {
+    wchar_t c;
+    size_t n = std::mbrtowc(&c, s.data() + i, s.size() - i, &state);
+    if (n == 0 || n == static_cast<size_t>(-1) || n == static_cast<size_t>(-2)) {
+      ok = false;
+      break;
+    }
+    i += n;
+    const auto u = static_cast<uint32_t>(c);
+    ok = !(u < 0x20 || (u >= 0x7f && u <= 0x9f) || (u >= 0x202a && u <= 0x202e) ||
+           (u >= 0x2066 && u <= 0x2069) || u == 0x200e || u == 0x200f || u == 0x061c);
+  }
+  ::uselocale(old);
+  ::freelocale(utf8);
+  return ok;
+}
+
+TEST(Printable, KeepsOrdinaryTextAndUnicode) {
+  EXPECT_EQ(printable("invalid_grant: refresh token revoked"),
+            "invalid_grant: refresh token revoked");
+  EXPECT_EQ(printable("Zoë, 東京, 😀"), "Zoë, 東京, 😀");
+}
+
+TEST(Printable, TurnsControlsIntoSpaces) {
+  EXPECT_EQ(printable("a\r\nb\x1b[2J\x7f"), "a  b [2J ");
+  EXPECT_EQ(printable("a\xc2\x9b"
+                      "31mb"),
+            "a 31mb");  // U+009B, CSI, UTF-8 encoded
+}
+
+TEST(Printable, RawC1BytesAndBrokenUtf8NeverReachTheTerminal) {
+  // A lone 0x9B is CSI to a terminal in an 8-bit mode; none of these is UTF-8.
+  for (const std::string& text :
+       {std::string("a\x9b"
+                    "31mb"),
+        std::string("\x80\x85\x9f"), std::string("\xff\xfe"), std::string("\xc0\xaf"),
+        std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80"), std::string("x\xe2\x82"),
+        std::string("\xf0\x9f\x98")}) {
+    const std::string shown = printable(text);
+    EXPECT_TRUE(safe_for_a_terminal(shown)) << testing::PrintToString(shown);
+  }
+  EXPECT_EQ(printable("a\x9b"
+                      "b"),
+            "a\xef\xbf\xbd"
+            "b");  // U+FFFD REPLACEMENT CHARACTER
+}
+
+TEST(Printable, BidiOverridesCannotReorderTheLine) {
+  // "Trojan Source": U+202E makes what follows read right to left.
+  for (const char* control : {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
+                              "\u2068", "\u2069", "\u200e", "\u200f", "\u061c"}) {
+    const std::string shown = printable(std::string("user ") + control + "nimda");
+    EXPECT_TRUE(safe_for_a_terminal(shown)) << testing::PrintToString(shown);
+    EXPECT_NE(shown.find("nimda"), std::string::npos);
+  }
+}
+
+TEST(Printable, CutsAtACharacterBoundary) {
+  const std::string shown = printable("ééééé", 5);  // 10 bytes
+  EXPECT_EQ(shown, "éé...");
+  EXPECT_TRUE(safe_for_a_terminal(shown));
+  EXPECT_EQ(printable("abc", 3), "abc");
+}
+
+}  // namespace
+}  // namespace stagepass::sdk::detail

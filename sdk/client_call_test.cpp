@@ -113,6 +113,51 @@ TEST(ClientCall, FollowsNoRedirectSoTheTokenNeverReachesAnotherOrigin) {
   EXPECT_TRUE(evil.requests().empty());
 }
 
+TEST(ClientCall, TheTokenNeverGoesToTheIssuerWhenTheApiIsElsewhere) {
+  // Issuer and API on two origins (Spotify: accounts.spotify.com, api.spotify.com/v1): the
+  // bearer token goes to the API only, /v1/... paths included.
+  TestHttpServer issuer(ok_json), api(ok_json);
+  ClientConfig cfg;
+  cfg.api_base = api.url() + "/v1";
+  auto client = client_of(issuer, cfg);
+  ASSERT_TRUE(client);
+  for (const std::string& path :
+       std::vector<std::string>{"/v1/me", "me", "/me/playlists", api.url() + "/v1/me?x=1"}) {
+    auto r = client->call("GET", path);
+    ASSERT_TRUE(r.ok()) << path << ": " << r.error().describe();
+  }
+  for (const std::string& url : std::vector<std::string>{issuer.url() + "/v1/me", issuer.url()}) {
+    auto r = client->call("GET", url);
+    ASSERT_FALSE(r.ok()) << url;
+    EXPECT_EQ(r.error().kind, ErrorKind::usage) << url;
+  }
+  EXPECT_TRUE(issuer.requests().empty()) << issuer.requests().front().target;
+  auto seen = api.requests();
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0].target, "/v1/me");
+  EXPECT_EQ(seen[1].target, "/v1/me");
+  EXPECT_EQ(seen[2].target, "/v1/me/playlists");
+  EXPECT_EQ(seen[3].target, "/v1/me?x=1");
+  for (const auto& s : seen) EXPECT_EQ(s.authorization, std::string("Bearer ") + kToken);
+}
+
+TEST(ClientCall, AnApiBaseOnTheIssuersOriginStillTakesV1PathsFromTheIssuer) {
+  TestHttpServer server(ok_json);
+  ClientConfig cfg;
+  cfg.api_base = server.url() + "/api";
+  auto client = client_of(server, cfg);
+  ASSERT_TRUE(client);
+  for (const std::string& path : {std::string("/v1/me"), std::string("me"), server.url() + "/x"}) {
+    auto r = client->call("GET", path);
+    ASSERT_TRUE(r.ok()) << path << ": " << r.error().describe();
+  }
+  auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].target, "/v1/me");
+  EXPECT_EQ(seen[1].target, "/api/me");
+  EXPECT_EQ(seen[2].target, "/x");
+}
+
 TEST(ClientCall, RefusesAPlainHttpApiBaseOffLoopback) {
   TestHttpServer api(ok_json);
   ClientConfig cfg;

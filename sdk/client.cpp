@@ -164,6 +164,11 @@ Result<std::string> Client::access_token() { return impl_->access_token(); }
 Result<ApiResponse> Client::call(const std::string& method, const std::string& path,
                                  const std::optional<std::string>& json_body) {
   auto& d = *impl_;
+  // RFC 9110 §9.1: a method is a token. Checked before anything is sent, a refresh included.
+  if (!detail::is_http_token(method)) {
+    return Error{ErrorKind::usage, "the method " + detail::quoted_method(method) +
+                                       " is not an HTTP method (RFC 9110 §9.1)"};
+  }
   const bool safe_to_repeat = idempotent(method);
   bool refreshed_after_401 = false;
   int attempt = 0;

@@ -158,6 +158,31 @@ TEST(ClientCall, AnApiBaseOnTheIssuersOriginStillTakesV1PathsFromTheIssuer) {
   EXPECT_EQ(seen[2].target, "/x");
 }
 
+TEST(ClientCall, RefusesAMethodThatIsNotAnHttpTokenAndSendsNothing) {
+  // The method goes on the request line as it is: CR/LF in it would add headers of the
+  // caller's choosing (or a second request) to a request that carries the token.
+  TestHttpServer api(ok_json);
+  auto client = client_of(api);
+  ASSERT_TRUE(client);
+  for (const std::string& method :
+       {std::string("GET /x HTTP/1.1\r\nX-Evil: 1\r\nY:"), std::string(""), std::string("GE T"),
+        std::string("GET\r\n"), std::string("GET\t"), std::string("G\xc3\x89T"),
+        std::string("GET\0X", 5), std::string("GET("), std::string("a:b"), std::string("[GET]")}) {
+    auto r = client->call(method, "/v1/me");
+    ASSERT_FALSE(r.ok()) << ::testing::PrintToString(method);
+    EXPECT_EQ(r.error().kind, ErrorKind::usage) << r.error().describe();
+    for (unsigned char c : r.error().message) EXPECT_GE(c, 0x20) << r.error().message;
+  }
+  EXPECT_TRUE(api.requests().empty()) << api.requests().front().method;
+  // RFC 9110 §9.1: any token is a method; an unusual one is still sent.
+  for (const std::string method : {"PATCH", "M-SEARCH", "X_CUSTOM.1!"}) {
+    auto r = client->call(method, "/v1/me");
+    ASSERT_TRUE(r.ok()) << method << ": " << r.error().describe();
+  }
+  ASSERT_EQ(api.requests().size(), 3u);
+  EXPECT_EQ(api.requests()[1].method, "M-SEARCH");
+}
+
 TEST(ClientCall, RefusesAPlainHttpApiBaseOffLoopback) {
   TestHttpServer api(ok_json);
   ClientConfig cfg;

@@ -60,6 +60,20 @@ TEST(ClientCall, RefusesAnAbsoluteUrlOnAnotherOriginAndSendsNothing) {
   EXPECT_TRUE(api.requests().empty());
 }
 
+TEST(ClientCall, ARefusalDoesNotRepeatAPasswordFromTheUrl) {
+  TestHttpServer api(ok_json);
+  auto client = client_of(api);
+  ASSERT_TRUE(client);
+  for (const std::string& url :
+       {std::string("https://u:hunter2@evil.example/x"), "http://u:hunter2@" + api.url().substr(7),
+        std::string("ftp://u:hunter2@evil.example/x")}) {
+    auto r = client->call("GET", url);
+    ASSERT_FALSE(r.ok()) << url;
+    EXPECT_EQ(r.error().message.find("hunter2"), std::string::npos) << r.error().message;
+  }
+  EXPECT_TRUE(api.requests().empty());
+}
+
 TEST(ClientCall, RefusesPathsThatLeaveTheApiBaseAndSendsNothing) {
   TestHttpServer api(ok_json), evil(ok_json);
   auto client = client_of(api);

@@ -147,7 +147,7 @@ std::optional<std::string> unsafe_path(std::string_view path) {
 Result<std::string> Client::Impl::api_url(const std::string& path) const {
   auto refuse = [&](const std::string& why) {
     return Error{ErrorKind::usage, "will not send the access token to \"" +
-                                       detail::printable(path, 200) + "\": " + why};
+                                       detail::printable_url(path, 200) + "\": " + why};
   };
   if (has_scheme(path)) {
     auto url = detail::parse_url(path, "the URL");

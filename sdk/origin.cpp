@@ -32,9 +32,22 @@ std::string lower(std::string s) {
 
 }  // namespace
 
+std::string printable_url(std::string_view url, size_t max) {
+  // The authority as libcurl reads it ends at the first '/', '?' or '#'; everything before
+  // its last '@' is a user name or password under any reading (a browser's included).
+  const size_t scheme_end = url.find("://");
+  const size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  const size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  const size_t at = url.substr(start, end - start).rfind('@');
+  if (at == std::string_view::npos) return printable(url, max);
+  std::string redacted(url.substr(0, start));
+  redacted.append("***").append(url.substr(start + at));
+  return printable(redacted, max);
+}
+
 Result<Url> parse_url(std::string_view text, std::string_view what) {
   // (append, not "\"" + ...: g++ 12 warns wrongly about that with -Wrestrict)
-  const std::string shown = std::string(1, '"').append(printable(text, 200)).append(1, '"');
+  const std::string shown = std::string(1, '"').append(printable_url(text, 200)).append(1, '"');
   auto invalid = [&](std::string_view why) {
     return Error{ErrorKind::usage, std::string(what) + " " + shown + " " + std::string(why)};
   };
@@ -81,7 +94,7 @@ Result<Url> parse_secure_url(std::string_view text, std::string_view what) {
   if (!url) return url.error();
   if (url->scheme == "http" && !is_loopback_host(url->host)) {
     return Error{ErrorKind::usage,
-                 std::string(what) + " \"" + printable(text, 200) +
+                 std::string(what) + " \"" + printable_url(text, 200) +
                      "\" must use https (plain http only to 127.0.0.1, [::1] or localhost)"};
   }
   return url;

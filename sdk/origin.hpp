@@ -45,5 +45,8 @@ Result<Url> parse_secure_url(std::string_view text, std::string_view what);
 // at a character boundary, then "..." says that something was cut.
 // For anything a server or a browser sent that ends up in an Error's message or on screen.
 std::string printable(std::string_view text, size_t max = 300);
+// printable() of a URL (or what was meant as one) with its user name and password, if any,
+// replaced by "***": for messages that name a refused URL.
+std::string printable_url(std::string_view url, size_t max = 300);
 
 }  // namespace stagepass::sdk::detail

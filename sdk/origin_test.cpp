@@ -1,5 +1,5 @@
-// detail::printable: what a server or a browser sent, made safe for one terminal line before
-// it reaches an Error's message or the CLI's output. Checked against glibc's own UTF-8
+// detail::printable and printable_url: what a server or a browser sent, made safe for one terminal
+// line before it reaches an Error's message or the CLI's output. Checked against glibc's own UTF-8
 // decoder (mbrtowc in C.UTF-8), which is not the code under test.
 #include "origin.hpp"
 
@@ -81,6 +81,17 @@ TEST(Printable, CutsAtACharacterBoundary) {
   EXPECT_EQ(shown, "éé...");
   EXPECT_TRUE(safe_for_a_terminal(shown));
   EXPECT_EQ(printable("abc", 3), "abc");
+}
+
+TEST(PrintableUrl, HidesTheUserNameAndPassword) {
+  EXPECT_EQ(printable_url("https://user:hunter2@auth.example/x"), "https://***@auth.example/x");
+  EXPECT_EQ(printable_url("https://a@b:c@auth.example"), "https://***@auth.example");
+  EXPECT_EQ(printable_url("http://evil.example\\@127.0.0.1:8080/authorize"),
+            "http://***@127.0.0.1:8080/authorize");
+  EXPECT_EQ(printable_url("user:hunter2@auth.example/x"), "***@auth.example/x");
+  // An @ after the authority is not a user name.
+  EXPECT_EQ(printable_url("https://auth.example/a@b?c@d#e@f"), "https://auth.example/a@b?c@d#e@f");
+  EXPECT_EQ(printable_url("/me@x"), "/me@x");
 }
 
 }  // namespace

@@ -77,8 +77,17 @@ Result<Url> parse_url(std::string_view text, std::string_view what) {
   return url;
 }
 
+bool libcurl_resolves_localhost(unsigned version_num) {
+  // curl 7.78.0 (curl PR #7039): "localhost" gives 127.0.0.1 and ::1 without any resolver.
+  return version_num >= 0x074e00;
+}
+
 bool is_loopback_host(std::string_view host) {
-  if (host == "localhost") return true;
+  if (host == "localhost") {
+    static const bool fixed =
+        libcurl_resolves_localhost(curl_version_info(CURLVERSION_NOW)->version_num);
+    return fixed;
+  }
   std::string literal(host);
   if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']') {
     in6_addr v6{};
@@ -95,7 +104,9 @@ Result<Url> parse_secure_url(std::string_view text, std::string_view what) {
   if (url->scheme == "http" && !is_loopback_host(url->host)) {
     return Error{ErrorKind::usage,
                  std::string(what) + " \"" + printable_url(text, 200) +
-                     "\" must use https (plain http only to 127.0.0.1, [::1] or localhost)"};
+                     "\" must use https (plain http only to 127.0.0.1, [::1] or localhost" +
+                     (url->host == "localhost" ? ", which this libcurl resolves through DNS" : "") +
+                     ")"};
   }
   return url;
 }

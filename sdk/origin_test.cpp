@@ -3,6 +3,7 @@
 // decoder (mbrtowc in C.UTF-8), which is not the code under test.
 #include "origin.hpp"
 
+#include <curl/curl.h>
 #include <gtest/gtest.h>
 
 #include <clocale>
@@ -92,6 +93,23 @@ TEST(PrintableUrl, HidesTheUserNameAndPassword) {
   // An @ after the authority is not a user name.
   EXPECT_EQ(printable_url("https://auth.example/a@b?c@d#e@f"), "https://auth.example/a@b?c@d#e@f");
   EXPECT_EQ(printable_url("/me@x"), "/me@x");
+}
+
+TEST(LoopbackHost, LocalhostOnlyWhenLibcurlResolvesItItself) {
+  // curl 7.78.0 made "localhost" 127.0.0.1/::1 without a resolver; before, /etc/hosts or DNS
+  // could point it anywhere, and plain http to it would not stay on this machine.
+  EXPECT_FALSE(libcurl_resolves_localhost(0x074d01));  // 7.77.1
+  EXPECT_TRUE(libcurl_resolves_localhost(0x074e00));   // 7.78.0
+  EXPECT_TRUE(libcurl_resolves_localhost(0x080b00));
+  const bool here = libcurl_resolves_localhost(curl_version_info(CURLVERSION_NOW)->version_num);
+  EXPECT_EQ(is_loopback_host("localhost"), here);
+  // Names libcurl 7.88 still looks up (checked with strace: /etc/hosts is read for them).
+  for (const char* name : {"localhost.", "a.localhost", "localhost.example", "127.0.0.1.nip.io"}) {
+    EXPECT_FALSE(is_loopback_host(name)) << name;
+  }
+  for (const char* literal : {"127.0.0.1", "127.1.2.3", "[::1]"}) {
+    EXPECT_TRUE(is_loopback_host(literal)) << literal;
+  }
 }
 
 }  // namespace

@@ -88,11 +88,11 @@ std::string metadata(const std::string& issuer, const std::string& field = {},
 }
 
 TEST(ClientDiscovery, AcceptsMetadataOnTheIssuersOrigin) {
-  std::string doc;
+  testing::Shared<std::string> doc;
   TestHttpServer as([&](const TestHttpServer::Request&) {
-    return TestHttpServer::Response{200, doc};
+    return TestHttpServer::Response{200, doc.get()};
   });
-  doc = metadata(as.url());
+  doc.set(metadata(as.url()));
   auto c = create(as.url(), std::nullopt);
   ASSERT_TRUE(c.ok()) << c.error().describe();
   EXPECT_EQ((*c)->endpoints().token_endpoint, as.url() + "/token");
@@ -102,9 +102,9 @@ TEST(ClientDiscovery, AcceptsMetadataOnTheIssuersOrigin) {
 
 TEST(ClientDiscovery, RefusesMetadataWithAnEndpointOnAnotherOrigin) {
   TestHttpServer evil([](const TestHttpServer::Request&) { return TestHttpServer::Response{}; });
-  std::string doc;
+  testing::Shared<std::string> doc;
   TestHttpServer as([&](const TestHttpServer::Request&) {
-    return TestHttpServer::Response{200, doc};
+    return TestHttpServer::Response{200, doc.get()};
   });
   const std::string other_port = "http://127.0.0.1:" + std::to_string(evil.port());
   for (const char* field : {"authorization_endpoint", "token_endpoint", "revocation_endpoint"}) {
@@ -112,7 +112,7 @@ TEST(ClientDiscovery, RefusesMetadataWithAnEndpointOnAnotherOrigin) {
          std::vector<std::string>{other_port + "/x", std::string("https://evil.example/x"),
                                   "http://localhost:" + std::to_string(as.port()) + "/x",
                                   std::string("/token"), std::string("-oProxyCommand=x")}) {
-      doc = metadata(as.url(), field, value);
+      doc.set(metadata(as.url(), field, value));
       auto c = create(as.url(), std::nullopt);
       ASSERT_FALSE(c.ok()) << field << " = " << value;
       EXPECT_EQ(c.error().kind, ErrorKind::protocol) << field;
@@ -127,14 +127,14 @@ TEST(ClientDiscovery, RefusesAnEndpointThatABrowserReadsAsAnotherHost) {
   // at 127.0.0.1 — the issuer's origin — but a browser (WHATWG URL) reads the backslash as
   // a slash and goes to evil.example, with the state and PKCE challenge. Only the user name
   // gives it away, so a user name alone must refuse the endpoint.
-  std::string doc;
+  testing::Shared<std::string> doc;
   TestHttpServer as([&](const TestHttpServer::Request&) {
-    return TestHttpServer::Response{200, doc};
+    return TestHttpServer::Response{200, doc.get()};
   });
   const std::string authority = "127.0.0.1:" + std::to_string(as.port());
   for (const std::string& value : {"http://evil.example\\@" + authority + "/authorize",
                                    "http://user:hunter2@" + authority + "/authorize"}) {
-    doc = metadata(as.url(), "authorization_endpoint", value);
+    doc.set(metadata(as.url(), "authorization_endpoint", value));
     auto c = create(as.url(), std::nullopt);
     ASSERT_FALSE(c.ok()) << value;
     EXPECT_EQ(c.error().kind, ErrorKind::protocol) << c.error().message;
@@ -146,12 +146,12 @@ TEST(ClientDiscovery, RefusesAnEndpointThatABrowserReadsAsAnotherHost) {
 TEST(ClientDiscovery, RefusesAnEndpointWithAFragment) {
   // The SDK appends the authorization request's query to authorization_endpoint; after a
   // "#" it would be a fragment the server never sees (RFC 6749 §3.1: no fragment).
-  std::string doc;
+  testing::Shared<std::string> doc;
   TestHttpServer as([&](const TestHttpServer::Request&) {
-    return TestHttpServer::Response{200, doc};
+    return TestHttpServer::Response{200, doc.get()};
   });
   for (const char* field : {"authorization_endpoint", "token_endpoint", "revocation_endpoint"}) {
-    doc = metadata(as.url(), field, as.url() + "/x#frag");
+    doc.set(metadata(as.url(), field, as.url() + "/x#frag"));
     auto c = create(as.url(), std::nullopt);
     ASSERT_FALSE(c.ok()) << field;
     EXPECT_EQ(c.error().kind, ErrorKind::protocol) << field;
@@ -175,15 +175,15 @@ TEST(ClientCreate, RefusalsDoNotRepeatAPasswordFromTheUrl) {
 }
 
 TEST(ClientDiscovery, RefusesMetadataForAnotherIssuer) {
-  std::string doc;
+  testing::Shared<std::string> doc;
   TestHttpServer as([&](const TestHttpServer::Request&) {
-    return TestHttpServer::Response{200, doc};
+    return TestHttpServer::Response{200, doc.get()};
   });
   // RFC 8414 §3.3: "If these values are not identical, the data ... MUST NOT be used."
   for (const std::string& issuer :
        std::vector<std::string>{"https://evil.example", as.url() + "/", as.url() + "/other",
                                 "http://localhost:" + std::to_string(as.port())}) {
-    doc = metadata(as.url(), "issuer", issuer);
+    doc.set(metadata(as.url(), "issuer", issuer));
     auto c = create(as.url(), std::nullopt);
     ASSERT_FALSE(c.ok()) << issuer;
     EXPECT_EQ(c.error().kind, ErrorKind::protocol);

@@ -41,14 +41,23 @@ std::chrono::seconds retry_after(const HttpResponse& r) {
 // Discovered endpoints must be where the issuer is: a metadata document that sends the
 // client's secret, codes or tokens to another origin (a tampered or mixed-up document, RFC
 // 9700 §4.4) is not used. Endpoints elsewhere can still be given in ClientConfig::endpoints.
+// No user name either: libcurl reads "http://evil.example\\@127.0.0.1/" as a user at
+// 127.0.0.1, a browser as evil.example. No fragment (RFC 6749 §3.1, §3.2): the query the SDK
+// appends to the authorization endpoint would end up inside it.
 Result<void> check_discovered(const char* field, const std::string& value,
                               const detail::Url& issuer) {
   auto url = detail::parse_secure_url(value, std::string("metadata ") + field);
   if (!url) return Error{ErrorKind::protocol, url.error().message};
-  if (!url->same_origin(issuer) || url->has_userinfo) {
+  const std::string shown =
+      std::string("metadata ") + field + " \"" + detail::printable_url(value, 200) + "\"";
+  if (url->has_userinfo) {
     return Error{ErrorKind::protocol,
-                 std::string("metadata ") + field + " \"" + detail::printable(value, 200) +
-                     "\" is not on the issuer's origin (" + issuer.origin() + ")"};
+                 shown + " has a user name (a browser may read it as another host)"};
+  }
+  if (url->has_fragment) return Error{ErrorKind::protocol, shown + " has a fragment"};
+  if (!url->same_origin(issuer)) {
+    return Error{ErrorKind::protocol,
+                 shown + " is not on the issuer's origin (" + issuer.origin() + ")"};
   }
   return {};
 }
@@ -60,7 +69,7 @@ Result<detail::Url> check_configured(const std::string& value, const char* what,
   auto url = detail::parse_secure_url(value, what);
   if (!url) return url.error();
   if (url->has_userinfo || url->has_fragment || (url->has_query && !query_allowed)) {
-    return Error{ErrorKind::usage, std::string(what) + " \"" + detail::printable(value, 200) +
+    return Error{ErrorKind::usage, std::string(what) + " \"" + detail::printable_url(value, 200) +
                                        "\" may not have a user name" +
                                        (query_allowed ? "" : ", query") + " or fragment"};
   }
@@ -136,7 +145,7 @@ Result<std::unique_ptr<Client>> Client::create(ClientConfig config,
     // RFC 8414 §3.3: the issuer in the metadata must be identical to the one asked for.
     if (str("issuer") != config.issuer) {
       return Error{ErrorKind::protocol,
-                   "metadata issuer \"" + detail::printable(str("issuer"), 200) +
+                   "metadata issuer \"" + detail::printable_url(str("issuer"), 200) +
                        "\" is not the configured issuer \"" + config.issuer + "\""};
     }
     impl->endpoints = {str("authorization_endpoint"), str("token_endpoint"),
@@ -164,6 +173,11 @@ Result<std::string> Client::access_token() { return impl_->access_token(); }
 Result<ApiResponse> Client::call(const std::string& method, const std::string& path,
                                  const std::optional<std::string>& json_body) {
   auto& d = *impl_;
+  // RFC 9110 §9.1: a method is a token. Checked before anything is sent, a refresh included.
+  if (!detail::is_http_token(method)) {
+    return Error{ErrorKind::usage, "the method " + detail::quoted_method(method) +
+                                       " is not an HTTP method (RFC 9110 §9.1)"};
+  }
   const bool safe_to_repeat = idempotent(method);
   bool refreshed_after_401 = false;
   int attempt = 0;

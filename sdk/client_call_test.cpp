@@ -60,6 +60,20 @@ TEST(ClientCall, RefusesAnAbsoluteUrlOnAnotherOriginAndSendsNothing) {
   EXPECT_TRUE(api.requests().empty());
 }
 
+TEST(ClientCall, ARefusalDoesNotRepeatAPasswordFromTheUrl) {
+  TestHttpServer api(ok_json);
+  auto client = client_of(api);
+  ASSERT_TRUE(client);
+  for (const std::string& url :
+       {std::string("https://u:hunter2@evil.example/x"), "http://u:hunter2@" + api.url().substr(7),
+        std::string("ftp://u:hunter2@evil.example/x")}) {
+    auto r = client->call("GET", url);
+    ASSERT_FALSE(r.ok()) << url;
+    EXPECT_EQ(r.error().message.find("hunter2"), std::string::npos) << r.error().message;
+  }
+  EXPECT_TRUE(api.requests().empty());
+}
+
 TEST(ClientCall, RefusesPathsThatLeaveTheApiBaseAndSendsNothing) {
   TestHttpServer api(ok_json), evil(ok_json);
   auto client = client_of(api);
@@ -111,6 +125,76 @@ TEST(ClientCall, FollowsNoRedirectSoTheTokenNeverReachesAnotherOrigin) {
   EXPECT_EQ(r->status, 302);
   EXPECT_EQ(api.requests().size(), 1u);
   EXPECT_TRUE(evil.requests().empty());
+}
+
+TEST(ClientCall, TheTokenNeverGoesToTheIssuerWhenTheApiIsElsewhere) {
+  // Issuer and API on two origins (Spotify: accounts.spotify.com, api.spotify.com/v1): the
+  // bearer token goes to the API only, /v1/... paths included.
+  TestHttpServer issuer(ok_json), api(ok_json);
+  ClientConfig cfg;
+  cfg.api_base = api.url() + "/v1";
+  auto client = client_of(issuer, cfg);
+  ASSERT_TRUE(client);
+  for (const std::string& path :
+       std::vector<std::string>{"/v1/me", "me", "/me/playlists", api.url() + "/v1/me?x=1"}) {
+    auto r = client->call("GET", path);
+    ASSERT_TRUE(r.ok()) << path << ": " << r.error().describe();
+  }
+  for (const std::string& url : std::vector<std::string>{issuer.url() + "/v1/me", issuer.url()}) {
+    auto r = client->call("GET", url);
+    ASSERT_FALSE(r.ok()) << url;
+    EXPECT_EQ(r.error().kind, ErrorKind::usage) << url;
+  }
+  EXPECT_TRUE(issuer.requests().empty()) << issuer.requests().front().target;
+  auto seen = api.requests();
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0].target, "/v1/me");
+  EXPECT_EQ(seen[1].target, "/v1/me");
+  EXPECT_EQ(seen[2].target, "/v1/me/playlists");
+  EXPECT_EQ(seen[3].target, "/v1/me?x=1");
+  for (const auto& s : seen) EXPECT_EQ(s.authorization, std::string("Bearer ") + kToken);
+}
+
+TEST(ClientCall, AnApiBaseOnTheIssuersOriginStillTakesV1PathsFromTheIssuer) {
+  TestHttpServer server(ok_json);
+  ClientConfig cfg;
+  cfg.api_base = server.url() + "/api";
+  auto client = client_of(server, cfg);
+  ASSERT_TRUE(client);
+  for (const std::string& path : {std::string("/v1/me"), std::string("me"), server.url() + "/x"}) {
+    auto r = client->call("GET", path);
+    ASSERT_TRUE(r.ok()) << path << ": " << r.error().describe();
+  }
+  auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].target, "/v1/me");
+  EXPECT_EQ(seen[1].target, "/api/me");
+  EXPECT_EQ(seen[2].target, "/x");
+}
+
+TEST(ClientCall, RefusesAMethodThatIsNotAnHttpTokenAndSendsNothing) {
+  // The method goes on the request line as it is: CR/LF in it would add headers of the
+  // caller's choosing (or a second request) to a request that carries the token.
+  TestHttpServer api(ok_json);
+  auto client = client_of(api);
+  ASSERT_TRUE(client);
+  for (const std::string& method :
+       {std::string("GET /x HTTP/1.1\r\nX-Evil: 1\r\nY:"), std::string(""), std::string("GE T"),
+        std::string("GET\r\n"), std::string("GET\t"), std::string("G\xc3\x89T"),
+        std::string("GET\0X", 5), std::string("GET("), std::string("a:b"), std::string("[GET]")}) {
+    auto r = client->call(method, "/v1/me");
+    ASSERT_FALSE(r.ok()) << ::testing::PrintToString(method);
+    EXPECT_EQ(r.error().kind, ErrorKind::usage) << r.error().describe();
+    for (unsigned char c : r.error().message) EXPECT_GE(c, 0x20) << r.error().message;
+  }
+  EXPECT_TRUE(api.requests().empty()) << api.requests().front().method;
+  // RFC 9110 §9.1: any token is a method; an unusual one is still sent.
+  for (const std::string method : {"PATCH", "M-SEARCH", "X_CUSTOM.1!"}) {
+    auto r = client->call(method, "/v1/me");
+    ASSERT_TRUE(r.ok()) << method << ": " << r.error().describe();
+  }
+  ASSERT_EQ(api.requests().size(), 3u);
+  EXPECT_EQ(api.requests()[1].method, "M-SEARCH");
 }
 
 TEST(ClientCall, RefusesAPlainHttpApiBaseOffLoopback) {

@@ -88,11 +88,11 @@ std::string metadata(const std::string& issuer, const std::string& field = {},
 }
 
 TEST(ClientDiscovery, AcceptsMetadataOnTheIssuersOrigin) {
-  std::string doc;
+  testing::Shared<std::string> doc;
   TestHttpServer as([&](const TestHttpServer::Request&) {
-    return TestHttpServer::Response{200, doc};
+    return TestHttpServer::Response{200, doc.get()};
   });
-  doc = metadata(as.url());
+  doc.set(metadata(as.url()));
   auto c = create(as.url(), std::nullopt);
   ASSERT_TRUE(c.ok()) << c.error().describe();
   EXPECT_EQ((*c)->endpoints().token_endpoint, as.url() + "/token");
@@ -102,9 +102,9 @@ TEST(ClientDiscovery, AcceptsMetadataOnTheIssuersOrigin) {
 
 TEST(ClientDiscovery, RefusesMetadataWithAnEndpointOnAnotherOrigin) {
   TestHttpServer evil([](const TestHttpServer::Request&) { return TestHttpServer::Response{}; });
-  std::string doc;
+  testing::Shared<std::string> doc;
   TestHttpServer as([&](const TestHttpServer::Request&) {
-    return TestHttpServer::Response{200, doc};
+    return TestHttpServer::Response{200, doc.get()};
   });
   const std::string other_port = "http://127.0.0.1:" + std::to_string(evil.port());
   for (const char* field : {"authorization_endpoint", "token_endpoint", "revocation_endpoint"}) {
@@ -112,7 +112,7 @@ TEST(ClientDiscovery, RefusesMetadataWithAnEndpointOnAnotherOrigin) {
          std::vector<std::string>{other_port + "/x", std::string("https://evil.example/x"),
                                   "http://localhost:" + std::to_string(as.port()) + "/x",
                                   std::string("/token"), std::string("-oProxyCommand=x")}) {
-      doc = metadata(as.url(), field, value);
+      doc.set(metadata(as.url(), field, value));
       auto c = create(as.url(), std::nullopt);
       ASSERT_FALSE(c.ok()) << field << " = " << value;
       EXPECT_EQ(c.error().kind, ErrorKind::protocol) << field;
@@ -122,16 +122,68 @@ TEST(ClientDiscovery, RefusesMetadataWithAnEndpointOnAnotherOrigin) {
   EXPECT_TRUE(evil.requests().empty());
 }
 
-TEST(ClientDiscovery, RefusesMetadataForAnotherIssuer) {
-  std::string doc;
+TEST(ClientDiscovery, RefusesAnEndpointThatABrowserReadsAsAnotherHost) {
+  // libcurl reads "http://evil.example\\@127.0.0.1:PORT/authorize" as user "evil.example\"
+  // at 127.0.0.1 — the issuer's origin — but a browser (WHATWG URL) reads the backslash as
+  // a slash and goes to evil.example, with the state and PKCE challenge. Only the user name
+  // gives it away, so a user name alone must refuse the endpoint.
+  testing::Shared<std::string> doc;
   TestHttpServer as([&](const TestHttpServer::Request&) {
-    return TestHttpServer::Response{200, doc};
+    return TestHttpServer::Response{200, doc.get()};
+  });
+  const std::string authority = "127.0.0.1:" + std::to_string(as.port());
+  for (const std::string& value : {"http://evil.example\\@" + authority + "/authorize",
+                                   "http://user:hunter2@" + authority + "/authorize"}) {
+    doc.set(metadata(as.url(), "authorization_endpoint", value));
+    auto c = create(as.url(), std::nullopt);
+    ASSERT_FALSE(c.ok()) << value;
+    EXPECT_EQ(c.error().kind, ErrorKind::protocol) << c.error().message;
+    EXPECT_NE(c.error().message.find("authorization_endpoint"), std::string::npos);
+    EXPECT_EQ(c.error().message.find("hunter2"), std::string::npos) << c.error().message;
+  }
+}
+
+TEST(ClientDiscovery, RefusesAnEndpointWithAFragment) {
+  // The SDK appends the authorization request's query to authorization_endpoint; after a
+  // "#" it would be a fragment the server never sees (RFC 6749 §3.1: no fragment).
+  testing::Shared<std::string> doc;
+  TestHttpServer as([&](const TestHttpServer::Request&) {
+    return TestHttpServer::Response{200, doc.get()};
+  });
+  for (const char* field : {"authorization_endpoint", "token_endpoint", "revocation_endpoint"}) {
+    doc.set(metadata(as.url(), field, as.url() + "/x#frag"));
+    auto c = create(as.url(), std::nullopt);
+    ASSERT_FALSE(c.ok()) << field;
+    EXPECT_EQ(c.error().kind, ErrorKind::protocol) << field;
+    EXPECT_NE(c.error().message.find(field), std::string::npos) << c.error().message;
+  }
+}
+
+TEST(ClientCreate, RefusalsDoNotRepeatAPasswordFromTheUrl) {
+  for (const std::string& issuer :
+       {std::string("https://user:hunter2@auth.example"), std::string("http://u:hunter2@10.0.0.1"),
+        std::string("https://u:hunter2@auth.example/a b")}) {
+    auto c = create(issuer, endpoints_under("https://auth.example"));
+    ASSERT_FALSE(c.ok()) << issuer;
+    EXPECT_EQ(c.error().message.find("hunter2"), std::string::npos) << c.error().message;
+  }
+  Endpoints e = endpoints_under("https://auth.example");
+  e.token_endpoint = "https://app:hunter2@auth.example/token";
+  auto c = create("https://auth.example", e);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message.find("hunter2"), std::string::npos) << c.error().message;
+}
+
+TEST(ClientDiscovery, RefusesMetadataForAnotherIssuer) {
+  testing::Shared<std::string> doc;
+  TestHttpServer as([&](const TestHttpServer::Request&) {
+    return TestHttpServer::Response{200, doc.get()};
   });
   // RFC 8414 §3.3: "If these values are not identical, the data ... MUST NOT be used."
   for (const std::string& issuer :
        std::vector<std::string>{"https://evil.example", as.url() + "/", as.url() + "/other",
                                 "http://localhost:" + std::to_string(as.port())}) {
-    doc = metadata(as.url(), "issuer", issuer);
+    doc.set(metadata(as.url(), "issuer", issuer));
     auto c = create(as.url(), std::nullopt);
     ASSERT_FALSE(c.ok()) << issuer;
     EXPECT_EQ(c.error().kind, ErrorKind::protocol);

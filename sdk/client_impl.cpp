@@ -138,29 +138,45 @@ std::optional<std::string> unsafe_path(std::string_view path) {
 
 }  // namespace
 
-// RFC 6750 §5.3: the token is sent only where it was meant to go. Absolute URLs (a `next`
-// link in a paged answer) are allowed on the API's or the issuer's origin; relative paths
-// must stay under the base, and the URL they make is checked again as libcurl reads it.
+// RFC 6750 §5.3: the token is sent only where it was meant to go — the API base's origin,
+// nothing else (issue 13: "must not send the bearer token to a host other than the API
+// base"). The issuer's origin is that origin only when api_base is left at its default
+// ({issuer}/v1) or names the issuer's host. Absolute URLs (a `next` link in a paged answer)
+// must be on it; relative paths must stay under the base, and the URL they make is checked
+// again as libcurl reads it.
 Result<std::string> Client::Impl::api_url(const std::string& path) const {
   auto refuse = [&](const std::string& why) {
     return Error{ErrorKind::usage, "will not send the access token to \"" +
-                                       detail::printable(path, 200) + "\": " + why};
+                                       detail::printable_url(path, 200) + "\": " + why};
   };
   if (has_scheme(path)) {
     auto url = detail::parse_url(path, "the URL");
     if (!url) return refuse("it is not an http(s) URL");
     if (url->has_userinfo) return refuse("it carries a user name");
-    if (!url->same_origin(api_base) && !url->same_origin(issuer)) {
+    if (!url->same_origin(api_base)) {
       return refuse("it is on another origin than the API (" + api_base.origin() + ")");
     }
     return std::move(url->href);
   }
   if (auto why = unsafe_path(path)) return refuse(*why);
-  const bool under_issuer = path.starts_with("/v1/") || path == "/v1";
-  const std::string full =
-      under_issuer ? cfg.issuer + path : cfg.api_base + (path.starts_with("/") ? path : "/" + path);
+  std::string full;
+  if (path.starts_with("/v1/") || path == "/v1") {
+    // "/v1/me" names the API's own path: under the issuer when the API is on the issuer's
+    // origin (the default api_base), else under the API base with a final "/v1" removed.
+    if (api_base.same_origin(issuer)) {
+      full = cfg.issuer + path;
+    } else {
+      std::string_view root = cfg.api_base;
+      if (root.ends_with("/v1")) root.remove_suffix(3);
+      full = std::string(root) + path;
+    }
+  } else {
+    full = cfg.api_base + (path.starts_with("/") ? path : "/" + path);
+  }
   auto url = detail::parse_url(full, "the URL");
-  if (!url || url->has_userinfo || !url->same_origin(under_issuer ? issuer : api_base)) {
+  // Defence in depth: what the checks above let through cannot change the authority of a
+  // base that has none of userinfo, query or fragment, so this refuses nothing today.
+  if (!url || url->has_userinfo || !url->same_origin(api_base)) {
     return refuse("it leaves the API base");
   }
   return std::move(url->href);

@@ -44,7 +44,7 @@ struct Client::Impl {
   Result<TokenSet> refresh(const std::string& stale, bool force);
   Result<std::string> access_token();
   // The URL call(path) sends the access token to, or an error of kind `usage` when `path`
-  // would take it anywhere but the API base's origin (or the issuer's, for /v1/ paths).
+  // would take it anywhere but the API base's origin.
   Result<std::string> api_url(const std::string& path) const;
 };
 

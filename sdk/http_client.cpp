@@ -59,7 +59,26 @@ struct SlistDeleter {
 
 }  // namespace
 
+std::string quoted_method(std::string_view method) {
+  // (append, not "\"" + ...: g++ 12 warns wrongly about that with -Wrestrict)
+  return std::string(1, '"').append(printable(method, 50)).append(1, '"');
+}
+
+bool is_http_token(std::string_view s) {
+  static constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           kSymbols.find(c) != std::string_view::npos;
+  });
+}
+
 Result<HttpResponse> send(const HttpRequest& request) {
+  // The method goes on the request line as given (CURLOPT_CUSTOMREQUEST): CR/LF or spaces
+  // in it would write headers, or a request, of the caller's choosing.
+  if (!is_http_token(request.method)) {
+    return Error{ErrorKind::usage, "the method " + quoted_method(request.method) +
+                                       " is not an HTTP method (RFC 9110 §9.1)"};
+  }
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) return Error{ErrorKind::network, "could not start an HTTP request (libcurl)"};
   CURL* c = curl.get();

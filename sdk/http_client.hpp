@@ -42,7 +42,14 @@ struct HttpResponse {
 // Largest response body accepted; larger ones fail with kind `protocol`.
 inline constexpr size_t kMaxResponseBytes = 8 * 1024 * 1024;
 
+// Fails with kind `usage`, sending nothing, when request.method is not an HTTP token.
 Result<HttpResponse> send(const HttpRequest& request);
+
+// RFC 9110 §9.1: method = token; §5.6.2: token = 1*tchar, tchar = "!" / "#" / "$" / "%" /
+// "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA.
+bool is_http_token(std::string_view s);
+// `method` quoted and made printable, for an error message.
+std::string quoted_method(std::string_view method);
 
 // application/x-www-form-urlencoded body from pairs (RFC 6749 Appendix B).
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields);

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <list>
 #include <optional>
 
 #include "http_client.hpp"
@@ -20,12 +22,31 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::ip::tcp;
 
-// At most this many connections are served at once; more are closed unanswered.
-constexpr int kMaxConnections = 16;
+// Connection slots: at most kMaxConnections are served at once. A connection that has not
+// sent its first byte within kFirstByteDeadline is closed, and every connection is closed
+// kRequestDeadline after it was accepted. When the slots are full, a new connection takes the
+// slot of the oldest one that has not sent a byte yet (else of the oldest one): a browser
+// sends its whole request at once, so a local process holding slots with silent sockets
+// cannot keep the browser's answer out.
+constexpr size_t kMaxConnections = 16;
+constexpr std::chrono::seconds kFirstByteDeadline{2};
+constexpr std::chrono::seconds kRequestDeadline{10};
 
 // Members that connections use are declared before `ioc`, so they outlive the coroutine
 // frames that destroying `ioc` destroys.
 struct LoopbackListener::Impl {
+  // One accepted connection. Owned by its serve() frame; listed in `open` while it lives.
+  struct Connection {
+    Connection(tcp::socket socket, std::list<Connection*>& open)
+        : stream(std::move(socket)), open(open) {
+      open.push_back(this);
+    }
+    ~Connection() { open.remove(this); }
+    beast::tcp_stream stream;
+    std::list<Connection*>& open;
+    bool heard = false;  // it has sent at least one byte
+  };
+
   std::string path;
   std::string host;  // "127.0.0.1:PORT", the only Host the browser may name
   unsigned short port = 0;
@@ -34,12 +55,14 @@ struct LoopbackListener::Impl {
   std::string state;
   const std::function<CallbackPage(const Params&)>* page = nullptr;
   std::optional<Params> result;
-  int connections = 0;
+  std::list<Connection*> open;  // oldest first
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
 
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve(tcp::socket socket);
+  // Closes the connection whose slot a new one takes (see kMaxConnections).
+  void make_room();
+  asio::awaitable<void> serve(std::unique_ptr<Connection> conn);
   // The page for one request; sets `result` when it is the answer waited for.
   http::response<http::string_body> answer(const http::request<http::empty_body>& req);
 };
@@ -111,22 +134,34 @@ asio::awaitable<void> LoopbackListener::Impl::accept_loop() {
   auto token = asio::as_tuple(asio::use_awaitable);
   while (!result) {
     auto [ec, socket] = co_await acceptor.async_accept(token);
-    if (ec) co_return;                             // the acceptor was closed
-    if (connections >= kMaxConnections) continue;  // the socket closes here
-    asio::co_spawn(ioc, serve(std::move(socket)), asio::detached);
+    if (ec) co_return;  // the acceptor was closed
+    if (open.size() >= kMaxConnections) make_room();
+    asio::co_spawn(ioc, serve(std::make_unique<Connection>(std::move(socket), open)),
+                   asio::detached);
   }
 }
 
-asio::awaitable<void> LoopbackListener::Impl::serve(tcp::socket socket) {
-  ++connections;
-  struct Count {
-    int& n;
-    ~Count() { --n; }
-  } count{connections};
+void LoopbackListener::Impl::make_room() {
+  auto victim = std::find_if(open.begin(), open.end(), [](Connection* c) { return !c->heard; });
+  if (victim == open.end()) victim = open.begin();
+  Connection* c = *victim;
+  open.erase(victim);  // its slot is free now; its serve() ends when it sees the close
+  beast::error_code ignored;
+  c->stream.socket().close(ignored);
+}
+
+asio::awaitable<void> LoopbackListener::Impl::serve(std::unique_ptr<Connection> conn) {
   auto token = asio::as_tuple(asio::use_awaitable);
-  beast::tcp_stream stream(std::move(socket));
-  stream.expires_after(std::chrono::seconds(10));
+  beast::tcp_stream& stream = conn->stream;
+  const auto give_up_at = std::chrono::steady_clock::now() + kRequestDeadline;
   beast::flat_buffer buffer;
+  // The first bytes, within kFirstByteDeadline; they stay in `buffer` for the parser.
+  stream.expires_after(kFirstByteDeadline);
+  auto [fec, first] = co_await stream.async_read_some(buffer.prepare(4096), token);
+  if (fec) co_return;
+  buffer.commit(first);
+  conn->heard = true;
+  stream.expires_at(give_up_at);
   http::request_parser<http::empty_body> parser;
   parser.header_limit(16 * 1024);
   auto [rec, n] = co_await http::async_read(stream, buffer, parser, token);

@@ -5,8 +5,11 @@
 // the `state` the app sent. Anything else — another path (a favicon), another Host (a
 // DNS-rebinding page, RFC 8252 §8.3), another or no state (a stale tab, a guess, a page
 // that found the port) — gets a short page of its own and waiting goes on, so it can
-// neither end the sign-in nor inject a code. Each connection is served on its own, with a
-// 10 s read deadline, so a client that says nothing holds up nobody.
+// neither end the sign-in nor inject a code. At most 16 connections are served at once; one
+// that sends nothing for 2 s is closed, and each gets 10 s in all. When all 16 slots are
+// taken, a new connection takes the slot of the oldest one that has not sent a byte (else of
+// the oldest one), so sockets held open in silence by a local process cannot keep the
+// browser's answer (sent in one piece) out.
 // Thread safety: one thread uses a listener at a time.
 #pragma once
 

@@ -3,8 +3,9 @@
 // receives — so a test can assert that nothing, or no Authorization header, reached it — and
 // answers each with what the test's handler returns.
 //
-// Thread safety: the handler runs on the server's own thread; requests() may be called from
-// any thread. The destructor stops the server and joins its thread.
+// Thread safety: the handler runs on the server's own thread (what it reads that a test
+// changes goes through Shared<T>); requests() may be called from any thread. The destructor
+// stops the server and joins its thread.
 #pragma once
 
 #include <boost/asio/as_tuple.hpp>
@@ -23,6 +24,25 @@
 #include <vector>
 
 namespace stagepass::sdk::testing {
+
+// A value the test's thread sets and a server's handler reads, under a mutex: the handler
+// runs on the server's thread, so a plain variable shared with it would be a data race.
+template <typename T>
+class Shared {
+ public:
+  void set(T value) {
+    std::lock_guard lk(mu_);
+    value_ = std::move(value);
+  }
+  T get() const {
+    std::lock_guard lk(mu_);
+    return value_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  T value_{};
+};
 
 class TestHttpServer {
  public:

@@ -1,8 +1,10 @@
 #include "token_response.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cctype>
+#include <cmath>
 
 #include "origin.hpp"
 
@@ -61,21 +63,26 @@ Result<TokenSet> parse_token_response(const HttpResponse& response, SystemTime n
   }
   // RFC 6749 §7.1: a client must not use a token type it does not understand.
   if (!iequals(t.token_type, "bearer")) {
-    return Error{ErrorKind::protocol, "token type \"" + t.token_type + "\" is not Bearer", 200};
+    return Error{ErrorKind::protocol,
+                 "token type \"" + printable(t.token_type, 50) + "\" is not Bearer", 200};
   }
   t.token_type = "Bearer";
+  // RFC 6749 §5.1: expires_in, "the lifetime in seconds of the access token". Clamped to
+  // [0, kMaxTokenLifetime] before anything converts it, so that no value a server sends
+  // (1e10, 1e300, 2^64-1) overflows the expiry into the past or casts out of range.
+  constexpr int64_t kMax = kMaxTokenLifetime.count();
   int64_t expires_in = 3600;
   if (auto* e = body->if_contains("expires_in")) {
-    if (e->is_int64())
-      expires_in = e->get_int64();
-    else if (e->is_uint64())
-      expires_in = static_cast<int64_t>(e->get_uint64());
-    else if (e->is_double())
-      expires_in = static_cast<int64_t>(e->get_double());
-    else
+    if (e->is_int64()) {
+      expires_in = std::clamp<int64_t>(e->get_int64(), 0, kMax);
+    } else if (e->is_uint64()) {
+      expires_in = static_cast<int64_t>(std::min<uint64_t>(e->get_uint64(), kMax));
+    } else if (e->is_double() && std::isfinite(e->get_double())) {
+      expires_in = static_cast<int64_t>(std::clamp(e->get_double(), 0.0, double{kMax}));
+    } else {
       return Error{ErrorKind::protocol, "expires_in is not a number", 200};
+    }
   }
-  if (expires_in < 0) expires_in = 0;
   t.issued_at = now;
   t.expires_at = now + std::chrono::seconds(expires_in);
   return t;

@@ -28,6 +28,38 @@ TEST(TokenResponse, ReadsASuccessfulAnswer) {
   EXPECT_EQ(t->expires_at, kNow + std::chrono::seconds(120));
 }
 
+TokenSet with_expires_in(const std::string& value) {
+  auto t = parse_token_response(
+      answer(200, R"({"access_token":"at","token_type":"Bearer","expires_in":)" + value + "}"),
+      kNow);
+  EXPECT_TRUE(t.ok()) << value << ": " << t.error().describe();
+  return t.ok() ? *t : TokenSet{};
+}
+
+TEST(TokenResponse, AHugeExpiresInNeverWrapsIntoThePast) {
+  // now + 1e10 s overflows nanoseconds, 1e300 does not fit an integer, 2^64-1 read as signed
+  // is -1: each once made expires_at a time in the past (every call refreshed) or was UB.
+  for (const std::string value : {"1e10", "1e300", "18446744073709551615", "9223372036854775807",
+                                  "9223372036854775808", "31536001", "1.5e9"}) {
+    TokenSet t = with_expires_in(value);
+    EXPECT_GT(t.expires_at, kNow) << value;
+    EXPECT_EQ(t.expires_at, kNow + kMaxTokenLifetime) << value;
+    EXPECT_FALSE(t.needs_refresh(kNow + std::chrono::hours(1), std::chrono::seconds(60))) << value;
+  }
+  EXPECT_EQ(with_expires_in("120.9").expires_at, kNow + std::chrono::seconds(120));
+  for (const std::string value : {"-1", "-1e300", "-9223372036854775808", "0"}) {
+    EXPECT_EQ(with_expires_in(value).expires_at, kNow) << value;
+  }
+  // 1e400 reads as infinity: not a lifetime.
+  for (const std::string value : {"1e400", "-1e400"}) {
+    auto t = parse_token_response(
+        answer(200, R"({"access_token":"at","token_type":"Bearer","expires_in":)" + value + "}"),
+        kNow);
+    ASSERT_FALSE(t.ok()) << value;
+    EXPECT_EQ(t.error().kind, ErrorKind::protocol) << value;
+  }
+}
+
 TEST(TokenResponse, RefusesWhatIsNotABearerToken) {
   EXPECT_EQ(parse_token_response(answer(200, R"({"token_type":"Bearer"})"), kNow).error().kind,
             ErrorKind::protocol);
@@ -36,6 +68,18 @@ TEST(TokenResponse, RefusesWhatIsNotABearerToken) {
                 .kind,
             ErrorKind::protocol);
   EXPECT_EQ(parse_token_response(answer(200, "<html>"), kNow).error().kind, ErrorKind::protocol);
+}
+
+TEST(TokenResponse, AnUnknownTokenTypeIsNamedAsOnePrintableLine) {
+  auto e = parse_token_response(
+      answer(200, R"({"access_token":"a","token_type":"mac\r\nstagepass-cli: ok\u001b[2J\u009b"})"),
+      kNow);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().kind, ErrorKind::protocol);
+  const std::string& m = e.error().message;
+  EXPECT_NE(m.find("mac"), std::string::npos) << m;
+  for (unsigned char c : m) EXPECT_TRUE(c >= 0x20 && c != 0x7f) << m;
+  EXPECT_EQ(m.find("\xc2\x9b"), std::string::npos) << m;
 }
 
 TEST(TokenResponse, CarriesTheOAuthErrorCode) {
@@ -72,6 +116,21 @@ TEST(TokenSet, RefreshesWithinTheSkewButNotEveryCallForShortTokens) {
   EXPECT_FALSE(brief.needs_refresh(kNow + seconds(4), seconds(60)));
   EXPECT_TRUE(brief.needs_refresh(kNow + seconds(5), seconds(60)));
   EXPECT_TRUE(TokenSet{}.needs_refresh(kNow, seconds(0)));
+}
+
+TEST(TokenSet, AHugeRefreshSkewRefreshesRatherThanNever) {
+  // A skew of 99999999999 s (stagepass-cli --refresh-skew 99999999999) overflowed when made
+  // nanoseconds and, with no issued_at to cap it, wrapped so far that nothing was refreshed.
+  using std::chrono::seconds;
+  TokenSet unknown_age{"at", "rt", "Bearer", "", kNow + seconds(3600), {}};
+  EXPECT_TRUE(unknown_age.needs_refresh(kNow, seconds(99999999999)));
+  EXPECT_TRUE(unknown_age.needs_refresh(kNow, seconds::max()));
+  TokenSet known_age{"at", "rt", "Bearer", "", kNow + seconds(3600), kNow};
+  EXPECT_FALSE(known_age.needs_refresh(kNow + seconds(1799), seconds(99999999999)));
+  EXPECT_TRUE(known_age.needs_refresh(kNow + seconds(1800), seconds(99999999999)));
+  // A negative skew counts as none: refreshed at expiry, not after it.
+  EXPECT_FALSE(unknown_age.needs_refresh(kNow + seconds(3599), seconds(-600)));
+  EXPECT_TRUE(unknown_age.needs_refresh(kNow + seconds(3600), seconds::min()));
 }
 
 TEST(ApiError, ReadsSpotifysErrorObjectAndBearerChallenges) {

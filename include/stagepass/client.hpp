@@ -59,9 +59,12 @@ struct ClientConfig {
   // and rely on PKCE instead. Sent with HTTP Basic (RFC 6749 §2.3.1).
   std::string client_secret;
   std::optional<Endpoints> endpoints;  // skip discovery when set
-  // Base of relative Web API paths: call("GET", "/me") goes to {api_base}/me. Paths that
-  // start with "/v1/" are taken relative to the issuer. Default: {issuer}/v1. The access
-  // token is sent only to this origin and the issuer's (see Client::call).
+  // Base of relative Web API paths: call("GET", "/me") goes to {api_base}/me. Default:
+  // {issuer}/v1. Paths that start with "/v1/" are taken relative to the issuer when api_base
+  // is on the issuer's origin (as the default is), else relative to api_base without a final
+  // "/v1" (api_base "https://api.example/v1": "/v1/me" is https://api.example/v1/me). The
+  // access token is sent only to this origin, never to the issuer's when it is another one
+  // (see Client::call).
   std::string api_base;
   // Refresh this long before the access token expires.
   std::chrono::seconds refresh_skew{60};
@@ -128,8 +131,8 @@ class Client {
   // waited out (Retry-After) up to max_retries; network errors are retried with backoff
   // for GET, HEAD, PUT and DELETE only. Non-2xx answers come back as errors of kind `api`
   // (or `rate_limited`), carrying the status and the server's message.
-  // `path` is a path under api_base ("/me", "me/playlists?limit=5"), a "/v1/..." path under
-  // the issuer, or an absolute URL on the API's or the issuer's origin (a `next` link).
+  // `path` is a path under api_base ("/me", "me/playlists?limit=5"), a "/v1/..." path (see
+  // ClientConfig::api_base), or an absolute URL on the API's origin (a `next` link).
   // Anything that would take the token elsewhere fails with kind `usage` and nothing is
   // sent: another origin, a path starting with "//", "@" before the query (write %40),
   // backslashes, spaces or control characters (CR/LF), "." or ".." segments. Redirects are

@@ -71,12 +71,16 @@ enum class KeyStorage {
 //
 // Layout in `dir`, which must belong to the user running the process (open() refuses a
 // directory owned by anyone else) and is set to mode 0700 on every open(), even when it
-// existed with a looser mode:
+// existed with a looser mode. A missing `dir` is created with mode 0700 (its missing parents
+// with the usual mode). `dir` itself may not be a symbolic link (refused; links among its
+// parents are followed). open() keeps the directory open and the store opens, creates and
+// renames its files relative to it, so replacing `dir` afterwards changes nothing:
 //   tokens.key    the key, mode 0600, when it is not in the keyring (see below)
 //   tokens.cache  "SPTC" version nonce ciphertext, mode 0600
 //   tokens.lock   an empty file whose flock(2) serialises writers across processes
-// These files are opened without following symbolic links (a link is refused), and the key
-// and lock files must belong to the user.
+// These files are opened without following symbolic links (a link is refused) and without
+// blocking (a FIFO or device in their place is refused, not waited on); they must be regular
+// files, and the key and lock files must belong to the user.
 // A write goes to a temporary file in the same directory, is fsync'ed, then renamed over
 // tokens.cache: a crash mid-write leaves the old or the new content, never a torn file.
 // Readers never see partial content for the same reason. A cache that cannot be decrypted
@@ -102,10 +106,10 @@ enum class KeyStorage {
 class FileTokenStore final : public TokenStore {
  public:
   // Fails (kind `cache`) when the directory or key cannot be created or read, when the
-  // directory, the key file or the lock file belongs to another user, when the key or lock
-  // file is a symbolic link, when an existing key file is readable by others than its
-  // owner, when the keyring holds a
-  // malformed entry for `dir`, or when `storage` demands a keyring that is not usable.
+  // directory, the key file or the lock file belongs to another user, when the directory,
+  // the key or the lock file is a symbolic link or the key or lock file is not a regular
+  // file, when an existing key file is readable by others than its owner, when the keyring
+  // holds a malformed entry for `dir`, or when `storage` demands a keyring that is not usable.
   static Result<std::unique_ptr<FileTokenStore>> open(const std::filesystem::path& dir,
                                                       KeyStorage storage = KeyStorage::automatic);
   // $STAGEPASS_CONFIG_DIR, else $XDG_CONFIG_HOME/stagepass, else ~/.config/stagepass.
@@ -124,11 +128,12 @@ class FileTokenStore final : public TokenStore {
  private:
   struct Lock;
   class FileGuard;
-  FileTokenStore(std::filesystem::path dir, std::string key, bool key_in_keyring);
+  FileTokenStore(std::filesystem::path dir, int dir_fd, std::string key, bool key_in_keyring);
   Result<std::map<std::string, TokenSet>> read_all() const;
   Result<void> write_all(const std::map<std::string, TokenSet>& entries) const;
 
-  std::filesystem::path dir_, file_, lock_file_;
+  std::filesystem::path dir_, file_, lock_file_;  // for messages; files are opened via dir_fd_
+  int dir_fd_;       // the directory open() checked, held open; closed on destruction
   std::string key_;  // 32 bytes; wiped on destruction
   bool key_in_keyring_ = false;
   std::unique_ptr<Lock> lock_;

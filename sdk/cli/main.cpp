@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "json_print.hpp"
+#include "origin.hpp"
 #include "stagepass/client.hpp"
 
 namespace sdk = stagepass::sdk;
@@ -106,10 +107,15 @@ std::optional<json::object> who(sdk::Client& client) {
   return v.get_object();
 }
 
+// What a server sent, fit for one line of the terminal (no control or bidi characters).
+std::string shown(std::string_view server_text, size_t max = 200) {
+  return stagepass::sdk::detail::printable(server_text, max);
+}
+
 std::string describe_user(const json::object& me) {
   auto str = [&](const char* k) {
     auto* v = me.if_contains(k);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string{};
+    return v && v->is_string() ? shown(v->get_string()) : std::string{};
   };
   std::string name = str("display_name"), id = str("id"), email = str("email");
   return (name.empty() ? id : name + " (" + id + ")") + (email.empty() ? "" : " <" + email + ">");
@@ -138,7 +144,8 @@ int cmd_login(const Options& o, const std::vector<std::string>& scope_args, bool
   if (!tokens) return fail(tokens.error());
   std::cout << "Logged in to " << o.issuer;
   if (auto me = who(**client)) std::cout << " as " << describe_user(*me);
-  std::cout << ".\nScopes: " << (tokens->scope.empty() ? "(none)" : tokens->scope) << "\n";
+  std::cout << ".\nScopes: " << (tokens->scope.empty() ? "(none)" : shown(tokens->scope, 2000))
+            << "\n";
   return 0;
 }
 
@@ -171,7 +178,7 @@ int cmd_status(const Options& o, bool as_json) {
   std::cout << "Issuer:        " << o.issuer << "\n"
             << "Client:        " << o.client_id << "\n"
             << "Signed in as:  " << (me ? describe_user(*me) : "(an app token, or unknown)") << "\n"
-            << "Scopes:        " << (t.scope.empty() ? "(none)" : t.scope) << "\n"
+            << "Scopes:        " << (t.scope.empty() ? "(none)" : shown(t.scope, 2000)) << "\n"
             << "Access token:  " << duration_words(left) << "\n"
             << "Refresh token: " << (t.refresh_token.empty() ? "none" : "stored") << "\n"
             << "Token cache:   " << cache << "\n";
@@ -237,7 +244,8 @@ int main(int argc, char** argv) {
   app.add_option("--config-dir", o.config_dir,
                  "Where the encrypted token cache lives [env STAGEPASS_CONFIG_DIR, else "
                  "~/.config/stagepass]");
-  app.add_option("--refresh-skew", o.refresh_skew, "Refresh this many seconds before expiry")
+  app.add_option("--refresh-skew", o.refresh_skew,
+                 "Refresh this many seconds before expiry (at most a year)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
 

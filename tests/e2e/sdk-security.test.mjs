@@ -5,7 +5,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { chmodSync, chownSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { chmodSync, chownSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { startServer } from './lib/server.mjs';
 import { Cli, consentingUser, tempConfigDir, tokenRequests } from './lib/cli.mjs';
@@ -30,6 +31,22 @@ function recorder(handler) {
       resolve({ port, url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((r) => srv.close(r)) });
     });
   });
+}
+
+/** Opens `n` TCP connections to 127.0.0.1:`port` that send nothing; resolves once all are connected. */
+async function silentConnections(port, n) {
+  const sockets = await Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.on('error', reject);
+  })));
+  for (const s of sockets) s.on('error', () => {}); // the listener may close them
+  return { close: () => sockets.forEach((s) => s.destroy()) };
+}
+
+/** Fails unless `text` is lines of printable characters: no C0/C1 controls, DEL or bidi controls. */
+function assertPrintable(text, what) {
+  const bad = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u.exec(text);
+  assert.equal(bad, null, `${what} shows U+${bad?.[0].codePointAt(0).toString(16).padStart(4, '0')}: ${JSON.stringify(text)}`);
 }
 
 /** GET with a Host header of the caller's choosing (what a DNS-rebinding page makes a browser send). */
@@ -103,6 +120,31 @@ describe('stagepass-cli keeps its tokens from other hosts (real server)', () => 
     assert.equal(await tokenRequests(server, 'authorization_code', 400), failedExchanges, 'no injected code was exchanged');
   });
 
+  it('sixteen silent connections to the callback port do not keep the browser out', async () => {
+    let held;
+    const r = await newCli().loginWith(async (url) => {
+      const redirect = new URL(new URL(url).searchParams.get('redirect_uri'));
+      held = await silentConnections(Number(redirect.port), 16);
+      return consentingUser(server, USER)(url);
+    }, ['--scopes', SCOPES]);
+    held?.close();
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.callback.status, 200);
+    assert.match(r.stdout, /Logged in to .* as Sec User/);
+  });
+
+  it('refuses a cache directory that is a symbolic link and leaves its target alone', async () => {
+    const target = tempConfigDir();
+    chmodSync(target, 0o755);
+    const link = path.join(tempConfigDir(), 'stagepass');
+    symlinkSync(target, link);
+    const r = await new Cli(server, { clientId: app.client_id, configDir: link }).run(['status']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^stagepass-cli: cache: token directory .*stagepass is a symbolic link; refusing it/);
+    assert.equal(statSync(target).mode & 0o777, 0o755, 'the target was not chmod\'ed');
+    assert.deepEqual(readdirSync(target), [], 'nothing was created in the target');
+  });
+
   it('makes an existing, open cache directory private (0700)', async () => {
     const dir = tempConfigDir();
     chmodSync(dir, 0o755);
@@ -150,6 +192,35 @@ describe('stagepass-cli and servers it must not trust', () => {
       assert.deepEqual(provider.seen.map((s) => s.url), ['/.well-known/oauth-authorization-server']);
     } finally {
       await thief.close();
+      await provider.close();
+    }
+  });
+
+  it('shows what a server says about the user and the scopes only as printable text', async () => {
+    // Terminal escapes (a title change, clear screen, 8-bit CSI) and a bidi override that
+    // would show the line in another order, in every string the CLI prints from the server.
+    const hostile = '\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202eresu\u2066';
+    const provider = await recorder((req, res) => {
+      const issuer = `http://127.0.0.1:${req.socket.localPort}`;
+      const answer = {
+        '/.well-known/oauth-authorization-server': { issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token` },
+        '/token': { access_token: 'at', token_type: 'Bearer', expires_in: 3600, scope: `read ${hostile}` },
+        '/v1/me': { id: `id${hostile}`, display_name: `Name${hostile}`, email: `me${hostile}@example.com` },
+      }[req.url];
+      res.writeHead(answer ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer ?? {}));
+    });
+    try {
+      const cli = new Cli({ url: provider.url }, { clientId: 'app', env: { STAGEPASS_CLIENT_SECRET: 'app-secret' } });
+      const login = await cli.run(['login', '--client-credentials']);
+      assert.equal(login.code, 0, login.stderr);
+      assert.match(login.stdout, /^Logged in to .* as Name.*\(id.*\) <me.*@example\.com>\.\nScopes: read /);
+      const status = await cli.run(['status']);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /^Signed in as: {2}Name/m);
+      assertPrintable(login.stdout, 'login');
+      assertPrintable(status.stdout, 'status');
+    } finally {
       await provider.close();
     }
   });

@@ -9,11 +9,17 @@ void RevocationFeed::poll() {
   auto deleted = store_.deleted_clients_since(since_ - 1);
   auto tokens = store_.revoked_tokens_since(since_ - 1);
   if (!revoked || !deleted || !tokens) return;
-  for (const auto& [jti, at] : *tokens) set_.add_token(jti, at);
-  for (const auto& [id, at] : *revoked) set_.add(id, at);
+  for (const auto& r : *tokens) set_.add_token(r.id, r.client_id, r.at);
+  for (const auto& r : *revoked) set_.add(r.id, r.client_id, r.at);
   for (const auto& [id, at] : *deleted) set_.add_client(id, at);
-  since_ = std::max(since_, clock_.now() - 2);
-  set_.expire(clock_.now());
+  const int64_t now = clock_.now();
+  since_ = std::max(since_, now - 2);
+  // The expiry sweep walks every entry under the set's exclusive lock: once a second at
+  // most, however many revocations wake the feed.
+  if (now >= next_sweep_) {
+    set_.expire(now);
+    next_sweep_ = now + 1;
+  }
 }
 
 }  // namespace stagepass

@@ -25,6 +25,7 @@ class RevocationFeed {
   const Clock& clock_;
   std::mutex mu_;
   int64_t since_;
+  int64_t next_sweep_ = 0;
 };
 
 }  // namespace stagepass

@@ -54,6 +54,15 @@ enum class RotateOutcome {
 
 // The outcome, and the token as the write read it (empty when kNotFound), so the caller can
 // name the person and app in an audit event whatever the outcome.
+// A revocation as every node's RevocationSet learns it: what (a grant id or an access token's
+// jti), whose (the client, so a flood of one client's revocations costs only that client) and
+// when.
+struct Revoked {
+  std::string id;
+  std::string client_id;
+  int64_t at = 0;
+};
+
 struct Rotation {
   RotateOutcome outcome = RotateOutcome::kNotFound;
   RefreshToken token;
@@ -86,12 +95,10 @@ class GrantStore {
   // Revokes one access token by its jti until it expires (RFC 7009 on an access token).
   virtual Status<> revoke_access_token(const std::string& jti, const std::string& client_id,
                                        int64_t expires_at, int64_t now) = 0;
-  // Access tokens revoked at or after `since` (jti, revoked_at).
-  virtual Result<std::vector<std::pair<std::string, int64_t>>> revoked_tokens_since(
-      int64_t since) = 0;
-  // Grants revoked at or after `since`, with when (feeds every node's revocation set).
-  virtual Result<std::vector<std::pair<std::string, int64_t>>> revoked_grants_since(
-      int64_t since) = 0;
+  // Access tokens revoked at or after `since` (id = jti).
+  virtual Result<std::vector<Revoked>> revoked_tokens_since(int64_t since) = 0;
+  // Grants revoked at or after `since` (id = grant id); feeds every node's revocation set.
+  virtual Result<std::vector<Revoked>> revoked_grants_since(int64_t since) = 0;
 };
 
 class CodeStore {

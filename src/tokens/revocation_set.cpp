@@ -6,27 +6,63 @@
 
 namespace stagepass {
 
+void RevocationSet::watermark(const std::string& client_id, int64_t through) {
+  auto it = watermarks_.find(client_id);
+  if (it != watermarks_.end()) {
+    it->second = std::max(it->second, through);
+    return;
+  }
+  if (watermarks_.size() >= max_entries_) {
+    // Too many clients to track one by one: one watermark for everyone.
+    for (const auto& kv : watermarks_) forgotten_through_ = std::max(forgotten_through_, kv.second);
+    forgotten_through_ = std::max(forgotten_through_, through);
+    watermarks_.clear();
+    return;
+  }
+  watermarks_.emplace(client_id, through);
+}
+
 void RevocationSet::make_room(Map& m, int64_t now) {
   if (m.size() < max_entries_) return;
-  std::erase_if(m, [&](const auto& kv) { return kv.second + retention_ < now; });
+  std::erase_if(m, [&](const auto& kv) { return kv.second.at + retention_ < now; });
   if (m.size() < max_entries_) return;
-  // Still full: forget the oldest sixteenth at once (one pass per many inserts, not one per
-  // insert), and refuse every token issued up to the newest of them.
+  ++overflows_;
+  // Still full. One pass per many inserts, not one per insert: each branch frees at least a
+  // sixteenth of the map.
+  std::unordered_map<std::string_view, size_t> per_client;
+  for (const auto& kv : m) ++per_client[kv.second.client_id];
+  const auto heaviest =
+      std::max_element(per_client.begin(), per_client.end(),
+                       [](const auto& a, const auto& b) { return a.second < b.second; });
+  if (heaviest->second >= std::max<size_t>(1, m.size() / 16)) {
+    const std::string client(heaviest->first);
+    int64_t newest = INT64_MIN;
+    std::erase_if(m, [&](const auto& kv) {
+      if (kv.second.client_id != client) return false;
+      newest = std::max(newest, kv.second.at);
+      return true;
+    });
+    watermark(client, newest);
+    return;
+  }
   std::vector<int64_t> times;
   times.reserve(m.size());
-  for (const auto& kv : m) times.push_back(kv.second);
+  for (const auto& kv : m) times.push_back(kv.second.at);
   const size_t k = std::max<size_t>(1, times.size() / 16) - 1;
   std::nth_element(times.begin(), times.begin() + static_cast<ptrdiff_t>(k), times.end());
   const int64_t cutoff = times[k];
-  std::erase_if(m, [&](const auto& kv) { return kv.second <= cutoff; });
-  forgotten_through_ = std::max(forgotten_through_, cutoff);
-  ++overflows_;
+  std::erase_if(m, [&](const auto& kv) {
+    if (kv.second.at > cutoff) return false;
+    watermark(kv.second.client_id, kv.second.at);
+    return true;
+  });
 }
 
-void RevocationSet::add(const std::string& grant_id, int64_t revoked_at) {
+void RevocationSet::add(const std::string& grant_id, const std::string& client_id,
+                        int64_t revoked_at) {
   std::unique_lock lk(mu_);
   if (!revoked_.count(grant_id)) make_room(revoked_, revoked_at);
-  revoked_[grant_id] = revoked_at;
+  revoked_[grant_id] = Entry{revoked_at, client_id};
 }
 
 bool RevocationSet::contains(std::string_view grant_id) const {
@@ -36,30 +72,50 @@ bool RevocationSet::contains(std::string_view grant_id) const {
 
 void RevocationSet::add_client(const std::string& client_id, int64_t deleted_at) {
   std::unique_lock lk(mu_);
-  if (!clients_.count(client_id)) make_room(clients_, deleted_at);
+  if (!clients_.count(client_id) && clients_.size() >= max_entries_) {
+    // Deleting clients is an administrator's act; a full map here is no attack to be fair
+    // to. Forget the expired ones, else everything up to the oldest deletion kept.
+    std::erase_if(clients_, [&](const auto& kv) { return kv.second + retention_ < deleted_at; });
+    if (clients_.size() >= max_entries_) {
+      const auto oldest =
+          std::min_element(clients_.begin(), clients_.end(),
+                           [](const auto& a, const auto& b) { return a.second < b.second; });
+      forgotten_through_ = std::max(forgotten_through_, oldest->second);
+      clients_.erase(oldest);
+      ++overflows_;
+    }
+  }
   clients_[client_id] = deleted_at;
 }
 
-void RevocationSet::add_token(const std::string& jti, int64_t revoked_at) {
+void RevocationSet::add_token(const std::string& jti, const std::string& client_id,
+                              int64_t revoked_at) {
   std::unique_lock lk(mu_);
   if (!tokens_.count(jti)) make_room(tokens_, revoked_at);
-  tokens_[jti] = revoked_at;
+  tokens_[jti] = Entry{revoked_at, client_id};
 }
 
 bool RevocationSet::covers(std::string_view grant_id, std::string_view client_id,
                            std::string_view jti, int64_t iat) const {
   std::shared_lock lk(mu_);
-  return iat <= forgotten_through_ ||
-         (!grant_id.empty() && revoked_.find(grant_id) != revoked_.end()) ||
+  if (iat <= forgotten_through_) return true;
+  if (!watermarks_.empty()) {
+    auto w = watermarks_.find(client_id);
+    if (w != watermarks_.end() && iat <= w->second) return true;
+  }
+  return (!grant_id.empty() && revoked_.find(grant_id) != revoked_.end()) ||
          (!clients_.empty() && clients_.find(client_id) != clients_.end()) ||
          (!tokens_.empty() && tokens_.find(jti) != tokens_.end());
 }
 
 size_t RevocationSet::expire(int64_t now) {
   std::unique_lock lk(mu_);
-  std::erase_if(tokens_, [&](const auto& kv) { return kv.second + retention_ < now; });
-  std::erase_if(clients_, [&](const auto& kv) { return kv.second + retention_ < now; });
-  std::erase_if(revoked_, [&](const auto& kv) { return kv.second + retention_ < now; });
+  auto old = [&](int64_t at) { return at + retention_ < now; };
+  std::erase_if(tokens_, [&](const auto& kv) { return old(kv.second.at); });
+  std::erase_if(revoked_, [&](const auto& kv) { return old(kv.second.at); });
+  std::erase_if(clients_, [&](const auto& kv) { return old(kv.second); });
+  // A watermark outlives every token it refuses once it is older than the retention.
+  std::erase_if(watermarks_, [&](const auto& kv) { return old(kv.second); });
   return revoked_.size();
 }
 

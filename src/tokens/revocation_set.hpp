@@ -3,13 +3,16 @@
 // though the JWT itself is still valid. Entries expire once no token they could cover is
 // alive (revoked_at + access-token lifetime + clock skew).
 //
-// Bounded, and failing closed: when a map is full even after dropping expired entries, the
-// oldest revocations are forgotten, and every token issued at or before the newest forgotten
-// revocation is refused from then on (its client refreshes and gets a token the store vouches
-// for). A flood of revocations can make clients refresh early; it can never revive a revoked
-// token.
+// Bounded, and failing closed: when a map is full even after dropping expired entries, some
+// revocations are forgotten, and every token of the same client issued at or before the
+// newest forgotten revocation is refused from then on (its client refreshes and gets a token
+// the store vouches for). A flood of revocations can make clients refresh early; it can never
+// revive a revoked token. Which revocations are forgotten: all of the client that holds the
+// most entries when it holds at least a sixteenth of them (a client flooding RFC 7009
+// revocations of its own tokens costs only itself), else the oldest sixteenth (every client
+// with a revocation among them is watermarked).
 //
-// Fed by RevocationFeed (polls the store) and by add() when this node revokes.
+// Fed by RevocationFeed (polls the store).
 // Thread safety: all methods are safe from any thread; covers() takes a shared lock.
 #pragma once
 
@@ -27,15 +30,16 @@ class RevocationSet {
   RevocationSet(int64_t retention_seconds, size_t max_entries)
       : retention_(retention_seconds), max_entries_(max_entries) {}
 
-  void add(const std::string& grant_id, int64_t revoked_at);
+  // A revoked grant, and the client it was issued to.
+  void add(const std::string& grant_id, const std::string& client_id, int64_t revoked_at);
   bool contains(std::string_view grant_id) const;
   // A deleted client: every token it holds is refused, client-credentials ones included.
   void add_client(const std::string& client_id, int64_t deleted_at);
-  // One access token revoked by its jti (RFC 7009).
-  void add_token(const std::string& jti, int64_t revoked_at);
+  // One access token revoked by its jti (RFC 7009), and the client that holds it.
+  void add_token(const std::string& jti, const std::string& client_id, int64_t revoked_at);
   // Whether a token with these claims is revoked: by its grant (may be empty), its client
-  // (deleted), its own jti, or because it was issued (`iat`) no later than a revocation the
-  // set had to forget. One lock, for the per-request check.
+  // (deleted), its own jti, or because it was issued (`iat`) no later than a revocation of
+  // its client that the set had to forget. One lock, for the per-request check.
   bool covers(std::string_view grant_id, std::string_view client_id, std::string_view jti,
               int64_t iat) const;
   // Drops entries older than the retention; returns how many grants remain.
@@ -50,18 +54,28 @@ class RevocationSet {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  using Map = std::unordered_map<std::string, int64_t, Hash, std::equal_to<>>;
+  struct Entry {
+    int64_t at;
+    std::string client_id;
+  };
+  using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
+  using Times = std::unordered_map<std::string, int64_t, Hash, std::equal_to<>>;
   // Makes room for one more entry in `m` (lock held).
   void make_room(Map& m, int64_t now);
+  // Refuses the client's tokens issued at or before `through` (lock held).
+  void watermark(const std::string& client_id, int64_t through);
 
   int64_t retention_;
   size_t max_entries_;
   mutable std::shared_mutex mu_;
-  int64_t forgotten_through_ = INT64_MIN;  // tokens with iat <= this are refused
+  // Tokens with iat <= this are refused, whoever holds them: the last resort when the
+  // deleted-clients map or the per-client watermarks themselves overflow.
+  int64_t forgotten_through_ = INT64_MIN;
   uint64_t overflows_ = 0;
   Map revoked_;
-  Map clients_;
   Map tokens_;
+  Times clients_;     // deleted clients
+  Times watermarks_;  // client -> its tokens with iat <= this are refused
 };
 
 }  // namespace stagepass

@@ -40,7 +40,7 @@ TEST_F(TokenVerifierTest, SecondCallIsACacheHit) {
 TEST_F(TokenVerifierTest, RevocationAppliesToCachedTokens) {
   auto t = mint("g1");
   ASSERT_TRUE(verifier_->verify(t).ok());
-  revoked_.add("g1", 1001);
+  revoked_.add("g1", "c1", 1001);
   auto r = verifier_->verify(t);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "revoked");
@@ -77,10 +77,10 @@ TEST_F(TokenVerifierTest, CacheStaysBounded) {
 
 TEST(RevocationSetTest, ExpiresAndStaysBounded) {
   RevocationSet set(100, 3);
-  set.add("a", 10);
-  set.add("b", 20);
-  set.add("c", 30);
-  set.add("d", 40);  // evicts the oldest
+  set.add("a", "c1", 10);
+  set.add("b", "c2", 20);
+  set.add("c", "c3", 30);
+  set.add("d", "c4", 40);  // evicts the oldest
   EXPECT_FALSE(set.contains("a"));
   EXPECT_TRUE(set.contains("d"));
   EXPECT_EQ(set.expire(125), 2u);  // b (20 + 100 < 125) is gone
@@ -89,10 +89,10 @@ TEST(RevocationSetTest, ExpiresAndStaysBounded) {
 
 TEST(RevocationSetTest, AFullSetMakesRoomFromExpiredEntriesFirst) {
   RevocationSet set(100, 3);
-  set.add("a", 10);
-  set.add("b", 200);
-  set.add("c", 210);
-  set.add("d", 220);  // a expired (10 + 100 < 220): nothing alive is forgotten
+  set.add("a", "c", 10);
+  set.add("b", "c", 200);
+  set.add("c", "c", 210);
+  set.add("d", "c", 220);  // a expired (10 + 100 < 220): nothing alive is forgotten
   EXPECT_EQ(set.overflows(), 0u);
   EXPECT_FALSE(set.covers("", "", "", 15));
   EXPECT_TRUE(set.covers("b", "", "", 150));
@@ -100,13 +100,17 @@ TEST(RevocationSetTest, AFullSetMakesRoomFromExpiredEntriesFirst) {
 
 TEST(RevocationSetTest, AFullSetFailsClosedForEveryKindOfRevocation) {
   RevocationSet set(1000, 3);
-  for (auto [id, at] : {std::pair{"g1", 10}, {"g2", 20}, {"g3", 30}, {"g4", 40}}) set.add(id, at);
-  // g1 was forgotten: a token of it issued before its revocation is still refused, and so is
-  // any token issued as early; a token issued after the forgotten revocation is not.
+  for (auto [id, at] : {std::pair{"g1", 10}, {"g2", 20}, {"g3", 30}, {"g4", 40}}) {
+    set.add(id, "c", at);
+  }
+  // Client c held the whole map and its revocations were forgotten: a token of g1 issued
+  // before its revocation is still refused, and so is any token of c issued up to the newest
+  // forgotten revocation; a later one is not, nor is another client's.
   EXPECT_FALSE(set.contains("g1"));
   EXPECT_TRUE(set.covers("g1", "c", "j", 5));
-  EXPECT_TRUE(set.covers("other", "c", "j", 10));
-  EXPECT_FALSE(set.covers("other", "c", "j", 11));
+  EXPECT_TRUE(set.covers("other", "c", "j", 30));
+  EXPECT_FALSE(set.covers("other", "c", "j", 31));
+  EXPECT_FALSE(set.covers("other", "d", "j", 5));
   EXPECT_EQ(set.overflows(), 1u);
 
   // Deleted clients and revoked jtis used to stop being recorded once full.
@@ -117,10 +121,55 @@ TEST(RevocationSetTest, AFullSetFailsClosedForEveryKindOfRevocation) {
   EXPECT_TRUE(clients.covers("", "c3", "j", 25));
   EXPECT_TRUE(clients.covers("", "c1", "j", 9));
   RevocationSet tokens(1000, 2);
-  tokens.add_token("j1", 10);
-  tokens.add_token("j2", 20);
-  tokens.add_token("j3", 30);
+  tokens.add_token("j1", "c", 10);
+  tokens.add_token("j2", "c", 20);
+  tokens.add_token("j3", "c", 30);
   EXPECT_TRUE(tokens.covers("", "c", "j3", 25));
+  EXPECT_TRUE(tokens.covers("", "c", "j1", 9));
+}
+
+// A client that revokes its own access tokens (RFC 7009) by the thousand fills the jti map;
+// the tokens it pays with are its own, not every other client's.
+TEST(RevocationSetTest, AFloodOfOneClientsRevocationsCostsOnlyThatClient) {
+  RevocationSet set(100000, 64);
+  set.add_token("victim-jti", "victim", 100);
+  for (int i = 0; i < 1000; ++i) set.add_token("flood-" + std::to_string(i), "flood", 200 + i);
+  EXPECT_GE(set.overflows(), 1u);
+  // The victim's other tokens, issued long before the flood, stay good; its revoked one stays
+  // refused.
+  EXPECT_FALSE(set.covers("", "victim", "victim-other", 50));
+  EXPECT_TRUE(set.covers("", "victim", "victim-jti", 50));
+  // Every flood token, remembered or forgotten, is refused.
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_TRUE(set.covers("", "flood", "flood-" + std::to_string(i), 150)) << i;
+  }
+  // A token the flooding client gets after its last revocation is good.
+  EXPECT_FALSE(set.covers("", "flood", "fresh", 1200));
+}
+
+// Many clients with a few revocations each: the oldest are forgotten, and only the clients
+// that had one among them are watermarked.
+TEST(RevocationSetTest, ForgettingTheOldestWatermarksOnlyTheirClients) {
+  RevocationSet set(100000, 32);
+  for (int i = 0; i < 33; ++i) set.add("g" + std::to_string(i), "c" + std::to_string(i), 10 + i);
+  EXPECT_EQ(set.overflows(), 1u);
+  EXPECT_FALSE(set.contains("g0"));
+  EXPECT_TRUE(set.covers("g0", "c0", "j", 5));      // the forgotten grant's token
+  EXPECT_TRUE(set.covers("other", "c0", "j", 10));  // its client's, as early
+  EXPECT_FALSE(set.covers("other", "c0", "j", 11));
+  EXPECT_FALSE(set.covers("other", "c20", "j", 5));  // a client with nothing forgotten
+  EXPECT_TRUE(set.covers("g20", "c20", "j", 5));
+}
+
+// Watermarks expire with the tokens they refuse.
+TEST(RevocationSetTest, WatermarksExpire) {
+  RevocationSet set(100, 2);
+  set.add_token("j1", "c", 10);
+  set.add_token("j2", "c", 20);
+  set.add_token("j3", "d", 30);
+  EXPECT_TRUE(set.covers("", "c", "x", 15));
+  set.expire(500);
+  EXPECT_FALSE(set.covers("", "c", "x", 15));
 }
 
 }  // namespace

@@ -75,14 +75,13 @@ Status<> SqliteStore::revoke_grant(const std::string& id, int64_t now) {
   });
 }
 
-Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::revoked_grants_since(
-    int64_t since) {
-  return read([&](Connection& db) -> Result<std::vector<std::pair<std::string, int64_t>>> {
-    auto s =
-        db.prepare("SELECT id, revoked_at FROM grants WHERE revoked_at >= ? ORDER BY revoked_at");
+Result<std::vector<Revoked>> SqliteStore::revoked_grants_since(int64_t since) {
+  return read([&](Connection& db) -> Result<std::vector<Revoked>> {
+    auto s = db.prepare(
+        "SELECT id, client_id, revoked_at FROM grants WHERE revoked_at >= ? ORDER BY revoked_at");
     s.bind(1, since);
-    std::vector<std::pair<std::string, int64_t>> out;
-    while (s.step()) out.emplace_back(s.text(0), s.i64(1));
+    std::vector<Revoked> out;
+    while (s.step()) out.push_back({s.text(0), s.text(1), s.i64(2)});
     return out;
   });
 }
@@ -128,13 +127,13 @@ Status<> SqliteStore::revoke_access_token(const std::string& jti, const std::str
   });
 }
 
-Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::revoked_tokens_since(
-    int64_t since) {
-  return read([&](Connection& db) -> Result<std::vector<std::pair<std::string, int64_t>>> {
-    auto s = db.prepare("SELECT jti, revoked_at FROM revoked_tokens WHERE revoked_at >= ?");
+Result<std::vector<Revoked>> SqliteStore::revoked_tokens_since(int64_t since) {
+  return read([&](Connection& db) -> Result<std::vector<Revoked>> {
+    auto s =
+        db.prepare("SELECT jti, client_id, revoked_at FROM revoked_tokens WHERE revoked_at >= ?");
     s.bind(1, since);
-    std::vector<std::pair<std::string, int64_t>> out;
-    while (s.step()) out.emplace_back(s.text(0), s.i64(1));
+    std::vector<Revoked> out;
+    while (s.step()) out.push_back({s.text(0), s.text(1), s.i64(2)});
     return out;
   });
 }

@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, Browser, authorizeInBrowser, authorizeUrl, classifyPage, findForm, pageText,
+  startServer, Browser, authorizeInBrowser, authorizeForCode, authorizeUrl, classifyPage, findForm, pageText,
   tokenRequest, pkcePair, randomState, assertOAuthError, assertTokenOk, describeResponse, rawRequest,
   basicAuth,
 } from './lib/server.mjs';
@@ -44,17 +44,10 @@ describe('negative suite', () => {
   const basicOf = (c) => ({ basic: [c.client_id, c.client_secret] });
 
   /** Authorize as alice (consenting when asked) and return {code, verifier, ...}. */
-  async function getCode({ client = conf, scope = 'user-read-private', redirectUri = REDIRECT, pkce = true, browser = aliceBrowser } = {}) {
-    const pk = pkce ? pkcePair() : undefined;
-    const state = randomState();
-    const r = await authorizeInBrowser({
-      server, browser, clientId: client.client_id, redirectUri, scope, state, codeChallenge: pk?.challenge,
-      email: alice.email, password: alice.password,
-    });
-    assert.equal(r.stoppedAt, 'redirect', `authorize did not reach the redirect URI:\n${browser.traceText()}\n${r.page?.text?.slice(0, 800) ?? ''}`);
-    assert.ok(r.code, `authorize failed: ${r.location}`);
-    return { code: r.code, verifier: pk?.verifier, state, redirectUri };
+  function getCode({ client = conf, scope = 'user-read-private', redirectUri = REDIRECT, pkce = true, browser = aliceBrowser } = {}) {
+    return authorizeForCode(server, { browser, user: alice, client, scope, redirectUri, pkce });
   }
+
 
   async function exchange(client, { code, verifier, redirectUri = REDIRECT }, extra = {}) {
     const params = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, ...(verifier ? { code_verifier: verifier } : {}), ...extra };

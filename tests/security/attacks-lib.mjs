@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import {
-  startServer, Browser, authorizeInBrowser, tokenRequest, pkcePair, randomState, assertTokenOk,
+  startServer, Browser, authorizeForCode, tokenRequest, pkcePair, randomState, assertTokenOk,
 } from '../e2e/lib/server.mjs';
 
 export const REDIRECT = 'https://app.example/callback';
@@ -37,16 +37,8 @@ export async function signedIn(server, user) {
  * Walks /authorize as `user` on `browser` (consenting when asked) and returns
  * {code, verifier, challenge, state, redirectUri, iss}. `pkce: false` sends no challenge.
  */
-export async function getCode(server, { browser, user, client, scope = 'user-read-private', redirectUri = REDIRECT, pkce = true }) {
-  const pk = pkce ? pkcePair() : undefined;
-  const state = randomState();
-  const r = await authorizeInBrowser({
-    server, browser, clientId: client.client_id, redirectUri, scope, state, codeChallenge: pk?.challenge,
-    email: user.email, password: user.password,
-  });
-  assert.equal(r.stoppedAt, 'redirect', `authorize did not reach the redirect URI:\n${browser.traceText()}\n${r.page?.text?.slice(0, 600) ?? ''}`);
-  assert.ok(r.code, `authorize answered no code: ${r.location}`);
-  return { code: r.code, verifier: pk?.verifier, challenge: pk?.challenge, state, redirectUri, iss: r.iss };
+export function getCode(server, { redirectUri = REDIRECT, ...rest }) {
+  return authorizeForCode(server, { redirectUri, ...rest });
 }
 
 /** POST /api/token as `client` (Basic for confidential clients, client_id for public ones). */

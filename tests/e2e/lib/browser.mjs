@@ -3,6 +3,9 @@
 // Redirects are followed by hand (redirect: 'manual') so every hop can be inspected; a hop
 // that leaves the server's origin is the end of the walk and is never fetched.
 
+import assert from 'node:assert/strict';
+import { pkcePair, randomState } from './oauth.mjs';
+
 /** A fetch failure with its real cause and the server's log tail (e.g. when it crashed). */
 export function networkError(what, e, server) {
   const cause = e.cause ? `${e.cause.code ?? ''} ${e.cause.message ?? ''}`.trim() : e.message;
@@ -310,4 +313,21 @@ export async function authorizeInBrowser({
     return Object.assign(result, { stoppedAt: kind, page });
   }
   throw new Error(`authorize walk did not finish in ${maxSteps} steps:\n${browser.traceText()}`);
+}
+
+/**
+ * Walks /authorize as `user` on `browser` (signing in and consenting when asked), asserts it
+ * reached the redirect URI with a code, and returns {code, verifier, challenge, state,
+ * redirectUri, iss}. `pkce: false` sends no challenge.
+ */
+export async function authorizeForCode(server, { browser, user, client, scope = 'user-read-private', redirectUri, pkce = true }) {
+  const pk = pkce ? pkcePair() : undefined;
+  const state = randomState();
+  const r = await authorizeInBrowser({
+    server, browser, clientId: client.client_id, redirectUri, scope, state, codeChallenge: pk?.challenge,
+    email: user.email, password: user.password,
+  });
+  assert.equal(r.stoppedAt, 'redirect', `authorize did not reach the redirect URI:\n${browser.traceText()}\n${r.page?.text?.slice(0, 800) ?? ''}`);
+  assert.ok(r.code, `authorize answered no code: ${r.location}`);
+  return { code: r.code, verifier: pk?.verifier, challenge: pk?.challenge, state, redirectUri, iss: r.iss };
 }

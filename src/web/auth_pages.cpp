@@ -107,12 +107,19 @@ Site::Awaitable Site::login_submit(http::Request& req) {
   const std::string presented = session_cookie(req);
   auto open_session = [&] {
     if (!presented.empty()) (void)s_.store.delete_session(token_hash(presented));
-    if (s_.audit) s_.audit({0, 0, "sign_in", user_id, "", ip, user_agent, ""});
-    return create_session(user_id);
+    // Only while the password just checked is still the person's (store.hpp, SessionStore).
+    auto cookie = create_session(user_id, user->credential_generation);
+    if (cookie && s_.audit) s_.audit({0, 0, "sign_in", user_id, "", ip, user_agent, ""});
+    return cookie;
   };
   auto cookie = co_await http::offload(store_pool_, open_session);
-  if (cookie.empty()) co_return again(503, "The service is busy. Try again in a moment.");
-  co_return signed_in_redirect(cookie, next);
+  if (!cookie && cookie.error().code == "conflict") {
+    // The password changed (or every session was ended) while this one was being checked:
+    // the password typed is no longer the account's.
+    co_return again(403, "Incorrect email or password.");
+  }
+  if (!cookie) co_return again(503, "The service is busy. Try again in a moment.");
+  co_return signed_in_redirect(*cookie, next);
 }
 
 Site::Awaitable Site::signup_form(http::Request& req) {

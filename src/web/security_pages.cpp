@@ -173,10 +173,12 @@ Site::Awaitable Site::account_password(http::Request& req) {
     std::string session_cookie;  // the new session of this browser ("" if none could be made)
   };
   auto apply = [&]() -> Applied {
-    if (!s_.store.set_password_hash(user.id, hash)) return {};
+    auto generation = s_.store.set_password_hash(user.id, hash);
+    if (!generation) return {};
     // Whoever knew the old password may hold a session, or a copy of this one's cookie: every
     // session ends, this browser continues in a new one.
-    std::string fresh = create_session(user.id);
+    auto created = create_session(user.id, *generation);
+    std::string fresh = created ? *created : "";
     (void)s_.store.delete_user_sessions(user.id, fresh.empty() ? "" : token_hash(fresh));
     size_t removed = 0;
     if (disconnect) {

@@ -3,11 +3,23 @@
 #include "core/base64url.hpp"
 #include "core/random.hpp"
 #include "crypto/crypto.hpp"
+#include "oauth/error.hpp"
 #include "oauth/pkce.hpp"
 #include "oauth/redirect_uri.hpp"
 
 namespace stagepass::oauth {
 namespace {
+
+// Request text quoted in an error_description keeps only [A-Za-z0-9._:/-]: no markup, no
+// quotes, no spaces, whatever the client sent; at most 40 bytes of it.
+TEST(QuoteInput, KeepsOnlyPlainCharactersAndIsBounded) {
+  EXPECT_EQ(quote_input("user-read-email"), "'user-read-email'");
+  EXPECT_EQ(quote_input("https://a.example/cb_1:x"), "'https://a.example/cb_1:x'");
+  EXPECT_EQ(quote_input("<svg onload=alert(1)>"), "'?svg?onload?alert?1??'");
+  EXPECT_EQ(quote_input("a\"b'c\\d\r\n"), "'a?b?c?d??'");
+  EXPECT_EQ(quote_input("\xc3\xa9"), "'??'");
+  EXPECT_EQ(quote_input(std::string(100, 'x')), "'" + std::string(40, 'x') + "'...");
+}
 
 TEST(RedirectUri, RegistrationRules) {
   EXPECT_FALSE(redirect_uri_problem("https://app.example/cb"));

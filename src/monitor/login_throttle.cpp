@@ -82,15 +82,26 @@ int64_t LoginThrottle::reserve_ip(const std::string& ip, int64_t now) {
   return 0;
 }
 
+void LoginThrottle::give_back(const std::string& key, int64_t reserved_at) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  auto& q = it->second.attempts;
+  if (auto at = std::find(q.begin(), q.end(), reserved_at); at != q.end()) q.erase(at);
+  if (q.empty()) erase(it);  // otherwise its expiry stays the later attempt's: harmless
+}
+
 void LoginThrottle::succeeded(const std::string& account, const std::string& ip,
                               int64_t reserved_at) {
   std::lock_guard lk(mu_);
   if (auto it = entries_.find("a:" + account); it != entries_.end()) erase(it);
-  if (auto it = entries_.find("i:" + ip_key(ip)); it != entries_.end()) {
-    auto& q = it->second.attempts;
-    if (auto at = std::find(q.begin(), q.end(), reserved_at); at != q.end()) q.erase(at);
-    if (q.empty()) erase(it);  // its expiry stays the later attempt's otherwise: harmless
-  }
+  give_back("i:" + ip_key(ip), reserved_at);
+}
+
+void LoginThrottle::release(const std::string& account, const std::string& ip,
+                            int64_t reserved_at) {
+  std::lock_guard lk(mu_);
+  give_back("a:" + account, reserved_at);
+  give_back("i:" + ip_key(ip), reserved_at);
 }
 
 }  // namespace stagepass

@@ -48,6 +48,9 @@ class LoginThrottle {
   // The attempt reserved at `reserved_at` was right: the IP gets its attempt back and the
   // account's failures are forgotten.
   void succeeded(const std::string& account, const std::string& ip, int64_t reserved_at);
+  // The attempt reserved at `reserved_at` could not be checked (the store failed): the
+  // account and the IP both get it back; their other failures stay counted.
+  void release(const std::string& account, const std::string& ip, int64_t reserved_at);
 
   // The counter an address is counted under: "2001:db8:1:2::/64" for any IPv6 address of
   // that /64, "192.0.2.1" for 192.0.2.1 and ::ffff:192.0.2.1; anything unparsable as is.
@@ -66,6 +69,7 @@ class LoginThrottle {
   int64_t make_room(size_t needed, int64_t now);
   void add(const std::string& key, int64_t now);
   void erase(std::unordered_map<std::string, Entry>::iterator it);
+  void give_back(const std::string& key, int64_t reserved_at);
 
   ThrottleSettings s_;
   std::mutex mu_;

@@ -137,5 +137,16 @@ TEST(LoginThrottle, AddressesOfOneIpv6Slash64ShareACounter) {
   EXPECT_GT(t.reserve_ip("2001:db8:1:2::7", 13), 0);
 }
 
+// An attempt that could not be checked (store failure) is no failure: both counters get it
+// back, and the failures before it stay counted.
+TEST(LoginThrottle, ReleaseGivesBackOnlyThatAttempt) {
+  LoginThrottle t({2, 100, 60, 1000});
+  EXPECT_EQ(t.reserve("a@x", "1.1.1.1", 10), 0);  // a wrong password
+  EXPECT_EQ(t.reserve("a@x", "1.1.1.1", 11), 0);  // the store failed
+  t.release("a@x", "1.1.1.1", 11);
+  EXPECT_EQ(t.reserve("a@x", "1.1.1.1", 12), 0);  // so one attempt is left
+  EXPECT_GT(t.reserve("a@x", "1.1.1.1", 13), 0);  // and the first failure still counts
+}
+
 }  // namespace
 }  // namespace stagepass

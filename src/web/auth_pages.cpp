@@ -82,6 +82,14 @@ Site::Awaitable Site::login_submit(http::Request& req) {
 
   auto find_user = [&] { return s_.store.find_user_by_email(email); };
   auto user = co_await http::offload(store_pool_, find_user);
+  if (!user && user.error().code != "not_found") {
+    // The store failed: nothing was checked, so nothing counts as a wrong password.
+    throttle_.release(account_key, ip, attempt_at);
+    log::event("error", "sign-in lookup failed", {{"error", user.error().message}});
+    auto r = again(503, "The service is busy. Try again in a moment.");
+    r.header("Retry-After", "5");
+    co_return r;
+  }
   // Check a hash even for unknown accounts so timing does not reveal which emails exist.
   auto verify = [&] {
     return crypto::password_verify(user ? user->password_hash : dummy_password_hash(), password);

@@ -35,6 +35,7 @@ std::string label_of(const std::string& type) {
       {"consent_granted", "Gave an app access"},
       {"app_removed", "Removed an app's access"},
       {"app_signed_out", "An app signed out"},
+      {"access_token_revoked", "An app revoked one of its access tokens"},
       {"refresh_token_reuse", "Suspicious token reuse: the app's access was revoked"},
       {"authorization_code_replay",
        "An authorization code was used twice: the app's access was revoked"},

@@ -203,8 +203,17 @@ int client_show(Store& store, const std::string& id, bool as_json) {
 
 int client_delete(Store& store, const std::string& id, bool as_json) {
   SystemClock clock;
+  auto c = store.find_client(id);
   auto r = store.delete_client(id, clock.now());
   if (!r) return fail_line(r.error().code == "not_found" ? "no client " + id : r.error().message);
+  // An operator's action that ends every person's access through the app: in the audit
+  // stream (`admin events`), beside the app's own revocations.
+  std::string detail = "\"";
+  detail.append(c ? c->name.substr(0, 100) : "").append("\" deleted by an operator");
+  if (auto e = store.record_event({0, clock.now(), "client_deleted", "", id, "", "", detail}); !e) {
+    std::cerr << "warning: the client was deleted, but its audit event was not written: "
+              << e.error().message << "\n";
+  }
   if (as_json)
     std::cout << json::serialize(json::object{{"client_id", id}, {"deleted", true}}) << "\n";
   else

@@ -17,16 +17,23 @@
 namespace stagepass {
 namespace {
 
-int64_t parse_int(const std::string& name, const std::string& v) {
+// Every numeric setting has explicit bounds: a negative or huge value is refused at startup
+// with one clear line, never wrapped into an int or past the end of a time (now + ttl).
+int64_t parse_int(const std::string& name, const std::string& v, int64_t min, int64_t max) {
   try {
     size_t used = 0;
     long long n = std::stoll(v, &used);
-    if (used != v.size() || n < 0) throw std::invalid_argument(v);
+    if (used != v.size() || n < min || n > max) throw std::invalid_argument(v);
     return n;
   } catch (const std::exception&) {
-    throw std::runtime_error(name + " must be a non-negative integer, got '" + v + "'");
+    throw std::runtime_error(name + " must be an integer from " + std::to_string(min) + " to " +
+                             std::to_string(max) + ", got '" + v + "'");
   }
 }
+
+constexpr int64_t kMaxSeconds = 100LL * 365 * 24 * 3600;  // any lifetime or interval
+constexpr int64_t kMaxThreads = 1024;
+constexpr int64_t kMaxCount = 1000000;  // attempts, sign-ups, connections
 
 bool parse_bool(const std::string& name, const std::string& v) {
   if (v == "on" || v == "true" || v == "1") return true;
@@ -36,7 +43,8 @@ bool parse_bool(const std::string& name, const std::string& v) {
 
 // Applies one setting, by its TOML key, from a string.
 void apply(Config& c, const std::string& key, const std::string& v, const std::string& source) {
-  auto num = [&] { return parse_int(source, v); };
+  auto num = [&](int64_t max, int64_t min = 0) { return parse_int(source, v, min, max); };
+  auto seconds = [&] { return num(kMaxSeconds); };
   if (key == "listen")
     c.listen = v;
   else if (key == "issuer")
@@ -48,29 +56,29 @@ void apply(Config& c, const std::string& key, const std::string& v, const std::s
   else if (key == "master_key_file")
     c.master_key_file = v;
   else if (key == "access_token_ttl")
-    c.access_token_ttl = num();
+    c.access_token_ttl = seconds();
   else if (key == "refresh_token_ttl")
-    c.refresh_token_ttl = num();
+    c.refresh_token_ttl = seconds();
   else if (key == "refresh_idle_ttl")
-    c.refresh_idle_ttl = num();
+    c.refresh_idle_ttl = seconds();
   else if (key == "refresh_grace")
-    c.refresh_grace = num();
+    c.refresh_grace = seconds();
   else if (key == "code_ttl")
-    c.code_ttl = num();
+    c.code_ttl = seconds();
   else if (key == "threads")
-    c.threads = static_cast<int>(num());
+    c.threads = static_cast<int>(num(kMaxThreads));
   else if (key == "store_threads")
-    c.store_threads = static_cast<int>(num());
+    c.store_threads = static_cast<int>(num(kMaxThreads));
   else if (key == "commit_threads")
-    c.commit_threads = static_cast<int>(num());
+    c.commit_threads = static_cast<int>(num(kMaxThreads));
   else if (key == "login_max_failures")
-    c.login_max_failures = static_cast<int>(num());
+    c.login_max_failures = static_cast<int>(num(kMaxCount, 1));
   else if (key == "max_body_bytes")
-    c.max_body_bytes = num();
+    c.max_body_bytes = num(1LL << 30);
   else if (key == "max_header_bytes")
-    c.max_header_bytes = num();
+    c.max_header_bytes = num(1LL << 20);
   else if (key == "max_connections")
-    c.max_connections = num();
+    c.max_connections = num(kMaxCount);
   else if (key == "access_log")
     c.access_log = parse_bool(source, v);
   else if (key == "roles")
@@ -86,19 +94,19 @@ void apply(Config& c, const std::string& key, const std::string& v, const std::s
     if (c.catalog_scale <= 0 || c.catalog_scale > 10)
       throw std::runtime_error(source + " must be in (0, 10]");
   } else if (key == "clock_skew")
-    c.clock_skew = num();
+    c.clock_skew = num(3600);
   else if (key == "rate_limit")
-    c.rate_limit = num();
+    c.rate_limit = num(1000000000);
   else if (key == "token_cache_size")
-    c.token_cache_size = num();
+    c.token_cache_size = num(100000000);
   else if (key == "jwks_refresh")
-    c.jwks_refresh = num();
+    c.jwks_refresh = seconds();
   else if (key == "session_ttl")
-    c.session_ttl = num();
+    c.session_ttl = seconds();
   else if (key == "session_idle_ttl")
-    c.session_idle_ttl = num();
+    c.session_idle_ttl = seconds();
   else if (key == "signup_max_per_ip")
-    c.signup_max_per_ip = static_cast<int>(num());
+    c.signup_max_per_ip = static_cast<int>(num(kMaxCount));
   else if (key == "tls_cert")
     c.tls_cert = v;
   else if (key == "tls_key")

@@ -58,6 +58,39 @@ TEST_F(ConfigTest, RejectsBadValuesWithOneClearLine) {
   EXPECT_THROW(Config::load(write("no_such_setting = 1\n")), std::runtime_error);
 }
 
+// Negative and huge numbers are refused with the setting's name and its bounds, never wrapped
+// (an int setting given 2^32 used to become 0: "no limit" for the sign-up throttle).
+TEST_F(ConfigTest, RefusesNegativeAndHugeNumbers) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"STAGEPASS_SESSION_IDLE_TTL", "-1"},
+      {"STAGEPASS_SESSION_IDLE_TTL", "9223372036854775807"},
+      {"STAGEPASS_SESSION_TTL", "99999999999999999999"},
+      {"STAGEPASS_SIGNUP_MAX_PER_IP", "4294967296"},
+      {"STAGEPASS_SIGNUP_MAX_PER_IP", "-20"},
+      {"STAGEPASS_LOGIN_MAX_FAILURES", "4294967301"},
+      {"STAGEPASS_LOGIN_MAX_FAILURES", "0"},
+      {"STAGEPASS_ACCESS_TOKEN_TTL", "9223372036854775000"},
+      {"STAGEPASS_THREADS", "2147483648"},
+      {"STAGEPASS_MAX_BODY_BYTES", "-5"},
+  };
+  for (const auto& [name, value] : bad) {
+    setenv(name, value, 1);
+    try {
+      Config::load(std::nullopt);
+      ADD_FAILURE() << name << "=" << value << " was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("must be an integer from"), std::string::npos)
+          << e.what();
+    }
+    unsetenv(name);
+  }
+  EXPECT_THROW(Config::load(write("signup_max_per_ip = 4294967296\n")), std::runtime_error);
+  setenv("STAGEPASS_LOGIN_MAX_FAILURES", "1000000", 1);
+  EXPECT_EQ(Config::load(std::nullopt).login_max_failures, 1000000);  // the bound itself is fine
+  unsetenv("STAGEPASS_LOGIN_MAX_FAILURES");
+}
+
 TEST_F(ConfigTest, SessionAndSignUpSettings) {
   auto c = Config::load(std::nullopt);
   EXPECT_EQ(c.session_ttl, 14 * 24 * 3600);

@@ -20,6 +20,9 @@ struct User {
   std::string country = "SE";
   std::string product = "premium";
   int64_t created_at = 0;
+  // Moves on whenever the person's credentials change or every session is ended: a session
+  // is valid only while it carries the generation it was created with (SessionStore).
+  int64_t credential_generation = 0;
 };
 
 struct Client {
@@ -80,6 +83,9 @@ struct Session {
   int64_t created_at = 0;
   int64_t expires_at = 0;    // absolute end (sign in again after it)
   int64_t last_seen_at = 0;  // last recorded use (coarse: written at most every few minutes)
+  // The person's credential generation read together with the password that was checked
+  // (User::credential_generation); the session is refused once the person's moves on.
+  int64_t generation = 0;
 };
 
 // One entry of the audit stream (sign-ins, consent, removals, reuse detection, ...).

@@ -1,57 +1,107 @@
 #include "monitor/login_throttle.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cstring>
 
 namespace stagepass {
 
+std::string LoginThrottle::ip_key(const std::string& ip) {
+  const std::string address = ip.substr(0, ip.find('%'));  // a link-local zone is no part
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, address.c_str(), &v6) != 1) return ip;
+  char text[INET6_ADDRSTRLEN] = {};
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+    in_addr v4{};
+    std::memcpy(&v4, &v6.s6_addr[12], 4);
+    return inet_ntop(AF_INET, &v4, text, sizeof text) ? std::string(text) : ip;
+  }
+  std::memset(&v6.s6_addr[8], 0, 8);  // the /64
+  if (!inet_ntop(AF_INET6, &v6, text, sizeof text)) return ip;
+  return std::string(text) + "/64";
+}
+
 int64_t LoginThrottle::wait_for(const std::string& key, int limit, int64_t now) {
-  auto it = failures_.find(key);
-  if (it == failures_.end()) return 0;
-  auto& q = it->second;
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return 0;
+  auto& q = it->second.attempts;
   while (!q.empty() && q.front() <= now - s_.window_seconds) q.pop_front();
+  if (q.empty()) {
+    erase(it);
+    return 0;
+  }
   if (static_cast<int>(q.size()) < limit) return 0;
   // Allowed again when the oldest counted failure leaves the window (at least 1 s from now).
   return std::max<int64_t>(1, q.front() + s_.window_seconds - now);
 }
 
-void LoginThrottle::add(const std::string& key, int64_t now) {
-  if (failures_.size() >= s_.max_tracked_keys && !failures_.count(key)) {
-    std::erase_if(failures_, [&](const auto& kv) {
-      return kv.second.empty() || kv.second.back() <= now - s_.window_seconds;
-    });
-    if (failures_.size() >= s_.max_tracked_keys) failures_.erase(failures_.begin());
+void LoginThrottle::erase(std::unordered_map<std::string, Entry>::iterator it) {
+  expiry_.erase(it->second.expiry);
+  entries_.erase(it);
+}
+
+int64_t LoginThrottle::make_room(size_t needed, int64_t now) {
+  while (entries_.size() + needed > s_.max_tracked_keys && !expiry_.empty() &&
+         expiry_.begin()->first <= now) {
+    erase(entries_.find(expiry_.begin()->second));
   }
-  failures_[key].push_back(now);
+  if (entries_.size() + needed <= s_.max_tracked_keys) return 0;
+  // Full of live counters: refuse rather than forget one (fail closed).
+  return expiry_.empty() ? s_.window_seconds : std::max<int64_t>(1, expiry_.begin()->first - now);
+}
+
+void LoginThrottle::add(const std::string& key, int64_t now) {
+  auto [it, inserted] = entries_.try_emplace(key);
+  Entry& e = it->second;
+  if (!inserted) expiry_.erase(e.expiry);
+  e.attempts.push_back(now);
+  e.expiry = expiry_.emplace(now + s_.window_seconds, key);
 }
 
 int64_t LoginThrottle::reserve(const std::string& account, const std::string& ip, int64_t now) {
   const std::string a = "a:" + account;
-  const std::string i = "i:" + ip;
+  const std::string i = "i:" + ip_key(ip);
   std::lock_guard lk(mu_);
   int64_t wait = std::max(wait_for(a, s_.max_failures_per_account, now),
                           wait_for(i, s_.max_failures_per_ip, now));
   if (wait > 0) return wait;
+  const size_t needed = (entries_.count(a) ? 0 : 1) + (entries_.count(i) ? 0 : 1);
+  if (int64_t full = make_room(needed, now); full > 0) return full;
   add(a, now);
   add(i, now);
   return 0;
 }
 
 int64_t LoginThrottle::reserve_ip(const std::string& ip, int64_t now) {
-  const std::string i = "i:" + ip;
+  const std::string i = "i:" + ip_key(ip);
   std::lock_guard lk(mu_);
   if (int64_t wait = wait_for(i, s_.max_failures_per_ip, now); wait > 0) return wait;
+  if (int64_t full = make_room(entries_.count(i) ? 0 : 1, now); full > 0) return full;
   add(i, now);
   return 0;
+}
+
+void LoginThrottle::give_back(const std::string& key, int64_t reserved_at) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  auto& q = it->second.attempts;
+  if (auto at = std::find(q.begin(), q.end(), reserved_at); at != q.end()) q.erase(at);
+  if (q.empty()) erase(it);  // otherwise its expiry stays the later attempt's: harmless
 }
 
 void LoginThrottle::succeeded(const std::string& account, const std::string& ip,
                               int64_t reserved_at) {
   std::lock_guard lk(mu_);
-  failures_.erase("a:" + account);
-  if (auto it = failures_.find("i:" + ip); it != failures_.end()) {
-    auto& q = it->second;
-    if (auto at = std::find(q.begin(), q.end(), reserved_at); at != q.end()) q.erase(at);
-  }
+  if (auto it = entries_.find("a:" + account); it != entries_.end()) erase(it);
+  give_back("i:" + ip_key(ip), reserved_at);
+}
+
+void LoginThrottle::release(const std::string& account, const std::string& ip,
+                            int64_t reserved_at) {
+  std::lock_guard lk(mu_);
+  give_back("a:" + account, reserved_at);
+  give_back("i:" + ip_key(ip), reserved_at);
 }
 
 }  // namespace stagepass

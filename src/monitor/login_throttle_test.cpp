@@ -90,5 +90,63 @@ TEST(LoginThrottle, ParallelSuccessesGiveBackExactlyTheirOwnAttempts) {
   EXPECT_GT(t.reserve("x", "1.2.3.4", 1001), 0);
 }
 
+// An attacker who fills the table with fresh keys must not make it forget a live counter:
+// the victim's account stays throttled, and new keys are refused (fail closed) until expired
+// entries make room.
+TEST(LoginThrottle, AFullTableKeepsLiveCountersAndRefusesNewKeys) {
+  LoginThrottle t({2, 1000, 60, 6});
+  EXPECT_EQ(t.reserve("victim@x", "1.1.1.1", 100), 0);
+  EXPECT_EQ(t.reserve("victim@x", "1.1.1.1", 101), 0);
+  EXPECT_GT(t.reserve("victim@x", "1.1.1.1", 102), 0);  // throttled (2 keys in the table)
+  // The attacker fills the table from one address with new account names.
+  int admitted = 0;
+  for (int i = 0; i < 20; ++i) {
+    std::string account = "attacker" + std::to_string(i);
+    admitted += t.reserve(account, "6.6.6.6", 103) == 0;
+  }
+  EXPECT_EQ(admitted, 3);  // 2 (victim, 1.1.1.1) + 6.6.6.6 + 3 accounts = the 6 keys
+  EXPECT_GT(t.reserve("victim@x", "1.1.1.1", 104), 0);  // still throttled
+  EXPECT_GT(t.reserve("new@x", "7.7.7.7", 104), 0);     // full of live counters: refused
+  EXPECT_GT(t.reserve_ip("8.8.8.8", 104), 0);
+}
+
+// Once entries leave their window, a full table makes room from them, oldest first.
+TEST(LoginThrottle, AFullTableReclaimsExpiredEntries) {
+  LoginThrottle t({5, 1000, 60, 4});
+  EXPECT_EQ(t.reserve("old@x", "1.1.1.1", 100), 0);     // expires at 160
+  EXPECT_EQ(t.reserve("newer@x", "2.2.2.2", 130), 0);   // expires at 190
+  EXPECT_GT(t.reserve("third@x", "3.3.3.3", 150), 0);   // full, nothing expired yet
+  EXPECT_EQ(t.reserve("third@x", "3.3.3.3", 161), 0);   // old@x and 1.1.1.1 reclaimed
+  EXPECT_GT(t.reserve("fourth@x", "4.4.4.4", 161), 0);  // newer@x is still live: kept
+  EXPECT_EQ(t.reserve("newer@x", "2.2.2.2", 162), 0);   // and still counts its attempt
+}
+
+// One IPv6 host usually holds a whole /64: its addresses share one counter, so rotating the
+// interface identifier gains nothing. IPv4 (and IPv4-mapped) addresses count one by one.
+TEST(LoginThrottle, AddressesOfOneIpv6Slash64ShareACounter) {
+  EXPECT_EQ(LoginThrottle::ip_key("2001:db8:1:2::1"),
+            LoginThrottle::ip_key("2001:db8:1:2:ffff::9"));
+  EXPECT_NE(LoginThrottle::ip_key("2001:db8:1:2::1"), LoginThrottle::ip_key("2001:db8:1:3::1"));
+  EXPECT_EQ(LoginThrottle::ip_key("::ffff:192.0.2.1"), LoginThrottle::ip_key("192.0.2.1"));
+  EXPECT_NE(LoginThrottle::ip_key("192.0.2.1"), LoginThrottle::ip_key("192.0.2.2"));
+  LoginThrottle t({100, 2, 60, 1000});
+  EXPECT_EQ(t.reserve("a@x", "2001:db8:1:2::1", 10), 0);
+  EXPECT_EQ(t.reserve("b@x", "2001:db8:1:2::2", 11), 0);
+  EXPECT_GT(t.reserve("c@x", "2001:db8:1:2:abcd::3", 12), 0);
+  EXPECT_EQ(t.reserve("c@x", "2001:db8:1:3::1", 12), 0);
+  EXPECT_GT(t.reserve_ip("2001:db8:1:2::7", 13), 0);
+}
+
+// An attempt that could not be checked (store failure) is no failure: both counters get it
+// back, and the failures before it stay counted.
+TEST(LoginThrottle, ReleaseGivesBackOnlyThatAttempt) {
+  LoginThrottle t({2, 100, 60, 1000});
+  EXPECT_EQ(t.reserve("a@x", "1.1.1.1", 10), 0);  // a wrong password
+  EXPECT_EQ(t.reserve("a@x", "1.1.1.1", 11), 0);  // the store failed
+  t.release("a@x", "1.1.1.1", 11);
+  EXPECT_EQ(t.reserve("a@x", "1.1.1.1", 12), 0);  // so one attempt is left
+  EXPECT_GT(t.reserve("a@x", "1.1.1.1", 13), 0);  // and the first failure still counts
+}
+
 }  // namespace
 }  // namespace stagepass

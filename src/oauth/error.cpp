@@ -20,8 +20,12 @@ std::string safe_description(std::string_view text) {
 
 std::string quote_input(std::string_view text) {
   constexpr size_t kMax = 40;
+  auto plain = [](unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '/' || c == '-';
+  };
   std::string out(1, '\'');
-  out.append(safe_description(text.substr(0, kMax)));
+  for (char c : text.substr(0, kMax)) out.push_back(plain(static_cast<unsigned char>(c)) ? c : '?');
   out.push_back('\'');
   if (text.size() > kMax) out.append("...");
   return out;

@@ -40,9 +40,10 @@ void add_no_store(http::Response& r);
 // include characters outside the set %x20-21 / %x23-5B / %x5D-7E." Every other byte
 // becomes '?'. Applied to every description that reaches the wire.
 std::string safe_description(std::string_view text);
-// A piece of the request quoted in a description (a parameter name, a scope): at most 40
-// bytes of it, in the same character set, so an attacker cannot make the server answer
-// with text of their choosing.
+// A piece of the request quoted in a description (a parameter name, a scope), between single
+// quotes: at most 40 bytes of it (then "..."), each byte outside [A-Za-z0-9._:/-] replaced by
+// '?', so an attacker cannot make the server answer with markup, quotes or spaces of their
+// choosing (no "<svg onload=...>" comes back, whoever renders the description).
 std::string quote_input(std::string_view text);
 
 }  // namespace stagepass::oauth

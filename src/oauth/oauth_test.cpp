@@ -3,11 +3,30 @@
 #include "core/base64url.hpp"
 #include "core/random.hpp"
 #include "crypto/crypto.hpp"
+#include "oauth/error.hpp"
 #include "oauth/pkce.hpp"
 #include "oauth/redirect_uri.hpp"
 
 namespace stagepass::oauth {
 namespace {
+
+// Request text quoted in an error_description keeps only [A-Za-z0-9._:/-]: no markup, no
+// quotes, no spaces, whatever the client sent; at most 40 bytes of it.
+// ("?" "?" keeps the compiler from reading trigraphs.)
+TEST(QuoteInput, KeepsOnlyPlainCharactersAndIsBounded) {
+  EXPECT_EQ(quote_input("user-read-email"), "'user-read-email'");
+  EXPECT_EQ(quote_input("https://a.example/cb_1:x"), "'https://a.example/cb_1:x'");
+  EXPECT_EQ(quote_input("<svg onload=alert(1)>"),
+            "'?svg?onload?alert?1?"
+            "?'");
+  EXPECT_EQ(quote_input("a\"b'c\\d\r\n"),
+            "'a?b?c?d?"
+            "?'");
+  EXPECT_EQ(quote_input("\xc3\xa9"),
+            "'?"
+            "?'");
+  EXPECT_EQ(quote_input(std::string(100, 'x')), "'" + std::string(40, 'x') + "'...");
+}
 
 TEST(RedirectUri, RegistrationRules) {
   EXPECT_FALSE(redirect_uri_problem("https://app.example/cb"));
@@ -20,6 +39,45 @@ TEST(RedirectUri, RegistrationRules) {
   EXPECT_TRUE(redirect_uri_problem("https://app.example/cb#frag"));
   EXPECT_TRUE(redirect_uri_problem("/relative"));
   EXPECT_TRUE(redirect_uri_problem("myapp:/cb"));
+}
+
+// An https redirect to a host that is this device in disguise does not identify the client
+// (RFC 8252 §8.6): any app on the device can listen there. Every form a resolver or browser
+// accepts for 127.0.0.0/8, ::1, the unspecified address or a localhost name counts.
+TEST(RedirectUri, LoopbackInDisguiseDoesNotIdentifyTheClient) {
+  const char* loopback[] = {
+      "https://127.0.0.1/cb",
+      "https://127.8.9.10:8443/cb",
+      "https://2130706433/cb",
+      "https://0x7f000001/cb",
+      "https://0x7F.0.0.1/cb",
+      "https://0177.0.0.1/cb",
+      "https://127.1/cb",
+      "https://127.0.1/cb",
+      "https://127.0.0.1./cb",
+      "https://[::1]/cb",
+      "https://[0:0:0:0:0:0:0:1]/cb",
+      "https://[::ffff:127.0.0.1]/cb",
+      "https://[::ffff:7f00:1]/cb",
+      "https://[::FFFF:127.1.2.3]:443/cb",
+      "https://localhost/cb",
+      "https://LOCALHOST./cb",
+      "https://app.localhost/cb",
+      "https://a.b.LocalHost./cb",
+      "https://0.0.0.0/cb",
+      "https://0/cb",
+      "https://[::]/cb",
+      "https://127%2E0%2E0%2E1/cb",
+  };
+  for (const char* uri : loopback) EXPECT_FALSE(redirect_uri_identifies_client(uri)) << uri;
+  const char* remote[] = {
+      "https://app.example/cb",       "https://128.0.0.1/cb",        "https://8.8.8.8/cb",
+      "https://[2001:db8::1]/cb",     "https://[::ffff:8.8.8.8]/cb", "https://127.example/cb",
+      "https://localhost.example/cb", "https://mylocalhost/cb",
+  };
+  for (const char* uri : remote) EXPECT_TRUE(redirect_uri_identifies_client(uri)) << uri;
+  EXPECT_FALSE(redirect_uri_identifies_client("http://app.example/cb"));  // not https
+  EXPECT_FALSE(redirect_uri_identifies_client("com.example.app:/cb"));
 }
 
 TEST(RedirectUri, ExactMatchExceptLoopbackPort) {

@@ -1,7 +1,11 @@
 #include "oauth/redirect_uri.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
+
+#include "core/text.hpp"
 
 namespace stagepass::oauth {
 namespace {
@@ -59,6 +63,36 @@ std::string lower(std::string s) {
   return s;
 }
 
+// True when `host` (lower case, IPv6 literals in brackets) reaches this device whatever its
+// spelling: a localhost name (with or without the root's trailing dot), any address of
+// 127.0.0.0/8 or 0.0.0.0/8 in a form the system resolver (inet_aton: 2130706433, 0x7f000001,
+// 0177.0.0.1, 127.1) or a browser's URL parser (percent-encoded, trailing dot) accepts, ::1,
+// ::, and IPv4-mapped or -compatible forms of those.
+bool is_loopback_host(std::string host) {
+  if (host.find('%') != std::string::npos && !host.starts_with("[")) {
+    auto decoded = percent_decode(host, false);  // WHATWG URL: hosts are percent-decoded
+    if (!decoded) return true;                   // undecodable: assume the worst
+    host = lower(*decoded);
+  }
+  if (host.starts_with("[") && host.ends_with("]")) {
+    std::string literal = host.substr(1, host.size() - 2);
+    literal = literal.substr(0, literal.find('%'));  // a zone id changes nothing
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, literal.c_str(), &v6) != 1) return false;
+    if (IN6_IS_ADDR_LOOPBACK(&v6) || IN6_IS_ADDR_UNSPECIFIED(&v6)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&v6) || IN6_IS_ADDR_V4COMPAT(&v6)) {
+      return v6.s6_addr[12] == 127 || v6.s6_addr[12] == 0;
+    }
+    return false;
+  }
+  while (host.ends_with(".")) host.pop_back();  // "localhost." is the same name, rooted
+  if (host == "localhost" || host.ends_with(".localhost")) return true;  // RFC 6761 §6.3
+  in_addr v4{};
+  if (host.empty() || inet_aton(host.c_str(), &v4) == 0) return false;
+  const uint32_t first_octet = ntohl(v4.s_addr) >> 24;
+  return first_octet == 127 || first_octet == 0;
+}
+
 }  // namespace
 
 std::optional<std::string> redirect_uri_problem(std::string_view uri) {
@@ -106,9 +140,7 @@ bool redirect_uri_matches(const std::vector<std::string>& registered, std::strin
 bool redirect_uri_identifies_client(std::string_view uri) {
   auto p = split(uri);
   if (!p || lower(p->scheme) != "https" || !p->has_authority || p->host.empty()) return false;
-  const std::string host = lower(p->host);
-  return !host.starts_with("127.") && host != "[::1]" && host != "localhost" &&
-         !host.ends_with(".localhost") && host != "0.0.0.0" && host != "[::]";
+  return !is_loopback_host(lower(p->host));
 }
 
 }  // namespace stagepass::oauth

@@ -32,6 +32,12 @@ bool RevocationEndpoint::revoke_access_token(const std::string& value, const Cli
     s_.revocations_changed();
   }
   log::event("info", "access token revoked", {{"client_id", client.id}, {"jti", claims->jti}});
+  // In the person's log like a refresh token's revocation (a client-credentials token has no
+  // person: operators still see it in `admin events`).
+  if (s_.audit) {
+    s_.audit({0, 0, "access_token_revoked", claims->gid.empty() ? "" : claims->sub, client.id, "",
+              "", "the app revoked an access token"});
+  }
   return true;
 }
 

@@ -82,6 +82,14 @@ Site::Awaitable Site::login_submit(http::Request& req) {
 
   auto find_user = [&] { return s_.store.find_user_by_email(email); };
   auto user = co_await http::offload(store_pool_, find_user);
+  if (!user && user.error().code != "not_found") {
+    // The store failed: nothing was checked, so nothing counts as a wrong password.
+    throttle_.release(account_key, ip, attempt_at);
+    log::event("error", "sign-in lookup failed", {{"error", user.error().message}});
+    auto r = again(503, "The service is busy. Try again in a moment.");
+    r.header("Retry-After", "5");
+    co_return r;
+  }
   // Check a hash even for unknown accounts so timing does not reveal which emails exist.
   auto verify = [&] {
     return crypto::password_verify(user ? user->password_hash : dummy_password_hash(), password);
@@ -107,12 +115,19 @@ Site::Awaitable Site::login_submit(http::Request& req) {
   const std::string presented = session_cookie(req);
   auto open_session = [&] {
     if (!presented.empty()) (void)s_.store.delete_session(token_hash(presented));
-    if (s_.audit) s_.audit({0, 0, "sign_in", user_id, "", ip, user_agent, ""});
-    return create_session(user_id);
+    // Only while the password just checked is still the person's (store.hpp, SessionStore).
+    auto cookie = create_session(user_id, user->credential_generation);
+    if (cookie && s_.audit) s_.audit({0, 0, "sign_in", user_id, "", ip, user_agent, ""});
+    return cookie;
   };
   auto cookie = co_await http::offload(store_pool_, open_session);
-  if (cookie.empty()) co_return again(503, "The service is busy. Try again in a moment.");
-  co_return signed_in_redirect(cookie, next);
+  if (!cookie && cookie.error().code == "conflict") {
+    // The password changed (or every session was ended) while this one was being checked:
+    // the password typed is no longer the account's.
+    co_return again(403, "Incorrect email or password.");
+  }
+  if (!cookie) co_return again(503, "The service is busy. Try again in a moment.");
+  co_return signed_in_redirect(*cookie, next);
 }
 
 Site::Awaitable Site::signup_form(http::Request& req) {

@@ -35,6 +35,7 @@ std::string label_of(const std::string& type) {
       {"consent_granted", "Gave an app access"},
       {"app_removed", "Removed an app's access"},
       {"app_signed_out", "An app signed out"},
+      {"access_token_revoked", "An app revoked one of its access tokens"},
       {"refresh_token_reuse", "Suspicious token reuse: the app's access was revoked"},
       {"authorization_code_replay",
        "An authorization code was used twice: the app's access was revoked"},
@@ -173,10 +174,12 @@ Site::Awaitable Site::account_password(http::Request& req) {
     std::string session_cookie;  // the new session of this browser ("" if none could be made)
   };
   auto apply = [&]() -> Applied {
-    if (!s_.store.set_password_hash(user.id, hash)) return {};
+    auto generation = s_.store.set_password_hash(user.id, hash);
+    if (!generation) return {};
     // Whoever knew the old password may hold a session, or a copy of this one's cookie: every
     // session ends, this browser continues in a new one.
-    std::string fresh = create_session(user.id);
+    auto created = create_session(user.id, *generation);
+    std::string fresh = created ? *created : "";
     (void)s_.store.delete_user_sessions(user.id, fresh.empty() ? "" : token_hash(fresh));
     size_t removed = 0;
     if (disconnect) {

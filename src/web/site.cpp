@@ -160,12 +160,12 @@ http::Response Site::error_page(int status, const std::string& heading, const st
   return page(status, "error.html", heading, std::move(d), req);
 }
 
-std::string Site::create_session(const std::string& user_id) {
+Result<std::string> Site::create_session(const std::string& user_id, int64_t generation) {
   std::string value = base64url_encode(s_.random.bytes(32));
   int64_t now = s_.clock.now();
-  if (!s_.store.create_session({token_hash(value), user_id, now, now + settings_.session_ttl})) {
-    return {};
-  }
+  auto created = s_.store.create_session(
+      {token_hash(value), user_id, now, now + settings_.session_ttl, now, generation});
+  if (!created) return fail(created.error());
   return value;
 }
 

@@ -95,8 +95,10 @@ class Site {
   // token; nullopt otherwise (answer with expired_form()).
   std::optional<Form> posted_form(const http::Request& req) const;
   http::Response expired_form(const http::Request& req);
-  // Blocking: stores a new session for the user and returns the cookie value ("" on failure).
-  std::string create_session(const std::string& user_id);
+  // Blocking: stores a new session for the user and returns the cookie value. `generation` is
+  // the person's credential generation read with the password that was checked: "conflict"
+  // when it moved on since (a password change or "sign out everywhere" won the race).
+  Result<std::string> create_session(const std::string& user_id, int64_t generation);
   // 303 to `next` that sets the session cookie and a fresh CSRF cookie (a seed planted before
   // sign-in does not carry over).
   http::Response signed_in_redirect(const std::string& session_cookie, const std::string& next);

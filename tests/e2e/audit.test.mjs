@@ -63,4 +63,31 @@ describe('audit events', () => {
     assert.match(m, /stagepass_audit_events_total\{type="sign_in"\} [1-9]/);
     assert.match(m, /stagepass_audit_events_total\{type="refresh_token_reuse"\} 1/);
   });
+
+  it('records an access token revoked through /api/revoke (RFC 7009) in the person\'s log', async () => {
+    const t = await userTokens(server, { client: app, user: { ...USER, id: user.id }, scope: 'user-read-email' });
+    const r = await fetch(`${server.url}/api/revoke`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token: t.access_token, token_type_hint: 'access_token' }),
+    });
+    assert.equal(r.status, 200);
+    const revoked = (await events('--user', user.id)).filter((e) => e.type === 'access_token_revoked');
+    assert.equal(revoked.length, 1, JSON.stringify(await events('--user', user.id)));
+    assert.equal(revoked[0].client_id, app.client_id);
+    assert.doesNotMatch(JSON.stringify(revoked[0]), /eyJ/, 'no token in the event');
+  });
+
+  it('records a client deleted by an operator (stagepass admin client delete)', async () => {
+    const doomed = await server.createClient({ name: 'Doomed App', redirectUris: [REDIRECT] });
+    const del = await server.run(['admin', 'client', 'delete', doomed.client_id]);
+    assert.equal(del.code, 0, del.stderr);
+    const deleted = (await events()).filter((e) => e.type === 'client_deleted');
+    assert.equal(deleted.length, 1, JSON.stringify(await events()));
+    assert.equal(deleted[0].client_id, doomed.client_id);
+    assert.match(deleted[0].detail, /Doomed App/);
+  });
 });

@@ -98,8 +98,8 @@ describe('error_description carries no attacker text', () => {
     const body = `grant_type=client_credentials&${encodeURIComponent(evil)}=1&${encodeURIComponent(evil)}=2`;
     const r = await tokenRequest(server, {}, { basic: [conf.client_id, conf.client_secret], body });
     assertOAuthError(r, 'invalid_request');
-    assert.match(r.json.error_description, SAFE, JSON.stringify(r.json.error_description));
-    assert.ok(!r.json.error_description.includes('<script>') || r.json.error_description.length < 80);
+    // Each byte outside [A-Za-z0-9._:/-] becomes '?': ", \, CR, LF, é (2 bytes), U+202E (3), <.
+    assert.equal(r.json.error_description, "parameter repeated: 'a??????????script?'");
   });
 
   it('an unknown scope at the token endpoint', async () => {

@@ -60,6 +60,25 @@ describe('authorization code spending and replay', () => {
     assertTokenOk(await exchange(app, code, { verifier: pk.verifier }), 'the holder afterwards');
   });
 
+  it('another client gets the answer of an unknown code, spends nothing and revokes nothing', async () => {
+    const { pk, code } = await freshCode();
+    const unknown = await exchange(other, `spc_${'A'.repeat(43)}`, { verifier: pk.verifier });
+    assertOAuthError(unknown, 'invalid_grant');
+    assert.equal(unknown.json.error_description, 'authorization code is invalid');
+    // A live code of someone else's: no oracle (nothing says "issued to another client").
+    const live = await exchange(other, code, { verifier: pk.verifier });
+    assertOAuthError(live, 'invalid_grant');
+    assert.equal(live.status, unknown.status);
+    assert.equal(live.json.error_description, unknown.json.error_description);
+    const t = assertTokenOk(await exchange(app, code, { verifier: pk.verifier }), 'the holder afterwards');
+    // A spent code presented by another client: the same answer, and the grant stays alive
+    // (only a replay by its own client, with everything right, revokes it).
+    const spent = await exchange(other, code, { verifier: pk.verifier });
+    assertOAuthError(spent, 'invalid_grant');
+    assert.equal(spent.json.error_description, unknown.json.error_description);
+    expectOk(await api(server, t.access_token, 'GET', '/me'), 200);
+  });
+
   it('a spent code presented with a wrong verifier revokes nothing', async () => {
     const { pk, code } = await freshCode();
     const t = assertTokenOk(await exchange(app, code, { verifier: pk.verifier }));

@@ -99,6 +99,21 @@ describe('refresh token reuse, shipped defaults', () => {
     assertTokenOk(await refresh(server, app, t.refresh_token), 'the holder still refreshes');
   });
 
+  it('a rotated token presented by its own client after the grace window with a wider scope is reuse', async () => {
+    // Reuse detection comes before the scope policy (store.hpp, rotate_refresh_token): a
+    // wider scope must not turn a replayed token into a harmless invalid_scope.
+    const { user, t } = await chain();
+    const t2 = assertTokenOk(await refresh(server, app, t.refresh_token), 'rotation');
+    await sleep(11_000); // past the shipped 10 s grace window
+    const r = await refresh(server, app, t.refresh_token, { scope: `${SCOPE} streaming` });
+    assertOAuthError(r, 'invalid_grant');
+    assertOAuthError(await refresh(server, app, t2.refresh_token), 'invalid_grant');
+    assertInvalidToken(await api(server, t2.access_token, 'GET', '/me'), 'access token of the revoked grant');
+    const reuse = (await events(server, user.id)).filter((e) => e.type === 'refresh_token_reuse');
+    assert.equal(reuse.length, 1, JSON.stringify(await events(server, user.id)));
+    assert.equal(reuse[0].client_id, app.client_id);
+  });
+
   it('asking for a wider scope is refused without spending the token', async () => {
     const { t } = await chain();
     assertOAuthError(await refresh(server, app, t.refresh_token, { scope: `${SCOPE} streaming` }), 'invalid_scope');

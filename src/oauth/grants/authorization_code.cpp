@@ -5,6 +5,11 @@
 
 namespace stagepass::oauth {
 
+namespace {
+// The one answer for a code that is unknown, of a revoked grant, or issued to another client.
+constexpr const char* kInvalidCode = "authorization code is invalid";
+}  // namespace
+
 Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
     const Form& form, const AuthenticatedClient& client) {
   auto code_value = form.get("code");
@@ -30,11 +35,11 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
       refused = OAuthError::invalid_grant(std::string(why));
       return std::nullopt;
     };
+    // RFC 6749 §4.1.3: ensure the code was issued to the authenticated client. First, and
+    // answered exactly like an unknown code: another client learns nothing about a code it
+    // holds (that it exists, expired or was spent).
+    if (code.client_id != client.client.id) return refuse(kInvalidCode);
     if (now >= code.expires_at) return refuse("authorization code has expired");
-    // RFC 6749 §4.1.3: ensure the code was issued to the authenticated client.
-    if (code.client_id != client.client.id) {
-      return refuse("authorization code was issued to another client");
-    }
     // RFC 6749 §4.1.3: redirect_uri must be identical to the one in the authorization request.
     if (*redirect_uri != code.redirect_uri) {
       return refuse("redirect_uri does not match the authorization request");
@@ -57,9 +62,9 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
     case RedeemOutcome::kRedeemed:
       break;
     case RedeemOutcome::kNotFound:
-      return fail(OAuthError::invalid_grant("authorization code is invalid"));
+      return fail(OAuthError::invalid_grant(kInvalidCode));
     case RedeemOutcome::kRefused:
-      return fail(refused.value_or(OAuthError::invalid_grant("authorization code is invalid")));
+      return fail(refused.value_or(OAuthError::invalid_grant(kInvalidCode)));
     case RedeemOutcome::kReplayed:
       // Single use: the second use revoked the grant, and with it every token issued from
       // the first use (RFC 6749 §4.1.2).

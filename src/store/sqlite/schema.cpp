@@ -146,6 +146,13 @@ ALTER TABLE clients ADD COLUMN introspect_any INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
 UPDATE sessions SET last_seen_at = CAST(strftime('%s', 'now') AS INTEGER);
 )sql",
+    R"sql(
+-- Credential generation (store.hpp, SessionStore): moved on by a password change and by
+-- "sign out everywhere"; a session carries the one its sign-in read and is refused once the
+-- person's moves on, so a sign-in that checked the old password leaves no live session.
+ALTER TABLE users ADD COLUMN credential_generation INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

@@ -55,11 +55,14 @@ Result<User> SqliteStore::find_user_by_email(const std::string& email) {
   });
 }
 
-Status<> SqliteStore::set_password_hash(const std::string& user_id, const std::string& hash) {
-  return write([&](Connection& db) -> Status<> {
-    db.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind_all(hash, user_id).run();
-    if (db.changes() == 0) return fail(not_found("user"));
-    return Ok{};
+Result<int64_t> SqliteStore::set_password_hash(const std::string& user_id,
+                                               const std::string& hash) {
+  return write([&](Connection& db) -> Result<int64_t> {
+    auto s = db.prepare(
+        "UPDATE users SET password_hash = ?, credential_generation = credential_generation + 1 "
+        "WHERE id = ? RETURNING credential_generation");
+    if (!s.bind_all(hash, user_id).step()) return fail(not_found("user"));
+    return s.i64(0);
   });
 }
 
@@ -164,12 +167,16 @@ Status<> SqliteStore::set_client_secret_hash(const std::string& id, const std::s
 
 Status<> SqliteStore::create_session(const Session& s) {
   return write([&](Connection& db) -> Status<> {
+    // Conditional on the generation inside the same write (store.hpp): a password change or
+    // "sign out everywhere" committed since the sign-in read the person wins.
     db.prepare(
-          "INSERT INTO sessions (hash, user_id, created_at, expires_at, last_seen_at) "
-          "VALUES (?,?,?,?,?)")
-        .bind_all(s.hash, s.user_id, s.created_at, s.expires_at,
-                  std::max(s.last_seen_at, s.created_at))
+          "INSERT INTO sessions (hash, user_id, created_at, expires_at, last_seen_at, generation) "
+          "SELECT ?, id, ?, ?, ?, credential_generation FROM users "
+          "WHERE id = ? AND credential_generation = ?")
+        .bind_all(s.hash, s.created_at, s.expires_at, std::max(s.last_seen_at, s.created_at),
+                  s.user_id, s.generation)
         .run();
+    if (db.changes() == 0) return fail(Error{"conflict", "credentials changed since the check"});
     return Ok{};
   });
 }
@@ -177,10 +184,11 @@ Status<> SqliteStore::create_session(const Session& s) {
 Result<Session> SqliteStore::find_session(const std::string& hash, int64_t now) {
   return read([&](Connection& db) -> Result<Session> {
     auto s = db.prepare(
-        "SELECT hash, user_id, created_at, expires_at, last_seen_at FROM sessions "
-        "WHERE hash = ? AND expires_at > ?");
+        "SELECT s.hash, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.generation "
+        "FROM sessions s JOIN users u ON u.id = s.user_id "
+        "WHERE s.hash = ? AND s.expires_at > ? AND s.generation = u.credential_generation");
     if (!s.bind_all(hash, now).step()) return fail(not_found("session"));
-    return Session{s.text(0), s.text(1), s.i64(2), s.i64(3), s.i64(4)};
+    return Session{s.text(0), s.text(1), s.i64(2), s.i64(3), s.i64(4), s.i64(5)};
   });
 }
 
@@ -206,7 +214,17 @@ Result<int64_t> SqliteStore::delete_user_sessions(const std::string& user_id,
     db.prepare("DELETE FROM sessions WHERE user_id = ? AND hash != ?")
         .bind_all(user_id, keep_hash)
         .run();
-    return db.changes();
+    const int64_t ended = db.changes();
+    // A sign-in still checking a password read the old generation: it creates nothing now.
+    db.prepare("UPDATE users SET credential_generation = credential_generation + 1 WHERE id = ?")
+        .bind(1, user_id)
+        .run();
+    db.prepare(
+          "UPDATE sessions SET generation = (SELECT credential_generation FROM users WHERE id = ?) "
+          "WHERE hash = ? AND user_id = ?")
+        .bind_all(user_id, keep_hash, user_id)
+        .run();
+    return ended;
   });
 }
 

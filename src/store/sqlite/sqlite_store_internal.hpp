@@ -25,9 +25,10 @@ inline std::vector<std::string> split_lines(const std::string& s) {
 }
 
 constexpr const char* kUserColumns =
-    "SELECT id, email, display_name, password_hash, country, product, created_at FROM users ";
+    "SELECT id, email, display_name, password_hash, country, product, created_at, "
+    "credential_generation FROM users ";
 inline User read_user(Stmt& s) {
-  return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.i64(6)};
+  return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.i64(6), s.i64(7)};
 }
 
 inline Client read_client(Stmt& s) {

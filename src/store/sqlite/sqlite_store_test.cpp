@@ -281,6 +281,51 @@ TEST_F(SqliteStoreTest, EndingSessionsKeepsOnlyTheOneAsked) {
   EXPECT_FALSE(store_->find_session("s2", 101).ok());
 }
 
+// The race of a slow sign-in with a password change, step by step as the server runs it: the
+// sign-in reads the person, checks the (old) password on another thread; meanwhile the
+// password changes and every session ends; then the sign-in creates its session. That
+// session must not exist (it would be a session of whoever knew the old password).
+TEST_F(SqliteStoreTest, ASignInThatCheckedTheOldPasswordCreatesNoSessionAfterAChange) {
+  auto read_at_sign_in = store_->find_user("u1");  // 1. sign-in reads the person
+  ASSERT_TRUE(read_at_sign_in.ok());
+  // 2. (the old password is verified on the cpu pool) ... meanwhile the password changes:
+  auto generation = store_->set_password_hash("u1", "new-hash");
+  ASSERT_TRUE(generation.ok());
+  ASSERT_TRUE(store_->delete_user_sessions("u1", "").ok());
+  // 3. the slow sign-in now creates its session with what it read in step 1.
+  Session late{"late", "u1", 100, 1000, 100, read_at_sign_in->credential_generation};
+  auto created = store_->create_session(late);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, "conflict");
+  EXPECT_FALSE(store_->find_session("late", 101).ok());
+  // A sign-in with the new password (it reads the new generation) works.
+  auto now_user = store_->find_user("u1");
+  ASSERT_TRUE(
+      store_->create_session({"ok", "u1", 100, 1000, 100, now_user->credential_generation}).ok());
+  EXPECT_TRUE(store_->find_session("ok", 101).ok());
+}
+
+// The same race against "sign out everywhere" (no password change): the sign-in that began
+// before it leaves no session after it, and the session the call keeps stays valid.
+TEST_F(SqliteStoreTest, ASignInThatBeganBeforeSignOutEverywhereCreatesNoSession) {
+  auto read_at_sign_in = store_->find_user("u1");
+  ASSERT_TRUE(read_at_sign_in.ok());
+  ASSERT_TRUE(store_->create_session({"kept", "u1", 100, 1000, 100, 0}).ok());
+  ASSERT_TRUE(store_->delete_user_sessions("u1", "kept").ok());
+  Session late{"late", "u1", 100, 1000, 100, read_at_sign_in->credential_generation};
+  EXPECT_FALSE(store_->create_session(late).ok());
+  EXPECT_FALSE(store_->find_session("late", 101).ok());
+  EXPECT_TRUE(store_->find_session("kept", 101).ok());
+}
+
+// A session of an older generation is refused even if it was written (e.g. by an older
+// server process during an upgrade): find_session compares it with the person's.
+TEST_F(SqliteStoreTest, FindSessionRefusesASessionOfAnOlderGeneration) {
+  ASSERT_TRUE(store_->create_session({"s1", "u1", 100, 1000, 100, 0}).ok());
+  ASSERT_TRUE(store_->set_password_hash("u1", "new-hash").ok());
+  EXPECT_FALSE(store_->find_session("s1", 101).ok());
+}
+
 TEST_F(SqliteStoreTest, DataSurvivesReopening) {
   ASSERT_TRUE(issue_refresh("r1"));
   store_ = std::make_unique<SqliteStore>((dir_ / "db.sqlite").string(), 1);

@@ -3,7 +3,16 @@
 namespace stagepass {
 
 void RevocationFeed::poll() {
+  const uint64_t ticket = asked_.fetch_add(1) + 1;
   std::lock_guard lk(mu_);
+  // A poll that began after this call was made already ran while we waited for the lock.
+  if (served_ >= ticket) return;
+  const uint64_t covers_through = asked_.load();
+  poll_locked();
+  served_ = covers_through;
+}
+
+void RevocationFeed::poll_locked() {
   // Timestamps have one-second resolution: re-read the last second (add() is idempotent).
   auto revoked = store_.revoked_grants_since(since_ - 1);
   auto deleted = store_.deleted_clients_since(since_ - 1);

@@ -86,7 +86,7 @@ int serve(const Config& cfg, bool demo) {
   asio::thread_pool store_pool(std::max(1, cfg.store_threads));
   asio::thread_pool commit_pool(std::max(1, cfg.commit_threads));
   asio::thread_pool cpu_pool(std::max(1, io_threads / 2));
-  RevocationSet revoked(cfg.access_token_ttl + cfg.clock_skew, 1000000);
+  RevocationSet revoked(cfg.access_token_ttl + cfg.clock_skew, 1000000, cfg.clock_skew);
   Background background(std::chrono::seconds(1));
   http::Router router;
 

@@ -56,8 +56,6 @@ enum class RotateOutcome {
   kReuseRevoked,  // reuse: the whole grant is revoked
 };
 
-// The outcome, and the token as the write read it (empty when kNotFound), so the caller can
-// name the person and app in an audit event whatever the outcome.
 // A revocation as every node's RevocationSet learns it: what (a grant id or an access token's
 // jti), whose (the client, so a flood of one client's revocations costs only that client) and
 // when.
@@ -67,6 +65,8 @@ struct Revoked {
   int64_t at = 0;
 };
 
+// The outcome, and the token as the write read it (empty when kNotFound), so the caller can
+// name the person and app in an audit event whatever the outcome.
 struct Rotation {
   RotateOutcome outcome = RotateOutcome::kNotFound;
   RefreshToken token;

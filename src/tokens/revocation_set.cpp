@@ -6,7 +6,8 @@
 
 namespace stagepass {
 
-void RevocationSet::watermark(const std::string& client_id, int64_t through) {
+void RevocationSet::watermark(const std::string& client_id, int64_t revoked_at) {
+  const int64_t through = revoked_at > INT64_MAX - slack_ ? INT64_MAX : revoked_at + slack_;
   auto it = watermarks_.find(client_id);
   if (it != watermarks_.end()) {
     it->second = std::max(it->second, through);
@@ -24,7 +25,7 @@ void RevocationSet::watermark(const std::string& client_id, int64_t through) {
 
 void RevocationSet::make_room(Map& m, int64_t now) {
   if (m.size() < max_entries_) return;
-  std::erase_if(m, [&](const auto& kv) { return kv.second.at + retention_ < now; });
+  std::erase_if(m, [&](const auto& kv) { return expired(kv.second.at, now); });
   if (m.size() < max_entries_) return;
   ++overflows_;
   // Still full. One pass per many inserts, not one per insert: each branch frees at least a
@@ -75,12 +76,12 @@ void RevocationSet::add_client(const std::string& client_id, int64_t deleted_at)
   if (!clients_.count(client_id) && clients_.size() >= max_entries_) {
     // Deleting clients is an administrator's act; a full map here is no attack to be fair
     // to. Forget the expired ones, else everything up to the oldest deletion kept.
-    std::erase_if(clients_, [&](const auto& kv) { return kv.second + retention_ < deleted_at; });
+    std::erase_if(clients_, [&](const auto& kv) { return expired(kv.second, deleted_at); });
     if (clients_.size() >= max_entries_) {
       const auto oldest =
           std::min_element(clients_.begin(), clients_.end(),
                            [](const auto& a, const auto& b) { return a.second < b.second; });
-      forgotten_through_ = std::max(forgotten_through_, oldest->second);
+      forgotten_through_ = std::max(forgotten_through_, oldest->second + slack_);
       clients_.erase(oldest);
       ++overflows_;
     }
@@ -110,12 +111,12 @@ bool RevocationSet::covers(std::string_view grant_id, std::string_view client_id
 
 size_t RevocationSet::expire(int64_t now) {
   std::unique_lock lk(mu_);
-  auto old = [&](int64_t at) { return at + retention_ < now; };
-  std::erase_if(tokens_, [&](const auto& kv) { return old(kv.second.at); });
-  std::erase_if(revoked_, [&](const auto& kv) { return old(kv.second.at); });
-  std::erase_if(clients_, [&](const auto& kv) { return old(kv.second); });
-  // A watermark outlives every token it refuses once it is older than the retention.
-  std::erase_if(watermarks_, [&](const auto& kv) { return old(kv.second); });
+  std::erase_if(tokens_, [&](const auto& kv) { return expired(kv.second.at, now); });
+  std::erase_if(revoked_, [&](const auto& kv) { return expired(kv.second.at, now); });
+  std::erase_if(clients_, [&](const auto& kv) { return expired(kv.second, now); });
+  // A watermark (already through revoked_at + slack) outlives every token it refuses once it
+  // is older than the retention.
+  std::erase_if(watermarks_, [&](const auto& kv) { return kv.second + retention_ < now; });
   return revoked_.size();
 }
 

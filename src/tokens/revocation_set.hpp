@@ -5,10 +5,10 @@
 //
 // Bounded, and failing closed: when a map is full even after dropping expired entries, some
 // revocations are forgotten, and every token of the same client issued at or before the
-// newest forgotten revocation is refused from then on (its client refreshes and gets a token
-// the store vouches for). A flood of revocations can make clients refresh early; it can never
-// revive a revoked token. Which revocations are forgotten: all of the client that holds the
-// most entries when it holds at least a sixteenth of them (a client flooding RFC 7009
+// newest forgotten revocation (plus the slack) is refused from then on (its client refreshes and
+// gets a token the store vouches for). A flood of revocations can make clients refresh early; it
+// can never revive a revoked token. Which revocations are forgotten: all of the client that holds
+// the most entries when it holds at least a sixteenth of them (a client flooding RFC 7009
 // revocations of its own tokens costs only itself), else the oldest sixteenth (every client
 // with a revocation among them is watermarked).
 //
@@ -16,6 +16,7 @@
 // Thread safety: all methods are safe from any thread; covers() takes a shared lock.
 #pragma once
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <shared_mutex>
@@ -27,8 +28,14 @@ namespace stagepass {
 
 class RevocationSet {
  public:
-  RevocationSet(int64_t retention_seconds, size_t max_entries)
-      : retention_(retention_seconds), max_entries_(max_entries) {}
+  // `slack_seconds`: how much later than a revocation's time a token it covers may carry as
+  // `iat` (clock skew between nodes, a rotation committed just before the revocation and
+  // signed a moment after it). A forgotten revocation refuses its client's tokens issued up
+  // to its time plus this much, so no token it covered comes back.
+  RevocationSet(int64_t retention_seconds, size_t max_entries, int64_t slack_seconds = 0)
+      : retention_(retention_seconds),
+        max_entries_(std::max<size_t>(1, max_entries)),
+        slack_(slack_seconds) {}
 
   // A revoked grant, and the client it was issued to.
   void add(const std::string& grant_id, const std::string& client_id, int64_t revoked_at);
@@ -60,13 +67,17 @@ class RevocationSet {
   };
   using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
   using Times = std::unordered_map<std::string, int64_t, Hash, std::equal_to<>>;
+  // Whether a revocation at `at` can no longer cover a live token: the latest token it covers
+  // was issued by at + slack and is refused by the verifier after iat + retention.
+  bool expired(int64_t at, int64_t now) const { return at + slack_ + retention_ < now; }
   // Makes room for one more entry in `m` (lock held).
   void make_room(Map& m, int64_t now);
-  // Refuses the client's tokens issued at or before `through` (lock held).
-  void watermark(const std::string& client_id, int64_t through);
+  // Refuses the client's tokens issued at or before `revoked_at` + slack (lock held).
+  void watermark(const std::string& client_id, int64_t revoked_at);
 
   int64_t retention_;
   size_t max_entries_;
+  int64_t slack_;
   mutable std::shared_mutex mu_;
   // Tokens with iat <= this are refused, whoever holds them: the last resort when the
   // deleted-clients map or the per-client watermarks themselves overflow.

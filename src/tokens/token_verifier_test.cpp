@@ -161,6 +161,22 @@ TEST(RevocationSetTest, ForgettingTheOldestWatermarksOnlyTheirClients) {
   EXPECT_TRUE(set.covers("g20", "c20", "j", 5));
 }
 
+// A token may carry an iat a little after its revocation's time (clock skew between nodes,
+// a rotation committed just before the revocation and signed a moment after). Forgetting the
+// revocation must not let it back in: the watermark reaches revoked_at + slack.
+TEST(RevocationSetTest, AForgottenRevocationStillCoversATokenIssuedWithinTheSlack) {
+  RevocationSet set(100000, 32, 10);
+  set.add_token("late-iat", "victim", 998);  // the token's iat is 1000
+  ASSERT_TRUE(set.covers("", "victim", "late-iat", 1000));
+  for (int i = 0; i < 32; ++i) {
+    set.add_token("other-" + std::to_string(i), "c" + std::to_string(i), 999 + i);
+  }
+  ASSERT_EQ(set.overflows(), 1u);  // the oldest sixteenth went: the victim's entry and c0's
+  EXPECT_TRUE(set.covers("", "victim", "late-iat", 1000));
+  EXPECT_TRUE(set.covers("", "victim", "late-iat", 1008));
+  EXPECT_FALSE(set.covers("", "victim", "fresh", 1009));
+}
+
 // Watermarks expire with the tokens they refuse.
 TEST(RevocationSetTest, WatermarksExpire) {
   RevocationSet set(100, 2);

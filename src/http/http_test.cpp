@@ -2,6 +2,7 @@
 // a raw socket as the client) and the trusted-proxy address rules.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
@@ -190,6 +191,45 @@ TEST_F(ServerTest, ForwardedAddressReachesHandlersOnlyFromTrustedPeers) {
        "GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 198.51.100.7\r\nConnection: close\r\n\r\n");
   auto res = read_all(s);
   EXPECT_TRUE(res.ends_with("\r\n\r\n198.51.100.7")) << res;
+}
+
+// Issue 13 (review): `stagepass serve` destroys its Servers (Listeners) before the
+// io_context, which then destroys the coroutine frames of connections still open. Those
+// frames must not touch the destroyed Server (the connection counter was a Server member:
+// a heap-use-after-free that the ASan build reports; scripts/test-asan.sh runs this test).
+TEST(ServerLifetime, DestroyedBeforeItsIoContextWithConnectionsOpen) {
+  auto ioc = std::make_unique<asio::io_context>(1);
+  auto server = std::make_unique<Server>(
+      *ioc, [](Request&) -> asio::awaitable<Response> { co_return Response::text(200, "ok\n"); },
+      ServerOptions{});
+  server->listen({asio::ip::make_address("127.0.0.1"), 0});
+  std::thread io([&] { ioc->run(); });
+  asio::io_context client_ioc;
+  std::vector<tcp::socket> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.emplace_back(client_ioc);
+    clients.back().connect(server->local_endpoint());
+  }
+  // One kept alive after a request, two that never sent one.
+  std::string req = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+  asio::write(clients[0], asio::buffer(req));
+  std::string res;
+  asio::read_until(clients[0], asio::dynamic_buffer(res), "ok\n");
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (server->active_connections() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(server->active_connections(), 3u);
+  ioc->stop();  // as after a shutdown grace period that open connections outlived
+  io.join();
+  server.reset();
+  ioc.reset();  // destroys the connections' coroutine frames
+  for (auto& c : clients) {
+    std::array<char, 16> buf;
+    boost::system::error_code ec;
+    c.read_some(asio::buffer(buf), ec);
+    EXPECT_TRUE(ec) << "the connection was closed";
+  }
 }
 
 // ---- trusted proxies ----

@@ -54,17 +54,23 @@ namespace {
 using Parser = beast_http::request_parser<beast_http::string_body>;
 
 // A connection counts against max_connections for exactly as long as its coroutine lives,
-// whichever way it ends (failed handshake, timeout, exception).
+// whichever way it ends (failed handshake, timeout, exception, or the frame destroyed with
+// the io_context after the Server: the counter is shared, never a Server member).
 class ConnectionSlot {
  public:
-  explicit ConnectionSlot(std::atomic<size_t>& n) : n_(n), count_(++n) {}
-  ~ConnectionSlot() { --n_; }
+  explicit ConnectionSlot(std::shared_ptr<std::atomic<size_t>> n)
+      : n_(std::move(n)), count_(++*n_) {}
+  ~ConnectionSlot() {
+    if (n_) --*n_;
+  }
+  ConnectionSlot(ConnectionSlot&& o) noexcept : n_(std::move(o.n_)), count_(o.count_) {}
   ConnectionSlot(const ConnectionSlot&) = delete;
   ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
   size_t count_at_start() const { return count_; }
 
  private:
-  std::atomic<size_t>& n_;
+  std::shared_ptr<std::atomic<size_t>> n_;
   size_t count_;
 };
 
@@ -353,7 +359,7 @@ void Server::stop(std::function<void()> done) {
         [this, done = std::move(done)]() -> asio::awaitable<void> {
           auto deadline = std::chrono::steady_clock::now() + limits_.shutdown_grace;
           asio::steady_timer t(co_await asio::this_coro::executor);
-          while (connections_ > 0 && std::chrono::steady_clock::now() < deadline) {
+          while (*connections_ > 0 && std::chrono::steady_clock::now() < deadline) {
             t.expires_after(std::chrono::milliseconds(20));
             co_await t.async_wait(use_tuple);
           }

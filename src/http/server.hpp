@@ -76,7 +76,7 @@ class Server {
   // connections, then calls `done` (on an io thread).
   void stop(std::function<void()> done);
 
-  size_t active_connections() const { return connections_.load(); }
+  size_t active_connections() const { return connections_->load(); }
 
   // Implementation types, public only so the session template in server.cpp can name them.
   struct ConnBase;
@@ -98,7 +98,10 @@ class Server {
   ServerOptions opt_;
   const Limits& limits_ = opt_.limits;
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::atomic<size_t> connections_{0};
+  // Shared with every connection: `stagepass serve` destroys its Servers before the
+  // io_context, which then destroys the frames of connections still open; each frame gives
+  // its slot back to this counter, never to a destroyed Server.
+  std::shared_ptr<std::atomic<size_t>> connections_ = std::make_shared<std::atomic<size_t>>(0);
   std::atomic<bool> stopping_{false};
   std::mutex conns_mu_;
   std::list<std::weak_ptr<ConnBase>> conns_;

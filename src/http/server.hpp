@@ -27,12 +27,12 @@
 namespace stagepass::http {
 
 struct Limits {
-  size_t header_bytes = 16 * 1024;                 // request line + headers
-  size_t body_bytes = 64 * 1024;                   // request body
-  std::chrono::seconds read_timeout{10};           // a whole request, once it has started
-  std::chrono::seconds idle_timeout{60};           // keep-alive: until the next request starts
-  std::chrono::seconds handshake_timeout{10};      // TLS handshake
-  size_t max_connections = 10000;                  // beyond: 503 and close
+  size_t header_bytes = 16 * 1024;             // request line + headers
+  size_t body_bytes = 64 * 1024;               // request body
+  std::chrono::seconds read_timeout{10};       // a whole request, once it has started
+  std::chrono::seconds idle_timeout{60};       // keep-alive: until the next request starts
+  std::chrono::seconds handshake_timeout{10};  // TLS handshake
+  size_t max_connections = 10000;  // beyond: 503 and close (TLS: closed before the handshake)
   std::chrono::milliseconds shutdown_grace{5000};  // in-flight requests may finish
 };
 
@@ -55,6 +55,10 @@ struct ServerEvent {
   std::string_view detail;  // never a header value or a body
 };
 using EventLogger = std::function<void(const ServerEvent&)>;
+
+// How long the accept loop waits after running out of descriptors (EMFILE, ENFILE) or
+// memory before accepting again.
+inline constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
 struct ServerOptions {
   Limits limits;
@@ -82,11 +86,15 @@ class Server {
   struct ConnBase;
   template <class Stream>
   struct Conn;
+  class ConnectionSlot;
 
  private:
   boost::asio::awaitable<void> accept_loop();
+  // `over_limit`: answer 503 and close (plain http; a TLS connection over the limit is
+  // closed at accept, before its handshake).
   template <class Stream>
-  boost::asio::awaitable<void> session(std::shared_ptr<Conn<Stream>> conn);
+  boost::asio::awaitable<void> session(std::shared_ptr<Conn<Stream>> conn, ConnectionSlot slot,
+                                       bool over_limit);
   // Reads and answers requests until the connection should close; true when it ends on a
   // refused request whose unread input must be drained (a lingering close).
   template <class Stream>

@@ -319,7 +319,7 @@ TEST(TrustedProxies, TakesTheRightMostHopThatIsNotATrustedProxy) {
 }
 
 TEST(TrustedProxies, ReadsRfc7239Forwarded) {
-  auto t = *TrustedProxies::parse("10.0.0.0/8, 2001:db8:ffff::/48");
+  auto t = *TrustedProxies::parse("10.0.0.0/8, 2001:db8:ffff::/48", "Forwarded");
   auto peer = ip("2001:db8:ffff::1");
   EXPECT_EQ(t.client_address(peer, "2001:db8:ffff::1",
                              headers({{"Forwarded",
@@ -347,16 +347,44 @@ TEST(TrustedProxies, AnythingUnbelievableFallsBackToThePeer) {
   EXPECT_EQ(client({{"X-Forwarded-For", "198.51.100"}}), "127.0.0.1");
   EXPECT_EQ(client({{"X-Forwarded-For", "[2001:db8::1"}}), "127.0.0.1");
   EXPECT_EQ(client({{"X-Forwarded-For", "fe80::1%eth0"}}), "127.0.0.1");
-  EXPECT_EQ(client({{"Forwarded", "for=unknown"}}), "127.0.0.1");
-  EXPECT_EQ(client({{"Forwarded", "for=_hidden"}}), "127.0.0.1");
-  EXPECT_EQ(client({{"Forwarded", "proto=https"}}), "127.0.0.1");
-  EXPECT_EQ(client({{"Forwarded", "for=\"198.51.100.7"}}), "127.0.0.1");
-  EXPECT_EQ(client({{"Forwarded", "for"}}), "127.0.0.1");
-  // Both headers: a proxy appends to one; the other came from the client unchecked.
-  EXPECT_EQ(client({{"X-Forwarded-For", "198.51.100.7"}, {"Forwarded", "for=198.51.100.8"}}),
-            "127.0.0.1");
+  auto rfc7239 = *TrustedProxies::parse("127.0.0.0/8", "forwarded");
+  auto fwd = [&](std::string value) {
+    return rfc7239.client_address(peer, "127.0.0.1", headers({{"Forwarded", value}}));
+  };
+  EXPECT_EQ(fwd("for=unknown"), "127.0.0.1");
+  EXPECT_EQ(fwd("for=_hidden"), "127.0.0.1");
+  EXPECT_EQ(fwd("proto=https"), "127.0.0.1");
+  EXPECT_EQ(fwd("for=\"198.51.100.7"), "127.0.0.1");
+  EXPECT_EQ(fwd("for"), "127.0.0.1");
   // Only hops to the right of the client matter: garbage further left is never read.
   EXPECT_EQ(client({{"X-Forwarded-For", "garbage, 198.51.100.7"}}), "198.51.100.7");
+}
+
+// Issue 13 (review): with both headers present the answer used to fall back to the proxy's
+// address, so a client could add the header its proxy does not write and share the proxy's
+// throttle bucket. Only the configured header is read; the other changes nothing.
+TEST(TrustedProxies, ReadsOnlyTheConfiguredHeader) {
+  auto peer = ip("10.0.0.2");
+  auto both = headers({{"Forwarded", "for=203.0.113.66"},
+                       {"X-Forwarded-For", "1.1.1.1, 198.51.100.7"},
+                       {"X-Forwarded-For", "203.0.113.5, 10.0.0.9"}});
+  auto xff = *TrustedProxies::parse("10.0.0.0/8");
+  EXPECT_EQ(xff.client_address(peer, "10.0.0.2", both), "203.0.113.5");
+  EXPECT_EQ(xff.client_address(peer, "10.0.0.2", headers({{"Forwarded", "for=203.0.113.66"}})),
+            "10.0.0.2")
+      << "Forwarded is ignored when the proxies write X-Forwarded-For";
+  auto fwd = *TrustedProxies::parse("10.0.0.0/8", "forwarded");
+  EXPECT_EQ(fwd.client_address(peer, "10.0.0.2", both), "203.0.113.66");
+  EXPECT_EQ(fwd.client_address(peer, "10.0.0.2",
+                               headers({{"Forwarded", "for=198.51.100.1"},
+                                        {"Forwarded", "for=198.51.100.2, for=10.0.0.7"}})),
+            "198.51.100.2");
+  EXPECT_EQ(fwd.client_address(peer, "10.0.0.2", headers({{"X-Forwarded-For", "198.51.100.7"}})),
+            "10.0.0.2");
+  EXPECT_TRUE(TrustedProxies::parse("", " X-Forwarded-For "));
+  auto bad = TrustedProxies::parse("10.0.0.0/8", "x-real-ip");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("x-forwarded-for or forwarded"), std::string::npos);
 }
 
 TEST(TrustedProxies, ForwardedSyntax) {

@@ -119,6 +119,8 @@ void apply(Config& c, const std::string& key, const std::string& v, const std::s
     c.admin_listen = v;
   else if (key == "trusted_proxies")
     c.trusted_proxies = v;
+  else if (key == "forwarded_header")
+    c.forwarded_header = v;
   else
     throw std::runtime_error("unknown setting '" + key + "' in " + source);
 }
@@ -156,7 +158,8 @@ constexpr const char* kKeys[] = {"listen",
                                  "insecure_http",
                                  "http_redirect_listen",
                                  "admin_listen",
-                                 "trusted_proxies"};
+                                 "trusted_proxies",
+                                 "forwarded_header"};
 
 std::optional<std::string> decode_master_key(const std::string& text) {
   std::string t = text;

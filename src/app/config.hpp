@@ -64,6 +64,8 @@ struct Config {
   std::string http_redirect_listen;  // STAGEPASS_HTTP_REDIRECT_LISTEN: host:port, 308 to https
   std::string admin_listen;     // STAGEPASS_ADMIN_LISTEN: host:port; /metrics, /readyz only there
   std::string trusted_proxies;  // STAGEPASS_TRUSTED_PROXIES: CIDRs whose forwarding headers count
+  // STAGEPASS_FORWARDED_HEADER: the one header those proxies write, x-forwarded-for or forwarded
+  std::string forwarded_header = "x-forwarded-for";
   bool tls() const { return !tls_cert.empty(); }
 
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }

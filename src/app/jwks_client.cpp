@@ -1,11 +1,12 @@
 #include "app/jwks_client.hpp"
 
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -100,15 +101,33 @@ asio::awaitable<bhttp::response<bhttp::string_body>> fetch(const IssuerUrl& u) {
   ctx.set_default_verify_paths();  // honours SSL_CERT_FILE / SSL_CERT_DIR
   ctx.set_verify_mode(asio::ssl::verify_peer);
   beast::ssl_stream<beast::tcp_stream> stream(ex, ctx);
-  stream.set_verify_callback(asio::ssl::host_name_verification(u.host));
+  SSL* ssl = stream.native_handle();
   boost::system::error_code ec;
   asio::ip::make_address(u.host, ec);
+  const bool is_ip = !ec;
+  // The issuer's name is checked by OpenSSL during verification: a DNS name against the
+  // certificate's dNSName entries only, never its subject CN (RFC 6125 §6.4.4; a certificate
+  // naming only IP:127.0.0.1 and CN=localhost is not valid for https://localhost, which
+  // asio's host_name_verification accepted), an address against its iPAddress entries.
+  SSL_set_hostflags(ssl, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+  if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), u.host.c_str()) != 1
+            : SSL_set1_host(ssl, u.host.c_str()) != 1) {
+    throw std::runtime_error("cannot check the issuer's certificate against " + u.host);
+  }
   // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in HostName".
-  if (ec) SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str());
+  if (!is_ip) SSL_set_tlsext_host_name(ssl, u.host.c_str());
   auto& tcp = beast::get_lowest_layer(stream);
   tcp.expires_after(std::chrono::seconds(5));
   co_await tcp.async_connect(endpoints, asio::use_awaitable);
-  co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+  auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                               asio::as_tuple(asio::use_awaitable));
+  if (hec) {
+    // The handshake error says only "certificate verify failed"; the operator needs why.
+    long why = SSL_get_verify_result(ssl);
+    std::string what = hec.message();
+    if (why != X509_V_OK) what += std::string(" (") + X509_verify_cert_error_string(why) + ")";
+    throw std::runtime_error(what);
+  }
   co_return co_await get(stream, u);
 }
 

@@ -1,6 +1,12 @@
 #include "app/listeners.hpp"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 #include "monitor/log.hpp"
 
@@ -64,8 +70,27 @@ void server_event(const http::ServerEvent& e) {
 
 // RFC 9110 §15.4.9: 308 keeps the method and body; the target is the issuer's own origin, so
 // a forged Host header cannot turn this listener into an open redirect.
+// API and token paths (/api/..., /v1/...) are refused instead of redirected: a client that
+// sent a token or credentials here has already sent them in clear, and a redirect that
+// works would teach it to keep doing so (RFC 6749 §3.2: the token endpoint "MUST" be TLS;
+// RFC 6750 §5.3: bearer tokens only over TLS). Spec-shaped errors: OAuth's for /api, the Web
+// API's for /v1.
 http::Handler redirect_to(std::string origin) {
   return [origin = std::move(origin)](Request& req) -> asio::awaitable<Response> {
+    auto path = req.path();
+    auto under = [&](std::string_view prefix) {
+      return path == prefix || path.starts_with(std::string(prefix) + "/");
+    };
+    if (under("/api")) {
+      co_return Response::json(400, R"({"error":"invalid_request","error_description":)"
+                                    R"("this endpoint is served over https only"})")
+          .header("Cache-Control", "no-store");
+    }
+    if (under("/v1")) {
+      co_return Response::json(
+          403, R"({"error":{"status":403,"message":"This API is served over https only"}})")
+          .header("Cache-Control", "no-store");
+    }
     std::string location = origin;
     auto target = req.target();
     if (target.starts_with('/'))
@@ -76,6 +101,49 @@ http::Handler redirect_to(std::string origin) {
   };
 }
 
+// The private key should be readable by the server's user alone; a group- or world-readable
+// key file is reported (not refused: e.g. Debian's ssl-cert group is a deliberate choice).
+void warn_if_key_shared(const std::string& key_file) {
+  struct stat st {};
+  if (::stat(key_file.c_str(), &st) != 0 || (st.st_mode & (S_IRWXG | S_IRWXO)) == 0) return;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  log::event("warn", "TLS key file is readable by other users: chmod 600 it",
+             {{"file", key_file}, {"mode", mode}});
+}
+
+// Every connection holds a descriptor. Raises the soft RLIMIT_NOFILE to the hard limit (the
+// soft one is often 1024), then lowers `wanted` so that connections alone cannot exhaust
+// the descriptors: what is open now (stores, logs, listeners) and a reserve of 64 (SQLite
+// journals, the JWKS fetch, the admin listener's clients) stay available. Logs a lowering.
+size_t connections_within_fd_limit(size_t wanted) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return wanted;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  if (rl.rlim_cur == RLIM_INFINITY) return wanted;
+  size_t open = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    ++open;
+  }
+  if (ec || open == 0) open = 32;
+  const size_t reserve = open + 64;
+  const size_t limit = static_cast<size_t>(rl.rlim_cur);
+  const size_t allowed = limit > reserve + 1 ? limit - reserve : 1;
+  if (allowed >= wanted) return wanted;
+  log::event("warn", "max_connections lowered to fit the open-file limit",
+             {{"configured", wanted},
+              {"max_connections", allowed},
+              {"open_files_limit", limit},
+              {"open_files", open}});
+  return allowed;
+}
+
 }  // namespace
 
 Listeners::Listeners(asio::io_context& ioc, const Config& cfg) : ioc_(ioc), cfg_(cfg) {
@@ -84,6 +152,7 @@ Listeners::Listeners(asio::io_context& ioc, const Config& cfg) : ioc_(ioc), cfg_
     auto tls = http::TlsContext::load(cfg.tls_cert, cfg.tls_key);
     if (!tls) throw std::runtime_error(tls.error().message);
     tls_ = std::move(*tls);
+    warn_if_key_shared(cfg.tls_key);
   } else {
     refuse_plain_http(cfg, public_, "STAGEPASS_LISTEN", cfg.listen);
   }
@@ -99,7 +168,10 @@ Listeners::Listeners(asio::io_context& ioc, const Config& cfg) : ioc_(ioc), cfg_
     }
     redirect_ = parse_listen(cfg.http_redirect_listen, "STAGEPASS_HTTP_REDIRECT_LISTEN");
   }
-  auto proxies = http::TrustedProxies::parse(cfg.trusted_proxies);
+  if (auto h = http::TrustedProxies::parse("", cfg.forwarded_header); !h) {
+    throw std::runtime_error("STAGEPASS_FORWARDED_HEADER: " + h.error().message);
+  }
+  auto proxies = http::TrustedProxies::parse(cfg.trusted_proxies, cfg.forwarded_header);
   if (!proxies) throw std::runtime_error("STAGEPASS_TRUSTED_PROXIES: " + proxies.error().message);
   proxies_ = std::move(*proxies);
 }
@@ -108,7 +180,8 @@ void Listeners::start(http::Handler public_site, http::Handler admin) {
   http::Limits limits;
   limits.body_bytes = static_cast<size_t>(cfg_.max_body_bytes);
   limits.header_bytes = static_cast<size_t>(cfg_.max_header_bytes);
-  limits.max_connections = static_cast<size_t>(cfg_.max_connections);
+  limits.max_connections =
+      connections_within_fd_limit(static_cast<size_t>(std::max<int64_t>(1, cfg_.max_connections)));
   auto options = [&] {
     http::ServerOptions o;
     o.limits = limits;

@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <csignal>
 #include <iostream>
 #include <thread>
 
@@ -72,6 +73,9 @@ void flush_usage(UsageAggregator& usage, GrantStore& store) {
 }  // namespace
 
 int serve(const Config& cfg, bool demo) {
+  // SIGHUP's default action ends the process. It means "reload the certificate" (with TLS,
+  // handled below once the listeners exist); until then, and without TLS, it is ignored.
+  std::signal(SIGHUP, SIG_IGN);
   log::init(cfg.access_log);
   if (!cfg.serves_accounts()) {
     if (auto problem = jwks_issuer_problem(cfg.issuer)) throw std::runtime_error(*problem);
@@ -183,7 +187,7 @@ int serve(const Config& cfg, bool demo) {
     listeners.stop([&ioc] { ioc.stop(); });
   });
   // SIGHUP (with TLS only): reload the certificate and key, e.g. after a renewal. Without
-  // TLS the signal keeps its default action.
+  // TLS the signal stays ignored.
   asio::signal_set hup(ioc);
   std::function<void()> wait_hup = [&] {
     hup.async_wait([&](const boost::system::error_code& ec, int) {

@@ -2,6 +2,7 @@
 // a raw socket as the client) and the trusted-proxy address rules.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
@@ -192,6 +193,45 @@ TEST_F(ServerTest, ForwardedAddressReachesHandlersOnlyFromTrustedPeers) {
   EXPECT_TRUE(res.ends_with("\r\n\r\n198.51.100.7")) << res;
 }
 
+// Issue 13 (review): `stagepass serve` destroys its Servers (Listeners) before the
+// io_context, which then destroys the coroutine frames of connections still open. Those
+// frames must not touch the destroyed Server (the connection counter was a Server member:
+// a heap-use-after-free that the ASan build reports; scripts/test-asan.sh runs this test).
+TEST(ServerLifetime, DestroyedBeforeItsIoContextWithConnectionsOpen) {
+  auto ioc = std::make_unique<asio::io_context>(1);
+  auto server = std::make_unique<Server>(
+      *ioc, [](Request&) -> asio::awaitable<Response> { co_return Response::text(200, "ok\n"); },
+      ServerOptions{});
+  server->listen({asio::ip::make_address("127.0.0.1"), 0});
+  std::thread io([&] { ioc->run(); });
+  asio::io_context client_ioc;
+  std::vector<tcp::socket> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.emplace_back(client_ioc);
+    clients.back().connect(server->local_endpoint());
+  }
+  // One kept alive after a request, two that never sent one.
+  std::string req = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+  asio::write(clients[0], asio::buffer(req));
+  std::string res;
+  asio::read_until(clients[0], asio::dynamic_buffer(res), "ok\n");
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (server->active_connections() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(server->active_connections(), 3u);
+  ioc->stop();  // as after a shutdown grace period that open connections outlived
+  io.join();
+  server.reset();
+  ioc.reset();  // destroys the connections' coroutine frames
+  for (auto& c : clients) {
+    std::array<char, 16> buf;
+    boost::system::error_code ec;
+    c.read_some(asio::buffer(buf), ec);
+    EXPECT_TRUE(ec) << "the connection was closed";
+  }
+}
+
 // ---- trusted proxies ----
 
 beast_http::fields headers(std::initializer_list<std::pair<std::string, std::string>> list) {
@@ -279,7 +319,7 @@ TEST(TrustedProxies, TakesTheRightMostHopThatIsNotATrustedProxy) {
 }
 
 TEST(TrustedProxies, ReadsRfc7239Forwarded) {
-  auto t = *TrustedProxies::parse("10.0.0.0/8, 2001:db8:ffff::/48");
+  auto t = *TrustedProxies::parse("10.0.0.0/8, 2001:db8:ffff::/48", "Forwarded");
   auto peer = ip("2001:db8:ffff::1");
   EXPECT_EQ(t.client_address(peer, "2001:db8:ffff::1",
                              headers({{"Forwarded",
@@ -307,16 +347,44 @@ TEST(TrustedProxies, AnythingUnbelievableFallsBackToThePeer) {
   EXPECT_EQ(client({{"X-Forwarded-For", "198.51.100"}}), "127.0.0.1");
   EXPECT_EQ(client({{"X-Forwarded-For", "[2001:db8::1"}}), "127.0.0.1");
   EXPECT_EQ(client({{"X-Forwarded-For", "fe80::1%eth0"}}), "127.0.0.1");
-  EXPECT_EQ(client({{"Forwarded", "for=unknown"}}), "127.0.0.1");
-  EXPECT_EQ(client({{"Forwarded", "for=_hidden"}}), "127.0.0.1");
-  EXPECT_EQ(client({{"Forwarded", "proto=https"}}), "127.0.0.1");
-  EXPECT_EQ(client({{"Forwarded", "for=\"198.51.100.7"}}), "127.0.0.1");
-  EXPECT_EQ(client({{"Forwarded", "for"}}), "127.0.0.1");
-  // Both headers: a proxy appends to one; the other came from the client unchecked.
-  EXPECT_EQ(client({{"X-Forwarded-For", "198.51.100.7"}, {"Forwarded", "for=198.51.100.8"}}),
-            "127.0.0.1");
+  auto rfc7239 = *TrustedProxies::parse("127.0.0.0/8", "forwarded");
+  auto fwd = [&](std::string value) {
+    return rfc7239.client_address(peer, "127.0.0.1", headers({{"Forwarded", value}}));
+  };
+  EXPECT_EQ(fwd("for=unknown"), "127.0.0.1");
+  EXPECT_EQ(fwd("for=_hidden"), "127.0.0.1");
+  EXPECT_EQ(fwd("proto=https"), "127.0.0.1");
+  EXPECT_EQ(fwd("for=\"198.51.100.7"), "127.0.0.1");
+  EXPECT_EQ(fwd("for"), "127.0.0.1");
   // Only hops to the right of the client matter: garbage further left is never read.
   EXPECT_EQ(client({{"X-Forwarded-For", "garbage, 198.51.100.7"}}), "198.51.100.7");
+}
+
+// Issue 13 (review): with both headers present the answer used to fall back to the proxy's
+// address, so a client could add the header its proxy does not write and share the proxy's
+// throttle bucket. Only the configured header is read; the other changes nothing.
+TEST(TrustedProxies, ReadsOnlyTheConfiguredHeader) {
+  auto peer = ip("10.0.0.2");
+  auto both = headers({{"Forwarded", "for=203.0.113.66"},
+                       {"X-Forwarded-For", "1.1.1.1, 198.51.100.7"},
+                       {"X-Forwarded-For", "203.0.113.5, 10.0.0.9"}});
+  auto xff = *TrustedProxies::parse("10.0.0.0/8");
+  EXPECT_EQ(xff.client_address(peer, "10.0.0.2", both), "203.0.113.5");
+  EXPECT_EQ(xff.client_address(peer, "10.0.0.2", headers({{"Forwarded", "for=203.0.113.66"}})),
+            "10.0.0.2")
+      << "Forwarded is ignored when the proxies write X-Forwarded-For";
+  auto fwd = *TrustedProxies::parse("10.0.0.0/8", "forwarded");
+  EXPECT_EQ(fwd.client_address(peer, "10.0.0.2", both), "203.0.113.66");
+  EXPECT_EQ(fwd.client_address(peer, "10.0.0.2",
+                               headers({{"Forwarded", "for=198.51.100.1"},
+                                        {"Forwarded", "for=198.51.100.2, for=10.0.0.7"}})),
+            "198.51.100.2");
+  EXPECT_EQ(fwd.client_address(peer, "10.0.0.2", headers({{"X-Forwarded-For", "198.51.100.7"}})),
+            "10.0.0.2");
+  EXPECT_TRUE(TrustedProxies::parse("", " X-Forwarded-For "));
+  auto bad = TrustedProxies::parse("10.0.0.0/8", "x-real-ip");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("x-forwarded-for or forwarded"), std::string::npos);
 }
 
 TEST(TrustedProxies, ForwardedSyntax) {

@@ -49,24 +49,30 @@ struct Server::Conn final : Server::ConnBase {
   Stream stream;
 };
 
-namespace {
-
-using Parser = beast_http::request_parser<beast_http::string_body>;
-
 // A connection counts against max_connections for exactly as long as its coroutine lives,
-// whichever way it ends (failed handshake, timeout, exception).
-class ConnectionSlot {
+// whichever way it ends (failed handshake, timeout, exception, or the frame destroyed with
+// the io_context after the Server: the counter is shared, never a Server member).
+class Server::ConnectionSlot {
  public:
-  explicit ConnectionSlot(std::atomic<size_t>& n) : n_(n), count_(++n) {}
-  ~ConnectionSlot() { --n_; }
+  explicit ConnectionSlot(std::shared_ptr<std::atomic<size_t>> n)
+      : n_(std::move(n)), count_(++*n_) {}
+  ~ConnectionSlot() {
+    if (n_) --*n_;
+  }
+  ConnectionSlot(ConnectionSlot&& o) noexcept : n_(std::move(o.n_)), count_(o.count_) {}
   ConnectionSlot(const ConnectionSlot&) = delete;
   ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
   size_t count_at_start() const { return count_; }
 
  private:
-  std::atomic<size_t>& n_;
+  std::shared_ptr<std::atomic<size_t>> n_;
   size_t count_;
 };
+
+namespace {
+
+using Parser = beast_http::request_parser<beast_http::string_body>;
 
 beast_http::response<beast_http::string_body> to_beast(Response&& r, unsigned version,
                                                        bool keep_alive, std::string_view hsts) {
@@ -192,16 +198,51 @@ void Server::listen(const tcp::endpoint& ep) {
 
 tcp::endpoint Server::local_endpoint() const { return acceptor_.local_endpoint(); }
 
+namespace {
+
+// Accept errors that mean "out of a resource", not "this one connection failed": the
+// pending connection stays queued, so accepting again at once fails again at once (a busy
+// loop). EMFILE, ENFILE, ENOBUFS, ENOMEM.
+bool resource_exhausted(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors ||
+         ec == beast::errc::make_error_code(beast::errc::too_many_files_open_in_system) ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
+}  // namespace
+
 asio::awaitable<void> Server::accept_loop() {
+  asio::steady_timer backoff(acceptor_.get_executor());
+  bool backing_off = false;
   while (!stopping_) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), use_tuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping_) break;
-      continue;  // e.g. EMFILE: keep serving the connections we have
+      if (resource_exhausted(ec)) {
+        // Keep serving the connections we have; retry once some have closed. One log line
+        // per burst (until an accept succeeds again), not one per retry.
+        if (!backing_off && opt_.events) {
+          opt_.events({"warn", "accept backing off", "", ec.message()});
+        }
+        backing_off = true;
+        backoff.expires_after(kAcceptBackoff);
+        co_await backoff.async_wait(use_tuple);
+      }
+      continue;  // e.g. ECONNABORTED: that connection is gone, the next one may be fine
+    }
+    backing_off = false;
+    // Counted from accept, before any handshake: a connection over the limit costs no TLS
+    // handshake (closed at once) and, on plain http, only a short 503.
+    ConnectionSlot slot(connections_);
+    const bool over_limit = slot.count_at_start() > limits_.max_connections;
+    if (over_limit && opt_.tls) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      continue;
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // the peer may already have reset it
-    auto spawn = [this](auto conn) {
+    auto spawn = [&](auto conn) {
       {
         std::lock_guard lk(conns_mu_);
         if (conns_.size() >= 1024 && conns_.size() % 1024 == 0) {
@@ -209,7 +250,8 @@ asio::awaitable<void> Server::accept_loop() {
         }
         conns_.push_back(conn);
       }
-      asio::co_spawn(conn->tcp().get_executor(), session(conn), asio::detached);
+      asio::co_spawn(conn->tcp().get_executor(), session(conn, std::move(slot), over_limit),
+                     asio::detached);
     };
     if (opt_.tls) {
       spawn(std::make_shared<Conn<TlsStream>>(std::move(socket), opt_.tls->current()));
@@ -220,8 +262,9 @@ asio::awaitable<void> Server::accept_loop() {
 }
 
 template <class Stream>
-asio::awaitable<void> Server::session(std::shared_ptr<Conn<Stream>> conn) {
-  ConnectionSlot slot(connections_);
+asio::awaitable<void> Server::session(std::shared_ptr<Conn<Stream>> conn,
+                                      [[maybe_unused]] ConnectionSlot slot, bool over_limit) {
+  // `slot` is held, not read: the connection counts until this frame ends.
   auto& stream = conn->stream;
   if constexpr (kTls<Stream>) {
     conn->tcp().expires_after(limits_.handshake_timeout);
@@ -232,7 +275,7 @@ asio::awaitable<void> Server::session(std::shared_ptr<Conn<Stream>> conn) {
     }
   }
   bool drain_input = false;
-  if (slot.count_at_start() > limits_.max_connections) {
+  if (over_limit) {
     auto res = to_beast(Response::text(503, "Too many connections\n"), 11, false,
                         kTls<Stream> ? opt_.hsts : "");
     conn->tcp().expires_after(limits_.read_timeout);
@@ -353,7 +396,7 @@ void Server::stop(std::function<void()> done) {
         [this, done = std::move(done)]() -> asio::awaitable<void> {
           auto deadline = std::chrono::steady_clock::now() + limits_.shutdown_grace;
           asio::steady_timer t(co_await asio::this_coro::executor);
-          while (connections_ > 0 && std::chrono::steady_clock::now() < deadline) {
+          while (*connections_ > 0 && std::chrono::steady_clock::now() < deadline) {
             t.expires_after(std::chrono::milliseconds(20));
             co_await t.async_wait(use_tuple);
           }

@@ -27,12 +27,12 @@
 namespace stagepass::http {
 
 struct Limits {
-  size_t header_bytes = 16 * 1024;                 // request line + headers
-  size_t body_bytes = 64 * 1024;                   // request body
-  std::chrono::seconds read_timeout{10};           // a whole request, once it has started
-  std::chrono::seconds idle_timeout{60};           // keep-alive: until the next request starts
-  std::chrono::seconds handshake_timeout{10};      // TLS handshake
-  size_t max_connections = 10000;                  // beyond: 503 and close
+  size_t header_bytes = 16 * 1024;             // request line + headers
+  size_t body_bytes = 64 * 1024;               // request body
+  std::chrono::seconds read_timeout{10};       // a whole request, once it has started
+  std::chrono::seconds idle_timeout{60};       // keep-alive: until the next request starts
+  std::chrono::seconds handshake_timeout{10};  // TLS handshake
+  size_t max_connections = 10000;  // beyond: 503 and close (TLS: closed before the handshake)
   std::chrono::milliseconds shutdown_grace{5000};  // in-flight requests may finish
 };
 
@@ -56,6 +56,10 @@ struct ServerEvent {
 };
 using EventLogger = std::function<void(const ServerEvent&)>;
 
+// How long the accept loop waits after running out of descriptors (EMFILE, ENFILE) or
+// memory before accepting again.
+inline constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
 struct ServerOptions {
   Limits limits;
   AccessLogger access_log;                // may be empty
@@ -76,17 +80,21 @@ class Server {
   // connections, then calls `done` (on an io thread).
   void stop(std::function<void()> done);
 
-  size_t active_connections() const { return connections_.load(); }
+  size_t active_connections() const { return connections_->load(); }
 
   // Implementation types, public only so the session template in server.cpp can name them.
   struct ConnBase;
   template <class Stream>
   struct Conn;
+  class ConnectionSlot;
 
  private:
   boost::asio::awaitable<void> accept_loop();
+  // `over_limit`: answer 503 and close (plain http; a TLS connection over the limit is
+  // closed at accept, before its handshake).
   template <class Stream>
-  boost::asio::awaitable<void> session(std::shared_ptr<Conn<Stream>> conn);
+  boost::asio::awaitable<void> session(std::shared_ptr<Conn<Stream>> conn, ConnectionSlot slot,
+                                       bool over_limit);
   // Reads and answers requests until the connection should close; true when it ends on a
   // refused request whose unread input must be drained (a lingering close).
   template <class Stream>
@@ -98,7 +106,10 @@ class Server {
   ServerOptions opt_;
   const Limits& limits_ = opt_.limits;
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::atomic<size_t> connections_{0};
+  // Shared with every connection: `stagepass serve` destroys its Servers before the
+  // io_context, which then destroys the frames of connections still open; each frame gives
+  // its slot back to this counter, never to a destroyed Server.
+  std::shared_ptr<std::atomic<size_t>> connections_ = std::make_shared<std::atomic<size_t>>(0);
   std::atomic<bool> stopping_{false};
   std::mutex conns_mu_;
   std::list<std::weak_ptr<ConnBase>> conns_;

@@ -46,6 +46,14 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
   return SSL_TLSEXT_ERR_OK;
 }
 
+// An encrypted private key needs a passphrase, and OpenSSL's default is to prompt for it on
+// the terminal: a service must never wait on a prompt. This callback answers no passphrase
+// and notes that one was asked for, so the load fails with a clear message instead.
+int refuse_passphrase(char*, int, int, void* asked) {
+  if (asked) *static_cast<bool*>(asked) = true;
+  return -1;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<TlsContext>> TlsContext::load(std::string cert_file, std::string key_file) {
@@ -66,8 +74,17 @@ Result<std::shared_ptr<ssl::context>> TlsContext::build() const {
       SSL_CTX_set_max_proto_version(n, TLS1_3_VERSION) != 1) {
     return problem("cannot limit TLS versions");
   }
+  // SSL_OP_NO_TICKET: no stateless TLS 1.2 session tickets, whose encryption key lives as
+  // long as the process and so would undo forward secrecy for every ticketed session (TLS
+  // 1.3 then resumes from the per-context cache, dropped with the context on a reload).
   SSL_CTX_set_options(n, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                             SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_SINGLE_ECDH_USE);
+                             SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_SINGLE_ECDH_USE |
+                             SSL_OP_NO_TICKET);
+  // Idle keep-alive connections give their read and write buffers back (about 34 KiB each).
+  SSL_CTX_set_mode(n, SSL_MODE_RELEASE_BUFFERS);
+  bool passphrase_asked = false;
+  SSL_CTX_set_default_passwd_cb(n, refuse_passphrase);
+  SSL_CTX_set_default_passwd_cb_userdata(n, &passphrase_asked);
   if (SSL_CTX_set_cipher_list(n, kTls12Ciphers) != 1 ||
       SSL_CTX_set_ciphersuites(n, kTls13Suites) != 1 || SSL_CTX_set1_groups_list(n, kGroups) != 1) {
     return problem("cannot set the TLS cipher policy");
@@ -77,7 +94,15 @@ Result<std::shared_ptr<ssl::context>> TlsContext::build() const {
     return problem("cannot load TLS certificate " + cert_file_);
   }
   const std::string mismatch = "TLS key " + key_file_ + " does not match certificate " + cert_file_;
-  if (SSL_CTX_use_PrivateKey_file(n, key_file_.c_str(), SSL_FILETYPE_PEM) != 1) {
+  const int key_loaded = SSL_CTX_use_PrivateKey_file(n, key_file_.c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_set_default_passwd_cb_userdata(n, nullptr);  // `passphrase_asked` goes out of scope
+  if (passphrase_asked) {
+    ERR_clear_error();
+    return fail(Error{"tls", "TLS key " + key_file_ +
+                                 " is encrypted: stagepass never asks for a passphrase; give it "
+                                 "the key unencrypted, readable only by its user"});
+  }
+  if (key_loaded != 1) {
     if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
       ERR_clear_error();
       return fail(Error{"tls", mismatch});

@@ -158,8 +158,17 @@ std::optional<std::vector<std::string>> forwarded_for_values(std::string_view fi
   return out;
 }
 
-Result<TrustedProxies> TrustedProxies::parse(std::string_view list) {
+Result<TrustedProxies> TrustedProxies::parse(std::string_view list, std::string_view header) {
   TrustedProxies t;
+  std::string h(trim(header));
+  for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (h == "forwarded") {
+    t.rfc7239_ = true;
+  } else if (h != "x-forwarded-for") {
+    return fail(
+        Error{"invalid", "the forwarding header must be x-forwarded-for or forwarded, got '" +
+                             std::string(header) + "'"});
+  }
   for (const auto& entry : split_list(list)) {
     auto bad = [&] {
       return fail(Error{"invalid", "'" + entry + "' is not an IP address or CIDR range"});
@@ -205,14 +214,13 @@ std::string TrustedProxies::client_address(const ip::address& peer, std::string_
                                            const bhttp::fields& headers) const {
   const std::string fallback(peer_text);
   if (ranges_.empty() || !contains(peer)) return fallback;
-  auto xff = joined(headers, "X-Forwarded-For");
-  auto fwd = joined(headers, "Forwarded");
-  if (xff.has_value() == fwd.has_value()) return fallback;  // neither, or both (ambiguous)
+  auto field = joined(headers, rfc7239_ ? "Forwarded" : "X-Forwarded-For");
+  if (!field) return fallback;
   std::vector<std::string> hops;
-  if (xff) {
-    hops = split_list(*xff);
+  if (!rfc7239_) {
+    hops = split_list(*field);
   } else {
-    auto values = forwarded_for_values(*fwd);
+    auto values = forwarded_for_values(*field);
     if (!values) return fallback;
     hops = std::move(*values);
   }

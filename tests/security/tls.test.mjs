@@ -6,13 +6,15 @@
 // global dispatcher for the page-walking helpers), never NODE_TLS_REJECT_UNAUTHORIZED.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import * as client from 'openid-client';
 import { Agent, setGlobalDispatcher, getGlobalDispatcher } from 'undici';
 import {
   startServer, freePort, Browser, authorizeInBrowser, getJson, verifyJwtWithJwks, assertSameScopes,
+  StagepassServer,
 } from '../e2e/lib/server.mjs';
 import { api, expectOk, assertInvalidToken, clientToken } from '../e2e/lib/webapi.mjs';
 import {
@@ -277,6 +279,108 @@ describe('plain http stays on loopback', () => {
   });
 });
 
+describe('private key handling', () => {
+  it('refuses an encrypted key with a clear message instead of prompting for its passphrase', async () => {
+    const encrypted = path.join(dir, 'encrypted.key');
+    execFileSync('openssl', ['pkey', '-in', ca.key, '-aes256', '-passout', 'pass:secret-passphrase', '-out', encrypted], { stdio: 'pipe' });
+    const r = await runServe(serveEnv({ STAGEPASS_ISSUER: 'https://127.0.0.1:8443', STAGEPASS_TLS_CERT: ca.cert, STAGEPASS_TLS_KEY: encrypted }));
+    assertRefused(r, /TLS key .*encrypted\.key is encrypted: stagepass never asks for a passphrase/);
+    assert.doesNotMatch(r.stderr + r.stdout, /secret-passphrase/);
+  });
+
+  it('warns at startup when the key file is readable by other users', async () => {
+    const shared = path.join(dir, 'shared.key');
+    copyFileSync(ca.key, shared);
+    chmodSync(shared, 0o644);
+    const server = await startServer({ label: 'sp-tls-keymode', https: { cert: ca.cert, key: shared, dispatcher: agent } });
+    try {
+      assert.match(server.stdout(), /"level":"warn".*"msg":"TLS key file is readable by other users: chmod 600 it".*"mode":"0644"/);
+    } finally {
+      await server.stop();
+    }
+    const own = await startServer({ label: 'sp-tls-keymode-ok', https: { cert: ca.cert, key: ca.key, dispatcher: agent } });
+    try {
+      assert.doesNotMatch(own.stdout(), /TLS key file is readable/, 'a 0600 key is not reported');
+    } finally {
+      await own.stop();
+    }
+  });
+});
+
+describe('connection limit on the TLS port', () => {
+  const LIMIT = 3;
+  let server;
+  before(async () => {
+    server = await startServer({ label: 'sp-tls-limit', https: { cert: ca.cert, key: ca.key, dispatcher: agent }, env: { STAGEPASS_MAX_CONNECTIONS: LIMIT } });
+  });
+  after(async () => { await server?.stop(); });
+
+  // Before: a connection over the limit got a full TLS handshake, then a 503.
+  it('closes connections over STAGEPASS_MAX_CONNECTIONS before any handshake, and serves again once slots free up', async () => {
+    const held = [];
+    let refused = null;
+    try {
+      // The health check's kept-alive connection may hold a slot too: fill up to the refusal.
+      for (let i = 0; i <= LIMIT && !refused; i++) {
+        try {
+          const s = await connectTls(server.port, { ca: ca.pem });
+          held.push(s);
+          const r = await exchange(s, GET_HEALTHZ);
+          assert.equal(r.status, 200, `connection ${i} within the limit is served, got ${r.status}`);
+        } catch (e) {
+          refused = e;
+        }
+      }
+      assert.ok(refused, `connection ${LIMIT + 1} was not refused`);
+      assert.ok(held.length <= LIMIT, `${held.length} connections served`);
+      assert.match(`${refused.code} ${refused.message}`, /ECONNRESET|socket disconnected before secure TLS connection/);
+      // More raw connections: closed by the server without waiting for a ClientHello.
+      for (let i = 0; i < 3; i++) {
+        const raw = await connectTcp(server.port);
+        await closedWithin(raw, 5000); // the handshake deadline is 10 s
+      }
+    } finally {
+      for (const s of held) s.destroy();
+    }
+    // The slots come back: a fresh client is served.
+    let status = 0;
+    for (let tries = 0; tries < 50 && status !== 200; tries++) {
+      await sleep(100);
+      try {
+        const s = await connectTls(server.port, { ca: ca.pem });
+        status = (await exchange(s, GET_HEALTHZ)).status;
+        s.destroy();
+      } catch { /* still full: retry */ }
+    }
+    assert.equal(status, 200);
+  });
+});
+
+describe('shutdown with connections open', () => {
+  // Issue 13 (review): the connections' frames outlived the Server at exit; under the ASan
+  // build (make test-asan) this shutdown reported a heap-use-after-free.
+  it('exits 0 on SIGTERM with idle keep-alive, mid-handshake and TLS connections open', async () => {
+    const server = await startServer({ label: 'sp-tls-shutdown', https: { cert: ca.cert, key: ca.key, dispatcher: agent } });
+    const open = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const s = await connectTls(server.port, { ca: ca.pem });
+        assert.equal((await exchange(s, GET_HEALTHZ)).status, 200);
+        open.push(s);
+      }
+      for (let i = 0; i < 2; i++) open.push(await connectTcp(server.port)); // never handshakes
+      for (const s of open) s.on('error', () => {});
+      const exit = await server.stop({ keep: true });
+      assert.deepEqual(exit, { code: 0, signal: null }, server.logs());
+      assert.match(server.stdout(), /"msg":"stopped"/);
+    } finally {
+      for (const s of open) s.destroy();
+      await server.stop();
+      rmSync(server.tmpdir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('http→https redirect listener', () => {
   let server;
   let redirectPort;
@@ -295,12 +399,32 @@ describe('http→https redirect listener', () => {
     const get = await exchange(s, 'GET /authorize?client_id=abc&state=xyz HTTP/1.1\r\nHost: evil.example\r\n\r\n');
     assert.equal(get.status, 308);
     assert.deepEqual(get.headers.location, [`${server.issuer}/authorize?client_id=abc&state=xyz`]);
-    const post = await exchange(s, 'POST /api/token HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 0\r\n\r\n');
+    const post = await exchange(s, 'POST /authorize HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 0\r\n\r\n');
     assert.equal(post.status, 308, 'method-preserving redirect');
-    assert.deepEqual(post.headers.location, [`${server.issuer}/api/token`]);
+    assert.deepEqual(post.headers.location, [`${server.issuer}/authorize`]);
     const absolute = await exchange(s, 'GET http://evil.example/x HTTP/1.1\r\nHost: evil.example\r\n\r\n');
     assert.deepEqual(absolute.headers.location, [`${server.issuer}/`]);
     assert.equal(absolute.headers['strict-transport-security'], undefined, 'RFC 6797 §7.2: no STS over http');
+    s.destroy();
+  });
+
+  // A client that sent credentials or a token to http:// has already leaked them; a redirect
+  // that works would teach it to keep sending them in clear first. It gets an error instead.
+  it('refuses token and API paths with a JSON error instead of redirecting them', async () => {
+    const s = await connectTcp(redirectPort);
+    const token = await exchange(s, 'POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 29\r\n\r\ngrant_type=client_credentials');
+    assert.equal(token.status, 400);
+    assert.equal(token.headers.location, undefined);
+    assert.match(token.headers['content-type'][0], /^application\/json/);
+    assert.equal(JSON.parse(token.body).error, 'invalid_request');
+    const webapi = await exchange(s, 'GET /v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer abc\r\n\r\n');
+    assert.equal(webapi.status, 403);
+    assert.equal(webapi.headers.location, undefined);
+    assert.equal(JSON.parse(webapi.body).error.status, 403, 'the Web API\'s error object');
+    const introspect = await exchange(s, 'GET /api HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    assert.equal(introspect.status, 400);
+    const apiLike = await exchange(s, 'GET /apis HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    assert.equal(apiLike.status, 308, 'only the /api and /v1 trees are refused');
     s.destroy();
   });
 
@@ -344,6 +468,78 @@ describe('api role fetches the JWKS over https', () => {
       assertInvalidToken(await api(apiNode, token, 'GET', '/search', { query: { q: 'a', type: 'artist' } }));
     } finally {
       await apiNode.stop();
+    }
+  });
+});
+
+describe('api role checks the issuer\'s host name in its certificate', () => {
+  // The issuer is https://localhost:PORT; the certificate that names only IP:127.0.0.1 (with
+  // CN=localhost) is valid for the connection's address but not for the name the api role
+  // asked for. Before: asio's host_name_verification fell back to the CN and accepted it.
+  async function startLocalhostIssuer(label, cert) {
+    const port = await freePort();
+    const tmpdir = mkdtempSync(path.join(os.tmpdir(), `${label}-`));
+    const env = {
+      ...process.env,
+      STAGEPASS_LISTEN: `127.0.0.1:${port}`,
+      STAGEPASS_ISSUER: `https://localhost:${port}`,
+      STAGEPASS_DATABASE: path.join(tmpdir, 'stagepass.db'),
+      STAGEPASS_MASTER_KEY_FILE: path.join(tmpdir, 'master.key'),
+      STAGEPASS_CATALOG_SCALE: '0.02',
+      STAGEPASS_TLS_CERT: cert.cert,
+      STAGEPASS_TLS_KEY: cert.key,
+    };
+    delete env.STAGEPASS_MASTER_KEY;
+    // This test's CA, trusted by the test's own requests (restored in after()).
+    const trusting = new Agent({ connect: { ca: [ca.pem, cert.pem] } });
+    setGlobalDispatcher(trusting);
+    const server = new StagepassServer({ port, issuer: env.STAGEPASS_ISSUER, tmpdir, env, dispatcher: trusting });
+    server.url = `https://127.0.0.1:${port}`; // the health check and helpers: by address
+    await server.start(15000);
+    return server;
+  }
+
+  after(() => { setGlobalDispatcher(agent); });
+
+  async function apiNodeFor(accounts, cert, label) {
+    return startServer({
+      label,
+      args: ['--roles', 'api', '--issuer', accounts.issuer],
+      env: { STAGEPASS_MUSIC_DATABASE: path.join(accounts.tmpdir, 'music.db'), SSL_CERT_FILE: cert.cert },
+    });
+  }
+
+  it('refuses a certificate for IP:127.0.0.1 only when the issuer is https://localhost', async () => {
+    const ipOnly = makeCert(dir, 'ip-only', 'localhost', 'IP:127.0.0.1');
+    const accounts = await startLocalhostIssuer('sp-tls-host-ip', ipOnly);
+    let apiNode;
+    try {
+      const app = await accounts.createClient({ name: 'host check', redirectUris: [REDIRECT] });
+      apiNode = await apiNodeFor(accounts, ipOnly, 'sp-tls-host-ip-api');
+      const token = await clientToken(accounts, app);
+      assert.match(JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).iss, /^https:\/\/localhost:/);
+      assertInvalidToken(await api(apiNode, token, 'GET', '/search', { query: { q: 'a', type: 'artist' } }));
+      await waitForText(() => apiNode.stdout(), /"msg":"JWKS refresh failed"/).catch((e) => { throw new Error(`${e.message}\n${apiNode.logs()}`); });
+      const failure = apiNode.stdout().split('\n').find((l) => l.includes('"JWKS refresh failed"'));
+      assert.match(failure, /certificate verify failed.*\(hostname mismatch\)/, failure);
+    } finally {
+      await apiNode?.stop();
+      await accounts.stop();
+    }
+  });
+
+  it('accepts the same issuer with a certificate that names DNS:localhost', async () => {
+    const named = makeCert(dir, 'named', 'localhost', 'DNS:localhost,IP:127.0.0.1');
+    const accounts = await startLocalhostIssuer('sp-tls-host-dns', named);
+    let apiNode;
+    try {
+      const app = await accounts.createClient({ name: 'host check', redirectUris: [REDIRECT] });
+      apiNode = await apiNodeFor(accounts, named, 'sp-tls-host-dns-api');
+      const token = await clientToken(accounts, app);
+      expectOk(await api(apiNode, token, 'GET', '/search', { query: { q: 'a', type: 'artist', limit: 1 } }), 200);
+    } finally {
+      await apiNode?.stop();
+      await accounts.stop();
     }
   });
 });

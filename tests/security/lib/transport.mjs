@@ -14,14 +14,15 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A self-signed P-256 certificate for 127.0.0.1 (its own CA), written as `<name>.pem` and
- * `<name>.key` in `dir`. Returns {cert, key (paths), pem (text), fingerprint256}.
+ * `<name>.key` in `dir`. `san`: its subjectAltName. Returns {cert, key (paths), pem (text),
+ * fingerprint256}.
  */
-export function makeCert(dir, name = 'server', cn = '127.0.0.1') {
+export function makeCert(dir, name = 'server', cn = '127.0.0.1', san = 'IP:127.0.0.1') {
   const cert = path.join(dir, `${name}.pem`);
   const key = path.join(dir, `${name}.key`);
   execFileSync('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2',
+    '-subj', `/CN=${cn}`, '-addext', `subjectAltName=${san}`, '-days', '2',
     '-keyout', key, '-out', cert,
   ], { stdio: 'pipe' });
   const pem = readFileSync(cert, 'utf8');

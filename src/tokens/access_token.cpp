@@ -58,6 +58,11 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
   if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) {
     return fail(Error{"malformed", "not a JWS compact serialization"});
   }
+  // RFC 7515 §2: base64url "with all trailing '=' characters omitted". One token, one
+  // spelling: a padded copy is not the token that was issued.
+  if (token.find('=') != std::string_view::npos) {
+    return fail(Error{"malformed", "padded base64url in a JWS"});
+  }
   auto header = decode_part(token.substr(0, d1));
   auto payload = decode_part(token.substr(d1 + 1, d2 - d1 - 1));
   auto sig = base64url_decode(token.substr(d2 + 1));

@@ -63,6 +63,20 @@ TEST_F(AccessTokenTest, RejectsACriticalExtensionEvenWhenWellSigned) {
   }
 }
 
+// RFC 7515 §2: no '=' padding in a compact JWS. A padded copy of a real token (in any
+// segment) is another spelling of it, not the token that was issued.
+TEST_F(AccessTokenTest, RefusesPaddedCopiesOfARealToken) {
+  auto jwt = mint_access_token(*keys_, claims_);
+  ASSERT_TRUE(verify_access_token(*keys_, jwt, opts(2000)).ok());
+  const size_t d1 = jwt.find('.'), d2 = jwt.rfind('.');
+  for (std::string padded : {jwt + "=", jwt + "==", jwt.substr(0, d1) + "=" + jwt.substr(d1),
+                             jwt.substr(0, d2) + "==" + jwt.substr(d2)}) {
+    auto r = verify_access_token(*keys_, padded, opts(2000));
+    ASSERT_FALSE(r.ok()) << padded;
+    EXPECT_EQ(r.error().code, "malformed") << padded;
+  }
+}
+
 // Found by fuzz/fuzz_jwt: exp + leeway overflowed for an exp near INT64_MAX (UB; in practice
 // the sum wrapped negative and a far-future token was reported expired).
 TEST_F(AccessTokenTest, FarFutureExpiryNeitherOverflowsNorExpires) {

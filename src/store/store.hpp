@@ -27,9 +27,11 @@ class UserStore {
   virtual Result<User> find_user_by_email(const std::string& email) = 0;  // case-insensitive
   // Replaces the password hash and moves the person's credential generation on, in one write:
   // no session can be created any more from a check of the old password (SessionStore).
-  // Returns the new generation.
-  virtual Result<int64_t> set_password_hash(const std::string& user_id,
-                                            const std::string& hash) = 0;
+  // Only if the generation is still `expected` (the one read with the password that was
+  // checked): a change racing another change or "sign out everywhere" answers "conflict" and
+  // writes nothing. Returns the new generation.
+  virtual Result<int64_t> set_password_hash(const std::string& user_id, const std::string& hash,
+                                            int64_t expected) = 0;
 };
 
 class ClientStore {

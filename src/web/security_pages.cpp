@@ -172,10 +172,13 @@ Site::Awaitable Site::account_password(http::Request& req) {
   struct Applied {
     bool ok = false;
     std::string session_cookie;  // the new session of this browser ("" if none could be made)
+    bool lost_race = false;      // the credentials changed since this page's session was read
   };
   auto apply = [&]() -> Applied {
-    auto generation = s_.store.set_password_hash(user.id, hash);
-    if (!generation) return {};
+    // Only over the generation this request's session was read with: a change checked
+    // against the old password must not win over a later change or "sign out everywhere".
+    auto generation = s_.store.set_password_hash(user.id, hash, user.credential_generation);
+    if (!generation) return {false, "", generation.error().code == "conflict"};
     // Whoever knew the old password may hold a session, or a copy of this one's cookie: every
     // session ends, this browser continues in a new one.
     auto created = create_session(user.id, *generation);
@@ -196,6 +199,7 @@ Site::Awaitable Site::account_password(http::Request& req) {
     return {true, std::move(fresh)};
   };
   const Applied applied = co_await http::offload(store_pool_, apply);
+  if (applied.lost_race) co_return signed_out_redirect();  // this session ended meanwhile
   if (!applied.ok) {
     co_return error_page(503, "Please try again", "The service is busy. Try again in a moment.",
                          req);

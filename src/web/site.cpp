@@ -84,7 +84,9 @@ boost::asio::awaitable<Site::Visitor> Site::visitor(const http::Request& req) {
     }
     if (unused_for >= settings_.session_touch_interval()) (void)s_.store.touch_session(hash, now);
     auto user = s_.store.find_user(session->user_id);
-    if (!user) return {};
+    // Read apart from the session: if the credentials changed in between, the session is over,
+    // and the password a page checks is always the one of the session's generation.
+    if (!user || user->credential_generation != session->generation) return {};
     return {std::move(*user), hash};
   };
   co_return co_await http::offload(store_pool_, lookup);

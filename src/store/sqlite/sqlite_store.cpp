@@ -55,14 +55,16 @@ Result<User> SqliteStore::find_user_by_email(const std::string& email) {
   });
 }
 
-Result<int64_t> SqliteStore::set_password_hash(const std::string& user_id,
-                                               const std::string& hash) {
+Result<int64_t> SqliteStore::set_password_hash(const std::string& user_id, const std::string& hash,
+                                               int64_t expected) {
   return write([&](Connection& db) -> Result<int64_t> {
     auto s = db.prepare(
         "UPDATE users SET password_hash = ?, credential_generation = credential_generation + 1 "
-        "WHERE id = ? RETURNING credential_generation");
-    if (!s.bind_all(hash, user_id).step()) return fail(not_found("user"));
-    return s.i64(0);
+        "WHERE id = ? AND credential_generation = ? RETURNING credential_generation");
+    if (s.bind_all(hash, user_id, expected).step()) return s.i64(0);
+    auto exists = db.prepare("SELECT 1 FROM users WHERE id = ?");
+    if (!exists.bind(1, user_id).step()) return fail(not_found("user"));
+    return fail(Error{"conflict", "credentials changed since the check"});
   });
 }
 

@@ -31,7 +31,8 @@ class SqliteStore final : public Store {
   Status<> create_user(const User& user) override;
   Result<User> find_user(const std::string& id) override;
   Result<User> find_user_by_email(const std::string& email) override;
-  Result<int64_t> set_password_hash(const std::string& user_id, const std::string& hash) override;
+  Result<int64_t> set_password_hash(const std::string& user_id, const std::string& hash,
+                                    int64_t expected) override;
 
   Status<> create_client(const Client& client) override;
   Result<Client> find_client(const std::string& id) override;

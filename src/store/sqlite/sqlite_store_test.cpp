@@ -289,7 +289,8 @@ TEST_F(SqliteStoreTest, ASignInThatCheckedTheOldPasswordCreatesNoSessionAfterACh
   auto read_at_sign_in = store_->find_user("u1");  // 1. sign-in reads the person
   ASSERT_TRUE(read_at_sign_in.ok());
   // 2. (the old password is verified on the cpu pool) ... meanwhile the password changes:
-  auto generation = store_->set_password_hash("u1", "new-hash");
+  auto generation =
+      store_->set_password_hash("u1", "new-hash", read_at_sign_in->credential_generation);
   ASSERT_TRUE(generation.ok());
   ASSERT_TRUE(store_->delete_user_sessions("u1", "").ok());
   // 3. the slow sign-in now creates its session with what it read in step 1.
@@ -322,8 +323,34 @@ TEST_F(SqliteStoreTest, ASignInThatBeganBeforeSignOutEverywhereCreatesNoSession)
 // server process during an upgrade): find_session compares it with the person's.
 TEST_F(SqliteStoreTest, FindSessionRefusesASessionOfAnOlderGeneration) {
   ASSERT_TRUE(store_->create_session({"s1", "u1", 100, 1000, 100, 0}).ok());
-  ASSERT_TRUE(store_->set_password_hash("u1", "new-hash").ok());
+  ASSERT_TRUE(store_->set_password_hash("u1", "new-hash", 0).ok());
   EXPECT_FALSE(store_->find_session("s1", 101).ok());
+}
+
+// The same race on the change-password form: someone holding a stolen session and the old
+// password keeps a change in flight (checked against the old password, hashing the new one);
+// meanwhile the owner changes the password or signs out everywhere. The late change must
+// write nothing: it would hand the account to whoever started it.
+TEST_F(SqliteStoreTest, APasswordChangeThatCheckedTheOldPasswordLosesToALaterChange) {
+  auto read_by_attacker = store_->find_user("u1");
+  ASSERT_TRUE(read_by_attacker.ok());
+  auto owner =
+      store_->set_password_hash("u1", "owner-hash", read_by_attacker->credential_generation);
+  ASSERT_TRUE(owner.ok());
+  auto late =
+      store_->set_password_hash("u1", "attacker-hash", read_by_attacker->credential_generation);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, "conflict");
+  EXPECT_EQ(store_->find_user("u1")->password_hash, "owner-hash");
+  // After "sign out everywhere" too.
+  auto read_again = store_->find_user("u1");
+  ASSERT_TRUE(store_->delete_user_sessions("u1", "").ok());
+  EXPECT_EQ(store_->set_password_hash("u1", "attacker-hash", read_again->credential_generation)
+                .error()
+                .code,
+            "conflict");
+  EXPECT_EQ(store_->find_user("u1")->password_hash, "owner-hash");
+  EXPECT_EQ(store_->set_password_hash("nobody", "h", 0).error().code, "not_found");
 }
 
 TEST_F(SqliteStoreTest, DataSurvivesReopening) {

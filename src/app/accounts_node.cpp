@@ -30,7 +30,7 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
                  cfg.refresh_idle_ttl, cfg.refresh_grace, cfg.code_ttl},
                 {},
                 {}},
-      feed_(store_, revoked, clock, cfg.access_token_ttl + 2 * cfg.clock_skew),
+      feed_(store_, revoked, clock, cfg.access_token_ttl + 2 * cfg.clock_skew, cfg.clock_skew + 30),
       tokens_(services_),
       revocation_(services_),
       introspection_(services_, revoked),

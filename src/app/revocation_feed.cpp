@@ -8,27 +8,29 @@ void RevocationFeed::poll() {
   // A poll that began after this call was made already ran while we waited for the lock.
   if (served_ >= ticket) return;
   const uint64_t covers_through = asked_.load();
-  poll_locked();
-  served_ = covers_through;
+  // Only a poll that read the store serves the calls waiting on it; after a failed read the
+  // next caller polls again.
+  if (poll_locked()) served_ = covers_through;
 }
 
-void RevocationFeed::poll_locked() {
-  // Timestamps have one-second resolution: re-read the last second (add() is idempotent).
-  auto revoked = store_.revoked_grants_since(since_ - 1);
-  auto deleted = store_.deleted_clients_since(since_ - 1);
-  auto tokens = store_.revoked_tokens_since(since_ - 1);
-  if (!revoked || !deleted || !tokens) return;
+bool RevocationFeed::poll_locked() {
+  // Re-reads the last `lookback_` seconds (add() is idempotent).
+  auto revoked = store_.revoked_grants_since(since_);
+  auto deleted = store_.deleted_clients_since(since_);
+  auto tokens = store_.revoked_tokens_since(since_);
+  if (!revoked || !deleted || !tokens) return false;
   for (const auto& r : *tokens) set_.add_token(r.id, r.client_id, r.at);
   for (const auto& r : *revoked) set_.add(r.id, r.client_id, r.at);
   for (const auto& [id, at] : *deleted) set_.add_client(id, at);
   const int64_t now = clock_.now();
-  since_ = std::max(since_, now - 2);
+  since_ = std::max(since_, now - lookback_);
   // The expiry sweep walks every entry under the set's exclusive lock: once a second at
   // most, however many revocations wake the feed.
   if (now >= next_sweep_) {
     set_.expire(now);
     next_sweep_ = now + 1;
   }
+  return true;
 }
 
 }  // namespace stagepass

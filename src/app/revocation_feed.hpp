@@ -16,8 +16,18 @@ namespace stagepass {
 
 class RevocationFeed {
  public:
-  RevocationFeed(Store& store, RevocationSet& set, const Clock& clock, int64_t retention)
-      : store_(store), set_(set), clock_(clock), since_(clock.now() - retention) {}
+  // `lookback`: how many seconds before the last poll each poll reads again. A revocation's
+  // time is taken from a clock before its write commits (which may wait on the group
+  // commit or on a busy database) and perhaps on another machine (clock skew), so it can be
+  // older than the last poll by the time it is visible: every revocation written within
+  // `lookback` seconds of its timestamp is seen.
+  RevocationFeed(Store& store, RevocationSet& set, const Clock& clock, int64_t retention,
+                 int64_t lookback)
+      : store_(store),
+        set_(set),
+        clock_(clock),
+        lookback_(lookback),
+        since_(clock.now() - retention) {}
   // Blocking (reads the store). Safe to call from several threads. When it returns, a poll
   // that started after the call has run: everything revoked before the call is in the set.
   // Calls that arrive while a poll runs share the next one (a flood of revocations costs
@@ -28,7 +38,8 @@ class RevocationFeed {
   Store& store_;
   RevocationSet& set_;
   const Clock& clock_;
-  void poll_locked();
+  const int64_t lookback_;
+  bool poll_locked();  // false: the store could not be read, nothing changed
 
   std::mutex mu_;                   // one poll at a time
   std::atomic<uint64_t> asked_{0};  // calls so far

@@ -1,0 +1,72 @@
+// RevocationFeed over a real SQLite store: what a node's revocation set learns, and when.
+#include "app/revocation_feed.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "core/random.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace stagepass {
+namespace {
+
+class RevocationFeedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("sp-feed-" + rng_.id22());
+    store_ = std::make_unique<sqlite::SqliteStore>((dir_ / "db.sqlite").string(), 2);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  SystemRandom rng_;
+  std::filesystem::path dir_;
+  std::unique_ptr<sqlite::SqliteStore> store_;
+  ManualClock clock_{100000};
+  RevocationSet set_{3700, 1000};
+};
+
+// A revocation stamped before its write committed (the write waited on the group commit, a
+// busy database, or was made on a machine whose clock is behind) becomes visible after polls
+// that already moved past its time: the feed still learns it.
+TEST_F(RevocationFeedTest, LearnsARevocationStampedBeforeTheLastPoll) {
+  RevocationFeed feed(*store_, set_, clock_, 3700, 40);
+  feed.poll();
+  clock_.advance(20);
+  feed.poll();  // the last poll is now 20 s past the revocation's time below
+  ASSERT_TRUE(
+      store_->revoke_access_token("late-jti", "c1", clock_.now() + 3600, clock_.now() - 20).ok());
+  feed.poll();
+  EXPECT_TRUE(set_.covers("", "c1", "late-jti", clock_.now() - 30));
+}
+
+// When poll() returns, every revocation written before the call is in the set, however many
+// threads revoke and poll at once (they may share one poll).
+TEST_F(RevocationFeedTest, EveryCallerSeesItsOwnRevocationWhenPollReturns) {
+  RevocationFeed feed(*store_, set_, clock_, 3700, 40);
+  constexpr int kThreads = 8, kEach = 25;
+  std::atomic<int> missing{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string jti = "j-" + std::to_string(t) + "-" + std::to_string(i);
+        if (!store_->revoke_access_token(jti, "c1", clock_.now() + 3600, clock_.now()).ok()) {
+          ++missing;
+          continue;
+        }
+        feed.poll();
+        if (!set_.covers("", "c1", jti, clock_.now())) ++missing;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(missing.load(), 0);
+}
+
+}  // namespace
+}  // namespace stagepass

@@ -22,6 +22,16 @@ std::string LoginThrottle::ip_key(const std::string& ip) {
   return std::string(text) + "/64";
 }
 
+std::string LoginThrottle::network_key(const std::string& ip) {
+  const std::string address = ip.substr(0, ip.find('%'));
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, address.c_str(), &v6) != 1 || IN6_IS_ADDR_V4MAPPED(&v6)) return "";
+  std::memset(&v6.s6_addr[6], 0, 10);  // the /48
+  char text[INET6_ADDRSTRLEN] = {};
+  if (!inet_ntop(AF_INET6, &v6, text, sizeof text)) return "";
+  return "n:" + std::string(text) + "/48";
+}
+
 int64_t LoginThrottle::wait_for(const std::string& key, int limit, int64_t now) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return 0;
@@ -54,32 +64,47 @@ int64_t LoginThrottle::make_room(size_t needed, int64_t now) {
 void LoginThrottle::add(const std::string& key, int64_t now) {
   auto [it, inserted] = entries_.try_emplace(key);
   Entry& e = it->second;
-  if (!inserted) expiry_.erase(e.expiry);
+  int64_t ends = now + s_.window_seconds;
+  if (!inserted) {
+    // Never earlier than before (a wall clock stepped back must not make a live counter
+    // look expired).
+    ends = std::max(ends, e.expiry->first);
+    expiry_.erase(e.expiry);
+  }
   e.attempts.push_back(now);
-  e.expiry = expiry_.emplace(now + s_.window_seconds, key);
+  e.expiry = expiry_.emplace(ends, key);
+}
+
+int64_t LoginThrottle::reserve_keys(const std::string* keys, const int* limits, size_t n,
+                                    int64_t now) {
+  int64_t wait = 0;
+  size_t needed = 0;
+  for (size_t k = 0; k < n; ++k) {
+    if (keys[k].empty()) continue;
+    wait = std::max(wait, wait_for(keys[k], limits[k], now));
+    needed += entries_.count(keys[k]) ? 0 : 1;
+  }
+  if (wait > 0) return wait;
+  if (int64_t full = make_room(needed, now); full > 0) return full;
+  for (size_t k = 0; k < n; ++k) {
+    if (!keys[k].empty()) add(keys[k], now);
+  }
+  return 0;
 }
 
 int64_t LoginThrottle::reserve(const std::string& account, const std::string& ip, int64_t now) {
-  const std::string a = "a:" + account;
-  const std::string i = "i:" + ip_key(ip);
+  const std::string keys[] = {"a:" + account, "i:" + ip_key(ip), network_key(ip)};
+  const int limits[] = {s_.max_failures_per_account, s_.max_failures_per_ip,
+                        s_.max_failures_per_ip * s_.ipv6_network_factor};
   std::lock_guard lk(mu_);
-  int64_t wait = std::max(wait_for(a, s_.max_failures_per_account, now),
-                          wait_for(i, s_.max_failures_per_ip, now));
-  if (wait > 0) return wait;
-  const size_t needed = (entries_.count(a) ? 0 : 1) + (entries_.count(i) ? 0 : 1);
-  if (int64_t full = make_room(needed, now); full > 0) return full;
-  add(a, now);
-  add(i, now);
-  return 0;
+  return reserve_keys(keys, limits, 3, now);
 }
 
 int64_t LoginThrottle::reserve_ip(const std::string& ip, int64_t now) {
-  const std::string i = "i:" + ip_key(ip);
+  const std::string keys[] = {"i:" + ip_key(ip), network_key(ip)};
+  const int limits[] = {s_.max_failures_per_ip, s_.max_failures_per_ip * s_.ipv6_network_factor};
   std::lock_guard lk(mu_);
-  if (int64_t wait = wait_for(i, s_.max_failures_per_ip, now); wait > 0) return wait;
-  if (int64_t full = make_room(entries_.count(i) ? 0 : 1, now); full > 0) return full;
-  add(i, now);
-  return 0;
+  return reserve_keys(keys, limits, 2, now);
 }
 
 void LoginThrottle::give_back(const std::string& key, int64_t reserved_at) {
@@ -95,6 +120,7 @@ void LoginThrottle::succeeded(const std::string& account, const std::string& ip,
   std::lock_guard lk(mu_);
   if (auto it = entries_.find("a:" + account); it != entries_.end()) erase(it);
   give_back("i:" + ip_key(ip), reserved_at);
+  if (auto n = network_key(ip); !n.empty()) give_back(n, reserved_at);
 }
 
 void LoginThrottle::release(const std::string& account, const std::string& ip,
@@ -102,6 +128,7 @@ void LoginThrottle::release(const std::string& account, const std::string& ip,
   std::lock_guard lk(mu_);
   give_back("a:" + account, reserved_at);
   give_back("i:" + ip_key(ip), reserved_at);
+  if (auto n = network_key(ip); !n.empty()) give_back(n, reserved_at);
 }
 
 }  // namespace stagepass

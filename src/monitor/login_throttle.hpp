@@ -13,7 +13,11 @@
 // a new key is refused as throttled (fail closed) until one expires.
 //
 // IPs are counted by ip_key(): an IPv6 address by its /64 (one host usually holds a whole
-// /64), an IPv4 or IPv4-mapped address by itself.
+// /64), an IPv4 or IPv4-mapped address by itself. An IPv6 address also counts towards its
+// /48 (network_key()), with `ipv6_network_factor` times the per-IP limit: a single customer
+// often holds a whole /48 (65,536 /64s), and without this one machine could take that many
+// per-IP allowances, filling the table and locking everyone out of signing in. Filling the
+// table then takes that many /48s (or IPv4 addresses): a botnet, which needs network defences.
 //
 // Thread safety: all methods are safe from any thread; each reservation is atomic.
 #pragma once
@@ -32,6 +36,7 @@ struct ThrottleSettings {
   int max_failures_per_ip = 20;
   int64_t window_seconds = 15 * 60;
   size_t max_tracked_keys = 100000;  // memory bound; expired entries are reclaimed first
+  int ipv6_network_factor = 8;       // an IPv6 /48 may fail this many times the per-IP limit
 };
 
 class LoginThrottle {
@@ -55,6 +60,9 @@ class LoginThrottle {
   // The counter an address is counted under: "2001:db8:1:2::/64" for any IPv6 address of
   // that /64, "192.0.2.1" for 192.0.2.1 and ::ffff:192.0.2.1; anything unparsable as is.
   static std::string ip_key(const std::string& ip);
+  // The network an IPv6 address also counts towards: "2001:db8:1::/48"; "" for IPv4,
+  // IPv4-mapped and unparsable addresses.
+  static std::string network_key(const std::string& ip);
 
  private:
   using ExpiryIndex = std::multimap<int64_t, std::string>;  // window end → key
@@ -70,6 +78,9 @@ class LoginThrottle {
   void add(const std::string& key, int64_t now);
   void erase(std::unordered_map<std::string, Entry>::iterator it);
   void give_back(const std::string& key, int64_t reserved_at);
+  // Counts one attempt for `keys` (empty ones skipped) if none is over `limits`: 0, or the
+  // seconds to wait (lock held).
+  int64_t reserve_keys(const std::string* keys, const int* limits, size_t n, int64_t now);
 
   ThrottleSettings s_;
   std::mutex mu_;

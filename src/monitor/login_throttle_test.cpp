@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -135,6 +136,39 @@ TEST(LoginThrottle, AddressesOfOneIpv6Slash64ShareACounter) {
   EXPECT_GT(t.reserve("c@x", "2001:db8:1:2:abcd::3", 12), 0);
   EXPECT_EQ(t.reserve("c@x", "2001:db8:1:3::1", 12), 0);
   EXPECT_GT(t.reserve_ip("2001:db8:1:2::7", 13), 0);
+}
+
+// One customer often holds a whole IPv6 /48: 65,536 /64s, each with its own per-IP allowance,
+// would let one machine fill the table with fresh keys and lock everyone out of signing in.
+// The /48 has an allowance of its own (ipv6_network_factor times the per-IP one).
+TEST(LoginThrottle, OneIpv6Slash48CannotFillTheTable) {
+  LoginThrottle t({5, 4, 900, 100000, 8});  // per /48: 32 failures
+  int counted = 0;
+  for (int net = 0; net < 4096; ++net) {
+    char ip[64];
+    std::snprintf(ip, sizeof ip, "2001:db8:7:%x::1", net);
+    for (int i = 0; i < 4; ++i) {
+      counted += t.reserve("victim" + std::to_string(net * 4 + i) + "@x", ip, 100) == 0;
+    }
+  }
+  EXPECT_EQ(counted, 32);
+  // Someone on another network signs in as usual.
+  EXPECT_EQ(t.reserve("alice@x", "2001:db8:8::1", 101), 0);
+  EXPECT_EQ(t.reserve("bob@x", "192.0.2.7", 101), 0);
+  EXPECT_EQ(LoginThrottle::network_key("192.0.2.7"), "");
+  EXPECT_EQ(LoginThrottle::network_key("::ffff:192.0.2.7"), "");
+  EXPECT_EQ(LoginThrottle::network_key("2001:db8:7:ffff::1"),
+            LoginThrottle::network_key("2001:db8:7::"));
+}
+
+// A wall clock stepped back must not make a live counter look expired (and reclaimable).
+TEST(LoginThrottle, AClockSteppedBackKeepsALiveCounter) {
+  LoginThrottle t({2, 1000, 60, 3});
+  EXPECT_EQ(t.reserve("victim@x", "1.1.1.1", 1000), 0);  // live until 1060
+  EXPECT_EQ(t.reserve("victim@x", "1.1.1.1", 900), 0);   // the clock stepped back 100 s
+  // Filling the table at 961 (past 900 + 60, before 1060) must not reclaim the victim's.
+  EXPECT_GT(t.reserve("filler@x", "2.2.2.2", 961), 0);
+  EXPECT_GT(t.reserve("victim@x", "1.1.1.1", 1001), 0);
 }
 
 // An attempt that could not be checked (store failure) is no failure: both counters get it

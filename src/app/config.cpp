@@ -78,7 +78,7 @@ void apply(Config& c, const std::string& key, const std::string& v, const std::s
   else if (key == "max_header_bytes")
     c.max_header_bytes = num(1LL << 20);
   else if (key == "max_connections")
-    c.max_connections = num(kMaxCount);
+    c.max_connections = num(kMaxCount, 1);
   else if (key == "access_log")
     c.access_log = parse_bool(source, v);
   else if (key == "roles")

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -112,11 +113,17 @@ void warn_if_key_shared(const std::string& key_file) {
              {{"file", key_file}, {"mode", mode}});
 }
 
+// The admin and http→https redirect listeners each take at most this many connections (a
+// Prometheus scraper and probes; clients being told to use https): idle sockets on them
+// cannot use up the descriptors the public listener needs.
+constexpr size_t kSideListenerConnections = 256;
+
 // Every connection holds a descriptor. Raises the soft RLIMIT_NOFILE to the hard limit (the
 // soft one is often 1024), then lowers `wanted` so that connections alone cannot exhaust
-// the descriptors: what is open now (stores, logs, listeners) and a reserve of 64 (SQLite
-// journals, the JWKS fetch, the admin listener's clients) stay available. Logs a lowering.
-size_t connections_within_fd_limit(size_t wanted) {
+// the descriptors: what is open now (stores, logs, listeners), `side` (the other listeners'
+// connections) and a reserve of 64 (SQLite journals, the JWKS fetch) stay available. Logs a
+// lowering.
+size_t connections_within_fd_limit(size_t wanted, size_t side) {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return wanted;
   if (rl.rlim_cur < rl.rlim_max) {
@@ -132,7 +139,7 @@ size_t connections_within_fd_limit(size_t wanted) {
     ++open;
   }
   if (ec || open == 0) open = 32;
-  const size_t reserve = open + 64;
+  const size_t reserve = open + side + 64;
   const size_t limit = static_cast<size_t>(rl.rlim_cur);
   const size_t allowed = limit > reserve + 1 ? limit - reserve : 1;
   if (allowed >= wanted) return wanted;
@@ -180,11 +187,14 @@ void Listeners::start(http::Handler public_site, http::Handler admin) {
   http::Limits limits;
   limits.body_bytes = static_cast<size_t>(cfg_.max_body_bytes);
   limits.header_bytes = static_cast<size_t>(cfg_.max_header_bytes);
-  limits.max_connections =
-      connections_within_fd_limit(static_cast<size_t>(std::max<int64_t>(1, cfg_.max_connections)));
-  auto options = [&] {
+  const size_t side =
+      (admin_ ? kSideListenerConnections : 0) + (redirect_ ? kSideListenerConnections : 0);
+  limits.max_connections = connections_within_fd_limit(
+      static_cast<size_t>(std::max<int64_t>(1, cfg_.max_connections)), side);
+  auto options = [&](size_t max_connections) {
     http::ServerOptions o;
     o.limits = limits;
+    o.limits.max_connections = max_connections;
     o.access_log = access_logger(cfg_.access_log);
     o.events = server_event;
     return o;
@@ -200,14 +210,16 @@ void Listeners::start(http::Handler public_site, http::Handler admin) {
     }
     servers_.push_back(std::move(server));
   };
-  auto site = options();
+  auto site = options(limits.max_connections);
   site.tls = tls_;
   site.proxies = proxies_;
   open(std::move(public_site), std::move(site), public_, "STAGEPASS_LISTEN");
-  if (admin_) open(std::move(admin), options(), *admin_, "STAGEPASS_ADMIN_LISTEN");
+  const size_t side_cap = std::min(kSideListenerConnections, limits.max_connections);
+  if (admin_) open(std::move(admin), options(side_cap), *admin_, "STAGEPASS_ADMIN_LISTEN");
   if (redirect_) {
     std::string origin = cfg_.issuer.substr(0, cfg_.issuer.find('/', 8));
-    open(redirect_to(std::move(origin)), options(), *redirect_, "STAGEPASS_HTTP_REDIRECT_LISTEN");
+    open(redirect_to(std::move(origin)), options(side_cap), *redirect_,
+         "STAGEPASS_HTTP_REDIRECT_LISTEN");
   }
   if (tls_) log::event("info", "tls certificate", {{"certificate", tls_->describe()}});
 }

@@ -428,6 +428,29 @@ describe('http→https redirect listener', () => {
     s.destroy();
   });
 
+  // Review: every listener had the public one's limit (10,000) and its own count, so idle
+  // sockets on the plain-http port could take the descriptors the https port needs.
+  it('takes at most 256 connections, and the https port keeps serving meanwhile', async () => {
+    const idle = [];
+    try {
+      for (let i = 0; i < 256; i++) {
+        const s = await connectTcp(redirectPort);
+        s.on('error', () => {});
+        idle.push(s);
+      }
+      const extra = await connectTcp(redirectPort);
+      extra.on('error', () => {});
+      const r = await exchange(extra, 'GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n').catch((e) => ({ status: 0, error: e }));
+      extra.destroy();
+      assert.notEqual(r.status, 308, 'the 257th connection was served a redirect');
+      const tls = await connectTls(server.port, { ca: ca.pem });
+      assert.equal((await exchange(tls, GET_HEALTHZ)).status, 200);
+      tls.destroy();
+    } finally {
+      for (const s of idle) s.destroy();
+    }
+  });
+
   it('needs an https issuer', async () => {
     assertRefused(await runServe(serveEnv({ STAGEPASS_HTTP_REDIRECT_LISTEN: '127.0.0.1:0' })), /STAGEPASS_HTTP_REDIRECT_LISTEN redirects to the https issuer/);
   });

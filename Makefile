@@ -43,13 +43,16 @@ test: test-deps
 bench:
 	bench/run.sh
 
-# Sanitizers and fuzzing, each in its own build directory, with Debian's clang 14:
+# Sanitizers and fuzzing share one build directory (build-asan), with Debian's clang 14:
 #   make test-asan   unit + end-to-end suites on an ASan + UBSan build (build-asan); any
 #                    sanitizer report fails the run (scripts/test-asan.sh)
-#   make fuzz        the libFuzzer harnesses in fuzz/ (build-fuzz), FUZZ_SECONDS each (60)
+#   make fuzz        the libFuzzer harnesses in fuzz/ (same tree), FUZZ_SECONDS each (60)
 #   make fuzz-smoke  the same, 15 s each (CI)
+# The tree is configured with STAGEPASS_FUZZ=ON (libFuzzer's coverage instrumentation on every
+# target, inert outside a fuzzer) and the tests on: one sanitized build serves both, instead of
+# compiling everything twice. FUZZ_BUILD=<dir> builds the harnesses in a tree of their own.
 ASAN_BUILD ?= build-asan
-FUZZ_BUILD ?= build-fuzz
+FUZZ_BUILD ?= $(ASAN_BUILD)
 FUZZ_SECONDS ?= 60
 # -O1 with line tables: fast enough to run the whole suite, and reports name file:line.
 SANITIZER_CMAKE = -G Ninja -S . -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
@@ -57,14 +60,21 @@ SANITIZER_CMAKE = -G Ninja -S . -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=
 
 asan-deps:
 	@scripts/install-deps.sh build test asan
+# The shared tree builds the unit tests too (GoogleTest), but needs none of the suites' tools.
 fuzz-deps:
-	@scripts/install-deps.sh build asan
+	@scripts/install-deps.sh build unit asan
 
+# (Re)configures when the tree is missing or was made before it held the fuzzers (an older
+# build-asan): the recipe checks the cache, so an up-to-date tree costs nothing.
+.PHONY: $(ASAN_BUILD)/build.ninja
 $(ASAN_BUILD)/build.ninja:
-	cmake $(SANITIZER_CMAKE) -B $(ASAN_BUILD) -DSTAGEPASS_SANITIZE=ON
+	@grep -qs '^STAGEPASS_FUZZ:BOOL=ON' $(ASAN_BUILD)/CMakeCache.txt || \
+	  cmake $(SANITIZER_CMAKE) -B $(ASAN_BUILD) -DSTAGEPASS_SANITIZE=ON -DSTAGEPASS_FUZZ=ON
 
+ifneq ($(FUZZ_BUILD),$(ASAN_BUILD))
 $(FUZZ_BUILD)/build.ninja:
 	cmake $(SANITIZER_CMAKE) -B $(FUZZ_BUILD) -DSTAGEPASS_FUZZ=ON -DSTAGEPASS_TESTS=OFF
+endif
 
 test-asan: asan-deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
@@ -78,4 +88,4 @@ fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=15
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-fuzz

@@ -33,7 +33,7 @@ for h in "${harnesses[@]}"; do
   if [[ ! -x $bin ]]; then
     echo "fuzz: $bin not built" >&2
     status=1
-    summary+=("$h|-|-|NOT BUILT")
+    summary+=("$h|-|-|-|NOT BUILT")
     continue
   fi
   work=$build/fuzz-corpus/$h
@@ -49,21 +49,26 @@ for h in "${harnesses[@]}"; do
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  # Coverage (edges) once the corpus is loaded, and at the end: it grows when the run finds
+  # new paths, and stays 0 if the code under test lost its instrumentation.
+  cov0=$(sed -n 's/.*INITED cov: \([0-9]*\).*/\1/p' "$log" | head -1)
+  cov1=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' "$log" | tail -1)
+  cov="${cov0:-?}->${cov1:-?}"
   if ((rc != 0)); then
     status=1
     grep -E '^(==[0-9]+==ERROR|==fuzz==|SUMMARY|.*runtime error)' "$log" | head -20
     echo "fuzz_$h FAILED (exit $rc): input in $artifacts/, full log $log"
-    summary+=("$h|${runs:-?}|${rate:-?}|FAILED")
+    summary+=("$h|${runs:-?}|${rate:-?}|$cov|FAILED")
   else
-    echo "fuzz_$h: ${runs:-?} executions (${rate:-?}/s), no crash"
-    summary+=("$h|${runs:-?}|${rate:-?}|ok")
+    echo "fuzz_$h: ${runs:-?} executions (${rate:-?}/s), coverage $cov, no crash"
+    summary+=("$h|${runs:-?}|${rate:-?}|$cov|ok")
   fi
 done
 
 echo
-printf '%-14s %14s %10s  %s\n' harness executions exec/s result
+printf '%-14s %14s %10s %12s  %s\n' harness executions exec/s cov result
 for row in "${summary[@]}"; do
-  IFS='|' read -r h runs rate result <<<"$row"
-  printf '%-14s %14s %10s  %s\n' "$h" "$runs" "$rate" "$result"
+  IFS='|' read -r h runs rate cov result <<<"$row"
+  printf '%-14s %14s %10s %12s  %s\n' "$h" "$runs" "$rate" "$cov" "$result"
 done
 exit $status

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Stagepass needs, skipping those already present.
-# Usage: scripts/install-deps.sh [build|test|bench|asan]...  (build is always included)
+# Usage: scripts/install-deps.sh [build|unit|test|bench|asan]...  (build is always included)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -15,6 +15,8 @@ for extra in "$@"; do
                  chromium
                  # sdk/tests/with_keyring.sh: a real Secret Service in a private D-Bus session
                  gnome-keyring dbus-daemon libsecret-tools libglib2.0-bin) ;;
+    # GoogleTest alone: configuring a tree with the unit tests on (make fuzz's shared tree).
+    unit) pkgs+=(libgtest-dev libgmock-dev) ;;
     bench) pkgs+=(wrk libbenchmark-dev) ;;
     # make test-asan and make fuzz: clang 14 with its sanitizer and libFuzzer runtimes, and
     # llvm-symbolizer (package llvm) so reports name functions and lines.

@@ -53,6 +53,13 @@ if ((${#missing[@]})); then
   exit 1
 fi
 
+# The sanitizers' settings (scripts/test-asan.sh) cross the empty environment, so the test
+# binary's reports still land where the run looks for them.
+sanitizer_env=()
+for var in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS ASAN_SYMBOLIZER_PATH; do
+  if [[ -n ${!var-} ]]; then sanitizer_env+=("$var=${!var}"); fi
+done
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() {
@@ -66,6 +73,7 @@ for session in fresh login; do
   start=$(date +%s%N)
   set +e
   env -i PATH="$PATH" LANG=C.UTF-8 HOME="$dir/home" XDG_RUNTIME_DIR="$dir/runtime" \
+    "${sanitizer_env[@]}" \
     timeout -k 5 30 dbus-run-session -- "$self" inside "$session" "$test_bin" "$dir" \
     2>"$dir/session.log"
   rc=$?

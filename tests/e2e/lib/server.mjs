@@ -168,17 +168,32 @@ export class StagepassServer {
     throw new Error(`stagepass serve not healthy after ${timeoutMs} ms (${lastProblem})\n${this.logs()}`);
   }
 
-  /** SIGTERM, wait for the process to exit (SIGKILL after 10 s), remove the temp dir. */
+  /**
+   * SIGTERM, wait for the process to exit (SIGKILL after 10 s), remove the temp dir.
+   * Under the sanitizers (ASAN_OPTIONS set, scripts/test-asan.sh) a server that needed the
+   * SIGKILL throws: LeakSanitizer only runs at a normal exit, so a silent kill would hide
+   * its report (and a shutdown that hangs is a defect of its own).
+   */
   async stop({ keep = !!process.env.STAGEPASS_E2E_KEEP } = {}) {
+    let killed = false;
     if (this.child && !this.exit) {
       this.child.kill('SIGTERM');
-      const timer = setTimeout(() => { if (!this.exit) this.child.kill('SIGKILL'); }, 10000);
+      const timer = setTimeout(() => {
+        if (!this.exit) { killed = true; this.child.kill('SIGKILL'); }
+      }, 10000);
       await this.exited;
       clearTimeout(timer);
     }
     keepLogs(this);
     running.delete(this);
+    const logs = killed && process.env.ASAN_OPTIONS ? this.logs() : null;
     if (!keep) rmSync(this.tmpdir, { recursive: true, force: true });
+    if (logs !== null) {
+      throw new Error(
+        `stagepass serve (pid ${this.child.pid}) still running 10 s after SIGTERM: killed ` +
+        `with SIGKILL, so LeakSanitizer never ran\n${logs}`,
+      );
+    }
     return this.exit;
   }
 

@@ -108,8 +108,10 @@ export function closedWithin(socket, timeoutMs) {
 
 /**
  * Runs `stagepass serve` with exactly `env` and waits for it to exit. Resolves {code,
- * signal, stderr, stdout}; a server still running after `timeoutMs` is killed (SIGKILL, by
- * its PID) and reported with `stillRunning: true`.
+ * signal, stderr, stdout}; a server still running after `timeoutMs` is stopped (SIGTERM, by
+ * its PID, then SIGKILL 10 s later) and reported with `stillRunning: true`. Under the
+ * sanitizers (ASAN_OPTIONS in `env`) a server that needed the SIGKILL rejects with its log
+ * tail instead: LeakSanitizer never ran.
  */
 export function runServe(env, { timeoutMs = 10000, cwd } = {}) {
   return new Promise((resolve, reject) => {
@@ -117,12 +119,27 @@ export function runServe(env, { timeoutMs = 10000, cwd } = {}) {
     let stdout = '';
     let stderr = '';
     let stillRunning = false;
+    let killed = false;
     child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
     child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { stillRunning = true; child.kill('SIGKILL'); }, timeoutMs);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    let killTimer;
+    const timer = setTimeout(() => {
+      stillRunning = true;
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, 10000);
+    }, timeoutMs);
+    const done = () => { clearTimeout(timer); clearTimeout(killTimer); };
+    child.on('error', (e) => { done(); reject(e); });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      done();
+      if (killed && env?.ASAN_OPTIONS) {
+        const tail = (t) => t.slice(-4000);
+        reject(new Error(
+          `stagepass serve (pid ${child.pid}) still running 10 s after SIGTERM: killed with ` +
+          `SIGKILL, so LeakSanitizer never ran\n--- stderr ---\n${tail(stderr)}\n--- stdout ---\n${tail(stdout)}`,
+        ));
+        return;
+      }
       resolve({ code, signal, stderr, stdout, stillRunning });
     });
   });

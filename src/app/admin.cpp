@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/clock.hpp"
+#include "core/text.hpp"
 #include "crypto/crypto.hpp"
 #include "oauth/client_auth.hpp"
 #include "oauth/redirect_uri.hpp"
@@ -209,7 +210,8 @@ int client_delete(Store& store, const std::string& id, bool as_json) {
   // An operator's action that ends every person's access through the app: in the audit
   // stream (`admin events`), beside the app's own revocations.
   std::string detail = "\"";
-  detail.append(c ? c->name.substr(0, 100) : "").append("\" deleted by an operator");
+  // Cut at a character boundary: a split UTF-8 character would make the event invalid JSON text.
+  detail.append(c ? utf8_prefix(c->name, 100) : "").append("\" deleted by an operator");
   if (auto e = store.record_event({0, clock.now(), "client_deleted", "", id, "", "", detail}); !e) {
     std::cerr << "warning: the client was deleted, but its audit event was not written: "
               << e.error().message << "\n";

@@ -27,6 +27,24 @@ TEST(Base64Url, RefusesBytesOutsideTheAlphabet) {
   EXPECT_EQ(*base64_decode("AAA/"), std::string("\x00\x00\x3f", 3));
 }
 
+// A prefix cut for a log line or an audit event stays valid UTF-8: a character that would be
+// split is dropped whole (a lone lead byte made `admin events` emit invalid JSON text).
+TEST(Utf8Prefix, NeverSplitsACharacter) {
+  const std::string a99(99, 'a');
+  const std::string name = a99 + "\xc3\xa9";  // 99 bytes, then a 2-byte character
+  EXPECT_EQ(utf8_prefix(name, 100), a99);
+  EXPECT_EQ(utf8_prefix(name, 101), name);
+  const std::string_view euro = "ab€c";                // a 3-byte character at bytes 2..4
+  EXPECT_EQ(utf8_prefix(euro, 3), "ab");               // cut after its lead byte
+  EXPECT_EQ(utf8_prefix(euro, 4), "ab");               // cut inside it
+  EXPECT_EQ(utf8_prefix(euro, 5), "ab€");              // cut after it
+  EXPECT_EQ(utf8_prefix("\xf0\x9f\x8e\xb5x", 3), "");  // a 4-byte character: nothing fits
+  EXPECT_EQ(utf8_prefix("plain", 3), "pla");
+  EXPECT_EQ(utf8_prefix("", 3), "");
+  // Not UTF-8 (a run of continuation bytes): the back-off is bounded, never the whole string.
+  EXPECT_EQ(utf8_prefix("x\x80\x80\x80\x80\x80\x80\x80\x80\x80", 8), "x\x80\x80\x80\x80");
+}
+
 TEST(Form, KeepsDuplicatesAndTreatsEmptyAsAbsent) {
   auto form = Form::parse("a=1&b=&a=2&c=x%20y+z");
   ASSERT_TRUE(form);

@@ -122,4 +122,11 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+std::string_view utf8_prefix(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t n = max_bytes;  // s[n] is the first byte left out
+  for (int i = 0; i < 3 && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80; ++i) --n;
+  return s.substr(0, n);
+}
+
 }  // namespace stagepass

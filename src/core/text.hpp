@@ -42,4 +42,10 @@ std::vector<std::string> split_spaces(std::string_view s);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 bool iequals(std::string_view a, std::string_view b);
 
+// The first at most `max_bytes` bytes of `s`, cut at a UTF-8 character boundary: a cut that
+// would split a character backs off over its continuation bytes (10xxxxxx) and drops it
+// whole, so the prefix of valid UTF-8 is valid UTF-8 (for JSON and HTML). At most 3 bytes
+// are given back (the longest sequence is 4 bytes); bytes that are not UTF-8 are not repaired.
+std::string_view utf8_prefix(std::string_view s, size_t max_bytes);
+
 }  // namespace stagepass

@@ -80,6 +80,44 @@ TEST(RedirectUri, LoopbackInDisguiseDoesNotIdentifyTheClient) {
   EXPECT_FALSE(redirect_uri_identifies_client("com.example.app:/cb"));
 }
 
+// A host a browser would map before resolving (UTS #46: full-width and other compatibility
+// forms; WHATWG URL: percent-decoding) may be loopback in disguise: registration refuses any
+// host other than plain ASCII [A-Za-z0-9.-] or a bracketed IPv6 address, and such a host,
+// already registered, never identifies the client (fail closed).
+TEST(RedirectUri, OnlyPlainAsciiHostsAreRegisteredOrIdentifyTheClient) {
+  const char* disguised[] = {
+      "https://１２７．０．０．１/cb",  // full-width digits and full stops
+      "https://127。0。0。1/cb",        // ideographic full stop
+      "https://ｌｏｃａｌｈｏｓｔ/cb",  // full-width letters
+      "https://ＬＯＣＡＬＨＯＳＴ/cb",
+      "https://app.ｌｏｃａｌｈｏｓｔ/cb",
+      "https://①②⑦.0.0.1/cb",                                  // circled digits
+      "https://%EF%BC%91%EF%BC%92%EF%BC%97%EF%BC%8E0.0.1/cb",  // percent-encoded "１２７．"
+      "https://%ef%bd%8c%ef%bd%8f%ef%bd%83alhost/cb",          // "ｌｏｃalhost"
+      "https://127%2E0%2E0%2E1/cb",
+      "https://loc%61lhost/cb",
+      "https://bücher.example/cb",  // an IDN not in its xn-- form
+      "https://app_1.example/cb",
+      "https://[fe80::1%25eth0]/cb",  // zone id
+      "https://[not-an-address]/cb",
+      "http://１２７．０．０．１:8080/cb",
+      "com.example.app://ｌｏｃａｌｈｏｓｔ/cb",
+  };
+  for (const char* uri : disguised) {
+    EXPECT_TRUE(redirect_uri_problem(uri)) << uri;
+    EXPECT_FALSE(redirect_uri_identifies_client(uri)) << uri;
+  }
+  const char* plain[] = {
+      "https://app.example/cb",           "https://xn--bcher-kva.example/cb",
+      "https://APP-1.Example:8443/cb",    "https://[2001:db8::1]/cb",
+      "https://app.example/c%C3%BCb?q=ü",  // non-ASCII outside the host is not the host
+  };
+  for (const char* uri : plain) {
+    EXPECT_FALSE(redirect_uri_problem(uri)) << uri;
+    EXPECT_TRUE(redirect_uri_identifies_client(uri)) << uri;
+  }
+}
+
 TEST(RedirectUri, ExactMatchExceptLoopbackPort) {
   std::vector<std::string> reg{"https://app.example/cb", "http://127.0.0.1:8888/cb"};
   EXPECT_TRUE(redirect_uri_matches(reg, "https://app.example/cb"));

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <cctype>
 
-#include "core/text.hpp"
-
 namespace stagepass::oauth {
 namespace {
 
@@ -63,20 +61,33 @@ std::string lower(std::string s) {
   return s;
 }
 
-// True when `host` (lower case, IPv6 literals in brackets) reaches this device whatever its
-// spelling: a localhost name (with or without the root's trailing dot), any address of
-// 127.0.0.0/8 or 0.0.0.0/8 in a form the system resolver (inet_aton: 2130706433, 0x7f000001,
-// 0177.0.0.1, 127.1) or a browser's URL parser (percent-encoded, trailing dot) accepts, ::1,
-// ::, and IPv4-mapped or -compatible forms of those.
-bool is_loopback_host(std::string host) {
-  if (host.find('%') != std::string::npos && !host.starts_with("[")) {
-    auto decoded = percent_decode(host, false);  // WHATWG URL: hosts are percent-decoded
-    if (!decoded) return true;                   // undecodable: assume the worst
-    host = lower(*decoded);
+// True when `host` is spelled the one way every parser reads alike: ASCII letters, digits, dots
+// and hyphens (an internationalized name in its xn-- form), or a bracketed IPv6 address. A
+// browser maps other spellings before it resolves them (UTS #46 folds "１２７．０．０．１" to
+// 127.0.0.1 and "ｌｏｃａｌｈｏｓｔ" to localhost; WHATWG URL percent-decodes hosts), so such a
+// host may be this device in disguise: it is refused at registration and never identifies a
+// client.
+bool is_plain_host(const std::string& host) {
+  if (host.starts_with("[")) {
+    if (!host.ends_with("]")) return false;
+    in6_addr v6{};  // no zone id: a browser refuses one, and "%25" would need decoding
+    return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1;
   }
+  // Explicit ranges: std::isalnum follows the locale, and a byte >= 0x80 must never pass.
+  return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-';
+  });
+}
+
+// True when `host` (a plain host, lower case) reaches this device whatever its spelling: a
+// localhost name (with or without the root's trailing dot), any address of 127.0.0.0/8 or
+// 0.0.0.0/8 in a form the system resolver (inet_aton: 2130706433, 0x7f000001, 0177.0.0.1,
+// 127.1) or a browser's URL parser (trailing dot) accepts, ::1, ::, and IPv4-mapped or
+// -compatible forms of those.
+bool is_loopback_host(std::string host) {
   if (host.starts_with("[") && host.ends_with("]")) {
     std::string literal = host.substr(1, host.size() - 2);
-    literal = literal.substr(0, literal.find('%'));  // a zone id changes nothing
     in6_addr v6{};
     if (inet_pton(AF_INET6, literal.c_str(), &v6) != 1) return false;
     if (IN6_IS_ADDR_LOOPBACK(&v6) || IN6_IS_ADDR_UNSPECIFIED(&v6)) return true;
@@ -106,6 +117,10 @@ std::optional<std::string> redirect_uri_problem(std::string_view uri) {
     }
   }
   std::string scheme = lower(p->scheme), host = lower(p->host);
+  if (p->has_authority && !host.empty() && !is_plain_host(host)) {
+    return "redirect URI host must be ASCII letters, digits, dots and hyphens (an "
+           "internationalized name in its xn-- form) or a bracketed IPv6 address";
+  }
   if (host == "localhost" || host.ends_with(".localhost")) {
     return "localhost is not allowed; use the loopback literal 127.0.0.1 or [::1]";
   }
@@ -139,8 +154,10 @@ bool redirect_uri_matches(const std::vector<std::string>& registered, std::strin
 
 bool redirect_uri_identifies_client(std::string_view uri) {
   auto p = split(uri);
-  if (!p || lower(p->scheme) != "https" || !p->has_authority || p->host.empty()) return false;
-  return !is_loopback_host(lower(p->host));
+  if (!p || lower(p->scheme) != "https" || !p->has_authority) return false;
+  // Fail closed: a host in any other spelling may be loopback once a browser maps it.
+  const std::string host = lower(p->host);
+  return is_plain_host(host) && !is_loopback_host(host);
 }
 
 }  // namespace stagepass::oauth

@@ -11,9 +11,11 @@ void RevocationEndpoint::revoke_refresh_token(const std::string& value,
   auto token = s_.store.find_refresh_token(refresh_token_key(value));
   // RFC 7009 §2.1: the server first validates that the token was issued to this client.
   if (!token || token->client_id != client.id) return;
-  if (s_.store.revoke_grant(token->grant_id, s_.clock.now()).ok() && s_.revocations_changed) {
-    s_.revocations_changed();
-  }
+  // One event per revocation, not per request: repeating it (the answer is 200 either way)
+  // must not let a token holder flood the person's security log.
+  auto changed = s_.store.revoke_grant(token->grant_id, s_.clock.now());
+  if (!changed || !*changed) return;
+  if (s_.revocations_changed) s_.revocations_changed();
   if (s_.audit) {
     s_.audit(
         {0, 0, "app_signed_out", token->user_id, client.id, "", "", "the app revoked its access"});
@@ -22,15 +24,17 @@ void RevocationEndpoint::revoke_refresh_token(const std::string& value,
 
 bool RevocationEndpoint::revoke_access_token(const std::string& value, const Client& client) const {
   const int64_t now = s_.clock.now();
-  // Expired tokens need no revocation; a generous leeway keeps clock-skewed ones covered.
-  auto claims =
-      verify_access_token(*s_.keys, value, {s_.settings.issuer, s_.settings.audience, now, 3600});
+  // Expired tokens need no revocation; a generous leeway keeps clock-skewed ones covered. The
+  // store keeps a revocation that long past expiry, so a repeat is always seen as one.
+  auto claims = verify_access_token(
+      *s_.keys, value,
+      {s_.settings.issuer, s_.settings.audience, now, GrantStore::kRevokedTokenRetention});
   if (!claims) return false;
   if (claims->client_id != client.id) return true;  // a JWT of ours, but not this client's
-  if (s_.store.revoke_access_token(claims->jti, client.id, claims->exp, now).ok() &&
-      s_.revocations_changed) {
-    s_.revocations_changed();
-  }
+  // Only the first revocation of a token is an event (see revoke_refresh_token).
+  auto changed = s_.store.revoke_access_token(claims->jti, client.id, claims->exp, now);
+  if (!changed || !*changed) return true;
+  if (s_.revocations_changed) s_.revocations_changed();
   log::event("info", "access token revoked", {{"client_id", client.id}, {"jti", claims->jti}});
   // In the person's log like a refresh token's revocation (a client-credentials token has no
   // person: operators still see it in `admin events`).

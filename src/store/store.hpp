@@ -92,15 +92,21 @@ class GrantStore {
   virtual Result<Grant> record_consent(const std::string& user_id, const std::string& client_id,
                                        const ScopeSet& scope, const std::string& new_id,
                                        int64_t now) = 0;
-  // Revokes the grant and every refresh token and unused code of it. Idempotent.
-  virtual Status<> revoke_grant(const std::string& id, int64_t now) = 0;
+  // Revokes the grant and every refresh token and unused code of it. Idempotent: true if this
+  // call revoked it, false if it was already revoked (or does not exist), so that a caller
+  // records one event per revocation, not one per request.
+  virtual Result<bool> revoke_grant(const std::string& id, int64_t now) = 0;
   // The person's active grants (the apps they connected), newest first.
   virtual Result<std::vector<Grant>> list_user_grants(const std::string& user_id) = 0;
   // Records when grants were last used, in one transaction (last_used_at only moves forward).
   virtual Status<> record_grant_usage(const std::vector<std::pair<std::string, int64_t>>& uses) = 0;
   // Revokes one access token by its jti until it expires (RFC 7009 on an access token).
-  virtual Status<> revoke_access_token(const std::string& jti, const std::string& client_id,
-                                       int64_t expires_at, int64_t now) = 0;
+  // Idempotent: true if this call revoked it, false if it was revoked already. The row is
+  // kept kRevokedTokenRetention seconds past `expires_at`, so any token that a caller accepts
+  // up to that long after its expiry is still reported as already revoked.
+  virtual Result<bool> revoke_access_token(const std::string& jti, const std::string& client_id,
+                                           int64_t expires_at, int64_t now) = 0;
+  static constexpr int64_t kRevokedTokenRetention = 3600;
   // Access tokens revoked at or after `since` (id = jti).
   virtual Result<std::vector<Revoked>> revoked_tokens_since(int64_t since) = 0;
   // Grants revoked at or after `since` (id = grant id); feeds every node's revocation set.

@@ -134,7 +134,9 @@ Site::Awaitable Site::account_apps_remove(http::Request& req) {
   // Revoking is idempotent: a second confirmation of the same grant just lands on the list.
   auto revoke = [&]() -> bool {
     if (row->grant.revoked_at) return true;
-    if (!s_.store.revoke_grant(grant_id, s_.clock.now())) return false;
+    auto changed = s_.store.revoke_grant(grant_id, s_.clock.now());
+    if (!changed) return false;
+    if (!*changed) return true;  // a concurrent confirmation revoked it: one event
     // Before answering: this node's Web API must refuse the grant's tokens on the very next
     // request (the feed reads the revocation back from the store).
     if (s_.revocations_changed) s_.revocations_changed();

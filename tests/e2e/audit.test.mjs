@@ -31,6 +31,14 @@ describe('audit events', () => {
     assertOAuthError(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basic), 'invalid_grant');
   });
   after(async () => { await server?.stop(); });
+  const revoke = (token, hint) => fetch(`${server.url}/api/revoke`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ token, token_type_hint: hint }),
+  });
 
   it('records sign-in failures and successes, consent and refresh-token reuse for the person', async () => {
     const mine = await events('--user', user.id);
@@ -66,19 +74,30 @@ describe('audit events', () => {
 
   it('records an access token revoked through /api/revoke (RFC 7009) in the person\'s log', async () => {
     const t = await userTokens(server, { client: app, user: { ...USER, id: user.id }, scope: 'user-read-email' });
-    const r = await fetch(`${server.url}/api/revoke`, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        Authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}`,
-      },
-      body: new URLSearchParams({ token: t.access_token, token_type_hint: 'access_token' }),
-    });
+    const r = await revoke(t.access_token, 'access_token');
     assert.equal(r.status, 200);
     const revoked = (await events('--user', user.id)).filter((e) => e.type === 'access_token_revoked');
     assert.equal(revoked.length, 1, JSON.stringify(await events('--user', user.id)));
     assert.equal(revoked[0].client_id, app.client_id);
     assert.doesNotMatch(JSON.stringify(revoked[0]), /eyJ/, 'no token in the event');
+  });
+
+  // RFC 7009 §2.2 answers 200 to a repeated revocation; the log must not grow with each one,
+  // or anyone holding a single token could bury the person's security events.
+  it('records one event when the same access token or refresh token is revoked again and again', async () => {
+    const t = await userTokens(server, { client: app, user: { ...USER, id: user.id }, scope: 'user-read-email' });
+    const count = async (type) => (await events('--user', user.id)).filter((e) => e.type === type).length;
+    const accessBefore = await count('access_token_revoked');
+    const signedOutBefore = await count('app_signed_out');
+    for (const [token, hint] of [[t.access_token, 'access_token'], [t.refresh_token, 'refresh_token']]) {
+      for (let i = 0; i < 3; i++) {
+        const r = await revoke(token, hint);
+        assert.equal(r.status, 200);
+        assert.deepEqual(await r.json(), {});
+      }
+    }
+    assert.equal(await count('access_token_revoked'), accessBefore + 1);
+    assert.equal(await count('app_signed_out'), signedOutBefore + 1);
   });
 
   it('records a client deleted by an operator (stagepass admin client delete)', async () => {

@@ -163,7 +163,9 @@ describe('attacks: authorization endpoint and pages', () => {
 
     it('registration refuses plain-http (except loopback), localhost, fragments, userinfo and bare schemes (RFC 9700 §2.6)', async () => {
       for (const uri of ['http://app.example/callback', 'http://localhost:8080/cb', 'https://localhost/cb', 'http://app.localhost/cb',
-        'https://app.example/cb#frag', 'https://user@app.example/cb', 'javascript:alert(1)', 'myapp:/cb', '/relative', 'https:///cb']) {
+        'https://app.example/cb#frag', 'https://user@app.example/cb', 'javascript:alert(1)', 'myapp:/cb', '/relative', 'https:///cb',
+        // Hosts a browser maps to loopback (UTS #46 full-width forms, percent-decoding).
+        'https://１２７．０．０．１/cb', 'https://ｌｏｃａｌｈｏｓｔ/cb', 'https://%EF%BD%8C%EF%BD%8F%EF%BD%83alhost/cb']) {
         const r = await server.run(['admin', 'client', 'create', '--name', 'Bad', '--redirect-uri', uri, '--json']);
         assert.notEqual(r.code, 0, `${uri} was registered: ${r.stdout}`);
         assert.equal(r.stderr.trim().split('\n').length, 1, `one clear line on stderr: ${r.stderr}`);

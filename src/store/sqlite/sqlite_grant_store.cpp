@@ -66,12 +66,12 @@ Result<Grant> SqliteStore::record_consent(const std::string& user_id, const std:
   });
 }
 
-Status<> SqliteStore::revoke_grant(const std::string& id, int64_t now) {
-  return write([&](Connection& db) -> Status<> {
+Result<bool> SqliteStore::revoke_grant(const std::string& id, int64_t now) {
+  return write([&](Connection& db) -> Result<bool> {
     Transaction tx(db);
-    revoke_grant_in(db, id, now);
+    const bool changed = revoke_grant_in(db, id, now);
     tx.commit();
-    return Ok{};
+    return changed;
   });
 }
 
@@ -114,16 +114,21 @@ Status<> SqliteStore::record_grant_usage(const std::vector<std::pair<std::string
   });
 }
 
-Status<> SqliteStore::revoke_access_token(const std::string& jti, const std::string& client_id,
-                                          int64_t expires_at, int64_t now) {
-  return write([&](Connection& db) -> Status<> {
-    db.prepare("DELETE FROM revoked_tokens WHERE expires_at < ?").bind(1, now).run();
+Result<bool> SqliteStore::revoke_access_token(const std::string& jti, const std::string& client_id,
+                                              int64_t expires_at, int64_t now) {
+  return write([&](Connection& db) -> Result<bool> {
+    // Rows are kept kRevokedTokenRetention past expiry: purging at expiry would let a token
+    // accepted within that leeway be inserted again, and count as a new revocation each time.
+    db.prepare("DELETE FROM revoked_tokens WHERE expires_at < ?")
+        .bind(1, now - kRevokedTokenRetention)
+        .run();
+    // INSERT OR IGNORE keeps the first revocation; changes() says whether this was it.
     db.prepare(
           "INSERT OR IGNORE INTO revoked_tokens (jti, client_id, expires_at, revoked_at) "
           "VALUES (?,?,?,?)")
         .bind_all(jti, client_id, expires_at, now)
         .run();
-    return Ok{};
+    return db.changes() > 0;
   });
 }
 

@@ -48,12 +48,12 @@ class SqliteStore final : public Store {
   Result<Grant> record_consent(const std::string& user_id, const std::string& client_id,
                                const ScopeSet& scope, const std::string& new_id,
                                int64_t now) override;
-  Status<> revoke_grant(const std::string& id, int64_t now) override;
+  Result<bool> revoke_grant(const std::string& id, int64_t now) override;
   Result<std::vector<Revoked>> revoked_grants_since(int64_t since) override;
   Result<std::vector<Grant>> list_user_grants(const std::string& user_id) override;
   Status<> record_grant_usage(const std::vector<std::pair<std::string, int64_t>>& uses) override;
-  Status<> revoke_access_token(const std::string& jti, const std::string& client_id,
-                               int64_t expires_at, int64_t now) override;
+  Result<bool> revoke_access_token(const std::string& jti, const std::string& client_id,
+                                   int64_t expires_at, int64_t now) override;
   Result<std::vector<Revoked>> revoked_tokens_since(int64_t since) override;
 
   Status<> save_code(const AuthorizationCode& code) override;

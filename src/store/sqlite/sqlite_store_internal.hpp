@@ -78,10 +78,12 @@ inline void insert_refresh(Connection& db, const RefreshToken& t) {
 // Marks the grant only: its refresh tokens and codes are refused from then on because
 // every use reads the grant (rotate_refresh_token, redeem_code, find_refresh_token), so a
 // revocation costs one row, not a scan of tokens or codes (codes have no grant index).
-inline void revoke_grant_in(Connection& db, const std::string& id, int64_t now) {
+// True if this call revoked the grant (false: already revoked, or no such grant).
+inline bool revoke_grant_in(Connection& db, const std::string& id, int64_t now) {
   db.prepare("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
       .bind_all(now, id)
       .run();
+  return db.changes() > 0;
 }
 
 }  // namespace internal

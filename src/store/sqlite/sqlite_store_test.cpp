@@ -240,6 +240,40 @@ TEST_F(SqliteStoreTest, TokensOfARevokedGrantReadAsRevokedAndDoNotRotate) {
             RotateOutcome::kNotFound);
 }
 
+// Revocation reports whether it changed anything, so that the revocation endpoint writes one
+// audit event per revocation, not one per request (a loop must not bury a person's log).
+TEST_F(SqliteStoreTest, RevokingAGrantAgainReportsNoChange) {
+  EXPECT_TRUE(*store_->revoke_grant("g1", 150));
+  EXPECT_FALSE(*store_->revoke_grant("g1", 151));
+  EXPECT_EQ(*store_->find_grant("g1")->revoked_at, 150);  // the first revocation stands
+  EXPECT_FALSE(*store_->revoke_grant("no-such-grant", 152));
+}
+
+TEST_F(SqliteStoreTest, RevokingAnAccessTokenAgainReportsNoChange) {
+  EXPECT_TRUE(*store_->revoke_access_token("j1", "c1", 1000, 150));
+  EXPECT_FALSE(*store_->revoke_access_token("j1", "c1", 1000, 151));
+  EXPECT_TRUE(*store_->revoke_access_token("j2", "c1", 1000, 152));
+  auto since = store_->revoked_tokens_since(0);
+  ASSERT_TRUE(since.ok());
+  EXPECT_EQ(since->size(), 2u);
+}
+
+// A token the endpoint still accepts after its expiry (within the retention) keeps its row:
+// revoking it again, even after other revocations purged the store, is still no change.
+TEST_F(SqliteStoreTest, AnExpiredRevokedTokenWithinTheRetentionIsStillKnown) {
+  const int64_t exp = 1000;
+  EXPECT_TRUE(*store_->revoke_access_token("j1", "c1", exp, exp + 10));
+  EXPECT_TRUE(*store_->revoke_access_token("j2", "c1", exp, exp + 20));  // purges expired rows
+  EXPECT_FALSE(*store_->revoke_access_token("j1", "c1", exp, exp + 30));
+  // Past the retention the row goes (the endpoint no longer accepts such a token).
+  const int64_t later = exp + GrantStore::kRevokedTokenRetention + 1;
+  EXPECT_TRUE(*store_->revoke_access_token("j3", "c1", later + 1000, later));
+  auto since = store_->revoked_tokens_since(0);
+  ASSERT_TRUE(since.ok());
+  ASSERT_EQ(since->size(), 1u);
+  EXPECT_EQ((*since)[0].id, "j3");
+}
+
 // The client cache: a change made through other connections (another process: `stagepass
 // admin`) is seen by the next lookup.
 TEST_F(SqliteStoreTest, ClientChangesFromAnotherConnectionAreSeenAtOnce) {

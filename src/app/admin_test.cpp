@@ -1,0 +1,51 @@
+// The admin CLI's commands against a real SQLite file.
+#include "app/admin.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/random.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace stagepass {
+namespace {
+
+class AdminTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("sp-admin-" + rng_.id22());
+    store_ = std::make_unique<sqlite::SqliteStore>((dir_ / "db.sqlite").string(), 1);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  SystemRandom rng_;
+  std::filesystem::path dir_;
+  std::unique_ptr<sqlite::SqliteStore> store_;
+};
+
+// The client_deleted event quotes at most 100 bytes of the name, cut at a character boundary:
+// a split UTF-8 character made `admin events` print invalid JSON text. (`admin client create`
+// keeps names within 100 bytes; this row is written directly, as another tool or a future
+// rename could.)
+TEST_F(AdminTest, ClientDeletedEventCutsTheNameAtACharacterBoundary) {
+  const std::string a99(99, 'a');
+  Client c{
+      "c1", a99 + "\xc3\xa9", false, "hash", {"https://app/cb"}, ScopeSet::parse("streaming"), {},
+      1};
+  ASSERT_TRUE(store_->create_client(c).ok());
+  ::testing::internal::CaptureStdout();
+  ASSERT_EQ(admin::client_delete(*store_, "c1", false), 0);
+  ::testing::internal::GetCapturedStdout();
+  auto events = store_->events_since(0, 10);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].type, "client_deleted");
+  EXPECT_EQ((*events)[0].detail, "\"" + a99 + "\" deleted by an operator");
+}
+
+}  // namespace
+}  // namespace stagepass

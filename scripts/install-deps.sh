@@ -19,8 +19,8 @@ for extra in "$@"; do
     unit) pkgs+=(libgtest-dev libgmock-dev) ;;
     bench) pkgs+=(wrk libbenchmark-dev) ;;
     # make test-asan and make fuzz: clang 14 with its sanitizer and libFuzzer runtimes, and
-    # llvm-symbolizer (package llvm) so reports name functions and lines.
-    asan) pkgs+=(clang libclang-rt-14-dev llvm) ;;
+    # llvm-symbolizer (package llvm) so reports name functions and lines; lld links faster.
+    asan) pkgs+=(clang libclang-rt-14-dev llvm lld) ;;
     *) echo "install-deps: unknown set '$extra'" >&2; exit 2 ;;
   esac
 done

@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
+#include <cerrno>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -203,10 +204,26 @@ namespace {
 // Accept errors that mean "out of a resource", not "this one connection failed": the
 // pending connection stays queued, so accepting again at once fails again at once (a busy
 // loop). EMFILE, ENFILE, ENOBUFS, ENOMEM.
+// Accept errors come from the system category, so the value is the errno: compared as a
+// number, with no virtual call into the error category (UBSan's check of such a call needs a
+// pipe, which cannot be made while the descriptors are exhausted).
 bool resource_exhausted(const beast::error_code& ec) {
-  return ec == asio::error::no_descriptors ||
-         ec == beast::errc::make_error_code(beast::errc::too_many_files_open_in_system) ||
-         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+  const int e = ec.value();
+  return (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) &&
+         &ec.category() == &boost::system::system_category();
+}
+
+const char* exhausted_reason(const beast::error_code& ec) {
+  switch (ec.value()) {
+    case EMFILE:
+      return "Too many open files";
+    case ENFILE:
+      return "Too many open files in system";
+    case ENOBUFS:
+      return "No buffer space available";
+    default:
+      return "Cannot allocate memory";
+  }
 }
 
 }  // namespace
@@ -222,7 +239,7 @@ asio::awaitable<void> Server::accept_loop() {
         // Keep serving the connections we have; retry once some have closed. One log line
         // per burst (until an accept succeeds again), not one per retry.
         if (!backing_off && opt_.events) {
-          opt_.events({"warn", "accept backing off", "", ec.message()});
+          opt_.events({"warn", "accept backing off", "", exhausted_reason(ec)});
         }
         backing_off = true;
         backoff.expires_after(kAcceptBackoff);

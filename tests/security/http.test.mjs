@@ -113,7 +113,11 @@ describe('running out of file descriptors', () => {
 
   // Before: on EMFILE the accept loop retried at once, forever (the refused connection stays
   // queued), burning a core and logging nothing. Now it backs off and says so once per burst.
-  it('backs off while out of descriptors, logs it once per burst, and serves the queue once some close', async () => {
+  // Not under make test-asan: UBSan's vptr check probes memory through a pipe(), which cannot
+  // be made while the process's descriptors are exhausted, so every virtual call then reports
+  // a false "invalid vptr" and the server stops. make test runs it on the shipped build.
+  const underUbsan = process.env.UBSAN_OPTIONS !== undefined;
+  it('backs off while out of descriptors, logs it once per burst, and serves the queue once some close', { skip: underUbsan && 'descriptor exhaustion blinds UBSan (see above)' }, async () => {
     const pid = server.child.pid;
     const openNow = readdirSync(`/proc/${pid}/fd`).length;
     // Leave room for 4 more descriptors: the rest of the connections wait in the backlog.

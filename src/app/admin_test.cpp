@@ -3,28 +3,14 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
-#include "core/random.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/temp_store_test_support.hpp"
 
 namespace stagepass {
 namespace {
 
 class AdminTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("sp-admin-" + rng_.id22());
-    store_ = std::make_unique<sqlite::SqliteStore>((dir_ / "db.sqlite").string(), 1);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  SystemRandom rng_;
-  std::filesystem::path dir_;
-  std::unique_ptr<sqlite::SqliteStore> store_;
+  sqlite::TempSqliteStore store_{"sp-admin-"};
 };
 
 // The client_deleted event quotes at most 100 bytes of the name, cut at a character boundary:

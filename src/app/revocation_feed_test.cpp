@@ -3,29 +3,17 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <thread>
 #include <vector>
 
-#include "core/random.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/temp_store_test_support.hpp"
 
 namespace stagepass {
 namespace {
 
 class RevocationFeedTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("sp-feed-" + rng_.id22());
-    store_ = std::make_unique<sqlite::SqliteStore>((dir_ / "db.sqlite").string(), 2);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  SystemRandom rng_;
-  std::filesystem::path dir_;
-  std::unique_ptr<sqlite::SqliteStore> store_;
+  sqlite::TempSqliteStore store_{"sp-feed-", 2};
   ManualClock clock_{100000};
   RevocationSet set_{3700, 1000};
 };

@@ -6,23 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runServe } from './lib/transport.mjs';
+import { refusingServeEnv, runServe } from './lib/transport.mjs';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sp-sec-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function serveEnv(extra) {
-  const d = mkdtempSync(path.join(dir, 'refuse-'));
-  return {
-    ...process.env,
-    STAGEPASS_DATABASE: path.join(d, 'stagepass.db'),
-    STAGEPASS_MASTER_KEY_FILE: path.join(d, 'master.key'),
-    STAGEPASS_CATALOG_SCALE: '0.02',
-    STAGEPASS_LISTEN: '127.0.0.1:0',
-    STAGEPASS_ISSUER: 'http://127.0.0.1:8080',
-    ...extra,
-  };
-}
+const serveEnv = (extra) => refusingServeEnv(dir, extra);
 
 describe('security: numeric settings out of range refuse to start', () => {
   const cases = [

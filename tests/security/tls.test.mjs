@@ -18,7 +18,7 @@ import {
 } from '../e2e/lib/server.mjs';
 import { api, expectOk, assertInvalidToken, clientToken } from '../e2e/lib/webapi.mjs';
 import {
-  makeCert, connectTls, connectTcp, exchange, closedWithin, runServe, waitForText, sleep,
+  makeCert, connectTls, connectTcp, exchange, closedWithin, refusingServeEnv, runServe, waitForText, sleep,
 } from './lib/transport.mjs';
 
 const REDIRECT = 'https://app.example/callback';
@@ -31,19 +31,7 @@ const agent = new Agent({ connect: { ca: ca.pem } });
 const tlsFetch = (url, options) => fetch(url, { ...options, dispatcher: agent });
 const previousDispatcher = getGlobalDispatcher();
 
-// A minimal environment for `serve` runs that are expected to refuse to start.
-function serveEnv(extra) {
-  const d = mkdtempSync(path.join(dir, 'refuse-'));
-  return {
-    ...process.env,
-    STAGEPASS_DATABASE: path.join(d, 'stagepass.db'),
-    STAGEPASS_MASTER_KEY_FILE: path.join(d, 'master.key'),
-    STAGEPASS_CATALOG_SCALE: '0.02',
-    STAGEPASS_LISTEN: '127.0.0.1:0',
-    STAGEPASS_ISSUER: 'http://127.0.0.1:8080',
-    ...extra,
-  };
-}
+const serveEnv = (extra) => refusingServeEnv(dir, extra);
 
 function assertRefused(r, pattern) {
   assert.equal(r.stillRunning, false, `expected the server to refuse to start; it ran:\n${r.stdout.slice(-2000)}`);

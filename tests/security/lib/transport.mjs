@@ -4,7 +4,7 @@
 // watch it refuse a configuration.
 import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -113,6 +113,23 @@ export function closedWithin(socket, timeoutMs) {
  * sanitizers (ASAN_OPTIONS in `env`) a server that needed the SIGKILL rejects with its log
  * tail instead: LeakSanitizer never ran.
  */
+/**
+ * A minimal environment for a `serve` run (runServe) expected to refuse to start: a fresh
+ * database directory under `dir`, a small catalog, loopback http; `extra` says what to refuse.
+ */
+export function refusingServeEnv(dir, extra) {
+  const d = mkdtempSync(path.join(dir, 'refuse-'));
+  return {
+    ...process.env,
+    STAGEPASS_DATABASE: path.join(d, 'stagepass.db'),
+    STAGEPASS_MASTER_KEY_FILE: path.join(d, 'master.key'),
+    STAGEPASS_CATALOG_SCALE: '0.02',
+    STAGEPASS_LISTEN: '127.0.0.1:0',
+    STAGEPASS_ISSUER: 'http://127.0.0.1:8080',
+    ...extra,
+  };
+}
+
 export function runServe(env, { timeoutMs = 10000, cwd } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(BINARY, ['serve'], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });

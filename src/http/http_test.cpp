@@ -53,6 +53,7 @@ class ServerTest : public ::testing::Test {
     if (server_) server_->stop([this] { ioc_.stop(); });
     if (thread_.joinable()) thread_.join();
   }
+  tcp::socket kept_alive_after_one_request();
   tcp::socket connect() {
     tcp::socket s(client_ioc_);
     s.connect(server_->local_endpoint());
@@ -139,9 +140,9 @@ TEST_F(ServerTest, ValidHeadersPassUnchanged) {
   EXPECT_EQ(res.find("Strict-Transport-Security"), std::string::npos) << "plain http: no HSTS";
 }
 
-// Issue 13 §1: after the first request of a kept-alive connection, the next one may take
-// idle_timeout to start, but once started it must arrive within read_timeout.
-TEST_F(ServerTest, KeepAliveRequestMustCompleteWithinReadTimeoutOnceStarted) {
+// A server with a 1 s read deadline and a 30 s idle timeout, and a connection to it that
+// already had one request answered.
+tcp::socket ServerTest::kept_alive_after_one_request() {
   ServerOptions o;
   o.limits.read_timeout = 1s;
   o.limits.idle_timeout = 30s;
@@ -150,6 +151,13 @@ TEST_F(ServerTest, KeepAliveRequestMustCompleteWithinReadTimeoutOnceStarted) {
   auto s = connect();
   send(s, "GET /1 HTTP/1.1\r\nHost: t\r\n\r\n");
   EXPECT_TRUE(read_response(s).starts_with("HTTP/1.1 200 "));
+  return s;
+}
+
+// Issue 13 §1: after the first request of a kept-alive connection, the next one may take
+// idle_timeout to start, but once started it must arrive within read_timeout.
+TEST_F(ServerTest, KeepAliveRequestMustCompleteWithinReadTimeoutOnceStarted) {
+  auto s = kept_alive_after_one_request();
   auto started = std::chrono::steady_clock::now();
   send(s, "GET /2 HTTP/1.1\r\nHost: t\r\n");  // never finished: a slowloris
   auto rest = read_all(s);                    // returns when the server closes
@@ -159,14 +167,7 @@ TEST_F(ServerTest, KeepAliveRequestMustCompleteWithinReadTimeoutOnceStarted) {
 }
 
 TEST_F(ServerTest, KeepAliveConnectionMayIdleLongerThanReadTimeout) {
-  ServerOptions o;
-  o.limits.read_timeout = 1s;
-  o.limits.idle_timeout = 30s;
-  start([](Request&) -> asio::awaitable<Response> { co_return Response::text(200, "ok\n"); },
-        std::move(o));
-  auto s = connect();
-  send(s, "GET /1 HTTP/1.1\r\nHost: t\r\n\r\n");
-  EXPECT_TRUE(read_response(s).starts_with("HTTP/1.1 200 "));
+  auto s = kept_alive_after_one_request();
   std::this_thread::sleep_for(2s);  // idle, longer than read_timeout
   send(s, "GET /2 HTTP/1.1\r\nHost: t\r\n\r\n");
   EXPECT_TRUE(read_response(s).starts_with("HTTP/1.1 200 "));

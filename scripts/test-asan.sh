@@ -22,6 +22,8 @@ mkdir -p "$reports"
 # with its reason. log_path: one file per process, <reports>/asan.<pid>.
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1:log_path=$reports/asan"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
+# Tests that cannot run under the sanitizers say why and skip on this (and only this).
+export STAGEPASS_TEST_SANITIZED=1
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 command -v llvm-symbolizer >/dev/null && export ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer)
 

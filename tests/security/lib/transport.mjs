@@ -107,13 +107,6 @@ export function closedWithin(socket, timeoutMs) {
 }
 
 /**
- * Runs `stagepass serve` with exactly `env` and waits for it to exit. Resolves {code,
- * signal, stderr, stdout}; a server still running after `timeoutMs` is stopped (SIGTERM, by
- * its PID, then SIGKILL 10 s later) and reported with `stillRunning: true`. Under the
- * sanitizers (ASAN_OPTIONS in `env`) a server that needed the SIGKILL rejects with its log
- * tail instead: LeakSanitizer never ran.
- */
-/**
  * A minimal environment for a `serve` run (runServe) expected to refuse to start: a fresh
  * database directory under `dir`, a small catalog, loopback http; `extra` says what to refuse.
  */
@@ -130,6 +123,13 @@ export function refusingServeEnv(dir, extra) {
   };
 }
 
+/**
+ * Runs `stagepass serve` with exactly `env` and waits for it to exit. Resolves {code,
+ * signal, stderr, stdout}; a server still running after `timeoutMs` is stopped (SIGTERM, by
+ * its PID, then SIGKILL 10 s later) and reported with `stillRunning: true`. Under the
+ * sanitizers (ASAN_OPTIONS in `env`) a server that needed the SIGKILL rejects with its log
+ * tail instead: LeakSanitizer never ran.
+ */
 export function runServe(env, { timeoutMs = 10000, cwd } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(BINARY, ['serve'], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -15,9 +15,9 @@ http::Response unauthorized(std::string message, const char* error_code) {
   return r;
 }
 
-std::string message_for(const std::string& code) {
-  if (code == "expired") return "The access token expired";
-  if (code == "revoked") return "The access token has been revoked";
+std::string message_for(ErrorCode code) {
+  if (code == ErrorCode::kExpired) return "The access token expired";
+  if (code == ErrorCode::kRevoked) return "The access token has been revoked";
   return "Invalid access token";
 }
 

@@ -108,7 +108,7 @@ std::pair<Client, std::string> create_client(Store& store, Random& random, int64
     c.secret_hash = oauth::client_secret_hash(secret);
   }
   if (auto r = store.create_client(c); !r) {
-    throw std::runtime_error(r.error().code == "conflict"
+    throw std::runtime_error(r.error().code == ErrorCode::kConflict
                                  ? "a client with this id exists"
                                  : "cannot store client: " + r.error().message);
   }
@@ -129,7 +129,7 @@ User create_user(Store& store, Random& random, int64_t now, const std::string& e
   u.password_hash = crypto::password_hash(password);
   u.created_at = now;
   if (auto r = store.create_user(u); !r) {
-    throw std::runtime_error(r.error().code == "conflict"
+    throw std::runtime_error(r.error().code == ErrorCode::kConflict
                                  ? "a user with this email exists"
                                  : "cannot store user: " + r.error().message);
   }
@@ -194,7 +194,9 @@ int client_list(Store& store, bool as_json) {
 
 int client_show(Store& store, const std::string& id, bool as_json) {
   auto c = store.find_client(id);
-  if (!c) return fail_line(c.error().code == "not_found" ? "no client " + id : c.error().message);
+  if (!c)
+    return fail_line(c.error().code == ErrorCode::kNotFound ? "no client " + id
+                                                            : c.error().message);
   if (as_json)
     std::cout << json::serialize(client_json(*c, "")) << "\n";
   else
@@ -206,7 +208,9 @@ int client_delete(Store& store, const std::string& id, bool as_json) {
   SystemClock clock;
   auto c = store.find_client(id);
   auto r = store.delete_client(id, clock.now());
-  if (!r) return fail_line(r.error().code == "not_found" ? "no client " + id : r.error().message);
+  if (!r)
+    return fail_line(r.error().code == ErrorCode::kNotFound ? "no client " + id
+                                                            : r.error().message);
   // An operator's action that ends every person's access through the app: in the audit
   // stream (`admin events`), beside the app's own revocations.
   std::string detail = "\"";

@@ -16,11 +16,11 @@ DemoInfo seed(Store& store, Random& random, const Clock& clock, const Secret& ma
   d.client_secret =
       "sps_" + base64url_encode(crypto::hmac_sha256(master_key.reveal(), "stagepass demo client"));
   if (auto u = store.find_user_by_email(d.email); !u) {
-    if (u.error().code != "not_found") throw std::runtime_error(u.error().message);
+    if (u.error().code != ErrorCode::kNotFound) throw std::runtime_error(u.error().message);
     admin::create_user(store, random, clock.now(), d.email, "Demo Listener", d.password);
   }
   if (auto c = store.find_client(d.client_id); !c) {
-    if (c.error().code != "not_found") throw std::runtime_error(c.error().message);
+    if (c.error().code != ErrorCode::kNotFound) throw std::runtime_error(c.error().message);
     admin::NewClient spec{"Demo Player", {d.redirect_uri}, false, std::nullopt, {},
                           d.client_id,   d.client_secret};
     admin::create_client(store, random, clock.now(), spec);
@@ -32,7 +32,7 @@ DemoInfo seed(Store& store, Random& random, const Clock& clock, const Secret& ma
   // The command-line client (stagepass-cli) is a public native app: PKCE, no secret, and a
   // loopback redirect whose port the OS picks on each login (RFC 8252 §7.3).
   if (auto c = store.find_client(kCliClientId); !c) {
-    if (c.error().code != "not_found") throw std::runtime_error(c.error().message);
+    if (c.error().code != ErrorCode::kNotFound) throw std::runtime_error(c.error().message);
     admin::NewClient spec{
         "Stagepass CLI", {"http://127.0.0.1/callback"}, true, std::nullopt, {}, kCliClientId,
         std::nullopt};

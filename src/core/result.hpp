@@ -4,15 +4,38 @@
 // Thread safety: a plain value type.
 #pragma once
 
+#include <iosfwd>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
 namespace stagepass {
 
-// A generic error for layers below the protocol: a short machine code and a human message.
+// What went wrong, as a value callers branch on (leveldb's Status codes). Each interface
+// names in its header the codes it returns; a caller compares codes, never messages.
+enum class ErrorCode {
+  kNotFound,    // no such record (or none the caller may see)
+  kConflict,    // a uniqueness or precondition check failed; nothing was written
+  kInvalid,     // the input contradicts the data or the rules (a position out of range)
+  kIo,          // the backend failed (disk, database, network, TLS files)
+  kMalformed,   // a value could not be parsed (a JWT that is not a JWS)
+  kUnknownKey,  // signed by a key the key set does not hold (worth a JWKS refetch)
+  kSignature,   // the signature does not verify
+  kClaims,      // issuer, audience or not-before do not match
+  kExpired,     // past its expiry
+  kRevoked,     // revoked before its expiry
+  kNoDevice,    // a player command while the person has no active device
+  kRestricted,  // a player command that makes no sense now (pause while paused)
+};
+
+// The code's stable name, for logs and test output (kNotFound).
+std::string_view error_code_name(ErrorCode code);
+std::ostream& operator<<(std::ostream& out, ErrorCode code);  // the name; for test output
+
+// An error for layers below the protocol: a code to branch on and a message for people.
 struct Error {
-  std::string code;     // e.g. "not_found", "conflict", "io"
+  ErrorCode code = ErrorCode::kIo;
   std::string message;  // for logs and operators; never contains secrets
 };
 

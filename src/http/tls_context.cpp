@@ -68,7 +68,7 @@ Result<std::shared_ptr<ssl::context>> TlsContext::build() const {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* n = ctx->native_handle();
   auto problem = [](std::string what) {
-    return fail(Error{"tls", what + ": " + openssl_reason()});
+    return fail(Error{ErrorCode::kIo, what + ": " + openssl_reason()});
   };
   if (SSL_CTX_set_min_proto_version(n, TLS1_2_VERSION) != 1 ||
       SSL_CTX_set_max_proto_version(n, TLS1_3_VERSION) != 1) {
@@ -98,14 +98,15 @@ Result<std::shared_ptr<ssl::context>> TlsContext::build() const {
   SSL_CTX_set_default_passwd_cb_userdata(n, nullptr);  // `passphrase_asked` goes out of scope
   if (passphrase_asked) {
     ERR_clear_error();
-    return fail(Error{"tls", "TLS key " + key_file_ +
-                                 " is encrypted: stagepass never asks for a passphrase; give it "
-                                 "the key unencrypted, readable only by its user"});
+    return fail(
+        Error{ErrorCode::kIo, "TLS key " + key_file_ +
+                                  " is encrypted: stagepass never asks for a passphrase; give it "
+                                  "the key unencrypted, readable only by its user"});
   }
   if (key_loaded != 1) {
     if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
       ERR_clear_error();
-      return fail(Error{"tls", mismatch});
+      return fail(Error{ErrorCode::kIo, mismatch});
     }
     return problem("cannot load TLS key " + key_file_);
   }

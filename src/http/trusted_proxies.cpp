@@ -165,13 +165,13 @@ Result<TrustedProxies> TrustedProxies::parse(std::string_view list, std::string_
   if (h == "forwarded") {
     t.rfc7239_ = true;
   } else if (h != "x-forwarded-for") {
-    return fail(
-        Error{"invalid", "the forwarding header must be x-forwarded-for or forwarded, got '" +
-                             std::string(header) + "'"});
+    return fail(Error{ErrorCode::kInvalid,
+                      "the forwarding header must be x-forwarded-for or forwarded, got '" +
+                          std::string(header) + "'"});
   }
   for (const auto& entry : split_list(list)) {
     auto bad = [&] {
-      return fail(Error{"invalid", "'" + entry + "' is not an IP address or CIDR range"});
+      return fail(Error{ErrorCode::kInvalid, "'" + entry + "' is not an IP address or CIDR range"});
     };
     auto slash = entry.find('/');
     boost::system::error_code ec;

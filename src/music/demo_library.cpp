@@ -22,7 +22,8 @@ Result<std::vector<std::string>> pick_tracks(MusicStore& music, std::vector<std:
       for (const auto& t : *top) tracks.push_back(t.id);
     }
   }
-  if (tracks.size() < 10) return fail(Error{"invalid", "the catalog is too small for the demo"});
+  if (tracks.size() < 10)
+    return fail(Error{ErrorCode::kInvalid, "the catalog is too small for the demo"});
   return tracks;
 }
 

@@ -6,13 +6,13 @@
 //  - Thread safety: every method may be called concurrently from worker threads.
 //  - Blocking: methods block on I/O; never call them on an HTTP I/O thread.
 //  - Durability: a method that returns success has committed durably.
-//  - Errors: Result/Status with Error.code one of
-//      "not_found"  an id named in the call does not exist (message names what),
-//      "invalid"    the request contradicts the data (a position out of range, a snapshot id
+//  - Errors: Result/Status with Error.code (core/result.hpp) one of
+//      kNotFound    an id named in the call does not exist (message names what),
+//      kInvalid     the request contradicts the data (a position out of range, a snapshot id
 //                   of another playlist); the message is fit for the wire,
-//      "no_device"  a player command while the user has no (active) device,
-//      "restricted" a player command that makes no sense now (pause while paused),
-//      "io"         the database failed.
+//      kNoDevice    a player command while the user has no (active) device,
+//      kRestricted  a player command that makes no sense now (pause while paused),
+//      kIo          the database failed.
 //  - Arguments are already validated by the caller: ids are syntactically valid, limits are
 //    1..50, lists of ids hold at most 50; the store does not re-check syntax.
 //  - Times (`now`, added_at, played_at) are milliseconds since the Unix epoch, passed in so
@@ -54,11 +54,11 @@ class MusicStore {
       const std::vector<std::string>& ids) = 0;
   virtual Result<std::vector<std::optional<Album>>> albums(const std::vector<std::string>& ids) = 0;
   virtual Result<std::vector<std::optional<Track>>> tracks(const std::vector<std::string>& ids) = 0;
-  // Tracks of an album by disc and track number; "not_found" for an unknown album.
+  // Tracks of an album by disc and track number; kNotFound for an unknown album.
   virtual Result<Page<Track>> album_tracks(const std::string& album_id, int limit,
                                            int64_t offset) = 0;
   // Albums of an artist, newest first, restricted to `groups` (album, single, compilation,
-  // appears_on; empty = all). "not_found" for an unknown artist.
+  // appears_on; empty = all). kNotFound for an unknown artist.
   virtual Result<Page<Album>> artist_albums(const std::string& artist_id,
                                             const std::vector<std::string>& groups, int limit,
                                             int64_t offset) = 0;
@@ -84,7 +84,7 @@ class MusicStore {
   }
 
   // ---- saved tracks ("Your Library"), most recently saved first
-  // "not_found" (and nothing saved) when a track id is unknown; saving twice keeps added_at.
+  // kNotFound (and nothing saved) when a track id is unknown; saving twice keeps added_at.
   virtual Status<> save_tracks(const std::string& user_id, const std::vector<std::string>& ids,
                                int64_t now) = 0;
   virtual Status<> remove_saved_tracks(const std::string& user_id,
@@ -96,7 +96,7 @@ class MusicStore {
 
   // ---- followed artists, ordered by artist id; `after` is the last id of the previous page
   virtual Status<> follow_artists(const std::string& user_id, const std::vector<std::string>& ids,
-                                  int64_t now) = 0;  // "not_found" for an unknown artist
+                                  int64_t now) = 0;  // kNotFound for an unknown artist
   virtual Status<> unfollow_artists(const std::string& user_id,
                                     const std::vector<std::string>& ids) = 0;
   virtual Result<std::vector<bool>> follows_artists(const std::string& user_id,
@@ -118,7 +118,7 @@ class MusicStore {
                                                 int limit, int64_t offset) = 0;
   virtual Result<Page<PlaylistItem>> playlist_items(const std::string& id, int limit,
                                                     int64_t offset) = 0;
-  // Inserts tracks at `position` (nullopt: append). "invalid" when position > length.
+  // Inserts tracks at `position` (nullopt: append). kInvalid when position > length.
   virtual Result<std::string> add_playlist_items(const std::string& id,
                                                  const std::vector<std::string>& track_ids,
                                                  std::optional<int64_t> position,
@@ -156,7 +156,7 @@ class MusicStore {
   virtual Status<> set_repeat(const std::string& user_id, const std::string& mode, int64_t now) = 0;
   virtual Status<> add_to_queue(const std::string& user_id, const std::string& track_id,
                                 int64_t now) = 0;
-  // Makes `device_id` the active device ("not_found" when unknown); plays when `play`.
+  // Makes `device_id` the active device (kNotFound when unknown); plays when `play`.
   virtual Status<> transfer(const std::string& user_id, const std::string& device_id,
                             std::optional<bool> play, int64_t now) = 0;
 

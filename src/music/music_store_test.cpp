@@ -72,7 +72,8 @@ TEST_F(MusicStoreTest, PagingIsBoundedAndTotalsAreExact) {
   ASSERT_EQ(page->items.size(), 1u);
   EXPECT_EQ(page->items[0].id, all->items[1].id);
   EXPECT_TRUE(store_->album_tracks(id, 5, 1000)->items.empty());
-  EXPECT_EQ(store_->album_tracks(derived_id(1, "none", 1), 5, 0).error().code, "not_found");
+  EXPECT_EQ(store_->album_tracks(derived_id(1, "none", 1), 5, 0).error().code,
+            ErrorCode::kNotFound);
 }
 
 TEST_F(MusicStoreTest, SnapshotIdsChangeWithEveryChange) {
@@ -88,7 +89,8 @@ TEST_F(MusicStoreTest, SnapshotIdsChangeWithEveryChange) {
   auto items = store_->playlist_items(p->id, 10, 0);
   ASSERT_EQ(items->total, 3);
   EXPECT_EQ(items->items[2].track.id, track(1));
-  EXPECT_EQ(store_->reorder_playlist_items(p->id, 0, 1, 1, "bogus").error().code, "invalid");
+  EXPECT_EQ(store_->reorder_playlist_items(p->id, 0, 1, 1, "bogus").error().code,
+            ErrorCode::kInvalid);
   auto s3 = store_->remove_playlist_items(p->id, {{track(2), {}}}, std::nullopt);
   ASSERT_TRUE(s3.ok());
   EXPECT_EQ(store_->find_playlist(p->id)->snapshot_id, *s3);
@@ -103,15 +105,16 @@ TEST_F(MusicStoreTest, ReorderRefusesHugeBoundsWithoutOverflow) {
   ASSERT_TRUE(p.ok());
   ASSERT_TRUE(store_->add_playlist_items(p->id, {track(1), track(2)}, std::nullopt, "u1", now_));
   EXPECT_EQ(store_->reorder_playlist_items(p->id, INT64_MAX, 0, 1, std::nullopt).error().code,
-            "invalid");
+            ErrorCode::kInvalid);
   EXPECT_EQ(store_->reorder_playlist_items(p->id, 1, 0, INT64_MAX, std::nullopt).error().code,
-            "invalid");
+            ErrorCode::kInvalid);
   EXPECT_EQ(store_->playlist_items(p->id, 10, 0)->items[0].track.id, track(1));  // unchanged
 }
 
 TEST_F(MusicStoreTest, SavedTracksAndFollowsRoundTrip) {
   ASSERT_TRUE(store_->save_tracks("u2", {track(1), track(2)}, now_).ok());
-  EXPECT_EQ(store_->save_tracks("u2", {derived_id(1, "x", 1)}, now_).error().code, "not_found");
+  EXPECT_EQ(store_->save_tracks("u2", {derived_id(1, "x", 1)}, now_).error().code,
+            ErrorCode::kNotFound);
   EXPECT_EQ(*store_->saved_tracks_contain("u2", {track(2), track(3)}),
             (std::vector<bool>{true, false}));
   EXPECT_EQ(store_->saved_tracks("u2", 1, 0)->total, 2);
@@ -139,8 +142,8 @@ TEST_F(MusicStoreTest, DemoLibraryIsIdempotentAndPlays) {
   EXPECT_GT(store_->top_tracks("demo", "short_term", 10, 0, now_)->total, 0);
   EXPECT_GT(store_->top_artists("demo", "long_term", 10, 0, now_)->total, 0);
   ASSERT_TRUE(store_->pause("demo", now_ + 2000).ok());
-  EXPECT_EQ(store_->pause("demo", now_ + 3000).error().code, "restricted");
-  EXPECT_EQ(store_->pause("nobody", now_).error().code, "no_device");
+  EXPECT_EQ(store_->pause("demo", now_ + 3000).error().code, ErrorCode::kRestricted);
+  EXPECT_EQ(store_->pause("nobody", now_).error().code, ErrorCode::kNoDevice);
 }
 
 }  // namespace

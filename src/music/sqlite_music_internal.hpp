@@ -19,8 +19,10 @@ using sqlite::Stmt;
 using sqlite::Transaction;
 
 inline Error io_error(const SqliteError& e) { return sqlite::to_error(e); }
-inline Error not_found(std::string what) { return {"not_found", std::move(what) + " not found"}; }
-inline Error invalid(std::string message) { return {"invalid", std::move(message)}; }
+inline Error not_found(std::string what) {
+  return {ErrorCode::kNotFound, std::move(what) + " not found"};
+}
+inline Error invalid(std::string message) { return {ErrorCode::kInvalid, std::move(message)}; }
 
 std::vector<std::string> split(const std::string& s, char sep);
 std::string joined(const std::vector<std::string>& parts, char sep);

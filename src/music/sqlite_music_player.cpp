@@ -158,8 +158,12 @@ std::optional<std::vector<std::string>> resolve_context(Connection& db, const st
   return out;
 }
 
-Error no_device() { return {"no_device", "Player command failed: No active device found"}; }
-Error restricted() { return {"restricted", "Player command failed: Restriction violated"}; }
+Error no_device() {
+  return {ErrorCode::kNoDevice, "Player command failed: No active device found"};
+}
+Error restricted() {
+  return {ErrorCode::kRestricted, "Player command failed: Restriction violated"};
+}
 
 }  // namespace
 

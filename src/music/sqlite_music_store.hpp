@@ -118,7 +118,7 @@ class SqliteMusicStore final : public MusicStore {
                                  int limit, int64_t offset, int64_t now) override;
 
   // For the implementation files (sqlite_music_internal.hpp): run `f` on a reader / the
-  // writer connection, turning SqliteError into an "io" (or "conflict") Error.
+  // writer connection, turning SqliteError into an kIo (or kConflict) Error.
   template <class F>
   auto read(F&& f) {
     return pool_.read(std::forward<F>(f));

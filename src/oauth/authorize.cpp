@@ -28,7 +28,8 @@ AuthorizeOutcome AuthorizeFlow::validate(const Form& params) const {
   if (!client_id) return ErrorPage{"The request names no application (client_id is missing)."};
   auto client = s_.store.find_client(*client_id);
   if (!client) {
-    if (client.error().code == "not_found") return ErrorPage{"The application is unknown."};
+    if (client.error().code == ErrorCode::kNotFound)
+      return ErrorPage{"The application is unknown."};
     return ErrorPage{"The service is temporarily unavailable. Try again later."};
   }
   auto redirect_uri = params.get("redirect_uri");

@@ -57,7 +57,7 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
   const bool basic = presented->basic;
   auto client = s.store.find_client(presented->id);
   if (!client) {
-    if (client.error().code != "not_found")
+    if (client.error().code != ErrorCode::kNotFound)
       return fail(OAuthError::server_error("store unavailable"));
     return fail(OAuthError::invalid_client("client authentication failed", basic));
   }

@@ -5,7 +5,7 @@
 //  - Thread safety: every method may be called concurrently from worker threads.
 //  - Blocking: methods block on I/O; never call them on an HTTP I/O thread.
 //  - Durability: a method that returns success has committed durably.
-//  - Errors: Result/Status with Error.code one of "not_found", "conflict", "io".
+//  - Errors: Result/Status with Error.code one of kNotFound, kConflict, kIo.
 //  - Secrets arrive and are stored as SHA-256 hashes only.
 #pragma once
 
@@ -22,13 +22,14 @@ namespace stagepass {
 class UserStore {
  public:
   virtual ~UserStore() = default;
-  virtual Status<> create_user(const User& user) = 0;  // "conflict" when the email exists
-  virtual Result<User> find_user(const std::string& id) = 0;
-  virtual Result<User> find_user_by_email(const std::string& email) = 0;  // case-insensitive
+  virtual Status<> create_user(const User& user) = 0;         // kConflict when the email exists
+  virtual Result<User> find_user(const std::string& id) = 0;  // kNotFound
+  // Case-insensitive; kNotFound when nobody has it.
+  virtual Result<User> find_user_by_email(const std::string& email) = 0;
   // Replaces the password hash and moves the person's credential generation on, in one write:
   // no session can be created any more from a check of the old password (SessionStore).
   // Only if the generation is still `expected` (the one read with the password that was
-  // checked): a change racing another change or "sign out everywhere" answers "conflict" and
+  // checked): a change racing another change or "sign out everywhere" answers kConflict and
   // writes nothing. Returns the new generation.
   virtual Result<int64_t> set_password_hash(const std::string& user_id, const std::string& hash,
                                             int64_t expected) = 0;
@@ -37,8 +38,8 @@ class UserStore {
 class ClientStore {
  public:
   virtual ~ClientStore() = default;
-  virtual Status<> create_client(const Client& client) = 0;
-  virtual Result<Client> find_client(const std::string& id) = 0;
+  virtual Status<> create_client(const Client& client) = 0;       // kConflict when the id exists
+  virtual Result<Client> find_client(const std::string& id) = 0;  // kNotFound
   virtual Result<std::vector<Client>> list_clients() = 0;
   // Deletes the client and revokes every grant and refresh token it holds.
   virtual Status<> delete_client(const std::string& id, int64_t now) = 0;
@@ -174,16 +175,16 @@ class RefreshTokenStore {
 // everywhere" may land in between; it moves the generation on, so the slow sign-in that
 // verified the old password cannot leave a session behind it:
 //  - create_session succeeds only while the person's generation is still `session.generation`
-//    (checked in the same write), else "conflict";
+//    (checked in the same write), else kConflict;
 //  - find_session refuses a session whose generation is not the person's current one.
 class SessionStore {
  public:
   virtual ~SessionStore() = default;
-  // "conflict" when the person's credential generation is no longer `session.generation`
+  // kConflict when the person's credential generation is no longer `session.generation`
   // (or the person is gone), nothing written.
   virtual Status<> create_session(const Session& session) = 0;
   // The session unless unknown, past its absolute end, or of an older credential generation
-  // than the person's ("not_found").
+  // than the person's (kNotFound).
   virtual Result<Session> find_session(const std::string& hash, int64_t now) = 0;
   // Records a use of the session at `now` (last_seen_at only moves forward).
   virtual Status<> touch_session(const std::string& hash, int64_t now) = 0;

@@ -56,27 +56,32 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
   size_t d1 = token.find('.');
   size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
   if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) {
-    return fail(Error{"malformed", "not a JWS compact serialization"});
+    return fail(Error{ErrorCode::kMalformed, "not a JWS compact serialization"});
   }
   // RFC 7515 §2: base64url "with all trailing '=' characters omitted". One token, one
   // spelling: a padded copy is not the token that was issued.
   if (token.find('=') != std::string_view::npos) {
-    return fail(Error{"malformed", "padded base64url in a JWS"});
+    return fail(Error{ErrorCode::kMalformed, "padded base64url in a JWS"});
   }
   auto header = decode_part(token.substr(0, d1));
   auto payload = decode_part(token.substr(d1 + 1, d2 - d1 - 1));
   auto sig = base64url_decode(token.substr(d2 + 1));
-  if (!header || !payload || !sig) return fail(Error{"malformed", "undecodable JWT"});
+  if (!header || !payload || !sig) return fail(Error{ErrorCode::kMalformed, "undecodable JWT"});
   // RFC 9068 §4: resource servers MUST verify that the typ header value is "at+jwt".
-  if (str(*header, "typ") != "at+jwt") return fail(Error{"malformed", "typ is not at+jwt"});
+  if (str(*header, "typ") != "at+jwt")
+    return fail(Error{ErrorCode::kMalformed, "typ is not at+jwt"});
   // RFC 7515 §4.1.11: "If any of the listed extension Header Parameters are not understood
   // and supported by the recipient, then the JWS is invalid." This verifier supports no
   // extension, so any "crit" (an empty or malformed one too) makes the token invalid.
-  if (header->contains("crit")) return fail(Error{"malformed", "unsupported critical header"});
+  if (header->contains("crit"))
+    return fail(Error{ErrorCode::kMalformed, "unsupported critical header"});
   const OpenKey* key = keys.find(str(*header, "kid"));
-  if (!key || str(*header, "alg") != key->alg) return fail(Error{"signature", "unknown key"});
+  if (!key) return fail(Error{ErrorCode::kUnknownKey, "unknown key"});
+  if (str(*header, "alg") != key->alg) {
+    return fail(Error{ErrorCode::kSignature, "alg does not match the key"});
+  }
   if (!crypto::ed25519_verify(key->public_key, token.substr(0, d2), *sig)) {
-    return fail(Error{"signature", "bad signature"});
+    return fail(Error{ErrorCode::kSignature, "bad signature"});
   }
   AccessClaims c{str(*payload, "iss"),
                  str(*payload, "sub"),
@@ -88,15 +93,15 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
                  str(*payload, "jti"),
                  str(*payload, "gid")};
   if (c.iss != opts.issuer || c.aud != opts.audience || c.sub.empty() || c.jti.empty()) {
-    return fail(Error{"claims", "issuer or audience mismatch"});
+    return fail(Error{ErrorCode::kClaims, "issuer or audience mismatch"});
   }
   // RFC 7519 §4.1.4: not accepted on or after exp (plus the leeway). Written so that no exp
   // overflows (exp comes from the token; now and leeway are ours and small).
   if (c.exp == 0 || opts.now - opts.leeway > c.exp) {
-    return fail(Error{"expired", "token expired"});
+    return fail(Error{ErrorCode::kExpired, "token expired"});
   }
   auto nbf = num(*payload, "nbf").value_or(c.iat);
-  if (nbf > opts.now + opts.leeway) return fail(Error{"claims", "token not yet valid"});
+  if (nbf > opts.now + opts.leeway) return fail(Error{ErrorCode::kClaims, "token not yet valid"});
   return c;
 }
 

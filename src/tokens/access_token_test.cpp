@@ -35,15 +35,15 @@ TEST_F(AccessTokenTest, RoundTrips) {
 
 TEST_F(AccessTokenTest, RejectsExpiredTamperedAndForeign) {
   auto jwt = mint_access_token(*keys_, claims_);
-  EXPECT_EQ(verify_access_token(*keys_, jwt, opts(4600 + 31)).error().code, "expired");
+  EXPECT_EQ(verify_access_token(*keys_, jwt, opts(4600 + 31)).error().code, ErrorCode::kExpired);
   EXPECT_TRUE(verify_access_token(*keys_, jwt, opts(4600 + 29)).ok());  // inside the leeway
   auto tampered = jwt;
   tampered[jwt.find('.') + 5] ^= 1;
   EXPECT_FALSE(verify_access_token(*keys_, tampered, opts(2000)).ok());
   auto o = opts(2000);
   o.audience = "https://other/v1";
-  EXPECT_EQ(verify_access_token(*keys_, jwt, o).error().code, "claims");
-  EXPECT_EQ(verify_access_token(*keys_, "a.b", o).error().code, "malformed");
+  EXPECT_EQ(verify_access_token(*keys_, jwt, o).error().code, ErrorCode::kClaims);
+  EXPECT_EQ(verify_access_token(*keys_, "a.b", o).error().code, ErrorCode::kMalformed);
 }
 
 TEST_F(AccessTokenTest, RejectsACriticalExtensionEvenWhenWellSigned) {
@@ -59,7 +59,7 @@ TEST_F(AccessTokenTest, RejectsACriticalExtensionEvenWhenWellSigned) {
         base64url_encode(crypto::ed25519_sign(keys_->signing_key().secret_key, input));
     auto r = verify_access_token(*keys_, forged, opts(2000));
     ASSERT_FALSE(r.ok()) << crit;
-    EXPECT_EQ(r.error().code, "malformed") << crit;
+    EXPECT_EQ(r.error().code, ErrorCode::kMalformed) << crit;
   }
 }
 
@@ -73,7 +73,7 @@ TEST_F(AccessTokenTest, RefusesPaddedCopiesOfARealToken) {
                              jwt.substr(0, d2) + "==" + jwt.substr(d2)}) {
     auto r = verify_access_token(*keys_, padded, opts(2000));
     ASSERT_FALSE(r.ok()) << padded;
-    EXPECT_EQ(r.error().code, "malformed") << padded;
+    EXPECT_EQ(r.error().code, ErrorCode::kMalformed) << padded;
   }
 }
 
@@ -87,7 +87,7 @@ TEST_F(AccessTokenTest, FarFutureExpiryNeitherOverflowsNorExpires) {
   claims_.exp = INT64_MIN + 1;  // long past: expired, without underflow either
   EXPECT_EQ(
       verify_access_token(*keys_, mint_access_token(*keys_, claims_), opts(2000)).error().code,
-      "expired");
+      ErrorCode::kExpired);
 }
 
 // Found by fuzz/fuzz_jwt: a '_' in the signature could be respelled as any byte >= 0x80 and
@@ -103,7 +103,7 @@ TEST_F(AccessTokenTest, SignatureSpelledWithNonAlphabetBytesIsMalformed) {
   jwt[at] = '\x93';
   auto r = verify_access_token(*keys_, jwt, opts(2000));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, "malformed");
+  EXPECT_EQ(r.error().code, ErrorCode::kMalformed);
 }
 
 TEST_F(AccessTokenTest, JwksPublishesThePublicKey) {

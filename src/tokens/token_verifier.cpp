@@ -26,7 +26,7 @@ Result<std::shared_ptr<const AccessClaims>> TokenVerifier::verify(std::string_vi
     auto keys = keys_.load();
     auto verified = verify_access_token(*keys, token, o);
     if (!verified) {
-      if (verified.error().message == "unknown key" && unknown_key_) unknown_key_();
+      if (verified.error().code == ErrorCode::kUnknownKey && unknown_key_) unknown_key_();
       ++stats_.rejected;
       return fail(verified.error());
     }
@@ -35,11 +35,11 @@ Result<std::shared_ptr<const AccessClaims>> TokenVerifier::verify(std::string_vi
   }
   if (now - options_.leeway > claims->exp) {  // no overflow for any exp in a token
     ++stats_.rejected;
-    return fail(Error{"expired", "token expired"});
+    return fail(Error{ErrorCode::kExpired, "token expired"});
   }
   if (revoked_.covers(claims->gid, claims->client_id, claims->jti, claims->iat)) {
     ++stats_.rejected;
-    return fail(Error{"revoked", "token revoked"});
+    return fail(Error{ErrorCode::kRevoked, "token revoked"});
   }
   return claims;
 }

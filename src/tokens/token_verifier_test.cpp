@@ -43,10 +43,10 @@ TEST_F(TokenVerifierTest, RevocationAppliesToCachedTokens) {
   revoked_.add("g1", "c1", 1001);
   auto r = verifier_->verify(t);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, "revoked");
+  EXPECT_EQ(r.error().code, ErrorCode::kRevoked);
   EXPECT_TRUE(verifier_->verify(mint("g2")).ok());
   revoked_.add_client("c1", 1002);  // a deleted client: even grant-less tokens die
-  EXPECT_EQ(verifier_->verify(mint("")).error().code, "revoked");
+  EXPECT_EQ(verifier_->verify(mint("")).error().code, ErrorCode::kRevoked);
 }
 
 // The overflow fuzz/fuzz_jwt found in verify_access_token, at the verifier's own expiry check
@@ -63,7 +63,7 @@ TEST_F(TokenVerifierTest, ExpiryAppliesToCachedTokensWithBoundedSkew) {
   clock_.advance(104);
   EXPECT_TRUE(verifier_->verify(t).ok());  // 4 s past exp, inside the 5 s skew
   clock_.advance(2);
-  EXPECT_EQ(verifier_->verify(t).error().code, "expired");
+  EXPECT_EQ(verifier_->verify(t).error().code, ErrorCode::kExpired);
 }
 
 TEST_F(TokenVerifierTest, CacheStaysBounded) {

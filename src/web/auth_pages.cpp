@@ -82,7 +82,7 @@ Site::Awaitable Site::login_submit(http::Request& req) {
 
   auto find_user = [&] { return s_.store.find_user_by_email(email); };
   auto user = co_await http::offload(store_pool_, find_user);
-  if (!user && user.error().code != "not_found") {
+  if (!user && user.error().code != ErrorCode::kNotFound) {
     // The store failed: nothing was checked, so nothing counts as a wrong password.
     throttle_.release(account_key, ip, attempt_at);
     log::event("error", "sign-in lookup failed", {{"error", user.error().message}});
@@ -121,7 +121,7 @@ Site::Awaitable Site::login_submit(http::Request& req) {
     return cookie;
   };
   auto cookie = co_await http::offload(store_pool_, open_session);
-  if (!cookie && cookie.error().code == "conflict") {
+  if (!cookie && cookie.error().code == ErrorCode::kConflict) {
     // The password changed (or every session was ended) while this one was being checked:
     // the password typed is no longer the account's.
     co_return again(403, "Incorrect email or password.");
@@ -181,7 +181,7 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
   }
   auto find_owner = [&] { return s_.store.find_user_by_email(u.email); };
   auto owner = co_await http::offload(store_pool_, find_owner);
-  if (!owner && owner.error().code != "not_found") {
+  if (!owner && owner.error().code != ErrorCode::kNotFound) {
     co_return again(503, "The service is busy. Try again in a moment.");
   }
   // Hashed either way, so a taken email answers no sooner than a new one.
@@ -195,7 +195,7 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
       return true;
     }
     auto r = s_.store.create_user(u);
-    if (!r) return r.error().code == "conflict";  // taken meanwhile: the same answer
+    if (!r) return r.error().code == ErrorCode::kConflict;  // taken meanwhile: the same answer
     if (on_user_created_) on_user_created_(u);
     if (s_.audit) s_.audit({0, 0, "sign_up", u.id, "", ip, user_agent, ""});
     return true;

@@ -178,7 +178,7 @@ Site::Awaitable Site::account_password(http::Request& req) {
     // Only over the generation this request's session was read with: a change checked
     // against the old password must not win over a later change or "sign out everywhere".
     auto generation = s_.store.set_password_hash(user.id, hash, user.credential_generation);
-    if (!generation) return {false, "", generation.error().code == "conflict"};
+    if (!generation) return {false, "", generation.error().code == ErrorCode::kConflict};
     // Whoever knew the old password may hold a session, or a copy of this one's cookie: every
     // session ends, this browser continues in a new one.
     auto created = create_session(user.id, *generation);

@@ -96,7 +96,7 @@ class Site {
   std::optional<Form> posted_form(const http::Request& req) const;
   http::Response expired_form(const http::Request& req);
   // Blocking: stores a new session for the user and returns the cookie value. `generation` is
-  // the person's credential generation read with the password that was checked: "conflict"
+  // the person's credential generation read with the password that was checked: kConflict
   // when it moved on since (a password change or "sign out everywhere" won the race).
   Result<std::string> create_session(const std::string& user_id, int64_t generation);
   // 303 to `next` that sets the session cookie and a fresh CSRF cookie (a seed planted before

@@ -14,7 +14,8 @@ namespace {
 http::Response get_me(ApiRequest& req, MusicStore& music) {
   auto p = music.find_profile(req.principal.sub);
   if (!p)
-    return p.error().code == "not_found" ? error(404, "User not found") : store_error(p.error());
+    return p.error().code == ErrorCode::kNotFound ? error(404, "User not found")
+                                                  : store_error(p.error());
   return json(200, user_private(Urls(req.base_url), *p, req.has_scope("user-read-email"),
                                 req.has_scope("user-read-private")));
 }
@@ -70,7 +71,8 @@ std::optional<http::Response> get_me_cached(ApiRequest& req, MusicStore& music,
 http::Response get_user(ApiRequest& req, MusicStore& music) {
   auto p = music.find_profile(req.path["user_id"]);
   if (!p)
-    return p.error().code == "not_found" ? error(404, "No such user") : store_error(p.error());
+    return p.error().code == ErrorCode::kNotFound ? error(404, "No such user")
+                                                  : store_error(p.error());
   return json(200, user_public(Urls(req.base_url), *p));
 }
 

@@ -1,5 +1,5 @@
 // Player: /v1/me/player... Commands answer 204; with no device, 404 "Player command failed:
-// No active device found" (store_error maps "no_device").
+// No active device found" (store_error maps kNoDevice).
 #include "api/endpoints/handlers.hpp"
 
 namespace stagepass::api::endpoints {

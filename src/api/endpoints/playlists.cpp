@@ -29,7 +29,7 @@ Parsed<music::Playlist> readable_playlist(ApiRequest& req, MusicStore& music) {
   SP_PARAM(id, path_id(req, "playlist_id"));
   auto p = music.find_playlist(id);
   if (!p) {
-    if (p.error().code == "not_found") return error(404, "Not found.");
+    if (p.error().code == ErrorCode::kNotFound) return error(404, "Not found.");
     return store_error(p.error());
   }
   if (!may_read_playlist(req, music, *p)) return error(404, "Not found.");
@@ -40,7 +40,7 @@ Parsed<music::Playlist> writable_playlist(ApiRequest& req, MusicStore& music) {
   SP_PARAM(id, path_id(req, "playlist_id"));
   auto p = music.find_playlist(id);
   if (!p) {
-    if (p.error().code == "not_found") return error(404, "Not found.");
+    if (p.error().code == ErrorCode::kNotFound) return error(404, "Not found.");
     return store_error(p.error());
   }
   auto editor = music.may_edit_playlist(id, req.principal.sub);
@@ -134,8 +134,8 @@ http::Response change_details(ApiRequest& req, MusicStore& music) {
   SP_PARAM(id, path_id(req, "playlist_id"));
   auto found = music.find_playlist(id);
   if (!found)
-    return found.error().code == "not_found" ? error(404, "Not found.")
-                                             : store_error(found.error());
+    return found.error().code == ErrorCode::kNotFound ? error(404, "Not found.")
+                                                      : store_error(found.error());
   const music::Playlist& p = *found;
   if (p.owner_id != req.principal.sub) {
     if (!may_read_playlist(req, music, p)) return error(404, "Not found.");

@@ -20,10 +20,12 @@ void register_web_api(ApiRoutes& routes, music::MusicStore& music) {
 namespace endpoints {
 
 http::Response store_error(const Error& e) {
-  if (e.code == "not_found") return error(404, "Non existing id: " + e.message);
-  if (e.code == "invalid") return error(400, e.message);
-  if (e.code == "no_device") return error(404, "Player command failed: No active device found");
-  if (e.code == "restricted") return error(403, "Player command failed: Restriction violated");
+  if (e.code == ErrorCode::kNotFound) return error(404, "Non existing id: " + e.message);
+  if (e.code == ErrorCode::kInvalid) return error(400, e.message);
+  if (e.code == ErrorCode::kNoDevice)
+    return error(404, "Player command failed: No active device found");
+  if (e.code == ErrorCode::kRestricted)
+    return error(403, "Player command failed: Restriction violated");
   return error(503, "Service unavailable");
 }
 

@@ -1,7 +1,7 @@
 // ConnectionPool: the concurrency model shared by every SQLite-backed store: one writer
 // connection (SQLite admits one writer at a time) and a pool of reader connections that
 // read concurrently under WAL. read()/write() run a function on a connection and turn
-// SqliteError into Result errors ("conflict" for constraint violations, "io" otherwise).
+// SqliteError into Result errors (kConflict for constraint violations, kIo otherwise).
 //
 // Group commit: one writer thread owns the writer connection. write() hands it the work
 // and waits; the writer takes every write queued so far, runs each inside its own
@@ -29,8 +29,8 @@
 namespace stagepass::sqlite {
 
 inline Error to_error(const SqliteError& e) {
-  if ((e.code & 0xff) == SQLITE_CONSTRAINT) return {"conflict", e.what()};
-  return {"io", e.what()};
+  if ((e.code & 0xff) == SQLITE_CONSTRAINT) return {ErrorCode::kConflict, e.what()};
+  return {ErrorCode::kIo, e.what()};
 }
 
 class ConnectionPool {

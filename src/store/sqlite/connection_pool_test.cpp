@@ -75,7 +75,7 @@ TEST_F(GroupCommitTest, AFailingWriteIsRolledBackAloneAndReported) {
       for (int i = 0; i < 20; ++i) {
         // Every writer also tries id 1 again: a constraint violation inside the group.
         auto dup = insert(pool, 1);
-        if (!dup && dup.error().code == "conflict") ++conflicts;
+        if (!dup && dup.error().code == ErrorCode::kConflict) ++conflicts;
         if (insert(pool, 100 + t * 100 + i)) ++ok;
       }
     });

@@ -64,7 +64,7 @@ Result<int64_t> SqliteStore::set_password_hash(const std::string& user_id, const
     if (s.bind_all(hash, user_id, expected).step()) return s.i64(0);
     auto exists = db.prepare("SELECT 1 FROM users WHERE id = ?");
     if (!exists.bind(1, user_id).step()) return fail(not_found("user"));
-    return fail(Error{"conflict", "credentials changed since the check"});
+    return fail(Error{ErrorCode::kConflict, "credentials changed since the check"});
   });
 }
 
@@ -178,7 +178,8 @@ Status<> SqliteStore::create_session(const Session& s) {
         .bind_all(s.hash, s.created_at, s.expires_at, std::max(s.last_seen_at, s.created_at),
                   s.user_id, s.generation)
         .run();
-    if (db.changes() == 0) return fail(Error{"conflict", "credentials changed since the check"});
+    if (db.changes() == 0)
+      return fail(Error{ErrorCode::kConflict, "credentials changed since the check"});
     return Ok{};
   });
 }

@@ -10,7 +10,9 @@
 namespace stagepass::sqlite {
 namespace internal {
 
-inline Error not_found(std::string what) { return {"not_found", std::move(what) + " not found"}; }
+inline Error not_found(std::string what) {
+  return {ErrorCode::kNotFound, std::move(what) + " not found"};
+}
 
 inline std::vector<std::string> split_lines(const std::string& s) {
   std::vector<std::string> out;

@@ -53,7 +53,7 @@ TEST_F(SqliteStoreTest, EmailLookupIgnoresCaseAndRejectsDuplicates) {
   EXPECT_EQ(store_->find_user_by_email("a@example.COM")->id, "u1");
   auto dup = store_->create_user({"u2", "a@example.com", "B", "h", "SE", "premium", 1});
   ASSERT_FALSE(dup.ok());
-  EXPECT_EQ(dup.error().code, "conflict");
+  EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
 }
 
 TEST_F(SqliteStoreTest, ConsentWidensTheActiveGrant) {
@@ -289,7 +289,7 @@ TEST_F(SqliteStoreTest, ClientChangesFromAnotherConnectionAreSeenAtOnce) {
   }
   auto gone = store_->find_client("c1");
   ASSERT_FALSE(gone.ok());
-  EXPECT_EQ(gone.error().code, "not_found");
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, SessionsKeepTheirLastUseAndEndAtTheirAbsoluteEnd) {
@@ -301,7 +301,7 @@ TEST_F(SqliteStoreTest, SessionsKeepTheirLastUseAndEndAtTheirAbsoluteEnd) {
   EXPECT_EQ(store_->find_session("s1", 401)->last_seen_at, 400);
   ASSERT_TRUE(store_->touch_session("s1", 300).ok());  // a late, older touch changes nothing
   EXPECT_EQ(store_->find_session("s1", 401)->last_seen_at, 400);
-  EXPECT_EQ(store_->find_session("s1", 1000).error().code, "not_found");  // absolute end
+  EXPECT_EQ(store_->find_session("s1", 1000).error().code, ErrorCode::kNotFound);  // absolute end
 }
 
 TEST_F(SqliteStoreTest, EndingSessionsKeepsOnlyTheOneAsked) {
@@ -331,7 +331,7 @@ TEST_F(SqliteStoreTest, ASignInThatCheckedTheOldPasswordCreatesNoSessionAfterACh
   Session late{"late", "u1", 100, 1000, 100, read_at_sign_in->credential_generation};
   auto created = store_->create_session(late);
   ASSERT_FALSE(created.ok());
-  EXPECT_EQ(created.error().code, "conflict");
+  EXPECT_EQ(created.error().code, ErrorCode::kConflict);
   EXPECT_FALSE(store_->find_session("late", 101).ok());
   // A sign-in with the new password (it reads the new generation) works.
   auto now_user = store_->find_user("u1");
@@ -374,7 +374,7 @@ TEST_F(SqliteStoreTest, APasswordChangeThatCheckedTheOldPasswordLosesToALaterCha
   auto late =
       store_->set_password_hash("u1", "attacker-hash", read_by_attacker->credential_generation);
   ASSERT_FALSE(late.ok());
-  EXPECT_EQ(late.error().code, "conflict");
+  EXPECT_EQ(late.error().code, ErrorCode::kConflict);
   EXPECT_EQ(store_->find_user("u1")->password_hash, "owner-hash");
   // After "sign out everywhere" too.
   auto read_again = store_->find_user("u1");
@@ -382,9 +382,9 @@ TEST_F(SqliteStoreTest, APasswordChangeThatCheckedTheOldPasswordLosesToALaterCha
   EXPECT_EQ(store_->set_password_hash("u1", "attacker-hash", read_again->credential_generation)
                 .error()
                 .code,
-            "conflict");
+            ErrorCode::kConflict);
   EXPECT_EQ(store_->find_user("u1")->password_hash, "owner-hash");
-  EXPECT_EQ(store_->set_password_hash("nobody", "h", 0).error().code, "not_found");
+  EXPECT_EQ(store_->set_password_hash("nobody", "h", 0).error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, DataSurvivesReopening) {

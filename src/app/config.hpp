@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "app/tunables.hpp"
 #include "core/secret.hpp"
 
 namespace stagepass {
@@ -70,6 +71,10 @@ struct Config {
 
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }
+
+  // Not settings: the policy numbers fixed in the build, gathered in one place and handed
+  // to the layers from here by the composition root.
+  Tunables tunables;
 
   // Loads the file (if given) then the environment. Throws std::runtime_error with a clear
   // one-line message on a bad value.

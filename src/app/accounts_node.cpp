@@ -30,7 +30,8 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
                  cfg.refresh_idle_ttl, cfg.refresh_grace, cfg.code_ttl},
                 {},
                 {}},
-      feed_(store_, revoked, clock, cfg.access_token_ttl + 2 * cfg.clock_skew, cfg.clock_skew + 30),
+      feed_(store_, revoked, clock, cfg.access_token_ttl + 2 * cfg.clock_skew,
+            cfg.clock_skew + cfg.tunables.revocation_lookback_seconds),
       tokens_(services_),
       revocation_(services_),
       introspection_(services_, revoked),
@@ -82,8 +83,11 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
       services_, store_pool, cpu_pool,
       base64url_encode(crypto::hmac_sha256(master_key.reveal(), "csrf")),
       web::SiteSettings{cfg.issuer.starts_with("https://"), cfg.session_ttl, cfg.session_idle_ttl,
-                        cfg.signup_max_per_ip},
-      ThrottleSettings{cfg.login_max_failures, cfg.login_max_failures * 4, 15 * 60, 100000},
+                        cfg.signup_max_per_ip, cfg.tunables.signup_window_seconds},
+      ThrottleSettings{cfg.login_max_failures,
+                       cfg.login_max_failures * cfg.tunables.login_ip_factor,
+                       cfg.tunables.login_window_seconds, cfg.tunables.throttle_tracked_keys,
+                       cfg.tunables.login_ipv6_network_factor},
       std::move(on_user_created));
   feed_.poll();
   refresh_origins();
@@ -145,9 +149,10 @@ void AccountsNode::add_form_endpoint(http::Router& router, const std::string& pa
 }
 
 void AccountsNode::register_routes(http::Router& router) {
-  auto static_json = [](const std::string& body) {
+  auto static_json = [this](const std::string& body) {
     auto r = Response::json(200, body);
-    r.header("Cache-Control", "public, max-age=300");
+    r.header("Cache-Control",
+             "public, max-age=" + std::to_string(cfg_.tunables.discovery_max_age_seconds));
     r.header("Access-Control-Allow-Origin", "*");
     return r;
   };

@@ -52,12 +52,14 @@ void ApiNode::register_routes(http::Router& router) {
 void ApiNode::refresh_jwks(bool force) {
   const int64_t now = clock_.now();
   bool due = force || now - last_jwks_fetch_ >= cfg_.jwks_refresh ||
-             (unknown_key_seen_ && now - last_jwks_fetch_ >= 10);
+             (unknown_key_seen_ &&
+              now - last_jwks_fetch_ >= cfg_.tunables.jwks_unknown_kid_refetch_seconds);
   if (!due) return;
   last_jwks_fetch_ = now;
   unknown_key_seen_ = false;
   std::string error;
-  if (auto keys = fetch_jwks(cfg_.issuer, error)) {
+  if (auto keys = fetch_jwks(cfg_.issuer, cfg_.tunables.jwks_fetch_timeout,
+                             cfg_.tunables.jwks_max_bytes, error)) {
     verifier_.set_keys(std::move(keys));
   } else {
     log::event("error", "JWKS refresh failed", {{"issuer", cfg_.issuer}, {"error", error}});

@@ -11,155 +11,12 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "app/config_table.hpp"
 #include "core/base64url.hpp"
 #include "core/random.hpp"
 
 namespace stagepass {
 namespace {
-
-// Every numeric setting has explicit bounds: a negative or huge value is refused at startup
-// with one clear line, never wrapped into an int or past the end of a time (now + ttl).
-int64_t parse_int(const std::string& name, const std::string& v, int64_t min, int64_t max) {
-  try {
-    size_t used = 0;
-    long long n = std::stoll(v, &used);
-    if (used != v.size() || n < min || n > max) throw std::invalid_argument(v);
-    return n;
-  } catch (const std::exception&) {
-    throw std::runtime_error(name + " must be an integer from " + std::to_string(min) + " to " +
-                             std::to_string(max) + ", got '" + v + "'");
-  }
-}
-
-constexpr int64_t kMaxSeconds = 100LL * 365 * 24 * 3600;  // any lifetime or interval
-constexpr int64_t kMaxThreads = 1024;
-constexpr int64_t kMaxCount = 1000000;  // attempts, sign-ups, connections
-
-bool parse_bool(const std::string& name, const std::string& v) {
-  if (v == "on" || v == "true" || v == "1") return true;
-  if (v == "off" || v == "false" || v == "0") return false;
-  throw std::runtime_error(name + " must be on/off, got '" + v + "'");
-}
-
-// Applies one setting, by its TOML key, from a string.
-void apply(Config& c, const std::string& key, const std::string& v, const std::string& source) {
-  auto num = [&](int64_t max, int64_t min = 0) { return parse_int(source, v, min, max); };
-  auto seconds = [&] { return num(kMaxSeconds); };
-  if (key == "listen")
-    c.listen = v;
-  else if (key == "issuer")
-    c.issuer = v;
-  else if (key == "audience")
-    c.audience = v;
-  else if (key == "database")
-    c.database = v;
-  else if (key == "master_key_file")
-    c.master_key_file = v;
-  else if (key == "access_token_ttl")
-    c.access_token_ttl = seconds();
-  else if (key == "refresh_token_ttl")
-    c.refresh_token_ttl = seconds();
-  else if (key == "refresh_idle_ttl")
-    c.refresh_idle_ttl = seconds();
-  else if (key == "refresh_grace")
-    c.refresh_grace = seconds();
-  else if (key == "code_ttl")
-    c.code_ttl = seconds();
-  else if (key == "threads")
-    c.threads = static_cast<int>(num(kMaxThreads));
-  else if (key == "store_threads")
-    c.store_threads = static_cast<int>(num(kMaxThreads));
-  else if (key == "commit_threads")
-    c.commit_threads = static_cast<int>(num(kMaxThreads));
-  else if (key == "login_max_failures")
-    c.login_max_failures = static_cast<int>(num(kMaxCount, 1));
-  else if (key == "max_body_bytes")
-    c.max_body_bytes = num(1LL << 30);
-  else if (key == "max_header_bytes")
-    c.max_header_bytes = num(1LL << 20);
-  else if (key == "max_connections")
-    c.max_connections = num(kMaxCount, 1);
-  else if (key == "access_log")
-    c.access_log = parse_bool(source, v);
-  else if (key == "roles")
-    c.roles = v;
-  else if (key == "music_database")
-    c.music_database = v;
-  else if (key == "catalog_scale") {
-    try {
-      c.catalog_scale = std::stod(v);
-    } catch (const std::exception&) {
-      throw std::runtime_error(source + " must be a number, got '" + v + "'");
-    }
-    if (c.catalog_scale <= 0 || c.catalog_scale > 10)
-      throw std::runtime_error(source + " must be in (0, 10]");
-  } else if (key == "clock_skew")
-    c.clock_skew = num(3600);
-  else if (key == "rate_limit")
-    c.rate_limit = num(1000000000);
-  else if (key == "token_cache_size")
-    c.token_cache_size = num(100000000);
-  else if (key == "jwks_refresh")
-    c.jwks_refresh = seconds();
-  else if (key == "session_ttl")
-    c.session_ttl = seconds();
-  else if (key == "session_idle_ttl")
-    c.session_idle_ttl = seconds();
-  else if (key == "signup_max_per_ip")
-    c.signup_max_per_ip = static_cast<int>(num(kMaxCount));
-  else if (key == "tls_cert")
-    c.tls_cert = v;
-  else if (key == "tls_key")
-    c.tls_key = v;
-  else if (key == "insecure_http")
-    c.insecure_http = parse_bool(source, v);
-  else if (key == "http_redirect_listen")
-    c.http_redirect_listen = v;
-  else if (key == "admin_listen")
-    c.admin_listen = v;
-  else if (key == "trusted_proxies")
-    c.trusted_proxies = v;
-  else if (key == "forwarded_header")
-    c.forwarded_header = v;
-  else
-    throw std::runtime_error("unknown setting '" + key + "' in " + source);
-}
-
-constexpr const char* kKeys[] = {"listen",
-                                 "issuer",
-                                 "audience",
-                                 "database",
-                                 "master_key_file",
-                                 "access_token_ttl",
-                                 "refresh_token_ttl",
-                                 "refresh_idle_ttl",
-                                 "refresh_grace",
-                                 "code_ttl",
-                                 "threads",
-                                 "store_threads",
-                                 "commit_threads",
-                                 "login_max_failures",
-                                 "max_body_bytes",
-                                 "max_header_bytes",
-                                 "max_connections",
-                                 "access_log",
-                                 "roles",
-                                 "music_database",
-                                 "catalog_scale",
-                                 "clock_skew",
-                                 "rate_limit",
-                                 "token_cache_size",
-                                 "jwks_refresh",
-                                 "session_ttl",
-                                 "session_idle_ttl",
-                                 "signup_max_per_ip",
-                                 "tls_cert",
-                                 "tls_key",
-                                 "insecure_http",
-                                 "http_redirect_listen",
-                                 "admin_listen",
-                                 "trusted_proxies",
-                                 "forwarded_header"};
 
 std::optional<std::string> decode_master_key(const std::string& text) {
   std::string t = text;
@@ -176,6 +33,12 @@ std::optional<std::string> decode_master_key(const std::string& text) {
 }
 
 }  // namespace
+
+Config::Config() {
+  for (const Setting& s : settings()) {
+    if (!s.default_value.empty()) apply_setting(*this, s, std::string(s.default_value), "default");
+  }
+}
 
 Config Config::load(const std::optional<std::string>& toml_file) {
   Config c;
@@ -201,18 +64,16 @@ Config Config::load(const std::optional<std::string>& toml_file) {
       else
         throw std::runtime_error("setting '" + key + "' in " + *toml_file +
                                  " has an unsupported type");
-      if (key == "master_key")
-        throw std::runtime_error(
-            "master_key belongs in STAGEPASS_MASTER_KEY or a key file, not the config file");
-      apply(c, key, value, *toml_file);
+      const Setting* s = find_setting(key);
+      if (!s) throw std::runtime_error("unknown setting '" + key + "' in " + *toml_file);
+      if (!s->not_in_file.empty()) throw std::runtime_error(std::string(s->not_in_file));
+      apply_setting(c, *s, value, *toml_file);
     }
   }
-  for (const char* key : kKeys) {
-    std::string env = "STAGEPASS_";
-    for (const char* p = key; *p; ++p) env += static_cast<char>(std::toupper(*p));
-    if (const char* v = std::getenv(env.c_str())) apply(c, key, v, env);
+  for (const Setting& s : settings()) {
+    const std::string env(s.env);
+    if (const char* v = std::getenv(env.c_str())) apply_setting(c, s, v, env);
   }
-  if (const char* v = std::getenv("STAGEPASS_MASTER_KEY")) c.master_key = Secret(v);
   while (!c.issuer.empty() && c.issuer.back() == '/') c.issuer.pop_back();
   if (!c.issuer.starts_with("http://") && !c.issuer.starts_with("https://")) {
     throw std::runtime_error("STAGEPASS_ISSUER must be an http(s) URL, got '" + c.issuer + "'");

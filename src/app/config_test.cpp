@@ -6,7 +6,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
 
+#include "app/config_table.hpp"
 #include "core/random.hpp"
 
 namespace stagepass {
@@ -17,11 +22,7 @@ class ConfigTest : public ::testing::Test {
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("sp-config-" + rng_.id22());
     std::filesystem::create_directories(dir_);
-    for (const char* v : {"STAGEPASS_ISSUER", "STAGEPASS_LISTEN", "STAGEPASS_DATABASE",
-                          "STAGEPASS_ACCESS_TOKEN_TTL", "STAGEPASS_MASTER_KEY",
-                          "STAGEPASS_MASTER_KEY_FILE", "STAGEPASS_CODE_TTL"}) {
-      unsetenv(v);
-    }
+    for (const Setting& s : settings()) unsetenv(std::string(s.env).c_str());
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string write(const std::string& text) {
@@ -166,6 +167,253 @@ TEST_F(ConfigTest, TlsListenersAndProxies) {
   setenv("STAGEPASS_INSECURE_HTTP", "maybe", 1);
   EXPECT_THROW(Config::load(std::nullopt), std::runtime_error);
   unsetenv("STAGEPASS_INSECURE_HTTP");
+}
+
+// ---- The settings table (config_table.cpp) ----
+
+// Every numeric setting refuses one past each bound, from the environment, with the variable
+// and its declared range in the message, and takes the bound itself into its field.
+TEST_F(ConfigTest, EveryIntegerSettingHasTheBoundsItsTableDeclares) {
+  int checked = 0;
+  for (const Setting& s : settings()) {
+    if (s.parser.kind != SettingParser::Kind::kInteger) continue;
+    ++checked;
+    const std::string env(s.env);
+    const std::string range = "must be an integer from " + std::to_string(s.parser.min) + " to " +
+                              std::to_string(s.parser.max) + ", got '";
+    for (int64_t bad : {s.parser.min - 1, s.parser.max + 1}) {
+      setenv(env.c_str(), std::to_string(bad).c_str(), 1);
+      try {
+        Config::load(std::nullopt);
+        ADD_FAILURE() << env << "=" << bad << " was accepted";
+      } catch (const std::runtime_error& e) {
+        EXPECT_EQ(std::string(e.what()), env + " " + range + std::to_string(bad) + "'");
+      }
+    }
+    setenv(env.c_str(), std::to_string(s.parser.max).c_str(), 1);
+    const Config c = Config::load(std::nullopt);
+    const int64_t got = std::holds_alternative<int Config::*>(s.field)
+                            ? c.*std::get<int Config::*>(s.field)
+                            : c.*std::get<int64_t Config::*>(s.field);
+    EXPECT_EQ(got, s.parser.max) << env;
+    unsetenv(env.c_str());
+  }
+  EXPECT_GT(checked, 10);
+}
+
+// The file takes every setting by its key: one file naming them all (with values that pass
+// the checks across settings) changes every field. A setting kept out of files is refused
+// with its own message.
+TEST_F(ConfigTest, TheFileTakesEveryKeyOfTheTable) {
+  const std::map<std::string, std::string> valid_text = {{"issuer", "https://file.example"},
+                                                         {"roles", "accounts"}};
+  std::string file;
+  std::map<std::string, std::string> text_written;
+  for (const Setting& s : settings()) {
+    const std::string key(s.key);
+    if (!s.not_in_file.empty()) {
+      try {
+        Config::load(write(key + " = \"x\"\n"));
+        ADD_FAILURE() << key << " was read from the file";
+      } catch (const std::runtime_error& e) {
+        EXPECT_EQ(std::string(e.what()), std::string(s.not_in_file));
+      }
+      continue;
+    }
+    switch (s.parser.kind) {
+      case SettingParser::Kind::kInteger:
+        file += key + " = " + std::to_string(s.parser.max) + "\n";
+        break;
+      case SettingParser::Kind::kSwitch:
+        file += key + " = " + (s.default_value == "on" ? "false" : "true") + "\n";
+        break;
+      case SettingParser::Kind::kScale:
+        file += key + " = 0.5\n";
+        break;
+      case SettingParser::Kind::kText: {
+        auto it = valid_text.find(key);
+        text_written[key] = it != valid_text.end() ? it->second : "/from/the/file/" + key;
+        file += key + " = \"" + text_written[key] + "\"\n";
+        break;
+      }
+      case SettingParser::Kind::kSecret:
+        ADD_FAILURE() << key << ": a secret must be kept out of files";
+    }
+  }
+  const Config c = Config::load(write(file));
+  const Config defaults;
+  for (const Setting& s : settings()) {
+    if (!s.not_in_file.empty()) continue;
+    const std::string key(s.key);
+    std::visit(
+        [&](auto field) {
+          using Field = decltype(field);
+          if constexpr (std::is_same_v<Field, std::string Config::*>) {
+            EXPECT_EQ(c.*field, text_written[key]) << key;
+          } else if constexpr (!std::is_same_v<Field, Secret Config::*>) {
+            EXPECT_NE(c.*field, defaults.*field) << key << " in the file changed nothing";
+          }
+        },
+        s.field);
+  }
+}
+
+std::string read_source_file(const std::string& relative) {
+  std::ifstream in(std::string(STAGEPASS_SOURCE_DIR) + "/" + relative);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// STAGEPASS_* variables that are not `serve` settings, so deliberately not in the settings
+// table nor in its table in docs/operations.md, with where each is documented. The source
+// check below fails for any other variable read in src/.
+const std::map<std::string, std::string> kNotSettings = {
+    {"STAGEPASS_CATALOG_BENCH",
+     "test-only: times the full-scale catalog load (src/music/catalog_generator_test.cpp)"},
+};
+
+const Setting* setting_by_env(const std::string& env) {
+  for (const Setting& s : settings())
+    if (s.env == env) return &s;
+  return nullptr;
+}
+
+// The rows of the settings table in docs/operations.md: the first table under the heading
+// "## `stagepass serve`" (columns variable, default, meaning), in order. Each row is
+// {variable, default cell}.
+std::vector<std::pair<std::string, std::string>> documented_settings(const std::string& doc) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  std::istringstream lines(doc);
+  std::string line;
+  bool in_section = false, in_table = false;
+  auto trim = [](std::string v) {
+    v.erase(0, v.find_first_not_of(' '));
+    v.erase(v.find_last_not_of(' ') + 1);
+    return v;
+  };
+  while (std::getline(lines, line)) {
+    if (line.starts_with("## ")) {
+      if (in_section) break;
+      in_section = line == "## `stagepass serve`";
+      continue;
+    }
+    if (!in_section) continue;
+    if (line.starts_with("| variable | default | meaning |")) {
+      in_table = true;
+      continue;
+    }
+    if (!in_table || line.starts_with("|---")) continue;
+    if (!line.starts_with("|")) {
+      if (!rows.empty()) break;
+      continue;
+    }
+    std::vector<std::string> cells;
+    std::stringstream row(line.substr(1));
+    for (std::string cell; std::getline(row, cell, '|');) cells.push_back(trim(cell));
+    if (cells.size() < 3) {
+      ADD_FAILURE() << "not a settings row: " << line;
+      continue;
+    }
+    std::string variable = cells[0];
+    std::erase(variable, '`');
+    rows.emplace_back(variable, cells[1]);
+  }
+  return rows;
+}
+
+// docs/operations.md's settings table ("## `stagepass serve`") and the settings table in
+// config_table.cpp list the same variables in the same order with the same defaults (a
+// default cell may add a gloss: "`15724800` (182 days)").
+TEST(ConfigTableDoc, OperationsSettingsTableMatchesTheTable) {
+  const std::string doc = read_source_file("docs/operations.md");
+  ASSERT_FALSE(doc.empty()) << "cannot read docs/operations.md under " << STAGEPASS_SOURCE_DIR;
+  const auto rows = documented_settings(doc);
+  ASSERT_FALSE(rows.empty()) << "no settings table under \"## `stagepass serve`\"";
+
+  std::map<std::string, std::string> documented;
+  std::vector<std::string> documented_order;
+  for (const auto& [variable, default_cell] : rows) {
+    EXPECT_TRUE(documented.emplace(variable, default_cell).second) << variable << " twice";
+    documented_order.push_back(variable);
+    EXPECT_NE(setting_by_env(variable), nullptr)
+        << "docs/operations.md documents " << variable << ", which is no setting";
+    EXPECT_EQ(kNotSettings.count(variable), 0u)
+        << variable << " is not a serve setting: " << kNotSettings.at(variable);
+  }
+  std::vector<std::string> table_order;
+  for (const Setting& s : settings()) {
+    const std::string env(s.env);
+    table_order.push_back(env);
+    auto it = documented.find(env);
+    if (it == documented.end()) {
+      ADD_FAILURE() << env << " is missing from the settings table of docs/operations.md";
+      continue;
+    }
+    const std::string want = documented_default(s);
+    const std::string& cell = it->second;
+    EXPECT_TRUE(cell == want || cell.starts_with(want + " ("))
+        << env << ": docs/operations.md says the default is " << cell << ", the table " << want;
+  }
+  // The same variables (checked above), then the same order.
+  if (std::multiset(documented_order.begin(), documented_order.end()) ==
+      std::multiset(table_order.begin(), table_order.end())) {
+    EXPECT_EQ(documented_order, table_order)
+        << "docs/operations.md lists the settings in another order than config_table.cpp";
+  }
+}
+
+// Anywhere in docs/operations.md, a STAGEPASS_* name is a setting (or a declared exception):
+// prose cannot name a variable the server does not read.
+TEST(ConfigTableDoc, OperationsNamesOnlyRealVariables) {
+  const std::string doc = read_source_file("docs/operations.md");
+  ASSERT_FALSE(doc.empty());
+  const std::regex name("STAGEPASS_[A-Z0-9_]+");
+  int seen = 0;
+  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), name); it != std::sregex_iterator();
+       ++it) {
+    ++seen;
+    const std::string variable = it->str();
+    EXPECT_TRUE(setting_by_env(variable) || kNotSettings.count(variable))
+        << "docs/operations.md names " << variable << ", which the server does not read";
+  }
+  EXPECT_GT(seen, 0);
+}
+
+// The server reads STAGEPASS_* variables only through the settings table: no getenv() of a
+// literal STAGEPASS_ name in src/ but the declared exceptions, which are no settings.
+TEST(ConfigTableDoc, SourcesReadVariablesOnlyThroughTheTable) {
+  const std::regex read(R"re(getenv\(\s*"(STAGEPASS_[A-Z0-9_]+)")re");
+  int files = 0;
+  std::set<std::string> exceptions_read;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(
+           std::filesystem::path(STAGEPASS_SOURCE_DIR) / "src")) {
+    const auto ext = entry.path().extension();
+    if (ext != ".cpp" && ext != ".hpp") continue;
+    ++files;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string src = text.str();
+    for (auto it = std::sregex_iterator(src.begin(), src.end(), read); it != std::sregex_iterator();
+         ++it) {
+      const std::string variable = (*it)[1];
+      EXPECT_EQ(setting_by_env(variable), nullptr)
+          << entry.path() << " reads the setting " << variable
+          << " itself: read it from Config, which the table fills";
+      if (kNotSettings.count(variable))
+        exceptions_read.insert(variable);
+      else
+        ADD_FAILURE() << entry.path() << " reads " << variable
+                      << ", which is neither a setting nor a declared exception";
+    }
+  }
+  EXPECT_GT(files, 50);
+  for (const auto& [variable, why] : kNotSettings) {
+    EXPECT_EQ(setting_by_env(variable), nullptr) << variable << " is declared as no setting";
+    EXPECT_TRUE(exceptions_read.count(variable))
+        << variable << " is no longer read in src/: drop its exception (" << why << ")";
+  }
 }
 
 }  // namespace

@@ -72,7 +72,8 @@ bool is_loopback_host(const std::string& host) {
 }
 
 template <class Stream>
-asio::awaitable<bhttp::response<bhttp::string_body>> get(Stream& stream, const IssuerUrl& u) {
+asio::awaitable<bhttp::response<bhttp::string_body>> get(Stream& stream, const IssuerUrl& u,
+                                                         size_t max_bytes) {
   bhttp::request<bhttp::empty_body> req{bhttp::verb::get, u.base_path + "/.well-known/jwks.json",
                                         11};
   req.set(bhttp::field::host, u.authority);
@@ -80,21 +81,23 @@ asio::awaitable<bhttp::response<bhttp::string_body>> get(Stream& stream, const I
   co_await bhttp::async_write(stream, req, asio::use_awaitable);
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(1 << 20);
+  parser.body_limit(max_bytes);
   co_await bhttp::async_read(stream, buffer, parser, asio::use_awaitable);
   co_return parser.release();
 }
 
 // One GET of the JWKS document, over TLS when the issuer is https. Throws on failure.
-asio::awaitable<bhttp::response<bhttp::string_body>> fetch(const IssuerUrl& u) {
+asio::awaitable<bhttp::response<bhttp::string_body>> fetch(const IssuerUrl& u,
+                                                           std::chrono::seconds deadline,
+                                                           size_t max_bytes) {
   auto ex = co_await asio::this_coro::executor;
   asio::ip::tcp::resolver resolver(ex);
   auto endpoints = co_await resolver.async_resolve(u.host, u.port, asio::use_awaitable);
   if (!u.https) {
     beast::tcp_stream stream(ex);
-    stream.expires_after(std::chrono::seconds(5));
+    stream.expires_after(deadline);
     co_await stream.async_connect(endpoints, asio::use_awaitable);
-    co_return co_await get(stream, u);
+    co_return co_await get(stream, u, max_bytes);
   }
   asio::ssl::context ctx(asio::ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
@@ -117,7 +120,7 @@ asio::awaitable<bhttp::response<bhttp::string_body>> fetch(const IssuerUrl& u) {
   // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in HostName".
   if (!is_ip) SSL_set_tlsext_host_name(ssl, u.host.c_str());
   auto& tcp = beast::get_lowest_layer(stream);
-  tcp.expires_after(std::chrono::seconds(5));
+  tcp.expires_after(deadline);
   co_await tcp.async_connect(endpoints, asio::use_awaitable);
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client,
                                                asio::as_tuple(asio::use_awaitable));
@@ -128,7 +131,7 @@ asio::awaitable<bhttp::response<bhttp::string_body>> fetch(const IssuerUrl& u) {
     if (why != X509_V_OK) what += std::string(" (") + X509_verify_cert_error_string(why) + ")";
     throw std::runtime_error(what);
   }
-  co_return co_await get(stream, u);
+  co_return co_await get(stream, u, max_bytes);
 }
 
 }  // namespace
@@ -144,7 +147,8 @@ std::optional<std::string> jwks_issuer_problem(const std::string& issuer) {
   return std::nullopt;
 }
 
-std::shared_ptr<const Keyring> fetch_jwks(const std::string& issuer, std::string& error) {
+std::shared_ptr<const Keyring> fetch_jwks(const std::string& issuer, std::chrono::seconds deadline,
+                                          size_t max_bytes, std::string& error) {
   if (auto problem = jwks_issuer_problem(issuer)) {
     error = *problem;
     return nullptr;
@@ -153,7 +157,7 @@ std::shared_ptr<const Keyring> fetch_jwks(const std::string& issuer, std::string
   asio::io_context ioc;
   std::optional<bhttp::response<bhttp::string_body>> res;
   std::exception_ptr failure;
-  asio::co_spawn(ioc, fetch(u), [&](std::exception_ptr e, auto r) {
+  asio::co_spawn(ioc, fetch(u, deadline, max_bytes), [&](std::exception_ptr e, auto r) {
     failure = e;
     if (!e) res.emplace(std::move(r));
   });

@@ -6,9 +6,11 @@
 // later, the issuer's certificate verified against the system trust store (OpenSSL's default
 // paths; SSL_CERT_FILE / SSL_CERT_DIR name a private CA) and checked against the issuer's
 // host name or IP address. Plain http only when the issuer is a loopback address (the
-// accounts node on the same machine). Every fetch is bounded by a 5 s deadline.
+// accounts node on the same machine). Every fetch is bounded by a deadline.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,7 +23,10 @@ namespace stagepass {
 // loopback, not an http(s) URL), or nullopt when they can. One line, for startup errors.
 std::optional<std::string> jwks_issuer_problem(const std::string& issuer);
 
-// nullptr on any failure (policy, network, TLS, status, document); `error` says why.
-std::shared_ptr<const Keyring> fetch_jwks(const std::string& issuer, std::string& error);
+// nullptr on any failure (policy, network, TLS, status, document); `error` says why. The
+// whole fetch (connect, TLS handshake, exchange) ends within `deadline`; a document larger
+// than `max_bytes` is refused.
+std::shared_ptr<const Keyring> fetch_jwks(const std::string& issuer, std::chrono::seconds deadline,
+                                          size_t max_bytes, std::string& error);
 
 }  // namespace stagepass

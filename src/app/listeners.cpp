@@ -113,17 +113,12 @@ void warn_if_key_shared(const std::string& key_file) {
              {{"file", key_file}, {"mode", mode}});
 }
 
-// The admin and http→https redirect listeners each take at most this many connections (a
-// Prometheus scraper and probes; clients being told to use https): idle sockets on them
-// cannot use up the descriptors the public listener needs.
-constexpr size_t kSideListenerConnections = 256;
-
 // Every connection holds a descriptor. Raises the soft RLIMIT_NOFILE to the hard limit (the
 // soft one is often 1024), then lowers `wanted` so that connections alone cannot exhaust
 // the descriptors: what is open now (stores, logs, listeners), `side` (the other listeners'
-// connections) and a reserve of 64 (SQLite journals, the JWKS fetch) stay available. Logs a
+// connections) and `spare` (SQLite journals, the JWKS fetch) stay available. Logs a
 // lowering.
-size_t connections_within_fd_limit(size_t wanted, size_t side) {
+size_t connections_within_fd_limit(size_t wanted, size_t side, size_t spare) {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return wanted;
   if (rl.rlim_cur < rl.rlim_max) {
@@ -139,7 +134,7 @@ size_t connections_within_fd_limit(size_t wanted, size_t side) {
     ++open;
   }
   if (ec || open == 0) open = 32;
-  const size_t reserve = open + side + 64;
+  const size_t reserve = open + side + spare;
   const size_t limit = static_cast<size_t>(rl.rlim_cur);
   const size_t allowed = limit > reserve + 1 ? limit - reserve : 1;
   if (allowed >= wanted) return wanted;
@@ -184,19 +179,26 @@ Listeners::Listeners(asio::io_context& ioc, const Config& cfg) : ioc_(ioc), cfg_
 }
 
 void Listeners::start(http::Handler public_site, http::Handler admin) {
+  const Tunables& tune = cfg_.tunables;
   http::Limits limits;
   limits.body_bytes = static_cast<size_t>(cfg_.max_body_bytes);
   limits.header_bytes = static_cast<size_t>(cfg_.max_header_bytes);
-  const size_t side =
-      (admin_ ? kSideListenerConnections : 0) + (redirect_ ? kSideListenerConnections : 0);
-  limits.max_connections = connections_within_fd_limit(
-      static_cast<size_t>(std::max<int64_t>(1, cfg_.max_connections)), side);
+  limits.read_timeout = tune.read_timeout;
+  limits.idle_timeout = tune.idle_timeout;
+  limits.handshake_timeout = tune.handshake_timeout;
+  limits.shutdown_grace = tune.shutdown_grace;
+  const size_t side = (admin_ ? tune.side_listener_connections : 0) +
+                      (redirect_ ? tune.side_listener_connections : 0);
+  limits.max_connections =
+      connections_within_fd_limit(static_cast<size_t>(std::max<int64_t>(1, cfg_.max_connections)),
+                                  side, tune.spare_descriptors);
   auto options = [&](size_t max_connections) {
     http::ServerOptions o;
     o.limits = limits;
     o.limits.max_connections = max_connections;
     o.access_log = access_logger(cfg_.access_log);
     o.events = server_event;
+    o.hsts = "max-age=" + std::to_string(tune.hsts_max_age_seconds);
     return o;
   };
   auto open = [&](http::Handler handler, http::ServerOptions o, const tcp::endpoint& ep,
@@ -214,7 +216,7 @@ void Listeners::start(http::Handler public_site, http::Handler admin) {
   site.tls = tls_;
   site.proxies = proxies_;
   open(std::move(public_site), std::move(site), public_, "STAGEPASS_LISTEN");
-  const size_t side_cap = std::min(kSideListenerConnections, limits.max_connections);
+  const size_t side_cap = std::min(tune.side_listener_connections, limits.max_connections);
   if (admin_) open(std::move(admin), options(side_cap), *admin_, "STAGEPASS_ADMIN_LISTEN");
   if (redirect_) {
     std::string origin = cfg_.issuer.substr(0, cfg_.issuer.find('/', 8));

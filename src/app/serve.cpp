@@ -28,10 +28,12 @@ using Awaitable = asio::awaitable<Response>;
 
 namespace {
 
-// The Web API's per-app rate limits, read from the accounts store and cached for 30 s.
+// The Web API's per-app rate limits, read from the accounts store and cached for `ttl_seconds`
+// (at most `max_entries` apps; past that the cache starts again empty).
 class RateLimitCache {
  public:
-  RateLimitCache(ClientStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  RateLimitCache(ClientStore& store, const Clock& clock, int64_t ttl_seconds, size_t max_entries)
+      : store_(store), clock_(clock), ttl_(ttl_seconds), max_entries_(max_entries) {}
   // Without blocking: the cached limit, or nullopt when lookup() must ask the store.
   std::optional<int64_t> cached(const std::string& client_id) {
     std::lock_guard lk(mu_);
@@ -46,14 +48,16 @@ class RateLimitCache {
     auto c = store_.find_client(client_id);
     int64_t limit = c ? c->rate_limit : 0;
     std::lock_guard lk(mu_);
-    if (cache_.size() > 100000) cache_.clear();
-    cache_[client_id] = {limit, now + 30};
+    if (cache_.size() > max_entries_) cache_.clear();
+    cache_[client_id] = {limit, now + ttl_};
     return limit;
   }
 
  private:
   ClientStore& store_;
   const Clock& clock_;
+  const int64_t ttl_;
+  const size_t max_entries_;
   std::mutex mu_;
   std::unordered_map<std::string, std::pair<int64_t, int64_t>> cache_;
 };
@@ -90,8 +94,10 @@ int serve(const Config& cfg, bool demo) {
   asio::thread_pool store_pool(std::max(1, cfg.store_threads));
   asio::thread_pool commit_pool(std::max(1, cfg.commit_threads));
   asio::thread_pool cpu_pool(std::max(1, io_threads / 2));
-  RevocationSet revoked(cfg.access_token_ttl + cfg.clock_skew, 1000000, cfg.clock_skew);
-  Background background(std::chrono::seconds(1));
+  const Tunables& tune = cfg.tunables;
+  RevocationSet revoked(cfg.access_token_ttl + cfg.clock_skew, tune.revoked_grants_capacity,
+                        cfg.clock_skew);
+  Background background(tune.background_tick);
   http::Router router;
 
   // Profiles live in the music store (the Web API never reads the accounts database), so the
@@ -114,11 +120,12 @@ int serve(const Config& cfg, bool demo) {
     const Secret master_key = cfg.resolve_master_key();
     accounts = std::make_unique<AccountsNode>(cfg, master_key, random, clock, revoked, store_pool,
                                               commit_pool, cpu_pool, metrics, on_user_created);
-    limits = std::make_unique<RateLimitCache>(accounts->store(), clock);
+    limits = std::make_unique<RateLimitCache>(
+        accounts->store(), clock, tune.rate_limit_cache_seconds, tune.rate_limit_cache_entries);
     accounts->register_routes(router);
     background.add([&] { accounts->poll_revocations(); });
-    background.add([&] { accounts->refresh_origins(); }, 5);
-    background.add([&] { flush_usage(usage, accounts->store()); }, 5);
+    background.add([&] { accounts->refresh_origins(); }, tune.origins_refresh_ticks);
+    background.add([&] { flush_usage(usage, accounts->store()); }, tune.usage_flush_ticks);
   }
   if (cfg.serves_api()) {
     api::RateLimitLookup lookup;

@@ -32,8 +32,8 @@ Site::Site(oauth::Services& services, boost::asio::thread_pool& store_pool,
       csrf_key_(std::move(csrf_key)),
       settings_(settings),
       throttle_(throttle),
-      signup_throttle_(
-          {1, std::max(1, settings.signup_max_per_ip), 3600, throttle.max_tracked_keys}),
+      signup_throttle_({1, std::max(1, settings.signup_max_per_ip), settings.signup_window_seconds,
+                        throttle.max_tracked_keys, throttle.ipv6_network_factor}),
       flow_(services),
       on_user_created_(std::move(on_user_created)) {
   // Never on an I/O thread: the first unknown email would stall every connection of it.

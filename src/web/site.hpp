@@ -26,7 +26,8 @@ struct SiteSettings {
   bool secure_cookies = false;           // true when the issuer is https (__Host- cookies)
   int64_t session_ttl = 14 * 24 * 3600;  // sign-in lasts at most this long
   int64_t session_idle_ttl = 24 * 3600;  // ... and ends after this long unused (0: never)
-  int signup_max_per_ip = 20;            // sign-ups per IP per hour (0: no limit)
+  int signup_max_per_ip = 20;            // sign-ups per IP per window (0: no limit)
+  int64_t signup_window_seconds = 3600;  // ... over this window
   // How stale a session's last use may be before a page view writes it again: page views
   // do not each cost a write, and the idle timeout is early by at most this much.
   int64_t session_touch_interval() const {

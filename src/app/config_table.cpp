@@ -1,0 +1,284 @@
+#include "app/config_table.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <stdexcept>
+
+namespace stagepass {
+namespace {
+
+using Kind = SettingParser::Kind;
+
+constexpr int64_t kMaxSeconds = 100LL * 365 * 24 * 3600;  // any lifetime or interval
+constexpr int64_t kMaxThreads = 1024;
+constexpr int64_t kMaxCount = 1000000;  // attempts, sign-ups, connections
+
+constexpr SettingParser text() { return {Kind::kText}; }
+constexpr SettingParser secret() { return {Kind::kSecret}; }
+constexpr SettingParser on_off() { return {Kind::kSwitch}; }
+constexpr SettingParser integer(int64_t max, int64_t min = 0) { return {Kind::kInteger, min, max}; }
+constexpr SettingParser seconds() { return integer(kMaxSeconds); }
+constexpr SettingParser threads() { return integer(kMaxThreads); }
+constexpr SettingParser scale(int64_t above, int64_t max) { return {Kind::kScale, above, max}; }
+
+// The settings, in the order of the table in docs/operations.md ("`stagepass serve`"), which
+// says more about each; config_test.cpp keeps the two in step.
+constexpr Setting kSettings[] = {
+    {"listen", "STAGEPASS_LISTEN", &Config::listen, text(), "127.0.0.1:8080",
+     "address and port to listen on (IP literal)"},
+    {"issuer", "STAGEPASS_ISSUER", &Config::issuer, text(), "http://127.0.0.1:8080",
+     "public base URL: `iss` of every token, the metadata's `issuer`"},
+    {"audience", "STAGEPASS_AUDIENCE", &Config::audience, text(), "",
+     "`aud` of access tokens (the Web API)", "`<issuer>/v1`"},
+    {"database", "STAGEPASS_DATABASE", &Config::database, text(), "./var/stagepass.db",
+     "SQLite file of the accounts service (created and migrated on start)"},
+    {"master_key", "STAGEPASS_MASTER_KEY", &Config::master_key, secret(), "",
+     "32-byte master key (64 hex digits or base64url)", "",
+     "master_key belongs in STAGEPASS_MASTER_KEY or a key file, not the config file"},
+    {"master_key_file", "STAGEPASS_MASTER_KEY_FILE", &Config::master_key_file, text(), "",
+     "the master key's file when STAGEPASS_MASTER_KEY is unset; created with mode 0600",
+     "`<database dir>/master.key`"},
+    {"access_token_ttl", "STAGEPASS_ACCESS_TOKEN_TTL", &Config::access_token_ttl, seconds(), "3600",
+     "access token lifetime, seconds"},
+    {"refresh_token_ttl", "STAGEPASS_REFRESH_TOKEN_TTL", &Config::refresh_token_ttl, seconds(),
+     "15724800", "refresh token lifetime from the consent that started the chain (182 days)"},
+    {"refresh_idle_ttl", "STAGEPASS_REFRESH_IDLE_TTL", &Config::refresh_idle_ttl, seconds(),
+     "7776000", "refresh token lifetime since its last use (90 days)"},
+    {"refresh_grace", "STAGEPASS_REFRESH_GRACE", &Config::refresh_grace, seconds(), "10",
+     "seconds in which a rotated refresh token may be retried once by its client (0: none)"},
+    {"code_ttl", "STAGEPASS_CODE_TTL", &Config::code_ttl, seconds(), "60",
+     "authorization code lifetime, seconds"},
+    {"threads", "STAGEPASS_THREADS", &Config::threads, threads(), "0",
+     "HTTP I/O threads (0: one per core)", "cores"},
+    // On 2 cores more store threads cost those paths more than they give (16: client
+    // credentials -16 %), so the default stays low.
+    {"store_threads", "STAGEPASS_STORE_THREADS", &Config::store_threads, threads(), "4",
+     "threads for blocking store calls that do not wait for a commit (reads, pages)"},
+    // They mostly sleep in the group commit, and each waiting one adds a write to the next
+    // commit: 16 instead of 4 lifted refresh grants ~45 %.
+    {"commit_threads", "STAGEPASS_COMMIT_THREADS", &Config::commit_threads, threads(), "16",
+     "threads for token requests that wait for a durable commit (code and refresh grants)"},
+    {"login_max_failures", "STAGEPASS_LOGIN_MAX_FAILURES", &Config::login_max_failures,
+     integer(kMaxCount, 1), "5", "failed sign-ins per account per throttle window"},
+    {"max_body_bytes", "STAGEPASS_MAX_BODY_BYTES", &Config::max_body_bytes, integer(1LL << 30),
+     "65536", "larger request bodies get 413"},
+    {"max_header_bytes", "STAGEPASS_MAX_HEADER_BYTES", &Config::max_header_bytes,
+     integer(1LL << 20), "16384", "larger request headers get 431"},
+    {"max_connections", "STAGEPASS_MAX_CONNECTIONS", &Config::max_connections,
+     integer(kMaxCount, 1), "10000", "open connections on the public listener; beyond: 503"},
+    {"access_log", "STAGEPASS_ACCESS_LOG", &Config::access_log, on_off(), "on",
+     "one JSON line per request on standard output"},
+    {"roles", "STAGEPASS_ROLES", &Config::roles, text(), "all",
+     "all, accounts (authorization server only) or api (Web API only)"},
+    {"music_database", "STAGEPASS_MUSIC_DATABASE", &Config::music_database, text(), "",
+     "SQLite file of the Web API (catalog, libraries, playlists, player)",
+     "`<database dir>/music.db`"},
+    {"catalog_scale", "STAGEPASS_CATALOG_SCALE", &Config::catalog_scale, scale(0, 10), "1.0",
+     "size of the generated catalog (1.0: 100k tracks)"},
+    {"clock_skew", "STAGEPASS_CLOCK_SKEW", &Config::clock_skew, integer(3600), "10",
+     "seconds of leeway on access-token exp/nbf"},
+    {"rate_limit", "STAGEPASS_RATE_LIMIT", &Config::rate_limit, integer(1000000000), "3000",
+     "Web API requests per app per rolling 30 s (an app's own limit wins)"},
+    {"token_cache_size", "STAGEPASS_TOKEN_CACHE_SIZE", &Config::token_cache_size,
+     integer(100000000), "1000000", "verified access tokens kept in memory (0: no cache)"},
+    {"jwks_refresh", "STAGEPASS_JWKS_REFRESH", &Config::jwks_refresh, seconds(), "300",
+     "seconds between JWKS refetches (api role)"},
+    {"session_ttl", "STAGEPASS_SESSION_TTL", &Config::session_ttl, seconds(), "1209600",
+     "page sign-in lasts at most this long from sign-in, seconds (14 days)"},
+    {"session_idle_ttl", "STAGEPASS_SESSION_IDLE_TTL", &Config::session_idle_ttl, seconds(),
+     "86400", "a page session unused this long ends, seconds (0: no idle timeout)"},
+    {"signup_max_per_ip", "STAGEPASS_SIGNUP_MAX_PER_IP", &Config::signup_max_per_ip,
+     integer(kMaxCount), "20", "sign-ups per client IP per hour (0: no limit)"},
+    {"tls_cert", "STAGEPASS_TLS_CERT", &Config::tls_cert, text(), "",
+     "PEM certificate chain; with tls_key the listener speaks https only"},
+    {"tls_key", "STAGEPASS_TLS_KEY", &Config::tls_key, text(), "",
+     "PEM private key; both files are reloaded on SIGHUP"},
+    {"insecure_http", "STAGEPASS_INSECURE_HTTP", &Config::insecure_http, on_off(), "off",
+     "allow plain http on a non-loopback address (behind a TLS-terminating proxy)"},
+    {"http_redirect_listen", "STAGEPASS_HTTP_REDIRECT_LISTEN", &Config::http_redirect_listen,
+     text(), "", "host:port of a plain-http listener answering 308 to the https issuer"},
+    {"admin_listen", "STAGEPASS_ADMIN_LISTEN", &Config::admin_listen, text(), "",
+     "host:port; when set, /metrics and /readyz are served only there"},
+    {"trusted_proxies", "STAGEPASS_TRUSTED_PROXIES", &Config::trusted_proxies, text(), "",
+     "comma-separated CIDRs of reverse proxies whose forwarding header counts"},
+    {"forwarded_header", "STAGEPASS_FORWARDED_HEADER", &Config::forwarded_header, text(),
+     "x-forwarded-for", "the one header those proxies write: x-forwarded-for or forwarded"},
+};
+
+// ---- What the compiler checks about the table ----
+
+constexpr char upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
+
+// The variable is STAGEPASS_ and the key in upper case (docs/operations.md: "keys are the
+// names in the table, lower case without the prefix").
+constexpr bool env_matches_key(const Setting& s) {
+  constexpr std::string_view kPrefix = "STAGEPASS_";
+  if (!s.env.starts_with(kPrefix) || s.env.size() != kPrefix.size() + s.key.size()) return false;
+  for (size_t i = 0; i < s.key.size(); ++i)
+    if (s.env[kPrefix.size() + i] != upper(s.key[i])) return false;
+  return true;
+}
+
+// The parser writes the field's type, and an int field can hold the whole range.
+constexpr bool parser_fits_field(const Setting& s) {
+  const auto& f = s.field;
+  switch (s.parser.kind) {
+    case Kind::kText:
+      return std::holds_alternative<std::string Config::*>(f);
+    case Kind::kInteger:
+      if (s.parser.min > s.parser.max) return false;
+      if (std::holds_alternative<int Config::*>(f))
+        return s.parser.min >= INT_MIN && s.parser.max <= INT_MAX;
+      return std::holds_alternative<int64_t Config::*>(f);
+    case Kind::kSwitch:
+      return std::holds_alternative<bool Config::*>(f);
+    case Kind::kScale:
+      return std::holds_alternative<double Config::*>(f) && s.parser.min < s.parser.max;
+    case Kind::kSecret:
+      return std::holds_alternative<Secret Config::*>(f) && !s.not_in_file.empty();
+  }
+  return false;
+}
+
+// A decimal "123" or "1.25" (no sign, no exponent) as a double, or -1.
+constexpr double plain_decimal(std::string_view v) {
+  if (v.empty()) return -1;
+  double whole = 0, scale = 0;
+  for (char c : v) {
+    if (c == '.' && scale == 0) {
+      scale = 1;
+    } else if (c >= '0' && c <= '9') {
+      if (scale == 0) {
+        whole = whole * 10 + (c - '0');
+      } else {
+        scale /= 10;
+        whole += scale * (c - '0');
+      }
+    } else {
+      return -1;
+    }
+  }
+  return whole;
+}
+
+// The default is what the parser accepts: a default outside its own bounds does not compile.
+constexpr bool default_in_bounds(const Setting& s) {
+  const std::string_view v = s.default_value;
+  switch (s.parser.kind) {
+    case Kind::kText:
+      return true;
+    case Kind::kSecret:
+      return v.empty();
+    case Kind::kSwitch:
+      return v == "on" || v == "off" || v == "true" || v == "false" || v == "1" || v == "0";
+    case Kind::kInteger: {
+      if (v.empty() || v.find('.') != std::string_view::npos) return false;
+      const double n = plain_decimal(v);
+      return n >= 0 && n >= static_cast<double>(s.parser.min) &&
+             n <= static_cast<double>(s.parser.max);
+    }
+    case Kind::kScale: {
+      const double n = plain_decimal(v);
+      return n > static_cast<double>(s.parser.min) && n <= static_cast<double>(s.parser.max);
+    }
+  }
+  return false;
+}
+
+constexpr bool keys_unique() {
+  for (size_t i = 0; i < std::size(kSettings); ++i)
+    for (size_t j = i + 1; j < std::size(kSettings); ++j)
+      if (kSettings[i].key == kSettings[j].key) return false;
+  return true;
+}
+
+static_assert(std::ranges::all_of(kSettings, env_matches_key),
+              "a setting's variable must be STAGEPASS_ and its key in upper case");
+static_assert(std::ranges::all_of(kSettings, parser_fits_field),
+              "a setting's parser must write its field's type, within the field's range");
+static_assert(std::ranges::all_of(kSettings, default_in_bounds),
+              "a setting's default must be a value its parser accepts");
+static_assert(std::ranges::all_of(kSettings, [](const Setting& s) { return !s.doc.empty(); }),
+              "every setting says what it means");
+static_assert(keys_unique(), "two settings share a key");
+
+// ---- Parsers (their messages are part of the operator contract) ----
+
+int64_t parse_int(const std::string& name, const std::string& v, int64_t min, int64_t max) {
+  try {
+    size_t used = 0;
+    long long n = std::stoll(v, &used);
+    if (used != v.size() || n < min || n > max) throw std::invalid_argument(v);
+    return n;
+  } catch (const std::exception&) {
+    throw std::runtime_error(name + " must be an integer from " + std::to_string(min) + " to " +
+                             std::to_string(max) + ", got '" + v + "'");
+  }
+}
+
+bool parse_bool(const std::string& name, const std::string& v) {
+  if (v == "on" || v == "true" || v == "1") return true;
+  if (v == "off" || v == "false" || v == "0") return false;
+  throw std::runtime_error(name + " must be on/off, got '" + v + "'");
+}
+
+double parse_scale(const std::string& name, const std::string& v, int64_t above, int64_t max) {
+  double d = 0;
+  try {
+    d = std::stod(v);
+  } catch (const std::exception&) {
+    throw std::runtime_error(name + " must be a number, got '" + v + "'");
+  }
+  if (d <= static_cast<double>(above) || d > static_cast<double>(max))
+    throw std::runtime_error(name + " must be in (" + std::to_string(above) + ", " +
+                             std::to_string(max) + "]");
+  return d;
+}
+
+}  // namespace
+
+std::span<const Setting> settings() { return kSettings; }
+
+const Setting* find_setting(std::string_view key) {
+  for (const auto& s : kSettings)
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+std::string documented_default(const Setting& s) {
+  if (!s.shown_default.empty()) return std::string(s.shown_default);
+  if (s.default_value.empty()) return "—";
+  std::string shown = "`";
+  shown.append(s.default_value).append("`");
+  return shown;
+}
+
+void apply_setting(Config& c, const Setting& s, const std::string& value,
+                   const std::string& source) {
+  const SettingParser& p = s.parser;
+  switch (p.kind) {
+    case Kind::kText:
+      c.*std::get<std::string Config::*>(s.field) = value;
+      return;
+    case Kind::kSecret:
+      c.*std::get<Secret Config::*>(s.field) = Secret(value);
+      return;
+    case Kind::kSwitch:
+      c.*std::get<bool Config::*>(s.field) = parse_bool(source, value);
+      return;
+    case Kind::kScale:
+      c.*std::get<double Config::*>(s.field) = parse_scale(source, value, p.min, p.max);
+      return;
+    case Kind::kInteger: {
+      const int64_t n = parse_int(source, value, p.min, p.max);
+      if (auto f = std::get_if<int Config::*>(&s.field))
+        c.** f = static_cast<int>(n);  // in range: parser_fits_field
+      else
+        c.*std::get<int64_t Config::*>(s.field) = n;
+      return;
+    }
+  }
+}
+
+}  // namespace stagepass

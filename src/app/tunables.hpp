@@ -1,0 +1,98 @@
+// Tunables: the numbers in the server that are policy rather than mechanics (windows,
+// memory bounds, refetch intervals, deadlines), in one place. They are not settings: no
+// operator has needed to change them, and each is chosen against a cost written beside it.
+// docs/operations.md states the ones an operator can observe. Config carries one (Config::
+// tunables) and the composition root (serve, the nodes, the listeners) hands each value to
+// the layer that applies it; the lower layers never include app/.
+// Thread safety: a plain value, read-only once the server starts.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace stagepass {
+
+struct Tunables {
+  // ---- Sign-in and sign-up throttles (monitor::LoginThrottle) ----
+  // Failed sign-ins are counted over this window (operations.md: "per account per 15 min"):
+  // long enough that STAGEPASS_LOGIN_MAX_FAILURES guesses per window is slow guessing, short
+  // enough that a person who mistyped is not locked out for long.
+  int64_t login_window_seconds = 15 * 60;
+  // A client IP may fail this many times the per-account limit (several people behind one
+  // address sign in with typos; operations.md: "per IP: 4×").
+  int login_ip_factor = 4;
+  // An IPv6 /48 may fail this many times the per-IP limit: one customer often holds a whole
+  // /48, and without a network limit each of its 65,536 /64s would have its own allowance.
+  int login_ipv6_network_factor = 8;
+  // Counters kept per throttle (sign-in and sign-up each): its memory bound. Full of live
+  // counters, an attempt that needs a new one is refused (fail closed); none is evicted.
+  size_t throttle_tracked_keys = 100000;
+  // Sign-ups are counted per IP over this window (STAGEPASS_SIGNUP_MAX_PER_IP is per hour).
+  int64_t signup_window_seconds = 3600;
+
+  // ---- Revocations ----
+  // Each revocation poll rereads this much more than STAGEPASS_CLOCK_SKEW before the last
+  // poll: a revocation's timestamp is taken before its write commits, and the commit may
+  // wait on the group commit or a busy database (one stamped ~3 s before it became visible
+  // was once never read). Rereading is harmless: adding a known revocation changes nothing.
+  int64_t revocation_lookback_seconds = 30;
+  // Revocations kept in memory (tokens::RevocationSet), its memory bound. Full, the set
+  // forgets some and refuses every token of their clients issued up to then (fails closed,
+  // counted in stagepass_revocation_set_overflows): never a revoked token let through.
+  size_t revoked_grants_capacity = 1000000;
+
+  // ---- JWKS (the api role) ----
+  // A token naming an unknown key refetches the JWKS at most this often (operations.md:
+  // "within 10 s after a token names an unknown kid"): a new key is picked up quickly, and a
+  // flood of forged kids costs one fetch per 10 s, not one per request.
+  int64_t jwks_unknown_kid_refetch_seconds = 10;
+  // One JWKS fetch (connect, TLS handshake, request, response) ends after this
+  // (operations.md: "each fetch within 5 s"): the background thread must not hang.
+  std::chrono::seconds jwks_fetch_timeout{5};
+  // Largest JWKS document accepted: a few keys take a few kilobytes.
+  size_t jwks_max_bytes = 1 << 20;
+  // Cache-Control max-age of the metadata and JWKS documents: how long clients may use a
+  // copy, so how long a newly published signing key may go unseen by them.
+  int64_t discovery_max_age_seconds = 300;
+
+  // ---- Per-app rate limits (read from the accounts store for the Web API) ----
+  // How long an app's rate limit is cached: `admin client create --rate-limit` reaches the
+  // Web API within this, and a request costs no store read.
+  int64_t rate_limit_cache_seconds = 30;
+  // Apps whose limit is cached; past it the cache starts again empty (a memory bound).
+  size_t rate_limit_cache_entries = 100000;
+
+  // ---- Background chores (app::Background) ----
+  // The revocation poll runs every tick: a grant revoked on another node is refused here
+  // within about a second.
+  std::chrono::milliseconds background_tick{1000};
+  // Registered web origins (CORS of /api/token) are reread every this many ticks
+  // (operations.md: "refreshed every 5 s").
+  int origins_refresh_ticks = 5;
+  // "Last used" of grants reaches the store every this many ticks: one transaction per 5 s
+  // instead of one write per API call.
+  int usage_flush_ticks = 5;
+
+  // ---- Listeners and HTTP deadlines (http::Limits, http::ServerOptions) ----
+  // The admin and http→https redirect listeners each take at most this many connections
+  // (a Prometheus scraper and probes; clients being told to use https): idle sockets on them
+  // cannot use up the descriptors the public listener needs.
+  size_t side_listener_connections = 256;
+  // Descriptors kept free of connections (SQLite journals, the JWKS fetch), beyond what is
+  // open at start: STAGEPASS_MAX_CONNECTIONS is lowered to leave them.
+  size_t spare_descriptors = 64;
+  // A request must arrive completely within this of its first byte (slow-header attacks).
+  std::chrono::seconds read_timeout{10};
+  // A kept-alive connection may wait this long for its next request to start.
+  std::chrono::seconds idle_timeout{60};
+  // A TLS handshake must finish within this.
+  std::chrono::seconds handshake_timeout{10};
+  // On SIGTERM, in-flight requests may finish within this before their connections close.
+  std::chrono::milliseconds shutdown_grace{5000};
+  // Strict-Transport-Security max-age on https answers: one year (no includeSubDomains:
+  // other hosts under the domain are not ours to pin).
+  int64_t hsts_max_age_seconds = 31536000;
+};
+
+}  // namespace stagepass

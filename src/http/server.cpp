@@ -347,7 +347,7 @@ asio::awaitable<bool> Server::serve_requests(Conn<Stream>& conn) {
     first = false;
     conn.busy = true;
     auto started = std::chrono::steady_clock::now();
-    Request req{parser.release(), peer_ip, kTls<Stream>};
+    Request req{parser.release(), peer_ip};
     if (!opt_.proxies.empty()) req.remote_ip = opt_.proxies.client_address(peer, peer_ip, req.msg);
     Response r;
     try {

@@ -1,5 +1,6 @@
 // Router: exact-path dispatch by method. Unknown paths get the fallback (404 by default);
-// a known path with another method gets 405 with an Allow header.
+// a known path with another method gets 405 with an Allow header; HEAD runs the GET handler
+// (the server sends no body).
 // Thread safety: routes are added before the server starts; route() is then read-only.
 #pragma once
 

@@ -4,6 +4,8 @@
 //
 // Limits are answered with proper status codes: 431 (header too large), 413 (body too
 // large), 400 (malformed), 503 (too many connections); slow or idle peers are disconnected.
+// Deadlines: a request must arrive whole within read_timeout of its start (the first when the
+// connection is open, a later one at its first byte, which may take idle_timeout to come).
 // A response header that could split the response (CR, LF, NUL) is never sent: the answer
 // becomes a 500 and the event is reported. TLS answers carry Strict-Transport-Security.
 // Thread safety: run the io_context on any number of threads; each connection lives on its
@@ -29,7 +31,7 @@ namespace stagepass::http {
 struct Limits {
   size_t header_bytes = 16 * 1024;             // request line + headers
   size_t body_bytes = 64 * 1024;               // request body
-  std::chrono::seconds read_timeout{10};       // a whole request, once it has started
+  std::chrono::seconds read_timeout{10};       // a whole request, from its start
   std::chrono::seconds idle_timeout{60};       // keep-alive: until the next request starts
   std::chrono::seconds handshake_timeout{10};  // TLS handshake
   size_t max_connections = 10000;  // beyond: 503 and close (TLS: closed before the handshake)

@@ -183,7 +183,8 @@ Listeners::Listeners(asio::io_context& ioc, const Config& cfg) : ioc_(ioc), cfg_
   proxies_ = std::move(*proxies);
 }
 
-void Listeners::start(http::Handler public_site, http::Handler admin) {
+void Listeners::start(http::Handler public_site, http::Handler admin,
+                      http::ServerErrorPage public_errors) {
   http::Limits limits;
   limits.body_bytes = static_cast<size_t>(cfg_.max_body_bytes);
   limits.header_bytes = static_cast<size_t>(cfg_.max_header_bytes);
@@ -213,6 +214,7 @@ void Listeners::start(http::Handler public_site, http::Handler admin) {
   auto site = options(limits.max_connections);
   site.tls = tls_;
   site.proxies = proxies_;
+  site.server_error = std::move(public_errors);
   open(std::move(public_site), std::move(site), public_, "STAGEPASS_LISTEN");
   const size_t side_cap = std::min(kSideListenerConnections, limits.max_connections);
   if (admin_) open(std::move(admin), options(side_cap), *admin_, "STAGEPASS_ADMIN_LISTEN");

@@ -1,5 +1,5 @@
-// The HTTP layer on its own: header guard, limits and deadlines (a real server on loopback, a
-// raw socket as the client) and the trusted-proxy address rules.
+// The HTTP layer on its own: header guard, limits, deadlines and 500 pages (a real server on
+// loopback, a raw socket as the client) and the trusted-proxy address rules.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -10,6 +10,7 @@
 #include <chrono>
 #include <future>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
 #include "http/router.hpp"
@@ -298,6 +299,44 @@ TEST_F(ServerTest, HeadGetsTheGetAnswersHeadersWithoutItsBody) {
   EXPECT_TRUE(res.starts_with("HTTP/1.1 200 ")) << res;
   EXPECT_NE(res.find("Content-Length: 12\r\n"), std::string::npos) << res;
   EXPECT_TRUE(res.ends_with("\r\n\r\n")) << "no body: " << res;
+}
+
+// A handler that throws, or builds a response the header guard refuses, gets the 500 page of
+// its path's prefix (an API answers in its own error format); elsewhere, and when a page
+// itself is not a usable 500, the text 500.
+TEST_F(ServerTest, AFailedHandlerGetsThe500PageOfItsPrefix) {
+  Router router;
+  Handler fail = [](Request& req) -> asio::awaitable<Response> {
+    if (req.path().ends_with("/throw")) throw std::runtime_error("bug");
+    co_return Response::text(200, "ok\n").header("X-Split", "a\r\nSet-Cookie: evil=1");
+  };
+  router.add_prefix("/", fail);
+  router.add_error_page("/json/", [] {
+    return Response::json(500, R"({"error":"server_error"})").header("Cache-Control", "no-store");
+  });
+  router.add_error_page("/not500/", [] { return Response::json(200, "{}"); });
+  router.add_error_page("/badheader/", [] { return Response::json(500, "{}").header("X", "\n"); });
+  ServerOptions o;
+  o.server_error = [&router](const Request& r) { return router.server_error(r); };
+  start([&router](Request& r) { return router.route(r); }, std::move(o));
+  auto get = [&](std::string_view path) {
+    auto s = connect();
+    send(s, "GET " + std::string(path) + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    return read_all(s);
+  };
+  for (auto path : {"/json/throw", "/json/split"}) {
+    auto res = get(path);
+    EXPECT_TRUE(res.starts_with("HTTP/1.1 500 ")) << res;
+    EXPECT_NE(res.find("Content-Type: application/json\r\n"), std::string::npos) << res;
+    EXPECT_NE(res.find("Cache-Control: no-store\r\n"), std::string::npos) << res;
+    EXPECT_TRUE(res.ends_with(R"({"error":"server_error"})")) << res;
+  }
+  for (auto path : {"/text/throw", "/text/split", "/not500/throw", "/badheader/throw"}) {
+    auto res = get(path);
+    EXPECT_TRUE(res.starts_with("HTTP/1.1 500 ")) << path << "\n" << res;
+    EXPECT_TRUE(res.ends_with("Internal Server Error\n")) << path << "\n" << res;
+    EXPECT_EQ(res.find("evil"), std::string::npos) << res;
+  }
 }
 
 TEST_F(ServerTest, ForwardedAddressReachesHandlersOnlyFromTrustedPeers) {

@@ -1,4 +1,4 @@
-// The router: exact routes by method, prefixes, 404, 405 with Allow, HEAD.
+// The router: exact routes by method, prefixes, 404, 405 with Allow, HEAD, 500 pages.
 #include "http/router.hpp"
 
 #include <gtest/gtest.h>
@@ -80,6 +80,23 @@ TEST_F(RouterTest, UnknownPathsAre404) {
     EXPECT_EQ(r.status, 404) << target;
     EXPECT_EQ(r.body, "Not Found\n") << target;
   }
+}
+
+TEST(RouterErrorPages, TheFirstPageWhosePrefixMatchesTheRequestsPath) {
+  Router router;
+  router.add_error_page("/api/", [] { return Response::json(500, "api"); });
+  router.add_error_page("/", [] { return Response::json(500, "any"); });
+  router.add_error_page("/api/token", [] { return Response::json(500, "never"); });
+  Request req;
+  auto page = [&](std::string_view target) {
+    req.msg.target(target);
+    auto r = router.server_error(req);
+    return r ? r->body : "none";
+  };
+  EXPECT_EQ(page("/api/token?x=/"), "api");
+  EXPECT_EQ(page("/account"), "any");
+  EXPECT_EQ(page("*"), "none");
+  EXPECT_FALSE(Router().server_error(req)) << "no page: the server's own 500";
 }
 
 }  // namespace

@@ -373,7 +373,7 @@ asio::awaitable<bool> Server::serve_requests(Conn<Stream>& conn) {
     try {
       r = co_await handler_(req);
     } catch (const std::exception&) {
-      r = Response::text(500, "Internal Server Error\n");
+      r = failed(req, {});
     }
     r = guard_headers(std::move(r), req);
     const bool keep_alive = req.msg.keep_alive() && !stopping_;
@@ -395,17 +395,33 @@ asio::awaitable<bool> Server::serve_requests(Conn<Stream>& conn) {
   co_return false;
 }
 
-Response Server::guard_headers(Response r, const Request& req) const {
+namespace {
+// The name of the first header the server must not send (see valid_header_name), or null.
+const std::string* invalid_header(const Response& r) {
   for (const auto& [name, value] : r.headers) {
-    if (valid_header_name(name) && valid_header_value(value)) continue;
-    if (opt_.events) {
-      opt_.events({"error", "refused a response header that could split the response", req.path(),
-                   std::string_view(name).substr(0, 64)});
-    }
-    Response refused = Response::text(500, "Internal Server Error\n");
-    refused.log_client_id = std::move(r.log_client_id);
-    return refused;
+    if (!valid_header_name(name) || !valid_header_value(value)) return &name;
   }
+  return nullptr;
+}
+}  // namespace
+
+Response Server::guard_headers(Response r, const Request& req) const {
+  const std::string* refused = invalid_header(r);
+  if (!refused) return r;
+  if (opt_.events) {
+    opt_.events({"error", "refused a response header that could split the response", req.path(),
+                 std::string_view(*refused).substr(0, 64)});
+  }
+  return failed(req, std::move(r.log_client_id));
+}
+
+Response Server::failed(const Request& req, std::string log_client_id) const {
+  std::optional<Response> page;
+  if (opt_.server_error) page = opt_.server_error(req);
+  Response r = page && page->status == 500 && !invalid_header(*page)
+                   ? std::move(*page)
+                   : Response::text(500, "Internal Server Error\n");
+  r.log_client_id = std::move(log_client_id);
   return r;
 }
 

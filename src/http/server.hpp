@@ -6,8 +6,9 @@
 // large), 400 (malformed), 503 (too many connections); slow or idle peers are disconnected.
 // Deadlines: a request must arrive whole within read_timeout of its start (the first when the
 // connection is open, a later one at its first byte, which may take idle_timeout to come).
-// A response header that could split the response (CR, LF, NUL) is never sent: the answer
-// becomes a 500 and the event is reported. TLS answers carry Strict-Transport-Security.
+// A handler that throws, or whose response has a header that could split the response (CR,
+// LF, NUL; never sent, the event is reported), gets a 500: the ServerErrorPage's, else text.
+// TLS answers carry Strict-Transport-Security.
 // Thread safety: run the io_context on any number of threads; each connection lives on its
 // own strand. listen() and stop() may be called from any thread.
 #pragma once
@@ -20,6 +21,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "http/router.hpp"
@@ -58,6 +60,12 @@ struct ServerEvent {
 };
 using EventLogger = std::function<void(const ServerEvent&)>;
 
+// The answer for a request whose handler failed (threw, or built a response the header guard
+// refused), e.g. in the error format of the API the path belongs to. Must not throw. Nullopt,
+// or an answer that is not a 500 or has an invalid header: the server's text 500. Called on an
+// I/O thread.
+using ServerErrorPage = std::function<std::optional<Response>(const Request&)>;
+
 // How long the accept loop waits after running out of descriptors (EMFILE, ENFILE) or
 // memory before accepting again.
 inline constexpr std::chrono::milliseconds kAcceptBackoff{100};
@@ -69,6 +77,7 @@ struct ServerOptions {
   std::shared_ptr<TlsContext> tls;        // set: https; null: plain http
   TrustedProxies proxies;                 // empty: forwarding headers are ignored
   std::string hsts = "max-age=31536000";  // Strict-Transport-Security on TLS answers
+  ServerErrorPage server_error;           // empty: "500 Internal Server Error" as text
 };
 
 class Server {
@@ -102,6 +111,8 @@ class Server {
   template <class Stream>
   boost::asio::awaitable<bool> serve_requests(Conn<Stream>& conn);
   Response guard_headers(Response r, const Request& req) const;
+  // The 500 for a request whose handler failed (see ServerErrorPage).
+  Response failed(const Request& req, std::string log_client_id) const;
 
   boost::asio::io_context& ioc_;
   Handler handler_;

@@ -178,7 +178,8 @@ Listeners::Listeners(asio::io_context& ioc, const Config& cfg) : ioc_(ioc), cfg_
   proxies_ = std::move(*proxies);
 }
 
-void Listeners::start(http::Handler public_site, http::Handler admin) {
+void Listeners::start(http::Handler public_site, http::Handler admin,
+                      http::ServerErrorPage public_errors) {
   const Tunables& tune = cfg_.tunables;
   http::Limits limits;
   limits.body_bytes = static_cast<size_t>(cfg_.max_body_bytes);
@@ -215,6 +216,7 @@ void Listeners::start(http::Handler public_site, http::Handler admin) {
   auto site = options(limits.max_connections);
   site.tls = tls_;
   site.proxies = proxies_;
+  site.server_error = std::move(public_errors);
   open(std::move(public_site), std::move(site), public_, "STAGEPASS_LISTEN");
   const size_t side_cap = std::min(tune.side_listener_connections, limits.max_connections);
   if (admin_) open(std::move(admin), options(side_cap), *admin_, "STAGEPASS_ADMIN_LISTEN");

@@ -29,8 +29,9 @@ class Listeners {
   // Throws std::runtime_error with one clear line on a refused or malformed setting.
   Listeners(boost::asio::io_context& ioc, const Config& cfg);
   bool has_admin() const { return admin_.has_value(); }
-  // Binds and accepts. `admin` is used only when has_admin(). Throws on a bind failure.
-  void start(http::Handler public_site, http::Handler admin);
+  // Binds and accepts. `admin` is used only when has_admin(); `public_errors` renders the
+  // public listener's 500s. Throws on a bind failure.
+  void start(http::Handler public_site, http::Handler admin, http::ServerErrorPage public_errors);
   // SIGHUP: a new certificate and key for new handshakes; failures are logged, the current
   // ones stay. Reads two files: call it off the I/O threads.
   void reload_tls();

@@ -11,6 +11,7 @@
 #include "app/api_node.hpp"
 #include "app/background.hpp"
 #include "app/demo.hpp"
+#include "app/error_pages.hpp"
 #include "app/jwks_client.hpp"
 #include "app/listeners.hpp"
 #include "http/offload.hpp"
@@ -185,8 +186,10 @@ int serve(const Config& cfg, bool demo) {
     co_return r;
   });
 
+  add_error_pages(router);
   listeners.start([&router](Request& r) { return router.route(r); },
-                  [&admin_router](Request& r) { return admin_router.route(r); });
+                  [&admin_router](Request& r) { return admin_router.route(r); },
+                  [&router](const Request& r) { return router.server_error(r); });
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;

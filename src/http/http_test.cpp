@@ -1,5 +1,5 @@
-// The HTTP layer on its own: header guard, keep-alive deadlines (a real server on loopback,
-// a raw socket as the client) and the trusted-proxy address rules.
+// The HTTP layer on its own: header guard, limits, deadlines and 500 pages (a real server on
+// loopback, a raw socket as the client) and the trusted-proxy address rules.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -9,8 +9,11 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <future>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 
+#include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/trusted_proxies.hpp"
 
@@ -53,7 +56,10 @@ class ServerTest : public ::testing::Test {
     if (server_) server_->stop([this] { ioc_.stop(); });
     if (thread_.joinable()) thread_.join();
   }
-  tcp::socket kept_alive_after_one_request();
+  // A server answering "ok" with these deadlines.
+  void start_with_deadlines(std::chrono::seconds read, std::chrono::seconds idle);
+  tcp::socket kept_alive_after_one_request(std::chrono::seconds read = 1s,
+                                           std::chrono::seconds idle = 30s);
   tcp::socket connect() {
     tcp::socket s(client_ioc_);
     s.connect(server_->local_endpoint());
@@ -68,6 +74,21 @@ class ServerTest : public ::testing::Test {
     boost::system::error_code ec;
     asio::read(s, asio::dynamic_buffer(out), ec);
     return out;
+  }
+  // Everything until the server closes the connection, or nullopt when it is still open after
+  // `bound` (then the client gives up).
+  std::optional<std::string> read_until_closed(tcp::socket& s, std::chrono::seconds bound) {
+    std::string out;
+    bool closed = false;
+    asio::async_read(s, asio::dynamic_buffer(out),
+                     [&](boost::system::error_code, size_t) { closed = true; });
+    client_ioc_.restart();
+    client_ioc_.run_for(bound);
+    if (closed) return out;
+    s.cancel();
+    client_ioc_.restart();
+    client_ioc_.run();
+    return std::nullopt;
   }
   // One response with a Content-Length body, the connection left open.
   static std::string read_response(tcp::socket& s) {
@@ -140,14 +161,19 @@ TEST_F(ServerTest, ValidHeadersPassUnchanged) {
   EXPECT_EQ(res.find("Strict-Transport-Security"), std::string::npos) << "plain http: no HSTS";
 }
 
-// A server with a 1 s read deadline and a 30 s idle timeout, and a connection to it that
-// already had one request answered.
-tcp::socket ServerTest::kept_alive_after_one_request() {
+void ServerTest::start_with_deadlines(std::chrono::seconds read, std::chrono::seconds idle) {
   ServerOptions o;
-  o.limits.read_timeout = 1s;
-  o.limits.idle_timeout = 30s;
+  o.limits.read_timeout = read;
+  o.limits.idle_timeout = idle;
   start([](Request&) -> asio::awaitable<Response> { co_return Response::text(200, "ok\n"); },
         std::move(o));
+}
+
+// A server with these deadlines (by default a 1 s read deadline and a 30 s idle timeout), and a
+// connection to it that already had one request answered.
+tcp::socket ServerTest::kept_alive_after_one_request(std::chrono::seconds read,
+                                                     std::chrono::seconds idle) {
+  start_with_deadlines(read, idle);
   auto s = connect();
   send(s, "GET /1 HTTP/1.1\r\nHost: t\r\n\r\n");
   EXPECT_TRUE(read_response(s).starts_with("HTTP/1.1 200 "));
@@ -158,12 +184,24 @@ tcp::socket ServerTest::kept_alive_after_one_request() {
 // idle_timeout to start, but once started it must arrive within read_timeout.
 TEST_F(ServerTest, KeepAliveRequestMustCompleteWithinReadTimeoutOnceStarted) {
   auto s = kept_alive_after_one_request();
-  auto started = std::chrono::steady_clock::now();
   send(s, "GET /2 HTTP/1.1\r\nHost: t\r\n");  // never finished: a slowloris
-  auto rest = read_all(s);                    // returns when the server closes
-  auto waited = std::chrono::steady_clock::now() - started;
-  EXPECT_EQ(rest, "");
-  EXPECT_LT(waited, 15s) << "cut by read_timeout, not by the 30 s idle timeout";
+  EXPECT_EQ(read_until_closed(s, 10s), "") << "cut by read_timeout, not by the 30 s idle timeout";
+}
+
+// The same deadline for the first request of a connection, which starts when the connection
+// opens: a client that sends part of it, or nothing, is cut at read_timeout.
+TEST_F(ServerTest, FirstRequestMustCompleteWithinReadTimeout) {
+  start_with_deadlines(1s, 30s);
+  auto partial = connect();
+  auto silent = connect();
+  send(partial, "GET / HTTP/1.1\r\nHost: t\r\n");
+  EXPECT_EQ(read_until_closed(partial, 10s), "") << "cut by read_timeout";
+  EXPECT_EQ(read_until_closed(silent, 10s), "") << "a silent connection is not idle kept-alive";
+}
+
+TEST_F(ServerTest, IdleKeptAliveConnectionIsClosedAfterIdleTimeout) {
+  auto s = kept_alive_after_one_request(30s, 1s);
+  EXPECT_EQ(read_until_closed(s, 10s), "") << "closed by the 1 s idle timeout, with no answer";
 }
 
 TEST_F(ServerTest, KeepAliveConnectionMayIdleLongerThanReadTimeout) {
@@ -177,6 +215,128 @@ TEST_F(ServerTest, KeepAliveConnectionMayIdleLongerThanReadTimeout) {
   auto both = read_all(s);
   EXPECT_EQ(both.find("HTTP/1.1 200 "), 0u) << both;
   EXPECT_NE(both.find("HTTP/1.1 200 ", 10), std::string::npos) << both;
+}
+
+// The limits, each answered with its status (and the handler never runs), then closed.
+TEST_F(ServerTest, RefusesWhatItCannotServeWithItsStatus) {
+  std::atomic<int> served{0};
+  ServerOptions o;
+  o.limits.header_bytes = 1024;
+  o.limits.body_bytes = 16;
+  start(
+      [&](Request& req) -> asio::awaitable<Response> {
+        ++served;
+        co_return Response::text(200, req.body());
+      },
+      std::move(o));
+  const std::string close = "Host: t\r\nConnection: close\r\n";
+  struct Case {
+    std::string request;
+    std::string_view status_line;
+  };
+  const Case cases[] = {
+      {"GET / HTTP/1.1\r\n" + close + "X-Pad: " + std::string(2000, 'a') + "\r\n\r\n",
+       "HTTP/1.1 431 "},
+      {"POST / HTTP/1.1\r\n" + close + "Content-Length: 17\r\n\r\n" + std::string(17, 'b'),
+       "HTTP/1.1 413 "},
+      {"POST / HTTP/1.1\r\n" + close + "Transfer-Encoding: chunked\r\n\r\n11\r\n" +
+           std::string(17, 'b') + "\r\n0\r\n\r\n",
+       "HTTP/1.1 413 "},
+      {"GET / HTTP/1.1\r\nHost t\r\n\r\n", "HTTP/1.1 400 "},  // a field line without ':'
+      {"GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+       "HTTP/1.1 400 "},
+      // RFC 9112 §6.3: a Transfer-Encoding not ending in chunked has no reliable length
+      // (400); another coding is not implemented (501).
+      {"POST / HTTP/1.1\r\n" + close + "Transfer-Encoding: gzip\r\n\r\nabc", "HTTP/1.1 400 "},
+      {"POST / HTTP/1.1\r\n" + close + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+       "HTTP/1.1 501 "},
+  };
+  for (const auto& c : cases) {
+    auto s = connect();
+    send(s, c.request);
+    auto res = read_until_closed(s, 10s);
+    ASSERT_TRUE(res) << "still open: " << c.request.substr(0, 60);
+    EXPECT_TRUE(res->starts_with(c.status_line)) << c.request.substr(0, 60) << "\n" << *res;
+    EXPECT_NE(res->find("Connection: close\r\n"), std::string::npos) << *res;
+  }
+  EXPECT_EQ(served.load(), 0);
+  // Control: within the limits, chunked included, the same server answers.
+  auto s = connect();
+  send(s, "POST / HTTP/1.1\r\n" + close + "Transfer-Encoding: chunked\r\n\r\n10\r\n" +
+              std::string(16, 'b') + "\r\n0\r\n\r\n");
+  auto res = read_all(s);
+  EXPECT_TRUE(res.starts_with("HTTP/1.1 200 ")) << res;
+  EXPECT_TRUE(res.ends_with("\r\n\r\n" + std::string(16, 'b'))) << res;
+}
+
+TEST_F(ServerTest, ConnectionsBeyondTheLimitGet503WhileTheOthersAreServed) {
+  ServerOptions o;
+  o.limits.max_connections = 1;
+  start([](Request&) -> asio::awaitable<Response> { co_return Response::text(200, "ok\n"); },
+        std::move(o));
+  auto first = connect();
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (server_->active_connections() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  auto second = connect();
+  auto refused = read_until_closed(second, 10s);
+  ASSERT_TRUE(refused);
+  EXPECT_TRUE(refused->starts_with("HTTP/1.1 503 ")) << *refused;
+  send(first, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(read_all(first).starts_with("HTTP/1.1 200 "));
+}
+
+TEST_F(ServerTest, HeadGetsTheGetAnswersHeadersWithoutItsBody) {
+  Router router;
+  router.add("GET", "/r", [](Request&) -> asio::awaitable<Response> {
+    co_return Response::text(200, "twelve bytes");
+  });
+  start([&router](Request& r) { return router.route(r); });
+  auto s = connect();
+  send(s, "HEAD /r HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  auto res = read_all(s);
+  EXPECT_TRUE(res.starts_with("HTTP/1.1 200 ")) << res;
+  EXPECT_NE(res.find("Content-Length: 12\r\n"), std::string::npos) << res;
+  EXPECT_TRUE(res.ends_with("\r\n\r\n")) << "no body: " << res;
+}
+
+// A handler that throws, or builds a response the header guard refuses, gets the 500 page of
+// its path's prefix (an API answers in its own error format); elsewhere, and when a page
+// itself is not a usable 500, the text 500.
+TEST_F(ServerTest, AFailedHandlerGetsThe500PageOfItsPrefix) {
+  Router router;
+  Handler fail = [](Request& req) -> asio::awaitable<Response> {
+    if (req.path().ends_with("/throw")) throw std::runtime_error("bug");
+    co_return Response::text(200, "ok\n").header("X-Split", "a\r\nSet-Cookie: evil=1");
+  };
+  router.add_prefix("/", fail);
+  router.add_error_page("/json/", [] {
+    return Response::json(500, R"({"error":"server_error"})").header("Cache-Control", "no-store");
+  });
+  router.add_error_page("/not500/", [] { return Response::json(200, "{}"); });
+  router.add_error_page("/badheader/", [] { return Response::json(500, "{}").header("X", "\n"); });
+  ServerOptions o;
+  o.server_error = [&router](const Request& r) { return router.server_error(r); };
+  start([&router](Request& r) { return router.route(r); }, std::move(o));
+  auto get = [&](std::string_view path) {
+    auto s = connect();
+    send(s, "GET " + std::string(path) + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    return read_all(s);
+  };
+  for (auto path : {"/json/throw", "/json/split"}) {
+    auto res = get(path);
+    EXPECT_TRUE(res.starts_with("HTTP/1.1 500 ")) << res;
+    EXPECT_NE(res.find("Content-Type: application/json\r\n"), std::string::npos) << res;
+    EXPECT_NE(res.find("Cache-Control: no-store\r\n"), std::string::npos) << res;
+    EXPECT_TRUE(res.ends_with(R"({"error":"server_error"})")) << res;
+  }
+  for (auto path : {"/text/throw", "/text/split", "/not500/throw", "/badheader/throw"}) {
+    auto res = get(path);
+    EXPECT_TRUE(res.starts_with("HTTP/1.1 500 ")) << path << "\n" << res;
+    EXPECT_TRUE(res.ends_with("Internal Server Error\n")) << path << "\n" << res;
+    EXPECT_EQ(res.find("evil"), std::string::npos) << res;
+  }
 }
 
 TEST_F(ServerTest, ForwardedAddressReachesHandlersOnlyFromTrustedPeers) {

@@ -16,7 +16,6 @@ namespace beast_http = boost::beast::http;
 struct Request {
   beast_http::request<beast_http::string_body> msg;
   std::string remote_ip;
-  bool tls = false;
 
   std::string_view method() const { return msg.method_string(); }
   std::string_view target() const { return msg.target(); }

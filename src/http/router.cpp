@@ -10,6 +10,10 @@ void Router::add_prefix(std::string prefix, Handler h) {
   prefixes_.emplace_back(std::move(prefix), std::move(h));
 }
 
+void Router::add_error_page(std::string prefix, std::function<Response()> page) {
+  error_pages_.emplace_back(std::move(prefix), std::move(page));
+}
+
 boost::asio::awaitable<Response> Router::route(Request& req) const {
   auto path = req.path();
   auto it = routes_.find(path);
@@ -25,6 +29,13 @@ boost::asio::awaitable<Response> Router::route(Request& req) const {
     if (path.starts_with(prefix)) co_return co_await h(req);
   }
   co_return Response::text(404, "Not Found\n");
+}
+
+std::optional<Response> Router::server_error(const Request& req) const {
+  for (const auto& [prefix, page] : error_pages_) {
+    if (req.path().starts_with(prefix)) return page();
+  }
+  return std::nullopt;
 }
 
 }  // namespace stagepass::http

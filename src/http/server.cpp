@@ -144,6 +144,46 @@ void parse_buffered(Parser& parser, beast::flat_buffer& buffer, beast::error_cod
   }
 }
 
+// The one read deadline rule, the same for every request of a connection: a request starts
+// when the connection is ready for it (the first one as soon as the connection is open and, on
+// TLS, its handshake done; a later one at its first byte, which an idle kept-alive connection
+// may wait up to idle_timeout for) and must then arrive whole, header and body, within
+// read_timeout (a client sending a header line every few seconds is cut: slowloris).
+// `kept_alive`: a request was answered on this connection before. Returns the read error,
+// none when `parser` holds a whole request.
+template <class Stream>
+asio::awaitable<beast::error_code> read_request(Stream& stream, beast::flat_buffer& buffer,
+                                                Parser& parser, const Limits& limits,
+                                                bool kept_alive) {
+  parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
+  parser.body_limit(limits.body_bytes);
+  auto& tcp = beast::get_lowest_layer(stream);
+  if (kept_alive && buffer.size() == 0) {  // idle until the next request starts
+    tcp.expires_after(limits.idle_timeout);
+    auto [ec, n] = co_await stream.async_read_some(
+        buffer.prepare(beast::read_size(buffer, 64 * 1024)), use_tuple);
+    if (ec) co_return ec;  // closed by the peer, idle for too long, or shutting down
+    buffer.commit(n);
+  }
+  tcp.expires_after(limits.read_timeout);  // the request has started
+  beast::error_code ec;
+  parse_buffered(parser, buffer, ec);
+  if (!ec && !parser.is_done()) {
+    auto [rec, n] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+    ec = rec;
+  }
+  co_return ec;
+}
+
+// Writes an answer; a peer that stops reading gets read_timeout, as a slow sender does.
+template <class Stream>
+asio::awaitable<beast::error_code> write_response(
+    Stream& stream, beast_http::response<beast_http::string_body>& res, const Limits& limits) {
+  beast::get_lowest_layer(stream).expires_after(limits.read_timeout);
+  auto [ec, n] = co_await beast_http::async_write(stream, res, use_tuple);
+  co_return ec;
+}
+
 // Lingering close after refusing a request: closing with unread input makes the kernel send
 // a reset that can destroy the error response before the peer reads it (e.g. a 413 while the
 // client is still uploading). Stop sending, then discard input for a bounded time and size.
@@ -296,8 +336,7 @@ asio::awaitable<void> Server::session(std::shared_ptr<Conn<Stream>> conn,
   if (over_limit) {
     auto res = to_beast(Response::text(503, "Too many connections\n"), 11, false,
                         kTls<Stream> ? opt_.hsts : "");
-    conn->tcp().expires_after(limits_.read_timeout);
-    co_await beast_http::async_write(stream, res, use_tuple);
+    co_await write_response(stream, res, limits_);
   } else {
     drain_input = co_await serve_requests(*conn);
   }
@@ -307,62 +346,42 @@ asio::awaitable<void> Server::session(std::shared_ptr<Conn<Stream>> conn,
 template <class Stream>
 asio::awaitable<bool> Server::serve_requests(Conn<Stream>& conn) {
   auto& stream = conn.stream;
-  auto& tcp = conn.tcp();
   const std::string_view hsts = kTls<Stream> ? std::string_view(opt_.hsts) : std::string_view();
   beast::error_code ec;
-  const auto peer = tcp.socket().remote_endpoint(ec).address();
+  const auto peer = conn.tcp().socket().remote_endpoint(ec).address();
   const std::string peer_ip = peer.to_string();
   beast::flat_buffer buffer;
-  bool first = true;
+  bool kept_alive = false;
 
   while (!stopping_) {
     Parser parser;
-    parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
-    parser.body_limit(limits_.body_bytes);
-    if (!first && buffer.size() == 0) {
-      // Keep-alive: wait up to idle_timeout for the next request to start...
-      tcp.expires_after(limits_.idle_timeout);
-      auto [iec, n] = co_await stream.async_read_some(
-          buffer.prepare(beast::read_size(buffer, 64 * 1024)), use_tuple);
-      if (iec) co_return false;  // closed by the peer, idle for too long, or shutting down
-      buffer.commit(n);
-    }
-    beast::error_code rec;
-    parse_buffered(parser, buffer, rec);
-    if (!rec && !parser.is_done()) {
-      // ...then, like the first, it must arrive completely within read_timeout (slowloris).
-      tcp.expires_after(limits_.read_timeout);
-      auto [e, n] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
-      rec = e;
-    }
+    const beast::error_code rec =
+        co_await read_request(stream, buffer, parser, limits_, kept_alive);
     int refusal = rec ? status_for(rec) : transfer_coding_refusal(parser.get());
     if (rec && refusal == 0) co_return false;
     if (refusal != 0) {
       auto reason = beast_http::obsolete_reason(static_cast<beast_http::status>(refusal));
       auto res = to_beast(Response::text(refusal, std::string(reason) + "\n"), 11, false, hsts);
-      tcp.expires_after(limits_.read_timeout);
-      co_await beast_http::async_write(stream, res, use_tuple);
+      co_await write_response(stream, res, limits_);
       co_return true;
     }
-    first = false;
     conn.busy = true;
     auto started = std::chrono::steady_clock::now();
-    Request req{parser.release(), peer_ip, kTls<Stream>};
+    Request req{parser.release(), peer_ip};
     if (!opt_.proxies.empty()) req.remote_ip = opt_.proxies.client_address(peer, peer_ip, req.msg);
     Response r;
     try {
       r = co_await handler_(req);
     } catch (const std::exception&) {
-      r = Response::text(500, "Internal Server Error\n");
+      r = failed(req, {});
     }
     r = guard_headers(std::move(r), req);
-    bool keep_alive = req.msg.keep_alive() && !stopping_;
+    const bool keep_alive = req.msg.keep_alive() && !stopping_;
     int status = r.status;
     std::string client_id = std::move(r.log_client_id);
     auto res = to_beast(std::move(r), req.msg.version(), keep_alive, hsts);
     if (req.msg.method() == beast_http::verb::head) res.body().clear();
-    tcp.expires_after(limits_.read_timeout);
-    auto [wec, wn] = co_await beast_http::async_write(stream, res, use_tuple);
+    const beast::error_code wec = co_await write_response(stream, res, limits_);
     conn.busy = false;
     if (opt_.access_log) {
       double ms =
@@ -371,21 +390,38 @@ asio::awaitable<bool> Server::serve_requests(Conn<Stream>& conn) {
       opt_.access_log({req.method(), req.path(), status, ms, client_id, req.remote_ip});
     }
     if (wec || !keep_alive) co_return false;
+    kept_alive = true;
   }
   co_return false;
 }
 
-Response Server::guard_headers(Response r, const Request& req) const {
+namespace {
+// The name of the first header the server must not send (see valid_header_name), or null.
+const std::string* invalid_header(const Response& r) {
   for (const auto& [name, value] : r.headers) {
-    if (valid_header_name(name) && valid_header_value(value)) continue;
-    if (opt_.events) {
-      opt_.events({"error", "refused a response header that could split the response", req.path(),
-                   std::string_view(name).substr(0, 64)});
-    }
-    Response refused = Response::text(500, "Internal Server Error\n");
-    refused.log_client_id = std::move(r.log_client_id);
-    return refused;
+    if (!valid_header_name(name) || !valid_header_value(value)) return &name;
   }
+  return nullptr;
+}
+}  // namespace
+
+Response Server::guard_headers(Response r, const Request& req) const {
+  const std::string* refused = invalid_header(r);
+  if (!refused) return r;
+  if (opt_.events) {
+    opt_.events({"error", "refused a response header that could split the response", req.path(),
+                 std::string_view(*refused).substr(0, 64)});
+  }
+  return failed(req, std::move(r.log_client_id));
+}
+
+Response Server::failed(const Request& req, std::string log_client_id) const {
+  std::optional<Response> page;
+  if (opt_.server_error) page = opt_.server_error(req);
+  Response r = page && page->status == 500 && !invalid_header(*page)
+                   ? std::move(*page)
+                   : Response::text(500, "Internal Server Error\n");
+  r.log_client_id = std::move(log_client_id);
   return r;
 }
 

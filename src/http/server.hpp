@@ -4,8 +4,11 @@
 //
 // Limits are answered with proper status codes: 431 (header too large), 413 (body too
 // large), 400 (malformed), 503 (too many connections); slow or idle peers are disconnected.
-// A response header that could split the response (CR, LF, NUL) is never sent: the answer
-// becomes a 500 and the event is reported. TLS answers carry Strict-Transport-Security.
+// Deadlines: a request must arrive whole within read_timeout of its start (the first when the
+// connection is open, a later one at its first byte, which may take idle_timeout to come).
+// A handler that throws, or whose response has a header that could split the response (CR,
+// LF, NUL; never sent, the event is reported), gets a 500: the ServerErrorPage's, else text.
+// TLS answers carry Strict-Transport-Security.
 // Thread safety: run the io_context on any number of threads; each connection lives on its
 // own strand. listen() and stop() may be called from any thread.
 #pragma once
@@ -18,6 +21,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "http/router.hpp"
@@ -29,7 +33,7 @@ namespace stagepass::http {
 struct Limits {
   size_t header_bytes = 16 * 1024;             // request line + headers
   size_t body_bytes = 64 * 1024;               // request body
-  std::chrono::seconds read_timeout{10};       // a whole request, once it has started
+  std::chrono::seconds read_timeout{10};       // a whole request, from its start
   std::chrono::seconds idle_timeout{60};       // keep-alive: until the next request starts
   std::chrono::seconds handshake_timeout{10};  // TLS handshake
   size_t max_connections = 10000;  // beyond: 503 and close (TLS: closed before the handshake)
@@ -56,6 +60,12 @@ struct ServerEvent {
 };
 using EventLogger = std::function<void(const ServerEvent&)>;
 
+// The answer for a request whose handler failed (threw, or built a response the header guard
+// refused), e.g. in the error format of the API the path belongs to. Must not throw. Nullopt,
+// or an answer that is not a 500 or has an invalid header: the server's text 500. Called on an
+// I/O thread.
+using ServerErrorPage = std::function<std::optional<Response>(const Request&)>;
+
 // How long the accept loop waits after running out of descriptors (EMFILE, ENFILE) or
 // memory before accepting again.
 inline constexpr std::chrono::milliseconds kAcceptBackoff{100};
@@ -67,6 +77,7 @@ struct ServerOptions {
   std::shared_ptr<TlsContext> tls;        // set: https; null: plain http
   TrustedProxies proxies;                 // empty: forwarding headers are ignored
   std::string hsts = "max-age=31536000";  // Strict-Transport-Security on TLS answers
+  ServerErrorPage server_error;           // empty: "500 Internal Server Error" as text
 };
 
 class Server {
@@ -100,6 +111,8 @@ class Server {
   template <class Stream>
   boost::asio::awaitable<bool> serve_requests(Conn<Stream>& conn);
   Response guard_headers(Response r, const Request& req) const;
+  // The 500 for a request whose handler failed (see ServerErrorPage).
+  Response failed(const Request& req, std::string log_client_id) const;
 
   boost::asio::io_context& ioc_;
   Handler handler_;

@@ -66,11 +66,6 @@ void RevocationSet::add(const std::string& grant_id, const std::string& client_i
   revoked_[grant_id] = Entry{revoked_at, client_id};
 }
 
-bool RevocationSet::contains(std::string_view grant_id) const {
-  std::shared_lock lk(mu_);
-  return revoked_.find(grant_id) != revoked_.end();
-}
-
 void RevocationSet::add_client(const std::string& client_id, int64_t deleted_at) {
   std::unique_lock lk(mu_);
   if (!clients_.count(client_id) && clients_.size() >= max_entries_) {

@@ -39,7 +39,6 @@ class RevocationSet {
 
   // A revoked grant, and the client it was issued to.
   void add(const std::string& grant_id, const std::string& client_id, int64_t revoked_at);
-  bool contains(std::string_view grant_id) const;
   // A deleted client: every token it holds is refused, client-credentials ones included.
   void add_client(const std::string& client_id, int64_t deleted_at);
   // One access token revoked by its jti (RFC 7009), and the client that holds it.

@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 
 .PHONY: run test deps test-deps build unit e2e bench clean format format-check test-asan fuzz \
-        fuzz-smoke asan-deps fuzz-deps
+        fuzz-smoke asan-deps fuzz-deps bench-deps
 
 deps:
 	@scripts/install-deps.sh build
@@ -40,8 +40,12 @@ test: test-deps
 	$(MAKE) unit
 	$(MAKE) e2e
 
-bench:
-	bench/run.sh
+# The side-by-side load tests (bench/README.md): builds Release into build-bench, ~12 minutes.
+bench: bench-deps
+	bench/run.py
+
+bench-deps:
+	@scripts/install-deps.sh build bench
 
 # Sanitizers and fuzzing share one build directory (build-asan), with Debian's clang 14:
 #   make test-asan   unit + end-to-end suites on an ASan + UBSan build (build-asan); any

@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 
 .PHONY: run test deps test-deps build unit e2e bench clean format format-check test-asan fuzz \
-        fuzz-smoke asan-deps fuzz-deps bench-deps
+        fuzz-smoke asan-deps fuzz-deps bench-deps bench-smoke
 
 deps:
 	@scripts/install-deps.sh build
@@ -46,6 +46,18 @@ bench: bench-deps
 
 bench-deps:
 	@scripts/install-deps.sh build bench
+
+# bench/ compiled in the test tree ($(BUILD): only bench's own sources come on top of what make
+# test built), each Google Benchmark binary run once with tiny settings (no load test, no
+# figure checked) and the Python harness byte-compiled: CI runs it, so the benchmarks cannot rot.
+bench-smoke: bench-deps $(BUILD)/build.ninja
+	@grep -qs '^STAGEPASS_BENCH:BOOL=ON' $(BUILD)/CMakeCache.txt || \
+	  cmake -S . -B $(BUILD) -DSTAGEPASS_BENCH=ON
+	cmake --build $(BUILD) -j $(JOBS) --target bench-tools
+	$(BUILD)/stagepass-bench-micro --benchmark_min_time=0.01
+	$(BUILD)/stagepass-bench-cache-memory 1000
+	python3 -m py_compile bench/*.py bench/harness/*.py
+	bench/run.py --help >/dev/null
 
 # Sanitizers and fuzzing share one build directory (build-asan), with Debian's clang 14:
 #   make test-asan   unit + end-to-end suites on an ASan + UBSan build (build-asan); any

@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 
 .PHONY: run test deps test-deps build unit e2e bench clean format format-check test-asan fuzz \
-        fuzz-smoke asan-deps fuzz-deps
+        fuzz-smoke asan-deps fuzz-deps bench-deps bench-smoke
 
 deps:
 	@scripts/install-deps.sh build
@@ -40,8 +40,24 @@ test: test-deps
 	$(MAKE) unit
 	$(MAKE) e2e
 
-bench:
-	bench/run.sh
+# The side-by-side load tests (bench/README.md): builds Release into build-bench, ~12 minutes.
+bench: bench-deps
+	bench/run.py
+
+bench-deps:
+	@scripts/install-deps.sh build bench
+
+# bench/ compiled in the test tree ($(BUILD): only bench's own sources come on top of what make
+# test built), each Google Benchmark binary run once with tiny settings (no load test, no
+# figure checked) and the Python harness byte-compiled: CI runs it, so the benchmarks cannot rot.
+bench-smoke: bench-deps $(BUILD)/build.ninja
+	@grep -qs '^STAGEPASS_BENCH:BOOL=ON' $(BUILD)/CMakeCache.txt || \
+	  cmake -S . -B $(BUILD) -DSTAGEPASS_BENCH=ON
+	cmake --build $(BUILD) -j $(JOBS) --target bench-tools
+	$(BUILD)/stagepass-bench-micro --benchmark_min_time=0.01
+	$(BUILD)/stagepass-bench-cache-memory 1000
+	python3 -m py_compile bench/*.py bench/harness/*.py
+	bench/run.py --help >/dev/null
 
 # Sanitizers and fuzzing share one build directory (build-asan), with Debian's clang 14:
 #   make test-asan   unit + end-to-end suites on an ASan + UBSan build (build-asan); any

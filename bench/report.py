@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns the results of bench/run.sh (one JSON object per line) into BUILD_DIR/results.md,
+"""Turns the results of bench/run.py (one JSON object per line) into BUILD_DIR/results.md,
 BUILD_DIR/results.json and, when gnuplot is installed, BUILD_DIR/results.png.
 
 usage: report.py RESULTS.jsonl BUILD_DIR --settings JSON
@@ -140,7 +140,7 @@ def measured(w):
 def markdown(rows, servers, failed, settings):
     out = ["# Stagepass side-by-side benchmark", ""]
     w = settings.get("wrk")
-    if w:  # bench/run.sh passes them; a redraw from a kept results.jsonl may not
+    if w:  # bench/run.py passes them; a redraw from a kept results.jsonl may not
         idle = settings["cpu_idle_percent_before"]
         out.append(f"{settings['date']}, git `{settings['git_revision']}`, {settings['nproc']} "
                    f"cores, CPU {idle} % idle before the loads; "

@@ -1,0 +1,189 @@
+"""The options and environment of bench/run.py, checked, and the scenario x server matrix."""
+import argparse
+import os
+import re
+import sys
+from dataclasses import dataclass
+
+from .common import PROG, seconds
+
+ALL_SCENARIOS = ["cc", "refresh", "code", "me-warm", "me-cold", "introspect", "mixed",
+                 "login-storm"]
+ALL_SERVERS = ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
+SERVER_GROUPS = {"peers": ["glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"],
+                 "oidc": ["oidc-jwt", "oidc-opaque"]}
+# What a growth run measures unless --only says otherwise: the scenarios that read or write
+# the stored tokens and grants (me-warm and the login storm hit caches and Argon2id).
+GROWTH_SCENARIOS = "cc,refresh,code,me-cold,introspect,mixed"
+# Which servers take part in which scenario, in this order. hello is the HTTP ceiling: it
+# answers 200 "hello" to the same requests (a POST form for cc, a GET with a bearer token for
+# me-warm).
+MATRIX = {
+    "cc": ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"],
+    "refresh": ["stagepass"],
+    "code": ["stagepass"],
+    "me-warm": ["hello", "stagepass"],
+    "me-cold": ["stagepass"],
+    "introspect": ["stagepass", "glewlwyd", "glewlwyd-1k", "oidc-opaque"],
+    "mixed": ["stagepass"],
+    "login-storm": ["stagepass"],
+}
+
+ENVIRONMENT = """\
+environment (defaults): BUILD_DIR=build-bench WRK_THREADS=2 WRK_CONNECTIONS=64
+  WRK_DURATION=10s WRK_WARMUP=2s RUNS=3 INTROSPECT_POOL=200 LOGIN_CONNECTIONS=4
+  MIXED_TOKENS=10000 POOL_FACTOR=1.5 GROWTH_CACHE_MIB=8192
+See bench/README.md (Performance) for what each column means."""
+
+
+@dataclass
+class Settings:
+    root: str  # the repository; the harness runs there
+    bench_dir: str
+    build_dir: str  # as given (relative to root by default): passed on to report.py
+    build: bool
+    quick: bool
+    keep: bool
+    scenarios: list
+    servers: set
+    growth_sizes: list
+    data_parent: str
+    runs: int
+    rounds: int
+    wrk_threads: int
+    wrk_connections: int
+    wrk_duration: str
+    wrk_warmup: str
+    introspect_pool: int
+    login_connections: int
+    mixed_tokens: int
+    pool_factor: float
+    growth_cache_mib: str
+    dur_s: float  # WRK_DURATION and WRK_WARMUP in seconds, for sizing the pools
+    warm_s: float
+
+    def build_path(self, *parts):
+        return os.path.join(self.root, self.build_dir, *parts)
+
+
+class UsageError(Exception):
+    pass
+
+
+def parser(description):
+    p = argparse.ArgumentParser(
+        prog="bench/run.py", allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=description, epilog=ENVIRONMENT)
+    p.add_argument("--no-build", dest="build", action="store_false",
+                   help="use the binaries already in $BUILD_DIR")
+    p.add_argument("--quick", action="store_true",
+                   help="1 measured run of 3 s after a 1 s warm-up (WRK_* variables still win)")
+    p.add_argument("--only", metavar="SCENARIO[,...]", default="",
+                   help="scenarios (names or numbers): 1 cc, 2 refresh, 3 code, 4 me-warm, "
+                   "5 me-cold, 6 introspect, 7 mixed, 8 login-storm")
+    p.add_argument("--servers", metavar="SERVER[,...]", default="",
+                   help="hello, stagepass, glewlwyd, glewlwyd-1k, oidc-jwt, oidc-opaque; "
+                   "\"peers\" = the last four, \"oidc\" = both oidc-provider modes")
+    p.add_argument("--runs", metavar="N", help="measured runs per scenario and server (default 3)")
+    p.add_argument("--rounds", metavar="N", default="1",
+                   help="go through the whole matrix N times (default 1), each time with a fresh "
+                   "server, a warm-up and --runs runs; rows aggregate every round. With "
+                   "`--rounds 3 --runs 1` the servers of a scenario take turns, so a machine "
+                   "whose speed drifts over minutes moves all of them alike (the ratios)")
+    p.add_argument("--data-dir", metavar="DIR", default="",
+                   help="where the databases live (stagepass's and glewlwyd's alike): a fresh "
+                   "directory is made inside DIR and removed at the end (default "
+                   "$BUILD_DIR/bench-data, on the build's disk; /dev/shm for tmpfs)")
+    p.add_argument("--keep-data", dest="keep", action="store_true",
+                   help="keep that directory (databases, pools, logs) for inspection")
+    p.add_argument("--growth", metavar="SIZE[,...]", default="",
+                   help="a growth run instead: stagepass only, for each size (10k, 1m, 10m, or a "
+                   "number) a store first filled with that many refresh tokens (ten per grant) "
+                   "by the seed tool, then the scenarios of --only (default "
+                   f"{GROWTH_SCENARIOS}); GROWTH_CACHE_MIB (8192) is the filler's page cache")
+    return p
+
+
+def _positive(name, value):
+    if not re.fullmatch(r"[1-9][0-9]*", str(value)):
+        raise UsageError(f"{name} must be a positive integer")
+    return int(value)
+
+
+def _growth_sizes(text):
+    sizes = []
+    for g in text.split(","):
+        mult = {"k": 1000, "m": 1000000}.get(g[-1:].lower(), 1)
+        n = g[:-1] if mult > 1 else g
+        if not re.fullmatch(r"[1-9][0-9]*", n):
+            raise UsageError(f"bad growth size '{g}'")
+        sizes.append(int(n) * mult)
+    return sizes
+
+
+def _scenarios(only):
+    if not only:
+        return list(ALL_SCENARIOS)
+    chosen = []
+    for s in only.split(","):
+        if re.fullmatch(r"[1-8]", s):
+            s = ALL_SCENARIOS[int(s) - 1]
+        if s not in MATRIX:
+            raise UsageError(f"unknown scenario '{s}' ({' '.join(ALL_SCENARIOS)})")
+        chosen.append(s)
+    return chosen
+
+
+def _servers(servers):
+    if not servers:
+        return set(ALL_SERVERS)
+    chosen = set()
+    for s in servers.split(","):
+        if s in SERVER_GROUPS:
+            chosen.update(SERVER_GROUPS[s])
+        elif s in ALL_SERVERS:
+            chosen.add(s)
+        else:
+            raise UsageError(f"unknown server '{s}' ({' '.join(ALL_SERVERS)}, peers, oidc)")
+    return chosen
+
+
+def parse(argv, env, description=None):
+    """Settings from the command line and the environment; exits 2 on a usage error."""
+    a = parser(description).parse_args(argv)
+    bench_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # --quick lowers the defaults; variables set in the environment still win.
+    d = {"WRK_THREADS": "2", "WRK_CONNECTIONS": "64", "WRK_DURATION": "10s", "WRK_WARMUP": "2s",
+         "RUNS": "3", "INTROSPECT_POOL": "200", "LOGIN_CONNECTIONS": "4", "MIXED_TOKENS": "10000",
+         "POOL_FACTOR": "1.5", "GROWTH_CACHE_MIB": "8192", "BUILD_DIR": "build-bench"}
+    if a.quick:
+        d.update({"WRK_DURATION": "3s", "WRK_WARMUP": "1s", "RUNS": "1", "INTROSPECT_POOL": "50",
+                  "MIXED_TOKENS": "2000"})
+    v = {k: env.get(k) or default for k, default in d.items()}
+    try:
+        growth_sizes = _growth_sizes(a.growth) if a.growth else []
+        only = a.only or (GROWTH_SCENARIOS if growth_sizes else "")
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", v["POOL_FACTOR"]):
+            raise UsageError("POOL_FACTOR must be a number")
+        try:
+            dur_s, warm_s = seconds(v["WRK_DURATION"]), seconds(v["WRK_WARMUP"])
+        except ValueError:
+            raise UsageError("WRK_DURATION and WRK_WARMUP are durations like 10s, 500ms, 1m")
+        return Settings(
+            root=os.path.dirname(bench_dir), bench_dir=bench_dir, build_dir=v["BUILD_DIR"],
+            build=a.build, quick=a.quick, keep=a.keep, scenarios=_scenarios(only),
+            servers=_servers(a.servers), growth_sizes=growth_sizes,
+            data_parent=a.data_dir or os.path.join(v["BUILD_DIR"], "bench-data"),
+            runs=_positive("RUNS", a.runs or v["RUNS"]), rounds=_positive("--rounds", a.rounds),
+            wrk_threads=_positive("WRK_THREADS", v["WRK_THREADS"]),
+            wrk_connections=_positive("WRK_CONNECTIONS", v["WRK_CONNECTIONS"]),
+            wrk_duration=v["WRK_DURATION"], wrk_warmup=v["WRK_WARMUP"],
+            introspect_pool=_positive("INTROSPECT_POOL", v["INTROSPECT_POOL"]),
+            login_connections=_positive("LOGIN_CONNECTIONS", v["LOGIN_CONNECTIONS"]),
+            mixed_tokens=_positive("MIXED_TOKENS", v["MIXED_TOKENS"]),
+            pool_factor=float(v["POOL_FACTOR"]), growth_cache_mib=v["GROWTH_CACHE_MIB"],
+            dur_s=dur_s, warm_s=warm_s)
+    except UsageError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        sys.exit(2)

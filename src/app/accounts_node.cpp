@@ -22,13 +22,16 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
     : cfg_(cfg),
       store_(cfg.database, cfg.store_readers()),
       audit_([this](const AuditEvent& e) { return store_.record_event(e).ok(); }, metrics, clock),
+      revoker_(
+          store_, clock, [this] { feed_.poll(); },
+          [this](AuditEvent e) { audit_.record(std::move(e)); }),
       services_{store_,
                 Keyring::load_or_create(store_, master_key, random, clock),
                 clock,
                 random,
                 {cfg.issuer, cfg.effective_audience(), cfg.access_token_ttl, cfg.refresh_token_ttl,
                  cfg.refresh_idle_ttl, cfg.refresh_grace, cfg.code_ttl},
-                {},
+                revoker_,
                 {}},
       feed_(store_, revoked, clock, cfg.access_token_ttl + 2 * cfg.clock_skew,
             cfg.clock_skew + cfg.tunables.revocation_lookback_seconds),
@@ -37,7 +40,6 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
       introspection_(services_, revoked),
       store_pool_(store_pool),
       commit_pool_(commit_pool) {
-  services_.revocations_changed = [this] { feed_.poll(); };
   services_.audit = [this](AuditEvent e) { audit_.record(std::move(e)); };
   tokens_.add_grant(std::make_unique<oauth::AuthorizationCodeGrant>(services_));
   tokens_.add_grant(std::make_unique<oauth::RefreshTokenGrant>(services_));

@@ -52,6 +52,7 @@ class AccountsNode {
   const Config& cfg_;
   sqlite::SqliteStore store_;
   AuditLog audit_;
+  oauth::GrantRevoker revoker_;  // announces through feed_: declared before it, used after
   oauth::Services services_;
   RevocationFeed feed_;
   oauth::TokenEndpoint tokens_;

@@ -13,13 +13,8 @@ void RevocationEndpoint::revoke_refresh_token(const std::string& value,
   if (!token || token->client_id != client.id) return;
   // One event per revocation, not per request: repeating it (the answer is 200 either way)
   // must not let a token holder flood the person's security log.
-  auto changed = s_.store.revoke_grant(token->grant_id, s_.clock.now());
-  if (!changed || !*changed) return;
-  if (s_.revocations_changed) s_.revocations_changed();
-  if (s_.audit) {
-    s_.audit(
-        {0, 0, "app_signed_out", token->user_id, client.id, "", "", "the app revoked its access"});
-  }
+  (void)s_.revoker.revoke_grant(token->grant_id, {0, 0, "app_signed_out", token->user_id, client.id,
+                                                  "", "", "the app revoked its access"});
 }
 
 bool RevocationEndpoint::revoke_access_token(const std::string& value, const Client& client) const {
@@ -32,15 +27,14 @@ bool RevocationEndpoint::revoke_access_token(const std::string& value, const Cli
   if (!claims) return false;
   if (claims->client_id != client.id) return true;  // a JWT of ours, but not this client's
   // Only the first revocation of a token is an event (see revoke_refresh_token).
-  auto changed = s_.store.revoke_access_token(claims->jti, client.id, claims->exp, now);
-  if (!changed || !*changed) return true;
-  if (s_.revocations_changed) s_.revocations_changed();
-  log::event("info", "access token revoked", {{"client_id", client.id}, {"jti", claims->jti}});
   // In the person's log like a refresh token's revocation (a client-credentials token has no
   // person: operators still see it in `admin events`).
-  if (s_.audit) {
-    s_.audit({0, 0, "access_token_revoked", claims->gid.empty() ? "" : claims->sub, client.id, "",
-              "", "the app revoked an access token"});
+  auto changed = s_.revoker.revoke_access_token(
+      claims->jti, client.id, claims->exp,
+      {0, 0, "access_token_revoked", claims->gid.empty() ? "" : claims->sub, client.id, "", "",
+       "the app revoked an access token"});
+  if (changed && *changed) {
+    log::event("info", "access token revoked", {{"client_id", client.id}, {"jti", claims->jti}});
   }
   return true;
 }

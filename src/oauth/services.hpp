@@ -1,5 +1,6 @@
 // What the OAuth layer needs from the outside world, injected by the composition root.
 // Thread safety: every member is safe to use from worker threads concurrently.
+// Lifetime: holds references; the store, clock, random and revoker must outlive it.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "oauth/grant_revoker.hpp"
 #include "store/store.hpp"
 #include "tokens/keyring.hpp"
 
@@ -30,9 +32,8 @@ struct Services {
   const Clock& clock;
   Random& random;
   OAuthSettings settings;
-  // Called (blocking is fine: worker thread) right after the store revoked a grant, so every
-  // resource server on this node refuses its tokens before the client hears back.
-  std::function<void()> revocations_changed;
+  // Every revocation of a grant or an access token goes through it (announce + audit).
+  const GrantRevoker& revoker;
   // Records a security event durably (blocking: worker threads only). May be empty in tests.
   std::function<void(AuditEvent)> audit;
 };

@@ -134,17 +134,11 @@ Site::Awaitable Site::account_apps_remove(http::Request& req) {
   // Revoking is idempotent: a second confirmation of the same grant just lands on the list.
   auto revoke = [&]() -> bool {
     if (row->grant.revoked_at) return true;
-    auto changed = s_.store.revoke_grant(grant_id, s_.clock.now());
-    if (!changed) return false;
-    if (!*changed) return true;  // a concurrent confirmation revoked it: one event
-    // Before answering: this node's Web API must refuse the grant's tokens on the very next
-    // request (the feed reads the revocation back from the store).
-    if (s_.revocations_changed) s_.revocations_changed();
-    if (s_.audit) {
-      s_.audit({0, 0, "app_removed", user_id, row->grant.client_id, req.remote_ip,
-                std::string(req.header("User-Agent").substr(0, 200)), ""});
-    }
-    return true;
+    // A concurrent confirmation that revoked it first wrote the one event.
+    return s_.revoker
+        .revoke_grant(grant_id, {0, 0, "app_removed", user_id, row->grant.client_id, req.remote_ip,
+                                 std::string(req.header("User-Agent").substr(0, 200)), ""})
+        .ok();
   };
   if (!co_await http::offload(store_pool_, revoke)) {
     co_return error_page(503, "Please try again", "The service is busy. Try again in a moment.",

@@ -190,11 +190,19 @@ Site::Awaitable Site::account_password(http::Request& req) {
       for (const auto& g : grants ? *grants : std::vector<Grant>{}) {
         removed += s_.store.revoke_grant(g.id, s_.clock.now()).ok();
       }
-      if (removed > 0 && s_.revocations_changed) s_.revocations_changed();
     }
-    if (s_.audit) {
-      s_.audit({0, 0, "password_changed", user.id, "", ip, user_agent,
-                disconnect ? std::to_string(removed) + " app(s) disconnected" : ""});
+    AuditEvent changed{0,
+                       0,
+                       "password_changed",
+                       user.id,
+                       "",
+                       ip,
+                       user_agent,
+                       disconnect ? std::to_string(removed) + " app(s) disconnected" : ""};
+    if (removed > 0) {
+      s_.revoker.revoked(std::move(changed));
+    } else if (s_.audit) {
+      s_.audit(std::move(changed));
     }
     return {true, std::move(fresh)};
   };

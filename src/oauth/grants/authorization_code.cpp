@@ -68,11 +68,8 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
     case RedeemOutcome::kReplayed:
       // Single use: the second use revoked the grant, and with it every token issued from
       // the first use (RFC 6749 §4.1.2).
-      if (s_.revocations_changed) s_.revocations_changed();
-      if (s_.audit) {
-        s_.audit({0, 0, "authorization_code_replay", code.user_id, code.client_id, "", "",
-                  "an authorization code was used twice; the app's access was revoked"});
-      }
+      s_.revoker.revoked({0, 0, "authorization_code_replay", code.user_id, code.client_id, "", "",
+                          "an authorization code was used twice; the app's access was revoked"});
       return fail(OAuthError::invalid_grant("authorization code was already used"));
   }
   return TokenResponse{

@@ -54,16 +54,14 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
       return fail(invalid());
     case RotateOutcome::kRefused:
       return fail(refused.value_or(invalid()));
-    case RotateOutcome::kReuseRevoked:
-      if (s_.revocations_changed) s_.revocations_changed();
-      if (s_.audit) {
-        const RefreshToken& t = rotation->token;
-        s_.audit({0, 0, "refresh_token_reuse", t.user_id, t.client_id, "", "",
-                  t.client_id == client.client.id
-                      ? "a spent refresh token was used again; the app's access was revoked"
-                      : "a spent refresh token was presented by another app; the app's access "
-                        "was revoked"});
-      }
+    case RotateOutcome::kReuseRevoked: {
+      const RefreshToken& t = rotation->token;
+      s_.revoker.revoked({0, 0, "refresh_token_reuse", t.user_id, t.client_id, "", "",
+                          t.client_id == client.client.id
+                              ? "a spent refresh token was used again; the app's access was revoked"
+                              : "a spent refresh token was presented by another app; the app's "
+                                "access was revoked"});
+    }
       // Another app learns no more than for an unknown token.
       if (rotation->token.client_id != client.client.id) return fail(invalid());
       return fail(OAuthError::invalid_grant("refresh token was already used; access revoked"));

@@ -1,6 +1,6 @@
 // The Web API's handler contract (resource server under /v1).
 //
-// The bearer layer (bearer.hpp) verifies the token, applies the route's Requirement
+// The gateway (gateway.hpp) verifies the token, applies the route's Requirement
 // (user token, scopes) and the per-app rate limit, and only then calls the handler with an
 // ApiRequest. Handlers are plain blocking functions from ApiRequest to Response: they run on
 // the store worker pool, may call the MusicStore, and answer Spotify-shaped JSON.

@@ -1,6 +1,7 @@
 // The records the accounts service keeps. Plain values; the store persists them.
-// Opaque secrets (client secrets, refresh tokens, codes, session ids) appear here only as
-// their SHA-256 hashes.
+// Opaque secrets (client secrets, refresh tokens, codes, session ids) never appear here: only
+// their SHA-256 digests, or storage keys derived from them (opaque_token_key: the value's
+// time part, then the digest), in the fields named `hash`.
 #pragma once
 
 #include <cstdint>
@@ -53,7 +54,7 @@ struct Grant {
 };
 
 struct AuthorizationCode {
-  std::string hash;  // SHA-256 of the code
+  std::string hash;  // the storage key: code_key(value), never the value
   std::string grant_id;
   std::string client_id;
   std::string user_id;
@@ -65,7 +66,7 @@ struct AuthorizationCode {
 };
 
 struct RefreshToken {
-  std::string hash;
+  std::string hash;  // the storage key: refresh_token_key(value), never the value
   std::string grant_id;
   std::string client_id;
   std::string user_id;
@@ -78,7 +79,7 @@ struct RefreshToken {
 };
 
 struct Session {
-  std::string hash;  // SHA-256 of the cookie value
+  std::string hash;  // token_hash(cookie value): base64url SHA-256, never the value
   std::string user_id;
   int64_t created_at = 0;
   int64_t expires_at = 0;    // absolute end (sign in again after it)

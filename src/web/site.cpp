@@ -23,10 +23,11 @@ void add_page_headers(http::Response& r) {
 }
 }  // namespace
 
-Site::Site(oauth::Services& services, boost::asio::thread_pool& store_pool,
+Site::Site(oauth::Services& services, SiteStores stores, boost::asio::thread_pool& store_pool,
            boost::asio::thread_pool& cpu_pool, std::string csrf_key, SiteSettings settings,
            ThrottleSettings throttle, std::function<void(const User&)> on_user_created)
     : s_(services),
+      stores_(stores),
       store_pool_(store_pool),
       cpu_pool_(cpu_pool),
       csrf_key_(std::move(csrf_key)),
@@ -75,15 +76,16 @@ boost::asio::awaitable<Site::Visitor> Site::visitor(const http::Request& req) {
   std::string hash = token_hash(*cookie);
   auto lookup = [&]() -> Visitor {
     const int64_t now = s_.clock.now();
-    auto session = s_.store.find_session(hash, now);
+    auto session = stores_.sessions.find_session(hash, now);
     if (!session) return {};
     const int64_t unused_for = now - session->last_seen_at;
     if (settings_.session_idle_ttl > 0 && unused_for >= settings_.session_idle_ttl) {
-      (void)s_.store.delete_session(hash);  // idle too long: over for good
+      (void)stores_.sessions.delete_session(hash);  // idle too long: over for good
       return {};
     }
-    if (unused_for >= settings_.session_touch_interval()) (void)s_.store.touch_session(hash, now);
-    auto user = s_.store.find_user(session->user_id);
+    if (unused_for >= settings_.session_touch_interval())
+      (void)stores_.sessions.touch_session(hash, now);
+    auto user = stores_.users.find_user(session->user_id);
     // Read apart from the session: if the credentials changed in between, the session is over,
     // and the password a page checks is always the one of the session's generation.
     if (!user || user->credential_generation != session->generation) return {};
@@ -162,11 +164,16 @@ http::Response Site::error_page(int status, const std::string& heading, const st
   return page(status, "error.html", heading, std::move(d), req);
 }
 
-Result<std::string> Site::create_session(const std::string& user_id, int64_t generation) {
+std::pair<Session, std::string> Site::new_session(const std::string& user_id, int64_t generation) {
   std::string value = base64url_encode(s_.random.bytes(32));
-  int64_t now = s_.clock.now();
-  auto created = s_.store.create_session(
-      {token_hash(value), user_id, now, now + settings_.session_ttl, now, generation});
+  const int64_t now = s_.clock.now();
+  return {{token_hash(value), user_id, now, now + settings_.session_ttl, now, generation},
+          std::move(value)};
+}
+
+Result<std::string> Site::create_session(const std::string& user_id, int64_t generation) {
+  auto [session, value] = new_session(user_id, generation);
+  auto created = stores_.sessions.create_session(session);
   if (!created) return fail(created.error());
   return value;
 }

@@ -12,11 +12,17 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "http/router.hpp"
 #include "monitor/login_throttle.hpp"
 #include "oauth/authorize.hpp"
 #include "oauth/services.hpp"
+#include "store/client_store.hpp"
+#include "store/event_store.hpp"
+#include "store/grant_store.hpp"
+#include "store/session_store.hpp"
+#include "store/user_store.hpp"
 #include "web/safe_continue.hpp"
 #include "web/templates.hpp"
 
@@ -35,9 +41,21 @@ struct SiteSettings {
   }
 };
 
+// The storage roles the pages use (store/*.hpp), each a view of the one backend the
+// composition root chose. Blocking: call them on store_pool only.
+struct SiteStores {
+  UserStore& users;        // sign-in, sign-up, the signed-in visitor, password change
+  SessionStore& sessions;  // browser sessions
+  EventStore& events;      // the person's security log
+  GrantStore& grants;      // Account → Apps
+  ClientStore& clients;    // the names of apps on Apps and in the security log
+};
+
+// Lifetime: keeps references to `services`, the stores behind `stores` and both pools; all
+// must outlive it.
 class Site {
  public:
-  Site(oauth::Services& services, boost::asio::thread_pool& store_pool,
+  Site(oauth::Services& services, SiteStores stores, boost::asio::thread_pool& store_pool,
        boost::asio::thread_pool& cpu_pool, std::string csrf_key, SiteSettings settings,
        ThrottleSettings throttle, std::function<void(const User&)> on_user_created = {});
   void register_routes(http::Router& router);
@@ -100,6 +118,9 @@ class Site {
   // the person's credential generation read with the password that was checked: kConflict
   // when it moved on since (a password change or "sign out everywhere" won the race).
   Result<std::string> create_session(const std::string& user_id, int64_t generation);
+  // A session record for the user, of credential `generation`, lasting session_ttl from now,
+  // and the cookie value it is the hash of (nothing stored).
+  std::pair<Session, std::string> new_session(const std::string& user_id, int64_t generation);
   // 303 to `next` that sets the session cookie and a fresh CSRF cookie (a seed planted before
   // sign-in does not carry over).
   http::Response signed_in_redirect(const std::string& session_cookie, const std::string& next);
@@ -111,7 +132,8 @@ class Site {
   // warms it there at startup).
   static const std::string& dummy_password_hash();
 
-  oauth::Services& s_;
+  oauth::Services& s_;  // clock, random, revoker, audit, and the authorization flow's roles
+  SiteStores stores_;
   boost::asio::thread_pool& store_pool_;
   boost::asio::thread_pool& cpu_pool_;
   std::string csrf_key_;

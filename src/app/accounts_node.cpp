@@ -7,6 +7,7 @@
 #include "oauth/grants/client_credentials.hpp"
 #include "oauth/grants/refresh_token.hpp"
 #include "oauth/metadata.hpp"
+#include "web/cookies.hpp"
 
 namespace stagepass {
 using http::Request;
@@ -95,7 +96,7 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
                       .grants = store_,
                       .clients = store_},
       store_pool, cpu_pool, base64url_encode(crypto::hmac_sha256(master_key.reveal(), "csrf")),
-      web::SiteSettings{cfg.issuer.starts_with("https://"), cfg.session_ttl, cfg.session_idle_ttl,
+      web::SiteSettings{web::secure_cookies_for(cfg.issuer), cfg.session_ttl, cfg.session_idle_ttl,
                         cfg.signup_max_per_ip, cfg.tunables.signup_window_seconds},
       ThrottleSettings{cfg.login_max_failures,
                        cfg.login_max_failures * cfg.tunables.login_ip_factor,

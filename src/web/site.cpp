@@ -30,7 +30,7 @@ Site::Site(oauth::Services& services, SiteStores stores, boost::asio::thread_poo
       stores_(stores),
       store_pool_(store_pool),
       cpu_pool_(cpu_pool),
-      csrf_key_(std::move(csrf_key)),
+      csrf_(std::move(csrf_key)),
       settings_(settings),
       throttle_(throttle),
       signup_throttle_({1, std::max(1, settings.signup_max_per_ip), settings.signup_window_seconds,
@@ -99,37 +99,29 @@ std::string Site::session_cookie(const http::Request& req) const {
       .value_or("");
 }
 
-std::string Site::csrf_mac(std::string_view seed, std::string_view session_cookie) const {
-  // The seed is always 43 characters (checked by the callers), so the message is unambiguous.
-  std::string message(seed);
-  message += '.';
-  if (!session_cookie.empty()) message += token_hash(session_cookie);
-  return base64url_encode(crypto::hmac_sha256(csrf_key_, message));
-}
-
 std::string Site::fresh_csrf_cookie() {
-  return set_cookie(csrf_cookie_name(settings_.secure_cookies),
-                    base64url_encode(s_.random.bytes(32)), 24 * 3600, settings_.secure_cookies);
+  return set_cookie(csrf_cookie_name(settings_.secure_cookies), Csrf::new_seed(s_.random),
+                    24 * 3600, settings_.secure_cookies);
 }
 
 std::string Site::csrf_token(const http::Request& req, std::string* new_cookie,
                              const std::string* session) {
   auto cookie = read_cookie(req.header("Cookie"), csrf_cookie_name(settings_.secure_cookies));
   std::string seed;
-  if (cookie && cookie->size() == 43) {
+  if (cookie && Csrf::is_seed(*cookie)) {
     seed = *cookie;
   } else {
-    seed = base64url_encode(s_.random.bytes(32));
+    seed = Csrf::new_seed(s_.random);
     *new_cookie = seed;
   }
-  return csrf_mac(seed, session ? *session : session_cookie(req));
+  return csrf_.token(seed, session ? *session : session_cookie(req));
 }
 
 bool Site::csrf_ok(const http::Request& req, const Form& form) const {
   auto cookie = read_cookie(req.header("Cookie"), csrf_cookie_name(settings_.secure_cookies));
   auto token = form.get("csrf_token");
-  if (!cookie || cookie->size() != 43 || !token) return false;
-  return crypto::constant_time_equal(csrf_mac(*cookie, session_cookie(req)), *token);
+  if (!cookie || !token) return false;
+  return csrf_.verify(*cookie, session_cookie(req), *token);
 }
 
 std::optional<Form> Site::posted_form(const http::Request& req) const {

@@ -23,6 +23,7 @@
 #include "store/grant_store.hpp"
 #include "store/session_store.hpp"
 #include "store/user_store.hpp"
+#include "web/csrf.hpp"
 #include "web/safe_continue.hpp"
 #include "web/templates.hpp"
 
@@ -101,14 +102,12 @@ class Site {
                       const http::Request& req, const std::string* session_cookie = nullptr);
   http::Response error_page(int status, const std::string& heading, const std::string& message,
                             const http::Request& req);
-  // CSRF (signed double-submit cookie bound to the session): the cookie holds a random seed,
-  // a form carries HMAC(key, seed, SHA-256 of the session cookie or "" when none). A token is
-  // good only with its seed and for its session: one minted before sign-in, or an attacker's
-  // own seed+token pair planted in a victim's browser, fails once the victim is signed in.
+  // CSRF (web/csrf.hpp): the token for this visitor's seed (a fresh seed in `new_cookie` when
+  // the request has none) and `session_cookie` (else the request's session cookie).
   std::string csrf_token(const http::Request& req, std::string* new_cookie,
                          const std::string* session_cookie);
+  // Whether the form carries the token of the request's seed and session.
   bool csrf_ok(const http::Request& req, const Form& form) const;
-  std::string csrf_mac(std::string_view seed, std::string_view session_cookie) const;
   std::string session_cookie(const http::Request& req) const;
   // The POSTed form, if it is urlencoded (no repeated fields) and carries this visitor's CSRF
   // token; nullopt otherwise (answer with expired_form()).
@@ -136,7 +135,7 @@ class Site {
   SiteStores stores_;
   boost::asio::thread_pool& store_pool_;
   boost::asio::thread_pool& cpu_pool_;
-  std::string csrf_key_;
+  Csrf csrf_;
   SiteSettings settings_;
   LoginThrottle throttle_;
   LoginThrottle signup_throttle_;  // every sign-up counts, per IP, over an hour

@@ -12,7 +12,6 @@
 #include "crypto/crypto.hpp"
 #include "http/offload.hpp"
 #include "oauth/token_endpoint.hpp"
-#include "tokens/access_token.hpp"
 #include "web/cookies.hpp"
 #include "web/page_helpers.hpp"
 #include "web/site.hpp"

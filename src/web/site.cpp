@@ -3,7 +3,6 @@
 #include <boost/asio/post.hpp>
 
 #include "core/base64url.hpp"
-#include "crypto/crypto.hpp"
 #include "http/offload.hpp"
 #include "oauth/token_endpoint.hpp"
 #include "tokens/access_token.hpp"

@@ -34,6 +34,7 @@ struct World {
   std::unique_ptr<sqlite::SqliteStore> store;
   SystemClock clock;
   SystemRandom random;
+  std::unique_ptr<oauth::GrantRevoker> revoker;  // unused by client authentication
   std::unique_ptr<oauth::Services> services;
 
   World() {
@@ -50,7 +51,18 @@ struct World {
     Client pub{kPublicId, "Public", true, "", {"http://127.0.0.1/cb"}, ScopeSet::parse("streaming"),
                {},        1};
     if (!store->create_client(conf).ok() || !store->create_client(pub).ok()) std::abort();
-    services.reset(new oauth::Services{*store, nullptr, clock, random, {}, {}, {}});
+    revoker = std::make_unique<oauth::GrantRevoker>(*store, clock, nullptr, nullptr);
+    services.reset(new oauth::Services{.clients = *store,
+                                       .grants = *store,
+                                       .codes = *store,
+                                       .refresh_tokens = *store,
+                                       .users = *store,
+                                       .keys = nullptr,
+                                       .clock = clock,
+                                       .random = random,
+                                       .settings = {},
+                                       .revoker = *revoker,
+                                       .audit = {}});
   }
 };
 

@@ -7,6 +7,7 @@
 #include "oauth/grants/client_credentials.hpp"
 #include "oauth/grants/refresh_token.hpp"
 #include "oauth/metadata.hpp"
+#include "web/cookies.hpp"
 
 namespace stagepass {
 using http::Request;
@@ -25,14 +26,20 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
       revoker_(
           store_, clock, [this] { feed_.poll(); },
           [this](AuditEvent e) { audit_.record(std::move(e)); }),
-      services_{store_,
-                Keyring::load_or_create(store_, master_key, random, clock),
-                clock,
-                random,
-                {cfg.issuer, cfg.effective_audience(), cfg.access_token_ttl, cfg.refresh_token_ttl,
-                 cfg.refresh_idle_ttl, cfg.refresh_grace, cfg.code_ttl},
-                revoker_,
-                {}},
+      // Each consumer gets the roles it uses of the one store (store/store.hpp).
+      services_{.clients = store_,
+                .grants = store_,
+                .codes = store_,
+                .refresh_tokens = store_,
+                .users = store_,
+                .keys = Keyring::load_or_create(store_, master_key, random, clock),
+                .clock = clock,
+                .random = random,
+                .settings = {cfg.issuer, cfg.effective_audience(), cfg.access_token_ttl,
+                             cfg.refresh_token_ttl, cfg.refresh_idle_ttl, cfg.refresh_grace,
+                             cfg.code_ttl},
+                .revoker = revoker_,
+                .audit = {}},
       feed_(store_, revoked, clock, cfg.access_token_ttl + 2 * cfg.clock_skew,
             cfg.clock_skew + cfg.tunables.revocation_lookback_seconds),
       tokens_(services_),
@@ -82,9 +89,14 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
   });
   metadata_ = oauth::metadata_json(services_.settings, tokens_.grant_types());
   site_ = std::make_unique<web::Site>(
-      services_, store_pool, cpu_pool,
-      base64url_encode(crypto::hmac_sha256(master_key.reveal(), "csrf")),
-      web::SiteSettings{cfg.issuer.starts_with("https://"), cfg.session_ttl, cfg.session_idle_ttl,
+      services_,
+      web::SiteStores{.users = store_,
+                      .sessions = store_,
+                      .events = store_,
+                      .grants = store_,
+                      .clients = store_},
+      store_pool, cpu_pool, base64url_encode(crypto::hmac_sha256(master_key.reveal(), "csrf")),
+      web::SiteSettings{web::secure_cookies_for(cfg.issuer), cfg.session_ttl, cfg.session_idle_ttl,
                         cfg.signup_max_per_ip, cfg.tunables.signup_window_seconds},
       ThrottleSettings{cfg.login_max_failures,
                        cfg.login_max_failures * cfg.tunables.login_ip_factor,

@@ -15,9 +15,9 @@ void RevocationFeed::poll() {
 
 bool RevocationFeed::poll_locked() {
   // Re-reads the last `lookback_` seconds (add() is idempotent).
-  auto revoked = store_.revoked_grants_since(since_);
-  auto deleted = store_.deleted_clients_since(since_);
-  auto tokens = store_.revoked_tokens_since(since_);
+  auto revoked = log_.revoked_grants_since(since_);
+  auto deleted = log_.deleted_clients_since(since_);
+  auto tokens = log_.revoked_tokens_since(since_);
   if (!revoked || !deleted || !tokens) return false;
   for (const auto& r : *tokens) set_.add_token(r.id, r.client_id, r.at);
   for (const auto& r : *revoked) set_.add(r.id, r.client_id, r.at);

@@ -2,6 +2,8 @@
 // within the retention window are loaded at start, and each poll() adds those revoked since
 // the last poll. Run poll() from Background (every second, and at once after this node
 // revokes something), so a revoked grant's access tokens are refused on the next request.
+// It reads only the store's RevocationLog role. Lifetime: keeps references to the log, the
+// set and the clock; all three must outlive it.
 #pragma once
 
 #include <atomic>
@@ -9,7 +11,7 @@
 #include <mutex>
 
 #include "core/clock.hpp"
-#include "store/store.hpp"
+#include "store/revocation_log.hpp"
 #include "tokens/revocation_set.hpp"
 
 namespace stagepass {
@@ -21,13 +23,9 @@ class RevocationFeed {
   // commit or on a busy database) and perhaps on another machine (clock skew), so it can be
   // older than the last poll by the time it is visible: every revocation written within
   // `lookback` seconds of its timestamp is seen.
-  RevocationFeed(Store& store, RevocationSet& set, const Clock& clock, int64_t retention,
+  RevocationFeed(RevocationLog& log, RevocationSet& set, const Clock& clock, int64_t retention,
                  int64_t lookback)
-      : store_(store),
-        set_(set),
-        clock_(clock),
-        lookback_(lookback),
-        since_(clock.now() - retention) {}
+      : log_(log), set_(set), clock_(clock), lookback_(lookback), since_(clock.now() - retention) {}
   // Blocking (reads the store). Safe to call from several threads. When it returns, a poll
   // that started after the call has run: everything revoked before the call is in the set.
   // Calls that arrive while a poll runs share the next one (a flood of revocations costs
@@ -35,7 +33,7 @@ class RevocationFeed {
   void poll();
 
  private:
-  Store& store_;
+  RevocationLog& log_;
   RevocationSet& set_;
   const Clock& clock_;
   const int64_t lookback_;

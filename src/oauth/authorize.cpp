@@ -26,7 +26,7 @@ AuthorizeOutcome AuthorizeFlow::validate(const Form& params) const {
   }
   auto client_id = params.get("client_id");
   if (!client_id) return ErrorPage{"The request names no application (client_id is missing)."};
-  auto client = s_.store.find_client(*client_id);
+  auto client = s_.clients.find_client(*client_id);
   if (!client) {
     if (client.error().code == ErrorCode::kNotFound)
       return ErrorPage{"The application is unknown."};
@@ -83,20 +83,20 @@ AuthorizeOutcome AuthorizeFlow::validate(const Form& params) const {
 
 bool AuthorizeFlow::consent_covers(const AuthorizeRequest& req, const std::string& user_id) const {
   if (req.client.is_public && !redirect_uri_identifies_client(req.redirect_uri)) return false;
-  auto grant = s_.store.find_active_grant(user_id, req.client.id);
+  auto grant = s_.grants.find_active_grant(user_id, req.client.id);
   return grant.ok() && req.scope.subset_of(grant->scope);
 }
 
 std::string AuthorizeFlow::approve(const AuthorizeRequest& req, const std::string& user_id) const {
   const int64_t now = s_.clock.now();
-  auto grant = s_.store.record_consent(user_id, req.client.id, req.scope, s_.random.id22(), now);
+  auto grant = s_.grants.record_consent(user_id, req.client.id, req.scope, s_.random.id22(), now);
   std::string code = new_opaque_token(s_.random, kCodePrefix);
   if (grant) {
     AuthorizationCode record{
         code_key(code),   grant->id, req.client.id,      user_id,
         req.redirect_uri, req.scope, req.code_challenge, now + s_.settings.code_ttl,
         std::nullopt};
-    if (s_.store.save_code(record))
+    if (s_.codes.save_code(record))
       return redirect_with(req.redirect_uri, req.state, {{"code", code}});
   }
   return redirect_with(req.redirect_uri, req.state,

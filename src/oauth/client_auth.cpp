@@ -55,7 +55,7 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
   auto presented = presented_credentials(authorization, form);
   if (!presented) return fail(presented.error());
   const bool basic = presented->basic;
-  auto client = s.store.find_client(presented->id);
+  auto client = s.clients.find_client(presented->id);
   if (!client) {
     if (client.error().code != ErrorCode::kNotFound)
       return fail(OAuthError::server_error("store unavailable"));

@@ -16,7 +16,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "domain/models.hpp"
-#include "store/store.hpp"
+#include "store/grant_store.hpp"
 
 namespace stagepass::oauth {
 

@@ -25,7 +25,7 @@ bool may_see(const Client& asking, const std::string& token_client_id) {
 std::string IntrospectionEndpoint::username(const std::string& user_id,
                                             const ScopeSet& grant_scope) const {
   if (!grant_scope.contains("user-read-email")) return {};
-  auto user = s_.store.find_user(user_id);
+  auto user = s_.users.find_user(user_id);
   return user ? user->email : std::string();
 }
 
@@ -51,7 +51,7 @@ std::optional<json::object> IntrospectionEndpoint::access_token_claims(const std
   // The revocation set lags the store by at most a poll; ask the store for the grant too.
   std::optional<Grant> grant;
   if (!c->gid.empty()) {
-    auto g = s_.store.find_grant(c->gid);
+    auto g = s_.grants.find_grant(c->gid);
     if (!g || g->revoked_at) return std::nullopt;
     grant = std::move(*g);
   }
@@ -68,13 +68,13 @@ std::optional<json::object> IntrospectionEndpoint::access_token_claims(const std
 
 std::optional<json::object> IntrospectionEndpoint::refresh_token_claims(
     const std::string& value, const Client& asking) const {
-  auto t = s_.store.find_refresh_token(refresh_token_key(value));
+  auto t = s_.refresh_tokens.find_refresh_token(refresh_token_key(value));
   const int64_t now = s_.clock.now();
   if (!t || t->revoked || t->rotated_at || now >= t->expires_at || now >= t->idle_expires_at ||
       !may_see(asking, t->client_id)) {
     return std::nullopt;
   }
-  auto grant = s_.store.find_grant(t->grant_id);
+  auto grant = s_.grants.find_grant(t->grant_id);
   if (!grant || grant->revoked_at) return std::nullopt;
   json::object o{{"active", true},
                  {"scope", t->scope.str()},

@@ -8,7 +8,7 @@ namespace stagepass::oauth {
 
 void RevocationEndpoint::revoke_refresh_token(const std::string& value,
                                               const Client& client) const {
-  auto token = s_.store.find_refresh_token(refresh_token_key(value));
+  auto token = s_.refresh_tokens.find_refresh_token(refresh_token_key(value));
   // RFC 7009 §2.1: the server first validates that the token was issued to this client.
   if (!token || token->client_id != client.id) return;
   // One event per revocation, not per request: repeating it (the answer is 200 either way)

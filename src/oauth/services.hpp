@@ -1,6 +1,7 @@
 // What the OAuth layer needs from the outside world, injected by the composition root.
 // Thread safety: every member is safe to use from worker threads concurrently.
-// Lifetime: holds references; the store, clock, random and revoker must outlive it.
+// Lifetime: holds references; the store behind the roles, the clock, random and revoker must
+// outlive it.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,11 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "oauth/grant_revoker.hpp"
-#include "store/store.hpp"
+#include "store/client_store.hpp"
+#include "store/code_store.hpp"
+#include "store/grant_store.hpp"
+#include "store/refresh_token_store.hpp"
+#include "store/user_store.hpp"
 #include "tokens/keyring.hpp"
 
 namespace stagepass::oauth {
@@ -27,7 +32,13 @@ struct OAuthSettings {
 };
 
 struct Services {
-  Store& store;
+  // The storage roles the OAuth layer uses (store/*.hpp), each a view of the one backend the
+  // composition root chose; the layer never sees sessions, events, keys or the whole Store.
+  ClientStore& clients;               // client authentication, authorization requests
+  GrantStore& grants;                 // consent, introspection
+  CodeStore& codes;                   // issued at authorization, redeemed by its grant
+  RefreshTokenStore& refresh_tokens;  // rotation, RFC 7009 revocation, introspection
+  UserStore& users;                   // introspection's "username"
   std::shared_ptr<const Keyring> keys;
   const Clock& clock;
   Random& random;

@@ -12,7 +12,7 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "core/secret.hpp"
-#include "store/store.hpp"
+#include "store/key_store.hpp"
 
 namespace stagepass {
 

@@ -67,18 +67,18 @@ Site::Awaitable Site::account_apps(http::Request& req) {
   };
   auto load = [&]() -> Listing {
     Listing out;
-    auto grants = s_.store.list_user_grants(user_id);
+    auto grants = stores_.grants.list_user_grants(user_id);
     if (!grants) return out;
     out.ok = true;
     for (auto& g : *grants) {
-      auto client = s_.store.find_client(g.client_id);
+      auto client = stores_.clients.find_client(g.client_id);
       std::string name = client ? client->name : g.client_id;
       out.rows.push_back({std::move(g), std::move(name)});
     }
     if (!removed_id.empty()) {
-      auto g = s_.store.find_grant(removed_id);
+      auto g = stores_.grants.find_grant(removed_id);
       if (g && g->user_id == user_id && g->revoked_at) {
-        auto client = s_.store.find_client(g->client_id);
+        auto client = stores_.clients.find_client(g->client_id);
         out.removed_app = client ? client->name : g->client_id;
       }
     }
@@ -114,9 +114,9 @@ Site::Awaitable Site::account_apps_remove(http::Request& req) {
   // so nobody learns whether someone else's grant id exists).
   auto find = [&]() -> std::optional<AppRow> {
     if (grant_id.empty() || grant_id.size() > 64) return std::nullopt;
-    auto g = s_.store.find_grant(grant_id);
+    auto g = stores_.grants.find_grant(grant_id);
     if (!g || g->user_id != user_id) return std::nullopt;
-    auto client = s_.store.find_client(g->client_id);
+    auto client = stores_.clients.find_client(g->client_id);
     std::string name = client ? client->name : g->client_id;
     return AppRow{std::move(*g), std::move(name)};
   };

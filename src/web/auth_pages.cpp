@@ -80,7 +80,7 @@ Site::Awaitable Site::login_submit(http::Request& req) {
     co_return r;
   }
 
-  auto find_user = [&] { return s_.store.find_user_by_email(email); };
+  auto find_user = [&] { return stores_.users.find_user_by_email(email); };
   auto user = co_await http::offload(store_pool_, find_user);
   if (!user && user.error().code != ErrorCode::kNotFound) {
     // The store failed: nothing was checked, so nothing counts as a wrong password.
@@ -114,7 +114,7 @@ Site::Awaitable Site::login_submit(http::Request& req) {
   // one live session, and a session id planted before sign-in is dead after it.
   const std::string presented = session_cookie(req);
   auto open_session = [&] {
-    if (!presented.empty()) (void)s_.store.delete_session(token_hash(presented));
+    if (!presented.empty()) (void)stores_.sessions.delete_session(token_hash(presented));
     // Only while the password just checked is still the person's (store.hpp, SessionStore).
     auto cookie = create_session(user_id, user->credential_generation);
     if (cookie && s_.audit) s_.audit({0, 0, "sign_in", user_id, "", ip, user_agent, ""});
@@ -179,7 +179,7 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
       co_return r;
     }
   }
-  auto find_owner = [&] { return s_.store.find_user_by_email(u.email); };
+  auto find_owner = [&] { return stores_.users.find_user_by_email(u.email); };
   auto owner = co_await http::offload(store_pool_, find_owner);
   if (!owner && owner.error().code != ErrorCode::kNotFound) {
     co_return again(503, "The service is busy. Try again in a moment.");
@@ -194,7 +194,7 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
       if (s_.audit) s_.audit({0, 0, "sign_up_taken", owner->id, "", ip, user_agent, ""});
       return true;
     }
-    auto r = s_.store.create_user(u);
+    auto r = stores_.users.create_user(u);
     if (!r) return r.error().code == ErrorCode::kConflict;  // taken meanwhile: the same answer
     if (on_user_created_) on_user_created_(u);
     if (s_.audit) s_.audit({0, 0, "sign_up", u.id, "", ip, user_agent, ""});
@@ -223,7 +223,7 @@ Site::Awaitable Site::logout(http::Request& req) {
     std::string hash = v.session_hash;
     auto end_session = [&] {
       if (s_.audit && v.user) s_.audit({0, 0, "sign_out", v.user->id, "", req.remote_ip, "", ""});
-      return s_.store.delete_session(hash).ok();
+      return stores_.sessions.delete_session(hash).ok();
     };
     co_await http::offload(store_pool_, end_session);
   }

@@ -33,4 +33,6 @@ std::string_view session_cookie_name(bool secure) {
 
 std::string_view csrf_cookie_name(bool secure) { return secure ? "__Host-sp_csrf" : "sp_csrf"; }
 
+bool secure_cookies_for(std::string_view issuer) { return issuer.starts_with("https://"); }
+
 }  // namespace stagepass::web

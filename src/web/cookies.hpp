@@ -21,4 +21,9 @@ std::string clear_cookie(std::string_view name, bool secure);
 std::string_view session_cookie_name(bool secure);
 std::string_view csrf_cookie_name(bool secure);
 
+// Whether the site's cookies are Secure and __Host- prefixed (`secure` above): exactly when
+// the issuer, the site's own origin, is https. A browser drops a Secure cookie set over plain
+// http, so an http issuer (loopback development) gets the plain names and no Secure.
+bool secure_cookies_for(std::string_view issuer);
+
 }  // namespace stagepass::web

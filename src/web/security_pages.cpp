@@ -12,7 +12,6 @@
 #include "crypto/crypto.hpp"
 #include "http/offload.hpp"
 #include "oauth/token_endpoint.hpp"
-#include "tokens/access_token.hpp"
 #include "web/cookies.hpp"
 #include "web/page_helpers.hpp"
 #include "web/site.hpp"
@@ -71,14 +70,14 @@ boost::asio::awaitable<http::Response> Site::security_page(const http::Request& 
   };
   auto load = [&] {
     std::vector<Row> rows;
-    auto events = s_.store.user_events(user.id, before, kPageSize);
+    auto events = stores_.events.user_events(user.id, before, kPageSize);
     if (!events) return rows;
     std::map<std::string, std::string> names;
     for (auto& e : *events) {
       std::string name;
       if (!e.client_id.empty()) {
         if (!names.count(e.client_id)) {
-          auto c = s_.store.find_client(e.client_id);
+          auto c = stores_.clients.find_client(e.client_id);
           names[e.client_id] = c ? c->name : "a deleted app";
         }
         name = names[e.client_id];
@@ -119,7 +118,7 @@ Site::Awaitable Site::account_sign_out_everywhere(http::Request& req) {
   auto v = co_await visitor(req);
   if (!v.user) co_return sign_in_first();
   auto end_all = [&] {
-    auto ended = s_.store.delete_user_sessions(v.user->id, "");
+    auto ended = stores_.sessions.delete_user_sessions(v.user->id, "");
     if (s_.audit) {
       s_.audit({0, 0, "signed_out_everywhere", v.user->id, "", req.remote_ip,
                 std::string(req.header("User-Agent").substr(0, 200)),
@@ -171,40 +170,35 @@ Site::Awaitable Site::account_password(http::Request& req) {
   std::string hash = co_await http::offload(cpu_pool_, hash_new);
   struct Applied {
     bool ok = false;
-    std::string session_cookie;  // the new session of this browser ("" if none could be made)
+    std::string session_cookie;  // the new session of this browser
     bool lost_race = false;      // the credentials changed since this page's session was read
   };
   auto apply = [&]() -> Applied {
-    // Only over the generation this request's session was read with: a change checked
-    // against the old password must not win over a later change or "sign out everywhere".
-    auto generation = s_.store.set_password_hash(user.id, hash, user.credential_generation);
-    if (!generation) return {false, "", generation.error().code == ErrorCode::kConflict};
-    // Whoever knew the old password may hold a session, or a copy of this one's cookie: every
-    // session ends, this browser continues in a new one.
-    auto created = create_session(user.id, *generation);
-    std::string fresh = created ? *created : "";
-    (void)s_.store.delete_user_sessions(user.id, fresh.empty() ? "" : token_hash(fresh));
-    size_t removed = 0;
-    if (disconnect) {
-      auto grants = s_.store.list_user_grants(user.id);
-      for (const auto& g : grants ? *grants : std::vector<Grant>{}) {
-        removed += s_.store.revoke_grant(g.id, s_.clock.now()).ok();
-      }
-    }
-    AuditEvent changed{0,
-                       0,
-                       "password_changed",
-                       user.id,
-                       "",
-                       ip,
-                       user_agent,
-                       disconnect ? std::to_string(removed) + " app(s) disconnected" : ""};
-    if (removed > 0) {
-      s_.revoker.revoked(std::move(changed));
+    // One write (UserStore::change_password), only over the generation this request's session
+    // was read with: a change checked against the old password must not win over a later
+    // change or "sign out everywhere". Whoever knew the old password may hold a session, or a
+    // copy of this one's cookie: every session ends, this browser continues in a new one; with
+    // "remove every app", every grant is revoked in the same write.
+    const int64_t now = s_.clock.now();
+    auto [session, cookie] = new_session(user.id, user.credential_generation);
+    auto changed = stores_.users.change_password(
+        {user.id, hash, user.credential_generation, std::move(session), disconnect, now});
+    if (!changed) return {false, "", changed.error().code == ErrorCode::kConflict};
+    AuditEvent event{
+        0,
+        0,
+        "password_changed",
+        user.id,
+        "",
+        ip,
+        user_agent,
+        disconnect ? std::to_string(changed->grants_revoked) + " app(s) disconnected" : ""};
+    if (changed->grants_revoked > 0) {
+      s_.revoker.revoked(std::move(event));  // this node's Web API refuses them at once
     } else if (s_.audit) {
-      s_.audit(std::move(changed));
+      s_.audit(std::move(event));
     }
-    return {true, std::move(fresh)};
+    return {true, std::move(cookie)};
   };
   const Applied applied = co_await http::offload(store_pool_, apply);
   if (applied.lost_race) co_return signed_out_redirect();  // this session ended meanwhile
@@ -212,7 +206,6 @@ Site::Awaitable Site::account_password(http::Request& req) {
     co_return error_page(503, "Please try again", "The service is busy. Try again in a moment.",
                          req);
   }
-  if (applied.session_cookie.empty()) co_return signed_out_redirect();  // changed; sign in again
   auto r = co_await security_page(
       req, user, 0,
       disconnect

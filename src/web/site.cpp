@@ -3,7 +3,6 @@
 #include <boost/asio/post.hpp>
 
 #include "core/base64url.hpp"
-#include "crypto/crypto.hpp"
 #include "http/offload.hpp"
 #include "oauth/token_endpoint.hpp"
 #include "tokens/access_token.hpp"
@@ -23,13 +22,14 @@ void add_page_headers(http::Response& r) {
 }
 }  // namespace
 
-Site::Site(oauth::Services& services, boost::asio::thread_pool& store_pool,
+Site::Site(oauth::Services& services, SiteStores stores, boost::asio::thread_pool& store_pool,
            boost::asio::thread_pool& cpu_pool, std::string csrf_key, SiteSettings settings,
            ThrottleSettings throttle, std::function<void(const User&)> on_user_created)
     : s_(services),
+      stores_(stores),
       store_pool_(store_pool),
       cpu_pool_(cpu_pool),
-      csrf_key_(std::move(csrf_key)),
+      csrf_(std::move(csrf_key)),
       settings_(settings),
       throttle_(throttle),
       signup_throttle_({1, std::max(1, settings.signup_max_per_ip), settings.signup_window_seconds,
@@ -75,15 +75,16 @@ boost::asio::awaitable<Site::Visitor> Site::visitor(const http::Request& req) {
   std::string hash = token_hash(*cookie);
   auto lookup = [&]() -> Visitor {
     const int64_t now = s_.clock.now();
-    auto session = s_.store.find_session(hash, now);
+    auto session = stores_.sessions.find_session(hash, now);
     if (!session) return {};
     const int64_t unused_for = now - session->last_seen_at;
     if (settings_.session_idle_ttl > 0 && unused_for >= settings_.session_idle_ttl) {
-      (void)s_.store.delete_session(hash);  // idle too long: over for good
+      (void)stores_.sessions.delete_session(hash);  // idle too long: over for good
       return {};
     }
-    if (unused_for >= settings_.session_touch_interval()) (void)s_.store.touch_session(hash, now);
-    auto user = s_.store.find_user(session->user_id);
+    if (unused_for >= settings_.session_touch_interval())
+      (void)stores_.sessions.touch_session(hash, now);
+    auto user = stores_.users.find_user(session->user_id);
     // Read apart from the session: if the credentials changed in between, the session is over,
     // and the password a page checks is always the one of the session's generation.
     if (!user || user->credential_generation != session->generation) return {};
@@ -97,37 +98,29 @@ std::string Site::session_cookie(const http::Request& req) const {
       .value_or("");
 }
 
-std::string Site::csrf_mac(std::string_view seed, std::string_view session_cookie) const {
-  // The seed is always 43 characters (checked by the callers), so the message is unambiguous.
-  std::string message(seed);
-  message += '.';
-  if (!session_cookie.empty()) message += token_hash(session_cookie);
-  return base64url_encode(crypto::hmac_sha256(csrf_key_, message));
-}
-
 std::string Site::fresh_csrf_cookie() {
-  return set_cookie(csrf_cookie_name(settings_.secure_cookies),
-                    base64url_encode(s_.random.bytes(32)), 24 * 3600, settings_.secure_cookies);
+  return set_cookie(csrf_cookie_name(settings_.secure_cookies), Csrf::new_seed(s_.random),
+                    24 * 3600, settings_.secure_cookies);
 }
 
 std::string Site::csrf_token(const http::Request& req, std::string* new_cookie,
                              const std::string* session) {
   auto cookie = read_cookie(req.header("Cookie"), csrf_cookie_name(settings_.secure_cookies));
   std::string seed;
-  if (cookie && cookie->size() == 43) {
+  if (cookie && Csrf::is_seed(*cookie)) {
     seed = *cookie;
   } else {
-    seed = base64url_encode(s_.random.bytes(32));
+    seed = Csrf::new_seed(s_.random);
     *new_cookie = seed;
   }
-  return csrf_mac(seed, session ? *session : session_cookie(req));
+  return csrf_.token(seed, session ? *session : session_cookie(req));
 }
 
 bool Site::csrf_ok(const http::Request& req, const Form& form) const {
   auto cookie = read_cookie(req.header("Cookie"), csrf_cookie_name(settings_.secure_cookies));
   auto token = form.get("csrf_token");
-  if (!cookie || cookie->size() != 43 || !token) return false;
-  return crypto::constant_time_equal(csrf_mac(*cookie, session_cookie(req)), *token);
+  if (!cookie || !token) return false;
+  return csrf_.verify(*cookie, session_cookie(req), *token);
 }
 
 std::optional<Form> Site::posted_form(const http::Request& req) const {
@@ -162,11 +155,16 @@ http::Response Site::error_page(int status, const std::string& heading, const st
   return page(status, "error.html", heading, std::move(d), req);
 }
 
-Result<std::string> Site::create_session(const std::string& user_id, int64_t generation) {
+std::pair<Session, std::string> Site::new_session(const std::string& user_id, int64_t generation) {
   std::string value = base64url_encode(s_.random.bytes(32));
-  int64_t now = s_.clock.now();
-  auto created = s_.store.create_session(
-      {token_hash(value), user_id, now, now + settings_.session_ttl, now, generation});
+  const int64_t now = s_.clock.now();
+  return {{token_hash(value), user_id, now, now + settings_.session_ttl, now, generation},
+          std::move(value)};
+}
+
+Result<std::string> Site::create_session(const std::string& user_id, int64_t generation) {
+  auto [session, value] = new_session(user_id, generation);
+  auto created = stores_.sessions.create_session(session);
   if (!created) return fail(created.error());
   return value;
 }

@@ -12,11 +12,18 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "http/router.hpp"
 #include "monitor/login_throttle.hpp"
 #include "oauth/authorize.hpp"
 #include "oauth/services.hpp"
+#include "store/client_store.hpp"
+#include "store/event_store.hpp"
+#include "store/grant_store.hpp"
+#include "store/session_store.hpp"
+#include "store/user_store.hpp"
+#include "web/csrf.hpp"
 #include "web/safe_continue.hpp"
 #include "web/templates.hpp"
 
@@ -35,9 +42,21 @@ struct SiteSettings {
   }
 };
 
+// The storage roles the pages use (store/*.hpp), each a view of the one backend the
+// composition root chose. Blocking: call them on store_pool only.
+struct SiteStores {
+  UserStore& users;        // sign-in, sign-up, the signed-in visitor, password change
+  SessionStore& sessions;  // browser sessions
+  EventStore& events;      // the person's security log
+  GrantStore& grants;      // Account → Apps
+  ClientStore& clients;    // the names of apps on Apps and in the security log
+};
+
+// Lifetime: keeps references to `services`, the stores behind `stores` and both pools; all
+// must outlive it.
 class Site {
  public:
-  Site(oauth::Services& services, boost::asio::thread_pool& store_pool,
+  Site(oauth::Services& services, SiteStores stores, boost::asio::thread_pool& store_pool,
        boost::asio::thread_pool& cpu_pool, std::string csrf_key, SiteSettings settings,
        ThrottleSettings throttle, std::function<void(const User&)> on_user_created = {});
   void register_routes(http::Router& router);
@@ -83,14 +102,12 @@ class Site {
                       const http::Request& req, const std::string* session_cookie = nullptr);
   http::Response error_page(int status, const std::string& heading, const std::string& message,
                             const http::Request& req);
-  // CSRF (signed double-submit cookie bound to the session): the cookie holds a random seed,
-  // a form carries HMAC(key, seed, SHA-256 of the session cookie or "" when none). A token is
-  // good only with its seed and for its session: one minted before sign-in, or an attacker's
-  // own seed+token pair planted in a victim's browser, fails once the victim is signed in.
+  // CSRF (web/csrf.hpp): the token for this visitor's seed (a fresh seed in `new_cookie` when
+  // the request has none) and `session_cookie` (else the request's session cookie).
   std::string csrf_token(const http::Request& req, std::string* new_cookie,
                          const std::string* session_cookie);
+  // Whether the form carries the token of the request's seed and session.
   bool csrf_ok(const http::Request& req, const Form& form) const;
-  std::string csrf_mac(std::string_view seed, std::string_view session_cookie) const;
   std::string session_cookie(const http::Request& req) const;
   // The POSTed form, if it is urlencoded (no repeated fields) and carries this visitor's CSRF
   // token; nullopt otherwise (answer with expired_form()).
@@ -100,6 +117,9 @@ class Site {
   // the person's credential generation read with the password that was checked: kConflict
   // when it moved on since (a password change or "sign out everywhere" won the race).
   Result<std::string> create_session(const std::string& user_id, int64_t generation);
+  // A session record for the user, of credential `generation`, lasting session_ttl from now,
+  // and the cookie value it is the hash of (nothing stored).
+  std::pair<Session, std::string> new_session(const std::string& user_id, int64_t generation);
   // 303 to `next` that sets the session cookie and a fresh CSRF cookie (a seed planted before
   // sign-in does not carry over).
   http::Response signed_in_redirect(const std::string& session_cookie, const std::string& next);
@@ -111,10 +131,11 @@ class Site {
   // warms it there at startup).
   static const std::string& dummy_password_hash();
 
-  oauth::Services& s_;
+  oauth::Services& s_;  // clock, random, revoker, audit, and the authorization flow's roles
+  SiteStores stores_;
   boost::asio::thread_pool& store_pool_;
   boost::asio::thread_pool& cpu_pool_;
-  std::string csrf_key_;
+  Csrf csrf_;
   SiteSettings settings_;
   LoginThrottle throttle_;
   LoginThrottle signup_throttle_;  // every sign-up counts, per IP, over an hour

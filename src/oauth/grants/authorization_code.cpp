@@ -55,7 +55,7 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
     }
     return issuer_.refresh_record(refresh.hash, grant, code.scope);
   };
-  auto redeemed = s_.store.redeem_code(code_key(*code_value), now, decide);
+  auto redeemed = s_.codes.redeem_code(code_key(*code_value), now, decide);
   if (!redeemed) return fail(OAuthError::server_error("store unavailable"));
   const AuthorizationCode& code = redeemed->code;
   switch (redeemed->outcome) {

@@ -43,8 +43,8 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
     // is narrowed.
     return issuer_.refresh_record(next.hash, grant, old.scope, old.expires_at);
   };
-  auto rotation = s_.store.rotate_refresh_token(refresh_token_key(*value), client.client.id, now,
-                                                s_.settings.refresh_grace, decide);
+  auto rotation = s_.refresh_tokens.rotate_refresh_token(
+      refresh_token_key(*value), client.client.id, now, s_.settings.refresh_grace, decide);
   if (!rotation) return fail(OAuthError::server_error("store unavailable"));
   switch (rotation->outcome) {
     case RotateOutcome::kRotated:

@@ -1,6 +1,5 @@
 #include "store/sqlite/sqlite_store.hpp"
 
-#include <algorithm>
 #include <filesystem>
 
 #include "core/text.hpp"
@@ -21,51 +20,6 @@ bool SqliteStore::ping() {
     return s.step();
   });
   return r.ok() && *r;
-}
-
-// ---- users
-
-Status<> SqliteStore::create_user(const User& u) {
-  return write([&](Connection& db) -> Status<> {
-    db.prepare(
-          "INSERT INTO users (id, email, display_name, password_hash, country, product, "
-          "created_at) VALUES (?,?,?,?,?,?,?)")
-        .bind_all(u.id, u.email, u.display_name, u.password_hash, u.country, u.product,
-                  u.created_at)
-        .run();
-    return Ok{};
-  });
-}
-
-Result<User> SqliteStore::find_user(const std::string& id) {
-  return read([&](Connection& db) -> Result<User> {
-    static const std::string sql = std::string(kUserColumns) + "WHERE id = ?";
-    auto s = db.prepare(sql.c_str());
-    if (!s.bind(1, id).step()) return fail(not_found("user"));
-    return read_user(s);
-  });
-}
-
-Result<User> SqliteStore::find_user_by_email(const std::string& email) {
-  return read([&](Connection& db) -> Result<User> {
-    static const std::string sql = std::string(kUserColumns) + "WHERE email = ?";
-    auto s = db.prepare(sql.c_str());
-    if (!s.bind(1, email).step()) return fail(not_found("user"));
-    return read_user(s);
-  });
-}
-
-Result<int64_t> SqliteStore::set_password_hash(const std::string& user_id, const std::string& hash,
-                                               int64_t expected) {
-  return write([&](Connection& db) -> Result<int64_t> {
-    auto s = db.prepare(
-        "UPDATE users SET password_hash = ?, credential_generation = credential_generation + 1 "
-        "WHERE id = ? AND credential_generation = ? RETURNING credential_generation");
-    if (s.bind_all(hash, user_id, expected).step()) return s.i64(0);
-    auto exists = db.prepare("SELECT 1 FROM users WHERE id = ?");
-    if (!exists.bind(1, user_id).step()) return fail(not_found("user"));
-    return fail(Error{ErrorCode::kConflict, "credentials changed since the check"});
-  });
 }
 
 // ---- clients
@@ -169,17 +123,9 @@ Status<> SqliteStore::set_client_secret_hash(const std::string& id, const std::s
 
 Status<> SqliteStore::create_session(const Session& s) {
   return write([&](Connection& db) -> Status<> {
-    // Conditional on the generation inside the same write (store.hpp): a password change or
-    // "sign out everywhere" committed since the sign-in read the person wins.
-    db.prepare(
-          "INSERT INTO sessions (hash, user_id, created_at, expires_at, last_seen_at, generation) "
-          "SELECT ?, id, ?, ?, ?, credential_generation FROM users "
-          "WHERE id = ? AND credential_generation = ?")
-        .bind_all(s.hash, s.created_at, s.expires_at, std::max(s.last_seen_at, s.created_at),
-                  s.user_id, s.generation)
-        .run();
-    if (db.changes() == 0)
-      return fail(Error{ErrorCode::kConflict, "credentials changed since the check"});
+    // Conditional on the generation inside the same write (session_store.hpp): a password
+    // change or "sign out everywhere" committed since the sign-in read the person wins.
+    if (!insert_session_in(db, s)) return fail(credentials_changed());
     return Ok{};
   });
 }

@@ -1,7 +1,7 @@
 // SqliteStore: the embedded default backend. One file, WAL mode, durable commits.
 //
-// Concurrency: one writer connection (SQLite allows one writer at a time; writes queue on a
-// mutex) and a small pool of reader connections that read concurrently under WAL.
+// Implements every storage role (store.hpp). Concurrency: ConnectionPool's (one writer
+// thread that group-commits the queued writes, a small pool of readers under WAL).
 // Thread safety: all methods are safe from any thread; they block, so callers run them on a
 // worker pool, never on I/O threads.
 #pragma once
@@ -31,8 +31,7 @@ class SqliteStore final : public Store {
   Status<> create_user(const User& user) override;
   Result<User> find_user(const std::string& id) override;
   Result<User> find_user_by_email(const std::string& email) override;
-  Result<int64_t> set_password_hash(const std::string& user_id, const std::string& hash,
-                                    int64_t expected) override;
+  Result<PasswordChanged> change_password(const PasswordChange& change) override;
 
   Status<> create_client(const Client& client) override;
   Result<Client> find_client(const std::string& id) override;

@@ -3,6 +3,8 @@
 // from store/sqlite/*.cpp.
 #pragma once
 
+#include <algorithm>
+
 #include "core/text.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -75,6 +77,24 @@ inline void insert_refresh(Connection& db, const RefreshToken& t) {
       .bind_all(t.hash, t.grant_id, t.client_id, t.user_id, t.scope.str(), t.created_at,
                 t.expires_at, t.idle_expires_at)
       .run();
+}
+
+inline Error credentials_changed() {
+  return {ErrorCode::kConflict, "credentials changed since the check"};
+}
+
+// Inserts session `s` only while its person's credential generation is still
+// `s.generation`, checked in the same statement (session_store.hpp). False: nothing written
+// (the generation moved on, or no such person).
+inline bool insert_session_in(Connection& db, const Session& s) {
+  db.prepare(
+        "INSERT INTO sessions (hash, user_id, created_at, expires_at, last_seen_at, generation) "
+        "SELECT ?, id, ?, ?, ?, credential_generation FROM users "
+        "WHERE id = ? AND credential_generation = ?")
+      .bind_all(s.hash, s.created_at, s.expires_at, std::max(s.last_seen_at, s.created_at),
+                s.user_id, s.generation)
+      .run();
+  return db.changes() > 0;
 }
 
 // Marks the grant only: its refresh tokens and codes are refused from then on because

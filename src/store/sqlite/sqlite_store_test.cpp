@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/random.hpp"
+#include "store/sqlite/connection.hpp"
 
 namespace stagepass::sqlite {
 namespace {
@@ -41,6 +43,12 @@ class SqliteStoreTest : public ::testing::Test {
     if (!store_->save_code(c).ok()) return false;
     auto r = store_->redeem_code(c.hash, 100, successor(hash));
     return r.ok() && r->outcome == RedeemOutcome::kRedeemed;
+  }
+
+  // A password change as the change-password page asks for it.
+  PasswordChange change(std::string hash, int64_t expected, bool revoke_grants = false,
+                        std::optional<Session> session = std::nullopt) {
+    return {"u1", std::move(hash), expected, std::move(session), revoke_grants, 500};
   }
 
   SystemRandom rng_;
@@ -323,10 +331,8 @@ TEST_F(SqliteStoreTest, ASignInThatCheckedTheOldPasswordCreatesNoSessionAfterACh
   auto read_at_sign_in = store_->find_user("u1");  // 1. sign-in reads the person
   ASSERT_TRUE(read_at_sign_in.ok());
   // 2. (the old password is verified on the cpu pool) ... meanwhile the password changes:
-  auto generation =
-      store_->set_password_hash("u1", "new-hash", read_at_sign_in->credential_generation);
-  ASSERT_TRUE(generation.ok());
-  ASSERT_TRUE(store_->delete_user_sessions("u1", "").ok());
+  ASSERT_TRUE(
+      store_->change_password(change("new-hash", read_at_sign_in->credential_generation)).ok());
   // 3. the slow sign-in now creates its session with what it read in step 1.
   Session late{"late", "u1", 100, 1000, 100, read_at_sign_in->credential_generation};
   auto created = store_->create_session(late);
@@ -357,7 +363,13 @@ TEST_F(SqliteStoreTest, ASignInThatBeganBeforeSignOutEverywhereCreatesNoSession)
 // server process during an upgrade): find_session compares it with the person's.
 TEST_F(SqliteStoreTest, FindSessionRefusesASessionOfAnOlderGeneration) {
   ASSERT_TRUE(store_->create_session({"s1", "u1", 100, 1000, 100, 0}).ok());
-  ASSERT_TRUE(store_->set_password_hash("u1", "new-hash", 0).ok());
+  ASSERT_TRUE(store_->find_session("s1", 101).ok());
+  {
+    // The person's credentials move on behind the session's back (no store method leaves a
+    // session of an older generation behind).
+    Connection db((dir_ / "db.sqlite").string());
+    db.exec("UPDATE users SET credential_generation = credential_generation + 1 WHERE id = 'u1'");
+  }
   EXPECT_FALSE(store_->find_session("s1", 101).ok());
 }
 
@@ -368,23 +380,115 @@ TEST_F(SqliteStoreTest, FindSessionRefusesASessionOfAnOlderGeneration) {
 TEST_F(SqliteStoreTest, APasswordChangeThatCheckedTheOldPasswordLosesToALaterChange) {
   auto read_by_attacker = store_->find_user("u1");
   ASSERT_TRUE(read_by_attacker.ok());
-  auto owner =
-      store_->set_password_hash("u1", "owner-hash", read_by_attacker->credential_generation);
-  ASSERT_TRUE(owner.ok());
-  auto late =
-      store_->set_password_hash("u1", "attacker-hash", read_by_attacker->credential_generation);
+  ASSERT_TRUE(
+      store_->change_password(change("owner-hash", read_by_attacker->credential_generation)).ok());
+  ASSERT_TRUE(store_
+                  ->create_session({"owner", "u1", 100, 1000, 100,
+                                    store_->find_user("u1")->credential_generation})
+                  .ok());
+  Session attacker{"attacker", "u1", 100, 1000, 100, 0};
+  auto late = store_->change_password(
+      change("attacker-hash", read_by_attacker->credential_generation, true, attacker));
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.error().code, ErrorCode::kConflict);
+  // Nothing of it was written: not the hash, not its session, no session ended, no grant
+  // revoked.
   EXPECT_EQ(store_->find_user("u1")->password_hash, "owner-hash");
+  EXPECT_FALSE(store_->find_session("attacker", 101).ok());
+  EXPECT_TRUE(store_->find_session("owner", 101).ok());
+  EXPECT_TRUE(store_->find_active_grant("u1", "c1").ok());
   // After "sign out everywhere" too.
   auto read_again = store_->find_user("u1");
   ASSERT_TRUE(store_->delete_user_sessions("u1", "").ok());
-  EXPECT_EQ(store_->set_password_hash("u1", "attacker-hash", read_again->credential_generation)
+  EXPECT_EQ(store_->change_password(change("attacker-hash", read_again->credential_generation))
                 .error()
                 .code,
             ErrorCode::kConflict);
   EXPECT_EQ(store_->find_user("u1")->password_hash, "owner-hash");
-  EXPECT_EQ(store_->set_password_hash("nobody", "h", 0).error().code, ErrorCode::kNotFound);
+  PasswordChange nobody = change("h", 0);
+  nobody.user_id = "nobody";
+  EXPECT_EQ(store_->change_password(nobody).error().code, ErrorCode::kNotFound);
+}
+
+// A password change that removes every app is ONE write: the hash and the generation move,
+// every session ends, this browser's new session begins, every grant of the person (and so
+// their refresh tokens) is revoked and shows in the revocation log; nobody else's is touched.
+TEST_F(SqliteStoreTest, APasswordChangeEndsSessionsAndRevokesEveryGrantInOneWrite) {
+  ASSERT_TRUE(issue_refresh("r1"));
+  Client c2{"c2", "Other", false, "hash", {"https://o/cb"}, ScopeSet::parse("streaming"), {}, 1};
+  ASSERT_TRUE(store_->create_client(c2).ok());
+  ASSERT_TRUE(store_->record_consent("u1", "c2", ScopeSet::parse("streaming"), "g2", 100).ok());
+  ASSERT_TRUE(store_->create_user({"u2", "b@example.com", "B", "h", "SE", "premium", 1}).ok());
+  ASSERT_TRUE(store_->record_consent("u2", "c1", ScopeSet::parse("streaming"), "g3", 100).ok());
+  for (const char* h : {"s1", "s2"}) ASSERT_TRUE(store_->create_session({h, "u1", 100, 1000}).ok());
+  ASSERT_TRUE(store_->create_session({"other", "u2", 100, 1000}).ok());
+  const auto writes_before = store_->group_stats().writes;
+
+  Session fresh{"fresh", "someone-else", 400, 2000, 400, 42};  // person and generation: the store's
+  auto done = store_->change_password(change("new-hash", 0, true, fresh));
+
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(store_->group_stats().writes - writes_before, 1u);
+  EXPECT_EQ(done->generation, 1);
+  EXPECT_EQ(done->sessions_ended, 2);
+  EXPECT_EQ(done->grants_revoked, 2);
+  auto user = store_->find_user("u1");
+  EXPECT_EQ(user->password_hash, "new-hash");
+  EXPECT_EQ(user->credential_generation, done->generation);
+  EXPECT_FALSE(store_->find_session("s1", 401).ok());
+  EXPECT_FALSE(store_->find_session("s2", 401).ok());
+  auto kept = store_->find_session("fresh", 401);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->user_id, "u1");
+  EXPECT_EQ(kept->generation, done->generation);
+  EXPECT_EQ(kept->expires_at, 2000);
+  EXPECT_TRUE(store_->list_user_grants("u1")->empty());
+  EXPECT_TRUE(store_->find_refresh_token("r1")->revoked);
+  auto revoked = store_->revoked_grants_since(500);
+  ASSERT_TRUE(revoked.ok());
+  std::vector<std::string> ids;
+  for (const auto& r : *revoked) {
+    ids.push_back(r.id);
+    EXPECT_EQ(r.at, 500);
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"g1", "g2"}));
+  // Someone else's session and grant are untouched.
+  EXPECT_TRUE(store_->find_session("other", 401).ok());
+  EXPECT_EQ(store_->list_user_grants("u2")->size(), 1u);
+}
+
+// Without "remove every app" the apps keep their access; without a session to continue in,
+// every session ends and none begins.
+TEST_F(SqliteStoreTest, APasswordChangeKeepsTheAppsUnlessAsked) {
+  ASSERT_TRUE(issue_refresh("r1"));
+  ASSERT_TRUE(store_->create_session({"s1", "u1", 100, 1000}).ok());
+  auto done = store_->change_password(change("new-hash", 0));
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->sessions_ended, 1);
+  EXPECT_EQ(done->grants_revoked, 0);
+  EXPECT_FALSE(store_->find_session("s1", 101).ok());
+  EXPECT_TRUE(store_->find_active_grant("u1", "c1").ok());
+  EXPECT_FALSE(store_->find_refresh_token("r1")->revoked);
+  EXPECT_TRUE(store_->revoked_grants_since(0)->empty());
+}
+
+// A change that fails part-way (here: the new session's key is taken) leaves everything as it
+// was: the password, the sessions, the grants.
+TEST_F(SqliteStoreTest, APasswordChangeThatFailsPartWayWritesNothing) {
+  ASSERT_TRUE(store_->create_session({"s1", "u1", 100, 1000}).ok());
+  ASSERT_TRUE(store_->create_user({"u2", "b@example.com", "B", "h", "SE", "premium", 1}).ok());
+  ASSERT_TRUE(store_->create_session({"taken", "u2", 100, 1000}).ok());
+  auto failed =
+      store_->change_password(change("new-hash", 0, true, Session{"taken", "u1", 100, 1000}));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, ErrorCode::kConflict);
+  auto user = store_->find_user("u1");
+  EXPECT_EQ(user->password_hash, "h");
+  EXPECT_EQ(user->credential_generation, 0);
+  EXPECT_TRUE(store_->find_session("s1", 101).ok());
+  EXPECT_EQ(store_->find_session("taken", 101)->user_id, "u2");
+  EXPECT_TRUE(store_->find_active_grant("u1", "c1").ok());
 }
 
 TEST_F(SqliteStoreTest, DataSurvivesReopening) {

@@ -1,0 +1,40 @@
+// RevocationLog: what was revoked since a time, as every node's RevocationSet learns it (the
+// grants GrantStore::revoke_grant, UserStore::change_password and the code and refresh-token
+// decisions revoked, the access tokens GrantStore::revoke_access_token revoked, the clients
+// ClientStore::delete_client deleted). Read-only. A role of the accounts store: store.hpp
+// states what every backend promises for every role (threads, blocking, durability,
+// atomicity, error codes).
+// Used by the revocation feed (app/revocation_feed.hpp) only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace stagepass {
+
+// A revocation as every node's RevocationSet learns it: what (a grant id or an access token's
+// jti), whose (the client, so a flood of one client's revocations costs only that client) and
+// when.
+struct Revoked {
+  std::string id;
+  std::string client_id;
+  int64_t at = 0;
+};
+
+class RevocationLog {
+ public:
+  virtual ~RevocationLog() = default;
+  // Grants revoked at or after `since` (id = grant id), oldest first.
+  virtual Result<std::vector<Revoked>> revoked_grants_since(int64_t since) = 0;
+  // Access tokens revoked at or after `since` (id = jti).
+  virtual Result<std::vector<Revoked>> revoked_tokens_since(int64_t since) = 0;
+  // Clients deleted at or after `since`, with when.
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(
+      int64_t since) = 0;
+};
+
+}  // namespace stagepass

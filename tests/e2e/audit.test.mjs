@@ -22,7 +22,7 @@ describe('audit events', () => {
     server = await startServer({ label: 'sp-audit' });
     user = await server.createUser(USER);
     app = await server.createClient({ name: 'Audited App', redirectUris: [REDIRECT] });
-    await new Browser(server).login(USER.email, 'not-the-password');
+    assert.equal((await new Browser(server).login(USER.email, 'not-the-password')).status, 403, 'a failed sign-in');
     const t = await userTokens(server, { client: app, user: { ...USER, id: user.id }, scope: 'user-read-email' });
     const basic = { basic: [app.client_id, app.client_secret] };
     const t2 = assertTokenOk(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basic));

@@ -181,11 +181,13 @@ describe('negative suite', () => {
       assertOAuthError(await exchange(conf, { ...c, verifier: pkcePair().verifier }), 'invalid_grant');
     });
 
-    it('rejects a missing code_verifier when a code_challenge was sent', async () => {
+    it('rejects a missing code_verifier when a code_challenge was sent with invalid_grant', async () => {
+      // RFC 7636 §4.6: the code was bound to a challenge; a request without its verifier fails
+      // the grant (src/oauth/grants/authorization_code.cpp: "code_verifier is required").
       const c = await getCode({ client: conf });
-      assertOAuthError(await exchange(conf, { ...c, verifier: undefined }), ['invalid_grant', 'invalid_request']);
+      assertOAuthError(await exchange(conf, { ...c, verifier: undefined }), 'invalid_grant');
       const p = await getCode({ client: pub });
-      assertOAuthError(await exchange(pub, { ...p, verifier: undefined }), ['invalid_grant', 'invalid_request']);
+      assertOAuthError(await exchange(pub, { ...p, verifier: undefined }), 'invalid_grant');
     });
 
     it('rejects a replayed code and revokes what the first use issued', async () => {
@@ -228,22 +230,23 @@ describe('negative suite', () => {
       assertOAuthError(await refresh(other, t1.refresh_token), 'invalid_grant');
     });
 
-    it('lets at most one chain survive 10 concurrent refreshes with the same token', async () => {
+    it('10 concurrent refreshes with one token: the rotation and its one grace retry win, the third use revokes the grant', async () => {
       const t1 = assertTokenOk(await exchange(conf, await getCode({ client: conf })));
       const results = await Promise.all(Array.from({ length: 10 }, () => refresh(conf, t1.refresh_token)));
+      // The refreshes serialise on the store's writer (docs/architecture.md): the first
+      // rotates, the second is the one retry STAGEPASS_REFRESH_GRACE (10 s) allows and
+      // supersedes the first successor, the third is reuse and revokes the grant, and the
+      // rest find a revoked grant. Which requests win is up to the scheduler; how many is not.
       const wins = results.filter((r) => r.status === 200);
-      // The rotation, and at most the one retry the grace window allows; a third use is reuse.
-      assert.ok(wins.length <= 2, `${wins.length} of 10 concurrent refreshes succeeded: ${results.map((r) => r.status).join(',')}`);
+      const statuses = results.map((r) => r.status).join(',');
+      assert.equal(wins.length, 2, `rotation + one grace retry: ${statuses}`);
       for (const r of results.filter((x) => x.status !== 200)) assertOAuthError(r, 'invalid_grant');
-      // Never two independent live token families.
-      let alive = 0;
+      // Neither winner holds a live chain: the reuse revoked the grant.
       for (const w of wins) {
-        if (!w.json.refresh_token) continue;
-        const r = await refresh(conf, w.json.refresh_token);
-        if (r.status === 200) alive++;
-        else assertOAuthError(r, 'invalid_grant');
+        assertTokenOk(w, 'a winner of the race');
+        assert.match(w.json.refresh_token, /^spr_/, 'each winner got a successor');
+        assertOAuthError(await refresh(conf, w.json.refresh_token), 'invalid_grant');
       }
-      assert.ok(alive <= 1, `${alive} refresh tokens from the race are still live`);
     });
   });
 
@@ -264,9 +267,11 @@ describe('negative suite', () => {
       assertOAuthError(r, 'invalid_client', 401);
     });
 
-    it('refuses client_credentials for a public client', async () => {
+    it('refuses client_credentials for a public client with unauthorized_client', async () => {
+      // RFC 6749 §5.2: the client authenticated (a public client, by its id) but may not use
+      // this grant type.
       const r = await tokenRequest(server, { grant_type: 'client_credentials', client_id: pub.client_id });
-      assertOAuthError(r, ['unauthorized_client', 'invalid_client'], [400, 401]);
+      assertOAuthError(r, 'unauthorized_client', 400);
     });
 
     it('answers unsupported_grant_type for an unknown grant', async () => {
@@ -309,7 +314,7 @@ describe('negative suite', () => {
         body,
       });
       assert.ok(!r.error, `no HTTP answer to a 2 MB body (${r.error?.code ?? r.error?.message}); expected 413`);
-      assert.ok([413, 400].includes(r.status), `expected 413 (or 400), got ${r.status}: ${r.text?.slice(0, 300)}`);
+      assert.equal(r.status, 413, `STAGEPASS_MAX_BODY_BYTES (64 KiB): ${r.text?.slice(0, 300)}`);
       const h = await fetch(new URL('/healthz', server.url));
       await h.arrayBuffer();
       assert.equal(h.status, 200, 'server still healthy after the oversized body');
@@ -318,7 +323,7 @@ describe('negative suite', () => {
     it('refuses an oversized header (64 KB) and keeps serving', async () => {
       const r = await rawRequest(server, { method: 'GET', path: '/healthz', headers: { 'x-padding': 'a'.repeat(64 * 1024) } });
       assert.ok(!r.error, `no HTTP answer to a 64 KB header (${r.error?.code ?? r.error?.message}); expected 431`);
-      assert.ok([431, 400].includes(r.status), `expected 431 (or 400), got ${r.status}`);
+      assert.equal(r.status, 431, `STAGEPASS_MAX_HEADER_BYTES (16 KiB): ${r.text?.slice(0, 300)}`);
       const h = await fetch(new URL('/healthz', server.url));
       await h.arrayBuffer();
       assert.equal(h.status, 200, 'server still healthy after the oversized header');
@@ -363,7 +368,7 @@ describe('negative suite: login throttling (STAGEPASS_LOGIN_MAX_FAILURES=3)', ()
   });
   after(async () => { await server?.stop(); });
 
-  it('answers failed logins with 200 or 403 (never 401), then 429 even for the right password', async () => {
+  it('answers failed logins with 403 and the sign-in form again (never 401), then 429 even for the right password', async () => {
     const b = new Browser(server);
     const start = await authorizeInBrowser({
       server, browser: b, clientId: client.client_id, redirectUri: REDIRECT, scope: 'user-read-private',
@@ -372,24 +377,17 @@ describe('negative suite: login throttling (STAGEPASS_LOGIN_MAX_FAILURES=3)', ()
     assert.equal(start.stoppedAt, 'login', b.traceText());
     let page = start.page;
     for (let i = 1; i <= 3; i++) {
-      let form = findForm(page.text, page.url, '/login');
-      if (!form) { // the failure page may not repeat the form: fetch it again
-        page = await b.get(start.page.url);
-        form = findForm(page.text, page.url, '/login');
-      }
-      assert.ok(form, `no login form before attempt ${i}:\n${page.text.slice(0, 800)}`);
+      const form = findForm(page.text, page.url, '/login');
+      assert.ok(form, `no sign-in form before attempt ${i} (the failure page repeats it):\n${page.text.slice(0, 800)}`);
       const res = await b.submit(page, form, { username: alice.email, password: `wrong-password-${i}` });
-      assert.ok([200, 403].includes(res.status), `failed login #${i}: expected 200 or 403, got ${res.status}`);
+      assert.equal(res.status, 403, `failed login #${i}`);
       assert.match(res.headers.get('content-type') ?? '', /^text\/html\b/i);
-      assert.ok(pageText(res.text).length > 0, 'failure page carries a message');
+      assert.match(pageText(res.text), /Incorrect email or password/, 'the failure page says why');
       assert.equal(b.jar.get('sp_session'), undefined, 'no session after a failed login');
       page = res;
     }
-    let form = findForm(page.text, page.url, '/login');
-    if (!form) {
-      page = await b.get(start.page.url);
-      form = findForm(page.text, page.url, '/login');
-    }
+    const form = findForm(page.text, page.url, '/login');
+    assert.ok(form, `the third failure page repeats the sign-in form:\n${page.text.slice(0, 800)}`);
     const res = await b.submit(page, form, { username: alice.email, password: alice.password });
     throttled = res;
     assert.equal(res.status, 429, `after 3 failures the right password must be throttled; got ${res.status} Location ${res.location}`);

@@ -144,6 +144,12 @@ describe('oauth4webapi v3 interop', () => {
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
     claims.sub = 'someone-else';
     const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
-    await assert.rejects(validateAccessToken(forged));
+    // Refused for its signature, not for anything else (the JWKS fetch, the claims).
+    await assert.rejects(validateAccessToken(forged), (err) => {
+      assert.ok(err instanceof oauth.OperationProcessingError, `got ${err.name}: ${err.message}`);
+      assert.equal(err.message, 'JWT signature verification failed');
+      return true;
+    });
+    await validateAccessToken(access_token); // control: the token as issued passes
   });
 });

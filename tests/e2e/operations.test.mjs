@@ -33,7 +33,7 @@ describe('operations', () => {
       assertTokenOk(t2);
       secrets.push(t2.json.access_token, t2.json.refresh_token);
       // A failed login with a password typo must not log the attempted password either.
-      await new Browser(server).login(user.email, 'typo-password-xyz');
+      assert.equal((await new Browser(server).login(user.email, 'typo-password-xyz')).status, 403, 'the typo is refused');
       secrets.push('typo-password-xyz');
     });
     after(async () => { await server?.stop(); });

@@ -77,9 +77,9 @@ describe('revocation and introspection', () => {
   });
 
   it('authenticates like the token endpoint', async () => {
-    assertOAuthError(await revoke(server, app, undefined ?? ''), 'invalid_request');
+    assertOAuthError(await revoke(server, app, ''), 'invalid_request');
     const bad = await post(server, '/api/revoke', { token: 'x' }, { client_id: app.client_id, client_secret: 'wrong' });
-    assertOAuthError(bad, 'invalid_client', [401]);
+    assertOAuthError(bad, 'invalid_client', 401);
     assert.match(bad.headers.get('www-authenticate') ?? '', /^Basic/);
   });
 
@@ -109,7 +109,7 @@ describe('revocation and introspection', () => {
     assert.deepEqual((await introspect(server, app, 'eyJ.not.jwt')).json, { active: false });
     const pub = await server.createClient({ name: 'Public', redirectUris: [REDIRECT], isPublic: true });
     const r = await post(server, '/api/introspect', { token: 'x' }, pub, { basic: false });
-    assertOAuthError(r, 'invalid_client', [401]);
+    assertOAuthError(r, 'invalid_client', 401);
   });
 
   it('passes openid-client v6 tokenRevocation and tokenIntrospection', async () => {
@@ -150,7 +150,8 @@ describe('revocation and introspection', () => {
 
 describe('revocation race: 32 clients refreshing and calling the API', () => {
   let server;
-  before(async () => { server = await startServer({ label: 'sp-revocation-race' }); });
+  // The rate limit is not under test here: 32 busy clients of one app must never meet it.
+  before(async () => { server = await startServer({ label: 'sp-revocation-race', env: { STAGEPASS_RATE_LIMIT: 1000000 } }); });
   after(async () => { await server?.stop(); });
 
   it('after the revoke returns, no call with the grant\'s tokens succeeds and no new token is issued', async () => {
@@ -160,21 +161,21 @@ describe('revocation race: 32 clients refreshing and calling the API', () => {
     const chains = [];
     for (let i = 0; i < 32; i++) chains.push(await userTokens(server, { client: app, user: { ...USER, id: user.id }, scope: SCOPE }));
     const issued = chains.map((c) => c.access_token);
-    const log = [];
+    const log = []; // {kind, sent, done, status, error}
     let stop = false;
-    let revokedAt = Infinity;
     const worker = async (chain) => {
       let { access_token: at, refresh_token: rt } = chain;
       while (!stop) {
         let sent = performance.now();
         const me = await api(server, at, 'GET', '/me');
-        log.push({ kind: 'api', sent, status: me.status });
+        log.push({ kind: 'api', sent, done: performance.now(), status: me.status });
         sent = performance.now();
         const r = await refresh(server, app, rt);
-        log.push({ kind: 'refresh', sent, status: r.status });
+        log.push({ kind: 'refresh', sent, done: performance.now(), status: r.status, error: r.json?.error });
+        // A refresh answered 200 (before the revoke, or racing it) hands out tokens that the
+        // end of the test checks are dead; the chain carries on with them.
         if (r.status === 200) {
           issued.push(r.json.access_token);
-          if (sent > revokedAt) log.push({ kind: 'issued-after-revoke', sent });
           at = r.json.access_token;
           rt = r.json.refresh_token;
         }
@@ -184,18 +185,25 @@ describe('revocation race: 32 clients refreshing and calling the API', () => {
     await new Promise((r) => setTimeout(r, 700));
     const revokeSent = performance.now();
     const rv = await revoke(server, app, chains[0].refresh_token);
-    revokedAt = performance.now();
+    const revokedAt = performance.now();
     assert.equal(rv.status, 200);
     await new Promise((r) => setTimeout(r, 500));
     stop = true;
     await Promise.all(workers);
 
-    const before = log.filter((e) => e.sent < revokeSent && e.status === 200);
-    assert.ok(before.length > 32, `the clients were busy before the revoke (${before.length} successes)`);
+    const show = (entries) => JSON.stringify(entries.slice(0, 5));
+    // Answered before the revoke was sent: every call succeeded (each chain is refreshed by
+    // one client at a time, so no refresh is a reuse).
+    const before = log.filter((e) => e.done < revokeSent);
+    assert.ok(before.length > 32, `the clients were busy before the revoke (${before.length} calls)`);
+    const failedBefore = before.filter((e) => e.status !== 200);
+    assert.deepEqual(failedBefore, [], `calls answered before the revoke failed: ${show(failedBefore)}`);
+    // Sent after the revoke returned: every API call is 401, every refresh invalid_grant.
+    // (Calls in flight while it ran may go either way: the tokens they got are checked below.)
     const after = log.filter((e) => e.sent > revokedAt);
     assert.ok(after.length > 32, `the clients kept calling after the revoke (${after.length} calls)`);
-    const succeeded = after.filter((e) => e.status === 200 || e.kind === 'issued-after-revoke');
-    assert.deepEqual(succeeded, [], 'no call after the revoke succeeded');
+    const notRefused = after.filter((e) => (e.kind === 'api' ? e.status !== 401 : e.status !== 400 || e.error !== 'invalid_grant'));
+    assert.deepEqual(notRefused, [], `calls after the revoke were not refused: ${show(notRefused)}`);
     // Every access token of the grant, including any minted while the revoke ran, is dead.
     for (const at of issued) assertInvalidToken(await api(server, at, 'GET', '/me'), 'a token of the revoked grant');
   });

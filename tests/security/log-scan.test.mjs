@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tokenRequest, assertTokenOk, Browser, findForm } from '../e2e/lib/server.mjs';
+import { tokenRequest, assertTokenOk, assertOAuthError, Browser, findForm } from '../e2e/lib/server.mjs';
 import { scanText, scanDir, knownPasswords, DETECTORS } from './log-scan.mjs';
 import { REDIRECT, startDefaultServer, signedIn, grantTokens, refresh, apiGet } from './attacks-lib.mjs';
 
@@ -86,26 +86,32 @@ describe('log scan', () => {
       const user = await server.createUser({ email: 'logs@example.com', displayName: 'Logs', password: 'log-scan-password-1' });
       const client = await server.createClient({ name: 'Log App', redirectUris: [REDIRECT] });
       const pub = await server.createClient({ name: 'Log Native', redirectUris: [REDIRECT], isPublic: true });
-      await new Browser(server).login(user.email, 'log-scan-wrong-password');
+      // Each step answers as it must, so the log holds every path it is scanned for.
+      assert.equal((await new Browser(server).login(user.email, 'log-scan-wrong-password')).status, 403, 'a failed sign-in');
       const b = await signedIn(server, user);
       const t = await grantTokens(server, { browser: b, user, client, scope: 'user-read-private user-read-email' });
       const p = await grantTokens(server, { browser: b, user, client: pub });
       const t2 = assertTokenOk(await refresh(server, client, t.refresh_token));
-      await refresh(server, client, 'spr_not-a-real-token');
+      assertOAuthError(await refresh(server, client, 'spr_not-a-real-token'), 'invalid_grant');
       assert.equal((await apiGet(server, t2.access_token, '/me')).status, 200);
-      await apiGet(server, t2.access_token, `/me?access_token=${t2.access_token}`);
-      await apiGet(server, `${t2.access_token}x`, '/me');
-      await tokenRequest(server, { grant_type: 'client_credentials' }, { basic: [client.client_id, `${client.client_secret}x`] });
-      const form = (path, params, headers = {}) => fetch(`${server.url}${path}`, {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(params),
-      }).then((r) => r.arrayBuffer());
+      assert.equal((await apiGet(server, t2.access_token, `/me?access_token=${t2.access_token}`)).status, 400, 'a token in the query');
+      assert.equal((await apiGet(server, `${t2.access_token}x`, '/me')).status, 401, 'a broken token');
+      assertOAuthError(await tokenRequest(server, { grant_type: 'client_credentials' }, { basic: [client.client_id, `${client.client_secret}x`] }), 'invalid_client', 401);
+      const form = async (path, params, headers = {}) => {
+        const r = await fetch(`${server.url}${path}`, {
+          method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(params),
+        });
+        await r.arrayBuffer();
+        return r.status;
+      };
       const basic = { authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}` };
-      await form('/api/introspect', { token: t2.access_token }, basic);
-      await form('/api/introspect', { token: t2.refresh_token }, basic);
-      await form('/api/revoke', { token: t2.access_token }, basic);
-      await form('/api/revoke', { token: p.refresh_token, client_id: pub.client_id });
+      assert.equal(await form('/api/introspect', { token: t2.access_token }, basic), 200);
+      assert.equal(await form('/api/introspect', { token: t2.refresh_token }, basic), 200);
+      assert.equal(await form('/api/revoke', { token: t2.access_token }, basic), 200);
+      assert.equal(await form('/api/revoke', { token: p.refresh_token, client_id: pub.client_id }), 200);
       const sec = await b.get('/account/security');
-      await b.submit(sec, findForm(sec.text, sec.url, '/account/security/password'), { current_password: 'log-scan-password-1', new_password: 'log-scan-password-2' });
+      const changed = await b.submit(sec, findForm(sec.text, sec.url, '/account/security/password'), { current_password: 'log-scan-password-1', new_password: 'log-scan-password-2' });
+      assert.equal(changed.status, 200, 'the password change');
       await server.stop({ keep: true });
       stopped = true;
       const dir = mkdtempSync(path.join(os.tmpdir(), 'sp-logscan-real-'));

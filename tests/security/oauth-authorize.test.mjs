@@ -44,13 +44,13 @@ describe('remembered consent', () => {
   });
 
   it('a public client with a private-use scheme redirect shows it too', async () => {
-    await walk(pub, CUSTOM, 'allow');
+    assert.ok((await walk(pub, CUSTOM, 'allow')).code, browser.traceText());
     const again = await walk(pub, CUSTOM, null);
     assert.equal(again.stoppedAt, 'consent');
   });
 
   it('a public client with a registered https redirect and a live grant is answered at once', async () => {
-    await walk(pub, HTTPS, 'allow');
+    assert.ok((await walk(pub, HTTPS, 'allow')).code, browser.traceText());
     const again = await walk(pub, HTTPS, null);
     assert.equal(again.stoppedAt, 'redirect', browser.traceText());
     assert.ok(again.code);
@@ -76,7 +76,7 @@ describe('remembered consent', () => {
   });
 
   it('a confidential client keeps remembered consent', async () => {
-    await walk(conf, HTTPS, 'allow');
+    assert.ok((await walk(conf, HTTPS, 'allow')).code, browser.traceText());
     const again = await walk(conf, HTTPS, null);
     assert.equal(again.stoppedAt, 'redirect');
     assert.ok(again.code);
@@ -116,7 +116,7 @@ describe('error_description carries no attacker text', () => {
       client_id: conf.client_id, response_type: 'code', redirect_uri: HTTPS, state: 's',
       scope: `evil"\\\u00e9\u0001${'z'.repeat(300)}`, code_challenge: pkcePair().challenge, code_challenge_method: 'S256',
     }).toString();
-    // The person signs in first (no error redirect for anonymous visitors is fine too).
+    // The person signs in first: an error redirect comes only after sign-in (RFC 9700 §4.11.2).
     const user = await server.createUser({ email: 'err@example.com', password: 'err-password-12' });
     const auth = await authorizeInBrowser({ server, url: u.href, email: user.email, password: user.password, decision: null });
     assert.equal(auth.stoppedAt, 'redirect', auth.browser.traceText());

@@ -320,7 +320,8 @@ describe('connection limit on the TLS port', () => {
         }
       }
       assert.ok(refused, `connection ${LIMIT + 1} was not refused`);
-      assert.ok(held.length <= LIMIT, `${held.length} connections served`);
+      // The health check's one kept-alive connection may or may not still hold a slot.
+      assert.ok(held.length === LIMIT || held.length === LIMIT - 1, `${held.length} connections served`);
       assert.match(`${refused.code} ${refused.message}`, /ECONNRESET|socket disconnected before secure TLS connection/);
       // More raw connections: closed by the server without waiting for a ClientHello.
       for (let i = 0; i < 3; i++) {
@@ -428,9 +429,12 @@ describe('http→https redirect listener', () => {
       }
       const extra = await connectTcp(redirectPort);
       extra.on('error', () => {});
-      const r = await exchange(extra, 'GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n').catch((e) => ({ status: 0, error: e }));
+      // Over the limit a plain-http listener answers 503 at accept, unasked, and closes
+      // (docs/operations.md, STAGEPASS_MAX_CONNECTIONS). Nothing is written to it: a request
+      // sent after its close would reset the connection and could lose the 503.
+      const r = await exchange(extra, '');
       extra.destroy();
-      assert.notEqual(r.status, 308, 'the 257th connection was served a redirect');
+      assert.equal(r.status, 503, `the 257th connection: ${r.head}`);
       const tls = await connectTls(server.port, { ca: ca.pem });
       assert.equal((await exchange(tls, GET_HEALTHZ)).status, 200);
       tls.destroy();

@@ -71,15 +71,18 @@ export function describeResponse(r) {
   return `HTTP ${r.status} ${r.headers.get('content-type') ?? ''}\n${r.text.slice(0, 1500)}`;
 }
 
-/** Asserts an RFC 6749 §5.2 error answer: JSON {error, error_description?, error_uri?}. */
-export function assertOAuthError(r, codes, statuses = [400]) {
-  codes = [].concat(codes);
-  statuses = [].concat(statuses);
+/**
+ * Asserts an RFC 6749 §5.2 error answer: JSON {error, error_description?, error_uri?} with
+ * exactly the `code` and HTTP `status` the server must answer.
+ */
+export function assertOAuthError(r, code, status = 400) {
+  assert.equal(typeof code, 'string', 'assertOAuthError needs the one error code the server must answer');
+  assert.equal(typeof status, 'number', 'assertOAuthError needs the one status the server must answer');
   const ctx = `\n${describeResponse(r)}`;
-  assert.ok(statuses.includes(r.status), `expected HTTP ${statuses.join(' or ')}, got ${r.status}${ctx}`);
+  assert.equal(r.status, status, `expected HTTP ${status}, got ${r.status}${ctx}`);
   assert.match(r.headers.get('content-type') ?? '', /^application\/json\b/i, `error body must be application/json${ctx}`);
   assert.ok(r.json && typeof r.json === 'object' && !Array.isArray(r.json), `error body must be a JSON object${ctx}`);
-  assert.ok(codes.includes(r.json.error), `expected error ${codes.join(' or ')}, got ${JSON.stringify(r.json.error)}${ctx}`);
+  assert.equal(r.json.error, code, `expected error ${code}, got ${JSON.stringify(r.json.error)}${ctx}`);
   for (const k of Object.keys(r.json)) {
     assert.ok(['error', 'error_description', 'error_uri'].includes(k), `unexpected member ${k} in error body${ctx}`);
   }

@@ -41,7 +41,7 @@
 #include "core/base64url.hpp"
 #include "core/random.hpp"
 #include "crypto/crypto.hpp"
-#include "music/sqlite_music_store.hpp"
+#include "music/sqlite/sqlite_music_store.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "tokens/access_token.hpp"

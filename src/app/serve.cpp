@@ -19,7 +19,7 @@
 #include "monitor/log.hpp"
 #include "monitor/usage_aggregator.hpp"
 #include "music/demo_library.hpp"
-#include "music/sqlite_music_store.hpp"
+#include "music/sqlite/sqlite_music_store.hpp"
 
 namespace stagepass {
 namespace asio = boost::asio;

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "music/ids.hpp"
-#include "music/sqlite_music_store.hpp"
+#include "music/sqlite/sqlite_music_store.hpp"
 
 namespace stagepass::music {
 namespace {

@@ -383,7 +383,7 @@ int run(Options o) {
         ++grants;
       }
       claims.push_back({cfg.issuer, g.user_id, cfg.effective_audience(), o.client_id, scope.str(),
-                        now, now + cfg.access_token_ttl, random.id22(), g.id});
+                        now, now + cfg.access_token_ttl, random.id22(), g.id, client->rate_limit});
     }
     std::vector<std::string> tokens;
     mint_all(*keys, claims, tokens, threads);

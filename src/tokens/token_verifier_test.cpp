@@ -39,6 +39,19 @@ TEST_F(TokenVerifierTest, SecondCallIsACacheHit) {
   EXPECT_EQ(verifier_->stats().cache_hits.load(), 1u);
 }
 
+// The cache entry is the verified claims: the app's rate limit ("rl") comes back on a hit too.
+TEST_F(TokenVerifierTest, TheAppsRateLimitComesBackFromTheCache) {
+  AccessClaims c{"iss", "u1", "aud", "c1", "streaming", 1000, 1100, rng_.id22(), "g1", 40};
+  auto t = mint_access_token(*keys_, c);
+  auto first = verifier_->verify(t);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ((*first)->rate_limit, 40);
+  auto hit = verifier_->verify(t);
+  ASSERT_TRUE(hit.ok());
+  EXPECT_EQ(verifier_->stats().cache_hits.load(), 1u);
+  EXPECT_EQ((*hit)->rate_limit, 40);
+}
+
 TEST_F(TokenVerifierTest, RevocationAppliesToCachedTokens) {
   auto t = mint("g1");
   ASSERT_TRUE(verifier_->verify(t).ok());

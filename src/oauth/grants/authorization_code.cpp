@@ -75,9 +75,9 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
       }
       return fail(OAuthError::invalid_grant("authorization code was already used"));
   }
-  return TokenResponse{
-      issuer_.access_token(code.user_id, client.client.id, code.scope, code.grant_id),
-      s_.settings.access_token_ttl, code.scope.str(), refresh.value};
+  return TokenResponse{issuer_.access_token(code.user_id, client.client.id, code.scope,
+                                            code.grant_id, client.client.rate_limit),
+                       s_.settings.access_token_ttl, code.scope.str(), refresh.value};
 }
 
 }  // namespace stagepass::oauth

@@ -334,7 +334,7 @@ int run(Options o) {
         g = seeder.new_grant(users_stream);
         ++grants;
       }
-      std::string value = new_opaque_token(random, kRefreshTokenPrefix);
+      std::string value = new_opaque_token(random, clock, kRefreshTokenPrefix);
       RefreshToken t;
       t.hash = refresh_token_key(value);
       t.grant_id = g.id;
@@ -363,7 +363,7 @@ int run(Options o) {
         g = seeder.new_grant(users_stream);
         ++grants;
       }
-      std::string value = new_opaque_token(random, kCodePrefix);
+      std::string value = new_opaque_token(random, clock, kCodePrefix);
       w.code({code_key(value), g.id, o.client_id, g.user_id, o.redirect_uri, scope, challenge,
               now + code_ttl, std::nullopt});
       if (out) *out << value << '\n';

@@ -38,6 +38,9 @@ struct ApiRequest {
   std::unordered_map<std::string, std::string> path;  // "{id}" segments, percent-decoded
   Form query;                                         // the parsed query string
   std::string base_url;                               // "<issuer>/v1", for href/next/previous
+  // When the request is served, milliseconds since the Unix epoch (the gateway's injected
+  // Clock): the one "now" of the handler (added_at, player progress, time ranges).
+  int64_t now_ms;
 
   std::optional<std::string> param(std::string_view name) const { return query.get(name); }
   bool has_scope(std::string_view s) const { return principal.scope.contains(s); }

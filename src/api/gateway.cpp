@@ -122,11 +122,12 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
       co_return finish(std::move(r));
     }
   }
-  if (auto refused = admit(who, clock_.now())) {
+  const int64_t now_ms = clock_.now_ms();
+  if (auto refused = admit(who, now_ms / 1000)) {
     refused->log_client_id = who.client_id;
     co_return finish(std::move(*refused));
   }
-  ApiRequest api{req, who, std::move(m->path), std::move(*query), settings_.base_url};
+  ApiRequest api{req, who, std::move(m->path), std::move(*query), settings_.base_url, now_ms};
   const ApiRoutes::Route& route = *m->route;
   std::optional<http::Response> r;
   if (route.fast) r = route.fast(api);

@@ -97,7 +97,7 @@ int serve(const Config& cfg, bool demo) {
       on_use = [&usage, &clock](const api::Principal& p) { usage.note(p.grant_id, clock.now()); };
     }
     // Per-app rate limits come with the tokens ("rl"): the Web API reads no accounts data.
-    api = std::make_unique<ApiNode>(cfg, clock, music, revoked, metrics, store_pool,
+    api = std::make_unique<ApiNode>(cfg, clock, random, music, revoked, metrics, store_pool,
                                     accounts ? accounts->keys() : nullptr, std::move(on_use));
     api->register_routes(router);
     if (!accounts) background.add([&] { api->refresh_jwks(false); });
@@ -110,7 +110,7 @@ int serve(const Config& cfg, bool demo) {
     auto user = accounts->store().find_user_by_email(info.email);
     if (user) {
       on_user_created(*user);
-      if (auto r = music::seed_demo_library(music, user->id); !r) {
+      if (auto r = music::seed_demo_library(music, user->id, clock.now_ms()); !r) {
         throw std::runtime_error("cannot seed the demo library: " + r.error().message);
       }
     }

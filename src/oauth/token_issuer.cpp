@@ -37,7 +37,7 @@ std::string TokenIssuer::access_token(const std::string& sub, const std::string&
 
 NewRefreshToken TokenIssuer::new_refresh_token() const {
   NewRefreshToken t;
-  t.value = new_opaque_token(s_.random, kRefreshTokenPrefix);
+  t.value = new_opaque_token(s_.random, s_.clock, kRefreshTokenPrefix);
   t.hash = refresh_token_key(t.value);
   return t;
 }

@@ -17,7 +17,7 @@ class TokenVerifierTest : public ::testing::Test {
     keys_ = std::make_shared<Keyring>(
         std::vector<OpenKey>{{"k1", "EdDSA", kp.public_key, kp.secret_key}});
     verifier_ = std::make_unique<TokenVerifier>(keys_, VerifyOptions{"iss", "aud", 0, 5}, clock_,
-                                                revoked_, 1000);
+                                                rng_, revoked_, 1000);
   }
   std::string mint(std::string gid, int64_t exp = 1100) {
     return mint_access_token(*keys_,

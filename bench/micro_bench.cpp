@@ -54,7 +54,8 @@ BENCHMARK(BM_JwtVerify);
 
 void BM_VerifierCacheHit(benchmark::State& state) {
   RevocationSet revoked(3600, 1000);
-  TokenVerifier verifier(fx().keys, {fx().iss, fx().iss + "/v1", 0, 10}, fx().clock, revoked, 1000);
+  TokenVerifier verifier(fx().keys, {fx().iss, fx().iss + "/v1", 0, 10}, fx().clock, fx().rng,
+                         revoked, 1000);
   auto token = mint_access_token(*fx().keys, fx().claims);
   (void)verifier.verify(token);
   for (auto _ : state) benchmark::DoNotOptimize(verifier.verify(token));

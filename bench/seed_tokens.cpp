@@ -41,7 +41,7 @@
 #include "core/base64url.hpp"
 #include "core/random.hpp"
 #include "crypto/crypto.hpp"
-#include "music/sqlite_music_store.hpp"
+#include "music/sqlite/sqlite_music_store.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "tokens/access_token.hpp"
@@ -334,7 +334,7 @@ int run(Options o) {
         g = seeder.new_grant(users_stream);
         ++grants;
       }
-      std::string value = new_opaque_token(random, kRefreshTokenPrefix);
+      std::string value = new_opaque_token(random, clock, kRefreshTokenPrefix);
       RefreshToken t;
       t.hash = refresh_token_key(value);
       t.grant_id = g.id;
@@ -363,7 +363,7 @@ int run(Options o) {
         g = seeder.new_grant(users_stream);
         ++grants;
       }
-      std::string value = new_opaque_token(random, kCodePrefix);
+      std::string value = new_opaque_token(random, clock, kCodePrefix);
       w.code({code_key(value), g.id, o.client_id, g.user_id, o.redirect_uri, scope, challenge,
               now + code_ttl, std::nullopt});
       if (out) *out << value << '\n';
@@ -383,7 +383,7 @@ int run(Options o) {
         ++grants;
       }
       claims.push_back({cfg.issuer, g.user_id, cfg.effective_audience(), o.client_id, scope.str(),
-                        now, now + cfg.access_token_ttl, random.id22(), g.id});
+                        now, now + cfg.access_token_ttl, random.id22(), g.id, client->rate_limit});
     }
     std::vector<std::string> tokens;
     mint_all(*keys, claims, tokens, threads);

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
       std::vector<OpenKey>{{"k1", "EdDSA", kp.public_key, kp.secret_key}});
   const std::string iss = "http://127.0.0.1:8080";
   RevocationSet revoked(3600, 1000);
-  TokenVerifier verifier(keys, {iss, iss + "/v1", 0, 10}, clock, revoked, n);
+  TokenVerifier verifier(keys, {iss, iss + "/v1", 0, 10}, clock, rng, revoked, n);
   const long before = rss_kib();
   size_t ok = 0;
   for (size_t i = 0; i < n; ++i) {

@@ -23,7 +23,7 @@
 #include "music/catalog_generator.hpp"
 #include "music/demo_library.hpp"
 #include "music/ids.hpp"
-#include "music/sqlite_music_store.hpp"
+#include "music/sqlite/sqlite_music_store.hpp"
 
 using namespace stagepass;
 namespace bj = boost::json;
@@ -51,9 +51,11 @@ constexpr size_t kRouteCount = sizeof kRoutes / sizeof kRoutes[0];
 constexpr uint64_t kCatalogSeed = 42;
 const std::string kUser = "demo";
 const std::string kPlaylist = "FuzzPlaylist0000000000";
+constexpr int64_t kNowMs = 1'700'000'000'000;  // every request's "now": runs repeat exactly
 
 struct World {
   std::unique_ptr<music::SqliteMusicStore> store;
+  SystemRandom random;  // new playlist ids
   api::ApiRoutes routes;
   std::vector<std::string> devices;
   uint64_t runs = 0;
@@ -63,13 +65,13 @@ struct World {
         (fuzz::scratch_dir("api_json") / "music.db").string(), 1);
     bool ok = music::ensure_catalog(*store, {kCatalogSeed, 0.01}).ok() &&
               store->upsert_profile({kUser, "Demo", "demo@example.com", "SE", "premium", 0}).ok() &&
-              music::seed_demo_library(*store, kUser).ok() &&
+              music::seed_demo_library(*store, kUser, kNowMs).ok() &&
               store->create_playlist(kUser, kPlaylist, {"Fuzz", "", false, false}, 0).ok();
     auto d = store->devices(kUser);
     if (!ok || !d || d->size() < 2) std::abort();
     for (const auto& dev : *d) devices.push_back(dev.id);
     reset_playlist();
-    api::register_web_api(routes, *store);
+    api::register_web_api(routes, *store, random);
   }
 
   // Keeps the playlist small so a long run does not slow down on its own writes.
@@ -162,7 +164,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.msg.target(path + (query.empty() ? "" : "?" + query));
   req.msg.body() = body;
   api::Principal who{kUser, "fuzz-app", ScopeSet::all_known(), "grant-1", "jti-1"};
-  api::ApiRequest api{req, who, match->path, std::move(*q), "http://sp.test/v1"};
+  api::ApiRequest api{req, who, match->path, std::move(*q), "http://sp.test/v1", kNowMs};
   try {
     http::Response r = match->route->handler(api);
     check_response(r, in);

@@ -34,7 +34,7 @@ echo "== unit tests (ASan + UBSan) =="
 # SDK: CMake takes its compiler and flags from CXX, CXXFLAGS and LDFLAGS.
 san="-fsanitize=address,undefined"
 (cd "$build" && CXX=clang++ CXXFLAGS="$san -fno-sanitize=function" LDFLAGS="$san" \
-  ctest --output-on-failure -j "$jobs") || status=1
+  ctest --no-tests=error --output-on-failure -j "$jobs") || status=1
 unit_done=$SECONDS
 echo "== end-to-end, security and interop suites against $build/stagepass (ASan + UBSan) =="
 STAGEPASS_BIN=$build/stagepass tests/run-e2e.sh || status=1

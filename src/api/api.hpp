@@ -1,9 +1,9 @@
 // The Web API's handler contract (resource server under /v1).
 //
-// The gateway (gateway.hpp) verifies the token, applies the route's Requirement
-// (user token, scopes) and the per-app rate limit, and only then calls the handler with an
-// ApiRequest. Handlers are plain blocking functions from ApiRequest to Response: they run on
-// the store worker pool, may call the MusicStore, and answer Spotify-shaped JSON.
+// The gateway (gateway.hpp) verifies the token, applies the route's Requirement (user token,
+// scopes) and the per-app rate limit, and only then calls the handler with an ApiRequest.
+// Handlers are plain blocking functions from ApiRequest to Response: they run on the store
+// worker pool, may call the MusicStore, and answer Spotify-shaped JSON.
 // Thread safety: routes are registered before serving and read-only afterwards.
 #pragma once
 
@@ -27,6 +27,8 @@ struct Principal {
   ScopeSet scope;
   std::string grant_id;  // empty for client-credentials tokens
   std::string jti;
+  // The app's Web API limit per rolling 30 s, from the token's "rl" claim; 0: the default.
+  int64_t rate_limit = 0;
   bool is_user() const { return !grant_id.empty(); }
 };
 
@@ -36,6 +38,9 @@ struct ApiRequest {
   std::unordered_map<std::string, std::string> path;  // "{id}" segments, percent-decoded
   Form query;                                         // the parsed query string
   std::string base_url;                               // "<issuer>/v1", for href/next/previous
+  // When the request is served, milliseconds since the Unix epoch (the gateway's injected
+  // Clock): the one "now" of the handler (added_at, player progress, time ranges).
+  int64_t now_ms;
 
   std::optional<std::string> param(std::string_view name) const { return query.get(name); }
   bool has_scope(std::string_view s) const { return principal.scope.contains(s); }

@@ -25,7 +25,7 @@ std::string message_for(ErrorCode code) {
 
 Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& limiter,
                  Metrics& metrics, boost::asio::thread_pool& pool, const Clock& clock,
-                 GatewaySettings settings, RateLimitLookup rate_limit, UsageHook on_use)
+                 GatewaySettings settings, UsageHook on_use)
     : routes_(routes),
       verifier_(verifier),
       limiter_(limiter),
@@ -33,7 +33,6 @@ Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& 
       pool_(pool),
       clock_(clock),
       settings_(std::move(settings)),
-      rate_limit_(std::move(rate_limit)),
       on_use_(std::move(on_use)) {
   metrics_.describe("stagepass_api_requests_total", "counter", "Web API responses by status");
   metrics_.describe("stagepass_api_rate_limited_total", "counter",
@@ -90,7 +89,7 @@ std::optional<http::Response> Gateway::authenticate(const http::Request& req, co
   auto claims = verifier_.verify(token);
   if (!claims) return unauthorized(message_for(claims.error().code), "invalid_token");
   const AccessClaims& c = **claims;
-  out = Principal{c.sub, c.client_id, ScopeSet::parse(c.scope), c.gid, c.jti};
+  out = Principal{c.sub, c.client_id, ScopeSet::parse(c.scope), c.gid, c.jti, c.rate_limit};
   return std::nullopt;
 }
 
@@ -123,21 +122,17 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
       co_return finish(std::move(r));
     }
   }
-  ApiRequest api{req, who, std::move(m->path), std::move(*query), settings_.base_url};
-  const ApiRoutes::Route& route = *m->route;
-  bool admitted = false;
-  std::optional<http::Response> r;
-  if (route.fast) {
-    std::optional<int64_t> limit =
-        rate_limit_.cached ? rate_limit_.cached(who.client_id) : std::optional<int64_t>(0);
-    if (limit) {
-      r = admit(who, *limit);
-      admitted = true;
-      if (!r) r = route.fast(api);
-    }
+  const int64_t now_ms = clock_.now_ms();
+  if (auto refused = admit(who, now_ms / 1000)) {
+    refused->log_client_id = who.client_id;
+    co_return finish(std::move(*refused));
   }
+  ApiRequest api{req, who, std::move(m->path), std::move(*query), settings_.base_url, now_ms};
+  const ApiRoutes::Route& route = *m->route;
+  std::optional<http::Response> r;
+  if (route.fast) r = route.fast(api);
   if (!r) {
-    auto work = [&] { return run(route, api, admitted); };
+    auto work = [&] { return run(route, api); };
     r = co_await http::offload(pool_, work);
   }
   r->log_client_id = who.client_id;
@@ -145,9 +140,9 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   co_return finish(std::move(*r));
 }
 
-std::optional<http::Response> Gateway::admit(const Principal& who, int64_t limit) {
-  if (limit <= 0) limit = settings_.default_rate_limit;
-  if (int64_t wait = limiter_.acquire(who.client_id, limit, clock_.now()); wait > 0) {
+std::optional<http::Response> Gateway::admit(const Principal& who, int64_t now) {
+  const int64_t limit = who.rate_limit > 0 ? who.rate_limit : settings_.default_rate_limit;
+  if (int64_t wait = limiter_.acquire(who.client_id, limit, now); wait > 0) {
     metrics_.inc("stagepass_api_rate_limited_total{client_id=\"" + who.client_id + "\"}");
     auto r = error(429, "API rate limit exceeded");
     r.header("Retry-After", std::to_string(wait));
@@ -156,11 +151,7 @@ std::optional<http::Response> Gateway::admit(const Principal& who, int64_t limit
   return std::nullopt;
 }
 
-http::Response Gateway::run(const ApiRoutes::Route& route, ApiRequest& api, bool admitted) {
-  if (!admitted) {
-    int64_t limit = rate_limit_.load ? rate_limit_.load(api.principal.client_id) : 0;
-    if (auto refused = admit(api.principal, limit)) return std::move(*refused);
-  }
+http::Response Gateway::run(const ApiRoutes::Route& route, ApiRequest& api) {
   try {
     return route.handler(api);
   } catch (const std::exception&) {

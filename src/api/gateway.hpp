@@ -2,12 +2,15 @@
 // resource-server half of the token architecture), as a pipeline of named steps:
 //   CORS preflight -> route -> no token in the query (RFC 6750 §2.3 refused) -> bearer token
 //   from the Authorization header (§2.1) -> verify (cache, signature, claims, revocation) ->
-//   route requirement (user token, scopes) -> per-app rate limit (rolling 30 s) -> the
-//   route's fast handler on the I/O thread if it has one and the app's limit is known in
-//   memory, else the handler on the worker pool -> usage hook ("last used", user tokens
-//   only) -> CORS headers.
+//   route requirement (user token, scopes) -> per-app rate limit (rolling 30 s; the limit is
+//   the token's "rl" claim, else the default) -> the route's fast handler on the I/O thread if
+//   it has one and it answers from memory, else the handler on the worker pool -> usage hook
+//   ("last used", user tokens only) -> CORS headers.
+// Everything before the handler is in memory: no store read, no callback, no accounts
+// database (an api-only node enforces per-app limits from the token alone).
 // Errors use Spotify's object plus RFC 6750 WWW-Authenticate headers.
 // Thread safety: handle() may run concurrently on every I/O thread.
+// Lifetime: everything passed by reference must outlive the gateway.
 #pragma once
 
 #include <array>
@@ -25,16 +28,9 @@
 namespace stagepass::api {
 
 struct GatewaySettings {
-  std::string base_url;               // "<issuer>/v1"
-  int64_t default_rate_limit = 3000;  // requests per app per 30 s, unless the app has its own
-};
-
-// Where an app's rate limit comes from (0: use the default). `cached` must not block and
-// answers nullopt when it would have to; `load` may block (it runs on the worker pool).
-// Both empty: every app gets the default.
-struct RateLimitLookup {
-  std::function<std::optional<int64_t>(const std::string& client_id)> cached;
-  std::function<int64_t(const std::string& client_id)> load;
+  std::string base_url;  // "<issuer>/v1"
+  // Requests per app per rolling 30 s for a token without "rl" (STAGEPASS_RATE_LIMIT).
+  int64_t default_rate_limit = 3000;
 };
 // Called on the I/O thread after a user token's call succeeded (the handler answered 2xx/3xx),
 // e.g. to aggregate "last used". Must be cheap and must not block; never called for
@@ -45,17 +41,17 @@ class Gateway {
  public:
   Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& limiter, Metrics& metrics,
           boost::asio::thread_pool& pool, const Clock& clock, GatewaySettings settings,
-          RateLimitLookup rate_limit, UsageHook on_use = {});
+          UsageHook on_use = {});
   boost::asio::awaitable<http::Response> handle(http::Request& req);
 
  private:
   http::Response preflight(const http::Request& req, const ApiRoutes::Match& m) const;
   std::optional<http::Response> authenticate(const http::Request& req, const Form& query,
                                              Principal& out);
-  // The rate-limit step: a 429 when the app is over its limit, else nullopt.
-  std::optional<http::Response> admit(const Principal& who, int64_t limit);
-  // The blocking path: look the limit up if needed, admit, run the handler.
-  http::Response run(const ApiRoutes::Route& route, ApiRequest& api, bool admitted);
+  // The rate-limit step: a 429 when the app is over its limit, else nullopt. Never blocks.
+  std::optional<http::Response> admit(const Principal& who, int64_t now);
+  // The blocking path (worker pool): the route's handler, a 500 if it throws.
+  static http::Response run(const ApiRoutes::Route& route, ApiRequest& api);
   http::Response finish(http::Response r) const;
 
   const ApiRoutes& routes_;
@@ -65,7 +61,6 @@ class Gateway {
   boost::asio::thread_pool& pool_;
   const Clock& clock_;
   GatewaySettings settings_;
-  RateLimitLookup rate_limit_;
   UsageHook on_use_;
   // stagepass_api_requests_total by status, resolved once (index: status - 100).
   std::array<std::atomic<uint64_t>*, 500> by_status_{};

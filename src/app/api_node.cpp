@@ -7,27 +7,25 @@
 
 namespace stagepass {
 
-ApiNode::ApiNode(const Config& cfg, const Clock& clock, music::MusicStore& music,
+ApiNode::ApiNode(const Config& cfg, const Clock& clock, Random& random, music::MusicStore& music,
                  RevocationSet& revoked, Metrics& metrics, boost::asio::thread_pool& store_pool,
-                 std::shared_ptr<const Keyring> keys, api::RateLimitLookup rate_limit,
-                 api::UsageHook on_use)
+                 std::shared_ptr<const Keyring> keys, api::UsageHook on_use)
     : cfg_(cfg),
       clock_(clock),
       music_(music),
       verifier_(keys ? keys : std::make_shared<const Keyring>(std::vector<OpenKey>{}),
                 VerifyOptions{cfg.issuer, cfg.effective_audience(), 0, cfg.clock_skew}, clock,
-                revoked, static_cast<size_t>(cfg.token_cache_size)) {
+                random, revoked, static_cast<size_t>(cfg.token_cache_size)) {
   auto catalog = music::ensure_catalog(music_, {music::CatalogOptions{}.seed, cfg.catalog_scale});
   if (!catalog) throw std::runtime_error("cannot generate the catalog: " + catalog.error().message);
   log::event("info", "catalog ready",
              {{"generated", catalog->generated},
               {"ms", catalog->elapsed_ms},
               {"tracks", catalog->counts.tracks}});
-  api::register_web_api(routes_, music_);
-  gateway_ =
-      std::make_unique<api::Gateway>(routes_, verifier_, limiter_, metrics, store_pool, clock,
-                                     api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit},
-                                     std::move(rate_limit), std::move(on_use));
+  api::register_web_api(routes_, music_, random);
+  gateway_ = std::make_unique<api::Gateway>(
+      routes_, verifier_, limiter_, metrics, store_pool, clock,
+      api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit}, std::move(on_use));
   if (!keys) {
     verifier_.on_unknown_key([this] { unknown_key_seen_ = true; });
     refresh_jwks(true);

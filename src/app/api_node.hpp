@@ -1,6 +1,9 @@
 // ApiNode: the resource-server role of a node: the music store, the token verifier (keys
 // from this node's accounts role, or fetched from the issuer's JWKS with --roles api), the
-// rate limiter and the Web API gateway under /v1. Built by serve(); lives until shutdown.
+// rate limiter (per-app limits come with the tokens) and the Web API gateway under /v1.
+// Built by serve(); lives until shutdown. It reads no accounts database.
+// Lifetime: `cfg`, `clock`, `random`, `music`, `revoked`, `metrics` and `store_pool` must
+// outlive the node.
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
@@ -18,10 +21,9 @@ class ApiNode {
  public:
   // `keys` null: fetch them from the issuer (api-only role). `on_use` (optional) hears of
   // every successful user-token call (see api::UsageHook).
-  ApiNode(const Config& cfg, const Clock& clock, music::MusicStore& music, RevocationSet& revoked,
-          Metrics& metrics, boost::asio::thread_pool& store_pool,
-          std::shared_ptr<const Keyring> keys, api::RateLimitLookup rate_limit,
-          api::UsageHook on_use = {});
+  ApiNode(const Config& cfg, const Clock& clock, Random& random, music::MusicStore& music,
+          RevocationSet& revoked, Metrics& metrics, boost::asio::thread_pool& store_pool,
+          std::shared_ptr<const Keyring> keys, api::UsageHook on_use = {});
 
   void register_routes(http::Router& router);
   // Background chore of the api-only role: refetch the JWKS when due or when a token named

@@ -268,10 +268,7 @@ std::string read_source_file(const std::string& relative) {
 // STAGEPASS_* variables that are not `serve` settings, so deliberately not in the settings
 // table nor in its table in docs/operations.md, with where each is documented. The source
 // check below fails for any other variable read in src/.
-const std::map<std::string, std::string> kNotSettings = {
-    {"STAGEPASS_CATALOG_BENCH",
-     "test-only: times the full-scale catalog load (src/music/catalog_generator_test.cpp)"},
-};
+const std::map<std::string, std::string> kNotSettings = {};
 
 const Setting* setting_by_env(const std::string& env) {
   for (const Setting& s : settings())

@@ -5,7 +5,7 @@
 #include "app/admin.hpp"
 #include "app/config.hpp"
 #include "app/serve.hpp"
-#include "music/sqlite_music_store.hpp"
+#include "music/sqlite/sqlite_music_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 using namespace stagepass;

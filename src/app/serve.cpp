@@ -19,7 +19,7 @@
 #include "monitor/log.hpp"
 #include "monitor/usage_aggregator.hpp"
 #include "music/demo_library.hpp"
-#include "music/sqlite_music_store.hpp"
+#include "music/sqlite/sqlite_music_store.hpp"
 
 namespace stagepass {
 namespace asio = boost::asio;
@@ -28,40 +28,6 @@ using http::Response;
 using Awaitable = asio::awaitable<Response>;
 
 namespace {
-
-// The Web API's per-app rate limits, read from the accounts store and cached for `ttl_seconds`
-// (at most `max_entries` apps; past that the cache starts again empty).
-class RateLimitCache {
- public:
-  RateLimitCache(ClientStore& store, const Clock& clock, int64_t ttl_seconds, size_t max_entries)
-      : store_(store), clock_(clock), ttl_(ttl_seconds), max_entries_(max_entries) {}
-  // Without blocking: the cached limit, or nullopt when lookup() must ask the store.
-  std::optional<int64_t> cached(const std::string& client_id) {
-    std::lock_guard lk(mu_);
-    if (auto it = cache_.find(client_id); it != cache_.end() && it->second.second > clock_.now()) {
-      return it->second.first;
-    }
-    return std::nullopt;
-  }
-  int64_t lookup(const std::string& client_id) {
-    const int64_t now = clock_.now();
-    if (auto limit = cached(client_id)) return *limit;
-    auto c = store_.find_client(client_id);
-    int64_t limit = c ? c->rate_limit : 0;
-    std::lock_guard lk(mu_);
-    if (cache_.size() > max_entries_) cache_.clear();
-    cache_[client_id] = {limit, now + ttl_};
-    return limit;
-  }
-
- private:
-  ClientStore& store_;
-  const Clock& clock_;
-  const int64_t ttl_;
-  const size_t max_entries_;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::pair<int64_t, int64_t>> cache_;
-};
 
 // Writes the grants' aggregated "last used" times in one transaction; on failure they are
 // kept for the next flush. Blocking: run it from Background or after the I/O threads stopped.
@@ -116,31 +82,23 @@ int serve(const Config& cfg, bool demo) {
   UsageAggregator usage;
   std::unique_ptr<AccountsNode> accounts;
   std::unique_ptr<ApiNode> api;
-  std::unique_ptr<RateLimitCache> limits;
   if (cfg.serves_accounts()) {
     const Secret master_key = cfg.resolve_master_key();
     accounts = std::make_unique<AccountsNode>(cfg, master_key, random, clock, revoked, store_pool,
                                               commit_pool, cpu_pool, metrics, on_user_created);
-    limits = std::make_unique<RateLimitCache>(
-        accounts->store(), clock, tune.rate_limit_cache_seconds, tune.rate_limit_cache_entries);
     accounts->register_routes(router);
     background.add([&] { accounts->poll_revocations(); });
     background.add([&] { accounts->refresh_origins(); }, tune.origins_refresh_ticks);
     background.add([&] { flush_usage(usage, accounts->store()); }, tune.usage_flush_ticks);
   }
   if (cfg.serves_api()) {
-    api::RateLimitLookup lookup;
-    if (limits) {
-      lookup.cached = [&limits](const std::string& id) { return limits->cached(id); };
-      lookup.load = [&limits](const std::string& id) { return limits->lookup(id); };
-    }
     api::UsageHook on_use;
     if (accounts) {
       on_use = [&usage, &clock](const api::Principal& p) { usage.note(p.grant_id, clock.now()); };
     }
-    api = std::make_unique<ApiNode>(cfg, clock, music, revoked, metrics, store_pool,
-                                    accounts ? accounts->keys() : nullptr, std::move(lookup),
-                                    std::move(on_use));
+    // Per-app rate limits come with the tokens ("rl"): the Web API reads no accounts data.
+    api = std::make_unique<ApiNode>(cfg, clock, random, music, revoked, metrics, store_pool,
+                                    accounts ? accounts->keys() : nullptr, std::move(on_use));
     api->register_routes(router);
     if (!accounts) background.add([&] { api->refresh_jwks(false); });
   }
@@ -152,7 +110,7 @@ int serve(const Config& cfg, bool demo) {
     auto user = accounts->store().find_user_by_email(info.email);
     if (user) {
       on_user_created(*user);
-      if (auto r = music::seed_demo_library(music, user->id); !r) {
+      if (auto r = music::seed_demo_library(music, user->id, clock.now_ms()); !r) {
         throw std::runtime_error("cannot seed the demo library: " + r.error().message);
       }
     }

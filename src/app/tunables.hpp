@@ -56,13 +56,6 @@ struct Tunables {
   // copy, so how long a newly published signing key may go unseen by them.
   int64_t discovery_max_age_seconds = 300;
 
-  // ---- Per-app rate limits (read from the accounts store for the Web API) ----
-  // How long an app's rate limit is cached: `admin client create --rate-limit` reaches the
-  // Web API within this, and a request costs no store read.
-  int64_t rate_limit_cache_seconds = 30;
-  // Apps whose limit is cached; past it the cache starts again empty (a memory bound).
-  size_t rate_limit_cache_entries = 100000;
-
   // ---- Background chores (app::Background) ----
   // The revocation poll runs every tick: a grant revoked on another node is refused here
   // within about a second.

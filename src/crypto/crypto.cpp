@@ -30,12 +30,6 @@ std::array<unsigned char, 16> keyed_digest128(std::string_view key, std::string_
   return out;
 }
 
-std::string random_bytes(size_t n) {
-  std::string out(n, '\0');
-  randombytes_buf(out.data(), n);
-  return out;
-}
-
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   std::string out(crypto_auth_hmacsha256_BYTES, '\0');
   crypto_auth_hmacsha256_state st;

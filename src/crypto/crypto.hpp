@@ -1,6 +1,11 @@
 // Hashing, constant-time comparison, password hashing, Ed25519 signatures and key sealing.
 // All built on libsodium. Functions are pure and thread-safe (sodium_init() must have run:
 // constructing SystemRandom does it).
+// Randomness: values the rest of the server uses come from the injected Random
+// (core/random.hpp), never from here. Only where a predictable value would break the
+// primitive itself do these functions draw on libsodium's CSPRNG directly: the salt of
+// password_hash, the key pair of ed25519_generate and the nonce of seal (a test Random that
+// repeats itself must never make two seals under one master key share a nonce).
 #pragma once
 
 #include <array>
@@ -17,10 +22,8 @@ namespace stagepass::crypto {
 std::string sha256(std::string_view data);
 // A keyed 128-bit digest (SipHash-2-4-128) for in-memory lookup keys: ~10x faster than
 // SHA-256 on a 600-byte token, and without `key` nobody can make two inputs collide.
-// `key` is 16 bytes from random_bytes(); never store or send these digests.
+// `key` is 16 random bytes (Random::bytes); never store or send these digests.
 std::array<unsigned char, 16> keyed_digest128(std::string_view key, std::string_view data);
-// `n` bytes from the OS CSPRNG (libsodium randombytes_buf).
-std::string random_bytes(size_t n);
 // HMAC-SHA-256, raw 32 bytes.
 std::string hmac_sha256(std::string_view key, std::string_view data);
 // Compares in time that depends only on the lengths.

@@ -19,7 +19,7 @@ TEST_F(CryptoTest, Sha256KnownVector) {
 }
 
 TEST_F(CryptoTest, KeyedDigestDependsOnTheKeyAndTheInput) {
-  const std::string k1 = random_bytes(16), k2 = random_bytes(16);
+  const std::string k1 = rng_.bytes(16), k2 = rng_.bytes(16);
   EXPECT_NE(k1, k2);
   EXPECT_EQ(keyed_digest128(k1, "token"), keyed_digest128(k1, "token"));
   EXPECT_NE(keyed_digest128(k1, "token"), keyed_digest128(k1, "tokeN"));

@@ -1,7 +1,6 @@
 #include "music/demo_library.hpp"
 
 #include <algorithm>
-#include <chrono>
 
 #include "music/ids.hpp"
 
@@ -36,11 +35,6 @@ std::vector<std::string> slice(const std::vector<std::string>& v, size_t from, s
 }  // namespace
 
 Status<> seed_demo_library(MusicStore& music, const std::string& user_id, int64_t now) {
-  if (now == 0) {
-    now = std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count();
-  }
   constexpr int64_t kHour = 3600 * 1000;
   std::vector<std::string> artists;
   auto picked = pick_tracks(music, artists);

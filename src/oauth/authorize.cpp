@@ -90,7 +90,7 @@ bool AuthorizeFlow::consent_covers(const AuthorizeRequest& req, const std::strin
 std::string AuthorizeFlow::approve(const AuthorizeRequest& req, const std::string& user_id) const {
   const int64_t now = s_.clock.now();
   auto grant = s_.grants.record_consent(user_id, req.client.id, req.scope, s_.random.id22(), now);
-  std::string code = new_opaque_token(s_.random, kCodePrefix);
+  std::string code = new_opaque_token(s_.random, s_.clock, kCodePrefix);
   if (grant) {
     AuthorizationCode record{
         code_key(code),   grant->id, req.client.id,      user_id,

@@ -10,7 +10,7 @@ namespace stagepass::oauth {
 namespace json = boost::json;
 
 IntrospectionEndpoint::IntrospectionEndpoint(Services& s, const RevocationSet& revoked)
-    : s_(s), revoked_(revoked), cache_key_secret_(crypto::random_bytes(16)), verified_(100000) {}
+    : s_(s), revoked_(revoked), cache_key_secret_(s.random.bytes(16)), verified_(100000) {}
 
 namespace {
 

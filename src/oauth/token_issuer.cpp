@@ -19,7 +19,8 @@ http::Response TokenResponse::to_response() const {
 }
 
 std::string TokenIssuer::access_token(const std::string& sub, const std::string& client_id,
-                                      const ScopeSet& scope, const std::string& grant_id) const {
+                                      const ScopeSet& scope, const std::string& grant_id,
+                                      int64_t rate_limit) const {
   int64_t now = s_.clock.now();
   AccessClaims c{s_.settings.issuer,
                  sub,
@@ -29,13 +30,14 @@ std::string TokenIssuer::access_token(const std::string& sub, const std::string&
                  now,
                  now + s_.settings.access_token_ttl,
                  s_.random.id22(),
-                 grant_id};
+                 grant_id,
+                 rate_limit};
   return mint_access_token(*s_.keys, c);
 }
 
 NewRefreshToken TokenIssuer::new_refresh_token() const {
   NewRefreshToken t;
-  t.value = new_opaque_token(s_.random, kRefreshTokenPrefix);
+  t.value = new_opaque_token(s_.random, s_.clock, kRefreshTokenPrefix);
   t.hash = refresh_token_key(t.value);
   return t;
 }

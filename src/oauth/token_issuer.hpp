@@ -32,8 +32,11 @@ class TokenIssuer {
  public:
   explicit TokenIssuer(Services& s) : s_(s) {}
 
+  // `rate_limit`: the app's own Web API limit (Client::rate_limit; 0: the resource server's
+  // default), carried in the token as "rl" so the Web API needs no accounts database.
   std::string access_token(const std::string& sub, const std::string& client_id,
-                           const ScopeSet& scope, const std::string& grant_id) const;
+                           const ScopeSet& scope, const std::string& grant_id,
+                           int64_t rate_limit) const;
   NewRefreshToken new_refresh_token() const;
   // The record to store for the refresh token whose key is `hash`, of `grant`. Its absolute
   // lifetime counts from the authorization that started its chain: `chain_expires_at` is the

@@ -20,6 +20,7 @@ std::string mint_access_token(const Keyring& keys, const AccessClaims& c) {
                        {"client_id", c.client_id},
                        {"scope", c.scope}};
   if (!c.gid.empty()) payload["gid"] = c.gid;
+  if (c.rate_limit > 0) payload["rl"] = c.rate_limit;
   std::string signing_input =
       base64url_encode(json::serialize(header)) + "." + base64url_encode(json::serialize(payload));
   std::string sig = crypto::ed25519_sign(key.secret_key, signing_input);
@@ -94,6 +95,13 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
                  str(*payload, "gid")};
   if (c.iss != opts.issuer || c.aud != opts.audience || c.sub.empty() || c.jti.empty()) {
     return fail(Error{ErrorCode::kClaims, "issuer or audience mismatch"});
+  }
+  // "rl" (private): absent means the resource server's default. Only the issuer writes it,
+  // as a positive integer; anything else is no limit this verifier can apply.
+  if (payload->contains("rl")) {
+    auto rl = num(*payload, "rl");
+    if (!rl || *rl <= 0) return fail(Error{ErrorCode::kClaims, "rl is not a positive integer"});
+    c.rate_limit = *rl;
   }
   // RFC 7519 §4.1.4: not accepted on or after exp (plus the leeway). Written so that no exp
   // overflows (exp comes from the token; now and leeway are ours and small).

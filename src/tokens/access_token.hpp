@@ -21,6 +21,11 @@ struct AccessClaims {
   int64_t exp = 0;
   std::string jti;
   std::string gid;  // grant id; empty for client-credentials tokens
+  // The app's own Web API rate limit, requests per rolling 30 s: the private claim "rl"
+  // (RFC 7519 §4.3), present only when the app has one. 0 (absent): the resource server's
+  // default (STAGEPASS_RATE_LIMIT). It travels with the token so a resource server needs no
+  // accounts database to enforce it; a change reaches tokens minted after it.
+  int64_t rate_limit = 0;
 };
 
 std::string mint_access_token(const Keyring& keys, const AccessClaims& claims);
@@ -31,8 +36,9 @@ struct VerifyOptions {
   int64_t now = 0;
   int64_t leeway = 30;  // bounded clock skew, seconds
 };
-// Checks header (typ at+jwt, alg, known kid), signature, iss, aud, exp/iat/nbf.
-// Error codes: "malformed", "signature", "claims", "expired".
+// Checks header (typ at+jwt, alg, known kid), signature, iss, aud, exp/iat/nbf, and that "rl",
+// when present, is a positive integer.
+// Error codes: kMalformed, kUnknownKey, kSignature, kClaims, kExpired.
 Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view token,
                                          const VerifyOptions& opts);
 

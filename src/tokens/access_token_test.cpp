@@ -46,6 +46,45 @@ TEST_F(AccessTokenTest, RejectsExpiredTamperedAndForeign) {
   EXPECT_EQ(verify_access_token(*keys_, "a.b", o).error().code, ErrorCode::kMalformed);
 }
 
+// Signs `payload_json` as the issuer would (a real key, a real header).
+std::string sign_payload(const Keyring& keys, const std::string& payload_json) {
+  std::string input = base64url_encode(R"({"alg":"EdDSA","typ":"at+jwt","kid":"k1"})") + "." +
+                      base64url_encode(payload_json);
+  return input + "." + base64url_encode(crypto::ed25519_sign(keys.signing_key().secret_key, input));
+}
+
+// The app's rate limit travels as the private claim "rl": written only when the app has its
+// own, read back as is; absent it reads 0 (the resource server's default).
+TEST_F(AccessTokenTest, CarriesTheAppsRateLimitOnlyWhenItHasOne) {
+  auto without = mint_access_token(*keys_, claims_);
+  auto payload = base64url_decode(
+      without.substr(without.find('.') + 1, without.rfind('.') - without.find('.') - 1));
+  ASSERT_TRUE(payload);
+  EXPECT_EQ(payload->find("\"rl\""), std::string::npos) << *payload;
+  EXPECT_EQ(verify_access_token(*keys_, without, opts(2000))->rate_limit, 0);
+
+  claims_.rate_limit = 25;
+  auto with = mint_access_token(*keys_, claims_);
+  payload = base64url_decode(with.substr(with.find('.') + 1, with.rfind('.') - with.find('.') - 1));
+  EXPECT_NE(payload->find("\"rl\":25"), std::string::npos) << *payload;
+  auto c = verify_access_token(*keys_, with, opts(2000));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->rate_limit, 25);
+}
+
+// A well-signed "rl" that is no positive integer is no limit anyone can apply: refused.
+TEST_F(AccessTokenTest, RefusesAnRlThatIsNotAPositiveInteger) {
+  const std::string base =
+      R"({"iss":"https://iss","sub":"user","aud":"https://iss/v1","exp":4600,"iat":1000,)"
+      R"("jti":"j","client_id":"client","scope":"","rl":)";
+  ASSERT_TRUE(verify_access_token(*keys_, sign_payload(*keys_, base + "7}"), opts(2000)).ok());
+  for (std::string bad : {"0", "-5", "1.5", R"("10")", "null", "[]"}) {
+    auto r = verify_access_token(*keys_, sign_payload(*keys_, base + bad + "}"), opts(2000));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kClaims) << bad;
+  }
+}
+
 TEST_F(AccessTokenTest, RejectsACriticalExtensionEvenWhenWellSigned) {
   // RFC 7515 §4.1.11: a "crit" naming anything this verifier does not implement is invalid.
   auto jwt = mint_access_token(*keys_, claims_);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 
 #include "core/base64url.hpp"
@@ -14,13 +13,11 @@ namespace {
 constexpr size_t kTimeDigits = 16;
 constexpr size_t kRandomChars = 43;  // base64url of 32 bytes, unpadded
 
-// Microseconds since the epoch, strictly increasing within the process (a clock step back
-// or two values in the same microsecond still get distinct, ordered prefixes).
-uint64_t next_issue_time() {
+// The clock's microseconds, strictly increasing within the process (a clock step back or two
+// values in the same microsecond still get distinct, ordered prefixes).
+uint64_t next_issue_time(const Clock& clock) {
   static std::atomic<uint64_t> last{0};
-  const auto now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count());
+  const auto now = static_cast<uint64_t>(std::max<int64_t>(0, clock.now_us()));
   uint64_t prev = last.load(std::memory_order_relaxed);
   uint64_t next = 0;
   do {
@@ -36,9 +33,9 @@ bool is_lower_hex(std::string_view s) {
 
 }  // namespace
 
-std::string new_opaque_token(Random& random, std::string_view prefix) {
+std::string new_opaque_token(Random& random, const Clock& clock, std::string_view prefix) {
   static constexpr char kHex[] = "0123456789abcdef";
-  uint64_t t = next_issue_time();
+  uint64_t t = next_issue_time(clock);
   std::string out(prefix);
   out.resize(prefix.size() + kTimeDigits);
   for (size_t i = 0; i < kTimeDigits; ++i) {

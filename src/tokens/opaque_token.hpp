@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/clock.hpp"
 #include "core/random.hpp"
 
 namespace stagepass {
@@ -20,7 +21,10 @@ namespace stagepass {
 inline constexpr std::string_view kRefreshTokenPrefix = "spr_";
 inline constexpr std::string_view kCodePrefix = "spc_";
 
-std::string new_opaque_token(Random& random, std::string_view prefix);
+// A new value: the time part is `clock.now_us()`, raised when needed to one past the last
+// value this process issued (strictly increasing even if the clock stands still or steps
+// back); the 256 bits come from `random`. Thread-safe.
+std::string new_opaque_token(Random& random, const Clock& clock, std::string_view prefix);
 
 // The storage key of a value issued by new_opaque_token (or of the older shape).
 std::string opaque_token_key(std::string_view value, std::string_view prefix);

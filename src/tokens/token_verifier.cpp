@@ -5,12 +5,13 @@
 namespace stagepass {
 
 TokenVerifier::TokenVerifier(std::shared_ptr<const Keyring> keys, VerifyOptions options,
-                             const Clock& clock, RevocationSet& revoked, size_t cache_capacity)
+                             const Clock& clock, Random& random, RevocationSet& revoked,
+                             size_t cache_capacity)
     : keys_(std::move(keys)),
       options_(std::move(options)),
       clock_(clock),
       revoked_(revoked),
-      cache_key_secret_(crypto::random_bytes(16)),
+      cache_key_secret_(random.bytes(16)),
       cache_(cache_capacity) {}
 
 Result<std::shared_ptr<const AccessClaims>> TokenVerifier::verify(std::string_view token) {

@@ -1,8 +1,10 @@
 // TokenVerifier: the resource server's check of a bearer token (RFC 9068 §4): signature
 // against any key the issuer still publishes, typ, iss, aud, exp/nbf within a bounded clock
 // skew, and not revoked. Verified tokens are cached (VerifiedTokenCache); revocation and
-// expiry apply to cached entries too.
+// expiry apply to cached entries too. Time comes only from the injected Clock; the cache's
+// digest key only from the injected Random (read once, at construction).
 // Thread safety: verify() is safe from any thread; set_keys() swaps the keyring atomically.
+// Lifetime: `clock` and `revoked` must outlive the verifier.
 #pragma once
 
 #include <atomic>
@@ -10,6 +12,7 @@
 #include <memory>
 
 #include "core/clock.hpp"
+#include "core/random.hpp"
 #include "core/result.hpp"
 #include "tokens/access_token.hpp"
 #include "tokens/revocation_set.hpp"
@@ -25,10 +28,12 @@ struct VerifierStats {
 
 class TokenVerifier {
  public:
+  // `options.now` is ignored: every verify() reads `clock`.
   TokenVerifier(std::shared_ptr<const Keyring> keys, VerifyOptions options, const Clock& clock,
-                RevocationSet& revoked, size_t cache_capacity);
+                Random& random, RevocationSet& revoked, size_t cache_capacity);
 
-  // Error codes: "malformed", "signature", "claims", "expired", "revoked".
+  // The claims (the cached object: it carries the app's rate limit, "rl") or an error:
+  // verify_access_token's codes, and kRevoked.
   Result<std::shared_ptr<const AccessClaims>> verify(std::string_view token);
   void set_keys(std::shared_ptr<const Keyring> keys) { keys_.store(std::move(keys)); }
   // Called (cheaply, from the verifying thread) when a token names a kid the keyring lacks,

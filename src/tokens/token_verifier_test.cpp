@@ -17,7 +17,7 @@ class TokenVerifierTest : public ::testing::Test {
     keys_ = std::make_shared<Keyring>(
         std::vector<OpenKey>{{"k1", "EdDSA", kp.public_key, kp.secret_key}});
     verifier_ = std::make_unique<TokenVerifier>(keys_, VerifyOptions{"iss", "aud", 0, 5}, clock_,
-                                                revoked_, 1000);
+                                                rng_, revoked_, 1000);
   }
   std::string mint(std::string gid, int64_t exp = 1100) {
     return mint_access_token(*keys_,
@@ -37,6 +37,19 @@ TEST_F(TokenVerifierTest, SecondCallIsACacheHit) {
   ASSERT_TRUE(verifier_->verify(t).ok());
   EXPECT_EQ(verifier_->stats().cache_misses.load(), 1u);
   EXPECT_EQ(verifier_->stats().cache_hits.load(), 1u);
+}
+
+// The cache entry is the verified claims: the app's rate limit ("rl") comes back on a hit too.
+TEST_F(TokenVerifierTest, TheAppsRateLimitComesBackFromTheCache) {
+  AccessClaims c{"iss", "u1", "aud", "c1", "streaming", 1000, 1100, rng_.id22(), "g1", 40};
+  auto t = mint_access_token(*keys_, c);
+  auto first = verifier_->verify(t);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ((*first)->rate_limit, 40);
+  auto hit = verifier_->verify(t);
+  ASSERT_TRUE(hit.ok());
+  EXPECT_EQ(verifier_->stats().cache_hits.load(), 1u);
+  EXPECT_EQ((*hit)->rate_limit, 40);
 }
 
 TEST_F(TokenVerifierTest, RevocationAppliesToCachedTokens) {

@@ -1,7 +1,8 @@
 // VerifiedTokenCache: access tokens whose signature and claims were already checked, keyed
 // by a keyed 128-bit digest of the token, so a repeat call costs one short hash and one
-// lookup instead of an Ed25519 verification. Expiry and revocation are still checked by the caller
-// on every hit (the entry keeps exp and the grant id).
+// lookup instead of an Ed25519 verification. An entry is the verified claims themselves: exp
+// and the grant id, which the caller checks again on every hit (expiry, revocation), and the
+// app's rate limit ("rl"), which the Web API applies without asking any store.
 //
 // Bounded: at most `capacity` entries over 16 shards; a full shard first drops expired
 // entries, then an arbitrary eighth of itself. Thread safety: safe from any thread.

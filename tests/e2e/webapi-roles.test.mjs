@@ -4,7 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startServer } from './lib/server.mjs';
-import { api, expectOk, assertInvalidToken, clientToken, userSession } from './lib/webapi.mjs';
+import { api, expectOk, assertInvalidToken, clientToken, userSession, createRateLimitedClient } from './lib/webapi.mjs';
 
 const REDIRECT = 'https://app.example/callback';
 
@@ -60,5 +60,22 @@ describe('api-only node', () => {
     assert.match(metrics, new RegExp(`stagepass_api_rate_limited_total\\{client_id="${limited.client_id}"\\} 2`));
     assert.match(metrics, /stagepass_api_requests_total\{status="429"\} 2/);
     assert.match(metrics, /stagepass_token_cache_hits_total \d+/);
+  });
+
+  // The node has no accounts database: an app's own --rate-limit reaches it inside the app's
+  // access token (the "rl" claim), below and above the node's default (5) alike.
+  it('enforces an app\'s own --rate-limit, carried by its token, without the accounts database', async () => {
+    const search = async (token) => (await api(apiNode, token, 'GET', '/search?q=a&type=artist&limit=1')).status;
+    const strict = await createRateLimitedClient(accounts, { name: 'Strict', redirectUri: REDIRECT, rateLimit: 2 });
+    const strictToken = await clientToken(accounts, strict);
+    const strictStatuses = [];
+    for (let i = 0; i < 3; i++) strictStatuses.push(await search(strictToken));
+    assert.deepEqual(strictStatuses, [200, 200, 429]);
+
+    const generous = await createRateLimitedClient(accounts, { name: 'Generous', redirectUri: REDIRECT, rateLimit: 7 });
+    const generousToken = await clientToken(accounts, generous);
+    const generousStatuses = [];
+    for (let i = 0; i < 8; i++) generousStatuses.push(await search(generousToken));
+    assert.deepEqual(generousStatuses, [200, 200, 200, 200, 200, 200, 200, 429]);
   });
 });

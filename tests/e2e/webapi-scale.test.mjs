@@ -3,14 +3,22 @@
 // prefixes, so a single query's total is only a loose lower bound; instead the artists are
 // enumerated (the union of artist searches for every letter and digit, paged to the end),
 // their albums collected from /artists/{id}/albums (distinct ids), and tracks counted as the
-// sum of those albums' total_tracks. Runs only when the server boots with that catalog
-// within BOOT_BUDGET_MS; a slower boot skips with the measured time.
+// sum of those albums' total_tracks. It never skips: a boot that does not answer within
+// BOOT_TIMEOUT_MS (a hang guard, many times the few seconds a release build needs) fails it,
+// and the measured boot time is reported as a diagnostic, not asserted.
+// Under the sanitizers (scripts/test-asan.sh sets STAGEPASS_TEST_SANITIZED=1) an -O0 ASan
+// build generates and walks the catalog many times slower, so that run uses a tenth of it
+// (STAGEPASS_CATALOG_SCALE=0.1) and expects a tenth of each count; the release run checks the
+// full size.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
 import { REDIRECT, api, describeCall, clientToken } from './lib/webapi.mjs';
 
-const BOOT_BUDGET_MS = 20000;
+const SANITIZED = process.env.STAGEPASS_TEST_SANITIZED === '1';
+const SCALE = SANITIZED ? 0.1 : 1;
+const WANT = { artists: 2000 * SCALE, albums: 10000 * SCALE, tracks: 100000 * SCALE };
+const BOOT_TIMEOUT_MS = 90000;
 const CONCURRENCY = 4;
 
 /** Runs `fn` over `items` with at most `n` in flight. */
@@ -25,7 +33,9 @@ async function pool(items, n, fn) {
   await Promise.all(workers);
 }
 
-describe('Web API full-size catalog (STAGEPASS_CATALOG_SCALE=1)', () => {
+const count = (n) => n.toLocaleString('en-US');
+
+describe(`Web API catalog at STAGEPASS_CATALOG_SCALE=${SCALE}`, () => {
   let server;
   let bootMs;
   let bootError;
@@ -34,8 +44,8 @@ describe('Web API full-size catalog (STAGEPASS_CATALOG_SCALE=1)', () => {
     try {
       server = await startServer({
         label: 'sp-webapi-scale',
-        env: { STAGEPASS_CATALOG_SCALE: '1', STAGEPASS_RATE_LIMIT: '1000000', STAGEPASS_ACCESS_LOG: 'off' },
-        timeoutMs: 90000,
+        env: { STAGEPASS_CATALOG_SCALE: String(SCALE), STAGEPASS_RATE_LIMIT: '1000000', STAGEPASS_ACCESS_LOG: 'off' },
+        timeoutMs: BOOT_TIMEOUT_MS,
       });
     } catch (e) {
       bootError = e;
@@ -44,12 +54,8 @@ describe('Web API full-size catalog (STAGEPASS_CATALOG_SCALE=1)', () => {
   });
   after(async () => { await server?.stop(); });
 
-  it('has ≥2,000 artists, ≥10,000 albums and ≥100,000 tracks', { timeout: 300000 }, async (t) => {
+  it(`has ≥${count(WANT.artists)} artists, ≥${count(WANT.albums)} albums and ≥${count(WANT.tracks)} tracks`, { timeout: 300000 }, async (t) => {
     if (bootError) throw bootError;
-    if (bootMs > BOOT_BUDGET_MS) {
-      t.skip(`boot with the full catalog took ${bootMs} ms (> ${BOOT_BUDGET_MS} ms budget)`);
-      return;
-    }
     const client = await server.createClient({ name: 'Counter', redirectUris: [REDIRECT] });
     const tok = await clientToken(server, client);
     const get = async (path, query) => {
@@ -68,7 +74,7 @@ describe('Web API full-size catalog (STAGEPASS_CATALOG_SCALE=1)', () => {
       }
     });
     t.diagnostic(`boot ${bootMs} ms; ${artists.size} distinct artists found by search`);
-    assert.ok(artists.size >= 2000, `artists: ${artists.size}`);
+    assert.ok(artists.size >= WANT.artists, `artists: ${artists.size}`);
 
     const albums = new Map(); // id → total_tracks
     await pool([...artists], CONCURRENCY, async (id) => {
@@ -80,7 +86,7 @@ describe('Web API full-size catalog (STAGEPASS_CATALOG_SCALE=1)', () => {
     });
     const tracks = [...albums.values()].reduce((s, n) => s + n, 0);
     t.diagnostic(`${albums.size} distinct albums; ${tracks} tracks by their total_tracks`);
-    assert.ok(albums.size >= 10000, `albums: ${albums.size}`);
-    assert.ok(tracks >= 100000, `tracks: ${tracks}`);
+    assert.ok(albums.size >= WANT.albums, `albums: ${albums.size}`);
+    assert.ok(tracks >= WANT.tracks, `tracks: ${tracks}`);
   });
 });

@@ -9,7 +9,7 @@
 #include "music/catalog_generator.hpp"
 #include "music/demo_library.hpp"
 #include "music/ids.hpp"
-#include "music/sqlite_music_store.hpp"
+#include "music/sqlite/sqlite_music_store.hpp"
 
 namespace stagepass::api {
 namespace {
@@ -25,9 +25,9 @@ class EndpointsTest : public ::testing::Test {
     store_ = new music::SqliteMusicStore((dir_ / "music.db").string(), 2);
     ASSERT_TRUE(music::ensure_catalog(*store_, {42, 0.02}).ok());
     ASSERT_TRUE(store_->upsert_profile({"demo", "Demo", "demo@x", "SE", "premium", 0}).ok());
-    ASSERT_TRUE(music::seed_demo_library(*store_, "demo").ok());
+    ASSERT_TRUE(music::seed_demo_library(*store_, "demo", kNowMs).ok());
     routes_ = new ApiRoutes;
-    register_web_api(*routes_, *store_);
+    register_web_api(*routes_, *store_, random_);
   }
   static void TearDownTestSuite() {
     delete routes_;
@@ -48,7 +48,7 @@ class EndpointsTest : public ::testing::Test {
     if (!match || !match->route) return error(405, "no route");
     auto q =
         target.find('?') == std::string::npos ? std::string() : target.substr(target.find('?') + 1);
-    ApiRequest api{req, who, match->path, *Form::parse(q), "http://sp.test/v1"};
+    ApiRequest api{req, who, match->path, *Form::parse(q), "http://sp.test/v1", kNowMs};
     return match->route->handler(api);
   }
   // The same through the route's I/O-thread path; nullopt when it defers to the handler.
@@ -59,7 +59,7 @@ class EndpointsTest : public ::testing::Test {
     Principal who{"demo", "app", ScopeSet::parse(scope), "grant", "jti"};
     auto match = routes_->match("GET", target);
     if (!match || !match->route || !match->route->fast) return std::nullopt;
-    ApiRequest api{req, who, match->path, Form{}, "http://sp.test/v1"};
+    ApiRequest api{req, who, match->path, Form{}, "http://sp.test/v1", kNowMs};
     return match->route->fast(api);
   }
   static bj::value body(const http::Response& r) { return bj::parse(r.body); }
@@ -67,6 +67,9 @@ class EndpointsTest : public ::testing::Test {
   static inline std::filesystem::path dir_;
   static inline music::SqliteMusicStore* store_ = nullptr;
   static inline ApiRoutes* routes_ = nullptr;
+  static inline SystemRandom random_;
+  // Every request's "now" (ApiRequest::now_ms), also the end of the seeded history.
+  static constexpr int64_t kNowMs = 1'700'000'000'000;
 };
 
 TEST_F(EndpointsTest, MeShowsEmailAndCountryOnlyWithTheirScopes) {

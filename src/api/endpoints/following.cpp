@@ -31,7 +31,7 @@ http::Response get_following(ApiRequest& req, MusicStore& music) {
 http::Response put_following(ApiRequest& req, MusicStore& music) {
   if (auto bad = check_type(req)) return std::move(*bad);
   SP_PARAM(ids, parse_ids(req, 50, true));
-  auto r = music.follow_artists(req.principal.sub, ids, now_ms());
+  auto r = music.follow_artists(req.principal.sub, ids, req.now_ms);
   return r ? no_content() : store_error(r.error());
 }
 

@@ -7,6 +7,7 @@
 #include "api/api.hpp"
 #include "api/endpoints/objects.hpp"
 #include "api/endpoints/params.hpp"
+#include "core/random.hpp"
 #include "core/result.hpp"
 #include "music/music_store.hpp"
 
@@ -46,7 +47,7 @@ void register_me(ApiRoutes& routes, MusicStore& music);
 void register_catalog(ApiRoutes& routes, MusicStore& music);
 void register_library(ApiRoutes& routes, MusicStore& music);
 void register_following(ApiRoutes& routes, MusicStore& music);
-void register_playlists(ApiRoutes& routes, MusicStore& music);
+void register_playlists(ApiRoutes& routes, MusicStore& music, Random& random);
 void register_playlist_items(ApiRoutes& routes, MusicStore& music);
 void register_player(ApiRoutes& routes, MusicStore& music);
 void register_personalization(ApiRoutes& routes, MusicStore& music);

@@ -20,7 +20,7 @@ http::Response get_saved(ApiRequest& req, MusicStore& music) {
 
 http::Response put_saved(ApiRequest& req, MusicStore& music) {
   SP_PARAM(ids, parse_ids(req, 50, true));
-  auto r = music.save_tracks(req.principal.sub, ids, now_ms());
+  auto r = music.save_tracks(req.principal.sub, ids, req.now_ms);
   return r ? ok_empty() : store_error(r.error());
 }
 

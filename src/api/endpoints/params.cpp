@@ -1,7 +1,6 @@
 #include "api/endpoints/params.hpp"
 
 #include <charconv>
-#include <chrono>
 
 #include "music/ids.hpp"
 
@@ -124,12 +123,6 @@ Parsed<boost::json::object> json_object_body(const ApiRequest& req, bool allow_e
   auto body = req.json_body();
   if (!body || !body->is_object()) return error(400, "Error parsing JSON.");
   return std::move(body->as_object());
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace stagepass::api::endpoints

@@ -46,7 +46,4 @@ Parsed<boost::json::object> json_object_body(const ApiRequest& req, bool allow_e
 // Splits "a,b,c", trimming spaces, dropping empty parts.
 std::vector<std::string> split_commas(std::string_view s);
 
-// Milliseconds since the Unix epoch (system clock).
-int64_t now_ms();
-
 }  // namespace stagepass::api::endpoints

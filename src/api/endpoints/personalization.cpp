@@ -17,12 +17,12 @@ http::Response get_top(ApiRequest& req, MusicStore& music) {
   bj::array items;
   int64_t total = 0;
   if (type == "artists") {
-    auto r = music.top_artists(req.principal.sub, range, limit, offset, now_ms());
+    auto r = music.top_artists(req.principal.sub, range, limit, offset, req.now_ms);
     if (!r) return store_error(r.error());
     for (const auto& a : r->items) items.push_back(artist_full(u, a));
     total = r->total;
   } else {
-    auto r = music.top_tracks(req.principal.sub, range, limit, offset, now_ms());
+    auto r = music.top_tracks(req.principal.sub, range, limit, offset, req.now_ms);
     if (!r) return store_error(r.error());
     for (const auto& t : r->items) items.push_back(track_full(u, t));
     total = r->total;

@@ -8,7 +8,7 @@ namespace {
 http::Response done(const Status<>& r) { return r ? no_content() : store_error(r.error()); }
 
 http::Response get_state(ApiRequest& req, MusicStore& music, bool full) {
-  auto r = music.playback(req.principal.sub, now_ms());
+  auto r = music.playback(req.principal.sub, req.now_ms);
   if (!r) return store_error(r.error());
   if (!*r) return no_content();
   Urls u(req.base_url);
@@ -69,17 +69,17 @@ http::Response play(ApiRequest& req, MusicStore& music) {
     if (!pos->is_int64() || pos->as_int64() < 0) return error(400, "Invalid position_ms");
     cmd.position_ms = pos->as_int64();
   }
-  return done(music.play(req.principal.sub, cmd, now_ms()));
+  return done(music.play(req.principal.sub, cmd, req.now_ms));
 }
 
 http::Response pause(ApiRequest& req, MusicStore& music) {
-  return done(music.pause(req.principal.sub, now_ms()));
+  return done(music.pause(req.principal.sub, req.now_ms));
 }
 http::Response next(ApiRequest& req, MusicStore& music) {
-  return done(music.skip(req.principal.sub, +1, now_ms()));
+  return done(music.skip(req.principal.sub, +1, req.now_ms));
 }
 http::Response previous(ApiRequest& req, MusicStore& music) {
-  return done(music.skip(req.principal.sub, -1, now_ms()));
+  return done(music.skip(req.principal.sub, -1, req.now_ms));
 }
 
 http::Response volume(ApiRequest& req, MusicStore& music) {
@@ -91,14 +91,14 @@ http::Response volume(ApiRequest& req, MusicStore& music) {
 http::Response seek(ApiRequest& req, MusicStore& music) {
   SP_PARAM(pos, parse_int(req, "position_ms", 0, INT64_MAX / 2));
   if (!pos) return error(400, "Required parameter position_ms missing");
-  return done(music.seek(req.principal.sub, *pos, now_ms()));
+  return done(music.seek(req.principal.sub, *pos, req.now_ms));
 }
 
 http::Response shuffle(ApiRequest& req, MusicStore& music) {
   auto state = req.param("state");
   if (!state) return error(400, "Required parameter state missing");
   if (*state != "true" && *state != "false") return error(400, "Invalid state");
-  return done(music.set_shuffle(req.principal.sub, *state == "true", now_ms()));
+  return done(music.set_shuffle(req.principal.sub, *state == "true", req.now_ms));
 }
 
 http::Response repeat(ApiRequest& req, MusicStore& music) {
@@ -106,7 +106,7 @@ http::Response repeat(ApiRequest& req, MusicStore& music) {
   if (!state) return error(400, "Required parameter state missing");
   if (*state != "track" && *state != "context" && *state != "off")
     return error(400, "Invalid state");
-  return done(music.set_repeat(req.principal.sub, *state, now_ms()));
+  return done(music.set_repeat(req.principal.sub, *state, req.now_ms));
 }
 
 http::Response queue(ApiRequest& req, MusicStore& music) {
@@ -114,7 +114,7 @@ http::Response queue(ApiRequest& req, MusicStore& music) {
   if (!uri) return error(400, "Required parameter uri missing");
   auto id = uri_id(*uri, "track");
   if (!id) return error(400, "Invalid track uri");
-  return done(music.add_to_queue(req.principal.sub, *id, now_ms()));
+  return done(music.add_to_queue(req.principal.sub, *id, req.now_ms));
 }
 
 http::Response transfer(ApiRequest& req, MusicStore& music) {
@@ -129,7 +129,7 @@ http::Response transfer(ApiRequest& req, MusicStore& music) {
     play = p->as_bool();
   }
   return done(music.transfer(req.principal.sub, std::string(ids->as_array()[0].as_string()), play,
-                             now_ms()));
+                             req.now_ms));
 }
 
 }  // namespace

@@ -81,7 +81,8 @@ http::Response add_items(ApiRequest& req, MusicStore& music) {
   bool bad = false;
   if (!position) position = body_int(body, "position", bad);
   if (bad) return error(400, "Invalid position");
-  return snapshot(201, music.add_playlist_items(p.id, *ids, position, req.principal.sub, now_ms()));
+  return snapshot(201,
+                  music.add_playlist_items(p.id, *ids, position, req.principal.sub, req.now_ms));
 }
 
 http::Response update_items(ApiRequest& req, MusicStore& music) {
@@ -89,7 +90,7 @@ http::Response update_items(ApiRequest& req, MusicStore& music) {
   SP_PARAM(body, json_object_body(req, true));
   SP_PARAM(ids, parse_uris(req, body));
   if (ids)
-    return snapshot(200, music.replace_playlist_items(p.id, *ids, req.principal.sub, now_ms()));
+    return snapshot(200, music.replace_playlist_items(p.id, *ids, req.principal.sub, req.now_ms));
   bool bad = false;
   auto start = body_int(body, "range_start", bad);
   auto before = body_int(body, "insert_before", bad);

@@ -98,7 +98,8 @@ Parsed<music::PlaylistDetails> details_from(const bj::object& body) {
   return d;
 }
 
-http::Response create(ApiRequest& req, MusicStore& music, const std::string& user_id) {
+http::Response create(ApiRequest& req, MusicStore& music, Random& random,
+                      const std::string& user_id) {
   if (user_id != req.principal.sub)
     return error(403, "You cannot create a playlist for another user");
   SP_PARAM(body, json_object_body(req));
@@ -110,17 +111,9 @@ http::Response create(ApiRequest& req, MusicStore& music, const std::string& use
   }
   const char* scope = *d.is_public ? "playlist-modify-public" : "playlist-modify-private";
   if (!req.has_scope(scope)) return insufficient_scope(scope);
-  SystemRandom random;
-  auto p = music.create_playlist(user_id, random.id22(), d, now_ms());
+  auto p = music.create_playlist(user_id, random.id22(), d, req.now_ms);
   if (!p) return store_error(p.error());
   return json(201, playlist_full(Urls(req.base_url), *p, {}, 100));
-}
-
-http::Response create_for_user(ApiRequest& req, MusicStore& music) {
-  return create(req, music, req.path["user_id"]);
-}
-http::Response create_for_me(ApiRequest& req, MusicStore& music) {
-  return create(req, music, req.principal.sub);
 }
 
 http::Response get_playlist(ApiRequest& req, MusicStore& music) {
@@ -154,16 +147,20 @@ http::Response change_details(ApiRequest& req, MusicStore& music) {
 
 }  // namespace
 
-void register_playlists(ApiRoutes& routes, MusicStore& music) {
+void register_playlists(ApiRoutes& routes, MusicStore& music, Random& random) {
   auto add = [&](const char* method, const char* pattern, Requirement need,
                  http::Response (*f)(ApiRequest&, MusicStore&)) {
     routes.add(method, pattern, std::move(need),
                [&music, f](ApiRequest& r) { return f(r, music); });
   };
   add("GET", "/v1/me/playlists", user({"playlist-read-private"}), my_playlists);
-  add("POST", "/v1/me/playlists", user(), create_for_me);
+  routes.add("POST", "/v1/me/playlists", user(), [&music, &random](ApiRequest& r) {
+    return create(r, music, random, r.principal.sub);
+  });
   add("GET", "/v1/users/{user_id}/playlists", any_token(), user_playlists);
-  add("POST", "/v1/users/{user_id}/playlists", user(), create_for_user);
+  routes.add("POST", "/v1/users/{user_id}/playlists", user(), [&music, &random](ApiRequest& r) {
+    return create(r, music, random, r.path["user_id"]);
+  });
   add("GET", "/v1/playlists/{playlist_id}", any_token(), get_playlist);
   add("PUT", "/v1/playlists/{playlist_id}", user(), change_details);
 }

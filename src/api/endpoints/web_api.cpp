@@ -4,13 +4,13 @@
 
 namespace stagepass::api {
 
-void register_web_api(ApiRoutes& routes, music::MusicStore& music) {
+void register_web_api(ApiRoutes& routes, music::MusicStore& music, Random& random) {
   using namespace endpoints;
   register_me(routes, music);
   register_catalog(routes, music);
   register_library(routes, music);
   register_following(routes, music);
-  register_playlists(routes, music);
+  register_playlists(routes, music, random);
   register_playlist_items(routes, music);
   register_player(routes, music);
   register_personalization(routes, music);

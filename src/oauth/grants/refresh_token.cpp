@@ -67,9 +67,9 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
       return fail(OAuthError::invalid_grant("refresh token was already used; access revoked"));
   }
   const ScopeSet scope = requested ? *requested : granted;
-  return TokenResponse{
-      issuer_.access_token(rotation->token.user_id, client.client.id, scope, grant_id),
-      s_.settings.access_token_ttl, scope.str(), next.value};
+  return TokenResponse{issuer_.access_token(rotation->token.user_id, client.client.id, scope,
+                                            grant_id, client.client.rate_limit),
+                       s_.settings.access_token_ttl, scope.str(), next.value};
 }
 
 }  // namespace stagepass::oauth

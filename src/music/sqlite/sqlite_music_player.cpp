@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "music/ids.hpp"
-#include "music/sqlite_music_internal.hpp"
+#include "music/sqlite/sqlite_music_internal.hpp"
 
 namespace stagepass::music {
 using namespace internal;

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "music/sqlite_music_internal.hpp"
+#include "music/sqlite/sqlite_music_internal.hpp"
 
 namespace stagepass::music {
 using namespace internal;

@@ -1,4 +1,4 @@
-#include "music/music_schema.hpp"
+#include "music/sqlite/music_schema.hpp"
 
 #include <array>
 #include <string>

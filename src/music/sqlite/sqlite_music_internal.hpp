@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "music/sqlite_music_store.hpp"
+#include "music/sqlite/sqlite_music_store.hpp"
 #include "store/sqlite/connection_pool.hpp"
 
 namespace stagepass::music {

@@ -7,7 +7,7 @@
 #include "music/catalog_generator.hpp"
 #include "music/demo_library.hpp"
 #include "music/ids.hpp"
-#include "music/sqlite_music_store.hpp"
+#include "music/sqlite/sqlite_music_store.hpp"
 #include "store/sqlite/connection.hpp"
 
 namespace stagepass::music {

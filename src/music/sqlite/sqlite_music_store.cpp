@@ -1,10 +1,10 @@
 // SqliteMusicStore: opening, shared loaders, profiles and the catalog bulk load.
-#include "music/sqlite_music_store.hpp"
+#include "music/sqlite/sqlite_music_store.hpp"
 
 #include <filesystem>
 
-#include "music/music_schema.hpp"
-#include "music/sqlite_music_internal.hpp"
+#include "music/sqlite/music_schema.hpp"
+#include "music/sqlite/sqlite_music_internal.hpp"
 
 namespace stagepass::music {
 using namespace internal;

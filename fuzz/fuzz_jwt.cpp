@@ -61,9 +61,11 @@ World& world() {
 
 void check_accepted(const Result<AccessClaims>& r, std::string_view in) {
   if (!r) {
-    const auto& code = r.error().code;
-    FUZZ_CHECK(code == "malformed" || code == "signature" || code == "claims" || code == "expired",
-               code);
+    const ErrorCode code = r.error().code;
+    FUZZ_CHECK(code == ErrorCode::kMalformed || code == ErrorCode::kUnknownKey ||
+                   code == ErrorCode::kSignature || code == ErrorCode::kClaims ||
+                   code == ErrorCode::kExpired,
+               error_code_name(code));
     return;
   }
   FUZZ_CHECK(r->iss == kOpts.issuer && r->aud == kOpts.audience, in);

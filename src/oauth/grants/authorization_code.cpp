@@ -35,7 +35,7 @@ OAuthError refusal_error(CodeRefusal why) {
 }  // namespace
 
 Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
-    const Form& form, const AuthenticatedClient& client) {
+    const Form& form, const AuthenticatedClient& client) const {
   auto code_value = form.get("code");
   auto redirect_uri = form.get("redirect_uri");
   auto verifier = form.get("code_verifier");

@@ -25,8 +25,8 @@ OAuthError refusal_error(RefreshRefusal why) {
 
 }  // namespace
 
-Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
-                                                            const AuthenticatedClient& client) {
+Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(
+    const Form& form, const AuthenticatedClient& client) const {
   auto value = form.get("refresh_token");
   if (!value) return fail(OAuthError::invalid_request("refresh_token is required"));
   std::optional<ScopeSet> requested;

@@ -2,7 +2,6 @@
 
 #include "core/base64url.hpp"
 #include "crypto/crypto.hpp"
-#include "http/offload.hpp"
 #include "oauth/grants/authorization_code.hpp"
 #include "oauth/grants/client_credentials.hpp"
 #include "oauth/grants/refresh_token.hpp"
@@ -42,11 +41,9 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
                 .audit = {}},
       feed_(store_, revoked, clock, cfg.access_token_ttl + 2 * cfg.clock_skew,
             cfg.clock_skew + cfg.tunables.revocation_lookback_seconds),
-      tokens_(services_),
       revocation_(services_),
       introspection_(services_, revoked),
-      store_pool_(store_pool),
-      commit_pool_(commit_pool) {
+      forms_(services_, cors_, {store_pool, commit_pool}) {
   services_.audit = [this](AuditEvent e) { audit_.record(std::move(e)); };
   tokens_.add_grant(std::make_unique<oauth::AuthorizationCodeGrant>(services_));
   tokens_.add_grant(std::make_unique<oauth::RefreshTokenGrant>(services_));
@@ -59,34 +56,7 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
                    "Durable SQLite commits of the accounts store (group commit: many writes each)");
   metrics.gauge("stagepass_store_commits_total",
                 [this] { return double(store_.group_stats().commits); });
-  metrics.describe("stagepass_token_requests_total", "counter",
-                   "Token endpoint answers by grant type and HTTP status");
-  // Series resolved once for the common answers, so a grant does not build a string.
-  struct Series {
-    std::string grant;
-    int status;
-    std::atomic<uint64_t>* counter;
-  };
-  auto name = [](std::string_view grant, int status) {
-    return "stagepass_token_requests_total{grant_type=\"" + std::string(grant) + "\",status=\"" +
-           std::to_string(status) + "\"}";
-  };
-  auto series = std::make_shared<std::vector<Series>>();
-  auto grants = tokens_.grant_types();
-  grants.insert(grants.end(), {"other", "none"});
-  for (const auto& g : grants) {
-    for (int status : {200, 400, 401})
-      series->push_back({g, status, &metrics.counter(name(g, status))});
-  }
-  tokens_.set_observer([&metrics, series, name](std::string_view grant, int status) {
-    for (const auto& s : *series) {
-      if (s.status == status && s.grant == grant) {
-        s.counter->fetch_add(1, std::memory_order_relaxed);
-        return;
-      }
-    }
-    metrics.inc(name(grant, status));
-  });
+  tokens_.count_requests_in(metrics);
   metadata_ = oauth::metadata_json(services_.settings, tokens_.grant_types());
   site_ = std::make_unique<web::Site>(
       services_,
@@ -110,56 +80,9 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
 void AccountsNode::refresh_origins() {
   auto clients = store_.list_clients();
   if (!clients) return;
-  std::set<std::string, std::less<>> origins;
+  oauth::CorsPolicy::Origins origins;
   for (const auto& c : *clients) origins.insert(c.web_origins.begin(), c.web_origins.end());
-  std::lock_guard lk(origins_mu_);
-  origins_ = std::move(origins);
-}
-
-bool AccountsNode::origin_allowed(std::string_view origin) const {
-  std::lock_guard lk(origins_mu_);
-  return origins_.find(origin) != origins_.end();
-}
-
-// The token endpoint answers browsers only from origins some app registered (--web-origin),
-// so single-page apps can run PKCE; never with credentials.
-void AccountsNode::add_cors(const Request& req, Response& r) const {
-  auto origin = req.header("Origin");
-  r.header("Vary", "Origin");
-  if (!origin.empty() && origin_allowed(origin)) {
-    r.header("Access-Control-Allow-Origin", std::string(origin));
-  }
-}
-
-void AccountsNode::add_form_endpoint(http::Router& router, const std::string& path,
-                                     FormHandler handle,
-                                     std::function<bool(const oauth::TokenRequest&)> commits) {
-  router.add("OPTIONS", path, [this](Request& req) -> Awaitable {
-    Response r{204, {}, {}, {}};
-    add_cors(req, r);
-    r.header("Access-Control-Allow-Methods", "POST");
-    r.header("Access-Control-Allow-Headers", "Authorization, Content-Type");
-    r.header("Access-Control-Max-Age", "86400");
-    co_return r;
-  });
-  router.add(
-      "POST", path,
-      [this, handle = std::move(handle), commits = std::move(commits)](Request& req) -> Awaitable {
-        Response r;
-        if (req.header_count("Authorization") > 1) {
-          r = oauth::OAuthError::invalid_request("more than one Authorization header")
-                  .to_response();
-        } else {
-          oauth::TokenRequest tr{std::string(req.header("Content-Type")),
-                                 std::string(req.header("Authorization")),
-                                 std::move(req.msg.body())};
-          auto work = [&] { return handle(tr); };
-          auto& pool = commits && commits(tr) ? commit_pool_ : store_pool_;
-          r = co_await http::offload(pool, work);
-        }
-        add_cors(req, r);
-        co_return r;
-      });
+  cors_.set_origins(std::move(origins));
 }
 
 void AccountsNode::register_routes(http::Router& router) {
@@ -178,13 +101,9 @@ void AccountsNode::register_routes(http::Router& router) {
   router.add("GET", "/.well-known/jwks.json", [this, static_json](Request&) -> Awaitable {
     co_return static_json(services_.keys->jwks_json());
   });
-  add_form_endpoint(
-      router, "/api/token", [this](const oauth::TokenRequest& r) { return tokens_.handle(r); },
-      [this](const oauth::TokenRequest& r) { return tokens_.waits_for_commit(r); });
-  add_form_endpoint(router, "/api/revoke",
-                    [this](const oauth::TokenRequest& r) { return revocation_.handle(r); });
-  add_form_endpoint(router, "/api/introspect",
-                    [this](const oauth::TokenRequest& r) { return introspection_.handle(r); });
+  forms_.mount(router, "/api/token", tokens_);
+  forms_.mount(router, "/api/revoke", revocation_);
+  forms_.mount(router, "/api/introspect", introspection_);
   site_->register_routes(router);
 }
 

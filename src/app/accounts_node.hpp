@@ -6,8 +6,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
 
 #include "app/config.hpp"
@@ -15,6 +13,8 @@
 #include "http/router.hpp"
 #include "monitor/audit.hpp"
 #include "monitor/metrics.hpp"
+#include "oauth/cors.hpp"
+#include "oauth/form_pipeline.hpp"
 #include "oauth/introspection_endpoint.hpp"
 #include "oauth/revocation_endpoint.hpp"
 #include "oauth/token_endpoint.hpp"
@@ -35,20 +35,12 @@ class AccountsNode {
   void register_routes(http::Router& router);
   Store& store() { return store_; }
   std::shared_ptr<const Keyring> keys() const { return services_.keys; }
-  // Chores for Background: the revocation feed and the registered web origins.
+  // Chores for Background: the revocation feed, and the web origins the apps registered (fed
+  // to the form endpoints' CORS policy).
   void poll_revocations() { feed_.poll(); }
   void refresh_origins();
 
  private:
-  bool origin_allowed(std::string_view origin) const;
-  // POST form endpoints of the accounts API (/api/token, /api/revoke, /api/introspect): one
-  // Authorization header at most, the work on the store pool (on the commit pool when
-  // `commits` says the request waits for a durable commit), CORS for registered origins.
-  using FormHandler = std::function<http::Response(const oauth::TokenRequest&)>;
-  void add_form_endpoint(http::Router& router, const std::string& path, FormHandler handle,
-                         std::function<bool(const oauth::TokenRequest&)> commits = {});
-  void add_cors(const http::Request& req, http::Response& r) const;
-
   const Config& cfg_;
   sqlite::SqliteStore store_;
   AuditLog audit_;
@@ -58,12 +50,10 @@ class AccountsNode {
   oauth::TokenEndpoint tokens_;
   oauth::RevocationEndpoint revocation_;
   oauth::IntrospectionEndpoint introspection_;
+  oauth::CorsPolicy cors_;
+  oauth::FormPipeline forms_;  // grants that write on the commit pool, the rest on the store pool
   std::unique_ptr<web::Site> site_;
-  boost::asio::thread_pool& store_pool_;
-  boost::asio::thread_pool& commit_pool_;
   std::string metadata_;
-  mutable std::mutex origins_mu_;
-  std::set<std::string, std::less<>> origins_;
 };
 
 }  // namespace stagepass

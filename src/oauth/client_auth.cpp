@@ -65,14 +65,13 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
     if (presented->secret) {
       return fail(OAuthError::invalid_client("public clients do not have a secret", basic));
     }
-    return AuthenticatedClient{std::move(*client), "none"};
+    return AuthenticatedClient{std::move(*client)};
   }
   if (!presented->secret ||
       !crypto::constant_time_equal(client_secret_hash(*presented->secret), client->secret_hash)) {
     return fail(OAuthError::invalid_client("client authentication failed", basic));
   }
-  return AuthenticatedClient{std::move(*client),
-                             basic ? "client_secret_basic" : "client_secret_post"};
+  return AuthenticatedClient{std::move(*client)};
 }
 
 }  // namespace stagepass::oauth

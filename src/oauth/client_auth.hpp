@@ -12,11 +12,15 @@
 
 namespace stagepass::oauth {
 
+// A client that proved who it is at this request (or a public client that named itself).
 struct AuthenticatedClient {
   Client client;
-  std::string method;  // "client_secret_basic", "client_secret_post" or "none"
 };
 
+// Errors: invalid_request (two methods at once, a body client_id other than Basic's),
+// invalid_client 401 (unknown client, wrong or missing secret, a secret for a public client,
+// malformed Basic; with WWW-Authenticate: Basic only when the client used Basic, RFC 6749
+// §5.2), server_error when the store fails.
 Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
                                                             std::string_view authorization,
                                                             const Form& form);

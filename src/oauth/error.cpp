@@ -2,9 +2,14 @@
 
 #include <boost/json.hpp>
 
+#include "core/text.hpp"
+
 namespace stagepass::oauth {
 
 void add_no_store(http::Response& r) {
+  std::erase_if(r.headers, [](const auto& h) {
+    return iequals(h.first, "Cache-Control") || iequals(h.first, "Pragma");
+  });
   r.header("Cache-Control", "no-store");
   r.header("Pragma", "no-cache");
 }

@@ -33,7 +33,8 @@ struct OAuthError {
   http::Response to_response() const;
 };
 
-// Headers every token-endpoint answer carries (RFC 6749 §5.1).
+// Sets the headers every answer of the form endpoints carries (RFC 6749 §5.1: "Cache-Control:
+// no-store", "Pragma: no-cache"), replacing any Cache-Control or Pragma already there.
 void add_no_store(http::Response& r);
 
 // RFC 6749 §5.2 (and §4.1.2.1): "Values for the "error_description" parameter MUST NOT

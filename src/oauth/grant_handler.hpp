@@ -1,7 +1,8 @@
 // GrantHandler: one grant type of the token endpoint (fosite's handler pattern). The
 // endpoint authenticates the client first; a handler checks the grant itself and issues.
 // Handlers are registered by the composition root only when enabled.
-// Blocking: handle() runs on a worker thread.
+// Blocking: handle() runs on a worker thread (the commit pool when waits_for_commit()).
+// Thread safety: handle() is const and runs concurrently for many requests.
 #pragma once
 
 #include <string_view>
@@ -22,7 +23,7 @@ class GrantHandler {
   // Whether handle() writes and so waits for a durable commit (group commit).
   virtual bool waits_for_commit() const = 0;
   virtual Result<TokenResponse, OAuthError> handle(const Form& form,
-                                                   const AuthenticatedClient& client) = 0;
+                                                   const AuthenticatedClient& client) const = 0;
 };
 
 // The common base of the built-in grants: the services and a token issuer.

@@ -89,25 +89,19 @@ std::optional<json::object> IntrospectionEndpoint::refresh_token_claims(
   return o;
 }
 
-http::Response IntrospectionEndpoint::handle(const TokenRequest& req) const {
-  auto form = parse_form_body(req.content_type, req.body);
-  if (!form) return form.error().to_response();
-  auto client = authenticate_client(s_, req.authorization, *form);
-  if (!client) return client.error().to_response();
-  if (client->client.is_public) {
+http::Response IntrospectionEndpoint::answer(FormCall& call) const {
+  const Client& client = call.client->client;
+  if (client.is_public) {
     return OAuthError::invalid_client("introspection requires a confidential client", false)
         .to_response();
   }
-  auto token = form->get("token");
+  auto token = call.form.get("token");
   if (!token) return OAuthError::invalid_request("token is required").to_response();
 
-  auto claims = token->starts_with("spr_") ? refresh_token_claims(*token, client->client)
-                                           : access_token_claims(*token, client->client);
-  auto r = http::Response::json(
-      200, json::serialize(claims ? *claims : json::object{{"active", false}}));
-  add_no_store(r);
-  r.log_client_id = client->client.id;
-  return r;
+  auto claims = token->starts_with("spr_") ? refresh_token_claims(*token, client)
+                                           : access_token_claims(*token, client);
+  return http::Response::json(200,
+                              json::serialize(claims ? *claims : json::object{{"active", false}}));
 }
 
 }  // namespace stagepass::oauth

@@ -1,27 +1,29 @@
 // Token introspection (RFC 7662), POST /api/introspect: for resource servers that prefer to
-// ask rather than validate JWTs themselves. Steps: form body -> authenticate the client
-// (confidential clients only: §2.1 requires authorization) -> token required -> look it up
+// ask rather than validate JWTs themselves. Its own step in the form pipeline
+// (form_pipeline.hpp: one Authorization header, form body, client authentication, no-store,
+// CORS): confidential clients only (§2.1 requires authorization) -> token required -> look it up
 // -> {"active":false} for anything revoked, expired, unknown, meant for another audience or
 // issued to another client (unless the operator marked the asking client a resource server,
 // Client::introspect_any); the token's claims when active, `username` only when the grant
 // holds a scope that lets the app read the email.
-// Blocking: handle() runs on a worker thread.
+// Blocking: answer() runs on a worker thread. Lifetime: keeps references to the services and
+// the revocation set; both must outlive it.
 #pragma once
 
 #include <boost/json/object.hpp>
 #include <optional>
 
-#include "oauth/client_auth.hpp"
-#include "oauth/token_endpoint.hpp"
+#include "oauth/form_endpoint.hpp"
+#include "oauth/services.hpp"
 #include "tokens/revocation_set.hpp"
 #include "tokens/verified_token_cache.hpp"
 
 namespace stagepass::oauth {
 
-class IntrospectionEndpoint {
+class IntrospectionEndpoint final : public FormEndpoint {
  public:
   IntrospectionEndpoint(Services& s, const RevocationSet& revoked);
-  http::Response handle(const TokenRequest& req) const;
+  http::Response answer(FormCall& call) const override;
 
  private:
   std::optional<boost::json::object> access_token_claims(const std::string& value,

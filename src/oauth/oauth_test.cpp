@@ -138,8 +138,8 @@ TEST(Pkce, S256) {
   const std::string challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
   EXPECT_TRUE(pkce_verifier_well_formed(verifier));
   EXPECT_TRUE(pkce_challenge_well_formed(challenge));
-  EXPECT_TRUE(pkce_s256_matches(verifier, challenge));
-  EXPECT_FALSE(pkce_s256_matches(verifier + "x", challenge));
+  EXPECT_EQ(pkce_s256(verifier), challenge);
+  EXPECT_NE(pkce_s256(verifier + "x"), challenge);
   EXPECT_FALSE(pkce_verifier_well_formed("short"));
   EXPECT_FALSE(pkce_verifier_well_formed(std::string(43, '+')));
 }

@@ -21,8 +21,8 @@ bool pkce_challenge_well_formed(std::string_view c) {
          });
 }
 
-bool pkce_s256_matches(std::string_view verifier, std::string_view challenge) {
-  return crypto::constant_time_equal(base64url_encode(crypto::sha256(verifier)), challenge);
+std::string pkce_s256(std::string_view verifier) {
+  return base64url_encode(crypto::sha256(verifier));
 }
 
 }  // namespace stagepass::oauth

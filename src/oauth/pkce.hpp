@@ -1,6 +1,7 @@
 // PKCE (RFC 7636), S256 only.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace stagepass::oauth {
@@ -9,7 +10,9 @@ namespace stagepass::oauth {
 bool pkce_verifier_well_formed(std::string_view verifier);
 // An S256 challenge is base64url(SHA-256(verifier)): exactly 43 base64url characters.
 bool pkce_challenge_well_formed(std::string_view challenge);
-// Constant-time check of BASE64URL(SHA256(verifier)) == challenge (RFC 7636 §4.6).
-bool pkce_s256_matches(std::string_view verifier, std::string_view challenge);
+// BASE64URL(SHA256(verifier)) (RFC 7636 §4.6), the S256 challenge of this verifier. The
+// authorization_code grant computes it before its write; the store compares it with the
+// code's challenge in constant time (CodePolicy::verifier_s256).
+std::string pkce_s256(std::string_view verifier);
 
 }  // namespace stagepass::oauth

@@ -39,25 +39,20 @@ bool RevocationEndpoint::revoke_access_token(const std::string& value, const Cli
   return true;
 }
 
-http::Response RevocationEndpoint::handle(const TokenRequest& req) const {
-  auto form = parse_form_body(req.content_type, req.body);
-  if (!form) return form.error().to_response();
-  auto client = authenticate_client(s_, req.authorization, *form);
-  if (!client) return client.error().to_response();
-  auto token = form->get("token");
+http::Response RevocationEndpoint::answer(FormCall& call) const {
+  auto token = call.form.get("token");
   if (!token) return OAuthError::invalid_request("token is required").to_response();
+  const Client& client = call.client->client;
 
   // The hint only orders the lookups (§2.1: the server MAY ignore it); the prefix of our
   // opaque refresh tokens makes the order irrelevant in practice.
   if (token->starts_with("spr_")) {
-    revoke_refresh_token(*token, client->client);
-  } else if (!revoke_access_token(*token, client->client)) {
-    revoke_refresh_token(*token, client->client);
+    revoke_refresh_token(*token, client);
+  } else if (!revoke_access_token(*token, client)) {
+    revoke_refresh_token(*token, client);
   }
   // §2.2: "The authorization server responds with HTTP status code 200" - exactly 200.
-  http::Response r{200, {{"Content-Type", "application/json"}}, "{}", client->client.id};
-  add_no_store(r);
-  return r;
+  return http::Response::json(200, "{}");
 }
 
 }  // namespace stagepass::oauth

@@ -2,22 +2,6 @@
 
 namespace stagepass::oauth {
 
-Result<Form, OAuthError> parse_form_body(std::string_view content_type, std::string_view body) {
-  // RFC 6749 §3.2: "application/x-www-form-urlencoded" format.
-  auto media = content_type.substr(0, content_type.find(';'));
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  if (!iequals(media, "application/x-www-form-urlencoded")) {
-    return fail(OAuthError::invalid_request("body must be application/x-www-form-urlencoded"));
-  }
-  auto form = Form::parse(body);
-  if (!form) return fail(OAuthError::invalid_request("malformed form body"));
-  // RFC 6749 §3.2: request parameters MUST NOT be included more than once.
-  if (auto dup = form->duplicate()) {
-    return fail(OAuthError::invalid_request("parameter repeated: " + quote_input(*dup)));
-  }
-  return std::move(*form);
-}
-
 void TokenEndpoint::add_grant(std::unique_ptr<GrantHandler> handler) {
   grants_.push_back(std::move(handler));
 }
@@ -28,50 +12,42 @@ std::vector<std::string> TokenEndpoint::grant_types() const {
   return out;
 }
 
-bool TokenEndpoint::waits_for_commit(const TokenRequest& req) const {
-  auto form = Form::parse(req.body);
-  auto grant_type = form ? form->get("grant_type") : std::nullopt;
-  if (!grant_type) return false;
-  for (const auto& g : grants_) {
-    if (g->grant_type() == *grant_type) return g->waits_for_commit();
-  }
-  return false;
+void TokenEndpoint::count_requests_in(Metrics& metrics) {
+  metrics_.emplace(metrics, grant_types());
 }
 
-http::Response TokenEndpoint::handle(const TokenRequest& req) const {
-  std::string_view grant_label = "none";
-  http::Response r = dispatch(req, grant_label);
-  if (observe_) observe_(grant_label, r.status);
-  return r;
+void TokenEndpoint::choose(FormCall& call) const {
+  auto grant_type = call.form.get("grant_type");
+  if (!grant_type) return;
+  for (const auto& g : grants_) {
+    if (g->grant_type() == *grant_type) {
+      call.grant = g.get();
+      call.commits = g->waits_for_commit();
+      return;
+    }
+  }
 }
 
-http::Response TokenEndpoint::dispatch(const TokenRequest& req,
-                                       std::string_view& grant_label) const {
-  auto form = parse_form_body(req.content_type, req.body);
-  if (!form) return form.error().to_response();
-
-  auto client = authenticate_client(s_, req.authorization, *form);
-  if (!client) return client.error().to_response();
-
-  auto grant_type = form->get("grant_type");
-  if (!grant_type) return OAuthError::invalid_request("grant_type is required").to_response();
-  GrantHandler* handler = nullptr;
-  grant_label = "other";
-  for (const auto& g : grants_) {
-    if (g->grant_type() == *grant_type) handler = g.get();
+http::Response TokenEndpoint::answer(FormCall& call) const {
+  // RFC 6749 §4.1.3, §4.4.2, §6: grant_type is REQUIRED.
+  if (!call.form.has("grant_type")) {
+    return OAuthError::invalid_request("grant_type is required").to_response();
   }
-  if (handler) grant_label = handler->grant_type();
-  http::Response r;
-  if (!handler) {
-    r = OAuthError::unsupported_grant_type("unsupported grant_type").to_response();
-  } else if (client->client.is_public && !handler->allows_public_clients()) {
-    r = OAuthError::unauthorized_client("public clients cannot use this grant_type").to_response();
-  } else {
-    auto result = handler->handle(*form, *client);
-    r = result ? result->to_response() : result.error().to_response();
+  if (!call.grant) {
+    call.metric_label = "other";
+    return OAuthError::unsupported_grant_type("unsupported grant_type").to_response();
   }
-  r.log_client_id = client->client.id;
-  return r;
+  call.metric_label = call.grant->grant_type();
+  if (call.client->client.is_public && !call.grant->allows_public_clients()) {
+    return OAuthError::unauthorized_client("public clients cannot use this grant_type")
+        .to_response();
+  }
+  auto result = call.grant->handle(call.form, *call.client);
+  return result ? result->to_response() : result.error().to_response();
+}
+
+void TokenEndpoint::observe(const FormCall& call, int status) const {
+  if (metrics_) metrics_->count(call.metric_label, status);
 }
 
 }  // namespace stagepass::oauth

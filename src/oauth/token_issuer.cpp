@@ -1,6 +1,5 @@
 #include "oauth/token_issuer.hpp"
 
-#include <algorithm>
 #include <boost/json.hpp>
 
 #include "tokens/access_token.hpp"
@@ -40,22 +39,6 @@ NewRefreshToken TokenIssuer::new_refresh_token() const {
   t.value = new_opaque_token(s_.random, s_.clock, kRefreshTokenPrefix);
   t.hash = refresh_token_key(t.value);
   return t;
-}
-
-RefreshToken TokenIssuer::refresh_record(std::string hash, const Grant& grant,
-                                         const ScopeSet& scope,
-                                         std::optional<int64_t> chain_expires_at) const {
-  int64_t now = s_.clock.now();
-  RefreshToken r;
-  r.hash = std::move(hash);
-  r.grant_id = grant.id;
-  r.client_id = grant.client_id;
-  r.user_id = grant.user_id;
-  r.scope = scope;
-  r.created_at = now;
-  r.expires_at = chain_expires_at.value_or(now + s_.settings.refresh_token_ttl);
-  r.idle_expires_at = std::min(r.expires_at, now + s_.settings.refresh_idle_ttl);
-  return r;
 }
 
 }  // namespace stagepass::oauth

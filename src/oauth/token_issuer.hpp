@@ -1,6 +1,7 @@
 // TokenIssuer: turns a decision ("this client may have these scopes for this user under this
-// grant") into the token response: a signed access token and, for user grants, a stored
-// refresh token. Blocking when it stores: call from a worker thread.
+// grant") into the token response: a signed access token and, for user grants, a new refresh
+// token (value and storage key; the grant's store write stores it, with the record's lifetimes
+// from code_redemption.hpp / refresh_rotation.hpp). Never blocks on I/O.
 #pragma once
 
 #include <optional>
@@ -38,14 +39,6 @@ class TokenIssuer {
                            const ScopeSet& scope, const std::string& grant_id,
                            int64_t rate_limit) const;
   NewRefreshToken new_refresh_token() const;
-  // The record to store for the refresh token whose key is `hash`, of `grant`. Its absolute
-  // lifetime counts from the authorization that started its chain: `chain_expires_at` is the
-  // predecessor's expiry when rotating, nullopt for a chain's first token (a code exchange,
-  // moments after consent), which gets now + the refresh lifetime. Its idle lifetime counts
-  // from now. A grant outlives its chains: consenting again after a chain expired starts a
-  // new one with a full lifetime.
-  RefreshToken refresh_record(std::string hash, const Grant& grant, const ScopeSet& scope,
-                              std::optional<int64_t> chain_expires_at = std::nullopt) const;
 
  private:
   Services& s_;

@@ -25,7 +25,8 @@
 //  - Atomicity: a method is one transaction. One that returns an error has written nothing;
 //    the compound decisions (CodeStore::redeem_code, RefreshTokenStore::rotate_refresh_token,
 //    UserStore::change_password, ClientStore::delete_client) read and write in one
-//    transaction, in the order their comments give.
+//    transaction, in the order their comments give; a code exchange and a rotation decide
+//    by the pure functions every backend calls (code_redemption.hpp, refresh_rotation.hpp).
 //  - Errors: Result/Status whose Error.code is one of kNotFound, kConflict (a uniqueness or
 //    precondition check failed), kIo (the backend failed); each method names the ones it
 //    returns besides kIo.

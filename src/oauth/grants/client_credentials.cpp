@@ -3,7 +3,7 @@
 namespace stagepass::oauth {
 
 Result<TokenResponse, OAuthError> ClientCredentialsGrant::handle(
-    const Form& form, const AuthenticatedClient& client) {
+    const Form& form, const AuthenticatedClient& client) const {
   ScopeSet scope;
   if (auto requested = form.get("scope")) {
     scope = ScopeSet::parse(*requested);

@@ -13,7 +13,7 @@ class ClientCredentialsGrant final : public IssuingGrant {
   bool allows_public_clients() const override { return false; }
   bool waits_for_commit() const override { return false; }
   Result<TokenResponse, OAuthError> handle(const Form& form,
-                                           const AuthenticatedClient& client) override;
+                                           const AuthenticatedClient& client) const override;
 };
 
 }  // namespace stagepass::oauth

@@ -4,48 +4,48 @@
 
 namespace stagepass::oauth {
 
-Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
-                                                            const AuthenticatedClient& client) {
+namespace {
+
+// The one answer for a token that is unknown, of a revoked grant, or issued to another client.
+OAuthError invalid() { return OAuthError::invalid_grant("refresh token is invalid"); }
+
+// The RFC 6749 §5.2 error for a live token the store's policy check refused.
+OAuthError refusal_error(RefreshRefusal why) {
+  switch (why) {
+    case RefreshRefusal::kNone:
+    case RefreshRefusal::kOtherClient:
+      return invalid();
+    case RefreshRefusal::kExpired:
+      return OAuthError::invalid_grant("refresh token has expired");
+    case RefreshRefusal::kScopeExceeded:
+      return OAuthError::invalid_scope("scope exceeds what was granted");
+  }
+  return invalid();
+}
+
+}  // namespace
+
+Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(
+    const Form& form, const AuthenticatedClient& client) const {
   auto value = form.get("refresh_token");
   if (!value) return fail(OAuthError::invalid_request("refresh_token is required"));
-  const int64_t now = s_.clock.now();
-  const auto invalid = [] { return OAuthError::invalid_grant("refresh token is invalid"); };
   std::optional<ScopeSet> requested;
   if (auto r = form.get("scope")) requested = ScopeSet::parse(*r);
-  const NewRefreshToken next = issuer_.new_refresh_token();
 
-  // The policy runs inside the store's write, on the token and grant as the write sees
-  // them (one transaction, no read before it), after the store's reuse detection (see
-  // RefreshTokenStore::rotate_refresh_token for the order); it only copies what the
-  // response needs.
-  std::optional<OAuthError> refused;
-  std::string grant_id;
-  ScopeSet granted;
-  auto decide = [&](const RefreshToken& old, const Grant& grant) -> std::optional<RefreshToken> {
-    // RFC 6749 §6: the token must have been issued to the authenticated client.
-    if (old.client_id != client.client.id) {
-      refused = invalid();
-      return std::nullopt;
-    }
-    if (now >= old.expires_at || now >= old.idle_expires_at) {
-      refused = OAuthError::invalid_grant("refresh token has expired");
-      return std::nullopt;
-    }
-    // RFC 6749 §6: the requested scope MUST NOT include any scope not originally granted.
-    if (requested && !requested->subset_of(old.scope)) {
-      refused = OAuthError::invalid_scope("scope exceeds what was granted");
-      return std::nullopt;
-    }
-    grant_id = grant.id;
-    granted = old.scope;
-    // The successor keeps the original scope (RFC 6749 §6: a new refresh token's scope MUST
-    // be identical to the old one's) and the chain's absolute expiry; only the access token
-    // is narrowed.
-    return issuer_.refresh_record(next.hash, grant, old.scope, old.expires_at);
-  };
-  auto rotation = s_.refresh_tokens.rotate_refresh_token(
-      refresh_token_key(*value), client.client.id, now, s_.settings.refresh_grace, decide);
+  // One write (RefreshTokenStore::rotate_refresh_token) applies this policy on the token and
+  // grant as the write reads them, after its reuse detection (decide_rotation states the
+  // order); no read before it.
+  const NewRefreshToken next = issuer_.new_refresh_token();
+  RefreshPolicy policy;
+  policy.client_id = client.client.id;
+  policy.now = s_.clock.now();
+  policy.grace_seconds = s_.settings.refresh_grace;
+  policy.requested_scope = requested;
+  policy.successor_hash = next.hash;
+  policy.idle_ttl = s_.settings.refresh_idle_ttl;
+  auto rotation = s_.refresh_tokens.rotate_refresh_token(refresh_token_key(*value), policy);
   if (!rotation) return fail(OAuthError::server_error("store unavailable"));
+  const RefreshToken& old = rotation->token;
   switch (rotation->outcome) {
     case RotateOutcome::kRotated:
     case RotateOutcome::kReuseGrace:
@@ -53,22 +53,21 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(const Form& form,
     case RotateOutcome::kNotFound:
       return fail(invalid());
     case RotateOutcome::kRefused:
-      return fail(refused.value_or(invalid()));
-    case RotateOutcome::kReuseRevoked: {
-      const RefreshToken& t = rotation->token;
-      s_.revoker.revoked({0, 0, "refresh_token_reuse", t.user_id, t.client_id, "", "",
-                          t.client_id == client.client.id
+      return fail(refusal_error(rotation->refusal));
+    case RotateOutcome::kReuseRevoked:
+      s_.revoker.revoked({0, 0, "refresh_token_reuse", old.user_id, old.client_id, "", "",
+                          old.client_id == client.client.id
                               ? "a spent refresh token was used again; the app's access was revoked"
                               : "a spent refresh token was presented by another app; the app's "
                                 "access was revoked"});
-    }
       // Another app learns no more than for an unknown token.
-      if (rotation->token.client_id != client.client.id) return fail(invalid());
+      if (old.client_id != client.client.id) return fail(invalid());
       return fail(OAuthError::invalid_grant("refresh token was already used; access revoked"));
   }
-  const ScopeSet scope = requested ? *requested : granted;
-  return TokenResponse{issuer_.access_token(rotation->token.user_id, client.client.id, scope,
-                                            grant_id, client.client.rate_limit),
+  // The successor kept the token's scope; a narrower `scope` narrows only the access token.
+  const ScopeSet& scope = requested ? *requested : old.scope;
+  return TokenResponse{issuer_.access_token(old.user_id, client.client.id, scope,
+                                            rotation->grant.id, client.client.rate_limit),
                        s_.settings.access_token_ttl, scope.str(), next.value};
 }
 

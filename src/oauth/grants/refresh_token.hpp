@@ -13,7 +13,7 @@ class RefreshTokenGrant final : public IssuingGrant {
   bool allows_public_clients() const override { return true; }
   bool waits_for_commit() const override { return true; }
   Result<TokenResponse, OAuthError> handle(const Form& form,
-                                           const AuthenticatedClient& client) override;
+                                           const AuthenticatedClient& client) const override;
 };
 
 }  // namespace stagepass::oauth

@@ -157,8 +157,7 @@ Status<> SqliteStore::save_code(const AuthorizationCode& c) {
   });
 }
 
-Result<Redeemed> SqliteStore::redeem_code(const std::string& hash, int64_t now,
-                                          const Redemption& decide) {
+Result<Redeemed> SqliteStore::redeem_code(const std::string& hash, const CodePolicy& policy) {
   return write([&](Connection& db) -> Result<Redeemed> {
     // No Transaction of its own: write() runs this in a savepoint that an exception rolls
     // back, and every return below leaves a complete change (none, the grant revoked, or the
@@ -173,25 +172,25 @@ Result<Redeemed> SqliteStore::redeem_code(const std::string& hash, int64_t now,
       c = {s.text(0), s.text(1), s.text(2),   s.text(3), s.text(4), ScopeSet::parse(s.text(5)),
            s.text(6), s.i64(7),  s.opt_i64(8)};
     }
-    // Revoking a grant marks the grant only: its unused codes die here.
     auto grant = grant_by_id(db, c.grant_id);
-    if (!grant || grant->revoked_at) return Redeemed{RedeemOutcome::kNotFound, std::move(c)};
-    // The checks come first: a presentation that fails them spends nothing and revokes
-    // nothing, whether or not the code was used.
-    auto refresh = decide(c, *grant);
-    if (!refresh) {
-      r.outcome = RedeemOutcome::kRefused;
-      return r;
+    if (!grant) return r;  // kNotFound
+    RedemptionDecision d = decide_redemption(c, *grant, policy);
+    r.outcome = d.outcome;
+    r.refusal = d.refusal;
+    r.grant = std::move(*grant);
+    switch (d.outcome) {
+      case RedeemOutcome::kNotFound:
+      case RedeemOutcome::kRefused:
+        break;
+      case RedeemOutcome::kReplayed:
+        revoke_grant_in(db, c.grant_id, policy.now);
+        break;
+      case RedeemOutcome::kRedeemed:
+        db.prepare("UPDATE codes SET used_at = ? WHERE hash = ?").bind_all(policy.now, hash).run();
+        c.used_at = policy.now;
+        insert_refresh(db, *d.refresh);
+        break;
     }
-    if (c.used_at) {
-      revoke_grant_in(db, c.grant_id, now);
-      r.outcome = RedeemOutcome::kReplayed;
-      return r;
-    }
-    db.prepare("UPDATE codes SET used_at = ? WHERE hash = ?").bind_all(now, hash).run();
-    c.used_at = now;
-    insert_refresh(db, *refresh);
-    r.outcome = RedeemOutcome::kRedeemed;
     return r;
   });
 }
@@ -213,9 +212,7 @@ Result<RefreshToken> SqliteStore::find_refresh_token(const std::string& hash) {
 }
 
 Result<Rotation> SqliteStore::rotate_refresh_token(const std::string& old_hash,
-                                                   const std::string& client_id, int64_t now,
-                                                   int64_t grace_seconds,
-                                                   const Successor& successor) {
+                                                   const RefreshPolicy& policy) {
   return write([&](Connection& db) -> Result<Rotation> {
     // Everything the decision needs is read here, on the writer, whose page cache no commit
     // empties: a separate read before the write cost a reader transaction that re-read the
@@ -223,64 +220,54 @@ Result<Rotation> SqliteStore::rotate_refresh_token(const std::string& old_hash,
     // this in a savepoint that an exception rolls back, and every return below happens
     // either before the first write or after the last.
     Rotation r;
-    RefreshToken& old = r.token;
+    PresentedRefreshToken presented;
     std::string replaced_by;
-    bool retried = false;
     {
       auto s = db.prepare(
           "SELECT hash, grant_id, client_id, user_id, scope, created_at, expires_at, "
           "idle_expires_at, rotated_at, revoked, replaced_by, retried_at IS NOT NULL "
           "FROM refresh_tokens WHERE hash = ?");
-      if (!s.bind(1, old_hash).step()) return Rotation{};
-      old = read_refresh(s);
+      if (!s.bind(1, old_hash).step()) return r;  // kNotFound
+      presented.token = read_refresh(s);
       replaced_by = s.text(10);
-      retried = s.i64(11) != 0;
+      presented.retried = s.i64(11) != 0;
     }
-    auto grant = grant_by_id(db, old.grant_id);
-    if (!grant || grant->revoked_at) {
-      r.outcome = RotateOutcome::kNotFound;
-      return r;
-    }
-    const auto reuse = [&] {
-      revoke_grant_in(db, grant->id, now);
-      r.outcome = RotateOutcome::kReuseRevoked;
-      return r;
-    };
-    // RFC 9700 §4.14.2: a spent token presented again means it leaked, or its client lost a
-    // response. Only the latter, once, within the window, by the same client, may retry.
-    if (old.revoked) return reuse();  // superseded by a grace retry: two parties hold the chain
-    bool grace_retry = false;
-    if (old.rotated_at) {
-      if (retried || grace_seconds <= 0 || now - *old.rotated_at >= grace_seconds ||
-          client_id != old.client_id) {
-        return reuse();
-      }
-      // The successor must still be unused: once it rotated, the chain moved on and the old
-      // token's holder is not the client that moved it.
+    r.token = presented.token;
+    auto grant = grant_by_id(db, presented.token.grant_id);
+    if (!grant) return r;  // kNotFound
+    if (presented.token.rotated_at) {
+      // Only a spent token needs its successor's state (whether a grace retry may replace it).
       auto s = db.prepare(
-          "SELECT rotated_at IS NULL AND revoked = 0 FROM refresh_tokens "
-          "WHERE hash = ?");
-      if (!s.bind(1, replaced_by).step() || s.i64(0) == 0) return reuse();
-      grace_retry = true;
+          "SELECT rotated_at IS NULL AND revoked = 0 FROM refresh_tokens WHERE hash = ?");
+      presented.successor_unused = s.bind(1, replaced_by).step() && s.i64(0) != 0;
     }
-    auto next = successor(old, *grant);
-    if (!next) {
-      r.outcome = RotateOutcome::kRefused;
-      return r;
+    RotationDecision d = decide_rotation(presented, *grant, policy);
+    r.outcome = d.outcome;
+    r.refusal = d.refusal;
+    r.grant = std::move(*grant);
+    switch (d.outcome) {
+      case RotateOutcome::kNotFound:
+      case RotateOutcome::kRefused:
+        return r;
+      case RotateOutcome::kReuseRevoked:
+        revoke_grant_in(db, r.grant.id, policy.now);
+        return r;
+      case RotateOutcome::kReuseGrace:
+        // The earlier successor is superseded: whoever holds it now holds a spent token.
+        db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE hash = ?")
+            .bind(1, replaced_by)
+            .run();
+        db.prepare("UPDATE refresh_tokens SET retried_at = ?, replaced_by = ? WHERE hash = ?")
+            .bind_all(policy.now, d.successor->hash, old_hash)
+            .run();
+        break;
+      case RotateOutcome::kRotated:
+        db.prepare("UPDATE refresh_tokens SET rotated_at = ?, replaced_by = ? WHERE hash = ?")
+            .bind_all(policy.now, d.successor->hash, old_hash)
+            .run();
+        break;
     }
-    if (grace_retry) {
-      db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE hash = ?").bind(1, replaced_by).run();
-      db.prepare("UPDATE refresh_tokens SET retried_at = ?, replaced_by = ? WHERE hash = ?")
-          .bind_all(now, next->hash, old_hash)
-          .run();
-      r.outcome = RotateOutcome::kReuseGrace;
-    } else {
-      db.prepare("UPDATE refresh_tokens SET rotated_at = ?, replaced_by = ? WHERE hash = ?")
-          .bind_all(now, next->hash, old_hash)
-          .run();
-      r.outcome = RotateOutcome::kRotated;
-    }
-    insert_refresh(db, *next);
+    insert_refresh(db, *d.successor);
     return r;
   });
 }

@@ -56,13 +56,11 @@ class SqliteStore final : public Store {
   Result<std::vector<Revoked>> revoked_tokens_since(int64_t since) override;
 
   Status<> save_code(const AuthorizationCode& code) override;
-  Result<Redeemed> redeem_code(const std::string& hash, int64_t now,
-                               const Redemption& decide) override;
+  Result<Redeemed> redeem_code(const std::string& hash, const CodePolicy& policy) override;
 
   Result<RefreshToken> find_refresh_token(const std::string& hash) override;
-  Result<Rotation> rotate_refresh_token(const std::string& old_hash, const std::string& client_id,
-                                        int64_t now, int64_t grace_seconds,
-                                        const Successor& successor) override;
+  Result<Rotation> rotate_refresh_token(const std::string& old_hash,
+                                        const RefreshPolicy& policy) override;
 
   Status<> create_session(const Session& session) override;
   Result<Session> find_session(const std::string& hash, int64_t now) override;

@@ -26,14 +26,28 @@ class SqliteStoreTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  RefreshToken token(std::string hash) {
-    return {hash, grant_.id, "c1", "u1", grant_.scope, 100, 1000, 1000, std::nullopt, false};
+  // The authorization_code grant's policy for the codes of these tests (client c1, no PKCE)
+  // at `now`, storing refresh token `refresh`, alive 900 s.
+  static CodePolicy exchange(std::string refresh, int64_t now) {
+    CodePolicy p;
+    p.client_id = "c1";
+    p.redirect_uri = "https://app/cb";
+    p.now = now;
+    p.refresh_hash = std::move(refresh);
+    p.refresh_ttl = 900;
+    p.refresh_idle_ttl = 900;
+    return p;
   }
-  // A rotation's or redemption's decision that always accepts and stores `token(hash)`.
-  auto successor(std::string hash) {
-    return [this, hash](const auto&, const Grant&) -> std::optional<RefreshToken> {
-      return token(hash);
-    };
+  // The refresh_token grant's policy: `client` rotates at `now` into `next`, with `grace`.
+  static RefreshPolicy rotation(std::string next, int64_t now, int64_t grace,
+                                std::string client = "c1") {
+    RefreshPolicy p;
+    p.client_id = std::move(client);
+    p.now = now;
+    p.grace_seconds = grace;
+    p.successor_hash = std::move(next);
+    p.idle_ttl = 900;
+    return p;
   }
   // Puts refresh token `hash` in the store the way the server does: with the redemption of
   // an authorization code of grant g1. False if the store refused.
@@ -41,7 +55,7 @@ class SqliteStoreTest : public ::testing::Test {
     AuthorizationCode c{"code-" + hash, grant_.id, "c1",     "u1", "https://app/cb",
                         grant_.scope,   "",        100 + 60, {}};
     if (!store_->save_code(c).ok()) return false;
-    auto r = store_->redeem_code(c.hash, 100, successor(hash));
+    auto r = store_->redeem_code(c.hash, exchange(hash, 100));
     return r.ok() && r->outcome == RedeemOutcome::kRedeemed;
   }
 
@@ -75,18 +89,18 @@ TEST_F(SqliteStoreTest, CodeReplayRevokesTheGrant) {
                   ->save_code({"k", "g1", "c1", "u1", "https://app/cb", grant_.scope, "", 500,
                                std::nullopt})
                   .ok());
-  auto first = store_->redeem_code("k", 101, successor("r1"));
+  auto first = store_->redeem_code("k", exchange("r1", 101));
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->outcome, RedeemOutcome::kRedeemed);
   EXPECT_EQ(first->code.used_at, 101);
   EXPECT_EQ(store_->find_refresh_token("r1")->grant_id, "g1");  // stored with the redemption
-  auto again = store_->redeem_code("k", 102, successor("r2"));
+  auto again = store_->redeem_code("k", exchange("r2", 102));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->outcome, RedeemOutcome::kReplayed);
   EXPECT_EQ(again->code.user_id, "u1");  // for the audit event
   EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
   EXPECT_FALSE(store_->find_refresh_token("r2").ok());
-  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 103, 0, successor("r3"))->outcome,
+  EXPECT_EQ(store_->rotate_refresh_token("r1", rotation("r3", 103, 0))->outcome,
             RotateOutcome::kNotFound);
 }
 
@@ -95,54 +109,58 @@ TEST_F(SqliteStoreTest, ARefusedCodeIsNeitherSpentNorAReplay) {
                   ->save_code({"k", "g1", "c1", "u1", "https://app/cb", grant_.scope, "ch", 500,
                                std::nullopt})
                   .ok());
-  AuthorizationCode seen;
-  auto refuse = [&](const AuthorizationCode& c, const Grant&) -> std::optional<RefreshToken> {
-    seen = c;
-    return std::nullopt;
-  };
-  auto refused = store_->redeem_code("k", 101, refuse);
+  // The code's challenge is "ch"; the policy carries the S256 of the verifier presented.
+  CodePolicy wrong = exchange("r0", 101);
+  wrong.verifier_s256 = "not-ch";
+  auto refused = store_->redeem_code("k", wrong);
   ASSERT_TRUE(refused.ok());
   EXPECT_EQ(refused->outcome, RedeemOutcome::kRefused);
-  EXPECT_EQ(seen.code_challenge, "ch");
-  EXPECT_EQ(seen.redirect_uri, "https://app/cb");
+  EXPECT_EQ(refused->refusal, CodeRefusal::kVerifierMismatch);
+  EXPECT_EQ(refused->code.code_challenge, "ch");  // the code and grant as the write read them
+  EXPECT_EQ(refused->grant.id, "g1");
+  EXPECT_FALSE(store_->find_refresh_token("r0").ok());
   // Whoever saw the code and presented it wrongly spent nothing: the holder still redeems it.
-  auto right = store_->redeem_code("k", 102, successor("r1"));
-  ASSERT_TRUE(right.ok());
-  EXPECT_EQ(right->outcome, RedeemOutcome::kRedeemed);
-  EXPECT_TRUE(store_->find_refresh_token("r1").ok());
+  CodePolicy right = exchange("r1", 102);
+  right.verifier_s256 = "ch";
+  auto redeemed = store_->redeem_code("k", right);
+  ASSERT_TRUE(redeemed.ok());
+  EXPECT_EQ(redeemed->outcome, RedeemOutcome::kRedeemed);
+  auto r1 = store_->find_refresh_token("r1");
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->expires_at, 102 + 900);  // the policy's lifetimes
   // A wrong presentation of a used code revokes nothing either.
-  EXPECT_EQ(store_->redeem_code("k", 103, refuse)->outcome, RedeemOutcome::kRefused);
+  EXPECT_EQ(store_->redeem_code("k", wrong)->outcome, RedeemOutcome::kRefused);
   EXPECT_FALSE(store_->find_grant("g1")->revoked_at.has_value());
 }
 
 TEST_F(SqliteStoreTest, RotationDetectsReuseOutsideGrace) {
   ASSERT_TRUE(issue_refresh("r1"));
-  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 5, successor("r2"))->outcome,
+  EXPECT_EQ(store_->rotate_refresh_token("r1", rotation("r2", 110, 5))->outcome,
             RotateOutcome::kRotated);
   // Inside the grace window, by its own client, first retry: a new successor, the earlier
   // one is superseded.
-  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 112, 5, successor("r3"))->outcome,
+  EXPECT_EQ(store_->rotate_refresh_token("r1", rotation("r3", 112, 5))->outcome,
             RotateOutcome::kReuseGrace);
   EXPECT_TRUE(store_->find_refresh_token("r2")->revoked);
   EXPECT_FALSE(store_->find_refresh_token("r3")->revoked);
   // Outside: the grant and every token of it are revoked, and the reuse names its person.
-  auto reused = store_->rotate_refresh_token("r1", "c1", 120, 5, successor("r4"));
+  auto reused = store_->rotate_refresh_token("r1", rotation("r4", 120, 5));
   EXPECT_EQ(reused->outcome, RotateOutcome::kReuseRevoked);
   EXPECT_EQ(reused->token.user_id, "u1");
   EXPECT_TRUE(store_->find_refresh_token("r3")->revoked);
-  EXPECT_EQ(store_->rotate_refresh_token("r3", "c1", 121, 5, successor("r5"))->outcome,
+  EXPECT_EQ(store_->rotate_refresh_token("r3", rotation("r5", 121, 5))->outcome,
             RotateOutcome::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, ASupersededSuccessorPresentedAgainIsReuse) {
   ASSERT_TRUE(issue_refresh("r1"));
-  ASSERT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 10, successor("r2"))->outcome,
+  ASSERT_EQ(store_->rotate_refresh_token("r1", rotation("r2", 110, 10))->outcome,
             RotateOutcome::kRotated);
   // Someone else replays r1 inside the window and gets r3; r2 is superseded.
-  ASSERT_EQ(store_->rotate_refresh_token("r1", "c1", 111, 10, successor("r3"))->outcome,
+  ASSERT_EQ(store_->rotate_refresh_token("r1", rotation("r3", 111, 10))->outcome,
             RotateOutcome::kReuseGrace);
   // The holder of r2 presents it: two parties hold the chain, the grant dies with r3.
-  EXPECT_EQ(store_->rotate_refresh_token("r2", "c1", 112, 10, successor("r4"))->outcome,
+  EXPECT_EQ(store_->rotate_refresh_token("r2", rotation("r4", 112, 10))->outcome,
             RotateOutcome::kReuseRevoked);
   EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
   EXPECT_TRUE(store_->find_refresh_token("r3")->revoked);
@@ -150,73 +168,73 @@ TEST_F(SqliteStoreTest, ASupersededSuccessorPresentedAgainIsReuse) {
 
 TEST_F(SqliteStoreTest, GraceAllowsOneRetryPerRotation) {
   ASSERT_TRUE(issue_refresh("r1"));
-  ASSERT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 10, successor("r2"))->outcome,
+  ASSERT_EQ(store_->rotate_refresh_token("r1", rotation("r2", 110, 10))->outcome,
             RotateOutcome::kRotated);
-  ASSERT_EQ(store_->rotate_refresh_token("r1", "c1", 111, 10, successor("r3"))->outcome,
+  ASSERT_EQ(store_->rotate_refresh_token("r1", rotation("r3", 111, 10))->outcome,
             RotateOutcome::kReuseGrace);
-  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 112, 10, successor("r4"))->outcome,
+  EXPECT_EQ(store_->rotate_refresh_token("r1", rotation("r4", 112, 10))->outcome,
             RotateOutcome::kReuseRevoked);
   EXPECT_TRUE(store_->find_refresh_token("r3")->revoked);
 }
 
 TEST_F(SqliteStoreTest, GraceNeverAppliesOnceTheSuccessorWasUsed) {
   ASSERT_TRUE(issue_refresh("r1"));
-  ASSERT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 10, successor("r2"))->outcome,
+  ASSERT_EQ(store_->rotate_refresh_token("r1", rotation("r2", 110, 10))->outcome,
             RotateOutcome::kRotated);
-  ASSERT_EQ(store_->rotate_refresh_token("r2", "c1", 111, 10, successor("r3"))->outcome,
+  ASSERT_EQ(store_->rotate_refresh_token("r2", rotation("r3", 111, 10))->outcome,
             RotateOutcome::kRotated);
   // r1 again: the chain moved on, so this is not a lost response but a second holder.
-  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 112, 10, successor("r4"))->outcome,
+  EXPECT_EQ(store_->rotate_refresh_token("r1", rotation("r4", 112, 10))->outcome,
             RotateOutcome::kReuseRevoked);
   EXPECT_TRUE(store_->find_refresh_token("r3")->revoked);
 }
 
 TEST_F(SqliteStoreTest, ASpentTokenFromAnotherClientIsReuseNotARefusal) {
   ASSERT_TRUE(issue_refresh("r1"));
-  ASSERT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 10, successor("r2"))->outcome,
+  ASSERT_EQ(store_->rotate_refresh_token("r1", rotation("r2", 110, 10))->outcome,
             RotateOutcome::kRotated);
-  // Inside the window, but presented by another client: the policy never gets to refuse it.
-  bool asked = false;
-  auto policy = [&](const RefreshToken&, const Grant&) -> std::optional<RefreshToken> {
-    asked = true;
-    return std::nullopt;
-  };
-  EXPECT_EQ(store_->rotate_refresh_token("r1", "other", 111, 10, policy)->outcome,
-            RotateOutcome::kReuseRevoked);
-  EXPECT_FALSE(asked);
+  // Inside the window, but presented by another client: reuse, not a refusal.
+  auto reused = store_->rotate_refresh_token("r1", rotation("r3", 111, 10, "other"));
+  EXPECT_EQ(reused->outcome, RotateOutcome::kReuseRevoked);
+  EXPECT_EQ(reused->token.client_id, "c1");  // whose token it was, for the audit event
   EXPECT_TRUE(store_->find_refresh_token("r2")->revoked);
+  EXPECT_FALSE(store_->find_refresh_token("r3").ok());
 }
 
 TEST_F(SqliteStoreTest, RotationShowsTheTokenAndGrantAndARefusalWritesNothing) {
   ASSERT_TRUE(issue_refresh("r1"));
-  RefreshToken seen;
-  Grant seen_grant;
-  auto refuse = [&](const RefreshToken& old, const Grant& g) -> std::optional<RefreshToken> {
-    seen = old;
-    seen_grant = g;
-    return std::nullopt;
+  // Asking for a scope the token does not hold is a refusal by the policy.
+  const auto wider = [](RefreshPolicy p) {
+    p.requested_scope = ScopeSet::parse("streaming user-top-read");
+    return p;
   };
-  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 5, refuse)->outcome,
-            RotateOutcome::kRefused);
-  EXPECT_EQ(seen.user_id, "u1");
-  EXPECT_EQ(seen.expires_at, 1000);
-  EXPECT_EQ(seen_grant.id, "g1");
-  EXPECT_EQ(seen_grant.created_at, 100);
+  auto refused = store_->rotate_refresh_token("r1", wider(rotation("rx", 110, 5)));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->outcome, RotateOutcome::kRefused);
+  EXPECT_EQ(refused->refusal, RefreshRefusal::kScopeExceeded);
+  EXPECT_EQ(refused->token.user_id, "u1");
+  EXPECT_EQ(refused->token.expires_at, 1000);
+  EXPECT_EQ(refused->grant.id, "g1");
+  EXPECT_EQ(refused->grant.created_at, 100);
   // Not spent: it still rotates, and with no grace a second use is a reuse.
   EXPECT_FALSE(store_->find_refresh_token("r1")->rotated_at.has_value());
-  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 111, 0, successor("r2"))->outcome,
+  EXPECT_FALSE(store_->find_refresh_token("rx").ok());
+  EXPECT_EQ(store_->rotate_refresh_token("r1", rotation("r2", 111, 0))->outcome,
             RotateOutcome::kRotated);
-  EXPECT_EQ(store_->rotate_refresh_token("r2", "c1", 112, 0, refuse)->outcome,
+  auto r2 = store_->find_refresh_token("r2");  // the successor keeps the chain's end
+  EXPECT_EQ(r2->expires_at, 1000);
+  EXPECT_EQ(r2->idle_expires_at, 1000);
+  EXPECT_EQ(store_->rotate_refresh_token("r2", wider(rotation("r3", 112, 0)))->outcome,
             RotateOutcome::kRefused);
-  EXPECT_EQ(store_->rotate_refresh_token("r9", "c1", 112, 0, refuse)->outcome,
+  EXPECT_EQ(store_->rotate_refresh_token("r9", wider(rotation("r3", 112, 0)))->outcome,
             RotateOutcome::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, NoGraceMeansAnyReuseRevokesEvenWithinTheSameSecond) {
   ASSERT_TRUE(issue_refresh("r1"));
-  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 0, successor("r2"))->outcome,
+  EXPECT_EQ(store_->rotate_refresh_token("r1", rotation("r2", 110, 0))->outcome,
             RotateOutcome::kRotated);
-  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 110, 0, successor("r3"))->outcome,
+  EXPECT_EQ(store_->rotate_refresh_token("r1", rotation("r3", 110, 0))->outcome,
             RotateOutcome::kReuseRevoked);
   EXPECT_TRUE(store_->find_refresh_token("r2")->revoked);
 }
@@ -234,7 +252,7 @@ TEST_F(SqliteStoreTest, UnusedCodeOfARevokedGrantIsRefused) {
   AuthorizationCode c{"c1", "g1", "c1", "u1", "https://app/cb", grant_.scope, "", 1000, {}};
   ASSERT_TRUE(store_->save_code(c).ok());
   ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());
-  auto used = store_->redeem_code("c1", 151, successor("r1"));
+  auto used = store_->redeem_code("c1", exchange("r1", 151));
   ASSERT_TRUE(used.ok());
   EXPECT_EQ(used->outcome, RedeemOutcome::kNotFound);
   EXPECT_FALSE(store_->find_refresh_token("r1").ok());
@@ -244,7 +262,7 @@ TEST_F(SqliteStoreTest, TokensOfARevokedGrantReadAsRevokedAndDoNotRotate) {
   ASSERT_TRUE(issue_refresh("r1"));
   ASSERT_TRUE(store_->revoke_grant("g1", 150).ok());
   EXPECT_TRUE(store_->find_refresh_token("r1")->revoked);
-  EXPECT_EQ(store_->rotate_refresh_token("r1", "c1", 151, 10, successor("r2"))->outcome,
+  EXPECT_EQ(store_->rotate_refresh_token("r1", rotation("r2", 151, 10))->outcome,
             RotateOutcome::kNotFound);
 }
 

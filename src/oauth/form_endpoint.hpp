@@ -1,0 +1,58 @@
+// FormEndpoint: what one POST form endpoint of the authorization server - token (RFC 6749
+// §3.2), revocation (RFC 7009), introspection (RFC 7662) - adds to the steps they share
+// (FormPipeline, form_pipeline.hpp, runs them). An endpoint is told the parsed form twice:
+// once on the I/O thread to choose its work (cheap, no store), once on a worker thread, after
+// the client authenticated, to answer.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "core/text.hpp"
+#include "http/message.hpp"
+#include "oauth/client_auth.hpp"
+#include "oauth/error.hpp"
+
+namespace stagepass::oauth {
+
+class GrantHandler;
+
+// One request as it passes the steps. Written by one step at a time, each on the thread the
+// pipeline runs it on (the hand-over between threads orders the writes).
+struct FormCall {
+  std::string authorization;  // the Authorization header (at most one), empty when none
+  Form form;                  // the body, parsed once
+  // Chosen on the I/O thread. The token endpoint's grant handler for grant_type (nullptr when
+  // grant_type is missing or unsupported: answered after client authentication).
+  const GrantHandler* grant = nullptr;
+  bool commits = false;  // the work waits for a durable commit: run it on the commit pool
+  // The client, once authenticated (worker thread).
+  std::optional<AuthenticatedClient> client;
+  // The grant_type label of stagepass_token_requests_total: "none" until the token endpoint
+  // dispatches, then the handler's grant type or "other" (a bounded set).
+  std::string_view metric_label = "none";
+};
+
+class FormEndpoint {
+ public:
+  virtual ~FormEndpoint() = default;
+  // I/O thread, after the form is parsed: choose the work (FormCall::grant, ::commits). Cheap
+  // and refuses nothing, so errors keep RFC 6749's order (client authentication first).
+  virtual void choose(FormCall& call) const { (void)call; }
+  // Worker thread, once call.client is set: the endpoint's own step. The pipeline adds the
+  // no-store headers and the access log's client id.
+  virtual http::Response answer(FormCall& call) const = 0;
+  // I/O thread, last: told of every answer (metrics). Nothing by default.
+  virtual void observe(const FormCall& call, int status) const {
+    (void)call;
+    (void)status;
+  }
+};
+
+// RFC 6749 §3.2: the body is application/x-www-form-urlencoded, and (§3.1) no parameter is
+// included more than once. Pure; also used by the pages' POST forms.
+Result<Form, OAuthError> parse_form_body(std::string_view content_type, std::string_view body);
+
+}  // namespace stagepass::oauth

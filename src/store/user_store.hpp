@@ -51,8 +51,8 @@ class UserStore {
   //     `now`; the revocations feed every node's RevocationSet (RevocationLog).
   // Errors, with nothing written: kConflict when the generation moved on (a change racing
   // another change or "sign out everywhere": the later one must not win with the old
-  // password), or when `session` cannot be stored; kNotFound when there is no such person;
-  // kIo.
+  // password); kNotFound when there is no such person; kIo, also when `session` cannot be
+  // stored (the page then answers 503 and nothing changed).
   virtual Result<PasswordChanged> change_password(const PasswordChange& change) = 0;
 };
 

@@ -96,13 +96,6 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
   if (c.iss != opts.issuer || c.aud != opts.audience || c.sub.empty() || c.jti.empty()) {
     return fail(Error{ErrorCode::kClaims, "issuer or audience mismatch"});
   }
-  // "rl" (private): absent means the resource server's default. Only the issuer writes it,
-  // as a positive integer; anything else is no limit this verifier can apply.
-  if (payload->contains("rl")) {
-    auto rl = num(*payload, "rl");
-    if (!rl || *rl <= 0) return fail(Error{ErrorCode::kClaims, "rl is not a positive integer"});
-    c.rate_limit = *rl;
-  }
   // RFC 7519 §4.1.4: not accepted on or after exp (plus the leeway). Written so that no exp
   // overflows (exp comes from the token; now and leeway are ours and small).
   if (c.exp == 0 || opts.now - opts.leeway > c.exp) {
@@ -110,6 +103,14 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
   }
   auto nbf = num(*payload, "nbf").value_or(c.iat);
   if (nbf > opts.now + opts.leeway) return fail(Error{ErrorCode::kClaims, "token not yet valid"});
+  // After the time checks, so an expired token is answered as expired whatever it carries.
+  // "rl" (private): absent means the resource server's default. Only the issuer writes it,
+  // as a positive integer; anything else is no limit this verifier can apply.
+  if (payload->contains("rl")) {
+    auto rl = num(*payload, "rl");
+    if (!rl || *rl <= 0) return fail(Error{ErrorCode::kClaims, "rl is not a positive integer"});
+    c.rate_limit = *rl;
+  }
   return c;
 }
 

@@ -63,7 +63,9 @@ Result<PasswordChanged> SqliteStore::change_password(const PasswordChange& c) {
       Session s = *c.session;
       s.user_id = c.user_id;
       s.generation = done.generation;
-      if (!insert_session_in(db, s)) return fail(credentials_changed());
+      if (!insert_session_in(db, s)) {
+        return fail(Error{ErrorCode::kIo, "the new session could not be stored"});
+      }
     }
     // 4. Every app loses access, exactly as revoke_grant revokes one grant.
     if (c.revoke_grants) {

@@ -43,8 +43,7 @@ TEST_F(FormPipelineTest, TwoAuthorizationHeadersAreRefusedBeforeAnythingElse) {
            &server_.tokens, &server_.revocation, &server_.introspection}) {
     auto r = server_.post(*e, kClientCredentials + "&token=x", two);
     EXPECT_EQ(r.status, 400);
-    EXPECT_EQ(error_of(r), std::make_pair(std::string("invalid_request"),
-                                          std::string("more than one Authorization header")));
+    EXPECT_EQ(error_of(r), WireError("invalid_request", "more than one Authorization header"));
     EXPECT_EQ(r.log_client_id, "");  // nobody was authenticated
   }
   EXPECT_EQ(series("none", 400), 1u);
@@ -73,8 +72,7 @@ TEST_F(FormPipelineTest, ARepeatedOrMalformedParameterIsRefused) {
   auto twice = server_.post(server_.revocation, "token=a&token=b", basic(kConfId, kConfSecret));
   EXPECT_EQ(error_of(twice).second, "parameter repeated: 'token'");
   auto malformed = server_.token("grant_type=%zz", basic(kConfId, kConfSecret));
-  EXPECT_EQ(error_of(malformed),
-            std::make_pair(std::string("invalid_request"), std::string("malformed form body")));
+  EXPECT_EQ(error_of(malformed), WireError("invalid_request", "malformed form body"));
 }
 
 TEST_F(FormPipelineTest, GrantTypeIsCheckedAfterTheClientIsAuthenticated) {
@@ -88,8 +86,7 @@ TEST_F(FormPipelineTest, GrantTypeIsCheckedAfterTheClientIsAuthenticated) {
   EXPECT_EQ(anonymous.status, 401);
   EXPECT_EQ(error_of(anonymous).first, "invalid_client");
   auto missing = server_.token("scope=streaming", basic(kConfId, kConfSecret));
-  EXPECT_EQ(error_of(missing),
-            std::make_pair(std::string("invalid_request"), std::string("grant_type is required")));
+  EXPECT_EQ(error_of(missing), WireError("invalid_request", "grant_type is required"));
 }
 
 TEST_F(FormPipelineTest, APublicClientCannotUseClientCredentials) {

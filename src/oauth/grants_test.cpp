@@ -10,8 +10,6 @@
 namespace stagepass::oauth::testing {
 namespace {
 
-using Error = std::pair<std::string, std::string>;
-
 class GrantsTest : public ::testing::Test {
  protected:
   static Headers conf() { return basic(kConfId, kConfSecret); }
@@ -40,11 +38,6 @@ class GrantsTest : public ::testing::Test {
   // The confidential app's first refresh token (a code exchanged now).
   std::string first_refresh_token() {
     return std::string(server_.conf_tokens().at("refresh_token").as_string());
-  }
-  // Whether the person's grant for the confidential app is revoked.
-  bool grant_revoked() {
-    auto grants = server_.store->list_user_grants(kUserId);
-    return grants.ok() && grants->empty();
   }
   // The audit events' types, in order.
   std::vector<std::string> event_types() {
@@ -77,7 +70,7 @@ TEST_F(GrantsTest, AnExpiredCodeIsRefused) {
   const std::string code = server_.code_for(kConfId, "streaming", kRedirect);
   server_.clock.advance(kCodeTtl);
   EXPECT_EQ(error_of(exchange(code, conf())),
-            Error("invalid_grant", "authorization code has expired"));
+            WireError("invalid_grant", "authorization code has expired"));
 }
 
 TEST_F(GrantsTest, AWrongRedirectUriIsRefusedAndSpendsNothing) {
@@ -85,7 +78,7 @@ TEST_F(GrantsTest, AWrongRedirectUriIsRefusedAndSpendsNothing) {
   // RFC 6749 §4.1.3: identical to the one in the authorization request.
   auto wrong = exchange(code, conf(), {{"redirect_uri", kRedirect + "/"}});
   EXPECT_EQ(error_of(wrong),
-            Error("invalid_grant", "redirect_uri does not match the authorization request"));
+            WireError("invalid_grant", "redirect_uri does not match the authorization request"));
   EXPECT_EQ(exchange(code, conf()).status, 200);
 }
 
@@ -98,12 +91,12 @@ TEST_F(GrantsTest, PkceIsCheckedAndAWrongVerifierSpendsNothing) {
     p.insert(p.end(), extra.begin(), extra.end());
     return exchange(code, pub, p);
   };
-  EXPECT_EQ(error_of(with({})), Error("invalid_grant", "code_verifier is required"));
+  EXPECT_EQ(error_of(with({})), WireError("invalid_grant", "code_verifier is required"));
   EXPECT_EQ(error_of(with({{"code_verifier", std::string(43, 'a')}})),
-            Error("invalid_grant", "code_verifier does not match the code_challenge"));
+            WireError("invalid_grant", "code_verifier does not match the code_challenge"));
   EXPECT_EQ(error_of(with({{"code_verifier", "short"}})),
-            Error("invalid_grant", "code_verifier is malformed"));
-  EXPECT_FALSE(grant_revoked());
+            WireError("invalid_grant", "code_verifier is malformed"));
+  EXPECT_FALSE(server_.grant_revoked());
   EXPECT_EQ(with({{"code_verifier", kVerifier}}).status, 200);
 }
 
@@ -111,13 +104,13 @@ TEST_F(GrantsTest, AVerifierForACodeWithoutChallengeIsADowngrade) {
   // RFC 9700 §4.8.2: a verifier without a challenge is a PKCE downgrade attempt.
   const std::string code = server_.code_for(kConfId, "streaming", kRedirect);
   EXPECT_EQ(error_of(exchange(code, conf(), {{"code_verifier", kVerifier}})),
-            Error("invalid_grant", "code_verifier sent but no code_challenge was"));
+            WireError("invalid_grant", "code_verifier sent but no code_challenge was"));
   EXPECT_EQ(exchange(code, conf()).status, 200);
 }
 
 TEST_F(GrantsTest, AnotherClientsCodeLooksUnknownAndStaysUsable) {
   const std::string code = server_.code_for(kConfId, "streaming", kRedirect);
-  const Error invalid("invalid_grant", "authorization code is invalid");
+  const WireError invalid("invalid_grant", "authorization code is invalid");
   EXPECT_EQ(error_of(exchange(code, basic(kOtherId, kOtherSecret))), invalid);
   EXPECT_EQ(error_of(exchange("spc_unknown", conf())), invalid);
   EXPECT_EQ(exchange(code, conf()).status, 200);
@@ -127,22 +120,22 @@ TEST_F(GrantsTest, AReplayedCodeRevokesTheGrantAndIsAudited) {
   const std::string code = server_.code_for(kConfId, "streaming", kRedirect);
   const std::string first = refresh_token_of(exchange(code, conf()));
   EXPECT_EQ(error_of(exchange(code, conf())),
-            Error("invalid_grant", "authorization code was already used"));
-  EXPECT_TRUE(grant_revoked());
+            WireError("invalid_grant", "authorization code was already used"));
+  EXPECT_TRUE(server_.grant_revoked());
   EXPECT_EQ(event_types(), std::vector<std::string>{"authorization_code_replay"});
   EXPECT_EQ(server_.events[0].user_id, kUserId);
   EXPECT_EQ(server_.announced, 1);
   // RFC 6749 §4.1.2: what the first use issued is revoked with it.
-  EXPECT_EQ(error_of(refresh(first)), Error("invalid_grant", "refresh token is invalid"));
+  EXPECT_EQ(error_of(refresh(first)), WireError("invalid_grant", "refresh token is invalid"));
 }
 
 TEST_F(GrantsTest, MissingParametersAreInvalidRequests) {
   EXPECT_EQ(error_of(server_.token("grant_type=authorization_code&redirect_uri=x", conf())),
-            Error("invalid_request", "code is required"));
+            WireError("invalid_request", "code is required"));
   EXPECT_EQ(error_of(server_.token("grant_type=authorization_code&code=x", conf())),
-            Error("invalid_request", "redirect_uri is required"));
+            WireError("invalid_request", "redirect_uri is required"));
   EXPECT_EQ(error_of(server_.token("grant_type=refresh_token", conf())),
-            Error("invalid_request", "refresh_token is required"));
+            WireError("invalid_request", "refresh_token is required"));
 }
 
 // ---- refresh_token (RFC 6749 §6, RFC 9700 §4.14.2)
@@ -165,7 +158,7 @@ TEST_F(GrantsTest, AChainEndsAtItsAbsoluteLifetimeHoweverOftenItRotates) {
     ASSERT_FALSE(token.empty()) << at;
   }
   server_.clock.advance(kRefreshTtl - 750);
-  EXPECT_EQ(error_of(refresh(token)), Error("invalid_grant", "refresh token has expired"));
+  EXPECT_EQ(error_of(refresh(token)), WireError("invalid_grant", "refresh token has expired"));
 }
 
 TEST_F(GrantsTest, AnIdleTokenExpires) {
@@ -173,8 +166,8 @@ TEST_F(GrantsTest, AnIdleTokenExpires) {
   server_.clock.advance(kRefreshIdleTtl - 1);
   const std::string next = refresh_token_of(refresh(token));
   server_.clock.advance(kRefreshIdleTtl);  // the successor's idle end counts from its rotation
-  EXPECT_EQ(error_of(refresh(next)), Error("invalid_grant", "refresh token has expired"));
-  EXPECT_FALSE(grant_revoked());  // an expired token is refused, not reuse
+  EXPECT_EQ(error_of(refresh(next)), WireError("invalid_grant", "refresh token has expired"));
+  EXPECT_FALSE(server_.grant_revoked());  // an expired token is refused, not reuse
 }
 
 TEST_F(GrantsTest, ASpentTokenUsedAgainRevokesTheGrant) {
@@ -182,11 +175,11 @@ TEST_F(GrantsTest, ASpentTokenUsedAgainRevokesTheGrant) {
   const std::string r2 = refresh_token_of(refresh(r1));
   server_.clock.advance(kRefreshGrace);
   EXPECT_EQ(error_of(refresh(r1)),
-            Error("invalid_grant", "refresh token was already used; access revoked"));
-  EXPECT_TRUE(grant_revoked());
+            WireError("invalid_grant", "refresh token was already used; access revoked"));
+  EXPECT_TRUE(server_.grant_revoked());
   EXPECT_EQ(event_types(), std::vector<std::string>{"refresh_token_reuse"});
   EXPECT_EQ(server_.announced, 1);
-  EXPECT_EQ(error_of(refresh(r2)), Error("invalid_grant", "refresh token is invalid"));
+  EXPECT_EQ(error_of(refresh(r2)), WireError("invalid_grant", "refresh token is invalid"));
 }
 
 TEST_F(GrantsTest, ItsOwnClientMayRetryOnceInsideTheGraceWindow) {
@@ -195,11 +188,11 @@ TEST_F(GrantsTest, ItsOwnClientMayRetryOnceInsideTheGraceWindow) {
   server_.clock.advance(kRefreshGrace - 1);
   const std::string r3 = refresh_token_of(refresh(r1));  // the client lost the first answer
   EXPECT_NE(r3, r2);
-  EXPECT_FALSE(grant_revoked());
+  EXPECT_FALSE(server_.grant_revoked());
   EXPECT_TRUE(server_.events.empty());
   // One retry per rotation: a second is reuse.
   EXPECT_EQ(refresh(r1).status, 400);
-  EXPECT_TRUE(grant_revoked());
+  EXPECT_TRUE(server_.grant_revoked());
 }
 
 TEST_F(GrantsTest, ASupersededSuccessorPresentedLaterIsReuse) {
@@ -209,9 +202,9 @@ TEST_F(GrantsTest, ASupersededSuccessorPresentedLaterIsReuse) {
   ASSERT_FALSE(r3.empty());
   // Whoever holds r2 holds a spent token: two parties hold the chain.
   EXPECT_EQ(error_of(refresh(r2)),
-            Error("invalid_grant", "refresh token was already used; access revoked"));
-  EXPECT_TRUE(grant_revoked());
-  EXPECT_EQ(error_of(refresh(r3)), Error("invalid_grant", "refresh token is invalid"));
+            WireError("invalid_grant", "refresh token was already used; access revoked"));
+  EXPECT_TRUE(server_.grant_revoked());
+  EXPECT_EQ(error_of(refresh(r3)), WireError("invalid_grant", "refresh token is invalid"));
 }
 
 TEST_F(GrantsTest, AnotherClientPresentingASpentTokenRevokesTheGrantButLearnsNothing) {
@@ -219,8 +212,8 @@ TEST_F(GrantsTest, AnotherClientPresentingASpentTokenRevokesTheGrantButLearnsNot
   ASSERT_FALSE(refresh_token_of(refresh(r1)).empty());
   // Inside the window: still reuse, and answered like an unknown token.
   EXPECT_EQ(error_of(refresh(r1, basic(kOtherId, kOtherSecret))),
-            Error("invalid_grant", "refresh token is invalid"));
-  EXPECT_TRUE(grant_revoked());
+            WireError("invalid_grant", "refresh token is invalid"));
+  EXPECT_TRUE(server_.grant_revoked());
   EXPECT_EQ(event_types(), std::vector<std::string>{"refresh_token_reuse"});
   EXPECT_EQ(server_.events[0].client_id, kConfId);  // the app whose access was revoked
 }
@@ -228,8 +221,8 @@ TEST_F(GrantsTest, AnotherClientPresentingASpentTokenRevokesTheGrantButLearnsNot
 TEST_F(GrantsTest, AnotherClientPresentingALiveTokenIsRefusedAndTheTokenLives) {
   const std::string r1 = first_refresh_token();
   EXPECT_EQ(error_of(refresh(r1, basic(kOtherId, kOtherSecret))),
-            Error("invalid_grant", "refresh token is invalid"));
-  EXPECT_FALSE(grant_revoked());
+            WireError("invalid_grant", "refresh token is invalid"));
+  EXPECT_FALSE(server_.grant_revoked());
   EXPECT_EQ(refresh(r1).status, 200);
 }
 
@@ -237,7 +230,7 @@ TEST_F(GrantsTest, AScopeMayNarrowTheAccessTokenButNotWiden) {
   const std::string r1 = first_refresh_token();
   // RFC 6749 §6: no scope not originally granted.
   EXPECT_EQ(error_of(refresh(r1, conf(), {{"scope", "streaming user-read-private"}})),
-            Error("invalid_scope", "scope exceeds what was granted"));
+            WireError("invalid_scope", "scope exceeds what was granted"));
   auto narrowed = refresh(r1, conf(), {{"scope", "streaming"}});
   ASSERT_EQ(narrowed.status, 200) << narrowed.body;
   EXPECT_EQ(json_of(narrowed).at("scope"), "streaming");
@@ -254,9 +247,9 @@ TEST_F(GrantsTest, ClientCredentialsIssueNoRefreshTokenAndCheckScopes) {
   EXPECT_FALSE(json_of(r).contains("refresh_token"));  // RFC 6749 §4.4.3
   EXPECT_EQ(json_of(r).at("scope"), "streaming");
   EXPECT_EQ(error_of(server_.token("grant_type=client_credentials&scope=admin", conf())),
-            Error("invalid_scope", "unknown scope: 'admin'"));
+            WireError("invalid_scope", "unknown scope: 'admin'"));
   EXPECT_EQ(error_of(server_.token("grant_type=client_credentials&scope=user-top-read", conf())),
-            Error("invalid_scope", "scope not allowed for this client"));
+            WireError("invalid_scope", "scope not allowed for this client"));
 }
 
 }  // namespace

@@ -97,8 +97,7 @@ TEST_F(IntrospectionEndpointTest, OnlyAuthenticatedConfidentialClientsMayAsk) {
   EXPECT_EQ(error_of(pub).first, "invalid_client");
   EXPECT_EQ(introspect(access_, {}).status, 401);
   auto missing = server_.post(server_.introspection, "", conf());
-  EXPECT_EQ(error_of(missing),
-            std::make_pair(std::string("invalid_request"), std::string("token is required")));
+  EXPECT_EQ(error_of(missing), WireError("invalid_request", "token is required"));
 }
 
 }  // namespace

@@ -65,7 +65,7 @@ std::string header_of(const http::Response& r, std::string_view name) {
   return {};
 }
 
-std::pair<std::string, std::string> error_of(const http::Response& r) {
+WireError error_of(const http::Response& r) {
   auto o = json_of(r);
   auto text = [&](const char* name) {
     return o.contains(name) ? std::string(o.at(name).as_string()) : std::string();
@@ -141,6 +141,12 @@ boost::json::object AuthorizationServer::conf_tokens(const std::string& scope) {
       basic(kConfId, kConfSecret));
   must(r.status == 200, "code exchange");
   return json_of(r);
+}
+
+bool AuthorizationServer::grant_revoked() {
+  auto grants = store->list_user_grants(kUserId);
+  must(grants.ok(), "list grants");
+  return grants->empty();
 }
 
 }  // namespace stagepass::oauth::testing

@@ -61,7 +61,8 @@ boost::json::object json_of(const http::Response& r);
 // The value of a header, empty when absent.
 std::string header_of(const http::Response& r, std::string_view name);
 // The "error" and "error_description" of an RFC 6749 §5.2 answer ("" when absent).
-std::pair<std::string, std::string> error_of(const http::Response& r);
+using WireError = std::pair<std::string, std::string>;
+WireError error_of(const http::Response& r);
 
 class AuthorizationServer {
  public:
@@ -79,6 +80,8 @@ class AuthorizationServer {
                        const std::string& redirect_uri, const std::string& challenge = "");
   // The confidential app's code for `scope` exchanged: the token answer (200 expected).
   boost::json::object conf_tokens(const std::string& scope = "streaming user-read-email");
+  // Whether the person's grant was revoked (the person has no active grant left).
+  bool grant_revoked();
 
   ManualClock clock{kStart};
   SystemRandom random;

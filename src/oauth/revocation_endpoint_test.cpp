@@ -21,10 +21,6 @@ class RevocationEndpointTest : public ::testing::Test {
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "{}");
   }
-  bool grant_revoked() {
-    auto grants = server_.store->list_user_grants(kUserId);
-    return grants.ok() && grants->empty();
-  }
   std::vector<Revoked> revoked_jtis() { return server_.store->revoked_tokens_since(0).value(); }
 
   AuthorizationServer server_;
@@ -35,7 +31,7 @@ class RevocationEndpointTest : public ::testing::Test {
 
 TEST_F(RevocationEndpointTest, ARefreshTokenRevokesItsGrantOnceHoweverOftenItIsSent) {
   expect_plain_200(revoke(refresh_, basic(kConfId, kConfSecret)));
-  EXPECT_TRUE(grant_revoked());
+  EXPECT_TRUE(server_.grant_revoked());
   ASSERT_EQ(server_.events.size(), 1u);
   EXPECT_EQ(server_.events[0].type, "app_signed_out");
   EXPECT_EQ(server_.events[0].user_id, kUserId);
@@ -48,7 +44,7 @@ TEST_F(RevocationEndpointTest, AnotherClientsTokensAreAnsweredAlikeAndStayAlive)
   // RFC 7009 §2.1: the server first validates that the token was issued to this client.
   expect_plain_200(revoke(refresh_, basic(kOtherId, kOtherSecret)));
   expect_plain_200(revoke(access_, basic(kOtherId, kOtherSecret)));
-  EXPECT_FALSE(grant_revoked());
+  EXPECT_FALSE(server_.grant_revoked());
   EXPECT_TRUE(revoked_jtis().empty());
   EXPECT_TRUE(server_.events.empty());
   EXPECT_EQ(server_.announced, 0);
@@ -65,7 +61,7 @@ TEST_F(RevocationEndpointTest, AnAccessTokenRevokesItsJtiAlone) {
   ASSERT_EQ(jtis.size(), 1u);
   EXPECT_EQ(jtis[0].client_id, kConfId);
   EXPECT_FALSE(jtis[0].id.empty());
-  EXPECT_FALSE(grant_revoked());  // the refresh token and the grant live on
+  EXPECT_FALSE(server_.grant_revoked());  // the refresh token and the grant live on
   ASSERT_EQ(server_.events.size(), 1u);
   EXPECT_EQ(server_.events[0].type, "access_token_revoked");
   expect_plain_200(revoke(access_, basic(kConfId, kConfSecret)));
@@ -83,7 +79,7 @@ TEST_F(RevocationEndpointTest, UnknownTokensAre200AndAMissingTokenIsAnError) {
   EXPECT_EQ(error_of(missing).second, "token is required");
   // The client must authenticate (RFC 7009 §2.1).
   EXPECT_EQ(revoke(refresh_, {}).status, 401);
-  EXPECT_FALSE(grant_revoked());
+  EXPECT_FALSE(server_.grant_revoked());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "crypto/crypto.hpp"
+#include "store/refresh_rotation.hpp"
 
 namespace stagepass {
 
@@ -43,16 +44,9 @@ RedemptionDecision decide_redemption(const AuthorizationCode& code, const Grant&
   if (code.used_at) return {RedeemOutcome::kReplayed};
 
   // 4. The chain's first refresh token.
-  RefreshToken refresh;
-  refresh.hash = policy.refresh_hash;
-  refresh.grant_id = grant.id;
-  refresh.client_id = grant.client_id;
-  refresh.user_id = grant.user_id;
-  refresh.scope = code.scope;
-  refresh.created_at = policy.now;
-  refresh.expires_at = policy.now + policy.refresh_ttl;
-  refresh.idle_expires_at = std::min(refresh.expires_at, policy.now + policy.refresh_idle_ttl);
-  return {RedeemOutcome::kRedeemed, CodeRefusal::kNone, std::move(refresh)};
+  return {RedeemOutcome::kRedeemed, CodeRefusal::kNone,
+          chain_refresh_token(policy.refresh_hash, grant, code.scope, policy.now,
+                              policy.now + policy.refresh_ttl, policy.refresh_idle_ttl)};
 }
 
 }  // namespace stagepass

@@ -38,17 +38,23 @@ RotationDecision decide_rotation(const PresentedRefreshToken& presented, const G
 
   // 4. The successor keeps the scope and the chain's absolute end; only the access token is
   // narrowed by a requested scope.
-  RefreshToken next;
-  next.hash = policy.successor_hash;
-  next.grant_id = grant.id;
-  next.client_id = grant.client_id;
-  next.user_id = grant.user_id;
-  next.scope = old.scope;
-  next.created_at = policy.now;
-  next.expires_at = old.expires_at;
-  next.idle_expires_at = std::min(old.expires_at, policy.now + policy.idle_ttl);
   return {grace_retry ? RotateOutcome::kReuseGrace : RotateOutcome::kRotated, RefreshRefusal::kNone,
-          std::move(next)};
+          chain_refresh_token(policy.successor_hash, grant, old.scope, policy.now, old.expires_at,
+                              policy.idle_ttl)};
+}
+
+RefreshToken chain_refresh_token(std::string hash, const Grant& grant, ScopeSet scope, int64_t now,
+                                 int64_t expires_at, int64_t idle_ttl) {
+  RefreshToken t;
+  t.hash = std::move(hash);
+  t.grant_id = grant.id;
+  t.client_id = grant.client_id;
+  t.user_id = grant.user_id;
+  t.scope = std::move(scope);
+  t.created_at = now;
+  t.expires_at = expires_at;
+  t.idle_expires_at = std::min(expires_at, now + idle_ttl);
+  return t;
 }
 
 }  // namespace stagepass

@@ -78,6 +78,12 @@ struct RotationDecision {
 //     presented token's scope and absolute expiry, created now, idle until
 //     min(absolute expiry, now + idle_ttl).
 // What the store writes for each outcome: rotate_refresh_token (store.hpp).
+// A refresh token of `grant`'s chain issued at `now`, stored under `hash`: it ends at the
+// chain's absolute end `expires_at`, or after `idle_ttl` seconds unused, whichever is first.
+// The code exchange starts a chain with it, and every rotation continues it.
+RefreshToken chain_refresh_token(std::string hash, const Grant& grant, ScopeSet scope, int64_t now,
+                                 int64_t expires_at, int64_t idle_ttl);
+
 RotationDecision decide_rotation(const PresentedRefreshToken& presented, const Grant& grant,
                                  const RefreshPolicy& policy);
 

@@ -1,6 +1,10 @@
 // AccountsNode: the authorization-server role of a node: store, signing keys, token endpoint,
 // pages, metadata, JWKS, and the revocation feed that tells this node's Web API about
 // revoked grants. Built by serve(); lives until shutdown.
+// Lifetime: keeps references to the Config, clock, random, revocation set, pools and metrics
+// it is given; serve() owns them and outlives the node. Inside, members are declared in
+// dependency order (store, audit, revoker, services, feed, endpoints, site): each refers
+// only to those above it, except the revoker's announce, which calls feed_ after construction.
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>

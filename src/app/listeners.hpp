@@ -12,6 +12,7 @@
 // Construct early (it validates the settings and loads the certificate: startup errors come
 // before any slow initialisation), start() once the routes exist.
 // Thread safety: reload_tls() and stop() may be called from any thread.
+// Lifetime: keeps references to the io_context and the Config; both must outlive it.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

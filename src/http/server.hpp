@@ -11,6 +11,8 @@
 // TLS answers carry Strict-Transport-Security.
 // Thread safety: run the io_context on any number of threads; each connection lives on its
 // own strand. listen() and stop() may be called from any thread.
+// Lifetime: keeps a reference to the io_context, which must outlive the server; stop() waits
+// (up to shutdown_grace) for the connections, which hold the handler, to end.
 #pragma once
 
 #include <atomic>

@@ -3,6 +3,7 @@
 // in /metrics as stagepass_audit_events_total{type}, and logged as a JSON line.
 // Thread safety: record() may be called from any worker thread; it blocks on the write, so
 // never call it on an I/O thread.
+// Lifetime: keeps references to `metrics` and `clock`; both must outlive it.
 #pragma once
 
 #include <functional>

@@ -2,6 +2,7 @@
 // validating a request, deciding whether consent is needed, and building the redirect that
 // carries a code or an error. The web layer owns sessions and pages and calls these.
 // Blocking (store): call from a worker thread.
+// Lifetime: AuthorizeFlow keeps a reference to the services; they must outlive it.
 #pragma once
 
 #include <string>

@@ -3,6 +3,8 @@
 // Handlers are registered by the composition root only when enabled.
 // Blocking: handle() runs on a worker thread (the commit pool when waits_for_commit()).
 // Thread safety: handle() is const and runs concurrently for many requests.
+// Lifetime: an IssuingGrant keeps a reference to the services; they must outlive it (the
+// composition root owns both and destroys the endpoint, with its handlers, first).
 #pragma once
 
 #include <string_view>

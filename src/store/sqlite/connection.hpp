@@ -1,6 +1,7 @@
 // A thin RAII layer over one sqlite3 connection: prepared statements cached per connection,
 // typed binding and reading, transactions. Not thread-safe: one thread uses a Connection at a
 // time (SqliteStore hands them out).
+// Lifetime: a Stmt and a Transaction refer to their Connection, which must outlive them.
 #pragma once
 
 #include <sqlite3.h>

@@ -20,7 +20,10 @@ class AuthorizeTest : public ::testing::Test {
                  {"redirect_uri", kRedirect},
                  {"scope", "streaming"},
                  {"state", "xyz"}};
-    for (const auto& [name, value] : changes) {
+    for (const auto& change : changes) {
+      // Not a structured binding: clang 14 (the sanitizer build) cannot capture one.
+      const std::string& name = change.first;
+      const std::string& value = change.second;
       auto it = std::find_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == name; });
       if (it == p.end()) {
         p.emplace_back(name, value);

@@ -7,6 +7,19 @@
 namespace stagepass::oauth {
 
 void add_no_store(http::Response& r) {
+  // Most answers already carry exactly these two (to_response adds them): leave them be, so
+  // the pipeline's step costs no allocation.
+  int no_store = 0;
+  int no_cache = 0;
+  int other = 0;
+  for (const auto& [name, value] : r.headers) {
+    if (iequals(name, "Cache-Control")) {
+      ++(value == "no-store" ? no_store : other);
+    } else if (iequals(name, "Pragma")) {
+      ++(value == "no-cache" ? no_cache : other);
+    }
+  }
+  if (no_store == 1 && no_cache == 1 && other == 0) return;
   std::erase_if(r.headers, [](const auto& h) {
     return iequals(h.first, "Cache-Control") || iequals(h.first, "Pragma");
   });

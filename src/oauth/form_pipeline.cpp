@@ -55,9 +55,10 @@ http::Response FormPipeline::authenticate_and_answer(const FormEndpoint& endpoin
                                                      FormCall& call) const {
   auto client = authenticate_client(s_, call.authorization, call.form);
   if (!client) return client.error().to_response();
-  call.client = std::move(*client);
+  call.client = &*client;
   http::Response r = endpoint.answer(call);
-  r.log_client_id = call.client->client.id;
+  call.client = nullptr;
+  r.log_client_id = client->client.id;
   return r;
 }
 

@@ -28,6 +28,34 @@ TEST(QuoteInput, KeepsOnlyPlainCharactersAndIsBounded) {
   EXPECT_EQ(quote_input(std::string(100, 'x')), "'" + std::string(40, 'x') + "'...");
 }
 
+TEST(NoStore, ExactlyOneOfEachWhateverWasThere) {
+  auto values = [](const http::Response& r, std::string_view name) {
+    std::vector<std::string> out;
+    for (const auto& [n, v] : r.headers) {
+      if (n == name) out.push_back(v);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  // Already right (what to_response builds): unchanged.
+  http::Response right = OAuthError::invalid_request("x").to_response();
+  add_no_store(right);
+  EXPECT_EQ(values(right, "Cache-Control"), V{"no-store"});
+  EXPECT_EQ(values(right, "Pragma"), V{"no-cache"});
+  // A handler's own caching headers, a duplicate, or a missing Pragma: replaced.
+  http::Response cached = http::Response::json(200, "{}");
+  cached.header("cache-control", "public, max-age=300").header("Cache-Control", "no-store");
+  add_no_store(cached);
+  EXPECT_EQ(values(cached, "Cache-Control"), V{"no-store"});
+  EXPECT_EQ(values(cached, "cache-control"), V{});
+  EXPECT_EQ(values(cached, "Pragma"), V{"no-cache"});
+  http::Response doubled = http::Response::json(200, "{}");
+  doubled.header("Cache-Control", "no-store").header("Cache-Control", "no-store");
+  add_no_store(doubled);
+  EXPECT_EQ(values(doubled, "Cache-Control"), V{"no-store"});
+  EXPECT_EQ(values(doubled, "Pragma"), V{"no-cache"});
+}
+
 TEST(RedirectUri, RegistrationRules) {
   EXPECT_FALSE(redirect_uri_problem("https://app.example/cb"));
   EXPECT_FALSE(redirect_uri_problem("http://127.0.0.1:8888/callback"));

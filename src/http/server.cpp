@@ -165,10 +165,12 @@ asio::awaitable<beast::error_code> read_request(Stream& stream, beast::flat_buff
     if (ec) co_return ec;  // closed by the peer, idle for too long, or shutting down
     buffer.commit(n);
   }
-  tcp.expires_after(limits.read_timeout);  // the request has started
   beast::error_code ec;
   parse_buffered(parser, buffer, ec);
   if (!ec && !parser.is_done()) {
+    // The request has started and is not whole yet: the rest within read_timeout. (A request
+    // already whole in the buffer needs no read, so no deadline: write_response sets its own.)
+    tcp.expires_after(limits.read_timeout);
     auto [rec, n] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
     ec = rec;
   }

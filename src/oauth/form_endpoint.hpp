@@ -28,11 +28,6 @@ struct FormCall {
   // grant_type is missing or unsupported: answered after client authentication).
   const GrantHandler* grant = nullptr;
   bool commits = false;  // the work waits for a durable commit: run it on the commit pool
-  // The client, once authenticated: set on the worker thread for the endpoint's answer only.
-  // It points at the worker's own copy, so the record is allocated and freed on one thread
-  // (freed on the I/O thread it cost glibc's allocator a cross-thread slow path on every
-  // request: about 6 % of client-credentials throughput).
-  const AuthenticatedClient* client = nullptr;
   // The grant_type label of stagepass_token_requests_total: "none" until the token endpoint
   // dispatches, then the handler's grant type or "other" (a bounded set).
   std::string_view metric_label = "none";
@@ -44,9 +39,12 @@ class FormEndpoint {
   // I/O thread, after the form is parsed: choose the work (FormCall::grant, ::commits). Cheap
   // and refuses nothing, so errors keep RFC 6749's order (client authentication first).
   virtual void choose(FormCall& call) const { (void)call; }
-  // Worker thread, once call.client is set: the endpoint's own step. The pipeline adds the
-  // no-store headers and the access log's client id.
-  virtual http::Response answer(FormCall& call) const = 0;
+  // Worker thread, once `client` authenticated: the endpoint's own step. The pipeline adds the
+  // no-store headers and the access log's client id. `client` lives on the worker for this
+  // call only, so the record is allocated and freed on one thread (freed on the I/O thread it
+  // cost glibc's allocator a cross-thread slow path on every request: about 6 % of
+  // client-credentials throughput).
+  virtual http::Response answer(FormCall& call, const AuthenticatedClient& client) const = 0;
   // I/O thread, last: told of every answer (metrics). Nothing by default.
   virtual void observe(const FormCall& call, int status) const {
     (void)call;

@@ -55,9 +55,7 @@ http::Response FormPipeline::authenticate_and_answer(const FormEndpoint& endpoin
                                                      FormCall& call) const {
   auto client = authenticate_client(s_, call.authorization, call.form);
   if (!client) return client.error().to_response();
-  call.client = &*client;
-  http::Response r = endpoint.answer(call);
-  call.client = nullptr;
+  http::Response r = endpoint.answer(call, *client);
   r.log_client_id = client->client.id;
   return r;
 }

@@ -89,8 +89,9 @@ std::optional<json::object> IntrospectionEndpoint::refresh_token_claims(
   return o;
 }
 
-http::Response IntrospectionEndpoint::answer(FormCall& call) const {
-  const Client& client = call.client->client;
+http::Response IntrospectionEndpoint::answer(FormCall& call,
+                                             const AuthenticatedClient& authenticated) const {
+  const Client& client = authenticated.client;
   if (client.is_public) {
     return OAuthError::invalid_client("introspection requires a confidential client", false)
         .to_response();

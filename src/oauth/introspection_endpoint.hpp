@@ -23,7 +23,7 @@ namespace stagepass::oauth {
 class IntrospectionEndpoint final : public FormEndpoint {
  public:
   IntrospectionEndpoint(Services& s, const RevocationSet& revoked);
-  http::Response answer(FormCall& call) const override;
+  http::Response answer(FormCall& call, const AuthenticatedClient& client) const override;
 
  private:
   std::optional<boost::json::object> access_token_claims(const std::string& value,

@@ -39,10 +39,11 @@ bool RevocationEndpoint::revoke_access_token(const std::string& value, const Cli
   return true;
 }
 
-http::Response RevocationEndpoint::answer(FormCall& call) const {
+http::Response RevocationEndpoint::answer(FormCall& call,
+                                          const AuthenticatedClient& authenticated) const {
   auto token = call.form.get("token");
   if (!token) return OAuthError::invalid_request("token is required").to_response();
-  const Client& client = call.client->client;
+  const Client& client = authenticated.client;
 
   // The hint only orders the lookups (§2.1: the server MAY ignore it); the prefix of our
   // opaque refresh tokens makes the order irrelevant in practice.

@@ -18,7 +18,7 @@ namespace stagepass::oauth {
 class RevocationEndpoint final : public FormEndpoint {
  public:
   explicit RevocationEndpoint(Services& s) : s_(s) {}
-  http::Response answer(FormCall& call) const override;
+  http::Response answer(FormCall& call, const AuthenticatedClient& client) const override;
 
  private:
   void revoke_refresh_token(const std::string& value, const Client& client) const;

@@ -28,7 +28,7 @@ void TokenEndpoint::choose(FormCall& call) const {
   }
 }
 
-http::Response TokenEndpoint::answer(FormCall& call) const {
+http::Response TokenEndpoint::answer(FormCall& call, const AuthenticatedClient& client) const {
   // RFC 6749 §4.1.3, §4.4.2, §6: grant_type is REQUIRED.
   if (!call.form.has("grant_type")) {
     return OAuthError::invalid_request("grant_type is required").to_response();
@@ -38,11 +38,11 @@ http::Response TokenEndpoint::answer(FormCall& call) const {
     return OAuthError::unsupported_grant_type("unsupported grant_type").to_response();
   }
   call.metric_label = call.grant->grant_type();
-  if (call.client->client.is_public && !call.grant->allows_public_clients()) {
+  if (client.client.is_public && !call.grant->allows_public_clients()) {
     return OAuthError::unauthorized_client("public clients cannot use this grant_type")
         .to_response();
   }
-  auto result = call.grant->handle(call.form, *call.client);
+  auto result = call.grant->handle(call.form, client);
   return result ? result->to_response() : result.error().to_response();
 }
 

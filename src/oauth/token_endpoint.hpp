@@ -29,7 +29,7 @@ class TokenEndpoint final : public FormEndpoint {
   void count_requests_in(Metrics& metrics);
 
   void choose(FormCall& call) const override;
-  http::Response answer(FormCall& call) const override;
+  http::Response answer(FormCall& call, const AuthenticatedClient& client) const override;
   void observe(const FormCall& call, int status) const override;
 
  private:

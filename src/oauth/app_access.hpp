@@ -53,7 +53,8 @@ std::optional<bool> parse_mode(std::string_view text);
 // What a user token of `client` for the person `user_id` says in "al" (AccessClaims::
 // allowlisted): nullopt (no claim) for an app in extended mode; for an app in development
 // mode, whether the person may be served: `on_allowlist` as the token's store write read it.
-// Pure; the one place that decides, for the code exchange and the refresh alike.
+// Pure; the one place that decides, for the code exchange and the refresh alike. The app's
+// owner, always served, is to be allowed here once apps record one (issue15:dashboard).
 std::optional<bool> allowlist_claim(const Client& client, const std::string& user_id,
                                     bool on_allowlist);
 

@@ -29,6 +29,9 @@ struct Principal {
   std::string jti;
   // The app's Web API limit per rolling 30 s, from the token's "rl" claim; 0: the default.
   int64_t rate_limit = 0;
+  // issue15:devmode. false: a user token of an app in development mode whose person is not on
+  // the app's allowlist (the token's "al" claim is false); the gateway refuses it with 403.
+  bool allowlisted = true;
   bool is_user() const { return !grant_id.empty(); }
 };
 
@@ -50,6 +53,9 @@ struct ApiRequest {
 
 // Spotify's error object: {"error":{"status":N,"message":"..."}}.
 http::Response error(int status, std::string message);
+// The same with a machine-readable reason: {"error":{"status","message","reason"}}
+// (Spotify's player errors carry one too), e.g. "USER_NOT_ALLOWLISTED".
+http::Response error(int status, std::string message, std::string_view reason);
 // 403 {"error":...} + WWW-Authenticate: Bearer error="insufficient_scope", scope="<needed>".
 http::Response insufficient_scope(const std::string& needed);
 http::Response json(int status, const boost::json::value& body);

@@ -37,6 +37,8 @@ Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& 
   metrics_.describe("stagepass_api_requests_total", "counter", "Web API responses by status");
   metrics_.describe("stagepass_api_rate_limited_total", "counter",
                     "Web API requests refused with 429, by app");
+  metrics_.describe("stagepass_api_not_allowlisted_total", "counter",
+                    "Web API requests refused with 403 USER_NOT_ALLOWLISTED, by app");
   for (int status : {200, 201, 204, 400, 401, 403, 404, 405, 429, 500, 502, 503}) {
     by_status_[status - 100] = &metrics_.counter("stagepass_api_requests_total{status=\"" +
                                                  std::to_string(status) + "\"}");
@@ -90,6 +92,7 @@ std::optional<http::Response> Gateway::authenticate(const http::Request& req, co
   if (!claims) return unauthorized(message_for(claims.error().code), "invalid_token");
   const AccessClaims& c = **claims;
   out = Principal{c.sub, c.client_id, ScopeSet::parse(c.scope), c.gid, c.jti, c.rate_limit};
+  out.allowlisted = c.allowlisted.value_or(true);  // no "al": not an app in development mode
   return std::nullopt;
 }
 
@@ -109,6 +112,7 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   auto query = Form::parse(req.query());
   if (!query) co_return finish(error(400, "Malformed query string"));
   if (auto refused = authenticate(req, *query, who)) co_return finish(std::move(*refused));
+  if (auto refused = allowlisted(who)) co_return finish(std::move(*refused));
   const Requirement& need = m->route->requirement;
   if (need.user && !who.is_user()) {
     auto r = unauthorized("Valid user authentication required", "invalid_token");
@@ -138,6 +142,19 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   r->log_client_id = who.client_id;
   if (on_use_ && who.is_user() && r->status < 400) on_use_(who);
   co_return finish(std::move(*r));
+}
+
+std::optional<http::Response> Gateway::allowlisted(const Principal& who) {
+  if (who.allowlisted) return std::nullopt;
+  // The token is valid (so no WWW-Authenticate challenge: another token of the same person
+  // would be refused alike); the app may not serve this person. Refused before the rate limit,
+  // so such calls do not spend the app's budget.
+  metrics_.inc("stagepass_api_not_allowlisted_total{client_id=\"" + who.client_id + "\"}");
+  auto r =
+      error(403, "The user is not on the allowlist of this app (the app is in development mode)",
+            "USER_NOT_ALLOWLISTED");
+  r.log_client_id = who.client_id;
+  return r;
 }
 
 std::optional<http::Response> Gateway::admit(const Principal& who, int64_t now) {

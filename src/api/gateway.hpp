@@ -2,12 +2,13 @@
 // resource-server half of the token architecture), as a pipeline of named steps:
 //   CORS preflight -> route -> no token in the query (RFC 6750 §2.3 refused) -> bearer token
 //   from the Authorization header (§2.1) -> verify (cache, signature, claims, revocation) ->
-//   route requirement (user token, scopes) -> per-app rate limit (rolling 30 s; the limit is
-//   the token's "rl" claim, else the default) -> the route's fast handler on the I/O thread if
-//   it has one and it answers from memory, else the handler on the worker pool -> usage hook
-//   ("last used", user tokens only) -> CORS headers.
+//   development mode (the token's "al" claim: a person not on the app's allowlist gets 403
+//   USER_NOT_ALLOWLISTED) -> route requirement (user token, scopes) -> per-app rate limit
+//   (rolling 30 s; the limit is the token's "rl" claim, else the default) -> the route's fast
+//   handler on the I/O thread if it has one and it answers from memory, else the handler on
+//   the worker pool -> usage hook ("last used", user tokens only) -> CORS headers.
 // Everything before the handler is in memory: no store read, no callback, no accounts
-// database (an api-only node enforces per-app limits from the token alone).
+// database (an api-only node enforces per-app limits and allowlists from the token alone).
 // Errors use Spotify's object plus RFC 6750 WWW-Authenticate headers.
 // Thread safety: handle() may run concurrently on every I/O thread.
 // Lifetime: everything passed by reference must outlive the gateway.
@@ -48,6 +49,10 @@ class Gateway {
   http::Response preflight(const http::Request& req, const ApiRoutes::Match& m) const;
   std::optional<http::Response> authenticate(const http::Request& req, const Form& query,
                                              Principal& out);
+  // The development-mode step (issue15:devmode): a 403 with the reason USER_NOT_ALLOWLISTED
+  // when the token says its person is not on the app's allowlist ("al": false), else nullopt.
+  // The issuer decided it; nothing is read here.
+  std::optional<http::Response> allowlisted(const Principal& who);
   // The rate-limit step: a 429 when the app is over its limit, else nullopt. Never blocks.
   std::optional<http::Response> admit(const Principal& who, int64_t now);
   // The blocking path (worker pool): the route's handler, a 500 if it throws.

@@ -214,6 +214,37 @@ TEST_F(GatewayTest, AnAppsOwnLimitMayBeAboveTheDefault) {
   EXPECT_EQ(get(kSearch, generous).status, 429);
 }
 
+// issue15:devmode. A development-mode app's token whose person is not on the allowlist ("al":
+// false, decided by the issuer) is refused on every route, user or catalog, with Spotify's
+// error object and the machine-readable reason; the token itself is fine, so no challenge.
+// Such refusals do not spend the app's rate limit. "al": true, or no claim (extended mode),
+// is served as before.
+TEST_F(GatewayTest, APersonNotOnTheAllowlistIs403UserNotAllowlisted) {
+  auto token_of = [&](std::optional<bool> al) {
+    AccessClaims c{
+        kIss,           "u1", kAud, "app1", "user-read-private", clock_.now(), clock_.now() + 3600,
+        random_.id22(), "g1", 0};
+    c.allowlisted = al;
+    return mint_access_token(*keys_, c);
+  };
+  auto unlisted = token_of(false);
+  for (const std::string& target : std::vector<std::string>{"/v1/me", kSearch}) {
+    for (int i = 0; i < kDefaultLimit + 2; ++i) {
+      auto r = get(target, unlisted);
+      ASSERT_EQ(r.status, 403) << target << " " << r.body;
+      auto body = boost::json::parse(r.body);
+      EXPECT_EQ(body.at("error").at("reason").as_string(), "USER_NOT_ALLOWLISTED") << r.body;
+      EXPECT_FALSE(message(r).empty());
+      EXPECT_EQ(header(r, "WWW-Authenticate"), "");
+    }
+  }
+  EXPECT_NE(metrics_.render().find("stagepass_api_not_allowlisted_total{client_id=\"app1\"} " +
+                                   std::to_string(2 * (kDefaultLimit + 2))),
+            std::string::npos);
+  EXPECT_EQ(get("/v1/me", token_of(true)).status, 200);  // the app's budget is untouched
+  EXPECT_EQ(get("/v1/me", token_of(std::nullopt)).status, 200);
+}
+
 // RFC 6750 §2.3 allows a token in the query; it leaks into logs and history, so it is refused
 // even when the header carries a good one.
 TEST_F(GatewayTest, ATokenInTheQueryIsRefused) {

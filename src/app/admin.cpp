@@ -9,6 +9,7 @@
 #include "core/clock.hpp"
 #include "core/text.hpp"
 #include "crypto/crypto.hpp"
+#include "oauth/app_access.hpp"
 #include "oauth/client_auth.hpp"
 #include "oauth/redirect_uri.hpp"
 
@@ -52,6 +53,7 @@ json::object client_json(const Client& c, const std::string& secret) {
   o["created_at"] = c.created_at;
   o["rate_limit"] = c.rate_limit;
   o["introspect_any"] = c.introspect_any;
+  o["mode"] = oauth::mode_name(c.development);  // issue15:devmode
   return o;
 }
 
@@ -64,6 +66,7 @@ void print_client(const Client& c, const std::string& secret) {
             << "\n";
   for (const auto& u : c.redirect_uris) std::cout << "redirect_uri:  " << u << "\n";
   std::cout << "scopes:        " << c.allowed_scopes.str() << "\n";
+  std::cout << "mode:          " << oauth::mode_name(c.development) << "\n";
   for (const auto& o : c.web_origins) std::cout << "web_origin:    " << o << "\n";
 }
 
@@ -102,6 +105,7 @@ std::pair<Client, std::string> create_client(Store& store, Random& random, int64
   if (spec.introspect_any && spec.is_public)
     throw std::runtime_error("--introspect-any needs a confidential client");
   c.introspect_any = spec.introspect_any;
+  c.development = spec.development;
   std::string secret;
   if (!c.is_public) {
     secret = spec.fixed_secret.value_or(random.token("sps_"));

@@ -25,6 +25,9 @@ struct NewClient {
   std::optional<std::string> fixed_secret;  // for the demo app
   int64_t rate_limit = 0;                   // Web API requests per 30 s; 0: server default
   bool introspect_any = false;              // a resource server: may introspect every token
+  // issue15:devmode. --mode development: the app serves only its allowlist. Default extended
+  // (everyone), as before the mode existed.
+  bool development = false;
 };
 
 // Creates a client; returns it and its secret (empty for public clients). Throws
@@ -44,5 +47,20 @@ int client_delete(Store& store, const std::string& id, bool json);
 // The audit stream as JSON lines, oldest first. `since`: epoch seconds, an ISO 8601 UTC time
 // (2026-11-28T10:00:00Z) or a duration back from now (90s, 30m, 12h, 7d).
 int events(Store& store, const std::string& since, const std::string& user_id, int limit);
+
+// issue15:devmode (admin_allowlist.cpp). Development mode and the allowlist, through
+// oauth::AppAccess (the service the dashboard uses too). `limit`: people per allowlist
+// (STAGEPASS_DEV_ALLOWLIST_LIMIT). `mode`: "development" or "extended".
+//   client set-mode      → {"client_id","mode"}
+//   allowlist add        → {"client_id","user_id","email","added"} (added: false if listed)
+//   allowlist remove     → {"client_id","user_id","email","removed":true,"grant_revoked"}
+//   allowlist list       → {"client_id","mode","limit","people":[{"user_id","email",
+//                           "display_name","added_at"}]}
+int client_set_mode(Store& store, const std::string& client_id, const std::string& mode, bool json);
+int allowlist_add(Store& store, int64_t limit, const std::string& client_id,
+                  const std::string& email, bool json);
+int allowlist_remove(Store& store, int64_t limit, const std::string& client_id,
+                     const std::string& email, bool json);
+int allowlist_list(Store& store, int64_t limit, const std::string& client_id, bool json);
 
 }  // namespace stagepass::admin

@@ -65,6 +65,9 @@ struct Config {
   std::string forwarded_header;
   bool tls() const { return !tls_cert.empty(); }
 
+  // issue15:devmode. People per allowlist of an app in development mode (oauth/app_access.hpp).
+  int64_t dev_allowlist_limit{};
+
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }
 

@@ -104,6 +104,9 @@ constexpr Setting kSettings[] = {
      "comma-separated CIDRs of reverse proxies whose forwarding header counts"},
     {"forwarded_header", "STAGEPASS_FORWARDED_HEADER", &Config::forwarded_header, text(),
      "x-forwarded-for", "the one header those proxies write: x-forwarded-for or forwarded"},
+    // issue15:devmode
+    {"dev_allowlist_limit", "STAGEPASS_DEV_ALLOWLIST_LIMIT", &Config::dev_allowlist_limit,
+     integer(kMaxCount), "25", "people on the allowlist of one app in development mode"},
 };
 
 // ---- What the compiler checks about the table ----

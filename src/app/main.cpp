@@ -61,6 +61,13 @@ int main(int argc, char** argv) {
   client_create->add_flag("--introspect-any", spec.introspect_any,
                           "A resource server: may introspect every app's tokens (otherwise a "
                           "client introspects only its own)");
+  // issue15:devmode
+  std::string create_mode = "extended";
+  client_create
+      ->add_option("--mode", create_mode,
+                   "development: serve only the people on the app's allowlist; extended "
+                   "(default): everyone")
+      ->check(CLI::IsMember({"development", "extended"}));
   client_create->add_flag("--json", json);
   auto* client_list = client_cmd->add_subcommand("list", "List clients");
   client_list->add_flag("--json", json);
@@ -72,6 +79,29 @@ int main(int argc, char** argv) {
       client_cmd->add_subcommand("delete", "Delete a client and revoke its tokens");
   client_delete->add_option("client_id", client_id)->required();
   client_delete->add_flag("--json", json);
+
+  // issue15:devmode: development mode and the allowlist.
+  std::string mode_client_id, mode;
+  auto* client_set_mode =
+      client_cmd->add_subcommand("set-mode", "Serve everyone (extended) or only the allowlist");
+  client_set_mode->add_option("--client-id", mode_client_id)->required();
+  client_set_mode->add_option("--mode", mode, "development or extended")
+      ->required()
+      ->check(CLI::IsMember({"development", "extended"}));
+  client_set_mode->add_flag("--json", json);
+  auto* allowlist_cmd =
+      client_cmd->add_subcommand("allowlist", "People a development-mode app serves")
+          ->require_subcommand(1);
+  std::string allow_client_id, allow_email;
+  auto* allowlist_add = allowlist_cmd->add_subcommand("add", "Add the person with this email");
+  auto* allowlist_remove = allowlist_cmd->add_subcommand(
+      "remove", "Remove the person with this email and revoke their access to the app");
+  auto* allowlist_list = allowlist_cmd->add_subcommand("list", "List the allowlist");
+  for (auto* cmd : {allowlist_add, allowlist_remove, allowlist_list}) {
+    cmd->add_option("--client-id", allow_client_id)->required();
+    if (cmd != allowlist_list) cmd->add_option("--email", allow_email)->required();
+    cmd->add_flag("--json", json);
+  }
 
   std::string since, event_user;
   int event_limit = 1000;
@@ -108,11 +138,19 @@ int main(int argc, char** argv) {
     }
     if (client_create->parsed()) {
       if (*scopes_opt) spec.scopes = scopes;
+      spec.development = create_mode == "development";
       return admin::client_create(store, spec, json);
     }
     if (client_list->parsed()) return admin::client_list(store, json);
     if (client_show->parsed()) return admin::client_show(store, client_id, json);
     if (client_delete->parsed()) return admin::client_delete(store, client_id, json);
+    if (client_set_mode->parsed()) return admin::client_set_mode(store, mode_client_id, mode, json);
+    const int64_t limit = cfg.dev_allowlist_limit;
+    if (allowlist_add->parsed())
+      return admin::allowlist_add(store, limit, allow_client_id, allow_email, json);
+    if (allowlist_remove->parsed())
+      return admin::allowlist_remove(store, limit, allow_client_id, allow_email, json);
+    if (allowlist_list->parsed()) return admin::allowlist_list(store, limit, allow_client_id, json);
     if (events_cmd->parsed()) return admin::events(store, since, event_user, event_limit);
   } catch (const std::exception& e) {
     std::cerr << "stagepass: " << e.what() << "\n";

@@ -39,6 +39,10 @@ struct Client {
   // A resource server the operator trusts to introspect any app's tokens (RFC 7662 §4);
   // other clients may introspect only the tokens issued to themselves.
   bool introspect_any = false;
+  // issue15:devmode. Development mode: the app serves only the people on its allowlist
+  // (AllowlistEntry); others may sign in and consent, but the Web API refuses their tokens
+  // (403, reason USER_NOT_ALLOWLISTED). false: extended mode, everyone is served.
+  bool development = false;
 };
 
 // One authorization a person gave one app: the scopes consented to. Every token carries
@@ -107,6 +111,16 @@ struct SigningKey {
   std::string public_key;  // raw
   std::string sealed_private_key;
   int64_t created_at = 0;
+};
+
+// issue15:devmode. One person on a development-mode app's allowlist (by user id; the owner
+// adds people by email, the store resolves it).
+struct AllowlistEntry {
+  std::string client_id;
+  std::string user_id;
+  std::string email;  // the person's email as stored now (read with the entry)
+  std::string display_name;
+  int64_t added_at = 0;
 };
 
 }  // namespace stagepass

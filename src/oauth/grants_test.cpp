@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "oauth/oauth_test_support.hpp"
+#include "tokens/access_token.hpp"
 #include "tokens/opaque_token.hpp"
 
 namespace stagepass::oauth::testing {
@@ -250,6 +251,51 @@ TEST_F(GrantsTest, ClientCredentialsIssueNoRefreshTokenAndCheckScopes) {
             WireError("invalid_scope", "unknown scope: 'admin'"));
   EXPECT_EQ(error_of(server_.token("grant_type=client_credentials&scope=user-top-read", conf())),
             WireError("invalid_scope", "scope not allowed for this client"));
+}
+
+// ---- development mode (issue15:devmode): the allowlist decides the "al" claim at minting
+
+class DevelopmentModeTest : public GrantsTest {
+ protected:
+  // What a resource server reads from the access token of a token answer.
+  AccessClaims claims_of(const boost::json::object& answer) {
+    auto c = verify_access_token(
+        *server_.services.keys, std::string(answer.at("access_token").as_string()),
+        {"https://issuer.example", "https://issuer.example/v1", server_.clock.now(), 30});
+    EXPECT_TRUE(c.ok()) << c.error().message;
+    return c.ok() ? *c : AccessClaims{};
+  }
+  boost::json::object refreshed(const std::string& token) { return json_of(refresh(token)); }
+};
+
+// A person not on the allowlist still gets tokens (sign-in and consent work), which say so;
+// once added, the app's next refresh says so too: the list is read at every refresh.
+TEST_F(DevelopmentModeTest, TheTokenSaysWhetherThePersonIsOnTheAllowlistAtEachMinting) {
+  ASSERT_TRUE(server_.store->set_client_mode(kConfId, true).ok());
+  auto first = server_.conf_tokens();
+  EXPECT_EQ(claims_of(first).allowlisted, std::optional<bool>(false));
+  auto second = refreshed(std::string(first.at("refresh_token").as_string()));
+  EXPECT_EQ(claims_of(second).allowlisted, std::optional<bool>(false));
+
+  ASSERT_TRUE(*server_.store->add_to_allowlist(kConfId, kUserId, 25, server_.clock.now()));
+  auto third = refreshed(std::string(second.at("refresh_token").as_string()));
+  EXPECT_EQ(claims_of(third).allowlisted, std::optional<bool>(true));
+  EXPECT_EQ(claims_of(server_.conf_tokens()).allowlisted, std::optional<bool>(true));
+
+  // Back to extended mode: the next token carries no claim at all.
+  ASSERT_TRUE(server_.store->set_client_mode(kConfId, false).ok());
+  auto fourth = refreshed(std::string(third.at("refresh_token").as_string()));
+  EXPECT_FALSE(claims_of(fourth).allowlisted.has_value());
+}
+
+// Extended apps (every app before development mode existed) mint as before, and a
+// client-credentials token has no person to check, in either mode.
+TEST_F(DevelopmentModeTest, ExtendedAppsAndClientCredentialsCarryNoAllowlistClaim) {
+  EXPECT_FALSE(claims_of(server_.conf_tokens()).allowlisted.has_value());
+  ASSERT_TRUE(server_.store->set_client_mode(kConfId, true).ok());
+  auto cc = server_.token("grant_type=client_credentials", conf());
+  ASSERT_EQ(cc.status, 200) << cc.body;
+  EXPECT_FALSE(claims_of(json_of(cc)).allowlisted.has_value());
 }
 
 }  // namespace

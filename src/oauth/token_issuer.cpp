@@ -19,7 +19,7 @@ http::Response TokenResponse::to_response() const {
 
 std::string TokenIssuer::access_token(const std::string& sub, const std::string& client_id,
                                       const ScopeSet& scope, const std::string& grant_id,
-                                      int64_t rate_limit) const {
+                                      int64_t rate_limit, std::optional<bool> allowlisted) const {
   int64_t now = s_.clock.now();
   AccessClaims c{s_.settings.issuer,
                  sub,
@@ -30,7 +30,8 @@ std::string TokenIssuer::access_token(const std::string& sub, const std::string&
                  now + s_.settings.access_token_ttl,
                  s_.random.id22(),
                  grant_id,
-                 rate_limit};
+                 rate_limit,
+                 allowlisted};
   return mint_access_token(*s_.keys, c);
 }
 

@@ -35,9 +35,10 @@ class TokenIssuer {
 
   // `rate_limit`: the app's own Web API limit (Client::rate_limit; 0: the resource server's
   // default), carried in the token as "rl" so the Web API needs no accounts database.
+  // `allowlisted`: the claim "al" (allowlist_claim(), oauth/app_access.hpp); nullopt: none.
   std::string access_token(const std::string& sub, const std::string& client_id,
-                           const ScopeSet& scope, const std::string& grant_id,
-                           int64_t rate_limit) const;
+                           const ScopeSet& scope, const std::string& grant_id, int64_t rate_limit,
+                           std::optional<bool> allowlisted = std::nullopt) const;
   NewRefreshToken new_refresh_token() const;
 
  private:

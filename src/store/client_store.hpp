@@ -14,6 +14,11 @@
 
 namespace stagepass {
 
+// issue15:devmode. What ClientStore::remove_from_allowlist did.
+struct AllowlistRemoval {
+  bool grant_revoked = false;  // the person's active grant of the app was revoked by it
+};
+
 class ClientStore {
  public:
   virtual ~ClientStore() = default;
@@ -24,6 +29,28 @@ class ClientStore {
   // The deletion feeds every node's RevocationSet (RevocationLog::deleted_clients_since).
   virtual Status<> delete_client(const std::string& id, int64_t now) = 0;
   virtual Status<> set_client_secret_hash(const std::string& id, const std::string& hash) = 0;
+
+  // issue15:devmode. Development mode and the allowlist (oauth/app_access.hpp is the service
+  // that the admin CLI and the dashboard call; the token grants read the list inside their
+  // own write, CodePolicy::read_allowlist / RefreshPolicy::read_allowlist).
+  // Sets Client::development. kNotFound. Tokens already issued keep what they say until
+  // they expire; the app's next token follows the new mode.
+  virtual Status<> set_client_mode(const std::string& id, bool development) = 0;
+  // Puts the person on the app's allowlist, in one write that counts the list first.
+  // True when added, false when the person was listed already (nothing written).
+  // kNotFound when there is no such app or person; kConflict when the list already holds
+  // `limit` people (nothing written).
+  virtual Result<bool> add_to_allowlist(const std::string& client_id, const std::string& user_id,
+                                        int64_t limit, int64_t now) = 0;
+  // Takes the person off the app's allowlist and, in the same write, revokes the person's
+  // active grant of the app as GrantStore::revoke_grant does (the revocation feeds every
+  // node's RevocationSet). kNotFound when the person was not listed (nothing written).
+  virtual Result<AllowlistRemoval> remove_from_allowlist(const std::string& client_id,
+                                                         const std::string& user_id,
+                                                         int64_t now) = 0;
+  // The app's allowlist, oldest entry first, each with the person's email and name as
+  // stored now. An unknown app has an empty list.
+  virtual Result<std::vector<AllowlistEntry>> list_allowlist(const std::string& client_id) = 0;
 };
 
 }  // namespace stagepass

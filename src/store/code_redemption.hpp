@@ -28,6 +28,9 @@ struct CodePolicy {
   std::string refresh_hash;
   int64_t refresh_ttl = 0;
   int64_t refresh_idle_ttl = 0;
+  // issue15:devmode. The client is in development mode: when the code is redeemed, the same
+  // write also reads whether its person is on the client's allowlist (Redeemed::on_allowlist).
+  bool read_allowlist = false;
 };
 
 // What happened to an authorization code presented for exchange.
@@ -77,6 +80,9 @@ struct Redeemed {
   CodeRefusal refusal = CodeRefusal::kNone;
   AuthorizationCode code;
   Grant grant;
+  // issue15:devmode. kRedeemed with CodePolicy::read_allowlist: the code's person is on the
+  // client's allowlist, as the write read it. false otherwise.
+  bool on_allowlist = false;
 };
 
 }  // namespace stagepass

@@ -30,6 +30,10 @@ struct RefreshPolicy {
   // its chain's absolute expiry.
   std::string successor_hash;
   int64_t idle_ttl = 0;
+  // issue15:devmode. The client is in development mode: when a successor is stored, the same
+  // write also reads whether the token's person is on the client's allowlist now
+  // (Rotation::on_allowlist), so each refresh reflects the current list.
+  bool read_allowlist = false;
 };
 
 // What happened to a refresh token presented for rotation.
@@ -95,6 +99,9 @@ struct Rotation {
   RefreshRefusal refusal = RefreshRefusal::kNone;
   RefreshToken token;
   Grant grant;
+  // issue15:devmode. kRotated or kReuseGrace with RefreshPolicy::read_allowlist: the token's
+  // person is on the client's allowlist, as the write read it. false otherwise.
+  bool on_allowlist = false;
 };
 
 }  // namespace stagepass

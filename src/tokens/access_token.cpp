@@ -21,6 +21,7 @@ std::string mint_access_token(const Keyring& keys, const AccessClaims& c) {
                        {"scope", c.scope}};
   if (!c.gid.empty()) payload["gid"] = c.gid;
   if (c.rate_limit > 0) payload["rl"] = c.rate_limit;
+  if (c.allowlisted) payload["al"] = *c.allowlisted;
   std::string signing_input =
       base64url_encode(json::serialize(header)) + "." + base64url_encode(json::serialize(payload));
   std::string sig = crypto::ed25519_sign(key.secret_key, signing_input);
@@ -110,6 +111,12 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
     auto rl = num(*payload, "rl");
     if (!rl || *rl <= 0) return fail(Error{ErrorCode::kClaims, "rl is not a positive integer"});
     c.rate_limit = *rl;
+  }
+  // "al" (private, issue15:devmode): absent for an app in extended mode. Only the issuer
+  // writes it, as a boolean; anything else says nothing this verifier can apply.
+  if (auto* al = payload->if_contains("al")) {
+    if (!al->is_bool()) return fail(Error{ErrorCode::kClaims, "al is not a boolean"});
+    c.allowlisted = al->as_bool();
   }
   return c;
 }

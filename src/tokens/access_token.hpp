@@ -26,6 +26,12 @@ struct AccessClaims {
   // default (STAGEPASS_RATE_LIMIT). It travels with the token so a resource server needs no
   // accounts database to enforce it; a change reaches tokens minted after it.
   int64_t rate_limit = 0;
+  // issue15:devmode. Whether the person is on the allowlist of the app, an app in
+  // development mode: the private claim "al", a boolean, present only on user tokens of such
+  // apps (nullopt: an app in extended mode, or a client-credentials token). The issuer decides
+  // it when it mints the token (code exchange, every refresh), so a resource server refuses
+  // an unlisted person's token (403 USER_NOT_ALLOWLISTED) without the accounts database.
+  std::optional<bool> allowlisted{};
 };
 
 std::string mint_access_token(const Keyring& keys, const AccessClaims& claims);
@@ -36,8 +42,8 @@ struct VerifyOptions {
   int64_t now = 0;
   int64_t leeway = 30;  // bounded clock skew, seconds
 };
-// Checks header (typ at+jwt, alg, known kid), signature, iss, aud, exp/iat/nbf, and that "rl",
-// when present, is a positive integer.
+// Checks header (typ at+jwt, alg, known kid), signature, iss, aud, exp/iat/nbf, that "rl",
+// when present, is a positive integer, and that "al", when present, is a boolean.
 // Error codes: kMalformed, kUnknownKey, kSignature, kClaims, kExpired.
 Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view token,
                                          const VerifyOptions& opts);

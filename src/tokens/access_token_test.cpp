@@ -85,6 +85,40 @@ TEST_F(AccessTokenTest, RefusesAnRlThatIsNotAPositiveInteger) {
   }
 }
 
+// issue15:devmode. Whether the person is on a development-mode app's allowlist travels as the
+// private claim "al": written only when the issuer decided it, read back as is; absent it
+// reads nullopt (an app in extended mode: nothing to enforce).
+TEST_F(AccessTokenTest, CarriesTheAllowlistDecisionOnlyWhenTheIssuerMadeOne) {
+  auto without = mint_access_token(*keys_, claims_);
+  EXPECT_FALSE(verify_access_token(*keys_, without, opts(2000))->allowlisted.has_value());
+  for (bool listed : {false, true}) {
+    claims_.allowlisted = listed;
+    auto with = mint_access_token(*keys_, claims_);
+    auto payload =
+        base64url_decode(with.substr(with.find('.') + 1, with.rfind('.') - with.find('.') - 1));
+    ASSERT_TRUE(payload);
+    EXPECT_NE(payload->find(listed ? "\"al\":true" : "\"al\":false"), std::string::npos)
+        << *payload;
+    auto c = verify_access_token(*keys_, with, opts(2000));
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->allowlisted, std::optional<bool>(listed));
+  }
+}
+
+// A well-signed "al" that is no boolean says nothing a resource server can apply: refused,
+// never read as "allowed".
+TEST_F(AccessTokenTest, RefusesAnAlThatIsNotABoolean) {
+  const std::string base =
+      R"({"iss":"https://iss","sub":"user","aud":"https://iss/v1","exp":4600,"iat":1000,)"
+      R"("jti":"j","client_id":"client","scope":"","al":)";
+  ASSERT_TRUE(verify_access_token(*keys_, sign_payload(*keys_, base + "false}"), opts(2000)).ok());
+  for (std::string bad : {"0", "1", R"("true")", "null", "[]", "{}"}) {
+    auto r = verify_access_token(*keys_, sign_payload(*keys_, base + bad + "}"), opts(2000));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kClaims) << bad;
+  }
+}
+
 TEST_F(AccessTokenTest, RejectsACriticalExtensionEvenWhenWellSigned) {
   // RFC 7515 §4.1.11: a "crit" naming anything this verifier does not implement is invalid.
   auto jwt = mint_access_token(*keys_, claims_);

@@ -1,5 +1,6 @@
 #include "oauth/grants/authorization_code.hpp"
 
+#include "oauth/app_access.hpp"
 #include "oauth/pkce.hpp"
 #include "tokens/opaque_token.hpp"
 
@@ -56,6 +57,8 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
   policy.refresh_hash = refresh.hash;
   policy.refresh_ttl = s_.settings.refresh_token_ttl;
   policy.refresh_idle_ttl = s_.settings.refresh_idle_ttl;
+  // Development mode: the same write reads whether the person is on the allowlist.
+  policy.read_allowlist = client.client.development;
   auto redeemed = s_.codes.redeem_code(code_key(*code_value), policy);
   if (!redeemed) return fail(OAuthError::server_error("store unavailable"));
   const AuthorizationCode& code = redeemed->code;
@@ -73,9 +76,11 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
                           "an authorization code was used twice; the app's access was revoked"});
       return fail(OAuthError::invalid_grant("authorization code was already used"));
   }
-  return TokenResponse{issuer_.access_token(code.user_id, client.client.id, code.scope,
-                                            code.grant_id, client.client.rate_limit),
-                       s_.settings.access_token_ttl, code.scope.str(), refresh.value};
+  return TokenResponse{
+      issuer_.access_token(code.user_id, client.client.id, code.scope, code.grant_id,
+                           client.client.rate_limit,
+                           allowlist_claim(client.client, code.user_id, redeemed->on_allowlist)),
+      s_.settings.access_token_ttl, code.scope.str(), refresh.value};
 }
 
 }  // namespace stagepass::oauth

@@ -1,5 +1,6 @@
 #include "oauth/grants/refresh_token.hpp"
 
+#include "oauth/app_access.hpp"
 #include "tokens/opaque_token.hpp"
 
 namespace stagepass::oauth {
@@ -43,6 +44,9 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(
   policy.requested_scope = requested;
   policy.successor_hash = next.hash;
   policy.idle_ttl = s_.settings.refresh_idle_ttl;
+  // Development mode: the same write reads the allowlist again, so every refreshed token says
+  // what the list says now (a person added since gets a working token, oauth/app_access.hpp).
+  policy.read_allowlist = client.client.development;
   auto rotation = s_.refresh_tokens.rotate_refresh_token(refresh_token_key(*value), policy);
   if (!rotation) return fail(OAuthError::server_error("store unavailable"));
   const RefreshToken& old = rotation->token;
@@ -66,9 +70,11 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(
   }
   // The successor kept the token's scope; a narrower `scope` narrows only the access token.
   const ScopeSet& scope = requested ? *requested : old.scope;
-  return TokenResponse{issuer_.access_token(old.user_id, client.client.id, scope,
-                                            rotation->grant.id, client.client.rate_limit),
-                       s_.settings.access_token_ttl, scope.str(), next.value};
+  return TokenResponse{
+      issuer_.access_token(old.user_id, client.client.id, scope, rotation->grant.id,
+                           client.client.rate_limit,
+                           allowlist_claim(client.client, old.user_id, rotation->on_allowlist)),
+      s_.settings.access_token_ttl, scope.str(), next.value};
 }
 
 }  // namespace stagepass::oauth

@@ -153,6 +153,19 @@ UPDATE sessions SET last_seen_at = CAST(strftime('%s', 'now') AS INTEGER);
 ALTER TABLE users ADD COLUMN credential_generation INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 )sql",
+    R"sql(
+-- issue15:devmode
+-- Development mode: the app serves only the people on its allowlist. Existing apps stay in
+-- extended mode (0), as before.
+ALTER TABLE clients ADD COLUMN development INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE allowlist (
+  client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  added_at INTEGER NOT NULL,
+  PRIMARY KEY (client_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX allowlist_user ON allowlist(user_id);  -- a person's deletion finds their rows
+)sql",
 };
 
 }  // namespace

@@ -189,6 +189,7 @@ Result<Redeemed> SqliteStore::redeem_code(const std::string& hash, const CodePol
         db.prepare("UPDATE codes SET used_at = ? WHERE hash = ?").bind_all(policy.now, hash).run();
         c.used_at = policy.now;
         insert_refresh(db, *d.refresh);
+        if (policy.read_allowlist) r.on_allowlist = on_allowlist_in(db, c.client_id, c.user_id);
         break;
     }
     return r;
@@ -268,6 +269,9 @@ Result<Rotation> SqliteStore::rotate_refresh_token(const std::string& old_hash,
         break;
     }
     insert_refresh(db, *d.successor);
+    if (policy.read_allowlist) {
+      r.on_allowlist = on_allowlist_in(db, presented.token.client_id, presented.token.user_id);
+    }
     return r;
   });
 }

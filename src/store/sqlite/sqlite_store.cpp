@@ -28,10 +28,11 @@ Status<> SqliteStore::create_client(const Client& c) {
   return write([&](Connection& db) -> Status<> {
     db.prepare(
           "INSERT INTO clients (id, name, is_public, secret_hash, redirect_uris, allowed_scopes, "
-          "web_origins, created_at, rate_limit, introspect_any) VALUES (?,?,?,?,?,?,?,?,?,?)")
+          "web_origins, created_at, rate_limit, introspect_any, development) "
+          "VALUES (?,?,?,?,?,?,?,?,?,?,?)")
         .bind_all(c.id, c.name, int64_t{c.is_public}, c.secret_hash, join(c.redirect_uris, "\n"),
                   c.allowed_scopes.str(), join(c.web_origins, "\n"), c.created_at, c.rate_limit,
-                  int64_t{c.introspect_any})
+                  int64_t{c.introspect_any}, int64_t{c.development})
         .run();
     return Ok{};
   });
@@ -39,7 +40,7 @@ Status<> SqliteStore::create_client(const Client& c) {
 
 constexpr const char* kClientColumns =
     "SELECT id, name, is_public, secret_hash, redirect_uris, allowed_scopes, web_origins, "
-    "created_at, rate_limit, introspect_any FROM clients ";
+    "created_at, rate_limit, introspect_any, development FROM clients ";
 
 Result<Client> SqliteStore::find_client(const std::string& id) {
   return read([&](Connection& db) -> Result<Client> {

@@ -40,6 +40,13 @@ class SqliteStore final : public Store {
   Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(
       int64_t since) override;
   Status<> set_client_secret_hash(const std::string& id, const std::string& hash) override;
+  // issue15:devmode (sqlite_allowlist_store.cpp)
+  Status<> set_client_mode(const std::string& id, bool development) override;
+  Result<bool> add_to_allowlist(const std::string& client_id, const std::string& user_id,
+                                int64_t limit, int64_t now) override;
+  Result<AllowlistRemoval> remove_from_allowlist(const std::string& client_id,
+                                                 const std::string& user_id, int64_t now) override;
+  Result<std::vector<AllowlistEntry>> list_allowlist(const std::string& client_id) override;
 
   Result<Grant> find_active_grant(const std::string& user_id,
                                   const std::string& client_id) override;

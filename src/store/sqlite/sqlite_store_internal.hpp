@@ -47,6 +47,7 @@ inline Client read_client(Stmt& s) {
   c.created_at = s.i64(7);
   c.rate_limit = s.i64(8);
   c.introspect_any = s.i64(9) != 0;
+  c.development = s.i64(10) != 0;  // issue15:devmode
   return c;
 }
 
@@ -106,6 +107,14 @@ inline bool revoke_grant_in(Connection& db, const std::string& id, int64_t now) 
       .bind_all(now, id)
       .run();
   return db.changes() > 0;
+}
+
+// issue15:devmode. Whether the person is on the app's allowlist, as `db` sees it (read inside
+// the code exchange's and the rotation's write, and by the allowlist's own writes).
+inline bool on_allowlist_in(Connection& db, const std::string& client_id,
+                            const std::string& user_id) {
+  auto s = db.prepare("SELECT 1 FROM allowlist WHERE client_id = ? AND user_id = ?");
+  return s.bind_all(client_id, user_id).step();
 }
 
 }  // namespace internal

@@ -20,6 +20,13 @@ http::Response error(int status, std::string message) {
               json_ns::object{{"error", {{"status", status}, {"message", std::move(message)}}}});
 }
 
+http::Response error(int status, std::string message, std::string_view reason) {
+  return json(
+      status,
+      json_ns::object{
+          {"error", {{"status", status}, {"message", std::move(message)}, {"reason", reason}}}});
+}
+
 http::Response insufficient_scope(const std::string& needed) {
   auto r = error(403, "Insufficient client scope");
   // RFC 6750 §3.1.

@@ -65,6 +65,9 @@ struct Config {
   std::string forwarded_header;
   bool tls() const { return !tls_cert.empty(); }
 
+  // issue15:wire - Web API cost units per app per rolling 24 h (0: no daily quota).
+  int64_t api_daily_quota{};
+
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }
 

@@ -79,7 +79,7 @@ constexpr Setting kSettings[] = {
     {"clock_skew", "STAGEPASS_CLOCK_SKEW", &Config::clock_skew, integer(3600), "10",
      "seconds of leeway on access-token exp/nbf"},
     {"rate_limit", "STAGEPASS_RATE_LIMIT", &Config::rate_limit, integer(1000000000), "3000",
-     "Web API requests per app per rolling 30 s (an app's own limit wins)"},
+     "Web API cost units per app per rolling 30 s (an app's own limit wins)"},
     {"token_cache_size", "STAGEPASS_TOKEN_CACHE_SIZE", &Config::token_cache_size,
      integer(100000000), "1000000", "verified access tokens kept in memory (0: no cache)"},
     {"jwks_refresh", "STAGEPASS_JWKS_REFRESH", &Config::jwks_refresh, seconds(), "300",
@@ -104,6 +104,9 @@ constexpr Setting kSettings[] = {
      "comma-separated CIDRs of reverse proxies whose forwarding header counts"},
     {"forwarded_header", "STAGEPASS_FORWARDED_HEADER", &Config::forwarded_header, text(),
      "x-forwarded-for", "the one header those proxies write: x-forwarded-for or forwarded"},
+    {"api_daily_quota", "STAGEPASS_API_DAILY_QUOTA", &Config::api_daily_quota,
+     integer(1000000000000), "5000000",
+     "Web API cost units per app per rolling 24 h, then 429 QUOTA_EXCEEDED (0: no quota)"},
 };
 
 // ---- What the compiler checks about the table ----

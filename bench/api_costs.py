@@ -6,13 +6,13 @@ Starts `stagepass serve` on a free loopback port (full-size catalog unless --sca
 temp dir, no rate limit or quota in the way), creates one person and one app with the admin
 CLI, gets a user token (bench/user_token.py) and a client-credentials token, then sends each
 call of the table N times in a row over one kept-alive connection and reads the server's CPU
-time (utime + stime of the process, /proc) before and after. Prints, per call: the matches or
-rows it covers, server CPU µs per call, the ratio to GET /v1/me (a profile read, cost 1) and
-the units the server charged (the X-Stagepass-Cost... no: the difference of the app's usage is
-not exposed, so the units column is computed by the same formula as the server, from the
-totals in the answers). Standard library only; 127.0.0.1 only.
+time (utime + stime of the process, /proc) before and after. Prints, per call: the matches
+(search: the paging object's total, which Spotify's shape caps at offset 1000 + limit) or rows,
+the server's CPU µs per call, and the ratio to GET /v1/me (a profile read, 1 unit).
+Standard library only; 127.0.0.1 only.
 
-usage: bench/api_costs.py [--bin build/stagepass] [--scale 1.0] [--repeat 300] [--json FILE]
+usage: bench/api_costs.py [--bin build/stagepass] [--scale 1.0] [--repeat 300] [--seconds 2]
+                          [--json FILE]
 """
 import argparse
 import base64
@@ -50,6 +50,8 @@ def main():
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "stagepass"))
     ap.add_argument("--scale", default="1.0", help="STAGEPASS_CATALOG_SCALE (default 1.0)")
     ap.add_argument("--repeat", type=int, default=300, help="calls per row (default 300)")
+    ap.add_argument("--seconds", type=float, default=2.0,
+                    help="and at least this long per row, for the CPU clock's resolution")
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args()
 
@@ -124,7 +126,7 @@ def main():
             ("GET /v1/me/tracks", "/v1/me/tracks", user_token, None),
         ]
         queries = [("midnight", "track"), ("midnight heart", "track"), ("heart", "track"),
-                   ("m", "track"), ("s", "track"), ("silver river", "track"),
+                   ("m", "track"), ("s", "track"), ("silver river", "track"), ("s m b c", "track"),
                    ("midnight", "album"), ("m", "album"), ("midnight", "artist"), ("a", "artist"),
                    ("midnight", "playlist")]
         for q, t in queries:
@@ -138,10 +140,12 @@ def main():
             for _ in range(20):  # warm caches and the connection
                 get(path, token)
             t0, c0 = time.perf_counter(), cpu_ticks(server.pid)
-            for _ in range(args.repeat):
+            n = 0
+            while n < args.repeat or time.perf_counter() - t0 < args.seconds:
                 get(path, token)
-            wall = (time.perf_counter() - t0) / args.repeat
-            cpu = (cpu_ticks(server.pid) - c0) / hz / args.repeat
+                n += 1
+            wall = (time.perf_counter() - t0) / n
+            cpu = (cpu_ticks(server.pid) - c0) / hz / n
             results.append({"call": name, "rows": size(probe) if size else None,
                             "cpu_us": cpu * 1e6, "wall_us": wall * 1e6})
         base = results[0]["cpu_us"] or 1

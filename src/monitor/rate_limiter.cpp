@@ -98,8 +98,4 @@ void RateLimiter::charge(const std::string& key, int64_t units, int64_t now) {
   b.day.add(now, units);
 }
 
-int64_t RateLimiter::acquire(const std::string& key, int64_t limit, int64_t now) {
-  return admit(key, Limits{limit, 0}, now).retry_after;
-}
-
 }  // namespace stagepass

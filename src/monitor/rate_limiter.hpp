@@ -47,10 +47,6 @@ class RateLimiter {
   // beyond its first unit. Never refuses.
   void charge(const std::string& key, int64_t units, int64_t now);
 
-  // Counts one unit of `key` at `now` against `limit` per window (no quota).
-  // Returns 0 when allowed, else the seconds to wait before a request would be allowed.
-  int64_t acquire(const std::string& key, int64_t limit, int64_t now);
-
  private:
   // A rolling window of N buckets of `Step` seconds: bucket i holds step t with t % N == i.
   template <int N, int Step>

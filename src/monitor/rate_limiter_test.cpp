@@ -5,22 +5,27 @@
 namespace stagepass {
 namespace {
 
+// One call of cost 1 under a rate limit and no quota: 0 when admitted, else Retry-After.
+int64_t acquire(RateLimiter& rl, const std::string& key, int64_t limit, int64_t now) {
+  return rl.admit(key, RateLimiter::Limits{limit, 0}, now).retry_after;
+}
+
 TEST(RateLimiter, AllowsUpToTheLimitPerRollingWindow) {
   RateLimiter rl;
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(rl.acquire("app", 5, 100), 0);
-  EXPECT_EQ(rl.acquire("app", 5, 100), 30);  // all five were at second 100
-  EXPECT_EQ(rl.acquire("other", 5, 100), 0);
-  EXPECT_EQ(rl.acquire("app", 5, 129), 1);
-  EXPECT_EQ(rl.acquire("app", 5, 130), 0);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(acquire(rl, "app", 5, 100), 0);
+  EXPECT_EQ(acquire(rl, "app", 5, 100), 30);  // all five were at second 100
+  EXPECT_EQ(acquire(rl, "other", 5, 100), 0);
+  EXPECT_EQ(acquire(rl, "app", 5, 129), 1);
+  EXPECT_EQ(acquire(rl, "app", 5, 130), 0);
 }
 
 TEST(RateLimiter, RetryAfterCountsOnlyWhatMustLeave) {
   RateLimiter rl;
-  EXPECT_EQ(rl.acquire("a", 3, 10), 0);
-  EXPECT_EQ(rl.acquire("a", 3, 20), 0);
-  EXPECT_EQ(rl.acquire("a", 3, 25), 0);
-  EXPECT_EQ(rl.acquire("a", 3, 26), 14);  // the request at 10 leaves at 40
-  EXPECT_EQ(rl.acquire("a", 3, 40), 0);
+  EXPECT_EQ(acquire(rl, "a", 3, 10), 0);
+  EXPECT_EQ(acquire(rl, "a", 3, 20), 0);
+  EXPECT_EQ(acquire(rl, "a", 3, 25), 0);
+  EXPECT_EQ(acquire(rl, "a", 3, 26), 14);  // the request at 10 leaves at 40
+  EXPECT_EQ(acquire(rl, "a", 3, 40), 0);
 }
 
 using Refusal = RateLimiter::Refusal;

@@ -64,7 +64,8 @@ void check_accepted(const Result<AccessClaims>& r, std::string_view in) {
     const ErrorCode code = r.error().code;
     FUZZ_CHECK(code == ErrorCode::kMalformed || code == ErrorCode::kUnknownKey ||
                    code == ErrorCode::kSignature || code == ErrorCode::kClaims ||
-                   code == ErrorCode::kExpired,
+                   code == ErrorCode::kExpired || code == ErrorCode::kWrongIssuer ||
+                   code == ErrorCode::kWrongAudience || code == ErrorCode::kNotYetValid,
                error_code_name(code));
     return;
   }

@@ -102,6 +102,8 @@ Error api_error(const HttpResponse& response) {
     if (auto* err = body->if_contains("error")) {
       if (err->is_object()) {
         message = string_field(err->get_object(), "message");  // Spotify's error object
+        // Its machine-readable reason, when there is one (RATE_LIMITED, QUOTA_EXCEEDED, ...).
+        e.code = string_field(err->get_object(), "reason");
       } else if (err->is_string()) {
         e.code = std::string(err->get_string());  // an OAuth-shaped error
         message = string_field(*body, "error_description");

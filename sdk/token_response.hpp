@@ -19,8 +19,9 @@ Result<TokenSet> parse_token_response(const HttpResponse& response, SystemTime n
 // optional; Spotify stopped sending one in 2026 and clients that dropped the old one broke).
 TokenSet merge_refreshed(const TokenSet& previous, TokenSet fresh);
 
-// An error from a non-2xx Web API answer: Spotify's {"error":{"status","message"}}, an
-// RFC 6750 WWW-Authenticate error, or the bare status when the body says nothing.
+// An error from a non-2xx Web API answer: Spotify's {"error":{"status","message"}} (its
+// "reason", when present, becomes Error::code), an RFC 6750 WWW-Authenticate error, or the
+// bare status when the body says nothing.
 Error api_error(const HttpResponse& response);
 
 }  // namespace stagepass::sdk::detail

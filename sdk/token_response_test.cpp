@@ -142,6 +142,25 @@ TEST(ApiError, ReadsSpotifysErrorObjectAndBearerChallenges) {
       api_error(answer(401, "", R"(Bearer error="invalid_token", error_description="expired")"));
   EXPECT_EQ(u.code, "invalid_token");
   EXPECT_EQ(u.message, "HTTP 401: expired");
+  // What the server sends: both the object's message and the challenge's reason.
+  auto both =
+      api_error(answer(401, R"({"error":{"status":401,"message":"The access token expired"}})",
+                       R"(Bearer realm="stagepass", error="invalid_token", )"
+                       R"(error_description="expired")"));
+  EXPECT_EQ(both.code, "invalid_token");
+  EXPECT_EQ(both.message, "HTTP 401: The access token expired");
+}
+
+// A 429's reason tells a program whether to wait seconds (RATE_LIMITED) or hours
+// (QUOTA_EXCEEDED).
+TEST(ApiError, KeepsTheReasonOfSpotifysErrorObject) {
+  for (std::string reason : {"RATE_LIMITED", "QUOTA_EXCEEDED"}) {
+    auto e = api_error(answer(
+        429, R"({"error":{"status":429,"message":"slow down","reason":")" + reason + R"("}})"));
+    EXPECT_EQ(e.code, reason);
+    EXPECT_EQ(e.message, "HTTP 429: slow down");
+  }
+  EXPECT_EQ(api_error(answer(429, R"({"error":{"status":429,"message":"x"}})")).code, "");
 }
 
 TEST(PercentDecode, RejectsBrokenEscapes) {

@@ -35,7 +35,8 @@ struct Error {
   ErrorKind kind = ErrorKind::protocol;
   std::string message;  // one line; never contains a token or secret
   int status = 0;       // HTTP status when the error came from a response
-  std::string code;     // RFC 6749 error code (`invalid_grant`, ...) when there is one
+  std::string code;     // RFC 6749 error code (`invalid_grant`, ...) when there is one, or the
+                        // Web API's reason (`RATE_LIMITED`, `QUOTA_EXCEEDED`, ...)
   std::optional<std::chrono::seconds> retry_after;
 
   // "kind: message" — what a command-line tool prints.

@@ -44,6 +44,11 @@ struct ApiRequest {
   // When the request is served, milliseconds since the Unix epoch (the gateway's injected
   // Clock): the one "now" of the handler (added_at, player progress, time ranges).
   int64_t now_ms;
+  // What the call costs in limit units (docs/operations.md, "Web API limits and call costs"):
+  // 1 for a call whose work a page bounds; a handler whose work grows with the data it scans
+  // (search, an artist's albums) raises it from what it scanned. The gateway admits a call
+  // with one unit and charges the rest to the app after the handler returns.
+  int64_t cost = 1;
 
   std::optional<std::string> param(std::string_view name) const { return query.get(name); }
   bool has_scope(std::string_view s) const { return principal.scope.contains(s); }
@@ -53,8 +58,9 @@ struct ApiRequest {
 
 // Spotify's error object: {"error":{"status":N,"message":"..."}}.
 http::Response error(int status, std::string message);
-// The same with a machine-readable reason: {"error":{"status","message","reason"}}
-// (Spotify's player errors carry one too), e.g. "USER_NOT_ALLOWLISTED".
+// The same with a machine-readable reason, as Spotify adds to some errors:
+// {"error":{"status":N,"message":"...","reason":"RATE_LIMITED"}} (also QUOTA_EXCEEDED,
+// USER_NOT_ALLOWLISTED).
 http::Response error(int status, std::string message, std::string_view reason);
 // 403 {"error":...} + WWW-Authenticate: Bearer error="insufficient_scope", scope="<needed>".
 http::Response insufficient_scope(const std::string& needed);

@@ -7,10 +7,18 @@ namespace {
 
 constexpr const char* kRealm = "Bearer realm=\"stagepass\"";
 
-http::Response unauthorized(std::string message, const char* error_code) {
+// RFC 6750 §3: the challenge; `description` (a constant of this file: RFC 6750's characters,
+// %x20-21 / %x23-5B / %x5D-7E) only with an error code.
+http::Response unauthorized(std::string message, const char* error_code,
+                            std::string_view description = {}) {
   auto r = error(401, std::move(message));
   std::string challenge = kRealm;
   if (error_code) challenge += std::string(", error=\"") + error_code + "\"";
+  if (error_code && !description.empty()) {
+    challenge += ", error_description=\"";
+    challenge += description;
+    challenge += '"';
+  }
   r.header("WWW-Authenticate", challenge);
   return r;
 }
@@ -22,6 +30,27 @@ std::string message_for(ErrorCode code) {
 }
 
 }  // namespace
+
+std::string_view token_refusal_reason(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kExpired:
+      return "expired";
+    case ErrorCode::kRevoked:
+      return "revoked";
+    case ErrorCode::kWrongAudience:
+      return "wrong audience";
+    case ErrorCode::kWrongIssuer:
+      return "wrong issuer";
+    case ErrorCode::kNotYetValid:
+      return "not yet valid";
+    case ErrorCode::kUnknownKey:
+      return "unknown key";
+    case ErrorCode::kSignature:
+      return "bad signature";
+    default:  // kMalformed, kClaims (no sub or jti, a bad "rl"); the verifier returns no other
+      return "malformed";
+  }
+}
 
 Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& limiter,
                  Metrics& metrics, boost::asio::thread_pool& pool, const Clock& clock,
@@ -39,6 +68,8 @@ Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& 
                     "Web API requests refused with 429, by app");
   metrics_.describe("stagepass_api_not_allowlisted_total", "counter",
                     "Web API requests refused with 403 USER_NOT_ALLOWLISTED, by app");
+  metrics_.describe("stagepass_api_quota_exceeded_total", "counter",
+                    "Web API requests refused with 429 QUOTA_EXCEEDED (daily quota), by app");
   for (int status : {200, 201, 204, 400, 401, 403, 404, 405, 429, 500, 502, 503}) {
     by_status_[status - 100] = &metrics_.counter("stagepass_api_requests_total{status=\"" +
                                                  std::to_string(status) + "\"}");
@@ -89,7 +120,10 @@ std::optional<http::Response> Gateway::authenticate(const http::Request& req, co
   auto token = auth.substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   auto claims = verifier_.verify(token);
-  if (!claims) return unauthorized(message_for(claims.error().code), "invalid_token");
+  if (!claims) {
+    const ErrorCode code = claims.error().code;
+    return unauthorized(message_for(code), "invalid_token", token_refusal_reason(code));
+  }
   const AccessClaims& c = **claims;
   out = Principal{c.sub, c.client_id, ScopeSet::parse(c.scope), c.gid, c.jti, c.rate_limit};
   out.allowlisted = c.allowlisted.value_or(true);  // no "al": not an app in development mode
@@ -115,7 +149,8 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   if (auto refused = allowlisted(who)) co_return finish(std::move(*refused));
   const Requirement& need = m->route->requirement;
   if (need.user && !who.is_user()) {
-    auto r = unauthorized("Valid user authentication required", "invalid_token");
+    auto r =
+        unauthorized("Valid user authentication required", "invalid_token", "user token required");
     r.log_client_id = who.client_id;
     co_return finish(std::move(r));
   }
@@ -139,6 +174,8 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
     auto work = [&] { return run(route, api); };
     r = co_await http::offload(pool_, work);
   }
+  // The work is done: the rest of its cost goes to the app (admit() charged the first unit).
+  if (api.cost > 1) limiter_.charge(who.client_id, api.cost - 1, now_ms / 1000);
   r->log_client_id = who.client_id;
   if (on_use_ && who.is_user() && r->status < 400) on_use_(who);
   co_return finish(std::move(*r));
@@ -158,14 +195,20 @@ std::optional<http::Response> Gateway::allowlisted(const Principal& who) {
 }
 
 std::optional<http::Response> Gateway::admit(const Principal& who, int64_t now) {
-  const int64_t limit = who.rate_limit > 0 ? who.rate_limit : settings_.default_rate_limit;
-  if (int64_t wait = limiter_.acquire(who.client_id, limit, now); wait > 0) {
-    metrics_.inc("stagepass_api_rate_limited_total{client_id=\"" + who.client_id + "\"}");
-    auto r = error(429, "API rate limit exceeded");
-    r.header("Retry-After", std::to_string(wait));
-    return r;
+  const RateLimiter::Limits limits{
+      who.rate_limit > 0 ? who.rate_limit : settings_.default_rate_limit, settings_.daily_quota};
+  const auto admission = limiter_.admit(who.client_id, limits, now);
+  if (admission) return std::nullopt;
+  metrics_.inc("stagepass_api_rate_limited_total{client_id=\"" + who.client_id + "\"}");
+  const bool quota = admission.refused == RateLimiter::Refusal::kQuotaExceeded;
+  if (quota) {
+    metrics_.inc("stagepass_api_quota_exceeded_total{client_id=\"" + who.client_id + "\"}");
   }
-  return std::nullopt;
+  // RFC 6585 §4 / RFC 9110 §10.2.3: 429 with Retry-After in seconds.
+  auto r = quota ? error(429, "API daily quota exceeded", "QUOTA_EXCEEDED")
+                 : error(429, "API rate limit exceeded", "RATE_LIMITED");
+  r.header("Retry-After", std::to_string(admission.retry_after));
+  return r;
 }
 
 http::Response Gateway::run(const ApiRoutes::Route& route, ApiRequest& api) {

@@ -3,10 +3,14 @@
 //   CORS preflight -> route -> no token in the query (RFC 6750 §2.3 refused) -> bearer token
 //   from the Authorization header (§2.1) -> verify (cache, signature, claims, revocation) ->
 //   development mode (the token's "al" claim: a person not on the app's allowlist gets 403
-//   USER_NOT_ALLOWLISTED) -> route requirement (user token, scopes) -> per-app rate limit
-//   (rolling 30 s; the limit is the token's "rl" claim, else the default) -> the route's fast
-//   handler on the I/O thread if it has one and it answers from memory, else the handler on
-//   the worker pool -> usage hook ("last used", user tokens only) -> CORS headers.
+//   USER_NOT_ALLOWLISTED) -> route requirement (user token, scopes) -> per-app limits (a unit
+//   left in the rolling 30 s, whose size is the token's "rl" claim, else the default, and in
+//   the daily quota) -> the route's fast handler on the I/O thread if it has one and it answers
+//   from memory, else the handler on the worker pool -> the rest of the call's cost charged to
+//   the app -> usage hook ("last used", user tokens only) -> CORS headers.
+// A refused token says why (RFC 6750 §3): WWW-Authenticate: Bearer realm="stagepass",
+// error="invalid_token", error_description="<reason>", the reason one of a fixed set (see
+// token_refusal_reason); a 429 names RATE_LIMITED or QUOTA_EXCEEDED in Spotify's error object.
 // Everything before the handler is in memory: no store read, no callback, no accounts
 // database (an api-only node enforces per-app limits and allowlists from the token alone).
 // Errors use Spotify's object plus RFC 6750 WWW-Authenticate headers.
@@ -30,9 +34,16 @@ namespace stagepass::api {
 
 struct GatewaySettings {
   std::string base_url;  // "<issuer>/v1"
-  // Requests per app per rolling 30 s for a token without "rl" (STAGEPASS_RATE_LIMIT).
+  // Cost units per app per rolling 30 s for a token without "rl" (STAGEPASS_RATE_LIMIT).
   int64_t default_rate_limit = 3000;
+  // Cost units per app per rolling 24 h (STAGEPASS_API_DAILY_QUOTA); 0: no quota.
+  int64_t daily_quota = 0;
 };
+
+// The error_description of a refused token (RFC 6750 §3), from the verifier's code: one of
+// "expired", "revoked", "malformed", "wrong audience", "wrong issuer", "not yet valid",
+// "unknown key", "bad signature" (docs/operations.md lists them).
+std::string_view token_refusal_reason(ErrorCode code);
 // Called on the I/O thread after a user token's call succeeded (the handler answered 2xx/3xx),
 // e.g. to aggregate "last used". Must be cheap and must not block; never called for
 // client-credentials tokens.
@@ -53,7 +64,8 @@ class Gateway {
   // when the token says its person is not on the app's allowlist ("al": false), else nullopt.
   // The issuer decided it; nothing is read here.
   std::optional<http::Response> allowlisted(const Principal& who);
-  // The rate-limit step: a 429 when the app is over its limit, else nullopt. Never blocks.
+  // The limits step: a 429 (RATE_LIMITED or QUOTA_EXCEEDED) when the app has no unit left,
+  // else nullopt, the call's first unit charged. Never blocks.
   std::optional<http::Response> admit(const Principal& who, int64_t now);
   // The blocking path (worker pool): the route's handler, a 500 if it throws.
   static http::Response run(const ApiRoutes::Route& route, ApiRequest& api);

@@ -29,6 +29,7 @@ constexpr int64_t kDefaultLimit = 5;  // requests per app per 30 s without "rl"
 const std::string kIss = "https://sp.test";
 const std::string kAud = "https://sp.test/v1";
 const std::string kRealm = "Bearer realm=\"stagepass\"";
+constexpr int64_t kQuota = 40;  // cost units per app per rolling 24 h
 
 std::shared_ptr<const Keyring> new_keyring(const std::string& kid) {
   auto kp = crypto::ed25519_generate();
@@ -43,11 +44,23 @@ std::string_view header(const http::Response& r, std::string_view name) {
   return {};
 }
 
+// The challenge of a token refused for `reason` (RFC 6750 §3).
+std::string refused_because(const std::string& reason) {
+  return kRealm + ", error=\"invalid_token\", error_description=\"" + reason + "\"";
+}
+
 // Spotify's error object: {"error":{"status":N,"message":"..."}}; checks the status matches.
 std::string message(const http::Response& r) {
   auto body = boost::json::parse(r.body);
   EXPECT_EQ(body.at("error").at("status").as_int64(), r.status) << r.body;
   return std::string(body.at("error").at("message").as_string());
+}
+
+// The "reason" of Spotify's error object; empty when there is none.
+std::string reason(const http::Response& r) {
+  auto body = boost::json::parse(r.body);
+  auto* e = body.at("error").as_object().if_contains("reason");
+  return e ? std::string(e->as_string()) : "";
 }
 
 http::Request request(const std::string& method, const std::string& target,
@@ -70,7 +83,7 @@ class GatewayTest : public ::testing::Test {
     EXPECT_TRUE(music_->upsert_profile({"u1", "Una", "una@example.com", "SE", "premium", 0}).ok());
     register_web_api(routes_, *music_, random_);
     gateway_ = std::make_unique<Gateway>(routes_, verifier_, limiter_, metrics_, pool_, clock_,
-                                         GatewaySettings{kAud, kDefaultLimit});
+                                         GatewaySettings{kAud, kDefaultLimit, kQuota});
   }
 
   // Minted as TokenIssuer does: `rl` is the app's own limit (0: none, the claim is absent).
@@ -124,15 +137,27 @@ TEST_F(GatewayTest, AnUnverifiableTokenIs401InvalidToken) {
   std::string good = user_token("");
   std::string tampered = good;
   tampered[tampered.find('.') + 3] ^= 1;
+  const std::string other = user_token("");
+  const std::string spliced = good.substr(0, good.rfind('.')) + other.substr(other.rfind('.'));
   const std::string foreign = mint_access_token(
       *new_keyring("k1"),
       {kIss, "u1", kAud, "app1", "", kStart, kStart + 3600, random_.id22(), "g1", 0});
-  for (const std::string& token : {std::string("garbage"), tampered, foreign}) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"garbage", "malformed"},
+      {"a.b.c", "malformed"},
+      {tampered, "malformed"},  // the payload no longer decodes to JSON
+      {spliced, "bad signature"},
+      {foreign, "bad signature"}};  // the same kid, another key: its signature fails
+  for (const auto& [token, reason] : cases) {
     auto r = get("/v1/me", token);
     EXPECT_EQ(r.status, 401) << token;
     EXPECT_EQ(message(r), "Invalid access token");
-    EXPECT_EQ(header(r, "WWW-Authenticate"), kRealm + ", error=\"invalid_token\"");
+    EXPECT_EQ(header(r, "WWW-Authenticate"), refused_because(reason)) << token;
   }
+  const std::string unknown_kid = mint_access_token(
+      *new_keyring("k2"),
+      {kIss, "u1", kAud, "app1", "", kStart, kStart + 3600, random_.id22(), "g1", 0});
+  EXPECT_EQ(header(get("/v1/me", unknown_kid), "WWW-Authenticate"), refused_because("unknown key"));
   EXPECT_EQ(get("/v1/me", good).status, 200);
   // RFC 6750 §2.1: the scheme is "Bearer" (any case); anything else is a malformed request.
   auto basic = call("GET", "/v1/me", {"Basic " + good});
@@ -151,7 +176,7 @@ TEST_F(GatewayTest, AnExpiredTokenIs401Expired) {
   auto r = get("/v1/me", token);
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(message(r), "The access token expired");
-  EXPECT_EQ(header(r, "WWW-Authenticate"), kRealm + ", error=\"invalid_token\"");
+  EXPECT_EQ(header(r, "WWW-Authenticate"), refused_because("expired"));
 }
 
 TEST_F(GatewayTest, ATokenOfARevokedGrantIs401OnTheNextRequest) {
@@ -161,7 +186,7 @@ TEST_F(GatewayTest, ATokenOfARevokedGrantIs401OnTheNextRequest) {
   auto r = get("/v1/me", token);
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(message(r), "The access token has been revoked");
-  EXPECT_EQ(header(r, "WWW-Authenticate"), kRealm + ", error=\"invalid_token\"");
+  EXPECT_EQ(header(r, "WWW-Authenticate"), refused_because("revoked"));
   EXPECT_EQ(get(kSearch, client_token("app2")).status, 200);  // another app is untouched
 }
 
@@ -170,8 +195,38 @@ TEST_F(GatewayTest, AClientCredentialsTokenOnAUserRouteIs401) {
   auto r = get("/v1/me", token);
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(message(r), "Valid user authentication required");
-  EXPECT_EQ(header(r, "WWW-Authenticate"), kRealm + ", error=\"invalid_token\"");
+  EXPECT_EQ(header(r, "WWW-Authenticate"), refused_because("user token required"));
   EXPECT_EQ(get(kSearch, token).status, 200);  // a route for any token
+}
+
+// A well-signed token for another resource server, from another issuer, or not valid yet.
+TEST_F(GatewayTest, EachClaimRefusalSaysWhich) {
+  const int64_t now = clock_.now();
+  auto mint = [&](const std::string& iss, const std::string& aud, int64_t iat) {
+    return mint_access_token(
+        *keys_, {iss, "u1", aud, "app1", "", iat, iat + 3600, random_.id22(), "g1", 0});
+  };
+  EXPECT_EQ(header(get("/v1/me", mint(kIss, "https://other.test/v1", now)), "WWW-Authenticate"),
+            refused_because("wrong audience"));
+  EXPECT_EQ(header(get("/v1/me", mint("https://evil.test", kAud, now)), "WWW-Authenticate"),
+            refused_because("wrong issuer"));
+  // iat stands for nbf when the token has none (RFC 9068 tokens carry iat, not nbf).
+  EXPECT_EQ(header(get("/v1/me", mint(kIss, kAud, now + kSkew + 60)), "WWW-Authenticate"),
+            refused_because("not yet valid"));
+  EXPECT_EQ(get("/v1/me", mint(kIss, kAud, now)).status, 200);
+}
+
+// The descriptions are a fixed set, one per verifier code; anything else is "malformed".
+TEST(TokenRefusalReason, MapsEveryVerifierCode) {
+  EXPECT_EQ(token_refusal_reason(ErrorCode::kExpired), "expired");
+  EXPECT_EQ(token_refusal_reason(ErrorCode::kRevoked), "revoked");
+  EXPECT_EQ(token_refusal_reason(ErrorCode::kMalformed), "malformed");
+  EXPECT_EQ(token_refusal_reason(ErrorCode::kClaims), "malformed");
+  EXPECT_EQ(token_refusal_reason(ErrorCode::kWrongAudience), "wrong audience");
+  EXPECT_EQ(token_refusal_reason(ErrorCode::kWrongIssuer), "wrong issuer");
+  EXPECT_EQ(token_refusal_reason(ErrorCode::kNotYetValid), "not yet valid");
+  EXPECT_EQ(token_refusal_reason(ErrorCode::kUnknownKey), "unknown key");
+  EXPECT_EQ(token_refusal_reason(ErrorCode::kSignature), "bad signature");
 }
 
 // RFC 6750 §3.1: insufficient_scope names the scope the route needs.
@@ -193,6 +248,7 @@ TEST_F(GatewayTest, TheAppsLimitFromItsTokenIsSpentThen429WithRetryAfter) {
   auto refused = get("/v1/me", limited);
   EXPECT_EQ(refused.status, 429);
   EXPECT_EQ(message(refused), "API rate limit exceeded");
+  EXPECT_EQ(reason(refused), "RATE_LIMITED");
   const int retry_after = std::stoi(std::string(header(refused, "Retry-After")));
   EXPECT_GE(retry_after, 1);
   EXPECT_LE(retry_after, 30);
@@ -243,6 +299,45 @@ TEST_F(GatewayTest, APersonNotOnTheAllowlistIs403UserNotAllowlisted) {
             std::string::npos);
   EXPECT_EQ(get("/v1/me", token_of(true)).status, 200);  // the app's budget is untouched
   EXPECT_EQ(get("/v1/me", token_of(std::nullopt)).status, 200);
+// Past the daily quota: 429 QUOTA_EXCEEDED, Retry-After until the oldest hour's units leave
+// the 24 h window (not the 30 s one), while another app goes on.
+TEST_F(GatewayTest, PastTheDailyQuotaIs429QuotaExceeded) {
+  auto app = client_token("app4", 1000);  // a rate limit the quota reaches first
+  int admitted = 0;
+  http::Response last;
+  for (; admitted <= kQuota; ++admitted) {
+    last = get("/v1/artists/" + std::string(22, '0'), app);  // a 404 costs its unit too
+    if (last.status == 429) break;
+    clock_.advance(60);
+  }
+  EXPECT_EQ(admitted, kQuota);
+  EXPECT_EQ(message(last), "API daily quota exceeded");
+  EXPECT_EQ(reason(last), "QUOTA_EXCEEDED");
+  const int64_t retry_after = std::stoll(std::string(header(last, "Retry-After")));
+  const int64_t first_hour = kStart - kStart % 3600;
+  EXPECT_EQ(retry_after, first_hour + 24 * 3600 - clock_.now());
+  EXPECT_NE(metrics_.render().find("stagepass_api_quota_exceeded_total{client_id=\"app4\"} 1"),
+            std::string::npos);
+  EXPECT_EQ(get(kSearch, client_token("app5")).status, 200);
+  clock_.advance(retry_after);
+  EXPECT_EQ(get(kSearch, client_token("app4", 1000)).status, 200);  // the first one expired
+}
+
+// A handler's cost (ApiRequest::cost) is charged after it ran: a search that scans many rows
+// spends the app's 30 s budget in fewer calls than cheap reads do.
+TEST_F(GatewayTest, AHeavyCallSpendsTheLimitByItsCost) {
+  routes_.add("GET", "/v1/test/heavy", Requirement{}, [](ApiRequest& r) {
+    r.cost = 4;
+    return ok_empty();
+  });
+  auto app = client_token("app6", 10);
+  std::vector<int> statuses;
+  for (int i = 0; i < 5; ++i) statuses.push_back(get("/v1/test/heavy", app).status);
+  // Admitted while a unit is left: 0, 4, 8 units spent before each of the first three.
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 200, 429, 429}));
+  auto cheap = client_token("app7", 10);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(get(kSearch, cheap).status, 200) << i;
+  EXPECT_EQ(get(kSearch, cheap).status, 429);
 }
 
 // RFC 6750 §2.3 allows a token in the query; it leaks into logs and history, so it is refused

@@ -25,7 +25,8 @@ ApiNode::ApiNode(const Config& cfg, const Clock& clock, Random& random, music::M
   api::register_web_api(routes_, music_, random);
   gateway_ = std::make_unique<api::Gateway>(
       routes_, verifier_, limiter_, metrics, store_pool, clock,
-      api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit}, std::move(on_use));
+      api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit, cfg.api_daily_quota},
+      std::move(on_use));
   if (!keys) {
     verifier_.on_unknown_key([this] { unknown_key_seen_ = true; });
     refresh_jwks(true);

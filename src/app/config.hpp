@@ -67,6 +67,8 @@ struct Config {
 
   // issue15:devmode. People per allowlist of an app in development mode (oauth/app_access.hpp).
   int64_t dev_allowlist_limit{};
+  // issue15:wire - Web API cost units per app per rolling 24 h (0: no daily quota).
+  int64_t api_daily_quota{};
 
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }

@@ -79,7 +79,7 @@ constexpr Setting kSettings[] = {
     {"clock_skew", "STAGEPASS_CLOCK_SKEW", &Config::clock_skew, integer(3600), "10",
      "seconds of leeway on access-token exp/nbf"},
     {"rate_limit", "STAGEPASS_RATE_LIMIT", &Config::rate_limit, integer(1000000000), "3000",
-     "Web API requests per app per rolling 30 s (an app's own limit wins)"},
+     "Web API cost units per app per rolling 30 s (an app's own limit wins)"},
     {"token_cache_size", "STAGEPASS_TOKEN_CACHE_SIZE", &Config::token_cache_size,
      integer(100000000), "1000000", "verified access tokens kept in memory (0: no cache)"},
     {"jwks_refresh", "STAGEPASS_JWKS_REFRESH", &Config::jwks_refresh, seconds(), "300",
@@ -107,6 +107,9 @@ constexpr Setting kSettings[] = {
     // issue15:devmode
     {"dev_allowlist_limit", "STAGEPASS_DEV_ALLOWLIST_LIMIT", &Config::dev_allowlist_limit,
      integer(kMaxCount), "25", "people on the allowlist of one app in development mode"},
+    {"api_daily_quota", "STAGEPASS_API_DAILY_QUOTA", &Config::api_daily_quota,
+     integer(1000000000000), "5000000",
+     "Web API cost units per app per rolling 24 h, then 429 QUOTA_EXCEEDED (0: no quota)"},
 };
 
 // ---- What the compiler checks about the table ----

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
                             "Browser origin allowed by CORS (repeatable)");
   client_create
       ->add_option("--rate-limit", spec.rate_limit,
-                   "Web API requests per rolling 30 s (0: server default)")
+                   "Web API cost units per rolling 30 s (0: server default)")
       ->check(CLI::NonNegativeNumber);
   client_create->add_flag("--introspect-any", spec.introspect_any,
                           "A resource server: may introspect every app's tokens (otherwise a "

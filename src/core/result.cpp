@@ -30,6 +30,12 @@ std::string_view error_code_name(ErrorCode code) {
       return "no_device";
     case ErrorCode::kRestricted:
       return "restricted";
+    case ErrorCode::kWrongAudience:
+      return "wrong_audience";
+    case ErrorCode::kWrongIssuer:
+      return "wrong_issuer";
+    case ErrorCode::kNotYetValid:
+      return "not_yet_valid";
   }
   return "unknown";
 }

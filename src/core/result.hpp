@@ -22,11 +22,16 @@ enum class ErrorCode {
   kMalformed,   // a value could not be parsed (a JWT that is not a JWS)
   kUnknownKey,  // signed by a key the key set does not hold (worth a JWKS refetch)
   kSignature,   // the signature does not verify
-  kClaims,      // issuer, audience or not-before do not match
+  kClaims,      // a claim is missing or has the wrong shape (no sub or jti, a bad "rl")
   kExpired,     // past its expiry
   kRevoked,     // revoked before its expiry
   kNoDevice,    // a player command while the person has no active device
   kRestricted,  // a player command that makes no sense now (pause while paused)
+  // issue15:wire - why an access token was refused, each its own code so the Web API can
+  // say it on the wire (RFC 6750 §3 error_description) without comparing messages.
+  kWrongAudience,  // "aud" is not this resource server
+  kWrongIssuer,    // "iss" is not the issuer this resource server trusts
+  kNotYetValid,    // "nbf" (or "iat") is later than now plus the clock skew
 };
 
 // The code's stable name, for logs and test output (kNotFound).

@@ -5,22 +5,96 @@
 namespace stagepass {
 namespace {
 
+// One call of cost 1 under a rate limit and no quota: 0 when admitted, else Retry-After.
+int64_t acquire(RateLimiter& rl, const std::string& key, int64_t limit, int64_t now) {
+  return rl.admit(key, RateLimiter::Limits{limit, 0}, now).retry_after;
+}
+
 TEST(RateLimiter, AllowsUpToTheLimitPerRollingWindow) {
   RateLimiter rl;
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(rl.acquire("app", 5, 100), 0);
-  EXPECT_EQ(rl.acquire("app", 5, 100), 30);  // all five were at second 100
-  EXPECT_EQ(rl.acquire("other", 5, 100), 0);
-  EXPECT_EQ(rl.acquire("app", 5, 129), 1);
-  EXPECT_EQ(rl.acquire("app", 5, 130), 0);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(acquire(rl, "app", 5, 100), 0);
+  EXPECT_EQ(acquire(rl, "app", 5, 100), 30);  // all five were at second 100
+  EXPECT_EQ(acquire(rl, "other", 5, 100), 0);
+  EXPECT_EQ(acquire(rl, "app", 5, 129), 1);
+  EXPECT_EQ(acquire(rl, "app", 5, 130), 0);
 }
 
 TEST(RateLimiter, RetryAfterCountsOnlyWhatMustLeave) {
   RateLimiter rl;
-  EXPECT_EQ(rl.acquire("a", 3, 10), 0);
-  EXPECT_EQ(rl.acquire("a", 3, 20), 0);
-  EXPECT_EQ(rl.acquire("a", 3, 25), 0);
-  EXPECT_EQ(rl.acquire("a", 3, 26), 14);  // the request at 10 leaves at 40
-  EXPECT_EQ(rl.acquire("a", 3, 40), 0);
+  EXPECT_EQ(acquire(rl, "a", 3, 10), 0);
+  EXPECT_EQ(acquire(rl, "a", 3, 20), 0);
+  EXPECT_EQ(acquire(rl, "a", 3, 25), 0);
+  EXPECT_EQ(acquire(rl, "a", 3, 26), 14);  // the request at 10 leaves at 40
+  EXPECT_EQ(acquire(rl, "a", 3, 40), 0);
+}
+
+using Refusal = RateLimiter::Refusal;
+
+// A call is admitted while one unit is left; its further cost is charged after it ran, so a
+// heavy call may overshoot, and the next call waits until the overshoot has left the window.
+TEST(RateLimiter, HeavyCallsSpendTheWindowInProportionToTheirCost) {
+  RateLimiter rl;
+  const RateLimiter::Limits limits{100, 0};
+  int admitted = 0;
+  for (; rl.admit("search", limits, 1000); ++admitted) rl.charge("search", 24, 1000);  // 25 each
+  EXPECT_EQ(admitted, 4);
+  int cheap = 0;
+  for (; rl.admit("profile", limits, 1000); ++cheap) {
+  }
+  EXPECT_EQ(cheap, 100);  // 25 times as many calls of cost 1
+
+  // One call far above the limit: admitted (a unit was left), then everything waits for it.
+  ASSERT_TRUE(rl.admit("huge", limits, 2000));
+  rl.charge("huge", 999, 2000);
+  auto refused = rl.admit("huge", limits, 2010);
+  EXPECT_EQ(refused.refused, Refusal::kRateLimited);
+  EXPECT_EQ(refused.retry_after, 20);  // all of it leaves at 2030
+  EXPECT_TRUE(rl.admit("huge", limits, 2030));
+}
+
+TEST(RateLimiter, ARefusedCallCostsNothing) {
+  RateLimiter rl;
+  const RateLimiter::Limits limits{2, 0};
+  EXPECT_TRUE(rl.admit("a", limits, 10));
+  EXPECT_TRUE(rl.admit("a", limits, 11));
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(rl.admit("a", limits, 12));
+  EXPECT_EQ(rl.admit("a", limits, 12).retry_after, 28);  // the unit of second 10 leaves at 40
+  EXPECT_TRUE(rl.admit("a", limits, 40));
+}
+
+// The daily quota: units over a rolling 24 h in one-hour steps; Retry-After says when enough
+// of them have left; the reason is QUOTA_EXCEEDED even when the 30 s budget is spent too.
+TEST(RateLimiter, TheDailyQuotaCountsUnitsOverARolling24Hours) {
+  RateLimiter rl;
+  const RateLimiter::Limits limits{1000, 50};
+  const int64_t t0 = 1'700'000'000 - 1'700'000'000 % 3600;  // the start of an hour
+  ASSERT_TRUE(rl.admit("app", limits, t0 + 10));
+  rl.charge("app", 29, t0 + 10);  // 30 units in hour 0
+  ASSERT_TRUE(rl.admit("app", limits, t0 + 5 * 3600));
+  rl.charge("app", 19, t0 + 5 * 3600);  // 20 units in hour 5: 50 in all
+  auto refused = rl.admit("app", limits, t0 + 6 * 3600);
+  EXPECT_EQ(refused.refused, Refusal::kQuotaExceeded);
+  EXPECT_EQ(refused.retry_after, 18 * 3600);  // hour 0 leaves when hour 24 begins
+  EXPECT_EQ(rl.admit("app", limits, t0 + 24 * 3600 - 1).refused, Refusal::kQuotaExceeded);
+  EXPECT_TRUE(rl.admit("app", limits, t0 + 24 * 3600));
+  EXPECT_TRUE(rl.admit("other", limits, t0 + 6 * 3600));  // per key
+
+  // Both budgets spent: the quota is the reason, and the wait covers both.
+  const RateLimiter::Limits tight{3, 3};
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(rl.admit("both", tight, t0 + 100));
+  auto both = rl.admit("both", tight, t0 + 100);
+  EXPECT_EQ(both.refused, Refusal::kQuotaExceeded);
+  EXPECT_EQ(both.retry_after, 24 * 3600 - 100);
+}
+
+TEST(RateLimiter, NoQuotaWhenPerDayIsZero) {
+  RateLimiter rl;
+  const RateLimiter::Limits limits{1'000'000, 0};
+  for (int day = 0; day < 3; ++day) {
+    ASSERT_TRUE(rl.admit("app", limits, day * 86400));
+    rl.charge("app", 900'000, day * 86400);
+  }
+  EXPECT_TRUE(rl.admit("app", limits, 3 * 86400));
 }
 
 }  // namespace

@@ -58,7 +58,8 @@ class MusicStore {
   virtual Result<Page<Track>> album_tracks(const std::string& album_id, int limit,
                                            int64_t offset) = 0;
   // Albums of an artist, newest first, restricted to `groups` (album, single, compilation,
-  // appears_on; empty = all). kNotFound for an unknown artist.
+  // appears_on; empty = all). kNotFound for an unknown artist. `scanned`: the albums read
+  // (every one of the artist's, before `groups` and the page select).
   virtual Result<Page<Album>> artist_albums(const std::string& artist_id,
                                             const std::vector<std::string>& groups, int limit,
                                             int64_t offset) = 0;
@@ -66,7 +67,8 @@ class MusicStore {
   virtual Result<std::vector<Track>> artist_top_tracks(const std::string& artist_id, int limit) = 0;
   // Full-text search over names (words and word prefixes, all must match), best match
   // first. `type` is one of "track", "album", "artist", "playlist" (public playlists only).
-  // Answers ids; fetch the objects with the methods above.
+  // Answers ids; fetch the objects with the methods above. `total` counts every match (not
+  // capped); `scanned` the index entries read for them (each word's postings).
   virtual Result<Page<std::string>> search(const std::string& type, const std::string& query,
                                            int limit, int64_t offset) = 0;
 

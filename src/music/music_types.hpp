@@ -52,6 +52,9 @@ template <class T>
 struct Page {
   std::vector<T> items;
   int64_t total = 0;
+  // Index entries read to answer, beyond the matches: for search, the postings of every query
+  // word (what a multi-word query scans even when few rows match). 0 where not measured.
+  int64_t scanned = 0;
 };
 
 // A page of a list read with a cursor (`after`/`before`), as /me/following and

@@ -94,16 +94,19 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
                  num(*payload, "exp").value_or(0),
                  str(*payload, "jti"),
                  str(*payload, "gid")};
-  if (c.iss != opts.issuer || c.aud != opts.audience || c.sub.empty() || c.jti.empty()) {
-    return fail(Error{ErrorCode::kClaims, "issuer or audience mismatch"});
-  }
+  // RFC 9068 §4: the issuer must be the one trusted, and "aud" must name this resource server.
+  if (c.iss != opts.issuer) return fail(Error{ErrorCode::kWrongIssuer, "issuer mismatch"});
+  if (c.aud != opts.audience) return fail(Error{ErrorCode::kWrongAudience, "audience mismatch"});
+  if (c.sub.empty() || c.jti.empty()) return fail(Error{ErrorCode::kClaims, "no sub or jti"});
   // RFC 7519 §4.1.4: not accepted on or after exp (plus the leeway). Written so that no exp
   // overflows (exp comes from the token; now and leeway are ours and small).
   if (c.exp == 0 || opts.now - opts.leeway > c.exp) {
     return fail(Error{ErrorCode::kExpired, "token expired"});
   }
   auto nbf = num(*payload, "nbf").value_or(c.iat);
-  if (nbf > opts.now + opts.leeway) return fail(Error{ErrorCode::kClaims, "token not yet valid"});
+  if (nbf > opts.now + opts.leeway) {
+    return fail(Error{ErrorCode::kNotYetValid, "token not yet valid"});
+  }
   // After the time checks, so an expired token is answered as expired whatever it carries.
   // "rl" (private): absent means the resource server's default. Only the issuer writes it,
   // as a positive integer; anything else is no limit this verifier can apply.

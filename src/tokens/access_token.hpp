@@ -44,7 +44,8 @@ struct VerifyOptions {
 };
 // Checks header (typ at+jwt, alg, known kid), signature, iss, aud, exp/iat/nbf, that "rl",
 // when present, is a positive integer, and that "al", when present, is a boolean.
-// Error codes: kMalformed, kUnknownKey, kSignature, kClaims, kExpired.
+// Error codes: kMalformed, kUnknownKey, kSignature, kWrongIssuer, kWrongAudience, kClaims (no
+// sub or jti, a bad "rl" or "al"), kExpired, kNotYetValid; checked in that order.
 Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view token,
                                          const VerifyOptions& opts);
 

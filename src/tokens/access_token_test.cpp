@@ -33,6 +33,13 @@ TEST_F(AccessTokenTest, RoundTrips) {
   EXPECT_EQ(c->scope, "streaming");
 }
 
+// Signs `payload_json` as the issuer would (a real key, a real header).
+std::string sign_payload(const Keyring& keys, const std::string& payload_json) {
+  std::string input = base64url_encode(R"({"alg":"EdDSA","typ":"at+jwt","kid":"k1"})") + "." +
+                      base64url_encode(payload_json);
+  return input + "." + base64url_encode(crypto::ed25519_sign(keys.signing_key().secret_key, input));
+}
+
 TEST_F(AccessTokenTest, RejectsExpiredTamperedAndForeign) {
   auto jwt = mint_access_token(*keys_, claims_);
   EXPECT_EQ(verify_access_token(*keys_, jwt, opts(4600 + 31)).error().code, ErrorCode::kExpired);
@@ -42,15 +49,31 @@ TEST_F(AccessTokenTest, RejectsExpiredTamperedAndForeign) {
   EXPECT_FALSE(verify_access_token(*keys_, tampered, opts(2000)).ok());
   auto o = opts(2000);
   o.audience = "https://other/v1";
-  EXPECT_EQ(verify_access_token(*keys_, jwt, o).error().code, ErrorCode::kClaims);
+  EXPECT_EQ(verify_access_token(*keys_, jwt, o).error().code, ErrorCode::kWrongAudience);
   EXPECT_EQ(verify_access_token(*keys_, "a.b", o).error().code, ErrorCode::kMalformed);
 }
 
-// Signs `payload_json` as the issuer would (a real key, a real header).
-std::string sign_payload(const Keyring& keys, const std::string& payload_json) {
-  std::string input = base64url_encode(R"({"alg":"EdDSA","typ":"at+jwt","kid":"k1"})") + "." +
-                      base64url_encode(payload_json);
-  return input + "." + base64url_encode(crypto::ed25519_sign(keys.signing_key().secret_key, input));
+// Each refusal has its own code (the Web API puts it on the wire, RFC 6750 §3).
+TEST_F(AccessTokenTest, EachRefusalHasItsOwnCode) {
+  auto jwt = mint_access_token(*keys_, claims_);
+  auto o = opts(2000);
+  o.issuer = "https://someone-else";
+  EXPECT_EQ(verify_access_token(*keys_, jwt, o).error().code, ErrorCode::kWrongIssuer);
+  claims_.jti = "jti2";  // a signature of another token, well-formed, not of this one
+  auto other = mint_access_token(*keys_, claims_);
+  auto sig = jwt.substr(0, jwt.rfind('.')) + other.substr(other.rfind('.'));
+  EXPECT_EQ(verify_access_token(*keys_, sig, opts(2000)).error().code, ErrorCode::kSignature);
+  auto other_key = std::make_shared<const Keyring>(
+      std::vector<OpenKey>{{"k9", "EdDSA", crypto::ed25519_generate().public_key, {}}});
+  EXPECT_EQ(verify_access_token(*other_key, jwt, opts(2000)).error().code, ErrorCode::kUnknownKey);
+  const std::string base =
+      R"({"iss":"https://iss","sub":"user","aud":"https://iss/v1","exp":4600,"iat":1000,)"
+      R"("client_id":"client","scope":"",)";
+  auto early = sign_payload(*keys_, base + R"("jti":"j","nbf":3000})");
+  EXPECT_EQ(verify_access_token(*keys_, early, opts(2000)).error().code, ErrorCode::kNotYetValid);
+  EXPECT_TRUE(verify_access_token(*keys_, early, opts(2971)).ok());  // inside the leeway
+  auto no_jti = sign_payload(*keys_, base + R"("x":1})");
+  EXPECT_EQ(verify_access_token(*keys_, no_jti, opts(2000)).error().code, ErrorCode::kClaims);
 }
 
 // The app's rate limit travels as the private claim "rl": written only when the app has its

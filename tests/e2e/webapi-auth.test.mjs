@@ -393,7 +393,9 @@ describe('Web API rate limits (STAGEPASS_RATE_LIMIT=5 per app per 30 s; --rate-l
   });
   after(async () => { await server?.stop(); });
 
-  const search = (tok) => api(server, tok, 'GET', '/search', { query: { q: 'a', type: 'track', limit: 1 } });
+  // A search of the small catalog's artists costs one unit; a track search for "a" scans
+  // hundreds of matches and costs more (docs/operations.md, "Web API limits and call costs").
+  const search = (tok) => api(server, tok, 'GET', '/search', { query: { q: 'a', type: 'artist', limit: 1 } });
 
   function assert429(r) {
     assertApiError(r, 429);

@@ -76,11 +76,20 @@ export async function apiGet(server, token, path, { headers = {} } = {}) {
   return { status: res.status, headers: res.headers, text, json };
 }
 
-/** RFC 6750 §3 + Spotify's object: 401, `Bearer realm=..., error="invalid_token"`. */
+/**
+ * The fixed set of error_description values the Web API gives a refused token
+ * (docs/operations.md, "Refused tokens"): never text taken from the request.
+ */
+const TOKEN_REFUSAL_REASONS = ['expired', 'revoked', 'malformed', 'wrong audience', 'wrong issuer', 'not yet valid',
+  'unknown key', 'bad signature', 'user token required'];
+
+/** RFC 6750 §3 + Spotify's object: 401, `Bearer realm=..., error="invalid_token", error_description=<one of the set>`. */
 export function assertInvalidToken(r, what) {
   const ctx = `${what}: HTTP ${r.status} WWW-Authenticate: ${r.headers.get('www-authenticate')}\n${r.text.slice(0, 300)}`;
   assert.equal(r.status, 401, ctx);
-  assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer realm="[^"]*", error="invalid_token"$/, ctx);
+  const m = /^Bearer realm="[^"]*", error="invalid_token", error_description="([^"]*)"$/.exec(r.headers.get('www-authenticate') ?? '');
+  assert.ok(m, ctx);
+  assert.ok(TOKEN_REFUSAL_REASONS.includes(m[1]), ctx);
   assert.deepEqual(Object.keys(r.json ?? {}), ['error'], ctx);
   assert.equal(r.json.error.status, 401, ctx);
   assert.equal(typeof r.json.error.message, 'string', ctx);

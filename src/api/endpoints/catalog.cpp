@@ -103,6 +103,9 @@ http::Response get_artist_albums(ApiRequest& req, MusicStore& music) {
   }
   auto r = music.artist_albums(id, groups, limit, offset);
   if (!r) return store_error(r.error());
+  // Every album of the artist is read and sorted before the page is cut (docs/operations.md,
+  // "Web API limits and call costs"): a unit per 20 albums beyond the call's first.
+  req.cost += r->scanned / 20;
   Urls u(req.base_url);
   bj::array items;
   for (const auto& a : r->items) items.push_back(album_simple(u, a));

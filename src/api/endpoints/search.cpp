@@ -6,6 +6,13 @@ namespace {
 
 constexpr int64_t kMaxSearchOffset = 1000;  // Spotify's bound
 
+// The call's cost in limit units (docs/operations.md, "Web API limits and call costs"; a
+// profile read is 1): every match is read, scored and sorted before the page is cut, and
+// every query word's postings are read to find them. Measured with bench/api_costs.py: a
+// match costs about a twentieth of a profile read, a posting about a two-hundredth.
+constexpr int64_t kMatchesPerUnit = 20;
+constexpr int64_t kPostingsPerUnit = 200;
+
 http::Response search(ApiRequest& req, MusicStore& music) {
   // Spotify's own next/previous links spell the query "query=": accept both.
   auto q = req.param("q");
@@ -27,6 +34,7 @@ http::Response search(ApiRequest& req, MusicStore& music) {
   for (const auto& type : types) {
     auto found = music.search(type, *q, limit, offset);
     if (!found) return store_error(found.error());
+    req.cost += found->total / kMatchesPerUnit + found->scanned / kPostingsPerUnit;
     bj::array items;
     if (type == "track") {
       auto r = music.tracks(found->items);

@@ -21,17 +21,18 @@ std::vector<std::optional<T>> load_many(Connection& db, const std::vector<std::s
 // Turns what a person typed into an FTS5 query: every word must match as a word prefix.
 // Spotify's field filters ("artist:queen") keep only their value. Punctuation separates
 // words, so the result never contains FTS5 syntax of the user's making.
-std::string fts_query(const std::string& q) {
+std::vector<std::string> fts_phrases(const std::string& q) {
   static const std::vector<std::string> kFilters = {"artist", "album", "track", "year",
                                                     "genre",  "isrc",  "upc",   "tag"};
-  std::string out, word;
+  std::vector<std::string> out;
+  std::string word;
   auto flush = [&](bool filter_allowed) {
     if (word.empty()) return;
     std::string lower = word;
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     bool is_filter =
         filter_allowed && std::find(kFilters.begin(), kFilters.end(), lower) != kFilters.end();
-    if (!is_filter) out += (out.empty() ? "\"" : " \"") + word + "\"*";
+    if (!is_filter) out.push_back("\"" + word + "\"*");
     word.clear();
   };
   for (unsigned char c : q) {
@@ -44,6 +45,15 @@ std::string fts_query(const std::string& q) {
   flush(false);
   return out;
 }
+
+// Every phrase must match (FTS5 implicit AND).
+std::string join_phrases(const std::vector<std::string>& phrases) {
+  std::string out;
+  for (const auto& p : phrases) out += (out.empty() ? "" : " ") + p;
+  return out;
+}
+
+constexpr size_t kPostingsCacheSize = 4096;
 
 }  // namespace
 
@@ -118,6 +128,7 @@ Result<Page<Album>> SqliteMusicStore::artist_albums(const std::string& artist_id
       s.bind(1, artist_id);
       while (s.step()) rows.push_back({s.text(0), s.text(1), s.text(2)});
     }
+    const auto read_rows = static_cast<int64_t>(rows.size());
     if (!groups.empty()) {
       std::erase_if(rows, [&](const Row& r) {
         return std::find(groups.begin(), groups.end(), r.group) == groups.end();
@@ -128,6 +139,7 @@ Result<Page<Album>> SqliteMusicStore::artist_albums(const std::string& artist_id
     });
     Page<Album> page;
     page.total = static_cast<int64_t>(rows.size());
+    page.scanned = read_rows;
     for (int64_t i = offset; i < page.total && i < offset + limit; ++i) {
       if (auto a = load_album(db, rows[i].id)) page.items.push_back(std::move(*a));
     }
@@ -191,8 +203,10 @@ Result<Page<std::string>> SqliteMusicStore::search(const std::string& type,
                    : type == "playlist" ? &kPlaylist
                                         : nullptr;
   if (!sql) return fail(invalid("unknown search type " + type));
-  std::string match = fts_query(query);
-  if (match.empty()) return Page<std::string>{};
+  const auto phrases = fts_phrases(query);
+  if (phrases.empty()) return Page<std::string>{};
+  const std::string match = join_phrases(phrases);
+  const bool catalog = sql != &kPlaylist;  // read-only once loaded: its postings may be cached
   return read([&](Connection& db) -> Result<Page<std::string>> {
     Page<std::string> page;
     {
@@ -203,6 +217,31 @@ Result<Page<std::string>> SqliteMusicStore::search(const std::string& type,
     auto s = db.prepare(sql->page);
     s.bind_all(match, int64_t{limit}, offset);
     while (s.step()) page.items.push_back(s.text(0));
+    // What the index read for the matches: each word's postings. One catalog word's postings
+    // are its matches; otherwise counted per word (a catalog word once, then cached).
+    if (catalog && phrases.size() == 1) {
+      page.scanned = page.total;
+      return page;
+    }
+    for (const auto& phrase : phrases) {
+      const std::string key = type + '\0' + phrase;
+      if (catalog) {
+        std::lock_guard lk(postings_mu_);
+        if (auto it = postings_.find(key); it != postings_.end()) {
+          page.scanned += it->second;
+          continue;
+        }
+      }
+      auto c = db.prepare(sql->count);
+      c.bind(1, phrase).step();
+      const int64_t n = c.i64(0);
+      page.scanned += n;
+      if (catalog) {
+        std::lock_guard lk(postings_mu_);
+        if (postings_.size() >= kPostingsCacheSize) postings_.clear();
+        postings_.emplace(key, n);
+      }
+    }
     return page;
   });
 }

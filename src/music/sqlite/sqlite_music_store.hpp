@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/read_cache.hpp"
@@ -133,6 +134,10 @@ class SqliteMusicStore final : public MusicStore {
   // GET /v1/me answers from here on the I/O thread (cached_profile); 60 s bounds how long a
   // profile changed by another process can look old.
   ReadCache<std::shared_ptr<const Profile>> profiles_{100000, std::chrono::seconds(60)};
+  // Postings per (search type, query word) of the read-only catalog indexes (tracks, albums,
+  // artists), for Page::scanned; bounded (emptied when full).
+  std::mutex postings_mu_;
+  std::unordered_map<std::string, int64_t> postings_;
 };
 
 }  // namespace stagepass::music

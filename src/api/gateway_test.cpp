@@ -299,6 +299,8 @@ TEST_F(GatewayTest, APersonNotOnTheAllowlistIs403UserNotAllowlisted) {
             std::string::npos);
   EXPECT_EQ(get("/v1/me", token_of(true)).status, 200);  // the app's budget is untouched
   EXPECT_EQ(get("/v1/me", token_of(std::nullopt)).status, 200);
+}
+
 // Past the daily quota: 429 QUOTA_EXCEEDED, Retry-After until the oldest hour's units leave
 // the 24 h window (not the 30 s one), while another app goes on.
 TEST_F(GatewayTest, PastTheDailyQuotaIs429QuotaExceeded) {

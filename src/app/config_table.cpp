@@ -104,6 +104,9 @@ constexpr Setting kSettings[] = {
      "comma-separated CIDRs of reverse proxies whose forwarding header counts"},
     {"forwarded_header", "STAGEPASS_FORWARDED_HEADER", &Config::forwarded_header, text(),
      "x-forwarded-for", "the one header those proxies write: x-forwarded-for or forwarded"},
+    // Spotify's limit since 2026: sign-ups cannot multiply their API budget.
+    {"max_apps_per_user", "STAGEPASS_MAX_APPS_PER_USER", &Config::max_apps_per_user,
+     integer(10000, 1), "25", "apps one person may own on the developer dashboard"},
 };
 
 // ---- What the compiler checks about the table ----

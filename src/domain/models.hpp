@@ -39,6 +39,11 @@ struct Client {
   // A resource server the operator trusts to introspect any app's tokens (RFC 7662 §4);
   // other clients may introspect only the tokens issued to themselves.
   bool introspect_any = false;
+  // issue15:dashboard. The person who registered the app on the developer dashboard (a
+  // User::id); empty for apps an operator created (`stagepass admin client create`), which
+  // no dashboard ever shows. Never changes after creation.
+  std::string owner_id;
+  std::string description;  // the owner's words about the app (dashboard); may be empty
 };
 
 // One authorization a person gave one app: the scopes consented to. Every token carries

@@ -24,6 +24,19 @@ class ClientStore {
   // The deletion feeds every node's RevocationSet (RevocationLog::deleted_clients_since).
   virtual Status<> delete_client(const std::string& id, int64_t now) = 0;
   virtual Status<> set_client_secret_hash(const std::string& id, const std::string& hash) = 0;
+
+  // issue15:dashboard - the developer dashboard's apps (Client::owner_id set).
+  // The apps `owner_id` owns, oldest first (none for an empty owner: an operator's apps
+  // belong to nobody).
+  virtual Result<std::vector<Client>> list_owned_clients(const std::string& owner_id) = 0;
+  // Creates `client` (owner_id set) unless its owner already owns `max_owned` apps: counted
+  // and inserted in one transaction, so parallel creations cannot pass the limit together.
+  // kInvalid when the limit is reached, kConflict when the id exists; nothing written then.
+  virtual Status<> create_owned_client(const Client& client, int64_t max_owned) = 0;
+  // Replaces what an owner may edit - name, description, redirect URIs, allowed scopes, web
+  // origins - of client `c.id`, only if `c.owner_id` (non-empty) owns it. kNotFound otherwise.
+  // The client's type, secret, owner and limits never change here.
+  virtual Status<> update_owned_client(const Client& c) = 0;
 };
 
 }  // namespace stagepass

@@ -153,6 +153,14 @@ UPDATE sessions SET last_seen_at = CAST(strftime('%s', 'now') AS INTEGER);
 ALTER TABLE users ADD COLUMN credential_generation INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 )sql",
+    R"sql(
+-- issue15:dashboard
+-- Apps registered on the developer dashboard belong to the person who registered them
+-- ('' for an operator's apps, which no dashboard shows), and carry the owner's description.
+ALTER TABLE clients ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN description TEXT NOT NULL DEFAULT '';
+CREATE INDEX clients_owner ON clients(owner_id) WHERE owner_id <> '';
+)sql",
 };
 
 }  // namespace

@@ -40,6 +40,9 @@ class SqliteStore final : public Store {
   Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(
       int64_t since) override;
   Status<> set_client_secret_hash(const std::string& id, const std::string& hash) override;
+  Result<std::vector<Client>> list_owned_clients(const std::string& owner_id) override;
+  Status<> create_owned_client(const Client& client, int64_t max_owned) override;
+  Status<> update_owned_client(const Client& c) override;
 
   Result<Grant> find_active_grant(const std::string& user_id,
                                   const std::string& client_id) override;

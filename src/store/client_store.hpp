@@ -26,8 +26,8 @@ class ClientStore {
   virtual Status<> set_client_secret_hash(const std::string& id, const std::string& hash) = 0;
 
   // issue15:dashboard - the developer dashboard's apps (Client::owner_id set).
-  // The apps `owner_id` owns, oldest first (none for an empty owner: an operator's apps
-  // belong to nobody).
+  // The apps `owner_id` owns, in the order they were created (none for an empty owner: an
+  // operator's apps belong to nobody).
   virtual Result<std::vector<Client>> list_owned_clients(const std::string& owner_id) = 0;
   // Creates `client` (owner_id set) unless its owner already owns `max_owned` apps: counted
   // and inserted in one transaction, so parallel creations cannot pass the limit together.

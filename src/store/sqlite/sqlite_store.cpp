@@ -132,7 +132,7 @@ Result<std::vector<Client>> SqliteStore::list_owned_clients(const std::string& o
   if (owner_id.empty()) return std::vector<Client>{};
   return read([&](Connection& db) -> Result<std::vector<Client>> {
     static const std::string sql =
-        std::string(kClientColumns) + "WHERE owner_id = ? ORDER BY created_at, id";
+        std::string(kClientColumns) + "WHERE owner_id = ? ORDER BY created_at, rowid";
     auto s = db.prepare(sql.c_str());
     s.bind(1, owner_id);
     std::vector<Client> out;

@@ -110,6 +110,9 @@ constexpr Setting kSettings[] = {
     {"api_daily_quota", "STAGEPASS_API_DAILY_QUOTA", &Config::api_daily_quota,
      integer(1000000000000), "5000000",
      "Web API cost units per app per rolling 24 h, then 429 QUOTA_EXCEEDED (0: no quota)"},
+    // Spotify's limit since 2026: sign-ups cannot multiply their API budget.
+    {"max_apps_per_user", "STAGEPASS_MAX_APPS_PER_USER", &Config::max_apps_per_user,
+     integer(10000, 1), "25", "apps one person may own on the developer dashboard"},
 };
 
 // ---- What the compiler checks about the table ----

@@ -43,6 +43,12 @@ struct Client {
   // (AllowlistEntry); others may sign in and consent, but the Web API refuses their tokens
   // (403, reason USER_NOT_ALLOWLISTED). false: extended mode, everyone is served.
   bool development = false;
+  // issue15:dashboard. The person who registered the app on the developer dashboard (a
+  // User::id); empty for apps an operator created (`stagepass admin client create`), which
+  // no dashboard ever shows. Never changes after creation.
+  // ({} initializers: brace-initialized Clients that predate these fields stay warning-free.)
+  std::string owner_id{};
+  std::string description{};  // the owner's words about the app (dashboard); may be empty
 };
 
 // One authorization a person gave one app: the scopes consented to. Every token carries

@@ -30,13 +30,11 @@ std::optional<bool> parse_mode(std::string_view text) {
   return std::nullopt;
 }
 
-std::optional<bool> allowlist_claim(const Client& client, const std::string& /*user_id*/,
+std::optional<bool> allowlist_claim(const Client& client, const std::string& user_id,
                                     bool on_allowlist) {
   if (!client.development) return std::nullopt;
-  // issue15:dashboard hook: the app's owner is always served. Once Client records its owner,
-  // this reads `return on_allowlist || user_id == client.owner_id;` (the person's id is
-  // already passed by both grants).
-  return on_allowlist;
+  // The app's owner (the person who registered it on the developer dashboard) is always served.
+  return on_allowlist || (!client.owner_id.empty() && user_id == client.owner_id);
 }
 
 AppAccess::AppAccess(ClientStore& clients, UserStore& users, const GrantRevoker& revoker,

@@ -54,7 +54,7 @@ std::optional<bool> parse_mode(std::string_view text);
 // allowlisted): nullopt (no claim) for an app in extended mode; for an app in development
 // mode, whether the person may be served: `on_allowlist` as the token's store write read it.
 // Pure; the one place that decides, for the code exchange and the refresh alike. The app's
-// owner, always served, is to be allowed here once apps record one (issue15:dashboard).
+// owner (Client::owner_id, set for dashboard apps) is always served.
 std::optional<bool> allowlist_claim(const Client& client, const std::string& user_id,
                                     bool on_allowlist);
 

@@ -46,6 +46,13 @@ TEST_F(AppAccessTest, TheClaimFollowsTheModeAndTheList) {
   app.development = true;
   EXPECT_EQ(allowlist_claim(app, kUserId, true), std::optional<bool>(true));
   EXPECT_EQ(allowlist_claim(app, kUserId, false), std::optional<bool>(false));
+  // The owner of a dashboard app is served without being listed; nobody else is, and an
+  // operator's app (no owner) has no owner to match.
+  app.owner_id = kUserId;
+  EXPECT_EQ(allowlist_claim(app, kUserId, false), std::optional<bool>(true));
+  EXPECT_EQ(allowlist_claim(app, "someone-else", false), std::optional<bool>(false));
+  app.owner_id.clear();
+  EXPECT_EQ(allowlist_claim(app, "", false), std::optional<bool>(false));
 }
 
 TEST_F(AppAccessTest, SetModeRecordsAChangeOnce) {

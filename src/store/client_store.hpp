@@ -51,6 +51,18 @@ class ClientStore {
   // The app's allowlist, oldest entry first, each with the person's email and name as
   // stored now. An unknown app has an empty list.
   virtual Result<std::vector<AllowlistEntry>> list_allowlist(const std::string& client_id) = 0;
+  // issue15:dashboard - the developer dashboard's apps (Client::owner_id set).
+  // The apps `owner_id` owns, in the order they were created (none for an empty owner: an
+  // operator's apps belong to nobody).
+  virtual Result<std::vector<Client>> list_owned_clients(const std::string& owner_id) = 0;
+  // Creates `client` (owner_id set) unless its owner already owns `max_owned` apps: counted
+  // and inserted in one transaction, so parallel creations cannot pass the limit together.
+  // kInvalid when the limit is reached, kConflict when the id exists; nothing written then.
+  virtual Status<> create_owned_client(const Client& client, int64_t max_owned) = 0;
+  // Replaces what an owner may edit - name, description, redirect URIs, allowed scopes, web
+  // origins - of client `c.id`, only if `c.owner_id` (non-empty) owns it. kNotFound otherwise.
+  // The client's type, secret, owner and limits never change here.
+  virtual Status<> update_owned_client(const Client& c) = 0;
 };
 
 }  // namespace stagepass

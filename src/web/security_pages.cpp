@@ -40,6 +40,10 @@ std::string label_of(const std::string& type) {
        "An authorization code was used twice: the app's access was revoked"},
       {"password_changed", "Password changed"},
       {"password_change_failed", "Failed password change (wrong current password)"},
+      // The developer dashboard (developer_pages.cpp).
+      {"app_created", "Created an app on the developer dashboard"},
+      {"app_updated", "Changed an app's settings on the developer dashboard"},
+      {"app_deleted", "Deleted an app on the developer dashboard"},
   };
   auto it = kLabels.find(type);
   return it == kLabels.end() ? type : it->second;

@@ -58,6 +58,14 @@ void Site::register_routes(http::Router& router) {
   router.add("POST", "/account/security/sign-out-everywhere",
              bind(&Site::account_sign_out_everywhere));
   router.add("POST", "/account/security/password", bind(&Site::account_password));
+  router.add("GET", "/developer", bind(&Site::developer_home));
+  router.add("GET", "/developer/docs", bind(&Site::developer_docs));
+  router.add("GET", "/developer/apps/new", bind(&Site::developer_new));
+  router.add("POST", "/developer/apps/new", bind(&Site::developer_create));
+  router.add("GET", "/developer/app", bind(&Site::developer_app));
+  router.add("GET", "/developer/app/edit", bind(&Site::developer_edit_form));
+  router.add("POST", "/developer/app/edit", bind(&Site::developer_edit));
+  router.add("POST", "/developer/app/delete", bind(&Site::developer_delete));
   router.add("GET", "/static/style.css", [](http::Request&) -> Awaitable {
     auto r = http::Response{200,
                             {{"Content-Type", "text/css; charset=utf-8"}},

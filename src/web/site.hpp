@@ -23,6 +23,7 @@
 #include "store/grant_store.hpp"
 #include "store/session_store.hpp"
 #include "store/user_store.hpp"
+#include "web/app_registration.hpp"
 #include "web/csrf.hpp"
 #include "web/safe_continue.hpp"
 #include "web/templates.hpp"
@@ -40,6 +41,9 @@ struct SiteSettings {
   int64_t session_touch_interval() const {
     return session_idle_ttl > 0 ? std::clamp<int64_t>(session_idle_ttl / 4, 1, 300) : 300;
   }
+  // issue15:dashboard
+  int64_t max_apps_per_user = 25;  // apps one person may own on the developer dashboard
+  int64_t api_rate_limit = 3000;   // Web API requests per app per rolling 30 s (for the docs)
 };
 
 // The storage roles the pages use (store/*.hpp), each a view of the one backend the
@@ -49,7 +53,7 @@ struct SiteStores {
   SessionStore& sessions;  // browser sessions
   EventStore& events;      // the person's security log
   GrantStore& grants;      // Account → Apps
-  ClientStore& clients;    // the names of apps on Apps and in the security log
+  ClientStore& clients;    // app names on Apps and in the security log; the dashboard's apps
 };
 
 // Lifetime: keeps references to `services`, the stores behind `stores` and both pools; all
@@ -86,6 +90,33 @@ class Site {
   Awaitable account_security(http::Request& req);
   Awaitable account_sign_out_everywhere(http::Request& req);
   Awaitable account_password(http::Request& req);
+  // The developer dashboard (developer_pages.cpp) and its documentation (developer_docs.cpp).
+  Awaitable developer_home(http::Request& req);
+  Awaitable developer_new(http::Request& req);
+  Awaitable developer_create(http::Request& req);
+  Awaitable developer_app(http::Request& req);
+  Awaitable developer_edit_form(http::Request& req);
+  Awaitable developer_edit(http::Request& req);
+  Awaitable developer_delete(http::Request& req);
+  Awaitable developer_docs(http::Request& req);
+  // App `id` if `user_id` owns it; kMissing for any other id (another person's, an
+  // operator's, none), kBusy when the store failed.
+  struct OwnedApp {
+    enum State { kMissing, kFound, kBusy } state = kMissing;
+    Client client;
+  };
+  boost::asio::awaitable<OwnedApp> owned_app(const std::string& user_id, const std::string& id);
+  // The app form (create, or edit `editing`), filled with `in`; `errors`: each field's
+  // message; `error`: one for the whole form.
+  http::Response app_form_page(int status, const User& user, const AppFormInput& in,
+                               const AppFormErrors* errors, const Client* editing,
+                               std::string error, const http::Request& req);
+  // The app's page; `secret` (non-empty right after creation only) is shown this once.
+  http::Response app_page(const User& user, const Client& c, const std::string& secret,
+                          std::string notice, const http::Request& req);
+  http::Response app_missing(const http::Request& req);
+  http::Response busy_page(const http::Request& req);
+  std::string app_limit_message() const;
   // `session_cookie`: the session the page's forms belong to when it is not the request's
   // (the one a password change just started).
   Awaitable security_page(const http::Request& req, const User& user, int64_t before,

@@ -166,6 +166,14 @@ CREATE TABLE allowlist (
 ) WITHOUT ROWID;
 CREATE INDEX allowlist_user ON allowlist(user_id);  -- a person's deletion finds their rows
 )sql",
+    R"sql(
+-- issue15:dashboard
+-- Apps registered on the developer dashboard belong to the person who registered them
+-- ('' for an operator's apps, which no dashboard shows), and carry the owner's description.
+ALTER TABLE clients ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN description TEXT NOT NULL DEFAULT '';
+CREATE INDEX clients_owner ON clients(owner_id) WHERE owner_id <> '';
+)sql",
 };
 
 }  // namespace

@@ -24,23 +24,29 @@ bool SqliteStore::ping() {
 
 // ---- clients
 
+namespace {
+void insert_client(Connection& db, const Client& c) {
+  db.prepare(
+        "INSERT INTO clients (id, name, is_public, secret_hash, redirect_uris, allowed_scopes, "
+        "web_origins, created_at, rate_limit, introspect_any, development, owner_id, description) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .bind_all(c.id, c.name, int64_t{c.is_public}, c.secret_hash, join(c.redirect_uris, "\n"),
+                c.allowed_scopes.str(), join(c.web_origins, "\n"), c.created_at, c.rate_limit,
+                int64_t{c.introspect_any}, int64_t{c.development}, c.owner_id, c.description)
+      .run();
+}
+}  // namespace
+
 Status<> SqliteStore::create_client(const Client& c) {
   return write([&](Connection& db) -> Status<> {
-    db.prepare(
-          "INSERT INTO clients (id, name, is_public, secret_hash, redirect_uris, allowed_scopes, "
-          "web_origins, created_at, rate_limit, introspect_any, development) "
-          "VALUES (?,?,?,?,?,?,?,?,?,?,?)")
-        .bind_all(c.id, c.name, int64_t{c.is_public}, c.secret_hash, join(c.redirect_uris, "\n"),
-                  c.allowed_scopes.str(), join(c.web_origins, "\n"), c.created_at, c.rate_limit,
-                  int64_t{c.introspect_any}, int64_t{c.development})
-        .run();
+    insert_client(db, c);
     return Ok{};
   });
 }
 
 constexpr const char* kClientColumns =
     "SELECT id, name, is_public, secret_hash, redirect_uris, allowed_scopes, web_origins, "
-    "created_at, rate_limit, introspect_any, development FROM clients ";
+    "created_at, rate_limit, introspect_any, development, owner_id, description FROM clients ";
 
 Result<Client> SqliteStore::find_client(const std::string& id) {
   return read([&](Connection& db) -> Result<Client> {
@@ -115,6 +121,51 @@ Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::deleted_client
 Status<> SqliteStore::set_client_secret_hash(const std::string& id, const std::string& hash) {
   return write([&](Connection& db) -> Status<> {
     db.prepare("UPDATE clients SET secret_hash = ? WHERE id = ?").bind_all(hash, id).run();
+    if (db.changes() == 0) return fail(not_found("client"));
+    return Ok{};
+  });
+}
+
+// ---- apps of the developer dashboard (issue15:dashboard)
+
+Result<std::vector<Client>> SqliteStore::list_owned_clients(const std::string& owner_id) {
+  if (owner_id.empty()) return std::vector<Client>{};
+  return read([&](Connection& db) -> Result<std::vector<Client>> {
+    static const std::string sql =
+        std::string(kClientColumns) + "WHERE owner_id = ? ORDER BY created_at, rowid";
+    auto s = db.prepare(sql.c_str());
+    s.bind(1, owner_id);
+    std::vector<Client> out;
+    while (s.step()) out.push_back(read_client(s));
+    return out;
+  });
+}
+
+Status<> SqliteStore::create_owned_client(const Client& c, int64_t max_owned) {
+  if (c.owner_id.empty()) return fail(Error{ErrorCode::kInvalid, "an owned client needs an owner"});
+  return write([&](Connection& db) -> Status<> {
+    Transaction tx(db);
+    auto count = db.prepare("SELECT COUNT(*) FROM clients WHERE owner_id = ?");
+    count.bind(1, c.owner_id);
+    count.step();
+    if (count.i64(0) >= max_owned) {
+      return fail(Error{ErrorCode::kInvalid, "the owner has reached the app limit"});
+    }
+    insert_client(db, c);
+    tx.commit();
+    return Ok{};
+  });
+}
+
+Status<> SqliteStore::update_owned_client(const Client& c) {
+  if (c.owner_id.empty()) return fail(not_found("client"));
+  return write([&](Connection& db) -> Status<> {
+    db.prepare(
+          "UPDATE clients SET name = ?, description = ?, redirect_uris = ?, allowed_scopes = ?, "
+          "web_origins = ? WHERE id = ? AND owner_id = ?")
+        .bind_all(c.name, c.description, join(c.redirect_uris, "\n"), c.allowed_scopes.str(),
+                  join(c.web_origins, "\n"), c.id, c.owner_id)
+        .run();
     if (db.changes() == 0) return fail(not_found("client"));
     return Ok{};
   });

@@ -47,6 +47,9 @@ class SqliteStore final : public Store {
   Result<AllowlistRemoval> remove_from_allowlist(const std::string& client_id,
                                                  const std::string& user_id, int64_t now) override;
   Result<std::vector<AllowlistEntry>> list_allowlist(const std::string& client_id) override;
+  Result<std::vector<Client>> list_owned_clients(const std::string& owner_id) override;
+  Status<> create_owned_client(const Client& client, int64_t max_owned) override;
+  Status<> update_owned_client(const Client& c) override;
 
   Result<Grant> find_active_grant(const std::string& user_id,
                                   const std::string& client_id) override;

@@ -48,6 +48,8 @@ inline Client read_client(Stmt& s) {
   c.rate_limit = s.i64(8);
   c.introspect_any = s.i64(9) != 0;
   c.development = s.i64(10) != 0;  // issue15:devmode
+  c.owner_id = s.text(11);         // issue15:dashboard
+  c.description = s.text(12);
   return c;
 }
 

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "core/random.hpp"
 #include "store/sqlite/connection.hpp"
@@ -599,6 +601,93 @@ TEST_F(SqliteStoreTest, DataSurvivesReopening) {
   ASSERT_TRUE(issue_refresh("r1"));
   store_ = std::make_unique<SqliteStore>((dir_ / "db.sqlite").string(), 1);
   EXPECT_EQ(store_->find_refresh_token("r1")->grant_id, "g1");
+}
+
+// issue15:dashboard - apps owned on the developer dashboard.
+Client owned_app(std::string id, std::string owner, int64_t at = 5) {
+  Client c{id, "App " + id, false, "hash", {"https://app/cb"}, ScopeSet::parse("streaming"),
+           {}, at};
+  c.owner_id = std::move(owner);
+  c.description = "about ";
+  c.description += id;
+  return c;
+}
+
+TEST_F(SqliteStoreTest, OwnedAppsAreListedForTheirOwnerOnly) {
+  ASSERT_TRUE(store_->create_owned_client(owned_app("a2", "u1"), 25).ok());
+  ASSERT_TRUE(store_->create_owned_client(owned_app("a1", "u1"), 25).ok());
+  ASSERT_TRUE(store_->create_owned_client(owned_app("b1", "u2"), 25).ok());
+  auto mine = store_->list_owned_clients("u1");
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 2u);
+  EXPECT_EQ((*mine)[0].id, "a2");  // the order they were created in
+  EXPECT_EQ((*mine)[1].id, "a1");
+  EXPECT_EQ((*mine)[0].owner_id, "u1");
+  EXPECT_EQ((*mine)[0].description, "about a2");
+  // An operator's app (c1, no owner) is nobody's, even asked for with an empty owner.
+  EXPECT_TRUE(store_->list_owned_clients("")->empty());
+  EXPECT_EQ(store_->find_client("c1")->owner_id, "");
+  EXPECT_FALSE(store_->create_owned_client(owned_app("x", ""), 25).ok());
+}
+
+TEST_F(SqliteStoreTest, TheAppLimitIsCountedInTheWrite) {
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(store_->create_owned_client(owned_app("a" + std::to_string(i), "u1"), 3).ok());
+  auto fourth = store_->create_owned_client(owned_app("a3", "u1"), 3);
+  ASSERT_FALSE(fourth.ok());
+  EXPECT_EQ(fourth.error().code, ErrorCode::kInvalid);
+  EXPECT_EQ(store_->find_client("a3").error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->create_owned_client(owned_app("b0", "u2"), 3).ok());  // per owner
+  auto taken = store_->create_owned_client(owned_app("b0", "u2"), 3);
+  EXPECT_EQ(taken.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(store_->delete_client("a0", 10).ok());
+  EXPECT_TRUE(store_->create_owned_client(owned_app("a3", "u1"), 3).ok());
+}
+
+TEST_F(SqliteStoreTest, ParallelCreatesStopAtTheLimit) {
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      if (store_->create_owned_client(owned_app("p" + std::to_string(i), "u1"), 5).ok()) ++created;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 5);
+  EXPECT_EQ(store_->list_owned_clients("u1")->size(), 5u);
+}
+
+TEST_F(SqliteStoreTest, OnlyTheOwnerUpdatesWhatAnOwnerMayEdit) {
+  ASSERT_TRUE(store_->create_owned_client(owned_app("a1", "u1"), 25).ok());
+  Client edit = *store_->find_client("a1");
+  edit.name = "Renamed";
+  edit.description = "new words";
+  edit.redirect_uris = {"http://127.0.0.1/cb", "https://b/cb"};
+  edit.web_origins = {"https://b"};
+  edit.allowed_scopes = ScopeSet::parse("user-read-email user-top-read");
+  edit.secret_hash = "other";  // not something an owner edits
+  edit.is_public = true;
+  Client thief = edit;
+  thief.owner_id = "u2";
+  thief.name = "Stolen";
+  EXPECT_EQ(store_->update_owned_client(thief).error().code, ErrorCode::kNotFound);
+  Client nobody = edit;
+  nobody.owner_id = "";
+  EXPECT_EQ(store_->update_owned_client(nobody).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->update_owned_client(edit).ok());
+  Client now = *store_->find_client("a1");  // through the cache: the update bumped its version
+  EXPECT_EQ(now.name, "Renamed");
+  EXPECT_EQ(now.description, "new words");
+  EXPECT_EQ(now.redirect_uris, edit.redirect_uris);
+  EXPECT_EQ(now.web_origins, edit.web_origins);
+  EXPECT_EQ(now.allowed_scopes.str(), "user-read-email user-top-read");
+  EXPECT_EQ(now.secret_hash, "hash");
+  EXPECT_FALSE(now.is_public);
+  EXPECT_EQ(now.owner_id, "u1");
+  // An operator's app is never updated as someone's.
+  Client op = *store_->find_client("c1");
+  op.owner_id = "u1";
+  EXPECT_EQ(store_->update_owned_client(op).error().code, ErrorCode::kNotFound);
 }
 
 }  // namespace

@@ -1,0 +1,386 @@
+// The developer dashboard over plain HTTP (the lib's form-posting browser) against the real
+// server: create an app and use its secret, the secret shown once and never in a URL or log,
+// each field's error next to it, the redirect-URI rules at /authorize, who may see what
+// (another person's app is a 404), CSRF, deletion that ends every token and grant of the app,
+// the per-person app limit (also under parallel creates), and /developer/docs drawn from the
+// running configuration and the consent page's scope table.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer, Browser, findForm, pageText, parseAttrs, unescapeHtml, tokenRequest, assertOAuthError,
+  assertTokenOk, authorizeInBrowser, pkcePair, randomState,
+} from './lib/server.mjs';
+import { ALL_SCOPES, WEBAPI_ENV, api, expectOk, assertInvalidToken } from './lib/webapi.mjs';
+
+const NEW = '/developer/apps/new';
+
+/** A person with a signed-in page browser. */
+async function signedIn(server, email, displayName) {
+  const user = await server.createUser({ email, displayName });
+  const browser = new Browser(server);
+  const r = await browser.login(user.email, user.password);
+  assert.equal(r.status, 303, `sign-in of ${email}: ${r.status}\n${browser.traceText()}`);
+  return { ...user, browser };
+}
+
+/** Fills and posts the "create an app" form; `scopes`: the boxes to tick. Returns the answer. */
+async function postNewApp(b, { name = 'Mixtape Studio', description = '', redirectUris = 'https://mixtape.example/callback',
+  webOrigins = '', type = 'confidential', scopes = ['user-read-email', 'user-library-read'] } = {}) {
+  const page = await b.get(NEW);
+  assert.equal(page.status, 200, `GET ${NEW}: ${page.status}\n${b.traceText()}`);
+  const form = findForm(page.text, page.url, NEW);
+  assert.ok(form, 'the create form');
+  const fields = { name, description, redirect_uris: redirectUris, web_origins: webOrigins, type };
+  for (const s of scopes) fields[`scope:${s}`] = 'on';
+  return b.submit(page, form, fields);
+}
+
+/** The client id and (right after creation only) the secret an app page shows. */
+function appOnPage(html) {
+  const id = html.match(/<code id="client-id">([^<]*)<\/code>/)?.[1];
+  const input = html.match(/<input\b(?=[^>]*\bid="client-secret")([^>]*)>/);
+  return { clientId: id && unescapeHtml(id), secret: input ? parseAttrs(input[1]).value : undefined };
+}
+
+/** Creates an app, expecting success: {clientId, secret, page}. */
+async function createApp(b, opts) {
+  const page = await postNewApp(b, opts);
+  assert.equal(page.status, 200, `create: ${page.status} ${pageText(page.text).slice(0, 600)}`);
+  return { ...appOnPage(page.text), page };
+}
+
+/** The apps listed on /developer: their client ids, in order. */
+async function listedApps(b) {
+  const page = await b.get('/developer');
+  assert.equal(page.status, 200, `GET /developer: ${page.status}\n${b.traceText()}`);
+  return { ids: [...page.text.matchAll(/<dt>Client ID<\/dt><dd><code>([^<]*)<\/code>/g)].map((m) => m[1]), page };
+}
+
+/** The message shown next to field `field` (the element right after it), or undefined. */
+function fieldError(html, field) {
+  const m = html.match(new RegExp(`<(?:input|textarea)\\b[^>]*\\bid="${field}"[^>]*>(?:[^<]*</textarea>)?\\s*<p class="field-error" id="${field}-error">([^<]*)</p>`));
+  return m ? unescapeHtml(m[1]) : undefined;
+}
+
+const appPage = (b, id) => b.get(`/developer/app?id=${encodeURIComponent(id)}`);
+const clientCredentials = (server, id, secret) => tokenRequest(server, { grant_type: 'client_credentials' }, { basic: [id, secret] });
+
+describe('developer dashboard', () => {
+  let server;
+  let alice;
+  let bob;
+
+  before(async () => {
+    server = await startServer({ label: 'sp-developer', env: WEBAPI_ENV, timeoutMs: 30000 });
+    alice = await signedIn(server, 'alice@example.com', 'Alice');
+    bob = await signedIn(server, 'bob@example.com', 'Bob');
+  });
+  after(async () => { await server?.stop(); });
+
+  it('signed out: the dashboard sends to sign in and back; the docs are public', async () => {
+    const b = new Browser(server);
+    for (const path of ['/developer', NEW, '/developer/app?id=abc']) {
+      const r = await b.get(path);
+      assert.equal(r.status, 303, path);
+      assert.equal(r.location.pathname, '/login');
+      assert.equal(r.location.searchParams.get('continue'), path);
+    }
+    const docs = await b.get('/developer/docs');
+    assert.equal(docs.status, 200);
+    assert.match(pageText(docs.text), /Quick start: client credentials with curl/);
+  });
+
+  it('creates an app whose secret is shown once, works for client credentials and is in no URL or log', async () => {
+    const { clientId, secret, page } = await createApp(alice.browser, { name: 'Crate Digger', description: 'Digs crates.' });
+    assert.match(clientId, /^[0-9a-f]{32}$/);
+    assert.match(secret, /^sps_[A-Za-z0-9_-]{43}$/);
+    assert.equal(page.location, null, 'the secret is answered in the page, not behind a redirect');
+    assert.equal(page.headers.get('cache-control'), 'no-store');
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    assert.ok(!/<script/i.test(page.text), 'no script on the page');
+    assert.match(pageText(page.text), /shown this once/);
+
+    const tok = assertTokenOk(await clientCredentials(server, clientId, secret), 'client credentials with the dashboard secret');
+    expectOk(await api(server, tok.access_token, 'GET', '/search', { query: { q: 'a', type: 'track', limit: 1 } }), 200);
+
+    // Listed, and its page never shows the secret again.
+    assert.ok((await listedApps(alice.browser)).ids.includes(clientId));
+    const again = await appPage(alice.browser, clientId);
+    assert.equal(again.status, 200);
+    assert.equal(appOnPage(again.text).secret, undefined);
+    assert.ok(!again.text.includes(secret));
+    assert.match(pageText(again.text), /Crate Digger.*Digs crates\./);
+    assert.match(pageText(again.text), /shown once, when the app was created/);
+
+    // The security log notes it; no URL the browser used and no server log line holds the secret.
+    const log = pageText((await alice.browser.get('/account/security')).text);
+    assert.match(log, /Created an app on the developer dashboard · Crate Digger/);
+    assert.ok(!alice.browser.traceText().includes(secret));
+    assert.ok(!server.stdout().includes(secret) && !server.stderr().includes(secret), 'secret in a server log');
+  });
+
+  it('a public app gets no secret and uses PKCE', async () => {
+    const { clientId, secret, page } = await createApp(alice.browser, { name: 'Pocket Player', type: 'public', redirectUris: 'http://127.0.0.1/cb' });
+    assert.equal(secret, undefined);
+    assert.match(pageText(page.text), /A public app has no secret/);
+    assertOAuthError(await tokenRequest(server, { grant_type: 'client_credentials', client_id: clientId }), 'unauthorized_client');
+  });
+
+  it('shows each field\'s problem next to it, keeps what was typed and creates nothing', async () => {
+    const before = (await listedApps(alice.browser)).ids.length;
+    const typed = 'https://ok.example/cb\nhttp://localhost/cb';
+    const r = await postNewApp(alice.browser, { name: '', redirectUris: typed, webOrigins: 'https://app.example/path', description: 'kept text' });
+    assert.equal(r.status, 400);
+    assert.match(fieldError(r.text, 'name'), /Give the app a name/);
+    assert.match(fieldError(r.text, 'redirect_uris'), /"http:\/\/localhost\/cb": localhost is not allowed; use the loopback literal 127\.0\.0\.1 or \[::1\]/);
+    assert.ok(!fieldError(r.text, 'redirect_uris').includes('ok.example'), 'only the bad line is named');
+    assert.match(fieldError(r.text, 'web_origins'), /no path/);
+    assert.equal(fieldError(r.text, 'description'), undefined);
+    assert.match(r.text, /<textarea id="redirect_uris"[^>]*aria-invalid="true"[^>]*>https:\/\/ok\.example\/cb\nhttp:\/\/localhost\/cb<\/textarea>/);
+    assert.match(r.text, /aria-describedby="redirect_uris-hint redirect_uris-error"/);
+    assert.match(r.text, /<textarea id="description"[^>]*>kept text<\/textarea>/);
+    assert.equal((await listedApps(alice.browser)).ids.length, before);
+  });
+
+  it('bounds every input: names, descriptions, URI counts, scopes, type', async () => {
+    const many = Array.from({ length: 21 }, (_, i) => `https://a.example/${i}`).join('\n');
+    const cases = [
+      [{ name: 'x'.repeat(101) }, 'name', /At most 100 characters/],
+      [{ description: 'y'.repeat(501) }, 'description', /At most 500 characters/],
+      [{ redirectUris: many }, 'redirect_uris', /At most 20 redirect URIs/],
+      [{ redirectUris: '' }, 'redirect_uris', /Add at least one redirect URI/],
+      [{ redirectUris: 'http://app.example/cb' }, 'redirect_uris', /http is allowed only for 127\.0\.0\.1 and \[::1\]/],
+    ];
+    for (const [opts, field, message] of cases) {
+      const r = await postNewApp(alice.browser, opts);
+      assert.equal(r.status, 400, JSON.stringify(opts).slice(0, 80));
+      assert.match(fieldError(r.text, field) ?? '', message, `${field}: ${pageText(r.text).slice(0, 400)}`);
+    }
+    const scope = await postNewApp(alice.browser, { scopes: ['admin-everything'] });
+    assert.equal(scope.status, 400);
+    assert.match(pageText(scope.text), /Unknown scope "admin-everything"/);
+    const type = await postNewApp(alice.browser, { type: 'trusted' });
+    assert.equal(type.status, 400);
+    assert.match(pageText(type.text), /Choose confidential .* or public/);
+    // A repeated field is not a form this site sent.
+    const page = await alice.browser.get(NEW);
+    const csrf = new Map(findForm(page.text, page.url, NEW).hidden).get('csrf_token');
+    const dup = await alice.browser.request(NEW, { form: [['csrf_token', csrf], ['name', 'A'], ['name', 'B'],
+      ['redirect_uris', 'https://x.example/cb'], ['type', 'confidential']] });
+    assert.equal(dup.status, 403);
+  });
+
+  it('edits the settings; a loopback URI without a port matches any port, others exactly', async () => {
+    const { clientId, secret } = await createApp(alice.browser, { name: 'Loop App', scopes: ['user-read-email'] });
+    const editPage = await alice.browser.get(`/developer/app/edit?id=${clientId}`);
+    assert.equal(editPage.status, 200);
+    const form = findForm(editPage.text, editPage.url, '/developer/app/edit');
+    assert.ok(form.hidden.some(([n, v]) => n === 'client_id' && v === clientId));
+    assert.match(editPage.text, /<textarea id="redirect_uris"[^>]*>https:\/\/mixtape\.example\/callback<\/textarea>/);
+    const saved = await alice.browser.submit(editPage, form, {
+      name: 'Loop App 2', description: 'Now native.', redirect_uris: 'http://127.0.0.1/cb\nhttps://loop.example/exact',
+      web_origins: 'https://Loop.Example', 'scope:user-read-email': 'on', 'scope:user-top-read': 'on',
+    });
+    assert.equal(saved.status, 303, pageText(saved.text).slice(0, 400));
+    assert.equal(`${saved.location.pathname}${saved.location.search}`, `/developer/app?id=${clientId}&saved=1`);
+    const shown = pageText((await alice.browser.get(saved.location)).text);
+    assert.match(shown, /Saved\. Loop App 2 Now native\./);
+    assert.match(shown, /http:\/\/127\.0\.0\.1\/cb https:\/\/loop\.example\/exact/);
+    assert.match(shown, /View your top artists and tracks user-top-read/);
+    assert.match(shown, /Web origins https:\/\/loop\.example/);
+    assert.match(pageText((await alice.browser.get('/account/security')).text), /Changed an app's settings on the developer dashboard · Loop App 2/);
+
+    // The edited rules at /authorize: any port on the loopback URI, the https one exactly.
+    const authorize = (redirectUri) => authorizeInBrowser({
+      server, browser: alice.browser, clientId, redirectUri, scope: 'user-read-email', state: randomState(),
+      codeChallenge: pkcePair().challenge, email: alice.email, password: alice.password,
+    });
+    for (const uri of ['http://127.0.0.1:43123/cb', 'http://127.0.0.1:51999/cb', 'https://loop.example/exact']) {
+      const r = await authorize(uri);
+      assert.equal(r.stoppedAt, 'redirect', `${uri}: ${alice.browser.traceText()}`);
+      assert.ok(r.location.startsWith(`${uri}?`), r.location);
+    }
+    for (const uri of ['https://loop.example/exact/', 'https://mixtape.example/callback', 'http://127.0.0.1:43123/other']) {
+      const r = await authorize(uri);
+      assert.notEqual(r.stoppedAt, 'redirect', `${uri} must not be accepted`);
+    }
+    // The secret did not change with the settings.
+    assertTokenOk(await clientCredentials(server, clientId, secret));
+  });
+
+  it('another person\'s app, an operator\'s app and nonsense ids all answer 404, and change nothing', async () => {
+    const { clientId, secret } = await createApp(alice.browser, { name: 'Private Thing' });
+    const operators = await server.createClient({ name: 'Operator App', redirectUris: ['https://op.example/cb'] });
+    assert.ok(!(await listedApps(alice.browser)).ids.includes(operators.client_id), 'an operator\'s app is nobody\'s');
+    assert.ok(!(await listedApps(bob.browser)).ids.includes(clientId));
+
+    const bobsForm = async () => {
+      const p = await bob.browser.get('/developer');
+      return new Map(findForm(p.text, p.url, '/logout').hidden).get('csrf_token');
+    };
+    const csrf = await bobsForm();
+    for (const [who, id] of [[bob, clientId], [alice, operators.client_id], [bob, 'nope'], [bob, ''], [bob, 'x'.repeat(500)], [bob, '../../etc']]) {
+      for (const path of ['/developer/app', '/developer/app/edit']) {
+        const r = await who.browser.get(`${path}?id=${encodeURIComponent(id)}`);
+        assert.equal(r.status, 404, `${path} ${id}`);
+        assert.match(pageText(r.text), /App not found/);
+      }
+    }
+    const edit = await bob.browser.request('/developer/app/edit', { form: { csrf_token: csrf, client_id: clientId, name: 'Stolen', redirect_uris: 'https://evil.example/cb' } });
+    assert.equal(edit.status, 404);
+    for (const confirm of ['', 'yes']) {
+      const del = await bob.browser.request('/developer/app/delete', { form: { csrf_token: csrf, client_id: clientId, confirm } });
+      assert.equal(del.status, 404);
+    }
+    const mine = pageText((await appPage(alice.browser, clientId)).text);
+    assert.match(mine, /Private Thing/);
+    assert.match(mine, /https:\/\/mixtape\.example\/callback/);
+    assertTokenOk(await clientCredentials(server, clientId, secret), 'still works after the 404s');
+  });
+
+  it('refuses every POST without this session\'s CSRF token (403), changing nothing', async () => {
+    const { clientId, secret } = await createApp(alice.browser, { name: 'Guarded' });
+    const count = (await listedApps(alice.browser)).ids.length;
+    const bobsToken = new Map(findForm((await bob.browser.get('/developer')).text, new URL(server.url), '/logout').hidden).get('csrf_token');
+    for (const csrf of [undefined, 'forged', bobsToken]) {
+      const base = csrf === undefined ? {} : { csrf_token: csrf };
+      const create = await alice.browser.request(NEW, { form: { ...base, name: 'X', redirect_uris: 'https://x.example/cb', type: 'confidential' } });
+      assert.equal(create.status, 403);
+      const edit = await alice.browser.request('/developer/app/edit', { form: { ...base, client_id: clientId, name: 'X', redirect_uris: 'https://x.example/cb' } });
+      assert.equal(edit.status, 403);
+      const del = await alice.browser.request('/developer/app/delete', { form: { ...base, client_id: clientId, confirm: 'yes' } });
+      assert.equal(del.status, 403);
+    }
+    assert.equal((await listedApps(alice.browser)).ids.length, count);
+    assert.match(pageText((await appPage(alice.browser, clientId)).text), /Guarded/);
+    assertTokenOk(await clientCredentials(server, clientId, secret));
+  });
+
+  it('deletes after a confirmation page, and every token and grant of the app dies at once', async () => {
+    const redirect = 'https://digger.example/cb';
+    const { clientId, secret } = await createApp(alice.browser, { name: 'Doomed App', redirectUris: redirect });
+    const appTok = assertTokenOk(await clientCredentials(server, clientId, secret)).access_token;
+    // Bob connects Alice's app: a person's grant that the deletion must end.
+    const pk = pkcePair();
+    const auth = await authorizeInBrowser({
+      server, browser: bob.browser, clientId, redirectUri: redirect, scope: 'user-read-email', state: randomState(),
+      codeChallenge: pk.challenge, email: bob.email, password: bob.password,
+    });
+    assert.equal(auth.stoppedAt, 'redirect', bob.browser.traceText());
+    const bobs = assertTokenOk(await tokenRequest(server, { grant_type: 'authorization_code', code: auth.code, redirect_uri: redirect, code_verifier: pk.verifier },
+      { basic: [clientId, secret] }), 'code exchange');
+    expectOk(await api(server, bobs.access_token, 'GET', '/me'), 200);
+    assert.match(pageText((await bob.browser.get('/account/apps')).text), /Doomed App/);
+
+    // The first POST only asks.
+    const page = await appPage(alice.browser, clientId);
+    const form = findForm(page.text, page.url, '/developer/app/delete');
+    const confirmPage = await alice.browser.submit(page, form);
+    assert.equal(confirmPage.status, 200);
+    assert.match(pageText(confirmPage.text), /Delete Doomed App ?\? This cannot be undone/);
+    expectOk(await api(server, appTok, 'GET', '/search', { query: { q: 'a', type: 'track', limit: 1 } }), 200);
+
+    const done = await alice.browser.submit(confirmPage, findForm(confirmPage.text, confirmPage.url, '/developer/app/delete'));
+    assert.equal(done.status, 303);
+    assert.equal(`${done.location.pathname}${done.location.search}`, '/developer?deleted=1');
+    assert.match(pageText((await alice.browser.get(done.location)).text), /App deleted\. Every token it held stopped working/);
+    assert.ok(!(await listedApps(alice.browser)).ids.includes(clientId));
+
+    // At once, on the very next requests.
+    assertInvalidToken(await api(server, appTok, 'GET', '/search', { query: { q: 'a', type: 'track', limit: 1 } }), 'app token of a deleted app');
+    assertInvalidToken(await api(server, bobs.access_token, 'GET', '/me'), 'user token of a deleted app');
+    assertOAuthError(await clientCredentials(server, clientId, secret), 'invalid_client', 401);
+    assertOAuthError(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: bobs.refresh_token }, { basic: [clientId, secret] }), 'invalid_client', 401);
+    assert.doesNotMatch(pageText((await bob.browser.get('/account/apps')).text), /Doomed App/);
+    assert.equal((await appPage(alice.browser, clientId)).status, 404);
+    // Deleting again is harmless: the app is simply not found.
+    const twice = await alice.browser.submit(confirmPage, findForm(confirmPage.text, confirmPage.url, '/developer/app/delete'));
+    assert.equal(twice.status, 404);
+    assert.match(pageText((await alice.browser.get('/account/security')).text), /Deleted an app on the developer dashboard/);
+  });
+
+  it('the docs list the consent page\'s scopes in its words, and the configured limits', async () => {
+    const docs = await new Browser(server).get('/developer/docs');
+    const table = docs.text.match(/<table class="ref" id="scope-table">([\s\S]*?)<\/table>/)[1];
+    const rows = [...table.matchAll(/<tr><td><code>([^<]+)<\/code><\/td><td>([^<]+)<\/td><\/tr>/g)];
+    const documented = rows.map((m) => `${m[1]}: ${unescapeHtml(m[2])}`);
+    const names = rows.map((m) => m[1]);
+    for (const s of ALL_SCOPES) assert.ok(names.includes(s), `${s} is not documented`);
+    // The consent page for every documented scope: the same words in the same order.
+    const { clientId } = await createApp(alice.browser, { name: 'Scope Census', scopes: names });
+    const consent = await authorizeInBrowser({
+      server, browser: new Browser(server), clientId, redirectUri: 'https://mixtape.example/callback', scope: names.join(' '),
+      state: randomState(), codeChallenge: pkcePair().challenge, email: bob.email, password: bob.password, decision: 'deny',
+    });
+    assert.ok(consent.consentShown, 'the consent page was shown');
+    const asked = [...consent.consentPage.text.matchAll(/<li>([^<]+) <code>([^<]+)<\/code><\/li>/g)].map((m) => `${m[2]}: ${unescapeHtml(m[1])}`);
+    assert.equal(asked.length, names.length);
+    assert.deepEqual(documented, asked);
+
+    const text = pageText(docs.text);
+    assert.match(text, /"expires_in":3600/);
+    assert.match(text, /Access token 3600 seconds \(1 hour\)/);
+    assert.match(text, /Each app may make 3000 Web API requests per rolling 30 seconds/);
+    // The default limit of apps per person is 25 (Spotify's).
+    assert.equal(docs.text.match(/<strong id="max-apps">(\d+)<\/strong>/)[1], '25');
+    assert.match(pageText((await alice.browser.get('/developer')).text), /of at most 25 apps/);
+  });
+});
+
+describe('developer dashboard: the per-person app limit', () => {
+  let server;
+  let carol;
+  let dave;
+
+  before(async () => {
+    // The default limit is 25 (asserted above through the docs page). 3 here keeps the test
+    // to a few requests; the rule does not depend on the number.
+    server = await startServer({ label: 'sp-developer-limit', env: { ...WEBAPI_ENV, STAGEPASS_MAX_APPS_PER_USER: 3, STAGEPASS_ACCESS_TOKEN_TTL: 1800 }, timeoutMs: 30000 });
+    carol = await signedIn(server, 'carol@example.com', 'Carol');
+    dave = await signedIn(server, 'dave@example.com', 'Dave');
+  });
+  after(async () => { await server?.stop(); });
+
+  it('the fourth app is refused with a clear message; deleting one makes room', async () => {
+    const made = [];
+    for (let i = 1; i <= 3; i++) made.push((await createApp(carol.browser, { name: `App ${i}` })).clientId);
+    const { ids, page } = await listedApps(carol.browser);
+    assert.deepEqual(ids, made);
+    assert.match(pageText(page.text), /You have 3 of at most 3 apps\. You already have 3 apps, the most one person may have\. Delete one to create another\./);
+    assert.equal(findForm(page.text, page.url, NEW), undefined);
+    assert.ok(!page.text.includes(`href="${NEW}"`), 'no "Create an app" button at the limit');
+
+    const fourth = await postNewApp(carol.browser, { name: 'App 4' });
+    assert.equal(fourth.status, 403);
+    assert.match(pageText(fourth.text), /You already have 3 apps, the most one person may have\. Delete one to create another\./);
+    assert.match(fourth.text, /<input id="name" name="name" type="text" value="App 4"/, 'the form keeps what was typed');
+    assert.deepEqual((await listedApps(carol.browser)).ids, made);
+
+    // Another person's limit is their own.
+    await createApp(dave.browser, { name: 'Dave 1' });
+
+    const page1 = await appPage(carol.browser, made[0]);
+    const confirmPage = await carol.browser.submit(page1, findForm(page1.text, page1.url, '/developer/app/delete'));
+    assert.equal((await carol.browser.submit(confirmPage, findForm(confirmPage.text, confirmPage.url, '/developer/app/delete'))).status, 303);
+    const again = await createApp(carol.browser, { name: 'App 4' });
+    assert.deepEqual((await listedApps(carol.browser)).ids, [made[1], made[2], again.clientId]);
+  });
+
+  it('parallel creates cannot pass the limit together', async () => {
+    const erin = await signedIn(server, 'erin@example.com', 'Erin');
+    const page = await erin.browser.get(NEW);
+    const form = findForm(page.text, page.url, NEW);
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => erin.browser.submit(page, form, {
+      name: `Racer ${i}`, redirect_uris: 'https://race.example/cb', type: 'confidential',
+    })));
+    const statuses = answers.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 200, 403, 403, 403], 'exactly the limit of 3 is created');
+    assert.equal((await listedApps(erin.browser)).ids.length, 3);
+  });
+
+  it('the docs show the configured limit and token lifetime', async () => {
+    const docs = await new Browser(server).get('/developer/docs');
+    assert.equal(docs.text.match(/<strong id="max-apps">(\d+)<\/strong>/)[1], '3');
+    assert.match(pageText(docs.text), /Access token 1800 seconds \(30 minutes\)/);
+  });
+});

@@ -13,6 +13,8 @@
 
 namespace stagepass {
 
+struct ClientSecret;  // issue15:secrets, defined at the end of this file
+
 struct User {
   std::string id;  // 22-char base62
   std::string email;
@@ -39,6 +41,15 @@ struct Client {
   // A resource server the operator trusts to introspect any app's tokens (RFC 7662 §4);
   // other clients may introspect only the tokens issued to themselves.
   bool introspect_any = false;
+  // issue15:secrets. Filled by the store on reads: every stored secret of the client, the
+  // current one first (at most two: the current one and the one retiring until its
+  // expires_at, ClientStore::rotate_client_secret). `secret_hash` above is the current one's
+  // hash, and the secret create_client stores.
+  std::vector<ClientSecret> secrets;
+  // issue15:secrets. The last hard cut (a rotation with no grace), 0 when none: every access
+  // token of this client issued at or before it (iat <= tokens_cut_at) is refused on every
+  // node, and tokens minted after it carry a later iat (TokenIssuer).
+  int64_t tokens_cut_at = 0;
 };
 
 // One authorization a person gave one app: the scopes consented to. Every token carries
@@ -107,6 +118,24 @@ struct SigningKey {
   std::string public_key;  // raw
   std::string sealed_private_key;
   int64_t created_at = 0;
+};
+
+// issue15:secrets. One stored client secret: its digest (SHA-256, never the value) and when it
+// stops working.
+struct ClientSecret {
+  int64_t id = 0;  // the store's id for it (usage figures and audit coalescing key on it)
+  std::string hash;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;  // 0: the current secret; else it works while now < expires_at
+};
+
+// issue15:secrets. One use of a client secret, as noted off the token endpoint's hot path and
+// written in batches (ClientStore::record_secret_usage). `ip` empty: the use counts for the
+// secret's last use only (its IP was not tracked: the aggregator's pair table was full).
+struct ClientSecretUse {
+  int64_t secret_id = 0;
+  std::string ip;
+  int64_t at = 0;
 };
 
 }  // namespace stagepass

@@ -73,9 +73,10 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
                           "an authorization code was used twice; the app's access was revoked"});
       return fail(OAuthError::invalid_grant("authorization code was already used"));
   }
-  return TokenResponse{issuer_.access_token(code.user_id, client.client.id, code.scope,
-                                            code.grant_id, client.client.rate_limit),
-                       s_.settings.access_token_ttl, code.scope.str(), refresh.value};
+  return TokenResponse{
+      issuer_.access_token(code.user_id, client.client.id, code.scope, code.grant_id,
+                           client.client.rate_limit, client.client.tokens_cut_at),
+      s_.settings.access_token_ttl, code.scope.str(), refresh.value};
 }
 
 }  // namespace stagepass::oauth

@@ -14,9 +14,9 @@ Result<TokenResponse, OAuthError> ClientCredentialsGrant::handle(
       return fail(OAuthError::invalid_scope("scope not allowed for this client"));
     }
   }
-  return TokenResponse{
-      issuer_.access_token(client.client.id, client.client.id, scope, "", client.client.rate_limit),
-      s_.settings.access_token_ttl, scope.str(), std::nullopt};
+  return TokenResponse{issuer_.access_token(client.client.id, client.client.id, scope, "",
+                                            client.client.rate_limit, client.client.tokens_cut_at),
+                       s_.settings.access_token_ttl, scope.str(), std::nullopt};
 }
 
 }  // namespace stagepass::oauth

@@ -66,9 +66,10 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(
   }
   // The successor kept the token's scope; a narrower `scope` narrows only the access token.
   const ScopeSet& scope = requested ? *requested : old.scope;
-  return TokenResponse{issuer_.access_token(old.user_id, client.client.id, scope,
-                                            rotation->grant.id, client.client.rate_limit),
-                       s_.settings.access_token_ttl, scope.str(), next.value};
+  return TokenResponse{
+      issuer_.access_token(old.user_id, client.client.id, scope, rotation->grant.id,
+                           client.client.rate_limit, client.client.tokens_cut_at),
+      s_.settings.access_token_ttl, scope.str(), next.value};
 }
 
 }  // namespace stagepass::oauth

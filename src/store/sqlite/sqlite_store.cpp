@@ -10,7 +10,8 @@
 namespace stagepass::sqlite {
 using namespace internal;
 
-SqliteStore::SqliteStore(const std::string& path, int readers) : pool_(path, readers, migrate) {}
+SqliteStore::SqliteStore(const std::string& path, int readers)
+    : pool_(path, readers, [](Connection& db) { migrate(db); }) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -26,13 +27,19 @@ bool SqliteStore::ping() {
 
 Status<> SqliteStore::create_client(const Client& c) {
   return write([&](Connection& db) -> Status<> {
+    Transaction tx(db);
+    // The secret lives in client_secrets (issue15:secrets); the old column stays empty.
     db.prepare(
           "INSERT INTO clients (id, name, is_public, secret_hash, redirect_uris, allowed_scopes, "
-          "web_origins, created_at, rate_limit, introspect_any) VALUES (?,?,?,?,?,?,?,?,?,?)")
-        .bind_all(c.id, c.name, int64_t{c.is_public}, c.secret_hash, join(c.redirect_uris, "\n"),
+          "web_origins, created_at, rate_limit, introspect_any) VALUES (?,?,?,NULL,?,?,?,?,?,?)")
+        .bind_all(c.id, c.name, int64_t{c.is_public}, join(c.redirect_uris, "\n"),
                   c.allowed_scopes.str(), join(c.web_origins, "\n"), c.created_at, c.rate_limit,
                   int64_t{c.introspect_any})
         .run();
+    if (!c.is_public && !c.secret_hash.empty()) {
+      insert_current_secret(db, c.id, c.secret_hash, c.created_at);
+    }
+    tx.commit();
     return Ok{};
   });
 }
@@ -63,6 +70,7 @@ Result<Client> SqliteStore::find_client(const std::string& id) {
     auto s = db.prepare(sql.c_str());
     if (!s.bind(1, id).step()) return fail(not_found("client"));
     Client client = read_client(s);
+    read_client_secrets(db, client);
     std::lock_guard lk(client_cache_.mu);
     if (client_cache_.version == version) {
       if (client_cache_.clients.size() >= ClientCache::kMaxEntries) client_cache_.clients.clear();
@@ -78,6 +86,7 @@ Result<std::vector<Client>> SqliteStore::list_clients() {
     auto s = db.prepare(sql.c_str());
     std::vector<Client> out;
     while (s.step()) out.push_back(read_client(s));
+    read_all_client_secrets(db, out);
     return out;
   });
 }
@@ -113,8 +122,16 @@ Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::deleted_client
 
 Status<> SqliteStore::set_client_secret_hash(const std::string& id, const std::string& hash) {
   return write([&](Connection& db) -> Status<> {
-    db.prepare("UPDATE clients SET secret_hash = ? WHERE id = ?").bind_all(hash, id).run();
-    if (db.changes() == 0) return fail(not_found("client"));
+    Transaction tx(db);
+    int64_t created_at = 0;
+    {
+      auto c = db.prepare("SELECT created_at FROM clients WHERE id = ?");
+      if (!c.bind(1, id).step()) return fail(not_found("client"));
+      created_at = c.i64(0);
+    }
+    db.prepare("DELETE FROM client_secrets WHERE client_id = ?").bind(1, id).run();
+    insert_current_secret(db, id, hash, created_at);
+    tx.commit();
     return Ok{};
   });
 }

@@ -40,6 +40,12 @@ class SqliteStore final : public Store {
   Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(
       int64_t since) override;
   Status<> set_client_secret_hash(const std::string& id, const std::string& hash) override;
+  // issue15:secrets (sqlite_client_secrets.cpp)
+  Result<SecretRotation> rotate_client_secret(const std::string& id, const std::string& new_hash,
+                                              int64_t now, int64_t grace) override;
+  Result<std::vector<LiveSecret>> list_live_secrets(const std::string& id, int64_t now) override;
+  Status<> record_secret_usage(const std::vector<ClientSecretUse>& uses, int64_t now) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> client_cuts_since(int64_t since) override;
 
   Result<Grant> find_active_grant(const std::string& user_id,
                                   const std::string& client_id) override;

@@ -47,17 +47,17 @@ Result<Presented, OAuthError> presented_credentials(std::string_view authorizati
   return Presented{std::move(*id), form.get("client_secret"), false};
 }
 
-// The live secret (current, or retiring and not yet expired) whose digest is `digest`.
-// issue15:secrets: the presented secret is hashed once (by the caller) and compared in
-// constant time with every stored secret, whatever the earlier comparisons gave, so neither
-// the answer nor the time taken says which one it was closer to.
-std::optional<ClientSecret> live_secret_matching(const Client& client, const std::string& digest,
-                                                 int64_t now) {
-  std::optional<ClientSecret> matched;
+// The live secret (current, or retiring and not yet expired) whose digest is `digest`, or
+// null; it points into `client`. issue15:secrets: the presented secret is hashed once (by the
+// caller) and compared in constant time with every stored secret, whatever the earlier
+// comparisons gave, so neither the answer nor the time taken says which one it was closer to.
+const ClientSecret* live_secret_matching(const Client& client, const std::string& digest,
+                                         int64_t now) {
+  const ClientSecret* matched = nullptr;
   for (const ClientSecret& secret : client.secrets) {
     const bool equal = crypto::constant_time_equal(digest, secret.hash);
     const bool live = secret.expires_at == 0 || now < secret.expires_at;
-    if (equal && live) matched = secret;
+    if (equal && live) matched = &secret;
   }
   return matched;
 }
@@ -110,7 +110,8 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
     return fail(OAuthError::invalid_client("client authentication failed", basic));
   }
   const int64_t now = s.clock.now();
-  auto matched = live_secret_matching(*client, client_secret_hash(*presented->secret), now);
+  const ClientSecret* matched =
+      live_secret_matching(*client, client_secret_hash(*presented->secret), now);
   // One answer whichever secret was wrong, expired or missing.
   if (!matched) return fail(OAuthError::invalid_client("client authentication failed", basic));
   note_use(s, *client, *matched, ip, now);

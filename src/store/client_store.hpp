@@ -31,15 +31,16 @@ class ClientStore {
 
   // Makes `new_hash` the client's current secret, in one transaction:
   //  - a secret that was already retiring ends now (at most two live secrets);
-  //  - grace > 0: the current secret becomes the retiring one and works while
-  //    now < now + grace;
+  //  - grace > 0: the current secret becomes the retiring one, working until now + grace
+  //    (exclusive: Client::secrets' expires_at);
   //  - grace == 0 (a hard cut, for a leaked secret): the current secret ends now too, and
   //    the client's access tokens issued at or before now + kHardCutMarginSeconds are refused
   //    on every node (Client::tokens_cut_at, RevocationLog::client_cuts_since). The margin
   //    covers a request that authenticated with the old secret just before this commit and
   //    signs its token just after it (iat has whole seconds); SecretRotation hands out the new
   //    secret only once that second has passed, so no token of the new secret is caught.
-  // Errors: kNotFound (no such client), kConflict (a public client has no secret).
+  // Errors: kNotFound (no such client), kConflict (a public client has no secret), kInvalid
+  // (grace < 0 or an empty hash; nothing written).
   static constexpr int64_t kHardCutMarginSeconds = 1;
   struct SecretRotation {
     int64_t previous_expires_at = 0;  // now + grace (now for a hard cut)

@@ -45,7 +45,7 @@ struct Client {
   // current one first (at most two: the current one and the one retiring until its
   // expires_at, ClientStore::rotate_client_secret). `secret_hash` above is the current one's
   // hash, and the secret create_client stores.
-  std::vector<ClientSecret> secrets;
+  std::vector<ClientSecret> secrets = {};
   // issue15:secrets. The last hard cut (a rotation with no grace), 0 when none: every access
   // token of this client issued at or before it (iat <= tokens_cut_at) is refused on every
   // node, and tokens minted after it carry a later iat (TokenIssuer).

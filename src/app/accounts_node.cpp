@@ -2,6 +2,7 @@
 
 #include "core/base64url.hpp"
 #include "crypto/crypto.hpp"
+#include "monitor/log.hpp"
 #include "oauth/grants/authorization_code.hpp"
 #include "oauth/grants/client_credentials.hpp"
 #include "oauth/grants/refresh_token.hpp"
@@ -38,9 +39,13 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
                              cfg.refresh_token_ttl, cfg.refresh_idle_ttl, cfg.refresh_grace,
                              cfg.code_ttl},
                 .revoker = revoker_,
-                .audit = {}},
+                .audit = {},
+                .secret_usage = &secret_usage_},
       feed_(store_, revoked, clock, cfg.access_token_ttl + 2 * cfg.clock_skew,
             cfg.clock_skew + cfg.tunables.revocation_lookback_seconds),
+      secret_rotation_(
+          store_, random, clock, [this] { feed_.poll(); },
+          [this](AuditEvent e) { audit_.record(std::move(e)); }),
       revocation_(services_),
       introspection_(services_, revoked),
       forms_(services_, cors_, {store_pool, commit_pool}) {
@@ -57,6 +62,11 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
   metrics.gauge("stagepass_store_commits_total",
                 [this] { return double(store_.group_stats().commits); });
   tokens_.count_requests_in(metrics);
+  metrics.describe("stagepass_retiring_secret_audit_suppressed_total", "counter",
+                   "retiring_secret_used events not written: too many (secret, IP) pairs in a "
+                   "minute (the use itself still counts)");
+  metrics.gauge("stagepass_retiring_secret_audit_suppressed_total",
+                [this] { return double(secret_usage_.suppressed()); });
   metadata_ = oauth::metadata_json(services_.settings, tokens_.grant_types());
   site_ = std::make_unique<web::Site>(
       services_,
@@ -84,6 +94,16 @@ void AccountsNode::refresh_origins() {
   oauth::CorsPolicy::Origins origins;
   for (const auto& c : *clients) origins.insert(c.web_origins.begin(), c.web_origins.end());
   cors_.set_origins(std::move(origins));
+}
+
+void AccountsNode::flush_secret_usage() {
+  auto uses = secret_usage_.drain();
+  if (uses.empty()) return;
+  if (auto st = store_.record_secret_usage(uses, services_.clock.now()); !st) {
+    secret_usage_.restore(uses);
+    log::event("warn", "client secret usage not recorded",
+               {{"uses", uses.size()}, {"error", st.error().message}});
+  }
 }
 
 void AccountsNode::register_routes(http::Router& router) {

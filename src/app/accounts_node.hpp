@@ -21,6 +21,7 @@
 #include "oauth/form_pipeline.hpp"
 #include "oauth/introspection_endpoint.hpp"
 #include "oauth/revocation_endpoint.hpp"
+#include "oauth/secret_rotation.hpp"
 #include "oauth/token_endpoint.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "tokens/revocation_set.hpp"
@@ -43,14 +44,22 @@ class AccountsNode {
   // to the form endpoints' CORS policy).
   void poll_revocations() { feed_.poll(); }
   void refresh_origins();
+  // issue15:secrets. Chore: writes the client-secret uses noted since the last call (last use,
+  // distinct IPs) in one transaction; on failure they are kept for the next call. Blocking.
+  void flush_secret_usage();
+  // issue15:secrets. Rotation and the live secrets with their last use, for the developer
+  // pages (a hard cut reaches this node's revocation set before rotate() returns).
+  const oauth::SecretRotation& secret_rotation() const { return secret_rotation_; }
 
  private:
   const Config& cfg_;
   sqlite::SqliteStore store_;
   AuditLog audit_;
+  SecretUsage secret_usage_;     // issue15:secrets: noted by client authentication
   oauth::GrantRevoker revoker_;  // announces through feed_: declared before it, used after
   oauth::Services services_;
   RevocationFeed feed_;
+  oauth::SecretRotation secret_rotation_;  // announces through feed_: declared after it
   oauth::TokenEndpoint tokens_;
   oauth::RevocationEndpoint revocation_;
   oauth::IntrospectionEndpoint introspection_;

@@ -12,6 +12,7 @@
 #include "oauth/app_access.hpp"
 #include "oauth/client_auth.hpp"
 #include "oauth/redirect_uri.hpp"
+#include "oauth/secret_rotation.hpp"
 
 namespace stagepass::admin {
 namespace json = boost::json;
@@ -228,6 +229,52 @@ int client_delete(Store& store, const std::string& id, bool as_json) {
     std::cout << json::serialize(json::object{{"client_id", id}, {"deleted", true}}) << "\n";
   else
     std::cout << "deleted " << id << "\n";
+  return 0;
+}
+
+int client_rotate_secret(Store& store, const std::string& id, const std::string& grace,
+                         bool as_json) {
+  auto seconds = oauth::parse_grace(grace);
+  if (!seconds) {
+    return fail_line("--grace must be a duration like 24h, 30m, 3s or 0 (hard cut), at most 30d");
+  }
+  SystemRandom random;
+  SystemClock clock;
+  // Running nodes learn a hard cut from their revocation feed (within about a second).
+  oauth::SecretRotation rotation(store, random, clock, {}, [&store](AuditEvent e) {
+    if (auto r = store.record_event(e); !r) {
+      std::cerr << "warning: the secret was rotated, but its audit event was not written: "
+                << r.error().message << "\n";
+    }
+  });
+  auto r = rotation.rotate(id, *seconds, {});
+  if (!r) {
+    switch (r.error().code) {
+      case ErrorCode::kNotFound:
+        return fail_line("no client " + id);
+      case ErrorCode::kConflict:
+        return fail_line("client " + id + " is public: it has no secret to rotate");
+      default:
+        return fail_line("cannot rotate the secret: " + r.error().message);
+    }
+  }
+  if (as_json) {
+    std::cout << json::serialize(
+                     json::object{{"client_id", r->client_id},
+                                  {"client_secret", r->client_secret},
+                                  {"previous_secret_expires_at", r->previous_secret_expires_at}})
+              << "\n";
+  } else {
+    std::cout << "client_id:     " << r->client_id << "\n"
+              << "client_secret: " << r->client_secret << "   (shown once; store it now)\n";
+    if (*seconds == 0) {
+      std::cout << "the previous secret stopped working now, and the app's access tokens issued "
+                   "until now are revoked\n";
+    } else {
+      std::cout << "the previous secret works until " << r->previous_secret_expires_at
+                << " (unix time)\n";
+    }
+  }
   return 0;
 }
 

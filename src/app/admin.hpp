@@ -44,6 +44,10 @@ int client_create(Store& store, const NewClient& spec, bool json);
 int client_list(Store& store, bool json);
 int client_show(Store& store, const std::string& id, bool json);
 int client_delete(Store& store, const std::string& id, bool json);
+// issue15:secrets. Rotates a confidential client's secret; the previous one keeps working for
+// `grace` ("24h", "30m", "3s", "0" for a hard cut). --json prints exactly
+// {"client_id","client_secret","previous_secret_expires_at"}.
+int client_rotate_secret(Store& store, const std::string& id, const std::string& grace, bool json);
 // The audit stream as JSON lines, oldest first. `since`: epoch seconds, an ISO 8601 UTC time
 // (2026-11-28T10:00:00Z) or a duration back from now (90s, 30m, 12h, 7d).
 int events(Store& store, const std::string& since, const std::string& user_id, int limit);

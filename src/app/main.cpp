@@ -79,6 +79,15 @@ int main(int argc, char** argv) {
       client_cmd->add_subcommand("delete", "Delete a client and revoke its tokens");
   client_delete->add_option("client_id", client_id)->required();
   client_delete->add_flag("--json", json);
+  // issue15:secrets
+  std::string grace = "24h";
+  auto* client_rotate = client_cmd->add_subcommand(
+      "rotate-secret", "New client secret; the previous one works for a grace period");
+  client_rotate->add_option("--client-id", client_id)->required();
+  client_rotate->add_option("--grace", grace,
+                            "How long the previous secret keeps working: 24h (default), 30m, "
+                            "3s; 0 is a hard cut that also revokes the app's access tokens");
+  client_rotate->add_flag("--json", json);
 
   // issue15:devmode: development mode and the allowlist.
   std::string mode_client_id, mode;
@@ -151,6 +160,7 @@ int main(int argc, char** argv) {
     if (allowlist_remove->parsed())
       return admin::allowlist_remove(store, limit, allow_client_id, allow_email, json);
     if (allowlist_list->parsed()) return admin::allowlist_list(store, limit, allow_client_id, json);
+    if (client_rotate->parsed()) return admin::client_rotate_secret(store, client_id, grace, json);
     if (events_cmd->parsed()) return admin::events(store, since, event_user, event_limit);
   } catch (const std::exception& e) {
     std::cerr << "stagepass: " << e.what() << "\n";

@@ -56,5 +56,25 @@ TEST_F(RevocationFeedTest, EveryCallerSeesItsOwnRevocationWhenPollReturns) {
   EXPECT_EQ(missing.load(), 0);
 }
 
+// issue15:secrets. A hard cut (`stagepass admin client rotate-secret --grace 0`, perhaps from
+// another process) reaches the node's set on its next poll: the client's earlier tokens are
+// refused.
+TEST_F(RevocationFeedTest, LearnsAHardCutOfAClientSecret) {
+  Client c;
+  c.id = "c1";
+  c.name = "App";
+  c.secret_hash = "old-hash";
+  c.redirect_uris = {"https://app/cb"};
+  ASSERT_TRUE(store_->create_client(c).ok());
+  RevocationFeed feed(*store_, set_, clock_, 3700, 40);
+  feed.poll();
+  const int64_t issued = clock_.now();
+  EXPECT_FALSE(set_.covers("", "c1", "j", issued));
+  ASSERT_TRUE(store_->rotate_client_secret("c1", "new-hash", clock_.now(), 0).ok());
+  feed.poll();
+  EXPECT_TRUE(set_.covers("", "c1", "j", issued));
+  EXPECT_FALSE(set_.covers("", "c2", "j", issued));
+}
+
 }  // namespace
 }  // namespace stagepass

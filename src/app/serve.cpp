@@ -90,6 +90,7 @@ int serve(const Config& cfg, bool demo) {
     background.add([&] { accounts->poll_revocations(); });
     background.add([&] { accounts->refresh_origins(); }, tune.origins_refresh_ticks);
     background.add([&] { flush_usage(usage, accounts->store()); }, tune.usage_flush_ticks);
+    background.add([&] { accounts->flush_secret_usage(); }, tune.usage_flush_ticks);
   }
   if (cfg.serves_api()) {
     api::UsageHook on_use;
@@ -195,6 +196,7 @@ int serve(const Config& cfg, bool demo) {
   for (auto& t : threads) t.join();
   background.stop();
   if (accounts) flush_usage(usage, accounts->store());
+  if (accounts) accounts->flush_secret_usage();
   store_pool.join();
   commit_pool.join();
   cpu_pool.join();

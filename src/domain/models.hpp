@@ -13,6 +13,8 @@
 
 namespace stagepass {
 
+struct ClientSecret;  // issue15:secrets, defined at the end of this file
+
 struct User {
   std::string id;  // 22-char base62
   std::string email;
@@ -49,6 +51,15 @@ struct Client {
   // ({} initializers: brace-initialized Clients that predate these fields stay warning-free.)
   std::string owner_id{};
   std::string description{};  // the owner's words about the app (dashboard); may be empty
+  // issue15:secrets. Filled by the store on reads: every stored secret of the client, the
+  // current one first (at most two: the current one and the one retiring until its
+  // expires_at, ClientStore::rotate_client_secret). `secret_hash` above is the current one's
+  // hash, and the secret create_client stores.
+  std::vector<ClientSecret> secrets = {};
+  // issue15:secrets. The last hard cut (a rotation with no grace), 0 when none: every access
+  // token of this client issued at or before it (iat <= tokens_cut_at) is refused on every
+  // node, and tokens minted after it carry a later iat (TokenIssuer).
+  int64_t tokens_cut_at = 0;
 };
 
 // One authorization a person gave one app: the scopes consented to. Every token carries
@@ -127,6 +138,24 @@ struct AllowlistEntry {
   std::string email;  // the person's email as stored now (read with the entry)
   std::string display_name;
   int64_t added_at = 0;
+};
+
+// issue15:secrets. One stored client secret: its digest (SHA-256, never the value) and when it
+// stops working.
+struct ClientSecret {
+  int64_t id = 0;  // the store's id for it (usage figures and audit coalescing key on it)
+  std::string hash;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;  // 0: the current secret; else it works while now < expires_at
+};
+
+// issue15:secrets. One use of a client secret, as noted off the token endpoint's hot path and
+// written in batches (ClientStore::record_secret_usage). `ip` empty: the use counts for the
+// secret's last use only (its IP was not tracked: the aggregator's pair table was full).
+struct ClientSecretUse {
+  int64_t secret_id = 0;
+  std::string ip;
+  int64_t at = 0;
 };
 
 }  // namespace stagepass

@@ -1,5 +1,7 @@
 #include "oauth/client_auth.hpp"
 
+#include <ctime>
+
 #include "core/base64url.hpp"
 #include "crypto/crypto.hpp"
 #include "tokens/access_token.hpp"
@@ -45,13 +47,50 @@ Result<Presented, OAuthError> presented_credentials(std::string_view authorizati
   return Presented{std::move(*id), form.get("client_secret"), false};
 }
 
+// The live secret (current, or retiring and not yet expired) whose digest is `digest`, or
+// null; it points into `client`. issue15:secrets: the presented secret is hashed once (by the
+// caller) and compared in constant time with every stored secret, whatever the earlier
+// comparisons gave, so neither the answer nor the time taken says which one it was closer to.
+const ClientSecret* live_secret_matching(const Client& client, const std::string& digest,
+                                         int64_t now) {
+  const ClientSecret* matched = nullptr;
+  for (const ClientSecret& secret : client.secrets) {
+    const bool equal = crypto::constant_time_equal(digest, secret.hash);
+    const bool live = secret.expires_at == 0 || now < secret.expires_at;
+    if (equal && live) matched = &secret;
+  }
+  return matched;
+}
+
+std::string utc(int64_t t) {
+  std::time_t tt = t;
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// issue15:secrets: counts the use for the secret's last-use figures (in memory, flushed in
+// batches), and writes "retiring_secret_used" when a retiring secret was used, at most once
+// per (secret, IP) per minute (SecretUsage decides). Never the secret in the event.
+void note_use(Services& s, const Client& client, const ClientSecret& secret, std::string_view ip,
+              int64_t now) {
+  if (!s.secret_usage) return;
+  const bool retiring = secret.expires_at != 0;
+  if (s.secret_usage->note(secret.id, ip, now, retiring) && retiring && s.audit) {
+    s.audit({0, now, "retiring_secret_used", "", client.id, std::string(ip), "",
+             "the previous client secret was used; it stops working at " + utc(secret.expires_at)});
+  }
+}
+
 }  // namespace
 
 std::string client_secret_hash(std::string_view secret) { return token_hash(secret); }
 
 Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
                                                             std::string_view authorization,
-                                                            const Form& form) {
+                                                            const Form& form, std::string_view ip) {
   auto presented = presented_credentials(authorization, form);
   if (!presented) return fail(presented.error());
   const bool basic = presented->basic;
@@ -67,10 +106,15 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
     }
     return AuthenticatedClient{std::move(*client)};
   }
-  if (!presented->secret ||
-      !crypto::constant_time_equal(client_secret_hash(*presented->secret), client->secret_hash)) {
+  if (!presented->secret) {
     return fail(OAuthError::invalid_client("client authentication failed", basic));
   }
+  const int64_t now = s.clock.now();
+  const ClientSecret* matched =
+      live_secret_matching(*client, client_secret_hash(*presented->secret), now);
+  // One answer whichever secret was wrong, expired or missing.
+  if (!matched) return fail(OAuthError::invalid_client("client authentication failed", basic));
+  note_use(s, *client, *matched, ip, now);
   return AuthenticatedClient{std::move(*client)};
 }
 

@@ -17,13 +17,20 @@ struct AuthenticatedClient {
   Client client;
 };
 
+// A confidential client authenticates with any of its live secrets (issue15:secrets): the
+// current one, or the one a rotation is retiring until its expiry (Client::secrets). The
+// presented secret is hashed once and compared in constant time with each; a refusal never
+// says which one failed. A use is noted in Services::secret_usage (in memory) with `ip`, the
+// request's peer; a use of the retiring secret writes "retiring_secret_used" to the audit
+// stream, at most once per (secret, IP) per minute. No store write otherwise.
 // Errors: invalid_request (two methods at once, a body client_id other than Basic's),
-// invalid_client 401 (unknown client, wrong or missing secret, a secret for a public client,
-// malformed Basic; with WWW-Authenticate: Basic only when the client used Basic, RFC 6749
-// §5.2), server_error when the store fails.
+// invalid_client 401 (unknown client, wrong, expired or missing secret, a secret for a public
+// client, malformed Basic; with WWW-Authenticate: Basic only when the client used Basic, RFC
+// 6749 §5.2), server_error when the store fails.
 Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
                                                             std::string_view authorization,
-                                                            const Form& form);
+                                                            const Form& form,
+                                                            std::string_view ip = {});
 
 // The stored form of a client secret.
 std::string client_secret_hash(std::string_view secret);

@@ -31,6 +31,8 @@ struct FormCall {
   // The grant_type label of stagepass_token_requests_total: "none" until the token endpoint
   // dispatches, then the handler's grant type or "other" (a bounded set).
   std::string_view metric_label = "none";
+  // issue15:secrets. The request's peer (after trusted proxies), for client-secret usage.
+  std::string remote_ip;
 };
 
 class FormEndpoint {

@@ -35,6 +35,7 @@ void FormPipeline::mount(http::Router& router, const std::string& path,
 boost::asio::awaitable<http::Response> FormPipeline::post(const FormEndpoint& endpoint,
                                                           http::Request& req) const {
   FormCall call;
+  call.remote_ip = req.remote_ip;
   http::Response r;
   std::optional<OAuthError> refused = single_authorization_header(req, call);
   if (!refused) refused = parse_form(req, call);
@@ -53,7 +54,7 @@ boost::asio::awaitable<http::Response> FormPipeline::post(const FormEndpoint& en
 
 http::Response FormPipeline::authenticate_and_answer(const FormEndpoint& endpoint,
                                                      FormCall& call) const {
-  auto client = authenticate_client(s_, call.authorization, call.form);
+  auto client = authenticate_client(s_, call.authorization, call.form, call.remote_ip);
   if (!client) return client.error().to_response();
   http::Response r = endpoint.answer(call, *client);
   r.log_client_id = client->client.id;

@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "monitor/secret_usage.hpp"
 #include "oauth/grant_revoker.hpp"
 #include "store/client_store.hpp"
 #include "store/code_store.hpp"
@@ -47,6 +48,9 @@ struct Services {
   const GrantRevoker& revoker;
   // Records a security event durably (blocking: worker threads only). May be empty in tests.
   std::function<void(AuditEvent)> audit;
+  // issue15:secrets. Hears of every client-secret use (last-use figures, retiring-secret
+  // audit coalescing). May be null in tests: uses are then not counted.
+  SecretUsage* secret_usage = nullptr;
 };
 
 }  // namespace stagepass::oauth

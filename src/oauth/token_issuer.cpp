@@ -1,5 +1,6 @@
 #include "oauth/token_issuer.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "tokens/access_token.hpp"
@@ -19,8 +20,9 @@ http::Response TokenResponse::to_response() const {
 
 std::string TokenIssuer::access_token(const std::string& sub, const std::string& client_id,
                                       const ScopeSet& scope, const std::string& grant_id,
-                                      int64_t rate_limit, std::optional<bool> allowlisted) const {
-  int64_t now = s_.clock.now();
+                                      int64_t rate_limit, std::optional<bool> allowlisted,
+                                      int64_t cut_at) const {
+  const int64_t now = std::max(s_.clock.now(), cut_at + 1);
   AccessClaims c{s_.settings.issuer,
                  sub,
                  s_.settings.audience,

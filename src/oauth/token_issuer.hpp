@@ -36,9 +36,16 @@ class TokenIssuer {
   // `rate_limit`: the app's own Web API limit (Client::rate_limit; 0: the resource server's
   // default), carried in the token as "rl" so the Web API needs no accounts database.
   // `allowlisted`: the claim "al" (allowlist_claim(), oauth/app_access.hpp); nullopt: none.
+  // `cut_at` (issue15:secrets, Client::tokens_cut_at): the client's last hard cut; every node
+  // refuses its tokens with iat <= cut_at. The new secret is handed out only after that
+  // second (SecretRotation), so on a clock in step a token minted after the cut already has a
+  // later iat; a node whose clock runs behind the one that made the cut gives it
+  // iat = cut_at + 1 instead (ahead of its own clock by its lag, which the verifiers' leeway,
+  // STAGEPASS_CLOCK_SKEW, is there to absorb), so it is not refused with the revoked ones.
   std::string access_token(const std::string& sub, const std::string& client_id,
                            const ScopeSet& scope, const std::string& grant_id, int64_t rate_limit,
-                           std::optional<bool> allowlisted = std::nullopt) const;
+                           std::optional<bool> allowlisted = std::nullopt,
+                           int64_t cut_at = 0) const;
   NewRefreshToken new_refresh_token() const;
 
  private:

@@ -1,7 +1,8 @@
 // RevocationLog: what was revoked since a time, as every node's RevocationSet learns it (the
 // grants GrantStore::revoke_grant, UserStore::change_password and the code and refresh-token
 // decisions revoked, the access tokens GrantStore::revoke_access_token revoked, the clients
-// ClientStore::delete_client deleted). Read-only. A role of the accounts store: store.hpp
+// ClientStore::delete_client deleted, the clients whose secret ClientStore::rotate_client_secret
+// cut hard). Read-only. A role of the accounts store: store.hpp
 // states what every backend promises for every role (threads, blocking, durability,
 // atomicity, error codes).
 // Used by the revocation feed (app/revocation_feed.hpp) only.
@@ -35,6 +36,9 @@ class RevocationLog {
   // Clients deleted at or after `since`, with when.
   virtual Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(
       int64_t since) = 0;
+  // issue15:secrets. Hard cuts of client secrets made at or after `since`: (client id, cut
+  // time); the client's access tokens issued at or before the cut time are refused.
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> client_cuts_since(int64_t since) = 0;
 };
 
 }  // namespace stagepass

@@ -24,7 +24,8 @@
 //  - Durability: a method that returns success has committed durably.
 //  - Atomicity: a method is one transaction. One that returns an error has written nothing;
 //    the compound decisions (CodeStore::redeem_code, RefreshTokenStore::rotate_refresh_token,
-//    UserStore::change_password, ClientStore::delete_client) read and write in one
+//    UserStore::change_password, ClientStore::delete_client,
+//    ClientStore::rotate_client_secret) read and write in one
 //    transaction, in the order their comments give; a code exchange and a rotation decide
 //    by the pure functions every backend calls (code_redemption.hpp, refresh_rotation.hpp).
 //  - Errors: Result/Status whose Error.code is one of kNotFound, kConflict (a uniqueness or

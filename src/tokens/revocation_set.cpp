@@ -7,7 +7,10 @@
 namespace stagepass {
 
 void RevocationSet::watermark(const std::string& client_id, int64_t revoked_at) {
-  const int64_t through = revoked_at > INT64_MAX - slack_ ? INT64_MAX : revoked_at + slack_;
+  watermark_through(client_id, revoked_at > INT64_MAX - slack_ ? INT64_MAX : revoked_at + slack_);
+}
+
+void RevocationSet::watermark_through(const std::string& client_id, int64_t through) {
   auto it = watermarks_.find(client_id);
   if (it != watermarks_.end()) {
     it->second = std::max(it->second, through);
@@ -82,6 +85,11 @@ void RevocationSet::add_client(const std::string& client_id, int64_t deleted_at)
     }
   }
   clients_[client_id] = deleted_at;
+}
+
+void RevocationSet::add_client_cut(const std::string& client_id, int64_t cut_at) {
+  std::unique_lock lk(mu_);
+  watermark_through(client_id, cut_at);
 }
 
 void RevocationSet::add_token(const std::string& jti, const std::string& client_id,

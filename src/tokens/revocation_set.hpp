@@ -41,6 +41,10 @@ class RevocationSet {
   void add(const std::string& grant_id, const std::string& client_id, int64_t revoked_at);
   // A deleted client: every token it holds is refused, client-credentials ones included.
   void add_client(const std::string& client_id, int64_t deleted_at);
+  // issue15:secrets. A hard cut of the client's secret at `cut_at`: its tokens issued at or
+  // before it (iat <= cut_at, no slack: the issuer gives tokens minted after a cut a later
+  // iat) are refused. Kept with the per-client watermarks (same bound, same expiry).
+  void add_client_cut(const std::string& client_id, int64_t cut_at);
   // One access token revoked by its jti (RFC 7009), and the client that holds it.
   void add_token(const std::string& jti, const std::string& client_id, int64_t revoked_at);
   // Whether a token with these claims is revoked: by its grant (may be empty), its client
@@ -73,6 +77,8 @@ class RevocationSet {
   void make_room(Map& m, int64_t now);
   // Refuses the client's tokens issued at or before `revoked_at` + slack (lock held).
   void watermark(const std::string& client_id, int64_t revoked_at);
+  // Refuses the client's tokens issued at or before `through` (lock held).
+  void watermark_through(const std::string& client_id, int64_t through);
 
   int64_t retention_;
   size_t max_entries_;

@@ -96,6 +96,24 @@ bool remembers(const RevocationSet& set, std::string_view grant_id) {
   return set.covers(grant_id, "", "", INT64_MAX);
 }
 
+// issue15:secrets. A hard cut of a client's secret refuses exactly its tokens issued at or
+// before the cut, with no slack (a token minted after the cut carries a later iat), until no
+// token it covers can be alive.
+TEST(RevocationSetTest, AClientCutRefusesThatClientsTokensIssuedUpToIt) {
+  RevocationSet set(100, 10, /*slack_seconds=*/30);
+  set.add_client_cut("c1", 1000);
+  EXPECT_TRUE(set.covers("g", "c1", "j", 1000));
+  EXPECT_TRUE(set.covers("", "c1", "j", 900));
+  EXPECT_FALSE(set.covers("", "c1", "j", 1001));  // no slack: minted after the cut
+  EXPECT_FALSE(set.covers("", "c2", "j", 1000));  // another client
+  set.add_client_cut("c1", 990);                  // an older cut read again: no step back
+  EXPECT_TRUE(set.covers("", "c1", "j", 1000));
+  set.expire(1100);  // 1000 + retention: a token issued at 1000 has just expired
+  EXPECT_TRUE(set.covers("", "c1", "j", 1000));
+  set.expire(1101);
+  EXPECT_FALSE(set.covers("", "c1", "j", 1000));
+}
+
 TEST(RevocationSetTest, ExpiresAndStaysBounded) {
   RevocationSet set(100, 3);
   set.add("a", "c1", 10);

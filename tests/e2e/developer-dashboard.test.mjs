@@ -269,6 +269,16 @@ describe('developer dashboard', () => {
     assert.equal(auth.stoppedAt, 'redirect', bob.browser.traceText());
     const bobs = assertTokenOk(await tokenRequest(server, { grant_type: 'authorization_code', code: auth.code, redirect_uri: redirect, code_verifier: pk.verifier },
       { basic: [clientId, secret] }), 'code exchange');
+    // A dashboard app starts in development mode: Bob, not on its allowlist, is refused by the
+    // Web API until the app lists him; his next token (a refresh) is served.
+    const refused = await api(server, bobs.access_token, 'GET', '/me');
+    assert.equal(refused.status, 403, refused.text);
+    assert.equal(JSON.parse(refused.text).error.reason, 'USER_NOT_ALLOWLISTED');
+    await server.adminJson(['client', 'allowlist', 'add', '--client-id', clientId, '--email', bob.email]);
+    const refreshed = assertTokenOk(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: bobs.refresh_token },
+      { basic: [clientId, secret] }), 'refresh after the allowlist add');
+    bobs.access_token = refreshed.access_token;
+    bobs.refresh_token = refreshed.refresh_token;
     expectOk(await api(server, bobs.access_token, 'GET', '/me'), 200);
     assert.match(pageText((await bob.browser.get('/account/apps')).text), /Doomed App/);
 

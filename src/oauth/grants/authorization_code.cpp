@@ -79,7 +79,8 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
   return TokenResponse{
       issuer_.access_token(code.user_id, client.client.id, code.scope, code.grant_id,
                            client.client.rate_limit,
-                           allowlist_claim(client.client, code.user_id, redeemed->on_allowlist)),
+                           allowlist_claim(client.client, code.user_id, redeemed->on_allowlist),
+                           client.client.tokens_cut_at),
       s_.settings.access_token_ttl, code.scope.str(), refresh.value};
 }
 

@@ -15,7 +15,8 @@ Result<TokenResponse, OAuthError> ClientCredentialsGrant::handle(
     }
   }
   return TokenResponse{
-      issuer_.access_token(client.client.id, client.client.id, scope, "", client.client.rate_limit),
+      issuer_.access_token(client.client.id, client.client.id, scope, "", client.client.rate_limit,
+                           std::nullopt, client.client.tokens_cut_at),
       s_.settings.access_token_ttl, scope.str(), std::nullopt};
 }
 

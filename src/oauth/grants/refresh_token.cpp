@@ -73,7 +73,8 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(
   return TokenResponse{
       issuer_.access_token(old.user_id, client.client.id, scope, rotation->grant.id,
                            client.client.rate_limit,
-                           allowlist_claim(client.client, old.user_id, rotation->on_allowlist)),
+                           allowlist_claim(client.client, old.user_id, rotation->on_allowlist),
+                           client.client.tokens_cut_at),
       s_.settings.access_token_ttl, scope.str(), next.value};
 }
 

@@ -1,7 +1,9 @@
 #include "store/sqlite/schema.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
+#include <string_view>
 
 #include "store/sqlite/connection.hpp"
 
@@ -174,22 +176,77 @@ ALTER TABLE clients ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE clients ADD COLUMN description TEXT NOT NULL DEFAULT '';
 CREATE INDEX clients_owner ON clients(owner_id) WHERE owner_id <> '';
 )sql",
+    R"sql(
+-- issue15:secrets
+-- Client secrets in their own table, so a client can have two live ones during a rotation:
+-- the current one (expires_at NULL) and the previous one until expires_at. Digests only
+-- (base64url SHA-256), as before; today's clients.secret_hash rows move here, and that column
+-- is no longer read (cleared, so no stale copy stays behind).
+CREATE TABLE client_secrets (
+  id INTEGER PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+  hash BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,    -- NULL: the current secret
+  last_used_at INTEGER   -- written in batches (record_secret_usage)
+);
+CREATE INDEX client_secrets_client ON client_secrets(client_id);
+INSERT INTO client_secrets (client_id, hash, created_at)
+  SELECT id, secret_hash, created_at FROM clients
+  WHERE is_public = 0 AND secret_hash IS NOT NULL AND secret_hash != '';
+UPDATE clients SET secret_hash = NULL;
+-- The IPs each secret was used from in the last day (for "from how many distinct IPs").
+CREATE TABLE client_secret_ips (
+  secret_id INTEGER NOT NULL REFERENCES client_secrets(id) ON DELETE CASCADE,
+  ip TEXT NOT NULL,
+  last_used_at INTEGER NOT NULL,
+  PRIMARY KEY (secret_id, ip)
+) WITHOUT ROWID;
+-- Hard cuts: the client's access tokens issued at or before cut_at are refused (every node's
+-- revocation feed reads this by cut_at).
+CREATE TABLE client_token_cuts (
+  client_id TEXT PRIMARY KEY REFERENCES clients(id) ON DELETE CASCADE,
+  cut_at INTEGER NOT NULL
+);
+CREATE INDEX client_token_cuts_at ON client_token_cuts(cut_at);
+-- A node caches clients with their secrets and cut (SqliteStore::find_client): a change to
+-- either moves clients_version like a change to clients does. Last-use writes do not.
+CREATE TRIGGER client_secrets_version_insert AFTER INSERT ON client_secrets
+  BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER client_secrets_version_update AFTER UPDATE OF hash, expires_at ON client_secrets
+  BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER client_secrets_version_delete AFTER DELETE ON client_secrets
+  BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER client_token_cuts_version_insert AFTER INSERT ON client_token_cuts
+  BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER client_token_cuts_version_update AFTER UPDATE ON client_token_cuts
+  BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
+)sql",
 };
 
 }  // namespace
 
-void migrate(Connection& db) {
+void migrate(Connection& db) { migrate(db, kMigrations.size()); }
+
+void migrate(Connection& db, size_t up_to) {
   auto version = [&] {
     auto s = db.prepare("PRAGMA user_version");
     s.step();
     return s.i64(0);
   }();
-  for (size_t v = static_cast<size_t>(version); v < kMigrations.size(); ++v) {
+  for (size_t v = static_cast<size_t>(version); v < std::min(up_to, kMigrations.size()); ++v) {
     Transaction tx(db);
     db.exec(kMigrations[v]);
     db.exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
     tx.commit();
   }
+}
+
+size_t migration_index(std::string_view marker) {
+  for (size_t i = 0; i < kMigrations.size(); ++i) {
+    if (std::string_view(kMigrations[i]).find(marker) != std::string_view::npos) return i;
+  }
+  return kMigrations.size();
 }
 
 }  // namespace stagepass::sqlite

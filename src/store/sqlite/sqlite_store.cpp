@@ -10,7 +10,8 @@
 namespace stagepass::sqlite {
 using namespace internal;
 
-SqliteStore::SqliteStore(const std::string& path, int readers) : pool_(path, readers, migrate) {}
+SqliteStore::SqliteStore(const std::string& path, int readers)
+    : pool_(path, readers, [](Connection& db) { migrate(db); }) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -25,21 +26,28 @@ bool SqliteStore::ping() {
 // ---- clients
 
 namespace {
+// Inside the caller's transaction. The secret lives in client_secrets (issue15:secrets); the
+// old column stays empty.
 void insert_client(Connection& db, const Client& c) {
   db.prepare(
         "INSERT INTO clients (id, name, is_public, secret_hash, redirect_uris, allowed_scopes, "
         "web_origins, created_at, rate_limit, introspect_any, development, owner_id, description) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
-      .bind_all(c.id, c.name, int64_t{c.is_public}, c.secret_hash, join(c.redirect_uris, "\n"),
+        "VALUES (?,?,?,NULL,?,?,?,?,?,?,?,?,?)")
+      .bind_all(c.id, c.name, int64_t{c.is_public}, join(c.redirect_uris, "\n"),
                 c.allowed_scopes.str(), join(c.web_origins, "\n"), c.created_at, c.rate_limit,
                 int64_t{c.introspect_any}, int64_t{c.development}, c.owner_id, c.description)
       .run();
+  if (!c.is_public && !c.secret_hash.empty()) {
+    insert_current_secret(db, c.id, c.secret_hash, c.created_at);
+  }
 }
 }  // namespace
 
 Status<> SqliteStore::create_client(const Client& c) {
   return write([&](Connection& db) -> Status<> {
+    Transaction tx(db);
     insert_client(db, c);
+    tx.commit();
     return Ok{};
   });
 }
@@ -70,6 +78,7 @@ Result<Client> SqliteStore::find_client(const std::string& id) {
     auto s = db.prepare(sql.c_str());
     if (!s.bind(1, id).step()) return fail(not_found("client"));
     Client client = read_client(s);
+    read_client_secrets(db, client);
     std::lock_guard lk(client_cache_.mu);
     if (client_cache_.version == version) {
       if (client_cache_.clients.size() >= ClientCache::kMaxEntries) client_cache_.clients.clear();
@@ -85,6 +94,7 @@ Result<std::vector<Client>> SqliteStore::list_clients() {
     auto s = db.prepare(sql.c_str());
     std::vector<Client> out;
     while (s.step()) out.push_back(read_client(s));
+    read_all_client_secrets(db, out);
     return out;
   });
 }
@@ -120,8 +130,16 @@ Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::deleted_client
 
 Status<> SqliteStore::set_client_secret_hash(const std::string& id, const std::string& hash) {
   return write([&](Connection& db) -> Status<> {
-    db.prepare("UPDATE clients SET secret_hash = ? WHERE id = ?").bind_all(hash, id).run();
-    if (db.changes() == 0) return fail(not_found("client"));
+    Transaction tx(db);
+    int64_t created_at = 0;
+    {
+      auto c = db.prepare("SELECT created_at FROM clients WHERE id = ?");
+      if (!c.bind(1, id).step()) return fail(not_found("client"));
+      created_at = c.i64(0);
+    }
+    db.prepare("DELETE FROM client_secrets WHERE client_id = ?").bind(1, id).run();
+    insert_current_secret(db, id, hash, created_at);
+    tx.commit();
     return Ok{};
   });
 }

@@ -50,6 +50,12 @@ class SqliteStore final : public Store {
   Result<std::vector<Client>> list_owned_clients(const std::string& owner_id) override;
   Status<> create_owned_client(const Client& client, int64_t max_owned) override;
   Status<> update_owned_client(const Client& c) override;
+  // issue15:secrets (sqlite_client_secrets.cpp)
+  Result<SecretRotation> rotate_client_secret(const std::string& id, const std::string& new_hash,
+                                              int64_t now, int64_t grace) override;
+  Result<std::vector<LiveSecret>> list_live_secrets(const std::string& id, int64_t now) override;
+  Status<> record_secret_usage(const std::vector<ClientSecretUse>& uses, int64_t now) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> client_cuts_since(int64_t since) override;
 
   Result<Grant> find_active_grant(const std::string& user_id,
                                   const std::string& client_id) override;

@@ -40,7 +40,7 @@ inline Client read_client(Stmt& s) {
   c.id = s.text(0);
   c.name = s.text(1);
   c.is_public = s.i64(2) != 0;
-  c.secret_hash = s.text(3);
+  // Column 3 (clients.secret_hash) is no longer read: secrets live in client_secrets.
   c.redirect_uris = split_lines(s.text(4));
   c.allowed_scopes = ScopeSet::parse(s.text(5));
   c.web_origins = split_lines(s.text(6));
@@ -52,6 +52,16 @@ inline Client read_client(Stmt& s) {
   c.description = s.text(12);
   return c;
 }
+
+// issue15:secrets (sqlite_client_secrets.cpp). Fills c.secrets (current first), c.secret_hash
+// (the current one's) and c.tokens_cut_at from their tables.
+void read_client_secrets(Connection& db, Client& c);
+// The same for every client of `clients`, in two queries.
+void read_all_client_secrets(Connection& db, std::vector<Client>& clients);
+// Stores `hash` as the client's current secret (the caller removed or retired the previous
+// one); returns its id.
+int64_t insert_current_secret(Connection& db, const std::string& client_id, const std::string& hash,
+                              int64_t now);
 
 inline Grant read_grant(Stmt& s) {
   return {s.text(0), s.text(1),    s.text(2),   ScopeSet::parse(s.text(3)),

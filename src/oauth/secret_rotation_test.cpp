@@ -1,0 +1,235 @@
+// Client secret rotation with overlap (secret_rotation.hpp, issue15:secrets), through the form
+// pipeline on a real store with a manual clock: both secrets authenticate during the grace,
+// the old one stops at its expiry, at most two are live, a hard cut refuses the old secret and
+// the app's earlier access tokens at once, and a retiring secret's use is audited, coalesced.
+#include "oauth/secret_rotation.hpp"
+
+#include <gtest/gtest.h>
+
+#include "oauth/client_auth.hpp"
+#include "oauth/oauth_test_support.hpp"
+#include "tokens/access_token.hpp"
+
+namespace stagepass::oauth::testing {
+namespace {
+
+class SecretRotationTest : public ::testing::Test {
+ protected:
+  SecretRotationTest() {
+    server_.services.audit = [this](AuditEvent e) { events_.push_back(std::move(e)); };
+    server_.services.secret_usage = &usage_;
+  }
+
+  // A client-credentials grant authenticated with `secret`: the answer.
+  http::Response cc(const std::string& secret) {
+    return server_.token("grant_type=client_credentials&scope=streaming", basic(kConfId, secret));
+  }
+  bool works(const std::string& secret) { return cc(secret).status == 200; }
+  // The refusal every bad secret gets, whichever stored secret it was compared with.
+  void expect_refused(const std::string& secret) {
+    auto r = cc(secret);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(error_of(r), WireError("invalid_client", "client authentication failed"));
+  }
+  SecretRotation::Rotated rotate(int64_t grace) {
+    auto r = rotation_.rotate(kConfId, grace);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : SecretRotation::Rotated{};
+  }
+  bool active(const std::string& token) {
+    auto r = server_.post(server_.introspection, form_encode({{"token", token}}),
+                          basic(kConfId, current_));
+    return r.status == 200 && json_of(r).at("active") == true;
+  }
+  std::vector<AuditEvent> events_of(const std::string& type) {
+    std::vector<AuditEvent> out;
+    for (const auto& e : events_) {
+      if (e.type == type) out.push_back(e);
+    }
+    return out;
+  }
+
+  AuthorizationServer server_;
+  SecretUsage usage_;
+  std::vector<AuditEvent> events_;
+  int announced_ = 0;
+  int64_t waited_until_ = 0;
+  SecretRotation rotation_{*server_.store,
+                           server_.random,
+                           server_.clock,
+                           [this] { ++announced_; },
+                           [this](AuditEvent e) { events_.push_back(std::move(e)); },
+                           [this](int64_t until) {
+                             waited_until_ = until;
+                             while (server_.clock.now() <= until) server_.clock.advance(1);
+                           }};
+  std::string current_ = kConfSecret;
+};
+
+TEST_F(SecretRotationTest, BothSecretsWorkDuringTheGraceAndTheOldOneStopsAtItsExpiry) {
+  auto r = rotate(100);
+  current_ = r.client_secret;
+  EXPECT_EQ(r.client_id, kConfId);
+  EXPECT_TRUE(r.client_secret.starts_with("sps_"));
+  EXPECT_EQ(r.previous_secret_expires_at, kStart + 100);
+  EXPECT_TRUE(works(kConfSecret));
+  EXPECT_TRUE(works(r.client_secret));
+  server_.clock.advance(99);
+  EXPECT_TRUE(works(kConfSecret));
+  server_.clock.advance(1);  // now == expires_at: stopped
+  expect_refused(kConfSecret);
+  EXPECT_TRUE(works(r.client_secret));
+  expect_refused("not-a-secret");
+  // Basic and client_secret_post alike.
+  auto post = server_.token(form_encode({{"grant_type", "client_credentials"},
+                                         {"client_id", kConfId},
+                                         {"client_secret", r.client_secret}}));
+  EXPECT_EQ(post.status, 200) << post.body;
+  // The rotation is in the audit stream, without the secret.
+  auto rotated = events_of("client_secret_rotated");
+  ASSERT_EQ(rotated.size(), 1u);
+  EXPECT_EQ(rotated[0].client_id, kConfId);
+  EXPECT_EQ(rotated[0].detail.find(r.client_secret), std::string::npos);
+  EXPECT_EQ(announced_, 0);  // a grace period revokes nothing
+}
+
+TEST_F(SecretRotationTest, ASecondRotationEndsTheRetiringSecretAtOnce) {
+  auto second = rotate(100);
+  auto third = rotate(100);
+  current_ = third.client_secret;
+  expect_refused(kConfSecret);  // was retiring: ended by the second rotation
+  EXPECT_TRUE(works(second.client_secret));
+  EXPECT_TRUE(works(third.client_secret));
+  auto live = rotation_.live_secrets(kConfId);
+  ASSERT_TRUE(live.ok());
+  ASSERT_EQ(live->size(), 2u);
+  EXPECT_EQ((*live)[0].expires_at, 0);  // current first
+  EXPECT_EQ((*live)[1].expires_at, kStart + 100);
+  for (int i = 0; i < 5; ++i) rotate(100);
+  EXPECT_EQ(rotation_.live_secrets(kConfId)->size(), 2u);
+}
+
+TEST_F(SecretRotationTest, AHardCutRefusesTheOldSecretAndTheTokensMintedBeforeIt) {
+  auto before = json_of(cc(kConfSecret));
+  const std::string old_token(before.at("access_token").as_string());
+  auto user = server_.conf_tokens();  // a person's tokens for the same app
+  const std::string user_access(user.at("access_token").as_string());
+  const std::string user_refresh(user.at("refresh_token").as_string());
+  auto r = rotate(0);
+  current_ = r.client_secret;
+  EXPECT_EQ(r.previous_secret_expires_at, kStart);
+  EXPECT_EQ(announced_, 1);  // this node's revocation set is told before rotate() returns
+  expect_refused(kConfSecret);
+  // The cut, as every node's revocation feed reads it: through the second after the rotation
+  // (a token of the old secret signed just after the commit), and the new secret was handed
+  // out only after that second.
+  auto cuts = server_.store->client_cuts_since(kStart);
+  ASSERT_TRUE(cuts.ok());
+  ASSERT_EQ(cuts->size(), 1u);
+  EXPECT_EQ((*cuts)[0], std::make_pair(kConfId, kStart + 1));
+  EXPECT_EQ(waited_until_, kStart + 1);
+  EXPECT_EQ(server_.clock.now(), kStart + 2);
+  server_.revoked.add_client_cut(kConfId, (*cuts)[0].second);
+  EXPECT_FALSE(active(old_token));
+  EXPECT_FALSE(active(user_access));
+  // A token minted with the new secret is not caught by the cut.
+  auto after = cc(r.client_secret);
+  ASSERT_EQ(after.status, 200);
+  EXPECT_TRUE(active(std::string(json_of(after).at("access_token").as_string())));
+  // The refresh token survives, for the new secret only.
+  const std::string body =
+      form_encode({{"grant_type", "refresh_token"}, {"refresh_token", user_refresh}});
+  EXPECT_EQ(server_.token(body, basic(kConfId, kConfSecret)).status, 401);
+  auto refreshed = server_.token(body, basic(kConfId, r.client_secret));
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+  EXPECT_TRUE(active(std::string(json_of(refreshed).at("access_token").as_string())));
+}
+
+// A node whose clock runs behind the one that made the cut still mints tokens the cut does
+// not catch: their iat is the cut's next second (TokenIssuer), within the verifier's leeway.
+TEST_F(SecretRotationTest, ATokenMintedOnALaggingNodeAfterTheCutIsIssuedAfterIt) {
+  auto r = rotate(0);
+  const int64_t cut = server_.store->find_client(kConfId)->tokens_cut_at;
+  EXPECT_EQ(cut, kStart + 1);
+  server_.clock.advance(-5);  // this node is 5 s behind
+  auto minted = cc(r.client_secret);
+  ASSERT_EQ(minted.status, 200);
+  auto claims = verify_access_token(
+      *server_.services.keys, std::string(json_of(minted).at("access_token").as_string()),
+      {"https://issuer.example", "https://issuer.example/v1", server_.clock.now(), 10});
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(claims->iat, cut + 1);
+  EXPECT_EQ(claims->exp, cut + 1 + 3600);
+  server_.revoked.add_client_cut(kConfId, cut);
+  EXPECT_FALSE(server_.revoked.covers("", kConfId, claims->jti, claims->iat));
+}
+
+TEST_F(SecretRotationTest, ARetiringSecretsUseIsAuditedOncePerIpPerMinute) {
+  auto r = rotate(3600);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(works(kConfSecret));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(works(r.client_secret));  // the current one: no event
+  auto used = events_of("retiring_secret_used");
+  ASSERT_EQ(used.size(), 1u);
+  EXPECT_EQ(used[0].client_id, kConfId);
+  EXPECT_EQ(used[0].ip, "127.0.0.1");
+  EXPECT_EQ(used[0].at, kStart);
+  EXPECT_EQ(used[0].detail.find(kConfSecret), std::string::npos);
+  EXPECT_NE(used[0].detail.find("stops working at"), std::string::npos);
+  // From another IP: its own event.
+  auto other = authenticate_client(server_.services, basic(kConfId, kConfSecret)[0].second, Form{},
+                                   "192.0.2.7");
+  ASSERT_TRUE(other.ok());
+  ASSERT_EQ(events_of("retiring_secret_used").size(), 2u);
+  EXPECT_EQ(events_of("retiring_secret_used")[1].ip, "192.0.2.7");
+  server_.clock.advance(60);
+  ASSERT_TRUE(works(kConfSecret));
+  EXPECT_EQ(events_of("retiring_secret_used").size(), 3u);
+}
+
+// Last use per live secret: noted in memory, written in one batch, read back per secret.
+TEST_F(SecretRotationTest, LastUseAndDistinctIpsReachTheStoreInABatch) {
+  auto r = rotate(3600);
+  ASSERT_TRUE(works(kConfSecret));  // the retiring one, from 127.0.0.1
+  server_.clock.advance(10);
+  ASSERT_TRUE(works(r.client_secret));
+  ASSERT_TRUE(authenticate_client(server_.services, basic(kConfId, r.client_secret)[0].second,
+                                  Form{}, "192.0.2.7")
+                  .ok());
+  auto before = rotation_.live_secrets(kConfId);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ((*before)[0].last_used_at, 0);  // nothing written on the request path
+  ASSERT_TRUE(server_.store->record_secret_usage(usage_.drain(), server_.clock.now()).ok());
+  auto live = rotation_.live_secrets(kConfId);
+  ASSERT_TRUE(live.ok());
+  ASSERT_EQ(live->size(), 2u);
+  EXPECT_EQ((*live)[0].last_used_at, kStart + 10);
+  EXPECT_EQ((*live)[0].distinct_ips_last_day, 2);
+  EXPECT_EQ((*live)[1].last_used_at, kStart);
+  EXPECT_EQ((*live)[1].distinct_ips_last_day, 1);
+}
+
+TEST_F(SecretRotationTest, RefusesWhatCannotBeRotated) {
+  EXPECT_EQ(rotation_.rotate(kPublicId, 100).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(rotation_.rotate("no-such-app", 100).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(rotation_.rotate(kConfId, -1).error().code, ErrorCode::kInvalid);
+  EXPECT_EQ(rotation_.rotate(kConfId, SecretRotation::kMaxGraceSeconds + 1).error().code,
+            ErrorCode::kInvalid);
+  EXPECT_TRUE(works(kConfSecret));  // nothing changed
+  EXPECT_TRUE(events_of("client_secret_rotated").empty());
+}
+
+TEST(ParseGrace, AcceptsDurationsUpToThirtyDays) {
+  EXPECT_EQ(parse_grace("24h"), 86400);
+  EXPECT_EQ(parse_grace("3s"), 3);
+  EXPECT_EQ(parse_grace("30m"), 1800);
+  EXPECT_EQ(parse_grace("7d"), 7 * 86400);
+  EXPECT_EQ(parse_grace("0"), 0);
+  EXPECT_EQ(parse_grace("90"), 90);
+  EXPECT_EQ(parse_grace("30d"), SecretRotation::kMaxGraceSeconds);
+  for (const char* bad : {"", "h", "-1s", "31d", "1w", "1.5h", "12 h", "99999999999", "0x10"}) {
+    EXPECT_EQ(parse_grace(bad), std::nullopt) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace stagepass::oauth::testing

@@ -1,0 +1,213 @@
+// Client secrets in the SQLite store (issue15:secrets), on a real temporary file: the upgrade
+// that moves today's secret hashes into their own table, rotation (at most two live, a hard
+// cut and its record for the revocation feed), the client cache, and the batched last-use
+// figures with their bounds.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/random.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/schema.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace stagepass::sqlite {
+namespace {
+
+class ClientSecretsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("sp-secrets-" + SystemRandom().id22());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string path() const { return (dir_ / "db.sqlite").string(); }
+  void open() {
+    store_ = std::make_unique<SqliteStore>(path(), 2);
+    Client c;
+    c.id = "c1";
+    c.name = "App";
+    c.secret_hash = "h1";
+    c.redirect_uris = {"https://app/cb"};
+    c.created_at = 50;
+    ASSERT_TRUE(store_->create_client(c).ok());
+  }
+  // One number from the file, read over a connection of its own.
+  int64_t count(const char* sql) {
+    Connection db(path());
+    auto s = db.prepare(sql);
+    return s.step() ? s.i64(0) : -1;
+  }
+  std::vector<std::pair<std::string, int64_t>> secrets_of(const std::string& id) {
+    std::vector<std::pair<std::string, int64_t>> out;
+    auto client = store_->find_client(id);
+    EXPECT_TRUE(client.ok()) << id;
+    if (!client) return out;
+    for (const auto& s : client->secrets) out.emplace_back(s.hash, s.expires_at);
+    return out;
+  }
+  using Pairs = std::vector<std::pair<std::string, int64_t>>;
+
+  std::filesystem::path dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+// An existing deployment upgrades: every confidential client keeps its one secret, now in
+// client_secrets, and the old column keeps no copy.
+TEST_F(ClientSecretsTest, TheUpgradeMovesTodaysSecretHashesIntoTheirOwnTable) {
+  {
+    Connection db(path());
+    migrate(db, migration_index("-- issue15:secrets"));
+    db.exec(
+        "INSERT INTO clients (id, name, is_public, secret_hash, redirect_uris, allowed_scopes, "
+        "web_origins, created_at) VALUES "
+        "('conf', 'Conf', 0, 'old-hash', 'https://a/cb', 'streaming', '', 10), "
+        "('pub', 'Pub', 1, NULL, 'https://a/cb', 'streaming', '', 11)");
+  }
+  store_ = std::make_unique<SqliteStore>(path(), 1);
+  auto conf = store_->find_client("conf");
+  ASSERT_TRUE(conf.ok());
+  EXPECT_EQ(conf->secret_hash, "old-hash");
+  ASSERT_EQ(conf->secrets.size(), 1u);
+  EXPECT_EQ(conf->secrets[0].expires_at, 0);
+  EXPECT_EQ(conf->secrets[0].created_at, 10);
+  EXPECT_TRUE(store_->find_client("pub")->secrets.empty());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM clients WHERE secret_hash IS NOT NULL"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM client_secrets"), 1);
+}
+
+TEST_F(ClientSecretsTest, ARotationKeepsThePreviousSecretForTheGraceAndAtMostTwo) {
+  open();
+  auto r = store_->rotate_client_secret("c1", "h2", 100, 3600);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->previous_expires_at, 3700);
+  EXPECT_EQ(secrets_of("c1"), (Pairs{{"h2", 0}, {"h1", 3700}}));
+  EXPECT_EQ(store_->find_client("c1")->secret_hash, "h2");
+  EXPECT_EQ(store_->find_client("c1")->secrets[0].id, r->secret_id);
+  // A second rotation during the grace: h1 ends at once.
+  ASSERT_TRUE(store_->rotate_client_secret("c1", "h3", 200, 60).ok());
+  EXPECT_EQ(secrets_of("c1"), (Pairs{{"h3", 0}, {"h2", 260}}));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM client_secrets"), 2);
+  EXPECT_EQ(store_->find_client("c1")->tokens_cut_at, 0);  // no cut with a grace period
+  EXPECT_TRUE(store_->client_cuts_since(0)->empty());
+}
+
+TEST_F(ClientSecretsTest, AHardCutEndsThePreviousSecretAndRecordsTheCutForEveryNode) {
+  open();
+  ASSERT_TRUE(store_->rotate_client_secret("c1", "h2", 100, 3600).ok());
+  auto r = store_->rotate_client_secret("c1", "h3", 200, 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->previous_expires_at, 200);
+  EXPECT_EQ(secrets_of("c1"), (Pairs{{"h3", 0}}));
+  const int64_t cut = 200 + ClientStore::kHardCutMarginSeconds;
+  EXPECT_EQ(store_->find_client("c1")->tokens_cut_at, cut);
+  EXPECT_EQ(*store_->client_cuts_since(cut), (Pairs{{"c1", cut}}));
+  EXPECT_TRUE(store_->client_cuts_since(cut + 1)->empty());
+  // A later cut moves it on; the listing shows the clients' cuts too.
+  ASSERT_TRUE(store_->rotate_client_secret("c1", "h4", 500, 0).ok());
+  EXPECT_EQ(*store_->client_cuts_since(cut + 1), (Pairs{{"c1", 500 + 1}}));
+  EXPECT_EQ(store_->list_clients()->at(0).tokens_cut_at, 501);
+  EXPECT_EQ(store_->list_clients()->at(0).secret_hash, "h4");
+}
+
+// The node's client cache (find_client) sees a rotation made through another connection (the
+// admin CLI is another process) on the next lookup, and last-use writes do not empty it.
+TEST_F(ClientSecretsTest, TheClientCacheSeesARotationFromAnotherProcessAtOnce) {
+  open();
+  EXPECT_EQ(secrets_of("c1"), (Pairs{{"h1", 0}}));  // cached now
+  {
+    SqliteStore other(path(), 1);
+    ASSERT_TRUE(other.rotate_client_secret("c1", "h2", 100, 60).ok());
+  }
+  EXPECT_EQ(secrets_of("c1"), (Pairs{{"h2", 0}, {"h1", 160}}));
+  const int64_t version = count("SELECT v FROM clients_version");
+  const int64_t id = store_->find_client("c1")->secrets[0].id;
+  ASSERT_TRUE(store_->record_secret_usage({{id, "10.0.0.1", 120}}, 120).ok());
+  EXPECT_EQ(count("SELECT v FROM clients_version"), version);
+}
+
+TEST_F(ClientSecretsTest, RefusesARotationItCannotMakeAndWritesNothing) {
+  open();
+  Client pub;
+  pub.id = "pub";
+  pub.name = "Pub";
+  pub.is_public = true;
+  pub.redirect_uris = {"https://app/cb"};
+  ASSERT_TRUE(store_->create_client(pub).ok());
+  EXPECT_EQ(store_->rotate_client_secret("nope", "h", 100, 60).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->rotate_client_secret("pub", "h", 100, 60).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(store_->rotate_client_secret("c1", "h", 100, -1).error().code, ErrorCode::kInvalid);
+  EXPECT_EQ(secrets_of("c1"), (Pairs{{"h1", 0}}));
+  EXPECT_TRUE(secrets_of("pub").empty());
+}
+
+TEST_F(ClientSecretsTest, LiveSecretsShowLastUseAndDistinctIpsOfTheLastDay) {
+  open();
+  ASSERT_TRUE(store_->rotate_client_secret("c1", "h2", 1000, 3600).ok());
+  auto ids = store_->find_client("c1")->secrets;
+  const int64_t current = ids[0].id, retiring = ids[1].id;
+  ASSERT_TRUE(store_
+                  ->record_secret_usage({{current, "10.0.0.1", 1100},
+                                         {current, "10.0.0.2", 1200},
+                                         {current, "10.0.0.1", 1150},  // the latest per IP wins
+                                         {retiring, "10.0.0.9", 1050},
+                                         {retiring, "", 1300},        // IP not tracked: time only
+                                         {99999, "10.0.0.5", 1300}},  // no such secret
+                                        1300)
+                  .ok());
+  auto live = store_->list_live_secrets("c1", 1300);
+  ASSERT_TRUE(live.ok());
+  ASSERT_EQ(live->size(), 2u);
+  EXPECT_EQ((*live)[0].id, current);
+  EXPECT_EQ((*live)[0].created_at, 1000);
+  EXPECT_EQ((*live)[0].expires_at, 0);
+  EXPECT_EQ((*live)[0].last_used_at, 1200);
+  EXPECT_EQ((*live)[0].distinct_ips_last_day, 2);
+  EXPECT_EQ((*live)[1].expires_at, 4600);
+  EXPECT_EQ((*live)[1].last_used_at, 1300);
+  EXPECT_EQ((*live)[1].distinct_ips_last_day, 1);
+  // A day later the IPs no longer count; the last use stays. The retiring secret has expired.
+  live = store_->list_live_secrets("c1", 1200 + 86400);
+  ASSERT_EQ(live->size(), 1u);
+  EXPECT_EQ((*live)[0].last_used_at, 1200);
+  EXPECT_EQ((*live)[0].distinct_ips_last_day, 0);
+  EXPECT_EQ(store_->list_live_secrets("nope", 0).error().code, ErrorCode::kNotFound);
+}
+
+// A secret used from a great many addresses holds at most kMaxTrackedIpsPerSecret rows (the
+// figure then means "at least"); addresses not seen for a day give their place back.
+TEST_F(ClientSecretsTest, TrackedIpsPerSecretAreBounded) {
+  open();
+  const int64_t id = store_->find_client("c1")->secrets[0].id;
+  const int64_t cap = ClientStore::kMaxTrackedIpsPerSecret;
+  std::vector<ClientSecretUse> uses;
+  for (int64_t i = 0; i < cap + 50; ++i) uses.push_back({id, "10.1." + std::to_string(i), 100});
+  ASSERT_TRUE(store_->record_secret_usage(uses, 100).ok());
+  EXPECT_EQ(store_->list_live_secrets("c1", 100)->at(0).distinct_ips_last_day, cap);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM client_secret_ips"), cap);
+  const int64_t next_day = 100 + 86400;
+  ASSERT_TRUE(store_->record_secret_usage({{id, "192.0.2.1", next_day}}, next_day).ok());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM client_secret_ips"), 1);
+  EXPECT_EQ(store_->list_live_secrets("c1", next_day)->at(0).distinct_ips_last_day, 1);
+}
+
+TEST_F(ClientSecretsTest, AResetReplacesEverySecretAndDeletionRemovesThem) {
+  open();
+  ASSERT_TRUE(store_->rotate_client_secret("c1", "h2", 100, 3600).ok());
+  ASSERT_TRUE(store_->set_client_secret_hash("c1", "demo").ok());
+  EXPECT_EQ(secrets_of("c1"), (Pairs{{"demo", 0}}));
+  EXPECT_EQ(store_->set_client_secret_hash("nope", "x").error().code, ErrorCode::kNotFound);
+  const int64_t id = store_->find_client("c1")->secrets[0].id;
+  ASSERT_TRUE(store_->record_secret_usage({{id, "10.0.0.1", 120}}, 120).ok());
+  ASSERT_TRUE(store_->rotate_client_secret("c1", "h3", 130, 0).ok());
+  ASSERT_TRUE(store_->delete_client("c1", 200).ok());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM client_secrets"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM client_secret_ips"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM client_token_cuts"), 0);
+}
+
+}  // namespace
+}  // namespace stagepass::sqlite

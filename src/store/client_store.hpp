@@ -24,6 +24,12 @@ class ClientStore {
   // The deletion feeds every node's RevocationSet (RevocationLog::deleted_clients_since).
   virtual Status<> delete_client(const std::string& id, int64_t now) = 0;
   virtual Status<> set_client_secret_hash(const std::string& id, const std::string& hash) = 0;
+  // issue15:abuse. Suspends the app at `at` with `reason` (at > 0), or lifts the suspension
+  // (at == 0; the reason is cleared). kNotFound. A suspension feeds every node's
+  // RevocationSet (RevocationLog::suspended_clients_since): the app's access tokens issued
+  // up to then are refused; its grants and refresh tokens stay, for when it is lifted.
+  virtual Status<> set_client_suspension(const std::string& id, int64_t at,
+                                         const std::string& reason) = 0;
 };
 
 }  // namespace stagepass

@@ -35,6 +35,9 @@ class RevocationLog {
   // Clients deleted at or after `since`, with when.
   virtual Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(
       int64_t since) = 0;
+  // issue15:abuse. Clients suspended at or after `since` and still suspended, with when.
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> suspended_clients_since(
+      int64_t since) = 0;
 };
 
 }  // namespace stagepass

@@ -47,6 +47,8 @@ inline Client read_client(Stmt& s) {
   c.created_at = s.i64(7);
   c.rate_limit = s.i64(8);
   c.introspect_any = s.i64(9) != 0;
+  c.suspended_at = s.i64(10);
+  c.suspended_reason = s.text(11);
   return c;
 }
 

@@ -25,7 +25,7 @@ std::string message_for(ErrorCode code) {
 
 Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& limiter,
                  Metrics& metrics, boost::asio::thread_pool& pool, const Clock& clock,
-                 GatewaySettings settings, UsageHook on_use)
+                 GatewaySettings settings, UsageHook on_use, RequestObserver observe)
     : routes_(routes),
       verifier_(verifier),
       limiter_(limiter),
@@ -33,7 +33,8 @@ Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& 
       pool_(pool),
       clock_(clock),
       settings_(std::move(settings)),
-      on_use_(std::move(on_use)) {
+      on_use_(std::move(on_use)),
+      observe_(std::move(observe)) {
   metrics_.describe("stagepass_api_requests_total", "counter", "Web API responses by status");
   metrics_.describe("stagepass_api_rate_limited_total", "counter",
                     "Web API requests refused with 429, by app");
@@ -109,24 +110,21 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   auto query = Form::parse(req.query());
   if (!query) co_return finish(error(400, "Malformed query string"));
   if (auto refused = authenticate(req, *query, who)) co_return finish(std::move(*refused));
+  const int64_t now_ms = clock_.now_ms();
+  // From here the app is known: every answer is observed (usage, abuse signals).
+  auto answer = [&](http::Response r) {
+    r.log_client_id = who.client_id;
+    if (observe_) observe_(who, req, r.status, now_ms);
+    return finish(std::move(r));
+  };
   const Requirement& need = m->route->requirement;
   if (need.user && !who.is_user()) {
-    auto r = unauthorized("Valid user authentication required", "invalid_token");
-    r.log_client_id = who.client_id;
-    co_return finish(std::move(r));
+    co_return answer(unauthorized("Valid user authentication required", "invalid_token"));
   }
   for (const auto& scope : need.scopes) {
-    if (!who.scope.contains(scope)) {
-      auto r = insufficient_scope(scope);
-      r.log_client_id = who.client_id;
-      co_return finish(std::move(r));
-    }
+    if (!who.scope.contains(scope)) co_return answer(insufficient_scope(scope));
   }
-  const int64_t now_ms = clock_.now_ms();
-  if (auto refused = admit(who, now_ms / 1000)) {
-    refused->log_client_id = who.client_id;
-    co_return finish(std::move(*refused));
-  }
+  if (auto refused = admit(who, now_ms / 1000)) co_return answer(std::move(*refused));
   ApiRequest api{req, who, std::move(m->path), std::move(*query), settings_.base_url, now_ms};
   const ApiRoutes::Route& route = *m->route;
   std::optional<http::Response> r;
@@ -135,9 +133,8 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
     auto work = [&] { return run(route, api); };
     r = co_await http::offload(pool_, work);
   }
-  r->log_client_id = who.client_id;
   if (on_use_ && who.is_user() && r->status < 400) on_use_(who);
-  co_return finish(std::move(*r));
+  co_return answer(std::move(*r));
 }
 
 std::optional<http::Response> Gateway::admit(const Principal& who, int64_t now) {

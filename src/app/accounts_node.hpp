@@ -43,6 +43,14 @@ class AccountsNode {
   // to the form endpoints' CORS policy).
   void poll_revocations() { feed_.poll(); }
   void refresh_origins();
+  // issue15:abuse. Where the OAuth layer and the pages note abuse signals and token-endpoint
+  // usage; call before register_routes(). Both must outlive the node.
+  void watch(AbuseDetector* abuse, AppUsage* usage) {
+    services_.abuse = abuse;
+    services_.usage = usage;
+  }
+  const AuditLog& audit() const { return audit_; }
+  const oauth::GrantRevoker& revoker() const { return revoker_; }
 
  private:
   const Config& cfg_;

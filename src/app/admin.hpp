@@ -41,6 +41,11 @@ int client_create(Store& store, const NewClient& spec, bool json);
 int client_list(Store& store, bool json);
 int client_show(Store& store, const std::string& id, bool json);
 int client_delete(Store& store, const std::string& id, bool json);
+// issue15:abuse. Suspends (`suspend`) or lifts the suspension of a client, with an audit
+// event (client_suspended / client_unsuspended). --json: {"client_id","suspended",
+// "suspended_at","reason"}.
+int client_suspend(Store& store, const std::string& id, const std::string& reason, bool suspend,
+                   bool json);
 // The audit stream as JSON lines, oldest first. `since`: epoch seconds, an ISO 8601 UTC time
 // (2026-11-28T10:00:00Z) or a duration back from now (90s, 30m, 12h, 7d).
 int events(Store& store, const std::string& since, const std::string& user_id, int limit);

@@ -9,7 +9,8 @@ namespace stagepass {
 
 ApiNode::ApiNode(const Config& cfg, const Clock& clock, Random& random, music::MusicStore& music,
                  RevocationSet& revoked, Metrics& metrics, boost::asio::thread_pool& store_pool,
-                 std::shared_ptr<const Keyring> keys, api::UsageHook on_use)
+                 std::shared_ptr<const Keyring> keys, api::UsageHook on_use,
+                 api::RequestObserver observe)
     : cfg_(cfg),
       clock_(clock),
       music_(music),
@@ -23,9 +24,10 @@ ApiNode::ApiNode(const Config& cfg, const Clock& clock, Random& random, music::M
               {"ms", catalog->elapsed_ms},
               {"tracks", catalog->counts.tracks}});
   api::register_web_api(routes_, music_, random);
-  gateway_ = std::make_unique<api::Gateway>(
-      routes_, verifier_, limiter_, metrics, store_pool, clock,
-      api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit}, std::move(on_use));
+  gateway_ =
+      std::make_unique<api::Gateway>(routes_, verifier_, limiter_, metrics, store_pool, clock,
+                                     api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit},
+                                     std::move(on_use), std::move(observe));
   if (!keys) {
     verifier_.on_unknown_key([this] { unknown_key_seen_ = true; });
     refresh_jwks(true);

@@ -65,6 +65,22 @@ struct Config {
   std::string forwarded_header;
   bool tls() const { return !tls_cert.empty(); }
 
+  // issue15:abuse: the abuse detectors' thresholds and automatic actions (docs/operations.md).
+  int abuse_refresh_reuse_threshold{};
+  int64_t abuse_refresh_reuse_window{};
+  bool abuse_refresh_reuse_suspend{};
+  int abuse_token_ips_threshold{};
+  int64_t abuse_token_ips_window{};
+  bool abuse_token_ips_suspend{};
+  int abuse_burst_factor{};
+  int64_t abuse_burst_min_requests{};
+  bool abuse_burst_suspend{};
+  int abuse_invalid_client_threshold{};
+  int64_t abuse_invalid_client_window{};
+  bool abuse_invalid_client_suspend{};
+  int abuse_stuffing_threshold{};
+  int64_t abuse_stuffing_window{};
+
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }
 

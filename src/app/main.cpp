@@ -73,6 +73,20 @@ int main(int argc, char** argv) {
   client_delete->add_option("client_id", client_id)->required();
   client_delete->add_flag("--json", json);
 
+  // issue15:abuse: suspend / unsuspend an app (operators).
+  std::string suspend_id, suspend_reason;
+  auto* client_suspend = client_cmd->add_subcommand(
+      "suspend",
+      "Suspend a client: its token requests get invalid_client, its tokens stop working");
+  client_suspend->add_option("--client-id", suspend_id)->required();
+  client_suspend->add_option("--reason", suspend_reason,
+                             "Why (shown to the app and its owner; at most 200 characters)");
+  client_suspend->add_flag("--json", json);
+  auto* client_unsuspend =
+      client_cmd->add_subcommand("unsuspend", "Lift a client's suspension (new tokens work again)");
+  client_unsuspend->add_option("--client-id", suspend_id)->required();
+  client_unsuspend->add_flag("--json", json);
+
   std::string since, event_user;
   int event_limit = 1000;
   auto* events_cmd = admin_cmd->add_subcommand("events", "Print the audit stream as JSON lines");
@@ -113,6 +127,10 @@ int main(int argc, char** argv) {
     if (client_list->parsed()) return admin::client_list(store, json);
     if (client_show->parsed()) return admin::client_show(store, client_id, json);
     if (client_delete->parsed()) return admin::client_delete(store, client_id, json);
+    if (client_suspend->parsed())
+      return admin::client_suspend(store, suspend_id, suspend_reason, true, json);
+    if (client_unsuspend->parsed())
+      return admin::client_suspend(store, suspend_id, "", false, json);
     if (events_cmd->parsed()) return admin::events(store, since, event_user, event_limit);
   } catch (const std::exception& e) {
     std::cerr << "stagepass: " << e.what() << "\n";

@@ -11,6 +11,8 @@
 
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "monitor/abuse_detector.hpp"
+#include "monitor/app_usage.hpp"
 #include "oauth/grant_revoker.hpp"
 #include "store/client_store.hpp"
 #include "store/code_store.hpp"
@@ -47,6 +49,10 @@ struct Services {
   const GrantRevoker& revoker;
   // Records a security event durably (blocking: worker threads only). May be empty in tests.
   std::function<void(AuditEvent)> audit;
+  // issue15:abuse. Abuse signals and per-app usage, noted on the request path (O(1), never
+  // blocking); either may be null (tests, nothing noted).
+  AbuseDetector* abuse = nullptr;
+  AppUsage* usage = nullptr;
 };
 
 }  // namespace stagepass::oauth

@@ -43,7 +43,7 @@ struct Client {
   // when. A suspended app gets invalid_client at the form endpoints (with `suspended_reason`
   // as the description) and its access tokens issued up to then are refused on every node.
   int64_t suspended_at = 0;
-  std::string suspended_reason;  // shown to the app's owner and in the error; never a secret
+  std::string suspended_reason = {};  // shown to the app's owner and in the error; never a secret
 };
 
 // One authorization a person gave one app: the scopes consented to. Every token carries

@@ -23,7 +23,16 @@ AbuseDetector::Tracker::Tracker(DetectorSettings s, size_t max_keys, bool distin
 bool AbuseDetector::Tracker::hit(std::string_view key, uint64_t value, int64_t now) {
   if (s_.threshold <= 0) return false;
   Shard& sh = shards_[std::hash<std::string_view>{}(key) % shards_.size()];
-  std::lock_guard lk(sh.mu);
+  if (distinct_) {
+    std::shared_lock read(sh.mu);
+    auto seen = sh.entries.find(key);
+    if (seen != sh.entries.end() && seen->second.window_start + s_.window_seconds > now &&
+        std::find(seen->second.values.begin(), seen->second.values.end(), value) !=
+            seen->second.values.end()) {
+      return false;  // nothing new to count
+    }
+  }
+  std::unique_lock lk(sh.mu);
   auto it = sh.entries.find(key);
   if (it == sh.entries.end()) {
     if (sh.entries.size() >= max_per_shard_ && now >= sh.next_sweep) {

@@ -13,7 +13,8 @@
 // A threshold of 0 turns its detector off.
 //
 // The request path calls the note_*() methods: O(1) (a hash lookup in one of 16 shards, each
-// with its own mutex, and a scan of at most `threshold` remembered values), never I/O. Findings
+// with its own lock, and a scan of at most `threshold` remembered values), never I/O. A
+// repeat (the same token from an address it already used) takes the shard's lock shared. Findings
 // queue in memory (at most kMaxQueued; more are dropped and counted) until drain() hands them
 // to whoever acts on them (app/abuse_responder: audit event, dashboard warning, automatic
 // action) off the request path. Times come from the caller (the injected Clock).
@@ -30,6 +31,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -112,7 +114,9 @@ class AbuseDetector {
       bool fired = false;
     };
     struct Shard {
-      std::mutex mu;
+      // Shared for the common case (a token seen again from an address it already used: a
+      // read, so I/O threads never wait for each other), exclusive to count something new.
+      std::shared_mutex mu;
       std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries;
       int64_t next_sweep = 0;
     };

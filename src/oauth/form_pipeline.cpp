@@ -43,12 +43,13 @@ std::string presented_client_id(std::string_view authorization, const Form& form
 
 // issue15:abuse: a suspended app authenticates, but is refused with the reason (RFC 6749
 // §5.2: invalid_client, "Client authentication failed"): only the app itself, having proved
-// who it is, learns that it is suspended and why.
-std::optional<OAuthError> not_suspended(const Client& c) {
+// who it is, learns that it is suspended and why. `basic`: the client authenticated with the
+// Authorization header, so the 401 carries WWW-Authenticate (RFC 6749 §5.2).
+std::optional<OAuthError> not_suspended(const Client& c, bool basic) {
   if (c.suspended_at == 0) return std::nullopt;
   std::string d = "this app is suspended";
   if (!c.suspended_reason.empty()) d += ": " + c.suspended_reason.substr(0, 200);
-  return OAuthError::invalid_client(std::move(d), false);
+  return OAuthError::invalid_client(std::move(d), basic);
 }
 
 }  // namespace
@@ -92,7 +93,7 @@ http::Response FormPipeline::authenticate_and_answer(const FormEndpoint& endpoin
     }
     return client.error().to_response();
   }
-  if (auto suspended = not_suspended(client->client)) {
+  if (auto suspended = not_suspended(client->client, !call.authorization.empty())) {
     if (s_.usage && call.token_endpoint) {
       s_.usage->note(client->client.id, EndpointGroup::kToken, 401, "", "");
     }

@@ -5,7 +5,7 @@
 // CLI; /metrics shows each app's usage series, and a restart keeps them.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, tokenRequest, assertOAuthError, assertTokenOk } from './lib/server.mjs';
+import { startServer, tokenRequest, assertOAuthError, assertTokenOk, Browser, authorizeUrl } from './lib/server.mjs';
 import { api, userTokens, WEBAPI_ENV, sleep } from './lib/webapi.mjs';
 
 const REDIRECT = 'https://app.example/callback';
@@ -125,6 +125,8 @@ describe('abuse signals with automatic suspension on secret guessing', () => {
     });
     assertOAuthError(refused, 'invalid_client', 401);
     assert.match(refused.json.error_description, /^this app is suspended: automatic, after abuse_secret_guessing/);
+    // RFC 6749 §5.2: the client used the Authorization header, so the 401 names the scheme.
+    assert.match(refused.headers.get('www-authenticate') ?? '', /^Basic/);
     // The refresh token too (same client authentication), and the access token everywhere.
     assertOAuthError(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: t.refresh_token },
       { basic: [app.client_id, app.client_secret] }), 'invalid_client', 401);
@@ -134,6 +136,18 @@ describe('abuse signals with automatic suspension on secret guessing', () => {
     const shown = await server.adminJson(['client', 'show', app.client_id]);
     assert.ok(shown.suspended_at > 0);
     assert.match(shown.suspended_reason, /abuse_secret_guessing/);
+    // No new consent either: /authorize sends the signed-in person back to the app with an
+    // error (RFC 6749 §4.1.2.1).
+    const browser = new Browser(server);
+    await browser.login(USER.email, USER.password);
+    const az = await browser.get(authorizeUrl(server, {
+      clientId: app.client_id, redirectUri: REDIRECT, scope: 'user-read-email', state: 'st1',
+      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    }));
+    assert.ok(az.status >= 300 && az.status < 400, `authorize answered ${az.status}\n${browser.traceText()}`);
+    assert.equal(`${az.location.origin}${az.location.pathname}`, REDIRECT, browser.traceText());
+    assert.equal(az.location.searchParams.get('error'), 'unauthorized_client');
+    assert.equal(az.location.searchParams.get('state'), 'st1');
     // A guesser (wrong secret) learns nothing of the suspension.
     const guess = await tokenRequest(server, { grant_type: 'client_credentials' }, { basic: [app.client_id, 'sps_x'] });
     assertOAuthError(guess, 'invalid_client', 401);

@@ -30,7 +30,8 @@ class AbuseResponderTest : public ::testing::Test {
   }
   std::vector<std::string> event_types() {
     std::vector<std::string> out;
-    for (const auto& e : *store_->events_since(0, 100)) out.push_back(e.type);
+    auto events = store_->events_since(0, 100);
+    for (const auto& e : *events) out.push_back(e.type);
     return out;
   }
 
@@ -39,7 +40,8 @@ class AbuseResponderTest : public ::testing::Test {
   Metrics metrics_;
   AuditLog audit_{[this](const AuditEvent& e) { return store_->record_event(e).ok(); }, metrics_,
                   clock_};
-  oauth::GrantRevoker revoker_{*store_, clock_, {}, {}};
+  oauth::GrantRevoker revoker_{
+      *store_, clock_, {}, [this](AuditEvent e) { audit_.record(std::move(e)); }};
   std::string grant_;
   int announced_ = 0;
 };

@@ -342,14 +342,14 @@ TEST_F(SqliteStoreTest, ASuspensionIsSeenAtOnceAndFeedsTheRevocationLogWhileItLa
 }
 
 TEST_F(SqliteStoreTest, UsageBucketsAreReplacedKeptAndDroppedWhenOld) {
-  ASSERT_TRUE(store_->save_usage({{"c1", 60, 1000, "a"}, {"c1", 3600, 0, "b"}}, 2000, 1500).ok());
+  ASSERT_TRUE(store_->save_usage({{"c1", 60, 1000, "a"}, {"c1", 3600, 600, "b"}}, 2000, 1500).ok());
   ASSERT_TRUE(store_->save_usage({{"c1", 60, 1000, "a2"}}, 2000, 1500).ok());  // replaced
   auto rows = store_->load_usage(0);
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 2u);
   auto bucket = std::find_if(rows->begin(), rows->end(), [](auto& r) { return r.span == 60; });
   EXPECT_EQ(bucket->data, "a2");
-  ASSERT_TRUE(store_->save_usage({}, 2600, 1500).ok());  // 1000 < 2600 - 1500: dropped
+  ASSERT_TRUE(store_->save_usage({}, 2600, 1500).ok());  // both start before 2600 - 1500
   rows = store_->load_usage(0);
   ASSERT_EQ(rows->size(), 0u);
 }

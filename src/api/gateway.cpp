@@ -54,7 +54,7 @@ std::string_view token_refusal_reason(ErrorCode code) {
 
 Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& limiter,
                  Metrics& metrics, boost::asio::thread_pool& pool, const Clock& clock,
-                 GatewaySettings settings, UsageHook on_use)
+                 GatewaySettings settings, UsageHook on_use, RequestObserver observe)
     : routes_(routes),
       verifier_(verifier),
       limiter_(limiter),
@@ -62,7 +62,8 @@ Gateway::Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& 
       pool_(pool),
       clock_(clock),
       settings_(std::move(settings)),
-      on_use_(std::move(on_use)) {
+      on_use_(std::move(on_use)),
+      observe_(std::move(observe)) {
   metrics_.describe("stagepass_api_requests_total", "counter", "Web API responses by status");
   metrics_.describe("stagepass_api_rate_limited_total", "counter",
                     "Web API requests refused with 429, by app");
@@ -146,26 +147,23 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   auto query = Form::parse(req.query());
   if (!query) co_return finish(error(400, "Malformed query string"));
   if (auto refused = authenticate(req, *query, who)) co_return finish(std::move(*refused));
-  if (auto refused = allowlisted(who)) co_return finish(std::move(*refused));
+  const int64_t now_ms = clock_.now_ms();
+  // From here the app is known: every answer is observed (usage, abuse signals).
+  auto answer = [&](http::Response r) {
+    r.log_client_id = who.client_id;
+    if (observe_) observe_(who, req, r.status, now_ms);
+    return finish(std::move(r));
+  };
+  if (auto refused = allowlisted(who)) co_return answer(std::move(*refused));
   const Requirement& need = m->route->requirement;
   if (need.user && !who.is_user()) {
-    auto r =
-        unauthorized("Valid user authentication required", "invalid_token", "user token required");
-    r.log_client_id = who.client_id;
-    co_return finish(std::move(r));
+    co_return answer(
+        unauthorized("Valid user authentication required", "invalid_token", "user token required"));
   }
   for (const auto& scope : need.scopes) {
-    if (!who.scope.contains(scope)) {
-      auto r = insufficient_scope(scope);
-      r.log_client_id = who.client_id;
-      co_return finish(std::move(r));
-    }
+    if (!who.scope.contains(scope)) co_return answer(insufficient_scope(scope));
   }
-  const int64_t now_ms = clock_.now_ms();
-  if (auto refused = admit(who, now_ms / 1000)) {
-    refused->log_client_id = who.client_id;
-    co_return finish(std::move(*refused));
-  }
+  if (auto refused = admit(who, now_ms / 1000)) co_return answer(std::move(*refused));
   ApiRequest api{req, who, std::move(m->path), std::move(*query), settings_.base_url, now_ms};
   const ApiRoutes::Route& route = *m->route;
   std::optional<http::Response> r;
@@ -176,9 +174,8 @@ boost::asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   }
   // The work is done: the rest of its cost goes to the app (admit() charged the first unit).
   if (api.cost > 1) limiter_.charge(who.client_id, api.cost - 1, now_ms / 1000);
-  r->log_client_id = who.client_id;
   if (on_use_ && who.is_user() && r->status < 400) on_use_(who);
-  co_return finish(std::move(*r));
+  co_return answer(std::move(*r));
 }
 
 std::optional<http::Response> Gateway::allowlisted(const Principal& who) {

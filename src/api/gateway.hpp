@@ -48,12 +48,17 @@ std::string_view token_refusal_reason(ErrorCode code);
 // e.g. to aggregate "last used". Must be cheap and must not block; never called for
 // client-credentials tokens.
 using UsageHook = std::function<void(const Principal&)>;
+// issue15:abuse. Called on the I/O thread with every answer to a request whose token was
+// verified (any status, 429s included): per-app usage and the abuse signals. Must be cheap
+// and must not block.
+using RequestObserver =
+    std::function<void(const Principal&, const http::Request&, int status, int64_t now_ms)>;
 
 class Gateway {
  public:
   Gateway(const ApiRoutes& routes, TokenVerifier& verifier, RateLimiter& limiter, Metrics& metrics,
           boost::asio::thread_pool& pool, const Clock& clock, GatewaySettings settings,
-          UsageHook on_use = {});
+          UsageHook on_use = {}, RequestObserver observe = {});
   boost::asio::awaitable<http::Response> handle(http::Request& req);
 
  private:
@@ -79,6 +84,7 @@ class Gateway {
   const Clock& clock_;
   GatewaySettings settings_;
   UsageHook on_use_;
+  RequestObserver observe_;
   // stagepass_api_requests_total by status, resolved once (index: status - 100).
   std::array<std::atomic<uint64_t>*, 500> by_status_{};
 };

@@ -50,6 +50,14 @@ class AccountsNode {
   // issue15:secrets. Rotation and the live secrets with their last use, for the developer
   // pages (a hard cut reaches this node's revocation set before rotate() returns).
   const oauth::SecretRotation& secret_rotation() const { return secret_rotation_; }
+  // issue15:abuse. Where the OAuth layer and the pages note abuse signals and token-endpoint
+  // usage; call before register_routes(). Both must outlive the node.
+  void watch(AbuseDetector* abuse, AppUsage* usage) {
+    services_.abuse = abuse;
+    services_.usage = usage;
+  }
+  const AuditLog& audit() const { return audit_; }
+  const oauth::GrantRevoker& revoker() const { return revoker_; }
 
  private:
   const Config& cfg_;

@@ -48,6 +48,11 @@ int client_delete(Store& store, const std::string& id, bool json);
 // `grace` ("24h", "30m", "3s", "0" for a hard cut). --json prints exactly
 // {"client_id","client_secret","previous_secret_expires_at"}.
 int client_rotate_secret(Store& store, const std::string& id, const std::string& grace, bool json);
+// issue15:abuse. Suspends (`suspend`) or lifts the suspension of a client, with an audit
+// event (client_suspended / client_unsuspended). --json: {"client_id","suspended",
+// "suspended_at","reason"}.
+int client_suspend(Store& store, const std::string& id, const std::string& reason, bool suspend,
+                   bool json);
 // The audit stream as JSON lines, oldest first. `since`: epoch seconds, an ISO 8601 UTC time
 // (2026-11-28T10:00:00Z) or a duration back from now (90s, 30m, 12h, 7d).
 int events(Store& store, const std::string& since, const std::string& user_id, int limit);

@@ -9,7 +9,8 @@ namespace stagepass {
 
 ApiNode::ApiNode(const Config& cfg, const Clock& clock, Random& random, music::MusicStore& music,
                  RevocationSet& revoked, Metrics& metrics, boost::asio::thread_pool& store_pool,
-                 std::shared_ptr<const Keyring> keys, api::UsageHook on_use)
+                 std::shared_ptr<const Keyring> keys, api::UsageHook on_use,
+                 api::RequestObserver observe)
     : cfg_(cfg),
       clock_(clock),
       music_(music),
@@ -26,7 +27,7 @@ ApiNode::ApiNode(const Config& cfg, const Clock& clock, Random& random, music::M
   gateway_ = std::make_unique<api::Gateway>(
       routes_, verifier_, limiter_, metrics, store_pool, clock,
       api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit, cfg.api_daily_quota},
-      std::move(on_use));
+      std::move(on_use), std::move(observe));
   if (!keys) {
     verifier_.on_unknown_key([this] { unknown_key_seen_ = true; });
     refresh_jwks(true);

@@ -20,10 +20,12 @@ namespace stagepass {
 class ApiNode {
  public:
   // `keys` null: fetch them from the issuer (api-only role). `on_use` (optional) hears of
-  // every successful user-token call (see api::UsageHook).
+  // every successful user-token call (see api::UsageHook); `observe` (optional) of every
+  // answer to a verified token (api::RequestObserver: per-app usage, abuse signals).
   ApiNode(const Config& cfg, const Clock& clock, Random& random, music::MusicStore& music,
           RevocationSet& revoked, Metrics& metrics, boost::asio::thread_pool& store_pool,
-          std::shared_ptr<const Keyring> keys, api::UsageHook on_use = {});
+          std::shared_ptr<const Keyring> keys, api::UsageHook on_use = {},
+          api::RequestObserver observe = {});
 
   void register_routes(http::Router& router);
   // Background chore of the api-only role: refetch the JWKS when due or when a token named

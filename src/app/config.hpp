@@ -70,6 +70,21 @@ struct Config {
   int64_t dev_allowlist_limit{};
   // issue15:wire - Web API cost units per app per rolling 24 h (0: no daily quota).
   int64_t api_daily_quota{};
+  // issue15:abuse: the abuse detectors' thresholds and automatic actions (docs/operations.md).
+  int abuse_refresh_reuse_threshold{};
+  int64_t abuse_refresh_reuse_window{};
+  bool abuse_refresh_reuse_suspend{};
+  int abuse_token_ips_threshold{};
+  int64_t abuse_token_ips_window{};
+  bool abuse_token_ips_suspend{};
+  int abuse_burst_factor{};
+  int64_t abuse_burst_min_requests{};
+  bool abuse_burst_suspend{};
+  int abuse_invalid_client_threshold{};
+  int64_t abuse_invalid_client_window{};
+  bool abuse_invalid_client_suspend{};
+  int abuse_stuffing_threshold{};
+  int64_t abuse_stuffing_window{};
 
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }

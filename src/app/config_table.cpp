@@ -113,6 +113,54 @@ constexpr Setting kSettings[] = {
     // Spotify's limit since 2026: sign-ups cannot multiply their API budget.
     {"max_apps_per_user", "STAGEPASS_MAX_APPS_PER_USER", &Config::max_apps_per_user,
      integer(10000, 1), "25", "apps one person may own on the developer dashboard"},
+    // issue15:abuse: the abuse detectors (monitor/abuse_detector.hpp) and their automatic
+    // actions. The actions are off by default: each lets whoever can produce the pattern act
+    // on an app (guessing an app's secret from many addresses would suspend it), so an
+    // operator turns one on knowingly.
+    {"abuse_refresh_reuse_threshold", "STAGEPASS_ABUSE_REFRESH_REUSE_THRESHOLD",
+     &Config::abuse_refresh_reuse_threshold, integer(kMaxCount), "3",
+     "refresh-token reuses per app per window that raise `abuse_refresh_reuse` (0: off)"},
+    {"abuse_refresh_reuse_window", "STAGEPASS_ABUSE_REFRESH_REUSE_WINDOW",
+     &Config::abuse_refresh_reuse_window, seconds(), "3600",
+     "seconds over which refresh-token reuses of one app are counted"},
+    {"abuse_refresh_reuse_suspend", "STAGEPASS_ABUSE_REFRESH_REUSE_SUSPEND",
+     &Config::abuse_refresh_reuse_suspend, on_off(), "off",
+     "suspend the app when `abuse_refresh_reuse` is raised"},
+    {"abuse_token_ips_threshold", "STAGEPASS_ABUSE_TOKEN_IPS_THRESHOLD",
+     &Config::abuse_token_ips_threshold, integer(kMaxCount), "5",
+     "distinct client IPs one access token may be used from per window before "
+     "`abuse_token_many_ips` (0: off)"},
+    {"abuse_token_ips_window", "STAGEPASS_ABUSE_TOKEN_IPS_WINDOW", &Config::abuse_token_ips_window,
+     seconds(), "600", "seconds over which an access token's client IPs are counted"},
+    {"abuse_token_ips_suspend", "STAGEPASS_ABUSE_TOKEN_IPS_SUSPEND",
+     &Config::abuse_token_ips_suspend, on_off(), "off",
+     "revoke the token's grant (or the token, without a grant) when `abuse_token_many_ips` is "
+     "raised"},
+    {"abuse_burst_factor", "STAGEPASS_ABUSE_BURST_FACTOR", &Config::abuse_burst_factor,
+     integer(kMaxCount), "10",
+     "an app's requests in a minute at least this many times its usual rate per minute raise "
+     "`abuse_burst` (0: off)"},
+    {"abuse_burst_min_requests", "STAGEPASS_ABUSE_BURST_MIN_REQUESTS",
+     &Config::abuse_burst_min_requests, integer(1000000000), "600",
+     "... and at least this many requests in that minute"},
+    {"abuse_burst_suspend", "STAGEPASS_ABUSE_BURST_SUSPEND", &Config::abuse_burst_suspend, on_off(),
+     "off", "suspend the app when `abuse_burst` is raised"},
+    {"abuse_invalid_client_threshold", "STAGEPASS_ABUSE_INVALID_CLIENT_THRESHOLD",
+     &Config::abuse_invalid_client_threshold, integer(kMaxCount), "20",
+     "`invalid_client` answers to one client IP per window that raise `abuse_secret_guessing` (0: "
+     "off)"},
+    {"abuse_invalid_client_window", "STAGEPASS_ABUSE_INVALID_CLIENT_WINDOW",
+     &Config::abuse_invalid_client_window, seconds(), "600",
+     "seconds over which an IP's `invalid_client` answers are counted"},
+    {"abuse_invalid_client_suspend", "STAGEPASS_ABUSE_INVALID_CLIENT_SUSPEND",
+     &Config::abuse_invalid_client_suspend, on_off(), "off",
+     "suspend the app whose secret was being guessed when `abuse_secret_guessing` is raised"},
+    {"abuse_stuffing_threshold", "STAGEPASS_ABUSE_STUFFING_THRESHOLD",
+     &Config::abuse_stuffing_threshold, integer(kMaxCount), "10",
+     "distinct accounts failing sign-in from one client IP per window that raise "
+     "`abuse_credential_stuffing` (0: off)"},
+    {"abuse_stuffing_window", "STAGEPASS_ABUSE_STUFFING_WINDOW", &Config::abuse_stuffing_window,
+     seconds(), "900", "seconds over which an IP's failing accounts are counted"},
 };
 
 // ---- What the compiler checks about the table ----

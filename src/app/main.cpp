@@ -112,6 +112,20 @@ int main(int argc, char** argv) {
     cmd->add_flag("--json", json);
   }
 
+  // issue15:abuse: suspend / unsuspend an app (operators).
+  std::string suspend_id, suspend_reason;
+  auto* client_suspend = client_cmd->add_subcommand(
+      "suspend",
+      "Suspend a client: its token requests get invalid_client, its tokens stop working");
+  client_suspend->add_option("--client-id", suspend_id)->required();
+  client_suspend->add_option("--reason", suspend_reason,
+                             "Why (shown to the app and its owner; at most 200 characters)");
+  client_suspend->add_flag("--json", json);
+  auto* client_unsuspend =
+      client_cmd->add_subcommand("unsuspend", "Lift a client's suspension (new tokens work again)");
+  client_unsuspend->add_option("--client-id", suspend_id)->required();
+  client_unsuspend->add_flag("--json", json);
+
   std::string since, event_user;
   int event_limit = 1000;
   auto* events_cmd = admin_cmd->add_subcommand("events", "Print the audit stream as JSON lines");
@@ -161,6 +175,10 @@ int main(int argc, char** argv) {
       return admin::allowlist_remove(store, limit, allow_client_id, allow_email, json);
     if (allowlist_list->parsed()) return admin::allowlist_list(store, limit, allow_client_id, json);
     if (client_rotate->parsed()) return admin::client_rotate_secret(store, client_id, grace, json);
+    if (client_suspend->parsed())
+      return admin::client_suspend(store, suspend_id, suspend_reason, true, json);
+    if (client_unsuspend->parsed())
+      return admin::client_suspend(store, suspend_id, "", false, json);
     if (events_cmd->parsed()) return admin::events(store, since, event_user, event_limit);
   } catch (const std::exception& e) {
     std::cerr << "stagepass: " << e.what() << "\n";

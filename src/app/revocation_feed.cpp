@@ -19,11 +19,13 @@ bool RevocationFeed::poll_locked() {
   auto deleted = log_.deleted_clients_since(since_);
   auto tokens = log_.revoked_tokens_since(since_);
   auto cuts = log_.client_cuts_since(since_);
-  if (!revoked || !deleted || !tokens || !cuts) return false;
+  auto suspended = log_.suspended_clients_since(since_);
+  if (!revoked || !deleted || !tokens || !cuts || !suspended) return false;
   for (const auto& r : *tokens) set_.add_token(r.id, r.client_id, r.at);
   for (const auto& r : *revoked) set_.add(r.id, r.client_id, r.at);
   for (const auto& [id, at] : *deleted) set_.add_client(id, at);
   for (const auto& [id, at] : *cuts) set_.add_client_cut(id, at);
+  for (const auto& [id, at] : *suspended) set_.add_suspension(id, at);
   const int64_t now = clock_.now();
   since_ = std::max(since_, now - lookback_);
   // The expiry sweep walks every entry under the set's exclusive lock: once a second at

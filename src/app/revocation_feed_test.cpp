@@ -76,5 +76,18 @@ TEST_F(RevocationFeedTest, LearnsAHardCutOfAClientSecret) {
   EXPECT_FALSE(set_.covers("", "c2", "j", issued));
 }
 
+// issue15:abuse. A suspension made by another process (the admin CLI) reaches the node's
+// set with the next poll.
+TEST_F(RevocationFeedTest, LearnsASuspension) {
+  Client c{"app", "App", false, "h", {"https://a/cb"}, ScopeSet::parse("streaming"), {}, 1};
+  ASSERT_TRUE(store_->create_client(c).ok());
+  RevocationFeed feed(*store_, set_, clock_, 3700, 40);
+  feed.poll();
+  EXPECT_FALSE(set_.covers("", "app", "j", clock_.now() - 5));
+  ASSERT_TRUE(store_->set_client_suspension("app", clock_.now(), "review").ok());
+  feed.poll();
+  EXPECT_TRUE(set_.covers("", "app", "j", clock_.now() - 5));
+}
+
 }  // namespace
 }  // namespace stagepass

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/abuse_responder.hpp"
 #include "app/accounts_node.hpp"
 #include "app/api_node.hpp"
 #include "app/background.hpp"
@@ -38,6 +39,31 @@ void flush_usage(UsageAggregator& usage, GrantStore& store) {
     usage.restore(uses);
     log::event("warn", "grant usage not recorded",
                {{"grants", uses.size()}, {"error", st.error().message}});
+  }
+}
+
+// issue15:abuse: the detectors' settings, from the configuration.
+AbuseSettings abuse_settings(const Config& cfg) {
+  AbuseSettings a;
+  a.refresh_reuse = {cfg.abuse_refresh_reuse_threshold, cfg.abuse_refresh_reuse_window};
+  a.token_ips = {cfg.abuse_token_ips_threshold, cfg.abuse_token_ips_window};
+  a.burst_factor = cfg.abuse_burst_factor;
+  a.burst_min_requests = cfg.abuse_burst_min_requests;
+  a.invalid_client = {cfg.abuse_invalid_client_threshold, cfg.abuse_invalid_client_window};
+  a.stuffing = {cfg.abuse_stuffing_threshold, cfg.abuse_stuffing_window};
+  a.max_tracked_keys = cfg.tunables.abuse_tracked_keys;
+  return a;
+}
+
+// Writes the usage buckets changed since the last save (and drops those older than 30 days);
+// on failure they are marked again by the next fold that touches them, so at worst a
+// restart loses the buckets of the failed saves. Blocking: Background or after shutdown.
+void save_usage(AppUsage& usage, UsageStore& store, int64_t now) {
+  auto rows = usage.dirty_rows();
+  if (rows.empty()) return;
+  if (auto st = store.save_usage(rows, now, AppUsage::retention_seconds()); !st) {
+    log::event("warn", "app usage not saved",
+               {{"rows", rows.size()}, {"error", st.error().message}});
   }
 }
 
@@ -80,26 +106,64 @@ int serve(const Config& cfg, bool demo) {
   // "Last used" of grants, noted by the Web API and flushed to the accounts store every 5 s
   // (only when this node runs the accounts role: an api-only node has no accounts store).
   UsageAggregator usage;
+  // issue15:abuse: per-app usage windows and the abuse detectors, fed by the request path
+  // (O(1) notes), folded and judged by Background once a tick. An api-only node keeps its
+  // own counts in memory (and in /metrics); only an accounts node persists them and acts.
+  AppUsage app_usage(tune.usage_max_apps);
+  AbuseDetector abuse(abuse_settings(cfg));
+  std::unique_ptr<AbuseResponder> responder;
   std::unique_ptr<AccountsNode> accounts;
   std::unique_ptr<ApiNode> api;
   if (cfg.serves_accounts()) {
     const Secret master_key = cfg.resolve_master_key();
     accounts = std::make_unique<AccountsNode>(cfg, master_key, random, clock, revoked, store_pool,
                                               commit_pool, cpu_pool, metrics, on_user_created);
+    accounts->watch(&abuse, &app_usage);
     accounts->register_routes(router);
+    if (auto rows = accounts->store().load_usage(clock.now() - AppUsage::retention_seconds())) {
+      app_usage.load(*rows, clock.now());
+    } else {
+      log::event("warn", "app usage history not loaded", {{"error", rows.error().message}});
+    }
+    responder = std::make_unique<AbuseResponder>(
+        abuse, accounts->store(), accounts->store(), accounts->revoker(), accounts->audit(),
+        [&] { accounts->poll_revocations(); }, clock,
+        AbuseActions{cfg.abuse_refresh_reuse_suspend, cfg.abuse_token_ips_suspend,
+                     cfg.abuse_burst_suspend, cfg.abuse_invalid_client_suspend,
+                     cfg.access_token_ttl});
     background.add([&] { accounts->poll_revocations(); });
     background.add([&] { accounts->refresh_origins(); }, tune.origins_refresh_ticks);
     background.add([&] { flush_usage(usage, accounts->store()); }, tune.usage_flush_ticks);
     background.add([&] { accounts->flush_secret_usage(); }, tune.usage_flush_ticks);
+    background.add([&] { save_usage(app_usage, accounts->store(), clock.now()); },
+                   tune.app_usage_save_ticks);
   }
+  background.add([&] {
+    app_usage.fold(clock.now());
+    abuse.check_bursts(app_usage, clock.now());
+    if (responder) {
+      responder->run();
+    } else {
+      for (const auto& f : abuse.drain()) {  // api-only: no store to act on; logged
+        log::event("warn", "abuse signal", {{"type", f.type}, {"client_id", f.client_id}});
+      }
+    }
+  });
   if (cfg.serves_api()) {
     api::UsageHook on_use;
     if (accounts) {
       on_use = [&usage, &clock](const api::Principal& p) { usage.note(p.grant_id, clock.now()); };
     }
     // Per-app rate limits come with the tokens ("rl"): the Web API reads no accounts data.
+    api::RequestObserver observe = [&app_usage, &abuse](const api::Principal& p, const Request& req,
+                                                        int status, int64_t now_ms) {
+      const std::string_view user = p.is_user() ? std::string_view(p.sub) : std::string_view();
+      app_usage.note(p.client_id, group_for_path(req.path()), status, user, p.grant_id);
+      abuse.note_token_use(p.jti, p.client_id, p.grant_id, user, req.remote_ip, now_ms / 1000);
+    };
     api = std::make_unique<ApiNode>(cfg, clock, random, music, revoked, metrics, store_pool,
-                                    accounts ? accounts->keys() : nullptr, std::move(on_use));
+                                    accounts ? accounts->keys() : nullptr, std::move(on_use),
+                                    std::move(observe));
     api->register_routes(router);
     if (!accounts) background.add([&] { api->refresh_jwks(false); });
   }
@@ -140,8 +204,18 @@ int serve(const Config& cfg, bool demo) {
   metrics.gauge("stagepass_revoked_grants", [&] { return double(revoked.size()); });
   // Non-zero: the revocation set was full and refuses every token issued up to then.
   metrics.gauge("stagepass_revocation_set_overflows", [&] { return double(revoked.overflows()); });
+  metrics.describe("stagepass_abuse_findings_dropped", "gauge",
+                   "Abuse findings dropped because the queue was full");
+  metrics.gauge("stagepass_abuse_findings_dropped", [&] { return double(abuse.dropped()); });
+  metrics.describe("stagepass_abuse_untracked", "gauge",
+                   "Abuse-detector keys not tracked because a detector's table was full");
+  metrics.gauge("stagepass_abuse_untracked", [&] { return double(abuse.untracked()); });
   ops.add("GET", "/metrics", [&](Request&) -> Awaitable {
-    auto r = Response{200, {{"Content-Type", "text/plain; version=0.0.4"}}, metrics.render(), {}};
+    // The per-app usage series (bounded: the tracked apps, fixed groups and windows).
+    auto r = Response{200,
+                      {{"Content-Type", "text/plain; version=0.0.4"}},
+                      metrics.render() + app_usage.prometheus(clock.now()),
+                      {}};
     co_return r;
   });
 
@@ -195,8 +269,12 @@ int serve(const Config& cfg, bool demo) {
   run();
   for (auto& t : threads) t.join();
   background.stop();
-  if (accounts) flush_usage(usage, accounts->store());
-  if (accounts) accounts->flush_secret_usage();
+  if (accounts) {
+    flush_usage(usage, accounts->store());
+    accounts->flush_secret_usage();
+    app_usage.fold(clock.now());
+    save_usage(app_usage, accounts->store(), clock.now());
+  }
   store_pool.join();
   commit_pool.join();
   cpu_pool.join();

@@ -66,6 +66,14 @@ struct Tunables {
   // "Last used" of grants reaches the store every this many ticks: one transaction per 5 s
   // instead of one write per API call.
   int usage_flush_ticks = 5;
+  // issue15:abuse. Per-app usage buckets reach the store every this many ticks (and at
+  // shutdown): a crash loses at most a minute of the charts' history.
+  int app_usage_save_ticks = 60;
+  // Apps whose usage is tracked one by one (monitor::AppUsage, ~20 KB each); more are counted
+  // together as "other". Also bounds the /metrics label set.
+  size_t usage_max_apps = 1000;
+  // Keys (IPs, tokens, apps) each abuse detector tracks: its memory bound.
+  size_t abuse_tracked_keys = 100000;
 
   // ---- Listeners and HTTP deadlines (http::Limits, http::ServerOptions) ----
   // The admin and http→https redirect listeners each take at most this many connections

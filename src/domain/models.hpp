@@ -60,6 +60,11 @@ struct Client {
   // token of this client issued at or before it (iat <= tokens_cut_at) is refused on every
   // node, and tokens minted after it carry a later iat (TokenIssuer).
   int64_t tokens_cut_at = 0;
+  // issue15:abuse. Suspended by an operator or an abuse detector: 0 when not suspended, else
+  // when. A suspended app gets invalid_client at the form endpoints (with `suspended_reason`
+  // as the description) and its access tokens issued up to then are refused on every node.
+  int64_t suspended_at = 0;
+  std::string suspended_reason = {};  // shown to the app's owner and in the error; never a secret
 };
 
 // One authorization a person gave one app: the scopes consented to. Every token carries
@@ -156,6 +161,25 @@ struct ClientSecretUse {
   int64_t secret_id = 0;
   std::string ip;
   int64_t at = 0;
+};
+
+// issue15:abuse. One persisted bucket of an app's usage series (monitor::AppUsage): the
+// requests, errors and distinct users of one app over [start, start + span), encoded by
+// AppUsage (the store keeps it opaque).
+struct AppUsageRow {
+  std::string client_id;
+  int64_t span = 0;   // seconds: 60, 3600 or 86400
+  int64_t start = 0;  // unix seconds, a multiple of span
+  std::string data;
+};
+
+// issue15:abuse. A warning an abuse detector raised about one app, for its dashboard.
+struct AppWarning {
+  int64_t id = 0;  // assigned by the store, increasing
+  std::string client_id;
+  int64_t at = 0;
+  std::string type;    // the audit event's type, e.g. "abuse_secret_guessing"
+  std::string detail;  // short, human-readable; never a secret
 };
 
 }  // namespace stagepass

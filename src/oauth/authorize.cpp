@@ -45,6 +45,9 @@ AuthorizeOutcome AuthorizeFlow::validate(const Form& params) const {
         *redirect_uri, state,
         {{"error", std::move(code)}, {"error_description", safe_description(description)}})};
   };
+  // issue15:abuse. A suspended app gets no new consent or code (RFC 6749 §4.1.2.1:
+  // unauthorized_client, "The client is not authorized to request an authorization code").
+  if (client->suspended_at > 0) return error("unauthorized_client", "this app is suspended");
   if (auto dup = params.duplicate())
     return error("invalid_request", "parameter repeated: " + quote_input(*dup));
   auto response_type = params.get("response_type");

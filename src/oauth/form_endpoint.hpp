@@ -31,8 +31,11 @@ struct FormCall {
   // The grant_type label of stagepass_token_requests_total: "none" until the token endpoint
   // dispatches, then the handler's grant type or "other" (a bounded set).
   std::string_view metric_label = "none";
-  // issue15:secrets. The request's peer (after trusted proxies), for client-secret usage.
+  // issue15:secrets, issue15:abuse. The request's peer (after trusted proxies), for
+  // client-secret usage and the abuse signals.
   std::string remote_ip;
+  // Whether this is the token endpoint (its answers count in the app's usage).
+  bool token_endpoint = false;
 };
 
 class FormEndpoint {

@@ -1,5 +1,6 @@
 #include "oauth/form_pipeline.hpp"
 
+#include "core/base64url.hpp"
 #include "http/offload.hpp"
 
 namespace stagepass::oauth {
@@ -20,6 +21,35 @@ std::optional<OAuthError> parse_form(const http::Request& req, FormCall& call) {
   if (!form) return std::move(form.error());
   call.form = std::move(*form);
   return std::nullopt;
+}
+
+// The client id a refused request presented (Basic's user part or the form's client_id), for
+// attributing an invalid_client to an app; at most 128 bytes of it.
+std::string presented_client_id(std::string_view authorization, const Form& form) {
+  std::string id;
+  if (authorization.size() > 6 &&
+      (authorization.starts_with("Basic ") || authorization.starts_with("basic "))) {
+    if (auto decoded = base64_decode(authorization.substr(6))) {
+      const size_t colon = decoded->find(':');
+      if (colon != std::string::npos) {
+        id = percent_decode(std::string_view(*decoded).substr(0, colon), true).value_or("");
+      }
+    }
+  } else {
+    id = form.get("client_id").value_or("");
+  }
+  return id.substr(0, 128);
+}
+
+// issue15:abuse: a suspended app authenticates, but is refused with the reason (RFC 6749
+// §5.2: invalid_client, "Client authentication failed"): only the app itself, having proved
+// who it is, learns that it is suspended and why. `basic`: the client authenticated with the
+// Authorization header, so the 401 carries WWW-Authenticate (RFC 6749 §5.2).
+std::optional<OAuthError> not_suspended(const Client& c, bool basic) {
+  if (c.suspended_at == 0) return std::nullopt;
+  std::string d = "this app is suspended";
+  if (!c.suspended_reason.empty()) d += ": " + c.suspended_reason.substr(0, 200);
+  return OAuthError::invalid_client(std::move(d), basic);
 }
 
 }  // namespace
@@ -43,6 +73,8 @@ boost::asio::awaitable<http::Response> FormPipeline::post(const FormEndpoint& en
     r = refused->to_response();
   } else {
     endpoint.choose(call);
+    call.remote_ip = req.remote_ip;
+    call.token_endpoint = req.path() == "/api/token";
     auto work = [&] { return authenticate_and_answer(endpoint, call); };
     r = co_await http::offload(call.commits ? pools_.commit : pools_.store, work);
   }
@@ -55,9 +87,24 @@ boost::asio::awaitable<http::Response> FormPipeline::post(const FormEndpoint& en
 http::Response FormPipeline::authenticate_and_answer(const FormEndpoint& endpoint,
                                                      FormCall& call) const {
   auto client = authenticate_client(s_, call.authorization, call.form, call.remote_ip);
-  if (!client) return client.error().to_response();
+  if (!client) {
+    if (s_.abuse && client.error().code == "invalid_client") {
+      s_.abuse->note_invalid_client(
+          call.remote_ip, presented_client_id(call.authorization, call.form), s_.clock.now());
+    }
+    return client.error().to_response();
+  }
+  if (auto suspended = not_suspended(client->client, !call.authorization.empty())) {
+    if (s_.usage && call.token_endpoint) {
+      s_.usage->note(client->client.id, EndpointGroup::kToken, 401, "", "");
+    }
+    return suspended->to_response();
+  }
   http::Response r = endpoint.answer(call, *client);
   r.log_client_id = client->client.id;
+  if (s_.usage && call.token_endpoint) {
+    s_.usage->note(client->client.id, EndpointGroup::kToken, r.status, "", "");
+  }
   return r;
 }
 

@@ -11,6 +11,8 @@
 
 #include "core/clock.hpp"
 #include "core/random.hpp"
+#include "monitor/abuse_detector.hpp"
+#include "monitor/app_usage.hpp"
 #include "monitor/secret_usage.hpp"
 #include "oauth/grant_revoker.hpp"
 #include "store/client_store.hpp"
@@ -51,6 +53,10 @@ struct Services {
   // issue15:secrets. Hears of every client-secret use (last-use figures, retiring-secret
   // audit coalescing). May be null in tests: uses are then not counted.
   SecretUsage* secret_usage = nullptr;
+  // issue15:abuse. Abuse signals and per-app usage, noted on the request path (O(1), never
+  // blocking); either may be null (tests, nothing noted).
+  AbuseDetector* abuse = nullptr;
+  AppUsage* usage = nullptr;
 };
 
 }  // namespace stagepass::oauth

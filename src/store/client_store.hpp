@@ -106,6 +106,12 @@ class ClientStore {
   // use, and the IPs it was used from (at most kMaxTrackedIpsPerSecret per secret in the day
   // before `now`; older IPs are forgotten). Uses of secrets that no longer exist are ignored.
   virtual Status<> record_secret_usage(const std::vector<ClientSecretUse>& uses, int64_t now) = 0;
+  // issue15:abuse. Suspends the app at `at` with `reason` (at > 0), or lifts the suspension
+  // (at == 0; the reason is cleared). kNotFound. A suspension feeds every node's
+  // RevocationSet (RevocationLog::suspended_clients_since): the app's access tokens issued
+  // up to then are refused; its grants and refresh tokens stay, for when it is lifted.
+  virtual Status<> set_client_suspension(const std::string& id, int64_t at,
+                                         const std::string& reason) = 0;
 };
 
 }  // namespace stagepass

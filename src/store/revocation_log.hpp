@@ -39,6 +39,9 @@ class RevocationLog {
   // issue15:secrets. Hard cuts of client secrets made at or after `since`: (client id, cut
   // time); the client's access tokens issued at or before the cut time are refused.
   virtual Result<std::vector<std::pair<std::string, int64_t>>> client_cuts_since(int64_t since) = 0;
+  // issue15:abuse. Clients suspended at or after `since` and still suspended, with when.
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> suspended_clients_since(
+      int64_t since) = 0;
 };
 
 }  // namespace stagepass

@@ -12,6 +12,7 @@
 //   event_store.hpp          EventStore         the audit stream
 //   key_store.hpp            KeyStore           sealed signing keys
 //   revocation_log.hpp       RevocationLog      what was revoked since when (read-only)
+//   usage_store.hpp          UsageStore         per-app usage series and abuse warnings
 // Who uses which: oauth::Services (grants, client authentication, authorize, revocation,
 // introspection), web::SiteStores (the pages), Keyring (KeyStore), RevocationFeed
 // (RevocationLog), GrantRevoker (GrantStore). Only the composition root (app/), the admin CLI
@@ -47,6 +48,7 @@
 #include "store/refresh_token_store.hpp"
 #include "store/revocation_log.hpp"
 #include "store/session_store.hpp"
+#include "store/usage_store.hpp"
 #include "store/user_store.hpp"
 
 namespace stagepass {
@@ -59,7 +61,8 @@ class Store : public UserStore,
               public SessionStore,
               public EventStore,
               public KeyStore,
-              public RevocationLog {
+              public RevocationLog,
+              public UsageStore {
  public:
   // True when the backend answers (for /readyz).
   virtual bool ping() = 0;

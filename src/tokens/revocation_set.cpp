@@ -92,6 +92,11 @@ void RevocationSet::add_client_cut(const std::string& client_id, int64_t cut_at)
   watermark_through(client_id, cut_at);
 }
 
+void RevocationSet::add_suspension(const std::string& client_id, int64_t suspended_at) {
+  std::unique_lock lk(mu_);
+  watermark(client_id, suspended_at);
+}
+
 void RevocationSet::add_token(const std::string& jti, const std::string& client_id,
                               int64_t revoked_at) {
   std::unique_lock lk(mu_);

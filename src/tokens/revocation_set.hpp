@@ -45,6 +45,10 @@ class RevocationSet {
   // before it (iat <= cut_at, no slack: the issuer gives tokens minted after a cut a later
   // iat) are refused. Kept with the per-client watermarks (same bound, same expiry).
   void add_client_cut(const std::string& client_id, int64_t cut_at);
+  // issue15:abuse. A suspended client: its tokens issued (`iat`) up to `suspended_at` plus the
+  // slack are refused; tokens issued after the suspension is lifted work (the client cannot
+  // get one while suspended). Kept as the client's watermark, expiring with the retention.
+  void add_suspension(const std::string& client_id, int64_t suspended_at);
   // One access token revoked by its jti (RFC 7009), and the client that holds it.
   void add_token(const std::string& jti, const std::string& client_id, int64_t revoked_at);
   // Whether a token with these claims is revoked: by its grant (may be empty), its client

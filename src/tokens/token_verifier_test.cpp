@@ -114,6 +114,19 @@ TEST(RevocationSetTest, AClientCutRefusesThatClientsTokensIssuedUpToIt) {
   EXPECT_FALSE(set.covers("", "c1", "j", 1000));
 }
 
+// issue15:abuse. A suspension refuses the client's tokens issued up to it (plus the slack),
+// and none issued after: the app works again once the suspension is lifted.
+TEST(RevocationSetTest, ASuspensionRefusesTheClientsEarlierTokensOnly) {
+  RevocationSet set(3600, 100, 10);
+  set.add_suspension("app", 1000);
+  EXPECT_TRUE(set.covers("g1", "app", "j1", 990));
+  EXPECT_TRUE(set.covers("", "app", "j2", 1010));  // client credentials, within the slack
+  EXPECT_FALSE(set.covers("g1", "app", "j3", 1011));
+  EXPECT_FALSE(set.covers("g2", "other", "j4", 990));
+  set.expire(1000 + 10 + 3600 + 1);  // every covered token has expired
+  EXPECT_FALSE(set.covers("g1", "app", "j1", 990));
+}
+
 TEST(RevocationSetTest, ExpiresAndStaysBounded) {
   RevocationSet set(100, 3);
   set.add("a", "c1", 10);

@@ -97,6 +97,8 @@ Site::Awaitable Site::login_submit(http::Request& req) {
   bool ok = co_await http::offload(cpu_pool_, verify);
   const std::string user_agent(req.header("User-Agent").substr(0, 200));
   if (!user || !ok) {
+    // issue15:abuse: many accounts failing from one address is credential stuffing.
+    if (s_.abuse) s_.abuse->note_sign_in_failure(ip, account_key, s_.clock.now());
     if (user && s_.audit) {  // failures on an existing account go to its owner's log
       auto note = [&] {
         s_.audit({0, 0, "sign_in_failed", user->id, "", ip, user_agent, "wrong password"});

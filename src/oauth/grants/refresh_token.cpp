@@ -59,6 +59,7 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(
     case RotateOutcome::kRefused:
       return fail(refusal_error(rotation->refusal));
     case RotateOutcome::kReuseRevoked:
+      if (s_.abuse) s_.abuse->note_refresh_reuse(old.client_id, old.user_id, s_.clock.now());
       s_.revoker.revoked({0, 0, "refresh_token_reuse", old.user_id, old.client_id, "", "",
                           old.client_id == client.client.id
                               ? "a spent refresh token was used again; the app's access was revoked"

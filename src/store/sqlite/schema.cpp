@@ -222,6 +222,33 @@ CREATE TRIGGER client_token_cuts_version_insert AFTER INSERT ON client_token_cut
 CREATE TRIGGER client_token_cuts_version_update AFTER UPDATE ON client_token_cuts
   BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
 )sql",
+    R"sql(
+-- issue15:abuse
+-- A suspended app (operator or abuse detector): 0 when not suspended, else since when, and
+-- why (shown to the app and its owner; never a secret).
+ALTER TABLE clients ADD COLUMN suspended_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE clients ADD COLUMN suspended_reason TEXT NOT NULL DEFAULT '';
+CREATE INDEX clients_suspended_at ON clients(suspended_at) WHERE suspended_at > 0;
+-- Per-app usage history (monitor::AppUsage), one row per app, bucket span and bucket start,
+-- so a restart keeps the charts; rows older than their series are deleted when saving.
+CREATE TABLE app_usage (
+  client_id TEXT NOT NULL,
+  span INTEGER NOT NULL,
+  start INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (client_id, span, start)
+) WITHOUT ROWID;
+CREATE INDEX app_usage_start ON app_usage(start);
+-- Warnings the abuse detectors raised, per app, for its dashboard.
+CREATE TABLE app_warnings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  client_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX app_warnings_client ON app_warnings(client_id, id);
+)sql",
 };
 
 }  // namespace

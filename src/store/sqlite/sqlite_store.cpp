@@ -54,7 +54,8 @@ Status<> SqliteStore::create_client(const Client& c) {
 
 constexpr const char* kClientColumns =
     "SELECT id, name, is_public, secret_hash, redirect_uris, allowed_scopes, web_origins, "
-    "created_at, rate_limit, introspect_any, development, owner_id, description FROM clients ";
+    "created_at, rate_limit, introspect_any, development, owner_id, description, suspended_at, "
+    "suspended_reason FROM clients ";
 
 Result<Client> SqliteStore::find_client(const std::string& id) {
   return read([&](Connection& db) -> Result<Client> {
@@ -186,6 +187,32 @@ Status<> SqliteStore::update_owned_client(const Client& c) {
         .run();
     if (db.changes() == 0) return fail(not_found("client"));
     return Ok{};
+  });
+}
+
+// issue15:abuse: the suspension changes the row, so clients_version moves and every node's
+// client cache drops the unsuspended copy.
+Status<> SqliteStore::set_client_suspension(const std::string& id, int64_t at,
+                                            const std::string& reason) {
+  return write([&](Connection& db) -> Status<> {
+    db.prepare("UPDATE clients SET suspended_at = ?, suspended_reason = ? WHERE id = ?")
+        .bind_all(at, at > 0 ? reason : std::string(), id)
+        .run();
+    if (db.changes() == 0) return fail(not_found("client"));
+    return Ok{};
+  });
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::suspended_clients_since(
+    int64_t since) {
+  return read([&](Connection& db) -> Result<std::vector<std::pair<std::string, int64_t>>> {
+    auto s = db.prepare(
+        "SELECT id, suspended_at FROM clients WHERE suspended_at >= ? AND "
+        "suspended_at > 0");
+    s.bind(1, since);
+    std::vector<std::pair<std::string, int64_t>> out;
+    while (s.step()) out.emplace_back(s.text(0), s.i64(1));
+    return out;
   });
 }
 

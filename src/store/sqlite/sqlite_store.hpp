@@ -56,6 +56,10 @@ class SqliteStore final : public Store {
   Result<std::vector<LiveSecret>> list_live_secrets(const std::string& id, int64_t now) override;
   Status<> record_secret_usage(const std::vector<ClientSecretUse>& uses, int64_t now) override;
   Result<std::vector<std::pair<std::string, int64_t>>> client_cuts_since(int64_t since) override;
+  Status<> set_client_suspension(const std::string& id, int64_t at,
+                                 const std::string& reason) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> suspended_clients_since(
+      int64_t since) override;
 
   Result<Grant> find_active_grant(const std::string& user_id,
                                   const std::string& client_id) override;
@@ -92,6 +96,12 @@ class SqliteStore final : public Store {
 
   Result<std::vector<SigningKey>> list_signing_keys() override;
   Status<> save_signing_key(const SigningKey& key) override;
+
+  Status<> save_usage(const std::vector<AppUsageRow>& rows, int64_t now,
+                      int64_t keep_seconds) override;
+  Result<std::vector<AppUsageRow>> load_usage(int64_t since) override;
+  Status<> record_app_warning(const AppWarning& warning) override;
+  Result<std::vector<AppWarning>> app_warnings(const std::string& client_id, int limit) override;
 
  private:
   template <class F>

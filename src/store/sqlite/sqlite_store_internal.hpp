@@ -50,6 +50,8 @@ inline Client read_client(Stmt& s) {
   c.development = s.i64(10) != 0;  // issue15:devmode
   c.owner_id = s.text(11);         // issue15:dashboard
   c.description = s.text(12);
+  c.suspended_at = s.i64(13);  // issue15:abuse
+  c.suspended_reason = s.text(14);
   return c;
 }
 

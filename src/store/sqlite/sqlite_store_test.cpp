@@ -320,6 +320,54 @@ TEST_F(SqliteStoreTest, ClientChangesFromAnotherConnectionAreSeenAtOnce) {
   EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
 }
 
+// issue15:abuse. A suspension is part of the client (seen through the cache at once), feeds
+// the revocation log while it lasts, and is lifted without a trace in the log.
+TEST_F(SqliteStoreTest, ASuspensionIsSeenAtOnceAndFeedsTheRevocationLogWhileItLasts) {
+  ASSERT_EQ(store_->find_client("c1")->suspended_at, 0);  // now cached
+  {
+    SqliteStore other((dir_ / "db.sqlite").string(), 1);  // the admin CLI
+    ASSERT_TRUE(other.set_client_suspension("c1", 500, "terms review").ok());
+  }
+  auto c = store_->find_client("c1");
+  EXPECT_EQ(c->suspended_at, 500);
+  EXPECT_EQ(c->suspended_reason, "terms review");
+  auto since = store_->suspended_clients_since(400);
+  ASSERT_TRUE(since.ok());
+  ASSERT_EQ(since->size(), 1u);
+  EXPECT_EQ((*since)[0], (std::pair<std::string, int64_t>{"c1", 500}));
+  EXPECT_TRUE(store_->suspended_clients_since(501)->empty());
+  ASSERT_TRUE(store_->set_client_suspension("c1", 0, "ignored").ok());
+  EXPECT_EQ(store_->find_client("c1")->suspended_at, 0);
+  EXPECT_EQ(store_->find_client("c1")->suspended_reason, "");
+  EXPECT_TRUE(store_->suspended_clients_since(0)->empty());
+  EXPECT_EQ(store_->set_client_suspension("nope", 1, "").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, UsageBucketsAreReplacedKeptAndDroppedWhenOld) {
+  ASSERT_TRUE(store_->save_usage({{"c1", 60, 1000, "a"}, {"c1", 3600, 600, "b"}}, 2000, 1500).ok());
+  ASSERT_TRUE(store_->save_usage({{"c1", 60, 1000, "a2"}}, 2000, 1500).ok());  // replaced
+  auto rows = store_->load_usage(0);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  auto bucket = std::find_if(rows->begin(), rows->end(), [](auto& r) { return r.span == 60; });
+  EXPECT_EQ(bucket->data, "a2");
+  ASSERT_TRUE(store_->save_usage({}, 2600, 1500).ok());  // both start before 2600 - 1500
+  rows = store_->load_usage(0);
+  ASSERT_EQ(rows->size(), 0u);
+}
+
+TEST_F(SqliteStoreTest, AppWarningsAreListedPerAppNewestFirst) {
+  ASSERT_TRUE(store_->record_app_warning({0, "c1", 10, "abuse_burst", "first"}).ok());
+  ASSERT_TRUE(store_->record_app_warning({0, "c2", 11, "abuse_burst", "other app"}).ok());
+  ASSERT_TRUE(store_->record_app_warning({0, "c1", 12, "client_suspended", "second"}).ok());
+  auto w = store_->app_warnings("c1", 10);
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(w->size(), 2u);
+  EXPECT_EQ((*w)[0].detail, "second");
+  EXPECT_EQ((*w)[1].type, "abuse_burst");
+  EXPECT_EQ(store_->app_warnings("c1", 1)->size(), 1u);
+}
+
 TEST_F(SqliteStoreTest, SessionsKeepTheirLastUseAndEndAtTheirAbsoluteEnd) {
   ASSERT_TRUE(store_->create_session({"s1", "u1", 100, 1000}).ok());
   auto s = store_->find_session("s1", 100);

@@ -197,6 +197,14 @@ export class StagepassServer {
     return this.exit;
   }
 
+  /** A restart: SIGTERM, then the same binary again on the same port, database and key. */
+  async restart(timeoutMs = 15000) {
+    await this.stop({ keep: true });
+    this.exit = null;
+    this.child = null;
+    await this.start(timeoutMs);
+  }
+
   /** Runs `stagepass <args...>` with the server's environment. Never throws on exit code. */
   run(args, { input, timeoutMs = 30000 } = {}) {
     return new Promise((resolve, reject) => {

@@ -1,0 +1,191 @@
+// AppUsage: the per-app usage windows, their persistence encoding and their /metrics export.
+#include "monitor/app_usage.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace stagepass {
+namespace {
+
+// "text" + std::to_string(n) without GCC 12's false -Wrestrict warning.
+std::string cat(std::string a, int64_t n) { return a += std::to_string(n); }
+
+constexpr int64_t kT0 = 1'800'000'000;  // a multiple of 86400? no matter: windows align
+
+TEST(EndpointGroups, PathsMapToTheirGroup) {
+  EXPECT_EQ(group_for_path("/v1/me"), EndpointGroup::kProfile);
+  EXPECT_EQ(group_for_path("/v1/users/abc"), EndpointGroup::kProfile);
+  EXPECT_EQ(group_for_path("/v1/users/abc/playlists"), EndpointGroup::kPlaylists);
+  EXPECT_EQ(group_for_path("/v1/me/tracks/contains"), EndpointGroup::kLibrary);
+  EXPECT_EQ(group_for_path("/v1/me/playlists"), EndpointGroup::kPlaylists);
+  EXPECT_EQ(group_for_path("/v1/playlists/x/items"), EndpointGroup::kPlaylists);
+  EXPECT_EQ(group_for_path("/v1/me/player/play"), EndpointGroup::kPlayer);
+  EXPECT_EQ(group_for_path("/v1/me/player/recently-played"), EndpointGroup::kPersonalization);
+  EXPECT_EQ(group_for_path("/v1/me/top/tracks"), EndpointGroup::kPersonalization);
+  EXPECT_EQ(group_for_path("/v1/me/following"), EndpointGroup::kFollow);
+  EXPECT_EQ(group_for_path("/v1/search"), EndpointGroup::kSearch);
+  EXPECT_EQ(group_for_path("/v1/tracks/abc"), EndpointGroup::kCatalog);
+  EXPECT_EQ(group_for_path("/v1/artists/abc/albums"), EndpointGroup::kCatalog);
+  EXPECT_EQ(group_for_path("/api/token"), EndpointGroup::kToken);
+  EXPECT_EQ(group_for_path("/v1/method"), EndpointGroup::kOther);
+  EXPECT_EQ(group_for_path("/v1/mexico"), EndpointGroup::kOther);
+}
+
+TEST(DistinctSketch, EstimatesDistinctValuesWithinItsError) {
+  DistinctSketch s;
+  EXPECT_EQ(s.estimate(), 0u);
+  for (int i = 0; i < 3; ++i) s.add("same");
+  EXPECT_EQ(s.estimate(), 1u);
+  DistinctSketch big;
+  for (int i = 0; i < 5000; ++i) big.add(cat("user-", i));
+  EXPECT_GT(big.estimate(), 3500u);
+  EXPECT_LT(big.estimate(), 6500u);
+  DistinctSketch a, b;
+  for (int i = 0; i < 20; ++i) (i % 2 ? a : b).add(cat("u", i));
+  a.merge(b);
+  EXPECT_NEAR(static_cast<double>(a.estimate()), 20.0, 4.0);
+}
+
+TEST(AppUsage, CountsPerGroupErrorsAndLimitsInEveryWindow) {
+  AppUsage usage;
+  usage.note("app1", EndpointGroup::kProfile, 200, "u1", "g1");
+  usage.note("app1", EndpointGroup::kProfile, 200, "u2", "g2");
+  usage.note("app1", EndpointGroup::kSearch, 404, "u1", "g1");
+  usage.note("app1", EndpointGroup::kSearch, 429, "u1", "g1");
+  usage.note("app1", EndpointGroup::kToken, 200, "", "");
+  usage.note("app2", EndpointGroup::kCatalog, 200, "", "");
+  usage.fold(kT0);
+  auto s = usage.usage("app1", kT0 + 5);
+  ASSERT_EQ(s.windows.size(), 3u);
+  EXPECT_EQ(s.windows[0].name, "1h");
+  EXPECT_EQ(s.windows[0].points.size(), 60u);
+  EXPECT_EQ(s.windows[1].points.size(), 24u);
+  EXPECT_EQ(s.windows[2].points.size(), 30u);
+  for (const auto& w : s.windows) {
+    EXPECT_EQ(w.total.total(), 5u) << w.name;
+    EXPECT_EQ(w.total.requests[size_t(EndpointGroup::kProfile)], 2u);
+    EXPECT_EQ(w.total.requests[size_t(EndpointGroup::kSearch)], 2u);
+    EXPECT_EQ(w.total.requests[size_t(EndpointGroup::kToken)], 1u);
+    EXPECT_EQ(w.total.errors, 1u);
+    EXPECT_EQ(w.total.rate_limited, 1u);
+    EXPECT_EQ(w.total.users.estimate(), 2u);
+    EXPECT_EQ(w.total.grants.estimate(), 2u);
+  }
+  EXPECT_EQ(s.windows[0].points.back().counts.total(), 5u);  // the newest point is now
+  EXPECT_EQ(usage.usage("nobody", kT0).windows[0].total.total(), 0u);
+}
+
+TEST(AppUsage, OldBucketsLeaveTheirWindow) {
+  AppUsage usage;
+  usage.note("app", EndpointGroup::kProfile, 200, "u", "g");
+  usage.fold(kT0);
+  auto later = usage.usage("app", kT0 + 2 * 3600);
+  EXPECT_EQ(later.windows[0].total.total(), 0u);  // past the hour
+  EXPECT_EQ(later.windows[1].total.total(), 1u);  // still in the day
+  auto much_later = usage.usage("app", kT0 + 31 * 86400);
+  EXPECT_EQ(much_later.windows[2].total.total(), 0u);
+  // A bucket reused by the ring starts from zero.
+  usage.note("app", EndpointGroup::kProfile, 200, "u", "g");
+  usage.fold(kT0 + 3600);
+  EXPECT_EQ(usage.usage("app", kT0 + 3600).windows[0].total.total(), 1u);
+}
+
+TEST(AppUsage, NotesFromManyThreadsAreAllCounted) {
+  AppUsage usage;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) usage.note("app", EndpointGroup::kPlayer, 200, "u", "g");
+    });
+  }
+  for (auto& t : threads) t.join();
+  usage.fold(kT0);
+  EXPECT_EQ(usage.usage("app", kT0).windows[0].total.total(), 8000u);
+}
+
+TEST(AppUsage, AppsBeyondTheBoundAreCountedAsOther) {
+  AppUsage usage(2);
+  for (const char* id : {"a", "b", "c", "d"}) usage.note(id, EndpointGroup::kProfile, 200, "", "");
+  usage.fold(kT0);
+  auto apps = usage.apps();
+  EXPECT_EQ(apps.size(), 3u);
+  EXPECT_EQ(usage.usage(AppUsage::kOtherApps, kT0).windows[0].total.total(), 2u);
+}
+
+TEST(AppUsage, PersistedRowsRestoreTheHistory) {
+  AppUsage before;
+  before.note("app", EndpointGroup::kLibrary, 200, "u1", "g1");
+  before.note("app", EndpointGroup::kLibrary, 500, "u2", "g2");
+  before.fold(kT0);
+  auto rows = before.dirty_rows();
+  EXPECT_EQ(rows.size(), 3u);                // a minute, an hour and a day bucket
+  EXPECT_TRUE(before.dirty_rows().empty());  // nothing changed since
+  AppUsage after;
+  after.load(rows, kT0 + 60);
+  auto s = after.usage("app", kT0 + 60);
+  for (const auto& w : s.windows) {
+    EXPECT_EQ(w.total.requests[size_t(EndpointGroup::kLibrary)], 2u);
+    EXPECT_EQ(w.total.errors, 1u);
+    EXPECT_EQ(w.total.users.estimate(), 2u);
+  }
+  // Rows too old for their window, of an unknown span, or damaged are skipped.
+  AppUsage skipped;
+  auto bad = rows;
+  bad[0].data = "1,2,x";
+  bad[1].span = 7;
+  skipped.load(bad, kT0 + 60);
+  skipped.load(rows, kT0 + 40 * 86400);
+  EXPECT_EQ(skipped.usage("app", kT0 + 60).windows[2].total.total(), 2u);  // the day row only
+}
+
+TEST(AppUsage, EncodingRoundTripsAndRefusesGarbage) {
+  UsageCounts c;
+  c.requests[3] = 7;
+  c.errors = 2;
+  c.rate_limited = 1;
+  c.users.add("x");
+  auto back = AppUsage::decode(AppUsage::encode(c));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->requests[3], 7u);
+  EXPECT_EQ(back->users.reg, c.users.reg);
+  EXPECT_FALSE(AppUsage::decode(""));
+  EXPECT_FALSE(AppUsage::decode("1,2,3"));
+  EXPECT_FALSE(AppUsage::decode(AppUsage::encode(c) + "0"));
+}
+
+TEST(AppUsage, RateComparesAMinuteWithTheHourBefore) {
+  AppUsage usage;
+  const int64_t base = kT0 - kT0 % 3600;
+  for (int m = 0; m < 59; ++m) {
+    for (int i = 0; i < 10; ++i) usage.note("app", EndpointGroup::kProfile, 200, "", "");
+    usage.fold(base + m * 60);
+  }
+  for (int i = 0; i < 100; ++i) usage.note("app", EndpointGroup::kProfile, 200, "", "");
+  usage.fold(base + 59 * 60);
+  auto r = usage.rate("app", base + 59 * 60);
+  EXPECT_EQ(r.minute, 100u);
+  EXPECT_NEAR(r.hour_mean, 10.0, 0.01);
+}
+
+TEST(AppUsage, PrometheusShowsEachAppsSeriesWithBoundedLabels) {
+  AppUsage usage;
+  usage.note("app1", EndpointGroup::kSearch, 200, "u", "g");
+  usage.note("app1", EndpointGroup::kSearch, 429, "u", "g");
+  usage.fold(kT0);
+  const std::string text = usage.prometheus(kT0);
+  EXPECT_NE(text.find("# TYPE stagepass_app_requests gauge"), std::string::npos);
+  EXPECT_NE(
+      text.find("stagepass_app_requests{client_id=\"app1\",group=\"search\",window=\"1h\"} 2"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("stagepass_app_rate_limited{client_id=\"app1\",window=\"30d\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("stagepass_app_active_users{client_id=\"app1\",window=\"24h\"} 1"),
+            std::string::npos);
+  // An app idle for 30 days is left out.
+  EXPECT_EQ(usage.prometheus(kT0 + 40 * 86400).find("app1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace stagepass

@@ -1,0 +1,53 @@
+// SqliteStore: per-app usage series and abuse warnings (UsageStore, issue 15).
+#include "store/sqlite/sqlite_store_internal.hpp"
+
+namespace stagepass::sqlite {
+using namespace internal;
+
+Status<> SqliteStore::save_usage(const std::vector<AppUsageRow>& rows, int64_t now,
+                                 int64_t keep_seconds) {
+  return write([&](Connection& db) -> Status<> {
+    Transaction tx(db);
+    for (const auto& r : rows) {
+      db.prepare("INSERT OR REPLACE INTO app_usage (client_id, span, start, data) VALUES (?,?,?,?)")
+          .bind_all(r.client_id, r.span, r.start, r.data)
+          .run();
+    }
+    db.prepare("DELETE FROM app_usage WHERE start < ?").bind(1, now - keep_seconds).run();
+    tx.commit();
+    return Ok{};
+  });
+}
+
+Result<std::vector<AppUsageRow>> SqliteStore::load_usage(int64_t since) {
+  return read([&](Connection& db) -> Result<std::vector<AppUsageRow>> {
+    auto s = db.prepare("SELECT client_id, span, start, data FROM app_usage WHERE start >= ?");
+    s.bind(1, since);
+    std::vector<AppUsageRow> out;
+    while (s.step()) out.push_back({s.text(0), s.i64(1), s.i64(2), s.text(3)});
+    return out;
+  });
+}
+
+Status<> SqliteStore::record_app_warning(const AppWarning& w) {
+  return write([&](Connection& db) -> Status<> {
+    db.prepare("INSERT INTO app_warnings (client_id, at, type, detail) VALUES (?,?,?,?)")
+        .bind_all(w.client_id, w.at, w.type, w.detail)
+        .run();
+    return Ok{};
+  });
+}
+
+Result<std::vector<AppWarning>> SqliteStore::app_warnings(const std::string& client_id, int limit) {
+  return read([&](Connection& db) -> Result<std::vector<AppWarning>> {
+    auto s = db.prepare(
+        "SELECT id, client_id, at, type, detail FROM app_warnings WHERE client_id = ? "
+        "ORDER BY id DESC LIMIT ?");
+    s.bind_all(client_id, int64_t{limit});
+    std::vector<AppWarning> out;
+    while (s.step()) out.push_back({s.i64(0), s.text(1), s.i64(2), s.text(3), s.text(4)});
+    return out;
+  });
+}
+
+}  // namespace stagepass::sqlite

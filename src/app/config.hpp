@@ -65,6 +65,10 @@ struct Config {
   std::string forwarded_header;
   bool tls() const { return !tls_cert.empty(); }
 
+  // Signing keys (issue15:keys; docs/operations.md, "Signing keys").
+  int64_t jwks_max_age{};
+  int64_t key_rotation{};  // seconds; 0: no scheduled rotation
+
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }
 

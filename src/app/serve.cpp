@@ -88,6 +88,11 @@ int serve(const Config& cfg, bool demo) {
                                               commit_pool, cpu_pool, metrics, on_user_created);
     accounts->register_routes(router);
     background.add([&] { accounts->poll_revocations(); });
+    // A rotation written by `admin keys rotate` (another process) is picked up within a tick
+    // (key_schedule.hpp: kKeyPickupSeconds); this node's Web API verifies with the same keys.
+    background.add([&] {
+      if (accounts->refresh_keys() && api) api->set_keys(accounts->keys());
+    });
     background.add([&] { accounts->refresh_origins(); }, tune.origins_refresh_ticks);
     background.add([&] { flush_usage(usage, accounts->store()); }, tune.usage_flush_ticks);
   }
@@ -100,7 +105,10 @@ int serve(const Config& cfg, bool demo) {
     api = std::make_unique<ApiNode>(cfg, clock, random, music, revoked, metrics, store_pool,
                                     accounts ? accounts->keys() : nullptr, std::move(on_use));
     api->register_routes(router);
-    if (!accounts) background.add([&] { api->refresh_jwks(false); });
+    if (!accounts) {
+      background.add([&] { api->refresh_jwks(); });
+      api->wake_jwks_with([&background] { background.poke(); });
+    }
   }
   if (demo) {
     if (!accounts || !api)

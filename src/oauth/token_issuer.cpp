@@ -31,7 +31,7 @@ std::string TokenIssuer::access_token(const std::string& sub, const std::string&
                  s_.random.id22(),
                  grant_id,
                  rate_limit};
-  return mint_access_token(*s_.keys, c);
+  return mint_access_token(*s_.keys.get(), c);
 }
 
 NewRefreshToken TokenIssuer::new_refresh_token() const {

@@ -91,10 +91,15 @@ void AccountsNode::refresh_origins() {
 bool AccountsNode::refresh_keys() {
   auto done = keys_.refresh();
   if (!done) {
-    log::event("error", "signing keys not reread; the current ones stay",
-               {{"error", done.error().message}});
+    // Once per distinct failure, not once a second while it lasts.
+    if (done.error().message != last_key_error_) {
+      log::event("error", "signing keys not reread; the current ones stay",
+                 {{"error", done.error().message}});
+    }
+    last_key_error_ = done.error().message;
     return false;
   }
+  last_key_error_.clear();
   if (done->rotated) {
     const SigningKey& k = *done->rotated;
     audit_.record({0, 0, "signing_key_rotated", "", "", "", "",

@@ -63,6 +63,7 @@ class AccountsNode {
   oauth::FormPipeline forms_;  // grants that write on the commit pool, the rest on the store pool
   std::unique_ptr<web::Site> site_;
   std::string metadata_;
+  std::string last_key_error_;  // refresh_keys() only (the Background thread)
 };
 
 }  // namespace stagepass

@@ -95,10 +95,13 @@ TEST_F(JwksRefresherTest, OneFetchAtATime) {
       clock_, {300, 5},
       [&] {
         std::unique_lock lk(mu);
-        ++concurrent_fetches;
-        entered = true;
-        cv.notify_all();
-        cv.wait(lk, [&] { return release; });
+        // Only the first fetch blocks: a second one (a broken single flight) counts and
+        // returns, so the test fails rather than hangs.
+        if (++concurrent_fetches == 1) {
+          entered = true;
+          cv.notify_all();
+          cv.wait(lk, [&] { return release; });
+        }
         return JwksRefresher::Fetched{ring("slow"), -1, ""};
       },
       [](std::shared_ptr<const Keyring>) {});

@@ -47,6 +47,7 @@
 #include "tokens/access_token.hpp"
 #include "tokens/keyring.hpp"
 #include "tokens/opaque_token.hpp"
+#include "tokens/signing_keys.hpp"
 
 using namespace stagepass;
 namespace json = boost::json;
@@ -307,9 +308,9 @@ int run(Options o) {
   }
   std::shared_ptr<const Keyring> keys;
   if (o.access) {
-    // The server's signing key, opened as the server opens it (load_or_create stores a
-    // first key if the server never ran on this database).
-    keys = Keyring::load_or_create(store, cfg.resolve_master_key(), random, clock);
+    // The server's signing keys, opened as the server opens them (a first key is stored if
+    // the server never ran on this database). No scheduled rotation here.
+    keys = SigningKeys(store, cfg.resolve_master_key(), random, clock, {}).current();
   }
   const int threads = o.threads > 0
                           ? o.threads

@@ -115,7 +115,7 @@ void signed_claims(std::string_view in) {
   std::string_view payload = nl == std::string_view::npos ? in : in.substr(nl + 1);
   std::string input = base64url_encode(header) + "." + base64url_encode(payload);
   std::string token =
-      input + "." + base64url_encode(crypto::ed25519_sign(w.keys.signing_key().secret_key, input));
+      input + "." + base64url_encode(crypto::ed25519_sign(w.keys.signing_key(0).secret_key, input));
   check_accepted(verify_access_token(w.keys, token, kOpts), in);
 }
 
@@ -126,7 +126,7 @@ void jwks(std::string_view in) {
   auto again = Keyring::from_jwks(ring->jwks_json());
   FUZZ_CHECK(again != nullptr, in);
   FUZZ_CHECK(again->jwks_json() == ring->jwks_json(), in);
-  const OpenKey& signing = w.keys.signing_key();
+  const OpenKey& signing = w.keys.signing_key(0);
   const OpenKey* k = ring->find(signing.kid);
   bool publishes_ours = k && k->public_key == signing.public_key;
   auto r = verify_access_token(*ring, w.valid, kOpts);

@@ -26,13 +26,15 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
       revoker_(
           store_, clock, [this] { feed_.poll(); },
           [this](AuditEvent e) { audit_.record(std::move(e)); }),
+      keys_(store_, master_key, random, clock,
+            {{cfg.access_token_ttl + cfg.clock_skew, cfg.jwks_max_age}, cfg.key_rotation}),
       // Each consumer gets the roles it uses of the one store (store/store.hpp).
       services_{.clients = store_,
                 .grants = store_,
                 .codes = store_,
                 .refresh_tokens = store_,
                 .users = store_,
-                .keys = Keyring::load_or_create(store_, master_key, random, clock),
+                .keys = keys_.slot(),
                 .clock = clock,
                 .random = random,
                 .settings = {cfg.issuer, cfg.effective_audience(), cfg.access_token_ttl,
@@ -106,6 +108,32 @@ void AccountsNode::flush_secret_usage() {
   }
 }
 
+bool AccountsNode::refresh_keys() {
+  auto done = keys_.refresh();
+  if (!done) {
+    // Once per distinct failure, not once a second while it lasts.
+    if (done.error().message != last_key_error_) {
+      log::event("error", "signing keys not reread; the current ones stay",
+                 {{"error", done.error().message}});
+    }
+    last_key_error_ = done.error().message;
+    return false;
+  }
+  last_key_error_.clear();
+  if (done->rotated) {
+    const SigningKey& k = *done->rotated;
+    audit_.record({0, 0, "signing_key_rotated", "", "", "", "",
+                   "next key " + k.kid + " signs from " + std::to_string(k.signs_from) +
+                       " (STAGEPASS_KEY_ROTATION)"});
+  }
+  if (done->swapped) {
+    std::string states;
+    for (const auto& s : done->states) states += (states.empty() ? "" : " ") + s;
+    log::event("info", "signing keys reloaded", {{"keys", states}, {"deleted", done->deleted}});
+  }
+  return done->swapped;
+}
+
 void AccountsNode::register_routes(http::Router& router) {
   auto static_json = [this](const std::string& body) {
     auto r = Response::json(200, body);
@@ -119,8 +147,13 @@ void AccountsNode::register_routes(http::Router& router) {
     router.add("GET", path,
                [this, static_json](Request&) -> Awaitable { co_return static_json(metadata_); });
   }
-  router.add("GET", "/.well-known/jwks.json", [this, static_json](Request&) -> Awaitable {
-    co_return static_json(services_.keys->jwks_json());
+  // The keys published now (next, active, retiring), cached by clients for at most
+  // STAGEPASS_JWKS_MAX_AGE: a next key is published at least that long before it signs.
+  router.add("GET", "/.well-known/jwks.json", [this](Request&) -> Awaitable {
+    auto r = Response::json(200, keys_.current()->jwks_json(services_.clock.now()));
+    r.header("Cache-Control", "public, max-age=" + std::to_string(cfg_.jwks_max_age));
+    r.header("Access-Control-Allow-Origin", "*");
+    co_return r;
   });
   forms_.mount(router, "/api/token", tokens_);
   forms_.mount(router, "/api/revoke", revocation_);

@@ -3,7 +3,7 @@
 // revoked grants. Built by serve(); lives until shutdown.
 // Lifetime: keeps references to the Config, clock, random, revocation set, pools and metrics
 // it is given; serve() owns them and outlives the node. Inside, members are declared in
-// dependency order (store, audit, revoker, services, feed, endpoints, site): each refers
+// dependency order (store, audit, revoker, keys, services, feed, endpoints, site): each refers
 // only to those above it, except the revoker's announce, which calls feed_ after construction.
 #pragma once
 
@@ -25,6 +25,7 @@
 #include "oauth/token_endpoint.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "tokens/revocation_set.hpp"
+#include "tokens/signing_keys.hpp"
 #include "web/site.hpp"
 
 namespace stagepass {
@@ -39,7 +40,10 @@ class AccountsNode {
 
   void register_routes(http::Router& router);
   Store& store() { return store_; }
-  std::shared_ptr<const Keyring> keys() const { return services_.keys; }
+  std::shared_ptr<const Keyring> keys() const { return keys_.current(); }
+  // Chore for Background: rereads the signing keys (a rotation by `admin keys rotate` or the
+  // schedule; retired keys deleted). True when the keyring in force changed.
+  bool refresh_keys();
   // Chores for Background: the revocation feed, and the web origins the apps registered (fed
   // to the form endpoints' CORS policy).
   void poll_revocations() { feed_.poll(); }
@@ -65,6 +69,7 @@ class AccountsNode {
   AuditLog audit_;
   SecretUsage secret_usage_;     // issue15:secrets: noted by client authentication
   oauth::GrantRevoker revoker_;  // announces through feed_: declared before it, used after
+  SigningKeys keys_;
   oauth::Services services_;
   RevocationFeed feed_;
   oauth::SecretRotation secret_rotation_;  // announces through feed_: declared after it
@@ -75,6 +80,7 @@ class AccountsNode {
   oauth::FormPipeline forms_;  // grants that write on the commit pool, the rest on the store pool
   std::unique_ptr<web::Site> site_;
   std::string metadata_;
+  std::string last_key_error_;  // refresh_keys() only (the Background thread)
 };
 
 }  // namespace stagepass

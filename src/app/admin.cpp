@@ -6,6 +6,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "app/config_table.hpp"
 #include "core/clock.hpp"
 #include "core/text.hpp"
 #include "crypto/crypto.hpp"
@@ -13,6 +14,8 @@
 #include "oauth/client_auth.hpp"
 #include "oauth/redirect_uri.hpp"
 #include "oauth/secret_rotation.hpp"
+#include "tokens/key_schedule.hpp"
+#include "tokens/signing_keys.hpp"
 
 namespace stagepass::admin {
 namespace json = boost::json;
@@ -373,6 +376,86 @@ int events(Store& store, const std::string& since_text, const std::string& user_
                                               {"detail", e.detail}})
               << "\n";
   }
+  return 0;
+}
+
+// ---- issue15:keys: signing keys
+
+namespace {
+
+KeyPolicy key_policy(const Config& cfg) {
+  return {cfg.access_token_ttl + cfg.clock_skew, cfg.jwks_max_age};
+}
+
+}  // namespace
+
+int keys_rotate(Store& store, const Config& cfg, const std::string& publish_ahead_text,
+                bool as_json) {
+  SystemRandom random;
+  SystemClock clock;
+  try {
+    const KeyPolicy policy = key_policy(cfg);
+    const int64_t publish_ahead =
+        publish_ahead_text.empty()
+            ? policy.default_publish_ahead()
+            : parse_duration("--publish-ahead", publish_ahead_text, 0, 366 * 86400);
+    const Secret master_key = cfg.resolve_master_key();
+    // A key sealed under another master key would never be opened by the server: it would
+    // keep signing with the current key, now scheduled to retire.
+    auto stored = store.list_signing_keys();
+    if (!stored) return fail_line("cannot read signing keys: " + stored.error().message);
+    for (const auto& k : *stored) {
+      if (!crypto::open(master_key, k.sealed_private_key)) {
+        return fail_line("the master key does not open signing key " + k.kid +
+                         " (wrong STAGEPASS_MASTER_KEY or STAGEPASS_MASTER_KEY_FILE?)");
+      }
+    }
+    auto next = rotate_signing_key(store, master_key, random, clock.now(), publish_ahead, policy);
+    if (!next) return fail_line(next.error().message);
+    if (auto e = store.record_event({0, clock.now(), "signing_key_rotated", "", "", "", "",
+                                     "next key " + next->kid + " signs from " +
+                                         std::to_string(next->signs_from) + " (by an operator)"});
+        !e) {
+      std::cerr << "warning: the key was rotated, but its audit event was not written: "
+                << e.error().message << "\n";
+    }
+    if (as_json) {
+      std::cout << json::serialize(
+                       json::object{{"kid", next->kid}, {"signs_from", next->signs_from}})
+                << "\n";
+    } else {
+      std::cout << "kid:        " << next->kid << "\nsigns_from: " << next->signs_from
+                << " (published now; the running server signs with it from then)\n";
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    return fail_line(e.what());
+  }
+}
+
+int keys_list(Store& store, bool as_json) {
+  SystemClock clock;
+  auto stored = store.list_signing_keys();
+  if (!stored) return fail_line("cannot list signing keys: " + stored.error().message);
+  const auto states = key_states(*stored, clock.now());
+  json::array arr;
+  for (size_t i = 0; i < stored->size(); ++i) {
+    if (states[i] == KeyState::kRetired) continue;
+    const SigningKey& k = (*stored)[i];
+    json::value retire_at = nullptr;
+    if (k.retire_at != 0) retire_at = k.retire_at;
+    if (as_json) {
+      arr.push_back(json::object{{"kid", k.kid},
+                                 {"state", key_state_name(states[i])},
+                                 {"signs_from", k.signs_from},
+                                 {"retire_at", retire_at}});
+    } else {
+      std::cout << k.kid << "  " << key_state_name(states[i]) << "  signs_from " << k.signs_from;
+      if (k.retire_at != 0) std::cout << "  retire_at " << k.retire_at;
+      std::cout << "\n";
+    }
+  }
+  if (as_json) std::cout << json::serialize(arr) << "\n";
   return 0;
 }
 

@@ -71,5 +71,14 @@ int allowlist_add(Store& store, int64_t limit, const std::string& client_id,
 int allowlist_remove(Store& store, int64_t limit, const std::string& client_id,
                      const std::string& email, bool json);
 int allowlist_list(Store& store, int64_t limit, const std::string& client_id, bool json);
+// issue15:keys. `admin keys rotate`: a new signing key, published now and signing from
+// now + publish_ahead (+1 s, the servers' pickup; tokens/key_schedule.hpp), printed as
+// {"kid","signs_from"}. `publish_ahead` empty: twice STAGEPASS_JWKS_MAX_AGE; shorter than
+// the max-age: refused. Checks first that the master key opens the stored keys.
+int keys_rotate(Store& store, const Config& cfg, const std::string& publish_ahead, bool json);
+// `admin keys list`: [{"kid","state","signs_from","retire_at"}] in signing order; state is
+// next, active or retiring; retire_at null until a newer key signs. Retired keys (no longer
+// published, deleted by the running server) are left out.
+int keys_list(Store& store, bool json);
 
 }  // namespace stagepass::admin

@@ -16,7 +16,19 @@ ApiNode::ApiNode(const Config& cfg, const Clock& clock, Random& random, music::M
       music_(music),
       verifier_(keys ? keys : std::make_shared<const Keyring>(std::vector<OpenKey>{}),
                 VerifyOptions{cfg.issuer, cfg.effective_audience(), 0, cfg.clock_skew}, clock,
-                random, revoked, static_cast<size_t>(cfg.token_cache_size)) {
+                random, revoked, static_cast<size_t>(cfg.token_cache_size)),
+      jwks_(
+          clock, {cfg.jwks_refresh, cfg.tunables.jwks_unknown_kid_refetch_seconds},
+          [&cfg] {
+            JwksRefresher::Fetched got;
+            got.keys = fetch_jwks(cfg.issuer, cfg.tunables.jwks_fetch_timeout,
+                                  cfg.tunables.jwks_max_bytes, got.error, &got.max_age);
+            return got;
+          },
+          [this](std::shared_ptr<const Keyring> keys) { verifier_.set_keys(std::move(keys)); },
+          [&cfg](const std::string& error) {
+            log::event("error", "JWKS refresh failed", {{"issuer", cfg.issuer}, {"error", error}});
+          }) {
   auto catalog = music::ensure_catalog(music_, {music::CatalogOptions{}.seed, cfg.catalog_scale});
   if (!catalog) throw std::runtime_error("cannot generate the catalog: " + catalog.error().message);
   log::event("info", "catalog ready",
@@ -29,8 +41,8 @@ ApiNode::ApiNode(const Config& cfg, const Clock& clock, Random& random, music::M
       api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit, cfg.api_daily_quota},
       std::move(on_use), std::move(observe));
   if (!keys) {
-    verifier_.on_unknown_key([this] { unknown_key_seen_ = true; });
-    refresh_jwks(true);
+    verifier_.on_unknown_key([this] { jwks_.unknown_kid(); });
+    jwks_.run(true);
   }
   metrics.describe("stagepass_token_cache_entries", "gauge", "Verified access tokens cached");
   metrics.gauge("stagepass_token_cache_entries",
@@ -47,23 +59,6 @@ ApiNode::ApiNode(const Config& cfg, const Clock& clock, Random& random, music::M
 
 void ApiNode::register_routes(http::Router& router) {
   router.add_prefix("/v1/", [this](http::Request& req) { return gateway_->handle(req); });
-}
-
-void ApiNode::refresh_jwks(bool force) {
-  const int64_t now = clock_.now();
-  bool due = force || now - last_jwks_fetch_ >= cfg_.jwks_refresh ||
-             (unknown_key_seen_ &&
-              now - last_jwks_fetch_ >= cfg_.tunables.jwks_unknown_kid_refetch_seconds);
-  if (!due) return;
-  last_jwks_fetch_ = now;
-  unknown_key_seen_ = false;
-  std::string error;
-  if (auto keys = fetch_jwks(cfg_.issuer, cfg_.tunables.jwks_fetch_timeout,
-                             cfg_.tunables.jwks_max_bytes, error)) {
-    verifier_.set_keys(std::move(keys));
-  } else {
-    log::event("error", "JWKS refresh failed", {{"issuer", cfg_.issuer}, {"error", error}});
-  }
 }
 
 }  // namespace stagepass

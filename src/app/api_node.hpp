@@ -11,6 +11,7 @@
 
 #include "api/gateway.hpp"
 #include "app/config.hpp"
+#include "app/jwks_refresher.hpp"
 #include "http/router.hpp"
 #include "music/music_store.hpp"
 #include "tokens/token_verifier.hpp"
@@ -29,8 +30,12 @@ class ApiNode {
 
   void register_routes(http::Router& router);
   // Background chore of the api-only role: refetch the JWKS when due or when a token named
-  // an unknown key (at most every 10 s).
-  void refresh_jwks(bool force);
+  // an unknown key (app/jwks_refresher.hpp). `wake` (before serving) is called from a
+  // verifying thread when an unknown kid may be fetched for at once (Background::poke).
+  void refresh_jwks() { jwks_.run(); }
+  void wake_jwks_with(std::function<void()> wake) { jwks_.wake_with(std::move(wake)); }
+  // The keys of this node's accounts role after they changed (all-in-one node).
+  void set_keys(std::shared_ptr<const Keyring> keys) { verifier_.set_keys(std::move(keys)); }
 
  private:
   const Config& cfg_;
@@ -40,8 +45,7 @@ class ApiNode {
   RateLimiter limiter_;
   TokenVerifier verifier_;
   std::unique_ptr<api::Gateway> gateway_;
-  std::atomic<int64_t> last_jwks_fetch_{0};
-  std::atomic<bool> unknown_key_seen_{false};
+  JwksRefresher jwks_;  // used by the api-only role only
 };
 
 }  // namespace stagepass

@@ -92,6 +92,13 @@ Config Config::load(const std::optional<std::string>& toml_file) {
     throw std::runtime_error("with TLS on, STAGEPASS_ISSUER must be an https:// URL, got '" +
                              c.issuer + "'");
   }
+  // issue15:keys. A scheduled rotation publishes the next key 2 max-ages ahead (key_schedule.hpp).
+  if (c.key_rotation > 0 && c.key_rotation <= 2 * c.jwks_max_age + 1) {
+    throw std::runtime_error("STAGEPASS_KEY_ROTATION (" + std::to_string(c.key_rotation) +
+                             " s) must be longer than the publish-ahead of a scheduled rotation, "
+                             "twice STAGEPASS_JWKS_MAX_AGE plus 1 s (" +
+                             std::to_string(2 * c.jwks_max_age + 1) + " s)");
+  }
   if (c.music_database.empty()) {
     auto dir = std::filesystem::path(c.database).parent_path();
     c.music_database = (dir.empty() ? std::filesystem::path(".") : dir).append("music.db").string();

@@ -85,6 +85,9 @@ struct Config {
   bool abuse_invalid_client_suspend{};
   int abuse_stuffing_threshold{};
   int64_t abuse_stuffing_window{};
+  // Signing keys (issue15:keys; docs/operations.md, "Signing keys").
+  int64_t jwks_max_age{};
+  int64_t key_rotation{};  // seconds; 0: no scheduled rotation
 
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }

@@ -21,6 +21,7 @@ constexpr SettingParser integer(int64_t max, int64_t min = 0) { return {Kind::kI
 constexpr SettingParser seconds() { return integer(kMaxSeconds); }
 constexpr SettingParser threads() { return integer(kMaxThreads); }
 constexpr SettingParser scale(int64_t above, int64_t max) { return {Kind::kScale, above, max}; }
+constexpr SettingParser duration(int64_t min = 0) { return {Kind::kDuration, min, kMaxSeconds}; }
 
 // The settings, in the order of the table in docs/operations.md ("`stagepass serve`"), which
 // says more about each; config_test.cpp keeps the two in step.
@@ -161,6 +162,12 @@ constexpr Setting kSettings[] = {
      "`abuse_credential_stuffing` (0: off)"},
     {"abuse_stuffing_window", "STAGEPASS_ABUSE_STUFFING_WINDOW", &Config::abuse_stuffing_window,
      seconds(), "900", "seconds over which an IP's failing accounts are counted"},
+    // issue15:keys. The JWKS's max-age is also the shortest publish-ahead of a rotation.
+    {"jwks_max_age", "STAGEPASS_JWKS_MAX_AGE", &Config::jwks_max_age, integer(86400, 1), "300",
+     "Cache-Control max-age of the JWKS, seconds; a new key is published at least this long "
+     "before it signs"},
+    {"key_rotation", "STAGEPASS_KEY_ROTATION", &Config::key_rotation, duration(), "",
+     "rotate the signing key this often (e.g. 90d); empty: only by `admin keys rotate`"},
 };
 
 // ---- What the compiler checks about the table ----
@@ -194,6 +201,8 @@ constexpr bool parser_fits_field(const Setting& s) {
       return std::holds_alternative<double Config::*>(f) && s.parser.min < s.parser.max;
     case Kind::kSecret:
       return std::holds_alternative<Secret Config::*>(f) && !s.not_in_file.empty();
+    case Kind::kDuration:
+      return std::holds_alternative<int64_t Config::*>(f) && s.parser.min <= s.parser.max;
   }
   return false;
 }
@@ -239,6 +248,8 @@ constexpr bool default_in_bounds(const Setting& s) {
       const double n = plain_decimal(v);
       return n > static_cast<double>(s.parser.min) && n <= static_cast<double>(s.parser.max);
     }
+    case Kind::kDuration:
+      return v.empty() && s.parser.min == 0;  // durations default to off
   }
   return false;
 }
@@ -295,6 +306,30 @@ double parse_scale(const std::string& name, const std::string& v, int64_t above,
 
 }  // namespace
 
+int64_t parse_duration(const std::string& name, const std::string& v, int64_t min, int64_t max) {
+  if (v.empty() && min == 0) return 0;
+  const std::string why = name + " must be a duration from " + std::to_string(min) + "s to " +
+                          std::to_string(max) +
+                          "s (seconds, or a number with s, m, h or d: " + "90d), got '" + v + "'";
+  constexpr std::pair<char, int64_t> kUnits[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+  int64_t unit = 1;
+  std::string digits = v;
+  for (auto [suffix, seconds] : kUnits) {
+    if (!digits.empty() && digits.back() == suffix) {
+      unit = seconds;
+      digits.pop_back();
+      break;
+    }
+  }
+  int64_t n = 0;
+  const char* end = digits.data() + digits.size();
+  auto [p, ec] = std::from_chars(digits.data(), end, n);
+  if (digits.empty() || ec != std::errc() || p != end || n < 0 || n > max / unit)
+    throw std::runtime_error(why);
+  if (n * unit < min) throw std::runtime_error(why);
+  return n * unit;
+}
+
 std::span<const Setting> settings() { return kSettings; }
 
 const Setting* find_setting(std::string_view key) {
@@ -326,6 +361,9 @@ void apply_setting(Config& c, const Setting& s, const std::string& value,
       return;
     case Kind::kScale:
       c.*std::get<double Config::*>(s.field) = parse_scale(source, value, p.min, p.max);
+      return;
+    case Kind::kDuration:
+      c.*std::get<int64_t Config::*>(s.field) = parse_duration(source, value, p.min, p.max);
       return;
     case Kind::kInteger: {
       const int64_t n = parse_int(source, value, p.min, p.max);

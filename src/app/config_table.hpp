@@ -25,6 +25,9 @@ struct SettingParser {
     kSwitch,   // on/true/1 or off/false/0
     kScale,    // a decimal number in (min, max]
     kSecret,   // taken as written into a Secret (never logged)
+    // Seconds in [min, max] written as a base-10 integer or one with a unit: 90s, 30m, 12h,
+    // 90d; empty is 0 (off).
+    kDuration,
   };
   Kind kind = Kind::kText;
   int64_t min = 0;
@@ -60,6 +63,10 @@ const Setting* find_setting(std::string_view key);
 // The default column of the setting's row in docs/operations.md: shown_default if set, else
 // the default value in backquotes, else "—" (unset).
 std::string documented_default(const Setting& s);
+
+// "90d" → 7776000 (kDuration's syntax: seconds, or a number with s, m, h or d). Throws
+// std::runtime_error naming `name` and the range [min, max] seconds. "" is 0 when min is 0.
+int64_t parse_duration(const std::string& name, const std::string& value, int64_t min, int64_t max);
 
 // Parses `value` with the setting's parser into its field of `c`. Throws std::runtime_error
 // naming `source` (the variable or the file) and, for numbers, the range.

@@ -230,6 +230,9 @@ TEST_F(ConfigTest, TheFileTakesEveryKeyOfTheTable) {
       case SettingParser::Kind::kScale:
         file += key + " = 0.5\n";
         break;
+      case SettingParser::Kind::kDuration:
+        file += key + " = \"90d\"\n";
+        break;
       case SettingParser::Kind::kText: {
         auto it = valid_text.find(key);
         text_written[key] = it != valid_text.end() ? it->second : "/from/the/file/" + key;

@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <charconv>
 #include <chrono>
 #include <exception>
 
@@ -147,8 +148,30 @@ std::optional<std::string> jwks_issuer_problem(const std::string& issuer) {
   return std::nullopt;
 }
 
+int64_t cache_control_max_age(std::string_view value) {
+  // Directives are comma-separated and case-insensitive (RFC 9111 §5.2).
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t end = value.find(',', start);
+    if (end == std::string_view::npos) end = value.size();
+    std::string_view d = value.substr(start, end - start);
+    while (!d.empty() && (d.front() == ' ' || d.front() == '\t')) d.remove_prefix(1);
+    while (!d.empty() && (d.back() == ' ' || d.back() == '\t')) d.remove_suffix(1);
+    constexpr std::string_view kName = "max-age=";
+    if (d.size() > kName.size() && beast::iequals(d.substr(0, kName.size()), kName)) {
+      d.remove_prefix(kName.size());
+      if (d.size() >= 2 && d.front() == '"' && d.back() == '"') d = d.substr(1, d.size() - 2);
+      int64_t n = -1;
+      auto [p, ec] = std::from_chars(d.data(), d.data() + d.size(), n);
+      return ec == std::errc() && p == d.data() + d.size() && n >= 0 ? n : -1;
+    }
+    start = end + 1;
+  }
+  return -1;
+}
+
 std::shared_ptr<const Keyring> fetch_jwks(const std::string& issuer, std::chrono::seconds deadline,
-                                          size_t max_bytes, std::string& error) {
+                                          size_t max_bytes, std::string& error, int64_t* max_age) {
   if (auto problem = jwks_issuer_problem(issuer)) {
     error = *problem;
     return nullptr;
@@ -176,6 +199,7 @@ std::shared_ptr<const Keyring> fetch_jwks(const std::string& issuer, std::chrono
   }
   auto keys = Keyring::from_jwks(res->body());
   if (!keys) error = "JWKS holds no usable Ed25519 key";
+  if (max_age) *max_age = cache_control_max_age((*res)[bhttp::field::cache_control]);
   return keys;
 }
 

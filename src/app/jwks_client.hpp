@@ -11,9 +11,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "tokens/keyring.hpp"
 
@@ -25,8 +27,14 @@ std::optional<std::string> jwks_issuer_problem(const std::string& issuer);
 
 // nullptr on any failure (policy, network, TLS, status, document); `error` says why. The
 // whole fetch (connect, TLS handshake, exchange) ends within `deadline`; a document larger
-// than `max_bytes` is refused.
+// than `max_bytes` is refused. `max_age` (when given) receives the answer's Cache-Control
+// max-age in seconds, or -1 when it has none.
 std::shared_ptr<const Keyring> fetch_jwks(const std::string& issuer, std::chrono::seconds deadline,
-                                          size_t max_bytes, std::string& error);
+                                          size_t max_bytes, std::string& error,
+                                          int64_t* max_age = nullptr);
+
+// The max-age directive of a Cache-Control value (RFC 9111 §5.2.2.1: "max-age=" delta-seconds,
+// the quoted form tolerated), or -1 when absent or not a number.
+int64_t cache_control_max_age(std::string_view cache_control);
 
 }  // namespace stagepass

@@ -135,6 +135,18 @@ int main(int argc, char** argv) {
   events_cmd->add_option("--limit", event_limit, "At most this many events")
       ->check(CLI::Range(1, 1000000));
 
+  // issue15:keys
+  auto* keys_cmd = admin_cmd->add_subcommand("keys", "Signing keys")->require_subcommand(1);
+  std::string publish_ahead;
+  auto* keys_rotate = keys_cmd->add_subcommand(
+      "rotate", "Publish a new signing key now; it signs once every cache has seen it");
+  keys_rotate->add_option("--publish-ahead", publish_ahead,
+                          "How long before it signs (90s, 10m, 1h; at least "
+                          "STAGEPASS_JWKS_MAX_AGE; default twice that)");
+  keys_rotate->add_flag("--json", json);
+  auto* keys_list = keys_cmd->add_subcommand("list", "List the signing keys and their states");
+  keys_list->add_flag("--json", json);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -180,6 +192,8 @@ int main(int argc, char** argv) {
     if (client_unsuspend->parsed())
       return admin::client_suspend(store, suspend_id, "", false, json);
     if (events_cmd->parsed()) return admin::events(store, since, event_user, event_limit);
+    if (keys_rotate->parsed()) return admin::keys_rotate(store, cfg, publish_ahead, json);
+    if (keys_list->parsed()) return admin::keys_list(store, json);
   } catch (const std::exception& e) {
     std::cerr << "stagepass: " << e.what() << "\n";
     return 1;

@@ -132,6 +132,11 @@ int serve(const Config& cfg, bool demo) {
                      cfg.abuse_burst_suspend, cfg.abuse_invalid_client_suspend,
                      cfg.access_token_ttl});
     background.add([&] { accounts->poll_revocations(); });
+    // A rotation written by `admin keys rotate` (another process) is picked up within a tick
+    // (key_schedule.hpp: kKeyPickupSeconds); this node's Web API verifies with the same keys.
+    background.add([&] {
+      if (accounts->refresh_keys() && api) api->set_keys(accounts->keys());
+    });
     background.add([&] { accounts->refresh_origins(); }, tune.origins_refresh_ticks);
     background.add([&] { flush_usage(usage, accounts->store()); }, tune.usage_flush_ticks);
     background.add([&] { accounts->flush_secret_usage(); }, tune.usage_flush_ticks);
@@ -165,7 +170,10 @@ int serve(const Config& cfg, bool demo) {
                                     accounts ? accounts->keys() : nullptr, std::move(on_use),
                                     std::move(observe));
     api->register_routes(router);
-    if (!accounts) background.add([&] { api->refresh_jwks(false); });
+    if (!accounts) {
+      background.add([&] { api->refresh_jwks(); });
+      api->wake_jwks_with([&background] { background.poke(); });
+    }
   }
   if (demo) {
     if (!accounts || !api)

@@ -43,17 +43,18 @@ struct Tunables {
   size_t revoked_grants_capacity = 1000000;
 
   // ---- JWKS (the api role) ----
-  // A token naming an unknown key refetches the JWKS at most this often (operations.md:
-  // "within 10 s after a token names an unknown kid"): a new key is picked up quickly, and a
-  // flood of forged kids costs one fetch per 10 s, not one per request.
-  int64_t jwks_unknown_kid_refetch_seconds = 10;
+  // A token naming an unknown key refetches the JWKS at once, but at most this often, one
+  // fetch at a time (app/jwks_refresher.hpp; operations.md: "within 5 s after a token names
+  // an unknown kid"): a key this node missed is picked up quickly, and a flood of forged
+  // kids costs one fetch per 5 s, not one per request. Also the retry after a failed fetch.
+  int64_t jwks_unknown_kid_refetch_seconds = 5;
   // One JWKS fetch (connect, TLS handshake, request, response) ends after this
   // (operations.md: "each fetch within 5 s"): the background thread must not hang.
   std::chrono::seconds jwks_fetch_timeout{5};
   // Largest JWKS document accepted: a few keys take a few kilobytes.
   size_t jwks_max_bytes = 1 << 20;
-  // Cache-Control max-age of the metadata and JWKS documents: how long clients may use a
-  // copy, so how long a newly published signing key may go unseen by them.
+  // Cache-Control max-age of the metadata documents (RFC 8414): how long clients may use a
+  // copy. The JWKS has its own, a setting (STAGEPASS_JWKS_MAX_AGE): key rotation depends on it.
   int64_t discovery_max_age_seconds = 300;
 
   // ---- Background chores (app::Background) ----

@@ -133,6 +133,11 @@ struct SigningKey {
   std::string public_key;  // raw
   std::string sealed_private_key;
   int64_t created_at = 0;
+  // issue15:keys. Its schedule (tokens/key_schedule.hpp): it signs from `signs_from` (published
+  // before that as the "next" key); once a newer key signs, it stays published until
+  // `retire_at` (0: no newer key signs yet), then it is deleted.
+  int64_t signs_from = 0;
+  int64_t retire_at = 0;
 };
 
 // issue15:devmode. One person on a development-mode app's allowlist (by user id; the owner

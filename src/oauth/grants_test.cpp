@@ -260,7 +260,7 @@ class DevelopmentModeTest : public GrantsTest {
   // What a resource server reads from the access token of a token answer.
   AccessClaims claims_of(const boost::json::object& answer) {
     auto c = verify_access_token(
-        *server_.services.keys, std::string(answer.at("access_token").as_string()),
+        *server_.services.keys.get(), std::string(answer.at("access_token").as_string()),
         {"https://issuer.example", "https://issuer.example/v1", server_.clock.now(), 30});
     EXPECT_TRUE(c.ok()) << c.error().message;
     return c.ok() ? *c : AccessClaims{};

@@ -38,8 +38,8 @@ std::optional<json::object> IntrospectionEndpoint::access_token_claims(const std
   const VerifiedTokenCache::Key key = crypto::keyed_digest128(cache_key_secret_, value);
   std::shared_ptr<const AccessClaims> c = verified_.find(key);
   if (!c) {
-    auto v =
-        verify_access_token(*s_.keys, value, {s_.settings.issuer, s_.settings.audience, now, 0});
+    auto v = verify_access_token(*s_.keys.get(), value,
+                                 {s_.settings.issuer, s_.settings.audience, now, 0});
     if (!v) return std::nullopt;
     c = std::make_shared<const AccessClaims>(std::move(*v));
     verified_.insert(key, c, now);

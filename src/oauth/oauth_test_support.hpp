@@ -22,6 +22,7 @@
 #include "oauth/token_endpoint.hpp"
 #include "store/sqlite/temp_store_test_support.hpp"
 #include "tokens/revocation_set.hpp"
+#include "tokens/signing_keys.hpp"
 
 namespace stagepass::oauth::testing {
 
@@ -90,6 +91,7 @@ class AuthorizationServer {
   std::vector<AuditEvent> events;  // recorded by the revoker
   int announced = 0;               // revocations announced to this node
   GrantRevoker revoker;
+  SigningKeys keys;
   Services services;
   RevocationSet revoked{3600, 1000};
   TokenEndpoint tokens;

@@ -22,7 +22,7 @@ bool RevocationEndpoint::revoke_access_token(const std::string& value, const Cli
   // Expired tokens need no revocation; a generous leeway keeps clock-skewed ones covered. The
   // store keeps a revocation that long past expiry, so a repeat is always seen as one.
   auto claims = verify_access_token(
-      *s_.keys, value,
+      *s_.keys.get(), value,
       {s_.settings.issuer, s_.settings.audience, now, GrantStore::kRevokedTokenRetention});
   if (!claims) return false;
   if (claims->client_id != client.id) return true;  // a JWT of ours, but not this client's

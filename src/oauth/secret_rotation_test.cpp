@@ -155,7 +155,7 @@ TEST_F(SecretRotationTest, ATokenMintedOnALaggingNodeAfterTheCutIsIssuedAfterIt)
   auto minted = cc(r.client_secret);
   ASSERT_EQ(minted.status, 200);
   auto claims = verify_access_token(
-      *server_.services.keys, std::string(json_of(minted).at("access_token").as_string()),
+      *server_.services.keys.get(), std::string(json_of(minted).at("access_token").as_string()),
       {"https://issuer.example", "https://issuer.example/v1", server_.clock.now(), 10});
   ASSERT_TRUE(claims.ok()) << claims.error().message;
   EXPECT_EQ(claims->iat, cut + 1);

@@ -1,7 +1,7 @@
 // What the OAuth layer needs from the outside world, injected by the composition root.
 // Thread safety: every member is safe to use from worker threads concurrently.
-// Lifetime: holds references; the store behind the roles, the clock, random and revoker must
-// outlive it.
+// Lifetime: holds references; the store behind the roles, the key slot, the clock, random and
+// revoker must outlive it.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +42,7 @@ struct Services {
   CodeStore& codes;                   // issued at authorization, redeemed by its grant
   RefreshTokenStore& refresh_tokens;  // rotation, RFC 7009 revocation, introspection
   UserStore& users;                   // introspection's "username"
-  std::shared_ptr<const Keyring> keys;
+  const KeyringSlot& keys;            // the signing keys in force (swapped when the store's change)
   const Clock& clock;
   Random& random;
   OAuthSettings settings;

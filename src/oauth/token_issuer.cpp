@@ -34,7 +34,7 @@ std::string TokenIssuer::access_token(const std::string& sub, const std::string&
                  grant_id,
                  rate_limit,
                  allowlisted};
-  return mint_access_token(*s_.keys, c);
+  return mint_access_token(*s_.keys.get(), c);
 }
 
 NewRefreshToken TokenIssuer::new_refresh_token() const {

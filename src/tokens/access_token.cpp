@@ -9,7 +9,7 @@ namespace stagepass {
 namespace json = boost::json;
 
 std::string mint_access_token(const Keyring& keys, const AccessClaims& c) {
-  const OpenKey& key = keys.signing_key();
+  const OpenKey& key = keys.signing_key(c.iat);  // the key that signs at the issue time
   json::object header{{"alg", key.alg}, {"typ", "at+jwt"}, {"kid", key.kid}};
   json::object payload{{"iss", c.iss},
                        {"sub", c.sub},

@@ -1,5 +1,6 @@
-// Access tokens: JWTs per RFC 9068 ("typ":"at+jwt"), signed with EdDSA by the keyring's
-// newest key. Minting and verification are pure CPU work and thread-safe.
+// Access tokens: JWTs per RFC 9068 ("typ":"at+jwt"), signed with EdDSA by the keyring's key
+// that signs at the token's "iat" (key_schedule.hpp: the active key). Minting and verification are
+// pure CPU work and thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/base64url.hpp"
+#include "core/random.hpp"
 #include "crypto/crypto.hpp"
 
 namespace stagepass {
@@ -37,7 +38,8 @@ TEST_F(AccessTokenTest, RoundTrips) {
 std::string sign_payload(const Keyring& keys, const std::string& payload_json) {
   std::string input = base64url_encode(R"({"alg":"EdDSA","typ":"at+jwt","kid":"k1"})") + "." +
                       base64url_encode(payload_json);
-  return input + "." + base64url_encode(crypto::ed25519_sign(keys.signing_key().secret_key, input));
+  return input + "." +
+         base64url_encode(crypto::ed25519_sign(keys.signing_key(0).secret_key, input));
 }
 
 TEST_F(AccessTokenTest, RejectsExpiredTamperedAndForeign) {
@@ -152,7 +154,7 @@ TEST_F(AccessTokenTest, RejectsACriticalExtensionEvenWhenWellSigned) {
     std::string input = header + "." + payload;
     std::string forged =
         input + "." +
-        base64url_encode(crypto::ed25519_sign(keys_->signing_key().secret_key, input));
+        base64url_encode(crypto::ed25519_sign(keys_->signing_key(0).secret_key, input));
     auto r = verify_access_token(*keys_, forged, opts(2000));
     ASSERT_FALSE(r.ok()) << crit;
     EXPECT_EQ(r.error().code, ErrorCode::kMalformed) << crit;
@@ -203,7 +205,7 @@ TEST_F(AccessTokenTest, SignatureSpelledWithNonAlphabetBytesIsMalformed) {
 }
 
 TEST_F(AccessTokenTest, JwksPublishesThePublicKey) {
-  auto jwks = keys_->jwks_json();
+  auto jwks = keys_->jwks_json(0);
   EXPECT_NE(jwks.find("\"kid\":\"k1\""), std::string::npos);
   EXPECT_NE(jwks.find("\"use\":\"sig\""), std::string::npos);
   EXPECT_NE(jwks.find("\"crv\":\"Ed25519\""), std::string::npos);

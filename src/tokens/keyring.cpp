@@ -1,36 +1,10 @@
 #include "tokens/keyring.hpp"
 
 #include <boost/json.hpp>
-#include <stdexcept>
 
 #include "core/base64url.hpp"
-#include "crypto/crypto.hpp"
 
 namespace stagepass {
-
-std::shared_ptr<const Keyring> Keyring::load_or_create(KeyStore& store, const Secret& master_key,
-                                                       Random& random, const Clock& clock) {
-  auto stored = store.list_signing_keys();
-  if (!stored) throw std::runtime_error("cannot read signing keys: " + stored.error().message);
-  if (stored->empty()) {
-    auto kp = crypto::ed25519_generate();
-    SigningKey k{random.id22(), "EdDSA", kp.public_key,
-                 crypto::seal(master_key, kp.secret_key.reveal()), clock.now()};
-    auto saved = store.save_signing_key(k);
-    if (!saved) throw std::runtime_error("cannot store signing key: " + saved.error().message);
-    stored->push_back(k);
-  }
-  std::vector<OpenKey> keys;
-  for (const auto& k : *stored) {
-    auto secret = crypto::open(master_key, k.sealed_private_key);
-    if (!secret) {
-      throw std::runtime_error("signing key " + k.kid +
-                               " cannot be opened: wrong master key (STAGEPASS_MASTER_KEY/_FILE)?");
-    }
-    keys.push_back({k.kid, k.alg, k.public_key, std::move(*secret)});
-  }
-  return std::make_shared<const Keyring>(std::move(keys));
-}
 
 std::shared_ptr<const Keyring> Keyring::from_jwks(std::string_view jwks_json) {
   boost::json::error_code ec;
@@ -56,6 +30,13 @@ std::shared_ptr<const Keyring> Keyring::from_jwks(std::string_view jwks_json) {
   return std::make_shared<const Keyring>(std::move(out));
 }
 
+const OpenKey& Keyring::signing_key(int64_t now) const {
+  const OpenKey* signing = &keys_.front();
+  for (const auto& k : keys_)
+    if (k.signs_from <= now) signing = &k;
+  return *signing;
+}
+
 const OpenKey* Keyring::find(std::string_view kid) const {
   for (const auto& k : keys_) {
     if (k.kid == kid) return &k;
@@ -63,9 +44,10 @@ const OpenKey* Keyring::find(std::string_view kid) const {
   return nullptr;
 }
 
-std::string Keyring::jwks_json() const {
+std::string Keyring::jwks_json(int64_t now) const {
   boost::json::array keys;
   for (auto it = keys_.rbegin(); it != keys_.rend(); ++it) {
+    if (it->retire_at <= now) continue;
     keys.push_back({{"kty", "OKP"},
                     {"crv", "Ed25519"},
                     {"x", base64url_encode(it->public_key)},

@@ -1,18 +1,23 @@
-// Keyring: the signing keys of this issuer, opened with the master key, and their JWKS.
+// Keyring: a snapshot of this issuer's signing keys, opened with the master key, with their
+// schedule (tokens/key_schedule.hpp), and their JWKS.
 //
-// Keys live in the store sealed under the master key; the newest signs, every stored key
-// is published in the JWKS so tokens signed by an older key keep verifying until they
-// expire. Thread safety: immutable after load(); share it by const reference.
+// The snapshot answers for any time: the key that signs at `now` and the keys published at
+// `now`, so a key starts signing exactly at its signs_from and leaves the JWKS exactly at
+// its retire_at without a reload. SigningKeys (signing_keys.hpp) builds it from the store
+// and swaps in a new one when the stored keys change. Verification finds a key by kid among
+// all of them (a next key too: another node may switch a moment earlier).
+// Thread safety: immutable; share it through std::shared_ptr<const Keyring>.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "core/clock.hpp"
-#include "core/random.hpp"
 #include "core/secret.hpp"
-#include "store/key_store.hpp"
 
 namespace stagepass {
 
@@ -21,26 +26,41 @@ struct OpenKey {
   std::string alg;         // "EdDSA"
   std::string public_key;  // raw Ed25519 public key
   Secret secret_key;       // empty for keys known only by their public half
+  int64_t signs_from = 0;  // signs from then (published before, as the next key)
+  int64_t retire_at = std::numeric_limits<int64_t>::max();  // published until then
 };
 
 class Keyring {
  public:
-  // Loads the keys from the store, creating and storing a first key when there is none.
-  // Throws when a stored key cannot be opened with this master key (wrong key file).
-  static std::shared_ptr<const Keyring> load_or_create(KeyStore& store, const Secret& master_key,
-                                                       Random& random, const Clock& clock);
   // The public keys of a JWKS document (verification only: signing_key() must not be used).
   // nullptr when the document holds no usable Ed25519 key.
   static std::shared_ptr<const Keyring> from_jwks(std::string_view jwks_json);
+  // `keys` in signing order (KeyStore::list_signing_keys); at least one to sign with.
   explicit Keyring(std::vector<OpenKey> keys) : keys_(std::move(keys)) {}
 
-  const OpenKey& signing_key() const { return keys_.back(); }
+  // The key that signs at `now`: the last whose signs_from has come (the first when none has).
+  const OpenKey& signing_key(int64_t now) const;
   const OpenKey* find(std::string_view kid) const;
+  // The keys published at `now` (not past retire_at), newest signs_from first:
   // {"keys":[{"kty":"OKP","crv":"Ed25519","x":...,"kid":...,"alg":"EdDSA","use":"sig"}]}
-  std::string jwks_json() const;
+  std::string jwks_json(int64_t now) const;
+  const std::vector<OpenKey>& keys() const { return keys_; }
 
  private:
-  std::vector<OpenKey> keys_;  // oldest first
+  std::vector<OpenKey> keys_;
+};
+
+// The keyring in force, replaced whole when the keys change: readers take the current
+// snapshot and keep using it while a newer one is swapped in.
+// Thread safety: get() and set() from any thread.
+class KeyringSlot {
+ public:
+  explicit KeyringSlot(std::shared_ptr<const Keyring> keys) : keys_(std::move(keys)) {}
+  std::shared_ptr<const Keyring> get() const { return keys_.load(); }
+  void set(std::shared_ptr<const Keyring> keys) { keys_.store(std::move(keys)); }
+
+ private:
+  std::atomic<std::shared_ptr<const Keyring>> keys_;
 };
 
 }  // namespace stagepass

@@ -82,6 +82,8 @@ describe('protocol (happy paths)', () => {
     const r = await getJson(server, '/.well-known/jwks.json');
     assert.equal(r.status, 200, describeResponse(r));
     assert.match(r.headers.get('content-type') ?? '', /^application\/(jwk-set\+)?json\b/i);
+    // STAGEPASS_JWKS_MAX_AGE's default: a rotation publishes a key this long before it signs.
+    assert.equal(r.headers.get('cache-control'), 'public, max-age=300');
     assert.ok(Array.isArray(r.json?.keys) && r.json.keys.length >= 1, describeResponse(r));
     const k = r.json.keys[0];
     assert.equal(typeof k.kid, 'string');

@@ -249,6 +249,20 @@ CREATE TABLE app_warnings (
 );
 CREATE INDEX app_warnings_client ON app_warnings(client_id, id);
 )sql",
+    R"sql(
+-- issue15:keys
+-- Signing keys get a schedule (tokens/key_schedule.hpp): a key signs from signs_from (a
+-- "next" key is published before that), and once a newer key signs it stays published
+-- until retire_at, then is deleted. Until now the newest key signed and every key was
+-- published: each key signs from its creation, and the newest stays the one signing.
+ALTER TABLE signing_keys ADD COLUMN signs_from INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE signing_keys ADD COLUMN retire_at INTEGER;  -- NULL: no newer key signs yet
+UPDATE signing_keys SET signs_from = created_at;
+-- An older key (only two nodes racing to create the first key made one) may have signed
+-- until this upgrade: it stays published for a day, far beyond any token it signed.
+UPDATE signing_keys SET retire_at = CAST(strftime('%s', 'now') AS INTEGER) + 86400
+  WHERE kid <> (SELECT kid FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1);
+)sql",
 };
 
 }  // namespace

@@ -279,10 +279,13 @@ Result<int64_t> SqliteStore::delete_user_sessions(const std::string& user_id,
 Result<std::vector<SigningKey>> SqliteStore::list_signing_keys() {
   return read([&](Connection& db) -> Result<std::vector<SigningKey>> {
     auto s = db.prepare(
-        "SELECT kid, alg, public_key, sealed_private_key, created_at FROM signing_keys "
-        "ORDER BY created_at, kid");
+        "SELECT kid, alg, public_key, sealed_private_key, created_at, signs_from, retire_at "
+        "FROM signing_keys ORDER BY signs_from, created_at, kid");
     std::vector<SigningKey> out;
-    while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.i64(4)});
+    while (s.step()) {
+      out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.i64(4), s.i64(5),
+                     s.opt_i64(6).value_or(0)});
+    }
     return out;
   });
 }
@@ -290,9 +293,10 @@ Result<std::vector<SigningKey>> SqliteStore::list_signing_keys() {
 Status<> SqliteStore::save_signing_key(const SigningKey& k) {
   return write([&](Connection& db) -> Status<> {
     db.prepare(
-          "INSERT INTO signing_keys (kid, alg, public_key, sealed_private_key, created_at) "
-          "VALUES (?,?,?,?,?)")
-        .bind_all(k.kid, k.alg, k.public_key, k.sealed_private_key, k.created_at)
+          "INSERT INTO signing_keys (kid, alg, public_key, sealed_private_key, created_at, "
+          "signs_from, retire_at) VALUES (?,?,?,?,?,?,?)")
+        .bind_all(k.kid, k.alg, k.public_key, k.sealed_private_key, k.created_at, k.signs_from,
+                  k.retire_at ? std::optional<int64_t>(k.retire_at) : std::nullopt)
         .run();
     return Ok{};
   });

@@ -96,6 +96,9 @@ class SqliteStore final : public Store {
 
   Result<std::vector<SigningKey>> list_signing_keys() override;
   Status<> save_signing_key(const SigningKey& key) override;
+  Status<> add_next_signing_key(const SigningKey& next, int64_t now,
+                                int64_t predecessor_retire_at) override;  // sqlite_key_store.cpp
+  Result<int64_t> delete_retired_signing_keys(int64_t now) override;
 
   Status<> save_usage(const std::vector<AppUsageRow>& rows, int64_t now,
                       int64_t keep_seconds) override;

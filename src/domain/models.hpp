@@ -13,7 +13,6 @@
 
 namespace stagepass {
 
-struct ClientSecret;  // issue15:secrets, defined at the end of this file
 
 struct User {
   std::string id;  // 22-char base62
@@ -26,6 +25,15 @@ struct User {
   // Moves on whenever the person's credentials change or every session is ended: a session
   // is valid only while it carries the generation it was created with (SessionStore).
   int64_t credential_generation = 0;
+};
+
+// issue15:secrets. One stored client secret: its digest (SHA-256, never the value) and when it
+// stops working.
+struct ClientSecret {
+  int64_t id = 0;  // the store's id for it (usage figures and audit coalescing key on it)
+  std::string hash;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;  // 0: the current secret; else it works while now < expires_at
 };
 
 struct Client {
@@ -150,14 +158,6 @@ struct AllowlistEntry {
   int64_t added_at = 0;
 };
 
-// issue15:secrets. One stored client secret: its digest (SHA-256, never the value) and when it
-// stops working.
-struct ClientSecret {
-  int64_t id = 0;  // the store's id for it (usage figures and audit coalescing key on it)
-  std::string hash;
-  int64_t created_at = 0;
-  int64_t expires_at = 0;  // 0: the current secret; else it works while now < expires_at
-};
 
 // issue15:secrets. One use of a client secret, as noted off the token endpoint's hot path and
 // written in batches (ClientStore::record_secret_usage). `ip` empty: the use counts for the

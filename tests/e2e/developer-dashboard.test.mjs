@@ -376,6 +376,7 @@ describe('developer dashboard', () => {
     assert.match(rows[1].expires, /UTC$/);
     const shownAgain = await appPage(alice.browser, clientId);
     assert.ok(!shownAgain.text.includes(second) && !shownAgain.text.includes(first), 'no secret is shown again');
+    assert.match(pageText((await alice.browser.get('/account/security')).text), /Rotated an app's client secret · Rotating App/);
 
     // A grace outside the choices is refused next to the field; nothing rotates.
     const bad = await alice.browser.submit(shownAgain, findForm(shownAgain.text, shownAgain.url, '/developer/app/secret/rotate'), { grace: '5y' });
@@ -453,6 +454,9 @@ describe('developer dashboard', () => {
     assert.match(pageText(after.text), /Removed from the allowlist\. Their access to the app was revoked\./);
     assert.deepEqual(listedPeople(after.text), []);
     assertInvalidToken(await api(server, bobs.access_token, 'GET', '/me'), 'token of a removed person');
+    const bobsLog = pageText((await bob.browser.get('/account/security')).text);
+    assert.match(bobsLog, /An app's developer put you on its allowlist · Listed App/);
+    assert.match(bobsLog, /An app's developer took you off its allowlist: its access was revoked · Listed App/);
     assertOAuthError(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: bobs.refresh_token }, { basic: [clientId, secret] }), 'invalid_grant');
     // Removing again: not on the list, said next to the field.
     const again = await alice.browser.submit(listed, remove);

@@ -48,6 +48,8 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
       secret_rotation_(
           store_, random, clock, [this] { feed_.poll(); },
           [this](AuditEvent e) { audit_.record(std::move(e)); }),
+      app_access_(store_, store_, revoker_, clock, cfg.dev_allowlist_limit,
+                  [this](AuditEvent e) { audit_.record(std::move(e)); }),
       revocation_(services_),
       introspection_(services_, revoked),
       forms_(services_, cors_, {store_pool, commit_pool}) {
@@ -85,7 +87,7 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
                        cfg.login_max_failures * cfg.tunables.login_ip_factor,
                        cfg.tunables.login_window_seconds, cfg.tunables.throttle_tracked_keys,
                        cfg.tunables.login_ipv6_network_factor},
-      std::move(on_user_created));
+      std::move(on_user_created), web::DeveloperServices{&secret_rotation_, &app_access_, &store_});
   feed_.poll();
   refresh_origins();
 }

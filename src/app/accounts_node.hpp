@@ -17,6 +17,7 @@
 #include "http/router.hpp"
 #include "monitor/audit.hpp"
 #include "monitor/metrics.hpp"
+#include "oauth/app_access.hpp"
 #include "oauth/cors.hpp"
 #include "oauth/form_pipeline.hpp"
 #include "oauth/introspection_endpoint.hpp"
@@ -73,6 +74,7 @@ class AccountsNode {
   oauth::Services services_;
   RevocationFeed feed_;
   oauth::SecretRotation secret_rotation_;  // announces through feed_: declared after it
+  oauth::AppAccess app_access_;            // issue15:wire-ui: the dashboard's allowlist
   oauth::TokenEndpoint tokens_;
   oauth::RevocationEndpoint revocation_;
   oauth::IntrospectionEndpoint introspection_;

@@ -6,7 +6,8 @@
 //                                 inside the store's write - and answers the app's page with
 //                                 the client secret, shown this once: never in a URL or a log,
 //                                 stored only as its SHA-256
-// GET  /developer/app?id=ID       one app: its settings and its sections
+// GET  /developer/app?id=ID       one app: its settings and its sections (Secret, Allowlist,
+//                                 Usage: developer_app_sections.cpp, with their forms)
 // GET  /developer/app/edit?id=ID  the edit form
 // POST /developer/app/edit        saves it, or shows the form again as typed, each field with
 //                                 its own message (app_registration.hpp)
@@ -191,14 +192,15 @@ http::Response Site::app_form_page(int status, const User& user, const AppFormIn
   return page(status, "developer_app_form.html", "Create an app", std::move(d), req);
 }
 
-http::Response Site::app_page(const User& user, const Client& c, const std::string& secret,
-                              std::string notice, const http::Request& req) {
+Site::Awaitable Site::app_page(const User& user, const Client& c, AppPageState state,
+                               const http::Request& req) {
   Data d = app_data(c);
   d.set("user", user_nav(user));
   d.set("wide", true);
-  if (!secret.empty()) d.set("new_secret", secret);
-  if (!notice.empty()) d.set("notice", notice);
-  return page(200, "developer_app.html", c.name, std::move(d), req);
+  if (!state.new_secret.empty()) d.set("new_secret", state.new_secret);
+  if (!state.notice.empty()) d.set("notice", state.notice);
+  co_await app_sections(d, c, state);
+  co_return page(state.status, "developer_app.html", c.name, std::move(d), req);
 }
 
 std::string Site::app_limit_message() const {
@@ -279,7 +281,10 @@ Site::Awaitable Site::developer_create(http::Request& req) {
     co_return app_form_page(403, user, in, nullptr, nullptr, app_limit_message(), req);
   }
   if (failed) co_return busy_page(req);
-  co_return app_page(user, c, secret, "App created.", req);
+  AppPageState state;
+  state.new_secret = std::move(secret);
+  state.notice = "App created.";
+  co_return co_await app_page(user, c, std::move(state), req);
 }
 
 Site::Awaitable Site::developer_app(http::Request& req) {
@@ -290,7 +295,17 @@ Site::Awaitable Site::developer_app(http::Request& req) {
   auto app = co_await owned_app(v.user->id, id);
   if (app.state == OwnedApp::kBusy) co_return busy_page(req);
   if (app.state != OwnedApp::kFound) co_return app_missing(req);
-  co_return app_page(*v.user, app.client, "", query.get("saved") == "1" ? "Saved." : "", req);
+  AppPageState state;
+  if (query.get("saved") == "1") state.notice = "Saved.";
+  if (query.get("allowlist") == "added") {
+    state.notice =
+        "Added to the allowlist: their next sign-in, or the app's next token refresh "
+        "for them, is served.";
+  }
+  if (query.get("allowlist") == "removed") {
+    state.notice = "Removed from the allowlist. Their access to the app was revoked.";
+  }
+  co_return co_await app_page(*v.user, app.client, std::move(state), req);
 }
 
 Site::Awaitable Site::developer_edit_form(http::Request& req) {

@@ -44,6 +44,11 @@ std::string label_of(const std::string& type) {
       {"app_created", "Created an app on the developer dashboard"},
       {"app_updated", "Changed an app's settings on the developer dashboard"},
       {"app_deleted", "Deleted an app on the developer dashboard"},
+      // issue15:wire-ui. The app page's sections (developer_app_sections.cpp).
+      {"client_secret_rotated", "Rotated an app's client secret"},
+      {"allowlist_added", "An app's developer put you on its allowlist"},
+      {"allowlist_removed",
+       "An app's developer took you off its allowlist: its access was revoked"},
   };
   auto it = kLabels.find(type);
   return it == kLabels.end() ? type : it->second;

@@ -24,7 +24,8 @@ void add_page_headers(http::Response& r) {
 
 Site::Site(oauth::Services& services, SiteStores stores, boost::asio::thread_pool& store_pool,
            boost::asio::thread_pool& cpu_pool, std::string csrf_key, SiteSettings settings,
-           ThrottleSettings throttle, std::function<void(const User&)> on_user_created)
+           ThrottleSettings throttle, std::function<void(const User&)> on_user_created,
+           DeveloperServices developer)
     : s_(services),
       stores_(stores),
       store_pool_(store_pool),
@@ -35,7 +36,8 @@ Site::Site(oauth::Services& services, SiteStores stores, boost::asio::thread_poo
       signup_throttle_({1, std::max(1, settings.signup_max_per_ip), settings.signup_window_seconds,
                         throttle.max_tracked_keys, throttle.ipv6_network_factor}),
       flow_(services),
-      on_user_created_(std::move(on_user_created)) {
+      on_user_created_(std::move(on_user_created)),
+      developer_(developer) {
   // Never on an I/O thread: the first unknown email would stall every connection of it.
   boost::asio::post(cpu_pool_, [] { (void)dummy_password_hash(); });
 }
@@ -66,6 +68,9 @@ void Site::register_routes(http::Router& router) {
   router.add("GET", "/developer/app/edit", bind(&Site::developer_edit_form));
   router.add("POST", "/developer/app/edit", bind(&Site::developer_edit));
   router.add("POST", "/developer/app/delete", bind(&Site::developer_delete));
+  router.add("POST", "/developer/app/secret/rotate", bind(&Site::developer_rotate_secret));
+  router.add("POST", "/developer/app/allowlist/add", bind(&Site::developer_allowlist_add));
+  router.add("POST", "/developer/app/allowlist/remove", bind(&Site::developer_allowlist_remove));
   router.add("GET", "/static/style.css", [](http::Request&) -> Awaitable {
     auto r = http::Response{200,
                             {{"Content-Type", "text/css; charset=utf-8"}},

@@ -16,12 +16,15 @@
 
 #include "http/router.hpp"
 #include "monitor/login_throttle.hpp"
+#include "oauth/app_access.hpp"
 #include "oauth/authorize.hpp"
+#include "oauth/secret_rotation.hpp"
 #include "oauth/services.hpp"
 #include "store/client_store.hpp"
 #include "store/event_store.hpp"
 #include "store/grant_store.hpp"
 #include "store/session_store.hpp"
+#include "store/usage_store.hpp"
 #include "store/user_store.hpp"
 #include "web/app_registration.hpp"
 #include "web/csrf.hpp"
@@ -56,13 +59,23 @@ struct SiteStores {
   ClientStore& clients;    // app names on Apps and in the security log; the dashboard's apps
 };
 
+// issue15:wire-ui. The services behind the app page's Secret, Allowlist and Usage sections
+// (per-app usage is Services::usage). Any may be null: its section is then left out.
+// Blocking: call them on store_pool only. Lifetime: must outlive the Site.
+struct DeveloperServices {
+  const oauth::SecretRotation* rotation = nullptr;  // "Rotate secret", live secrets
+  const oauth::AppAccess* access = nullptr;         // development mode and the allowlist
+  UsageStore* usage = nullptr;                      // the app's warnings
+};
+
 // Lifetime: keeps references to `services`, the stores behind `stores` and both pools; all
 // must outlive it.
 class Site {
  public:
   Site(oauth::Services& services, SiteStores stores, boost::asio::thread_pool& store_pool,
        boost::asio::thread_pool& cpu_pool, std::string csrf_key, SiteSettings settings,
-       ThrottleSettings throttle, std::function<void(const User&)> on_user_created = {});
+       ThrottleSettings throttle, std::function<void(const User&)> on_user_created = {},
+       DeveloperServices developer = {});
   void register_routes(http::Router& router);
 
  private:
@@ -98,6 +111,10 @@ class Site {
   Awaitable developer_edit_form(http::Request& req);
   Awaitable developer_edit(http::Request& req);
   Awaitable developer_delete(http::Request& req);
+  // issue15:wire-ui. The app page's forms (developer_app_sections.cpp).
+  Awaitable developer_rotate_secret(http::Request& req);
+  Awaitable developer_allowlist_add(http::Request& req);
+  Awaitable developer_allowlist_remove(http::Request& req);
   Awaitable developer_docs(http::Request& req);
   // App `id` if `user_id` owns it; kMissing for any other id (another person's, an
   // operator's, none), kBusy when the store failed.
@@ -111,9 +128,22 @@ class Site {
   http::Response app_form_page(int status, const User& user, const AppFormInput& in,
                                const AppFormErrors* errors, const Client* editing,
                                std::string error, const http::Request& req);
-  // The app's page; `secret` (non-empty right after creation only) is shown this once.
-  http::Response app_page(const User& user, const Client& c, const std::string& secret,
-                          std::string notice, const http::Request& req);
+  // What the app's page shows besides the app: a new secret (right after creation or a
+  // rotation only: shown this once), a notice, and a form's field as typed with its message.
+  struct AppPageState {
+    int status = 200;
+    std::string new_secret;
+    std::string notice;
+    std::string grace;  // the rotation form's choice ("24h" when empty)
+    std::string grace_error;
+    std::string allowlist_email;
+    std::string allowlist_error;
+  };
+  // The app's page with its sections (settings, secrets, allowlist, usage) read now.
+  Awaitable app_page(const User& user, const Client& c, AppPageState state,
+                     const http::Request& req);
+  // Adds the Secret, Allowlist and Usage sections of app `c` to the page's data.
+  boost::asio::awaitable<void> app_sections(Data& d, const Client& c, const AppPageState& state);
   http::Response app_missing(const http::Request& req);
   http::Response busy_page(const http::Request& req);
   std::string app_limit_message() const;
@@ -172,6 +202,7 @@ class Site {
   LoginThrottle signup_throttle_;  // every sign-up counts, per IP, over an hour
   oauth::AuthorizeFlow flow_;
   std::function<void(const User&)> on_user_created_;  // blocking allowed (worker thread)
+  DeveloperServices developer_;
 };
 
 }  // namespace stagepass::web

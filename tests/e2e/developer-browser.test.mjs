@@ -1,6 +1,8 @@
 // The developer dashboard in a real browser (headless Chromium driven by playwright-core):
 // sign up, create an app, copy its secret from the page and use it for a client-credentials
-// grant over HTTP, connect the app as a person, edit the redirect URIs with a wrong one and see
+// grant over HTTP, rotate it and use the new one while the old one still works, see both
+// secrets live with their last use, add a person to the allowlist, see the usage charts,
+// connect the app as a person, edit the redirect URIs with a wrong one and see
 // the error next to the field, delete the app and see its grant and tokens gone. A screenshot
 // of each page goes to build/test-artifacts/screenshots/developer-*.png (not committed).
 import { describe, it, before, after } from 'node:test';
@@ -93,7 +95,7 @@ describe('developer dashboard in a real browser', () => {
 
     // Copy the secret and the client id from the page.
     const clientId = (await page.locator('#client-id').textContent()).trim();
-    const secret = await page.getByLabel('Client secret').inputValue();
+    let secret = await page.getByLabel('Client secret').inputValue();
     assert.match(clientId, /^[0-9a-f]{32}$/);
     assert.match(secret, /^sps_/);
     assert.match(await page.textContent('#secret'), /shown this once/);
@@ -109,6 +111,58 @@ describe('developer dashboard in a real browser', () => {
     await page.goto(`${server.url}/developer/app?id=${clientId}`);
     assert.equal(await page.locator('#client-secret').count(), 0);
     assert.match(await page.textContent('#secret'), /shown once, when the app was created/);
+
+    // Rotate the secret with the default grace (24 h): the new one is shown once, on the answer.
+    const firstSecret = secret;
+    assert.equal(await page.getByLabel('Keep the current secret working for').inputValue(), '24h');
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByRole('status').filter({ hasText: 'Secret rotated.' }).waitFor();
+    secret = await page.getByLabel('Client secret').inputValue();
+    assert.match(secret, /^sps_/);
+    assert.notEqual(secret, firstSecret);
+    assert.ok(!page.url().includes(secret), 'the new secret is in no URL');
+    await shot('rotated');
+    // Both work: the backend not yet moved over and the one that copied the new secret.
+    assertTokenOk(await tokenRequest(server, { grant_type: 'client_credentials' }, { basic: [clientId, secret] }), 'the new secret');
+    assertTokenOk(await tokenRequest(server, { grant_type: 'client_credentials' }, { basic: [clientId, firstSecret] }), 'the retiring secret');
+    // Both live, each with its last use (the usage flush lags a few seconds).
+    const rows = page.locator('#secret tr.live-secret');
+    for (let i = 0; i < 60; i++) {
+      await page.goto(`${server.url}/developer/app?id=${clientId}`);
+      const used = await page.locator('#secret tr.live-secret td.last-used time').count();
+      if (await rows.count() === 2 && used === 2) break;
+      await page.waitForTimeout(250);
+    }
+    assert.equal(await rows.count(), 2);
+    assert.match(await rows.nth(0).textContent(), /Current/);
+    assert.match(await rows.nth(1).textContent(), /Retiring/);
+    for (let i = 0; i < 2; i++) {
+      assert.match(await rows.nth(i).locator('td.last-used').textContent(), /UTC/);
+      assert.equal((await rows.nth(i).locator('td.ips').textContent()).trim(), '1');
+    }
+    assert.equal(await page.locator('#client-secret').count(), 0, 'not shown again');
+    await page.locator('#secret').scrollIntoViewIfNeeded();
+    await shot('secrets-live');
+
+    // The allowlist: an unknown email is refused next to the field; a person's is added.
+    const friend = await server.createUser({ email: 'riley@example.com', displayName: 'Riley' });
+    assert.match(await page.textContent('#allowlist'), /Development mode\./);
+    const allowEmail = page.getByLabel('Add a person by their account email');
+    await allowEmail.fill('nobody@example.com');
+    await page.getByRole('button', { name: 'Add to allowlist' }).click();
+    await page.locator('#allowlist-email-error').waitFor();
+    assert.match(await page.textContent('#allowlist-email-error'), /nobody has an account with this email/);
+    assert.equal(await page.evaluate(() => document.querySelector('#allowlist-email').nextElementSibling?.id), 'allowlist-email-error');
+    await page.getByLabel('Add a person by their account email').fill(friend.email);
+    await page.getByRole('button', { name: 'Add to allowlist' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added to the allowlist' }).waitFor();
+    assert.equal((await page.locator('#allowlist tr.allowed-person td.email').textContent()).trim(), friend.email);
+    await page.locator('#allowlist').scrollIntoViewIfNeeded();
+    await shot('allowlist');
+
+    // Usage: three server-rendered SVG charts.
+    assert.equal(await page.locator('#usage svg').count(), 3);
+    await page.locator('#usage').screenshot({ path: path.join(SHOTS, 'developer-usage.png') });
 
     // The developer connects their own app as a person: any port of the loopback URI matches.
     const pk = pkcePair();

@@ -63,6 +63,22 @@ function fieldError(html, field) {
 }
 
 const appPage = (b, id) => b.get(`/developer/app?id=${encodeURIComponent(id)}`);
+
+/** The live secrets an app page lists: [{state, expires, lastUsed, ips}], current first. */
+function liveSecrets(html) {
+  return [...html.matchAll(/<tr class="live-secret">([\s\S]*?)<\/tr>/g)].map((m) => {
+    const cells = [...m[1].matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => pageText(c[1]));
+    return { state: cells[0], created: cells[1], expires: cells[2], lastUsed: cells[3], ips: cells[4] };
+  });
+}
+
+/** The people an app page's allowlist shows: [{email, added}]. */
+function listedPeople(html) {
+  return [...html.matchAll(/<tr class="allowed-person">([\s\S]*?)<\/tr>/g)].map((m) => {
+    const cells = [...m[1].matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => pageText(c[1]));
+    return { email: cells[0], added: cells[1] };
+  });
+}
 const clientCredentials = (server, id, secret) => tokenRequest(server, { grant_type: 'client_credentials' }, { basic: [id, secret] });
 
 describe('developer dashboard', () => {
@@ -232,6 +248,12 @@ describe('developer dashboard', () => {
       const del = await bob.browser.request('/developer/app/delete', { form: { csrf_token: csrf, client_id: clientId, confirm } });
       assert.equal(del.status, 404);
     }
+    for (const [path, extra] of [['/developer/app/secret/rotate', { grace: '0', confirm: 'yes' }],
+      ['/developer/app/allowlist/add', { email: bob.email }], ['/developer/app/allowlist/remove', { email: alice.email }]]) {
+      const r = await bob.browser.request(path, { form: { csrf_token: csrf, client_id: clientId, ...extra } });
+      assert.equal(r.status, 404, path);
+      assert.match(pageText(r.text), /App not found/);
+    }
     const mine = pageText((await appPage(alice.browser, clientId)).text);
     assert.match(mine, /Private Thing/);
     assert.match(mine, /https:\/\/mixtape\.example\/callback/);
@@ -250,6 +272,11 @@ describe('developer dashboard', () => {
       assert.equal(edit.status, 403);
       const del = await alice.browser.request('/developer/app/delete', { form: { ...base, client_id: clientId, confirm: 'yes' } });
       assert.equal(del.status, 403);
+      for (const [path, extra] of [['/developer/app/secret/rotate', { grace: '0', confirm: 'yes' }],
+        ['/developer/app/allowlist/add', { email: bob.email }], ['/developer/app/allowlist/remove', { email: bob.email }]]) {
+        const r = await alice.browser.request(path, { form: { ...base, client_id: clientId, ...extra } });
+        assert.equal(r.status, 403, path);
+      }
     }
     assert.equal((await listedApps(alice.browser)).ids.length, count);
     assert.match(pageText((await appPage(alice.browser, clientId)).text), /Guarded/);
@@ -309,6 +336,164 @@ describe('developer dashboard', () => {
     assert.match(pageText((await alice.browser.get('/account/security')).text), /Deleted an app on the developer dashboard/);
   });
 
+  it('rotates the secret: the new one shown once, both work during the 24 h grace, both listed with their last use', async () => {
+    const { clientId, secret: first } = await createApp(alice.browser, { name: 'Rotating App' });
+    const firstTok = assertTokenOk(await clientCredentials(server, clientId, first), 'the first secret').access_token;
+    const before = await appPage(alice.browser, clientId);
+    assert.equal(liveSecrets(before.text).length, 1);
+    assert.equal(liveSecrets(before.text)[0].state, 'Current');
+    assert.match(before.text, /<option value="24h" selected>24 hours \(default\)<\/option>/, '24 h is the default');
+
+    const rotated = await alice.browser.submit(before, findForm(before.text, before.url, '/developer/app/secret/rotate'), { grace: '24h' });
+    assert.equal(rotated.status, 200, pageText(rotated.text).slice(0, 400));
+    assert.equal(rotated.location, null, 'the new secret is answered in the page, not behind a redirect');
+    assert.equal(rotated.headers.get('cache-control'), 'no-store');
+    assert.ok(!/<script/i.test(rotated.text));
+    const second = appOnPage(rotated.text).secret;
+    assert.match(second, /^sps_[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(second, first);
+    assert.match(pageText(rotated.text), /Secret rotated\. The previous secret keeps working until .* UTC/);
+    assert.match(pageText(rotated.text), /shown this once/);
+
+    // Both work; the app's token minted with the first one too.
+    assertTokenOk(await clientCredentials(server, clientId, first), 'the retiring secret during its grace');
+    assertTokenOk(await clientCredentials(server, clientId, second), 'the new secret');
+    expectOk(await api(server, firstTok, 'GET', '/search', { query: { q: 'a', type: 'track', limit: 1 } }), 200);
+
+    // Both listed, current first, each with its last use (the usage flush lags a few seconds).
+    let rows = [];
+    for (let i = 0; i < 60; i++) {
+      rows = liveSecrets((await appPage(alice.browser, clientId)).text);
+      if (rows.length === 2 && rows.every((r) => r.lastUsed !== 'Never')) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.deepEqual(rows.map((r) => r.state), ['Current', 'Retiring']);
+    for (const r of rows) {
+      assert.match(r.lastUsed, /^\d\d \w{3} \d{4}, \d\d:\d\d UTC$/, JSON.stringify(rows));
+      assert.equal(r.ips, '1', 'one distinct IP (loopback) in the last day');
+    }
+    assert.equal(rows[0].expires, 'Until rotated');
+    assert.match(rows[1].expires, /UTC$/);
+    const shownAgain = await appPage(alice.browser, clientId);
+    assert.ok(!shownAgain.text.includes(second) && !shownAgain.text.includes(first), 'no secret is shown again');
+    assert.match(pageText((await alice.browser.get('/account/security')).text), /Rotated an app's client secret · Rotating App/);
+
+    // A grace outside the choices is refused next to the field; nothing rotates.
+    const bad = await alice.browser.submit(shownAgain, findForm(shownAgain.text, shownAgain.url, '/developer/app/secret/rotate'), { grace: '5y' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /<p class="field-error" id="grace-error">Choose how long the current secret keeps working\.<\/p>/);
+    assert.equal(liveSecrets(bad.text).length, 2);
+
+    // A hard cut asks first, then stops the old secrets and every access token of the app at once.
+    const ask = await alice.browser.submit(shownAgain, findForm(shownAgain.text, shownAgain.url, '/developer/app/secret/rotate'), { grace: '0' });
+    assert.equal(ask.status, 200);
+    assert.match(pageText(ask.text), /Cut the secret of Rotating App now\?/);
+    assertTokenOk(await clientCredentials(server, clientId, second), 'asking changed nothing');
+    const secondTok = assertTokenOk(await clientCredentials(server, clientId, second)).access_token;
+    const cut = await alice.browser.submit(ask, findForm(ask.text, ask.url, '/developer/app/secret/rotate'));
+    assert.equal(cut.status, 200, pageText(cut.text).slice(0, 400));
+    const third = appOnPage(cut.text).secret;
+    assert.match(third, /^sps_/);
+    assert.match(pageText(cut.text), /The previous secret stopped working, and every access token of the app was revoked/);
+    assertOAuthError(await clientCredentials(server, clientId, first), 'invalid_client', 401);
+    assertOAuthError(await clientCredentials(server, clientId, second), 'invalid_client', 401);
+    assertInvalidToken(await api(server, secondTok, 'GET', '/search', { query: { q: 'a', type: 'track', limit: 1 } }), 'token minted before the hard cut');
+    assertTokenOk(await clientCredentials(server, clientId, third), 'the new secret after the cut');
+    assert.equal(liveSecrets(cut.text).length, 1);
+
+    for (const s of [first, second, third]) {
+      assert.ok(!alice.browser.traceText().includes(s), 'a secret in a URL');
+      assert.ok(!server.stdout().includes(s) && !server.stderr().includes(s), 'a secret in a server log');
+    }
+  });
+
+  it('allowlist: the owner adds and removes people by email; removal revokes their access', async () => {
+    const redirect = 'https://listed.example/cb';
+    const { clientId, secret } = await createApp(alice.browser, { name: 'Listed App', redirectUris: redirect });
+    const page = await appPage(alice.browser, clientId);
+    assert.match(pageText(page.text), /Development mode\. The Web API serves you and the people listed here \(at most 25\)/);
+    assert.match(pageText(page.text), /Only an operator switches an app between development and extended mode/);
+    assert.match(pageText(page.text), /Nobody is listed yet/);
+    const addForm = () => findForm(page.text, page.url, '/developer/app/allowlist/add');
+
+    // Errors next to the field, with the email as typed; nothing added.
+    const unknown = await alice.browser.submit(page, addForm(), { email: 'nobody@example.com' });
+    assert.equal(unknown.status, 400);
+    assert.equal(fieldError(unknown.text, 'allowlist-email'), 'nobody has an account with this email');
+    assert.match(unknown.text, /<input id="allowlist-email" name="email" type="email" value="nobody@example.com"[^>]*aria-invalid="true"/);
+    const notEmail = await alice.browser.submit(page, addForm(), { email: 'not an email' });
+    assert.equal(notEmail.status, 400);
+    assert.ok(fieldError(notEmail.text, 'allowlist-email'));
+    assert.deepEqual(listedPeople((await appPage(alice.browser, clientId)).text), []);
+
+    const added = await alice.browser.submit(page, addForm(), { email: ' BOB@example.com ' });
+    assert.equal(added.status, 303, pageText(added.text).slice(0, 400));
+    assert.equal(`${added.location.pathname}${added.location.search}`, `/developer/app?id=${clientId}&allowlist=added`);
+    const listed = await alice.browser.get(added.location);
+    assert.match(pageText(listed.text), /Added to the allowlist/);
+    assert.deepEqual(listedPeople(listed.text).map((p) => p.email), [bob.email]);
+    assert.match(listedPeople(listed.text)[0].added, /UTC$/);
+
+    // Bob, listed, is served.
+    const pk = pkcePair();
+    const auth = await authorizeInBrowser({
+      server, browser: bob.browser, clientId, redirectUri: redirect, scope: 'user-read-email', state: randomState(),
+      codeChallenge: pk.challenge, email: bob.email, password: bob.password,
+    });
+    assert.equal(auth.stoppedAt, 'redirect', bob.browser.traceText());
+    const bobs = assertTokenOk(await tokenRequest(server, { grant_type: 'authorization_code', code: auth.code, redirect_uri: redirect, code_verifier: pk.verifier },
+      { basic: [clientId, secret] }), 'code exchange');
+    expectOk(await api(server, bobs.access_token, 'GET', '/me'), 200);
+
+    // Removed: off the list, and his access to the app revoked at once.
+    const remove = findForm(listed.text, listed.url, '/developer/app/allowlist/remove');
+    assert.ok(remove.hidden.some(([n, v]) => n === 'email' && v === bob.email));
+    const removed = await alice.browser.submit(listed, remove);
+    assert.equal(removed.status, 303);
+    const after = await alice.browser.get(removed.location);
+    assert.match(pageText(after.text), /Removed from the allowlist\. Their access to the app was revoked\./);
+    assert.deepEqual(listedPeople(after.text), []);
+    assertInvalidToken(await api(server, bobs.access_token, 'GET', '/me'), 'token of a removed person');
+    const bobsLog = pageText((await bob.browser.get('/account/security')).text);
+    assert.match(bobsLog, /An app's developer put you on its allowlist · Listed App/);
+    assert.match(bobsLog, /An app's developer took you off its allowlist: its access was revoked · Listed App/);
+    assertOAuthError(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: bobs.refresh_token }, { basic: [clientId, secret] }), 'invalid_grant');
+    // Removing again: not on the list, said next to the field.
+    const again = await alice.browser.submit(listed, remove);
+    assert.equal(again.status, 400);
+    assert.ok(fieldError(again.text, 'allowlist-email'));
+  });
+
+  it('usage: the charts are inline SVG, with the totals and warnings; a suspended app says why', async () => {
+    const { clientId, secret } = await createApp(alice.browser, { name: 'Busy App' });
+    const tok = assertTokenOk(await clientCredentials(server, clientId, secret)).access_token;
+    for (let i = 0; i < 3; i++) expectOk(await api(server, tok, 'GET', '/search', { query: { q: 'a', type: 'track', limit: 1 } }), 200);
+    let page;
+    let requests = 0;
+    for (let i = 0; i < 40; i++) {  // usage folds every second
+      page = await appPage(alice.browser, clientId);
+      requests = Number(page.text.match(/<tr><th>Last hour<\/th><td>(\d+)<\/td>/)?.[1] ?? 0);
+      if (requests >= 4) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.ok(requests >= 4, `the last hour counts the token request and the searches: ${requests}`);
+    const usage = page.text.match(/<section id="usage"[\s\S]*?<\/section>/)?.[0];
+    assert.ok(usage, 'a Usage section');
+    assert.equal((usage.match(/<svg\b/g) ?? []).length, 3, 'last hour, day and 30 days');
+    assert.match(usage, /<title>Last hour \(per minute\)<\/title>/);
+    assert.ok(!/<script|\sstyle=|\son\w+=/i.test(usage), 'no script, inline style or handler in the charts');
+    assert.match(pageText(usage), /No warnings\./);
+    assert.doesNotMatch(page.text, /id="suspended"/);
+
+    await server.adminJson(['client', 'suspend', '--client-id', clientId, '--reason', 'Scraping the catalog']);
+    const suspended = await appPage(alice.browser, clientId);
+    const banner = suspended.text.match(/<div class="suspended" role="alert" id="suspended">[\s\S]*?<\/div>/)?.[0];
+    assert.ok(banner, 'a suspension banner');
+    assert.match(pageText(banner), /This app is suspended since .* UTC ?: its token requests answer invalid_client.*Reason: Scraping the catalog/);
+    assert.match(pageText(suspended.text.match(/<section id="usage"[\s\S]*?<\/section>/)[0]), /client_suspended by an operator: Scraping the catalog/);
+    assertOAuthError(await clientCredentials(server, clientId, secret), 'invalid_client', 401);
+  });
+
   it('the docs list the consent page\'s scopes in its words, and the configured limits', async () => {
     const docs = await new Browser(server).get('/developer/docs');
     const table = docs.text.match(/<table class="ref" id="scope-table">([\s\S]*?)<\/table>/)[1];
@@ -345,7 +530,7 @@ describe('developer dashboard: the per-person app limit', () => {
   before(async () => {
     // The default limit is 25 (asserted above through the docs page). 3 here keeps the test
     // to a few requests; the rule does not depend on the number.
-    server = await startServer({ label: 'sp-developer-limit', env: { ...WEBAPI_ENV, STAGEPASS_MAX_APPS_PER_USER: 3, STAGEPASS_ACCESS_TOKEN_TTL: 1800 }, timeoutMs: 30000 });
+    server = await startServer({ label: 'sp-developer-limit', env: { ...WEBAPI_ENV, STAGEPASS_MAX_APPS_PER_USER: 3, STAGEPASS_ACCESS_TOKEN_TTL: 1800, STAGEPASS_DEV_ALLOWLIST_LIMIT: 1 }, timeoutMs: 30000 });
     carol = await signedIn(server, 'carol@example.com', 'Carol');
     dave = await signedIn(server, 'dave@example.com', 'Dave');
   });
@@ -386,6 +571,19 @@ describe('developer dashboard: the per-person app limit', () => {
     const statuses = answers.map((r) => r.status).sort();
     assert.deepEqual(statuses, [200, 200, 200, 403, 403, 403], 'exactly the limit of 3 is created');
     assert.equal((await listedApps(erin.browser)).ids.length, 3);
+  });
+
+  it('a full allowlist is said next to the email field, and nothing is added', async () => {
+    const frank = await signedIn(server, 'frank@example.com', 'Frank');
+    const { clientId } = await createApp(dave.browser, { name: 'Small List' });
+    const page = await appPage(dave.browser, clientId);
+    assert.match(pageText(page.text), /at most 1\)/);
+    const add = (email) => dave.browser.submit(page, findForm(page.text, page.url, '/developer/app/allowlist/add'), { email });
+    assert.equal((await add(carol.email)).status, 303);
+    const full = await add(frank.email);
+    assert.equal(full.status, 409);
+    assert.match(fieldError(full.text, 'allowlist-email'), /the allowlist is full: an app in development mode serves at most 1 person/);
+    assert.deepEqual(listedPeople((await appPage(dave.browser, clientId)).text).map((p) => p.email), [carol.email]);
   });
 
   it('the docs show the configured limit and token lifetime', async () => {

@@ -36,6 +36,7 @@ struct World {
   SystemClock clock;
   SystemRandom random;
   std::unique_ptr<oauth::GrantRevoker> revoker;  // unused by client authentication
+  KeyringSlot keys{nullptr};                     // no signing: client authentication only
   std::unique_ptr<oauth::Services> services;
 
   World() {
@@ -58,7 +59,7 @@ struct World {
                                        .codes = *store,
                                        .refresh_tokens = *store,
                                        .users = *store,
-                                       .keys = nullptr,
+                                       .keys = keys,
                                        .clock = clock,
                                        .random = random,
                                        .settings = {},

@@ -13,7 +13,6 @@
 
 namespace stagepass {
 
-
 struct User {
   std::string id;  // 22-char base62
   std::string email;
@@ -157,7 +156,6 @@ struct AllowlistEntry {
   std::string display_name;
   int64_t added_at = 0;
 };
-
 
 // issue15:secrets. One use of a client secret, as noted off the token endpoint's hot path and
 // written in batches (ClientStore::record_secret_usage). `ip` empty: the use counts for the

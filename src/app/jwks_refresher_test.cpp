@@ -115,7 +115,7 @@ TEST_F(JwksRefresherTest, OneFetchAtATime) {
   std::vector<std::thread> others;
   std::atomic<int> fetched{0};
   for (int i = 0; i < 8; ++i) {
-    others.emplace_back([&] {
+    others.emplace_back([&, i] {
       slow.unknown_kid();
       if (slow.run(i % 2 == 0)) ++fetched;
     });

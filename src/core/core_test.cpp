@@ -71,5 +71,10 @@ TEST(Random, TokensHavePrefixAndEntropy) {
   EXPECT_EQ(id.size(), 22u);
 }
 
+TEST(Iso8601Utc, SecondsAsUtc) {
+  EXPECT_EQ(iso8601_utc(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(iso8601_utc(1796378400), "2026-12-04T10:00:00Z");
+}
+
 }  // namespace
 }  // namespace stagepass

@@ -1,6 +1,7 @@
 #include "core/text.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 
 namespace stagepass {
@@ -127,6 +128,15 @@ std::string_view utf8_prefix(std::string_view s, size_t max_bytes) {
   size_t n = max_bytes;  // s[n] is the first byte left out
   for (int i = 0; i < 3 && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80; ++i) --n;
   return s.substr(0, n);
+}
+
+std::string iso8601_utc(int64_t unix_seconds) {
+  const std::time_t tt = unix_seconds;
+  std::tm tm{};
+  if (!gmtime_r(&tt, &tm)) return "";
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace stagepass

@@ -2,6 +2,7 @@
 // (WHATWG URL §5), space-separated lists. Pure functions.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,5 +48,8 @@ bool iequals(std::string_view a, std::string_view b);
 // whole, so the prefix of valid UTF-8 is valid UTF-8 (for JSON and HTML). At most 3 bytes
 // are given back (the longest sequence is 4 bytes); bytes that are not UTF-8 are not repaired.
 std::string_view utf8_prefix(std::string_view s, size_t max_bytes);
+
+// `unix_seconds` as ISO 8601 UTC, "2026-12-04T10:00:00Z" (audit details, logs).
+std::string iso8601_utc(int64_t unix_seconds);
 
 }  // namespace stagepass

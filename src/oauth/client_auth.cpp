@@ -1,8 +1,7 @@
 #include "oauth/client_auth.hpp"
 
-#include <ctime>
-
 #include "core/base64url.hpp"
+#include "core/text.hpp"
 #include "crypto/crypto.hpp"
 #include "tokens/access_token.hpp"
 
@@ -62,15 +61,6 @@ const ClientSecret* live_secret_matching(const Client& client, const std::string
   return matched;
 }
 
-std::string utc(int64_t t) {
-  std::time_t tt = t;
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // issue15:secrets: counts the use for the secret's last-use figures (in memory, flushed in
 // batches), and writes "retiring_secret_used" when a retiring secret was used, at most once
 // per (secret, IP) per minute (SecretUsage decides). Never the secret in the event.
@@ -80,7 +70,8 @@ void note_use(Services& s, const Client& client, const ClientSecret& secret, std
   const bool retiring = secret.expires_at != 0;
   if (s.secret_usage->note(secret.id, ip, now, retiring) && retiring && s.audit) {
     s.audit({0, now, "retiring_secret_used", "", client.id, std::string(ip), "",
-             "the previous client secret was used; it stops working at " + utc(secret.expires_at)});
+             "the previous client secret was used; it stops working at " +
+                 iso8601_utc(secret.expires_at)});
   }
 }
 

@@ -2,24 +2,12 @@
 
 #include <charconv>
 #include <chrono>
-#include <ctime>
 #include <thread>
 
+#include "core/text.hpp"
 #include "oauth/client_auth.hpp"
 
 namespace stagepass::oauth {
-namespace {
-
-std::string utc(int64_t t) {
-  std::time_t tt = t;
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-}  // namespace
 
 Result<SecretRotation::Rotated> SecretRotation::rotate(const std::string& client_id,
                                                        int64_t grace_seconds,
@@ -49,9 +37,10 @@ Result<SecretRotation::Rotated> SecretRotation::rotate(const std::string& client
     e.at = now;
     e.type = "client_secret_rotated";
     e.client_id = client_id;
-    e.detail = hard_cut ? "hard cut: the previous secret and the app's access tokens issued "
-                          "until now were revoked"
-                        : "the previous secret works until " + utc(out.previous_secret_expires_at);
+    e.detail =
+        hard_cut ? "hard cut: the previous secret and the app's access tokens issued "
+                   "until now were revoked"
+                 : "the previous secret works until " + iso8601_utc(out.previous_secret_expires_at);
     record_(std::move(e));
   }
   return out;

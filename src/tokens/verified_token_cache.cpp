@@ -26,7 +26,8 @@ VerifiedTokenCache::Shard& VerifiedTokenCache::shard(const Key& key) const {
 
 bool VerifiedTokenCache::still_verifies(const Entry& e, const Keyring& keys, int64_t now) {
   const OpenKey* k = keys.verifying_key(e.claims->kid, now);
-  return k && k->public_key == e.public_key;
+  return k && k->public_key.size() == e.public_key.size() &&
+         std::memcmp(k->public_key.data(), e.public_key.data(), e.public_key.size()) == 0;
 }
 
 std::shared_ptr<const AccessClaims> VerifiedTokenCache::find(const Key& key, const Keyring& keys,
@@ -47,7 +48,10 @@ void VerifiedTokenCache::insert(const Key& key, std::shared_ptr<const AccessClai
                                 const Keyring& keys, int64_t now) {
   if (!enabled()) return;
   const OpenKey* k = keys.find(claims->kid);
-  if (!k) return;  // not verified with `keys`: nothing to remember
+  // Not verified with `keys` (or not an Ed25519 key): nothing to remember.
+  if (!k || k->public_key.size() != sizeof(Entry::public_key)) return;
+  Entry entry{std::move(claims), {}};
+  std::memcpy(entry.public_key.data(), k->public_key.data(), entry.public_key.size());
   auto& s = shard(key);
   std::lock_guard lk(s.mu);
   if (s.map.size() >= per_shard_) {
@@ -55,7 +59,7 @@ void VerifiedTokenCache::insert(const Key& key, std::shared_ptr<const AccessClai
     size_t drop = s.map.size() >= per_shard_ ? per_shard_ / 8 + 1 : 0;
     for (auto it = s.map.begin(); drop > 0 && it != s.map.end(); --drop) it = s.map.erase(it);
   }
-  s.map.insert_or_assign(key, Entry{std::move(claims), k->public_key});
+  s.map.insert_or_assign(key, std::move(entry));
 }
 
 size_t VerifiedTokenCache::drop_unverifiable(const Keyring& keys, int64_t now) {

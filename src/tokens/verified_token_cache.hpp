@@ -55,7 +55,7 @@ class VerifiedTokenCache {
   };
   struct Entry {
     std::shared_ptr<const AccessClaims> claims;  // claims->kid names the key
-    std::string public_key;                      // of the key that verified them
+    std::array<unsigned char, 32> public_key;    // of the key that verified them (Ed25519)
   };
   struct Shard {
     mutable std::mutex mu;

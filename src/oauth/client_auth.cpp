@@ -95,7 +95,7 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
     if (presented->secret) {
       return fail(OAuthError::invalid_client("public clients do not have a secret", basic));
     }
-    return AuthenticatedClient{std::move(*client)};
+    return AuthenticatedClient{std::move(*client), 0, {}, basic};
   }
   if (!presented->secret) {
     return fail(OAuthError::invalid_client("client authentication failed", basic));
@@ -106,7 +106,32 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
   // One answer whichever secret was wrong, expired or missing.
   if (!matched) return fail(OAuthError::invalid_client("client authentication failed", basic));
   note_use(s, *client, *matched, ip, now);
-  return AuthenticatedClient{std::move(*client)};
+  const int64_t secret_id = matched->id;
+  std::string secret_hash = matched->hash;
+  return AuthenticatedClient{std::move(*client), secret_id, std::move(secret_hash), basic};
+}
+
+Status<OAuthError> reconfirm_client(Services& s, const AuthenticatedClient& authenticated) {
+  auto fresh = s.clients.find_client(authenticated.client.id);
+  if (!fresh) {
+    if (fresh.error().code != ErrorCode::kNotFound)
+      return fail(OAuthError::server_error("store unavailable"));
+    return fail(OAuthError::invalid_client("client authentication failed", authenticated.basic));
+  }
+  if (fresh->suspended_at != 0) {
+    std::string d = "this app is suspended";
+    if (!fresh->suspended_reason.empty()) d += ": " + fresh->suspended_reason.substr(0, 200);
+    return fail(OAuthError::invalid_client(std::move(d), authenticated.basic));
+  }
+  if (fresh->is_public) return Ok{};
+  const int64_t now = s.clock.now();
+  for (const ClientSecret& secret : fresh->secrets) {
+    const bool same = secret.id == authenticated.secret_id &&
+                      crypto::constant_time_equal(secret.hash, authenticated.secret_hash);
+    if (same && (secret.expires_at == 0 || now < secret.expires_at)) return Ok{};
+  }
+  // Cut (or ended by a second rotation) since the request authenticated with it.
+  return fail(OAuthError::invalid_client("client authentication failed", authenticated.basic));
 }
 
 }  // namespace stagepass::oauth

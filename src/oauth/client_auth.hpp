@@ -15,6 +15,15 @@ namespace stagepass::oauth {
 // A client that proved who it is at this request (or a public client that named itself).
 struct AuthenticatedClient {
   Client client;
+  // issue15-fix:rotation. The secret that matched (ClientSecret::id and its digest); 0 and
+  // empty for a public client. reconfirm_client() checks it is still live before a token is
+  // signed. The digest too: SQLite may give a secret made after a hard cut the id of the one
+  // the cut deleted (no AUTOINCREMENT), so the id alone does not name one secret for good.
+  int64_t secret_id = 0;
+  std::string secret_hash;
+  // The client authenticated through the Authorization header: a 401 then carries
+  // WWW-Authenticate: Basic (RFC 6749 §5.2).
+  bool basic = false;
 };
 
 // A confidential client authenticates with any of its live secrets (issue15:secrets): the
@@ -31,6 +40,19 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
                                                             std::string_view authorization,
                                                             const Form& form,
                                                             std::string_view ip = {});
+
+// issue15-fix:rotation. Whether `authenticated` still stands now, read again from the store
+// (a fresh read: the store's client cache moves with every change to a client or its
+// secrets): the client still exists, is not suspended, and the secret it authenticated with
+// (secret_id, secret_hash) is still live. A grant calls it after its store write and right before
+// it signs, with the token's iat already fixed (TokenIssuer): a hard cut (rotate-secret
+// --grace 0) or a suspension that commits after this read has a time at or after that iat,
+// so it covers the token; one that committed before it is seen here and the token is never
+// signed. This closes the race between authentication and signing however long the grant's
+// store write took, without relying on a timing margin.
+// Errors: invalid_client 401 ("client authentication failed" when the secret or the client
+// is gone, "this app is suspended[: reason]" when suspended), server_error (store failure).
+Status<OAuthError> reconfirm_client(Services& s, const AuthenticatedClient& authenticated);
 
 // The stored form of a client secret.
 std::string client_secret_hash(std::string_view secret);

@@ -36,13 +36,16 @@ std::optional<json::object> IntrospectionEndpoint::access_token_claims(const std
   // checks are remembered (keyed digest, as in TokenVerifier); expiry and revocation are not.
   const int64_t now = s_.clock.now();
   const VerifiedTokenCache::Key key = crypto::keyed_digest128(cache_key_secret_, value);
-  std::shared_ptr<const AccessClaims> c = verified_.find(key);
+  // issue15-fix:rotation: a hit holds only while the key that verified it still does in the
+  // keyring in force; a swapped keyring first drops what its keys no longer verify.
+  const std::shared_ptr<const Keyring> keys = s_.keys.get();
+  if (seen_keys_.exchange(keys.get()) != keys.get()) verified_.drop_unverifiable(*keys, now);
+  std::shared_ptr<const AccessClaims> c = verified_.find(key, *keys, now);
   if (!c) {
-    auto v = verify_access_token(*s_.keys.get(), value,
-                                 {s_.settings.issuer, s_.settings.audience, now, 0});
+    auto v = verify_access_token(*keys, value, {s_.settings.issuer, s_.settings.audience, now, 0});
     if (!v) return std::nullopt;
     c = std::make_shared<const AccessClaims>(std::move(*v));
-    verified_.insert(key, c, now);
+    verified_.insert(key, c, *keys, now);
   }
   if (now > c->exp || !may_see(asking, c->client_id)) return std::nullopt;
   if (revoked_.covers(c->gid, c->client_id, c->jti, c->iat)) {

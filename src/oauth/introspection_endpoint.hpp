@@ -10,6 +10,7 @@
 // the revocation set; both must outlive it.
 #pragma once
 
+#include <atomic>
 #include <boost/json/object.hpp>
 #include <optional>
 
@@ -37,6 +38,9 @@ class IntrospectionEndpoint final : public FormEndpoint {
   const RevocationSet& revoked_;
   const std::string cache_key_secret_;   // keys the cache's token digests (per process)
   mutable VerifiedTokenCache verified_;  // thread-safe; bounded
+  // The keyring the cache was last checked against (compared by address only: a reused
+  // address merely skips a purge; find() checks every hit against the keyring in force).
+  mutable std::atomic<const Keyring*> seen_keys_{nullptr};
 };
 
 }  // namespace stagepass::oauth

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "oauth/oauth_test_support.hpp"
+#include "tokens/access_token.hpp"
+#include "tokens/signing_keys.hpp"
 
 namespace stagepass::oauth::testing {
 namespace {
@@ -44,6 +46,35 @@ TEST_F(IntrospectionEndpointTest, AClientSeesItsOwnAccessToken) {
   EXPECT_EQ(o.at("exp"), kStart + 3600);
   EXPECT_TRUE(o.contains("gid"));
   EXPECT_EQ(o.at("username").as_string(), kUserEmail);  // the grant holds user-read-email
+}
+
+// issue15-fix:rotation. A key past its retire_at verifies nothing, also for a token whose
+// verification the endpoint cached while the key was still published (here one that claims to
+// outlive its key: the issuer never mints such a token, a holder of the key could).
+TEST_F(IntrospectionEndpointTest, ATokenOfARetiredKeyIsInactiveEvenOnceCached) {
+  const AccessClaims c{"https://issuer.example",
+                       kUserId,
+                       "https://issuer.example/v1",
+                       kConfId,
+                       "streaming",
+                       kStart,
+                       kStart + 100000,
+                       server_.random.id22(),
+                       ""};
+  const std::string long_lived = mint_access_token(*server_.keys.current(), c);
+  EXPECT_EQ(claims(long_lived, conf()).at("active"), true);  // verified and cached
+  // A rotation: the first key now retires once the next one has signed for the retention.
+  ASSERT_TRUE(rotate_signing_key(*server_.store, Secret(std::string(32, 'k')), server_.random,
+                                 kStart, 300, server_.keys.settings().policy)
+                  .ok());
+  auto refreshed = server_.keys.refresh();
+  ASSERT_TRUE(refreshed.ok() && refreshed->swapped);
+  const int64_t retire_at = server_.keys.current()->keys().front().retire_at;
+  ASSERT_LT(retire_at, c.exp);
+  server_.clock.advance(retire_at - 1 - kStart);
+  EXPECT_EQ(claims(long_lived, conf()).at("active"), true);  // still published
+  server_.clock.advance(1);  // its retire_at, with no reload of the keys
+  expect_inactive(claims(long_lived, conf()));
 }
 
 TEST_F(IntrospectionEndpointTest, AClientSeesItsOwnRefreshToken) {

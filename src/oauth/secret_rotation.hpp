@@ -9,10 +9,13 @@
 // cut for a leaked secret: the previous one stops at once, and every access token of the app
 // issued until then is refused on every node (the cut reaches this node's revocation set
 // before rotate() returns, through `announce`; other nodes within one revocation-feed poll).
-// Its refresh tokens stay valid, but only the new secret can use them. Tokens carry whole
-// seconds (iat), so the cut covers the tokens issued through the next second
-// (ClientStore::kHardCutMarginSeconds) and rotate() returns the new secret only once that
-// second has passed (it waits up to two seconds): no token of the new secret is refused.
+// Its refresh tokens stay valid, but only the new secret can use them. A request that
+// authenticated with the old secret before the cut and signs after it is refused whatever
+// the time between (issue15-fix:rotation: the token endpoint reconfirms the secret after its
+// store write, oauth::reconfirm_client). Tokens carry whole seconds (iat): the cut covers the
+// tokens issued through the next second (ClientStore::kHardCutMarginSeconds) and rotate()
+// returns the new secret only once that second has passed (it waits up to two seconds): no
+// token of the new secret is refused.
 //
 // Blocking (store): call from worker threads only.
 // Lifetime: keeps references to `clients`, `random` and `clock`; all must outlive it.

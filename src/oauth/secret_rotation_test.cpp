@@ -145,6 +145,71 @@ TEST_F(SecretRotationTest, AHardCutRefusesTheOldSecretAndTheTokensMintedBeforeIt
   EXPECT_TRUE(active(std::string(json_of(refreshed).at("access_token").as_string())));
 }
 
+// issue15-fix:rotation. The race the cut's one-second margin did not close: a request
+// authenticates with the old secret, then its grant's store write takes longer than the
+// margin while a hard cut commits. The token it would sign carries an iat past the cut's, so
+// the cut would not refuse it: the token endpoint must refuse the request instead (the secret
+// it authenticated with is gone) and sign nothing. Driven step by step: authenticate, cut,
+// the slow write (the clock moves on), then the grant signs.
+TEST_F(SecretRotationTest, AHardCutBetweenAuthenticationAndSigningRefusesTheRequest) {
+  auto user = server_.conf_tokens();  // a refresh token of the app, before the cut
+  const std::string user_refresh(user.at("refresh_token").as_string());
+  for (const std::string& body :
+       {std::string("grant_type=client_credentials&scope=streaming"),
+        form_encode({{"grant_type", "refresh_token"}, {"refresh_token", user_refresh}})}) {
+    SCOPED_TRACE(body);
+    FormCall call;
+    call.authorization = basic(kConfId, current_)[0].second;  // the secret before this cut
+    call.form = *Form::parse(body);
+    server_.tokens.choose(call);
+    ASSERT_NE(call.grant, nullptr);
+    auto authenticated = authenticate_client(server_.services, call.authorization, call.form);
+    ASSERT_TRUE(authenticated.ok());  // the old secret, before the cut
+    auto r = rotate(0);
+    current_ = r.client_secret;
+    server_.clock.advance(5);  // the grant's store write is slow
+    auto answer = server_.tokens.answer(call, *authenticated);
+    EXPECT_EQ(answer.status, 401) << answer.body;
+    EXPECT_EQ(error_of(answer), WireError("invalid_client", "client authentication failed"));
+    EXPECT_EQ(header_of(answer, "WWW-Authenticate").rfind("Basic", 0), 0u);
+    EXPECT_EQ(answer.body.find("access_token"), std::string::npos);
+  }
+}
+
+// The same check does not refuse what the cut does not concern: a request that authenticated
+// with the new secret, or with a retiring secret still in its grace, signs as before.
+TEST_F(SecretRotationTest, ARotationWithGraceBetweenAuthenticationAndSigningRefusesNothing) {
+  FormCall call;
+  call.authorization = basic(kConfId, kConfSecret)[0].second;
+  call.form = *Form::parse("grant_type=client_credentials&scope=streaming");
+  server_.tokens.choose(call);
+  auto authenticated = authenticate_client(server_.services, call.authorization, call.form);
+  ASSERT_TRUE(authenticated.ok());
+  auto r = rotate(3600);
+  current_ = r.client_secret;
+  server_.clock.advance(5);
+  auto answer = server_.tokens.answer(call, *authenticated);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_TRUE(active(std::string(json_of(answer).at("access_token").as_string())));
+}
+
+// A suspension (the sibling of a hard cut: its watermark refuses the tokens issued up to it
+// plus a slack) that commits between authentication and signing refuses the request too.
+TEST_F(SecretRotationTest, ASuspensionBetweenAuthenticationAndSigningRefusesTheRequest) {
+  FormCall call;
+  call.form = *Form::parse("grant_type=client_credentials&scope=streaming&client_id=" + kConfId +
+                           "&client_secret=" + percent_encode(kConfSecret));
+  server_.tokens.choose(call);
+  auto authenticated = authenticate_client(server_.services, call.authorization, call.form);
+  ASSERT_TRUE(authenticated.ok());
+  ASSERT_TRUE(server_.store->set_client_suspension(kConfId, kStart, "leaked secret").ok());
+  server_.clock.advance(60);  // past any slack
+  auto answer = server_.tokens.answer(call, *authenticated);
+  EXPECT_EQ(answer.status, 401) << answer.body;
+  EXPECT_EQ(error_of(answer), WireError("invalid_client", "this app is suspended: leaked secret"));
+  EXPECT_EQ(header_of(answer, "WWW-Authenticate"), "");  // client_secret_post: no Basic
+}
+
 // A node whose clock runs behind the one that made the cut still mints tokens the cut does
 // not catch: their iat is the cut's next second (TokenIssuer), within the verifier's leeway.
 TEST_F(SecretRotationTest, ATokenMintedOnALaggingNodeAfterTheCutIsIssuedAfterIt) {

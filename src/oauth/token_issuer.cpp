@@ -18,21 +18,24 @@ http::Response TokenResponse::to_response() const {
   return r;
 }
 
-std::string TokenIssuer::access_token(const std::string& sub, const std::string& client_id,
-                                      const ScopeSet& scope, const std::string& grant_id,
-                                      int64_t rate_limit, std::optional<bool> allowlisted,
-                                      int64_t cut_at) const {
-  const int64_t now = std::max(s_.clock.now(), cut_at + 1);
+Result<std::string, OAuthError> TokenIssuer::access_token(const AuthenticatedClient& client,
+                                                          const std::string& sub,
+                                                          const ScopeSet& scope,
+                                                          const std::string& grant_id,
+                                                          std::optional<bool> allowlisted) const {
+  // iat before the reconfirmation (header: the order is what closes the race).
+  const int64_t now = std::max(s_.clock.now(), client.client.tokens_cut_at + 1);
+  if (auto still = reconfirm_client(s_, client); !still) return fail(still.error());
   AccessClaims c{s_.settings.issuer,
                  sub,
                  s_.settings.audience,
-                 client_id,
+                 client.client.id,
                  scope.str(),
                  now,
                  now + s_.settings.access_token_ttl,
                  s_.random.id22(),
                  grant_id,
-                 rate_limit,
+                 client.client.rate_limit,
                  allowlisted};
   return mint_access_token(*s_.keys.get(), c);
 }

@@ -1,13 +1,15 @@
 // TokenIssuer: turns a decision ("this client may have these scopes for this user under this
 // grant") into the token response: a signed access token and, for user grants, a new refresh
 // token (value and storage key; the grant's store write stores it, with the record's lifetimes
-// from code_redemption.hpp / refresh_rotation.hpp). Never blocks on I/O.
+// from code_redemption.hpp / refresh_rotation.hpp). access_token() reads the store once
+// (reconfirm_client): call it from the worker thread the grant runs on.
 #pragma once
 
 #include <optional>
 #include <string>
 
 #include "core/result.hpp"
+#include "oauth/client_auth.hpp"
 #include "oauth/error.hpp"
 #include "oauth/services.hpp"
 
@@ -33,19 +35,24 @@ class TokenIssuer {
  public:
   explicit TokenIssuer(Services& s) : s_(s) {}
 
-  // `rate_limit`: the app's own Web API limit (Client::rate_limit; 0: the resource server's
-  // default), carried in the token as "rl" so the Web API needs no accounts database.
-  // `allowlisted`: the claim "al" (allowlist_claim(), oauth/app_access.hpp); nullopt: none.
-  // `cut_at` (issue15:secrets, Client::tokens_cut_at): the client's last hard cut; every node
-  // refuses its tokens with iat <= cut_at. The new secret is handed out only after that
-  // second (SecretRotation), so on a clock in step a token minted after the cut already has a
-  // later iat; a node whose clock runs behind the one that made the cut gives it
+  // An access token for `client` (the request's authenticated client). The app's own Web API
+  // limit (Client::rate_limit; 0: the resource server's default) travels in the token as "rl"
+  // so the Web API needs no accounts database. `allowlisted`: the claim "al"
+  // (allowlist_claim(), oauth/app_access.hpp); nullopt: none.
+  // issue15-fix:rotation. The token's iat is fixed first, then the client is reconfirmed
+  // (reconfirm_client: the secret it authenticated with is still live, the app not
+  // suspended), then the token is signed: a hard cut or a suspension committed after the
+  // reconfirmation has a time >= iat and covers the token; one committed before it refuses
+  // the request (its error, nothing signed). Call it after the grant's store write.
+  // Client::tokens_cut_at (issue15:secrets): the client's last hard cut as the request read
+  // it; every node refuses its tokens with iat <= cut_at. The new secret is handed out only
+  // after that second (SecretRotation), so on a clock in step a token minted after the cut
+  // already has a later iat; a node whose clock runs behind the one that made the cut gives it
   // iat = cut_at + 1 instead (ahead of its own clock by its lag, which the verifiers' leeway,
   // STAGEPASS_CLOCK_SKEW, is there to absorb), so it is not refused with the revoked ones.
-  std::string access_token(const std::string& sub, const std::string& client_id,
-                           const ScopeSet& scope, const std::string& grant_id, int64_t rate_limit,
-                           std::optional<bool> allowlisted = std::nullopt,
-                           int64_t cut_at = 0) const;
+  Result<std::string, OAuthError> access_token(
+      const AuthenticatedClient& client, const std::string& sub, const ScopeSet& scope,
+      const std::string& grant_id, std::optional<bool> allowlisted = std::nullopt) const;
   NewRefreshToken new_refresh_token() const;
 
  private:

@@ -73,10 +73,13 @@ class ClientStore {
   //    (exclusive: Client::secrets' expires_at);
   //  - grace == 0 (a hard cut, for a leaked secret): the current secret ends now too, and
   //    the client's access tokens issued at or before now + kHardCutMarginSeconds are refused
-  //    on every node (Client::tokens_cut_at, RevocationLog::client_cuts_since). The margin
-  //    covers a request that authenticated with the old secret just before this commit and
-  //    signs its token just after it (iat has whole seconds); SecretRotation hands out the new
-  //    secret only once that second has passed, so no token of the new secret is caught.
+  //    on every node (Client::tokens_cut_at, RevocationLog::client_cuts_since). A request
+  //    that authenticated with the old secret before this commit and signs after it is
+  //    refused by the token endpoint, however slow its grant's write (issue15-fix:rotation,
+  //    oauth::reconfirm_client: the secret is read again after the write, with the token's
+  //    iat fixed before that read); the margin is kept on top of that, and SecretRotation
+  //    hands out the new secret only once that second has passed, so no token of the new
+  //    secret is caught.
   // Errors: kNotFound (no such client), kConflict (a public client has no secret), kInvalid
   // (grace < 0 or an empty hash; nothing written).
   static constexpr int64_t kHardCutMarginSeconds = 1;

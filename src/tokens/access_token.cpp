@@ -77,7 +77,8 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
   // extension, so any "crit" (an empty or malformed one too) makes the token invalid.
   if (header->contains("crit"))
     return fail(Error{ErrorCode::kMalformed, "unsupported critical header"});
-  const OpenKey* key = keys.find(str(*header, "kid"));
+  // issue15-fix:rotation: a key past its retire_at verifies nothing (it is no longer published).
+  const OpenKey* key = keys.verifying_key(str(*header, "kid"), opts.now);
   if (!key) return fail(Error{ErrorCode::kUnknownKey, "unknown key"});
   if (str(*header, "alg") != key->alg) {
     return fail(Error{ErrorCode::kSignature, "alg does not match the key"});
@@ -94,6 +95,7 @@ Result<AccessClaims> verify_access_token(const Keyring& keys, std::string_view t
                  num(*payload, "exp").value_or(0),
                  str(*payload, "jti"),
                  str(*payload, "gid")};
+  c.kid = key->kid;
   // RFC 9068 §4: the issuer must be the one trusted, and "aud" must name this resource server.
   if (c.iss != opts.issuer) return fail(Error{ErrorCode::kWrongIssuer, "issuer mismatch"});
   if (c.aud != opts.audience) return fail(Error{ErrorCode::kWrongAudience, "audience mismatch"});

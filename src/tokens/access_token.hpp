@@ -33,6 +33,10 @@ struct AccessClaims {
   // it when it mints the token (code exchange, every refresh), so a resource server refuses
   // an unlisted person's token (403 USER_NOT_ALLOWLISTED) without the accounts database.
   std::optional<bool> allowlisted{};
+  // issue15-fix:rotation. The kid of the key that verified the token (verify_access_token
+  // sets it; minting ignores it): a cached verification stays good only while that key
+  // does (VerifiedTokenCache).
+  std::string kid{};
 };
 
 std::string mint_access_token(const Keyring& keys, const AccessClaims& claims);
@@ -43,7 +47,8 @@ struct VerifyOptions {
   int64_t now = 0;
   int64_t leeway = 30;  // bounded clock skew, seconds
 };
-// Checks header (typ at+jwt, alg, known kid), signature, iss, aud, exp/iat/nbf, that "rl",
+// Checks header (typ at+jwt, alg, a kid of a key not retired at opts.now: Keyring::
+// verifying_key), signature, iss, aud, exp/iat/nbf, that "rl",
 // when present, is a positive integer, and that "al", when present, is a boolean.
 // Error codes: kMalformed, kUnknownKey, kSignature, kWrongIssuer, kWrongAudience, kClaims (no
 // sub or jti, a bad "rl" or "al"), kExpired, kNotYetValid; checked in that order.

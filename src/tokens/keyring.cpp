@@ -44,6 +44,11 @@ const OpenKey* Keyring::find(std::string_view kid) const {
   return nullptr;
 }
 
+const OpenKey* Keyring::verifying_key(std::string_view kid, int64_t now) const {
+  const OpenKey* k = find(kid);
+  return k && now < k->retire_at ? k : nullptr;
+}
+
 std::string Keyring::jwks_json(int64_t now) const {
   boost::json::array keys;
   for (auto it = keys_.rbegin(); it != keys_.rend(); ++it) {

@@ -5,7 +5,7 @@
 // `now`, so a key starts signing exactly at its signs_from and leaves the JWKS exactly at
 // its retire_at without a reload. SigningKeys (signing_keys.hpp) builds it from the store
 // and swaps in a new one when the stored keys change. Verification finds a key by kid among
-// all of them (a next key too: another node may switch a moment earlier).
+// those not past their retire_at (a next key too: another node may switch a moment earlier).
 // Thread safety: immutable; share it through std::shared_ptr<const Keyring>.
 #pragma once
 
@@ -40,7 +40,12 @@ class Keyring {
 
   // The key that signs at `now`: the last whose signs_from has come (the first when none has).
   const OpenKey& signing_key(int64_t now) const;
+  // The key named `kid`, whatever its state (SigningKeys reuses opened secrets by kid).
   const OpenKey* find(std::string_view kid) const;
+  // issue15-fix:rotation. The key named `kid` that may verify a token at `now`: not past its
+  // retire_at (a retired key is out of the JWKS, and whatever it signed has expired). A next
+  // key verifies (another node may start signing with it a moment earlier). Null otherwise.
+  const OpenKey* verifying_key(std::string_view kid, int64_t now) const;
   // The keys published at `now` (not past retire_at), newest signs_from first:
   // {"keys":[{"kty":"OKP","crv":"Ed25519","x":...,"kid":...,"alg":"EdDSA","use":"sig"}]}
   std::string jwks_json(int64_t now) const;

@@ -35,7 +35,11 @@ class TokenVerifier {
   // The claims (the cached object: it carries the app's rate limit, "rl") or an error:
   // verify_access_token's codes, and kRevoked.
   Result<std::shared_ptr<const AccessClaims>> verify(std::string_view token);
-  void set_keys(std::shared_ptr<const Keyring> keys) { keys_.store(std::move(keys)); }
+  // Swaps the keyring and drops the cached verifications its keys no longer make
+  // (issue15-fix:rotation: a key removed from the JWKS, or past its retire_at). A hit is
+  // checked against the keyring in force too, so one cached by a verify() racing the swap
+  // is refused all the same.
+  void set_keys(std::shared_ptr<const Keyring> keys);
   // Called (cheaply, from the verifying thread) when a token names a kid the keyring lacks,
   // so the owner can refetch the issuer's JWKS; the owner rate-limits the refetch.
   void on_unknown_key(std::function<void()> hook) { unknown_key_ = std::move(hook); }

@@ -84,10 +84,90 @@ TEST_F(TokenVerifierTest, ExpiryAppliesToCachedTokensWithBoundedSkew) {
 TEST_F(TokenVerifierTest, CacheStaysBounded) {
   VerifiedTokenCache cache(64);
   for (int i = 0; i < 1000; ++i) {
-    auto claims = std::make_shared<const AccessClaims>();
-    cache.insert(VerifiedTokenCache::key_from(crypto::sha256(std::to_string(i))), claims, 0);
+    AccessClaims c;
+    c.kid = "k1";
+    cache.insert(VerifiedTokenCache::key_from(crypto::sha256(std::to_string(i))),
+                 std::make_shared<const AccessClaims>(c), *keys_, 0);
   }
   EXPECT_LE(cache.size(), 64u);
+}
+
+// issue15-fix:rotation. A keyring of two keys: "old" retires at `retire_at`, "new" signs from
+// 1000; tokens signed by either.
+struct TwoKeys {
+  crypto::Ed25519KeyPair old_pair = crypto::ed25519_generate();
+  crypto::Ed25519KeyPair new_pair = crypto::ed25519_generate();
+  std::shared_ptr<const Keyring> ring(int64_t retire_at) const {
+    return std::make_shared<const Keyring>(std::vector<OpenKey>{
+        {"old", "EdDSA", old_pair.public_key, old_pair.secret_key, 0, retire_at},
+        {"new", "EdDSA", new_pair.public_key, new_pair.secret_key, 1000}});
+  }
+  // Only the new key (the old one was deleted, or left the JWKS).
+  std::shared_ptr<const Keyring> new_only() const {
+    return std::make_shared<const Keyring>(
+        std::vector<OpenKey>{{"new", "EdDSA", new_pair.public_key, new_pair.secret_key, 1000}});
+  }
+  // A token signed by the old key (signing_key(500) is the old one).
+  std::string old_token(Random& rng, int64_t exp = 5000) const {
+    return mint_access_token(*ring(INT64_MAX),
+                             {"iss", "u1", "aud", "c1", "streaming", 500, exp, rng.id22(), "g1"});
+  }
+};
+
+// A key past its retire_at verifies nothing, even a token that has not expired (a token the
+// issuer signed lives shorter than that; one that claims longer is no reason to trust a
+// retired key), and even from the cache, with no key swap.
+TEST_F(TokenVerifierTest, ARetiredKeyVerifiesNothingEvenFromTheCache) {
+  TwoKeys k;
+  TokenVerifier v(k.ring(1050), VerifyOptions{"iss", "aud", 0, 5}, clock_, rng_, revoked_, 1000);
+  auto t = k.old_token(rng_);
+  ASSERT_TRUE(v.verify(t).ok());  // 1000: the old key is retiring, still published
+  ASSERT_TRUE(v.verify(t).ok());
+  EXPECT_EQ(v.stats().cache_hits.load(), 1u);
+  clock_.advance(50);  // 1050: its retire_at
+  auto r = v.verify(t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnknownKey);
+  EXPECT_EQ(v.cache().size(), 0u);  // the entry went with it
+  // Straight from verify_access_token too.
+  EXPECT_EQ(verify_access_token(*k.ring(1050), t, {"iss", "aud", 1050, 5}).error().code,
+            ErrorCode::kUnknownKey);
+  EXPECT_TRUE(verify_access_token(*k.ring(1050), t, {"iss", "aud", 1049, 5}).ok());
+}
+
+// A key swap that removes a key (an api-only node's new copy of the JWKS, or a reload after
+// the key was deleted) drops the verifications that key made: its tokens are refused at once;
+// the other key's stay cached.
+TEST_F(TokenVerifierTest, AKeySwapDropsTheVerificationsOfKeysNoLongerInForce) {
+  TwoKeys k;
+  TokenVerifier v(k.ring(INT64_MAX), VerifyOptions{"iss", "aud", 0, 5}, clock_, rng_, revoked_,
+                  1000);
+  auto old_t = k.old_token(rng_);
+  auto new_t = mint_access_token(
+      *k.ring(INT64_MAX), {"iss", "u1", "aud", "c1", "streaming", 1000, 5000, rng_.id22(), "g1"});
+  ASSERT_TRUE(v.verify(old_t).ok());
+  ASSERT_TRUE(v.verify(new_t).ok());
+  ASSERT_EQ(v.cache().size(), 2u);
+  v.set_keys(k.new_only());
+  EXPECT_EQ(v.cache().size(), 1u);
+  EXPECT_EQ(v.verify(old_t).error().code, ErrorCode::kUnknownKey);
+  ASSERT_TRUE(v.verify(new_t).ok());
+  EXPECT_EQ(v.stats().cache_hits.load(), 1u);  // the new key's entry stayed
+}
+
+// Same kid, another key (a JWKS that reuses a kid): what the old key verified is not trusted.
+TEST_F(TokenVerifierTest, AKidNowNamingAnotherKeyVerifiesNothingFromTheCache) {
+  TwoKeys k;
+  TokenVerifier v(k.ring(INT64_MAX), VerifyOptions{"iss", "aud", 0, 5}, clock_, rng_, revoked_,
+                  1000);
+  auto old_t = k.old_token(rng_);
+  ASSERT_TRUE(v.verify(old_t).ok());
+  auto other = crypto::ed25519_generate();
+  auto impostor = std::make_shared<const Keyring>(
+      std::vector<OpenKey>{{"old", "EdDSA", other.public_key, other.secret_key}});
+  // Swapped in without set_keys' purge being the one that matters: a hit is checked too.
+  v.set_keys(impostor);
+  EXPECT_EQ(v.verify(old_t).error().code, ErrorCode::kSignature);
 }
 
 // Whether the set still holds the grant's own entry: asked for a token of no client issued

@@ -76,12 +76,12 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
                           "an authorization code was used twice; the app's access was revoked"});
       return fail(OAuthError::invalid_grant("authorization code was already used"));
   }
-  return TokenResponse{
-      issuer_.access_token(code.user_id, client.client.id, code.scope, code.grant_id,
-                           client.client.rate_limit,
-                           allowlist_claim(client.client, code.user_id, redeemed->on_allowlist),
-                           client.client.tokens_cut_at),
-      s_.settings.access_token_ttl, code.scope.str(), refresh.value};
+  auto token =
+      issuer_.access_token(client, code.user_id, code.scope, code.grant_id,
+                           allowlist_claim(client.client, code.user_id, redeemed->on_allowlist));
+  if (!token) return fail(token.error());
+  return TokenResponse{std::move(*token), s_.settings.access_token_ttl, code.scope.str(),
+                       refresh.value};
 }
 
 }  // namespace stagepass::oauth

@@ -14,10 +14,9 @@ Result<TokenResponse, OAuthError> ClientCredentialsGrant::handle(
       return fail(OAuthError::invalid_scope("scope not allowed for this client"));
     }
   }
-  return TokenResponse{
-      issuer_.access_token(client.client.id, client.client.id, scope, "", client.client.rate_limit,
-                           std::nullopt, client.client.tokens_cut_at),
-      s_.settings.access_token_ttl, scope.str(), std::nullopt};
+  auto token = issuer_.access_token(client, client.client.id, scope, "");
+  if (!token) return fail(token.error());
+  return TokenResponse{std::move(*token), s_.settings.access_token_ttl, scope.str(), std::nullopt};
 }
 
 }  // namespace stagepass::oauth

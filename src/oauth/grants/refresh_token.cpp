@@ -71,12 +71,11 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(
   }
   // The successor kept the token's scope; a narrower `scope` narrows only the access token.
   const ScopeSet& scope = requested ? *requested : old.scope;
-  return TokenResponse{
-      issuer_.access_token(old.user_id, client.client.id, scope, rotation->grant.id,
-                           client.client.rate_limit,
-                           allowlist_claim(client.client, old.user_id, rotation->on_allowlist),
-                           client.client.tokens_cut_at),
-      s_.settings.access_token_ttl, scope.str(), next.value};
+  auto token =
+      issuer_.access_token(client, old.user_id, scope, rotation->grant.id,
+                           allowlist_claim(client.client, old.user_id, rotation->on_allowlist));
+  if (!token) return fail(token.error());
+  return TokenResponse{std::move(*token), s_.settings.access_token_ttl, scope.str(), next.value};
 }
 
 }  // namespace stagepass::oauth

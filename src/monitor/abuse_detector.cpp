@@ -113,21 +113,22 @@ void AbuseDetector::note_invalid_client(std::string_view ip, std::string_view cl
   // The presented id is attacker text: kept whole or not at all (a cut could split a UTF-8
   // character); the responder records it only if an app of that id exists.
   const std::string named(client_id.size() <= kMaxPresentedId ? client_id : std::string_view());
-  const std::string detail = " failed client authentications from one address within " +
-                             std::to_string(s_.invalid_client.window_seconds) +
-                             " s: someone may be guessing a client secret";
+  auto detail = [&](int count, const char* source) {
+    return std::to_string(count) + " failed client authentications from one " + source +
+           " within " + std::to_string(s_.invalid_client.window_seconds) +
+           " s: someone may be guessing a client secret";
+  };
   // An IPv6 attacker holds a whole /64: counted by LoginThrottle's key, like sign-in failures;
   // and a whole /48 often: its /64s together, at a higher threshold.
   const std::string address(ip);
   if (invalid_client_.hit(LoginThrottle::ip_key(address), 0, now)) {
     raise({"abuse_secret_guessing", now, named, "", "", "", address,
-           std::to_string(s_.invalid_client.threshold) + detail});
+           detail(s_.invalid_client.threshold, "address")});
   }
   const std::string network = LoginThrottle::network_key(address);
   if (!network.empty() && invalid_client_net_.hit(network, 0, now)) {
     raise({"abuse_secret_guessing", now, named, "", "", "", network.substr(2),  // "n:" prefix
-           std::to_string(s_.invalid_client.threshold * std::max(1, s_.ipv6_network_factor)) +
-               detail + " (one IPv6 /48)"});
+           detail(s_.invalid_client.threshold * std::max(1, s_.ipv6_network_factor), "IPv6 /48")});
   }
 }
 

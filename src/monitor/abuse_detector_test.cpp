@@ -126,6 +126,8 @@ TEST(AbuseDetector, RepeatedInvalidClientFromOneAddressFires) {
   ASSERT_EQ(types(f), std::vector<std::string>{"abuse_secret_guessing"});
   EXPECT_EQ(f[0].ip, "192.0.2.7");
   EXPECT_EQ(f[0].client_id, "app1");
+  EXPECT_NE(f[0].detail.find("20 failed client authentications from one address within 600 s"),
+            std::string::npos);
   // Addresses of one IPv6 /64 count together.
   AbuseDetector v6(AbuseSettings{});
   for (int i = 0; i < 20; ++i) v6.note_invalid_client(cat("2001:db8::", i + 1), "a", kT0);
@@ -168,6 +170,8 @@ TEST(AbuseDetector, SecretGuessingFromManySlash64sOfOneSlash48FiresForTheNetwork
   auto f = d.drain();
   ASSERT_EQ(types(f), std::vector<std::string>{"abuse_secret_guessing"});
   EXPECT_EQ(f[0].ip, "2001:db8:7::/48");
+  EXPECT_NE(f[0].detail.find("160 failed client authentications from one IPv6 /48"),
+            std::string::npos);
   EXPECT_GT(d.client_auth_wait("2001:db8:7:ffff::9", kT0 + 1), 0);  // a fresh /64 of it
   EXPECT_EQ(d.client_auth_wait("2001:db8:8::1", kT0 + 1), 0);
 }

@@ -19,6 +19,7 @@ AbuseResponder::AbuseResponder(AbuseDetector& detector, ClientStore& clients, Us
 size_t AbuseResponder::run() {
   auto found = detector_.drain();
   for (const auto& f : found) handle(f);
+  close_periods(clock_.now());
   return found.size();
 }
 
@@ -30,35 +31,76 @@ void AbuseResponder::warn(const std::string& client_id, const std::string& type,
   }
 }
 
+bool AbuseResponder::first_in_period(const AbuseFinding& f, const Client& app) {
+  const auto key = std::make_pair(f.type, app.id);
+  if (auto it = periods_.find(key); it != periods_.end() && it->second.ends > f.at) {
+    ++it->second.more;
+    return false;
+  }
+  if (periods_.size() >= kMaxCoalesced) close_periods(clock_.now());
+  if (periods_.size() >= kMaxCoalesced) return false;  // bounded: only logged
+  periods_[key] = Period{f.at + actions_.coalesce_seconds, 0};
+  return true;
+}
+
+void AbuseResponder::close_periods(int64_t now) {
+  for (auto it = periods_.begin(); it != periods_.end();) {
+    if (it->second.ends > now) {
+      ++it;
+      continue;
+    }
+    if (it->second.more > 0) {
+      const auto& [type, client_id] = it->first;
+      audit_.record({0, now, type, "", client_id, "", "",
+                     std::to_string(it->second.more) + " more " + type +
+                         " findings for this app within " +
+                         std::to_string(actions_.coalesce_seconds) +
+                         " s, not recorded one by one (each is in the log)"});
+    }
+    it = periods_.erase(it);
+  }
+}
+
 void AbuseResponder::handle(const AbuseFinding& f) {
-  audit_.record({0, f.at, f.type, f.user_id, f.client_id, f.ip, "", f.detail});
   std::optional<Client> app;
   if (!f.client_id.empty()) {
     if (auto c = clients_.find_client(f.client_id)) app = std::move(*c);
   }
-  if (app) warn(app->id, f.type, f.detail, f.at);
-  if (!app) return;  // every action below is about an app that exists
+  // The event names an app only when one has that id: a secret guesser's client id is text
+  // of its choosing, kept out of the audit stream unless it is a real app's.
+  const std::string client_id = app ? app->id : "";
+  if (!app || first_in_period(f, *app)) {
+    audit_.record({0, f.at, f.type, f.user_id, client_id, f.ip, "", f.detail});
+    if (app) warn(app->id, f.type, f.detail, f.at);
+  } else {
+    log::event("warn", "abuse signal (coalesced)",
+               {{"type", f.type}, {"client_id", client_id}, {"ip", f.ip}});
+  }
+  if (app) act(f, *app);  // every action below is about an app that exists
+}
 
+void AbuseResponder::act(const AbuseFinding& f, const Client& app) {
+  // Never abuse_secret_guessing: the guesser named the app, the app did nothing. Never a
+  // public app: anyone can act as it (AbuseResponder's header).
   const bool suspend_app =
-      (f.type == "abuse_refresh_reuse" && actions_.suspend_on_refresh_reuse) ||
-      (f.type == "abuse_burst" && actions_.suspend_on_burst) ||
-      (f.type == "abuse_secret_guessing" && actions_.suspend_on_secret_guessing);
-  if (suspend_app && app->suspended_at == 0) suspend(app->id, f);
+      !app.is_public && ((f.type == "abuse_refresh_reuse" && actions_.suspend_on_refresh_reuse) ||
+                         (f.type == "abuse_burst" && actions_.suspend_on_burst));
+  if (suspend_app && app.suspended_at == 0) suspend(app.id, f);
   if (f.type == "abuse_token_many_ips" && actions_.revoke_on_token_ips) {
     AuditEvent e{0,
                  0,
                  "grant_suspended",
                  f.user_id,
-                 f.client_id,
+                 app.id,
                  f.ip,
                  "",
                  "access revoked automatically: " + f.detail};
-    auto r = f.grant_id.empty() ? revoker_.revoke_access_token(f.jti, f.client_id,
-                                                               f.at + actions_.access_token_ttl, e)
-                                : revoker_.revoke_grant(f.grant_id, e);
+    auto r = f.grant_id.empty()
+                 ? revoker_.revoke_access_token(f.jti, app.id, f.at + actions_.access_token_ttl, e)
+                 : revoker_.revoke_grant(f.grant_id, e);
     if (!r) {
       log::event("error", "automatic revocation failed",
-                 {{"client_id", f.client_id}, {"error", r.error().message}});
+                 {{"client_id", app.id}, {"error", r.error().message}});
     }
   }
 }

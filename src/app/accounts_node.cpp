@@ -92,6 +92,22 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
   refresh_origins();
 }
 
+void AccountsNode::watch(AbuseDetector* abuse, AppUsage* usage) {
+  services_.abuse = abuse;
+  services_.usage = usage;
+  if (!usage) return;
+  usage->set_history([this](const std::string& client_id, int64_t since) {
+    auto rows = store_.load_app_usage(client_id, since);
+    if (!rows) {
+      log::event("warn", "app usage history not read",
+                 {{"client_id", client_id}, {"error", rows.error().message}});
+      return std::vector<AppUsageRow>{};
+    }
+    return std::move(*rows);
+  });
+  feed_.on_client_deleted([usage](const std::string& client_id) { usage->forget(client_id); });
+}
+
 void AccountsNode::refresh_origins() {
   auto clients = store_.list_clients();
   if (!clients) return;

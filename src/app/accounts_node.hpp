@@ -56,11 +56,10 @@ class AccountsNode {
   // pages (a hard cut reaches this node's revocation set before rotate() returns).
   const oauth::SecretRotation& secret_rotation() const { return secret_rotation_; }
   // issue15:abuse. Where the OAuth layer and the pages note abuse signals and token-endpoint
-  // usage; call before register_routes(). Both must outlive the node.
-  void watch(AbuseDetector* abuse, AppUsage* usage) {
-    services_.abuse = abuse;
-    services_.usage = usage;
-  }
+  // usage; call before register_routes() and before Background runs. Both must outlive the
+  // node. issue15-fix:abuse: `usage` reads an evicted app's history back from this node's
+  // store, and forgets an app as soon as the revocation feed sees it deleted.
+  void watch(AbuseDetector* abuse, AppUsage* usage);
   const AuditLog& audit() const { return audit_; }
   const oauth::GrantRevoker& revoker() const { return revoker_; }
 

@@ -82,7 +82,7 @@ struct Config {
   bool abuse_burst_suspend{};
   int abuse_invalid_client_threshold{};
   int64_t abuse_invalid_client_window{};
-  bool abuse_invalid_client_suspend{};
+  bool abuse_invalid_client_block{};  // issue15-fix:abuse: acts on the source, not the app
   int abuse_stuffing_threshold{};
   int64_t abuse_stuffing_window{};
   // Signing keys (issue15:keys; docs/operations.md, "Signing keys").

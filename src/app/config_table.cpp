@@ -153,9 +153,10 @@ constexpr Setting kSettings[] = {
     {"abuse_invalid_client_window", "STAGEPASS_ABUSE_INVALID_CLIENT_WINDOW",
      &Config::abuse_invalid_client_window, seconds(), "600",
      "seconds over which an IP's `invalid_client` answers are counted"},
-    {"abuse_invalid_client_suspend", "STAGEPASS_ABUSE_INVALID_CLIENT_SUSPEND",
-     &Config::abuse_invalid_client_suspend, on_off(), "off",
-     "suspend the app whose secret was being guessed when `abuse_secret_guessing` is raised"},
+    {"abuse_invalid_client_block", "STAGEPASS_ABUSE_INVALID_CLIENT_BLOCK",
+     &Config::abuse_invalid_client_block, on_off(), "off",
+     "refuse client authentication (`429 slow_down`) from the address that raised "
+     "`abuse_secret_guessing` until its window ends; the app it named is never touched"},
     {"abuse_stuffing_threshold", "STAGEPASS_ABUSE_STUFFING_THRESHOLD",
      &Config::abuse_stuffing_threshold, integer(kMaxCount), "10",
      "distinct accounts failing sign-in from one client IP per window that raise "

@@ -23,7 +23,10 @@ bool RevocationFeed::poll_locked() {
   if (!revoked || !deleted || !tokens || !cuts || !suspended) return false;
   for (const auto& r : *tokens) set_.add_token(r.id, r.client_id, r.at);
   for (const auto& r : *revoked) set_.add(r.id, r.client_id, r.at);
-  for (const auto& [id, at] : *deleted) set_.add_client(id, at);
+  for (const auto& [id, at] : *deleted) {
+    set_.add_client(id, at);
+    if (on_deleted_) on_deleted_(id);
+  }
   for (const auto& [id, at] : *cuts) set_.add_client_cut(id, at);
   for (const auto& [id, at] : *suspended) set_.add_suspension(id, at);
   const int64_t now = clock_.now();

@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <string>
 
 #include "core/clock.hpp"
 #include "store/revocation_log.hpp"
@@ -31,6 +33,9 @@ class RevocationFeed {
   // Calls that arrive while a poll runs share the next one (a flood of revocations costs
   // one store read per poll's duration, not one per revocation).
   void poll();
+  // issue15-fix:abuse. Called (from poll()) with the id of each client deleted since the last
+  // poll, and again while it is within the lookback: must be idempotent. Set before polling.
+  void on_client_deleted(std::function<void(const std::string&)> f) { on_deleted_ = std::move(f); }
 
  private:
   RevocationLog& log_;
@@ -44,6 +49,7 @@ class RevocationFeed {
   uint64_t served_ = 0;             // calls (by count) that a finished poll had seen start
   int64_t since_;
   int64_t next_sweep_ = 0;
+  std::function<void(const std::string&)> on_deleted_;
 };
 
 }  // namespace stagepass

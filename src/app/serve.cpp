@@ -52,6 +52,7 @@ AbuseSettings abuse_settings(const Config& cfg) {
   a.invalid_client = {cfg.abuse_invalid_client_threshold, cfg.abuse_invalid_client_window};
   a.stuffing = {cfg.abuse_stuffing_threshold, cfg.abuse_stuffing_window};
   a.max_tracked_keys = cfg.tunables.abuse_tracked_keys;
+  a.block_guessing_sources = cfg.abuse_invalid_client_block;
   return a;
 }
 
@@ -129,8 +130,7 @@ int serve(const Config& cfg, bool demo) {
         abuse, accounts->store(), accounts->store(), accounts->revoker(), accounts->audit(),
         [&] { accounts->poll_revocations(); }, clock,
         AbuseActions{cfg.abuse_refresh_reuse_suspend, cfg.abuse_token_ips_suspend,
-                     cfg.abuse_burst_suspend, cfg.abuse_invalid_client_suspend,
-                     cfg.access_token_ttl});
+                     cfg.abuse_burst_suspend, cfg.access_token_ttl});
     background.add([&] { accounts->poll_revocations(); });
     // A rotation written by `admin keys rotate` (another process) is picked up within a tick
     // (key_schedule.hpp: kKeyPickupSeconds); this node's Web API verifies with the same keys.
@@ -218,6 +218,9 @@ int serve(const Config& cfg, bool demo) {
   metrics.describe("stagepass_abuse_untracked", "gauge",
                    "Abuse-detector keys not tracked because a detector's table was full");
   metrics.gauge("stagepass_abuse_untracked", [&] { return double(abuse.untracked()); });
+  metrics.describe("stagepass_app_usage_evictions", "gauge",
+                   "Apps whose usage windows were evicted from memory to make room (LRU)");
+  metrics.gauge("stagepass_app_usage_evictions", [&] { return double(app_usage.evictions()); });
   ops.add("GET", "/metrics", [&](Request&) -> Awaitable {
     // The per-app usage series (bounded: the tracked apps, fixed groups and windows).
     auto r = Response{200,

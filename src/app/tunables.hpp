@@ -70,8 +70,9 @@ struct Tunables {
   // issue15:abuse. Per-app usage buckets reach the store every this many ticks (and at
   // shutdown): a crash loses at most a minute of the charts' history.
   int app_usage_save_ticks = 60;
-  // Apps whose usage is tracked one by one (monitor::AppUsage, ~20 KB each); more are counted
-  // together as "other". Also bounds the /metrics label set.
+  // Apps whose usage windows are held in memory (monitor::AppUsage, ~20 KB each); a new one
+  // evicts the least recently active (its history stays in the store and comes back with its
+  // next request). Also bounds the /metrics label set.
   size_t usage_max_apps = 1000;
   // Keys (IPs, tokens, apps) each abuse detector tracks: its memory bound.
   size_t abuse_tracked_keys = 100000;

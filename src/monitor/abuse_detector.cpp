@@ -59,11 +59,24 @@ bool AbuseDetector::Tracker::hit(std::string_view key, uint64_t value, int64_t n
   return true;
 }
 
+int64_t AbuseDetector::Tracker::fired_for(std::string_view key, int64_t now) const {
+  if (s_.threshold <= 0 || key.empty()) return 0;
+  const Shard& sh = shards_[std::hash<std::string_view>{}(key) % shards_.size()];
+  std::shared_lock read(sh.mu);
+  auto it = sh.entries.find(key);
+  if (it == sh.entries.end() || !it->second.fired) return 0;
+  const int64_t ends = it->second.window_start + s_.window_seconds;
+  return ends > now ? ends - now : 0;
+}
+
 AbuseDetector::AbuseDetector(AbuseSettings settings)
     : s_(settings),
       refresh_reuse_(s_.refresh_reuse, s_.max_tracked_keys, false, untracked_),
       token_ips_(s_.token_ips, s_.max_tracked_keys, true, untracked_),
       invalid_client_(s_.invalid_client, s_.max_tracked_keys, false, untracked_),
+      invalid_client_net_({s_.invalid_client.threshold * std::max(1, s_.ipv6_network_factor),
+                           s_.invalid_client.window_seconds},
+                          s_.max_tracked_keys, false, untracked_),
       stuffing_(s_.stuffing, s_.max_tracked_keys, true, untracked_) {}
 
 void AbuseDetector::raise(AbuseFinding f) {
@@ -97,12 +110,33 @@ void AbuseDetector::note_token_use(std::string_view jti, std::string_view client
 
 void AbuseDetector::note_invalid_client(std::string_view ip, std::string_view client_id,
                                         int64_t now) {
-  // An IPv6 attacker holds a whole /64: counted by LoginThrottle's key, like sign-in failures.
-  if (!invalid_client_.hit(LoginThrottle::ip_key(std::string(ip)), 0, now)) return;
-  raise({"abuse_secret_guessing", now, std::string(client_id), "", "", "", std::string(ip),
-         std::to_string(s_.invalid_client.threshold) + " failed client authentications from " +
-             "one address within " + std::to_string(s_.invalid_client.window_seconds) +
-             " s: someone may be guessing the client secret"});
+  // The presented id is attacker text: kept whole or not at all (a cut could split a UTF-8
+  // character); the responder records it only if an app of that id exists.
+  const std::string named(client_id.size() <= kMaxPresentedId ? client_id : std::string_view());
+  auto detail = [&](int count, const char* source) {
+    return std::to_string(count) + " failed client authentications from one " + source +
+           " within " + std::to_string(s_.invalid_client.window_seconds) +
+           " s: someone may be guessing a client secret";
+  };
+  // An IPv6 attacker holds a whole /64: counted by LoginThrottle's key, like sign-in failures;
+  // and a whole /48 often: its /64s together, at a higher threshold.
+  const std::string address(ip);
+  if (invalid_client_.hit(LoginThrottle::ip_key(address), 0, now)) {
+    raise({"abuse_secret_guessing", now, named, "", "", "", address,
+           detail(s_.invalid_client.threshold, "address")});
+  }
+  const std::string network = LoginThrottle::network_key(address);
+  if (!network.empty() && invalid_client_net_.hit(network, 0, now)) {
+    raise({"abuse_secret_guessing", now, named, "", "", "", network.substr(2),  // "n:" prefix
+           detail(s_.invalid_client.threshold * std::max(1, s_.ipv6_network_factor), "IPv6 /48")});
+  }
+}
+
+int64_t AbuseDetector::client_auth_wait(std::string_view ip, int64_t now) const {
+  if (!s_.block_guessing_sources) return 0;
+  const std::string address(ip);
+  return std::max(invalid_client_.fired_for(LoginThrottle::ip_key(address), now),
+                  invalid_client_net_.fired_for(LoginThrottle::network_key(address), now));
 }
 
 void AbuseDetector::note_sign_in_failure(std::string_view ip, std::string_view account,
@@ -140,7 +174,7 @@ void AbuseDetector::check_bursts(const AppUsage& usage, int64_t now) {
     }
     char mean[32];
     std::snprintf(mean, sizeof mean, "%.1f", baseline);
-    raise({"abuse_burst", now, app == AppUsage::kOtherApps ? "" : app, "", "", "", "",
+    raise({"abuse_burst", now, app, "", "", "", "",
            std::to_string(r.minute) + " requests in one minute against a usual " + mean +
                " per minute"});
   }

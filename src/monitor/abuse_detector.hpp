@@ -7,7 +7,11 @@
 //   abuse_burst              an app's requests in the last complete minute at least
 //                            `burst_factor` times its own mean rate over the previous hour and
 //                            day, and at least `burst_min_requests` (checked by check_bursts);
-//   abuse_secret_guessing    `invalid_client.threshold` invalid_client answers to one IP;
+//   abuse_secret_guessing    `invalid_client.threshold` invalid_client answers to one IP (an
+//                            IPv6 /64), or `ipv6_network_factor` times that to one IPv6 /48
+//                            (whoever holds a /48 holds 65,536 /64s); the finding is about the
+//                            source: the client id it names is what the guesser typed (public,
+//                            perhaps no app at all), so nothing is ever done to that app;
 //   abuse_credential_stuffing  `stuffing.threshold` distinct accounts failing sign-in from
 //                            one IP.
 // A threshold of 0 turns its detector off.
@@ -23,6 +27,11 @@
 // keys whose window ended are reclaimed (at most one sweep per shard per second); if it is
 // still full, a new key is not tracked (counted in untracked()): a flood of fresh keys can
 // blind a detector for a while, never grow the process.
+// Source block (issue15-fix:abuse): with `block_guessing_sources`, an address (its /64, or its
+// /48) that raised abuse_secret_guessing is refused client authentication until its window
+// ends: client_auth_wait() says for how long, read on the request path before any secret is
+// checked (a shared lock and a lookup). It is the same table as the detector's, so it has the
+// same bound: a source not tracked (table full) is not blocked.
 // Thread safety: every method may be called from any thread.
 #pragma once
 
@@ -55,14 +64,21 @@ struct AbuseSettings {
   DetectorSettings invalid_client{20, 600};
   DetectorSettings stuffing{10, 900};
   size_t max_tracked_keys = 100000;
+  // issue15-fix:abuse. Refuse client authentication from a source that raised
+  // abuse_secret_guessing until its window ends (STAGEPASS_ABUSE_INVALID_CLIENT_BLOCK).
+  bool block_guessing_sources = false;
+  int ipv6_network_factor = 8;  // a /48 may fail this many times the per-/64 threshold
 };
 
 struct AbuseFinding {
   std::string type;  // the audit event type, "abuse_..."
   int64_t at = 0;
-  std::string client_id;  // the app concerned, when there is one
-  std::string grant_id;   // token_many_ips: the token's grant (empty for client credentials)
-  std::string jti;        // token_many_ips: the token
+  // The app concerned, when there is one. abuse_secret_guessing: the id the guesser presented
+  // (at most kMaxPresentedId bytes, else empty): attacker text until the responder finds an
+  // app of that id.
+  std::string client_id;
+  std::string grant_id;  // token_many_ips: the token's grant (empty for client credentials)
+  std::string jti;       // token_many_ips: the token
   std::string user_id;
   std::string ip;      // secret guessing, credential stuffing
   std::string detail;  // human-readable; never a secret
@@ -71,6 +87,7 @@ struct AbuseFinding {
 class AbuseDetector {
  public:
   static constexpr size_t kMaxQueued = 10000;
+  static constexpr size_t kMaxPresentedId = 128;
   explicit AbuseDetector(AbuseSettings settings);
 
   const AbuseSettings& settings() const { return s_; }
@@ -80,8 +97,12 @@ class AbuseDetector {
   // A Web API request authenticated with the token `jti` from `ip`.
   void note_token_use(std::string_view jti, std::string_view client_id, std::string_view grant_id,
                       std::string_view user_id, std::string_view ip, int64_t now);
-  // The token endpoint answered invalid_client to `ip`; `client_id` is what it presented.
+  // The token endpoint answered invalid_client to `ip`; `client_id` is what it presented
+  // (dropped when longer than kMaxPresentedId: never cut, so never a split UTF-8 character).
   void note_invalid_client(std::string_view ip, std::string_view client_id, int64_t now);
+  // With block_guessing_sources: the seconds until `ip` may authenticate a client again
+  // (its /64 or its /48 raised abuse_secret_guessing in a window still running); 0: go on.
+  int64_t client_auth_wait(std::string_view ip, int64_t now) const;
   // A sign-in for `account` (the email typed) failed from `ip`.
   void note_sign_in_failure(std::string_view ip, std::string_view account, int64_t now);
   // Background, once per minute or more often: compares each app's last complete minute with
@@ -101,6 +122,9 @@ class AbuseDetector {
     Tracker(DetectorSettings s, size_t max_keys, bool distinct, std::atomic<uint64_t>& untracked);
     // True exactly when this hit brings the key to the threshold within its window.
     bool hit(std::string_view key, uint64_t value, int64_t now);
+    // When `key` reached the threshold in a window still running at `now`: the seconds left
+    // of that window; else 0.
+    int64_t fired_for(std::string_view key, int64_t now) const;
 
    private:
     struct Hash {
@@ -116,7 +140,7 @@ class AbuseDetector {
     struct Shard {
       // Shared for the common case (a token seen again from an address it already used: a
       // read, so I/O threads never wait for each other), exclusive to count something new.
-      std::shared_mutex mu;
+      mutable std::shared_mutex mu;
       std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries;
       int64_t next_sweep = 0;
     };
@@ -135,6 +159,7 @@ class AbuseDetector {
   Tracker refresh_reuse_;
   Tracker token_ips_;
   Tracker invalid_client_;
+  Tracker invalid_client_net_;  // IPv6 /48s
   Tracker stuffing_;
   std::mutex mu_;  // queue_ and burst cooldowns
   std::deque<AbuseFinding> queue_;

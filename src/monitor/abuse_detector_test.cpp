@@ -126,10 +126,71 @@ TEST(AbuseDetector, RepeatedInvalidClientFromOneAddressFires) {
   ASSERT_EQ(types(f), std::vector<std::string>{"abuse_secret_guessing"});
   EXPECT_EQ(f[0].ip, "192.0.2.7");
   EXPECT_EQ(f[0].client_id, "app1");
+  EXPECT_NE(f[0].detail.find("20 failed client authentications from one address within 600 s"),
+            std::string::npos);
   // Addresses of one IPv6 /64 count together.
   AbuseDetector v6(AbuseSettings{});
   for (int i = 0; i < 20; ++i) v6.note_invalid_client(cat("2001:db8::", i + 1), "a", kT0);
   EXPECT_EQ(v6.drain().size(), 1u);
+}
+
+// issue15-fix:abuse: the action of secret guessing is on the source: with the block on, the
+// address (its /64) is refused client authentication until its window ends; others are not.
+TEST(AbuseDetector, SecretGuessingBlocksTheSourceUntilItsWindowEndsWhenOn) {
+  AbuseDetector off(AbuseSettings{});
+  for (int i = 0; i < 20; ++i) off.note_invalid_client("192.0.2.7", "app1", kT0);
+  EXPECT_EQ(off.drain().size(), 1u);
+  EXPECT_EQ(off.client_auth_wait("192.0.2.7", kT0 + 1), 0);  // off by default
+
+  AbuseSettings s;
+  s.block_guessing_sources = true;
+  AbuseDetector d(s);
+  for (int i = 0; i < 19; ++i) d.note_invalid_client("192.0.2.7", "app1", kT0 + i);
+  EXPECT_EQ(d.client_auth_wait("192.0.2.7", kT0 + 19), 0);  // under the threshold: go on
+  d.note_invalid_client("192.0.2.7", "app1", kT0 + 19);
+  EXPECT_EQ(d.client_auth_wait("192.0.2.7", kT0 + 20), 580);  // the rest of its window
+  EXPECT_EQ(d.client_auth_wait("::ffff:192.0.2.7", kT0 + 20), 580);
+  EXPECT_EQ(d.client_auth_wait("192.0.2.8", kT0 + 20), 0);   // another address is not
+  EXPECT_EQ(d.client_auth_wait("192.0.2.7", kT0 + 600), 0);  // the window ended
+  // IPv6: the whole /64.
+  for (int i = 0; i < 20; ++i) d.note_invalid_client(cat("2001:db8:1:2::", i + 1), "a", kT0);
+  EXPECT_GT(d.client_auth_wait("2001:db8:1:2::ffff", kT0 + 1), 0);
+  EXPECT_EQ(d.client_auth_wait("2001:db8:1:3::1", kT0 + 1), 0);
+}
+
+// One machine often holds a whole IPv6 /48 (65,536 /64s): its /64s count together, at
+// ipv6_network_factor times the threshold, and the block covers the /48.
+TEST(AbuseDetector, SecretGuessingFromManySlash64sOfOneSlash48FiresForTheNetwork) {
+  AbuseSettings s;
+  s.block_guessing_sources = true;
+  AbuseDetector d(s);
+  for (int i = 0; i < 160; ++i) {  // 160 /64s, one failure each: no /64 reaches 20
+    d.note_invalid_client(cat("2001:db8:7:", i) + "::1", "app1", kT0);
+  }
+  auto f = d.drain();
+  ASSERT_EQ(types(f), std::vector<std::string>{"abuse_secret_guessing"});
+  EXPECT_EQ(f[0].ip, "2001:db8:7::/48");
+  EXPECT_NE(f[0].detail.find("160 failed client authentications from one IPv6 /48"),
+            std::string::npos);
+  EXPECT_GT(d.client_auth_wait("2001:db8:7:ffff::9", kT0 + 1), 0);  // a fresh /64 of it
+  EXPECT_EQ(d.client_auth_wait("2001:db8:8::1", kT0 + 1), 0);
+}
+
+// The presented client id is attacker text: kept whole when it can be an id, else dropped,
+// never cut (a cut could split a UTF-8 character).
+TEST(AbuseDetector, APresentedClientIdIsKeptWholeOrDropped) {
+  AbuseSettings s;
+  s.invalid_client = {1, 600};
+  AbuseDetector d(s);
+  const std::string longest(AbuseDetector::kMaxPresentedId, 'a');
+  std::string too_long(AbuseDetector::kMaxPresentedId - 1, 'a');
+  too_long += "\xc3\xa9";  // "é" across the limit
+  d.note_invalid_client("192.0.2.1", longest, kT0);
+  d.note_invalid_client("192.0.2.2", too_long, kT0);
+  auto f = d.drain();
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].client_id, longest);
+  EXPECT_EQ(f[1].client_id, "");
 }
 
 TEST(AbuseDetector, ManyAccountsFailingFromOneAddressFires) {

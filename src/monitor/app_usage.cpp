@@ -1,5 +1,6 @@
 #include "monitor/app_usage.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cmath>
@@ -129,13 +130,42 @@ struct AppUsage::Ring {
 struct AppUsage::App {
   std::array<Ring, 3> rings;
   std::set<std::pair<int64_t, int64_t>> dirty;  // (span, start)
+  std::list<std::string>::iterator lru;         // its place in lru_
   App() {
     for (size_t i = 0; i < rings.size(); ++i)
       rings[i] = Ring{kWindows[i].span, std::vector<UsageBucket>(kWindows[i].buckets)};
   }
 };
 
-AppUsage::AppUsage(size_t max_apps) : max_apps_(std::max<size_t>(1, max_apps)) {}
+namespace {
+
+// Puts `row` into the app's ring of its span (replacing: a stored bucket is whole), when it is
+// within its window at `now` and decodes. False when skipped.
+template <typename Rings>
+bool put_row(Rings& rings, const AppUsageRow& row, int64_t now, bool add) {
+  for (size_t w = 0; w < std::size(kWindows); ++w) {
+    const WindowSpec& spec = kWindows[w];
+    if (row.span != spec.span || row.start != align(row.start, spec.span)) continue;
+    const int64_t oldest =
+        align(now, spec.span) - static_cast<int64_t>(spec.buckets - 1) * spec.span;
+    if (row.start < oldest || row.start > now) return false;
+    auto counts = AppUsage::decode(row.data);
+    if (!counts) return false;
+    UsageBucket& b = rings[w].at(row.start);
+    if (add) {
+      b.counts.add(*counts);
+    } else {
+      b.counts = *counts;
+    }
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+AppUsage::AppUsage(size_t max_apps, History history)
+    : max_apps_(std::max<size_t>(1, max_apps)), history_(std::move(history)) {}
 AppUsage::~AppUsage() = default;
 
 AppUsage::Shard& AppUsage::my_shard() {
@@ -161,33 +191,132 @@ void AppUsage::note(std::string_view client_id, EndpointGroup group, int status,
   if (!grant_id.empty()) c.grants.add(grant_id);
 }
 
-AppUsage::App* AppUsage::app_for(const std::string& client_id) {
+void AppUsage::touch(const std::string& id, App& app) {
+  if (app.lru != lru_.end()) lru_.erase(app.lru);
+  app.lru = lru_.insert(lru_.end(), id);
+}
+
+void AppUsage::evict_one() {
+  if (lru_.empty()) return;
+  auto it = apps_.find(lru_.front());
+  lru_.pop_front();
+  if (it == apps_.end()) return;
+  // Its buckets not yet saved go to the store with the next dirty_rows(), within the bound.
+  const size_t bound = max_apps_ * kEvictedRowsPerApp;
+  for (const auto& [span, start] : it->second->dirty) {
+    for (const Ring& ring : it->second->rings) {
+      if (ring.span != span) continue;
+      if (const UsageBucket* b = ring.find(start)) {
+        if (evicted_.size() >= bound) {
+          ++dropped_rows_;
+        } else {
+          evicted_.push_back({it->first, span, start, encode(b->counts)});
+        }
+      }
+    }
+  }
+  apps_.erase(it);
+  ++evictions_;
+}
+
+AppUsage::App* AppUsage::admit(const std::string& client_id,
+                               const std::vector<AppUsageRow>& history, int64_t now) {
   auto it = apps_.find(client_id);
   if (it != apps_.end()) return it->second.get();
-  const std::string& key = apps_.size() >= max_apps_ ? std::string(kOtherApps) : client_id;
-  auto& slot = apps_[key];
-  if (!slot) slot = std::make_unique<App>();
-  return slot.get();
+  while (apps_.size() >= max_apps_) evict_one();
+  auto app = std::make_unique<App>();
+  app->lru = lru_.end();
+  for (const auto& row : history) put_row(app->rings, row, now, false);
+  // Rows this node evicted but has not saved yet are newer than the store's.
+  std::erase_if(evicted_, [&](const AppUsageRow& row) {
+    if (row.client_id != client_id) return false;
+    if (put_row(app->rings, row, now, false)) app->dirty.emplace(row.span, row.start);
+    return true;
+  });
+  App* out = app.get();
+  apps_.emplace(client_id, std::move(app));
+  touch(client_id, *out);
+  return out;
 }
 
 void AppUsage::fold(int64_t now) {
+  Pending all;
   for (Shard& s : shards_) {
     Pending taken;
     {
       std::lock_guard lk(s.mu);
       taken.swap(s.pending);
     }
-    if (taken.empty()) continue;
-    std::lock_guard lk(mu_);
     for (auto& [id, counts] : taken) {
-      App* app = app_for(id);
-      for (Ring& ring : app->rings) {
-        UsageBucket& b = ring.at(now);
-        b.counts.add(counts);
-        app->dirty.emplace(ring.span, b.start);
-      }
+      auto [it, fresh] = all.try_emplace(id);
+      it->second.add(counts);
     }
   }
+  if (all.empty()) return;
+  // Apps not in memory: their history is read first, without the windows' lock (a store read).
+  std::unordered_map<std::string, std::vector<AppUsageRow>> histories;
+  if (history_) {
+    std::vector<std::string> returning;
+    {
+      std::lock_guard lk(mu_);
+      for (const auto& kv : all)
+        if (!apps_.contains(kv.first)) returning.push_back(kv.first);
+    }
+    for (const auto& id : returning) histories[id] = history_(id, now - retention_seconds());
+  }
+  static const std::vector<AppUsageRow> kNone;
+  std::lock_guard lk(mu_);
+  for (auto& [id, counts] : all) {
+    auto h = histories.find(id);
+    App* app = admit(id, h == histories.end() ? kNone : h->second, now);
+    for (Ring& ring : app->rings) {
+      UsageBucket& b = ring.at(now);
+      b.counts.add(counts);
+      app->dirty.emplace(ring.span, b.start);
+    }
+    touch(id, *app);
+  }
+}
+
+bool AppUsage::tracked(const std::string& client_id) const {
+  std::lock_guard lk(mu_);
+  return apps_.contains(client_id);
+}
+
+void AppUsage::forget(const std::string& client_id) {
+  for (Shard& s : shards_) {
+    std::lock_guard lk(s.mu);
+    if (auto it = s.pending.find(client_id); it != s.pending.end()) s.pending.erase(it);
+  }
+  std::lock_guard lk(mu_);
+  if (auto it = apps_.find(client_id); it != apps_.end()) {
+    lru_.erase(it->second->lru);
+    apps_.erase(it);
+  }
+  std::erase_if(evicted_, [&](const AppUsageRow& row) { return row.client_id == client_id; });
+}
+
+uint64_t AppUsage::evictions() const {
+  std::lock_guard lk(mu_);
+  return evictions_;
+}
+
+uint64_t AppUsage::dropped_rows() const {
+  std::lock_guard lk(mu_);
+  return dropped_rows_;
+}
+
+AppUsageSeries AppUsage::series_from_rows(const std::string& client_id,
+                                          const std::vector<AppUsageRow>& rows, int64_t now) {
+  AppUsage one(1);
+  {
+    std::lock_guard lk(one.mu_);
+    std::vector<AppUsageRow> mine;
+    for (const auto& row : rows)
+      if (row.client_id == client_id) mine.push_back(row);
+    one.admit(client_id, mine, now);
+  }
+  return one.usage(client_id, now);
 }
 
 AppUsageSeries AppUsage::usage(const std::string& client_id, int64_t now) const {
@@ -246,8 +375,9 @@ std::vector<std::string> AppUsage::apps() const {
 int64_t AppUsage::retention_seconds() { return 30 * 86400; }
 
 std::vector<AppUsageRow> AppUsage::dirty_rows() {
-  std::vector<AppUsageRow> out;
   std::lock_guard lk(mu_);
+  std::vector<AppUsageRow> out = std::move(evicted_);
+  evicted_.clear();
   for (auto& [id, app] : apps_) {
     for (const auto& [span, start] : app->dirty) {
       for (const Ring& ring : app->rings) {
@@ -263,19 +393,24 @@ std::vector<AppUsageRow> AppUsage::dirty_rows() {
 }
 
 void AppUsage::load(const std::vector<AppUsageRow>& rows, int64_t now) {
-  std::lock_guard lk(mu_);
+  // The max_apps apps with the most recent buckets; the others come back from the store when
+  // they are next active.
+  std::map<std::string, int64_t> latest;
   for (const auto& row : rows) {
-    for (size_t w = 0; w < std::size(kWindows); ++w) {
-      const WindowSpec& spec = kWindows[w];
-      if (row.span != spec.span || row.start != align(row.start, spec.span)) continue;
-      const int64_t oldest =
-          align(now, spec.span) - static_cast<int64_t>(spec.buckets - 1) * spec.span;
-      if (row.start < oldest || row.start > now) continue;
-      auto counts = decode(row.data);
-      if (!counts) continue;
-      UsageBucket& b = app_for(row.client_id)->rings[w].at(row.start);
-      b.counts.add(*counts);
-    }
+    auto [it, fresh] = latest.try_emplace(row.client_id, row.start);
+    it->second = std::max(it->second, row.start);
+  }
+  std::vector<std::pair<int64_t, std::string>> order;
+  for (const auto& [id, start] : latest) order.emplace_back(start, id);
+  std::sort(order.begin(), order.end());  // least recent first: the LRU order
+  if (order.size() > max_apps_) {
+    order.erase(order.begin(), order.end() - static_cast<std::ptrdiff_t>(max_apps_));
+  }
+  std::lock_guard lk(mu_);
+  for (const auto& [start, id] : order) admit(id, {}, now);
+  for (const auto& row : rows) {
+    auto it = apps_.find(row.client_id);
+    if (it != apps_.end()) put_row(it->second->rings, row, now, true);
   }
 }
 

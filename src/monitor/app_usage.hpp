@@ -2,8 +2,15 @@
 // day and 30 days (issue 15): requests per endpoint group, errors, 429s, and distinct users
 // and grants. Rolling windows in memory, in fixed buckets:
 //   "1h"  60 buckets of a minute,  "24h" 24 buckets of an hour,  "30d" 30 buckets of a day.
-// Memory is bounded: at most `max_apps` apps are tracked (an app beyond them is counted under
-// the app id "other"), each with 114 buckets of ~170 bytes (about 20 KB per app).
+// Memory is bounded: at most `max_apps` apps are held in memory, each with 114 buckets of ~170
+// bytes (about 20 KB per app). A new app takes the place of the least recently active one
+// (issue15-fix:abuse: every app is counted under its own id; no shared bucket a client id could
+// collide with): the evicted app's unsaved buckets are kept for the next dirty_rows() (at most
+// kEvictedRowsPerApp per app of the bound; more are dropped and counted), and when it is active
+// again its history is read back through `history` (the store) before its new counts are added, so
+// a bucket is never saved with only part of its counts. Evicted apps are left out of apps(), rate()
+// and /metrics until their next request; a page reads an evicted app's series from the store
+// (series_from_rows()). forget() drops an app at once (it was deleted).
 //
 // Counting: note() is called on the request path (HTTP I/O threads). It adds to one of 16
 // shards of pending counts, picked by the calling thread (each I/O thread mostly meets its own
@@ -23,6 +30,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -95,9 +104,17 @@ struct AppUsageSeries {
 
 class AppUsage {
  public:
-  static constexpr const char* kOtherApps = "other";
-  explicit AppUsage(size_t max_apps = 1000);
+  // The stored buckets of one app that started at or after `since` (UsageStore::
+  // load_app_usage). Blocking: called by fold() (Background), without the windows' lock.
+  using History =
+      std::function<std::vector<AppUsageRow>(const std::string& client_id, int64_t since)>;
+  // Unsaved rows of evicted apps kept for the store: at most this many per tracked app.
+  static constexpr size_t kEvictedRowsPerApp = 8;
+  // `history` may be empty (an api-only node, tests): a returning app then starts afresh.
+  explicit AppUsage(size_t max_apps = 1000, History history = {});
   ~AppUsage();
+  // Sets `history` (the composition root, once the store exists): before fold() runs.
+  void set_history(History history) { history_ = std::move(history); }
 
   // The request path: one answer to `client_id`. `user_id` and `grant_id` may be empty
   // (client-credentials tokens, the token endpoint). Never blocks on I/O.
@@ -118,11 +135,21 @@ class AppUsage {
   Rate rate(const std::string& client_id, int64_t minute_start) const;
   // The apps tracked, sorted.
   std::vector<std::string> apps() const;
+  // Whether the app is held in memory (else usage() shows zeros; its history is in the store).
+  bool tracked(const std::string& client_id) const;
+  // Drops everything held about the app (deleted): windows, unsaved rows, pending notes.
+  void forget(const std::string& client_id);
+  // Apps evicted to make room, and rows of evicted apps dropped unsaved, since start.
+  uint64_t evictions() const;
+  uint64_t dropped_rows() const;
+  // The app's three windows at `now` built from stored rows (an app not tracked), as usage().
+  static AppUsageSeries series_from_rows(const std::string& client_id,
+                                         const std::vector<AppUsageRow>& rows, int64_t now);
 
   // The buckets changed since the previous call, encoded for the store.
   std::vector<AppUsageRow> dirty_rows();
   // Puts stored buckets back (at start); rows too old for their window, of an unknown span or
-  // undecodable are skipped.
+  // undecodable are skipped. Of more than max_apps apps, those with the most recent buckets.
   void load(const std::vector<AppUsageRow>& rows, int64_t now);
   // How long a bucket of each span is worth keeping (the longest window): 30 days.
   static int64_t retention_seconds();
@@ -130,7 +157,7 @@ class AppUsage {
   // Prometheus text for /metrics, families stagepass_app_requests{client_id,group,window},
   // stagepass_app_errors, stagepass_app_rate_limited, stagepass_app_active_users and
   // stagepass_app_active_grants {client_id,window}; apps with no request in 30 days are left
-  // out. Label values are the tracked client ids (at most max_apps + "other").
+  // out. Label values are the tracked client ids (at most max_apps).
   std::string prometheus(int64_t now) const;
 
   // The bucket encoding (exposed for tests).
@@ -150,12 +177,21 @@ class AppUsage {
     Pending pending;
   };
   Shard& my_shard();
-  App* app_for(const std::string& client_id);  // windows lock held
+  // Windows lock held. The app, admitted (evicting the least recently active app when full)
+  // with `history` and this node's unsaved rows of it when it is new.
+  App* admit(const std::string& client_id, const std::vector<AppUsageRow>& history, int64_t now);
+  void evict_one();                             // windows lock held
+  void touch(const std::string& id, App& app);  // windows lock held: most recently active
 
   size_t max_apps_;
+  History history_;
   std::array<Shard, 16> shards_;
-  mutable std::mutex mu_;  // the windows
+  mutable std::mutex mu_;  // the windows, lru_, evicted_
   std::map<std::string, std::unique_ptr<App>> apps_;
+  std::list<std::string> lru_;        // least recently active first
+  std::vector<AppUsageRow> evicted_;  // unsaved rows of evicted apps
+  uint64_t evictions_ = 0;
+  uint64_t dropped_rows_ = 0;
 };
 
 }  // namespace stagepass

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace stagepass {
@@ -104,13 +105,98 @@ TEST(AppUsage, NotesFromManyThreadsAreAllCounted) {
   EXPECT_EQ(usage.usage("app", kT0).windows[0].total.total(), 8000u);
 }
 
-TEST(AppUsage, AppsBeyondTheBoundAreCountedAsOther) {
+uint64_t hour_total(const AppUsage& usage, const std::string& id, int64_t now) {
+  return usage.usage(id, now).windows[0].total.total();
+}
+
+// issue15-fix:abuse: a full table evicts the least recently active app; every app is counted
+// under its own id (no shared "other" bucket that a client id could collide with).
+TEST(AppUsage, AFullTableEvictsTheLeastRecentlyActiveApp) {
   AppUsage usage(2);
-  for (const char* id : {"a", "b", "c", "d"}) usage.note(id, EndpointGroup::kProfile, 200, "", "");
+  usage.note("other", EndpointGroup::kProfile, 200, "", "");
   usage.fold(kT0);
-  auto apps = usage.apps();
-  EXPECT_EQ(apps.size(), 3u);
-  EXPECT_EQ(usage.usage(AppUsage::kOtherApps, kT0).windows[0].total.total(), 2u);
+  usage.note("b", EndpointGroup::kProfile, 200, "", "");
+  usage.fold(kT0 + 1);
+  usage.note("other", EndpointGroup::kProfile, 200, "", "");  // "other" is active again
+  usage.fold(kT0 + 2);
+  usage.note("c", EndpointGroup::kProfile, 200, "", "");
+  usage.fold(kT0 + 3);
+  EXPECT_EQ(usage.apps(), (std::vector<std::string>{"c", "other"}));  // "b" was idle longest
+  EXPECT_EQ(usage.evictions(), 1u);
+  EXPECT_FALSE(usage.tracked("b"));
+  EXPECT_EQ(hour_total(usage, "other", kT0 + 3), 2u);  // a real app's own counts, no more
+  EXPECT_EQ(hour_total(usage, "c", kT0 + 3), 1u);
+  // The evicted app's unsaved buckets still reach the store.
+  auto rows = usage.dirty_rows();
+  EXPECT_EQ(std::count_if(rows.begin(), rows.end(), [](auto& r) { return r.client_id == "b"; }), 3);
+}
+
+// A returning app gets its history back from the store before its new counts are added, so
+// the bucket it saves next holds all of them.
+TEST(AppUsage, AnEvictedAppComesBackWithItsHistory) {
+  std::vector<AppUsageRow> store;
+  auto save = [&](AppUsage& u) {
+    for (auto& row : u.dirty_rows()) {
+      std::erase_if(store, [&](const AppUsageRow& r) {
+        return r.client_id == row.client_id && r.span == row.span && r.start == row.start;
+      });
+      store.push_back(row);
+    }
+  };
+  AppUsage usage(1, [&](const std::string& id, int64_t since) {
+    std::vector<AppUsageRow> out;
+    for (const auto& r : store)
+      if (r.client_id == id && r.start >= since) out.push_back(r);
+    return out;
+  });
+  for (int i = 0; i < 3; ++i) usage.note("a", EndpointGroup::kProfile, 200, "", "");
+  usage.fold(kT0);
+  save(usage);
+  usage.note("b", EndpointGroup::kProfile, 200, "", "");
+  usage.fold(kT0 + 1);  // "a" evicted
+  EXPECT_FALSE(usage.tracked("a"));
+  for (int i = 0; i < 2; ++i) usage.note("a", EndpointGroup::kProfile, 200, "", "");
+  usage.fold(kT0 + 2);  // "a" back: 3 from the store + 2
+  EXPECT_EQ(usage.usage("a", kT0 + 2).windows[2].total.total(), 5u);
+  save(usage);
+  auto stored = AppUsage::series_from_rows("a", store, kT0 + 2);
+  EXPECT_EQ(stored.windows[1].total.total(), 5u);  // the saved hour bucket is whole
+  // Evicted before its buckets were saved, and back before the save: nothing lost either.
+  usage.note("b", EndpointGroup::kProfile, 200, "", "");
+  usage.fold(kT0 + 3);  // "a" evicted with nothing unsaved, "b" back
+  usage.note("a", EndpointGroup::kProfile, 200, "", "");
+  usage.fold(kT0 + 4);  // "b" evicted, its bucket unsaved
+  usage.note("b", EndpointGroup::kProfile, 200, "", "");
+  usage.fold(kT0 + 5);  // "b" back: its unsaved rows (2) over the store's (1), and 1 more
+  EXPECT_EQ(usage.usage("b", kT0 + 5).windows[2].total.total(), 3u);
+}
+
+// A deleted app is dropped at once: windows, unsaved rows, notes not folded yet.
+TEST(AppUsage, ForgetDropsEverythingAboutAnApp) {
+  AppUsage usage(1);
+  usage.note("gone", EndpointGroup::kProfile, 200, "", "");
+  usage.fold(kT0);
+  usage.note("next", EndpointGroup::kProfile, 200, "", "");
+  usage.fold(kT0 + 1);                                       // "gone" evicted, its rows unsaved
+  usage.note("gone", EndpointGroup::kProfile, 200, "", "");  // pending
+  usage.forget("gone");
+  usage.fold(kT0 + 2);
+  EXPECT_FALSE(usage.tracked("gone"));
+  for (const auto& row : usage.dirty_rows()) EXPECT_NE(row.client_id, "gone");
+  usage.forget("next");
+  EXPECT_TRUE(usage.apps().empty());
+}
+
+// At start, of more stored apps than the bound, those with the most recent buckets.
+TEST(AppUsage, LoadKeepsTheMostRecentlyActiveApps) {
+  AppUsage before;
+  before.note("old", EndpointGroup::kProfile, 200, "", "");
+  before.fold(kT0);
+  before.note("new", EndpointGroup::kProfile, 200, "", "");
+  before.fold(kT0 + 120);
+  AppUsage after(1);
+  after.load(before.dirty_rows(), kT0 + 180);
+  EXPECT_EQ(after.apps(), std::vector<std::string>{"new"});
 }
 
 TEST(AppUsage, PersistedRowsRestoreTheHistory) {

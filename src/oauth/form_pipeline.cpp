@@ -23,8 +23,9 @@ std::optional<OAuthError> parse_form(const http::Request& req, FormCall& call) {
   return std::nullopt;
 }
 
-// The client id a refused request presented (Basic's user part or the form's client_id), for
-// attributing an invalid_client to an app; at most 128 bytes of it.
+// The client id a refused request presented (Basic's user part or the form's client_id):
+// attacker text, handed to the abuse detector, which keeps it only when short enough for an id
+// (whole: never cut inside a UTF-8 character) and names an app only if one has that id.
 std::string presented_client_id(std::string_view authorization, const Form& form) {
   std::string id;
   if (authorization.size() > 6 &&
@@ -38,7 +39,22 @@ std::string presented_client_id(std::string_view authorization, const Form& form
   } else {
     id = form.get("client_id").value_or("");
   }
-  return id.substr(0, 128);
+  return id;
+}
+
+// issue15-fix:abuse. A source that raised abuse_secret_guessing, with the block on, is refused
+// before any secret is checked, until its window ends: 429 (RFC 6585 §4) with Retry-After,
+// and "slow_down" (registered for token endpoint responses, RFC 8628 §3.5) rather than
+// invalid_client, which would tell a backend that shares the address that its secret is wrong.
+std::optional<OAuthError> source_blocked(const Services& s, const std::string& ip,
+                                         int64_t& retry_after) {
+  if (!s.abuse) return std::nullopt;
+  retry_after = s.abuse->client_auth_wait(ip, s.clock.now());
+  if (retry_after <= 0) return std::nullopt;
+  return OAuthError{"slow_down",
+                    "too many failed client authentications from this address; try again in " +
+                        std::to_string(retry_after) + " s",
+                    429};
 }
 
 // issue15:abuse: a suspended app authenticates, but is refused with the reason (RFC 6749
@@ -67,10 +83,13 @@ boost::asio::awaitable<http::Response> FormPipeline::post(const FormEndpoint& en
   FormCall call;
   call.remote_ip = req.remote_ip;
   http::Response r;
-  std::optional<OAuthError> refused = single_authorization_header(req, call);
+  int64_t retry_after = 0;
+  std::optional<OAuthError> refused = source_blocked(s_, req.remote_ip, retry_after);
+  if (!refused) refused = single_authorization_header(req, call);
   if (!refused) refused = parse_form(req, call);
   if (refused) {
     r = refused->to_response();
+    if (retry_after > 0) r.header("Retry-After", std::to_string(retry_after));
   } else {
     endpoint.choose(call);
     call.remote_ip = req.remote_ip;

@@ -1,6 +1,8 @@
 // FormPipeline: the steps the form endpoints of the authorization server share (token,
 // revocation, introspection), run top to bottom like oidc-provider's compose([...]):
 //   I/O thread
+//     0. source_blocked               an address that was guessing secrets (AbuseDetector's
+//                                     block, when on): 429 slow_down until its window ends
 //     1. single_authorization_header  at most one Authorization header
 //     2. parse_form                   the body, parsed once: media type, no repeated parameter
 //     3. endpoint.choose              the work, so the pool (token: the grant handler, once)

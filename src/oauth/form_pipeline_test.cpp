@@ -223,6 +223,34 @@ class PoolProbe final : public GrantHandler {
   boost::asio::thread_pool& commit_pool_;
 };
 
+// issue15-fix:abuse: with the block on, an address that guessed secrets is refused before any
+// secret is checked (even the right one: no answer tells it a guess was right), with 429 and
+// Retry-After; the app it named is untouched and other addresses go on.
+TEST_F(FormPipelineTest, ASourceThatGuessedSecretsIsRefusedBeforeAuthentication) {
+  AbuseSettings settings;
+  settings.invalid_client = {3, 600};
+  settings.block_guessing_sources = true;
+  AbuseDetector abuse(settings);
+  server_.services.abuse = &abuse;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(server_.token(kClientCredentials, basic(kConfId, "wrong")).status, 401);
+  }
+  auto refused = server_.token(kClientCredentials, basic(kConfId, kConfSecret));
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(error_of(refused).first, "slow_down");
+  EXPECT_EQ(header_of(refused, "Retry-After"), "600");
+  EXPECT_EQ(header_of(refused, "Cache-Control"), "no-store");
+  EXPECT_EQ(refused.log_client_id, "");  // nobody was authenticated
+  auto revoke = server_.post(server_.revocation, "token=x", basic(kConfId, kConfSecret));
+  EXPECT_EQ(revoke.status, 429);
+  auto found = abuse.drain();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].client_id, kConfId);  // what was presented; the responder checks it
+  server_.clock.advance(600);
+  EXPECT_EQ(server_.token(kClientCredentials, basic(kConfId, kConfSecret)).status, 200);
+  server_.services.abuse = nullptr;
+}
+
 TEST_F(FormPipelineTest, WorkThatWaitsForACommitRunsOnTheCommitPool) {
   TokenEndpoint tokens;
   auto writes = std::make_unique<PoolProbe>("writes", true, server_.commit_pool);

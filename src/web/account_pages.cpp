@@ -137,7 +137,7 @@ Site::Awaitable Site::account_apps_remove(http::Request& req) {
     // A concurrent confirmation that revoked it first wrote the one event.
     return s_.revoker
         .revoke_grant(grant_id, {0, 0, "app_removed", user_id, row->grant.client_id, req.remote_ip,
-                                 std::string(req.header("User-Agent").substr(0, 200)), ""})
+                                 std::string(utf8_prefix(req.header("User-Agent"), 200)), ""})
         .ok();
   };
   if (!co_await http::offload(store_pool_, revoke)) {

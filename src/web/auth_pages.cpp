@@ -95,7 +95,7 @@ Site::Awaitable Site::login_submit(http::Request& req) {
     return crypto::password_verify(user ? user->password_hash : dummy_password_hash(), password);
   };
   bool ok = co_await http::offload(cpu_pool_, verify);
-  const std::string user_agent(req.header("User-Agent").substr(0, 200));
+  const std::string user_agent(utf8_prefix(req.header("User-Agent"), 200));
   if (!user || !ok) {
     // issue15:abuse: many accounts failing from one address is credential stuffing.
     if (s_.abuse) s_.abuse->note_sign_in_failure(ip, account_key, s_.clock.now());
@@ -154,7 +154,7 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
   u.display_name = form->get("display_name").value_or("");
   std::string password = form->get("password").value_or("");
   const std::string ip = req.remote_ip;
-  const std::string user_agent(req.header("User-Agent").substr(0, 200));
+  const std::string user_agent(utf8_prefix(req.header("User-Agent"), 200));
   auto again = [&](int status, std::string message) {
     Data d = continue_data(next);
     d.set("email", u.email);

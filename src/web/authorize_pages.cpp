@@ -86,7 +86,7 @@ Site::Awaitable Site::authorize(http::Request& req, const Form& params, const Vi
     auto approve = [&] {
       if (decision && s_.audit) {
         s_.audit({0, 0, "consent_granted", user_id, request.client.id, req.remote_ip,
-                  std::string(req.header("User-Agent").substr(0, 200)),
+                  std::string(utf8_prefix(req.header("User-Agent"), 200)),
                   request.client.name + ": " + request.scope.str()});
       }
       return flow_.approve(request, user_id);

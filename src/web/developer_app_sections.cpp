@@ -67,6 +67,9 @@ boost::asio::awaitable<void> Site::app_sections(Data& d, const Client& c,
     std::optional<Result<std::vector<ClientStore::LiveSecret>>> secrets;
     std::optional<Result<std::vector<AllowlistEntry>>> allowlist;
     std::optional<Result<std::vector<AppWarning>>> warnings;
+    // issue15-fix:abuse: an app whose windows were evicted from memory (idle) is drawn from
+    // the store.
+    std::optional<Result<std::vector<AppUsageRow>>> history;
   };
   const bool has_secret = !c.is_public && developer_.rotation;
   auto load = [&] {
@@ -74,6 +77,10 @@ boost::asio::awaitable<void> Site::app_sections(Data& d, const Client& c,
     if (has_secret) out.secrets = developer_.rotation->live_secrets(c.id);
     if (developer_.access) out.allowlist = developer_.access->list(c.id);
     if (developer_.usage) out.warnings = developer_.usage->app_warnings(c.id, 20);
+    if (developer_.usage && s_.usage && !s_.usage->tracked(c.id)) {
+      out.history =
+          developer_.usage->load_app_usage(c.id, s_.clock.now() - AppUsage::retention_seconds());
+    }
     return out;
   };
   Loaded loaded = co_await http::offload(store_pool_, load);
@@ -146,7 +153,9 @@ boost::asio::awaitable<void> Site::app_sections(Data& d, const Client& c,
   // Usage: the three windows as charts (inline SVG: no script, no style attribute) and totals.
   if (s_.usage) {
     d.set("usage_section", true);
-    const AppUsageSeries series = s_.usage->usage(c.id, now);
+    const AppUsageSeries series = loaded.history && *loaded.history
+                                      ? AppUsage::series_from_rows(c.id, **loaded.history, now)
+                                      : s_.usage->usage(c.id, now);
     static constexpr const char* kTitles[] = {"Last hour (per minute)", "Last day (per hour)",
                                               "Last 30 days (per day)"};
     static constexpr const char* kLabels[] = {"Last hour", "Last day", "Last 30 days"};

@@ -130,7 +130,7 @@ Site::Awaitable Site::account_sign_out_everywhere(http::Request& req) {
     auto ended = stores_.sessions.delete_user_sessions(v.user->id, "");
     if (s_.audit) {
       s_.audit({0, 0, "signed_out_everywhere", v.user->id, "", req.remote_ip,
-                std::string(req.header("User-Agent").substr(0, 200)),
+                std::string(utf8_prefix(req.header("User-Agent"), 200)),
                 ended ? std::to_string(*ended) + " session(s) ended" : ""});
     }
     return ended.ok();
@@ -149,7 +149,7 @@ Site::Awaitable Site::account_password(http::Request& req) {
   const std::string next = form->get("new_password").value_or("");
   const bool disconnect = form->get("disconnect_apps") == "yes";
   const std::string ip = req.remote_ip;
-  const std::string user_agent(req.header("User-Agent").substr(0, 200));
+  const std::string user_agent(utf8_prefix(req.header("User-Agent"), 200));
   if (next.size() < 8 || next.size() > 1024) {
     co_return co_await security_page(req, user, 0, {},
                                      "Choose a new password of at least 8 characters.");

@@ -1,11 +1,18 @@
 // Usage and abuse signals per app (issue 15), through the real server: repeated wrong client
 // secrets from one address raise `abuse_secret_guessing` in the audit stream; with the
-// automatic action on, the app is suspended: its token requests get invalid_client saying
-// why and its access tokens stop working; operators suspend and lift suspensions with the
-// CLI; /metrics shows each app's usage series, and a restart keeps them.
+// automatic action on, the guessing address is refused (429 slow_down) until its window ends,
+// while the app it named keeps working from its own address and is never suspended, and its
+// owner sees one warning however many addresses guess (issue15-fix:abuse); operators suspend
+// and lift suspensions with the CLI, and a suspended app's token requests get invalid_client
+// saying why and its access tokens stop working; /metrics shows each app's usage series, and a
+// restart keeps them. Other loopback addresses (127.0.0.2, ...) are other clients to the server.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, tokenRequest, assertOAuthError, assertTokenOk, Browser, authorizeUrl } from './lib/server.mjs';
+import { Agent, fetch as undiciFetch } from 'undici';
+import {
+  startServer, tokenRequest, assertOAuthError, assertTokenOk, Browser, authorizeUrl, basicAuth, findForm, pageText,
+  unescapeHtml, parseAttrs,
+} from './lib/server.mjs';
 import { api, userTokens, WEBAPI_ENV, sleep } from './lib/webapi.mjs';
 
 const REDIRECT = 'https://app.example/callback';
@@ -36,6 +43,61 @@ async function guessSecrets(server, app) {
       { basic: [app.client_id, `sps_wrong-guess-${i}`] });
     assertOAuthError(r, 'invalid_client', 401);
   }
+}
+
+// POST /api/token from another loopback address (`from`, e.g. 127.0.0.2): to the server, a
+// client on another machine.
+async function tokenRequestFrom(server, from, params, basic) {
+  const dispatcher = new Agent({ localAddress: from });
+  try {
+    const res = await undiciFetch(new URL('/api/token', server.url), {
+      method: 'POST',
+      dispatcher,
+      headers: { authorization: basicAuth(...basic), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(params).toString(),
+    });
+    const text = await res.text();
+    let json;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    return { status: res.status, headers: res.headers, text, json };
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+async function guessSecretsFrom(server, from, app) {
+  for (let i = 0; i < GUESSES; i++) {
+    const r = await tokenRequestFrom(server, from, { grant_type: 'client_credentials' }, [app.client_id, `sps_wrong-guess-${i}`]);
+    assertOAuthError(r, 'invalid_client', 401);
+  }
+}
+
+// An app created by a signed-in person on the dashboard: {client_id, client_secret, browser}.
+// The secret is read from the page that shows it (the answer to the POST, or the page it
+// redirects to).
+async function dashboardApp(server, person, name) {
+  await server.createUser(person);
+  const browser = new Browser(server);
+  assert.equal((await browser.login(person.email, person.password)).status, 303, browser.traceText());
+  const form = await browser.get('/developer/apps/new');
+  let page = await browser.submit(form, findForm(form.text, form.url, '/developer/apps/new'), {
+    name, description: '', redirect_uris: REDIRECT, web_origins: '', type: 'confidential', 'scope:user-read-email': 'on',
+  });
+  if (page.status === 303) page = await browser.get(page.location.pathname + page.location.search);
+  assert.equal(page.status, 200, `create: ${page.status} ${pageText(page.text).slice(0, 600)}`);
+  const id = page.text.match(/<code id="client-id">([^<]*)<\/code>/)?.[1];
+  const input = page.text.match(/<input\b(?=[^>]*\bid="client-secret")([^>]*)>/);
+  assert.ok(id && input, 'the new app page shows its id and secret');
+  return { client_id: unescapeHtml(id), client_secret: parseAttrs(input[1]).value, browser };
+}
+
+// The warnings the app's page shows its owner: [{type, detail}].
+async function ownerWarnings(app) {
+  const page = await app.browser.get(`/developer/app?id=${encodeURIComponent(app.client_id)}`);
+  assert.equal(page.status, 200);
+  const list = page.text.match(/<ul class="events warnings">([\s\S]*?)<\/ul>/)?.[1] ?? '';
+  return [...list.matchAll(/<code>([^<]*)<\/code> <span class="aside">([^<]*)<\/span>/g)]
+    .map((m) => ({ type: m[1], detail: unescapeHtml(m[2]) }));
 }
 
 async function metricsText(server) {
@@ -95,20 +157,76 @@ describe('abuse signals with the default settings (no automatic action)', () => 
   });
 });
 
-describe('abuse signals with automatic suspension on secret guessing', () => {
+describe('secret guessing with the automatic action on: the source is refused, the app is not touched', () => {
+  const WINDOW = 8; // seconds: STAGEPASS_ABUSE_INVALID_CLIENT_WINDOW, so the block ends within the test
+  let server;
+  let victim;
+  before(async () => {
+    server = await startServer({
+      label: 'sp-abuse-block',
+      env: { ...WEBAPI_ENV, STAGEPASS_ABUSE_INVALID_CLIENT_BLOCK: 'on', STAGEPASS_ABUSE_INVALID_CLIENT_WINDOW: String(WINDOW) },
+    });
+    victim = await dashboardApp(server, { email: 'owner@example.com', displayName: 'Olive', password: 'owner-password-123' }, 'Victim App');
+  });
+  after(async () => { await server?.stop(); });
+
+  it('an attacker sending wrong secrets under a victim app\'s public id gets itself refused, never the app suspended', async () => {
+    const right = [victim.client_id, victim.client_secret];
+    const cc = { grant_type: 'client_credentials' };
+    const before = assertTokenOk(await tokenRequestFrom(server, '127.0.0.9', cc, right), 'the victim backend, before');
+    await guessSecretsFrom(server, '127.0.0.2', victim);
+    // The guessing address is refused before any secret is checked, even the right one.
+    const refused = await tokenRequestFrom(server, '127.0.0.2', cc, right);
+    assertOAuthError(refused, 'slow_down', 429);
+    const retry = Number(refused.headers.get('retry-after'));
+    assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= WINDOW, `Retry-After ${refused.headers.get('retry-after')}`);
+    assert.match(refused.json.error_description, /too many failed client authentications from this address/);
+    // The app works from its own backend's address, its token too, and it is not suspended.
+    assertTokenOk(await tokenRequestFrom(server, '127.0.0.9', cc, right), 'the victim backend, during the attack');
+    assert.notEqual((await api(server, before.access_token, 'GET', '/tracks/x')).status, 401);
+    assert.equal((await server.adminJson(['client', 'show', victim.client_id])).suspended_at, undefined);
+    // The operator sees the finding with the source; the owner sees a warning.
+    const found = await eventually('abuse_secret_guessing in `admin events`', async () =>
+      (await events(server)).find((e) => e.type === 'abuse_secret_guessing'));
+    assert.equal(found.client_id, victim.client_id);
+    assert.equal(found.ip, '127.0.0.2');
+    assert.doesNotMatch(JSON.stringify(found), /wrong-guess/, 'no guessed secret in the event');
+    assert.ok(!(await events(server)).some((e) => e.type === 'client_suspended'));
+    const warned = await eventually('the owner\'s warning', async () => {
+      const w = await ownerWarnings(victim);
+      return w.length ? w : null;
+    });
+    assert.deepEqual(warned.map((w) => w.type), ['abuse_secret_guessing']);
+    assert.doesNotMatch(warned[0].detail, /127\.0\.0\.2|wrong-guess/);
+    // When its window ends, the address may try again.
+    await eventually('the block lifted', async () =>
+      (await tokenRequestFrom(server, '127.0.0.2', cc, right)).status === 200);
+  });
+
+  it('more guessing addresses add no warning: one per app and kind per hour', async () => {
+    for (const from of ['127.0.0.3', '127.0.0.4']) {
+      await guessSecretsFrom(server, from, victim);
+      assertOAuthError(await tokenRequestFrom(server, from, { grant_type: 'client_credentials' }, [victim.client_id, 'x']), 'slow_down', 429);
+    }
+    // A guess under an id that is no app: recorded without an id (it is the guesser's text).
+    const ghost = { client_id: `no-such-app-${'é'.repeat(80)}` };
+    await guessSecretsFrom(server, '127.0.0.5', ghost);
+    await eventually('the last source handled', async () => (await events(server)).some((e) => e.ip === '127.0.0.5'));
+    const guessing = (await events(server)).filter((e) => e.type === 'abuse_secret_guessing');
+    assert.equal(guessing.filter((e) => e.client_id === victim.client_id).length, 1, JSON.stringify(guessing));
+    const ghostEvent = guessing.find((e) => e.ip === '127.0.0.5');
+    assert.equal(ghostEvent.client_id, '', 'an id that is no app is not recorded');
+    assert.deepEqual((await ownerWarnings(victim)).map((w) => w.type), ['abuse_secret_guessing']);
+    assert.equal((await server.adminJson(['client', 'show', victim.client_id])).suspended_at, undefined);
+  });
+});
+
+describe('suspension by an operator', () => {
   let server;
   let app;
   let user;
   before(async () => {
-    server = await startServer({
-      label: 'sp-abuse-suspend',
-      env: {
-        ...WEBAPI_ENV,
-        // On here to test the action. It is off by default because whoever can send wrong
-        // secrets for an app's id (a public value) could then suspend the app.
-        STAGEPASS_ABUSE_INVALID_CLIENT_SUSPEND: 'on',
-      },
-    });
+    server = await startServer({ label: 'sp-abuse-suspend', env: WEBAPI_ENV });
     user = await server.createUser(USER);
     app = await server.createClient({ name: 'Suspended App', redirectUris: [REDIRECT] });
   });
@@ -117,25 +235,24 @@ describe('abuse signals with automatic suspension on secret guessing', () => {
   it('suspends the app: invalid_client with the reason, and its access tokens stop working', async () => {
     const t = await userTokens(server, { client: app, user: { ...USER, id: user.id }, scope: 'user-read-email' });
     assert.equal((await api(server, t.access_token, 'GET', '/me')).status, 200);
-    await guessSecrets(server, app);
-    const refused = await eventually('invalid_client for the right secret', async () => {
-      const r = await tokenRequest(server, { grant_type: 'client_credentials' },
-        { basic: [app.client_id, app.client_secret] });
-      return r.status === 401 ? r : null;
-    });
+    const s = await server.adminJson(['client', 'suspend', '--client-id', app.client_id, '--reason', 'leaked refresh tokens']);
+    assert.equal(s.suspended, true);
+    const refused = await tokenRequest(server, { grant_type: 'client_credentials' },
+      { basic: [app.client_id, app.client_secret] });
     assertOAuthError(refused, 'invalid_client', 401);
-    assert.match(refused.json.error_description, /^this app is suspended: automatic, after abuse_secret_guessing/);
+    assert.equal(refused.json.error_description, 'this app is suspended: leaked refresh tokens');
     // RFC 6749 §5.2: the client used the Authorization header, so the 401 names the scheme.
     assert.match(refused.headers.get('www-authenticate') ?? '', /^Basic/);
     // The refresh token too (same client authentication), and the access token everywhere.
     assertOAuthError(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: t.refresh_token },
       { basic: [app.client_id, app.client_secret] }), 'invalid_client', 401);
-    assert.equal((await api(server, t.access_token, 'GET', '/me')).status, 401);
+    await eventually('the access token refused', async () =>
+      (await api(server, t.access_token, 'GET', '/me')).status === 401);
     const types = (await events(server)).map((e) => e.type);
-    assert.ok(types.includes('abuse_secret_guessing') && types.includes('client_suspended'), JSON.stringify(types));
+    assert.ok(types.includes('client_suspended'), JSON.stringify(types));
     const shown = await server.adminJson(['client', 'show', app.client_id]);
     assert.ok(shown.suspended_at > 0);
-    assert.match(shown.suspended_reason, /abuse_secret_guessing/);
+    assert.equal(shown.suspended_reason, 'leaked refresh tokens');
     // No new consent either: /authorize sends the signed-in person back to the app with an
     // error (RFC 6749 §4.1.2.1).
     const browser = new Browser(server);

@@ -263,6 +263,17 @@ UPDATE signing_keys SET signs_from = created_at;
 UPDATE signing_keys SET retire_at = CAST(strftime('%s', 'now') AS INTEGER) + 86400
   WHERE kid <> (SELECT kid FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1);
 )sql",
+    R"sql(
+-- issue15-fix:abuse
+-- A deleted app's usage buckets and warnings go with it, whoever deletes it (the dashboard,
+-- `admin client delete`), and those of apps deleted before this migration are removed.
+CREATE TRIGGER clients_delete_usage AFTER DELETE ON clients BEGIN
+  DELETE FROM app_usage WHERE client_id = OLD.id;
+  DELETE FROM app_warnings WHERE client_id = OLD.id;
+END;
+DELETE FROM app_usage WHERE client_id NOT IN (SELECT id FROM clients);
+DELETE FROM app_warnings WHERE client_id NOT IN (SELECT id FROM clients);
+)sql",
 };
 
 }  // namespace

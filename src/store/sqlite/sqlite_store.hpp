@@ -104,6 +104,8 @@ class SqliteStore final : public Store {
                       int64_t keep_seconds) override;
   Result<std::vector<AppUsageRow>> load_usage(int64_t since) override;
   Status<> record_app_warning(const AppWarning& warning) override;
+  Result<std::vector<AppUsageRow>> load_app_usage(const std::string& client_id,
+                                                  int64_t since) override;
   Result<std::vector<AppWarning>> app_warnings(const std::string& client_id, int limit) override;
 
  private:

@@ -29,6 +29,7 @@
 #include "web/app_registration.hpp"
 #include "web/csrf.hpp"
 #include "web/safe_continue.hpp"
+#include "web/secret_reveals.hpp"
 #include "web/templates.hpp"
 
 namespace stagepass::web {
@@ -128,8 +129,9 @@ class Site {
   http::Response app_form_page(int status, const User& user, const AppFormInput& in,
                                const AppFormErrors* errors, const Client* editing,
                                std::string error, const http::Request& req);
-  // What the app's page shows besides the app: a new secret (right after creation or a
-  // rotation only: shown this once), a notice, and a form's field as typed with its message.
+  // What the app's page shows besides the app: a new secret (on the GET right after creation
+  // or a rotation only, from reveals_: shown this once), a notice, and a form's field as
+  // typed with its message.
   struct AppPageState {
     int status = 200;
     std::string new_secret;
@@ -203,6 +205,9 @@ class Site {
   oauth::AuthorizeFlow flow_;
   std::function<void(const User&)> on_user_created_;  // blocking allowed (worker thread)
   DeveloperServices developer_;
+  // issue15-fix:prg. A new client secret between the dashboard POST that made it and the GET
+  // of the app page its 303 leads to (shown there once).
+  SecretReveals reveals_;
 };
 
 }  // namespace stagepass::web

@@ -73,6 +73,7 @@ describe('developer dashboard in a real browser', () => {
     await page.getByLabel(/^Password/).fill(password);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('status').filter({ hasText: 'your account is ready' }).waitFor();
+    await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${server.url}/`);

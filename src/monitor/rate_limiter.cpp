@@ -66,7 +66,9 @@ RateLimiter::Budget& RateLimiter::budget(Shard& shard, const std::string& key, i
   if (it == shard.keys.end()) {
     if (shard.keys.size() >= shard_keys_ && now >= shard.next_sweep) {
       std::erase_if(shard.keys, [&](const auto& kv) { return kv.second.forgettable(now); });
-      shard.next_sweep = shard.keys.size() >= shard_keys_ ? now + kWindow : now;
+      // At most one scan a second (records become forgettable by the second), and none for
+      // 30 s when this one freed nothing.
+      shard.next_sweep = now + (shard.keys.size() >= shard_keys_ ? kWindow : 1);
     }
     // Every record still counts: the key is counted in the shared overflow record rather
     // than another key's daily count being dropped (or this key going uncounted).

@@ -16,8 +16,8 @@
 // making the table overflow. When a shard is full of records that all still count, a key
 // without one is counted in the shard's one shared overflow record instead: it is limited
 // (rate and quota, together with every other key counted there), never let through
-// uncounted. A full shard is swept at most once per 30 s, so a flood of new keys costs no
-// scan per call.
+// uncounted. A full shard is scanned for forgettable records at most once a second (once per
+// 30 s after a scan that freed nothing), so a flood of new keys costs no scan per call.
 // Thread safety: safe from any thread (sharded locks).
 #pragma once
 

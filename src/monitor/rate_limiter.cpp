@@ -54,16 +54,30 @@ RateLimiter::Shard& RateLimiter::shard(const std::string& key) {
   return shards_[std::hash<std::string>{}(key) % shards_.size()];
 }
 
+bool RateLimiter::Budget::forgettable(int64_t now) const {
+  // A unit charged at second t leaves the day window when hour floor(t / 3600) + 24 begins,
+  // at most 24 h after t; the 30 s window is empty 30 s after t.
+  if (last_seen + kDayHours * 3600 <= now) return true;
+  return !quota && last_seen + kWindow <= now;
+}
+
 RateLimiter::Budget& RateLimiter::budget(Shard& shard, const std::string& key, int64_t now) {
-  if (shard.keys.size() > kShardKeys && !shard.keys.contains(key)) {
-    std::erase_if(shard.keys,
-                  [&](const auto& kv) { return kv.second.last_seen + kDayHours * 3600 <= now; });
-    if (shard.keys.size() > kShardKeys) {
-      std::erase_if(shard.keys,
-                    [&](const auto& kv) { return kv.second.last_seen + kWindow <= now; });
+  auto it = shard.keys.find(key);
+  if (it == shard.keys.end()) {
+    if (shard.keys.size() >= shard_keys_ && now >= shard.next_sweep) {
+      std::erase_if(shard.keys, [&](const auto& kv) { return kv.second.forgettable(now); });
+      // At most one scan a second (records become forgettable by the second), and none for
+      // 30 s when this one freed nothing.
+      shard.next_sweep = now + (shard.keys.size() >= shard_keys_ ? kWindow : 1);
     }
+    // Every record still counts: the key is counted in the shared overflow record rather
+    // than another key's daily count being dropped (or this key going uncounted).
+    if (shard.keys.size() >= shard_keys_)
+      it = shard.keys.end();
+    else
+      it = shard.keys.try_emplace(key).first;
   }
-  Budget& b = shard.keys[key];
+  Budget& b = it == shard.keys.end() ? shard.overflow : it->second;
   b.rate.advance(now);
   b.day.advance(now);
   b.last_seen = std::max(b.last_seen, now);
@@ -75,6 +89,7 @@ RateLimiter::Admission RateLimiter::admit(const std::string& key, const Limits& 
   auto& s = shard(key);
   std::lock_guard lk(s.mu);
   Budget& b = budget(s, key, now);
+  b.quota = limits.per_day > 0;
   const bool rate_ok = b.rate.total() < limits.per_window;
   const bool day_ok = limits.per_day <= 0 || b.day.total() < limits.per_day;
   if (rate_ok && day_ok) {
@@ -96,6 +111,15 @@ void RateLimiter::charge(const std::string& key, int64_t units, int64_t now) {
   Budget& b = budget(s, key, now);
   b.rate.add(now, units);
   b.day.add(now, units);
+}
+
+size_t RateLimiter::tracked_keys() {
+  size_t n = 0;
+  for (auto& s : shards_) {
+    std::lock_guard lk(s.mu);
+    n += s.keys.size();
+  }
+  return n;
 }
 
 }  // namespace stagepass

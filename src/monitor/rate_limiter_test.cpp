@@ -97,5 +97,54 @@ TEST(RateLimiter, NoQuotaWhenPerDayIsZero) {
   EXPECT_TRUE(rl.admit("app", limits, 3 * 86400));
 }
 
+// The key space overflows (many apps, few records): a key's daily count is never dropped
+// while it can still refuse a call, so flooding the table cannot reset a spent quota.
+TEST(RateLimiter, AFullTableNeverForgetsASpentQuota) {
+  RateLimiter rl(2);  // two records per shard, 32 in all
+  const RateLimiter::Limits limits{1000, 10};
+  const int64_t t0 = 1'700'000'000 - 1'700'000'000 % 3600;
+  ASSERT_TRUE(rl.admit("victim", limits, t0));
+  rl.charge("victim", 9, t0);
+  ASSERT_EQ(rl.admit("victim", limits, t0).refused, Refusal::kQuotaExceeded);
+  // Idle for minutes while a thousand other keys each make a call: every shard overflows.
+  for (int i = 0; i < 1000; ++i) rl.admit("flood-" + std::to_string(i), limits, t0 + 60 + i);
+  EXPECT_LE(rl.tracked_keys(), 32u);  // memory stays bounded
+  auto again = rl.admit("victim", limits, t0 + 2000);
+  EXPECT_EQ(again.refused, Refusal::kQuotaExceeded);
+  EXPECT_EQ(again.retry_after, 24 * 3600 - 2000);
+  // A day later its units have left the window: it is served again, with a record.
+  EXPECT_TRUE(rl.admit("victim", limits, t0 + 24 * 3600));
+}
+
+// Keys that find their shard full of records that still count are not let through
+// uncounted: they share the shard's overflow record, limited like one key.
+TEST(RateLimiter, KeysWithoutARecordShareOneLimitedBudget) {
+  RateLimiter rl(1);  // one record per shard, 16 in all
+  const RateLimiter::Limits limits{3, 1000};
+  int admitted = 0;
+  for (int i = 0; i < 400; ++i) admitted += rl.admit("k" + std::to_string(i), limits, 500) ? 1 : 0;
+  EXPECT_EQ(rl.tracked_keys(), 16u);
+  EXPECT_LE(admitted, 16 + 16 * 3);  // each shard: its one record, then 3 in its overflow
+  EXPECT_GE(admitted, 16);
+}
+
+// Without a quota the day's count matters to nobody: keys idle for a full rate window are
+// forgotten to make room, and new keys get their own records again.
+TEST(RateLimiter, WithoutAQuotaIdleKeysMakeRoom) {
+  RateLimiter rl(1);
+  const RateLimiter::Limits one{1, 0};  // one unit per 30 s, no quota
+  auto admitted_of = [&](const std::string& prefix, int64_t now) {
+    int n = 0;
+    for (int i = 0; i < 200; ++i) n += rl.admit(prefix + std::to_string(i), one, now) ? 1 : 0;
+    return n;
+  };
+  // Each shard: one key with a record, then one more through its overflow record.
+  EXPECT_EQ(admitted_of("old", 100), 32);
+  // 100 s later the old records are forgotten: again one record and one overflow unit each
+  // (were they kept, every new key would share the overflow records: 16).
+  EXPECT_EQ(admitted_of("new", 200), 32);
+  EXPECT_EQ(rl.tracked_keys(), 16u);
+}
+
 }  // namespace
 }  // namespace stagepass

@@ -30,6 +30,11 @@ Data continue_data(const std::string& next) {
 // RFC 5321 §4.5.3.1.3: a path (and so an address) is at most 256 octets with its brackets.
 constexpr size_t kMaxEmailLength = 254;
 
+// The sign-in page after a sign-up, new email or taken alike.
+constexpr const char* kSignedUp =
+    "If this email was new to Stagepass, your account is ready: sign in with the password you "
+    "just chose. If you already had an account with it, sign in with that account's password.";
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -47,6 +52,7 @@ Site::Awaitable Site::home(http::Request& req) {
 Site::Awaitable Site::login_form(http::Request& req) {
   auto query = Form::parse(req.query()).value_or(Form{});
   Data d = continue_data(safe_continue(query.get("continue")));
+  if (query.get("signed_up") == "1") d.set("notice", std::string(kSignedUp));
   co_return page(200, "login.html", "Sign in", std::move(d), req);
 }
 
@@ -139,7 +145,10 @@ Site::Awaitable Site::signup_form(http::Request& req) {
 }
 
 // Sign-up answers the same whether or not the email already has an account (no enumeration
-// through this form): the sign-in form, email filled in, saying that a new account is ready.
+// through this form): 303 to the sign-in form (/login?signed_up=1, with the continue target),
+// which says that a new account is ready. Post/Redirect/Get: a reload re-posts nothing (a
+// second sign-up of the email would note a "taken" attempt in its new owner's log). The email
+// is not carried over: it would have to travel in the URL (history, proxy logs).
 // A new email gets its account; a taken one changes nothing (its owner's log notes the
 // attempt). Both cost one Argon2id hash, after the cheap checks: form, throttle, lookup.
 Site::Awaitable Site::signup_submit(http::Request& req) {
@@ -205,13 +214,9 @@ Site::Awaitable Site::signup_submit(http::Request& req) {
   if (!co_await http::offload(store_pool_, create)) {
     co_return again(503, "The service is busy. Try again in a moment.");
   }
-  Data d = continue_data(next);
-  d.set("email", u.email);
-  d.set("notice",
-        "If this email was new to Stagepass, your account is ready: sign in with the password "
-        "you just chose. If you already had an account with it, sign in with that account's "
-        "password.");
-  co_return page(200, "login.html", "Sign in", std::move(d), req);
+  auto r = http::Response::redirect("/login?signed_up=1&continue=" + percent_encode(next));
+  r.header("Cache-Control", "no-store");
+  co_return r;
 }
 
 Site::Awaitable Site::logout(http::Request& req) {

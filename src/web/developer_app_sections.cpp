@@ -2,10 +2,13 @@
 // (Site::owned_app: any other id answers the dashboard's 404), and their forms:
 //
 // POST /developer/app/secret/rotate     client_id, grace ("1h", "24h", "7d", "0"): rotates the
-//   secret (oauth::SecretRotation) and answers the app's page with the new secret, shown this
-//   once: never in a URL or a log. "0" is a hard cut (the previous secret stops at once and
-//   every access token of the app is revoked): without confirm=yes it answers a confirmation
-//   page (a POST, like delete: a link or a prefetch never cuts).
+//   secret (oauth::SecretRotation), then 303 to the app's page (&rotated=1), which shows the
+//   new secret once (Post/Redirect/Get: a reload rotates nothing; the secret waits in memory
+//   for that one GET of this session, web/secret_reveals.hpp): never in a URL or a log. A
+//   refused choice answers the page with its message (nothing rotated). "0" is a hard cut (the
+//   previous secret stops at once and every access token of the app is revoked): without
+//   confirm=yes it answers a confirmation page (a POST, like delete: a link or a prefetch never
+//   cuts).
 // POST /developer/app/allowlist/add     client_id, email: puts the person on the app's
 //   allowlist (oauth::AppAccess::add); an unknown email or a full list shows its message
 //   next to the field, with the email as typed.
@@ -242,16 +245,17 @@ Site::Awaitable Site::developer_rotate_secret(http::Request& req) {
     state.grace_error = rotated.error().message;
     co_return co_await app_page(user, c, std::move(state), req);
   }
-  state.new_secret = rotated->client_secret;
-  state.notice =
+  std::string notice =
       grace_seconds == 0
           ? "Secret rotated. The previous secret stopped working, and every access token of "
             "the app was revoked."
           : "Secret rotated. The previous secret keeps working until " +
                 when(rotated->previous_secret_expires_at) +
                 ": move every backend to the new one before then.";
-  state.grace.clear();
-  co_return co_await app_page(user, c, std::move(state), req);
+  // Post/Redirect/Get: the secret waits for this session's GET of the app page, once.
+  reveals_.put(v.session_hash, client_id,
+               {Secret(std::move(rotated->client_secret)), std::move(notice)}, s_.clock.now());
+  co_return http::Response::redirect(app_path(client_id) + "&rotated=1");
 }
 
 namespace {

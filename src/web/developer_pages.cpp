@@ -3,11 +3,16 @@
 // GET  /developer                 the person's apps, and how many more they may create
 // GET  /developer/apps/new        the "create an app" form
 // POST /developer/apps/new        creates it - at most max_apps_per_user per person, counted
-//                                 inside the store's write - and answers the app's page with
-//                                 the client secret, shown this once: never in a URL or a log,
-//                                 stored only as its SHA-256
+//                                 inside the store's write - then 303 to the app's page
+//                                 (&created=1), which shows the client secret once
+//                                 (Post/Redirect/Get: a reload creates nothing): the secret is
+//                                 never in a URL or a log, stored only as its SHA-256, and
+//                                 held in memory for that one GET only (web/secret_reveals.hpp)
 // GET  /developer/app?id=ID       one app: its settings and its sections (Secret, Allowlist,
-//                                 Usage: developer_app_sections.cpp, with their forms)
+//                                 Usage: developer_app_sections.cpp, with their forms); the
+//                                 new secret of this session's last create or rotation of the
+//                                 app, once; &created=1 / &rotated=1 without it (a reload, or
+//                                 over 10 min later): says it cannot be shown again
 // GET  /developer/app/edit?id=ID  the edit form
 // POST /developer/app/edit        saves it, or shows the form again as typed, each field with
 //                                 its own message (app_registration.hpp)
@@ -35,6 +40,10 @@ namespace {
 
 constexpr const char* kDeveloperPath = "/developer";
 constexpr const char* kNewAppPath = "/developer/apps/new";
+// The app page after a create or a rotation whose secret was shown already (a reload).
+constexpr const char* kSecretGone =
+    "The new secret was shown once and cannot be shown again. If you did not copy it, rotate "
+    "the secret to get another.";
 
 http::Response sign_in_first(const std::string& back) {
   return http::Response::redirect("/login?continue=" + percent_encode(back));
@@ -281,10 +290,11 @@ Site::Awaitable Site::developer_create(http::Request& req) {
     co_return app_form_page(403, user, in, nullptr, nullptr, app_limit_message(), req);
   }
   if (failed) co_return busy_page(req);
-  AppPageState state;
-  state.new_secret = std::move(secret);
-  state.notice = "App created.";
-  co_return co_await app_page(user, c, std::move(state), req);
+  // Post/Redirect/Get: the secret waits for this session's GET of the app page, once.
+  if (!secret.empty()) {
+    reveals_.put(v.session_hash, c.id, {Secret(std::move(secret)), "App created."}, s_.clock.now());
+  }
+  co_return http::Response::redirect(app_path(c.id) + "&created=1");
 }
 
 Site::Awaitable Site::developer_app(http::Request& req) {
@@ -296,6 +306,14 @@ Site::Awaitable Site::developer_app(http::Request& req) {
   if (app.state == OwnedApp::kBusy) co_return busy_page(req);
   if (app.state != OwnedApp::kFound) co_return app_missing(req);
   AppPageState state;
+  if (auto shown = reveals_.take(v.session_hash, app.client.id, s_.clock.now())) {
+    state.new_secret = std::string(shown->secret.reveal());
+    state.notice = std::move(shown->notice);
+  } else if (query.get("created") == "1") {
+    state.notice = app.client.is_public ? "App created." : kSecretGone;
+  } else if (query.get("rotated") == "1") {
+    state.notice = kSecretGone;
+  }
   if (query.get("saved") == "1") state.notice = "Saved.";
   if (query.get("allowlist") == "added") {
     state.notice =

@@ -5,14 +5,15 @@
 // POST /account/security/sign-out-everywhere ends every session (this one too)
 // POST /account/security/password           current password required; ends every session
 //                                           and continues this browser in a new one;
-//                                           optionally removes every app's access
+//                                           optionally removes every app's access; then 303
+//                                           to /account/security?changed=1 (2: apps removed
+//                                           too), Post/Redirect/Get: a reload re-posts nothing
 // Every POST checks the CSRF token; signed-out visitors are sent to sign in first.
 #include <map>
 
 #include "crypto/crypto.hpp"
 #include "http/offload.hpp"
 #include "oauth/token_endpoint.hpp"
-#include "web/cookies.hpp"
 #include "web/page_helpers.hpp"
 #include "web/site.hpp"
 
@@ -66,13 +67,18 @@ Site::Awaitable Site::account_security(http::Request& req) {
   auto query = Form::parse(req.query()).value_or(Form{});
   int64_t before = 0;
   if (auto b = query.get("before")) before = std::strtoll(b->c_str(), nullptr, 10);
-  co_return co_await security_page(req, *v.user, before, {}, {});
+  std::string notice;
+  if (query.get("changed") == "1")
+    notice = "Password changed. Your other sessions were signed out.";
+  if (query.get("changed") == "2") {
+    notice = "Password changed. Your other sessions were signed out and every app lost access.";
+  }
+  co_return co_await security_page(req, *v.user, before, std::move(notice), {});
 }
 
 boost::asio::awaitable<http::Response> Site::security_page(const http::Request& req,
                                                            const User& user, int64_t before,
-                                                           std::string notice, std::string error,
-                                                           const std::string* session_cookie) {
+                                                           std::string notice, std::string error) {
   struct Row {
     AuditEvent event;
     std::string app_name;
@@ -117,8 +123,7 @@ boost::asio::awaitable<http::Response> Site::security_page(const http::Request& 
     d.set("older", std::to_string(rows.back().event.id));
   if (!notice.empty()) d.set("notice", notice);
   if (!error.empty()) d.set("error", error);
-  co_return page(error.empty() ? 200 : 403, "security.html", "Security", std::move(d), req,
-                 session_cookie);
+  co_return page(error.empty() ? 200 : 403, "security.html", "Security", std::move(d), req);
 }
 
 Site::Awaitable Site::account_sign_out_everywhere(http::Request& req) {
@@ -215,16 +220,9 @@ Site::Awaitable Site::account_password(http::Request& req) {
     co_return error_page(503, "Please try again", "The service is busy. Try again in a moment.",
                          req);
   }
-  auto r = co_await security_page(
-      req, user, 0,
-      disconnect
-          ? "Password changed. Your other sessions were signed out and every app lost access."
-          : "Password changed. Your other sessions were signed out.",
-      {}, &applied.session_cookie);
-  r.header("Set-Cookie",
-           set_cookie(session_cookie_name(settings_.secure_cookies), applied.session_cookie,
-                      settings_.session_ttl, settings_.secure_cookies));
-  co_return r;
+  // Post/Redirect/Get, in this browser's new session (and a fresh CSRF seed).
+  co_return signed_in_redirect(applied.session_cookie, disconnect ? "/account/security?changed=2"
+                                                                  : "/account/security?changed=1");
 }
 
 }  // namespace stagepass::web

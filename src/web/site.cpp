@@ -116,8 +116,7 @@ std::string Site::fresh_csrf_cookie() {
                     24 * 3600, settings_.secure_cookies);
 }
 
-std::string Site::csrf_token(const http::Request& req, std::string* new_cookie,
-                             const std::string* session) {
+std::string Site::csrf_token(const http::Request& req, std::string* new_cookie) {
   auto cookie = read_cookie(req.header("Cookie"), csrf_cookie_name(settings_.secure_cookies));
   std::string seed;
   if (cookie && Csrf::is_seed(*cookie)) {
@@ -126,7 +125,7 @@ std::string Site::csrf_token(const http::Request& req, std::string* new_cookie,
     seed = Csrf::new_seed(s_.random);
     *new_cookie = seed;
   }
-  return csrf_.token(seed, session ? *session : session_cookie(req));
+  return csrf_.token(seed, session_cookie(req));
 }
 
 bool Site::csrf_ok(const http::Request& req, const Form& form) const {
@@ -148,9 +147,9 @@ http::Response Site::expired_form(const http::Request& req) {
 }
 
 http::Response Site::page(int status, std::string_view tmpl, const std::string& title, Data data,
-                          const http::Request& req, const std::string* session_cookie) {
+                          const http::Request& req) {
   std::string new_cookie;
-  data.set("csrf_token", csrf_token(req, &new_cookie, session_cookie));
+  data.set("csrf_token", csrf_token(req, &new_cookie));
   auto r = http::Response::html(status, render_page(tmpl, title, std::move(data)));
   add_page_headers(r);
   if (!new_cookie.empty()) {

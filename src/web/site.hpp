@@ -29,6 +29,7 @@
 #include "web/app_registration.hpp"
 #include "web/csrf.hpp"
 #include "web/safe_continue.hpp"
+#include "web/secret_reveals.hpp"
 #include "web/templates.hpp"
 
 namespace stagepass::web {
@@ -128,8 +129,9 @@ class Site {
   http::Response app_form_page(int status, const User& user, const AppFormInput& in,
                                const AppFormErrors* errors, const Client* editing,
                                std::string error, const http::Request& req);
-  // What the app's page shows besides the app: a new secret (right after creation or a
-  // rotation only: shown this once), a notice, and a form's field as typed with its message.
+  // What the app's page shows besides the app: a new secret (on the GET right after creation
+  // or a rotation only, from reveals_: shown this once), a notice, and a form's field as
+  // typed with its message.
   struct AppPageState {
     int status = 200;
     std::string new_secret;
@@ -147,26 +149,22 @@ class Site {
   http::Response app_missing(const http::Request& req);
   http::Response busy_page(const http::Request& req);
   std::string app_limit_message() const;
-  // `session_cookie`: the session the page's forms belong to when it is not the request's
-  // (the one a password change just started).
   Awaitable security_page(const http::Request& req, const User& user, int64_t before,
-                          std::string notice, std::string error,
-                          const std::string* session_cookie = nullptr);
+                          std::string notice, std::string error);
 
   // The signed-in person, if the session cookie names a session that is neither past its
   // absolute end nor idle longer than session_idle_ttl (an idle one is deleted). Notes the
   // use at most every session_touch_interval().
   boost::asio::awaitable<Visitor> visitor(const http::Request& req);
   // A page with the security headers and, when the visitor had none, a fresh CSRF cookie.
-  // Its forms belong to `session_cookie` when given, else to the request's session cookie.
+  // Its forms belong to the request's session cookie.
   http::Response page(int status, std::string_view tmpl, const std::string& title, Data data,
-                      const http::Request& req, const std::string* session_cookie = nullptr);
+                      const http::Request& req);
   http::Response error_page(int status, const std::string& heading, const std::string& message,
                             const http::Request& req);
   // CSRF (web/csrf.hpp): the token for this visitor's seed (a fresh seed in `new_cookie` when
-  // the request has none) and `session_cookie` (else the request's session cookie).
-  std::string csrf_token(const http::Request& req, std::string* new_cookie,
-                         const std::string* session_cookie);
+  // the request has none) and the request's session cookie.
+  std::string csrf_token(const http::Request& req, std::string* new_cookie);
   // Whether the form carries the token of the request's seed and session.
   bool csrf_ok(const http::Request& req, const Form& form) const;
   std::string session_cookie(const http::Request& req) const;
@@ -203,6 +201,9 @@ class Site {
   oauth::AuthorizeFlow flow_;
   std::function<void(const User&)> on_user_created_;  // blocking allowed (worker thread)
   DeveloperServices developer_;
+  // issue15-fix:prg. A new client secret between the dashboard POST that made it and the GET
+  // of the app page its 303 leads to (shown there once).
+  SecretReveals reveals_;
 };
 
 }  // namespace stagepass::web

@@ -76,14 +76,24 @@ describe('Account → Security', () => {
     assert.equal(wrong.status, 403);
     assert.match(pageText(wrong.text), /current password is not correct/);
     page = await securityPage(b);
-    const ok = await submit(b, page, '/account/security/password', { current_password: PASSWORD, new_password: 'brand-new-pass-1' });
-    assert.equal(ok.status, 200);
-    assert.match(pageText(ok.text), /Password changed/);
-    await securityPage(b); // this session lives on
+    const posted = await submit(b, page, '/account/security/password', { current_password: PASSWORD, new_password: 'brand-new-pass-1' });
+    // Post/Redirect/Get: 303 to the page, in this browser's new session; a reload re-posts nothing.
+    assert.equal(posted.status, 303);
+    assert.equal(`${posted.location.pathname}${posted.location.search}`, '/account/security?changed=1');
+    const ok = await securityPage(b, '?changed=1');
+    assert.match(pageText(ok.text), /Password changed\. Your other sessions were signed out\./);
+    const changes = (ok.text.match(/event-password_changed/g) ?? []).length;
+    assert.equal(changes, 1);
+    const reloaded = await securityPage(b, '?changed=1'); // this session lives on
+    assert.equal((reloaded.text.match(/event-password_changed/g) ?? []).length, changes, 'a reload changes nothing');
+    // The page's forms belong to the new session: another change goes through with the new password.
+    const again = await submit(b, reloaded, '/account/security/password', { current_password: 'brand-new-pass-1', new_password: 'brand-new-pass-2' });
+    assert.equal(again.status, 303);
+    await securityPage(b);
     const kicked = await other.get('/account/security');
     assert.equal(kicked.status, 303, 'the other session was signed out');
     assert.equal((await new Browser(server).login(user.email, PASSWORD)).status, 403, 'old password refused');
-    assert.equal((await new Browser(server).login(user.email, 'brand-new-pass-1')).status, 303, 'new password works');
+    assert.equal((await new Browser(server).login(user.email, 'brand-new-pass-2')).status, 303, 'new password works');
     const log = pageText((await securityPage(b)).text);
     assert.match(log, /Password changed/);
     assert.match(log, /Failed password change/);
@@ -97,8 +107,9 @@ describe('Account → Security', () => {
     const page = await securityPage(b);
     const r = await submit(b, page, '/account/security/password',
       { current_password: PASSWORD, new_password: 'another-pass-22', disconnect_apps: 'yes' });
-    assert.equal(r.status, 200);
-    assert.match(pageText(r.text), /every app lost access/);
+    assert.equal(r.status, 303);
+    assert.equal(`${r.location.pathname}${r.location.search}`, '/account/security?changed=2');
+    assert.match(pageText((await securityPage(b, '?changed=2')).text), /every app lost access/);
     assertInvalidToken(await api(server, t.access_token, 'GET', '/me'), 'token of a disconnected app');
   });
 

@@ -3,7 +3,8 @@
 // grant over HTTP, rotate it and use the new one while the old one still works, see both
 // secrets live with their last use, add a person to the allowlist, see the usage charts,
 // connect the app as a person, edit the redirect URIs with a wrong one and see
-// the error next to the field, delete the app and see its grant and tokens gone. A screenshot
+// the error next to the field, reload the page after the create and after the rotation
+// (Post/Redirect/Get: nothing is posted again, no secret is shown again), delete the app and see its grant and tokens gone. A screenshot
 // of each page goes to build/test-artifacts/screenshots/developer-*.png (not committed).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,6 +73,7 @@ describe('developer dashboard in a real browser', () => {
     await page.getByLabel(/^Password/).fill(password);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('status').filter({ hasText: 'your account is ready' }).waitFor();
+    await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${server.url}/`);
@@ -100,7 +102,19 @@ describe('developer dashboard in a real browser', () => {
     assert.match(secret, /^sps_/);
     assert.match(await page.textContent('#secret'), /shown this once/);
     assert.ok(!page.url().includes(secret), 'the secret is in no URL');
+    // The POST answered 303 to the app's page (Post/Redirect/Get): the browser is on a GET.
+    assert.equal(page.url(), `${server.url}/developer/app?id=${clientId}&created=1`);
     await shot('created');
+
+    // Reload: no second app, and the secret is not shown again.
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'The new secret was shown once and cannot be shown again' }).waitFor();
+    assert.equal(await page.locator('#client-secret').count(), 0, 'the secret after a reload');
+    assert.ok(!(await page.content()).includes(secret));
+    await shot('created-reloaded');
+    await page.goto(`${server.url}/developer`);
+    assert.equal(await page.locator('li.dev-app').count(), 1, 'one app after the reload');
+    assert.match(await page.textContent('#app-count'), /You have 1 of at most/);
 
     // The secret works for a client-credentials grant over HTTP, and the token for the Web API.
     const appTok = assertTokenOk(await tokenRequest(server, { grant_type: 'client_credentials' }, { basic: [clientId, secret] }),
@@ -121,7 +135,20 @@ describe('developer dashboard in a real browser', () => {
     assert.match(secret, /^sps_/);
     assert.notEqual(secret, firstSecret);
     assert.ok(!page.url().includes(secret), 'the new secret is in no URL');
+    assert.equal(page.url(), `${server.url}/developer/app?id=${clientId}&rotated=1`);
+    assert.equal(await page.locator('#secret tr.live-secret').count(), 2);
     await shot('rotated');
+
+    // Reload: no second rotation (one would end the first secret at once: at most two are
+    // live), and no secret shown.
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'The new secret was shown once and cannot be shown again' }).waitFor();
+    assert.equal(await page.locator('#client-secret').count(), 0, 'the new secret after a reload');
+    assert.ok(!(await page.content()).includes(secret) && !(await page.content()).includes(firstSecret));
+    assert.equal(await page.locator('#secret tr.live-secret').count(), 2);
+    assertTokenOk(await tokenRequest(server, { grant_type: 'client_credentials' }, { basic: [clientId, firstSecret] }),
+      'the first secret still works after the reload: it rotated once');
+    await shot('rotated-reloaded');
     // Both work: the backend not yet moved over and the one that copied the new secret.
     assertTokenOk(await tokenRequest(server, { grant_type: 'client_credentials' }, { basic: [clientId, secret] }), 'the new secret');
     assertTokenOk(await tokenRequest(server, { grant_type: 'client_credentials' }, { basic: [clientId, firstSecret] }), 'the retiring secret');

@@ -42,11 +42,20 @@ function appOnPage(html) {
   return { clientId: id && unescapeHtml(id), secret: input ? parseAttrs(input[1]).value : undefined };
 }
 
-/** Creates an app, expecting success: {clientId, secret, page}. */
+/**
+ * Creates an app, expecting success: the POST answers 303 to the app's page (Post/Redirect/Get),
+ * whose GET shows the secret. {clientId, secret, page (that GET), posted (the POST's answer)}.
+ */
 async function createApp(b, opts) {
-  const page = await postNewApp(b, opts);
-  assert.equal(page.status, 200, `create: ${page.status} ${pageText(page.text).slice(0, 600)}`);
-  return { ...appOnPage(page.text), page };
+  const posted = await postNewApp(b, opts);
+  assert.equal(posted.status, 303, `create: ${posted.status} ${pageText(posted.text).slice(0, 600)}`);
+  assert.equal(posted.location.pathname, '/developer/app');
+  assert.equal(posted.location.searchParams.get('created'), '1');
+  const page = await b.get(posted.location);
+  assert.equal(page.status, 200, `the new app's page: ${page.status}`);
+  const shown = appOnPage(page.text);
+  assert.equal(shown.clientId, posted.location.searchParams.get('id'));
+  return { ...shown, page, posted };
 }
 
 /** The apps listed on /developer: their client ids, in order. */
@@ -110,7 +119,6 @@ describe('developer dashboard', () => {
     const { clientId, secret, page } = await createApp(alice.browser, { name: 'Crate Digger', description: 'Digs crates.' });
     assert.match(clientId, /^[0-9a-f]{32}$/);
     assert.match(secret, /^sps_[A-Za-z0-9_-]{43}$/);
-    assert.equal(page.location, null, 'the secret is answered in the page, not behind a redirect');
     assert.equal(page.headers.get('cache-control'), 'no-store');
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
     assert.ok(!/<script/i.test(page.text), 'no script on the page');
@@ -133,6 +141,55 @@ describe('developer dashboard', () => {
     assert.match(log, /Created an app on the developer dashboard · Crate Digger/);
     assert.ok(!alice.browser.traceText().includes(secret));
     assert.ok(!server.stdout().includes(secret) && !server.stderr().includes(secret), 'secret in a server log');
+  });
+
+  it('Post/Redirect/Get: a reload after a create or a rotation re-posts nothing and shows no secret again', async () => {
+    const before = (await listedApps(alice.browser)).ids.length;
+    const posted = await postNewApp(alice.browser, { name: 'Reloaded App' });
+    assert.equal(posted.status, 303);
+    assert.ok(!/sps_/.test(posted.text) && !/sps_/.test(posted.location.href), 'no secret in the POST answer or its Location');
+    // The secret waits for the session that made it: Alice signed in elsewhere does not get it.
+    const elsewhere = new Browser(server);
+    assert.equal((await elsewhere.login(alice.email, alice.password)).status, 303);
+    const other = await elsewhere.get(posted.location);
+    assert.equal(other.status, 200);
+    assert.equal(appOnPage(other.text).secret, undefined, 'another session of the owner');
+    // This session's GET shows it once; a reload of that page (the same GET) no more.
+    const shown = await alice.browser.get(posted.location);
+    const { clientId, secret } = appOnPage(shown.text);
+    assert.match(secret, /^sps_/);
+    assert.match(pageText(shown.text), /App created\./);
+    const reloaded = await alice.browser.get(posted.location);
+    assert.equal(reloaded.status, 200);
+    assert.equal(appOnPage(reloaded.text).secret, undefined);
+    assert.ok(!reloaded.text.includes(secret));
+    assert.match(pageText(reloaded.text), /The new secret was shown once and cannot be shown again/);
+    assert.equal((await listedApps(alice.browser)).ids.length, before + 1, 'one app, however often the page is loaded');
+    assertTokenOk(await clientCredentials(server, clientId, secret), 'the secret shown works');
+
+    // Rotation: the same.
+    const rotatePosted = await alice.browser.submit(shown, findForm(shown.text, shown.url, '/developer/app/secret/rotate'), { grace: '1h' });
+    assert.equal(rotatePosted.status, 303);
+    assert.ok(!/sps_/.test(rotatePosted.text) && !/sps_/.test(rotatePosted.location.href));
+    const rotated = await alice.browser.get(rotatePosted.location);
+    const next = appOnPage(rotated.text).secret;
+    assert.match(next, /^sps_/);
+    assert.notEqual(next, secret);
+    assert.equal(liveSecrets(rotated.text).length, 2);
+    for (let i = 0; i < 2; i++) {
+      const again = await alice.browser.get(rotatePosted.location);
+      assert.equal(appOnPage(again.text).secret, undefined);
+      assert.ok(!again.text.includes(next) && !again.text.includes(secret));
+      assert.match(pageText(again.text), /The new secret was shown once and cannot be shown again/);
+      assert.equal(liveSecrets(again.text).length, 2);
+    }
+    // A second rotation would have ended the first secret at once (at most two are live).
+    assertTokenOk(await clientCredentials(server, clientId, next), 'the new secret');
+    assertTokenOk(await clientCredentials(server, clientId, secret), 'the previous secret, during its grace');
+    for (const s of [secret, next]) {
+      assert.ok(!alice.browser.traceText().includes(s) && !elsewhere.traceText().includes(s), 'a secret in a URL');
+      assert.ok(!server.stdout().includes(s) && !server.stderr().includes(s), 'a secret in a server log');
+    }
   });
 
   it('a public app gets no secret and uses PKCE', async () => {
@@ -344,9 +401,11 @@ describe('developer dashboard', () => {
     assert.equal(liveSecrets(before.text)[0].state, 'Current');
     assert.match(before.text, /<option value="24h" selected>24 hours \(default\)<\/option>/, '24 h is the default');
 
-    const rotated = await alice.browser.submit(before, findForm(before.text, before.url, '/developer/app/secret/rotate'), { grace: '24h' });
-    assert.equal(rotated.status, 200, pageText(rotated.text).slice(0, 400));
-    assert.equal(rotated.location, null, 'the new secret is answered in the page, not behind a redirect');
+    const posted = await alice.browser.submit(before, findForm(before.text, before.url, '/developer/app/secret/rotate'), { grace: '24h' });
+    assert.equal(posted.status, 303, pageText(posted.text).slice(0, 400));
+    assert.equal(`${posted.location.pathname}${posted.location.search}`, `/developer/app?id=${clientId}&rotated=1`);
+    const rotated = await alice.browser.get(posted.location);
+    assert.equal(rotated.status, 200);
     assert.equal(rotated.headers.get('cache-control'), 'no-store');
     assert.ok(!/<script/i.test(rotated.text));
     const second = appOnPage(rotated.text).secret;
@@ -390,8 +449,10 @@ describe('developer dashboard', () => {
     assert.match(pageText(ask.text), /Cut the secret of Rotating App now\?/);
     assertTokenOk(await clientCredentials(server, clientId, second), 'asking changed nothing');
     const secondTok = assertTokenOk(await clientCredentials(server, clientId, second)).access_token;
-    const cut = await alice.browser.submit(ask, findForm(ask.text, ask.url, '/developer/app/secret/rotate'));
-    assert.equal(cut.status, 200, pageText(cut.text).slice(0, 400));
+    const cutPosted = await alice.browser.submit(ask, findForm(ask.text, ask.url, '/developer/app/secret/rotate'));
+    assert.equal(cutPosted.status, 303, pageText(cutPosted.text).slice(0, 400));
+    const cut = await alice.browser.get(cutPosted.location);
+    assert.equal(cut.status, 200);
     const third = appOnPage(cut.text).secret;
     assert.match(third, /^sps_/);
     assert.match(pageText(cut.text), /The previous secret stopped working, and every access token of the app was revoked/);
@@ -569,7 +630,7 @@ describe('developer dashboard: the per-person app limit', () => {
       name: `Racer ${i}`, redirect_uris: 'https://race.example/cb', type: 'confidential',
     })));
     const statuses = answers.map((r) => r.status).sort();
-    assert.deepEqual(statuses, [200, 200, 200, 403, 403, 403], 'exactly the limit of 3 is created');
+    assert.deepEqual(statuses, [303, 303, 303, 403, 403, 403], 'exactly the limit of 3 is created');
     assert.equal((await listedApps(erin.browser)).ids.length, 3);
   });
 

@@ -350,10 +350,13 @@ describe('protocol (happy paths)', () => {
     const { kind, form } = classifyPage(page);
     assert.equal(kind, 'signup', `GET /signup must serve <form method=post action=/signup>:\n${page.text.slice(0, 1500)}`);
     const email = `bob.${randomState().toLowerCase().replace(/[^a-z0-9]/g, '')}@example.com`;
-    const res = await browser.submit(page, form, { email, display_name: 'Bob Signup', password: 'bob-battery-staple-9' });
-    // Sign-up answers the same for a new and a taken email (no account enumeration): the
-    // sign-in form with the email filled in; the new account's password signs in.
-    assert.equal(res.status, 200, `signup must answer with the sign-in form:\n${res.text.slice(0, 1500)}`);
+    const posted = await browser.submit(page, form, { email, display_name: 'Bob Signup', password: 'bob-battery-staple-9' });
+    // Sign-up answers the same for a new and a taken email (no account enumeration): 303 to the
+    // sign-in form (Post/Redirect/Get); the new account's password signs in.
+    assert.equal(posted.status, 303, `signup must redirect to the sign-in form:\n${posted.text.slice(0, 1500)}`);
+    assert.equal(`${posted.location.pathname}${posted.location.search}`, '/login?signed_up=1&continue=%2F');
+    const res = await browser.get(posted.location);
+    assert.equal(res.status, 200);
     const signIn = classifyPage(res);
     assert.equal(signIn.kind, 'login', `signup must answer with the sign-in form:\n${res.text.slice(0, 1500)}`);
     assert.match(pageText(res.text), /your account is ready/);

@@ -82,10 +82,11 @@ describe('security: `continue` after sign-in (response splitting, open redirect)
     const r = await b.submit(page, form, { email: 'new.continue@example.com', display_name: 'New', password: 'new-continue-pass-1' },
       { overrideHidden: { continue: '/x\r\nSet-Cookie: injected=1' } });
     assert.ok(!setCookies(r).some((c) => c.startsWith('injected=')), setCookies(r).join(' | '));
-    // Sign-up answers the sign-in page (200, no redirect) whose form continues to '/'.
-    assert.equal(r.status, 200, r.text.slice(0, 500));
-    assert.equal(r.headers.get('location'), null);
-    const login = findForm(r.text, r.url, '/login');
+    // Sign-up answers 303 to the sign-in page, whose form continues to '/'.
+    assert.equal(r.status, 303, r.text.slice(0, 500));
+    assert.equal(r.headers.get('location'), '/login?signed_up=1&continue=%2F');
+    const shown = await b.get(r.location);
+    const login = findForm(shown.text, shown.url, '/login');
     assert.ok(login, 'the answer is the sign-in form');
     assert.equal(new Map(login.hidden).get('continue'), '/');
   });

@@ -45,16 +45,19 @@ describe('security: session ids', () => {
     const page = await b.get('/account/security');
     const r = await b.submit(page, findForm(page.text, page.url, '/account/security/password'),
       { current_password: PASSWORD, new_password: 'a-brand-new-password-2' });
-    assert.equal(r.status, 200, pageText(r.text).slice(0, 300));
-    assert.match(pageText(r.text), /Password changed/);
+    // Post/Redirect/Get: 303 to the security page, setting the new session cookie.
+    assert.equal(r.status, 303, pageText(r.text).slice(0, 300));
     const fresh = cookieSetBy(r, 'sp_session');
     assert.ok(fresh && fresh !== old, 'the answer sets a new session cookie');
+    const shown = await b.get(r.location);
+    assert.equal(shown.status, 200);
+    assert.match(pageText(shown.text), /Password changed/);
     assert.equal(await isSignedIn(thief), false, 'the old session id is dead');
     assert.equal(await isSignedIn(b), true, 'the person stays signed in with the new id');
-    // The page served with the change carries a working form (CSRF bound to the new session).
-    const again = await b.submit(r, findForm(r.text, r.url, '/account/security/password'),
+    // The page it leads to carries a working form (CSRF bound to the new session).
+    const again = await b.submit(shown, findForm(shown.text, shown.url, '/account/security/password'),
       { current_password: 'a-brand-new-password-2', new_password: 'a-third-password-3' });
-    assert.equal(again.status, 200, pageText(again.text).slice(0, 300));
+    assert.equal(again.status, 303, pageText(again.text).slice(0, 300));
   });
 
   it('ends the session a browser presented when it signs in again', async () => {

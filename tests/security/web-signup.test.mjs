@@ -1,8 +1,8 @@
 // Account enumeration and abuse through sign-up: the answer must be the same whether or not
 // the email already has an account (status, page text, cookies), sign-up is throttled per IP
 // (429 + Retry-After), and a sign-up for a taken email changes nothing about that account.
-// A new account is ready at once: the answer is the sign-in form (email filled in), and the
-// password chosen at sign-up signs in.
+// A new account is ready at once: the answer is a 303 to the sign-in form (Post/Redirect/Get;
+// the email is not carried in the URL), and the password chosen at sign-up signs in.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, Browser, findForm, pageText } from '../e2e/lib/server.mjs';
@@ -10,13 +10,14 @@ import { hiddenOf, setCookies } from './lib/web-pages.mjs';
 
 const TAKEN = { email: 'taken@example.com', password: 'the-owners-password-1' };
 
-/** POST /signup from a fresh browser; returns {browser, res}. */
+/** POST /signup from a fresh browser; returns {browser, res (the POST's answer), shown (the page a 303 leads to)}. */
 async function signUp(server, { email, display_name = 'Someone', password = 'a-new-password-1', browser = new Browser(server) }) {
   const page = await browser.get('/signup');
   const form = findForm(page.text, page.url, '/signup');
   assert.ok(form, `GET /signup has no sign-up form (${page.status})`);
   const res = await browser.submit(page, form, { email, display_name, password });
-  return { browser, res };
+  const shown = res.status === 303 ? await browser.get(res.location) : undefined;
+  return { browser, res, shown };
 }
 
 /** What a person (or a script) can compare between two answers: status, text, cookie names, Location. */
@@ -53,23 +54,22 @@ describe('security: sign-up does not reveal which emails have an account', () =>
 
   it('lets the new person sign in with the password chosen at sign-up (the answer is the sign-in form)', async () => {
     const email = 'robin.signup@example.com';
-    const { browser, res } = await signUp(server, { email, password: 'robins-new-password-1' });
-    assert.equal(res.status, 200);
-    assert.match(pageText(res.text), /sign in/i);
-    const form = findForm(res.text, res.url, '/login');
-    assert.ok(form, 'the answer carries the sign-in form');
-    const emailInput = form.inputs.find((i) => i.name === 'username');
-    assert.equal(emailInput?.value, email, 'the email is filled in');
-    const r = await browser.submit(res, form, { username: email, password: 'robins-new-password-1' });
+    const { browser, res, shown } = await signUp(server, { email, password: 'robins-new-password-1' });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), '/login?signed_up=1&continue=%2F', 'no email in the URL');
+    assert.match(pageText(shown.text), /your account is ready: sign in/i);
+    const form = findForm(shown.text, shown.url, '/login');
+    assert.ok(form, 'the answer leads to the sign-in form');
+    const r = await browser.submit(shown, form, { username: email, password: 'robins-new-password-1' });
     assert.equal(r.status, 303, pageText(r.text).slice(0, 300));
     assert.ok(browser.jar.get('sp_session'), 'signed in');
     assert.equal((await browser.get('/account/security')).status, 200);
   });
 
   it('changes nothing about a taken account (the owner keeps their password, the newcomer gets nothing)', async () => {
-    const { browser, res } = await signUp(server, { email: TAKEN.email, password: 'attacker-password-1' });
-    const form = findForm(res.text, res.url, '/login');
-    const r = await browser.submit(res, form, { username: TAKEN.email, password: 'attacker-password-1' });
+    const { browser, shown } = await signUp(server, { email: TAKEN.email, password: 'attacker-password-1' });
+    const form = findForm(shown.text, shown.url, '/login');
+    const r = await browser.submit(shown, form, { username: TAKEN.email, password: 'attacker-password-1' });
     assert.equal(r.status, 403, 'the newcomer password does not open the account');
     const owner = await new Browser(server).login(TAKEN.email, TAKEN.password);
     assert.equal(owner.status, 303, 'the owner still signs in');
@@ -95,7 +95,7 @@ describe('security: sign-up is throttled per IP (STAGEPASS_SIGNUP_MAX_PER_IP=3)'
   it('answers the 4th sign-up from one IP with 429 and Retry-After, and creates no account', async () => {
     for (let i = 1; i <= 3; i++) {
       const { res } = await signUp(server, { email: `bulk${i}@example.com` });
-      assert.equal(res.status, 200, `sign-up #${i}: ${res.status}`);
+      assert.equal(res.status, 303, `sign-up #${i}: ${res.status}`);
     }
     const { browser, res } = await signUp(server, { email: 'bulk4@example.com', password: 'bulk-four-password' });
     assert.equal(res.status, 429, `4th sign-up: HTTP ${res.status}\n${pageText(res.text).slice(0, 300)}`);

@@ -1,4 +1,5 @@
-// Signing-key rotation under load (issue 15): `stagepass admin keys rotate` while a client
+// Signing-key rotation under load (issue 15), by command and on a schedule
+// (STAGEPASS_KEY_ROTATION): `stagepass admin keys rotate` while a client
 // loop takes fresh client-credentials tokens and calls the Web API on the accounts node
 // (roles all) and on an api-only node (`serve --roles api`, keys from the JWKS). Nobody is
 // restarted: the running accounts node rereads the keys from its database, the api-only node
@@ -44,26 +45,60 @@ async function until(what, check, { timeoutMs = 30000, everyMs = 100 } = {}) {
   }
 }
 
-describe('signing-key rotation', () => {
-  let accounts; // roles all: issues tokens, serves the JWKS and the Web API
-  let apiNode; // roles api: the Web API only, keys from the issuer's JWKS
-  let client;
+// A client loop under load: WORKERS loops each take a fresh client-credentials token and call
+// the Web API with it on both nodes, while a poller notes when each kid first appeared in the
+// JWKS (the answer's arrival). stop() ends the loops and waits for them.
+function startLoad({ accounts, apiNode, freshToken, jwksKids }) {
+  const firstInJwks = new Map();
+  let stop = false;
+  const poller = (async () => {
+    while (!stop) {
+      const kids = await jwksKids();
+      const at = performance.now();
+      for (const kid of kids) if (!firstInJwks.has(kid)) firstInJwks.set(kid, at);
+      await sleep(100);
+    }
+  })();
+  const stats = { tokenRequests: 0, apiRequests: 0, failures: [], tokensByKid: new Map(), firstTokenRequest: new Map() };
+  const worker = async () => {
+    while (!stop) {
+      const asked = performance.now();
+      stats.tokenRequests++;
+      const token = await freshToken();
+      if (!token) {
+        stats.failures.push('token request failed');
+        continue;
+      }
+      const { kid } = decodeJwt(token).header;
+      stats.tokensByKid.set(kid, (stats.tokensByKid.get(kid) ?? 0) + 1);
+      if (!stats.firstTokenRequest.has(kid) || asked < stats.firstTokenRequest.get(kid)) stats.firstTokenRequest.set(kid, asked);
+      for (const node of [accounts, apiNode]) {
+        stats.apiRequests++;
+        const r = await api(node, token, 'GET', SEARCH);
+        if (r.status !== 200) stats.failures.push(`${node === apiNode ? 'api-only' : 'accounts'} node, kid ${kid}: ${describeCall(r)}`);
+      }
+    }
+  };
+  const workers = Array.from({ length: WORKERS }, worker);
+  return {
+    stats,
+    firstInJwks,
+    stop: async () => {
+      stop = true;
+      await Promise.all([...workers, poller]);
+    },
+  };
+}
 
-  before(async () => {
-    accounts = await startServer({ label: 'sp-keys-accounts', env: SETTINGS });
-    client = await accounts.createClient({ name: 'Rotation Load', redirectUris: [REDIRECT] });
-    apiNode = await startServer({
-      label: 'sp-keys-api',
-      args: ['--roles', 'api', '--issuer', accounts.issuer],
-      env: { ...SETTINGS, STAGEPASS_MUSIC_DATABASE: path.join(accounts.tmpdir, 'music.db') },
-    });
+// Two nodes (roles all, and roles api reading the first one's JWKS) and one client.
+async function startNodes(label, settings) {
+  const accounts = await startServer({ label: `${label}-accounts`, env: settings });
+  const client = await accounts.createClient({ name: 'Rotation Load', redirectUris: [REDIRECT] });
+  const apiNode = await startServer({
+    label: `${label}-api`,
+    args: ['--roles', 'api', '--issuer', accounts.issuer],
+    env: { ...settings, STAGEPASS_MUSIC_DATABASE: path.join(accounts.tmpdir, 'music.db') },
   });
-  after(async () => {
-    await apiNode?.stop();
-    await accounts?.stop();
-  });
-
-  const keysList = () => accounts.adminJson(['keys', 'list']);
   const jwksKids = async () => {
     const r = await getJson(accounts, '/.well-known/jwks.json');
     assert.equal(r.status, 200);
@@ -73,6 +108,24 @@ describe('signing-key rotation', () => {
     const r = await tokenRequest(accounts, { grant_type: 'client_credentials' }, { basic: [client.client_id, client.client_secret] });
     return r.status === 200 ? r.json.access_token : null;
   };
+  return { accounts, apiNode, client, jwksKids, freshToken };
+}
+
+describe('signing-key rotation', () => {
+  let accounts; // roles all: issues tokens, serves the JWKS and the Web API
+  let apiNode; // roles api: the Web API only, keys from the issuer's JWKS
+  let jwksKids;
+  let freshToken;
+
+  before(async () => {
+    ({ accounts, apiNode, jwksKids, freshToken } = await startNodes('sp-keys', SETTINGS));
+  });
+  after(async () => {
+    await apiNode?.stop();
+    await accounts?.stop();
+  });
+
+  const keysList = () => accounts.adminJson(['keys', 'list']);
 
   it('serves the JWKS with the configured max-age and refuses a shorter publish-ahead', async () => {
     const r = await getJson(accounts, '/.well-known/jwks.json');
@@ -93,40 +146,8 @@ describe('signing-key rotation', () => {
     assert.equal(before.retire_at, null);
     const oldKid = before.kid;
 
-    // The JWKS as clients see it: when each kid was first in it (the answer's arrival).
-    const firstInJwks = new Map();
-    let stop = false;
-    const poller = (async () => {
-      while (!stop) {
-        const kids = await jwksKids();
-        const at = performance.now();
-        for (const kid of kids) if (!firstInJwks.has(kid)) firstInJwks.set(kid, at);
-        await sleep(100);
-      }
-    })();
-
-    // The client loop: a fresh token each time, used on both nodes.
-    const stats = { tokenRequests: 0, apiRequests: 0, failures: [], tokensByKid: new Map(), firstTokenRequest: new Map() };
-    const worker = async () => {
-      while (!stop) {
-        const asked = performance.now();
-        stats.tokenRequests++;
-        const token = await freshToken();
-        if (!token) {
-          stats.failures.push('token request failed');
-          continue;
-        }
-        const { kid } = decodeJwt(token).header;
-        stats.tokensByKid.set(kid, (stats.tokensByKid.get(kid) ?? 0) + 1);
-        if (!stats.firstTokenRequest.has(kid) || asked < stats.firstTokenRequest.get(kid)) stats.firstTokenRequest.set(kid, asked);
-        for (const node of [accounts, apiNode]) {
-          stats.apiRequests++;
-          const r = await api(node, token, 'GET', SEARCH);
-          if (r.status !== 200) stats.failures.push(`${node === apiNode ? 'api-only' : 'accounts'} node, kid ${kid}: ${describeCall(r)}`);
-        }
-      }
-    };
-    const workers = Array.from({ length: WORKERS }, worker);
+    const load = startLoad({ accounts, apiNode, freshToken, jwksKids });
+    const { stats, firstInJwks } = load;
 
     let next;
     let held; // a token of the old key taken just before the switch, never presented before it
@@ -152,8 +173,7 @@ describe('signing-key rotation', () => {
       await until('a token signed by the new key', () => stats.tokensByKid.get(next.kid) > 0, { timeoutMs: 15000 });
       await sleep(3000); // load after the switch, past the api-only node's next JWKS refresh
     } finally {
-      stop = true;
-      await Promise.all([...workers, poller]);
+      await load.stop();
     }
 
     const failed = stats.failures.length;
@@ -200,5 +220,58 @@ describe('signing-key rotation', () => {
     assert.equal(after.state, 'active');
     // No JWKS fetch of the api-only node failed along the way.
     assert.doesNotMatch(apiNode.stdout(), /JWKS refresh failed/);
+  });
+});
+
+// The same, with nobody running a command: STAGEPASS_KEY_ROTATION=8s (the shortest a max-age
+// of 2 s allows is 6 s: a scheduled rotation publishes 2 max-ages + 1 s ahead).
+describe('scheduled signing-key rotation (STAGEPASS_KEY_ROTATION=8s)', () => {
+  const PERIOD = 8;
+  let nodes;
+
+  before(async () => {
+    nodes = await startNodes('sp-keys-scheduled', { ...SETTINGS, STAGEPASS_KEY_ROTATION: `${PERIOD}s` });
+  });
+  after(async () => {
+    await nodes?.apiNode.stop();
+    await nodes?.accounts.stop();
+  });
+
+  it('rotates by itself under load: zero failures, each key published before it signs', async (t) => {
+    const { accounts } = nodes;
+    const keysList = () => accounts.adminJson(['keys', 'list']);
+    const [first] = await keysList();
+    assert.equal(first.state, 'active');
+
+    const load = startLoad(nodes);
+    const { stats, firstInJwks } = load;
+    let scheduled;
+    try {
+      // The first scheduled successor: published 5 s before it signs, at first.signs_from + 8.
+      scheduled = await until('a scheduled next key', async () => (await keysList()).find((k) => k.kid !== first.kid), { timeoutMs: 15000 });
+      assert.equal(scheduled.signs_from, first.signs_from + PERIOD, JSON.stringify(scheduled));
+      await until('a token signed by the scheduled key', () => stats.tokensByKid.get(scheduled.kid) > 0, { timeoutMs: 15000 });
+      await sleep(3000); // load after the switch, past the api-only node's next JWKS refresh
+    } finally {
+      await load.stop();
+    }
+
+    const failed = stats.failures.length;
+    t.diagnostic(`scheduled rotation under load: ${stats.apiRequests} Web API requests (half on the api-only node), ` +
+      `${failed} failures; ${stats.tokenRequests} token requests; tokens by kid: ` +
+      [...stats.tokensByKid].map(([kid, n]) => `${kid}=${n}`).join(', '));
+    assert.equal(failed, 0, `failures during the scheduled rotation:\n${stats.failures.slice(0, 5).join('\n')}`);
+    assert.ok(stats.tokensByKid.get(first.kid) > 0);
+    // Every kid a token carried was in a JWKS answer before the first request that got it.
+    for (const kid of stats.tokensByKid.keys()) {
+      if (kid === first.kid) continue;
+      assert.ok(firstInJwks.has(kid), `${kid} signed but never appeared in the JWKS`);
+      assert.ok(stats.firstTokenRequest.get(kid) - firstInJwks.get(kid) > 0, `${kid} signed before the JWKS published it`);
+    }
+    const keys = await keysList();
+    const byKid = new Map(keys.map((k) => [k.kid, k]));
+    assert.equal(byKid.get(first.kid)?.state, 'retiring', JSON.stringify(keys));
+    assert.equal(byKid.get(first.kid).retire_at, scheduled.signs_from + TOKEN_TTL + SKEW + MAX_AGE);
+    assert.equal(keys.filter((k) => k.state === 'active').length, 1, JSON.stringify(keys));
   });
 });

@@ -59,6 +59,49 @@ describe('client secret rotation', () => {
     await refused(app.client_id, 'sps_not-the-secret', 'a wrong secret');
   });
 
+  it('a rotation under load breaks nothing: backends move to the new secret one by one, zero failures', async (t) => {
+    const app = await newApp('Rotation Under Load App');
+    // Four backends of the app, each with the secret it was deployed with, in a loop: a fresh
+    // client-credentials token, then a Web API call with it.
+    const secrets = Array(4).fill(app.client_secret);
+    const stats = { calls: 0, oldSecret: 0, newSecret: 0, failures: [] };
+    let stop = false;
+    let fresh = null;
+    const backend = async (i) => {
+      while (!stop) {
+        const secret = secrets[i];
+        const r = await cc(app.client_id, secret);
+        stats.calls++;
+        if (secret === fresh) stats.newSecret++;
+        else stats.oldSecret++;
+        if (r.status !== 200) {
+          stats.failures.push(`backend ${i}: token ${r.status} ${r.text}`);
+          continue;
+        }
+        const s = await search(r.json.access_token);
+        stats.calls++;
+        if (s.status !== 200) stats.failures.push(`backend ${i}: API ${s.status}`);
+      }
+    };
+    const loops = secrets.map((_, i) => backend(i));
+    try {
+      await sleep(500);
+      fresh = (await rotate(app.client_id)).client_secret; // the default grace
+      for (let i = 0; i < secrets.length; i++) { // a rolling redeploy
+        await sleep(400);
+        secrets[i] = fresh;
+      }
+      await sleep(500);
+    } finally {
+      stop = true;
+      await Promise.all(loops);
+    }
+    t.diagnostic(`secret rotation under load: ${stats.calls} calls (${stats.oldSecret} token requests with the old ` +
+      `secret, ${stats.newSecret} with the new), ${stats.failures.length} failures`);
+    assert.deepEqual(stats.failures.slice(0, 5), []);
+    assert.ok(stats.oldSecret > 0 && stats.newSecret > 0, JSON.stringify(stats));
+  });
+
   it('with a short grace both secrets work during it, and the old one is refused after it', async () => {
     const app = await newApp('Short Grace App');
     const oldToken = await works(app.client_id, app.client_secret, 'before the rotation');

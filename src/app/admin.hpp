@@ -80,5 +80,13 @@ int keys_rotate(Store& store, const Config& cfg, const std::string& publish_ahea
 // next, active or retiring; retire_at null until a newer key signs. Retired keys (no longer
 // published, deleted by the running server) are left out.
 int keys_list(Store& store, bool json);
+// issue16:backup (admin_backup.cpp). `admin backup`: an online copy of the accounts database
+// (cfg.database) into `to` and/or of the Web API's database (cfg.music_database) into
+// `music_to` (empty: not copied), in that order, each one consistent snapshot taken while the
+// server serves (store/sqlite/online_backup.hpp). An existing file is replaced only with
+// `force`. --json: {"accounts":{"from","to","bytes","pages"},"music":{...}} (a key per copy).
+// Opens no store: nothing is created or migrated.
+int backup(const Config& cfg, const std::string& to, const std::string& music_to, bool force,
+           bool json);
 
 }  // namespace stagepass::admin

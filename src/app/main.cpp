@@ -147,6 +147,18 @@ int main(int argc, char** argv) {
   auto* keys_list = keys_cmd->add_subcommand("list", "List the signing keys and their states");
   keys_list->add_flag("--json", json);
 
+  // issue16:backup
+  std::string backup_to, backup_music_to;
+  bool backup_force = false;
+  auto* backup_cmd = admin_cmd->add_subcommand(
+      "backup", "Copy the databases while the server runs (SQLite online backup)");
+  backup_cmd->add_option("--to", backup_to, "Where the accounts database's copy goes");
+  backup_cmd->add_option("--music-to", backup_music_to,
+                         "Where the Web API database's copy goes (catalog, profiles, libraries, "
+                         "playlists, player)");
+  backup_cmd->add_flag("--force", backup_force, "Replace an existing file");
+  backup_cmd->add_flag("--json", json);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -160,6 +172,8 @@ int main(int argc, char** argv) {
     if (tls_key) setenv("STAGEPASS_TLS_KEY", tls_key->c_str(), 1);
     Config cfg = Config::load(config_file);
     if (serve_cmd->parsed()) return serve(cfg, demo);
+    if (backup_cmd->parsed())  // before the store below: a backup opens, creates, migrates nothing
+      return admin::backup(cfg, backup_to, backup_music_to, backup_force, json);
     sqlite::SqliteStore store(cfg.database, 1);
     if (user_create->parsed()) {
       music::SqliteMusicStore music(cfg.music_database, 1);

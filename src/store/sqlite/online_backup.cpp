@@ -81,7 +81,9 @@ class TempFile {
   Status<> create(const std::string& to) {
     fs::path target(to);
     fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-    std::string tmpl = (dir / ("." + target.filename().string() + ".backup-XXXXXX")).string();
+    std::string name = ".";
+    name.append(target.filename().string()).append(".backup-XXXXXX");
+    std::string tmpl = (dir / name).string();
     int fd = ::mkstemp(tmpl.data());
     if (fd < 0) return io_error("cannot write " + to + ": " + errno_text(errno));
     ::close(fd);

@@ -69,11 +69,12 @@ function readIfExists(file) {
  * undici `dispatcher` (an Agent trusting the test CA) is used for the health check.
  * `listenHost` binds another address than 127.0.0.1 (the health check still uses loopback).
  */
-export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 15000, args = [], https, listenHost = '127.0.0.1' } = {}) {
+export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 15000, args = [], https, listenHost = '127.0.0.1', port: fixedPort } = {}) {
   if (!existsSync(BINARY)) {
     throw new Error(`server binary not found at ${BINARY} (build it or set STAGEPASS_BIN)`);
   }
-  const port = await freePort();
+  // `port`: a given port (a replacement server at a stopped one's address and issuer).
+  const port = fixedPort ?? await freePort();
   const tmpdir = mkdtempSync(path.join(os.tmpdir(), `${label}-`));
   const issuer = `${https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const fullEnv = {

@@ -84,9 +84,10 @@ int keys_list(Store& store, bool json);
 // (cfg.database) into `to` and/or of the Web API's database (cfg.music_database) into
 // `music_to` (empty: not copied), in that order, each one consistent snapshot taken while the
 // server serves (store/sqlite/online_backup.hpp). An existing file is replaced only with
-// `force`. --json: {"accounts":{"from","to","bytes","pages"},"music":{...}} (a key per copy).
+// `force`; `step_pages` pages are copied per step. --json:
+// {"accounts":{"from","to","bytes","pages"},"music":{...}} (a key per copy made).
 // Opens no store: nothing is created or migrated.
 int backup(const Config& cfg, const std::string& to, const std::string& music_to, bool force,
-           bool json);
+           int step_pages, bool json);
 
 }  // namespace stagepass::admin

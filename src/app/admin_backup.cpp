@@ -20,7 +20,7 @@ int fail_line(const std::string& msg) {
 }  // namespace
 
 int backup(const Config& cfg, const std::string& to, const std::string& music_to, bool force,
-           bool json) {
+           int step_pages, bool json) {
   if (to.empty() && music_to.empty()) {
     return fail_line(
         "nothing to back up: give --to FILE (the accounts database) and/or --music-to FILE "
@@ -50,6 +50,7 @@ int backup(const Config& cfg, const std::string& to, const std::string& music_to
     if (c.to.empty()) continue;
     sqlite::BackupOptions options;
     options.replace = force;
+    options.pages_per_step = step_pages;
     options.protect = {cfg.database, cfg.music_database};
     auto r = sqlite::backup_database(c.from, c.to, options);
     if (!r) {

@@ -157,6 +157,11 @@ int main(int argc, char** argv) {
                          "Where the Web API database's copy goes (catalog, profiles, libraries, "
                          "playlists, player)");
   backup_cmd->add_flag("--force", backup_force, "Replace an existing file");
+  int backup_step_pages = 256;
+  backup_cmd
+      ->add_option("--step-pages", backup_step_pages,
+                   "Pages copied per step, between 1 ms pauses (default 256: 1 MiB at 4 KiB)")
+      ->check(CLI::Range(1, 1 << 20));
   backup_cmd->add_flag("--json", json);
 
   try {
@@ -173,7 +178,7 @@ int main(int argc, char** argv) {
     Config cfg = Config::load(config_file);
     if (serve_cmd->parsed()) return serve(cfg, demo);
     if (backup_cmd->parsed())  // before the store below: a backup opens, creates, migrates nothing
-      return admin::backup(cfg, backup_to, backup_music_to, backup_force, json);
+      return admin::backup(cfg, backup_to, backup_music_to, backup_force, backup_step_pages, json);
     sqlite::SqliteStore store(cfg.database, 1);
     if (user_create->parsed()) {
       music::SqliteMusicStore music(cfg.music_database, 1);

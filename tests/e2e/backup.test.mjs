@@ -150,7 +150,10 @@ describe('admin backup', () => {
         pause = true;
         while (parked.size < pausers.length && !stop) await sleep(2);
         T0 = performance.now();
-        backup = await live.run(['admin', 'backup', '--to', accountsCopy, '--music-to', musicCopy, '--json']);
+        // Small steps, so the copy spans many of the server's commits (a copy that let them
+        // restart it would never end under this load: the command is killed after 20 s).
+        backup = await live.run(['admin', 'backup', '--to', accountsCopy, '--music-to', musicCopy, '--step-pages', '4', '--json'],
+          { timeoutMs: 20000 });
         T1 = performance.now();
         pause = false;
         await sleep(500);

@@ -19,7 +19,8 @@
 // POST /developer/app/delete      without confirm=yes: the confirmation page (no GET, so a link
 //                                 or a prefetch can never delete); with it: deletes the app and
 //                                 revokes every grant and token of it (ClientStore::
-//                                 delete_client, announced to this node before answering)
+//                                 delete_client, announced to this node before answering).
+//                                 A suspended app answers 403: only an operator deletes it
 // An app is visible only to its owner: any other id - another person's app, an operator's
 // app, no app - answers the same 404 page, so nobody learns which ids exist. Every POST
 // checks the CSRF token; signed-out visitors are sent to sign in first; a failing store
@@ -378,6 +379,15 @@ Site::Awaitable Site::developer_delete(http::Request& req) {
   if (app.state == OwnedApp::kBusy) co_return busy_page(req);
   if (app.state != OwnedApp::kFound) co_return app_missing(req);
   const Client& c = app.client;
+  // issue15-fix:suspended-delete. A suspended app is not deleted from the dashboard: deleting
+  // it and creating a new one would shed the suspension. Its owner asks an operator (whose
+  // `stagepass admin client delete` still works).
+  if (c.suspended_at != 0) {
+    co_return error_page(403, "This app is suspended",
+                         "A suspended app cannot be deleted on the dashboard. Contact the "
+                         "platform's operators about the suspension.",
+                         req);
+  }
   if (form->get("confirm") != "yes") {
     Data d = app_data(c);
     d.set("user", user_nav(user));
@@ -393,6 +403,7 @@ Site::Awaitable Site::developer_delete(http::Request& req) {
     return true;
   };
   if (!co_await http::offload(store_pool_, remove)) co_return busy_page(req);
+  reveals_.forget_app(c.id);  // a secret of the app waiting to be shown is worth nothing now
   co_return http::Response::redirect(std::string(kDeveloperPath) + "?deleted=1");
 }
 

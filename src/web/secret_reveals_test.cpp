@@ -59,5 +59,30 @@ TEST(SecretReveals, BoundedExpiredFirstThenTheOldest) {
   EXPECT_EQ(taken(r, "s6", "a", 1653), "six");
 }
 
+// issue15-fix:reveals. One session looping create and delete fills only its own share: the
+// pending secret of another developer stays.
+TEST(SecretReveals, OneSessionCannotEvictAnotherSessionsSecret) {
+  SecretReveals r(600, 30, 25);
+  r.put("victim", "their-app", reveal("sps_victim"), 1000);
+  for (int i = 0; i < 1000; i++) r.put("looper", "app-" + std::to_string(i), reveal("x"), 1001);
+  EXPECT_EQ(r.size(), 26u);  // the looper's 25 newest, and the victim's
+  EXPECT_EQ(taken(r, "victim", "their-app", 1002), "sps_victim");
+  EXPECT_EQ(taken(r, "looper", "app-974", 1002), "");  // its own oldest went
+  EXPECT_EQ(taken(r, "looper", "app-975", 1002), "x");
+  EXPECT_EQ(taken(r, "looper", "app-999", 1002), "x");
+}
+
+TEST(SecretReveals, ADeletedAppsEntriesGo) {
+  SecretReveals r(600, 100);
+  r.put("s1", "gone", reveal("one"), 1000);
+  r.put("s2", "gone", reveal("two"), 1000);
+  r.put("s1", "kept", reveal("three"), 1000);
+  r.forget_app("gone");
+  EXPECT_EQ(r.size(), 1u);
+  EXPECT_EQ(taken(r, "s1", "gone", 1001), "");
+  EXPECT_EQ(taken(r, "s2", "gone", 1001), "");
+  EXPECT_EQ(taken(r, "s1", "kept", 1001), "three");
+}
+
 }  // namespace
 }  // namespace stagepass::web

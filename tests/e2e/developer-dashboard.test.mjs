@@ -553,6 +553,17 @@ describe('developer dashboard', () => {
     assert.match(pageText(banner), /This app is suspended since .* UTC ?: its token requests answer invalid_client.*Reason: Scraping the catalog/);
     assert.match(pageText(suspended.text.match(/<section id="usage"[\s\S]*?<\/section>/)[0]), /client_suspended by an operator: Scraping the catalog/);
     assertOAuthError(await clientCredentials(server, clientId, secret), 'invalid_client', 401);
+    // issue15-fix:suspended-delete. Deleting it (then creating a new app) would shed the
+    // suspension: the dashboard offers no delete and refuses one posted anyway.
+    assert.equal(findForm(suspended.text, suspended.url, '/developer/app/delete'), undefined);
+    const csrf = parseAttrs(suspended.text.match(/<input\b(?=[^>]*name="csrf_token")([^>]*)>/)[1]).value;
+    for (const confirm of [undefined, 'yes']) {
+      const del = await alice.browser.request('/developer/app/delete', { form: { csrf_token: csrf, client_id: clientId, ...(confirm ? { confirm } : {}) } });
+      assert.equal(del.status, 403, `delete of a suspended app (confirm=${confirm})`);
+      assert.match(pageText(del.text), /A suspended app cannot be deleted on the dashboard/);
+    }
+    assert.ok((await listedApps(alice.browser)).ids.includes(clientId), 'still listed');
+    assert.equal((await server.adminJson(['client', 'show', clientId])).client_id, clientId);
   });
 
   it('the docs list the consent page\'s scopes in its words, and the configured limits', async () => {

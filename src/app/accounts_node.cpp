@@ -82,7 +82,7 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
       store_pool, cpu_pool, base64url_encode(crypto::hmac_sha256(master_key.reveal(), "csrf")),
       web::SiteSettings{web::secure_cookies_for(cfg.issuer), cfg.session_ttl, cfg.session_idle_ttl,
                         cfg.signup_max_per_ip, cfg.tunables.signup_window_seconds,
-                        cfg.max_apps_per_user, cfg.rate_limit},
+                        cfg.max_apps_per_user, cfg.rate_limit, cfg.dev_changes_per_hour},
       ThrottleSettings{cfg.login_max_failures,
                        cfg.login_max_failures * cfg.tunables.login_ip_factor,
                        cfg.tunables.login_window_seconds, cfg.tunables.throttle_tracked_keys,

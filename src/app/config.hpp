@@ -64,6 +64,7 @@ struct Config {
   std::string trusted_proxies;
   std::string forwarded_header;
   int64_t max_apps_per_user{};  // issue15:dashboard
+  int dev_changes_per_hour{};   // issue15-fix:dashboard-throttle
   bool tls() const { return !tls_cert.empty(); }
 
   // issue15:devmode. People per allowlist of an app in development mode (oauth/app_access.hpp).

@@ -114,6 +114,11 @@ constexpr Setting kSettings[] = {
     // Spotify's limit since 2026: sign-ups cannot multiply their API budget.
     {"max_apps_per_user", "STAGEPASS_MAX_APPS_PER_USER", &Config::max_apps_per_user,
      integer(10000, 1), "25", "apps one person may own on the developer dashboard"},
+    // issue15-fix:dashboard-throttle
+    {"dev_changes_per_hour", "STAGEPASS_DEV_CHANGES_PER_HOUR", &Config::dev_changes_per_hour,
+     integer(kMaxCount), "30",
+     "apps created or deleted, and allowlist changes, per person per hour on the developer "
+     "dashboard; each counted apart, per client IP 4 times as many (0: no limit)"},
     // issue15:abuse: the abuse detectors (monitor/abuse_detector.hpp) and their automatic
     // actions. The actions are off by default: each lets whoever can produce the pattern act
     // on an app (guessing an app's secret from many addresses would suspend it), so an

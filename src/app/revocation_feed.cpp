@@ -37,6 +37,9 @@ bool RevocationFeed::poll_locked() {
     set_.expire(now);
     next_sweep_ = now + 1;
   }
+  if (now >= next_prune_ && log_.prune_deleted_clients(now - retention_ - lookback_)) {
+    next_prune_ = now + 3600;
+  }
   return true;
 }
 

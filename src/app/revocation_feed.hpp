@@ -2,7 +2,9 @@
 // within the retention window are loaded at start, and each poll() adds those revoked since
 // the last poll. Run poll() from Background (every second, and at once after this node
 // revokes something), so a revoked grant's access tokens are refused on the next request.
-// It reads only the store's RevocationLog role. Lifetime: keeps references to the log, the
+// It reads only the store's RevocationLog role, and once an hour deletes the deleted_clients
+// rows older than the retention plus the lookback (no token of theirs is alive, and no poll
+// reads them again). Lifetime: keeps references to the log, the
 // set and the clock; all three must outlive it.
 #pragma once
 
@@ -27,7 +29,12 @@ class RevocationFeed {
   // `lookback` seconds of its timestamp is seen.
   RevocationFeed(RevocationLog& log, RevocationSet& set, const Clock& clock, int64_t retention,
                  int64_t lookback)
-      : log_(log), set_(set), clock_(clock), lookback_(lookback), since_(clock.now() - retention) {}
+      : log_(log),
+        set_(set),
+        clock_(clock),
+        retention_(retention),
+        lookback_(lookback),
+        since_(clock.now() - retention) {}
   // Blocking (reads the store). Safe to call from several threads. When it returns, a poll
   // that started after the call has run: everything revoked before the call is in the set.
   // Calls that arrive while a poll runs share the next one (a flood of revocations costs
@@ -41,6 +48,7 @@ class RevocationFeed {
   RevocationLog& log_;
   RevocationSet& set_;
   const Clock& clock_;
+  const int64_t retention_;
   const int64_t lookback_;
   bool poll_locked();  // false: the store could not be read, nothing changed
 
@@ -49,6 +57,7 @@ class RevocationFeed {
   uint64_t served_ = 0;             // calls (by count) that a finished poll had seen start
   int64_t since_;
   int64_t next_sweep_ = 0;
+  int64_t next_prune_ = 0;  // issue15-fix:revocation-bound: deleted_clients, once an hour
   std::function<void(const std::string&)> on_deleted_;
 };
 

@@ -89,5 +89,28 @@ TEST_F(RevocationFeedTest, LearnsASuspension) {
   EXPECT_TRUE(set_.covers("", "app", "j", clock_.now() - 5));
 }
 
+// issue15-fix:revocation-bound. Developers delete apps on the dashboard: the deleted_clients
+// rows go once no token of theirs can be alive (retention + lookback), never before.
+TEST_F(RevocationFeedTest, PrunesDeletedClientsPastTheRetention) {
+  for (const char* id : {"old", "new"}) {
+    Client c{id, "App", false, "h", {"https://a/cb"}, ScopeSet::parse("streaming"), {}, 1};
+    ASSERT_TRUE(store_->create_client(c).ok());
+  }
+  RevocationFeed feed(*store_, set_, clock_, 3700, 40);
+  ASSERT_TRUE(store_->delete_client("old", clock_.now()).ok());
+  feed.poll();
+  clock_.advance(3700 + 40 - 10);
+  ASSERT_TRUE(store_->delete_client("new", clock_.now()).ok());
+  feed.poll();
+  EXPECT_EQ(store_->deleted_clients_since(0)->size(), 2u);  // "old" may still have a live token
+  clock_.advance(3600);  // the next prune, past "old"'s retention and lookback
+  feed.poll();
+  auto left = store_->deleted_clients_since(0);
+  ASSERT_TRUE(left);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().first, "new");
+  EXPECT_TRUE(set_.covers("", "new", "j", clock_.now()));
+}
+
 }  // namespace
 }  // namespace stagepass

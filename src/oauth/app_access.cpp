@@ -1,5 +1,7 @@
 #include "oauth/app_access.hpp"
 
+#include <algorithm>
+
 #include "core/text.hpp"
 
 namespace stagepass::oauth {
@@ -13,6 +15,14 @@ std::string trimmed(const std::string& s) {
   if (first == std::string::npos) return {};
   const auto last = s.find_last_not_of(" \t");
   return s.substr(first, last - first + 1);
+}
+
+// ASCII lower case: how the store compares emails (COLLATE NOCASE).
+std::string lower_ascii(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
 }
 
 // The app's name in quotes for an event's detail, cut at a character boundary.
@@ -76,28 +86,54 @@ Result<User> AppAccess::person(const std::string& email) const {
   }
   auto u = users_.find_user_by_email(e);
   if (!u && u.error().code == ErrorCode::kNotFound) {
-    return fail(Error{ErrorCode::kNotFound, "nobody has an account with this email"});
+    return fail(Error{ErrorCode::kNotFound, kNoAccount});
   }
   return u;
+}
+
+bool AppAccess::worth_recording(const std::string& type, const std::string& client_id,
+                                const std::string& user_id, int64_t now) const {
+  std::string key = type;
+  key.append(1, '\0').append(client_id).append(1, '\0').append(user_id);
+  std::lock_guard lk(recorded_mu_);
+  auto it = recorded_.find(key);
+  if (it != recorded_.end() && now - it->second < kEventEvery) return false;
+  if (it == recorded_.end() && recorded_.size() >= kMaxRemembered) {
+    std::erase_if(recorded_, [&](const auto& kv) { return now - kv.second >= kEventEvery; });
+    if (recorded_.size() >= kMaxRemembered) recorded_.clear();
+  }
+  recorded_[std::move(key)] = now;
+  return true;
 }
 
 Result<AppAccess::Added> AppAccess::add(const std::string& client_id,
                                         const std::string& email) const {
   auto c = clients_.find_client(client_id);
   if (!c) return fail(c.error());
+  const Error full{ErrorCode::kConflict,
+                   "the allowlist is full: an app in development mode serves at most " +
+                       std::to_string(limit_) + (limit_ == 1 ? " person" : " people")};
+  // issue15-fix:allowlist-oracle. A full list says so whatever the email: before the lookup,
+  // or "full" would answer only for emails that have an account. (The store counts again
+  // inside its write.)
+  if (auto listed = clients_.list_allowlist(client_id); !listed) {
+    return fail(listed.error());
+  } else if (static_cast<int64_t>(listed->size()) >= limit_) {
+    const std::string e = trimmed(email);
+    const bool on_it = std::any_of(listed->begin(), listed->end(), [&](const AllowlistEntry& x) {
+      return lower_ascii(x.email) == lower_ascii(e);
+    });
+    if (!on_it) return fail(full);
+  }
   auto u = person(email);
   if (!u) return fail(u.error());
   const int64_t now = clock_.now();
   auto added = clients_.add_to_allowlist(client_id, u->id, limit_, now);
   if (!added) {
-    if (added.error().code == ErrorCode::kConflict) {
-      return fail(Error{ErrorCode::kConflict,
-                        "the allowlist is full: an app in development mode serves at most " +
-                            std::to_string(limit_) + (limit_ == 1 ? " person" : " people")});
-    }
+    if (added.error().code == ErrorCode::kConflict) return fail(full);
     return fail(added.error());
   }
-  if (*added && record_) {
+  if (*added && record_ && worth_recording("allowlist_added", client_id, u->id, now)) {
     record_({0, now, "allowlist_added", u->id, client_id, "", "",
              "added to the allowlist of " + quoted_name(*c) + " (development mode)"});
   }
@@ -109,6 +145,10 @@ Result<AppAccess::Removed> AppAccess::remove(const std::string& client_id,
   auto c = clients_.find_client(client_id);
   if (!c) return fail(c.error());
   auto u = person(email);
+  if (!u && u.error().code == ErrorCode::kNotFound) {
+    // The same answer as for a person who is not listed: nothing tells which emails exist.
+    return fail(Error{ErrorCode::kNotFound, "this person is not on the allowlist"});
+  }
   if (!u) return fail(u.error());
   auto removed = clients_.remove_from_allowlist(client_id, u->id, clock_.now());
   if (!removed) {
@@ -130,7 +170,7 @@ Result<AppAccess::Removed> AppAccess::remove(const std::string& client_id,
     // the person's access tokens from the next request on) and record the event.
     event.detail += "; the app's access was revoked";
     revoker_.revoked(std::move(event));
-  } else if (record_) {
+  } else if (record_ && worth_recording("allowlist_removed", client_id, u->id, event.at)) {
     record_(std::move(event));
   }
   return Removed{u->id, u->email, removed->grant_revoked};

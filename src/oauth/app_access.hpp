@@ -31,6 +31,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,11 +85,15 @@ class AppAccess {
     AllowlistEntry entry;
     bool added = false;  // false: the person was listed already (nothing changed)
   };
+  // The message of add()'s kNotFound when nobody has an account with the email (the
+  // dashboard answers it as a success: it must not tell which emails have accounts).
+  static constexpr const char* kNoAccount = "nobody has an account with this email";
   // Puts the person who has this account email (case-insensitive, surrounding blanks
-  // ignored) on the app's allowlist and records `allowlist_added`. Errors, nothing written:
-  // kInvalid (not an email address), kNotFound (no such app, or nobody has an account with
-  // this email; the message says which), kConflict (the list already holds limit() people).
-  // Error messages are fit to show next to the form field.
+  // ignored) on the app's allowlist and records `allowlist_added` (at most one per app and
+  // person a day: see kEventEvery). Errors, nothing written: kInvalid (not an email address),
+  // kConflict (the list already holds limit() people; checked before the email is looked
+  // up, so a full list answers the same for every email), kNotFound (no such app, or
+  // kNoAccount). Error messages are fit to show next to the form field.
   Result<Added> add(const std::string& client_id, const std::string& email) const;
 
   struct Removed {
@@ -97,13 +103,25 @@ class AppAccess {
   };
   // Takes the person with this account email off the app's allowlist, revokes their grant of
   // the app (at once: see the top of this file) and records `allowlist_removed` in the
-  // person's security log. Errors, nothing written: kInvalid, kNotFound (no such app, no such
-  // account, or the person is not on the list).
+  // person's security log (at most one a day per app and person, unless it revoked their
+  // access). Errors, nothing written: kInvalid, kNotFound (no such app, or "this person is not
+  // on the allowlist", which is also the answer for an email with no account).
   Result<Removed> remove(const std::string& client_id, const std::string& email) const;
 
  private:
   // The person with this email, or the error add() and remove() answer.
   Result<User> person(const std::string& email) const;
+
+  // issue15-fix:allowlist-events. Whether an allowlist event of this type for this app and
+  // person may be recorded now: false when one was within kEventEvery (an owner looping add
+  // and remove writes to a stranger's security log once a day, not once a loop). In memory,
+  // per node, bounded (kMaxRemembered; past it, those older than kEventEvery go, then all).
+  bool worth_recording(const std::string& type, const std::string& client_id,
+                       const std::string& user_id, int64_t now) const;
+  static constexpr int64_t kEventEvery = 24 * 3600;
+  static constexpr size_t kMaxRemembered = 100000;
+  mutable std::mutex recorded_mu_;
+  mutable std::map<std::string, int64_t> recorded_;  // type + client + user → last recorded
 
   ClientStore& clients_;
   UserStore& users_;

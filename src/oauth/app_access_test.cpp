@@ -153,5 +153,44 @@ TEST_F(AppAccessTest, RemovalRevokesThePersonsAccessAtOnce) {
   EXPECT_TRUE(a.list(kConfId)->empty());
 }
 
+// issue15-fix:allowlist-oracle. Which emails have an account must not show: a full list is
+// full for every email, and removing an unknown email answers like removing an unlisted one.
+TEST_F(AppAccessTest, AFullListAndARemovalAnswerTheSameForUnknownEmails) {
+  add_user("u2", "bo@example.com");
+  add_user("u3", "cy@example.com");
+  auto a = access(1);
+  ASSERT_TRUE(a.add(kConfId, "bo@example.com").ok());
+  auto known = a.add(kConfId, "cy@example.com");
+  auto unknown = a.add(kConfId, "nobody@example.com");
+  ASSERT_FALSE(known.ok());
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, known.error().code);
+  EXPECT_EQ(unknown.error().message, known.error().message);
+  auto again = a.add(kConfId, " BO@example.com ");  // listed already: not "full"
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->added);
+  auto not_listed = a.remove(kConfId, "cy@example.com");
+  auto no_account = a.remove(kConfId, "nobody@example.com");
+  EXPECT_EQ(no_account.error().code, not_listed.error().code);
+  EXPECT_EQ(no_account.error().message, not_listed.error().message);
+}
+
+// issue15-fix:allowlist-events. An owner looping add and remove writes to the person's
+// security log once a day per kind, not once a loop; the next day it is recorded again.
+TEST_F(AppAccessTest, RepeatedAllowlistEventsForOnePersonAreCoalescedPerDay) {
+  auto a = access();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(a.add(kConfId, kUserEmail).ok());
+    ASSERT_TRUE(a.remove(kConfId, kUserEmail).ok());  // no grant: nothing revoked
+  }
+  EXPECT_EQ(event_types(), (std::vector<std::string>{"allowlist_added", "allowlist_removed"}));
+  server_.clock.advance(24 * 3600);
+  ASSERT_TRUE(a.add(kConfId, kUserEmail).ok());
+  EXPECT_EQ(server_.events.size(), 3u);
+  // Another app's list is its own.
+  ASSERT_TRUE(a.add(kOtherId, kUserEmail).ok());
+  EXPECT_EQ(server_.events.size(), 4u);
+}
+
 }  // namespace
 }  // namespace stagepass::oauth::testing

@@ -36,6 +36,10 @@ class RevocationLog {
   // Clients deleted at or after `since`, with when.
   virtual Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(
       int64_t since) = 0;
+  // issue15-fix:revocation-bound. Forgets the clients deleted before `before` (the feed passes
+  // a time past which no token of theirs is alive): deletions are in every developer's hands,
+  // so the table must not grow forever. Blocking (one write).
+  virtual Status<> prune_deleted_clients(int64_t before) = 0;
   // issue15:secrets. Hard cuts of client secrets made at or after `since`: (client id, cut
   // time); the client's access tokens issued at or before the cut time are refused.
   virtual Result<std::vector<std::pair<std::string, int64_t>>> client_cuts_since(int64_t since) = 0;

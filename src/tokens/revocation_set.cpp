@@ -16,13 +16,12 @@ void RevocationSet::watermark_through(const std::string& client_id, int64_t thro
     it->second = std::max(it->second, through);
     return;
   }
-  if (watermarks_.size() >= max_entries_) {
-    // Too many clients to track one by one: one watermark for everyone.
-    for (const auto& kv : watermarks_) forgotten_through_ = std::max(forgotten_through_, kv.second);
-    forgotten_through_ = std::max(forgotten_through_, through);
-    watermarks_.clear();
-    return;
-  }
+  // issue15-fix:revocation-bound. One entry per client, never one watermark for everyone:
+  // deleting, suspending and hard-cutting apps is now in every developer's hands, and a
+  // watermark for everyone would refuse every token of every app. The map is bounded by the
+  // clients that got a watermark within the retention (expire() drops older ones); past
+  // max_entries it grows and counts an overflow for the metrics.
+  if (watermarks_.size() >= max_entries_) ++overflows_;
   watermarks_.emplace(client_id, through);
 }
 
@@ -72,17 +71,14 @@ void RevocationSet::add(const std::string& grant_id, const std::string& client_i
 void RevocationSet::add_client(const std::string& client_id, int64_t deleted_at) {
   std::unique_lock lk(mu_);
   if (!clients_.count(client_id) && clients_.size() >= max_entries_) {
-    // Deleting clients is an administrator's act; a full map here is no attack to be fair
-    // to. Forget the expired ones, else everything up to the oldest deletion kept.
+    // issue15-fix:revocation-bound. Developers delete their own apps on the dashboard, so a
+    // full map may be someone's create/delete loop: forgetting a deletion forward (refusing
+    // every token of every app issued before it) would let them log everyone out. A deleted
+    // client is never forgotten before its tokens have expired; the map is bounded by the
+    // deletions within one retention window (the dashboard limits each person's deletions per
+    // hour). Expired ones go first; past max_entries it grows and counts an overflow.
     std::erase_if(clients_, [&](const auto& kv) { return expired(kv.second, deleted_at); });
-    if (clients_.size() >= max_entries_) {
-      const auto oldest =
-          std::min_element(clients_.begin(), clients_.end(),
-                           [](const auto& a, const auto& b) { return a.second < b.second; });
-      forgotten_through_ = std::max(forgotten_through_, oldest->second + slack_);
-      clients_.erase(oldest);
-      ++overflows_;
-    }
+    if (clients_.size() >= max_entries_) ++overflows_;
   }
   clients_[client_id] = deleted_at;
 }
@@ -107,7 +103,6 @@ void RevocationSet::add_token(const std::string& jti, const std::string& client_
 bool RevocationSet::covers(std::string_view grant_id, std::string_view client_id,
                            std::string_view jti, int64_t iat) const {
   std::shared_lock lk(mu_);
-  if (iat <= forgotten_through_) return true;
   if (!watermarks_.empty()) {
     auto w = watermarks_.find(client_id);
     if (w != watermarks_.end() && iat <= w->second) return true;

@@ -11,6 +11,9 @@
 // the most entries when it holds at least a sixteenth of them (a client flooding RFC 7009
 // revocations of its own tokens costs only itself), else the oldest sixteenth (every client
 // with a revocation among them is watermarked).
+// Deleted clients and per-client watermarks are never forgotten forward (issue15-fix:
+// revocation-bound): they are one entry per client, bounded by the clients deleted, suspended
+// or cut within one retention window, and each expires with the tokens it covers.
 //
 // Fed by RevocationFeed (polls the store).
 // Thread safety: all methods are safe from any thread; covers() takes a shared lock.
@@ -59,8 +62,9 @@ class RevocationSet {
   // Drops entries older than the retention; returns how many grants remain.
   size_t expire(int64_t now);
   size_t size() const;
-  // How many times the set was full and forgot revocations (tokens issued up to then are
-  // refused); for the metrics.
+  // How many times the set was full: a grant/jti map forgot revocations (its client's tokens
+  // issued up to then are refused), or the deleted-client / watermark maps grew past
+  // max_entries; for the metrics.
   uint64_t overflows() const;
 
  private:
@@ -88,9 +92,6 @@ class RevocationSet {
   size_t max_entries_;
   int64_t slack_;
   mutable std::shared_mutex mu_;
-  // Tokens with iat <= this are refused, whoever holds them: the last resort when the
-  // deleted-clients map or the per-client watermarks themselves overflow.
-  int64_t forgotten_through_ = INT64_MIN;
   uint64_t overflows_ = 0;
   Map revoked_;
   Map tokens_;

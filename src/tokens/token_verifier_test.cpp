@@ -260,6 +260,25 @@ TEST(RevocationSetTest, AFullSetFailsClosedForEveryKindOfRevocation) {
   EXPECT_TRUE(tokens.covers("", "c", "j1", 9));
 }
 
+// issue15-fix:revocation-bound. Developers delete (and hard-cut) their own apps: a loop of
+// creates and deletes past the bound must not refuse every other app's tokens.
+TEST(RevocationSetTest, ManyDeletedOrCutClientsNeverRefuseOtherClientsTokens) {
+  RevocationSet set(1000, 4, 10);
+  for (int i = 0; i < 50; ++i) set.add_client("deleted-" + std::to_string(i), 100 + i);
+  for (int i = 0; i < 50; ++i) set.add_client_cut("cut-" + std::to_string(i), 100 + i);
+  EXPECT_FALSE(set.covers("", "bystander", "j", 50));  // another app's token, issued before
+  EXPECT_FALSE(set.covers("g", "bystander", "j", 140));
+  for (int i = 0; i < 50; ++i) {  // every deleted client stays refused, every cut stays cut
+    EXPECT_TRUE(set.covers("", "deleted-" + std::to_string(i), "j", 5000)) << i;
+    EXPECT_TRUE(set.covers("", "cut-" + std::to_string(i), "j", 100 + i)) << i;
+    EXPECT_FALSE(set.covers("", "cut-" + std::to_string(i), "j", 101 + i)) << i;
+  }
+  EXPECT_GE(set.overflows(), 1u);   // seen by the metrics
+  set.expire(100 + 10 + 1000 + 1);  // past the retention: the oldest go
+  EXPECT_FALSE(set.covers("", "deleted-0", "j", 5000));
+  EXPECT_TRUE(set.covers("", "deleted-49", "j", 5000));
+}
+
 // A client that revokes its own access tokens (RFC 7009) by the thousand fills the jti map;
 // the tokens it pays with are its own, not every other client's.
 TEST(RevocationSetTest, AFloodOfOneClientsRevocationsCostsOnlyThatClient) {

@@ -276,8 +276,23 @@ Site::Awaitable Site::developer_allowlist_add(http::Request& req) {
   if (app.state != OwnedApp::kFound || !developer_.access) co_return app_missing(req);
   const std::string email = form->get("email").value_or("");
   const std::string client_id = app.client.id;
+  if (int64_t wait = change_wait(allowlist_changes_, user.id, req.remote_ip); wait > 0) {
+    AppPageState state;
+    state.status = 429;
+    state.allowlist_email = email;
+    state.allowlist_error = changes_message(wait, "changed allowlists");
+    auto r = co_await app_page(user, app.client, std::move(state), req);
+    r.header("Retry-After", std::to_string(wait));
+    co_return r;
+  }
   auto add = [&] { return developer_.access->add(client_id, email); };
   auto added = co_await http::offload(store_pool_, add);
+  // issue15-fix:allowlist-oracle. An email with no account answers as one that was added
+  // (docs/security.md: one answer for known and unknown emails).
+  if (!added && added.error().code == ErrorCode::kNotFound &&
+      added.error().message == oauth::AppAccess::kNoAccount) {
+    co_return http::Response::redirect(app_path(client_id) + "&allowlist=added");
+  }
   if (!added) {
     if (added.error().code == ErrorCode::kIo) co_return busy_page(req);
     AppPageState state;
@@ -300,6 +315,14 @@ Site::Awaitable Site::developer_allowlist_remove(http::Request& req) {
   if (app.state != OwnedApp::kFound || !developer_.access) co_return app_missing(req);
   const std::string email = form->get("email").value_or("");
   const std::string client_id = app.client.id;
+  if (int64_t wait = change_wait(allowlist_changes_, user.id, req.remote_ip); wait > 0) {
+    AppPageState state;
+    state.status = 429;
+    state.allowlist_error = changes_message(wait, "changed allowlists");
+    auto r = co_await app_page(user, app.client, std::move(state), req);
+    r.header("Retry-After", std::to_string(wait));
+    co_return r;
+  }
   auto remove = [&] { return developer_.access->remove(client_id, email); };
   auto removed = co_await http::offload(store_pool_, remove);
   if (!removed) {

@@ -3,7 +3,9 @@
 // GET  /developer                 the person's apps, and how many more they may create
 // GET  /developer/apps/new        the "create an app" form
 // POST /developer/apps/new        creates it - at most max_apps_per_user per person, counted
-//                                 inside the store's write - then 303 to the app's page
+//                                 inside the store's write, and at most dev_changes_per_hour
+//                                 creates and deletes per person per hour (429 with
+//                                 Retry-After, the form kept) - then 303 to the app's page
 //                                 (&created=1), which shows the client secret once
 //                                 (Post/Redirect/Get: a reload creates nothing): the secret is
 //                                 never in a URL or a log, stored only as its SHA-256, and
@@ -20,7 +22,8 @@
 //                                 or a prefetch can never delete); with it: deletes the app and
 //                                 revokes every grant and token of it (ClientStore::
 //                                 delete_client, announced to this node before answering).
-//                                 A suspended app answers 403: only an operator deletes it
+//                                 A suspended app answers 403: only an operator deletes it;
+//                                 past dev_changes_per_hour, 429 with Retry-After
 // An app is visible only to its owner: any other id - another person's app, an operator's
 // app, no app - answers the same 404 page, so nobody learns which ids exist. Every POST
 // checks the CSRF token; signed-out visitors are sent to sign in first; a failing store
@@ -275,7 +278,13 @@ Site::Awaitable Site::developer_create(http::Request& req) {
   c.created_at = s_.clock.now();
   c.owner_id = user.id;
   c.development = true;  // a dashboard app serves its allowlist (and its owner) until extended
-  std::string secret;    // shown once, on the page this request answers
+  if (int64_t wait = change_wait(app_changes_, user.id, req.remote_ip); wait > 0) {
+    auto r = app_form_page(429, user, in, nullptr, nullptr,
+                           changes_message(wait, "created or deleted apps"), req);
+    r.header("Retry-After", std::to_string(wait));
+    co_return r;
+  }
+  std::string secret;  // shown once, on the page this request answers
   if (!c.is_public) {
     secret = s_.random.token("sps_");
     c.secret_hash = oauth::client_secret_hash(secret);
@@ -393,6 +402,12 @@ Site::Awaitable Site::developer_delete(http::Request& req) {
     d.set("user", user_nav(user));
     d.set("wide", true);
     co_return page(200, "developer_delete.html", "Delete " + c.name, std::move(d), req);
+  }
+  if (int64_t wait = change_wait(app_changes_, user.id, req.remote_ip); wait > 0) {
+    auto r =
+        error_page(429, "Too many changes", changes_message(wait, "created or deleted apps"), req);
+    r.header("Retry-After", std::to_string(wait));
+    co_return r;
   }
   auto remove = [&]() -> bool {
     auto r = stores_.clients.delete_client(c.id, s_.clock.now());

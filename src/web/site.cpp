@@ -1,6 +1,7 @@
 #include "web/site.hpp"
 
 #include <boost/asio/post.hpp>
+#include <climits>
 
 #include "core/base64url.hpp"
 #include "http/offload.hpp"
@@ -20,7 +21,28 @@ void add_page_headers(http::Response& r) {
   r.header("Referrer-Policy", "no-referrer");
   r.header("Cache-Control", "no-store");
 }
+// issue15-fix:dashboard-throttle. Per person dev_changes_per_hour, per IP 4 times that,
+// over an hour.
+ThrottleSettings change_throttle(const SiteSettings& settings, const ThrottleSettings& login) {
+  const int n = std::max(1, settings.dev_changes_per_hour);
+  return {n, n > INT32_MAX / 4 ? INT32_MAX : 4 * n, 3600, login.max_tracked_keys,
+          login.ipv6_network_factor};
+}
+
 }  // namespace
+
+int64_t Site::change_wait(LoginThrottle& throttle, const std::string& user_id,
+                          const std::string& ip) {
+  if (settings_.dev_changes_per_hour <= 0) return 0;
+  return throttle.reserve(user_id, ip, s_.clock.now());
+}
+
+std::string Site::changes_message(int64_t wait, const std::string& what) const {
+  const int64_t minutes = std::max<int64_t>(1, (wait + 59) / 60);
+  return "You " + what + " " + std::to_string(settings_.dev_changes_per_hour) +
+         " times in the last hour, the most one person may. Try again in " +
+         std::to_string(minutes) + (minutes == 1 ? " minute." : " minutes.");
+}
 
 Site::Site(oauth::Services& services, SiteStores stores, boost::asio::thread_pool& store_pool,
            boost::asio::thread_pool& cpu_pool, std::string csrf_key, SiteSettings settings,
@@ -37,7 +59,9 @@ Site::Site(oauth::Services& services, SiteStores stores, boost::asio::thread_poo
                         throttle.max_tracked_keys, throttle.ipv6_network_factor}),
       flow_(services),
       on_user_created_(std::move(on_user_created)),
-      developer_(developer) {
+      developer_(developer),
+      app_changes_(change_throttle(settings, throttle)),
+      allowlist_changes_(change_throttle(settings, throttle)) {
   // Never on an I/O thread: the first unknown email would stall every connection of it.
   boost::asio::post(cpu_pool_, [] { (void)dummy_password_hash(); });
 }

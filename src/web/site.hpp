@@ -48,6 +48,9 @@ struct SiteSettings {
   // issue15:dashboard
   int64_t max_apps_per_user = 25;  // apps one person may own on the developer dashboard
   int64_t api_rate_limit = 3000;   // Web API requests per app per rolling 30 s (for the docs)
+  // issue15-fix:dashboard-throttle. Per person per hour: apps created or deleted, and,
+  // counted apart, allowlist adds and removes; per client IP 4 times as many (0: no limit).
+  int dev_changes_per_hour = 30;
 };
 
 // The storage roles the pages use (store/*.hpp), each a view of the one backend the
@@ -204,6 +207,18 @@ class Site {
   // issue15-fix:prg. A new client secret between the dashboard POST that made it and the GET
   // of the app page its 303 leads to (shown there once).
   SecretReveals reveals_;
+  // issue15-fix:dashboard-throttle. Counted per person (the key is the user id) and per IP,
+  // every attempt that reaches the store: creates and deletes (a create/delete loop would fill
+  // deleted_clients, the revocation sets and the audit log) ...
+  LoginThrottle app_changes_;
+  // ... and allowlist adds and removes (probing emails, flooding a stranger's security log).
+  LoginThrottle allowlist_changes_;
+  // The seconds to wait before `throttle` counts another change of `user_id` from `ip`; 0:
+  // counted, go ahead. Always 0 when dev_changes_per_hour is 0.
+  int64_t change_wait(LoginThrottle& throttle, const std::string& user_id, const std::string& ip);
+  // What a throttled change answers: "You <what> N times in the last hour, ... Try again in
+  // M minutes." (429 with Retry-After: wait).
+  std::string changes_message(int64_t wait, const std::string& what) const;
 };
 
 }  // namespace stagepass::web

@@ -118,6 +118,13 @@ Status<> SqliteStore::delete_client(const std::string& id, int64_t now) {
   });
 }
 
+Status<> SqliteStore::prune_deleted_clients(int64_t before) {
+  return write([&](Connection& db) -> Status<> {
+    db.prepare("DELETE FROM deleted_clients WHERE deleted_at < ?").bind(1, before).run();
+    return Ok{};
+  });
+}
+
 Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::deleted_clients_since(
     int64_t since) {
   return read([&](Connection& db) -> Result<std::vector<std::pair<std::string, int64_t>>> {

@@ -39,6 +39,7 @@ class SqliteStore final : public Store {
   Status<> delete_client(const std::string& id, int64_t now) override;
   Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(
       int64_t since) override;
+  Status<> prune_deleted_clients(int64_t before) override;  // issue15-fix:revocation-bound
   Status<> set_client_secret_hash(const std::string& id, const std::string& hash) override;
   // issue15:devmode (sqlite_allowlist_store.cpp)
   Status<> set_client_mode(const std::string& id, bool development) override;

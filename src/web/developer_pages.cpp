@@ -326,9 +326,10 @@ Site::Awaitable Site::developer_app(http::Request& req) {
   }
   if (query.get("saved") == "1") state.notice = "Saved.";
   if (query.get("allowlist") == "added") {
+    // issue15-fix:allowlist-oracle: the same notice whether or not the email has an account.
     state.notice =
-        "Added to the allowlist: their next sign-in, or the app's next token refresh "
-        "for them, is served.";
+        "Added to the allowlist, if a person with this email has an account: their next "
+        "sign-in, or the app's next token refresh for them, is served.";
   }
   if (query.get("allowlist") == "removed") {
     state.notice = "Removed from the allowlist. Their access to the app was revoked.";

@@ -82,22 +82,24 @@ boost::asio::awaitable<http::Response> Site::security_page(const http::Request& 
   struct Row {
     AuditEvent event;
     std::string app_name;
+    bool developer_named = false;  // a dashboard app: its name is its developer's text
   };
   auto load = [&] {
     std::vector<Row> rows;
     auto events = stores_.events.user_events(user.id, before, kPageSize);
     if (!events) return rows;
-    std::map<std::string, std::string> names;
+    std::map<std::string, std::pair<std::string, bool>> names;  // id → name, developer's
     for (auto& e : *events) {
-      std::string name;
+      std::pair<std::string, bool> name;
       if (!e.client_id.empty()) {
         if (!names.count(e.client_id)) {
           auto c = stores_.clients.find_client(e.client_id);
-          names[e.client_id] = c ? c->name : "a deleted app";
+          names[e.client_id] = c ? std::make_pair(c->name, !c->owner_id.empty())
+                                 : std::make_pair(std::string("a deleted app"), false);
         }
         name = names[e.client_id];
       }
-      rows.push_back({std::move(e), std::move(name)});
+      rows.push_back({std::move(e), std::move(name.first), name.second});
     }
     return rows;
   };
@@ -111,6 +113,10 @@ boost::asio::awaitable<http::Response> Site::security_page(const http::Request& 
     e.set("at", at);
     e.set("at_iso", at_iso);
     if (!r.app_name.empty()) e.set("app_name", r.app_name);
+    // issue15-fix:app-names. Anyone may register an app on the dashboard and name it as they
+    // like ("Stagepass Security: verify at ..."): such a name is shown as its developer's
+    // words, quoted, never as the platform's.
+    e.set("developer_named", r.developer_named);
     if (!r.event.ip.empty()) e.set("ip", r.event.ip);
     if (!r.event.user_agent.empty()) e.set("user_agent", r.event.user_agent);
     events.push_back(e);

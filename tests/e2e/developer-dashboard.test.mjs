@@ -138,7 +138,7 @@ describe('developer dashboard', () => {
 
     // The security log notes it; no URL the browser used and no server log line holds the secret.
     const log = pageText((await alice.browser.get('/account/security')).text);
-    assert.match(log, /Created an app on the developer dashboard · Crate Digger/);
+    assert.match(log, /Created an app on the developer dashboard · an app its developer named “Crate Digger”/);
     assert.ok(!alice.browser.traceText().includes(secret));
     assert.ok(!server.stdout().includes(secret) && !server.stderr().includes(secret), 'secret in a server log');
   });
@@ -261,7 +261,7 @@ describe('developer dashboard', () => {
     assert.match(shown, /http:\/\/127\.0\.0\.1\/cb https:\/\/loop\.example\/exact/);
     assert.match(shown, /View your top artists and tracks user-top-read/);
     assert.match(shown, /Web origins https:\/\/loop\.example/);
-    assert.match(pageText((await alice.browser.get('/account/security')).text), /Changed an app's settings on the developer dashboard · Loop App 2/);
+    assert.match(pageText((await alice.browser.get('/account/security')).text), /Changed an app's settings on the developer dashboard · an app its developer named “Loop App 2”/);
 
     // The edited rules at /authorize: any port on the loopback URI, the https one exactly.
     const authorize = (redirectUri) => authorizeInBrowser({
@@ -435,7 +435,7 @@ describe('developer dashboard', () => {
     assert.match(rows[1].expires, /UTC$/);
     const shownAgain = await appPage(alice.browser, clientId);
     assert.ok(!shownAgain.text.includes(second) && !shownAgain.text.includes(first), 'no secret is shown again');
-    assert.match(pageText((await alice.browser.get('/account/security')).text), /Rotated an app's client secret · Rotating App/);
+    assert.match(pageText((await alice.browser.get('/account/security')).text), /Rotated an app's client secret · an app its developer named “Rotating App”/);
 
     // A grace outside the choices is refused next to the field; nothing rotates.
     const bad = await alice.browser.submit(shownAgain, findForm(shownAgain.text, shownAgain.url, '/developer/app/secret/rotate'), { grace: '5y' });
@@ -477,14 +477,17 @@ describe('developer dashboard', () => {
     assert.match(pageText(page.text), /Nobody is listed yet/);
     const addForm = () => findForm(page.text, page.url, '/developer/app/allowlist/add');
 
-    // Errors next to the field, with the email as typed; nothing added.
+    // issue15-fix:allowlist-oracle. An email with no account answers exactly as one that was
+    // added (the form must not tell which emails have accounts); nobody is listed.
     const unknown = await alice.browser.submit(page, addForm(), { email: 'nobody@example.com' });
-    assert.equal(unknown.status, 400);
-    assert.equal(fieldError(unknown.text, 'allowlist-email'), 'nobody has an account with this email');
-    assert.match(unknown.text, /<input id="allowlist-email" name="email" type="email" value="nobody@example.com"[^>]*aria-invalid="true"/);
+    assert.equal(unknown.status, 303);
+    assert.equal(`${unknown.location.pathname}${unknown.location.search}`, `/developer/app?id=${clientId}&allowlist=added`);
+    assert.match(pageText((await alice.browser.get(unknown.location)).text), /Added to the allowlist, if a person with this email has an account/);
+    // Errors next to the field, with the email as typed; nothing added.
     const notEmail = await alice.browser.submit(page, addForm(), { email: 'not an email' });
     assert.equal(notEmail.status, 400);
-    assert.ok(fieldError(notEmail.text, 'allowlist-email'));
+    assert.equal(fieldError(notEmail.text, 'allowlist-email'), "enter the email address of the person's account");
+    assert.match(notEmail.text, /<input id="allowlist-email" name="email" type="email" value="not an email"[^>]*aria-invalid="true"/);
     assert.deepEqual(listedPeople((await appPage(alice.browser, clientId)).text), []);
 
     const added = await alice.browser.submit(page, addForm(), { email: ' BOB@example.com ' });
@@ -516,8 +519,8 @@ describe('developer dashboard', () => {
     assert.deepEqual(listedPeople(after.text), []);
     assertInvalidToken(await api(server, bobs.access_token, 'GET', '/me'), 'token of a removed person');
     const bobsLog = pageText((await bob.browser.get('/account/security')).text);
-    assert.match(bobsLog, /An app's developer put you on its allowlist · Listed App/);
-    assert.match(bobsLog, /An app's developer took you off its allowlist: its access was revoked · Listed App/);
+    assert.match(bobsLog, /An app's developer put you on its allowlist · an app its developer named “Listed App”/);
+    assert.match(bobsLog, /An app's developer took you off its allowlist: its access was revoked · an app its developer named “Listed App”/);
     assertOAuthError(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: bobs.refresh_token }, { basic: [clientId, secret] }), 'invalid_grant');
     // Removing again: not on the list, said next to the field.
     const again = await alice.browser.submit(listed, remove);
@@ -662,5 +665,74 @@ describe('developer dashboard: the per-person app limit', () => {
     const docs = await new Browser(server).get('/developer/docs');
     assert.equal(docs.text.match(/<strong id="max-apps">(\d+)<\/strong>/)[1], '3');
     assert.match(pageText(docs.text), /Access token 1800 seconds \(30 minutes\)/);
+  });
+});
+
+// issue15-fix:dashboard-throttle. Creates and deletes, and allowlist changes, are each limited
+// per person per hour (STAGEPASS_DEV_CHANGES_PER_HOUR): a create/delete loop cannot fill the
+// revocation state and the audit log, and the allowlist form is no free email oracle nor a way
+// to flood a stranger's security log.
+describe('developer dashboard: changes per person per hour', () => {
+  let server;
+  let gina;
+  let hank;
+
+  before(async () => {
+    server = await startServer({ label: 'sp-developer-changes', env: { ...WEBAPI_ENV, STAGEPASS_DEV_CHANGES_PER_HOUR: 3 }, timeoutMs: 30000 });
+    gina = await signedIn(server, 'gina@example.com', 'Gina');
+    hank = await signedIn(server, 'hank@example.com', 'Hank');
+  });
+  after(async () => { await server?.stop(); });
+
+  it('a create/delete loop is refused with 429 and Retry-After past the limit; another person is not', async () => {
+    const first = await createApp(gina.browser, { name: 'Loop 1' });
+    await createApp(gina.browser, { name: 'Loop 2' });
+    const page = await appPage(gina.browser, first.clientId);
+    const confirmPage = await gina.browser.submit(page, findForm(page.text, page.url, '/developer/app/delete'));
+    assert.equal((await gina.browser.submit(confirmPage, findForm(confirmPage.text, confirmPage.url, '/developer/app/delete'))).status, 303);
+
+    const refused = await postNewApp(gina.browser, { name: 'Loop 3' });
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0, 'Retry-After');
+    assert.match(pageText(refused.text), /You created or deleted apps 3 times in the last hour, the most one person may\. Try again in \d+ minutes?\./);
+    assert.match(refused.text, /<input id="name" name="name" type="text" value="Loop 3"/, 'the form keeps what was typed');
+    const { ids } = await listedApps(gina.browser);
+    assert.equal(ids.length, 1);
+    const second = await appPage(gina.browser, ids[0]);
+    const confirm2 = await gina.browser.submit(second, findForm(second.text, second.url, '/developer/app/delete'));
+    const del = await gina.browser.submit(confirm2, findForm(confirm2.text, confirm2.url, '/developer/app/delete'));
+    assert.equal(del.status, 429);
+    assert.ok(Number(del.headers.get('retry-after')) > 0);
+    assert.deepEqual((await listedApps(gina.browser)).ids, ids, 'nothing deleted');
+
+    await createApp(hank.browser, { name: 'Hank 1' });
+  });
+
+  it('allowlist changes are limited too, and a loop writes one event of each kind to the person\'s log', async () => {
+    const { clientId } = await createApp(hank.browser, { name: 'Looping List' });
+    const add = async () => {
+      const page = await appPage(hank.browser, clientId);
+      return hank.browser.submit(page, findForm(page.text, page.url, '/developer/app/allowlist/add'), { email: gina.email });
+    };
+    const remove = async () => {
+      const page = await appPage(hank.browser, clientId);
+      return hank.browser.submit(page, findForm(page.text, page.url, '/developer/app/allowlist/remove'));
+    };
+    assert.equal((await add()).status, 303);
+    assert.equal((await remove()).status, 303);
+    assert.equal((await add()).status, 303);
+    const refused = await remove();
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.match(fieldError(refused.text, 'allowlist-email'), /You changed allowlists 3 times in the last hour, the most one person may/);
+    assert.deepEqual(listedPeople((await appPage(hank.browser, clientId)).text).map((p) => p.email), [gina.email]);
+    // Probing another email is refused the same way, known or not.
+    const probe = await add();
+    assert.equal(probe.status, 429);
+
+    const log = pageText((await gina.browser.get('/account/security')).text);
+    assert.equal(log.match(/put you on its allowlist/g)?.length, 1, log);
+    assert.equal(log.match(/took you off its allowlist/g)?.length, 1, log);
+    assert.match(log, /An app's developer put you on its allowlist · an app its developer named “Looping List”/);
   });
 });

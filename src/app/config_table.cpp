@@ -117,8 +117,8 @@ constexpr Setting kSettings[] = {
     // issue15-fix:dashboard-throttle
     {"dev_changes_per_hour", "STAGEPASS_DEV_CHANGES_PER_HOUR", &Config::dev_changes_per_hour,
      integer(kMaxCount), "30",
-     "apps created or deleted, and allowlist changes, per person per hour on the developer "
-     "dashboard; each counted apart, per client IP 4 times as many (0: no limit)"},
+     "apps created or deleted, allowlist changes, and secret rotations, per person per hour on "
+     "the developer dashboard; each counted apart, per client IP 4 times as many (0: no limit)"},
     // issue15:abuse: the abuse detectors (monitor/abuse_detector.hpp) and their automatic
     // actions. The actions are off by default: each lets whoever can produce the pattern act
     // on an app (guessing an app's secret from many addresses would suspend it), so an

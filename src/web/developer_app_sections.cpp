@@ -225,6 +225,15 @@ Site::Awaitable Site::developer_rotate_secret(http::Request& req) {
     co_return page(200, "developer_rotate_confirm.html", "Cut the secret of " + c.name,
                    std::move(d), req);
   }
+  // issue15-fix:dashboard-throttle. Each rotation writes audit events, secret rows and (a
+  // hard cut) a revocation watermark: a sibling of the create/delete loop.
+  if (int64_t wait = change_wait(secret_rotations_, user.id, req.remote_ip); wait > 0) {
+    state.status = 429;
+    state.grace_error = changes_message(wait, "rotated secrets");
+    auto r = co_await app_page(user, c, std::move(state), req);
+    r.header("Retry-After", std::to_string(wait));
+    co_return r;
+  }
   // The audit event names the person and where they were; never a secret.
   const AuditEvent who{0,
                        0,

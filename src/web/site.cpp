@@ -61,7 +61,8 @@ Site::Site(oauth::Services& services, SiteStores stores, boost::asio::thread_poo
       on_user_created_(std::move(on_user_created)),
       developer_(developer),
       app_changes_(change_throttle(settings, throttle)),
-      allowlist_changes_(change_throttle(settings, throttle)) {
+      allowlist_changes_(change_throttle(settings, throttle)),
+      secret_rotations_(change_throttle(settings, throttle)) {
   // Never on an I/O thread: the first unknown email would stall every connection of it.
   boost::asio::post(cpu_pool_, [] { (void)dummy_password_hash(); });
 }

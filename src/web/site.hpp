@@ -49,7 +49,8 @@ struct SiteSettings {
   int64_t max_apps_per_user = 25;  // apps one person may own on the developer dashboard
   int64_t api_rate_limit = 3000;   // Web API requests per app per rolling 30 s (for the docs)
   // issue15-fix:dashboard-throttle. Per person per hour: apps created or deleted, and,
-  // counted apart, allowlist adds and removes; per client IP 4 times as many (0: no limit).
+  // counted apart, allowlist adds and removes, and secret rotations; per client IP 4 times as
+  // many (0: no limit).
   int dev_changes_per_hour = 30;
 };
 
@@ -213,6 +214,8 @@ class Site {
   LoginThrottle app_changes_;
   // ... and allowlist adds and removes (probing emails, flooding a stranger's security log).
   LoginThrottle allowlist_changes_;
+  // ... and secret rotations (each writes events, secret rows, a hard cut's watermark).
+  LoginThrottle secret_rotations_;
   // The seconds to wait before `throttle` counts another change of `user_id` from `ip`; 0:
   // counted, go ahead. Always 0 when dev_changes_per_hour is 0.
   int64_t change_wait(LoginThrottle& throttle, const std::string& user_id, const std::string& ip);

@@ -734,5 +734,16 @@ describe('developer dashboard: changes per person per hour', () => {
     assert.equal(log.match(/put you on its allowlist/g)?.length, 1, log);
     assert.equal(log.match(/took you off its allowlist/g)?.length, 1, log);
     assert.match(log, /An app's developer put you on its allowlist · an app its developer named “Looping List”/);
+
+    // Secret rotations are limited the same way (each writes events and secret rows).
+    const rotate = async () => {
+      const page = await appPage(hank.browser, clientId);
+      return hank.browser.submit(page, findForm(page.text, page.url, '/developer/app/secret/rotate'), { grace: '1h' });
+    };
+    for (let i = 0; i < 3; i++) assert.equal((await rotate()).status, 303);
+    const tooMany = await rotate();
+    assert.equal(tooMany.status, 429);
+    assert.ok(Number(tooMany.headers.get('retry-after')) > 0);
+    assert.match(pageText(tooMany.text.match(/<p class="field-error" id="grace-error">[^<]*<\/p>/)?.[0] ?? ''), /You rotated secrets 3 times in the last hour/);
   });
 });

@@ -151,7 +151,14 @@ describe('development mode and the allowlist', () => {
     assert.notEqual(over.code, 0, 'over the limit must exit non-zero');
     assert.equal(over.stdout, '');
     assert.equal(over.stderr, `stagepass: the allowlist is full: an app in development mode serves at most ${LIMIT} people\n`);
-    const unknown = await server.run(['admin', 'client', 'allowlist', 'add', '--client-id', app.client_id, '--email', 'nobody@example.com']);
+    // issue15-fix:allowlist-oracle. A full list is full for every email, with or without an
+    // account (the dashboard must not tell which emails exist); with room, the operator's CLI
+    // says when nobody has the email.
+    const unknownFull = await server.run(['admin', 'client', 'allowlist', 'add', '--client-id', app.client_id, '--email', 'nobody@example.com']);
+    assert.notEqual(unknownFull.code, 0);
+    assert.equal(unknownFull.stderr, over.stderr);
+    const roomy = await server.adminJson(['client', 'create', '--name', 'Roomy App', '--redirect-uri', REDIRECT, '--mode', 'development']);
+    const unknown = await server.run(['admin', 'client', 'allowlist', 'add', '--client-id', roomy.client_id, '--email', 'nobody@example.com']);
     assert.notEqual(unknown.code, 0);
     assert.equal(unknown.stderr, 'stagepass: nobody has an account with this email\n');
     const listed = await allowlist('list', app);

@@ -14,7 +14,9 @@ for extra in "$@"; do
     test) pkgs+=(clang-format libgtest-dev libgmock-dev nodejs npm python3 python3-authlib python3-requests curl sqlite3
                  chromium
                  # sdk/tests/with_keyring.sh: a real Secret Service in a private D-Bus session
-                 gnome-keyring dbus-daemon libsecret-tools libglib2.0-bin) ;;
+                 gnome-keyring dbus-daemon libsecret-tools libglib2.0-bin
+                 # scripts/pg-test-server.sh: a throw-away PostgreSQL 15 for the store tests
+                 postgresql-15) ;;
     # GoogleTest alone: configuring a tree with the unit tests on (make fuzz's shared tree).
     unit) pkgs+=(libgtest-dev libgmock-dev) ;;
     bench) pkgs+=(wrk libbenchmark-dev) ;;

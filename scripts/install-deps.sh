@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 pkgs=(cmake ninja-build g++ pkg-config ccache
-      libboost1.81-dev libboost-json1.81-dev libssl-dev libsodium-dev libsqlite3-dev
+      libboost1.81-dev libboost-json1.81-dev libssl-dev libsodium-dev libsqlite3-dev libpq-dev
       libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libkainjow-mustache-dev
       libcurl4-openssl-dev libsecret-1-dev)
 for extra in "$@"; do

@@ -93,7 +93,8 @@ TEST_P(AllowlistConformance, DeletingTheAppEmptiesItsAllowlist) {
   EXPECT_TRUE(store_->list_allowlist("c1")->empty());
 }
 
-STAGEPASS_CONFORMANCE_SUITE(AllowlistConformance);
+STAGEPASS_CONFORMANCE_SUITE(AllowlistConformance,
+                            kClients | kCodes | kRefreshTokens | kRevocationLog);
 
 }  // namespace
 }  // namespace stagepass::conformance

@@ -170,7 +170,7 @@ TEST_P(ClientsConformance, AnAppReadsBackAsCreatedAndIdsAreUnique) {
   EXPECT_EQ(store_->delete_client("nope", 10).error().code, ErrorCode::kNotFound);
 }
 
-STAGEPASS_CONFORMANCE_SUITE(ClientsConformance);
+STAGEPASS_CONFORMANCE_SUITE(ClientsConformance, kClients | kRevocationLog);
 
 }  // namespace
 }  // namespace stagepass::conformance

@@ -159,7 +159,7 @@ TEST_P(CodesConformance, AnUnknownCodeIsNotFoundAndAnExpiredOneIsRefused) {
   EXPECT_EQ(store_->redeem_code("k", exchange("r3", 102))->outcome, RedeemOutcome::kRedeemed);
 }
 
-STAGEPASS_CONFORMANCE_SUITE(CodesConformance);
+STAGEPASS_CONFORMANCE_SUITE(CodesConformance, kGrants | kCodes | kRefreshTokens);
 
 }  // namespace
 }  // namespace stagepass::conformance

@@ -139,7 +139,7 @@ TEST_P(GrantsConformance, DeletingAnAppRevokesItsGrantsAndFeedsTheLog) {
   EXPECT_EQ(store_->find_active_grant("u1", "c1").error().code, ErrorCode::kNotFound);
 }
 
-STAGEPASS_CONFORMANCE_SUITE(GrantsConformance);
+STAGEPASS_CONFORMANCE_SUITE(GrantsConformance, kGrants | kCodes | kRefreshTokens | kRevocationLog);
 
 }  // namespace
 }  // namespace stagepass::conformance

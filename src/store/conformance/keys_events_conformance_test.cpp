@@ -157,8 +157,8 @@ TEST_P(EventsConformance, ConcurrentEventsAllLandWithDistinctIds) {
   EXPECT_EQ(ids.size(), static_cast<size_t>(kThreads * kEach));
 }
 
-STAGEPASS_CONFORMANCE_SUITE(KeysConformance);
-STAGEPASS_CONFORMANCE_SUITE(EventsConformance);
+STAGEPASS_CONFORMANCE_SUITE(KeysConformance, kKeys);
+STAGEPASS_CONFORMANCE_SUITE(EventsConformance, kEvents);
 
 }  // namespace
 }  // namespace stagepass::conformance

@@ -236,7 +236,7 @@ TEST_P(RefreshConformance, AnIdleTokenIsRefusedAndAnUnknownOneIsNotFound) {
             RotateOutcome::kNotFound);
 }
 
-STAGEPASS_CONFORMANCE_SUITE(RefreshConformance);
+STAGEPASS_CONFORMANCE_SUITE(RefreshConformance, kGrants | kCodes | kRefreshTokens);
 
 }  // namespace
 }  // namespace stagepass::conformance

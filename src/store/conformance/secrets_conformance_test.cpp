@@ -135,7 +135,7 @@ TEST_P(SecretsConformance, AResetReplacesEverySecret) {
   EXPECT_EQ(store_->set_client_secret_hash("nope", "x").error().code, ErrorCode::kNotFound);
 }
 
-STAGEPASS_CONFORMANCE_SUITE(SecretsConformance);
+STAGEPASS_CONFORMANCE_SUITE(SecretsConformance, kClients | kRevocationLog);
 
 }  // namespace
 }  // namespace stagepass::conformance

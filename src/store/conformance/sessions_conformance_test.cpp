@@ -68,7 +68,7 @@ TEST_P(SessionsConformance, ASignInThatBeganBeforeSignOutEverywhereCreatesNoSess
   EXPECT_TRUE(store_->find_session("kept", 101).ok());
 }
 
-STAGEPASS_CONFORMANCE_SUITE(SessionsConformance);
+STAGEPASS_CONFORMANCE_SUITE(SessionsConformance, kUsers | kSessions);
 
 }  // namespace
 }  // namespace stagepass::conformance

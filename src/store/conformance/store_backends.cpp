@@ -5,9 +5,18 @@ namespace stagepass::conformance {
 std::vector<StoreBackend> store_backends() {
   std::vector<StoreBackend> all;
   all.push_back({"sqlite", "", [](const std::string&) { return make_sqlite_instance(); }});
-  // The PostgreSQL store appends its entry here:
-  //   {"postgresql", "STAGEPASS_TEST_POSTGRESQL", make_postgresql_instance}
+  // The PostgreSQL store appends its entry here, with the roles it provides so far:
+  //   {"postgresql", "STAGEPASS_TEST_POSTGRESQL", make_postgresql_instance, kPostgresqlRoles}
   return all;
+}
+
+std::vector<StoreBackend> store_backends_providing(Roles needed) {
+  needed |= kFixtureRoles;
+  std::vector<StoreBackend> out;
+  for (auto& b : store_backends()) {
+    if ((b.roles & needed) == needed) out.push_back(std::move(b));
+  }
+  return out;
 }
 
 }  // namespace stagepass::conformance

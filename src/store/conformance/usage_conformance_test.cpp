@@ -72,7 +72,7 @@ TEST_P(UsageConformance, DeletingAnAppDeletesItsUsageAndWarnings) {
   EXPECT_TRUE(store_->load_app_usage("c2", 1021)->empty());  // since
 }
 
-STAGEPASS_CONFORMANCE_SUITE(UsageConformance);
+STAGEPASS_CONFORMANCE_SUITE(UsageConformance, kClients | kUsage);
 
 }  // namespace
 }  // namespace stagepass::conformance

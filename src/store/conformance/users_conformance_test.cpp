@@ -11,6 +11,8 @@ namespace stagepass::conformance {
 namespace {
 
 class UsersConformance : public StoreConformance {};
+// The cases that also hold refresh tokens (issued through a code exchange).
+class UserTokensConformance : public StoreConformance {};
 
 TEST_P(UsersConformance, EmailLookupIgnoresCaseAndRejectsDuplicates) {
   EXPECT_EQ(store_->find_user_by_email("a@example.COM")->id, "u1");
@@ -60,7 +62,7 @@ TEST_P(UsersConformance, APasswordChangeThatCheckedTheOldPasswordLosesToALaterCh
 // commits): the hash and the generation move,
 // every session ends, this browser's new session begins, every grant of the person (and so
 // their refresh tokens) is revoked and shows in the revocation log; nobody else's is touched.
-TEST_P(UsersConformance, APasswordChangeEndsSessionsAndRevokesEveryGrantInOneWrite) {
+TEST_P(UserTokensConformance, APasswordChangeEndsSessionsAndRevokesEveryGrantInOneWrite) {
   ASSERT_TRUE(issue_refresh("r1"));
   Client c2{"c2", "Other", false, "hash", {"https://o/cb"}, ScopeSet::parse("streaming"), {}, 1};
   ASSERT_TRUE(store_->create_client(c2).ok());
@@ -105,7 +107,7 @@ TEST_P(UsersConformance, APasswordChangeEndsSessionsAndRevokesEveryGrantInOneWri
 
 // Without "remove every app" the apps keep their access; without a session to continue in,
 // every session ends and none begins.
-TEST_P(UsersConformance, APasswordChangeKeepsTheAppsUnlessAsked) {
+TEST_P(UserTokensConformance, APasswordChangeKeepsTheAppsUnlessAsked) {
   ASSERT_TRUE(issue_refresh("r1"));
   ASSERT_TRUE(store_->create_session({"s1", "u1", 100, 1000}).ok());
   auto done = store_->change_password(change("new-hash", 0));
@@ -136,7 +138,7 @@ TEST_P(UsersConformance, APasswordChangeThatFailsPartWayWritesNothing) {
   EXPECT_TRUE(store_->find_active_grant("u1", "c1").ok());
 }
 
-TEST_P(UsersConformance, DataSurvivesReopening) {
+TEST_P(UserTokensConformance, DataSurvivesReopening) {
   ASSERT_TRUE(issue_refresh("r1"));
   instance_->reopen();  // a restart
   store_ = &instance_->store();
@@ -159,7 +161,9 @@ TEST_P(UsersConformance, APersonReadsBackAsCreated) {
   EXPECT_EQ(store_->find_user_by_email("nobody@x.test").error().code, ErrorCode::kNotFound);
 }
 
-STAGEPASS_CONFORMANCE_SUITE(UsersConformance);
+STAGEPASS_CONFORMANCE_SUITE(UsersConformance, kUsers | kSessions | kGrants | kRevocationLog);
+STAGEPASS_CONFORMANCE_SUITE(UserTokensConformance, kUsers | kSessions | kGrants | kCodes |
+                                                       kRefreshTokens | kRevocationLog);
 
 }  // namespace
 }  // namespace stagepass::conformance

@@ -5,8 +5,8 @@ namespace stagepass::conformance {
 std::vector<StoreBackend> store_backends() {
   std::vector<StoreBackend> all;
   all.push_back({"sqlite", "", [](const std::string&) { return make_sqlite_instance(); }});
-  // The PostgreSQL store appends its entry here, with the roles it provides so far:
-  //   {"postgresql", "STAGEPASS_TEST_POSTGRESQL", make_postgresql_instance, kPostgresqlRoles}
+  all.push_back(
+      {"postgresql", "STAGEPASS_TEST_POSTGRESQL", make_postgresql_instance, kPostgresqlRoles});
   return all;
 }
 

@@ -126,8 +126,8 @@ Status<> PgStore::create_client(const Client& cl) {
 }
 
 Result<Client> PgStore::find_client(const std::string& id) {
-  // One transaction: the row and its secrets are read from one snapshot.
   return pool_.transaction([&](PgConnection& c) -> Result<Client> {
+    SP_PG_TRY(snapshot, one_snapshot(c));
     static const std::string sql = std::string(kClientColumns) + "WHERE id = $1";
     SP_PG_TRY(r, c.prepared("find_client", sql, {id}));
     if (r->rows() == 0) return fail(not_found("client"));
@@ -139,6 +139,7 @@ Result<Client> PgStore::find_client(const std::string& id) {
 
 Result<std::vector<Client>> PgStore::list_clients() {
   return pool_.transaction([&](PgConnection& c) -> Result<std::vector<Client>> {
+    SP_PG_TRY(snapshot, one_snapshot(c));
     static const std::string sql = std::string(kClientColumns) + "ORDER BY created_at, id";
     SP_PG_TRY(r, c.prepared("list_clients", sql));
     std::vector<Client> out;
@@ -381,6 +382,7 @@ Result<ClientStore::SecretRotation> PgStore::rotate_client_secret(const std::str
 Result<std::vector<ClientStore::LiveSecret>> PgStore::list_live_secrets(const std::string& id,
                                                                         int64_t now) {
   return pool_.transaction([&](PgConnection& c) -> Result<std::vector<LiveSecret>> {
+    SP_PG_TRY(snapshot, one_snapshot(c));
     SP_PG_TRY(cl, c.prepared("client_exists", "SELECT 1 FROM clients WHERE id = $1", {id}));
     if (cl->rows() == 0) return fail(not_found("client"));
     SP_PG_TRY(r, c.prepared("live_secrets",

@@ -35,6 +35,13 @@ inline Error credentials_changed() {
 
 std::vector<std::string> split_lines(const std::string& s);
 
+// The first statement of a read made of several queries (PgPool::transaction): they all
+// read one snapshot (READ COMMITTED would give each its own), so a row and its secrets
+// never come from either side of another node's commit.
+inline Status<> one_snapshot(PgConnection& c) {
+  return c.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+}
+
 constexpr const char* kUserColumns =
     "SELECT id, email, display_name, password_hash, country, product, created_at, "
     "credential_generation FROM users ";

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/base64url.hpp"
 #include "oauth/client_auth.hpp"
 #include "oauth/oauth_test_support.hpp"
 #include "tokens/access_token.hpp"
@@ -240,7 +241,14 @@ TEST_F(SecretRotationTest, ATokenMintedOnALaggingNodeAfterTheCutIsIssuedAfterIt)
       {"https://issuer.example", "https://issuer.example/v1", server_.clock.now(), 10});
   ASSERT_TRUE(claims.ok()) << claims.error().message;
   EXPECT_EQ(claims->iat, cut + 1);
-  EXPECT_EQ(claims->exp, cut + 1 + 3600);
+  // Its lifetime counts from its issue, on this node's clock (issue15-fix:suspension: a
+  // suspension's cut can be the clock skew ahead); "nbf" says when it was issued.
+  EXPECT_EQ(claims->exp, server_.clock.now() + 3600);
+  const std::string token(json_of(minted).at("access_token").as_string());
+  EXPECT_NE(
+      base64url_decode(token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1))
+          ->find("\"nbf\":" + std::to_string(server_.clock.now())),
+      std::string::npos);
   server_.revoked.add_client_cut(kConfId, cut);
   EXPECT_FALSE(server_.revoked.covers("", kConfId, claims->jti, claims->iat));
 }

@@ -33,7 +33,7 @@ Result<std::string, OAuthError> TokenIssuer::access_token(const AuthenticatedCli
                  client.client.id,
                  scope.str(),
                  now,
-                 now + s_.settings.access_token_ttl,
+                 issued + s_.settings.access_token_ttl,  // its lifetime from its issue
                  s_.random.id22(),
                  grant_id,
                  client.client.rate_limit,

@@ -113,8 +113,14 @@ class ClientStore {
   // (at == 0; the reason is cleared). kNotFound. A suspension feeds every node's
   // RevocationSet (RevocationLog::suspended_clients_since): the app's access tokens issued
   // up to then are refused; its grants and refresh tokens stay, for when it is lifted.
+  // issue15-fix:suspension. A suspension also writes a durable token cut (as a hard cut
+  // does: Client::tokens_cut_at, client_cuts_since) through at + `cut_slack` (the clock skew
+  // between nodes; never moved back), in the same transaction: lifting the suspension, a
+  // restart or a node started later never brings those tokens back. Tokens minted after the
+  // suspension is lifted get a later iat (TokenIssuer).
   virtual Status<> set_client_suspension(const std::string& id, int64_t at,
-                                         const std::string& reason) = 0;
+                                         const std::string& reason,
+                                         int64_t cut_slack = kHardCutMarginSeconds) = 0;
 };
 
 }  // namespace stagepass

@@ -141,6 +141,25 @@ TEST_F(SecretRotationTest, AHardCutRefusesTheOldSecretAndTheTokensMintedBeforeIt
   EXPECT_TRUE(active(std::string(json_of(refreshed).at("access_token").as_string())));
 }
 
+// issue15-fix:rotation-b. A token minted with the new secret right after a hard cut carries
+// iat = cut + 1, ahead of the clock; a second hard cut in the same second (that secret leaked
+// too) still covers it: a cut is never less than the previous one + 1.
+TEST_F(SecretRotationTest, ASecondHardCutInTheSameSecondCoversTheTokensOfTheFirstsSecret) {
+  auto first = rotate(0);
+  current_ = first.client_secret;
+  auto between = cc(first.client_secret);
+  ASSERT_EQ(between.status, 200);
+  const std::string token(json_of(between).at("access_token").as_string());
+  auto second = rotate(0);
+  current_ = second.client_secret;
+  const int64_t cut = server_.store->find_client(kConfId)->tokens_cut_at;
+  server_.revoked.add_client_cut(kConfId, cut);
+  EXPECT_FALSE(active(token));
+  auto after = cc(second.client_secret);
+  ASSERT_EQ(after.status, 200);
+  EXPECT_TRUE(active(std::string(json_of(after).at("access_token").as_string())));
+}
+
 // issue15-fix:rotation-b. Rotations are limited per app: the sixth within ten minutes is
 // refused with a sentence, writes nothing (the current secret stays), and another app is not
 // affected; once the window has passed the app may rotate again.

@@ -117,7 +117,8 @@ class ClientStore {
   // does: Client::tokens_cut_at, client_cuts_since) through at + `cut_slack` (the clock skew
   // between nodes; never moved back), in the same transaction: lifting the suspension, a
   // restart or a node started later never brings those tokens back. Tokens minted after the
-  // suspension is lifted get a later iat (TokenIssuer).
+  // suspension is lifted get a later iat (TokenIssuer); a cut is never less than the
+  // previous one + 1, so it covers those too (hard cuts alike).
   virtual Status<> set_client_suspension(const std::string& id, int64_t at,
                                          const std::string& reason,
                                          int64_t cut_slack = kHardCutMarginSeconds) = 0;

@@ -92,7 +92,8 @@ Result<std::shared_ptr<const Keyring>> SigningKeys::open(const std::vector<Signi
                     k.retire_at != 0 ? k.retire_at : std::numeric_limits<int64_t>::max()});
   }
   // This node's own policy (header). At startup (no current keyring) a key already signing
-  // is taken as it is; any other key is published from now on.
+  // is taken as it is; any other key is published from now on, counted from the next whole
+  // second (the clock has whole seconds: the key may have appeared late in this one).
   const int64_t max_age = settings_.policy.jwks_max_age;
   std::unordered_map<std::string, int64_t> seen;
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -100,7 +101,7 @@ Result<std::shared_ptr<const Keyring>> SigningKeys::open(const std::vector<Signi
     auto known = first_published_.find(k.kid);
     const int64_t since = known != first_published_.end()     ? known->second
                           : (!current && k.signs_from <= now) ? std::numeric_limits<int64_t>::min()
-                                                              : now;
+                                                              : now + 1;
     seen.emplace(k.kid, since);
     if (i > 0 && since != std::numeric_limits<int64_t>::min()) {
       k.signs_from = std::max(k.signs_from, since + max_age);

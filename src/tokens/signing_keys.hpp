@@ -9,9 +9,9 @@
 // (`admin keys rotate` with its own settings); this node applies its own policy on top, so
 // no other process's settings and no late pickup make it sign with a key verifiers may not
 // know yet:
-//  - a key this node first published at t signs here from max(signs_from, t + its
-//    jwks_max_age) at the earliest (until then the previous key keeps signing here). Keys
-//    already signing when the node starts are taken as they are (the nodes running then
+//  - a key this node first published during second t signs here from max(signs_from,
+//    t + 1 + its jwks_max_age) at the earliest (until then the previous key keeps signing here).
+//    Keys already signing when the node starts are taken as they are (the nodes running then
 //    published them), and so is the only key;
 //  - a key that stops signing here at s (its successor's signing time as this node applies
 //    it) stays published and verifying here until max(retire_at, s + its retention()), even

@@ -175,7 +175,8 @@ TEST_F(SigningKeysTest, TheServerAppliesItsOwnPolicyToARotationPlannedWithOtherS
   // The stored signs_from has come, but the server published the key only 6 s ago.
   clock_.advance(next->signs_from - clock_.now());
   EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, old_kid);
-  clock_.advance(t0 + kPolicy.jwks_max_age - clock_.now() - 1);
+  // Published during second t0: for a whole max-age from t0 + 1.
+  clock_.advance(t0 + 1 + kPolicy.jwks_max_age - clock_.now() - 1);
   EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, old_kid);
   const std::string last_old = token(*keys_->current());
   clock_.advance(1);  // published for the server's whole max-age: it signs
@@ -186,7 +187,7 @@ TEST_F(SigningKeysTest, TheServerAppliesItsOwnPolicyToARotationPlannedWithOtherS
   ASSERT_EQ(*cli_store_.delete_retired_signing_keys(clock_.now()), 1);
   ASSERT_TRUE(keys_->refresh().ok());
   // Published and verifying until the server's own switch + its own retention.
-  const int64_t own_retire = t0 + kPolicy.jwks_max_age + kPolicy.retention();
+  const int64_t own_retire = t0 + 1 + kPolicy.jwks_max_age + kPolicy.retention();
   clock_.advance(100 - 10 - 1);  // the last old token's last second (lifetime 100, skew 10)
   EXPECT_TRUE(published(old_kid));
   EXPECT_TRUE(verifies(*keys_->current(), last_old));
@@ -211,11 +212,11 @@ TEST_F(SigningKeysTest, ALatePickupOrARestartPublishesTheNextKeyForAWholeMaxAgeF
   const int64_t picked = clock_.now();
   EXPECT_TRUE(published(next->kid));
   EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, old_kid);
-  clock_.advance(kPolicy.jwks_max_age - 1);
+  clock_.advance(1 + kPolicy.jwks_max_age - 1);
   EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, old_kid);
   clock_.advance(1);
   EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, next->kid);
-  EXPECT_EQ(clock_.now(), picked + kPolicy.jwks_max_age);
+  EXPECT_EQ(clock_.now(), picked + 1 + kPolicy.jwks_max_age);
 
   // A node starting while a next key waits publishes it from its start.
   auto third = rotate_signing_key(cli_store_, master_, random_, clock_.now(), 30, kPolicy);
@@ -226,6 +227,8 @@ TEST_F(SigningKeysTest, ALatePickupOrARestartPublishesTheNextKeyForAWholeMaxAgeF
   clock_.advance(third->signs_from - clock_.now());
   EXPECT_EQ(restarted->current()->signing_key(clock_.now()).kid, next->kid);
   clock_.advance(started + kPolicy.jwks_max_age - clock_.now());
+  EXPECT_EQ(restarted->current()->signing_key(clock_.now()).kid, next->kid);
+  clock_.advance(1);
   EXPECT_EQ(restarted->current()->signing_key(clock_.now()).kid, third->kid);
 }
 

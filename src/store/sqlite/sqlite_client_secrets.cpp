@@ -96,11 +96,12 @@ Result<ClientStore::SecretRotation> SqliteStore::rotate_client_secret(const std:
           .run();
     } else {
       // Hard cut: the previous secret ends now, and so do the tokens issued up to now (and
-      // the margin: client_store.hpp).
+      // the margin: client_store.hpp), and those minted after the previous cut, which carry
+      // iat = that cut + 1, maybe later than now (TokenIssuer): never less than that.
       db.prepare("DELETE FROM client_secrets WHERE client_id = ?").bind(1, id).run();
       db.prepare(
             "INSERT INTO client_token_cuts (client_id, cut_at) VALUES (?, ?) "
-            "ON CONFLICT (client_id) DO UPDATE SET cut_at = MAX(cut_at, excluded.cut_at)")
+            "ON CONFLICT (client_id) DO UPDATE SET cut_at = MAX(cut_at + 1, excluded.cut_at)")
           .bind_all(id, now + kHardCutMarginSeconds)
           .run();
     }

@@ -202,10 +202,11 @@ Status<> SqliteStore::set_client_suspension(const std::string& id, int64_t at,
     if (db.changes() == 0) return fail(not_found("client"));
     if (at > 0) {
       // issue15-fix:suspension: the refusal of the tokens issued until now outlives the
-      // suspension (client_store.hpp).
+      // suspension (client_store.hpp). Past the previous cut too: tokens minted after it
+      // carry iat = that cut + 1, maybe later than now (TokenIssuer).
       db.prepare(
             "INSERT INTO client_token_cuts (client_id, cut_at) VALUES (?, ?) "
-            "ON CONFLICT (client_id) DO UPDATE SET cut_at = MAX(cut_at, excluded.cut_at)")
+            "ON CONFLICT (client_id) DO UPDATE SET cut_at = MAX(cut_at + 1, excluded.cut_at)")
           .bind_all(id, at + std::max<int64_t>(0, cut_slack))
           .run();
     }

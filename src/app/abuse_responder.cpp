@@ -110,7 +110,7 @@ void AbuseResponder::suspend(const std::string& client_id, const AbuseFinding& f
   // The reason reaches the app (the error description) and its owner: the finding's words,
   // which name no secret and no address.
   const std::string reason = "automatic, after " + f.type + ": " + f.detail;
-  if (auto st = clients_.set_client_suspension(client_id, now, reason); !st) {
+  if (auto st = clients_.set_client_suspension(client_id, now, reason, actions_.clock_skew); !st) {
     log::event("error", "automatic suspension failed",
                {{"client_id", client_id}, {"error", st.error().message}});
     return;

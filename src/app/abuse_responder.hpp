@@ -48,6 +48,7 @@ struct AbuseActions {
   bool suspend_on_burst = false;
   int64_t access_token_ttl = 3600;  // how long a revoked token's jti must be remembered
   int64_t coalesce_seconds = 3600;  // one recorded finding per app and type per this long
+  int64_t clock_skew = 10;  // issue15-fix:suspension: a suspension's durable token cut slack
 };
 
 class AbuseResponder {

@@ -241,7 +241,8 @@ Site::Awaitable Site::developer_rotate_secret(http::Request& req) {
   if (!rotated) {
     if (rotated.error().code == ErrorCode::kNotFound) co_return app_missing(req);
     if (rotated.error().code == ErrorCode::kIo) co_return busy_page(req);
-    state.status = 400;
+    // kConflict: the per-app rotation limit (issue15-fix:rotation-b; public apps are above).
+    state.status = rotated.error().code == ErrorCode::kConflict ? 429 : 400;
     state.grace_error = rotated.error().message;
     co_return co_await app_page(user, c, std::move(state), req);
   }

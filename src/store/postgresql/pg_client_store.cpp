@@ -313,13 +313,22 @@ Status<> PgStore::update_owned_client(const Client& cl) {
 // ---- suspensions (issue15:abuse)
 
 Status<> PgStore::set_client_suspension(const std::string& id, int64_t at,
-                                        const std::string& reason) {
-  return pool_.run([&](PgConnection& c) -> Status<> {
+                                        const std::string& reason, int64_t cut_slack) {
+  return pool_.transaction([&](PgConnection& c) -> Status<> {
     SP_PG_TRY(r, c.prepared("set_client_suspension",
                             "UPDATE clients SET suspended_at = $1, suspended_reason = $2 "
                             "WHERE id = $3",
                             {num(at), at > 0 ? reason : std::string(), id}));
     if (r->affected() == 0) return fail(not_found("client"));
+    if (at > 0) {
+      // The refusal of the tokens issued until now outlives the suspension
+      // (client_store.hpp); past the previous cut too, as the SQLite store does.
+      SP_PG_TRY(cut, c.prepared("suspension_token_cut",
+                                "INSERT INTO client_token_cuts (client_id, cut_at) "
+                                "VALUES ($1, $2) ON CONFLICT (client_id) DO UPDATE SET "
+                                "cut_at = GREATEST(client_token_cuts.cut_at + 1, excluded.cut_at)",
+                                {id, num(at + std::max<int64_t>(0, cut_slack))}));
+    }
     return Ok{};
   });
 }
@@ -370,7 +379,7 @@ Result<ClientStore::SecretRotation> PgStore::rotate_client_secret(const std::str
       SP_PG_TRY(cut, c.prepared("cut_client_tokens",
                                 "INSERT INTO client_token_cuts (client_id, cut_at) "
                                 "VALUES ($1, $2) ON CONFLICT (client_id) DO UPDATE SET "
-                                "cut_at = GREATEST(client_token_cuts.cut_at, excluded.cut_at)",
+                                "cut_at = GREATEST(client_token_cuts.cut_at + 1, excluded.cut_at)",
                                 {id, num(now + kHardCutMarginSeconds)}));
     }
     SP_PG_TRY(secret, insert_current_secret(c, id, new_hash, now));

@@ -69,8 +69,8 @@ class PgStore : public Store {
                                               int64_t now, int64_t grace) override;
   Result<std::vector<LiveSecret>> list_live_secrets(const std::string& id, int64_t now) override;
   Status<> record_secret_usage(const std::vector<ClientSecretUse>& uses, int64_t now) override;
-  Status<> set_client_suspension(const std::string& id, int64_t at,
-                                 const std::string& reason) override;
+  Status<> set_client_suspension(const std::string& id, int64_t at, const std::string& reason,
+                                 int64_t cut_slack) override;
 
   // GrantStore
   Result<Grant> find_active_grant(const std::string& user_id,

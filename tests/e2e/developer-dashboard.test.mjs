@@ -243,7 +243,7 @@ describe('developer dashboard', () => {
     assert.equal(dup.status, 403);
   });
 
-  it('edits the settings; a loopback URI without a port matches any port, others exactly', async () => {
+  it('edits the settings; a loopback URI without a port matches any port, others (with a port too) exactly', async () => {
     const { clientId, secret } = await createApp(alice.browser, { name: 'Loop App', scopes: ['user-read-email'] });
     const editPage = await alice.browser.get(`/developer/app/edit?id=${clientId}`);
     assert.equal(editPage.status, 200);
@@ -251,29 +251,32 @@ describe('developer dashboard', () => {
     assert.ok(form.hidden.some(([n, v]) => n === 'client_id' && v === clientId));
     assert.match(editPage.text, /<textarea id="redirect_uris"[^>]*>https:\/\/mixtape\.example\/callback<\/textarea>/);
     const saved = await alice.browser.submit(editPage, form, {
-      name: 'Loop App 2', description: 'Now native.', redirect_uris: 'http://127.0.0.1/cb\nhttps://loop.example/exact',
+      name: 'Loop App 2', description: 'Now native.', redirect_uris: 'http://127.0.0.1/cb\nhttps://loop.example/exact\nhttp://127.0.0.1:8080/fixed',
       web_origins: 'https://Loop.Example', 'scope:user-read-email': 'on', 'scope:user-top-read': 'on',
     });
     assert.equal(saved.status, 303, pageText(saved.text).slice(0, 400));
     assert.equal(`${saved.location.pathname}${saved.location.search}`, `/developer/app?id=${clientId}&saved=1`);
     const shown = pageText((await alice.browser.get(saved.location)).text);
     assert.match(shown, /Saved\. Loop App 2 Now native\./);
-    assert.match(shown, /http:\/\/127\.0\.0\.1\/cb https:\/\/loop\.example\/exact/);
+    assert.match(shown, /http:\/\/127\.0\.0\.1\/cb https:\/\/loop\.example\/exact http:\/\/127\.0\.0\.1:8080\/fixed/);
     assert.match(shown, /View your top artists and tracks user-top-read/);
     assert.match(shown, /Web origins https:\/\/loop\.example/);
     assert.match(pageText((await alice.browser.get('/account/security')).text), /Changed an app's settings on the developer dashboard · Loop App 2/);
 
-    // The edited rules at /authorize: any port on the loopback URI, the https one exactly.
+    // The edited rules at /authorize: any port on the portless loopback URI; the https one and
+    // the loopback one registered with a port exactly (http://127.0.0.1:8080/fixed never :9999).
     const authorize = (redirectUri) => authorizeInBrowser({
       server, browser: alice.browser, clientId, redirectUri, scope: 'user-read-email', state: randomState(),
       codeChallenge: pkcePair().challenge, email: alice.email, password: alice.password,
     });
-    for (const uri of ['http://127.0.0.1:43123/cb', 'http://127.0.0.1:51999/cb', 'https://loop.example/exact']) {
+    for (const uri of ['http://127.0.0.1:43123/cb', 'http://127.0.0.1:51999/cb', 'https://loop.example/exact',
+      'http://127.0.0.1:8080/fixed']) {
       const r = await authorize(uri);
       assert.equal(r.stoppedAt, 'redirect', `${uri}: ${alice.browser.traceText()}`);
       assert.ok(r.location.startsWith(`${uri}?`), r.location);
     }
-    for (const uri of ['https://loop.example/exact/', 'https://mixtape.example/callback', 'http://127.0.0.1:43123/other']) {
+    for (const uri of ['https://loop.example/exact/', 'https://mixtape.example/callback', 'http://127.0.0.1:43123/other',
+      'http://127.0.0.1:9999/fixed', 'http://127.0.0.1/fixed']) {
       const r = await authorize(uri);
       assert.notEqual(r.stoppedAt, 'redirect', `${uri} must not be accepted`);
     }

@@ -83,8 +83,9 @@ void AbuseResponder::act(const AbuseFinding& f, const Client& app) {
   // Never abuse_secret_guessing: the guesser named the app, the app did nothing. Never a
   // public app: anyone can act as it (AbuseResponder's header).
   const bool suspend_app =
-      !app.is_public && ((f.type == "abuse_refresh_reuse" && actions_.suspend_on_refresh_reuse) ||
-                         (f.type == "abuse_burst" && actions_.suspend_on_burst));
+      !app.is_public &&
+      ((f.type == "abuse_refresh_reuse" && actions_.suspend_on_refresh_reuse) ||
+       (f.type == "abuse_burst" && actions_.suspend_on_burst && f.grants >= kBurstMinGrants));
   if (suspend_app && app.suspended_at == 0) suspend(app.id, f);
   if (f.type == "abuse_token_many_ips" && actions_.revoke_on_token_ips) {
     AuditEvent e{0,

@@ -88,6 +88,35 @@ TEST_F(AbuseResponderTest, SecretGuessingNeverSuspendsTheAppItNames) {
   EXPECT_FALSE(store_->find_grant(grant_)->revoked_at.has_value());
 }
 
+// issue15-fix:burst: a burst from one or two grants (one person's tokens) is only a warning; a
+// burst spread over several grants suspends the app when the operator turned that on.
+TEST_F(AbuseResponderTest, ABurstSuspendsOnlyWhenSpreadOverSeveralGrants) {
+  AbuseActions on;
+  on.suspend_on_burst = true;
+  static AppUsage* usage = nullptr;
+  static int grants = 0;
+  auto burst = [](AbuseDetector& d, int64_t now) {
+    for (int i = 0; i < 1000; ++i) {
+      usage->note("app", EndpointGroup::kSearch, 200, "u1", "g" + std::to_string(i % grants));
+    }
+    usage->fold(now - 61);
+    d.check_bursts(*usage, now);
+  };
+  AppUsage one;
+  usage = &one;
+  grants = 1;
+  respond(on, burst);
+  EXPECT_EQ(store_->find_client("app")->suspended_at, 0);
+  EXPECT_EQ(event_types(), std::vector<std::string>{"abuse_burst"});
+  EXPECT_EQ(store_->app_warnings("app", 10)->size(), 1u);  // the owner hears of it
+  clock_.advance(7200);                                    // another period: recorded again
+  AppUsage spread;
+  usage = &spread;
+  grants = 4;
+  respond(on, burst);
+  EXPECT_EQ(store_->find_client("app")->suspended_at, clock_.now());
+}
+
 // Any user of a public app holds its refresh tokens and can act as it: no automatic suspension.
 TEST_F(AbuseResponderTest, APublicAppIsNeverSuspendedAutomatically) {
   Client pub{"pub", "Pub", true, "", {"https://a/cb"}, ScopeSet::parse("streaming"), {}, 1};

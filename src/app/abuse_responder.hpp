@@ -10,7 +10,8 @@
 //         act as one, so any of its users could produce the pattern); abuse_burst only when
 //         it is spread over at least kBurstMinGrants grants (AbuseFinding::grants), so one
 //         person's token (or a client-credentials burst) raises the warning only;
-//       abuse_token_many_ips -> revoke the token's grant (the token alone when it has none);
+//       abuse_token_many_ips -> revoke the token's grant (the token alone when it has none):
+//         permanent, audit event `grant_revoked` with "reason: abuse" in its detail;
 //       abuse_secret_guessing -> nothing here, ever, to the app it names: the client id is
 //         public, so whoever sends wrong secrets under it is not the app. Its action acts on
 //         the source, on the request path (AbuseSettings::block_guessing_sources).

@@ -169,8 +169,14 @@ TEST_F(AbuseResponderTest, RevokesTheTokensGrantWhenTheOperatorTurnedItOn) {
   });
   EXPECT_TRUE(store_->find_grant(grant_)->revoked_at.has_value());
   EXPECT_EQ(store_->find_client("app")->suspended_at, 0);  // the app itself is not suspended
-  auto types = event_types();
-  EXPECT_NE(std::find(types.begin(), types.end(), "grant_suspended"), types.end());
+  // A revocation, recorded as one (issue15-fix:revoke): grant_revoked with the reason abuse.
+  auto events = store_->events_since(0, 100);
+  auto revoked = std::find_if(events->begin(), events->end(),
+                              [](const AuditEvent& e) { return e.type == "grant_revoked"; });
+  ASSERT_NE(revoked, events->end());
+  EXPECT_EQ(revoked->client_id, "app");
+  EXPECT_EQ(revoked->detail.rfind("reason: abuse", 0), 0u) << revoked->detail;
+  for (const auto& e : *events) EXPECT_NE(e.type, "grant_suspended");
 }
 
 // issue15-fix:abuse: the id a guesser presented is its own text: no app of that id, so the

@@ -579,7 +579,23 @@ describe('developer dashboard', () => {
     const text = pageText(docs.text);
     assert.match(text, /"expires_in":3600/);
     assert.match(text, /Access token 3600 seconds \(1 hour\)/);
-    assert.match(text, /Each app may make 3000 Web API requests per rolling 30 seconds/);
+    // Issue 15 review A2 #6: the limits in cost units, the daily quota, the reasons on the wire,
+    // development mode, and rotation as it is (no stale "delete and recreate", no placeholder).
+    assert.match(text, /Rate limit: 3000 units per rolling 30 seconds/);
+    assert.match(text, /Daily quota: 5000000 units per rolling 24 hours/);
+    for (const reason of ['RATE_LIMITED', 'QUOTA_EXCEEDED', 'USER_NOT_ALLOWLISTED']) {
+      assert.match(docs.text.match(/<table class="ref" id="api-reasons">([\s\S]*?)<\/table>/)[1], new RegExp(`<code>${reason}</code>`));
+    }
+    const refusals = [...docs.text.match(/<table class="ref" id="token-refusals">([\s\S]*?)<\/table>/)[1]
+      .matchAll(/<tr><td><code>([^<]+)<\/code>/g)].map((m) => m[1]);
+    for (const d of ['expired', 'revoked', 'malformed', 'wrong audience']) assert.ok(refusals.includes(d), `${d} in ${refusals}`);
+    assert.match(text, /the app is suspended, and then error_description says so and why/);
+    assert.match(text, /starts in development mode\s*: the Web API serves its owner and the people on its allowlist, at most 25 of them/);
+    assert.match(text, /Rotate secret\s*on the app's page: the new secret is shown once, and the current one keeps working for the grace period you choose \(\s*86400 seconds \(1 day\) by default/);
+    assert.match(text, /If the secret\s*leaked\s*, choose no grace \(a hard cut\)/);
+    assert.match(text, /Cache-Control: max-age=\s*300\s*:/);
+    assert.doesNotMatch(text, /delete the app on the dashboard \(every token of it stops at once\) and create a new one/);
+    assert.doesNotMatch(docs.text, /\{\{|goes here/, 'no template leftovers');
     // The default limit of apps per person is 25 (Spotify's).
     assert.equal(docs.text.match(/<strong id="max-apps">(\d+)<\/strong>/)[1], '25');
     assert.match(pageText((await alice.browser.get('/developer')).text), /of at most 25 apps/);
@@ -594,7 +610,14 @@ describe('developer dashboard: the per-person app limit', () => {
   before(async () => {
     // The default limit is 25 (asserted above through the docs page). 3 here keeps the test
     // to a few requests; the rule does not depend on the number.
-    server = await startServer({ label: 'sp-developer-limit', env: { ...WEBAPI_ENV, STAGEPASS_MAX_APPS_PER_USER: 3, STAGEPASS_ACCESS_TOKEN_TTL: 1800, STAGEPASS_DEV_ALLOWLIST_LIMIT: 1 }, timeoutMs: 30000 });
+    server = await startServer({
+      label: 'sp-developer-limit',
+      env: {
+        ...WEBAPI_ENV, STAGEPASS_MAX_APPS_PER_USER: 3, STAGEPASS_ACCESS_TOKEN_TTL: 1800, STAGEPASS_DEV_ALLOWLIST_LIMIT: 1,
+        STAGEPASS_RATE_LIMIT: 1234, STAGEPASS_API_DAILY_QUOTA: 777777, STAGEPASS_JWKS_MAX_AGE: 600,
+      },
+      timeoutMs: 30000,
+    });
     carol = await signedIn(server, 'carol@example.com', 'Carol');
     dave = await signedIn(server, 'dave@example.com', 'Dave');
   });
@@ -650,9 +673,13 @@ describe('developer dashboard: the per-person app limit', () => {
     assert.deepEqual(listedPeople((await appPage(dave.browser, clientId)).text).map((p) => p.email), [carol.email]);
   });
 
-  it('the docs show the configured limit and token lifetime', async () => {
+  it('the docs show the configured limits, token lifetime and JWKS cache lifetime', async () => {
     const docs = await new Browser(server).get('/developer/docs');
     assert.equal(docs.text.match(/<strong id="max-apps">(\d+)<\/strong>/)[1], '3');
     assert.match(pageText(docs.text), /Access token 1800 seconds \(30 minutes\)/);
+    assert.equal(docs.text.match(/<strong id="rate-limit">(\d+)<\/strong>/)[1], '1234');
+    assert.equal(docs.text.match(/<strong id="daily-quota">(\d+)<\/strong>/)[1], '777777');
+    assert.equal(docs.text.match(/<strong id="allowlist-limit">(\d+)<\/strong>/)[1], '1');
+    assert.equal(docs.text.match(/max-age=<span id="jwks-max-age">(\d+)<\/span>/)[1], '600');
   });
 });

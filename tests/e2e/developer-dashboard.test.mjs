@@ -545,6 +545,12 @@ describe('developer dashboard', () => {
     assert.ok(usage, 'a Usage section');
     assert.equal((usage.match(/<svg\b/g) ?? []).length, 3, 'last hour, day and 30 days');
     assert.match(usage, /<title>Last hour \(per minute\)<\/title>/);
+    // Requests per endpoint group (issue 15 review A2 #8), for each window.
+    const groups = usage.match(/<table class="ref groups" id="usage-groups"[\s\S]*?<\/table>/)?.[0];
+    assert.ok(groups, 'a per-group table');
+    const byGroup = Object.fromEntries([...groups.matchAll(/<tr><th><code>([a-z]+)<\/code><\/th><td>(\d+)<\/td><td>(\d+)<\/td><td>(\d+)<\/td><\/tr>/g)]
+      .map((m) => [m[1], m.slice(2, 5).map(Number)]));
+    assert.deepEqual(byGroup, { search: [3, 3, 3], token: [1, 1, 1] });
     assert.ok(!/<script|\sstyle=|\son\w+=/i.test(usage), 'no script, inline style or handler in the charts');
     assert.match(pageText(usage), /No warnings\./);
     assert.doesNotMatch(page.text, /id="suspended"/);

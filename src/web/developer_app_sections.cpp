@@ -172,6 +172,17 @@ boost::asio::awaitable<void> Site::app_sections(Data& d, const Client& c,
     }
     d.set("charts", charts);
     d.set("totals", totals);
+    kainjow::mustache::list groups;  // issue15-fix:groups: requests per endpoint group
+    for (const GroupRow& g : requests_per_group(series)) {
+      Data row;
+      row.set("group", g.group);
+      kainjow::mustache::list figures;
+      for (uint64_t n : g.requests) figures.push_back(Data("n", std::to_string(n)));
+      row.set("figures", figures);
+      groups.push_back(row);
+    }
+    d.set("has_groups", !groups.empty());
+    d.set("groups", groups);
   }
   if (developer_.usage) {
     d.set("warnings_section", true);

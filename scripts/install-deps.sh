@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 pkgs=(cmake ninja-build g++ pkg-config ccache
-      libboost1.81-dev libboost-json1.81-dev libssl-dev libsodium-dev libsqlite3-dev
+      libboost1.81-dev libboost-json1.81-dev libssl-dev libsodium-dev libsqlite3-dev libpq-dev
       libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libkainjow-mustache-dev
       libcurl4-openssl-dev libsecret-1-dev)
 for extra in "$@"; do
@@ -14,7 +14,9 @@ for extra in "$@"; do
     test) pkgs+=(clang-format libgtest-dev libgmock-dev nodejs npm python3 python3-authlib python3-requests curl sqlite3
                  chromium
                  # sdk/tests/with_keyring.sh: a real Secret Service in a private D-Bus session
-                 gnome-keyring dbus-daemon libsecret-tools libglib2.0-bin) ;;
+                 gnome-keyring dbus-daemon libsecret-tools libglib2.0-bin
+                 # scripts/pg-test-server.sh: a throw-away PostgreSQL 15 for the store tests
+                 postgresql-15) ;;
     # GoogleTest alone: configuring a tree with the unit tests on (make fuzz's shared tree).
     unit) pkgs+=(libgtest-dev libgmock-dev) ;;
     bench) pkgs+=(wrk libbenchmark-dev) ;;

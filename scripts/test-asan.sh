@@ -33,8 +33,11 @@ echo "== unit tests (ASan + UBSan) =="
 # sdk_install_and_consume configures a standalone project against the installed (sanitized)
 # SDK: CMake takes its compiler and flags from CXX, CXXFLAGS and LDFLAGS.
 san="-fsanitize=address,undefined"
+# Tests that need PostgreSQL get a throw-away server when postgresql-15 is installed.
+pg_run=()
+[[ -x /usr/lib/postgresql/15/bin/initdb ]] && pg_run=("$PWD/scripts/pg-test-server.sh" run --)
 (cd "$build" && CXX=clang++ CXXFLAGS="$san -fno-sanitize=function" LDFLAGS="$san" \
-  ctest --no-tests=error --output-on-failure -j "$jobs") || status=1
+  "${pg_run[@]}" ctest --no-tests=error --output-on-failure -j "$jobs") || status=1
 unit_done=$SECONDS
 echo "== end-to-end, security and interop suites against $build/stagepass (ASan + UBSan) =="
 STAGEPASS_BIN=$build/stagepass tests/run-e2e.sh || status=1

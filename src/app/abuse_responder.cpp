@@ -83,18 +83,21 @@ void AbuseResponder::act(const AbuseFinding& f, const Client& app) {
   // Never abuse_secret_guessing: the guesser named the app, the app did nothing. Never a
   // public app: anyone can act as it (AbuseResponder's header).
   const bool suspend_app =
-      !app.is_public && ((f.type == "abuse_refresh_reuse" && actions_.suspend_on_refresh_reuse) ||
-                         (f.type == "abuse_burst" && actions_.suspend_on_burst));
+      !app.is_public &&
+      ((f.type == "abuse_refresh_reuse" && actions_.suspend_on_refresh_reuse) ||
+       (f.type == "abuse_burst" && actions_.suspend_on_burst && f.grants >= kBurstMinGrants));
   if (suspend_app && app.suspended_at == 0) suspend(app.id, f);
   if (f.type == "abuse_token_many_ips" && actions_.revoke_on_token_ips) {
+    // A revocation, permanent (the person consents again to get a new grant), so it is
+    // recorded as one: grant_revoked, with the reason "abuse" (issue15-fix:revoke).
     AuditEvent e{0,
                  0,
-                 "grant_suspended",
+                 "grant_revoked",
                  f.user_id,
                  app.id,
                  f.ip,
                  "",
-                 "access revoked automatically: " + f.detail};
+                 "reason: abuse (abuse_token_many_ips); revoked automatically: " + f.detail};
     auto r = f.grant_id.empty()
                  ? revoker_.revoke_access_token(f.jti, app.id, f.at + actions_.access_token_ttl, e)
                  : revoker_.revoke_grant(f.grant_id, e);
@@ -110,7 +113,7 @@ void AbuseResponder::suspend(const std::string& client_id, const AbuseFinding& f
   // The reason reaches the app (the error description) and its owner: the finding's words,
   // which name no secret and no address.
   const std::string reason = "automatic, after " + f.type + ": " + f.detail;
-  if (auto st = clients_.set_client_suspension(client_id, now, reason); !st) {
+  if (auto st = clients_.set_client_suspension(client_id, now, reason, actions_.clock_skew); !st) {
     log::event("error", "automatic suspension failed",
                {{"client_id", client_id}, {"error", st.error().message}});
     return;

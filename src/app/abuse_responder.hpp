@@ -7,8 +7,11 @@
 //     names an app that exists;
 //  3. the automatic action, when the operator turned it on (all off by default):
 //       abuse_refresh_reuse, abuse_burst -> suspend the app (never a public app: anyone can
-//         act as one, so any of its users could produce the pattern);
-//       abuse_token_many_ips -> revoke the token's grant (the token alone when it has none);
+//         act as one, so any of its users could produce the pattern); abuse_burst only when
+//         it is spread over at least kBurstMinGrants grants (AbuseFinding::grants), so one
+//         person's token (or a client-credentials burst) raises the warning only;
+//       abuse_token_many_ips -> revoke the token's grant (the token alone when it has none):
+//         permanent, audit event `grant_revoked` with "reason: abuse" in its detail;
 //       abuse_secret_guessing -> nothing here, ever, to the app it names: the client id is
 //         public, so whoever sends wrong secrets under it is not the app. Its action acts on
 //         the source, on the request path (AbuseSettings::block_guessing_sources).
@@ -48,6 +51,7 @@ struct AbuseActions {
   bool suspend_on_burst = false;
   int64_t access_token_ttl = 3600;  // how long a revoked token's jti must be remembered
   int64_t coalesce_seconds = 3600;  // one recorded finding per app and type per this long
+  int64_t clock_skew = 10;  // issue15-fix:suspension: a suspension's durable token cut slack
 };
 
 class AbuseResponder {
@@ -57,6 +61,7 @@ class AbuseResponder {
                  const oauth::GrantRevoker& revoker, const AuditLog& audit, Announce announce,
                  const Clock& clock, AbuseActions actions);
   static constexpr size_t kMaxCoalesced = 100000;  // (type, app) periods remembered
+  static constexpr uint64_t kBurstMinGrants = 3;   // issue15-fix:burst
   // Drains the detector and handles each finding, then closes the coalescing periods that
   // ended. Returns how many findings were handled.
   size_t run();

@@ -286,7 +286,7 @@ int client_rotate_secret(Store& store, const std::string& id, const std::string&
 }
 
 int client_suspend(Store& store, const std::string& id, const std::string& reason, bool suspend,
-                   bool as_json) {
+                   bool as_json, int64_t clock_skew) {
   SystemClock clock;
   // The reason travels in an RFC 6749 error_description: printable ASCII, short.
   for (unsigned char ch : reason) {
@@ -296,7 +296,7 @@ int client_suspend(Store& store, const std::string& id, const std::string& reaso
   if (reason.size() > 200) return fail_line("--reason must be at most 200 characters");
   const int64_t now = clock.now();
   const std::string why = reason.empty() ? "suspended by an operator" : reason;
-  auto r = store.set_client_suspension(id, suspend ? now : 0, why);
+  auto r = store.set_client_suspension(id, suspend ? now : 0, why, clock_skew);
   if (!r)
     return fail_line(r.error().code == ErrorCode::kNotFound ? "no client " + id
                                                             : r.error().message);

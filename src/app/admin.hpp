@@ -50,9 +50,10 @@ int client_delete(Store& store, const std::string& id, bool json);
 int client_rotate_secret(Store& store, const std::string& id, const std::string& grace, bool json);
 // issue15:abuse. Suspends (`suspend`) or lifts the suspension of a client, with an audit
 // event (client_suspended / client_unsuspended). --json: {"client_id","suspended",
-// "suspended_at","reason"}.
+// "suspended_at","reason"}. A suspension refuses the client's tokens issued until then for
+// good, lifted or not (a durable token cut through now + `clock_skew`, issue15-fix:suspension).
 int client_suspend(Store& store, const std::string& id, const std::string& reason, bool suspend,
-                   bool json);
+                   bool json, int64_t clock_skew = 10);
 // The audit stream as JSON lines, oldest first. `since`: epoch seconds, an ISO 8601 UTC time
 // (2026-11-28T10:00:00Z) or a duration back from now (90s, 30m, 12h, 7d).
 int events(Store& store, const std::string& since, const std::string& user_id, int limit);

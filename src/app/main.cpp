@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
     if (allowlist_list->parsed()) return admin::allowlist_list(store, limit, allow_client_id, json);
     if (client_rotate->parsed()) return admin::client_rotate_secret(store, client_id, grace, json);
     if (client_suspend->parsed())
-      return admin::client_suspend(store, suspend_id, suspend_reason, true, json);
+      return admin::client_suspend(store, suspend_id, suspend_reason, true, json, cfg.clock_skew);
     if (client_unsuspend->parsed())
       return admin::client_suspend(store, suspend_id, "", false, json);
     if (events_cmd->parsed()) return admin::events(store, since, event_user, event_limit);

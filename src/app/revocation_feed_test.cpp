@@ -89,6 +89,30 @@ TEST_F(RevocationFeedTest, LearnsASuspension) {
   EXPECT_TRUE(set_.covers("", "app", "j", clock_.now() - 5));
 }
 
+// issue15-fix:suspension. Lifting a suspension does not bring back the tokens it refused: a
+// node that starts after it was lifted (a restart, a new api-only node) still refuses the
+// app's tokens issued before the suspension, and accepts those issued after the cut.
+TEST_F(RevocationFeedTest, ALiftedSuspensionStillRefusesOldTokensAfterARestart) {
+  Client c{"app", "App", false, "h", {"https://a/cb"}, ScopeSet::parse("streaming"), {}, 1};
+  ASSERT_TRUE(store_->create_client(c).ok());
+  const int64_t before = clock_.now() - 5;  // a token issued before the suspension
+  ASSERT_TRUE(store_->set_client_suspension("app", clock_.now(), "review", 10).ok());
+  clock_.advance(60);
+  ASSERT_TRUE(store_->set_client_suspension("app", 0, "").ok());
+  const int64_t cut = store_->find_client("app")->tokens_cut_at;
+  EXPECT_EQ(cut, clock_.now() - 60 + 10);
+  RevocationSet restarted{3700, 1000};
+  RevocationFeed feed(*store_, restarted, clock_, 3700, 40);
+  feed.poll();
+  EXPECT_TRUE(restarted.covers("", "app", "j", before));
+  EXPECT_TRUE(restarted.covers("", "app", "j", cut));
+  EXPECT_FALSE(restarted.covers("", "app", "j", cut + 1));  // minted after it (TokenIssuer)
+  // A second suspension right away (even stamped earlier) covers the tokens minted since the
+  // first was lifted, whose iat is cut + 1, ahead of the clock.
+  ASSERT_TRUE(store_->set_client_suspension("app", cut - 30, "again", 0).ok());
+  EXPECT_GE(store_->find_client("app")->tokens_cut_at, cut + 1);
+}
+
 // issue15-fix:revocation-bound. Developers delete apps on the dashboard: the deleted_clients
 // rows go once no token of theirs can be alive (retention + lookback), never before.
 TEST_F(RevocationFeedTest, PrunesDeletedClientsPastTheRetention) {

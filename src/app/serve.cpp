@@ -130,7 +130,7 @@ int serve(const Config& cfg, bool demo) {
         abuse, accounts->store(), accounts->store(), accounts->revoker(), accounts->audit(),
         [&] { accounts->poll_revocations(); }, clock,
         AbuseActions{cfg.abuse_refresh_reuse_suspend, cfg.abuse_token_ips_suspend,
-                     cfg.abuse_burst_suspend, cfg.access_token_ttl});
+                     cfg.abuse_burst_suspend, cfg.access_token_ttl, 3600, cfg.clock_skew});
     background.add([&] { accounts->poll_revocations(); });
     // A rotation written by `admin keys rotate` (another process) is picked up within a tick
     // (key_schedule.hpp: kKeyPickupSeconds); this node's Web API verifies with the same keys.

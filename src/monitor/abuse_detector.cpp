@@ -176,7 +176,8 @@ void AbuseDetector::check_bursts(const AppUsage& usage, int64_t now) {
     std::snprintf(mean, sizeof mean, "%.1f", baseline);
     raise({"abuse_burst", now, app, "", "", "", "",
            std::to_string(r.minute) + " requests in one minute against a usual " + mean +
-               " per minute"});
+               " per minute, from about " + std::to_string(r.minute_grants) + " grant(s)",
+           r.minute_grants});
   }
 }
 

@@ -4,9 +4,11 @@
 //                            already revoked the grant), `refresh_reuse.threshold` times;
 //   abuse_token_many_ips     one access token (jti) used from `token_ips.threshold` distinct
 //                            client IPs;
-//   abuse_burst              an app's requests in the last complete minute at least
-//                            `burst_factor` times its own mean rate over the previous hour and
-//                            day, and at least `burst_min_requests` (checked by check_bursts);
+//   abuse_burst              an app's admitted requests (answered below 400: a 429, 401 or
+//                            403 USER_NOT_ALLOWLISTED does not count) in the last complete
+//                            minute at least `burst_factor` times its own mean rate over the
+//                            previous hour and day, and at least `burst_min_requests` (checked
+//                            by check_bursts);
 //   abuse_secret_guessing    `invalid_client.threshold` invalid_client answers to one IP (an
 //                            IPv6 /64), or `ipv6_network_factor` times that to one IPv6 /48
 //                            (whoever holds a /48 holds 65,536 /64s); the finding is about the
@@ -82,6 +84,10 @@ struct AbuseFinding {
   std::string user_id;
   std::string ip;      // secret guessing, credential stuffing
   std::string detail;  // human-readable; never a secret
+  // abuse_burst (issue15-fix:burst): distinct grants estimated in the burst minute (0 when
+  // every request came with a client-credentials token). The responder suspends only a burst
+  // spread over several grants, so one user alone cannot get an app suspended.
+  uint64_t grants = 0;
 };
 
 class AbuseDetector {

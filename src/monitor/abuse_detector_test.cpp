@@ -105,6 +105,39 @@ TEST(AbuseDetector, ABurstFarAboveTheAppsOwnRateFires) {
   EXPECT_EQ(f[0].client_id, "app1");
 }
 
+// issue15-fix:burst: requests the Web API refused (429, 401, 403 USER_NOT_ALLOWLISTED) are not
+// the app's traffic: anyone can send them, so they never make a burst.
+TEST(AbuseDetector, RefusedRequestsMakeNoBurst) {
+  AbuseDetector d(AbuseSettings{});
+  AppUsage usage;
+  const int64_t start = kT0 - kT0 % 3600;
+  normal_mix(d, usage, start, 120);
+  ASSERT_TRUE(d.drain().empty());
+  const int64_t now = start + 120 * 60;
+  for (int i = 0; i < 3000; ++i) {
+    const int status = i % 3 == 0 ? 429 : (i % 3 == 1 ? 403 : 401);
+    usage.note("app1", EndpointGroup::kSearch, status, "mallory", "g-mallory");
+  }
+  usage.fold(now);
+  d.check_bursts(usage, now + 61);
+  EXPECT_TRUE(d.drain().empty());
+}
+
+TEST(AbuseDetector, ABurstSaysHowManyGrantsItCameFrom) {
+  AbuseDetector d(AbuseSettings{});
+  AppUsage usage;
+  const int64_t now = kT0 - kT0 % 60;
+  for (int i = 0; i < 3000; ++i) {
+    usage.note("app1", EndpointGroup::kSearch, 200, cat("u", i % 5), cat("g", i % 5));
+  }
+  usage.fold(now);
+  d.check_bursts(usage, now + 61);
+  auto f = d.drain();
+  ASSERT_EQ(types(f), std::vector<std::string>{"abuse_burst"});
+  EXPECT_EQ(f[0].grants, 5u);
+  EXPECT_NE(f[0].detail.find("about 5 grant(s)"), std::string::npos) << f[0].detail;
+}
+
 TEST(AbuseDetector, ASmallAppsJumpBelowTheFloorIsNoBurst) {
   AbuseDetector d(AbuseSettings{});
   AppUsage usage;

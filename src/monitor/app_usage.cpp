@@ -102,6 +102,12 @@ uint64_t UsageCounts::total() const {
   return n;
 }
 
+uint64_t UsageCounts::admitted() const {
+  const uint64_t refused = errors + rate_limited;
+  const uint64_t all = total();
+  return all > refused ? all - refused : 0;
+}
+
 void UsageCounts::add(const UsageCounts& o) {
   for (size_t i = 0; i < requests.size(); ++i) requests[i] += o.requests[i];
   errors += o.errors;
@@ -350,16 +356,19 @@ AppUsage::Rate AppUsage::rate(const std::string& client_id, int64_t minute_start
   const Ring& minutes = it->second->rings[0];
   const Ring& hours = it->second->rings[1];
   minute_start = align(minute_start, 60);
-  if (const UsageBucket* b = minutes.find(minute_start)) r.minute = b->counts.total();
+  if (const UsageBucket* b = minutes.find(minute_start)) {
+    r.minute = b->counts.admitted();
+    r.minute_grants = b->counts.grants.estimate();
+  }
   uint64_t hour = 0;
   for (int64_t k = 1; k < 60; ++k) {
-    if (const UsageBucket* b = minutes.find(minute_start - k * 60)) hour += b->counts.total();
+    if (const UsageBucket* b = minutes.find(minute_start - k * 60)) hour += b->counts.admitted();
   }
   r.hour_mean = static_cast<double>(hour) / 59.0;
   uint64_t day = 0;
   const int64_t this_hour = align(minute_start, 3600);
   for (int64_t k = 1; k < 24; ++k) {
-    if (const UsageBucket* b = hours.find(this_hour - k * 3600)) day += b->counts.total();
+    if (const UsageBucket* b = hours.find(this_hour - k * 3600)) day += b->counts.admitted();
   }
   r.day_mean = static_cast<double>(day) / (23.0 * 60.0);
   return r;

@@ -80,6 +80,7 @@ struct UsageCounts {
   DistinctSketch users;
   DistinctSketch grants;
   uint64_t total() const;
+  uint64_t admitted() const;  // total() less errors and rate_limited: answers below 400
   void add(const UsageCounts& other);
 };
 
@@ -125,12 +126,16 @@ class AppUsage {
 
   // The app's three windows at `now` (all zero for an app never seen).
   AppUsageSeries usage(const std::string& client_id, int64_t now) const;
-  // Requests of the app in the minute bucket that starts at `minute_start`, and its mean per
-  // minute over the hour before that minute and over the day before that hour.
+  // Admitted requests of the app (answered below 400: never a 429, a 401, a 403
+  // USER_NOT_ALLOWLISTED, so no one can inflate an app's rate with requests it refused) in the
+  // minute bucket that starts at `minute_start`, and their mean per minute over the hour before
+  // that minute and over the day before that hour; `minute_grants`: the estimated number of
+  // distinct grants seen in that minute (0 for client-credentials tokens, which have none).
   struct Rate {
     uint64_t minute = 0;
     double hour_mean = 0;
     double day_mean = 0;
+    uint64_t minute_grants = 0;
   };
   Rate rate(const std::string& client_id, int64_t minute_start) const;
   // The apps tracked, sorted.

@@ -254,6 +254,21 @@ TEST(AppUsage, RateComparesAMinuteWithTheHourBefore) {
   EXPECT_NEAR(r.hour_mean, 10.0, 0.01);
 }
 
+// issue15-fix:burst: the rate counts admitted requests only (answered below 400).
+TEST(AppUsage, RateCountsOnlyAdmittedRequests) {
+  AppUsage usage;
+  const int64_t base = kT0 - kT0 % 3600;
+  for (int i = 0; i < 10; ++i) usage.note("app", EndpointGroup::kProfile, 200, "u", "g1");
+  for (int status : {429, 403, 401, 404, 500}) {
+    usage.note("app", EndpointGroup::kProfile, status, "u", "g2");
+  }
+  usage.fold(base);
+  auto r = usage.rate("app", base);
+  EXPECT_EQ(r.minute, 10u);
+  EXPECT_EQ(r.minute_grants, 2u);
+  EXPECT_EQ(usage.usage("app", base + 1).windows[0].total.total(), 15u);  // charts show all
+}
+
 TEST(AppUsage, PrometheusShowsEachAppsSeriesWithBoundedLabels) {
   AppUsage usage;
   usage.note("app1", EndpointGroup::kSearch, 200, "u", "g");

@@ -17,8 +17,8 @@ struct AuthenticatedClient {
   Client client;
   // issue15-fix:rotation. The secret that matched (ClientSecret::id and its digest); 0 and
   // empty for a public client. reconfirm_client() checks it is still live before a token is
-  // signed. The digest too: SQLite may give a secret made after a hard cut the id of the one
-  // the cut deleted (no AUTOINCREMENT), so the id alone does not name one secret for good.
+  // signed. Ids are never reused (issue15-fix:secret-ids: AUTOINCREMENT); the digest is
+  // compared too, as a cheap second check.
   int64_t secret_id = 0;
   std::string secret_hash;
   // The client authenticated through the Authorization header: a 401 then carries

@@ -158,17 +158,31 @@ TEST(RedirectUri, OnlyPlainAsciiHostsAreRegisteredOrIdentifyTheClient) {
   }
 }
 
-TEST(RedirectUri, ExactMatchExceptLoopbackPort) {
-  std::vector<std::string> reg{"https://app.example/cb", "http://127.0.0.1:8888/cb"};
+TEST(RedirectUri, ExactMatchExceptPortlessLoopback) {
+  std::vector<std::string> reg{"https://app.example/cb", "http://127.0.0.1/cb", "http://[::1]/v6"};
   EXPECT_TRUE(redirect_uri_matches(reg, "https://app.example/cb"));
   EXPECT_FALSE(redirect_uri_matches(reg, "https://app.example/cb/"));
   EXPECT_FALSE(redirect_uri_matches(reg, "https://APP.example/cb"));
   EXPECT_FALSE(redirect_uri_matches(reg, "https://app.example/cb?x=1"));
+  // Registered without a port: any port (RFC 8252 §7.3), same host and path.
   EXPECT_TRUE(redirect_uri_matches(reg, "http://127.0.0.1:49152/cb"));
   EXPECT_TRUE(redirect_uri_matches(reg, "http://127.0.0.1/cb"));
+  EXPECT_TRUE(redirect_uri_matches(reg, "http://[::1]:50000/v6"));
   EXPECT_FALSE(redirect_uri_matches(reg, "http://127.0.0.1:49152/other"));
   EXPECT_FALSE(redirect_uri_matches(reg, "http://[::1]:8888/cb"));
+  EXPECT_FALSE(redirect_uri_matches(reg, "http://127.0.0.1:49152/v6"));
   EXPECT_FALSE(redirect_uri_matches({"https://app.example:443/cb"}, "https://app.example:444/cb"));
+}
+
+TEST(RedirectUri, LoopbackRegisteredWithAPortMatchesOnlyThatPort) {
+  std::vector<std::string> reg{"http://127.0.0.1:8080/cb", "http://[::1]:8080/cb"};
+  EXPECT_TRUE(redirect_uri_matches(reg, "http://127.0.0.1:8080/cb"));
+  EXPECT_TRUE(redirect_uri_matches(reg, "http://[::1]:8080/cb"));
+  EXPECT_FALSE(redirect_uri_matches(reg, "http://127.0.0.1:9999/cb"));
+  EXPECT_FALSE(redirect_uri_matches(reg, "http://127.0.0.1/cb"));
+  EXPECT_FALSE(redirect_uri_matches(reg, "http://[::1]:9999/cb"));
+  // An empty port after the colon names a port too: exact match only.
+  EXPECT_FALSE(redirect_uri_matches({"http://127.0.0.1:/cb"}, "http://127.0.0.1:9999/cb"));
 }
 
 TEST(Pkce, S256) {

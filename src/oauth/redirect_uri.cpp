@@ -14,6 +14,7 @@ struct Parts {
   std::string port;
   std::string rest;  // path, query
   bool has_authority = false;
+  bool has_port = false;  // the authority names a port (":" after the host, even if empty)
 };
 
 std::optional<Parts> split(std::string_view uri) {
@@ -40,11 +41,13 @@ std::optional<Parts> split(std::string_view uri) {
       p.host = std::string(auth.substr(0, close + 1));
       auth.remove_prefix(close + 1);
       if (!auth.empty() && auth[0] != ':') return std::nullopt;
-      if (!auth.empty()) p.port = std::string(auth.substr(1));
+      p.has_port = !auth.empty();
+      if (p.has_port) p.port = std::string(auth.substr(1));
     } else {
       size_t pc = auth.find(':');
       p.host = std::string(auth.substr(0, pc));
-      if (pc != std::string_view::npos) p.port = std::string(auth.substr(pc + 1));
+      p.has_port = pc != std::string_view::npos;
+      if (p.has_port) p.port = std::string(auth.substr(pc + 1));
     }
     if (!std::all_of(p.port.begin(), p.port.end(), [](char c) { return std::isdigit(c); })) {
       return std::nullopt;
@@ -144,8 +147,12 @@ bool redirect_uri_matches(const std::vector<std::string>& registered, std::strin
   if (!req || req->scheme != "http" || !is_loopback_literal(req->host)) return false;
   for (const auto& r : registered) {
     auto reg = split(r);
-    // RFC 8252 §7.3: allow any port for loopback IP redirect URIs.
-    if (reg && reg->scheme == "http" && reg->host == req->host && reg->rest == req->rest) {
+    // RFC 8252 §7.3: "The authorization server MUST allow any port to be specified at the time
+    // of the request for loopback IP redirect URIs". Spotify's rule (2025), which the issue
+    // adopts: only a loopback URI registered WITHOUT a port matches any port; one registered
+    // with a port was matched exactly above (http://127.0.0.1:8080/cb never matches :9999).
+    if (reg && !reg->has_port && reg->scheme == "http" && reg->host == req->host &&
+        reg->rest == req->rest) {
       return true;
     }
   }

@@ -1,8 +1,7 @@
 #include "oauth/secret_rotation.hpp"
 
+#include <algorithm>
 #include <charconv>
-#include <chrono>
-#include <thread>
 
 #include "core/text.hpp"
 #include "oauth/client_auth.hpp"
@@ -16,22 +15,22 @@ Result<SecretRotation::Rotated> SecretRotation::rotate(const std::string& client
     return fail(Error{ErrorCode::kInvalid, "the grace period must be between 0 and 30 days"});
   }
   const int64_t now = clock_.now();
+  if (!admit(client_id, now)) {
+    return fail(Error{ErrorCode::kConflict,
+                      "This app's secret was rotated " + std::to_string(kMaxRotationsPerWindow) +
+                          " times in the last " + std::to_string(kRotationWindowSeconds / 60) +
+                          " minutes: wait a few minutes before rotating it again."});
+  }
   Rotated out{client_id, random_.token("sps_"), 0};
   auto r = clients_.rotate_client_secret(client_id, client_secret_hash(out.client_secret), now,
                                          grace_seconds);
   if (!r) return fail(r.error());
   out.previous_secret_expires_at = r->previous_expires_at;
   const bool hard_cut = grace_seconds == 0;
-  if (hard_cut) {
-    if (announce_) announce_();
-    // The cut refuses tokens issued through now + margin: hand the new secret out after that.
-    const int64_t until = now + ClientStore::kHardCutMarginSeconds;
-    if (wait_) {
-      wait_(until);
-    } else {
-      while (clock_.now() <= until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
+  // issue15-fix:rotation-b. No wait after a hard cut: a token of the new secret is never
+  // caught by it, because the grant reads the client (secret and cut together) after the
+  // commit and TokenIssuer gives it an iat after the cut (tokens_cut_at + 1).
+  if (hard_cut && announce_) announce_();
   if (record_) {
     AuditEvent e = who;
     e.at = now;
@@ -44,6 +43,26 @@ Result<SecretRotation::Rotated> SecretRotation::rotate(const std::string& client
     record_(std::move(e));
   }
   return out;
+}
+
+bool SecretRotation::admit(const std::string& client_id, int64_t now) const {
+  std::lock_guard lock(mu_);
+  auto forget_old = [&](std::vector<int64_t>& times) {
+    std::erase_if(times, [&](int64_t t) { return t <= now - kRotationWindowSeconds; });
+  };
+  if (recent_.size() >= kMaxTrackedApps) {
+    // Bounded: apps with no rotation in the window hold no place.
+    for (auto it = recent_.begin(); it != recent_.end();) {
+      forget_old(it->second);
+      it = it->second.empty() ? recent_.erase(it) : std::next(it);
+    }
+    if (recent_.size() >= kMaxTrackedApps && !recent_.contains(client_id)) return false;
+  }
+  auto& times = recent_[client_id];
+  forget_old(times);
+  if (times.size() >= static_cast<size_t>(kMaxRotationsPerWindow)) return false;
+  times.push_back(now);
+  return true;
 }
 
 Result<std::vector<ClientStore::LiveSecret>> SecretRotation::live_secrets(

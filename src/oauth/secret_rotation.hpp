@@ -13,18 +13,25 @@
 // authenticated with the old secret before the cut and signs after it is refused whatever
 // the time between (issue15-fix:rotation: the token endpoint reconfirms the secret after its
 // store write, oauth::reconfirm_client). Tokens carry whole seconds (iat): the cut covers the
-// tokens issued through the next second (ClientStore::kHardCutMarginSeconds) and rotate()
-// returns the new secret only once that second has passed (it waits up to two seconds): no
-// token of the new secret is refused.
+// tokens issued through the next second (ClientStore::kHardCutMarginSeconds); a token of the
+// new secret is never caught, without any wait (issue15-fix:rotation-b): its grant reads the
+// client after the cut committed and TokenIssuer gives it iat >= tokens_cut_at + 1.
+//
+// issue15-fix:rotation-b. Rotations are limited per app: at most kMaxRotationsPerWindow in
+// kRotationWindowSeconds through one SecretRotation (a node's dashboard), so a developer
+// cannot turn the button into a stream of store writes and revocation polls. The admin CLI
+// (one rotation per process, the operator) is not limited by it.
 //
 // Blocking (store): call from worker threads only.
 // Lifetime: keeps references to `clients`, `random` and `clock`; all must outlive it.
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -44,18 +51,17 @@ class SecretRotation {
   using Announce = std::function<void()>;
   // Writes a security event durably. May be empty.
   using Record = std::function<void(AuditEvent)>;
-
-  // Returns once clock.now() > `until` (a hard cut's end). Empty: sleeps on the clock.
-  using Wait = std::function<void(int64_t until)>;
+  static constexpr int kMaxRotationsPerWindow = 5;
+  static constexpr int64_t kRotationWindowSeconds = 600;
+  static constexpr size_t kMaxTrackedApps = 10000;
 
   SecretRotation(ClientStore& clients, Random& random, const Clock& clock, Announce announce,
-                 Record record, Wait wait = {})
+                 Record record)
       : clients_(clients),
         random_(random),
         clock_(clock),
         announce_(std::move(announce)),
-        record_(std::move(record)),
-        wait_(std::move(wait)) {}
+        record_(std::move(record)) {}
 
   struct Rotated {
     std::string client_id;
@@ -65,7 +71,8 @@ class SecretRotation {
   // Rotates the secret of `client_id`, keeping the previous one `grace_seconds` (0: hard cut).
   // Writes "client_secret_rotated" (with `who`'s user_id and ip, if given) to the audit stream.
   // Errors: kInvalid (grace outside 0..kMaxGraceSeconds), kNotFound (no such client),
-  // kConflict (a public client: it has no secret), kIo.
+  // kConflict (a public client: it has no secret; or the app's rotation limit is reached,
+  // with a sentence for the developer; nothing written), kIo.
   Result<Rotated> rotate(const std::string& client_id, int64_t grace_seconds,
                          const AuditEvent& who = {}) const;
 
@@ -75,12 +82,16 @@ class SecretRotation {
   Result<std::vector<ClientStore::LiveSecret>> live_secrets(const std::string& client_id) const;
 
  private:
+  // Whether `client_id` may rotate at `now` (and counts it): the per-app limit above.
+  bool admit(const std::string& client_id, int64_t now) const;
+
   ClientStore& clients_;
   Random& random_;
   const Clock& clock_;
   Announce announce_;
   Record record_;
-  Wait wait_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, std::vector<int64_t>> recent_;  // rotation times
 };
 
 // "24h", "30m", "3s", "7d" or plain seconds ("0": hard cut) as seconds; nullopt for anything

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/base64url.hpp"
 #include "oauth/client_auth.hpp"
 #include "oauth/oauth_test_support.hpp"
 #include "tokens/access_token.hpp"
@@ -53,16 +54,8 @@ class SecretRotationTest : public ::testing::Test {
   SecretUsage usage_;
   std::vector<AuditEvent> events_;
   int announced_ = 0;
-  int64_t waited_until_ = 0;
-  SecretRotation rotation_{*server_.store,
-                           server_.random,
-                           server_.clock,
-                           [this] { ++announced_; },
-                           [this](AuditEvent e) { events_.push_back(std::move(e)); },
-                           [this](int64_t until) {
-                             waited_until_ = until;
-                             while (server_.clock.now() <= until) server_.clock.advance(1);
-                           }};
+  SecretRotation rotation_{*server_.store, server_.random, server_.clock, [this] { ++announced_; },
+                           [this](AuditEvent e) { events_.push_back(std::move(e)); }};
   std::string current_ = kConfSecret;
 };
 
@@ -105,7 +98,10 @@ TEST_F(SecretRotationTest, ASecondRotationEndsTheRetiringSecretAtOnce) {
   ASSERT_EQ(live->size(), 2u);
   EXPECT_EQ((*live)[0].expires_at, 0);  // current first
   EXPECT_EQ((*live)[1].expires_at, kStart + 100);
-  for (int i = 0; i < 5; ++i) rotate(100);
+  for (int i = 0; i < 5; ++i) {
+    server_.clock.advance(SecretRotation::kRotationWindowSeconds);  // under the per-app limit
+    rotate(100);
+  }
   EXPECT_EQ(rotation_.live_secrets(kConfId)->size(), 2u);
 }
 
@@ -121,18 +117,18 @@ TEST_F(SecretRotationTest, AHardCutRefusesTheOldSecretAndTheTokensMintedBeforeIt
   EXPECT_EQ(announced_, 1);  // this node's revocation set is told before rotate() returns
   expect_refused(kConfSecret);
   // The cut, as every node's revocation feed reads it: through the second after the rotation
-  // (a token of the old secret signed just after the commit), and the new secret was handed
-  // out only after that second.
+  // (a token of the old secret signed just after the commit). rotate() returned at once
+  // (issue15-fix:rotation-b: no wait on a pool thread).
   auto cuts = server_.store->client_cuts_since(kStart);
   ASSERT_TRUE(cuts.ok());
   ASSERT_EQ(cuts->size(), 1u);
   EXPECT_EQ((*cuts)[0], std::make_pair(kConfId, kStart + 1));
-  EXPECT_EQ(waited_until_, kStart + 1);
-  EXPECT_EQ(server_.clock.now(), kStart + 2);
+  EXPECT_EQ(server_.clock.now(), kStart);
   server_.revoked.add_client_cut(kConfId, (*cuts)[0].second);
   EXPECT_FALSE(active(old_token));
   EXPECT_FALSE(active(user_access));
-  // A token minted with the new secret is not caught by the cut.
+  // A token minted with the new secret in the cut's own second is not caught by it: its iat
+  // is after the cut.
   auto after = cc(r.client_secret);
   ASSERT_EQ(after.status, 200);
   EXPECT_TRUE(active(std::string(json_of(after).at("access_token").as_string())));
@@ -143,6 +139,46 @@ TEST_F(SecretRotationTest, AHardCutRefusesTheOldSecretAndTheTokensMintedBeforeIt
   auto refreshed = server_.token(body, basic(kConfId, r.client_secret));
   ASSERT_EQ(refreshed.status, 200) << refreshed.body;
   EXPECT_TRUE(active(std::string(json_of(refreshed).at("access_token").as_string())));
+}
+
+// issue15-fix:rotation-b. A token minted with the new secret right after a hard cut carries
+// iat = cut + 1, ahead of the clock; a second hard cut in the same second (that secret leaked
+// too) still covers it: a cut is never less than the previous one + 1.
+TEST_F(SecretRotationTest, ASecondHardCutInTheSameSecondCoversTheTokensOfTheFirstsSecret) {
+  auto first = rotate(0);
+  current_ = first.client_secret;
+  auto between = cc(first.client_secret);
+  ASSERT_EQ(between.status, 200);
+  const std::string token(json_of(between).at("access_token").as_string());
+  auto second = rotate(0);
+  current_ = second.client_secret;
+  const int64_t cut = server_.store->find_client(kConfId)->tokens_cut_at;
+  server_.revoked.add_client_cut(kConfId, cut);
+  EXPECT_FALSE(active(token));
+  auto after = cc(second.client_secret);
+  ASSERT_EQ(after.status, 200);
+  EXPECT_TRUE(active(std::string(json_of(after).at("access_token").as_string())));
+}
+
+// issue15-fix:rotation-b. Rotations are limited per app: the sixth within ten minutes is
+// refused with a sentence, writes nothing (the current secret stays), and another app is not
+// affected; once the window has passed the app may rotate again.
+TEST_F(SecretRotationTest, RotationsAreLimitedPerApp) {
+  std::string current = kConfSecret;
+  for (int i = 0; i < SecretRotation::kMaxRotationsPerWindow; ++i) {
+    current = rotate(i % 2 == 0 ? 0 : 100).client_secret;
+    server_.clock.advance(10);
+  }
+  auto refused = rotation_.rotate(kConfId, 0);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_NE(refused.error().message.find("wait a few minutes"), std::string::npos);
+  EXPECT_TRUE(works(current));  // nothing was cut
+  EXPECT_EQ(events_of("client_secret_rotated").size(),
+            static_cast<size_t>(SecretRotation::kMaxRotationsPerWindow));
+  EXPECT_TRUE(rotation_.rotate(kOtherId, 100).ok());  // another app is not limited
+  server_.clock.advance(SecretRotation::kRotationWindowSeconds);
+  EXPECT_TRUE(rotation_.rotate(kConfId, 100).ok());
 }
 
 // issue15-fix:rotation. The race the cut's one-second margin did not close: a request
@@ -224,7 +260,14 @@ TEST_F(SecretRotationTest, ATokenMintedOnALaggingNodeAfterTheCutIsIssuedAfterIt)
       {"https://issuer.example", "https://issuer.example/v1", server_.clock.now(), 10});
   ASSERT_TRUE(claims.ok()) << claims.error().message;
   EXPECT_EQ(claims->iat, cut + 1);
-  EXPECT_EQ(claims->exp, cut + 1 + 3600);
+  // Its lifetime counts from its issue, on this node's clock (issue15-fix:suspension: a
+  // suspension's cut can be the clock skew ahead); "nbf" says when it was issued.
+  EXPECT_EQ(claims->exp, server_.clock.now() + 3600);
+  const std::string token(json_of(minted).at("access_token").as_string());
+  EXPECT_NE(
+      base64url_decode(token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1))
+          ->find("\"nbf\":" + std::to_string(server_.clock.now())),
+      std::string::npos);
   server_.revoked.add_client_cut(kConfId, cut);
   EXPECT_FALSE(server_.revoked.covers("", kConfId, claims->jti, claims->iat));
 }

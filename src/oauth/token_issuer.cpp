@@ -24,7 +24,8 @@ Result<std::string, OAuthError> TokenIssuer::access_token(const AuthenticatedCli
                                                           const std::string& grant_id,
                                                           std::optional<bool> allowlisted) const {
   // iat before the reconfirmation (header: the order is what closes the race).
-  const int64_t now = std::max(s_.clock.now(), client.client.tokens_cut_at + 1);
+  const int64_t issued = s_.clock.now();
+  const int64_t now = std::max(issued, client.client.tokens_cut_at + 1);
   if (auto still = reconfirm_client(s_, client); !still) return fail(still.error());
   AccessClaims c{s_.settings.issuer,
                  sub,
@@ -32,11 +33,13 @@ Result<std::string, OAuthError> TokenIssuer::access_token(const AuthenticatedCli
                  client.client.id,
                  scope.str(),
                  now,
-                 now + s_.settings.access_token_ttl,
+                 issued + s_.settings.access_token_ttl,  // its lifetime from its issue
                  s_.random.id22(),
                  grant_id,
                  client.client.rate_limit,
-                 allowlisted};
+                 allowlisted,
+                 {},
+                 issued};
   return mint_access_token(*s_.keys.get(), c);
 }
 

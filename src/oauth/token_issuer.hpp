@@ -45,11 +45,11 @@ class TokenIssuer {
   // reconfirmation has a time >= iat and covers the token; one committed before it refuses
   // the request (its error, nothing signed). Call it after the grant's store write.
   // Client::tokens_cut_at (issue15:secrets): the client's last hard cut as the request read
-  // it; every node refuses its tokens with iat <= cut_at. The new secret is handed out only
-  // after that second (SecretRotation), so on a clock in step a token minted after the cut
-  // already has a later iat; a node whose clock runs behind the one that made the cut gives it
-  // iat = cut_at + 1 instead (ahead of its own clock by its lag, which the verifiers' leeway,
-  // STAGEPASS_CLOCK_SKEW, is there to absorb), so it is not refused with the revoked ones.
+  // it; every node refuses its tokens with iat <= cut_at. A token minted after the cut (the
+  // request read the cut with the client) gets iat = max(now, cut_at + 1), so it is not
+  // refused with the revoked ones, even in the cut's own second (issue15-fix:rotation-b:
+  // SecretRotation no longer waits for that second to pass); such a token carries "nbf" =
+  // its issue time, so verifiers without leeway accept it at once.
   Result<std::string, OAuthError> access_token(
       const AuthenticatedClient& client, const std::string& sub, const ScopeSet& scope,
       const std::string& grant_id, std::optional<bool> allowlisted = std::nullopt) const;

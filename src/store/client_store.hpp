@@ -77,9 +77,9 @@ class ClientStore {
   //    that authenticated with the old secret before this commit and signs after it is
   //    refused by the token endpoint, however slow its grant's write (issue15-fix:rotation,
   //    oauth::reconfirm_client: the secret is read again after the write, with the token's
-  //    iat fixed before that read); the margin is kept on top of that, and SecretRotation
-  //    hands out the new secret only once that second has passed, so no token of the new
-  //    secret is caught.
+  //    iat fixed before that read); the margin is kept on top of that. No token of the new
+  //    secret is caught: its grant reads the client (cut included) after this commit, and
+  //    TokenIssuer gives it iat >= tokens_cut_at + 1.
   // Errors: kNotFound (no such client), kConflict (a public client has no secret), kInvalid
   // (grace < 0 or an empty hash; nothing written).
   static constexpr int64_t kHardCutMarginSeconds = 1;
@@ -113,8 +113,15 @@ class ClientStore {
   // (at == 0; the reason is cleared). kNotFound. A suspension feeds every node's
   // RevocationSet (RevocationLog::suspended_clients_since): the app's access tokens issued
   // up to then are refused; its grants and refresh tokens stay, for when it is lifted.
+  // issue15-fix:suspension. A suspension also writes a durable token cut (as a hard cut
+  // does: Client::tokens_cut_at, client_cuts_since) through at + `cut_slack` (the clock skew
+  // between nodes; never moved back), in the same transaction: lifting the suspension, a
+  // restart or a node started later never brings those tokens back. Tokens minted after the
+  // suspension is lifted get a later iat (TokenIssuer); a cut is never less than the
+  // previous one + 1, so it covers those too (hard cuts alike).
   virtual Status<> set_client_suspension(const std::string& id, int64_t at,
-                                         const std::string& reason) = 0;
+                                         const std::string& reason,
+                                         int64_t cut_slack = kHardCutMarginSeconds) = 0;
 };
 
 }  // namespace stagepass

@@ -36,8 +36,8 @@
 //    cookies; Argon2id of passwords; signing keys sealed under the master key.
 //  - Revocations are visible to every node through RevocationLog, by their time, within the
 //    feed's lookback (app/revocation_feed.hpp).
-// src/store/sqlite/sqlite_store_test.cpp pins these behaviours for SQLite; a second backend
-// runs the same cases.
+// The store conformance suite (src/store/conformance/) pins these behaviours, one case list
+// run against every backend; conformance/store_backends.hpp says how a backend joins it.
 #pragma once
 
 #include "store/client_store.hpp"

@@ -9,7 +9,8 @@ namespace stagepass {
 namespace json = boost::json;
 
 std::string mint_access_token(const Keyring& keys, const AccessClaims& c) {
-  const OpenKey& key = keys.signing_key(c.iat);  // the key that signs at the issue time
+  const int64_t issued = c.nbf != 0 ? c.nbf : c.iat;
+  const OpenKey& key = keys.signing_key(issued);  // the key that signs at the issue time
   json::object header{{"alg", key.alg}, {"typ", "at+jwt"}, {"kid", key.kid}};
   json::object payload{{"iss", c.iss},
                        {"sub", c.sub},
@@ -19,6 +20,7 @@ std::string mint_access_token(const Keyring& keys, const AccessClaims& c) {
                        {"jti", c.jti},
                        {"client_id", c.client_id},
                        {"scope", c.scope}};
+  if (c.nbf != 0 && c.nbf != c.iat) payload["nbf"] = c.nbf;
   if (!c.gid.empty()) payload["gid"] = c.gid;
   if (c.rate_limit > 0) payload["rl"] = c.rate_limit;
   if (c.allowlisted) payload["al"] = *c.allowlisted;

@@ -37,6 +37,11 @@ struct AccessClaims {
   // sets it; minting ignores it): a cached verification stays good only while that key
   // does (VerifiedTokenCache).
   std::string kid{};
+  // issue15-fix:rotation-b. When the token's iat is later than its issue time (a token minted
+  // in the second of its app's hard cut carries iat = cut + 1, so the cut does not refuse
+  // it): "nbf" with the issue time, so a verifier without leeway (introspection) accepts it
+  // at once, and the key signing then signs it. 0: no "nbf" (not before its iat).
+  int64_t nbf = 0;
 };
 
 std::string mint_access_token(const Keyring& keys, const AccessClaims& claims);

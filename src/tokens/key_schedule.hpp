@@ -44,7 +44,9 @@ struct KeyPolicy {
 
 // Running servers reread the keys every second (the accounts role's background tick): a
 // rotation starts signing this much later than its publish-ahead asks, so that the servers
-// have published the key for the whole publish-ahead.
+// have published the key for the whole publish-ahead. A server never relies on it: it signs
+// with a key only once it has published it for its own max-age, and keeps a retiring key
+// for its own retention (SigningKeys, issue15-fix:keys).
 inline constexpr int64_t kKeyPickupSeconds = 1;
 
 // The state of each of `keys` (in signing order) at `now`. With no key past its signs_from

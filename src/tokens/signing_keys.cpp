@@ -1,5 +1,6 @@
 #include "tokens/signing_keys.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -62,11 +63,21 @@ SigningKeys::SigningKeys(KeyStore& store, Secret master_key, Random& random, con
   slot_.set(std::move(*ring));
 }
 
-Result<std::shared_ptr<const Keyring>> SigningKeys::open(
-    const std::vector<SigningKey>& stored) const {
+Result<std::shared_ptr<const Keyring>> SigningKeys::open(const std::vector<SigningKey>& stored) {
   if (stored.empty()) return fail(Error{ErrorCode::kNotFound, "no signing key is stored"});
+  const int64_t now = clock_.now();
   const auto current = slot_.get();
   std::vector<OpenKey> keys;
+  // Keys this node still publishes that the store no longer holds (deleted by another
+  // node's or this node's maintenance at their stored retire_at): kept until their retire_at
+  // as this node set it. They are older than every stored key: first in signing order.
+  if (current) {
+    for (const auto& held : current->keys()) {
+      const bool stored_too = std::any_of(stored.begin(), stored.end(),
+                                          [&](const SigningKey& k) { return k.kid == held.kid; });
+      if (!stored_too && now < held.retire_at) keys.push_back(held);
+    }
+  }
   for (const auto& k : stored) {
     const OpenKey* known = current ? current->find(k.kid) : nullptr;
     std::optional<Secret> secret;
@@ -80,6 +91,31 @@ Result<std::shared_ptr<const Keyring>> SigningKeys::open(
     keys.push_back({k.kid, k.alg, k.public_key, std::move(*secret), k.signs_from,
                     k.retire_at != 0 ? k.retire_at : std::numeric_limits<int64_t>::max()});
   }
+  // This node's own policy (header). At startup (no current keyring) a key already signing
+  // is taken as it is; any other key is published from now on, counted from the next whole
+  // second (the clock has whole seconds: the key may have appeared late in this one).
+  const int64_t max_age = settings_.policy.jwks_max_age;
+  std::unordered_map<std::string, int64_t> seen;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    OpenKey& k = keys[i];
+    auto known = first_published_.find(k.kid);
+    const int64_t since = known != first_published_.end()     ? known->second
+                          : (!current && k.signs_from <= now) ? std::numeric_limits<int64_t>::min()
+                                                              : now + 1;
+    seen.emplace(k.kid, since);
+    if (i > 0 && since != std::numeric_limits<int64_t>::min()) {
+      k.signs_from = std::max(k.signs_from, since + max_age);
+    }
+    if (i > 0) k.signs_from = std::max(k.signs_from, keys[i - 1].signs_from);  // order kept
+  }
+  constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+  const int64_t retention = settings_.policy.retention();
+  for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    const int64_t stops = keys[i + 1].signs_from;  // as this node applies it
+    const int64_t own = stops > kNever - retention ? kNever : stops + retention;
+    keys[i].retire_at = keys[i].retire_at == kNever ? own : std::max(keys[i].retire_at, own);
+  }
+  first_published_ = std::move(seen);
   return std::make_shared<const Keyring>(std::move(keys));
 }
 
@@ -108,7 +144,14 @@ Result<SigningKeys::Refreshed> SigningKeys::refresh() {
   }
   std::vector<Row> rows;
   for (const auto& k : *stored) rows.push_back({k.kid, k.signs_from, k.retire_at});
-  if (rows == loaded_) return done;
+  // A key held in memory past the store's deletion (open()) goes once its time has come.
+  const auto current = slot_.get();
+  const bool held_expired =
+      std::any_of(current->keys().begin(), current->keys().end(), [&](const OpenKey& k) {
+        return k.retire_at <= now &&
+               std::none_of(rows.begin(), rows.end(), [&](const Row& r) { return r.kid == k.kid; });
+      });
+  if (rows == loaded_ && !held_expired) return done;
   auto ring = open(*stored);
   if (!ring) return fail(ring.error());
   slot_.set(std::move(*ring));

@@ -4,6 +4,19 @@
 // the schedule and deletes retired keys, and swaps in a new Keyring when anything changed,
 // so a new key is published (and later signs) without a restart. States and times:
 // key_schedule.hpp; the snapshot applies signs_from and retire_at at their second.
+//
+// issue15-fix:keys. The times stored with a key are what the process that wrote it planned
+// (`admin keys rotate` with its own settings); this node applies its own policy on top, so
+// no other process's settings and no late pickup make it sign with a key verifiers may not
+// know yet:
+//  - a key this node first published during second t signs here from max(signs_from,
+//    t + 1 + its jwks_max_age) at the earliest (until then the previous key keeps signing here).
+//    Keys already signing when the node starts are taken as they are (the nodes running then
+//    published them), and so is the only key;
+//  - a key that stops signing here at s (its successor's signing time as this node applies
+//    it) stays published and verifying here until max(retire_at, s + its retention()), even
+//    if the store deleted it meanwhile (another node's maintenance): its secret stays in
+//    memory until then.
 // Blocking (store I/O): construct at startup, call refresh() from the Background thread.
 // Thread safety: current() and slot() from any thread; refresh() from one thread at a time.
 // Lifetime: `store`, `random` and `clock` must outlive it.
@@ -12,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -65,8 +79,9 @@ class SigningKeys {
     int64_t retire_at;
     bool operator==(const Row&) const = default;
   };
-  // Opens `stored` into a Keyring, reusing the secrets of the current one by kid.
-  Result<std::shared_ptr<const Keyring>> open(const std::vector<SigningKey>& stored) const;
+  // Opens `stored` into a Keyring, reusing the secrets of the current one by kid, with this
+  // node's times (issue15-fix:keys, above); notes when each kid was first published here.
+  Result<std::shared_ptr<const Keyring>> open(const std::vector<SigningKey>& stored);
 
   KeyStore& store_;
   const Secret master_key_;
@@ -74,6 +89,8 @@ class SigningKeys {
   const Clock& clock_;
   const Settings settings_;
   std::vector<Row> loaded_;  // what the current keyring was built from (refresh() only)
+  // kid -> when this node first published it (INT64_MIN: taken as it was, at startup).
+  std::unordered_map<std::string, int64_t> first_published_;
   KeyringSlot slot_;
 };
 

@@ -158,5 +158,79 @@ TEST_F(SigningKeysTest, AKeySealedUnderAnotherMasterKeyLeavesTheCurrentKeysInFor
   EXPECT_EQ(keys_->current(), before);
 }
 
+// issue15-fix:keys. `admin keys rotate` plans with the CLI's own settings; the server signs
+// with the new key only once it has itself published it for its own max-age, and keeps the
+// retiring key published and verifying for its own retention after that, even when the
+// store (another process's maintenance) deleted it at the CLI's retire_at.
+TEST_F(SigningKeysTest, TheServerAppliesItsOwnPolicyToARotationPlannedWithOtherSettings) {
+  keys_ = start();
+  const std::string old_kid = keys_->current()->signing_key(clock_.now()).kid;
+  constexpr KeyPolicy kCliPolicy{20, 5};  // the CLI's environment: max-age 5, tokens 20 s
+  const int64_t t0 = clock_.now();
+  auto next = rotate_signing_key(cli_store_, master_, random_, t0, 5, kCliPolicy);
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  ASSERT_EQ(next->signs_from, t0 + 5 + kKeyPickupSeconds);
+  ASSERT_TRUE(keys_->refresh()->swapped);  // picked up (published) at t0
+  EXPECT_TRUE(published(next->kid));
+  // The stored signs_from has come, but the server published the key only 6 s ago.
+  clock_.advance(next->signs_from - clock_.now());
+  EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, old_kid);
+  // Published during second t0: for a whole max-age from t0 + 1.
+  clock_.advance(t0 + 1 + kPolicy.jwks_max_age - clock_.now() - 1);
+  EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, old_kid);
+  const std::string last_old = token(*keys_->current());
+  clock_.advance(1);  // published for the server's whole max-age: it signs
+  EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, next->kid);
+  // The store says the old key retired (the CLI's retire_at) and another process deletes it.
+  clock_.advance(10);
+  ASSERT_GT(clock_.now(), next->signs_from + kCliPolicy.retention());
+  ASSERT_EQ(*cli_store_.delete_retired_signing_keys(clock_.now()), 1);
+  ASSERT_TRUE(keys_->refresh().ok());
+  // Published and verifying until the server's own switch + its own retention.
+  const int64_t own_retire = t0 + 1 + kPolicy.jwks_max_age + kPolicy.retention();
+  clock_.advance(100 - 10 - 1);  // the last old token's last second (lifetime 100, skew 10)
+  EXPECT_TRUE(published(old_kid));
+  EXPECT_TRUE(verifies(*keys_->current(), last_old));
+  clock_.advance(own_retire - clock_.now() - 1);
+  EXPECT_TRUE(published(old_kid));
+  clock_.advance(1);
+  EXPECT_FALSE(published(old_kid));
+  ASSERT_TRUE(keys_->refresh().ok());
+  EXPECT_EQ(keys_->current()->find(old_kid), nullptr);  // dropped at the next reload
+}
+
+// issue15-fix:keys. A pickup later than the key's signs_from (a slow Background tick, a node
+// that was busy) never signs with a key this node did not publish first: it signs a whole
+// max-age after the pickup. The same holds for a node that starts while a next key waits.
+TEST_F(SigningKeysTest, ALatePickupOrARestartPublishesTheNextKeyForAWholeMaxAgeFirst) {
+  keys_ = start();
+  const std::string old_kid = keys_->current()->signing_key(clock_.now()).kid;
+  auto next = rotate_signing_key(cli_store_, master_, random_, clock_.now(), 30, kPolicy);
+  ASSERT_TRUE(next.ok());
+  clock_.advance(next->signs_from + 5 - clock_.now());  // no refresh until 5 s after
+  ASSERT_TRUE(keys_->refresh()->swapped);
+  const int64_t picked = clock_.now();
+  EXPECT_TRUE(published(next->kid));
+  EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, old_kid);
+  clock_.advance(1 + kPolicy.jwks_max_age - 1);
+  EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, old_kid);
+  clock_.advance(1);
+  EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, next->kid);
+  EXPECT_EQ(clock_.now(), picked + 1 + kPolicy.jwks_max_age);
+
+  // A node starting while a next key waits publishes it from its start.
+  auto third = rotate_signing_key(cli_store_, master_, random_, clock_.now(), 30, kPolicy);
+  ASSERT_TRUE(third.ok());
+  clock_.advance(20);
+  auto restarted = start();
+  const int64_t started = clock_.now();
+  clock_.advance(third->signs_from - clock_.now());
+  EXPECT_EQ(restarted->current()->signing_key(clock_.now()).kid, next->kid);
+  clock_.advance(started + kPolicy.jwks_max_age - clock_.now());
+  EXPECT_EQ(restarted->current()->signing_key(clock_.now()).kid, next->kid);
+  clock_.advance(1);
+  EXPECT_EQ(restarted->current()->signing_key(clock_.now()).kid, third->kid);
+}
+
 }  // namespace
 }  // namespace stagepass

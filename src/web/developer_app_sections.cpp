@@ -172,6 +172,17 @@ boost::asio::awaitable<void> Site::app_sections(Data& d, const Client& c,
     }
     d.set("charts", charts);
     d.set("totals", totals);
+    kainjow::mustache::list groups;  // issue15-fix:groups: requests per endpoint group
+    for (const GroupRow& g : requests_per_group(series)) {
+      Data row;
+      row.set("group", g.group);
+      kainjow::mustache::list figures;
+      for (uint64_t n : g.requests) figures.push_back(Data("n", std::to_string(n)));
+      row.set("figures", figures);
+      groups.push_back(row);
+    }
+    d.set("has_groups", !groups.empty());
+    d.set("groups", groups);
   }
   if (developer_.usage) {
     d.set("warnings_section", true);
@@ -250,7 +261,8 @@ Site::Awaitable Site::developer_rotate_secret(http::Request& req) {
   if (!rotated) {
     if (rotated.error().code == ErrorCode::kNotFound) co_return app_missing(req);
     if (rotated.error().code == ErrorCode::kIo) co_return busy_page(req);
-    state.status = 400;
+    // kConflict: the per-app rotation limit (issue15-fix:rotation-b; public apps are above).
+    state.status = rotated.error().code == ErrorCode::kConflict ? 429 : 400;
     state.grace_error = rotated.error().message;
     co_return co_await app_page(user, c, std::move(state), req);
   }

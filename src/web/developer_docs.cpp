@@ -1,8 +1,11 @@
 // GET /developer/docs: the developer documentation, public (signed in or not). Its facts come
 // from the running server, so they cannot drift from what it does: the URLs from the issuer,
-// token lifetimes and limits from the configuration, the scope table from known_scopes() (the
-// table the consent page words its list with).
+// token lifetimes and limits from the configuration (rate limit, daily quota, allowlist size,
+// JWKS max-age), the secret rotation grace from SecretRotation, the token refusal reasons
+// as api/gateway.cpp words them, the scope table from known_scopes() (the table the consent
+// page words its list with).
 #include "domain/scope.hpp"
+#include "oauth/secret_rotation.hpp"
 #include "web/page_helpers.hpp"
 #include "web/site.hpp"
 
@@ -45,6 +48,12 @@ Site::Awaitable Site::developer_docs(http::Request& req) {
   d.set("code_ttl_words", duration_words(o.code_ttl));
   d.set("rate_limit", std::to_string(settings_.api_rate_limit));
   d.set("max_apps", std::to_string(settings_.max_apps_per_user));
+  if (settings_.api_daily_quota > 0)
+    d.set("daily_quota", std::to_string(settings_.api_daily_quota));
+  d.set("allowlist_limit", std::to_string(settings_.dev_allowlist_limit));
+  d.set("jwks_max_age", std::to_string(settings_.jwks_max_age));
+  d.set("default_grace_words", duration_words(oauth::SecretRotation::kDefaultGraceSeconds));
+  d.set("max_grace_words", duration_words(oauth::SecretRotation::kMaxGraceSeconds));
   kainjow::mustache::list scopes;
   for (const auto& info : known_scopes()) {
     Data s;

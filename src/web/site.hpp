@@ -48,6 +48,10 @@ struct SiteSettings {
   // issue15:dashboard
   int64_t max_apps_per_user = 25;  // apps one person may own on the developer dashboard
   int64_t api_rate_limit = 3000;   // Web API requests per app per rolling 30 s (for the docs)
+  // issue15-fix:docs. Facts /developer/docs shows, from the running configuration.
+  int64_t api_daily_quota = 5'000'000;  // cost units per app per rolling 24 h (0: none)
+  int64_t dev_allowlist_limit = 25;     // people per allowlist in development mode
+  int64_t jwks_max_age = 300;           // the JWKS Cache-Control max-age, seconds
   // issue15-fix:dashboard-throttle. Per person per hour: apps created or deleted, and,
   // counted apart, allowlist adds and removes, and secret rotations; per client IP 4 times as
   // many (0: no limit).

@@ -170,4 +170,18 @@ Chart usage_chart(const UsageWindow& window, const std::string& title) {
   return c;
 }
 
+std::vector<GroupRow> requests_per_group(const AppUsageSeries& series) {
+  std::vector<GroupRow> rows;
+  for (size_t g = 0; g < kEndpointGroups; ++g) {
+    GroupRow row{group_name(static_cast<EndpointGroup>(g)), {}};
+    bool any = false;
+    for (const UsageWindow& w : series.windows) {
+      row.requests.push_back(w.total.requests[g]);
+      any = any || w.total.requests[g] > 0;
+    }
+    if (any) rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 }  // namespace stagepass::web

@@ -37,4 +37,13 @@ std::string render_svg_chart(const Chart& chart);
 // A window of AppUsage as a chart: one line for all requests, one for errors, one for 429s.
 Chart usage_chart(const UsageWindow& window, const std::string& title);
 
+// issue15-fix:groups. Requests per endpoint group (monitor/app_usage.hpp's EndpointGroup) in
+// each window of a series: one row per group with a request in any window, in group order;
+// `requests` has one figure per window of the series (1h, 24h, 30d). No request at all: empty.
+struct GroupRow {
+  std::string group;  // group_name(): "profile", "search", ...
+  std::vector<uint64_t> requests;
+};
+std::vector<GroupRow> requests_per_group(const AppUsageSeries& series);
+
 }  // namespace stagepass::web

@@ -87,5 +87,25 @@ TEST(UsageChart, UsageWindowsBecomeRequestsErrorsAndLimits) {
   EXPECT_NE(render_svg_chart(c).find("<title>429s</title>"), std::string::npos);
 }
 
+// issue15-fix:groups: the app page's breakdown, one row per group used, a figure per window.
+TEST(UsageChart, RequestsPerGroupHasARowPerGroupUsedAndAFigurePerWindow) {
+  AppUsage usage;
+  const int64_t t = 1800000000 - 1800000000 % 3600;
+  usage.note("app", EndpointGroup::kPlayer, 200, "u", "g");  // two hours ago: day and month only
+  usage.fold(t - 7200);
+  for (int i = 0; i < 3; ++i) usage.note("app", EndpointGroup::kSearch, 200, "u", "g");
+  usage.note("app", EndpointGroup::kProfile, 429, "u", "g");
+  usage.fold(t);
+  auto rows = requests_per_group(usage.usage("app", t + 1));
+  ASSERT_EQ(rows.size(), 3u);  // in group order: profile, player, search
+  EXPECT_EQ(rows[0].group, "profile");
+  EXPECT_EQ(rows[0].requests, (std::vector<uint64_t>{1, 1, 1}));
+  EXPECT_EQ(rows[1].group, "player");
+  EXPECT_EQ(rows[1].requests, (std::vector<uint64_t>{0, 1, 1}));
+  EXPECT_EQ(rows[2].group, "search");
+  EXPECT_EQ(rows[2].requests, (std::vector<uint64_t>{3, 3, 3}));
+  EXPECT_TRUE(requests_per_group(usage.usage("unused", t)).empty());
+}
+
 }  // namespace
 }  // namespace stagepass::web

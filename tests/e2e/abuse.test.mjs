@@ -13,7 +13,7 @@ import {
   startServer, tokenRequest, assertOAuthError, assertTokenOk, Browser, authorizeUrl, basicAuth, findForm, pageText,
   unescapeHtml, parseAttrs,
 } from './lib/server.mjs';
-import { api, userTokens, WEBAPI_ENV, sleep } from './lib/webapi.mjs';
+import { api, userTokens, WEBAPI_ENV, sleep, assertInvalidToken } from './lib/webapi.mjs';
 
 const REDIRECT = 'https://app.example/callback';
 const USER = { email: 'abuse@example.com', displayName: 'Abe', password: 'abuse-password-123' };
@@ -293,5 +293,24 @@ describe('suspension by an operator', () => {
     const bad = await server.run(['admin', 'client', 'suspend', '--client-id', 'no-such-app']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /no client no-such-app/);
+  });
+  // issue15-fix:suspension. The refusal of the tokens issued before a suspension is durable:
+  // lifting it, then restarting the server, never brings them back; new tokens work at once.
+  it('a lifted suspension never brings back the tokens it refused, after a restart too', async () => {
+    const basic = { basic: [app.client_id, app.client_secret] };
+    await server.adminJson(['client', 'unsuspend', '--client-id', app.client_id]);
+    const old = assertTokenOk(await tokenRequest(server, { grant_type: 'client_credentials' }, basic));
+    assert.equal((await api(server, old.access_token, 'GET', '/tracks/x')).status === 401, false);
+    await server.adminJson(['client', 'suspend', '--client-id', app.client_id, '--reason', 'leak']);
+    await eventually('the token refused while suspended', async () =>
+      (await api(server, old.access_token, 'GET', '/tracks/x')).status === 401);
+    await server.adminJson(['client', 'unsuspend', '--client-id', app.client_id]);
+    // A token minted right after the suspension is lifted works at once.
+    const fresh = assertTokenOk(await tokenRequest(server, { grant_type: 'client_credentials' }, basic));
+    assert.notEqual((await api(server, fresh.access_token, 'GET', '/tracks/x')).status, 401);
+    assertInvalidToken(await api(server, old.access_token, 'GET', '/tracks/x'), 'lifted, same process');
+    await server.restart();
+    assertInvalidToken(await api(server, old.access_token, 'GET', '/tracks/x'), 'lifted, after a restart');
+    assert.notEqual((await api(server, fresh.access_token, 'GET', '/tracks/x')).status, 401);
   });
 });

@@ -243,7 +243,7 @@ describe('developer dashboard', () => {
     assert.equal(dup.status, 403);
   });
 
-  it('edits the settings; a loopback URI without a port matches any port, others exactly', async () => {
+  it('edits the settings; a loopback URI without a port matches any port, others (with a port too) exactly', async () => {
     const { clientId, secret } = await createApp(alice.browser, { name: 'Loop App', scopes: ['user-read-email'] });
     const editPage = await alice.browser.get(`/developer/app/edit?id=${clientId}`);
     assert.equal(editPage.status, 200);
@@ -251,29 +251,32 @@ describe('developer dashboard', () => {
     assert.ok(form.hidden.some(([n, v]) => n === 'client_id' && v === clientId));
     assert.match(editPage.text, /<textarea id="redirect_uris"[^>]*>https:\/\/mixtape\.example\/callback<\/textarea>/);
     const saved = await alice.browser.submit(editPage, form, {
-      name: 'Loop App 2', description: 'Now native.', redirect_uris: 'http://127.0.0.1/cb\nhttps://loop.example/exact',
+      name: 'Loop App 2', description: 'Now native.', redirect_uris: 'http://127.0.0.1/cb\nhttps://loop.example/exact\nhttp://127.0.0.1:8080/fixed',
       web_origins: 'https://Loop.Example', 'scope:user-read-email': 'on', 'scope:user-top-read': 'on',
     });
     assert.equal(saved.status, 303, pageText(saved.text).slice(0, 400));
     assert.equal(`${saved.location.pathname}${saved.location.search}`, `/developer/app?id=${clientId}&saved=1`);
     const shown = pageText((await alice.browser.get(saved.location)).text);
     assert.match(shown, /Saved\. Loop App 2 Now native\./);
-    assert.match(shown, /http:\/\/127\.0\.0\.1\/cb https:\/\/loop\.example\/exact/);
+    assert.match(shown, /http:\/\/127\.0\.0\.1\/cb https:\/\/loop\.example\/exact http:\/\/127\.0\.0\.1:8080\/fixed/);
     assert.match(shown, /View your top artists and tracks user-top-read/);
     assert.match(shown, /Web origins https:\/\/loop\.example/);
     assert.match(pageText((await alice.browser.get('/account/security')).text), /Changed an app's settings on the developer dashboard · an app its developer named “Loop App 2”/);
 
-    // The edited rules at /authorize: any port on the loopback URI, the https one exactly.
+    // The edited rules at /authorize: any port on the portless loopback URI; the https one and
+    // the loopback one registered with a port exactly (http://127.0.0.1:8080/fixed never :9999).
     const authorize = (redirectUri) => authorizeInBrowser({
       server, browser: alice.browser, clientId, redirectUri, scope: 'user-read-email', state: randomState(),
       codeChallenge: pkcePair().challenge, email: alice.email, password: alice.password,
     });
-    for (const uri of ['http://127.0.0.1:43123/cb', 'http://127.0.0.1:51999/cb', 'https://loop.example/exact']) {
+    for (const uri of ['http://127.0.0.1:43123/cb', 'http://127.0.0.1:51999/cb', 'https://loop.example/exact',
+      'http://127.0.0.1:8080/fixed']) {
       const r = await authorize(uri);
       assert.equal(r.stoppedAt, 'redirect', `${uri}: ${alice.browser.traceText()}`);
       assert.ok(r.location.startsWith(`${uri}?`), r.location);
     }
-    for (const uri of ['https://loop.example/exact/', 'https://mixtape.example/callback', 'http://127.0.0.1:43123/other']) {
+    for (const uri of ['https://loop.example/exact/', 'https://mixtape.example/callback', 'http://127.0.0.1:43123/other',
+      'http://127.0.0.1:9999/fixed', 'http://127.0.0.1/fixed']) {
       const r = await authorize(uri);
       assert.notEqual(r.stoppedAt, 'redirect', `${uri} must not be accepted`);
     }
@@ -545,6 +548,12 @@ describe('developer dashboard', () => {
     assert.ok(usage, 'a Usage section');
     assert.equal((usage.match(/<svg\b/g) ?? []).length, 3, 'last hour, day and 30 days');
     assert.match(usage, /<title>Last hour \(per minute\)<\/title>/);
+    // Requests per endpoint group (issue 15 review A2 #8), for each window.
+    const groups = usage.match(/<table class="ref groups" id="usage-groups"[\s\S]*?<\/table>/)?.[0];
+    assert.ok(groups, 'a per-group table');
+    const byGroup = Object.fromEntries([...groups.matchAll(/<tr><th><code>([a-z]+)<\/code><\/th><td>(\d+)<\/td><td>(\d+)<\/td><td>(\d+)<\/td><\/tr>/g)]
+      .map((m) => [m[1], m.slice(2, 5).map(Number)]));
+    assert.deepEqual(byGroup, { search: [3, 3, 3], token: [1, 1, 1] });
     assert.ok(!/<script|\sstyle=|\son\w+=/i.test(usage), 'no script, inline style or handler in the charts');
     assert.match(pageText(usage), /No warnings\./);
     assert.doesNotMatch(page.text, /id="suspended"/);
@@ -590,7 +599,23 @@ describe('developer dashboard', () => {
     const text = pageText(docs.text);
     assert.match(text, /"expires_in":3600/);
     assert.match(text, /Access token 3600 seconds \(1 hour\)/);
-    assert.match(text, /Each app may make 3000 Web API requests per rolling 30 seconds/);
+    // Issue 15 review A2 #6: the limits in cost units, the daily quota, the reasons on the wire,
+    // development mode, and rotation as it is (no stale "delete and recreate", no placeholder).
+    assert.match(text, /Rate limit: 3000 units per rolling 30 seconds/);
+    assert.match(text, /Daily quota: 5000000 units per rolling 24 hours/);
+    for (const reason of ['RATE_LIMITED', 'QUOTA_EXCEEDED', 'USER_NOT_ALLOWLISTED']) {
+      assert.match(docs.text.match(/<table class="ref" id="api-reasons">([\s\S]*?)<\/table>/)[1], new RegExp(`<code>${reason}</code>`));
+    }
+    const refusals = [...docs.text.match(/<table class="ref" id="token-refusals">([\s\S]*?)<\/table>/)[1]
+      .matchAll(/<tr><td><code>([^<]+)<\/code>/g)].map((m) => m[1]);
+    for (const d of ['expired', 'revoked', 'malformed', 'wrong audience']) assert.ok(refusals.includes(d), `${d} in ${refusals}`);
+    assert.match(text, /the app is suspended, and then error_description says so and why/);
+    assert.match(text, /starts in development mode\s*: the Web API serves its owner and the people on its allowlist, at most 25 of them/);
+    assert.match(text, /Rotate secret\s*on the app's page: the new secret is shown once, and the current one keeps working for the grace period you choose \(\s*86400 seconds \(1 day\) by default/);
+    assert.match(text, /If the secret\s*leaked\s*, choose no grace \(a hard cut\)/);
+    assert.match(text, /Cache-Control: max-age=\s*300\s*:/);
+    assert.doesNotMatch(text, /delete the app on the dashboard \(every token of it stops at once\) and create a new one/);
+    assert.doesNotMatch(docs.text, /\{\{|goes here/, 'no template leftovers');
     // The default limit of apps per person is 25 (Spotify's).
     assert.equal(docs.text.match(/<strong id="max-apps">(\d+)<\/strong>/)[1], '25');
     assert.match(pageText((await alice.browser.get('/developer')).text), /of at most 25 apps/);
@@ -605,7 +630,14 @@ describe('developer dashboard: the per-person app limit', () => {
   before(async () => {
     // The default limit is 25 (asserted above through the docs page). 3 here keeps the test
     // to a few requests; the rule does not depend on the number.
-    server = await startServer({ label: 'sp-developer-limit', env: { ...WEBAPI_ENV, STAGEPASS_MAX_APPS_PER_USER: 3, STAGEPASS_ACCESS_TOKEN_TTL: 1800, STAGEPASS_DEV_ALLOWLIST_LIMIT: 1 }, timeoutMs: 30000 });
+    server = await startServer({
+      label: 'sp-developer-limit',
+      env: {
+        ...WEBAPI_ENV, STAGEPASS_MAX_APPS_PER_USER: 3, STAGEPASS_ACCESS_TOKEN_TTL: 1800, STAGEPASS_DEV_ALLOWLIST_LIMIT: 1,
+        STAGEPASS_RATE_LIMIT: 1234, STAGEPASS_API_DAILY_QUOTA: 777777, STAGEPASS_JWKS_MAX_AGE: 600,
+      },
+      timeoutMs: 30000,
+    });
     carol = await signedIn(server, 'carol@example.com', 'Carol');
     dave = await signedIn(server, 'dave@example.com', 'Dave');
   });
@@ -661,10 +693,14 @@ describe('developer dashboard: the per-person app limit', () => {
     assert.deepEqual(listedPeople((await appPage(dave.browser, clientId)).text).map((p) => p.email), [carol.email]);
   });
 
-  it('the docs show the configured limit and token lifetime', async () => {
+  it('the docs show the configured limits, token lifetime and JWKS cache lifetime', async () => {
     const docs = await new Browser(server).get('/developer/docs');
     assert.equal(docs.text.match(/<strong id="max-apps">(\d+)<\/strong>/)[1], '3');
     assert.match(pageText(docs.text), /Access token 1800 seconds \(30 minutes\)/);
+    assert.equal(docs.text.match(/<strong id="rate-limit">(\d+)<\/strong>/)[1], '1234');
+    assert.equal(docs.text.match(/<strong id="daily-quota">(\d+)<\/strong>/)[1], '777777');
+    assert.equal(docs.text.match(/<strong id="allowlist-limit">(\d+)<\/strong>/)[1], '1');
+    assert.equal(docs.text.match(/max-age=<span id="jwks-max-age">(\d+)<\/span>/)[1], '600');
   });
 });
 

@@ -447,10 +447,12 @@ describe('protocol (happy paths)', () => {
   describe('loopback redirect URIs (RFC 8252 §7.3)', () => {
     let native;
     before(async () => {
-      native = await server.createClient({ name: 'Native App', redirectUris: ['http://127.0.0.1:43210/cb'], isPublic: true });
+      native = await server.createClient({
+        name: 'Native App', redirectUris: ['http://127.0.0.1/cb', 'http://127.0.0.1:43210/fixed'], isPublic: true,
+      });
     });
 
-    it('accepts any port on 127.0.0.1 for a registered loopback URI', async () => {
+    it('accepts any port on 127.0.0.1 for a loopback URI registered without a port', async () => {
       const redirectUri = 'http://127.0.0.1:51234/cb';
       const { auth, tok } = await codeFlow(native, { redirectUri, scope: 'user-read-private' });
       assert.ok(auth.location.startsWith(`${redirectUri}?`), auth.location);
@@ -467,6 +469,20 @@ describe('protocol (happy paths)', () => {
       assert.equal(page.status, 400, `expected the 400 error page, got ${page.status} ${page.location ?? ''}`);
       assert.equal(page.headers.get('location'), null, 'must not redirect');
       assert.match(page.headers.get('content-type') ?? '', /^text\/html\b/i);
+    });
+
+    it('matches a loopback URI registered with a port on that port only', async () => {
+      const { auth, tok } = await codeFlow(native, { redirectUri: 'http://127.0.0.1:43210/fixed', scope: 'user-read-private' });
+      assert.ok(auth.location.startsWith('http://127.0.0.1:43210/fixed?'), auth.location);
+      assertTokenOk(tok, 'the registered port');
+      for (const redirectUri of ['http://127.0.0.1:51234/fixed', 'http://127.0.0.1/fixed']) {
+        const page = await aliceBrowser.get(authorizeUrl(server, {
+          clientId: native.client_id, redirectUri, scope: 'user-read-private',
+          state: randomState(), codeChallenge: pkcePair().challenge,
+        }));
+        assert.equal(page.status, 400, `${redirectUri}: expected the 400 error page, got ${page.status} ${page.location ?? ''}`);
+        assert.equal(page.headers.get('location'), null, 'must not redirect');
+      }
     });
   });
 });

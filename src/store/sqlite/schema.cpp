@@ -274,6 +274,43 @@ END;
 DELETE FROM app_usage WHERE client_id NOT IN (SELECT id FROM clients);
 DELETE FROM app_warnings WHERE client_id NOT IN (SELECT id FROM clients);
 )sql",
+    R"sql(
+-- issue15-fix:secret-ids
+-- A secret's id is never reused: without AUTOINCREMENT, the secret a hard cut makes took
+-- the id of the one it deleted (the highest), and inherited its pending last-use figures
+-- (written in batches by id). Rebuilt with AUTOINCREMENT, data kept. Renaming the old table
+-- points client_secret_ips at it, so that table is rebuilt too (dropping client_secrets
+-- outright would cascade into it); the old tables' triggers and indexes go with them.
+ALTER TABLE client_secrets RENAME TO client_secrets_old;
+CREATE TABLE client_secrets (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+  hash BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,    -- NULL: the current secret
+  last_used_at INTEGER   -- written in batches (record_secret_usage)
+);
+INSERT INTO client_secrets (id, client_id, hash, created_at, expires_at, last_used_at)
+  SELECT id, client_id, hash, created_at, expires_at, last_used_at FROM client_secrets_old;
+CREATE TABLE client_secret_ips_new (
+  secret_id INTEGER NOT NULL REFERENCES client_secrets(id) ON DELETE CASCADE,
+  ip TEXT NOT NULL,
+  last_used_at INTEGER NOT NULL,
+  PRIMARY KEY (secret_id, ip)
+) WITHOUT ROWID;
+INSERT INTO client_secret_ips_new SELECT secret_id, ip, last_used_at FROM client_secret_ips;
+DROP TABLE client_secret_ips;
+ALTER TABLE client_secret_ips_new RENAME TO client_secret_ips;
+DROP TABLE client_secrets_old;
+CREATE INDEX client_secrets_client ON client_secrets(client_id);
+CREATE TRIGGER client_secrets_version_insert AFTER INSERT ON client_secrets
+  BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER client_secrets_version_update AFTER UPDATE OF hash, expires_at ON client_secrets
+  BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER client_secrets_version_delete AFTER DELETE ON client_secrets
+  BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
+UPDATE clients_version SET v = v + 1 WHERE id = 1;
+)sql",
 };
 
 }  // namespace

@@ -96,11 +96,12 @@ Result<ClientStore::SecretRotation> SqliteStore::rotate_client_secret(const std:
           .run();
     } else {
       // Hard cut: the previous secret ends now, and so do the tokens issued up to now (and
-      // the margin: client_store.hpp).
+      // the margin: client_store.hpp), and those minted after the previous cut, which carry
+      // iat = that cut + 1, maybe later than now (TokenIssuer): never less than that.
       db.prepare("DELETE FROM client_secrets WHERE client_id = ?").bind(1, id).run();
       db.prepare(
             "INSERT INTO client_token_cuts (client_id, cut_at) VALUES (?, ?) "
-            "ON CONFLICT (client_id) DO UPDATE SET cut_at = MAX(cut_at, excluded.cut_at)")
+            "ON CONFLICT (client_id) DO UPDATE SET cut_at = MAX(cut_at + 1, excluded.cut_at)")
           .bind_all(id, now + kHardCutMarginSeconds)
           .run();
     }
@@ -141,11 +142,17 @@ Status<> SqliteStore::record_secret_usage(const std::vector<ClientSecretUse>& us
     const int64_t day_ago = now - 86400;
     std::unordered_map<int64_t, bool> swept;
     for (const auto& u : uses) {
+      // issue15-fix:secret-ids: a use counts only for a secret that existed then (ids are
+      // not reused since AUTOINCREMENT; the time check is belt and braces).
       db.prepare(
-            "UPDATE client_secrets SET last_used_at = ? WHERE id = ? "
+            "UPDATE client_secrets SET last_used_at = ? WHERE id = ? AND created_at <= ? "
             "AND (last_used_at IS NULL OR last_used_at < ?)")
-          .bind_all(u.at, u.secret_id, u.at)
+          .bind_all(u.at, u.secret_id, u.at, u.at)
           .run();
+      if (db.changes() == 0) {
+        auto exists = db.prepare("SELECT 1 FROM client_secrets WHERE id = ? AND created_at <= ?");
+        if (!exists.bind_all(u.secret_id, u.at).step()) continue;
+      }
       if (u.ip.empty()) continue;
       if (!swept[u.secret_id]) {
         // IPs not seen for a day no longer count (and no longer hold a place under the cap).
@@ -164,9 +171,9 @@ Status<> SqliteStore::record_secret_usage(const std::vector<ClientSecretUse>& us
       if (db.changes() > 0) continue;
       db.prepare(
             "INSERT INTO client_secret_ips (secret_id, ip, last_used_at) "
-            "SELECT id, ?, ? FROM client_secrets WHERE id = ? "
+            "SELECT id, ?, ? FROM client_secrets WHERE id = ? AND created_at <= ? "
             "AND (SELECT COUNT(*) FROM client_secret_ips WHERE secret_id = ?) < ?")
-          .bind_all(u.ip, u.at, u.secret_id, u.secret_id, kMaxTrackedIpsPerSecret)
+          .bind_all(u.ip, u.at, u.secret_id, u.at, u.secret_id, kMaxTrackedIpsPerSecret)
           .run();
     }
     tx.commit();

@@ -200,12 +200,24 @@ Status<> SqliteStore::update_owned_client(const Client& c) {
 // issue15:abuse: the suspension changes the row, so clients_version moves and every node's
 // client cache drops the unsuspended copy.
 Status<> SqliteStore::set_client_suspension(const std::string& id, int64_t at,
-                                            const std::string& reason) {
+                                            const std::string& reason, int64_t cut_slack) {
   return write([&](Connection& db) -> Status<> {
+    Transaction tx(db);
     db.prepare("UPDATE clients SET suspended_at = ?, suspended_reason = ? WHERE id = ?")
         .bind_all(at, at > 0 ? reason : std::string(), id)
         .run();
     if (db.changes() == 0) return fail(not_found("client"));
+    if (at > 0) {
+      // issue15-fix:suspension: the refusal of the tokens issued until now outlives the
+      // suspension (client_store.hpp). Past the previous cut too: tokens minted after it
+      // carry iat = that cut + 1, maybe later than now (TokenIssuer).
+      db.prepare(
+            "INSERT INTO client_token_cuts (client_id, cut_at) VALUES (?, ?) "
+            "ON CONFLICT (client_id) DO UPDATE SET cut_at = MAX(cut_at + 1, excluded.cut_at)")
+          .bind_all(id, at + std::max<int64_t>(0, cut_slack))
+          .run();
+    }
+    tx.commit();
     return Ok{};
   });
 }

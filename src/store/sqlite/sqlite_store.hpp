@@ -57,8 +57,8 @@ class SqliteStore final : public Store {
   Result<std::vector<LiveSecret>> list_live_secrets(const std::string& id, int64_t now) override;
   Status<> record_secret_usage(const std::vector<ClientSecretUse>& uses, int64_t now) override;
   Result<std::vector<std::pair<std::string, int64_t>>> client_cuts_since(int64_t since) override;
-  Status<> set_client_suspension(const std::string& id, int64_t at,
-                                 const std::string& reason) override;
+  Status<> set_client_suspension(const std::string& id, int64_t at, const std::string& reason,
+                                 int64_t cut_slack = kHardCutMarginSeconds) override;
   Result<std::vector<std::pair<std::string, int64_t>>> suspended_clients_since(
       int64_t since) override;
 

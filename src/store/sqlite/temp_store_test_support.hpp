@@ -23,6 +23,8 @@ class TempSqliteStore {
   TempSqliteStore& operator=(const TempSqliteStore&) = delete;
 
   SqliteStore& operator*() { return *store_; }
+  // The database file (for a Connection of its own).
+  std::string path() const { return (dir_ / "db.sqlite").string(); }
   SqliteStore* operator->() { return store_.get(); }
 
  private:

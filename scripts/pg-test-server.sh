@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# A throw-away PostgreSQL 15 (Debian's postgresql-15) for tests: its own temporary directory,
+# 127.0.0.1 on a free port, its unix socket in that directory, durable like production
+# (fsync and synchronous_commit on).
+#
+#   eval "$(scripts/pg-test-server.sh start)"   starts one; prints the shell lines that export
+#                                               STAGEPASS_PG_DIR, STAGEPASS_TEST_POSTGRESQL
+#                                               (the connection URL) and PGPASSFILE
+#   scripts/pg-test-server.sh env  [DIR]        prints those lines again
+#   scripts/pg-test-server.sh stop [DIR]        stops it (pg_ctl, by its data directory; the
+#                                               postmaster's PID is in DIR/data/postmaster.pid)
+#                                               and deletes DIR
+#   scripts/pg-test-server.sh run -- CMD ARGS   starts one, runs CMD with those variables set,
+#                                               stops it whatever CMD did; exits with CMD's code
+# DIR defaults to $STAGEPASS_PG_DIR.
+#
+# PostgreSQL refuses to run as root: as root the server runs as the `postgres` user (made by
+# the package), else as a dedicated system user `stagepass-pg` created here; as anyone else it
+# runs as the caller. The superuser role is `stagepass`, database `stagepass`. Over TCP it
+# needs a random password (scram-sha-256) that is kept in DIR/pgpass (mode 0600, found by
+# libpq through PGPASSFILE), never in the URL; the unix socket lives in DIR (mode 0700).
+set -euo pipefail
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+ROLE=stagepass
+DB=stagepass
+
+die() { echo "pg-test-server: $*" >&2; exit 1; }
+
+# The unprivileged account the server runs as, and the command prefix that runs as it.
+server_user() {
+  if [[ $(id -u) -ne 0 ]]; then id -un; return; fi
+  if getent passwd postgres >/dev/null; then echo postgres; return; fi
+  getent passwd stagepass-pg >/dev/null ||
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin stagepass-pg
+  echo stagepass-pg
+}
+as_user() {
+  local user=$1; shift
+  # From / : the caller's working directory may not be readable by that user.
+  if [[ $(id -u) -eq 0 ]]; then (cd / && runuser -u "$user" -- "$@"); else "$@"; fi
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+print_env() {
+  local dir=$1
+  [[ -f $dir/port ]] || die "no test server in '$dir'"
+  local port; port=$(<"$dir/port")
+  echo "export STAGEPASS_PG_DIR='$dir'"
+  echo "export PGPASSFILE='$dir/pgpass'"
+  echo "export STAGEPASS_TEST_POSTGRESQL='postgresql://$ROLE@127.0.0.1:$port/$DB'"
+}
+
+start() {
+  [[ -x $PG_BIN/initdb ]] ||
+    die "$PG_BIN/initdb not found: install postgresql-15 (scripts/install-deps.sh test)"
+  local user dir
+  user=$(server_user)
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/stagepass-pg.XXXXXX")
+  chmod 0700 "$dir"
+  # The password: 32 random bytes, hex. Written only to files of mode 0600.
+  local password; password=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+  (umask 077; printf '%s\n' "$password" >"$dir/pwfile")
+  [[ $(id -u) -eq 0 ]] && chown "$user" "$dir" "$dir/pwfile"
+  # --no-sync: initdb does not flush the template files it writes (a crash loses only this
+  # throw-away cluster); the server itself runs with fsync on, as in production.
+  as_user "$user" "$PG_BIN/initdb" -D "$dir/data" -U "$ROLE" --pwfile="$dir/pwfile" \
+    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync \
+    >"$dir/initdb.log" 2>&1 ||
+    { cat "$dir/initdb.log" >&2; rm -rf "$dir"; die "initdb failed"; }
+  rm -f "$dir/pwfile"
+  # A port chosen free can be taken before the server binds it: try a few.
+  local port="" _
+  for _ in 1 2 3 4 5; do
+    port=$(free_port)
+    if as_user "$user" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
+         -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on -c synchronous_commit=on" \
+         >/dev/null; then
+      break
+    fi
+    port=""
+  done
+  [[ -n $port ]] || { cat "$dir/server.log" >&2; rm -rf "$dir"; die "the server did not start"; }
+  echo "$port" >"$dir/port"
+  (umask 077; printf '127.0.0.1:%s:*:%s:%s\n' "$port" "$ROLE" "$password" >"$dir/pgpass")
+  as_user "$user" "$PG_BIN/createdb" -h "$dir" -p "$port" -U "$ROLE" "$DB"
+  print_env "$dir"
+}
+
+stop() {
+  local dir=$1
+  [[ -n $dir && -d $dir/data ]] || die "no test server in '${dir}'"
+  local owner; owner=$(stat -c %U "$dir/data")
+  as_user "$owner" "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+  rm -rf "$dir"
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  start) start ;;
+  env) print_env "${1:-${STAGEPASS_PG_DIR:-}}" ;;
+  stop) stop "${1:-${STAGEPASS_PG_DIR:-}}" ;;
+  run)
+    [[ ${1:-} == -- ]] && shift
+    (($#)) || die "run: no command"
+    eval "$(start)"
+    trap 'stop "$STAGEPASS_PG_DIR"' EXIT
+    set +e
+    "$@"
+    rc=$?
+    exit $rc
+    ;;
+  *) die "usage: $0 start | env [DIR] | stop [DIR] | run -- CMD [ARGS...]" ;;
+esac

@@ -1,0 +1,91 @@
+#include "store/postgresql/pg_connection.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace stagepass::postgresql {
+namespace {
+
+std::string trimmed(const char* message) {
+  std::string m = message ? message : "";
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  return m;
+}
+
+// Parameters as libpq wants them: NULL pointers for SQL NULL.
+std::vector<const char*> values_of(const std::vector<PgParam>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return values;
+}
+
+}  // namespace
+
+int64_t PgResult::i64(int row, int col) const {
+  if (is_null(row, col)) return 0;
+  return std::strtoll(PQgetvalue(r_.get(), row, col), nullptr, 10);
+}
+
+int64_t PgResult::affected() const {
+  const char* n = r_ ? PQcmdTuples(r_.get()) : "";
+  return *n ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& url,
+                                                            const std::string& dbname) {
+  // expand_dbname = 1: the first "dbname" is the URL; a second one only names the database.
+  const char* keys[] = {"dbname", dbname.empty() ? nullptr : "dbname", nullptr};
+  const char* values[] = {url.c_str(), dbname.empty() ? nullptr : dbname.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, 1);
+  if (conn == nullptr) return fail(Error{ErrorCode::kIo, "postgresql: out of memory"});
+  if (PQstatus(conn) != CONNECTION_OK) {
+    Error e{ErrorCode::kIo, "postgresql: cannot connect: " + trimmed(PQerrorMessage(conn))};
+    PQfinish(conn);
+    return fail(std::move(e));
+  }
+  return std::unique_ptr<PgConnection>(new PgConnection(conn));
+}
+
+PgConnection::~PgConnection() { PQfinish(conn_); }
+
+bool PgConnection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+Result<PgResult> PgConnection::check(PGresult* r) {
+  PgResult result(r);
+  const ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string message = trimmed(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
+  // SQLSTATE class 23: integrity constraint violation (unique, foreign key, check).
+  if (state != nullptr && std::strncmp(state, "23", 2) == 0) {
+    return fail(Error{ErrorCode::kConflict, "postgresql: " + message});
+  }
+  return fail(Error{ErrorCode::kIo, "postgresql: " + message});
+}
+
+Status<> PgConnection::exec(std::string_view sql) {
+  auto r = check(PQexec(conn_, std::string(sql).c_str()));
+  if (!r) return fail(std::move(r.error()));
+  return Ok{};
+}
+
+Result<PgResult> PgConnection::query(const std::string& sql, const std::vector<PgParam>& params) {
+  const auto values = values_of(params);
+  return check(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                            values.data(), nullptr, nullptr, 0));
+}
+
+Result<PgResult> PgConnection::prepared(const std::string& name, const std::string& sql,
+                                        const std::vector<PgParam>& params) {
+  if (!prepared_.count(name)) {
+    auto p = check(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
+    if (!p) return fail(std::move(p.error()));
+    prepared_.insert(name);
+  }
+  const auto values = values_of(params);
+  return check(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                              nullptr, nullptr, 0));
+}
+
+}  // namespace stagepass::postgresql

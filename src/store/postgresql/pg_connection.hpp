@@ -1,0 +1,82 @@
+// PgConnection: one libpq connection to PostgreSQL, and PgResult, the rows of one statement.
+// The thin layer every PostgreSQL-backed role is written on: statements with parameters sent
+// apart from the SQL text (never spliced in), errors as values (no exceptions), prepared
+// statements by name.
+//
+// Errors: SQLSTATE class 23 (integrity constraint violation: a duplicate key, a foreign key)
+// is kConflict; anything else (the server is down, a syntax error, a serialization failure)
+// is kIo. Messages come from the server or libpq; they name no password (libpq never prints
+// one; keep passwords out of the URL anyway: PGPASSFILE).
+// Thread safety: none; one thread uses a connection at a time (PgPool leases them).
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace stagepass::postgresql {
+
+// A parameter: text, or NULL.
+using PgParam = std::optional<std::string>;
+
+class PgResult {
+ public:
+  PgResult() = default;
+  explicit PgResult(PGresult* r) : r_(r, &PQclear) {}
+  int rows() const { return r_ ? PQntuples(r_.get()) : 0; }
+  bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  std::string text(int row, int col) const { return PQgetvalue(r_.get(), row, col); }
+  int64_t i64(int row, int col) const;  // 0 for NULL
+  // Rows changed by an INSERT, UPDATE or DELETE.
+  int64_t affected() const;
+
+ private:
+  std::shared_ptr<PGresult> r_;
+};
+
+class PgConnection {
+ public:
+  // Connects to `url` (a libpq connection URI or key=value string). `dbname`, when not
+  // empty, replaces the URL's database (tests make a database per case). kIo when the
+  // server cannot be reached or refuses.
+  static Result<std::unique_ptr<PgConnection>> connect(const std::string& url,
+                                                       const std::string& dbname = "");
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Runs one or more statements without parameters (schema, BEGIN/COMMIT).
+  Status<> exec(std::string_view sql);
+  // Runs one statement with parameters $1, $2, ... (unnamed: planned each time).
+  Result<PgResult> query(const std::string& sql, const std::vector<PgParam>& params = {});
+  // Runs the statement prepared under `name` on this connection, preparing it first the
+  // first time this connection sees that name.
+  Result<PgResult> prepared(const std::string& name, const std::string& sql,
+                            const std::vector<PgParam>& params = {});
+
+  // False once the connection is lost (the server restarted, the network broke): the pool
+  // then drops it and connects anew.
+  bool healthy() const;
+  // True inside a transaction that a failed statement aborted: it can only be rolled back
+  // (a COMMIT there would answer "ROLLBACK", not an error).
+  bool in_failed_transaction() const { return PQtransactionStatus(conn_) == PQTRANS_INERROR; }
+  // This session's backend process id (for tests that end it from another connection).
+  int backend_pid() const { return PQbackendPID(conn_); }
+
+ private:
+  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  Result<PgResult> check(PGresult* r);
+
+  PGconn* conn_;
+  std::unordered_set<std::string> prepared_;
+};
+
+}  // namespace stagepass::postgresql

@@ -1,0 +1,230 @@
+// The PostgreSQL store's foundation against a real server: statements with parameters, error
+// mapping, the bounded pool (waits, transactions, recovery from a lost connection) and
+// migrations run once when several nodes start together.
+// Needs STAGEPASS_TEST_POSTGRESQL (scripts/pg-test-server.sh); skipped without it. Each case
+// works in a database of its own, dropped at the end.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/random.hpp"
+#include "store/postgresql/pg_connection.hpp"
+#include "store/postgresql/pg_migrations.hpp"
+#include "store/postgresql/pg_pool.hpp"
+
+namespace stagepass::postgresql {
+namespace {
+
+class PgFoundationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* url = std::getenv("STAGEPASS_TEST_POSTGRESQL");
+    if (url == nullptr || *url == '\0') {
+      GTEST_SKIP() << "set STAGEPASS_TEST_POSTGRESQL to run (scripts/pg-test-server.sh)";
+    }
+    url_ = url;
+    auto admin = PgConnection::connect(url_);
+    ASSERT_TRUE(admin.ok()) << admin.error().message;
+    admin_ = std::move(*admin);
+    std::string id = SystemRandom().id22();
+    for (auto& ch : id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    db_ = "sp_test_" + id;
+    ASSERT_TRUE(admin_->exec("CREATE DATABASE " + db_).ok());
+  }
+  void TearDown() override {
+    if (admin_) (void)admin_->exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
+  }
+  std::unique_ptr<PgConnection> connect() {
+    auto c = PgConnection::connect(url_, db_);
+    EXPECT_TRUE(c.ok()) << c.error().message;
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+  int64_t number(const std::string& sql) {
+    auto c = connect();
+    auto r = c->query(sql);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() && r->rows() > 0 ? r->i64(0, 0) : -1;
+  }
+  PgPool::Options pool_options(int size, std::chrono::milliseconds timeout) {
+    return {url_, db_, size, timeout};
+  }
+
+  std::string url_, db_;
+  std::unique_ptr<PgConnection> admin_;
+};
+
+TEST_F(PgFoundationTest, ParametersTravelApartFromTheSqlAndNullIsNull) {
+  auto c = connect();
+  ASSERT_TRUE(c->exec("CREATE TABLE t (id text PRIMARY KEY, v text)").ok());
+  const std::string hostile = "x'); DROP TABLE t; --";
+  ASSERT_TRUE(c->prepared("ins", "INSERT INTO t (id, v) VALUES ($1, $2)", {hostile, {}}).ok());
+  ASSERT_TRUE(c->prepared("ins", "INSERT INTO t (id, v) VALUES ($1, $2)", {"b", "2"}).ok());
+  auto r = c->query("SELECT id, v FROM t ORDER BY id DESC");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->rows(), 2);
+  EXPECT_EQ(r->text(0, 0), hostile);
+  EXPECT_TRUE(r->is_null(0, 1));
+  EXPECT_EQ(r->i64(1, 1), 2);
+  EXPECT_EQ(c->query("UPDATE t SET v = 'x'")->affected(), 2);
+}
+
+TEST_F(PgFoundationTest, ADuplicateKeyIsAConflictAndOtherFailuresAreIo) {
+  auto c = connect();
+  ASSERT_TRUE(c->exec("CREATE TABLE t (id text PRIMARY KEY)").ok());
+  ASSERT_TRUE(c->query("INSERT INTO t VALUES ($1)", {"a"}).ok());
+  auto dup = c->query("INSERT INTO t VALUES ($1)", {"a"});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+  auto bad = c->query("SELECT * FROM no_such_table");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kIo);
+  auto refused = PgConnection::connect(url_, "no_such_database_here");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kIo);
+}
+
+// Eight nodes start at once on an empty database: the list is applied exactly once.
+TEST_F(PgFoundationTest, MigrationsRunOnceWhenManyNodesStartTogether) {
+  const std::vector<std::string_view> migrations = {
+      "CREATE TABLE a (id integer PRIMARY KEY); INSERT INTO a VALUES (1)",
+      "CREATE TABLE b (id integer PRIMARY KEY)",
+      "INSERT INTO b VALUES (1); INSERT INTO a VALUES (2)",
+  };
+  constexpr int kNodes = 8;
+  std::vector<std::unique_ptr<PgConnection>> nodes;
+  for (int i = 0; i < kNodes; ++i) nodes.push_back(connect());
+  std::atomic<int> applied{0}, failed{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kNodes; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      auto n = migrate(*nodes[i], migrations, 1000 + i);
+      if (n.ok()) {
+        applied += *n;
+      } else {
+        ++failed;
+      }
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(applied.load(), 3);
+  EXPECT_EQ(number("SELECT COUNT(*) FROM schema_migrations"), 3);
+  EXPECT_EQ(number("SELECT COUNT(*) FROM a"), 2);
+  EXPECT_EQ(number("SELECT COUNT(*) FROM b"), 1);
+}
+
+TEST_F(PgFoundationTest, ALaterBuildAppliesOnlyItsNewMigrationsAndAnOlderOneNone) {
+  auto c = connect();
+  std::vector<std::string_view> migrations = {"CREATE TABLE a (id integer)",
+                                              "INSERT INTO a VALUES (1)"};
+  EXPECT_EQ(*migrate(*c, migrations, 10), 2);
+  EXPECT_EQ(*migrate(*c, migrations, 11), 0);
+  migrations.push_back("INSERT INTO a VALUES (2)");
+  EXPECT_EQ(*migrate(*c, migrations, 12), 1);
+  migrations.pop_back();
+  EXPECT_EQ(*migrate(*c, migrations, 13), 0);  // an older node during a rolling upgrade
+  EXPECT_EQ(number("SELECT COUNT(*) FROM a"), 2);
+  EXPECT_EQ(number("SELECT MAX(applied_at) FROM schema_migrations"), 12);
+}
+
+TEST_F(PgFoundationTest, AFailingMigrationLeavesTheDatabaseAsItWas) {
+  auto c = connect();
+  const std::vector<std::string_view> migrations = {"CREATE TABLE a (id integer)",
+                                                    "INSERT INTO no_such_table VALUES (1)"};
+  auto r = migrate(*c, migrations, 10);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kIo);
+  EXPECT_NE(r.error().message.find("migration 2"), std::string::npos) << r.error().message;
+  EXPECT_EQ(number("SELECT COUNT(*) FROM pg_tables WHERE tablename IN ('a', 'schema_migrations')"),
+            0);
+  EXPECT_TRUE(c->healthy());
+  EXPECT_EQ(*migrate(*c, {"CREATE TABLE a (id integer)"}, 11), 1);  // the connection still works
+}
+
+TEST_F(PgFoundationTest, ATransactionCommitsWhenItsWorkSucceedsAndRollsBackOtherwise) {
+  PgPool pool(pool_options(2, std::chrono::milliseconds(2000)));
+  ASSERT_TRUE(
+      pool.run([](PgConnection& c) { return c.exec("CREATE TABLE t (id text PRIMARY KEY)"); })
+          .ok());
+  auto insert = [](const std::string& id) {
+    return [id](PgConnection& c) -> Status<> {
+      auto r = c.query("INSERT INTO t VALUES ($1)", {id});
+      if (!r) return fail(std::move(r.error()));
+      return Ok{};
+    };
+  };
+  ASSERT_TRUE(pool.transaction(insert("a")).ok());
+  // Work that fails part-way: its first row goes with it.
+  auto failed = pool.transaction([&](PgConnection& c) -> Status<> {
+    if (auto s = insert("b")(c); !s) return s;
+    return insert("a")(c);  // a duplicate
+  });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, ErrorCode::kConflict);
+  // Work that ignores a failed statement and claims success is not committed either.
+  auto ignored = pool.transaction([&](PgConnection& c) -> Status<> {
+    (void)insert("c")(c);
+    (void)insert("a")(c);
+    return Ok{};
+  });
+  EXPECT_FALSE(ignored.ok());
+  EXPECT_EQ(number("SELECT COUNT(*) FROM t"), 1);
+}
+
+// With every connection leased, a caller gets kIo once its wait is over, not a hang; the
+// connection it waited for comes back to the pool and serves the next caller.
+TEST_F(PgFoundationTest, ThePoolIsBoundedAndAWaitEndsInAnError) {
+  PgPool pool(pool_options(1, std::chrono::milliseconds(200)));
+  std::atomic<bool> held{false}, done{false};
+  std::thread holder([&] {
+    (void)pool.run([&](PgConnection&) -> Status<> {
+      held = true;
+      while (!done.load()) std::this_thread::yield();
+      return Ok{};
+    });
+  });
+  while (!held.load()) std::this_thread::yield();
+  auto waited = pool.run([](PgConnection& c) { return c.exec("SELECT 1"); });
+  ASSERT_FALSE(waited.ok());
+  EXPECT_EQ(waited.error().code, ErrorCode::kIo);
+  EXPECT_EQ(pool.open_connections(), 1);
+  done = true;
+  holder.join();
+  EXPECT_TRUE(pool.run([](PgConnection& c) { return c.exec("SELECT 1"); }).ok());
+  EXPECT_EQ(pool.open_connections(), 1);
+}
+
+// A connection the server ended (a restart, an operator) is replaced on the next call.
+TEST_F(PgFoundationTest, ALostConnectionIsReplaced) {
+  PgPool pool(pool_options(1, std::chrono::milliseconds(2000)));
+  auto pid = pool.run([](PgConnection& c) -> Result<int> { return c.backend_pid(); });
+  ASSERT_TRUE(pid.ok());
+  ASSERT_TRUE(admin_->query("SELECT pg_terminate_backend($1)", {std::to_string(*pid)}).ok());
+  // pg_terminate_backend only signals: wait (bounded) until the session is gone.
+  for (int i = 0; i < 500; ++i) {
+    auto left = admin_->query("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1",
+                              {std::to_string(*pid)});
+    if (left.ok() && left->i64(0, 0) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // The first use after the loss fails (the statement was sent on a dead connection) ...
+  auto lost = pool.run([](PgConnection& c) { return c.exec("SELECT 1"); });
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, ErrorCode::kIo);
+  // ... and the next one runs on a new connection.
+  auto again = pool.run([](PgConnection& c) -> Result<int> { return c.backend_pid(); });
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_NE(*again, *pid);
+}
+
+}  // namespace
+}  // namespace stagepass::postgresql

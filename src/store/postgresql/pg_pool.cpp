@@ -1,0 +1,47 @@
+#include "store/postgresql/pg_pool.hpp"
+
+namespace stagepass::postgresql {
+
+Result<std::unique_ptr<PgConnection>> PgPool::acquire() {
+  {
+    std::unique_lock lock(mu_);
+    const bool got = cv_.wait_for(lock, options_.acquire_timeout,
+                                  [&] { return !idle_.empty() || open_ < options_.size; });
+    if (!got) {
+      return fail(Error{ErrorCode::kIo, "postgresql: no connection free within " +
+                                            std::to_string(options_.acquire_timeout.count()) +
+                                            " ms"});
+    }
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      return conn;
+    }
+    ++open_;  // a place taken for the connection opened below, outside the lock
+  }
+  auto conn = PgConnection::connect(options_.url, options_.dbname);
+  if (!conn) {
+    std::lock_guard lock(mu_);
+    --open_;
+    cv_.notify_one();
+  }
+  return conn;
+}
+
+void PgPool::release(std::unique_ptr<PgConnection> conn) {
+  std::lock_guard lock(mu_);
+  if (conn && conn->healthy() && !conn->in_failed_transaction()) {
+    idle_.push_back(std::move(conn));
+  } else {
+    conn.reset();  // lost: the next caller opens a new one in its place
+    --open_;
+  }
+  cv_.notify_one();
+}
+
+int PgPool::open_connections() {
+  std::lock_guard lock(mu_);
+  return open_;
+}
+
+}  // namespace stagepass::postgresql

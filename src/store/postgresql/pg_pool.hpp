@@ -1,0 +1,85 @@
+// PgPool: a bounded pool of PostgreSQL connections for the blocking store methods (worker
+// threads only, never an I/O thread). At most `size` connections are open; a caller waits at
+// most `acquire_timeout` for one, then gets kIo (a slow or stopped database costs a bounded
+// wait, never a hang). Connections open lazily; one found broken when it comes back (the
+// server restarted) is closed and replaced by the next caller, so the pool recovers by
+// itself when the database returns.
+// Thread safety: run() and transaction() may be called from any thread concurrently; a
+// function they run must not call them again (it could wait for its own lease).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/postgresql/pg_connection.hpp"
+
+namespace stagepass::postgresql {
+
+class PgPool {
+ public:
+  struct Options {
+    std::string url;     // a libpq URI; keep the password out of it (PGPASSFILE)
+    std::string dbname;  // replaces the URL's database when not empty
+    int size = 8;
+    std::chrono::milliseconds acquire_timeout{1000};
+  };
+  explicit PgPool(Options options) : options_(std::move(options)) {}
+  PgPool(const PgPool&) = delete;
+  PgPool& operator=(const PgPool&) = delete;
+
+  // Runs f(PgConnection&) on a leased connection and returns what it returns; kIo when no
+  // connection could be had in time.
+  template <class F>
+  auto run(F&& f) -> decltype(f(std::declval<PgConnection&>())) {
+    auto lease = acquire();
+    if (!lease) return fail(std::move(lease.error()));
+    Lease held(*this, std::move(*lease));
+    return f(*held.conn);
+  }
+
+  // Runs f inside one transaction (BEGIN ... COMMIT, READ COMMITTED unless f changes it):
+  // committed when f succeeds, rolled back when it returns an error or a statement of it
+  // failed. Returns f's result, or the error that kept it from committing.
+  template <class F>
+  auto transaction(F&& f) -> decltype(f(std::declval<PgConnection&>())) {
+    return run([&](PgConnection& c) -> decltype(f(std::declval<PgConnection&>())) {
+      if (auto begin = c.exec("BEGIN"); !begin) return fail(std::move(begin.error()));
+      auto result = f(c);
+      if (!result || c.in_failed_transaction()) {
+        (void)c.exec("ROLLBACK");
+        if (result) return fail(Error{ErrorCode::kIo, "postgresql: the transaction failed"});
+        return result;
+      }
+      if (auto commit = c.exec("COMMIT"); !commit) return fail(std::move(commit.error()));
+      return result;
+    });
+  }
+
+  // Open connections now (idle or leased), for tests and metrics.
+  int open_connections();
+
+ private:
+  Result<std::unique_ptr<PgConnection>> acquire();
+  void release(std::unique_ptr<PgConnection> conn);
+
+  struct Lease {
+    Lease(PgPool& p, std::unique_ptr<PgConnection> c) : pool(p), conn(std::move(c)) {}
+    ~Lease() { pool.release(std::move(conn)); }
+    PgPool& pool;
+    std::unique_ptr<PgConnection> conn;
+  };
+
+  const Options options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<PgConnection>> idle_;
+  int open_ = 0;  // idle + leased + being opened
+};
+
+}  // namespace stagepass::postgresql

@@ -1,0 +1,184 @@
+#include "store/postgresql/pg_schema.hpp"
+
+namespace stagepass::postgresql {
+namespace {
+
+// Migration 1: the schema of SQLite migration 16 (issue15-fix:abuse), in one step.
+constexpr std::string_view kInitial = R"sql(
+-- SQLite's COLLATE NOCASE: ASCII letters fold, nothing else does.
+CREATE FUNCTION sp_nocase(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  AS $$ SELECT translate(t, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') $$;
+CREATE TABLE users (
+  id text PRIMARY KEY,
+  email text NOT NULL,
+  display_name text NOT NULL,
+  password_hash text NOT NULL,
+  country text NOT NULL,
+  product text NOT NULL,
+  created_at bigint NOT NULL,
+  -- Moved on by a password change and by "sign out everywhere" (session_store.hpp).
+  credential_generation bigint NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX users_email ON users (sp_nocase(email));
+CREATE TABLE clients (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  is_public boolean NOT NULL,
+  redirect_uris text NOT NULL,   -- newline-separated
+  allowed_scopes text NOT NULL,  -- space-separated
+  web_origins text NOT NULL,     -- newline-separated
+  created_at bigint NOT NULL,
+  rate_limit bigint NOT NULL DEFAULT 0,  -- requests / 30 s; 0: default
+  introspect_any boolean NOT NULL DEFAULT false,
+  development boolean NOT NULL DEFAULT false,
+  owner_id text NOT NULL DEFAULT '',
+  description text NOT NULL DEFAULT '',
+  suspended_at bigint NOT NULL DEFAULT 0,
+  suspended_reason text NOT NULL DEFAULT '',
+  created_seq bigint GENERATED ALWAYS AS IDENTITY  -- creation order (SQLite's rowid)
+);
+CREATE INDEX clients_owner ON clients (owner_id) WHERE owner_id <> '';
+CREATE INDEX clients_suspended_at ON clients (suspended_at) WHERE suspended_at > 0;
+CREATE TABLE grants (
+  id text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  client_id text NOT NULL,
+  scope text NOT NULL,
+  created_at bigint NOT NULL,
+  revoked_at bigint,
+  last_used_at bigint
+);
+CREATE UNIQUE INDEX grants_active ON grants (user_id, client_id) WHERE revoked_at IS NULL;
+CREATE INDEX grants_revoked_at ON grants (revoked_at) WHERE revoked_at IS NOT NULL;
+CREATE TABLE codes (
+  hash text PRIMARY KEY,
+  grant_id text NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+  client_id text NOT NULL,
+  user_id text NOT NULL,
+  redirect_uri text NOT NULL,
+  scope text NOT NULL,
+  code_challenge text NOT NULL,
+  expires_at bigint NOT NULL,
+  used_at bigint
+);
+CREATE TABLE refresh_tokens (
+  hash text PRIMARY KEY,
+  grant_id text NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+  client_id text NOT NULL,
+  user_id text NOT NULL,
+  scope text NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  idle_expires_at bigint NOT NULL,
+  rotated_at bigint,
+  replaced_by text,
+  revoked boolean NOT NULL DEFAULT false,
+  retried_at bigint
+);
+CREATE TABLE sessions (
+  hash text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  last_seen_at bigint NOT NULL DEFAULT 0,
+  generation bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE TABLE signing_keys (
+  kid text PRIMARY KEY,
+  alg text NOT NULL,
+  public_key text NOT NULL,
+  sealed_private_key text NOT NULL,
+  created_at bigint NOT NULL,
+  signs_from bigint NOT NULL DEFAULT 0,
+  retire_at bigint  -- NULL: no newer key signs yet
+);
+-- Tombstones of deleted clients, so every node refuses their client-credentials tokens.
+CREATE TABLE deleted_clients (id text PRIMARY KEY, deleted_at bigint NOT NULL);
+CREATE INDEX deleted_clients_at ON deleted_clients (deleted_at);
+-- Access tokens revoked one by one (RFC 7009), kept until they would have expired.
+CREATE TABLE revoked_tokens (
+  jti text PRIMARY KEY,
+  client_id text NOT NULL,
+  expires_at bigint NOT NULL,
+  revoked_at bigint NOT NULL
+);
+CREATE INDEX revoked_tokens_at ON revoked_tokens (revoked_at);
+-- The audit stream: security-relevant events, newest read first per person.
+CREATE TABLE events (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at bigint NOT NULL,
+  type text NOT NULL,
+  user_id text NOT NULL DEFAULT '',
+  client_id text NOT NULL DEFAULT '',
+  ip text NOT NULL DEFAULT '',
+  user_agent text NOT NULL DEFAULT '',
+  detail text NOT NULL DEFAULT ''
+);
+CREATE INDEX events_user ON events (user_id, id);
+CREATE INDEX events_at ON events (at);
+-- Development mode's allowlist (issue15:devmode).
+CREATE TABLE allowlist (
+  client_id text NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  added_at bigint NOT NULL,
+  PRIMARY KEY (client_id, user_id)
+);
+CREATE INDEX allowlist_user ON allowlist (user_id);
+-- Client secrets (issue15:secrets): the current one (expires_at NULL) and the retiring one.
+CREATE TABLE client_secrets (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  client_id text NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+  hash text NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint,
+  last_used_at bigint
+);
+CREATE INDEX client_secrets_client ON client_secrets (client_id);
+CREATE TABLE client_secret_ips (
+  secret_id bigint NOT NULL REFERENCES client_secrets (id) ON DELETE CASCADE,
+  ip text NOT NULL,
+  last_used_at bigint NOT NULL,
+  PRIMARY KEY (secret_id, ip)
+);
+CREATE TABLE client_token_cuts (
+  client_id text PRIMARY KEY REFERENCES clients (id) ON DELETE CASCADE,
+  cut_at bigint NOT NULL
+);
+CREATE INDEX client_token_cuts_at ON client_token_cuts (cut_at);
+-- Per-app usage history and abuse warnings (issue15:abuse).
+CREATE TABLE app_usage (
+  client_id text NOT NULL,
+  span bigint NOT NULL,
+  start bigint NOT NULL,
+  data text NOT NULL,
+  PRIMARY KEY (client_id, span, start)
+);
+CREATE INDEX app_usage_start ON app_usage (start);
+CREATE TABLE app_warnings (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  client_id text NOT NULL,
+  at bigint NOT NULL,
+  type text NOT NULL,
+  detail text NOT NULL
+);
+CREATE INDEX app_warnings_client ON app_warnings (client_id, id);
+-- A deleted app's usage buckets and warnings go with it, whoever deletes it.
+CREATE FUNCTION clients_delete_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM app_usage WHERE client_id = OLD.id;
+  DELETE FROM app_warnings WHERE client_id = OLD.id;
+  RETURN OLD;
+END $$;
+CREATE TRIGGER clients_delete_usage AFTER DELETE ON clients
+  FOR EACH ROW EXECUTE FUNCTION clients_delete_usage();
+)sql";
+
+}  // namespace
+
+const std::vector<std::string_view>& schema_migrations() {
+  static const std::vector<std::string_view> all = {kInitial};
+  return all;
+}
+
+}  // namespace stagepass::postgresql

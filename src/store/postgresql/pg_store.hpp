@@ -1,0 +1,110 @@
+// PgStore: the accounts store on PostgreSQL (issue 16), on a bounded pool of libpq
+// connections (pg_pool.hpp), with prepared statements; every multi-row change is one
+// transaction. Errors are values with the ErrorCodes SqliteStore returns for the same case
+// (store.hpp); the store conformance suite (src/store/conformance/) runs the same cases
+// against both.
+//
+// Roles provided so far: UserStore, SessionStore, ClientStore, GrantStore, RevocationLog (and
+// ping). The others (CodeStore, RefreshTokenStore, EventStore, KeyStore, UsageStore) are
+// still pure virtual here, so PgStore cannot be instantiated, and STAGEPASS_DATABASE=
+// postgresql://... stays refused by configuration (app/config.cpp) until every role exists.
+// The schema already holds every table (pg_schema.cpp).
+//
+// Concurrency under READ COMMITTED: the decisions that count then write (the app limit, the
+// allowlist's size, a secret rotation, a password change) lock the row or key they decide on
+// first (SELECT ... FOR UPDATE, pg_advisory_xact_lock), so writers racing on the same person
+// or app run one after the other, as they do behind SQLite's single writer.
+// Clients are read from the database on every call (no per-node cache): a change made through
+// any node is seen at once by every other.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/postgresql/pg_pool.hpp"
+#include "store/store.hpp"
+
+namespace stagepass::postgresql {
+
+class PgStore : public Store {
+ public:
+  struct Options {
+    std::string url;     // a libpq URI; the password belongs in PGPASSFILE, not here
+    std::string dbname;  // replaces the URL's database when not empty (tests)
+    int pool_size = 8;
+    std::chrono::milliseconds acquire_timeout{1000};
+  };
+  explicit PgStore(Options options);
+  // Applies the schema migrations this database lacks (once, however many nodes start
+  // together). Call before any other method; kIo when the server cannot be reached or a
+  // migration fails (nothing of it applied).
+  Status<> open(int64_t now);
+
+  bool ping() override;
+
+  // UserStore
+  Status<> create_user(const User& user) override;
+  Result<User> find_user(const std::string& id) override;
+  Result<User> find_user_by_email(const std::string& email) override;
+  Result<PasswordChanged> change_password(const PasswordChange& change) override;
+
+  // ClientStore
+  Status<> create_client(const Client& client) override;
+  Result<Client> find_client(const std::string& id) override;
+  Result<std::vector<Client>> list_clients() override;
+  Status<> delete_client(const std::string& id, int64_t now) override;
+  Status<> set_client_secret_hash(const std::string& id, const std::string& hash) override;
+  Status<> set_client_mode(const std::string& id, bool development) override;
+  Result<bool> add_to_allowlist(const std::string& client_id, const std::string& user_id,
+                                int64_t limit, int64_t now) override;
+  Result<AllowlistRemoval> remove_from_allowlist(const std::string& client_id,
+                                                 const std::string& user_id, int64_t now) override;
+  Result<std::vector<AllowlistEntry>> list_allowlist(const std::string& client_id) override;
+  Result<std::vector<Client>> list_owned_clients(const std::string& owner_id) override;
+  Status<> create_owned_client(const Client& client, int64_t max_owned) override;
+  Status<> update_owned_client(const Client& c) override;
+  Result<SecretRotation> rotate_client_secret(const std::string& id, const std::string& new_hash,
+                                              int64_t now, int64_t grace) override;
+  Result<std::vector<LiveSecret>> list_live_secrets(const std::string& id, int64_t now) override;
+  Status<> record_secret_usage(const std::vector<ClientSecretUse>& uses, int64_t now) override;
+  Status<> set_client_suspension(const std::string& id, int64_t at, const std::string& reason,
+                                 int64_t cut_slack) override;
+
+  // GrantStore
+  Result<Grant> find_active_grant(const std::string& user_id,
+                                  const std::string& client_id) override;
+  Result<Grant> find_grant(const std::string& id) override;
+  Result<Grant> record_consent(const std::string& user_id, const std::string& client_id,
+                               const ScopeSet& scope, const std::string& new_id,
+                               int64_t now) override;
+  Result<bool> revoke_grant(const std::string& id, int64_t now) override;
+  Result<std::vector<Grant>> list_user_grants(const std::string& user_id) override;
+  Status<> record_grant_usage(const std::vector<std::pair<std::string, int64_t>>& uses) override;
+  Result<bool> revoke_access_token(const std::string& jti, const std::string& client_id,
+                                   int64_t expires_at, int64_t now) override;
+
+  // SessionStore
+  Status<> create_session(const Session& session) override;
+  Result<Session> find_session(const std::string& hash, int64_t now) override;
+  Status<> touch_session(const std::string& hash, int64_t now) override;
+  Status<> delete_session(const std::string& hash) override;
+  Result<int64_t> delete_user_sessions(const std::string& user_id,
+                                       const std::string& keep_hash) override;
+
+  // RevocationLog
+  Result<std::vector<Revoked>> revoked_grants_since(int64_t since) override;
+  Result<std::vector<Revoked>> revoked_tokens_since(int64_t since) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(
+      int64_t since) override;
+  Status<> prune_deleted_clients(int64_t before) override;  // issue15-fix:revocation-bound
+  Result<std::vector<std::pair<std::string, int64_t>>> client_cuts_since(int64_t since) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> suspended_clients_since(
+      int64_t since) override;
+
+ protected:
+  PgPool pool_;
+};
+
+}  // namespace stagepass::postgresql

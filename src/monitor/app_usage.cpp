@@ -194,7 +194,9 @@ void AppUsage::note(std::string_view client_id, EndpointGroup group, int status,
     ++c.errors;
   }
   if (!user_id.empty()) c.users.add(user_id);
-  if (!grant_id.empty()) c.grants.add(grant_id);
+  // Only admitted requests count a grant: the burst's "spread over several grants" rule
+  // (AbuseResponder) must not be met by a user's throwaway accounts whose calls are refused.
+  if (!grant_id.empty() && status < 400) c.grants.add(grant_id);
 }
 
 void AppUsage::touch(const std::string& id, App& app) {

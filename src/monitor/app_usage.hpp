@@ -130,7 +130,8 @@ class AppUsage {
   // USER_NOT_ALLOWLISTED, so no one can inflate an app's rate with requests it refused) in the
   // minute bucket that starts at `minute_start`, and their mean per minute over the hour before
   // that minute and over the day before that hour; `minute_grants`: the estimated number of
-  // distinct grants seen in that minute (0 for client-credentials tokens, which have none).
+  // distinct grants seen in that minute (0 for client-credentials tokens, which have none),
+  // counting a grant only for an admitted request (answered below 400), as active grants do.
   struct Rate {
     uint64_t minute = 0;
     double hour_mean = 0;

@@ -238,7 +238,12 @@ Site::Awaitable Site::developer_rotate_secret(http::Request& req) {
   }
   // issue15-fix:dashboard-throttle. Each rotation writes audit events, secret rows and (a
   // hard cut) a revocation watermark: a sibling of the create/delete loop.
-  if (int64_t wait = change_wait(secret_rotations_, user.id, req.remote_ip); wait > 0) {
+  // A hard cut (a leaked secret) is never held back by this throttle: its per-IP budget is
+  // shared with whoever sits behind the same address, who must not be able to block an
+  // emergency cut. The per-app limit of SecretRotation still bounds hard cuts.
+  int64_t wait = 0;
+  if (*grace > 0) wait = change_wait(secret_rotations_, user.id, req.remote_ip);
+  if (wait > 0) {
     state.status = 429;
     state.grace_error = changes_message(wait, "rotated secrets");
     auto r = co_await app_page(user, c, std::move(state), req);

@@ -40,6 +40,8 @@ class Form {
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& pairs);
 
 std::vector<std::string> split_spaces(std::string_view s);
+// The non-empty lines of `s` (the stores keep lists one item per line).
+std::vector<std::string> split_lines(std::string_view s);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 bool iequals(std::string_view a, std::string_view b);
 

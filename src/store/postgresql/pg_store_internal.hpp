@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/text.hpp"
 #include "store/postgresql/pg_connection.hpp"
 #include "store/postgresql/pg_store.hpp"
 
@@ -33,7 +34,7 @@ inline Error credentials_changed() {
   return {ErrorCode::kConflict, "credentials changed since the check"};
 }
 
-std::vector<std::string> split_lines(const std::string& s);
+using ::stagepass::split_lines;  // core/text
 
 // The first statement of a read made of several queries (PgPool::transaction): they all
 // read one snapshot (READ COMMITTED would give each its own), so a row and its secrets

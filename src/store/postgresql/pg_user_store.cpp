@@ -10,18 +10,6 @@ using namespace internal;
 
 namespace internal {
 
-std::vector<std::string> split_lines(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t nl = s.find('\n', start);
-    if (nl == std::string::npos) nl = s.size();
-    if (nl > start) out.push_back(s.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return out;
-}
-
 User read_user(const PgResult& r, int row) {
   return {r.text(row, 0), r.text(row, 1), r.text(row, 2), r.text(row, 3),
           r.text(row, 4), r.text(row, 5), r.i64(row, 6),  r.i64(row, 7)};

@@ -16,17 +16,7 @@ inline Error not_found(std::string what) {
   return {ErrorCode::kNotFound, std::move(what) + " not found"};
 }
 
-inline std::vector<std::string> split_lines(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t nl = s.find('\n', start);
-    if (nl == std::string::npos) nl = s.size();
-    if (nl > start) out.push_back(s.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return out;
-}
+using ::stagepass::split_lines;  // core/text
 
 constexpr const char* kUserColumns =
     "SELECT id, email, display_name, password_hash, country, product, created_at, "

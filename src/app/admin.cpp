@@ -78,12 +78,12 @@ void print_client(const Client& c, const std::string& secret) {
   for (const auto& o : c.web_origins) std::cout << "web_origin:    " << o << "\n";
 }
 
+}  // namespace
+
 int fail_line(const std::string& msg) {
   std::cerr << "stagepass: " << msg << "\n";
   return 1;
 }
-
-}  // namespace
 
 std::pair<Client, std::string> create_client(Store& store, Random& random, int64_t now,
                                              const NewClient& spec) {

@@ -15,6 +15,10 @@
 
 namespace stagepass::admin {
 
+// Prints "stagepass: <msg>" as one line on stderr and returns exit code 1 (every refusal of
+// an admin command).
+int fail_line(const std::string& msg);
+
 struct NewClient {
   std::string name;
   std::vector<std::string> redirect_uris;

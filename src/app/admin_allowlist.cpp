@@ -13,11 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-int fail_line(const std::string& msg) {
-  std::cerr << "stagepass: " << msg << "\n";
-  return 1;
-}
-
 std::string reason(const Error& e, const std::string& client_id) {
   // The store says "client not found"; the operator typed an id.
   if (e.code == ErrorCode::kNotFound && e.message == "client not found")

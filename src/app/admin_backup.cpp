@@ -10,15 +10,6 @@
 namespace stagepass::admin {
 namespace json = boost::json;
 
-namespace {
-
-int fail_line(const std::string& msg) {
-  std::cerr << "stagepass: " << msg << "\n";
-  return 1;
-}
-
-}  // namespace
-
 int backup(const Config& cfg, const std::string& to, const std::string& music_to, bool force,
            int step_pages, bool json) {
   if (to.empty() && music_to.empty()) {

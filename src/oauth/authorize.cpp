@@ -30,7 +30,7 @@ AuthorizeOutcome AuthorizeFlow::validate(const Form& params) const {
   if (!client) {
     if (client.error().code == ErrorCode::kNotFound)
       return ErrorPage{"The application is unknown."};
-    return ErrorPage{"The service is temporarily unavailable. Try again later."};
+    return ErrorPage{"The service is temporarily unavailable. Try again later.", 503};
   }
   auto redirect_uri = params.get("redirect_uri");
   if (!redirect_uri) return ErrorPage{"The request has no redirect_uri."};

@@ -27,6 +27,7 @@ struct AuthorizeRequest {
 // redirect URI): show an error page, never redirect (no open redirector).
 struct ErrorPage {
   std::string message;
+  int status = 400;  // 503 when the store could not be read (a retry may succeed)
 };
 // The request is bad but the redirect URI is trusted: send the error there.
 struct ErrorRedirect {

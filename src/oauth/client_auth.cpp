@@ -87,8 +87,7 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
   const bool basic = presented->basic;
   auto client = s.clients.find_client(presented->id);
   if (!client) {
-    if (client.error().code != ErrorCode::kNotFound)
-      return fail(OAuthError::server_error("store unavailable"));
+    if (client.error().code != ErrorCode::kNotFound) return fail(OAuthError::unavailable());
     return fail(OAuthError::invalid_client("client authentication failed", basic));
   }
   if (client->is_public) {
@@ -114,8 +113,7 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
 Status<OAuthError> reconfirm_client(Services& s, const AuthenticatedClient& authenticated) {
   auto fresh = s.clients.find_client(authenticated.client.id);
   if (!fresh) {
-    if (fresh.error().code != ErrorCode::kNotFound)
-      return fail(OAuthError::server_error("store unavailable"));
+    if (fresh.error().code != ErrorCode::kNotFound) return fail(OAuthError::unavailable());
     return fail(OAuthError::invalid_client("client authentication failed", authenticated.basic));
   }
   if (fresh->suspended_at != 0) {

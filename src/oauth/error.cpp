@@ -56,6 +56,7 @@ http::Response OAuthError::to_response() const {
   add_no_store(r);
   // RFC 6749 §5.2: with HTTP Basic the server MUST answer 401 with WWW-Authenticate.
   if (basic_challenge) r.header("WWW-Authenticate", "Basic realm=\"stagepass\", charset=\"UTF-8\"");
+  if (status == 503) r.header("Retry-After", std::to_string(kUnavailableRetryAfter));
   return r;
 }
 

@@ -9,6 +9,10 @@
 
 namespace stagepass::oauth {
 
+// Seconds a client is asked to wait (Retry-After) when the store is unavailable: a database
+// failover or restart takes seconds; clients that retry at once would only add load.
+inline constexpr int kUnavailableRetryAfter = 2;
+
 struct OAuthError {
   std::string code;         // "invalid_request", "invalid_client", ...
   std::string description;  // safe for the client to see
@@ -28,8 +32,15 @@ struct OAuthError {
   }
   static OAuthError invalid_scope(std::string d) { return {"invalid_scope", std::move(d)}; }
   static OAuthError server_error(std::string d) { return {"server_error", std::move(d), 500}; }
+  // The store could not be reached (kIo): 503 with Retry-After (to_response), so a client
+  // retries instead of taking a definite answer. RFC 6749 names "temporarily_unavailable" for
+  // the authorization endpoint (§4.1.2.1); the token, revocation (RFC 7009 §2.2.1: "the client
+  // must assume the token still exists and may retry") and introspection endpoints use it too.
+  static OAuthError unavailable() {
+    return {"temporarily_unavailable", "the service is temporarily unavailable; retry later", 503};
+  }
 
-  // The §5.2 JSON response with Cache-Control: no-store.
+  // The §5.2 JSON response with Cache-Control: no-store, and Retry-After with a 503.
   http::Response to_response() const;
 };
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "oauth/oauth_test_support.hpp"
+#include "store/sqlite/connection.hpp"
 #include "tokens/access_token.hpp"
 #include "tokens/opaque_token.hpp"
 
@@ -296,6 +297,30 @@ TEST_F(DevelopmentModeTest, ExtendedAppsAndClientCredentialsCarryNoAllowlistClai
   auto cc = server_.token("grant_type=client_credentials", conf());
   ASSERT_EQ(cc.status, 200) << cc.body;
   EXPECT_FALSE(claims_of(json_of(cc)).allowlisted.has_value());
+}
+
+// ---- the store unavailable: 503 with Retry-After, nothing spent
+
+// A grant the store could not decide is answered 503 "temporarily_unavailable" with
+// Retry-After (a client retries; a 400 would make it drop its tokens, a 500 says nothing),
+// and the code or refresh token it carried still works once the store is back. The store
+// fails for real: the table the grant needs is gone.
+TEST_F(GrantsTest, AGrantTheStoreCouldNotDecideIs503AndSpendsNothing) {
+  const std::string refresh_token = first_refresh_token();
+  const std::string code = server_.code_for(kConfId, "streaming", kRedirect);
+  sqlite::Connection side(server_.store.path());
+  side.exec("ALTER TABLE refresh_tokens RENAME TO gone_r");
+  side.exec("ALTER TABLE codes RENAME TO gone_c");
+  for (const auto& r : {refresh(refresh_token), exchange(code, conf())}) {
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(header_of(r, "Retry-After"), "2");
+    EXPECT_EQ(error_of(r).first, "temporarily_unavailable");
+    EXPECT_EQ(header_of(r, "Cache-Control"), "no-store");
+  }
+  side.exec("ALTER TABLE gone_r RENAME TO refresh_tokens");
+  side.exec("ALTER TABLE gone_c RENAME TO codes");
+  EXPECT_EQ(refresh(refresh_token).status, 200);
+  EXPECT_EQ(exchange(code, conf()).status, 200);
 }
 
 }  // namespace

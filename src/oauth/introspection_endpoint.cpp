@@ -29,8 +29,8 @@ std::string IntrospectionEndpoint::username(const std::string& user_id,
   return user ? user->email : std::string();
 }
 
-std::optional<json::object> IntrospectionEndpoint::access_token_claims(const std::string& value,
-                                                                       const Client& asking) const {
+IntrospectionEndpoint::Claims IntrospectionEndpoint::access_token_claims(
+    const std::string& value, const Client& asking) const {
   // Same checks as the Web API: signature, iss, aud (ours only), expiry, revocation. A
   // resource server asks about the same token again and again: the signature and claims
   // checks are remembered (keyed digest, as in TokenVerifier); expiry and revocation are not.
@@ -43,19 +43,20 @@ std::optional<json::object> IntrospectionEndpoint::access_token_claims(const std
   std::shared_ptr<const AccessClaims> c = verified_.find(key, *keys, now);
   if (!c) {
     auto v = verify_access_token(*keys, value, {s_.settings.issuer, s_.settings.audience, now, 0});
-    if (!v) return std::nullopt;
+    if (!v) return Claims(std::nullopt);
     c = std::make_shared<const AccessClaims>(std::move(*v));
     verified_.insert(key, c, *keys, now);
   }
-  if (now > c->exp || !may_see(asking, c->client_id)) return std::nullopt;
+  if (now > c->exp || !may_see(asking, c->client_id)) return Claims(std::nullopt);
   if (revoked_.covers(c->gid, c->client_id, c->jti, c->iat)) {
-    return std::nullopt;
+    return Claims(std::nullopt);
   }
   // The revocation set lags the store by at most a poll; ask the store for the grant too.
   std::optional<Grant> grant;
   if (!c->gid.empty()) {
     auto g = s_.grants.find_grant(c->gid);
-    if (!g || g->revoked_at) return std::nullopt;
+    if (!g && g.error().code != ErrorCode::kNotFound) return fail(std::move(g.error()));
+    if (!g || g->revoked_at) return Claims(std::nullopt);
     grant = std::move(*g);
   }
   json::object o{{"active", true}, {"scope", c->scope}, {"client_id", c->client_id},
@@ -66,19 +67,21 @@ std::optional<json::object> IntrospectionEndpoint::access_token_claims(const std
     if (auto name = username(c->sub, grant->scope); !name.empty()) o["username"] = name;
     o["gid"] = c->gid;
   }
-  return o;
+  return Claims(std::move(o));
 }
 
-std::optional<json::object> IntrospectionEndpoint::refresh_token_claims(
+IntrospectionEndpoint::Claims IntrospectionEndpoint::refresh_token_claims(
     const std::string& value, const Client& asking) const {
   auto t = s_.refresh_tokens.find_refresh_token(refresh_token_key(value));
+  if (!t && t.error().code != ErrorCode::kNotFound) return fail(std::move(t.error()));
   const int64_t now = s_.clock.now();
   if (!t || t->revoked || t->rotated_at || now >= t->expires_at || now >= t->idle_expires_at ||
       !may_see(asking, t->client_id)) {
-    return std::nullopt;
+    return Claims(std::nullopt);
   }
   auto grant = s_.grants.find_grant(t->grant_id);
-  if (!grant || grant->revoked_at) return std::nullopt;
+  if (!grant && grant.error().code != ErrorCode::kNotFound) return fail(std::move(grant.error()));
+  if (!grant || grant->revoked_at) return Claims(std::nullopt);
   json::object o{{"active", true},
                  {"scope", t->scope.str()},
                  {"client_id", t->client_id},
@@ -89,7 +92,7 @@ std::optional<json::object> IntrospectionEndpoint::refresh_token_claims(
                  {"token_type", "refresh_token"},
                  {"gid", t->grant_id}};
   if (auto name = username(t->user_id, grant->scope); !name.empty()) o["username"] = name;
-  return o;
+  return Claims(std::move(o));
 }
 
 http::Response IntrospectionEndpoint::answer(FormCall& call,
@@ -104,8 +107,9 @@ http::Response IntrospectionEndpoint::answer(FormCall& call,
 
   auto claims = token->starts_with("spr_") ? refresh_token_claims(*token, client)
                                            : access_token_claims(*token, client);
-  return http::Response::json(200,
-                              json::serialize(claims ? *claims : json::object{{"active", false}}));
+  if (!claims) return OAuthError::unavailable().to_response();
+  return http::Response::json(
+      200, json::serialize(*claims ? **claims : json::object{{"active", false}}));
 }
 
 }  // namespace stagepass::oauth

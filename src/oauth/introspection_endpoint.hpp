@@ -27,10 +27,11 @@ class IntrospectionEndpoint final : public FormEndpoint {
   http::Response answer(FormCall& call, const AuthenticatedClient& client) const override;
 
  private:
-  std::optional<boost::json::object> access_token_claims(const std::string& value,
-                                                         const Client& asking) const;
-  std::optional<boost::json::object> refresh_token_claims(const std::string& value,
-                                                          const Client& asking) const;
+  // The claims of an active token, nullopt for an inactive one; kIo when the store could not
+  // say (answered 503 with Retry-After: "inactive" would be a definite answer we do not have).
+  using Claims = Result<std::optional<boost::json::object>>;
+  Claims access_token_claims(const std::string& value, const Client& asking) const;
+  Claims refresh_token_claims(const std::string& value, const Client& asking) const;
   // The person's email when `grant_scope` lets the app read it; empty otherwise.
   std::string username(const std::string& user_id, const ScopeSet& grant_scope) const;
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "oauth/oauth_test_support.hpp"
+#include "store/sqlite/connection.hpp"
 #include "tokens/access_token.hpp"
 #include "tokens/signing_keys.hpp"
 
@@ -129,6 +130,23 @@ TEST_F(IntrospectionEndpointTest, OnlyAuthenticatedConfidentialClientsMayAsk) {
   EXPECT_EQ(introspect(access_, {}).status, 401);
   auto missing = server_.post(server_.introspection, "", conf());
   EXPECT_EQ(error_of(missing), WireError("invalid_request", "token is required"));
+}
+
+// When the store cannot say whether the grant still stands, "inactive" would be a definite
+// answer the server does not have: 503 with Retry-After, and the same token is active again
+// once the store answers. The store fails for real: a table it needs is gone.
+TEST_F(IntrospectionEndpointTest, AStoreThatCannotAnswerGives503WithRetryAfterNotInactive) {
+  sqlite::Connection side(server_.store.path());
+  side.exec("ALTER TABLE grants RENAME TO gone");
+  for (const std::string& token : {access_, refresh_}) {
+    auto r = introspect(token, conf());
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(header_of(r, "Retry-After"), "2");
+    EXPECT_EQ(error_of(r).first, "temporarily_unavailable");
+  }
+  side.exec("ALTER TABLE gone RENAME TO grants");
+  EXPECT_TRUE(claims(access_, conf()).at("active").as_bool());
+  EXPECT_TRUE(claims(refresh_, conf()).at("active").as_bool());
 }
 
 }  // namespace

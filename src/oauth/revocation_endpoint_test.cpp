@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "oauth/oauth_test_support.hpp"
+#include "store/sqlite/connection.hpp"
 #include "tokens/opaque_token.hpp"
 
 namespace stagepass::oauth::testing {
@@ -80,6 +81,30 @@ TEST_F(RevocationEndpointTest, UnknownTokensAre200AndAMissingTokenIsAnError) {
   // The client must authenticate (RFC 7009 §2.1).
   EXPECT_EQ(revoke(refresh_, {}).status, 401);
   EXPECT_FALSE(server_.grant_revoked());
+}
+
+// RFC 7009 §2.2.1: "If the server responds with HTTP status code 503, the client must assume
+// the token still exists and may retry after a reasonable delay." A revocation the store could
+// not make is never answered 200. The store fails for real: a table it needs is gone.
+TEST_F(RevocationEndpointTest, ARevocationTheStoreCouldNotMakeIs503WithRetryAfterNever200) {
+  sqlite::Connection side(server_.store.path());
+  for (const char* table : {"refresh_tokens", "revoked_tokens"}) {
+    side.exec((std::string("ALTER TABLE ") + table + " RENAME TO gone").c_str());
+    const std::string& token = std::string(table) == "refresh_tokens" ? refresh_ : access_;
+    auto r = revoke(token, basic(kConfId, kConfSecret));
+    EXPECT_EQ(r.status, 503) << table;
+    EXPECT_EQ(header_of(r, "Retry-After"), "2") << table;
+    EXPECT_EQ(error_of(r).first, "temporarily_unavailable") << table;
+    EXPECT_EQ(header_of(r, "Cache-Control"), "no-store");
+    side.exec((std::string("ALTER TABLE gone RENAME TO ") + table).c_str());
+  }
+  EXPECT_FALSE(server_.grant_revoked());
+  EXPECT_TRUE(revoked_jtis().empty());
+  // Once the store answers again, the retry revokes.
+  expect_plain_200(revoke(access_, basic(kConfId, kConfSecret)));
+  EXPECT_EQ(revoked_jtis().size(), 1u);
+  expect_plain_200(revoke(refresh_, basic(kConfId, kConfSecret)));
+  EXPECT_TRUE(server_.grant_revoked());
 }
 
 }  // namespace

@@ -58,6 +58,7 @@ Site::Awaitable Site::authorize(http::Request& req, const Form& params, const Vi
   auto validate = [&] { return flow_.validate(params); };
   auto outcome = co_await http::offload(store_pool_, validate);
   if (auto* e = std::get_if<oauth::ErrorPage>(&outcome)) {
+    if (e->status == 503) co_return error_page(503, "Please try again", e->message, req);
     co_return error_page(400, "This link cannot be used", e->message, req);
   }
   // Sign in first, then come back to exactly this authorization request.

@@ -177,6 +177,8 @@ http::Response Site::page(int status, std::string_view tmpl, const std::string& 
   data.set("csrf_token", csrf_token(req, &new_cookie));
   auto r = http::Response::html(status, render_page(tmpl, title, std::move(data)));
   add_page_headers(r);
+  // Every 503 page means "the store could not be reached, try again" (RFC 9110 §10.2.3).
+  if (status == 503) r.header("Retry-After", std::to_string(oauth::kUnavailableRetryAfter));
   if (!new_cookie.empty()) {
     r.header("Set-Cookie", set_cookie(csrf_cookie_name(settings_.secure_cookies), new_cookie,
                                       24 * 3600, settings_.secure_cookies));

@@ -60,7 +60,7 @@ Result<TokenResponse, OAuthError> AuthorizationCodeGrant::handle(
   // Development mode: the same write reads whether the person is on the allowlist.
   policy.read_allowlist = client.client.development;
   auto redeemed = s_.codes.redeem_code(code_key(*code_value), policy);
-  if (!redeemed) return fail(OAuthError::server_error("store unavailable"));
+  if (!redeemed) return fail(OAuthError::unavailable());
   const AuthorizationCode& code = redeemed->code;
   switch (redeemed->outcome) {
     case RedeemOutcome::kRedeemed:

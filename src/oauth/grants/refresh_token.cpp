@@ -48,7 +48,7 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(
   // what the list says now (a person added since gets a working token, oauth/app_access.hpp).
   policy.read_allowlist = client.client.development;
   auto rotation = s_.refresh_tokens.rotate_refresh_token(refresh_token_key(*value), policy);
-  if (!rotation) return fail(OAuthError::server_error("store unavailable"));
+  if (!rotation) return fail(OAuthError::unavailable());
   const RefreshToken& old = rotation->token;
   switch (rotation->outcome) {
     case RotateOutcome::kRotated:

@@ -21,7 +21,8 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
                            boost::asio::thread_pool& cpu_pool, Metrics& metrics,
                            UserCreated on_user_created)
     : cfg_(cfg),
-      store_(cfg.database, cfg.store_readers()),
+      opened_(open_accounts_store(cfg, cfg.store_readers())),
+      store_(*opened_.store),
       audit_([this](const AuditEvent& e) { return store_.record_event(e).ok(); }, metrics, clock),
       revoker_(
           store_, clock, [this] { feed_.poll(); },
@@ -57,14 +58,7 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
   tokens_.add_grant(std::make_unique<oauth::AuthorizationCodeGrant>(services_));
   tokens_.add_grant(std::make_unique<oauth::RefreshTokenGrant>(services_));
   tokens_.add_grant(std::make_unique<oauth::ClientCredentialsGrant>(services_));
-  metrics.describe("stagepass_store_writes_total", "counter",
-                   "Accounts store writes (each durable when its request is answered)");
-  metrics.gauge("stagepass_store_writes_total",
-                [this] { return double(store_.group_stats().writes); });
-  metrics.describe("stagepass_store_commits_total", "counter",
-                   "Durable SQLite commits of the accounts store (group commit: many writes each)");
-  metrics.gauge("stagepass_store_commits_total",
-                [this] { return double(store_.group_stats().commits); });
+  opened_.export_metrics(metrics);
   tokens_.count_requests_in(metrics);
   metrics.describe("stagepass_retiring_secret_audit_suppressed_total", "counter",
                    "retiring_secret_used events not written: too many (secret, IP) pairs in a "

@@ -14,6 +14,7 @@
 
 #include "app/config.hpp"
 #include "app/revocation_feed.hpp"
+#include "app/store_factory.hpp"
 #include "http/router.hpp"
 #include "monitor/audit.hpp"
 #include "monitor/metrics.hpp"
@@ -24,7 +25,6 @@
 #include "oauth/revocation_endpoint.hpp"
 #include "oauth/secret_rotation.hpp"
 #include "oauth/token_endpoint.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 #include "tokens/revocation_set.hpp"
 #include "tokens/signing_keys.hpp"
 #include "web/site.hpp"
@@ -65,7 +65,8 @@ class AccountsNode {
 
  private:
   const Config& cfg_;
-  sqlite::SqliteStore store_;
+  OpenedStore opened_;
+  Store& store_;
   AuditLog audit_;
   SecretUsage secret_usage_;     // issue15:secrets: noted by client authentication
   oauth::GrantRevoker revoker_;  // announces through feed_: declared before it, used after

@@ -78,7 +78,7 @@ Config Config::load(const std::optional<std::string>& toml_file) {
   if (!c.issuer.starts_with("http://") && !c.issuer.starts_with("https://")) {
     throw std::runtime_error("STAGEPASS_ISSUER must be an http(s) URL, got '" + c.issuer + "'");
   }
-  if (c.database.starts_with("postgres")) {
+  if (is_postgresql_url(c.database)) {
     throw std::runtime_error("PostgreSQL is not supported by this build yet; use a SQLite path");
   }
   if (c.roles != "all" && c.roles != "accounts" && c.roles != "api") {
@@ -99,16 +99,27 @@ Config Config::load(const std::optional<std::string>& toml_file) {
                              "twice STAGEPASS_JWKS_MAX_AGE plus 1 s (" +
                              std::to_string(2 * c.jwks_max_age + 1) + " s)");
   }
-  if (c.music_database.empty()) {
-    auto dir = std::filesystem::path(c.database).parent_path();
-    c.music_database = (dir.empty() ? std::filesystem::path(".") : dir).append("music.db").string();
-  }
+  // Beside the SQLite database; with PostgreSQL (a URL, no directory) under ./var.
+  const std::filesystem::path dir = is_postgresql_url(c.database)
+                                        ? std::filesystem::path("./var")
+                                        : std::filesystem::path(c.database).parent_path();
+  const std::filesystem::path base = dir.empty() ? std::filesystem::path(".") : dir;
+  if (c.music_database.empty()) c.music_database = (base / "music.db").string();
   if (c.master_key_file.empty()) {
-    auto dir = std::filesystem::path(c.database).parent_path();
-    c.master_key_file =
-        (dir.empty() ? std::filesystem::path(".") : dir).append("master.key").string();
+    // Every node of one PostgreSQL database unseals the same signing keys: a key file each
+    // node would invent for itself would seal keys the others cannot read.
+    if (is_postgresql_url(c.database) && c.master_key.empty()) {
+      throw std::runtime_error(
+          "with a PostgreSQL database every node needs the same master key: set "
+          "STAGEPASS_MASTER_KEY or STAGEPASS_MASTER_KEY_FILE");
+    }
+    c.master_key_file = (base / "master.key").string();
   }
   return c;
+}
+
+bool is_postgresql_url(std::string_view database) {
+  return database.starts_with("postgresql://") || database.starts_with("postgres://");
 }
 
 Secret Config::resolve_master_key() const {

@@ -12,11 +12,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "app/tunables.hpp"
 #include "core/secret.hpp"
 
 namespace stagepass {
+
+// True for a postgresql:// or postgres:// URL (libpq's two URI schemes): STAGEPASS_DATABASE
+// names a PostgreSQL database rather than a SQLite file.
+bool is_postgresql_url(std::string_view database);
 
 struct Config {
   // Every field set to its default from the table (a default outside its setting's bounds

@@ -5,8 +5,8 @@
 #include "app/admin.hpp"
 #include "app/config.hpp"
 #include "app/serve.hpp"
+#include "app/store_factory.hpp"
 #include "music/sqlite/sqlite_music_store.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 
 using namespace stagepass;
 
@@ -179,7 +179,8 @@ int main(int argc, char** argv) {
     if (serve_cmd->parsed()) return serve(cfg, demo);
     if (backup_cmd->parsed())  // before the store below: a backup opens, creates, migrates nothing
       return admin::backup(cfg, backup_to, backup_music_to, backup_force, backup_step_pages, json);
-    sqlite::SqliteStore store(cfg.database, 1);
+    auto opened = open_accounts_store(cfg, 1);
+    Store& store = *opened.store;
     if (user_create->parsed()) {
       music::SqliteMusicStore music(cfg.music_database, 1);
       return admin::user_create(store, email, display_name, json, [&music](const User& u) {

@@ -17,7 +17,8 @@
 
 namespace stagepass::conformance {
 
-const Roles kPostgresqlRoles = kUsers | kClients | kGrants | kSessions | kRevocationLog;
+const Roles kPostgresqlRoles =
+    kUsers | kClients | kGrants | kSessions | kRevocationLog | kEvents | kKeys | kUsage;
 
 namespace {
 
@@ -32,28 +33,6 @@ class PgConformanceStore final : public postgresql::PgStore {
   }
   Result<RefreshToken> find_refresh_token(const std::string&) override { return fail(missing()); }
   Result<Rotation> rotate_refresh_token(const std::string&, const RefreshPolicy&) override {
-    return fail(missing());
-  }
-  Status<> record_event(const AuditEvent&) override { return fail(missing()); }
-  Result<std::vector<AuditEvent>> user_events(const std::string&, int64_t, int) override {
-    return fail(missing());
-  }
-  Result<std::vector<AuditEvent>> events_since(int64_t, int) override { return fail(missing()); }
-  Result<std::vector<SigningKey>> list_signing_keys() override { return fail(missing()); }
-  Status<> save_signing_key(const SigningKey&) override { return fail(missing()); }
-  Status<> add_next_signing_key(const SigningKey&, int64_t, int64_t) override {
-    return fail(missing());
-  }
-  Result<int64_t> delete_retired_signing_keys(int64_t) override { return fail(missing()); }
-  Status<> save_usage(const std::vector<AppUsageRow>&, int64_t, int64_t) override {
-    return fail(missing());
-  }
-  Result<std::vector<AppUsageRow>> load_usage(int64_t) override { return fail(missing()); }
-  Status<> record_app_warning(const AppWarning&) override { return fail(missing()); }
-  Result<std::vector<AppUsageRow>> load_app_usage(const std::string&, int64_t) override {
-    return fail(missing());
-  }
-  Result<std::vector<AppWarning>> app_warnings(const std::string&, int) override {
     return fail(missing());
   }
 };

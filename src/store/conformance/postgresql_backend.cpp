@@ -2,6 +2,15 @@
 // the server named by STAGEPASS_TEST_POSTGRESQL (scripts/pg-test-server.sh) and dropped at the
 // end.
 //
+// Each case's database is a copy of one template database (CREATE DATABASE ... TEMPLATE),
+// migrated once per server and set of migrations: its name carries a digest of every
+// migration's text, so a server that outlives a schema change gets a new one. The first
+// process to need it (ctest runs every case in a process of its own, several at once) builds
+// it under an advisory lock, under a temporary name renamed when complete, and closes its
+// connection to it: a database being copied must have no other connection, and a failed build
+// leaves no template behind. Each case still starts from an empty, fully migrated store (and
+// PgStore::open then finds nothing to apply), at the cost of a file copy, not of the DDL.
+//
 // PgStore provides some roles so far (pg_store.hpp; kPostgresqlRoles below): the suites of
 // the others are not instantiated for it (store_backends.hpp). This test-only subclass
 // answers the methods of the missing roles with kIo so it can be instantiated; no case calls
@@ -9,10 +18,15 @@
 #include <cctype>
 #include <ctime>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 #include "core/random.hpp"
+#include "crypto/crypto.hpp"
 #include "store/conformance/store_backends.hpp"
 #include "store/postgresql/pg_connection.hpp"
+#include "store/postgresql/pg_migrations.hpp"
+#include "store/postgresql/pg_schema.hpp"
 #include "store/postgresql/pg_store.hpp"
 
 namespace stagepass::conformance {
@@ -37,6 +51,58 @@ class PgConformanceStore final : public postgresql::PgStore {
   }
 };
 
+// "sp-tmpl!" in ASCII: the lock held while a process looks for the template and builds it.
+constexpr int64_t kTemplateLock = 0x73702d746d706c21;
+
+// Throws the error of a failed Status or Result (a backend that fails throws: store_backends.hpp).
+template <class R>
+void check(const R& r) {
+  if (!r) throw std::runtime_error(r.error().message);
+}
+
+// The template's name for this build's migrations.
+std::string template_name() {
+  std::string all;
+  for (std::string_view m : postgresql::schema_migrations()) {
+    all.append(m);
+    all.push_back('\0');
+  }
+  const std::string digest = crypto::sha256(all);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string name = "sp_conformance_tmpl_";
+  for (size_t i = 0; i < 8; ++i) {
+    const auto byte = static_cast<unsigned char>(digest[i]);
+    name += kHex[byte >> 4];
+    name += kHex[byte & 0xf];
+  }
+  return name;
+}
+
+// Makes sure the migrated template exists on the server of `admin` (a connection to another
+// database of it); returns its name.
+std::string ensure_template(postgresql::PgConnection& admin, const std::string& url) {
+  const std::string name = template_name();
+  const std::string lock = std::to_string(kTemplateLock);
+  check(admin.query("SELECT pg_advisory_lock($1)", {lock}));
+  auto found = admin.query("SELECT 1 FROM pg_database WHERE datname = $1", {name});
+  check(found);
+  if (found->rows() == 0) {
+    const std::string building = name + "_build";  // a crashed build's leftover goes first
+    check(admin.exec("DROP DATABASE IF EXISTS " + building + " WITH (FORCE)"));
+    check(admin.exec("CREATE DATABASE " + building));
+    {
+      auto db = postgresql::PgConnection::connect(url, building);
+      check(db);
+      auto applied = postgresql::migrate(**db, postgresql::schema_migrations(),
+                                         static_cast<int64_t>(std::time(nullptr)));
+      check(applied);
+    }  // closed: a database being renamed or copied must have no other connection
+    check(admin.exec("ALTER DATABASE " + building + " RENAME TO " + name));
+  }
+  check(admin.query("SELECT pg_advisory_unlock($1)", {lock}));
+  return name;
+}
+
 class PostgresqlInstance final : public BackendInstance {
  public:
   explicit PostgresqlInstance(std::string url) : url_(std::move(url)) {
@@ -46,7 +112,8 @@ class PostgresqlInstance final : public BackendInstance {
     std::string id = SystemRandom().id22();
     for (auto& ch : id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     db_ = "sp_conformance_" + id;
-    if (auto s = admin_->exec("CREATE DATABASE " + db_); !s) {
+    const std::string from = ensure_template(*admin_, url_);
+    if (auto s = admin_->exec("CREATE DATABASE " + db_ + " TEMPLATE " + from); !s) {
       throw std::runtime_error(s.error().message);
     }
     store_ = open();

@@ -1,27 +1,26 @@
-// The PostgreSQL backend of the conformance suite: a database of its own per test, created on
-// the server named by STAGEPASS_TEST_POSTGRESQL (scripts/pg-test-server.sh) and dropped at the
-// end.
+// The PostgreSQL backend of the conformance suite: each case gets a database of its own on the
+// server named by STAGEPASS_TEST_POSTGRESQL (scripts/pg-test-server.sh), empty and fully
+// migrated, which no other case uses while it runs.
 //
-// Each case's database is a copy of one template database (CREATE DATABASE ... TEMPLATE),
-// migrated once per server and set of migrations: its name carries a digest of every
-// migration's text, so a server that outlives a schema change gets a new one. The first
-// process to need it (ctest runs every case in a process of its own, several at once) builds
-// it under an advisory lock, under a temporary name renamed when complete, and closes its
-// connection to it: a database being copied must have no other connection, and a failed build
-// leaves no template behind. Each case still starts from an empty, fully migrated store (and
-// PgStore::open then finds nothing to apply), at the cost of a file copy, not of the DDL.
+// Cheaply (ctest runs every case in a process of its own, several at once; making a database
+// and running the migrations' DDL cost each case about a second): the first case builds a
+// template database, migrated once per server and set of migrations (its name carries a
+// digest of every migration's text), under an advisory lock, under a temporary name renamed
+// when complete, its connection closed (a database being copied must have no other
+// connection; a failed build leaves no template behind). Cases then use "slots": databases
+// copied from the template once, each claimed by one case at a time (a session advisory lock
+// on the case's admin connection) and emptied by the case that claims it (every table, the
+// identities restarted), so a slot is reused without being made or dropped again.
 //
 // PgStore provides some roles so far (pg_store.hpp; kPostgresqlRoles below): the suites of
 // the others are not instantiated for it (store_backends.hpp). This test-only subclass
 // answers the methods of the missing roles with kIo so it can be instantiated; no case calls
 // them, and nothing outside this test can construct a PgStore for a user.
-#include <cctype>
 #include <ctime>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
-#include "core/random.hpp"
 #include "crypto/crypto.hpp"
 #include "store/conformance/store_backends.hpp"
 #include "store/postgresql/pg_connection.hpp"
@@ -103,25 +102,69 @@ std::string ensure_template(postgresql::PgConnection& admin, const std::string& 
   return name;
 }
 
+// Slot i's lock key is kSlotLock + i ("sp-slot" in ASCII, then i): held by the admin
+// connection of the case using the slot, so a slot serves one case at a time.
+constexpr int64_t kSlotLock = 0x73702d736c6f7400;
+constexpr int kMaxSlots = 64;  // more than ctest ever runs at once
+
+// Empties slot database `name` (every table but schema_migrations; identities restart), so it
+// is as the template left it. One transaction; replica mode skips the foreign keys and
+// triggers, as every table is emptied (the test server's role is a superuser).
+void empty_slot(const std::string& url, const std::string& name) {
+  auto db = postgresql::PgConnection::connect(url, name);
+  check(db);
+  check((*db)->exec(R"sql(
+BEGIN;
+SET LOCAL session_replication_role = replica;
+DO $$
+DECLARE t text; q record;
+BEGIN
+  FOR t IN SELECT tablename FROM pg_tables
+           WHERE schemaname = 'public' AND tablename <> 'schema_migrations' LOOP
+    EXECUTE format('DELETE FROM %I', t);
+  END LOOP;
+  FOR q IN SELECT schemaname, sequencename, start_value FROM pg_sequences
+           WHERE schemaname = 'public' LOOP
+    PERFORM setval(format('%I.%I', q.schemaname, q.sequencename), q.start_value, false);
+  END LOOP;
+END $$;
+COMMIT;
+)sql"));
+}
+
+// Claims a free slot (a database copied from `tmpl` once, then reused by case after case) and
+// returns its name, emptied. The claim lasts as long as `admin` stays open.
+std::string claim_slot(postgresql::PgConnection& admin, const std::string& url,
+                       const std::string& tmpl) {
+  for (int i = 0; i < kMaxSlots; ++i) {
+    auto got = admin.query("SELECT pg_try_advisory_lock($1)", {std::to_string(kSlotLock + i)});
+    check(got);
+    if (got->text(0, 0) != "t") continue;  // another case has it
+    const std::string name = tmpl + "_slot" + std::to_string(i);
+    auto found = admin.query("SELECT 1 FROM pg_database WHERE datname = $1", {name});
+    check(found);
+    if (found->rows() == 0) {
+      check(admin.exec("CREATE DATABASE " + name + " TEMPLATE " + tmpl));  // empty already
+    } else {
+      empty_slot(url, name);  // what the case before left (even if it crashed)
+    }
+    return name;
+  }
+  throw std::runtime_error("postgresql: every conformance slot is taken");
+}
+
 class PostgresqlInstance final : public BackendInstance {
  public:
   explicit PostgresqlInstance(std::string url) : url_(std::move(url)) {
     auto admin = postgresql::PgConnection::connect(url_);
     if (!admin) throw std::runtime_error(admin.error().message);
     admin_ = std::move(*admin);
-    std::string id = SystemRandom().id22();
-    for (auto& ch : id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    db_ = "sp_conformance_" + id;
-    const std::string from = ensure_template(*admin_, url_);
-    if (auto s = admin_->exec("CREATE DATABASE " + db_ + " TEMPLATE " + from); !s) {
-      throw std::runtime_error(s.error().message);
-    }
+    db_ = claim_slot(*admin_, url_, ensure_template(*admin_, url_));
     store_ = open();
   }
-  ~PostgresqlInstance() override {
-    store_.reset();
-    (void)admin_->exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-  }
+  // Closing the admin connection ends the claim on the slot (its data stays until the next
+  // case empties it; the throw-away server goes with it all).
+  ~PostgresqlInstance() override { store_.reset(); }
   Store& store() override { return *store_; }
   std::unique_ptr<Store> open_another() override { return open(); }
   void reopen() override {

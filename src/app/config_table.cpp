@@ -33,7 +33,11 @@ constexpr Setting kSettings[] = {
     {"audience", "STAGEPASS_AUDIENCE", &Config::audience, text(), "",
      "`aud` of access tokens (the Web API)", "`<issuer>/v1`"},
     {"database", "STAGEPASS_DATABASE", &Config::database, text(), "./var/stagepass.db",
-     "SQLite file of the accounts service (created and migrated on start)"},
+     "SQLite file of the accounts service (created and migrated on start), or a "
+     "`postgresql://` URL"},
+    {"database_replica", "STAGEPASS_DATABASE_REPLICA", &Config::database_replica, text(), "",
+     "with PostgreSQL: a hot standby's URL for the history reads (security log, audit export, "
+     "usage charts); empty: none"},
     {"master_key", "STAGEPASS_MASTER_KEY", &Config::master_key, secret(), "",
      "32-byte master key (64 hex digits or base64url)", "",
      "master_key belongs in STAGEPASS_MASTER_KEY or a key file, not the config file"},

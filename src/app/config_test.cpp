@@ -302,6 +302,8 @@ const std::map<std::string, std::string> kNotSettings = {
     {"STAGEPASS_TEST_POSTGRESQL",
      "the PostgreSQL server the store tests use, exported by scripts/pg-test-server.sh "
      "(README.md, Tests)"},
+    {"STAGEPASS_TEST_POSTGRESQL_REPLICA",
+     "a hot standby of it for the replica tests (pg-test-server.sh run --standby)"},
 };
 
 const Setting* setting_by_env(const std::string& env) {

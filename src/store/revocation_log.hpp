@@ -93,6 +93,7 @@ class RevocationHistory {
   // issue16:revlog. Deletes at most `limit` of the oldest log entries whose time is before
   // `before` (the feed passes a time past which no token they cover is alive); returns how
   // many went. Bounded work per call: the feed calls again while a call deletes `limit`.
+  // The newest entry always stays, so the log's end (revocation_start) is never lost.
   virtual Result<int64_t> prune_revocations(int64_t before, int limit) = 0;
 };
 

@@ -52,10 +52,11 @@ Result<std::vector<RevocationEntry>> revocations_in_on(PgConnection& c,
 }
 
 Result<int64_t> prune_revocations_on(PgConnection& c, int64_t before, int limit) {
-  auto r = c.prepared("revlog_prune",
-                      "DELETE FROM revocations WHERE seq IN (SELECT seq FROM revocations "
-                      "WHERE at < $1 ORDER BY seq LIMIT $2)",
-                      {std::to_string(before), std::to_string(limit)});
+  auto r = c.prepared(
+      "revlog_prune",
+      "DELETE FROM revocations WHERE seq IN (SELECT seq FROM revocations "
+      "WHERE at < $1 AND seq < (SELECT MAX(seq) FROM revocations) ORDER BY seq LIMIT $2)",
+      {std::to_string(before), std::to_string(limit)});
   if (!r) return fail(std::move(r.error()));
   return r->affected();
 }

@@ -50,7 +50,8 @@ std::vector<RevocationEntry> revocations_in_on(Connection& db, const std::vector
 int64_t prune_revocations_on(Connection& db, int64_t before, int limit) {
   db.prepare(
         "DELETE FROM revocations WHERE seq IN "
-        "(SELECT seq FROM revocations WHERE at < ? ORDER BY seq LIMIT ?)")
+        "(SELECT seq FROM revocations WHERE at < ? AND seq < (SELECT MAX(seq) FROM revocations) "
+        "ORDER BY seq LIMIT ?)")
       .bind_all(before, static_cast<int64_t>(limit))
       .run();
   return db.changes();

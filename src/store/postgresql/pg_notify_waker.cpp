@@ -15,8 +15,9 @@ constexpr std::chrono::milliseconds kFirstBackoff{100};
 
 }  // namespace
 
-PgNotifyWaker::PgNotifyWaker(std::string url, std::chrono::milliseconds max_backoff)
-    : url_(std::move(url)), max_backoff_(max_backoff) {
+PgNotifyWaker::PgNotifyWaker(std::string url, std::string dbname,
+                             std::chrono::milliseconds max_backoff)
+    : url_(std::move(url)), dbname_(std::move(dbname)), max_backoff_(max_backoff) {
   stop_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
@@ -33,10 +34,15 @@ void PgNotifyWaker::stop() {
 
 bool PgNotifyWaker::connect() {
   // connect_timeout bounds one attempt (libpq's own setting, in seconds).
-  const char* keys[] = {"dbname", "connect_timeout", nullptr};
-  const char* values[] = {url_.c_str(), "5", nullptr};
+  // expand_dbname = 1: the first "dbname" is the URL; a second one only names the database.
+  const bool other_db = !dbname_.empty();
+  const char* keys[] = {"connect_timeout", "dbname", other_db ? "dbname" : nullptr, nullptr};
+  const char* values[] = {"5", url_.c_str(), other_db ? dbname_.c_str() : nullptr, nullptr};
   conn_ = PQconnectdbParams(keys, values, 1);
   if (conn_ && PQstatus(conn_) == CONNECTION_OK) {
+    // The server's farewell (FATAL: terminating connection ...) is handled, not printed.
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     PGresult* r = PQexec(conn_, (std::string("LISTEN ") + kRevocationChannel).c_str());
     const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);

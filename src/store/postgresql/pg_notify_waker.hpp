@@ -22,7 +22,8 @@ namespace stagepass::postgresql {
 
 class PgNotifyWaker final : public RevocationWaker {
  public:
-  explicit PgNotifyWaker(std::string url,
+  // `dbname`, when not empty, replaces the URL's database (tests).
+  explicit PgNotifyWaker(std::string url, std::string dbname = "",
                          std::chrono::milliseconds max_backoff = std::chrono::seconds(5));
   ~PgNotifyWaker() override;
   PgNotifyWaker(const PgNotifyWaker&) = delete;
@@ -46,6 +47,7 @@ class PgNotifyWaker final : public RevocationWaker {
   bool wait_fd(int fd, Clock::time_point until);
 
   const std::string url_;
+  const std::string dbname_;
   const std::chrono::milliseconds max_backoff_;
   PGconn* conn_ = nullptr;
   int stop_fd_ = -1;  // eventfd: stop() makes it readable

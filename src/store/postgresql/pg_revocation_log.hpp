@@ -28,9 +28,10 @@ class PgRevocationLog : public RevocationLog {
  public:
   // Connections open lazily (the first read), so a database that is down at start costs
   // failed polls, not a failed start.
-  PgRevocationLog(std::string url, int connections = 1,
+  // `dbname`, when not empty, replaces the URL's database (tests).
+  PgRevocationLog(std::string url, int connections = 1, std::string dbname = "",
                   std::chrono::milliseconds acquire_timeout = std::chrono::milliseconds(1000))
-      : pool_({std::move(url), "", connections, acquire_timeout}) {}
+      : pool_({std::move(url), std::move(dbname), connections, acquire_timeout}) {}
 
   Result<int64_t> revocation_start(int64_t since) override;
   Result<std::vector<RevocationEntry>> revocations_after(int64_t seq, int limit) override;

@@ -5,11 +5,13 @@
 // Needs STAGEPASS_TEST_POSTGRESQL (scripts/pg-test-server.sh); skipped without it. Each case
 // works in a database of its own, dropped at the end.
 #include <gtest/gtest.h>
+#include <poll.h>
 
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 #include "app/revocation_feed.hpp"
 #include "core/random.hpp"
@@ -128,6 +130,43 @@ TEST_F(RevocationPushPgTest, TheListenerReconnectsAfterItsSessionIsKilledAndCatc
   ASSERT_TRUE(woke);
   feed_->poll();
   EXPECT_TRUE(refused("after"));
+}
+
+// A transaction that revokes three tokens sends ONE notification, whose payload is the
+// highest sequence number it wrote (pg_schema.cpp, migration 2).
+TEST_F(RevocationPushPgTest, OneNotificationPerTransactionCarryingItsHighestSeq) {
+  const std::string conninfo = url_;
+  const char* keys[] = {"dbname", "dbname", nullptr};
+  const char* values[] = {conninfo.c_str(), db_.c_str(), nullptr};
+  PGconn* listener = PQconnectdbParams(keys, values, 1);
+  ASSERT_EQ(PQstatus(listener), CONNECTION_OK);
+  PQclear(PQexec(listener, "LISTEN stagepass_revocations"));
+  ASSERT_TRUE(writer_->exec("BEGIN").ok());
+  for (const char* jti : {"a", "b", "c"}) revoke_token(*writer_, jti);
+  ASSERT_TRUE(writer_->exec("COMMIT").ok());
+  auto seqs = log_->revocations_after(0, 10);
+  ASSERT_TRUE(seqs.ok());
+  ASSERT_EQ(seqs->size(), 3u);
+  // Waits for the first notification, then lets the server deliver anything else queued
+  // (one more round trip): a transaction's notifications are queued together at its commit.
+  std::vector<std::string> payloads;
+  auto drain = [&] {
+    PQconsumeInput(listener);
+    while (PGnotify* n = PQnotifies(listener)) {
+      payloads.push_back(n->extra);
+      PQfreemem(n);
+    }
+  };
+  const auto until = std::chrono::steady_clock::now() + kGenerous;
+  while (payloads.empty() && std::chrono::steady_clock::now() < until) {
+    pollfd fd{PQsocket(listener), POLLIN, 0};
+    ::poll(&fd, 1, 100);
+    drain();
+  }
+  PQclear(PQexec(listener, "SELECT 1"));
+  drain();
+  PQfinish(listener);
+  EXPECT_EQ(payloads, std::vector<std::string>{std::to_string(seqs->back().seq)});
 }
 
 // stop() ends a wait at once, from another thread.

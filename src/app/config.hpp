@@ -94,7 +94,9 @@ struct Config {
   int64_t abuse_stuffing_window{};
   // Signing keys (issue15:keys; docs/operations.md, "Signing keys").
   int64_t jwks_max_age{};
-  int64_t key_rotation{};  // seconds; 0: no scheduled rotation
+  int64_t key_rotation{};              // seconds; 0: no scheduled rotation
+  std::string revocation_push;         // issue16:revlog: notify | poll | empty (the default)
+  int64_t revocation_poll_interval{};  // issue16:revlog: milliseconds
 
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }

@@ -178,6 +178,13 @@ constexpr Setting kSettings[] = {
      "before it signs"},
     {"key_rotation", "STAGEPASS_KEY_ROTATION", &Config::key_rotation, duration(), "",
      "rotate the signing key this often (e.g. 90d); empty: only by `admin keys rotate`"},
+    // issue16:revlog. How a node learns of revocations made elsewhere (app/revocation_follower).
+    {"revocation_push", "STAGEPASS_REVOCATION_PUSH", &Config::revocation_push, text(), "",
+     "`notify` (LISTEN on PostgreSQL) or `poll` (read the log every poll interval only)",
+     "`notify` on PostgreSQL, `poll` on SQLite"},
+    {"revocation_poll_interval", "STAGEPASS_REVOCATION_POLL_INTERVAL",
+     &Config::revocation_poll_interval, integer(3600000, 10), "1000",
+     "milliseconds between reads of the revocations log when no notification comes"},
 };
 
 // ---- What the compiler checks about the table ----

@@ -33,8 +33,8 @@ struct Config {
   std::string audience;  // empty: effective_audience() is <issuer>/v1
   std::string database;
   std::string database_replica;  // PostgreSQL hot standby for history reads, or empty
-  std::string master_key_file;  // empty until load(): beside the database
-  Secret master_key;            // env only
+  std::string master_key_file;   // empty until load(): beside the database
+  Secret master_key;             // env only
   int64_t access_token_ttl{};
   int64_t refresh_token_ttl{};
   int64_t refresh_idle_ttl{};

@@ -132,6 +132,15 @@ Secret Config::resolve_master_key() const {
           "STAGEPASS_MASTER_KEY must be 32 bytes as 64 hex digits or base64url");
     return Secret(*k);
   }
+  // With PostgreSQL every node must unseal the same signing keys: a key file is never made up
+  // here (a mistyped path would seal the first keys under a key no other node has).
+  if (is_postgresql_url(database) && !std::filesystem::exists(master_key_file)) {
+    throw std::runtime_error("master key file " + master_key_file +
+                             " does not exist; with a PostgreSQL database every node needs the "
+                             "same key, so it is not created: make it once (openssl rand -hex 32 "
+                             "> FILE, mode 0600) and copy it to every node, or set "
+                             "STAGEPASS_MASTER_KEY");
+  }
   auto dir = std::filesystem::path(master_key_file).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
   int fd = ::open(master_key_file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);

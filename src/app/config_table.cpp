@@ -37,7 +37,7 @@ constexpr Setting kSettings[] = {
      "`postgresql://` URL"},
     {"database_replica", "STAGEPASS_DATABASE_REPLICA", &Config::database_replica, text(), "",
      "with PostgreSQL: a hot standby's URL for the history reads (security log, audit export, "
-     "usage charts); empty: none"},
+     "apps' warnings); empty: none"},
     {"master_key", "STAGEPASS_MASTER_KEY", &Config::master_key, secret(), "",
      "32-byte master key (64 hex digits or base64url)", "",
      "master_key belongs in STAGEPASS_MASTER_KEY or a key file, not the config file"},

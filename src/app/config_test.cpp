@@ -141,6 +141,16 @@ TEST_F(ConfigTest, PostgresqlNeedsASharedMasterKeyAndTheReplicaNeedsPostgresql) 
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("same master key"), std::string::npos) << e.what();
   }
+  // A key file named but missing is not made up either (a typo would seal keys no other node
+  // can open); an existing one is used.
+  const auto key_file = dir_ / "shared.key";
+  setenv("STAGEPASS_MASTER_KEY_FILE", key_file.c_str(), 1);
+  auto with_file = Config::load(std::nullopt);
+  EXPECT_THROW(with_file.resolve_master_key(), std::runtime_error);
+  EXPECT_FALSE(std::filesystem::exists(key_file));
+  { std::ofstream(key_file) << std::string(64, 'b') << "\n"; }
+  EXPECT_EQ(with_file.resolve_master_key().reveal(), std::string(32, '\xbb'));
+  unsetenv("STAGEPASS_MASTER_KEY_FILE");
   setenv("STAGEPASS_MASTER_KEY", std::string(64, 'a').c_str(), 1);
   auto c = Config::load(std::nullopt);
   EXPECT_EQ(c.music_database, "./var/music.db");
@@ -304,6 +314,8 @@ const std::map<std::string, std::string> kNotSettings = {
      "(README.md, Tests)"},
     {"STAGEPASS_TEST_POSTGRESQL_REPLICA",
      "a hot standby of it for the replica tests (pg-test-server.sh run --standby)"},
+    {"STAGEPASS_REQUIRE_POSTGRESQL",
+     "1: the PostgreSQL tests fail instead of skipping without a server (.ci/run)"},
 };
 
 const Setting* setting_by_env(const std::string& env) {

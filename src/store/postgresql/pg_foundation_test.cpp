@@ -24,9 +24,7 @@ class PgFoundationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     url_ = testing::test_server_url();
-    if (url_.empty()) {
-      GTEST_SKIP() << "set STAGEPASS_TEST_POSTGRESQL to run (scripts/pg-test-server.sh)";
-    }
+    STAGEPASS_PG_SKIP_UNLESS(!url_.empty(), "STAGEPASS_TEST_POSTGRESQL");
     auto made = db_.create(url_, "sp_test_");
     ASSERT_TRUE(made.ok()) << made.error().message;
     admin_ = db_.admin.get();

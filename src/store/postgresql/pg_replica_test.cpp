@@ -24,11 +24,10 @@ class PgReplicaTest : public ::testing::Test {
  protected:
   void SetUp() override {
     primary_ = testing::test_server_url();
-    replica_ = testing::test_server_url("STAGEPASS_TEST_POSTGRESQL_REPLICA");
-    if (primary_.empty() || replica_.empty()) {
-      GTEST_SKIP() << "set STAGEPASS_TEST_POSTGRESQL and STAGEPASS_TEST_POSTGRESQL_REPLICA to "
-                      "run (scripts/pg-test-server.sh run --standby)";
-    }
+    replica_ = testing::test_replica_url();
+    STAGEPASS_PG_SKIP_UNLESS(!primary_.empty() && !replica_.empty(),
+                             "STAGEPASS_TEST_POSTGRESQL and STAGEPASS_TEST_POSTGRESQL_REPLICA "
+                             "(run --standby)");
     auto made = db_.create(primary_, "sp_replica_");
     ASSERT_TRUE(made.ok()) << made.error().message;
     admin_ = db_.admin.get();

@@ -37,8 +37,9 @@ class PgStore : public Store {
     std::chrono::milliseconds acquire_timeout{1000};
     // A hot standby (STAGEPASS_DATABASE_REPLICA), or empty. Only the reads that show history
     // go there: the security log and the audit export (user_events, events_since) and the
-    // developer pages' usage and warnings (load_app_usage, app_warnings), which a lag of a
-    // second changes nothing in. Everything that decides (a token, a revocation, a rotation,
+    // developer pages' warnings (app_warnings), which a lag of a second changes nothing in.
+    // (An app's usage history is read from the primary: it seeds counts that are written
+    // back.) Everything that decides (a token, a revocation, a rotation,
     // a session, a client's secrets) and every write read the primary. A replica that cannot
     // answer is skipped for kReplicaBackoff and the primary answers instead.
     std::string replica_url;

@@ -12,11 +12,31 @@
 
 namespace stagepass::postgresql::testing {
 
-// The test server's URL, empty when none is exported (the test then skips).
-inline std::string test_server_url(const char* variable = "STAGEPASS_TEST_POSTGRESQL") {
-  const char* url = std::getenv(variable);
+// The test server's URL, and its hot standby's (pg-test-server.sh run --standby); empty when
+// none is exported: the test then skips, unless postgresql_required().
+inline std::string test_server_url() {
+  const char* url = std::getenv("STAGEPASS_TEST_POSTGRESQL");
   return url == nullptr ? std::string() : std::string(url);
 }
+inline std::string test_replica_url() {
+  const char* url = std::getenv("STAGEPASS_TEST_POSTGRESQL_REPLICA");
+  return url == nullptr ? std::string() : std::string(url);
+}
+// STAGEPASS_REQUIRE_POSTGRESQL=1 (.ci/run sets it): a test that needs the server fails
+// instead of skipping when none is exported, so a CI without PostgreSQL cannot pass silently.
+inline bool postgresql_required() {
+  const char* v = std::getenv("STAGEPASS_REQUIRE_POSTGRESQL");
+  return v != nullptr && std::string(v) == "1";
+}
+// For SetUp(): skips (or fails, when required) a test with no server to run against.
+#define STAGEPASS_PG_SKIP_UNLESS(present, what)                                              \
+  do {                                                                                       \
+    if (!(present)) {                                                                        \
+      if (::stagepass::postgresql::testing::postgresql_required())                           \
+        GTEST_FAIL() << "STAGEPASS_REQUIRE_POSTGRESQL=1 but " << what << " is not exported"; \
+      GTEST_SKIP() << "set " << what << " to run (scripts/pg-test-server.sh)";               \
+    }                                                                                        \
+  } while (0)
 
 class TempPgDatabase {
  public:

@@ -77,7 +77,7 @@ Result<std::vector<AppUsageRow>> PgStore::load_usage(int64_t since) {
 
 Result<std::vector<AppUsageRow>> PgStore::load_app_usage(const std::string& client_id,
                                                          int64_t since) {
-  return read_history([&](PgConnection& c) -> Result<std::vector<AppUsageRow>> {
+  return pool_.run([&](PgConnection& c) -> Result<std::vector<AppUsageRow>> {
     SP_PG_TRY(r, c.prepared("load_app_usage",
                             "SELECT client_id, span, start, data FROM app_usage "
                             "WHERE client_id = $1 AND start >= $2",

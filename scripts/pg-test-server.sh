@@ -10,6 +10,11 @@
 #   scripts/pg-test-server.sh stop [DIR]        stops it (pg_ctl, by its data directory; the
 #                                               postmaster's PID is in DIR/data/postmaster.pid)
 #                                               and deletes DIR
+#   scripts/pg-test-server.sh pause [DIR]       stops the server (fast shutdown: open sessions
+#                                               are cut) but keeps DIR, its data and its port:
+#                                               an outage for tests
+#   scripts/pg-test-server.sh resume [DIR]      starts the paused server again on the same port
+#                                               (same URL and password); waits until it accepts
 #   scripts/pg-test-server.sh run -- CMD ARGS   starts one, runs CMD with those variables set,
 #                                               stops it whatever CMD did; exits with CMD's code
 # DIR defaults to $STAGEPASS_PG_DIR.
@@ -76,11 +81,7 @@ start() {
   local port="" _
   for _ in 1 2 3 4 5; do
     port=$(free_port)
-    if as_user "$user" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
-         -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on -c synchronous_commit=on" \
-         >/dev/null; then
-      break
-    fi
+    if pg_start "$user" "$dir" "$port"; then break; fi
     port=""
   done
   [[ -n $port ]] || { cat "$dir/server.log" >&2; rm -rf "$dir"; die "the server did not start"; }
@@ -88,6 +89,35 @@ start() {
   (umask 077; printf '127.0.0.1:%s:*:%s:%s\n' "$port" "$ROLE" "$password" >"$dir/pgpass")
   as_user "$user" "$PG_BIN/createdb" -h "$dir" -p "$port" -U "$ROLE" "$DB"
   print_env "$dir"
+}
+
+# Starts the server of DIR on PORT as USER and waits until it accepts connections.
+pg_start() {
+  local user=$1 dir=$2 port=$3
+  as_user "$user" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on -c synchronous_commit=on" \
+    >/dev/null
+}
+
+running() { as_user "$1" "$PG_BIN/pg_ctl" -D "$2/data" status >/dev/null 2>&1; }
+
+pause() {
+  local dir=$1
+  [[ -n $dir && -d $dir/data && -f $dir/port ]] || die "no test server in '${dir}'"
+  local owner; owner=$(stat -c %U "$dir/data")
+  running "$owner" "$dir" || die "pause: the server in '$dir' is not running (paused already?)"
+  as_user "$owner" "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null ||
+    die "pause: the server in '$dir' did not stop"
+}
+
+resume() {
+  local dir=$1
+  [[ -n $dir && -d $dir/data && -f $dir/port ]] || die "no test server in '${dir}'"
+  local owner; owner=$(stat -c %U "$dir/data")
+  ! running "$owner" "$dir" || die "resume: the server in '$dir' is running already"
+  # The port was given up while paused: another process may have taken it meanwhile.
+  pg_start "$owner" "$dir" "$(<"$dir/port")" ||
+    { tail -n 20 "$dir/server.log" >&2; die "resume: the server in '$dir' did not start"; }
 }
 
 stop() {
@@ -104,6 +134,8 @@ case "$cmd" in
   start) start ;;
   env) print_env "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   stop) stop "${1:-${STAGEPASS_PG_DIR:-}}" ;;
+  pause) pause "${1:-${STAGEPASS_PG_DIR:-}}" ;;
+  resume) resume "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   run)
     [[ ${1:-} == -- ]] && shift
     (($#)) || die "run: no command"
@@ -114,5 +146,5 @@ case "$cmd" in
     rc=$?
     exit $rc
     ;;
-  *) die "usage: $0 start | env [DIR] | stop [DIR] | run -- CMD [ARGS...]" ;;
+  *) die "usage: $0 start | env [DIR] | stop [DIR] | pause [DIR] | resume [DIR] | run -- CMD [ARGS...]" ;;
 esac

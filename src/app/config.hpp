@@ -94,6 +94,9 @@ struct Config {
   // Signing keys (issue15:keys; docs/operations.md, "Signing keys").
   int64_t jwks_max_age{};
   int64_t key_rotation{};  // seconds; 0: no scheduled rotation
+  // issue16:cluster. Nodes a round-robin balancer spreads the Web API over: each enforces
+  // 1/api_nodes of every app's rate limit and daily quota (api/gateway.hpp, share_of).
+  int64_t api_nodes{};
 
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }

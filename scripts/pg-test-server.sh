@@ -17,6 +17,10 @@
 #                                               (same URL and password); waits until it accepts
 #   scripts/pg-test-server.sh run -- CMD ARGS   starts one, runs CMD with those variables set,
 #                                               stops it whatever CMD did; exits with CMD's code
+#   scripts/pg-test-server.sh standby [DIR]     adds a hot standby of it (streaming replication,
+#                                               pg_basebackup -R) on another free port; prints
+#                                               the export of STAGEPASS_TEST_POSTGRESQL_REPLICA;
+#                                               `stop` stops it too
 # DIR defaults to $STAGEPASS_PG_DIR.
 #
 # PostgreSQL refuses to run as root: as root the server runs as the `postgres` user (made by
@@ -120,10 +124,41 @@ resume() {
     { tail -n 20 "$dir/server.log" >&2; die "resume: the server in '$dir' did not start"; }
 }
 
+standby() {
+  local dir=$1
+  [[ -f $dir/port ]] || die "no test server in '$dir'"
+  [[ ! -d $dir/standby ]] || die "'$dir' has a standby already"
+  local owner port password sport=""
+  owner=$(stat -c %U "$dir/data")
+  port=$(<"$dir/port")
+  # The replication connection goes over the unix socket (trusted locally by initdb's
+  # --auth-local=trust), so no password is involved.
+  as_user "$owner" "$PG_BIN/pg_basebackup" -h "$dir" -p "$port" -U "$ROLE" -D "$dir/standby" \
+    -R -X stream --no-sync >"$dir/basebackup.log" 2>&1 ||
+    { cat "$dir/basebackup.log" >&2; die "pg_basebackup failed"; }
+  local _
+  for _ in 1 2 3 4 5; do
+    sport=$(free_port)
+    if as_user "$owner" "$PG_BIN/pg_ctl" -D "$dir/standby" -l "$dir/standby.log" -w -t 30 start \
+         -o "-c listen_addresses=127.0.0.1 -p $sport -k $dir -c hot_standby=on" >/dev/null; then
+      break
+    fi
+    sport=""
+  done
+  [[ -n $sport ]] || { cat "$dir/standby.log" >&2; die "the standby did not start"; }
+  echo "$sport" >"$dir/standby_port"
+  password=$(cut -d: -f5 "$dir/pgpass" | head -1)
+  (umask 077; printf '127.0.0.1:%s:*:%s:%s\n' "$sport" "$ROLE" "$password" >>"$dir/pgpass")
+  echo "export STAGEPASS_TEST_POSTGRESQL_REPLICA='postgresql://$ROLE@127.0.0.1:$sport/$DB'"
+}
+
 stop() {
   local dir=$1
   [[ -n $dir && -d $dir/data ]] || die "no test server in '${dir}'"
   local owner; owner=$(stat -c %U "$dir/data")
+  if [[ -d $dir/standby ]]; then
+    as_user "$owner" "$PG_BIN/pg_ctl" -D "$dir/standby" -m fast -w stop >/dev/null || true
+  fi
   as_user "$owner" "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
   rm -rf "$dir"
 }
@@ -136,6 +171,7 @@ case "$cmd" in
   stop) stop "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   pause) pause "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   resume) resume "${1:-${STAGEPASS_PG_DIR:-}}" ;;
+  standby) standby "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   run)
     [[ ${1:-} == -- ]] && shift
     (($#)) || die "run: no command"
@@ -146,5 +182,5 @@ case "$cmd" in
     rc=$?
     exit $rc
     ;;
-  *) die "usage: $0 start | env [DIR] | stop [DIR] | pause [DIR] | resume [DIR] | run -- CMD [ARGS...]" ;;
+  *) die "usage: $0 start | env [DIR] | stop [DIR] | pause [DIR] | resume [DIR] | standby [DIR] | run -- CMD [ARGS...]" ;;
 esac

@@ -79,6 +79,7 @@ TEST_P(CodesConformance, UnusedCodeOfARevokedGrantIsRefused) {
 TEST_P(CodesConformance, SixteenThreadsRaceToRedeemOneCodeAndExactlyOneWins) {
   ASSERT_TRUE(store_->save_code(code("k")).ok());
   constexpr int kThreads = 16;
+  open_connections(kThreads);
   std::vector<std::thread> threads;
   std::vector<RedeemOutcome> outcomes(kThreads, RedeemOutcome::kRefused);
   std::vector<bool> failed(kThreads, false);

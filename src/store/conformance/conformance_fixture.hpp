@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "store/conformance/store_backends.hpp"
 #include "store/store.hpp"
@@ -85,6 +87,16 @@ class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
     if (!store_->save_code(c).ok()) return false;
     auto r = store_->redeem_code(c.hash, exchange(hash, 100));
     return r.ok() && r->outcome == RedeemOutcome::kRedeemed;
+  }
+  // issue16. Has `threads` threads read an unknown refresh token at once, so a backend that
+  // opens its connections lazily (PostgreSQL's pool) has them open before a race: else the
+  // first presentation is over before the others have connected, and nothing races.
+  void open_connections(int threads) {
+    std::vector<std::thread> readers;
+    for (int i = 0; i < threads; ++i) {
+      readers.emplace_back([this] { (void)store_->find_refresh_token("warm-up"); });
+    }
+    for (auto& t : readers) t.join();
   }
   // "<prefix><i>": names of the many tokens and codes of the concurrent cases.
   static std::string nth(const std::string& prefix, int i) {

@@ -17,7 +17,8 @@
 
 namespace stagepass::conformance {
 
-const Roles kPostgresqlRoles = kUsers | kClients | kGrants | kSessions | kRevocationLog;
+const Roles kPostgresqlRoles =
+    kUsers | kClients | kGrants | kSessions | kRevocationLog | kCodes | kRefreshTokens;
 
 namespace {
 
@@ -26,14 +27,6 @@ Error missing() { return {ErrorCode::kIo, "postgresql: this role is not provided
 class PgConformanceStore final : public postgresql::PgStore {
  public:
   using PgStore::PgStore;
-  Status<> save_code(const AuthorizationCode&) override { return fail(missing()); }
-  Result<Redeemed> redeem_code(const std::string&, const CodePolicy&) override {
-    return fail(missing());
-  }
-  Result<RefreshToken> find_refresh_token(const std::string&) override { return fail(missing()); }
-  Result<Rotation> rotate_refresh_token(const std::string&, const RefreshPolicy&) override {
-    return fail(missing());
-  }
   Status<> record_event(const AuditEvent&) override { return fail(missing()); }
   Result<std::vector<AuditEvent>> user_events(const std::string&, int64_t, int) override {
     return fail(missing());

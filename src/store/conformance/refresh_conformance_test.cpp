@@ -134,6 +134,7 @@ TEST_P(RefreshConformance, TokensOfARevokedGrantReadAsRevokedAndDoNotRotate) {
 TEST_P(RefreshConformance, SixteenThreadsRotatingOneTokenWithoutGraceLeaveOneWinnerAndReuse) {
   ASSERT_TRUE(issue_refresh("r"));
   constexpr int kThreads = 16;
+  open_connections(kThreads);
   std::vector<RotateOutcome> outcomes(kThreads, RotateOutcome::kRefused);
   std::vector<bool> failed(kThreads, false);
   std::atomic<bool> go{false};
@@ -177,6 +178,7 @@ TEST_P(RefreshConformance, SixteenThreadsRotatingOneTokenWithoutGraceLeaveOneWin
 TEST_P(RefreshConformance, SixteenThreadsRotatingOneTokenInsideTheGraceGetOneRotationAndOneRetry) {
   ASSERT_TRUE(issue_refresh("r"));
   constexpr int kThreads = 16;
+  open_connections(kThreads);
   std::vector<RotateOutcome> outcomes(kThreads, RotateOutcome::kRefused);
   std::atomic<bool> go{false};
   std::vector<std::thread> threads;

@@ -121,6 +121,18 @@ Result<Pairs> pairs(PgConnection& c, const char* name, const char* sql, int64_t 
 
 }  // namespace
 
+namespace internal {
+
+Result<bool> on_allowlist_in(PgConnection& c, const std::string& client_id,
+                             const std::string& user_id) {
+  SP_PG_TRY(
+      r, c.prepared("on_allowlist", "SELECT 1 FROM allowlist WHERE client_id = $1 AND user_id = $2",
+                    {client_id, user_id}));
+  return r->rows() > 0;
+}
+
+}  // namespace internal
+
 Status<> PgStore::create_client(const Client& cl) {
   return pool_.transaction([&](PgConnection& c) { return insert_client(c, cl); });
 }
@@ -217,10 +229,8 @@ Result<bool> PgStore::add_to_allowlist(const std::string& client_id, const std::
     if (!*app) return fail(not_found("client"));
     SP_PG_TRY(person, c.prepared("user_exists", "SELECT 1 FROM users WHERE id = $1", {user_id}));
     if (person->rows() == 0) return fail(not_found("user"));
-    SP_PG_TRY(listed, c.prepared("on_allowlist",
-                                 "SELECT 1 FROM allowlist WHERE client_id = $1 AND user_id = $2",
-                                 {client_id, user_id}));
-    if (listed->rows() > 0) return false;
+    SP_PG_TRY(listed, on_allowlist_in(c, client_id, user_id));
+    if (*listed) return false;
     SP_PG_TRY(count,
               c.prepared("allowlist_size", "SELECT COUNT(*) FROM allowlist WHERE client_id = $1",
                          {client_id}));

@@ -4,9 +4,9 @@
 // (store.hpp); the store conformance suite (src/store/conformance/) runs the same cases
 // against both.
 //
-// Roles provided so far: UserStore, SessionStore, ClientStore, GrantStore, RevocationLog (and
-// ping). The others (CodeStore, RefreshTokenStore, EventStore, KeyStore, UsageStore) are
-// still pure virtual here, so PgStore cannot be instantiated, and STAGEPASS_DATABASE=
+// Roles provided so far: UserStore, SessionStore, ClientStore, GrantStore, CodeStore,
+// RefreshTokenStore, RevocationLog (and ping). The others (EventStore, KeyStore, UsageStore)
+// are still pure virtual here, so PgStore cannot be instantiated, and STAGEPASS_DATABASE=
 // postgresql://... stays refused by configuration (app/config.cpp) until every role exists.
 // The schema already holds every table (pg_schema.cpp).
 //
@@ -84,6 +84,15 @@ class PgStore : public Store {
   Status<> record_grant_usage(const std::vector<std::pair<std::string, int64_t>>& uses) override;
   Result<bool> revoke_access_token(const std::string& jti, const std::string& client_id,
                                    int64_t expires_at, int64_t now) override;
+
+  // CodeStore (pg_token_store.cpp: the lock order of the exchange and the rotation)
+  Status<> save_code(const AuthorizationCode& code) override;
+  Result<Redeemed> redeem_code(const std::string& hash, const CodePolicy& policy) override;
+
+  // RefreshTokenStore
+  Result<RefreshToken> find_refresh_token(const std::string& hash) override;
+  Result<Rotation> rotate_refresh_token(const std::string& old_hash,
+                                        const RefreshPolicy& policy) override;
 
   // SessionStore
   Status<> create_session(const Session& session) override;

@@ -61,4 +61,9 @@ Result<bool> revoke_grant_in(PgConnection& c, const std::string& id, int64_t now
 // seen). False: nothing written.
 Result<bool> insert_session_in(PgConnection& c, const Session& s);
 
+// issue15:devmode. Whether the person is on the app's allowlist, as this transaction sees it
+// (read by the allowlist's own writes, and inside the code exchange's and the rotation's).
+Result<bool> on_allowlist_in(PgConnection& c, const std::string& client_id,
+                             const std::string& user_id);
+
 }  // namespace stagepass::postgresql::internal

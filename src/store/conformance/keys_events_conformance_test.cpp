@@ -47,6 +47,22 @@ TEST_P(KeysConformance, KeysAreListedInSigningOrderAndKidsAreUnique) {
   EXPECT_EQ(a.retire_at, 0);
 }
 
+// issue16:cluster. Keys are bytes (a raw Ed25519 public key, a sealed private key): every
+// byte value, NUL and invalid UTF-8 included, comes back exactly as stored.
+TEST_P(KeysConformance, KeyBytesOfEveryValueComeBackExactly) {
+  std::string bytes;
+  for (int b = 0; b < 256; ++b) bytes.push_back(static_cast<char>(b));
+  SigningKey k = key("raw", 10, 100);
+  k.public_key = bytes.substr(0, 32) + bytes.substr(0xbf, 1);
+  k.sealed_private_key = std::string(bytes.rbegin(), bytes.rend());
+  ASSERT_TRUE(store_->save_signing_key(k).ok());
+  auto keys = store_->list_signing_keys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ(keys->front().public_key, k.public_key);
+  EXPECT_EQ(keys->front().sealed_private_key, k.sealed_private_key);
+}
+
 // A rotation stores the next key after every other and gives the one signing last its
 // retirement, in one write; a second next key while one waits is refused, nothing written.
 TEST_P(KeysConformance, ARotationAddsOneNextKeyAndRetiresItsPredecessor) {

@@ -6,8 +6,13 @@
 // (kSigningKeysLock), so they run one after the other, as behind SQLite's single writer:
 // the check "no next key is waiting" and the insert of the next key cannot interleave with
 // another node's, so at most one next key is ever stored. Reads take no lock.
+//
+// The public key and the sealed private key are bytes (any value, NUL included); the columns
+// are text (parameters travel as C strings in the database's encoding), so both are stored
+// base64url (RFC 4648 §5) and decoded on read. A value that does not decode is kIo.
 #include <algorithm>
 
+#include "core/base64url.hpp"
 #include "store/postgresql/pg_store_internal.hpp"
 
 namespace stagepass::postgresql {
@@ -28,7 +33,8 @@ Status<> insert_key(PgConnection& c, const SigningKey& k, PgParam retire_at) {
   SP_PG_TRY(r, c.prepared("insert_signing_key",
                           "INSERT INTO signing_keys (kid, alg, public_key, sealed_private_key, "
                           "created_at, signs_from, retire_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                          {k.kid, k.alg, k.public_key, k.sealed_private_key, num(k.created_at),
+                          {k.kid, k.alg, base64url_encode(k.public_key),
+                           base64url_encode(k.sealed_private_key), num(k.created_at),
                            num(k.signs_from), std::move(retire_at)}));
   return Ok{};
 }
@@ -43,8 +49,13 @@ Result<std::vector<SigningKey>> PgStore::list_signing_keys() {
                             "ORDER BY signs_from, created_at, kid"));
     std::vector<SigningKey> out;
     for (int i = 0; i < r->rows(); ++i) {
-      out.push_back({r->text(i, 0), r->text(i, 1), r->text(i, 2), r->text(i, 3), r->i64(i, 4),
-                     r->i64(i, 5), opt_i64(*r, i, 6).value_or(0)});
+      auto public_key = base64url_decode(r->text(i, 2));
+      auto sealed = base64url_decode(r->text(i, 3));
+      if (!public_key || !sealed) {
+        return fail(Error{ErrorCode::kIo, "signing key " + r->text(i, 0) + " is not base64url"});
+      }
+      out.push_back({r->text(i, 0), r->text(i, 1), std::move(*public_key), std::move(*sealed),
+                     r->i64(i, 4), r->i64(i, 5), opt_i64(*r, i, 6).value_or(0)});
     }
     return out;
   });

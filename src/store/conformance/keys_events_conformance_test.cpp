@@ -47,14 +47,14 @@ TEST_P(KeysConformance, KeysAreListedInSigningOrderAndKidsAreUnique) {
   EXPECT_EQ(a.retire_at, 0);
 }
 
-// issue16:cluster. Keys are bytes (a raw Ed25519 public key, a sealed private key): every
-// byte value, NUL and invalid UTF-8 included, comes back exactly as stored.
-TEST_P(KeysConformance, KeyBytesOfEveryValueComeBackExactly) {
-  std::string bytes;
-  for (int b = 0; b < 256; ++b) bytes.push_back(static_cast<char>(b));
-  SigningKey k = key("raw", 10, 100);
-  k.public_key = bytes.substr(0, 32) + bytes.substr(0xbf, 1);
-  k.sealed_private_key = std::string(bytes.rbegin(), bytes.rend());
+// A key's halves are bytes (a raw Ed25519 public key, a sealed box): every byte value,
+// NUL and invalid UTF-8 included, comes back exactly as stored.
+TEST_P(KeysConformance, KeyBytesComeBackExactlyWhateverTheirValues) {
+  std::string every_byte;
+  for (int b = 0; b < 256; ++b) every_byte.push_back(static_cast<char>(b));
+  SigningKey k = key("bytes", 10, 100);
+  k.public_key = every_byte.substr(200) + every_byte.substr(0, 32);
+  k.sealed_private_key = every_byte + std::string("\xfe\xff\x00\x80", 4);
   ASSERT_TRUE(store_->save_signing_key(k).ok());
   auto keys = store_->list_signing_keys();
   ASSERT_TRUE(keys.ok());

@@ -1,15 +1,13 @@
 // PgStore: this issuer's signing keys (KeyStore), their private halves stored exactly as
 // given (sealed under the master key by tokens/signing_keys; never plaintext here).
+// Both halves are bytes (a raw public key, a sealed box) and PostgreSQL's text refuses
+// invalid UTF-8 and NUL: the two columns hold them base64url-encoded, decoded on reading.
 //
 // Several nodes may rotate at once (each runs the key schedule, and `stagepass admin keys`
 // too). Every write of this role first takes one transaction-scoped advisory lock
 // (kSigningKeysLock), so they run one after the other, as behind SQLite's single writer:
 // the check "no next key is waiting" and the insert of the next key cannot interleave with
 // another node's, so at most one next key is ever stored. Reads take no lock.
-//
-// The public key and the sealed private key are bytes (any value, NUL included); the columns
-// are text (parameters travel as C strings in the database's encoding), so both are stored
-// base64url (RFC 4648 §5) and decoded on read. A value that does not decode is kIo.
 #include <algorithm>
 
 #include "core/base64url.hpp"
@@ -52,7 +50,8 @@ Result<std::vector<SigningKey>> PgStore::list_signing_keys() {
       auto public_key = base64url_decode(r->text(i, 2));
       auto sealed = base64url_decode(r->text(i, 3));
       if (!public_key || !sealed) {
-        return fail(Error{ErrorCode::kIo, "signing key " + r->text(i, 0) + " is not base64url"});
+        return fail(Error{ErrorCode::kIo, "postgresql: signing key " + r->text(i, 0) +
+                                              " is not stored base64url-encoded"});
       }
       out.push_back({r->text(i, 0), r->text(i, 1), std::move(*public_key), std::move(*sealed),
                      r->i64(i, 4), r->i64(i, 5), opt_i64(*r, i, 6).value_or(0)});

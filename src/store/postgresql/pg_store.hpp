@@ -41,6 +41,8 @@ class PgStore : public Store {
   Status<> open(int64_t now);
 
   bool ping() override;
+  // Connections of the pool now open (for /metrics).
+  int open_connections() { return pool_.open_connections(); }
 
   // UserStore
   Status<> create_user(const User& user) override;

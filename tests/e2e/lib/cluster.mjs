@@ -154,9 +154,11 @@ export async function startHaproxy(cfgText, { port, tmpdir }) {
  * The whole cluster: {pg, nodes: [serve nodes], api (api-only node), lb (the balancer:
  * {url, ...}, usable as `server` by the browser and OAuth helpers), all (every node),
  * env (the common node environment), startNode(opts), stop()}.
- * `env` is added to every node's environment; `serveNodes` (default 3) serve nodes.
+ * `env` is added to every node's environment. Three serve nodes and one api-only node, as in
+ * deploy/haproxy.cfg.
  */
-export async function startCluster({ serveNodes = 3, env = {}, label = 'sp-cluster' } = {}) {
+export async function startCluster({ env = {}, label = 'sp-cluster' } = {}) {
+  const serveNodes = 3;
   const tmpdir = mkdtempSync(path.join(os.tmpdir(), `${label}-`));
   const cluster = { tmpdir, nodes: [], api: null, lb: null, pg: null, extra: [] };
   cluster.stop = async () => {

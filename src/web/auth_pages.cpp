@@ -44,6 +44,7 @@ std::string lower(std::string s) {
 
 Site::Awaitable Site::home(http::Request& req) {
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   Data d;
   if (v.user) d.set("user", user_data(*v.user));
   co_return page(200, "home.html", "Your account", std::move(d), req);
@@ -226,6 +227,7 @@ Site::Awaitable Site::logout(http::Request& req) {
                          req);
   }
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.session_hash.empty()) {
     std::string hash = v.session_hash;
     auto end_session = [&] {

@@ -15,6 +15,11 @@
 #                                               an outage for tests
 #   scripts/pg-test-server.sh resume [DIR]      starts the paused server again on the same port
 #                                               (same URL and password); waits until it accepts
+#   scripts/pg-test-server.sh freeze [DIR]      stops the server's processes (SIGSTOP, by the PID
+#                                               in DIR/data/postmaster.pid and its children):
+#                                               connections stay open but nothing answers, as
+#                                               with a host gone or a network partition
+#   scripts/pg-test-server.sh thaw [DIR]        lets them run again (SIGCONT)
 #   scripts/pg-test-server.sh run -- CMD ARGS   starts one, runs CMD with those variables set,
 #                                               stops it whatever CMD did; exits with CMD's code
 #   scripts/pg-test-server.sh standby [DIR]     adds a hot standby of it (streaming replication,
@@ -152,6 +157,18 @@ standby() {
   echo "export STAGEPASS_TEST_POSTGRESQL_REPLICA='postgresql://$ROLE@127.0.0.1:$sport/$DB'"
 }
 
+# The postmaster's PID and its children's (the server's processes), one per line.
+server_pids() {
+  local dir=$1 pid
+  [[ -n $dir && -f $dir/data/postmaster.pid ]] || die "no running test server in '${dir}'"
+  pid=$(head -n 1 "$dir/data/postmaster.pid")
+  echo "$pid"
+  pgrep -P "$pid" || true
+}
+
+freeze() { kill -STOP $(server_pids "$1"); }
+thaw() { kill -CONT $(server_pids "$1"); }
+
 stop() {
   local dir=$1
   [[ -n $dir && -d $dir/data ]] || die "no test server in '${dir}'"
@@ -172,6 +189,8 @@ case "$cmd" in
   pause) pause "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   resume) resume "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   standby) standby "${1:-${STAGEPASS_PG_DIR:-}}" ;;
+  freeze) freeze "${1:-${STAGEPASS_PG_DIR:-}}" ;;
+  thaw) thaw "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   run)
     [[ ${1:-} == -- ]] && shift
     (($#)) || die "run: no command"
@@ -182,5 +201,5 @@ case "$cmd" in
     rc=$?
     exit $rc
     ;;
-  *) die "usage: $0 start | env [DIR] | stop [DIR] | pause [DIR] | resume [DIR] | standby [DIR] | run -- CMD [ARGS...]" ;;
+  *) die "usage: $0 start | env [DIR] | stop [DIR] | pause [DIR] | resume [DIR] | freeze [DIR] | thaw [DIR] | standby [DIR] | run -- CMD [ARGS...]" ;;
 esac

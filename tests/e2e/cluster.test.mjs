@@ -269,6 +269,9 @@ describe('cluster: 3 serve nodes + 1 api-only node on PostgreSQL behind HAProxy'
 
     let phase = 'before';
     let running = true;
+    // The load ends when the test says so, or at the latest after a minute (a failed check).
+    const loadEnds = performance.now() + 60000;
+    const go = () => running && performance.now() < loadEnds;
     const log = []; // {phase, kind, status, ms, retryAfter, error}
     const issued = []; // access tokens received (200), with the phase
     async function timed(kind, fn) {
@@ -299,14 +302,14 @@ describe('cluster: 3 serve nodes + 1 api-only node on PostgreSQL behind HAProxy'
     const pause = () => sleep(20);
     const loops = [
       ...people.map((p) => (async () => {
-        while (running) {
+        while (go()) {
           const r = await oauth({ grant_type: 'refresh_token', refresh_token: p.rt }, 'refresh');
           if (r?.status === 200) { p.rt = r.json.refresh_token; p.at = r.json.access_token; issued.push({ phase, token: r.json.access_token }); }
           await pause();
         }
       })()),
       ...[0, 1].map(() => (async () => {
-        while (running) {
+        while (go()) {
           const r = await oauth({ grant_type: 'client_credentials' }, 'client_credentials');
           if (r?.status === 200) issued.push({ phase, token: r.json.access_token, cc: true });
           await pause();
@@ -314,7 +317,7 @@ describe('cluster: 3 serve nodes + 1 api-only node on PostgreSQL behind HAProxy'
       })()),
       ...[0, 1].map((k) => (async () => {
         const mine = people[1 + k].at; // received before the outage
-        while (running) {
+        while (go()) {
           await webapi(mine, '/me', 'webapi');
           await webapi(ccToken, '/search?q=a&type=artist&limit=1', 'webapi');
           await pause();
@@ -326,6 +329,8 @@ describe('cluster: 3 serve nodes + 1 api-only node on PostgreSQL behind HAProxy'
     phase = 'outage';
     const pausedAt = performance.now();
     await c.pg.pause();
+    let resumedAt = 0;
+    try {
     t.diagnostic(`PostgreSQL stopped (pg_ctl stop -m fast) in ${(performance.now() - pausedAt).toFixed(0)} ms`);
     // /readyz red on every accounts node (admin listener); the api-only node's answer noted.
     const red = await Promise.all(c.nodes.map(async (n) => {
@@ -350,11 +355,27 @@ describe('cluster: 3 serve nodes + 1 api-only node on PostgreSQL behind HAProxy'
     const lateRevoke = await post(c.nodes[1], '/api/revoke', { token: ccToken }, app);
     assert.equal(lateRevoke.status, 503, lateRevoke.text);
     assert.ok(lateRevoke.headers.get('retry-after'), 'Retry-After on the refused revocation');
+    // The balancer still reaches the nodes (unchecked backups): metadata and keys as usual, a
+    // signed-in person's page answers 503 with Retry-After from the node itself.
+    assert.equal((await fetch(`${c.lb.url}/.well-known/jwks.json`)).status, 200, 'JWKS during the outage');
+    // A signed-in person is neither sent to sign in again nor shown as signed out: 503.
+    if (person) {
+      for (const path of ['/account/apps', '/', `/authorize?client_id=${app.client_id}&response_type=code&redirect_uri=${encodeURIComponent(REDIRECT)}&scope=user-read-email&code_challenge=${pkcePair().challenge}&code_challenge_method=S256`]) {
+        const page = await person.browser.get(path);
+        assert.equal(page.status, 503, `${path.slice(0, 40)} while the database is down: ${page.status} ${page.location ?? ''}`);
+        assert.ok(Number(page.headers.get('retry-after')) >= 1, `Retry-After on ${path.slice(0, 40)}`);
+      }
+    }
     await sleep(Math.max(0, 4000 - (performance.now() - pausedAt)));
 
-    phase = 'recovery';
-    const resumedAt = performance.now();
-    await c.pg.resume();
+    } catch (e) {
+      running = false; // a failed check ends the load loops too
+      throw e;
+    } finally {
+      phase = 'recovery';
+      resumedAt = performance.now();
+      await c.pg.resume();
+    }
     t.diagnostic(`PostgreSQL started again in ${(performance.now() - resumedAt).toFixed(0)} ms`);
     // Recovered: every loop kind answered 200 after the restart, /readyz green on every node.
     const deadline = performance.now() + 30000;
@@ -371,6 +392,11 @@ describe('cluster: 3 serve nodes + 1 api-only node on PostgreSQL behind HAProxy'
     running = false;
     await Promise.all(loops);
     t.diagnostic(`token endpoint answering 200 again ${recoveredMs.toFixed(0)} ms after PostgreSQL came back`);
+
+    if (person) {
+      const page = await person.browser.get('/account/apps');
+      assert.equal(page.status, 200, `still signed in after the outage: ${page.status} ${page.location ?? ''}`);
+    }
 
     // The figures.
     const byPhase = {};
@@ -419,5 +445,53 @@ describe('cluster: 3 serve nodes + 1 api-only node on PostgreSQL behind HAProxy'
       assert.deepEqual(crashSigns(n), [], `${nodeName(n)} stderr`);
     }
     assert.equal(c.lb.exit, null, 'haproxy is still running');
+  });
+
+  it('a frozen PostgreSQL (no answer, no RST: a host gone, a partition): 503 + Retry-After in bounded time, never a hang', async (t) => {
+    const person = await c.nodes[0].createUser({ email: 'frozen@example.com', displayName: 'Frozen', password: PASSWORD });
+    let rt = (await userTokens(c.lb, { client: app, user: { ...person, password: PASSWORD }, scope: SCOPE })).refresh_token;
+    const valid = assertTokenOk(await refresh(c.lb, app, rt));
+    rt = valid.refresh_token;
+    const answers = [];
+    const timedToken = async (params) => {
+      const t0 = performance.now();
+      const res = await fetch(`${c.lb.url}/api/token`, {
+        method: 'POST', signal: AbortSignal.timeout(30000),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(app.client_id, app.client_secret) },
+        body: new URLSearchParams(params),
+      });
+      const text = await res.text();
+      answers.push({ status: res.status, ms: performance.now() - t0, retryAfter: res.headers.get('retry-after'), body: text.slice(0, 200) });
+    };
+    await c.pg.freeze();
+    try {
+      // Concurrent requests, then one after the other: each must answer.
+      await Promise.all([0, 1, 2, 3].map(() => timedToken({ grant_type: 'client_credentials' })));
+      await timedToken({ grant_type: 'refresh_token', refresh_token: rt });
+      await timedToken({ grant_type: 'client_credentials' });
+      const ready = await Promise.all(c.nodes.map(async (n) => {
+        const t0 = performance.now();
+        const r = await fetch(`${n.adminUrl}/readyz`, { signal: AbortSignal.timeout(30000) });
+        return { status: r.status, ms: performance.now() - t0 };
+      }));
+      // The Web API does not need the database.
+      for (const n of c.all) assert.equal(await status(n, valid.access_token), 200, `${nodeName(n)} serves while the database is frozen`);
+      t.diagnostic(`frozen: token endpoint ${answers.map((a) => `${a.status} in ${a.ms.toFixed(0)} ms`).join(', ')}; /readyz ${ready.map((r) => `${r.status} in ${r.ms.toFixed(0)} ms`).join(', ')}`);
+      for (const a of answers) {
+        assert.equal(a.status, 503, JSON.stringify(a));
+        assert.equal(JSON.parse(a.body).error, 'temporarily_unavailable', JSON.stringify(a));
+        assert.ok(Number(a.retryAfter) >= 1, JSON.stringify(a));
+        assert.ok(a.ms < NEVER_MS, `answered only after ${a.ms.toFixed(0)} ms: ${JSON.stringify(a)}`);
+      }
+      for (const r of ready) assert.equal(r.status, 503, '/readyz red while the database does not answer');
+    } finally {
+      await c.pg.thaw();
+    }
+    // Back by itself; the refresh token refused with 503 was not spent.
+    let after = null;
+    const deadline = performance.now() + 20000;
+    while (performance.now() < deadline && (after = await refresh(c.lb, app, rt)).status === 503) await sleep(200);
+    assertTokenOk(after, 'the refresh token refused while frozen refreshes once the database answers');
+    for (const n of c.all) assert.equal(n.exit, null, `${nodeName(n)} is still running`);
   });
 });

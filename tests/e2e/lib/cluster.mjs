@@ -53,22 +53,33 @@ export async function startPostgres() {
   if (!env.STAGEPASS_PG_DIR || !env.STAGEPASS_TEST_POSTGRESQL) throw new Error(`pg-test-server.sh start printed no environment:\n${stdout}`);
   const dir = env.STAGEPASS_PG_DIR;
   let stopped = false;
+  let frozen = false;
   process.on('exit', () => {
     // A crashed run must not leave a server behind (by its data directory, as stop does).
-    if (!stopped) try { execFileSync(PG_SCRIPT, ['stop', dir]); } catch { /* gone */ }
+    if (stopped) return;
+    try {
+      if (frozen) execFileSync(PG_SCRIPT, ['thaw', dir]);
+      execFileSync(PG_SCRIPT, ['stop', dir]);
+    } catch { /* gone */ }
   });
-  return {
+  const pg = {
     dir,
     url: env.STAGEPASS_TEST_POSTGRESQL,
     env: { PGPASSFILE: env.PGPASSFILE },
+    // An outage: the server shut down (connections refused) until resume().
     pause: () => run(PG_SCRIPT, ['pause', dir], { timeout: 60000 }),
     resume: () => run(PG_SCRIPT, ['resume', dir], { timeout: 60000 }),
+    // An outage: the server's processes stopped (SIGSTOP: connections open, no answer) until thaw().
+    async freeze() { frozen = true; await run(PG_SCRIPT, ['freeze', dir], { timeout: 10000 }); },
+    async thaw() { await run(PG_SCRIPT, ['thaw', dir], { timeout: 10000 }); frozen = false; },
     async stop() {
       if (stopped) return;
+      if (frozen) await pg.thaw();
       stopped = true;
       await run(PG_SCRIPT, ['stop', dir], { timeout: 60000 });
     },
   };
+  return pg;
 }
 
 /**

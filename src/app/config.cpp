@@ -96,6 +96,11 @@ Config Config::load(const std::optional<std::string>& toml_file) {
                              "twice STAGEPASS_JWKS_MAX_AGE plus 1 s (" +
                              std::to_string(2 * c.jwks_max_age + 1) + " s)");
   }
+  if (!c.database_replica.empty() &&
+      (!is_postgresql_url(c.database) || !is_postgresql_url(c.database_replica))) {
+    throw std::runtime_error(
+        "STAGEPASS_DATABASE_REPLICA needs STAGEPASS_DATABASE and itself to be postgresql:// URLs");
+  }
   // Beside the SQLite database; with PostgreSQL (a URL, no directory) under ./var.
   const std::filesystem::path dir = is_postgresql_url(c.database)
                                         ? std::filesystem::path("./var")

@@ -94,6 +94,13 @@ describe('cluster: 3 serve nodes + 1 api-only node on PostgreSQL behind HAProxy'
     assert.equal((await fetch(`${http}/api/token`, { method: 'POST', redirect: 'manual' })).status, 400);
   });
 
+  it('a node given another master key refuses to start (it could not open the shared signing keys)', async () => {
+    await assert.rejects(
+      c.startNode({ label: 'sp-cluster-wrong-key', env: { STAGEPASS_MASTER_KEY: crypto.randomBytes(32).toString('hex') } }),
+      /exited before becoming healthy[\s\S]*master key/,
+    );
+  });
+
   it('each node sees the client behind the balancer (X-Forwarded-For), never an address the client forged', async () => {
     const probe = `/cluster-ip-${crypto.randomBytes(6).toString('hex')}`;
     for (let i = 0; i < 3; i++) {

@@ -45,7 +45,15 @@ function whichHaproxy() {
   return null;
 }
 
-/** A throw-away PostgreSQL (scripts/pg-test-server.sh): {dir, url, env, pause(), resume(), stop()}. */
+// Interrupted (Ctrl-C, the test runner's SIGTERM), exit through the 'exit' handlers that
+// stop what was started here and in server.mjs: PostgreSQL runs detached and would outlive
+// this process otherwise.
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+
+/**
+ * A throw-away PostgreSQL (scripts/pg-test-server.sh): {dir, url, env, pause(), resume(),
+ * freeze(), thaw(), stop()}.
+ */
 export async function startPostgres() {
   const { stdout } = await run(PG_SCRIPT, ['start'], { timeout: 60000 });
   const env = {};

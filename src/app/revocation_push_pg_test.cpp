@@ -7,19 +7,18 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 
-#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
 #include <vector>
 
 #include "app/revocation_feed.hpp"
-#include "core/random.hpp"
 #include "store/postgresql/pg_connection.hpp"
 #include "store/postgresql/pg_migrations.hpp"
 #include "store/postgresql/pg_notify_waker.hpp"
 #include "store/postgresql/pg_revocation_log.hpp"
 #include "store/postgresql/pg_schema.hpp"
+#include "store/postgresql/pg_test_support.hpp"
 
 namespace stagepass {
 namespace {
@@ -32,30 +31,24 @@ constexpr auto kGenerous = 30s;  // never expected to be reached
 class RevocationPushPgTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* url = std::getenv("STAGEPASS_TEST_POSTGRESQL");
-    if (url == nullptr || *url == '\0') {
+    url_ = postgresql::testing::test_server_url();
+    if (url_.empty()) {
       GTEST_SKIP() << "set STAGEPASS_TEST_POSTGRESQL to run (scripts/pg-test-server.sh)";
     }
-    url_ = url;
-    auto admin = PgConnection::connect(url_);
-    ASSERT_TRUE(admin.ok()) << admin.error().message;
-    admin_ = std::move(*admin);
-    std::string id = SystemRandom().id22();
-    for (auto& ch : id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    db_ = "sp_push_" + id;
-    ASSERT_TRUE(admin_->exec("CREATE DATABASE " + db_).ok());
-    auto c = PgConnection::connect(url_, db_);
+    auto made = db_.create(url_, "sp_push_");
+    ASSERT_TRUE(made.ok()) << made.error().message;
+    admin_ = db_.admin.get();
+    auto c = PgConnection::connect(url_, db_.name);
     ASSERT_TRUE(c.ok());
     writer_ = std::move(*c);
     ASSERT_TRUE(postgresql::migrate(*writer_, postgresql::schema_migrations(), 1).ok());
-    log_ = std::make_unique<postgresql::PgRevocationLog>(url_, 1, db_);
+    log_ = std::make_unique<postgresql::PgRevocationLog>(url_, 1, db_.name);
     feed_ = std::make_unique<RevocationFeed>(*log_, set_, clock_, 3700, 40);
   }
   void TearDown() override {
     feed_.reset();
     log_.reset();
     writer_.reset();
-    if (admin_) (void)admin_->exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
   }
   // What another node's RFC 7009 revocation writes (the trigger appends the log entry).
   void revoke_token(PgConnection& c, const std::string& jti) {
@@ -67,8 +60,10 @@ class RevocationPushPgTest : public ::testing::Test {
   }
   bool refused(const std::string& jti) { return set_.covers("", "c1", jti, clock_.now()); }
 
-  std::string url_, db_;
-  std::unique_ptr<PgConnection> admin_, writer_;
+  std::string url_;
+  postgresql::testing::TempPgDatabase db_;  // declared first: dropped after the rest closes
+  PgConnection* admin_ = nullptr;
+  std::unique_ptr<PgConnection> writer_;
   ManualClock clock_{100000};
   RevocationSet set_{3700, 1000};
   std::unique_ptr<postgresql::PgRevocationLog> log_;
@@ -78,7 +73,7 @@ class RevocationPushPgTest : public ::testing::Test {
 // One transaction revoking several tokens sends one notification, and the waiting node
 // reads the log then: every token is refused.
 TEST_F(RevocationPushPgTest, AListeningNodeWakesWhenAnotherConnectionRevokes) {
-  postgresql::PgNotifyWaker waker(url_, db_);
+  postgresql::PgNotifyWaker waker(url_, db_.name);
   ASSERT_TRUE(waker.wait(kGenerous));  // connected and listening: catch up
   feed_->poll();
   std::thread other([&] {
@@ -107,7 +102,7 @@ TEST_F(RevocationPushPgTest, AListeningNodeWakesWhenAnotherConnectionRevokes) {
 // revocation committed meanwhile sends a notification nobody hears; the waker reconnects by
 // itself and wakes the node, whose read catches up.
 TEST_F(RevocationPushPgTest, TheListenerReconnectsAfterItsSessionIsKilledAndCatchesUp) {
-  postgresql::PgNotifyWaker waker(url_, db_);
+  postgresql::PgNotifyWaker waker(url_, db_.name);
   ASSERT_TRUE(waker.wait(kGenerous));
   feed_->poll();
   const int pid = waker.backend_pid();
@@ -137,7 +132,7 @@ TEST_F(RevocationPushPgTest, TheListenerReconnectsAfterItsSessionIsKilledAndCatc
 TEST_F(RevocationPushPgTest, OneNotificationPerTransactionCarryingItsHighestSeq) {
   const std::string conninfo = url_;
   const char* keys[] = {"dbname", "dbname", nullptr};
-  const char* values[] = {conninfo.c_str(), db_.c_str(), nullptr};
+  const char* values[] = {conninfo.c_str(), db_.name.c_str(), nullptr};
   PGconn* listener = PQconnectdbParams(keys, values, 1);
   ASSERT_EQ(PQstatus(listener), CONNECTION_OK);
   PQclear(PQexec(listener, "LISTEN stagepass_revocations"));
@@ -171,7 +166,7 @@ TEST_F(RevocationPushPgTest, OneNotificationPerTransactionCarryingItsHighestSeq)
 
 // stop() ends a wait at once, from another thread.
 TEST_F(RevocationPushPgTest, StopEndsAWait) {
-  postgresql::PgNotifyWaker waker(url_, db_);
+  postgresql::PgNotifyWaker waker(url_, db_.name);
   ASSERT_TRUE(waker.wait(kGenerous));
   std::thread stopper([&] {
     std::this_thread::sleep_for(100ms);

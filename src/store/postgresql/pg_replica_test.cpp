@@ -6,16 +6,14 @@
 // Needs STAGEPASS_TEST_POSTGRESQL and STAGEPASS_TEST_POSTGRESQL_REPLICA; skipped without them.
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <chrono>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
 
-#include "core/random.hpp"
 #include "store/postgresql/pg_connection.hpp"
 #include "store/postgresql/pg_store.hpp"
+#include "store/postgresql/pg_test_support.hpp"
 
 namespace stagepass::postgresql {
 namespace {
@@ -25,31 +23,24 @@ using std::chrono::milliseconds;
 class PgReplicaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* primary = std::getenv("STAGEPASS_TEST_POSTGRESQL");
-    const char* replica = std::getenv("STAGEPASS_TEST_POSTGRESQL_REPLICA");
-    if (primary == nullptr || *primary == '\0' || replica == nullptr || *replica == '\0') {
+    primary_ = testing::test_server_url();
+    replica_ = testing::test_server_url("STAGEPASS_TEST_POSTGRESQL_REPLICA");
+    if (primary_.empty() || replica_.empty()) {
       GTEST_SKIP() << "set STAGEPASS_TEST_POSTGRESQL and STAGEPASS_TEST_POSTGRESQL_REPLICA to "
                       "run (scripts/pg-test-server.sh run --standby)";
     }
-    primary_ = primary;
-    replica_ = replica;
-    auto admin = PgConnection::connect(primary_);
-    ASSERT_TRUE(admin.ok()) << admin.error().message;
-    admin_ = std::move(*admin);
-    std::string id = SystemRandom().id22();
-    for (auto& ch : id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    db_ = "sp_replica_" + id;
-    ASSERT_TRUE(admin_->exec("CREATE DATABASE " + db_).ok());
+    auto made = db_.create(primary_, "sp_replica_");
+    ASSERT_TRUE(made.ok()) << made.error().message;
+    admin_ = db_.admin.get();
   }
   void TearDown() override {
     store_.reset();
     if (standby_) (void)standby_->exec("SELECT pg_wal_replay_resume()");
     standby_.reset();
-    if (admin_) (void)admin_->exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
   }
   std::unique_ptr<PgStore> open_store(const std::string& replica_url) {
     auto store = std::make_unique<PgStore>(
-        PgStore::Options{primary_, db_, 4, milliseconds(2000), replica_url});
+        PgStore::Options{primary_, db_.name, 4, milliseconds(2000), replica_url});
     auto opened = store->open(1'700'000'000);
     EXPECT_TRUE(opened.ok()) << opened.error().message;
     return store;
@@ -80,8 +71,10 @@ class PgReplicaTest : public ::testing::Test {
     return out;
   }
 
-  std::string primary_, replica_, db_;
-  std::unique_ptr<PgConnection> admin_, standby_;
+  std::string primary_, replica_;
+  testing::TempPgDatabase db_;  // declared before the store: dropped after it closes
+  PgConnection* admin_ = nullptr;
+  std::unique_ptr<PgConnection> standby_;
   std::unique_ptr<PgStore> store_;
 };
 

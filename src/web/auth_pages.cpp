@@ -93,8 +93,8 @@ Site::Awaitable Site::login_submit(http::Request& req) {
     // The store failed: nothing was checked, so nothing counts as a wrong password.
     throttle_.release(account_key, ip, attempt_at);
     log::event("error", "sign-in lookup failed", {{"error", user.error().message}});
+    // page() gives every 503 its one Retry-After (a second one would make the field invalid).
     auto r = again(503, "The service is busy. Try again in a moment.");
-    r.header("Retry-After", "5");
     co_return r;
   }
   // Check a hash even for unknown accounts so timing does not reveal which emails exist.

@@ -180,9 +180,8 @@ http::Response Site::app_missing(const http::Request& req) {
 }
 
 http::Response Site::busy_page(const http::Request& req) {
-  auto r = error_page(503, "Please try again", "The service is busy. Try again in a moment.", req);
-  r.header("Retry-After", "5");
-  return r;
+  // page() gives every 503 its one Retry-After (a second one would make the field invalid).
+  return error_page(503, "Please try again", "The service is busy. Try again in a moment.", req);
 }
 
 http::Response Site::app_form_page(int status, const User& user, const AppFormInput& in,

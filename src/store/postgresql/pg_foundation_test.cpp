@@ -238,6 +238,35 @@ TEST_F(PgFoundationTest, AConnectionLostDuringACallFailsItAndIsReplaced) {
   EXPECT_TRUE(pool.run([](PgConnection& c) { return c.exec("SELECT 1"); }).ok());
 }
 
+// issue16:cluster. A server that stops answering without closing the connection (frozen, its
+// host gone, a partition: nothing comes back) costs a call at most the answer timeout, then
+// kIo, never a hang; the connection is given up and the next call runs on a new one.
+TEST_F(PgFoundationTest, AStatementNotAnsweredInTimeFailsAndItsConnectionIsReplaced) {
+  PgPool pool(pool_options(1, std::chrono::milliseconds(2000)));
+  int first_pid = 0;
+  const auto start = std::chrono::steady_clock::now();
+  auto slow = pool.run([&](PgConnection& c) -> Status<> {
+    first_pid = c.backend_pid();
+    c.set_answer_timeout(std::chrono::milliseconds(300));
+    auto s = c.exec("SELECT pg_sleep(5)");  // the server answers only after 5 s
+    EXPECT_FALSE(c.healthy());
+    return s;
+  });
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.error().code, ErrorCode::kIo);
+  EXPECT_LT(waited, std::chrono::seconds(4));  // it gave up before the server answered
+  auto next = pool.run([](PgConnection& c) -> Result<int> {
+    EXPECT_EQ(c.answer_timeout(), PgConnection::kAnswerTimeout);  // a new connection's default
+    auto r = c.query("SELECT 1");
+    if (!r) return fail(std::move(r.error()));
+    return c.backend_pid();
+  });
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_NE(*next, first_pid);
+  EXPECT_EQ(pool.open_connections(), 1);
+}
+
 }  // namespace
 }  // namespace stagepass::postgresql
 

@@ -78,9 +78,6 @@ Config Config::load(const std::optional<std::string>& toml_file) {
   if (!c.issuer.starts_with("http://") && !c.issuer.starts_with("https://")) {
     throw std::runtime_error("STAGEPASS_ISSUER must be an http(s) URL, got '" + c.issuer + "'");
   }
-  if (is_postgresql_url(c.database)) {
-    throw std::runtime_error("PostgreSQL is not supported by this build yet; use a SQLite path");
-  }
   if (c.roles != "all" && c.roles != "accounts" && c.roles != "api") {
     throw std::runtime_error("STAGEPASS_ROLES must be all, accounts or api, got '" + c.roles + "'");
   }

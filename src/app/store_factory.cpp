@@ -1,10 +1,45 @@
 #include "app/store_factory.hpp"
 
+#include <ctime>
+#include <stdexcept>
+
+#include "store/postgresql/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace stagepass {
 
+namespace {
+
+// How long a request waits for a free connection before it is answered 503: "within a
+// second" when the database is gone (issue 16).
+constexpr int kPoolWaitMs = 1000;
+
+OpenedStore open_postgresql(const Config& cfg, int workers) {
+  // One connection per worker thread that may call the store at once, plus two for the
+  // background chores; a caller waits at most a second for one (then 503, Retry-After).
+  postgresql::PgStore::Options options{cfg.database, "", workers + 2,
+                                       std::chrono::milliseconds(kPoolWaitMs)};
+  auto store = std::make_unique<postgresql::PgStore>(std::move(options));
+  if (auto opened = store->open(static_cast<int64_t>(std::time(nullptr))); !opened) {
+    throw std::runtime_error("cannot open the PostgreSQL database: " + opened.error().message);
+  }
+  auto* pg = store.get();
+  auto export_metrics = [pg](Metrics& metrics) {
+    metrics.describe("stagepass_store_connections", "gauge",
+                     "Open PostgreSQL connections of this node's pool (idle or in use)");
+    metrics.gauge("stagepass_store_connections", [pg] { return double(pg->open_connections()); });
+  };
+  return {std::move(store), std::move(export_metrics)};
+}
+
+}  // namespace
+
 OpenedStore open_accounts_store(const Config& cfg, int workers) {
+  // The serving node's worker threads each hold a connection while they wait on the
+  // database (SQLite's readers are capped at 8; a PostgreSQL pool is not).
+  if (is_postgresql_url(cfg.database)) {
+    return open_postgresql(cfg, workers > 1 ? cfg.store_threads + cfg.commit_threads : workers);
+  }
   auto store = std::make_unique<sqlite::SqliteStore>(cfg.database, workers);
   auto* sqlite = store.get();
   auto export_metrics = [sqlite](Metrics& metrics) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -46,6 +47,22 @@ TEST_P(KeysConformance, KeysAreListedInSigningOrderAndKidsAreUnique) {
   EXPECT_EQ(a.retire_at, 0);
 }
 
+// A key's halves are bytes (a raw Ed25519 public key, a sealed box): every byte value,
+// NUL and invalid UTF-8 included, comes back exactly as stored.
+TEST_P(KeysConformance, KeyBytesComeBackExactlyWhateverTheirValues) {
+  std::string every_byte;
+  for (int b = 0; b < 256; ++b) every_byte.push_back(static_cast<char>(b));
+  SigningKey k = key("bytes", 10, 100);
+  k.public_key = every_byte.substr(200) + every_byte.substr(0, 32);
+  k.sealed_private_key = every_byte + std::string("\xfe\xff\x00\x80", 4);
+  ASSERT_TRUE(store_->save_signing_key(k).ok());
+  auto keys = store_->list_signing_keys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ(keys->front().public_key, k.public_key);
+  EXPECT_EQ(keys->front().sealed_private_key, k.sealed_private_key);
+}
+
 // A rotation stores the next key after every other and gives the one signing last its
 // retirement, in one write; a second next key while one waits is refused, nothing written.
 TEST_P(KeysConformance, ARotationAddsOneNextKeyAndRetiresItsPredecessor) {
@@ -87,6 +104,59 @@ TEST_P(KeysConformance, ConcurrentRotationsAddOneKey) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(added.load(), 1);
   EXPECT_EQ(store_->list_signing_keys()->size(), 2u);
+}
+
+// Several nodes rotate at once (each runs the key schedule): two handles on one store, as two
+// nodes (or a node and `stagepass admin keys`) open it, racing; exactly one next key lands,
+// and both nodes see the same two keys.
+TEST_P(KeysConformance, RotationsRacingFromTwoNodesAddOneKey) {
+  ASSERT_TRUE(store_->save_signing_key(key("k1", 10, 10)).ok());
+  std::unique_ptr<Store> other = instance_->open_another();
+  Store* nodes[] = {store_, other.get()};
+  constexpr int kThreads = 8;
+  std::atomic<int> added{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      auto s = nodes[i % 2]->add_next_signing_key(key(nth("n", i), 100, 200), 100, 900);
+      if (s.ok()) {
+        ++added;
+      } else if (s.error().code == ErrorCode::kConflict) {
+        ++refused;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(added.load(), 1);
+  EXPECT_EQ(refused.load(), kThreads - 1);
+  for (Store* node : nodes) {
+    auto keys = node->list_signing_keys();
+    ASSERT_TRUE(keys.ok());
+    ASSERT_EQ(keys->size(), 2u);
+    EXPECT_EQ((*keys)[0].kid, "k1");
+    EXPECT_EQ((*keys)[0].retire_at, 900);  // retired once, by the one rotation that landed
+    EXPECT_EQ((*keys)[1].retire_at, 0);
+  }
+}
+
+// Two nodes deleting retired keys at once delete each key once: the counts add up to it.
+TEST_P(KeysConformance, RetiredKeysDeletedFromTwoNodesAtOnceAreCountedOnce) {
+  ASSERT_TRUE(store_->save_signing_key(key("k1", 10, 10)).ok());
+  ASSERT_TRUE(store_->add_next_signing_key(key("k2", 100, 200), 100, 900).ok());
+  std::unique_ptr<Store> other = instance_->open_another();
+  Store* nodes[] = {store_, other.get()};
+  std::atomic<int64_t> deleted{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      auto n = nodes[i % 2]->delete_retired_signing_keys(1000);
+      EXPECT_TRUE(n.ok());
+      if (n.ok()) deleted += *n;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(deleted.load(), 1);
+  EXPECT_EQ(kids(), (std::vector<std::string>{"k2"}));
 }
 
 TEST_P(KeysConformance, RetiredKeysAreDeletedWhenTheirTimeHasCome) {

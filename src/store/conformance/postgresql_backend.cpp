@@ -1,55 +1,136 @@
-// The PostgreSQL backend of the conformance suite: a database of its own per test, created on
-// the server named by STAGEPASS_TEST_POSTGRESQL (scripts/pg-test-server.sh) and dropped at the
-// end.
+// The PostgreSQL backend of the conformance suite: each case gets a database of its own on the
+// server named by STAGEPASS_TEST_POSTGRESQL (scripts/pg-test-server.sh), empty and fully
+// migrated, which no other case uses while it runs.
 //
-// PgStore provides some roles so far (pg_store.hpp; kPostgresqlRoles below): the suites of
-// the others are not instantiated for it (store_backends.hpp). This test-only subclass
-// answers the methods of the missing roles with kIo so it can be instantiated; no case calls
-// them, and nothing outside this test can construct a PgStore for a user.
-#include <cctype>
+// Cheaply (ctest runs every case in a process of its own, several at once; making a database
+// and running the migrations' DDL cost each case about a second): the first case builds a
+// template database, migrated once per server and set of migrations (its name carries a
+// digest of every migration's text), under an advisory lock, under a temporary name renamed
+// when complete, its connection closed (a database being copied must have no other
+// connection; a failed build leaves no template behind). Cases then use "slots": databases
+// copied from the template once, each claimed by one case at a time (a session advisory lock
+// on the case's admin connection) and emptied by the case that claims it (every table, the
+// identities restarted), so a slot is reused without being made or dropped again.
+//
+// PgStore provides every role, so every suite runs on it.
 #include <ctime>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
-#include "core/random.hpp"
+#include "crypto/crypto.hpp"
 #include "store/conformance/store_backends.hpp"
 #include "store/postgresql/pg_connection.hpp"
+#include "store/postgresql/pg_migrations.hpp"
+#include "store/postgresql/pg_schema.hpp"
 #include "store/postgresql/pg_store.hpp"
 
 namespace stagepass::conformance {
 
-const Roles kPostgresqlRoles =
-    kUsers | kClients | kGrants | kSessions | kRevocationLog | kCodes | kRefreshTokens;
-
 namespace {
 
-Error missing() { return {ErrorCode::kIo, "postgresql: this role is not provided yet (issue 16)"}; }
+// "sp-tmpl!" in ASCII: the lock held while a process looks for the template and builds it.
+constexpr int64_t kTemplateLock = 0x73702d746d706c21;
 
-class PgConformanceStore final : public postgresql::PgStore {
- public:
-  using PgStore::PgStore;
-  Status<> record_event(const AuditEvent&) override { return fail(missing()); }
-  Result<std::vector<AuditEvent>> user_events(const std::string&, int64_t, int) override {
-    return fail(missing());
+// Throws the error of a failed Status or Result (a backend that fails throws: store_backends.hpp).
+template <class R>
+void check(const R& r) {
+  if (!r) throw std::runtime_error(r.error().message);
+}
+
+// The template's name for this build's migrations.
+std::string template_name() {
+  std::string all;
+  for (std::string_view m : postgresql::schema_migrations()) {
+    all.append(m);
+    all.push_back('\0');
   }
-  Result<std::vector<AuditEvent>> events_since(int64_t, int) override { return fail(missing()); }
-  Result<std::vector<SigningKey>> list_signing_keys() override { return fail(missing()); }
-  Status<> save_signing_key(const SigningKey&) override { return fail(missing()); }
-  Status<> add_next_signing_key(const SigningKey&, int64_t, int64_t) override {
-    return fail(missing());
+  const std::string digest = crypto::sha256(all);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string name = "sp_conformance_tmpl_";
+  for (size_t i = 0; i < 8; ++i) {
+    const auto byte = static_cast<unsigned char>(digest[i]);
+    name += kHex[byte >> 4];
+    name += kHex[byte & 0xf];
   }
-  Result<int64_t> delete_retired_signing_keys(int64_t) override { return fail(missing()); }
-  Status<> save_usage(const std::vector<AppUsageRow>&, int64_t, int64_t) override {
-    return fail(missing());
+  return name;
+}
+
+// Makes sure the migrated template exists on the server of `admin` (a connection to another
+// database of it); returns its name.
+std::string ensure_template(postgresql::PgConnection& admin, const std::string& url) {
+  const std::string name = template_name();
+  const std::string lock = std::to_string(kTemplateLock);
+  check(admin.query("SELECT pg_advisory_lock($1)", {lock}));
+  auto found = admin.query("SELECT 1 FROM pg_database WHERE datname = $1", {name});
+  check(found);
+  if (found->rows() == 0) {
+    const std::string building = name + "_build";  // a crashed build's leftover goes first
+    check(admin.exec("DROP DATABASE IF EXISTS " + building + " WITH (FORCE)"));
+    check(admin.exec("CREATE DATABASE " + building));
+    {
+      auto db = postgresql::PgConnection::connect(url, building);
+      check(db);
+      auto applied = postgresql::migrate(**db, postgresql::schema_migrations(),
+                                         static_cast<int64_t>(std::time(nullptr)));
+      check(applied);
+    }  // closed: a database being renamed or copied must have no other connection
+    check(admin.exec("ALTER DATABASE " + building + " RENAME TO " + name));
   }
-  Result<std::vector<AppUsageRow>> load_usage(int64_t) override { return fail(missing()); }
-  Status<> record_app_warning(const AppWarning&) override { return fail(missing()); }
-  Result<std::vector<AppUsageRow>> load_app_usage(const std::string&, int64_t) override {
-    return fail(missing());
+  check(admin.query("SELECT pg_advisory_unlock($1)", {lock}));
+  return name;
+}
+
+// Slot i's lock key is kSlotLock + i ("sp-slot" in ASCII, then i): held by the admin
+// connection of the case using the slot, so a slot serves one case at a time.
+constexpr int64_t kSlotLock = 0x73702d736c6f7400;
+constexpr int kMaxSlots = 64;  // more than ctest ever runs at once
+
+// Empties slot database `name` (every table but schema_migrations; identities restart), so it
+// is as the template left it. One transaction; replica mode skips the foreign keys and
+// triggers, as every table is emptied (the test server's role is a superuser).
+void empty_slot(const std::string& url, const std::string& name) {
+  auto db = postgresql::PgConnection::connect(url, name);
+  check(db);
+  check((*db)->exec(R"sql(
+BEGIN;
+SET LOCAL session_replication_role = replica;
+DO $$
+DECLARE t text; q record;
+BEGIN
+  FOR t IN SELECT tablename FROM pg_tables
+           WHERE schemaname = 'public' AND tablename <> 'schema_migrations' LOOP
+    EXECUTE format('DELETE FROM %I', t);
+  END LOOP;
+  FOR q IN SELECT schemaname, sequencename, start_value FROM pg_sequences
+           WHERE schemaname = 'public' LOOP
+    PERFORM setval(format('%I.%I', q.schemaname, q.sequencename), q.start_value, false);
+  END LOOP;
+END $$;
+COMMIT;
+)sql"));
+}
+
+// Claims a free slot (a database copied from `tmpl` once, then reused by case after case) and
+// returns its name, emptied. The claim lasts as long as `admin` stays open.
+std::string claim_slot(postgresql::PgConnection& admin, const std::string& url,
+                       const std::string& tmpl) {
+  for (int i = 0; i < kMaxSlots; ++i) {
+    auto got = admin.query("SELECT pg_try_advisory_lock($1)", {std::to_string(kSlotLock + i)});
+    check(got);
+    if (got->text(0, 0) != "t") continue;  // another case has it
+    const std::string name = tmpl + "_slot" + std::to_string(i);
+    auto found = admin.query("SELECT 1 FROM pg_database WHERE datname = $1", {name});
+    check(found);
+    if (found->rows() == 0) {
+      check(admin.exec("CREATE DATABASE " + name + " TEMPLATE " + tmpl));  // empty already
+    } else {
+      empty_slot(url, name);  // what the case before left (even if it crashed)
+    }
+    return name;
   }
-  Result<std::vector<AppWarning>> app_warnings(const std::string&, int) override {
-    return fail(missing());
-  }
-};
+  throw std::runtime_error("postgresql: every conformance slot is taken");
+}
 
 class PostgresqlInstance final : public BackendInstance {
  public:
@@ -57,18 +138,12 @@ class PostgresqlInstance final : public BackendInstance {
     auto admin = postgresql::PgConnection::connect(url_);
     if (!admin) throw std::runtime_error(admin.error().message);
     admin_ = std::move(*admin);
-    std::string id = SystemRandom().id22();
-    for (auto& ch : id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    db_ = "sp_conformance_" + id;
-    if (auto s = admin_->exec("CREATE DATABASE " + db_); !s) {
-      throw std::runtime_error(s.error().message);
-    }
+    db_ = claim_slot(*admin_, url_, ensure_template(*admin_, url_));
     store_ = open();
   }
-  ~PostgresqlInstance() override {
-    store_.reset();
-    (void)admin_->exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-  }
+  // Closing the admin connection ends the claim on the slot (its data stays until the next
+  // case empties it; the throw-away server goes with it all).
+  ~PostgresqlInstance() override { store_.reset(); }
   Store& store() override { return *store_; }
   std::unique_ptr<Store> open_another() override { return open(); }
   void reopen() override {
@@ -79,7 +154,7 @@ class PostgresqlInstance final : public BackendInstance {
  private:
   // Four connections: enough for the concurrent cases to race inside the database.
   std::unique_ptr<Store> open() {
-    auto store = std::make_unique<PgConformanceStore>(
+    auto store = std::make_unique<postgresql::PgStore>(
         postgresql::PgStore::Options{url_, db_, 4, std::chrono::milliseconds(5000)});
     if (auto s = store->open(static_cast<int64_t>(std::time(nullptr))); !s) {
       throw std::runtime_error(s.error().message);

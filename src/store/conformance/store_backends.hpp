@@ -88,7 +88,5 @@ inline std::ostream& operator<<(std::ostream& os, const StoreBackend& b) { retur
 // Backend-specific factories (one file each).
 std::unique_ptr<BackendInstance> make_sqlite_instance();
 std::unique_ptr<BackendInstance> make_postgresql_instance(const std::string& url);
-// The roles the PostgreSQL store provides so far (postgresql_backend.cpp).
-extern const Roles kPostgresqlRoles;
 
 }  // namespace stagepass::conformance

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
 
 #include "store/conformance/conformance_fixture.hpp"
 
@@ -70,6 +74,30 @@ TEST_P(UsageConformance, DeletingAnAppDeletesItsUsageAndWarnings) {
   EXPECT_EQ((*rows)[0].client_id, "c2");
   EXPECT_EQ(store_->app_warnings("c2", 10)->size(), 1u);
   EXPECT_TRUE(store_->load_app_usage("c2", 1021)->empty());  // since
+}
+
+// The same on several nodes: one node saves an app's buckets and warnings while another
+// deletes the app; whichever commits first, nothing of the app is left behind.
+TEST_P(UsageConformance, SavesRacingTheAppsDeletionOnAnotherNodeLeaveNothingBehind) {
+  std::unique_ptr<Store> other = instance_->open_another();
+  constexpr int kRounds = 8, kSaves = 30;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string id = nth("race", round);
+    ASSERT_TRUE(store_->create_client(app(id)).ok());
+    std::atomic<int> saved{0};
+    std::thread node_b([&] {
+      for (int i = 0; i < kSaves; ++i) {
+        EXPECT_TRUE(other->save_usage({{id, 60, 1000 + i, "x"}}, 2000, 1500).ok());
+        EXPECT_TRUE(other->record_app_warning({0, id, i, "abuse_burst", "w"}).ok());
+        ++saved;
+      }
+    });
+    while (saved.load() < round % 4) std::this_thread::yield();  // deleted at various points
+    ASSERT_TRUE(store_->delete_client(id, 3000).ok());
+    node_b.join();
+    EXPECT_TRUE(store_->load_app_usage(id, 0)->empty()) << "round " << round;
+    EXPECT_TRUE(store_->app_warnings(id, 100)->empty()) << "round " << round;
+  }
 }
 
 STAGEPASS_CONFORMANCE_SUITE(UsageConformance, kClients | kUsage);

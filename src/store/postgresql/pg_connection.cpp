@@ -1,5 +1,7 @@
 #include "store/postgresql/pg_connection.hpp"
 
+#include <poll.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -34,9 +36,12 @@ int64_t PgResult::affected() const {
 
 Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& url,
                                                             const std::string& dbname) {
-  // expand_dbname = 1: the first "dbname" is the URL; a second one only names the database.
-  const char* keys[] = {"dbname", dbname.empty() ? nullptr : "dbname", nullptr};
-  const char* values[] = {url.c_str(), dbname.empty() ? nullptr : dbname.c_str(), nullptr};
+  // expand_dbname = 1: the first "dbname" is the URL, whose keywords override those before it
+  // (connect_timeout); a second one only names the database.
+  const std::string timeout = std::to_string(kConnectTimeoutSeconds);
+  const char* keys[] = {"connect_timeout", "dbname", dbname.empty() ? nullptr : "dbname", nullptr};
+  const char* values[] = {timeout.c_str(), url.c_str(), dbname.empty() ? nullptr : dbname.c_str(),
+                          nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, 1);
   if (conn == nullptr) return fail(Error{ErrorCode::kIo, "postgresql: out of memory"});
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -50,6 +55,15 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& u
 PgConnection::~PgConnection() { PQfinish(conn_); }
 
 bool PgConnection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+bool PgConnection::lost_while_idle() {
+  if (!healthy()) return true;
+  // An idle session of the pool is sent nothing (it LISTENs to no channel and sets nothing):
+  // anything readable is the server's goodbye (a FATAL message, end-of-file) or at best a
+  // stray notice. Either way the connection is dropped; a new one costs one connect.
+  pollfd p{PQsocket(conn_), POLLIN, 0};
+  return p.fd < 0 || ::poll(&p, 1, 0) != 0;
+}
 
 Result<PgResult> PgConnection::check(PGresult* r) {
   PgResult result(r);

@@ -46,7 +46,9 @@ class PgConnection {
  public:
   // Connects to `url` (a libpq connection URI or key=value string). `dbname`, when not
   // empty, replaces the URL's database (tests make a database per case). kIo when the
-  // server cannot be reached or refuses.
+  // server cannot be reached or refuses; a connection attempt gives up after
+  // kConnectTimeoutSeconds unless the URL sets connect_timeout itself.
+  static constexpr int kConnectTimeoutSeconds = 2;
   static Result<std::unique_ptr<PgConnection>> connect(const std::string& url,
                                                        const std::string& dbname = "");
   ~PgConnection();
@@ -65,6 +67,11 @@ class PgConnection {
   // False once the connection is lost (the server restarted, the network broke): the pool
   // then drops it and connects anew.
   bool healthy() const;
+  // For a connection that sat idle in the pool: true when the server closed it meanwhile (a
+  // restart, a failover, pg_terminate_backend), seen without a round trip: its socket is
+  // readable. Reusing such a connection would fail the request that leased it, so the pool
+  // drops it first.
+  bool lost_while_idle();
   // True inside a transaction that a failed statement aborted: it can only be rolled back
   // (a COMMIT there would answer "ROLLBACK", not an error).
   bool in_failed_transaction() const { return PQtransactionStatus(conn_) == PQTRANS_INERROR; }

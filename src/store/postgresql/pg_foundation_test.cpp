@@ -203,9 +203,11 @@ TEST_F(PgFoundationTest, ThePoolIsBoundedAndAWaitEndsInAnError) {
   EXPECT_EQ(pool.open_connections(), 1);
 }
 
-// A connection the server ended (a restart, an operator) is replaced on the next call.
-TEST_F(PgFoundationTest, ALostConnectionIsReplaced) {
-  PgPool pool(pool_options(1, std::chrono::milliseconds(2000)));
+// A connection the server ended while it sat idle in the pool (a restart, a failover, an
+// operator) is dropped when it is leased: the very next call already runs on a new
+// connection, so a database restart costs no failed request.
+TEST_F(PgFoundationTest, AConnectionLostWhileIdleIsReplacedBeforeItFailsACall) {
+  PgPool pool(pool_options(2, std::chrono::milliseconds(2000)));
   auto pid = pool.run([](PgConnection& c) -> Result<int> { return c.backend_pid(); });
   ASSERT_TRUE(pid.ok());
   ASSERT_TRUE(admin_->query("SELECT pg_terminate_backend($1)", {std::to_string(*pid)}).ok());
@@ -216,14 +218,30 @@ TEST_F(PgFoundationTest, ALostConnectionIsReplaced) {
     if (left.ok() && left->i64(0, 0) == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  // The first use after the loss fails (the statement was sent on a dead connection) ...
-  auto lost = pool.run([](PgConnection& c) { return c.exec("SELECT 1"); });
-  ASSERT_FALSE(lost.ok());
-  EXPECT_EQ(lost.error().code, ErrorCode::kIo);
-  // ... and the next one runs on a new connection.
-  auto again = pool.run([](PgConnection& c) -> Result<int> { return c.backend_pid(); });
+  // A real round trip: it fails on the dead connection, succeeds only on a new one.
+  auto again = pool.run([](PgConnection& c) -> Result<int64_t> {
+    auto r = c.query("SELECT pg_backend_pid()");
+    if (!r) return fail(std::move(r.error()));
+    return r->i64(0, 0);
+  });
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_NE(*again, *pid);
+  EXPECT_EQ(pool.open_connections(), 1);  // the dead one no longer counts
+}
+
+// A connection lost while leased (the statement was on its way) fails that call with kIo,
+// never a hang, and is not returned to the pool: the next call runs on a new connection.
+TEST_F(PgFoundationTest, AConnectionLostDuringACallFailsItAndIsReplaced) {
+  PgPool pool(pool_options(1, std::chrono::milliseconds(2000)));
+  auto lost = pool.run([&](PgConnection& c) -> Status<> {
+    auto killed =
+        admin_->query("SELECT pg_terminate_backend($1)", {std::to_string(c.backend_pid())});
+    if (!killed) return fail(std::move(killed.error()));
+    return c.exec("SELECT pg_sleep(5)");  // the server ends the session
+  });
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, ErrorCode::kIo);
+  EXPECT_TRUE(pool.run([](PgConnection& c) { return c.exec("SELECT 1"); }).ok());
 }
 
 }  // namespace

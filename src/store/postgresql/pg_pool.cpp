@@ -5,17 +5,23 @@ namespace stagepass::postgresql {
 Result<std::unique_ptr<PgConnection>> PgPool::acquire() {
   {
     std::unique_lock lock(mu_);
-    const bool got = cv_.wait_for(lock, options_.acquire_timeout,
-                                  [&] { return !idle_.empty() || open_ < options_.size; });
-    if (!got) {
-      return fail(Error{ErrorCode::kIo, "postgresql: no connection free within " +
-                                            std::to_string(options_.acquire_timeout.count()) +
-                                            " ms"});
-    }
-    if (!idle_.empty()) {
+    const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
+    for (;;) {
+      const bool got =
+          cv_.wait_until(lock, deadline, [&] { return !idle_.empty() || open_ < options_.size; });
+      if (!got) {
+        return fail(Error{ErrorCode::kIo, "postgresql: no connection free within " +
+                                              std::to_string(options_.acquire_timeout.count()) +
+                                              " ms"});
+      }
+      if (idle_.empty()) break;
       auto conn = std::move(idle_.back());
       idle_.pop_back();
-      return conn;
+      // After a database restart every idle connection is dead: drop each here rather than
+      // fail the request it would serve (no retry of a statement is needed, none was sent).
+      if (!conn->lost_while_idle()) return conn;
+      conn.reset();
+      --open_;
     }
     ++open_;  // a place taken for the connection opened below, outside the lock
   }

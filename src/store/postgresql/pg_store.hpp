@@ -4,10 +4,8 @@
 // (store.hpp); the store conformance suite (src/store/conformance/) runs the same cases
 // against both.
 //
-// Roles provided so far: UserStore, SessionStore, ClientStore, GrantStore, CodeStore,
-// RefreshTokenStore, RevocationLog (and ping). The others (EventStore, KeyStore, UsageStore)
-// are still pure virtual here, so PgStore cannot be instantiated, and STAGEPASS_DATABASE=
-// postgresql://... stays refused by configuration (app/config.cpp) until every role exists.
+// Every role of store.hpp (and ping): STAGEPASS_DATABASE=postgresql://... selects it
+// (app/store_factory.cpp).
 // The schema already holds every table (pg_schema.cpp).
 //
 // Concurrency under READ COMMITTED: the decisions that count then write (the app limit, the
@@ -43,6 +41,8 @@ class PgStore : public Store {
   Status<> open(int64_t now);
 
   bool ping() override;
+  // Connections of the pool now open (for /metrics).
+  int open_connections() { return pool_.open_connections(); }
 
   // UserStore
   Status<> create_user(const User& user) override;
@@ -111,6 +111,28 @@ class PgStore : public Store {
   Result<std::vector<std::pair<std::string, int64_t>>> client_cuts_since(int64_t since) override;
   Result<std::vector<std::pair<std::string, int64_t>>> suspended_clients_since(
       int64_t since) override;
+
+  // EventStore (pg_event_store.cpp)
+  Status<> record_event(const AuditEvent& event) override;
+  Result<std::vector<AuditEvent>> user_events(const std::string& user_id, int64_t before_id,
+                                              int limit) override;
+  Result<std::vector<AuditEvent>> events_since(int64_t since, int limit) override;
+
+  // KeyStore (pg_key_store.cpp)
+  Result<std::vector<SigningKey>> list_signing_keys() override;
+  Status<> save_signing_key(const SigningKey& key) override;
+  Status<> add_next_signing_key(const SigningKey& next, int64_t now,
+                                int64_t predecessor_retire_at) override;
+  Result<int64_t> delete_retired_signing_keys(int64_t now) override;
+
+  // UsageStore (pg_usage_store.cpp)
+  Status<> save_usage(const std::vector<AppUsageRow>& rows, int64_t now,
+                      int64_t keep_seconds) override;
+  Result<std::vector<AppUsageRow>> load_usage(int64_t since) override;
+  Result<std::vector<AppUsageRow>> load_app_usage(const std::string& client_id,
+                                                  int64_t since) override;
+  Status<> record_app_warning(const AppWarning& warning) override;
+  Result<std::vector<AppWarning>> app_warnings(const std::string& client_id, int limit) override;
 
  protected:
   PgPool pool_;

@@ -47,8 +47,11 @@ CONFIGS = {"sqlite-1": ("sqlite", 1), "pg-1": ("pg", 1), "pg-3": ("pg", 3),
            "sqlite-3": ("sqlite", 3)}
 SCENARIOS = ["cc", "refresh"]
 REDIRECT_URI = "http://127.0.0.1:9/cb"
-# The first guess of the refresh rate (req/s) a pool is sized for, before a run measured it.
+# The first guess of the refresh rate (req/s) a warm-up's pool is sized for, and the least rate
+# a measured run's pool is sized for: a warm-up is slower than the run after it (on PostgreSQL
+# each node opens its pool's connections during it), so its rate alone runs pools dry.
 FIRST_REFRESH_ESTIMATE = 3000
+MIN_REFRESH_ESTIMATE = 2000
 
 
 def options(argv):
@@ -281,10 +284,12 @@ class Bench:
         self.seed_refresh(backend, size, pool)
         warm = self.wrk(round_no, config, scenario, "warmup", self.o.warmup, script,
                         {**env, "POOL_FILE": pool}, size)
-        # The measured run's pool, sized for the warm-up's rate or the last round's, whichever
-        # is higher (twice that if the warm-up's pool ran dry). A run whose pool ran out is
-        # kept as "retried" and run again once with a pool twice as large.
-        est = max(warm["rps"], self.estimate.get(key, 0)) * (2 if warm["pool_exhausted"] else 1)
+        # The measured run's pool, sized for 1.5 times the warm-up's rate, the last round's
+        # rate or MIN_REFRESH_ESTIMATE, whichever is highest (twice that if the warm-up's pool
+        # ran dry). A run whose pool ran out is kept as "retried" and run again once with a
+        # pool twice as large.
+        est = max(1.5 * warm["rps"], self.estimate.get(key, 0), MIN_REFRESH_ESTIMATE)
+        est *= 2 if warm["pool_exhausted"] else 1
         for tries in (1, 2):
             size = pool_for(est, dur_s, self.o.pool_factor, self.o.connections)
             self.seed_refresh(backend, size, pool)
@@ -306,7 +311,8 @@ class Bench:
         print(header, file=sys.stderr, flush=True)
         nodes = [p for n, p in self.procs if n.startswith("node")]
         lb = next(p for n, p in self.procs if n == "haproxy")
-        postmaster = self.postmaster_pid() if self.pg_dir else None
+        # PostgreSQL's CPU counts in the rows whose nodes use it (it idles beside SQLite rows).
+        postmaster = self.postmaster_pid() if CONFIGS[config][0] == "pg" else None
 
         def sample():
             return (sum(cpu_ticks(p.pid) for p in nodes), cpu_ticks(lb.pid),

@@ -49,6 +49,11 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& u
     PQfinish(conn);
     return fail(std::move(e));
   }
+  // libpq prints the server's notices (e.g. "relation ... already exists, skipping") on
+  // standard error; the admin CLI's standard error is one clear line, and the server's log
+  // is JSON. Nothing a notice says is needed: they are dropped.
+  PQsetNoticeReceiver(
+      conn, [](void*, const PGresult*) {}, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 

@@ -4,7 +4,8 @@
 // master key, captured stdout/stderr), waits for GET /healthz == 200 and returns a handle
 // with stop() (SIGTERM, wait for exit) and admin helpers that run the same binary with the
 // same environment. Every browser/OAuth helper is re-exported from here for convenience.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, existsSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -92,9 +93,38 @@ export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 1
     if (v === undefined) delete fullEnv[k];
     else fullEnv[k] = String(v);
   }
+  onPostgresql(fullEnv);
   const server = new StagepassServer({ port, issuer, tmpdir, env: fullEnv, args, dispatcher: https?.dispatcher });
   await server.start(timeoutMs);
   return server;
+}
+
+/**
+ * STAGEPASS_E2E_POSTGRESQL=<server URL> (scripts/pg-test-server.sh's STAGEPASS_TEST_POSTGRESQL)
+ * runs the suites on PostgreSQL instead of the default SQLite: each SQLite path a test gives
+ * STAGEPASS_DATABASE becomes a database of its own on that server (named after the path, made
+ * on first use), so servers a test points at one file share one database, as before. Tests
+ * that read the SQLite file itself skip with `onSqliteOnly`.
+ */
+export const E2E_POSTGRESQL = process.env.STAGEPASS_E2E_POSTGRESQL || '';
+export const onSqliteOnly = E2E_POSTGRESQL ? 'reads the SQLite file itself (STAGEPASS_E2E_POSTGRESQL is set)' : false;
+const madeDatabases = new Set();
+function onPostgresql(env) {
+  if (!E2E_POSTGRESQL || env.STAGEPASS_DATABASE.startsWith('postgres')) return;
+  const name = 'e2e_' + createHash('sha256').update(env.STAGEPASS_DATABASE).digest('hex').slice(0, 20);
+  if (!madeDatabases.has(name)) {
+    try {
+      execFileSync('psql', ['-q', '-d', E2E_POSTGRESQL, '-c', `CREATE DATABASE ${name}`], { stdio: 'pipe' });
+    } catch (e) {
+      if (!String(e.stderr).includes('already exists')) throw e;
+    }
+    madeDatabases.add(name);
+  }
+  // music.db stays where it would have been, beside the SQLite file.
+  env.STAGEPASS_MUSIC_DATABASE ||= path.join(path.dirname(env.STAGEPASS_DATABASE), 'music.db');
+  const url = new URL(E2E_POSTGRESQL);
+  url.pathname = `/${name}`;
+  env.STAGEPASS_DATABASE = url.toString();
 }
 
 export class StagepassServer {

@@ -28,6 +28,7 @@ Output: $BUILD_DIR/cluster.md (the table and the scaling model), $BUILD_DIR/clus
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -315,8 +316,18 @@ class Bench:
         postmaster = self.postmaster_pid() if CONFIGS[config][0] == "pg" else None
 
         def sample():
+            # The machine's busy time and wrk's (a reaped child of this process) too, so what
+            # other work took of the cores during the run can be told apart.
+            with open("/proc/stat") as f:
+                # user nice system idle iowait irq softirq: all but idle and iowait
+                ticks = f.readline().split()[1:8]
+            busy = sum(int(x) for i, x in enumerate(ticks) if i not in (3, 4))
+            ru = resource.getrusage(resource.RUSAGE_CHILDREN)
             return (sum(cpu_ticks(p.pid) for p in nodes), cpu_ticks(lb.pid),
-                    tree_cpu_ticks(postmaster) if postmaster else 0)
+                    tree_cpu_ticks(postmaster) if postmaster else 0,
+                    busy, (ru.ru_utime + ru.ru_stime) * self.clk_tck)
+
+        started = time.monotonic()
 
         before = sample()
         out_path = os.path.join(self.work, "wrk.out")
@@ -336,7 +347,11 @@ class Bench:
         summary = last_json(text)
         if summary is None:
             die(f"wrk printed no summary: {tail(out_path, 5)}")
-        node_s, lb_s, pg_s = ((a - b) / self.clk_tck for a, b in zip(after, before))
+        node_s, lb_s, pg_s, busy_s, wrk_s = (
+            (a - b) / self.clk_tck for a, b in zip(after, before))
+        elapsed = time.monotonic() - started
+        # Cores busy with anything else than the nodes, PostgreSQL, HAProxy and wrk.
+        other_cores = max(0.0, busy_s - node_s - lb_s - pg_s - wrk_s) / elapsed
         req = summary["requests"] or 1
         r = dict(summary)
         r.update({
@@ -346,7 +361,7 @@ class Bench:
             "node_cpu_s_per_1000": 1000 * node_s / req, "haproxy_cpu_s_per_1000":
             1000 * lb_s / req, "pg_cpu_s_per_1000": 1000 * pg_s / req if postmaster else None,
             "node_peak_rss_mib": max(peak_rss_kb(p.pid) for p in nodes) / 1024,
-            "loadavg_1m": os.getloadavg()[0]})
+            "wrk_cpu_s": wrk_s, "other_cores": other_cores, "loadavg_1m": os.getloadavg()[0]})
         self.runs.append(r)
         if r["non_2xx"] or r["socket_errors"] or r["pool_exhausted"]:
             say(f"warning: {config}/{scenario} {phase}: {r['non_2xx']} non-2xx, "
@@ -437,7 +452,9 @@ def markdown(table, model_rows, meta):
              f"wrk -t{meta['wrk_threads']} -c{meta['wrk_connections']} -d{meta['duration']} "
              f"(warm-up {meta['warmup']}), {meta['rounds']} rounds, medians. Every configuration "
              f"behind HAProxy {meta['haproxy']} (round robin). Data on {meta['fstype']}. "
-             f"Revision {meta['git']}.", "",
+             f"Revision {meta['git']}. Other work on the machine during the measured runs: "
+             f"{fmt(meta.get('other_cores_median'), 2)} cores (median; max "
+             f"{fmt(meta.get('other_cores_max'), 2)}).", "",
              "| scenario | config | req/s median (min–max) | p50 ms | p99 ms | non-2xx | "
              "stagepass CPU s / 1000 | PostgreSQL CPU s / 1000 | HAProxy CPU s / 1000 | "
              "peak RSS MiB / node |",
@@ -538,6 +555,9 @@ def main(argv=None):
                     bench.stop_config()
         bench.stop_postgres()
         table = rows(bench.runs, o.configs, o.scenarios)
+        others = [r["other_cores"] for r in bench.runs if r["type"] == "run"]
+        meta["other_cores_median"] = median(others)
+        meta["other_cores_max"] = max(others) if others else None
         model_rows = model(table)
         md = markdown(table, model_rows, meta)
         with open(os.path.join(o.build_dir, "cluster.md"), "w") as f:

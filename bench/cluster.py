@@ -48,9 +48,10 @@ CONFIGS = {"sqlite-1": ("sqlite", 1), "pg-1": ("pg", 1), "pg-3": ("pg", 3),
            "sqlite-3": ("sqlite", 3)}
 SCENARIOS = ["cc", "refresh"]
 REDIRECT_URI = "http://127.0.0.1:9/cb"
-# The first guess of the refresh rate (req/s) a warm-up's pool is sized for, and the least rate
-# a measured run's pool is sized for: a warm-up is slower than the run after it (on PostgreSQL
-# each node opens its pool's connections during it), so its rate alone runs pools dry.
+# The least refresh rate (req/s) a warm-up's pool and a measured run's pool are sized for (else
+# the last round's rate, and for a run 1.5 times its warm-up's): a warm-up is slower than the
+# run after it (on PostgreSQL each node opens its pool's connections during it), and the
+# machine may be quieter than in the last round.
 FIRST_REFRESH_ESTIMATE = 3000
 MIN_REFRESH_ESTIMATE = 2000
 
@@ -280,7 +281,7 @@ class Bench:
         key = (config, scenario)
         pool = os.path.join(self.work, "pool.txt")
         warm_s, dur_s = seconds(self.o.warmup), seconds(self.o.duration)
-        est = self.estimate.get(key, FIRST_REFRESH_ESTIMATE)
+        est = max(self.estimate.get(key, 0), FIRST_REFRESH_ESTIMATE)
         size = pool_for(est, warm_s, self.o.pool_factor, self.o.connections)
         self.seed_refresh(backend, size, pool)
         warm = self.wrk(round_no, config, scenario, "warmup", self.o.warmup, script,

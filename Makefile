@@ -24,7 +24,7 @@ run: deps build
 
 # Tests that need PostgreSQL run against a throw-away server (scripts/pg-test-server.sh) when
 # Debian's postgresql-15 is installed (make test-deps installs it); without it they skip.
-PG_TEST_RUN = $(if $(wildcard /usr/lib/postgresql/15/bin/initdb),$(CURDIR)/scripts/pg-test-server.sh run --)
+PG_TEST_RUN = $(if $(wildcard /usr/lib/postgresql/15/bin/initdb),$(CURDIR)/scripts/pg-test-server.sh run --standby --)
 unit: build
 	cd $(BUILD) && $(PG_TEST_RUN) ctest --no-tests=error --output-on-failure -j $(JOBS)
 

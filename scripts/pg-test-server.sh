@@ -10,8 +10,10 @@
 #   scripts/pg-test-server.sh stop [DIR]        stops it (pg_ctl, by its data directory; the
 #                                               postmaster's PID is in DIR/data/postmaster.pid)
 #                                               and deletes DIR
-#   scripts/pg-test-server.sh run -- CMD ARGS   starts one, runs CMD with those variables set,
-#                                               stops it whatever CMD did; exits with CMD's code
+#   scripts/pg-test-server.sh run [--standby] -- CMD ARGS
+#                                               starts one (and a hot standby of it), runs CMD
+#                                               with those variables set, stops it whatever CMD
+#                                               did; exits with CMD's code
 #   scripts/pg-test-server.sh standby [DIR]     adds a hot standby of it (streaming replication,
 #                                               pg_basebackup -R) on another free port; prints
 #                                               the export of STAGEPASS_TEST_POSTGRESQL_REPLICA;
@@ -141,10 +143,13 @@ case "$cmd" in
   stop) stop "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   standby) standby "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   run)
+    with_standby=0
+    [[ ${1:-} == --standby ]] && { with_standby=1; shift; }
     [[ ${1:-} == -- ]] && shift
     (($#)) || die "run: no command"
     eval "$(start)"
     trap 'stop "$STAGEPASS_PG_DIR"' EXIT
+    ((with_standby)) && eval "$(standby "$STAGEPASS_PG_DIR")"
     set +e
     "$@"
     rc=$?

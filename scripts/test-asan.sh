@@ -35,7 +35,7 @@ echo "== unit tests (ASan + UBSan) =="
 san="-fsanitize=address,undefined"
 # Tests that need PostgreSQL get a throw-away server when postgresql-15 is installed.
 pg_run=()
-[[ -x /usr/lib/postgresql/15/bin/initdb ]] && pg_run=("$PWD/scripts/pg-test-server.sh" run --)
+[[ -x /usr/lib/postgresql/15/bin/initdb ]] && pg_run=("$PWD/scripts/pg-test-server.sh" run --standby --)
 (cd "$build" && CXX=clang++ CXXFLAGS="$san -fno-sanitize=function" LDFLAGS="$san" \
   "${pg_run[@]}" ctest --no-tests=error --output-on-failure -j "$jobs") || status=1
 unit_done=$SECONDS

@@ -96,6 +96,11 @@ Config Config::load(const std::optional<std::string>& toml_file) {
                              "twice STAGEPASS_JWKS_MAX_AGE plus 1 s (" +
                              std::to_string(2 * c.jwks_max_age + 1) + " s)");
   }
+  if (!c.database_replica.empty() &&
+      (!is_postgresql_url(c.database) || !is_postgresql_url(c.database_replica))) {
+    throw std::runtime_error(
+        "STAGEPASS_DATABASE_REPLICA needs STAGEPASS_DATABASE and itself to be postgresql:// URLs");
+  }
   // Beside the SQLite database; with PostgreSQL (a URL, no directory) under ./var.
   const std::filesystem::path dir = is_postgresql_url(c.database)
                                         ? std::filesystem::path("./var")
@@ -126,6 +131,15 @@ Secret Config::resolve_master_key() const {
       throw std::runtime_error(
           "STAGEPASS_MASTER_KEY must be 32 bytes as 64 hex digits or base64url");
     return Secret(*k);
+  }
+  // With PostgreSQL every node must unseal the same signing keys: a key file is never made up
+  // here (a mistyped path would seal the first keys under a key no other node has).
+  if (is_postgresql_url(database) && !std::filesystem::exists(master_key_file)) {
+    throw std::runtime_error("master key file " + master_key_file +
+                             " does not exist; with a PostgreSQL database every node needs the "
+                             "same key, so it is not created: make it once (openssl rand -hex 32 "
+                             "> FILE, mode 0600) and copy it to every node, or set "
+                             "STAGEPASS_MASTER_KEY");
   }
   auto dir = std::filesystem::path(master_key_file).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);

@@ -32,8 +32,9 @@ struct Config {
   std::string issuer;
   std::string audience;  // empty: effective_audience() is <issuer>/v1
   std::string database;
-  std::string master_key_file;  // empty until load(): beside the database
-  Secret master_key;            // env only
+  std::string database_replica;  // PostgreSQL hot standby for history reads, or empty
+  std::string master_key_file;   // empty until load(): beside the database
+  Secret master_key;             // env only
   int64_t access_token_ttl{};
   int64_t refresh_token_ttl{};
   int64_t refresh_idle_ttl{};
@@ -93,7 +94,9 @@ struct Config {
   int64_t abuse_stuffing_window{};
   // Signing keys (issue15:keys; docs/operations.md, "Signing keys").
   int64_t jwks_max_age{};
-  int64_t key_rotation{};  // seconds; 0: no scheduled rotation
+  int64_t key_rotation{};              // seconds; 0: no scheduled rotation
+  std::string revocation_push;         // issue16:revlog: notify | poll | empty (the default)
+  int64_t revocation_poll_interval{};  // issue16:revlog: milliseconds
 
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }

@@ -33,7 +33,11 @@ constexpr Setting kSettings[] = {
     {"audience", "STAGEPASS_AUDIENCE", &Config::audience, text(), "",
      "`aud` of access tokens (the Web API)", "`<issuer>/v1`"},
     {"database", "STAGEPASS_DATABASE", &Config::database, text(), "./var/stagepass.db",
-     "SQLite file of the accounts service (created and migrated on start)"},
+     "SQLite file of the accounts service (created and migrated on start), or a "
+     "`postgresql://` URL"},
+    {"database_replica", "STAGEPASS_DATABASE_REPLICA", &Config::database_replica, text(), "",
+     "with PostgreSQL: a hot standby's URL for the history reads (security log, audit export, "
+     "apps' warnings); empty: none"},
     {"master_key", "STAGEPASS_MASTER_KEY", &Config::master_key, secret(), "",
      "32-byte master key (64 hex digits or base64url)", "",
      "master_key belongs in STAGEPASS_MASTER_KEY or a key file, not the config file"},
@@ -174,6 +178,13 @@ constexpr Setting kSettings[] = {
      "before it signs"},
     {"key_rotation", "STAGEPASS_KEY_ROTATION", &Config::key_rotation, duration(), "",
      "rotate the signing key this often (e.g. 90d); empty: only by `admin keys rotate`"},
+    // issue16:revlog. How a node learns of revocations made elsewhere (app/revocation_follower).
+    {"revocation_push", "STAGEPASS_REVOCATION_PUSH", &Config::revocation_push, text(), "",
+     "`notify` (LISTEN on PostgreSQL) or `poll` (read the log every poll interval only)",
+     "`notify` on PostgreSQL, `poll` on SQLite"},
+    {"revocation_poll_interval", "STAGEPASS_REVOCATION_POLL_INTERVAL",
+     &Config::revocation_poll_interval, integer(3600000, 10), "1000",
+     "milliseconds between reads of the revocations log when no notification comes"},
 };
 
 // ---- What the compiler checks about the table ----

@@ -130,6 +130,39 @@ TEST_F(ConfigTest, MasterKeyFromEnvironment) {
 
 // TLS, listeners and proxies: read from the file and the environment; a certificate without
 // its key, or TLS with an http:// issuer, is refused with the variable named.
+// Every node of one PostgreSQL database must unseal the same signing keys: a key each node
+// would invent for itself is refused; the replica is PostgreSQL-only; music.db has no
+// database directory to sit beside, so it goes under ./var.
+TEST_F(ConfigTest, PostgresqlNeedsASharedMasterKeyAndTheReplicaNeedsPostgresql) {
+  setenv("STAGEPASS_DATABASE", "postgresql://sp@127.0.0.1:5432/sp", 1);
+  try {
+    Config::load(std::nullopt);
+    ADD_FAILURE() << "a PostgreSQL node made up its own master key";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("same master key"), std::string::npos) << e.what();
+  }
+  // A key file named but missing is not made up either (a typo would seal keys no other node
+  // can open); an existing one is used.
+  const auto key_file = dir_ / "shared.key";
+  setenv("STAGEPASS_MASTER_KEY_FILE", key_file.c_str(), 1);
+  auto with_file = Config::load(std::nullopt);
+  EXPECT_THROW(with_file.resolve_master_key(), std::runtime_error);
+  EXPECT_FALSE(std::filesystem::exists(key_file));
+  { std::ofstream(key_file) << std::string(64, 'b') << "\n"; }
+  EXPECT_EQ(with_file.resolve_master_key().reveal(), std::string(32, '\xbb'));
+  unsetenv("STAGEPASS_MASTER_KEY_FILE");
+  setenv("STAGEPASS_MASTER_KEY", std::string(64, 'a').c_str(), 1);
+  auto c = Config::load(std::nullopt);
+  EXPECT_EQ(c.music_database, "./var/music.db");
+  setenv("STAGEPASS_DATABASE_REPLICA", "postgresql://sp@127.0.0.1:5433/sp", 1);
+  EXPECT_EQ(Config::load(std::nullopt).database_replica, "postgresql://sp@127.0.0.1:5433/sp");
+  setenv("STAGEPASS_DATABASE", (dir_ / "a.db").string().c_str(), 1);
+  EXPECT_THROW(Config::load(std::nullopt), std::runtime_error);  // a replica of a SQLite file
+  unsetenv("STAGEPASS_DATABASE");
+  unsetenv("STAGEPASS_DATABASE_REPLICA");
+  unsetenv("STAGEPASS_MASTER_KEY");
+}
+
 TEST_F(ConfigTest, TlsListenersAndProxies) {
   auto file = write(
       "issuer = \"https://accounts.example\"\ntls_cert = \"/etc/sp/cert.pem\"\n"
@@ -205,8 +238,11 @@ TEST_F(ConfigTest, EveryIntegerSettingHasTheBoundsItsTableDeclares) {
 // the checks across settings) changes every field. A setting kept out of files is refused
 // with its own message.
 TEST_F(ConfigTest, TheFileTakesEveryKeyOfTheTable) {
-  const std::map<std::string, std::string> valid_text = {{"issuer", "https://file.example"},
-                                                         {"roles", "accounts"}};
+  const std::map<std::string, std::string> valid_text = {
+      {"issuer", "https://file.example"},
+      {"roles", "accounts"},
+      {"database", "postgresql://sp@db.example/sp"},
+      {"database_replica", "postgresql://sp@standby.example/sp"}};
   std::string file;
   std::map<std::string, std::string> text_written;
   for (const Setting& s : settings()) {
@@ -276,6 +312,10 @@ const std::map<std::string, std::string> kNotSettings = {
     {"STAGEPASS_TEST_POSTGRESQL",
      "the PostgreSQL server the store tests use, exported by scripts/pg-test-server.sh "
      "(README.md, Tests)"},
+    {"STAGEPASS_TEST_POSTGRESQL_REPLICA",
+     "a hot standby of it for the replica tests (pg-test-server.sh run --standby)"},
+    {"STAGEPASS_REQUIRE_POSTGRESQL",
+     "1: the PostgreSQL tests fail instead of skipping without a server (.ci/run)"},
 };
 
 const Setting* setting_by_env(const std::string& env) {

@@ -13,34 +13,73 @@ void RevocationFeed::poll() {
   if (poll_locked()) served_ = covers_through;
 }
 
-bool RevocationFeed::poll_locked() {
-  // Re-reads the last `lookback_` seconds (add() is idempotent).
-  auto revoked = log_.revoked_grants_since(since_);
-  auto deleted = log_.deleted_clients_since(since_);
-  auto tokens = log_.revoked_tokens_since(since_);
-  auto cuts = log_.client_cuts_since(since_);
-  auto suspended = log_.suspended_clients_since(since_);
-  if (!revoked || !deleted || !tokens || !cuts || !suspended) return false;
-  for (const auto& r : *tokens) set_.add_token(r.id, r.client_id, r.at);
-  for (const auto& r : *revoked) set_.add(r.id, r.client_id, r.at);
-  for (const auto& [id, at] : *deleted) {
-    set_.add_client(id, at);
-    if (on_deleted_) on_deleted_(id);
+uint64_t RevocationFeed::holes_dropped() const {
+  std::lock_guard lk(mu_);
+  return gaps_.dropped();
+}
+
+void RevocationFeed::apply(const RevocationEntry& e) {
+  if (e.kind == kRevokedGrant) {
+    set_.add(e.id, e.client_id, e.at);
+  } else if (e.kind == kRevokedToken) {
+    set_.add_token(e.id, e.client_id, e.at);
+  } else if (e.kind == kRevokedClient) {
+    set_.add_client(e.client_id, e.at);
+    if (on_deleted_) on_deleted_(e.client_id);
+  } else if (e.kind == kRevokedCut) {
+    set_.add_client_cut(e.client_id, e.at);
+  } else if (e.kind == kRevokedSuspension) {
+    set_.add_suspension(e.client_id, e.at);
+  } else {
+    // A kind from a newer version: refusing the client's tokens up to then fails closed.
+    set_.add_suspension(e.client_id, e.at);
   }
-  for (const auto& [id, at] : *cuts) set_.add_client_cut(id, at);
-  for (const auto& [id, at] : *suspended) set_.add_suspension(id, at);
+  ++applied_;
+}
+
+bool RevocationFeed::poll_locked() {
   const int64_t now = clock_.now();
-  since_ = std::max(since_, now - lookback_);
+  if (!started_) {
+    auto start = log_.revocation_start(now - retention_);
+    if (!start) return false;
+    gaps_.start_after(*start);
+    started_ = true;
+  }
+  for (;;) {
+    auto page = log_.revocations_after(gaps_.last(), kPage);
+    if (!page) return false;
+    for (const auto& e : *page) {
+      if (gaps_.read(e.seq, now)) apply(e);
+    }
+    if (page->size() < static_cast<size_t>(kPage)) break;
+  }
+  // Holes seen within the lookback: a transaction that took its seq before a later one
+  // committed may have committed since.
+  gaps_.expire(now);
+  if (gaps_.size() > 0) {
+    auto filled = log_.revocations_in(gaps_.holes(1000));
+    if (!filled) return false;
+    for (const auto& e : *filled) {
+      if (gaps_.read(e.seq, now)) apply(e);
+    }
+  }
   // The expiry sweep walks every entry under the set's exclusive lock: once a second at
   // most, however many revocations wake the feed.
   if (now >= next_sweep_) {
     set_.expire(now);
     next_sweep_ = now + 1;
   }
-  if (now >= next_prune_ && log_.prune_deleted_clients(now - retention_ - lookback_)) {
-    next_prune_ = now + 3600;
-  }
+  if (prune_ && now >= next_prune_) prune(now);
   return true;
+}
+
+void RevocationFeed::prune(int64_t now) {
+  const int64_t before = now - retention_ - lookback_;
+  auto log = prune_->prune_revocations(before, kPruneBatch);
+  auto deleted = prune_->prune_deleted_clients(before);
+  if (!log || !deleted) return;  // tried again on the next poll
+  // A full batch: more is left; the next run (a second later) takes the next batch.
+  next_prune_ = now + (*log >= kPruneBatch ? 1 : 3600);
 }
 
 }  // namespace stagepass

@@ -134,6 +134,11 @@ TEST_F(RevocationFeedTest, PrunesDeletedClientsPastTheRetention) {
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ(left->front().first, "new");
   EXPECT_TRUE(set_.covers("", "new", "j", clock_.now()));
+  // issue16:revlog: the log's entries go with them.
+  auto log = store_->revocations_after(0, 100);
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ(log->front().id, "new");
 }
 
 }  // namespace

@@ -15,12 +15,15 @@
 #include "app/error_pages.hpp"
 #include "app/jwks_client.hpp"
 #include "app/listeners.hpp"
+#include "app/revocation_follower.hpp"
 #include "http/offload.hpp"
 #include "http/server.hpp"
 #include "monitor/log.hpp"
 #include "monitor/usage_aggregator.hpp"
 #include "music/demo_library.hpp"
 #include "music/sqlite/sqlite_music_store.hpp"
+#include "store/postgresql/pg_revocation_log.hpp"
+#include "store/sqlite/sqlite_revocation_log.hpp"
 
 namespace stagepass {
 namespace asio = boost::asio;
@@ -66,6 +69,20 @@ void save_usage(AppUsage& usage, UsageStore& store, int64_t now) {
     log::event("warn", "app usage not saved",
                {{"rows", rows.size()}, {"error", st.error().message}});
   }
+}
+
+// issue16:revlog. The revocations log an api-only node reads: a small read-only reader of the
+// accounts database (PostgreSQL: a pool of 2 connections; SQLite: the file, when it is on this
+// machine), or none (revocations made elsewhere are then not seen; tokens expire).
+std::unique_ptr<RevocationLog> api_revocation_log(const Config& cfg) {
+  if (is_postgresql_url(cfg.database)) {
+    return std::make_unique<postgresql::PgRevocationLog>(cfg.database, 2);
+  }
+  auto log = sqlite::SqliteRevocationLog::open(cfg.database);
+  if (log) return std::move(*log);
+  log::event("warn", "api-only node: no accounts database to follow revocations from",
+             {{"error", log.error().message}});
+  return nullptr;
 }
 
 }  // namespace
@@ -131,7 +148,6 @@ int serve(const Config& cfg, bool demo) {
         [&] { accounts->poll_revocations(); }, clock,
         AbuseActions{cfg.abuse_refresh_reuse_suspend, cfg.abuse_token_ips_suspend,
                      cfg.abuse_burst_suspend, cfg.access_token_ttl, 3600, cfg.clock_skew});
-    background.add([&] { accounts->poll_revocations(); });
     // A rotation written by `admin keys rotate` (another process) is picked up within a tick
     // (key_schedule.hpp: kKeyPickupSeconds); this node's Web API verifies with the same keys.
     background.add([&] {
@@ -154,6 +170,26 @@ int serve(const Config& cfg, bool demo) {
       }
     }
   });
+  // issue16:revlog. Every node follows the revocations log: on each notification (PostgreSQL)
+  // and every poll interval (app/revocation_follower.hpp).
+  auto waker = make_revocation_waker(cfg);
+  std::unique_ptr<RevocationLog> api_log;
+  std::unique_ptr<RevocationFeed> api_feed;
+  std::function<void()> follow;
+  if (accounts) {
+    follow = [&] { accounts->poll_revocations(); };
+  } else if (cfg.serves_api() && (api_log = api_revocation_log(cfg))) {
+    api_feed = std::make_unique<RevocationFeed>(*api_log, revoked, clock,
+                                                cfg.access_token_ttl + 2 * cfg.clock_skew,
+                                                cfg.clock_skew + tune.revocation_lookback_seconds);
+    follow = [&] { api_feed->poll(); };
+  }
+  std::unique_ptr<RevocationFollower> follower;
+  if (follow) {
+    follower = std::make_unique<RevocationFollower>(
+        *waker, follow,
+        std::chrono::milliseconds(std::max<int64_t>(10, cfg.revocation_poll_interval)));
+  }
   if (cfg.serves_api()) {
     api::UsageHook on_use;
     if (accounts) {
@@ -255,6 +291,7 @@ int serve(const Config& cfg, bool demo) {
     wait_hup();
   }
   background.start();
+  if (follower) follower->start();
   log::event("info", "listening",
              {{"listen", cfg.listen},
               {"tls", cfg.tls()},
@@ -280,6 +317,7 @@ int serve(const Config& cfg, bool demo) {
   run();
   for (auto& t : threads) t.join();
   background.stop();
+  if (follower) follower->stop();
   if (accounts) {
     flush_usage(usage, accounts->store());
     accounts->flush_secret_usage();

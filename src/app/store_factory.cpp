@@ -17,8 +17,8 @@ constexpr int kPoolWaitMs = 1000;
 OpenedStore open_postgresql(const Config& cfg, int workers) {
   // One connection per worker thread that may call the store at once, plus two for the
   // background chores; a caller waits at most a second for one (then 503, Retry-After).
-  postgresql::PgStore::Options options{cfg.database, "", workers + 2,
-                                       std::chrono::milliseconds(kPoolWaitMs)};
+  postgresql::PgStore::Options options{
+      cfg.database, "", workers + 2, std::chrono::milliseconds(kPoolWaitMs), cfg.database_replica};
   auto store = std::make_unique<postgresql::PgStore>(std::move(options));
   if (auto opened = store->open(static_cast<int64_t>(std::time(nullptr))); !opened) {
     throw std::runtime_error("cannot open the PostgreSQL database: " + opened.error().message);

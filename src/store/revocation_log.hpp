@@ -1,15 +1,26 @@
-// RevocationLog: what was revoked since a time, as every node's RevocationSet learns it (the
-// grants GrantStore::revoke_grant, UserStore::change_password and the code and refresh-token
-// decisions revoked, the access tokens GrantStore::revoke_access_token revoked, the clients
-// ClientStore::delete_client deleted, the clients whose secret ClientStore::rotate_client_secret
-// cut hard). Read-only. A role of the accounts store: store.hpp
-// states what every backend promises for every role (threads, blocking, durability,
-// atomicity, error codes).
+// RevocationLog: the `revocations` log, every revoking change in the order the store gave it a
+// sequence number, as every node's RevocationSet learns it. Each backend appends the entry in
+// the SAME transaction as the change (triggers on the source tables, so every path is
+// covered): a grant revoked (GrantStore::revoke_grant, UserStore::change_password, the code
+// and refresh-token decisions), an access token revoked (GrantStore::revoke_access_token), a
+// client deleted (ClientStore::delete_client), a hard cut of a client's secret
+// (ClientStore::rotate_client_secret), a client suspended (ClientStore::set_client_suspension).
+// Read-only. A role of the accounts store (store.hpp states what every backend promises), also
+// implemented by small read-only readers for api-only nodes (postgresql/pg_revocation_log.hpp).
 // Used by the revocation feed (app/revocation_feed.hpp) only.
+//
+// Sequence numbers are strictly increasing in the order they were TAKEN, not committed: on
+// PostgreSQL a reader at seq 10 may later see 9 commit (the feed tracks such gaps, seq_gaps.hpp),
+// and a rolled-back transaction leaves a hole forever. SQLite commits one writer at a time, so
+// its log has no holes.
+//
+// RevocationHistory: the same facts read by time from the source tables, and the pruning of
+// the log and of the deleted-client tombstones (accounts store only).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,9 +37,42 @@ struct Revoked {
   int64_t at = 0;
 };
 
+// issue16:revlog. One row of the `revocations` log. `kind` is one of the kRevoked* names:
+//   grant       id = grant id, client_id = its client, at = revoked_at
+//   token       id = jti, client_id = its client, at = revoked_at
+//   client      id = client_id = the deleted client, at = deleted_at
+//   cut         id = client_id = the client, at = cut_at (its tokens with iat <= at refused)
+//   suspension  id = client_id = the client, at = suspended_at
+struct RevocationEntry {
+  int64_t seq = 0;
+  std::string kind;
+  std::string id;
+  std::string client_id;
+  int64_t at = 0;
+};
+inline constexpr std::string_view kRevokedGrant = "grant";
+inline constexpr std::string_view kRevokedToken = "token";
+inline constexpr std::string_view kRevokedClient = "client";
+inline constexpr std::string_view kRevokedCut = "cut";
+inline constexpr std::string_view kRevokedSuspension = "suspension";
+
 class RevocationLog {
  public:
   virtual ~RevocationLog() = default;
+  // Where a node starting now begins reading: the sequence number just before the first entry
+  // whose time is at or after `since` (the retention window), or the highest sequence number
+  // written so far when there is none (0 for an empty log).
+  virtual Result<int64_t> revocation_start(int64_t since) = 0;
+  // At most `limit` entries with a sequence number above `seq`, oldest (lowest seq) first.
+  virtual Result<std::vector<RevocationEntry>> revocations_after(int64_t seq, int limit) = 0;
+  // The entries among `seqs` (at most 1000 of them) that exist now: a reader's re-read of the
+  // holes it saw (seq_gaps.hpp). Any order.
+  virtual Result<std::vector<RevocationEntry>> revocations_in(const std::vector<int64_t>& seqs) = 0;
+};
+
+class RevocationHistory {
+ public:
+  virtual ~RevocationHistory() = default;
   // Grants revoked at or after `since` (id = grant id), oldest first.
   virtual Result<std::vector<Revoked>> revoked_grants_since(int64_t since) = 0;
   // Access tokens revoked at or after `since` (id = jti).
@@ -46,6 +90,11 @@ class RevocationLog {
   // issue15:abuse. Clients suspended at or after `since` and still suspended, with when.
   virtual Result<std::vector<std::pair<std::string, int64_t>>> suspended_clients_since(
       int64_t since) = 0;
+  // issue16:revlog. Deletes at most `limit` of the oldest log entries whose time is before
+  // `before` (the feed passes a time past which no token they cover is alive); returns how
+  // many went. Bounded work per call: the feed calls again while a call deletes `limit`.
+  // The newest entry always stays, so the log's end (revocation_start) is never lost.
+  virtual Result<int64_t> prune_revocations(int64_t before, int limit) = 0;
 };
 
 }  // namespace stagepass

@@ -11,7 +11,8 @@
 //   session_store.hpp        SessionStore       browser sessions of the pages
 //   event_store.hpp          EventStore         the audit stream
 //   key_store.hpp            KeyStore           sealed signing keys
-//   revocation_log.hpp       RevocationLog      what was revoked since when (read-only)
+//   revocation_log.hpp       RevocationLog      the revocations log, by sequence (read-only)
+//                            RevocationHistory  the same by time, and its pruning
 //   usage_store.hpp          UsageStore         per-app usage series and abuse warnings
 // Who uses which: oauth::Services (grants, client authentication, authorize, revocation,
 // introspection), web::SiteStores (the pages), Keyring (KeyStore), RevocationFeed
@@ -34,8 +35,8 @@
 //    returns besides kIo.
 //  - Secrets arrive and are stored as hashes only: SHA-256 of tokens, codes and session
 //    cookies; Argon2id of passwords; signing keys sealed under the master key.
-//  - Revocations are visible to every node through RevocationLog, by their time, within the
-//    feed's lookback (app/revocation_feed.hpp).
+//  - Revocations are visible to every node through RevocationLog: each revoking change appends
+//    its log entry in its own transaction (issue16:revlog; app/revocation_feed.hpp).
 // The store conformance suite (src/store/conformance/) pins these behaviours, one case list
 // run against every backend; conformance/store_backends.hpp says how a backend joins it.
 #pragma once
@@ -62,6 +63,7 @@ class Store : public UserStore,
               public EventStore,
               public KeyStore,
               public RevocationLog,
+              public RevocationHistory,
               public UsageStore {
  public:
   // True when the backend answers (for /readyz).

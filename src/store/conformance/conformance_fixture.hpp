@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store/conformance/store_backends.hpp"
+#include "store/postgresql/pg_test_support.hpp"
 #include "store/store.hpp"
 
 namespace stagepass::conformance {
@@ -25,10 +26,7 @@ class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
     std::string url;
     if (!backend.required_env.empty()) {
       const char* env = std::getenv(backend.required_env.c_str());
-      if (env == nullptr || *env == '\0') {
-        GTEST_SKIP() << backend.name << ": set " << backend.required_env
-                     << " to its server's URL to run (scripts/pg-test-server.sh)";
-      }
+      STAGEPASS_PG_SKIP_UNLESS(env != nullptr && *env != '\0', backend.required_env);
       url = env;
     }
     instance_ = backend.make(url);

@@ -5,8 +5,7 @@ namespace stagepass::conformance {
 std::vector<StoreBackend> store_backends() {
   std::vector<StoreBackend> all;
   all.push_back({"sqlite", "", [](const std::string&) { return make_sqlite_instance(); }});
-  all.push_back(
-      {"postgresql", "STAGEPASS_TEST_POSTGRESQL", make_postgresql_instance, kAllRoles});
+  all.push_back({"postgresql", "STAGEPASS_TEST_POSTGRESQL", make_postgresql_instance, kAllRoles});
   return all;
 }
 

@@ -38,7 +38,7 @@ Status<> PgStore::record_event(const AuditEvent& e) {
 
 Result<std::vector<AuditEvent>> PgStore::user_events(const std::string& user_id, int64_t before_id,
                                                      int limit) {
-  return pool_.run([&](PgConnection& c) -> Result<std::vector<AuditEvent>> {
+  return read_history([&](PgConnection& c) -> Result<std::vector<AuditEvent>> {
     static const std::string sql =
         std::string(kEventColumns) + "WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
     SP_PG_TRY(
@@ -49,7 +49,7 @@ Result<std::vector<AuditEvent>> PgStore::user_events(const std::string& user_id,
 }
 
 Result<std::vector<AuditEvent>> PgStore::events_since(int64_t since, int limit) {
-  return pool_.run([&](PgConnection& c) -> Result<std::vector<AuditEvent>> {
+  return read_history([&](PgConnection& c) -> Result<std::vector<AuditEvent>> {
     static const std::string sql =
         std::string(kEventColumns) + "WHERE at >= $1 ORDER BY id LIMIT $2";
     SP_PG_TRY(r, c.prepared("events_since", sql, {num(since), limit_param(limit)}));

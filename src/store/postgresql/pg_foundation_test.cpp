@@ -6,17 +6,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "core/random.hpp"
 #include "store/postgresql/pg_connection.hpp"
 #include "store/postgresql/pg_migrations.hpp"
 #include "store/postgresql/pg_pool.hpp"
+#include "store/postgresql/pg_test_support.hpp"
 
 namespace stagepass::postgresql {
 namespace {
@@ -24,24 +23,14 @@ namespace {
 class PgFoundationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* url = std::getenv("STAGEPASS_TEST_POSTGRESQL");
-    if (url == nullptr || *url == '\0') {
-      GTEST_SKIP() << "set STAGEPASS_TEST_POSTGRESQL to run (scripts/pg-test-server.sh)";
-    }
-    url_ = url;
-    auto admin = PgConnection::connect(url_);
-    ASSERT_TRUE(admin.ok()) << admin.error().message;
-    admin_ = std::move(*admin);
-    std::string id = SystemRandom().id22();
-    for (auto& ch : id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    db_ = "sp_test_" + id;
-    ASSERT_TRUE(admin_->exec("CREATE DATABASE " + db_).ok());
-  }
-  void TearDown() override {
-    if (admin_) (void)admin_->exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
+    url_ = testing::test_server_url();
+    STAGEPASS_PG_SKIP_UNLESS(!url_.empty(), "STAGEPASS_TEST_POSTGRESQL");
+    auto made = db_.create(url_, "sp_test_");
+    ASSERT_TRUE(made.ok()) << made.error().message;
+    admin_ = db_.admin.get();
   }
   std::unique_ptr<PgConnection> connect() {
-    auto c = PgConnection::connect(url_, db_);
+    auto c = PgConnection::connect(url_, db_.name);
     EXPECT_TRUE(c.ok()) << c.error().message;
     return c.ok() ? std::move(*c) : nullptr;
   }
@@ -52,11 +41,12 @@ class PgFoundationTest : public ::testing::Test {
     return r.ok() && r->rows() > 0 ? r->i64(0, 0) : -1;
   }
   PgPool::Options pool_options(int size, std::chrono::milliseconds timeout) {
-    return {url_, db_, size, timeout};
+    return {url_, db_.name, size, timeout};
   }
 
-  std::string url_, db_;
-  std::unique_ptr<PgConnection> admin_;
+  std::string url_;
+  testing::TempPgDatabase db_;
+  PgConnection* admin_ = nullptr;
 };
 
 TEST_F(PgFoundationTest, ParametersTravelApartFromTheSqlAndNullIsNull) {

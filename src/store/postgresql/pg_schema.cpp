@@ -174,10 +174,97 @@ CREATE TRIGGER clients_delete_usage AFTER DELETE ON clients
   FOR EACH ROW EXECUTE FUNCTION clients_delete_usage();
 )sql";
 
+// Migration 2 (issue16:revlog): the revocations log (store/revocation_log.hpp). Triggers on
+// the source tables append one row per revoking change in that change's transaction,
+// whichever code path made it. Every appended row also notes the highest seq of its
+// transaction (a transaction-local setting); a deferred constraint trigger then sends
+// NOTIFY stagepass_revocations with that seq at commit. PostgreSQL delivers identical
+// notifications of one transaction once, so a transaction that revokes many rows sends ONE
+// notification, payload = the highest seq it wrote; a rolled-back one sends none.
+constexpr std::string_view kRevocationLog = R"sql(
+CREATE TABLE revocations (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind text NOT NULL,       -- grant | token | client | cut | suspension
+  id text NOT NULL,
+  client_id text NOT NULL,
+  at bigint NOT NULL
+);
+CREATE INDEX revocations_at ON revocations (at);
+INSERT INTO revocations (kind, id, client_id, at)
+  SELECT kind, id, client_id, at FROM (
+    SELECT 'grant' AS kind, id, client_id, revoked_at AS at FROM grants
+      WHERE revoked_at IS NOT NULL
+    UNION ALL SELECT 'token', jti, client_id, revoked_at FROM revoked_tokens
+    UNION ALL SELECT 'client', id, id, deleted_at FROM deleted_clients
+    UNION ALL SELECT 'cut', client_id, client_id, cut_at FROM client_token_cuts
+    UNION ALL SELECT 'suspension', id, id, suspended_at FROM clients WHERE suspended_at > 0) b
+  ORDER BY at;
+CREATE FUNCTION sp_revlog_append(k text, i text, c text, a bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  s bigint;
+BEGIN
+  INSERT INTO revocations (kind, id, client_id, at) VALUES (k, i, c, a) RETURNING seq INTO s;
+  IF s > COALESCE(NULLIF(current_setting('stagepass.revlog_seq', true), '')::bigint, 0) THEN
+    PERFORM set_config('stagepass.revlog_seq', s::text, true);
+  END IF;
+END $$;
+CREATE FUNCTION sp_revlog_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('stagepass_revocations', current_setting('stagepass.revlog_seq', true));
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER revlog_notify AFTER INSERT ON revocations
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sp_revlog_notify();
+CREATE FUNCTION sp_revlog_grants() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.revoked_at IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.revoked_at IS NULL) THEN
+    PERFORM sp_revlog_append('grant', NEW.id, NEW.client_id, NEW.revoked_at);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER revlog_grants AFTER INSERT OR UPDATE OF revoked_at ON grants
+  FOR EACH ROW EXECUTE FUNCTION sp_revlog_grants();
+CREATE FUNCTION sp_revlog_tokens() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM sp_revlog_append('token', NEW.jti, NEW.client_id, NEW.revoked_at);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER revlog_tokens AFTER INSERT ON revoked_tokens
+  FOR EACH ROW EXECUTE FUNCTION sp_revlog_tokens();
+CREATE FUNCTION sp_revlog_deleted_clients() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' OR NEW.deleted_at <> OLD.deleted_at THEN
+    PERFORM sp_revlog_append('client', NEW.id, NEW.id, NEW.deleted_at);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER revlog_deleted_clients AFTER INSERT OR UPDATE OF deleted_at ON deleted_clients
+  FOR EACH ROW EXECUTE FUNCTION sp_revlog_deleted_clients();
+CREATE FUNCTION sp_revlog_cuts() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' OR NEW.cut_at <> OLD.cut_at THEN
+    PERFORM sp_revlog_append('cut', NEW.client_id, NEW.client_id, NEW.cut_at);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER revlog_cuts AFTER INSERT OR UPDATE OF cut_at ON client_token_cuts
+  FOR EACH ROW EXECUTE FUNCTION sp_revlog_cuts();
+CREATE FUNCTION sp_revlog_suspensions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.suspended_at > 0 AND NEW.suspended_at <> OLD.suspended_at THEN
+    PERFORM sp_revlog_append('suspension', NEW.id, NEW.id, NEW.suspended_at);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER revlog_suspensions AFTER UPDATE OF suspended_at ON clients
+  FOR EACH ROW EXECUTE FUNCTION sp_revlog_suspensions();
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& schema_migrations() {
-  static const std::vector<std::string_view> all = {kInitial};
+  static const std::vector<std::string_view> all = {kInitial, kRevocationLog};
   return all;
 }
 

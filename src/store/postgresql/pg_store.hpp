@@ -16,7 +16,9 @@
 // any node is seen at once by every other.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,7 +35,16 @@ class PgStore : public Store {
     std::string dbname;  // replaces the URL's database when not empty (tests)
     int pool_size = 8;
     std::chrono::milliseconds acquire_timeout{1000};
+    // A hot standby (STAGEPASS_DATABASE_REPLICA), or empty. Only the reads that show history
+    // go there: the security log and the audit export (user_events, events_since) and the
+    // developer pages' warnings (app_warnings), which a lag of a second changes nothing in.
+    // (An app's usage history is read from the primary: it seeds counts that are written
+    // back.) Everything that decides (a token, a revocation, a rotation,
+    // a session, a client's secrets) and every write read the primary. A replica that cannot
+    // answer is skipped for kReplicaBackoff and the primary answers instead.
+    std::string replica_url;
   };
+  static constexpr std::chrono::seconds kReplicaBackoff{5};
   explicit PgStore(Options options);
   // Applies the schema migrations this database lacks (once, however many nodes start
   // together). Call before any other method; kIo when the server cannot be reached or a
@@ -111,6 +122,11 @@ class PgStore : public Store {
   Result<std::vector<std::pair<std::string, int64_t>>> client_cuts_since(int64_t since) override;
   Result<std::vector<std::pair<std::string, int64_t>>> suspended_clients_since(
       int64_t since) override;
+  // issue16:revlog (pg_revocation_log.cpp)
+  Result<int64_t> revocation_start(int64_t since) override;
+  Result<std::vector<RevocationEntry>> revocations_after(int64_t seq, int limit) override;
+  Result<std::vector<RevocationEntry>> revocations_in(const std::vector<int64_t>& seqs) override;
+  Result<int64_t> prune_revocations(int64_t before, int limit) override;
 
   // EventStore (pg_event_store.cpp)
   Status<> record_event(const AuditEvent& event) override;
@@ -135,7 +151,32 @@ class PgStore : public Store {
   Result<std::vector<AppWarning>> app_warnings(const std::string& client_id, int limit) override;
 
  protected:
+  // Runs a read that may be served by the replica: there when one is configured and not
+  // backing off, else (or when it fails) on the primary.
+  template <class F>
+  auto read_history(F&& f) -> decltype(f(std::declval<PgConnection&>()));
+
   PgPool pool_;
+  std::unique_ptr<PgPool> replica_;                // null without a replica
+  std::atomic<int64_t> replica_skip_until_ms_{0};  // steady-clock ms: replica backing off
 };
+
+template <class F>
+auto PgStore::read_history(F&& f) -> decltype(f(std::declval<PgConnection&>())) {
+  if (replica_) {
+    const auto now_ms = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+    };
+    if (now_ms() >= replica_skip_until_ms_.load(std::memory_order_relaxed)) {
+      auto r = replica_->run(f);
+      if (r) return r;
+      replica_skip_until_ms_.store(now_ms() + std::chrono::milliseconds(kReplicaBackoff).count(),
+                                   std::memory_order_relaxed);
+    }
+  }
+  return pool_.run(f);
+}
 
 }  // namespace stagepass::postgresql

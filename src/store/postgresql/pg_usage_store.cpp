@@ -108,7 +108,7 @@ Status<> PgStore::record_app_warning(const AppWarning& w) {
 }
 
 Result<std::vector<AppWarning>> PgStore::app_warnings(const std::string& client_id, int limit) {
-  return pool_.run([&](PgConnection& c) -> Result<std::vector<AppWarning>> {
+  return read_history([&](PgConnection& c) -> Result<std::vector<AppWarning>> {
     SP_PG_TRY(r, c.prepared("app_warnings",
                             "SELECT id, client_id, at, type, detail FROM app_warnings "
                             "WHERE client_id = $1 ORDER BY id DESC LIMIT $2",

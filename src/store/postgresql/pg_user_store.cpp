@@ -30,8 +30,14 @@ Result<bool> insert_session_in(PgConnection& c, const Session& s) {
 }  // namespace internal
 
 PgStore::PgStore(Options o)
-    : pool_(
-          PgPool::Options{std::move(o.url), std::move(o.dbname), o.pool_size, o.acquire_timeout}) {}
+    : pool_(PgPool::Options{o.url, o.dbname, o.pool_size, o.acquire_timeout}) {
+  if (!o.replica_url.empty()) {
+    // Pages read history now and then: a few connections are plenty.
+    replica_ = std::make_unique<PgPool>(
+        PgPool::Options{std::move(o.replica_url), std::move(o.dbname),
+                        std::clamp(o.pool_size / 4, 2, 4), o.acquire_timeout});
+  }
+}
 
 Status<> PgStore::open(int64_t now) {
   return pool_.run([&](PgConnection& c) -> Status<> {

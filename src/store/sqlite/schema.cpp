@@ -311,6 +311,54 @@ CREATE TRIGGER client_secrets_version_delete AFTER DELETE ON client_secrets
   BEGIN UPDATE clients_version SET v = v + 1 WHERE id = 1; END;
 UPDATE clients_version SET v = v + 1 WHERE id = 1;
 )sql",
+    R"sql(
+-- issue16:revlog
+-- The revocations log (store/revocation_log.hpp): every revoking change appends one row in
+-- its own transaction, by the triggers below, whichever method made it. AUTOINCREMENT: a seq
+-- is never reused, even after pruning took the highest rows. Backfilled from the source
+-- tables in time order (pruned later like any entry).
+CREATE TABLE revocations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,       -- grant | token | client | cut | suspension
+  id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX revocations_at ON revocations(at);
+INSERT INTO revocations (kind, id, client_id, at)
+  SELECT kind, id, client_id, at FROM (
+    SELECT 'grant' AS kind, id, client_id, revoked_at AS at FROM grants
+      WHERE revoked_at IS NOT NULL
+    UNION ALL SELECT 'token', jti, client_id, revoked_at FROM revoked_tokens
+    UNION ALL SELECT 'client', id, id, deleted_at FROM deleted_clients
+    UNION ALL SELECT 'cut', client_id, client_id, cut_at FROM client_token_cuts
+    UNION ALL SELECT 'suspension', id, id, suspended_at FROM clients WHERE suspended_at > 0)
+  ORDER BY at;
+CREATE TRIGGER revlog_grant AFTER UPDATE OF revoked_at ON grants
+  WHEN OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL
+  BEGIN INSERT INTO revocations (kind, id, client_id, at)
+    VALUES ('grant', NEW.id, NEW.client_id, NEW.revoked_at); END;
+CREATE TRIGGER revlog_grant_insert AFTER INSERT ON grants WHEN NEW.revoked_at IS NOT NULL
+  BEGIN INSERT INTO revocations (kind, id, client_id, at)
+    VALUES ('grant', NEW.id, NEW.client_id, NEW.revoked_at); END;
+CREATE TRIGGER revlog_token AFTER INSERT ON revoked_tokens
+  BEGIN INSERT INTO revocations (kind, id, client_id, at)
+    VALUES ('token', NEW.jti, NEW.client_id, NEW.revoked_at); END;
+CREATE TRIGGER revlog_client AFTER INSERT ON deleted_clients
+  BEGIN INSERT INTO revocations (kind, id, client_id, at)
+    VALUES ('client', NEW.id, NEW.id, NEW.deleted_at); END;
+CREATE TRIGGER revlog_cut AFTER INSERT ON client_token_cuts
+  BEGIN INSERT INTO revocations (kind, id, client_id, at)
+    VALUES ('cut', NEW.client_id, NEW.client_id, NEW.cut_at); END;
+CREATE TRIGGER revlog_cut_update AFTER UPDATE OF cut_at ON client_token_cuts
+  WHEN NEW.cut_at <> OLD.cut_at
+  BEGIN INSERT INTO revocations (kind, id, client_id, at)
+    VALUES ('cut', NEW.client_id, NEW.client_id, NEW.cut_at); END;
+CREATE TRIGGER revlog_suspension AFTER UPDATE OF suspended_at ON clients
+  WHEN NEW.suspended_at > 0 AND NEW.suspended_at <> OLD.suspended_at
+  BEGIN INSERT INTO revocations (kind, id, client_id, at)
+    VALUES ('suspension', NEW.id, NEW.id, NEW.suspended_at); END;
+)sql",
 };
 
 }  // namespace

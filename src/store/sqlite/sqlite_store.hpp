@@ -75,6 +75,11 @@ class SqliteStore final : public Store {
   Result<bool> revoke_access_token(const std::string& jti, const std::string& client_id,
                                    int64_t expires_at, int64_t now) override;
   Result<std::vector<Revoked>> revoked_tokens_since(int64_t since) override;
+  // issue16:revlog (sqlite_revocation_log.cpp)
+  Result<int64_t> revocation_start(int64_t since) override;
+  Result<std::vector<RevocationEntry>> revocations_after(int64_t seq, int limit) override;
+  Result<std::vector<RevocationEntry>> revocations_in(const std::vector<int64_t>& seqs) override;
+  Result<int64_t> prune_revocations(int64_t before, int limit) override;
 
   Status<> save_code(const AuthorizationCode& code) override;
   Result<Redeemed> redeem_code(const std::string& hash, const CodePolicy& policy) override;

@@ -5,7 +5,7 @@
 // with stop() (SIGTERM, wait for exit) and admin helpers that run the same binary with the
 // same environment. Every browser/OAuth helper is re-exported from here for convenience.
 import { spawn, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, existsSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -119,6 +119,13 @@ function onPostgresql(env) {
       if (!String(e.stderr).includes('already exists')) throw e;
     }
     madeDatabases.add(name);
+  }
+  // With PostgreSQL a node never makes up its master key (every node must share it): the
+  // test makes the file a SQLite server would have made for itself, once.
+  const keyFile = env.STAGEPASS_MASTER_KEY_FILE;
+  if (!env.STAGEPASS_MASTER_KEY && keyFile && !existsSync(keyFile)) {
+    mkdirSync(path.dirname(keyFile), { recursive: true });
+    writeFileSync(keyFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
   }
   // music.db stays where it would have been, beside the SQLite file.
   env.STAGEPASS_MUSIC_DATABASE ||= path.join(path.dirname(env.STAGEPASS_DATABASE), 'music.db');

@@ -1,0 +1,178 @@
+// Revocation pushed over PostgreSQL (issue16:revlog), against a real server: a node LISTENing
+// on the revocations channel wakes when another connection revokes, and after its listening
+// session is killed it reconnects and catches up on what it missed. Timings are never
+// asserted: "woke before a generous timeout" only.
+// Needs STAGEPASS_TEST_POSTGRESQL (scripts/pg-test-server.sh); skipped without it. Each case
+// works in a database of its own, dropped at the end.
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include "app/revocation_feed.hpp"
+#include "store/postgresql/pg_connection.hpp"
+#include "store/postgresql/pg_migrations.hpp"
+#include "store/postgresql/pg_notify_waker.hpp"
+#include "store/postgresql/pg_revocation_log.hpp"
+#include "store/postgresql/pg_schema.hpp"
+#include "store/postgresql/pg_test_support.hpp"
+
+namespace stagepass {
+namespace {
+
+using namespace std::chrono_literals;
+using postgresql::PgConnection;
+
+constexpr auto kGenerous = 30s;  // never expected to be reached
+
+class RevocationPushPgTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = postgresql::testing::test_server_url();
+    STAGEPASS_PG_SKIP_UNLESS(!url_.empty(), "STAGEPASS_TEST_POSTGRESQL");
+    auto made = db_.create(url_, "sp_push_");
+    ASSERT_TRUE(made.ok()) << made.error().message;
+    admin_ = db_.admin.get();
+    auto c = PgConnection::connect(url_, db_.name);
+    ASSERT_TRUE(c.ok());
+    writer_ = std::move(*c);
+    ASSERT_TRUE(postgresql::migrate(*writer_, postgresql::schema_migrations(), 1).ok());
+    log_ = std::make_unique<postgresql::PgRevocationLog>(url_, 1, db_.name);
+    feed_ = std::make_unique<RevocationFeed>(*log_, set_, clock_, 3700, 40);
+  }
+  void TearDown() override {
+    feed_.reset();
+    log_.reset();
+    writer_.reset();
+  }
+  // What another node's RFC 7009 revocation writes (the trigger appends the log entry).
+  void revoke_token(PgConnection& c, const std::string& jti) {
+    auto r = c.query(
+        "INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at) VALUES ($1, 'c1', "
+        "$2, $3)",
+        {jti, std::to_string(clock_.now() + 3600), std::to_string(clock_.now())});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  bool refused(const std::string& jti) { return set_.covers("", "c1", jti, clock_.now()); }
+
+  std::string url_;
+  postgresql::testing::TempPgDatabase db_;  // declared first: dropped after the rest closes
+  PgConnection* admin_ = nullptr;
+  std::unique_ptr<PgConnection> writer_;
+  ManualClock clock_{100000};
+  RevocationSet set_{3700, 1000};
+  std::unique_ptr<postgresql::PgRevocationLog> log_;
+  std::unique_ptr<RevocationFeed> feed_;
+};
+
+// One transaction revoking several tokens sends one notification, and the waiting node
+// reads the log then: every token is refused.
+TEST_F(RevocationPushPgTest, AListeningNodeWakesWhenAnotherConnectionRevokes) {
+  postgresql::PgNotifyWaker waker(url_, db_.name);
+  ASSERT_TRUE(waker.wait(kGenerous));  // connected and listening: catch up
+  feed_->poll();
+  std::thread other([&] {
+    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(writer_->exec("BEGIN").ok());
+    revoke_token(*writer_, "j1");
+    revoke_token(*writer_, "j2");
+    ASSERT_TRUE(writer_->exec("COMMIT").ok());
+  });
+  const bool woke = waker.wait(kGenerous);
+  other.join();
+  ASSERT_TRUE(woke);
+  feed_->poll();
+  EXPECT_TRUE(refused("j1"));
+  EXPECT_TRUE(refused("j2"));
+  // A rolled-back revocation sends nothing and appends nothing.
+  ASSERT_TRUE(writer_->exec("BEGIN").ok());
+  revoke_token(*writer_, "j3");
+  ASSERT_TRUE(writer_->exec("ROLLBACK").ok());
+  EXPECT_FALSE(waker.wait(300ms));
+  feed_->poll();
+  EXPECT_FALSE(refused("j3"));
+}
+
+// The server ends the listening session (a restart, a failover, pg_terminate_backend): a
+// revocation committed meanwhile sends a notification nobody hears; the waker reconnects by
+// itself and wakes the node, whose read catches up.
+TEST_F(RevocationPushPgTest, TheListenerReconnectsAfterItsSessionIsKilledAndCatchesUp) {
+  postgresql::PgNotifyWaker waker(url_, db_.name);
+  ASSERT_TRUE(waker.wait(kGenerous));
+  feed_->poll();
+  const int pid = waker.backend_pid();
+  ASSERT_GT(pid, 0);
+  auto killed = admin_->query("SELECT pg_terminate_backend($1)", {std::to_string(pid)});
+  ASSERT_TRUE(killed.ok()) << killed.error().message;
+  revoke_token(*writer_, "missed");
+  ASSERT_TRUE(waker.wait(kGenerous));
+  EXPECT_EQ(waker.connects(), 2u);
+  EXPECT_NE(waker.backend_pid(), pid);
+  feed_->poll();
+  EXPECT_TRUE(refused("missed"));
+  // And it listens again.
+  std::thread other([&] {
+    std::this_thread::sleep_for(200ms);
+    revoke_token(*writer_, "after");
+  });
+  const bool woke = waker.wait(kGenerous);
+  other.join();
+  ASSERT_TRUE(woke);
+  feed_->poll();
+  EXPECT_TRUE(refused("after"));
+}
+
+// A transaction that revokes three tokens sends ONE notification, whose payload is the
+// highest sequence number it wrote (pg_schema.cpp, migration 2).
+TEST_F(RevocationPushPgTest, OneNotificationPerTransactionCarryingItsHighestSeq) {
+  const std::string conninfo = url_;
+  const char* keys[] = {"dbname", "dbname", nullptr};
+  const char* values[] = {conninfo.c_str(), db_.name.c_str(), nullptr};
+  PGconn* listener = PQconnectdbParams(keys, values, 1);
+  ASSERT_EQ(PQstatus(listener), CONNECTION_OK);
+  PQclear(PQexec(listener, "LISTEN stagepass_revocations"));
+  ASSERT_TRUE(writer_->exec("BEGIN").ok());
+  for (const char* jti : {"a", "b", "c"}) revoke_token(*writer_, jti);
+  ASSERT_TRUE(writer_->exec("COMMIT").ok());
+  auto seqs = log_->revocations_after(0, 10);
+  ASSERT_TRUE(seqs.ok());
+  ASSERT_EQ(seqs->size(), 3u);
+  // Waits for the first notification, then lets the server deliver anything else queued
+  // (one more round trip): a transaction's notifications are queued together at its commit.
+  std::vector<std::string> payloads;
+  auto drain = [&] {
+    PQconsumeInput(listener);
+    while (PGnotify* n = PQnotifies(listener)) {
+      payloads.push_back(n->extra);
+      PQfreemem(n);
+    }
+  };
+  const auto until = std::chrono::steady_clock::now() + kGenerous;
+  while (payloads.empty() && std::chrono::steady_clock::now() < until) {
+    pollfd fd{PQsocket(listener), POLLIN, 0};
+    ::poll(&fd, 1, 100);
+    drain();
+  }
+  PQclear(PQexec(listener, "SELECT 1"));
+  drain();
+  PQfinish(listener);
+  EXPECT_EQ(payloads, std::vector<std::string>{std::to_string(seqs->back().seq)});
+}
+
+// stop() ends a wait at once, from another thread.
+TEST_F(RevocationPushPgTest, StopEndsAWait) {
+  postgresql::PgNotifyWaker waker(url_, db_.name);
+  ASSERT_TRUE(waker.wait(kGenerous));
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(100ms);
+    waker.stop();
+  });
+  EXPECT_FALSE(waker.wait(kGenerous));
+  stopper.join();
+}
+
+}  // namespace
+}  // namespace stagepass

@@ -16,7 +16,9 @@ for extra in "$@"; do
                  # sdk/tests/with_keyring.sh: a real Secret Service in a private D-Bus session
                  gnome-keyring dbus-daemon libsecret-tools libglib2.0-bin
                  # scripts/pg-test-server.sh: a throw-away PostgreSQL 15 for the store tests
-                 postgresql-15) ;;
+                 postgresql-15
+                 # tests/e2e/cluster.test.mjs: the load balancer in front of several nodes
+                 haproxy) ;;
     # GoogleTest alone: configuring a tree with the unit tests on (make fuzz's shared tree).
     unit) pkgs+=(libgtest-dev libgmock-dev) ;;
     bench) pkgs+=(wrk libbenchmark-dev) ;;

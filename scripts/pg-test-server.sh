@@ -14,6 +14,16 @@
 #                                               starts one (and a hot standby of it), runs CMD
 #                                               with those variables set, stops it whatever CMD
 #                                               did; exits with CMD's code
+#   scripts/pg-test-server.sh pause [DIR]       stops the server (fast shutdown: open sessions
+#                                               are cut) but keeps DIR, its data and its port:
+#                                               an outage for tests
+#   scripts/pg-test-server.sh resume [DIR]      starts the paused server again on the same port
+#                                               (same URL and password); waits until it accepts
+#   scripts/pg-test-server.sh freeze [DIR]      stops the server's processes (SIGSTOP, by the PID
+#                                               in DIR/data/postmaster.pid and its children):
+#                                               connections stay open but nothing answers, as
+#                                               with a host gone or a network partition
+#   scripts/pg-test-server.sh thaw [DIR]        lets them run again (SIGCONT)
 #   scripts/pg-test-server.sh standby [DIR]     adds a hot standby of it (streaming replication,
 #                                               pg_basebackup -R) on another free port; prints
 #                                               the export of STAGEPASS_TEST_POSTGRESQL_REPLICA;
@@ -82,11 +92,7 @@ start() {
   local port="" _
   for _ in 1 2 3 4 5; do
     port=$(free_port)
-    if as_user "$user" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
-         -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on -c synchronous_commit=on" \
-         >/dev/null; then
-      break
-    fi
+    if pg_start "$user" "$dir" "$port"; then break; fi
     port=""
   done
   [[ -n $port ]] || { cat "$dir/server.log" >&2; rm -rf "$dir"; die "the server did not start"; }
@@ -94,6 +100,35 @@ start() {
   (umask 077; printf '127.0.0.1:%s:*:%s:%s\n' "$port" "$ROLE" "$password" >"$dir/pgpass")
   as_user "$user" "$PG_BIN/createdb" -h "$dir" -p "$port" -U "$ROLE" "$DB"
   print_env "$dir"
+}
+
+# Starts the server of DIR on PORT as USER and waits until it accepts connections.
+pg_start() {
+  local user=$1 dir=$2 port=$3
+  as_user "$user" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on -c synchronous_commit=on" \
+    >/dev/null
+}
+
+running() { as_user "$1" "$PG_BIN/pg_ctl" -D "$2/data" status >/dev/null 2>&1; }
+
+pause() {
+  local dir=$1
+  [[ -n $dir && -d $dir/data && -f $dir/port ]] || die "no test server in '${dir}'"
+  local owner; owner=$(stat -c %U "$dir/data")
+  running "$owner" "$dir" || die "pause: the server in '$dir' is not running (paused already?)"
+  as_user "$owner" "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null ||
+    die "pause: the server in '$dir' did not stop"
+}
+
+resume() {
+  local dir=$1
+  [[ -n $dir && -d $dir/data && -f $dir/port ]] || die "no test server in '${dir}'"
+  local owner; owner=$(stat -c %U "$dir/data")
+  ! running "$owner" "$dir" || die "resume: the server in '$dir' is running already"
+  # The port was given up while paused: another process may have taken it meanwhile.
+  pg_start "$owner" "$dir" "$(<"$dir/port")" ||
+    { tail -n 20 "$dir/server.log" >&2; die "resume: the server in '$dir' did not start"; }
 }
 
 standby() {
@@ -124,6 +159,18 @@ standby() {
   echo "export STAGEPASS_TEST_POSTGRESQL_REPLICA='postgresql://$ROLE@127.0.0.1:$sport/$DB'"
 }
 
+# The postmaster's PID and its children's (the server's processes), one per line.
+server_pids() {
+  local dir=$1 pid
+  [[ -n $dir && -f $dir/data/postmaster.pid ]] || die "no running test server in '${dir}'"
+  pid=$(head -n 1 "$dir/data/postmaster.pid")
+  echo "$pid"
+  pgrep -P "$pid" || true
+}
+
+freeze() { kill -STOP $(server_pids "$1"); }
+thaw() { kill -CONT $(server_pids "$1"); }
+
 stop() {
   local dir=$1
   [[ -n $dir && -d $dir/data ]] || die "no test server in '${dir}'"
@@ -141,7 +188,11 @@ case "$cmd" in
   start) start ;;
   env) print_env "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   stop) stop "${1:-${STAGEPASS_PG_DIR:-}}" ;;
+  pause) pause "${1:-${STAGEPASS_PG_DIR:-}}" ;;
+  resume) resume "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   standby) standby "${1:-${STAGEPASS_PG_DIR:-}}" ;;
+  freeze) freeze "${1:-${STAGEPASS_PG_DIR:-}}" ;;
+  thaw) thaw "${1:-${STAGEPASS_PG_DIR:-}}" ;;
   run)
     with_standby=0
     [[ ${1:-} == --standby ]] && { with_standby=1; shift; }
@@ -155,5 +206,5 @@ case "$cmd" in
     rc=$?
     exit $rc
     ;;
-  *) die "usage: $0 start | env [DIR] | stop [DIR] | standby [DIR] | run -- CMD [ARGS...]" ;;
+  *) die "usage: $0 start | env [DIR] | stop [DIR] | pause [DIR] | resume [DIR] | freeze [DIR] | thaw [DIR] | standby [DIR] | run [--standby] -- CMD [ARGS...]" ;;
 esac

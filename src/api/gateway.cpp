@@ -191,9 +191,15 @@ std::optional<http::Response> Gateway::allowlisted(const Principal& who) {
   return r;
 }
 
+int64_t share_of(int64_t limit, int64_t nodes) {
+  if (limit <= 0 || nodes <= 1) return limit;
+  return (limit + nodes - 1) / nodes;
+}
+
 std::optional<http::Response> Gateway::admit(const Principal& who, int64_t now) {
-  const RateLimiter::Limits limits{
-      who.rate_limit > 0 ? who.rate_limit : settings_.default_rate_limit, settings_.daily_quota};
+  const int64_t limit = who.rate_limit > 0 ? who.rate_limit : settings_.default_rate_limit;
+  const RateLimiter::Limits limits{share_of(limit, settings_.api_nodes),
+                                   share_of(settings_.daily_quota, settings_.api_nodes)};
   const auto admission = limiter_.admit(who.client_id, limits, now);
   if (admission) return std::nullopt;
   metrics_.inc("stagepass_api_rate_limited_total{client_id=\"" + who.client_id + "\"}");

@@ -5,9 +5,10 @@
 //   development mode (the token's "al" claim: a person not on the app's allowlist gets 403
 //   USER_NOT_ALLOWLISTED) -> route requirement (user token, scopes) -> per-app limits (a unit
 //   left in the rolling 30 s, whose size is the token's "rl" claim, else the default, and in
-//   the daily quota) -> the route's fast handler on the I/O thread if it has one and it answers
-//   from memory, else the handler on the worker pool -> the rest of the call's cost charged to
-//   the app -> usage hook ("last used", user tokens only) -> CORS headers.
+//   the daily quota; each this node's share when several nodes serve the API) -> the route's fast
+//   handler on the I/O thread if it has one and it answers from memory, else the handler on the
+//   worker pool -> the rest of the call's cost charged to the app -> usage hook ("last used", user
+//   tokens only) -> CORS headers.
 // A refused token says why (RFC 6750 §3): WWW-Authenticate: Bearer realm="stagepass",
 // error="invalid_token", error_description="<reason>", the reason one of a fixed set (see
 // token_refusal_reason); a 429 names RATE_LIMITED or QUOTA_EXCEEDED in Spotify's error object.
@@ -38,7 +39,15 @@ struct GatewaySettings {
   int64_t default_rate_limit = 3000;
   // Cost units per app per rolling 24 h (STAGEPASS_API_DAILY_QUOTA); 0: no quota.
   int64_t daily_quota = 0;
+  // issue16:cluster. The nodes a round-robin balancer spreads the Web API over
+  // (STAGEPASS_API_NODES, >= 1): each enforces its share of every app's limit and quota,
+  // share_of() below, so the cluster admits about the app's limit, not this many times it.
+  int64_t api_nodes = 1;
 };
+
+// One node's share of an app's budget when `nodes` nodes serve it: limit / nodes rounded up,
+// at least 1 (a call is never refused by rounding alone); 0 (no quota) stays 0.
+int64_t share_of(int64_t limit, int64_t nodes);
 
 // The error_description of a refused token (RFC 6750 §3), from the verifier's code: one of
 // "expired", "revoked", "malformed", "wrong audience", "wrong issuer", "not yet valid",

@@ -325,6 +325,40 @@ TEST_F(GatewayTest, PastTheDailyQuotaIs429QuotaExceeded) {
   EXPECT_EQ(get(kSearch, client_token("app4", 1000)).status, 200);  // the first one expired
 }
 
+// issue16:cluster. With STAGEPASS_API_NODES=N (a round-robin balancer spreads the app's calls
+// over N nodes) a node admits its share of the app's limit and quota, rounded up, so the N
+// nodes together admit about the limit; one node alone (N=1) admits the whole limit.
+TEST_F(GatewayTest, SeveralApiNodesEachEnforceTheirShareOfTheLimitAndQuota) {
+  EXPECT_EQ(share_of(10, 1), 10);
+  EXPECT_EQ(share_of(10, 4), 3);  // rounded up: 4 nodes admit 12, never fewer than 10
+  EXPECT_EQ(share_of(1, 4), 1);   // never 0: a limit below N admits one call per node
+  EXPECT_EQ(share_of(0, 4), 0);   // no quota stays no quota
+
+  Gateway node(routes_, verifier_, limiter_, metrics_, pool_, clock_,
+               GatewaySettings{kAud, kDefaultLimit, kQuota, 4});
+  auto get_on_node = [&](const std::string& token) {
+    http::Request req = request("GET", kSearch, {"Bearer " + token});
+    asio::io_context ioc;
+    auto answer = asio::co_spawn(ioc, node.handle(req), asio::use_future);
+    ioc.run();
+    return answer.get().status;
+  };
+  auto own = client_token("app7", 10);  // its own limit: 10 / 4 nodes -> 3 here
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get_on_node(own), 200) << i;
+  EXPECT_EQ(get_on_node(own), 429);
+  auto plain = client_token("app8");  // the default, 5 / 4 -> 2 here
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(get_on_node(plain), 200) << i;
+  EXPECT_EQ(get_on_node(plain), 429);
+  // The quota too: 40 / 4 = 10 a day on this node, reached with calls spread over hours.
+  auto steady = client_token("app9", 1000);
+  int admitted = 0;
+  for (; admitted <= kQuota; ++admitted) {
+    if (get_on_node(steady) == 429) break;
+    clock_.advance(60);
+  }
+  EXPECT_EQ(admitted, kQuota / 4);
+}
+
 // A handler's cost (ApiRequest::cost) is charged after it ran: a search that scans many rows
 // spends the app's 30 s budget in fewer calls than cheap reads do.
 TEST_F(GatewayTest, AHeavyCallSpendsTheLimitByItsCost) {

@@ -36,10 +36,11 @@ ApiNode::ApiNode(const Config& cfg, const Clock& clock, Random& random, music::M
               {"ms", catalog->elapsed_ms},
               {"tracks", catalog->counts.tracks}});
   api::register_web_api(routes_, music_, random);
-  gateway_ = std::make_unique<api::Gateway>(
-      routes_, verifier_, limiter_, metrics, store_pool, clock,
-      api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit, cfg.api_daily_quota},
-      std::move(on_use), std::move(observe));
+  gateway_ =
+      std::make_unique<api::Gateway>(routes_, verifier_, limiter_, metrics, store_pool, clock,
+                                     api::GatewaySettings{cfg.effective_audience(), cfg.rate_limit,
+                                                          cfg.api_daily_quota, cfg.api_nodes},
+                                     std::move(on_use), std::move(observe));
   if (!keys) {
     verifier_.on_unknown_key([this] { jwks_.unknown_kid(); });
     jwks_.run(true);

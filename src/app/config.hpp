@@ -97,6 +97,9 @@ struct Config {
   int64_t key_rotation{};              // seconds; 0: no scheduled rotation
   std::string revocation_push;         // issue16:revlog: notify | poll | empty (the default)
   int64_t revocation_poll_interval{};  // issue16:revlog: milliseconds
+  // issue16:cluster. Nodes a round-robin balancer spreads the Web API over: each enforces
+  // 1/api_nodes of every app's rate limit and daily quota (api/gateway.hpp, share_of).
+  int64_t api_nodes{};
 
   bool serves_accounts() const { return roles == "all" || roles == "accounts"; }
   bool serves_api() const { return roles == "all" || roles == "api"; }

@@ -85,6 +85,11 @@ constexpr Setting kSettings[] = {
      "seconds of leeway on access-token exp/nbf"},
     {"rate_limit", "STAGEPASS_RATE_LIMIT", &Config::rate_limit, integer(1000000000), "3000",
      "Web API cost units per app per rolling 30 s (an app's own limit wins)"},
+    // issue16:cluster. Each node's share of an app's budget, so N nodes behind a round-robin
+    // balancer admit about the app's limit in all, not N times it; no round trip to share.
+    {"api_nodes", "STAGEPASS_API_NODES", &Config::api_nodes, integer(kMaxThreads, 1), "1",
+     "nodes serving the Web API round robin: each enforces 1/N of every app's rate limit and "
+     "daily quota"},
     {"token_cache_size", "STAGEPASS_TOKEN_CACHE_SIZE", &Config::token_cache_size,
      integer(100000000), "1000000", "verified access tokens kept in memory (0: no cache)"},
     {"jwks_refresh", "STAGEPASS_JWKS_REFRESH", &Config::jwks_refresh, seconds(), "300",

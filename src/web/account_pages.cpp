@@ -55,6 +55,7 @@ Data app_data(const AppRow& row) {
 
 Site::Awaitable Site::account_apps(http::Request& req) {
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return sign_in_first();
   const std::string user_id = v.user->id;
   auto query = Form::parse(req.query()).value_or(Form{});
@@ -105,6 +106,7 @@ Site::Awaitable Site::account_apps_remove(http::Request& req) {
   auto form = posted_form(req);
   if (!form) co_return expired_form(req);
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return sign_in_first();
   const std::string user_id = v.user->id;
   const std::string grant_id = form->get("grant_id").value_or("");

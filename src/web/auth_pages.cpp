@@ -44,6 +44,7 @@ std::string lower(std::string s) {
 
 Site::Awaitable Site::home(http::Request& req) {
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   Data d;
   if (v.user) d.set("user", user_data(*v.user));
   co_return page(200, "home.html", "Your account", std::move(d), req);
@@ -92,8 +93,8 @@ Site::Awaitable Site::login_submit(http::Request& req) {
     // The store failed: nothing was checked, so nothing counts as a wrong password.
     throttle_.release(account_key, ip, attempt_at);
     log::event("error", "sign-in lookup failed", {{"error", user.error().message}});
+    // page() gives every 503 its one Retry-After (a second one would make the field invalid).
     auto r = again(503, "The service is busy. Try again in a moment.");
-    r.header("Retry-After", "5");
     co_return r;
   }
   // Check a hash even for unknown accounts so timing does not reveal which emails exist.
@@ -226,6 +227,7 @@ Site::Awaitable Site::logout(http::Request& req) {
                          req);
   }
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.session_hash.empty()) {
     std::string hash = v.session_hash;
     auto end_session = [&] {

@@ -27,6 +27,7 @@ Site::Awaitable Site::authorize_get(http::Request& req) {
   auto params = Form::parse(req.query());
   if (!params) co_return error_page(400, "Invalid request", "The request could not be read.", req);
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   const std::optional<std::string> no_decision;
   co_return co_await authorize(req, *params, v, no_decision);
 }
@@ -50,6 +51,7 @@ Site::Awaitable Site::authorize_post(http::Request& req) {
   }
   auto params = Form::parse(form_encode(carried));
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   co_return co_await authorize(req, *params, v, decision);
 }
 

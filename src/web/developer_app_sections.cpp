@@ -207,6 +207,7 @@ Site::Awaitable Site::developer_rotate_secret(http::Request& req) {
   auto form = posted_form(req);
   if (!form) co_return expired_form(req);
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return http::Response::redirect("/login?continue=%2Fdeveloper");
   const User& user = *v.user;
   auto app = co_await owned_app(user.id, form->get("client_id").value_or(""));
@@ -295,6 +296,7 @@ Site::Awaitable Site::developer_allowlist_add(http::Request& req) {
   auto form = posted_form(req);
   if (!form) co_return expired_form(req);
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return http::Response::redirect("/login?continue=%2Fdeveloper");
   const User& user = *v.user;
   auto app = co_await owned_app(user.id, form->get("client_id").value_or(""));
@@ -334,6 +336,7 @@ Site::Awaitable Site::developer_allowlist_remove(http::Request& req) {
   auto form = posted_form(req);
   if (!form) co_return expired_form(req);
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return http::Response::redirect("/login?continue=%2Fdeveloper");
   const User& user = *v.user;
   auto app = co_await owned_app(user.id, form->get("client_id").value_or(""));

@@ -34,6 +34,7 @@ std::string duration_words(int64_t seconds) {
 
 Site::Awaitable Site::developer_docs(http::Request& req) {
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   const oauth::OAuthSettings& o = s_.settings;
   Data d;
   if (v.user) d.set("user", user_nav(*v.user));

@@ -180,9 +180,8 @@ http::Response Site::app_missing(const http::Request& req) {
 }
 
 http::Response Site::busy_page(const http::Request& req) {
-  auto r = error_page(503, "Please try again", "The service is busy. Try again in a moment.", req);
-  r.header("Retry-After", "5");
-  return r;
+  // page() gives every 503 its one Retry-After (a second one would make the field invalid).
+  return error_page(503, "Please try again", "The service is busy. Try again in a moment.", req);
 }
 
 http::Response Site::app_form_page(int status, const User& user, const AppFormInput& in,
@@ -223,6 +222,7 @@ std::string Site::app_limit_message() const {
 
 Site::Awaitable Site::developer_home(http::Request& req) {
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return sign_in_first(kDeveloperPath);
   const std::string user_id = v.user->id;
   auto load = [&] { return stores_.clients.list_owned_clients(user_id); };
@@ -250,6 +250,7 @@ Site::Awaitable Site::developer_home(http::Request& req) {
 
 Site::Awaitable Site::developer_new(http::Request& req) {
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return sign_in_first(kNewAppPath);
   AppFormInput in;
   in.type = "confidential";
@@ -261,6 +262,7 @@ Site::Awaitable Site::developer_create(http::Request& req) {
   auto form = posted_form(req);
   if (!form) co_return expired_form(req);
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return sign_in_first(kNewAppPath);
   const User& user = *v.user;
   const AppFormInput in = app_form_input(*form);
@@ -309,6 +311,7 @@ Site::Awaitable Site::developer_create(http::Request& req) {
 
 Site::Awaitable Site::developer_app(http::Request& req) {
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   auto query = Form::parse(req.query()).value_or(Form{});
   const std::string id = query.get("id").value_or("");
   if (!v.user) co_return sign_in_first(app_path(id));
@@ -339,6 +342,7 @@ Site::Awaitable Site::developer_app(http::Request& req) {
 
 Site::Awaitable Site::developer_edit_form(http::Request& req) {
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   auto query = Form::parse(req.query()).value_or(Form{});
   const std::string id = query.get("id").value_or("");
   if (!v.user) co_return sign_in_first("/developer/app/edit?id=" + percent_encode(id));
@@ -352,6 +356,7 @@ Site::Awaitable Site::developer_edit(http::Request& req) {
   auto form = posted_form(req);
   if (!form) co_return expired_form(req);
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return sign_in_first(kDeveloperPath);
   const User& user = *v.user;
   auto app = co_await owned_app(user.id, form->get("client_id").value_or(""));
@@ -383,6 +388,7 @@ Site::Awaitable Site::developer_delete(http::Request& req) {
   auto form = posted_form(req);
   if (!form) co_return expired_form(req);
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return sign_in_first(kDeveloperPath);
   const User& user = *v.user;
   auto app = co_await owned_app(user.id, form->get("client_id").value_or(""));

@@ -63,6 +63,7 @@ http::Response sign_in_first() {
 
 Site::Awaitable Site::account_security(http::Request& req) {
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return sign_in_first();
   auto query = Form::parse(req.query()).value_or(Form{});
   int64_t before = 0;
@@ -136,6 +137,7 @@ Site::Awaitable Site::account_sign_out_everywhere(http::Request& req) {
   auto form = posted_form(req);
   if (!form) co_return expired_form(req);
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return sign_in_first();
   auto end_all = [&] {
     auto ended = stores_.sessions.delete_user_sessions(v.user->id, "");
@@ -154,6 +156,7 @@ Site::Awaitable Site::account_password(http::Request& req) {
   auto form = posted_form(req);
   if (!form) co_return expired_form(req);
   auto v = co_await visitor(req);
+  if (v.unavailable) co_return unavailable_page(req);
   if (!v.user) co_return sign_in_first();
   const User& user = *v.user;
   const std::string current = form->get("current_password").value_or("");

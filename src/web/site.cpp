@@ -111,10 +111,16 @@ boost::asio::awaitable<Site::Visitor> Site::visitor(const http::Request& req) {
   auto cookie = read_cookie(req.header("Cookie"), session_cookie_name(settings_.secure_cookies));
   if (!cookie) co_return Visitor{};
   std::string hash = token_hash(*cookie);
+  // Not found: signed out. Any other error: the store is down, and the answer unknown.
+  auto unknown = [](const Error& e) {
+    Visitor v;
+    v.unavailable = e.code != ErrorCode::kNotFound;
+    return v;
+  };
   auto lookup = [&]() -> Visitor {
     const int64_t now = s_.clock.now();
     auto session = stores_.sessions.find_session(hash, now);
-    if (!session) return {};
+    if (!session) return unknown(session.error());
     const int64_t unused_for = now - session->last_seen_at;
     if (settings_.session_idle_ttl > 0 && unused_for >= settings_.session_idle_ttl) {
       (void)stores_.sessions.delete_session(hash);  // idle too long: over for good
@@ -125,7 +131,8 @@ boost::asio::awaitable<Site::Visitor> Site::visitor(const http::Request& req) {
     auto user = stores_.users.find_user(session->user_id);
     // Read apart from the session: if the credentials changed in between, the session is over,
     // and the password a page checks is always the one of the session's generation.
-    if (!user || user->credential_generation != session->generation) return {};
+    if (!user) return unknown(user.error());
+    if (user->credential_generation != session->generation) return {};
     return {std::move(*user), hash};
   };
   co_return co_await http::offload(store_pool_, lookup);
@@ -184,6 +191,11 @@ http::Response Site::page(int status, std::string_view tmpl, const std::string& 
                                       24 * 3600, settings_.secure_cookies));
   }
   return r;
+}
+
+http::Response Site::unavailable_page(const http::Request& req) {
+  return error_page(503, "Please try again",
+                    "The service cannot reach its database right now. Try again in a moment.", req);
 }
 
 http::Response Site::error_page(int status, const std::string& heading, const std::string& message,

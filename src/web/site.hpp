@@ -91,6 +91,10 @@ class Site {
   struct Visitor {
     std::optional<User> user;
     std::string session_hash;
+    // issue16:cluster. The store could not be asked (it is down): whether the visitor is
+    // signed in is unknown. Every page then answers unavailable_page(), never "sign in"
+    // (the session may be fine) nor a signed-out page.
+    bool unavailable = false;
   };
   using Awaitable = boost::asio::awaitable<http::Response>;
 
@@ -156,6 +160,8 @@ class Site {
   boost::asio::awaitable<void> app_sections(Data& d, const Client& c, const AppPageState& state);
   http::Response app_missing(const http::Request& req);
   http::Response busy_page(const http::Request& req);
+  // 503 with Retry-After (page()): the store is unavailable (Visitor::unavailable).
+  http::Response unavailable_page(const http::Request& req);
   std::string app_limit_message() const;
   Awaitable security_page(const http::Request& req, const User& user, int64_t before,
                           std::string notice, std::string error);

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -59,7 +60,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& u
 
 PgConnection::~PgConnection() { PQfinish(conn_); }
 
-bool PgConnection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+bool PgConnection::healthy() const { return !given_up_ && PQstatus(conn_) == CONNECTION_OK; }
 
 bool PgConnection::lost_while_idle() {
   if (!healthy()) return true;
@@ -83,28 +84,72 @@ Result<PgResult> PgConnection::check(PGresult* r) {
   return fail(Error{ErrorCode::kIo, "postgresql: " + message});
 }
 
+Result<PgResult> PgConnection::answer(int sent) {
+  if (!sent) return check(nullptr);  // not even sent: the connection is broken
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + answer_timeout_;
+  PGresult* last = nullptr;
+  for (;;) {
+    while (PQisBusy(conn_)) {
+      int wait_ms = -1;
+      if (answer_timeout_.count() > 0) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) {
+          PQclear(last);
+          given_up_ = true;
+          return fail(Error{ErrorCode::kIo, "postgresql: no answer within " +
+                                                std::to_string(answer_timeout_.count()) +
+                                                " ms; the connection is given up"});
+        }
+        wait_ms = static_cast<int>(left);
+      }
+      pollfd p{PQsocket(conn_), POLLIN, 0};
+      const int n = ::poll(&p, 1, wait_ms);
+      if (n < 0 && errno == EINTR) continue;
+      // Readable (or the socket failed): read what came; a broken connection ends the wait,
+      // and PQgetResult below reports it.
+      if (n != 0 && !PQconsumeInput(conn_)) break;
+    }
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) break;
+    // As PQexec: the last result, except that an error is kept over what follows it.
+    if (last != nullptr && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+      PQclear(r);
+    } else {
+      PQclear(last);
+      last = r;
+    }
+    if (PQstatus(conn_) == CONNECTION_BAD) break;
+  }
+  return check(last);
+}
+
 Status<> PgConnection::exec(std::string_view sql) {
-  auto r = check(PQexec(conn_, std::string(sql).c_str()));
+  if (given_up_) return fail(Error{ErrorCode::kIo, "postgresql: the connection was given up"});
+  auto r = answer(PQsendQuery(conn_, std::string(sql).c_str()));
   if (!r) return fail(std::move(r.error()));
   return Ok{};
 }
 
 Result<PgResult> PgConnection::query(const std::string& sql, const std::vector<PgParam>& params) {
+  if (given_up_) return fail(Error{ErrorCode::kIo, "postgresql: the connection was given up"});
   const auto values = values_of(params);
-  return check(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                            values.data(), nullptr, nullptr, 0));
+  return answer(PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                  values.data(), nullptr, nullptr, 0));
 }
 
 Result<PgResult> PgConnection::prepared(const std::string& name, const std::string& sql,
                                         const std::vector<PgParam>& params) {
+  if (given_up_) return fail(Error{ErrorCode::kIo, "postgresql: the connection was given up"});
   if (!prepared_.count(name)) {
-    auto p = check(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
+    auto p = answer(PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
     if (!p) return fail(std::move(p.error()));
     prepared_.insert(name);
   }
   const auto values = values_of(params);
-  return check(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
-                              nullptr, nullptr, 0));
+  return answer(PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
+                                    values.data(), nullptr, nullptr, 0));
 }
 
 }  // namespace stagepass::postgresql

@@ -12,6 +12,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -72,6 +73,17 @@ class PgConnection {
   // readable. Reusing such a connection would fail the request that leased it, so the pool
   // drops it first.
   bool lost_while_idle();
+  // issue16:cluster. The longest a statement waits for the server's answer (default
+  // kAnswerTimeout; 0: no limit). Past it the statement fails kIo and the connection is given
+  // up (healthy() turns false, the pool drops it): a server that stopped answering without
+  // closing the connection (frozen, its host down, a network partition: no RST, nothing
+  // acknowledged or nothing sent back) costs a request a bounded wait, never a hang. The
+  // session is then abandoned mid-statement: the server rolls its transaction back once it
+  // sees the connection closed (a COMMIT caught so may or may not have happened, as when the
+  // server crashes). Migrations wait without limit (they may wait for another node's).
+  static constexpr std::chrono::milliseconds kAnswerTimeout{2000};
+  void set_answer_timeout(std::chrono::milliseconds t) { answer_timeout_ = t; }
+  std::chrono::milliseconds answer_timeout() const { return answer_timeout_; }
   // True inside a transaction that a failed statement aborted: it can only be rolled back
   // (a COMMIT there would answer "ROLLBACK", not an error).
   bool in_failed_transaction() const { return PQtransactionStatus(conn_) == PQTRANS_INERROR; }
@@ -81,8 +93,13 @@ class PgConnection {
  private:
   explicit PgConnection(PGconn* conn) : conn_(conn) {}
   Result<PgResult> check(PGresult* r);
+  // The answer to a statement just sent (PQsend*: `sent` is its return value), waited for at
+  // most answer_timeout_; as PQexec, the last result, an error taking precedence.
+  Result<PgResult> answer(int sent);
 
   PGconn* conn_;
+  std::chrono::milliseconds answer_timeout_{kAnswerTimeout};
+  bool given_up_ = false;  // an answer did not come in time: the session is unusable
   std::unordered_set<std::string> prepared_;
 };
 

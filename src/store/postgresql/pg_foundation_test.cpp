@@ -3,7 +3,11 @@
 // migrations run once when several nodes start together.
 // Needs STAGEPASS_TEST_POSTGRESQL (scripts/pg-test-server.sh); skipped without it. Each case
 // works in a database of its own, dropped at the end.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -232,6 +236,115 @@ TEST_F(PgFoundationTest, AConnectionLostDuringACallFailsItAndIsReplaced) {
   ASSERT_FALSE(lost.ok());
   EXPECT_EQ(lost.error().code, ErrorCode::kIo);
   EXPECT_TRUE(pool.run([](PgConnection& c) { return c.exec("SELECT 1"); }).ok());
+}
+
+// issue16:cluster. A server that stops answering without closing the connection (frozen, its
+// host gone, a partition: nothing comes back) costs a call at most the answer timeout, then
+// kIo, never a hang; the connection is given up and the next call runs on a new one.
+TEST_F(PgFoundationTest, AStatementNotAnsweredInTimeFailsAndItsConnectionIsReplaced) {
+  PgPool pool(pool_options(1, std::chrono::milliseconds(2000)));
+  int first_pid = 0;
+  const auto start = std::chrono::steady_clock::now();
+  auto slow = pool.run([&](PgConnection& c) -> Status<> {
+    first_pid = c.backend_pid();
+    c.set_answer_timeout(std::chrono::milliseconds(300));
+    auto s = c.exec("SELECT pg_sleep(5)");  // the server answers only after 5 s
+    EXPECT_FALSE(c.healthy());
+    return s;
+  });
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.error().code, ErrorCode::kIo);
+  EXPECT_LT(waited, std::chrono::seconds(4));  // it gave up before the server answered
+  auto next = pool.run([](PgConnection& c) -> Result<int> {
+    EXPECT_EQ(c.answer_timeout(), PgConnection::kAnswerTimeout);  // a new connection's default
+    auto r = c.query("SELECT 1");
+    if (!r) return fail(std::move(r.error()));
+    return c.backend_pid();
+  });
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_NE(*next, first_pid);
+  EXPECT_EQ(pool.open_connections(), 1);
+}
+
+}  // namespace
+}  // namespace stagepass::postgresql
+
+namespace stagepass::postgresql {
+namespace {
+
+// A "database" that accepts TCP connections and never answers (a frozen server, a
+// partition): each connect waits out connect_timeout. Counts the attempts it saw.
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd_, 64) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on the loopback";
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0 || stopping_) {
+          if (c >= 0) ::close(c);
+          return;
+        }
+        held_.push_back(c);
+        ++accepted_;
+      }
+    });
+  }
+  ~SilentServer() {
+    stopping_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+    for (int c : held_) ::close(c);
+  }
+  std::string url() const {
+    return "postgresql://nobody@127.0.0.1:" + std::to_string(port_) + "/nothing";
+  }
+  int accepted() const { return accepted_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> accepted_{0};
+  std::vector<int> held_;
+  std::thread thread_;
+};
+
+// While the database does not answer connects, one caller at a time tries (after
+// kProbeEvery) and every other caller fails at once with kIo (then 503), instead of each
+// waiting out its own connect timeout: the attempts the server sees show it.
+TEST(PgPoolOutage, AnUnreachableDatabaseIsProbedByOneCallerWhileTheOthersFailAtOnce) {
+  SilentServer silent;
+  PgPool pool({silent.url(), "", 4, std::chrono::milliseconds(1000)});
+  auto select = [&] { return pool.run([](PgConnection& c) { return c.exec("SELECT 1"); }); };
+  auto first = select();  // waits out connect_timeout
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code, ErrorCode::kIo);
+  EXPECT_EQ(silent.accepted(), 1);
+  for (int i = 0; i < 5; ++i) {
+    auto fast = select();
+    ASSERT_FALSE(fast.ok());
+    EXPECT_EQ(fast.error().code, ErrorCode::kIo);
+  }
+  EXPECT_EQ(silent.accepted(), 1) << "a caller tried to connect while connects were held back";
+
+  std::this_thread::sleep_for(PgPool::kProbeEvery + std::chrono::milliseconds(100));
+  std::thread probe([&] { EXPECT_FALSE(select().ok()); });
+  while (silent.accepted() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(select().ok());  // while the probe waits
+  probe.join();
+  EXPECT_EQ(silent.accepted(), 2) << "only the probe may try";
 }
 
 }  // namespace

@@ -35,13 +35,21 @@ Result<int> apply_missing(PgConnection& db, const std::vector<std::string_view>&
 
 Result<int> migrate(PgConnection& db, const std::vector<std::string_view>& migrations,
                     int64_t now) {
-  if (auto s = db.exec("BEGIN"); !s) return fail(std::move(s.error()));
-  auto applied = apply_missing(db, migrations, now);
-  if (!applied) {
-    (void)db.exec("ROLLBACK");
-    return applied;
-  }
-  if (auto s = db.exec("COMMIT"); !s) return fail(std::move(s.error()));
+  // issue16:cluster. No answer timeout here: a node may wait for the migration lock while
+  // another node migrates, and a migration may take long (an index on a big table).
+  const auto timeout = db.answer_timeout();
+  db.set_answer_timeout(std::chrono::milliseconds{0});
+  auto applied = [&]() -> Result<int> {
+    if (auto s = db.exec("BEGIN"); !s) return fail(std::move(s.error()));
+    auto n = apply_missing(db, migrations, now);
+    if (!n) {
+      (void)db.exec("ROLLBACK");
+      return n;
+    }
+    if (auto s = db.exec("COMMIT"); !s) return fail(std::move(s.error()));
+    return n;
+  }();
+  db.set_answer_timeout(timeout);
   return applied;
 }
 

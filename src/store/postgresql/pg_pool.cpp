@@ -14,7 +14,22 @@ Result<std::unique_ptr<PgConnection>> PgPool::acquire() {
                                               std::to_string(options_.acquire_timeout.count()) +
                                               " ms"});
       }
-      if (idle_.empty()) break;
+      if (idle_.empty()) {
+        // While the database is not answering connects, a request fails at once rather than
+        // wait its own connect_timeout: one attempt at a time probes it (kProbeEvery).
+        const auto now = std::chrono::steady_clock::now();
+        if (now < retry_connect_at_) {
+          return fail(Error{ErrorCode::kIo,
+                            "postgresql: the database did not accept a connection; retrying "
+                            "shortly"});
+        }
+        if (connect_failed_) {
+          // This caller is the probe: the others keep failing fast until it is done.
+          retry_connect_at_ =
+              now + std::chrono::seconds(PgConnection::kConnectTimeoutSeconds) + kProbeEvery;
+        }
+        break;
+      }
       auto conn = std::move(idle_.back());
       idle_.pop_back();
       // After a database restart every idle connection is dead: drop each here rather than
@@ -26,6 +41,12 @@ Result<std::unique_ptr<PgConnection>> PgPool::acquire() {
     ++open_;  // a place taken for the connection opened below, outside the lock
   }
   auto conn = PgConnection::connect(options_.url, options_.dbname);
+  {
+    std::lock_guard lock(mu_);
+    connect_failed_ = !conn;
+    retry_connect_at_ = conn ? std::chrono::steady_clock::time_point{}
+                             : std::chrono::steady_clock::now() + kProbeEvery;
+  }
   if (!conn) {
     std::lock_guard lock(mu_);
     --open_;

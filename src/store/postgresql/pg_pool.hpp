@@ -3,7 +3,9 @@
 // most `acquire_timeout` for one, then gets kIo (a slow or stopped database costs a bounded
 // wait, never a hang). Connections open lazily; one found broken when it comes back (the
 // server restarted) is closed and replaced by the next caller, so the pool recovers by
-// itself when the database returns.
+// itself when the database returns. When a connect fails, new connects are held back for
+// kProbeEvery and then tried by one caller at a time: while the database is unreachable,
+// requests fail at once instead of each waiting out a connect timeout.
 // Thread safety: run() and transaction() may be called from any thread concurrently; a
 // function they run must not call them again (it could wait for its own lease).
 #pragma once
@@ -23,6 +25,9 @@ namespace stagepass::postgresql {
 
 class PgPool {
  public:
+  // After a failed connect, how long new connections are not attempted (callers that find
+  // no idle connection fail at once), and then one caller probes.
+  static constexpr std::chrono::milliseconds kProbeEvery{1000};
   struct Options {
     std::string url;     // a libpq URI; keep the password out of it (PGPASSFILE)
     std::string dbname;  // replaces the URL's database when not empty
@@ -80,6 +85,11 @@ class PgPool {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<PgConnection>> idle_;
   int open_ = 0;  // idle + leased + being opened
+  // After a connect failed: no new connection is attempted before retry_connect_at_, and
+  // then by one caller at a time, so an unreachable database (a frozen host, a partition:
+  // each attempt waits out connect_timeout) answers the others at once.
+  bool connect_failed_ = false;
+  std::chrono::steady_clock::time_point retry_connect_at_{};
 };
 
 }  // namespace stagepass::postgresql

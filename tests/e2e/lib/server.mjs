@@ -188,9 +188,9 @@ export class StagepassServer {
     let lastProblem = 'no answer yet';
     while (Date.now() < deadline) {
       if (this.exit) {
-        throw new Error(
-          `stagepass serve exited before becoming healthy (${JSON.stringify(this.exit)})\n${this.logs()}`,
-        );
+        const message = `stagepass serve exited before becoming healthy (${JSON.stringify(this.exit)})\n${this.logs()}`;
+        await this.stop(); // keeps the logs (STAGEPASS_E2E_LOG_DIR), removes the temp dir
+        throw new Error(message);
       }
       try {
         const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000), dispatcher: this.dispatcher });

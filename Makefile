@@ -61,6 +61,7 @@ bench-smoke: bench-deps $(BUILD)/build.ninja
 	$(BUILD)/stagepass-bench-cache-memory 1000
 	python3 -m py_compile bench/*.py bench/harness/*.py
 	bench/run.py --help >/dev/null
+	bench/cluster.py --help >/dev/null
 
 # Sanitizers and fuzzing share one build directory (build-asan), with Debian's clang 14:
 #   make test-asan   unit + end-to-end suites on an ASan + UBSan build (build-asan); any

@@ -62,6 +62,24 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+def tree_cpu_ticks(pid):
+    """utime + stime of PID, of its live children and of the children it already reaped
+    (cutime + cstime, fields 16 and 17), in clock ticks: the CPU time of a server made of a
+    parent and its worker processes (PostgreSQL's postmaster and its backends). 0 when PID is
+    gone."""
+    fields = _stat_fields(pid)
+    if not fields:
+        return 0
+    total = sum(int(f) for f in fields[11:15])
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == pid:
+            continue
+        child = _stat_fields(name)
+        if child and int(child[1]) == pid:  # field 4: the parent's PID
+            total += int(child[11]) + int(child[12])
+    return total
+
+
 def peak_rss_kb(pid):
     """VmHWM of /proc/PID/status, in kB."""
     try:

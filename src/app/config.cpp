@@ -110,7 +110,8 @@ Config Config::load(const std::optional<std::string>& toml_file) {
   if (c.master_key_file.empty()) {
     // Every node of one PostgreSQL database unseals the same signing keys: a key file each
     // node would invent for itself would seal keys the others cannot read.
-    if (is_postgresql_url(c.database) && c.master_key.empty()) {
+    // (Api-only nodes never open the signing keys: they need, and must be given, no key.)
+    if (is_postgresql_url(c.database) && c.master_key.empty() && c.serves_accounts()) {
       throw std::runtime_error(
           "with a PostgreSQL database every node needs the same master key: set "
           "STAGEPASS_MASTER_KEY or STAGEPASS_MASTER_KEY_FILE");

@@ -87,6 +87,9 @@ class PgConnection {
   // True inside a transaction that a failed statement aborted: it can only be rolled back
   // (a COMMIT there would answer "ROLLBACK", not an error).
   bool in_failed_transaction() const { return PQtransactionStatus(conn_) == PQTRANS_INERROR; }
+  // True when no transaction is open and no statement is running: the only state in which
+  // a connection may serve another caller.
+  bool idle_outside_transaction() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
   // This session's backend process id (for tests that end it from another connection).
   int backend_pid() const { return PQbackendPID(conn_); }
 

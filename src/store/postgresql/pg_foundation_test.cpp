@@ -341,7 +341,10 @@ TEST(PgPoolOutage, AnUnreachableDatabaseIsProbedByOneCallerWhileTheOthersFailAtO
 
   std::this_thread::sleep_for(PgPool::kProbeEvery + std::chrono::milliseconds(100));
   std::thread probe([&] { EXPECT_FALSE(select().ok()); });
-  while (silent.accepted() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 1000 && silent.accepted() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(silent.accepted(), 2) << "the probe never tried";
   for (int i = 0; i < 5; ++i) EXPECT_FALSE(select().ok());  // while the probe waits
   probe.join();
   EXPECT_EQ(silent.accepted(), 2) << "only the probe may try";

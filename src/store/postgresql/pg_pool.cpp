@@ -6,28 +6,32 @@ Result<std::unique_ptr<PgConnection>> PgPool::acquire() {
   {
     std::unique_lock lock(mu_);
     const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
+    // While connects are held back (a connect failed; see the header), a caller may still
+    // wait for a leased connection to come back: it fails at once only when none would (the
+    // probe's own place does not count).
+    auto held_back = [&] {
+      return connect_failed_ && (probing_ || std::chrono::steady_clock::now() < retry_connect_at_);
+    };
+    auto coming_back = [&] { return open_ - (probing_ ? 1 : 0) > 0; };
     for (;;) {
-      const bool got =
-          cv_.wait_until(lock, deadline, [&] { return !idle_.empty() || open_ < options_.size; });
+      const bool got = cv_.wait_until(lock, deadline, [&] {
+        return !idle_.empty() || (open_ < options_.size && !held_back()) ||
+               (held_back() && !coming_back());
+      });
       if (!got) {
         return fail(Error{ErrorCode::kIo, "postgresql: no connection free within " +
                                               std::to_string(options_.acquire_timeout.count()) +
                                               " ms"});
       }
       if (idle_.empty()) {
-        // While the database is not answering connects, a request fails at once rather than
-        // wait its own connect_timeout: one attempt at a time probes it (kProbeEvery).
-        const auto now = std::chrono::steady_clock::now();
-        if (now < retry_connect_at_) {
+        if (held_back()) {
+          // The database is not answering connects and no connection will come back: fail
+          // at once rather than wait out a connect_timeout of one's own (one caller probes).
           return fail(Error{ErrorCode::kIo,
                             "postgresql: the database did not accept a connection; retrying "
                             "shortly"});
         }
-        if (connect_failed_) {
-          // This caller is the probe: the others keep failing fast until it is done.
-          retry_connect_at_ =
-              now + std::chrono::seconds(PgConnection::kConnectTimeoutSeconds) + kProbeEvery;
-        }
+        if (connect_failed_) probing_ = true;  // this caller is the probe
         break;
       }
       auto conn = std::move(idle_.back());
@@ -41,23 +45,22 @@ Result<std::unique_ptr<PgConnection>> PgPool::acquire() {
     ++open_;  // a place taken for the connection opened below, outside the lock
   }
   auto conn = PgConnection::connect(options_.url, options_.dbname);
-  {
-    std::lock_guard lock(mu_);
-    connect_failed_ = !conn;
-    retry_connect_at_ = conn ? std::chrono::steady_clock::time_point{}
-                             : std::chrono::steady_clock::now() + kProbeEvery;
-  }
+  std::lock_guard lock(mu_);
+  probing_ = false;
+  connect_failed_ = !conn;
   if (!conn) {
-    std::lock_guard lock(mu_);
+    retry_connect_at_ = std::chrono::steady_clock::now() + kProbeEvery;
     --open_;
-    cv_.notify_one();
   }
+  cv_.notify_all();
   return conn;
 }
 
 void PgPool::release(std::unique_ptr<PgConnection> conn) {
   std::lock_guard lock(mu_);
-  if (conn && conn->healthy() && !conn->in_failed_transaction()) {
+  // Only a connection with no transaction open goes back: one left inside a transaction
+  // (aborted, or a function that ended early) would lend its writes to the next lease.
+  if (conn && conn->healthy() && conn->idle_outside_transaction()) {
     idle_.push_back(std::move(conn));
   } else {
     conn.reset();  // lost: the next caller opens a new one in its place

@@ -25,8 +25,9 @@ namespace stagepass::postgresql {
 
 class PgPool {
  public:
-  // After a failed connect, how long new connections are not attempted (callers that find
-  // no idle connection fail at once), and then one caller probes.
+  // After a failed connect, how long new connections are not attempted, and then one caller
+  // at a time probes (a flag, not a time estimate). Meanwhile a caller waits for a leased
+  // connection to come back when one is open, and fails at once when none is.
   static constexpr std::chrono::milliseconds kProbeEvery{1000};
   struct Options {
     std::string url;     // a libpq URI; keep the password out of it (PGPASSFILE)
@@ -89,6 +90,7 @@ class PgPool {
   // then by one caller at a time, so an unreachable database (a frozen host, a partition:
   // each attempt waits out connect_timeout) answers the others at once.
   bool connect_failed_ = false;
+  bool probing_ = false;  // a caller is trying to connect after a failure
   std::chrono::steady_clock::time_point retry_connect_at_{};
 };
 

@@ -228,7 +228,8 @@ export async function startCluster({ env = {}, label = 'sp-cluster' } = {}) {
     // The api-only node on the port the balancer expects; it fetches the JWKS through it.
     const apiNode = await startServer({
       label: `${label}-api`, timeoutMs: 30000, port: apiPorts.port,
-      env: { ...cluster.env, STAGEPASS_ROLES: 'api', STAGEPASS_ADMIN_LISTEN: `127.0.0.1:${apiPorts.adminPort}` },
+      // No master key: an api-only node never opens the signing keys, so it is not given one.
+      env: { ...cluster.env, STAGEPASS_ROLES: 'api', STAGEPASS_MASTER_KEY: undefined, STAGEPASS_ADMIN_LISTEN: `127.0.0.1:${apiPorts.adminPort}` },
     });
     apiNode.adminPort = apiPorts.adminPort;
     apiNode.adminUrl = `http://127.0.0.1:${apiPorts.adminPort}`;

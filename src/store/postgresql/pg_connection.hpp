@@ -49,9 +49,12 @@ class PgConnection {
   // empty, replaces the URL's database (tests make a database per case). kIo when the
   // server cannot be reached or refuses; a connection attempt gives up after
   // kConnectTimeoutSeconds unless the URL sets connect_timeout itself.
+  // `session_options`, when not empty, is added to the libpq `options` the URL may set (the
+  // server applies the last value of a setting: these win), e.g. kBoundedSession.
   static constexpr int kConnectTimeoutSeconds = 2;
   static Result<std::unique_ptr<PgConnection>> connect(const std::string& url,
-                                                       const std::string& dbname = "");
+                                                       const std::string& dbname = "",
+                                                       const std::string& session_options = "");
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;

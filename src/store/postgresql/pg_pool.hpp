@@ -23,6 +23,22 @@
 
 namespace stagepass::postgresql {
 
+// issue16 (review fix): the server-side bound on every pooled session (the store's, the
+// replica's, an api-only node's revocation reader): a statement ends after 3 s, a session
+// left idle inside a transaction (a stalled or partitioned node) is ended after 2 s, and a
+// query whose client went away is cancelled within 1 s. Why: a revocation's log entry takes
+// its seq at its insert but is seen at its COMMIT; a reader re-reads a hole in the sequence for
+// the lookback only (Tunables::revocation_lookback_seconds = 30 s, plus the clock skew), so a
+// revoking transaction must reach COMMIT within it or never commit. A revoking transaction
+// runs at most 5 statements from the one that takes its seq through COMMIT (delete_client:
+// revoke the grants, tombstone, COMMIT; change_password and the secret cut are shorter), with
+// 4 pauses between them: 5 x 3 s + 4 x 2 s = 23 s < 30 s. Migrations, which may wait for
+// another node's migration lock, lift the statement bound in their transaction (SET LOCAL).
+// docs/operations.md, "Revocation across nodes".
+inline constexpr const char* kBoundedSession =
+    "-c statement_timeout=3000 -c idle_in_transaction_session_timeout=2000 "
+    "-c client_connection_check_interval=1000";
+
 class PgPool {
  public:
   // After a failed connect, how long new connections are not attempted (callers that find
@@ -33,6 +49,7 @@ class PgPool {
     std::string dbname;  // replaces the URL's database when not empty
     int size = 8;
     std::chrono::milliseconds acquire_timeout{1000};
+    std::string session_options = kBoundedSession;  // libpq `options` (added to the URL's)
   };
   explicit PgPool(Options options) : options_(std::move(options)) {}
   PgPool(const PgPool&) = delete;

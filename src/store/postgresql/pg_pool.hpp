@@ -24,16 +24,19 @@
 namespace stagepass::postgresql {
 
 // issue16 (review fix): the server-side bound on every pooled session (the store's, the
-// replica's, an api-only node's revocation reader): a statement ends after 3 s, a session
-// left idle inside a transaction (a stalled or partitioned node) is ended after 2 s, and a
-// query whose client went away is cancelled within 1 s. Why: a revocation's log entry takes
-// its seq at its insert but is seen at its COMMIT; a reader re-reads a hole in the sequence for
-// the lookback only (Tunables::revocation_lookback_seconds = 30 s, plus the clock skew), so a
-// revoking transaction must reach COMMIT within it or never commit. A revoking transaction
-// runs at most 5 statements from the one that takes its seq through COMMIT (delete_client:
-// revoke the grants, tombstone, COMMIT; change_password and the secret cut are shorter), with
-// 4 pauses between them: 5 x 3 s + 4 x 2 s = 23 s < 30 s. Migrations, which may wait for
-// another node's migration lock, lift the statement bound in their transaction (SET LOCAL).
+// replica's, an api-only node's revocation reader): a statement ends after 3 s (a lock wait
+// included), a session left idle inside a transaction (a stalled or partitioned node) is ended
+// after 2 s, and a query whose client went away is cancelled within 1 s. Why: a revocation's
+// log entry takes its seq at its insert but is seen at its COMMIT; a reader re-reads a hole in
+// the sequence for the lookback only (Tunables::revocation_lookback_seconds = 30 s, plus the
+// clock skew), so a revoking transaction must commit within it or never. The hard bound is the
+// COMMIT-time check (pg_schema.cpp, migration 3: at most 20 s from the first seq taken to
+// COMMIT, else rolled back), 10 s inside the lookback; these bounds end what would otherwise
+// reach that check late: a stalled node's open transaction goes within 2 s (releasing its
+// locks), and no statement of the usual short revoking transactions (revoke one grant or
+// token, delete a client: at most 3 statements from the first seq through COMMIT, 3 x 3 s +
+// 2 x 2 s = 13 s) can keep it open past the check. Migrations, which may wait for another
+// node's migration lock, lift the statement bound in their transaction (SET LOCAL).
 // docs/operations.md, "Revocation across nodes".
 inline constexpr const char* kBoundedSession =
     "-c statement_timeout=3000 -c idle_in_transaction_session_timeout=2000 "

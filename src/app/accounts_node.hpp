@@ -48,6 +48,8 @@ class AccountsNode {
   // Chores for Background: the revocation feed, and the web origins the apps registered (fed
   // to the form endpoints' CORS policy).
   void poll_revocations() { feed_.poll(); }
+  // issue16 (review fix): /readyz and stagepass_revocation_feed_age_seconds read it.
+  const RevocationFeed& revocation_feed() const { return feed_; }
   void refresh_origins();
   // issue15:secrets. Chore: writes the client-secret uses noted since the last call (last use,
   // distinct IPs) in one transaction; on failure they are kept for the next call. Blocking.

@@ -1,5 +1,7 @@
 #include "app/revocation_feed.hpp"
 
+#include "monitor/log.hpp"
+
 namespace stagepass {
 
 void RevocationFeed::poll() {
@@ -10,7 +12,17 @@ void RevocationFeed::poll() {
   const uint64_t covers_through = asked_.load();
   // Only a poll that read the store serves the calls waiting on it; after a failed read the
   // next caller polls again.
-  if (poll_locked()) served_ = covers_through;
+  auto read = poll_locked();
+  const int64_t now = clock_.now();
+  if (read) {
+    served_ = covers_through;
+    last_read_ = now;
+    loaded_ = true;
+  } else if (now >= next_failure_log_) {
+    next_failure_log_ = now + kFailureLogSeconds;
+    log::event("error", "revocations log not read; this node refuses only what it knew",
+               {{"error", read.error().message}, {"seconds_since_last_read", age()}});
+  }
 }
 
 uint64_t RevocationFeed::holes_dropped() const {
@@ -37,17 +49,34 @@ void RevocationFeed::apply(const RevocationEntry& e) {
   ++applied_;
 }
 
-bool RevocationFeed::poll_locked() {
+Status<> RevocationFeed::start_locked(int64_t now) {
+  auto start = log_.revocation_start(now - retention_, now - lookback_);
+  if (!start) return fail(std::move(start.error()));
+  // The retention window up to `settled`: every number there has committed or never will.
+  for (int64_t at = start->first; at < start->settled;) {
+    auto page = log_.revocations_after(at, kPage);
+    if (!page) return fail(std::move(page.error()));
+    for (const auto& e : *page) {
+      if (e.seq > start->settled) break;
+      apply(e);
+      at = e.seq;
+    }
+    if (page->size() < static_cast<size_t>(kPage) || page->back().seq > start->settled) break;
+  }
+  // Above it, a missing number may be a revocation still in flight: a hole to wait for.
+  gaps_.start_after(start->settled);
+  started_ = true;
+  return Ok{};
+}
+
+Status<> RevocationFeed::poll_locked() {
   const int64_t now = clock_.now();
   if (!started_) {
-    auto start = log_.revocation_start(now - retention_);
-    if (!start) return false;
-    gaps_.start_after(*start);
-    started_ = true;
+    if (auto s = start_locked(now); !s) return s;
   }
   for (;;) {
     auto page = log_.revocations_after(gaps_.last(), kPage);
-    if (!page) return false;
+    if (!page) return fail(std::move(page.error()));
     for (const auto& e : *page) {
       if (gaps_.read(e.seq, now)) apply(e);
     }
@@ -58,7 +87,7 @@ bool RevocationFeed::poll_locked() {
   gaps_.expire(now);
   if (gaps_.size() > 0) {
     auto filled = log_.revocations_in(gaps_.holes(1000));
-    if (!filled) return false;
+    if (!filled) return fail(std::move(filled.error()));
     for (const auto& e : *filled) {
       if (gaps_.read(e.seq, now)) apply(e);
     }
@@ -70,7 +99,7 @@ bool RevocationFeed::poll_locked() {
     next_sweep_ = now + 1;
   }
   if (prune_ && now >= next_prune_) prune(now);
-  return true;
+  return Ok{};
 }
 
 void RevocationFeed::prune(int64_t now) {

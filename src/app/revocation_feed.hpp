@@ -1,8 +1,10 @@
 // RevocationFeed: keeps this node's RevocationSet in step with the store's revocations log
-// (store/revocation_log.hpp, issue16:revlog): at the first poll it starts at the first entry
-// of the retention window, and each poll() applies the entries after the highest sequence
-// number it has read, plus those that filled a hole it saw (SeqGaps: PostgreSQL commits
-// sequence numbers out of order; holes are re-read for `lookback` seconds). Applying is
+// (store/revocation_log.hpp, issue16:revlog): the first poll loads the retention window up to
+// the last entry older than the lookback (RevocationStart::settled: every number below it has
+// committed or never will), and reads on from there, so a revocation still in flight when the
+// node started is a hole it waits for like any other. Each poll() applies the entries after the
+// highest sequence number it has read, plus those that filled a hole it saw (SeqGaps: PostgreSQL
+// commits sequence numbers out of order; holes are re-read for `lookback` seconds). Applying is
 // idempotent. Run poll() from the revocation follower (app/revocation_follower.hpp: on every
 // notification, and every poll interval) and at once after this node revokes something, so
 // a revoked grant's access tokens are refused on the next request.
@@ -40,7 +42,8 @@ class RevocationFeed {
         clock_(clock),
         retention_(retention),
         lookback_(lookback),
-        gaps_(lookback, kMaxHoles) {}
+        gaps_(lookback, kMaxHoles),
+        last_read_(clock.now()) {}
   // The accounts store: reads its log and prunes it.
   RevocationFeed(Store& store, RevocationSet& set, const Clock& clock, int64_t retention,
                  int64_t lookback)
@@ -60,13 +63,25 @@ class RevocationFeed {
   // Log entries applied so far, and holes given up on (over kMaxHoles): for tests and metrics.
   uint64_t applied() const { return applied_.load(); }
   uint64_t holes_dropped() const;
+  // True once a poll has read the log (the retention window is in the set): until then this
+  // node cannot know what was revoked, and is not ready (/readyz). It stays true when later
+  // polls fail (a database outage: the set keeps what it learnt).
+  bool loaded() const { return loaded_.load(); }
+  // Seconds since the last poll that read the log (or since the feed was made, before the
+  // first): stagepass_revocation_feed_age_seconds.
+  int64_t age() const { return clock_.now() - last_read_.load(); }
+  // A failed poll is logged (with the store's error, which names no password) at most once
+  // per this many seconds.
+  static constexpr int64_t kFailureLogSeconds = 10;
 
   static constexpr int kPage = 1000;
   static constexpr size_t kMaxHoles = 10000;
   static constexpr int kPruneBatch = 10000;
 
  private:
-  bool poll_locked();  // false: the store could not be read (what was read is applied)
+  // An error: the store could not be read (what was read is applied).
+  Status<> poll_locked();
+  Status<> start_locked(int64_t now);
   void apply(const RevocationEntry& e);
   void prune(int64_t now);
 
@@ -86,6 +101,9 @@ class RevocationFeed {
   int64_t next_sweep_ = 0;
   int64_t next_prune_ = 0;  // once an hour (sooner while a batch was full)
   std::function<void(const std::string&)> on_deleted_;
+  std::atomic<bool> loaded_{false};
+  std::atomic<int64_t> last_read_;
+  int64_t next_failure_log_ = 0;
 };
 
 }  // namespace stagepass

@@ -21,12 +21,20 @@ class MemoryLog final : public RevocationLog {
   bool down = false;
   int in_calls = 0;
 
-  Result<int64_t> revocation_start(int64_t since) override {
+  Result<RevocationStart> revocation_start(int64_t since, int64_t settled_before) override {
     if (down) return fail(Error{ErrorCode::kIo, "down"});
+    RevocationStart start;
     for (const auto& r : rows_) {
-      if (r.at >= since) return r.seq - 1;
+      if (r.at < settled_before) start.settled = std::max(start.settled, r.seq);
     }
-    return rows_.empty() ? 0 : rows_.back().seq;
+    start.first = start.settled;
+    for (const auto& r : rows_) {
+      if (r.at >= since) {
+        start.first = r.seq - 1;
+        break;
+      }
+    }
+    return start;
   }
   Result<std::vector<RevocationEntry>> revocations_after(int64_t seq, int limit) override {
     if (down) return fail(Error{ErrorCode::kIo, "down"});
@@ -128,6 +136,79 @@ TEST_F(RevocationFeedLogTest, StartsAtTheRetentionWindowAndReadsEveryPage) {
   EXPECT_EQ(feed_.applied(), 2u * RevocationFeed::kPage + 5);
   EXPECT_FALSE(set_.covers("ancient", "c1", "", clock_.now() - 3800));
   EXPECT_TRUE(set_.covers("", "c1", "j2004", clock_.now()));
+}
+
+// issue16 review: a node that starts while a revoking transaction is open (its number 2 taken,
+// not committed) and a later one (3) committed must wait for 2, not start after it.
+TEST_F(RevocationFeedLogTest, ARevocationInFlightWhenTheNodeStartsIsAppliedWhenItCommits) {
+  log_.commit(1, "grant", "old", "c1", clock_.now() - 100);  // settled: before the lookback
+  log_.commit(3, "grant", "g3", "c1", clock_.now());
+  feed_.poll();  // the node starts now
+  EXPECT_TRUE(revoked("old"));
+  EXPECT_TRUE(revoked("g3"));
+  clock_.advance(10);
+  log_.commit(2, "grant", "g2", "c1", clock_.now() - 10);
+  feed_.poll();
+  EXPECT_TRUE(revoked("g2"));
+}
+
+// The same with nothing settled yet (a young log): the numbers below the first entry are
+// holes too.
+TEST_F(RevocationFeedLogTest, ARevocationInFlightInAYoungLogIsApplied) {
+  log_.commit(2, "grant", "g2", "c1", clock_.now());
+  feed_.poll();
+  log_.commit(1, "grant", "g1", "c1", clock_.now());
+  feed_.poll();
+  EXPECT_TRUE(revoked("g1"));
+  EXPECT_TRUE(revoked("g2"));
+}
+
+// A pruned log (numbers up to 5000 gone but the newest before the cut, as prune_revocations
+// keeps) makes no holes: nothing is re-read, nothing given up.
+TEST_F(RevocationFeedLogTest, APrunedLogMakesNoHoles) {
+  log_.commit(5000, "grant", "kept", "c1", clock_.now() - 5000);
+  log_.commit(5001, "grant", "g1", "c1", clock_.now() - 100);
+  log_.commit(5002, "grant", "g2", "c1", clock_.now());
+  feed_.poll();
+  feed_.poll();
+  EXPECT_EQ(log_.in_calls, 0);
+  EXPECT_EQ(feed_.holes_dropped(), 0u);
+  EXPECT_TRUE(revoked("g1"));
+  EXPECT_TRUE(revoked("g2"));
+}
+
+// The retention window older than the lookback is loaded in pages too, before the reading
+// by sequence starts.
+TEST_F(RevocationFeedLogTest, LoadsTheSettledPartOfTheWindowInPages) {
+  for (int i = 0; i < 2 * RevocationFeed::kPage + 5; ++i) {
+    log_.commit(i + 1, "token", "j" + std::to_string(i), "c1", clock_.now() - 100);
+  }
+  log_.commit(2 * RevocationFeed::kPage + 6, "token", "new", "c1", clock_.now());
+  feed_.poll();
+  EXPECT_EQ(feed_.applied(), 2u * RevocationFeed::kPage + 6);
+  EXPECT_TRUE(set_.covers("", "c1", "j0", clock_.now()));
+  EXPECT_TRUE(set_.covers("", "c1", "j2004", clock_.now()));
+  EXPECT_TRUE(set_.covers("", "c1", "new", clock_.now()));
+  EXPECT_EQ(log_.in_calls, 0);
+}
+
+// Not loaded (so not ready) until a poll reads the log; an outage after that keeps it
+// loaded, and its age grows until the next read.
+TEST_F(RevocationFeedLogTest, LoadedAfterTheFirstReadAndAgeGrowsDuringAnOutage) {
+  log_.down = true;
+  feed_.poll();
+  EXPECT_FALSE(feed_.loaded());
+  clock_.advance(5);
+  EXPECT_EQ(feed_.age(), 5);
+  log_.down = false;
+  feed_.poll();
+  EXPECT_TRUE(feed_.loaded());
+  EXPECT_EQ(feed_.age(), 0);
+  log_.down = true;
+  clock_.advance(7);
+  feed_.poll();
+  EXPECT_TRUE(feed_.loaded());
+  EXPECT_EQ(feed_.age(), 7);
 }
 
 // An entry of a kind this version does not know fails closed: the client's tokens issued up

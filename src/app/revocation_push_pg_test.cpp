@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "store/postgresql/pg_connection.hpp"
 #include "store/postgresql/pg_migrations.hpp"
 #include "store/postgresql/pg_notify_waker.hpp"
+#include "store/postgresql/pg_pool.hpp"
 #include "store/postgresql/pg_revocation_log.hpp"
 #include "store/postgresql/pg_schema.hpp"
 #include "store/postgresql/pg_test_support.hpp"
@@ -172,6 +174,134 @@ TEST_F(RevocationPushPgTest, StopEndsAWait) {
   });
   EXPECT_FALSE(waker.wait(kGenerous));
   stopper.join();
+}
+
+// issue16 review: a node that starts while a revoking transaction is still open, with only a
+// LATER seq committed, must apply the open one when it commits (it used to start after it).
+TEST_F(RevocationPushPgTest, ANodeStartingDuringAnOpenRevocationAppliesItWhenItCommits) {
+  auto other = PgConnection::connect(url_, db_.name);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->exec("BEGIN").ok());
+  revoke_token(**other, "jti-open");    // takes seq 1, not committed yet
+  revoke_token(*writer_, "jti-later");  // seq 2, committed
+  feed_->poll();                        // the node starts now
+  EXPECT_TRUE(feed_->loaded());
+  EXPECT_TRUE(refused("jti-later"));
+  EXPECT_FALSE(refused("jti-open"));
+  ASSERT_TRUE((*other)->exec("COMMIT").ok());
+  feed_->poll();
+  EXPECT_TRUE(refused("jti-open")) << "seq 1 committed after the node started: missed";
+}
+
+// Every pooled session (the store's, the revocation reader's) carries the server-side bound
+// (pg_pool.hpp, kBoundedSession), and a URL's own `options` are kept beside it.
+TEST_F(RevocationPushPgTest, PooledSessionsAreBoundedOnTheServer) {
+  const std::string url =
+      url_ + (url_.find('?') == std::string::npos ? "?" : "&") + "options=-c%20work_mem%3D5MB";
+  postgresql::PgPool pool({url, db_.name, 1});
+  auto shown = pool.run([](PgConnection& c) {
+    return c.query(
+        "SELECT current_setting('statement_timeout'), "
+        "current_setting('idle_in_transaction_session_timeout'), "
+        "current_setting('client_connection_check_interval'), current_setting('work_mem')");
+  });
+  ASSERT_TRUE(shown.ok()) << shown.error().message;
+  EXPECT_EQ(shown->text(0, 0), "1500ms");
+  EXPECT_EQ(shown->text(0, 1), "2s");
+  EXPECT_EQ(shown->text(0, 2), "1s");
+  EXPECT_EQ(shown->text(0, 3), "5MB");
+  // Migrations lift the statement bound in their own transaction only.
+  ASSERT_TRUE(pool.run([](PgConnection& c) {
+                    return postgresql::migrate(c, postgresql::schema_migrations(), 1);
+                  })
+                  .ok());
+  auto after = pool.run(
+      [](PgConnection& c) { return c.query("SELECT current_setting('statement_timeout')"); });
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->text(0, 0), "1500ms");
+}
+
+// issue16 review: a revoking transaction left idle (a stalled node, a partition) past the
+// bound is ended by the server: its revocation never commits, so no reader has to wait for
+// it longer than its lookback. (Its caller was told it failed.)
+TEST_F(RevocationPushPgTest, ARevokingTransactionLeftIdlePastTheBoundNeverCommits) {
+  feed_->poll();  // the node is running
+  auto stalled = PgConnection::connect(url_, db_.name, postgresql::kBoundedSession);
+  ASSERT_TRUE(stalled.ok());
+  const int pid = (*stalled)->backend_pid();
+  ASSERT_TRUE((*stalled)->exec("BEGIN").ok());
+  revoke_token(**stalled, "jti-stalled");  // seq 1, open
+  revoke_token(*writer_, "jti-fast");      // seq 2, committed: seq 1 is a hole
+  feed_->poll();
+  // The server ends the idle session (waited for, never timed: up to a generous bound).
+  const auto until = std::chrono::steady_clock::now() + kGenerous;
+  bool gone = false;
+  while (!gone && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(200ms);
+    auto r = admin_->query("SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                           {std::to_string(pid)});
+    ASSERT_TRUE(r.ok());
+    gone = r->i64(0, 0) == 0;
+  }
+  ASSERT_TRUE(gone) << "the server did not end a session idle in transaction";
+  EXPECT_FALSE((*stalled)->exec("COMMIT").ok());
+  clock_.advance(41);  // past the fixture's lookback of 40 s: the hole is given up
+  feed_->poll();
+  EXPECT_TRUE(refused("jti-fast"));
+  EXPECT_FALSE(refused("jti-stalled"));
+  auto row = writer_->query("SELECT count(*) FROM revocations WHERE id = 'jti-stalled'");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->i64(0, 0), 0) << "committed after every reader gave its number up";
+}
+
+// Whatever its statements, a revoking transaction whose COMMIT comes more than 20 s after it
+// took its log number is rolled back at COMMIT (pg_schema.cpp, migration 3): readers wait
+// 30 s for a skipped number, so nothing commits after they stopped. The time taken is
+// backdated here rather than waited for.
+TEST_F(RevocationPushPgTest, ARevokingTransactionCommittingTooLateIsRolledBack) {
+  feed_->poll();
+  ASSERT_TRUE(writer_->exec("BEGIN").ok());
+  revoke_token(*writer_, "jti-late");
+  auto taken = writer_->query("SELECT current_setting('stagepass.revlog_taken')::double precision");
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  const std::string backdated = std::to_string(std::stod(taken->text(0, 0)) - 21);
+  ASSERT_TRUE(writer_->exec("SET LOCAL stagepass.revlog_taken = '" + backdated + "'").ok());
+  auto commit = writer_->exec("COMMIT");
+  EXPECT_FALSE(commit.ok());
+  if (!commit.ok()) EXPECT_NE(commit.error().message.find("too slow"), std::string::npos);
+  auto row = writer_->query("SELECT count(*) FROM revocations WHERE id = 'jti-late'");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->i64(0, 0), 0);
+  // 19 s is in time.
+  ASSERT_TRUE(writer_->exec("BEGIN").ok());
+  revoke_token(*writer_, "jti-in-time");
+  taken = writer_->query("SELECT current_setting('stagepass.revlog_taken')::double precision");
+  ASSERT_TRUE(taken.ok());
+  ASSERT_TRUE(writer_
+                  ->exec("SET LOCAL stagepass.revlog_taken = '" +
+                         std::to_string(std::stod(taken->text(0, 0)) - 19) + "'")
+                  .ok());
+  ASSERT_TRUE(writer_->exec("COMMIT").ok());
+  feed_->poll();
+  EXPECT_TRUE(refused("jti-in-time"));
+}
+
+// A revoking transaction that commits late but inside the lookback is still applied.
+TEST_F(RevocationPushPgTest, ALateCommitInsideTheLookbackIsApplied) {
+  feed_->poll();
+  auto slow = PgConnection::connect(url_, db_.name, postgresql::kBoundedSession);
+  ASSERT_TRUE(slow.ok());
+  ASSERT_TRUE((*slow)->exec("BEGIN").ok());
+  revoke_token(**slow, "jti-slow");    // seq 1, open
+  revoke_token(*writer_, "jti-fast");  // seq 2, committed
+  feed_->poll();
+  EXPECT_TRUE(refused("jti-fast"));
+  EXPECT_FALSE(refused("jti-slow"));
+  clock_.advance(30);  // within the fixture's lookback of 40 s
+  feed_->poll();
+  ASSERT_TRUE((*slow)->exec("COMMIT").ok());
+  feed_->poll();
+  EXPECT_TRUE(refused("jti-slow"));
 }
 
 }  // namespace

@@ -184,6 +184,8 @@ int serve(const Config& cfg, bool demo) {
                                                 cfg.clock_skew + tune.revocation_lookback_seconds);
     follow = [&] { api_feed->poll(); };
   }
+  // The feed this node follows, if any: /readyz waits for its first read of the log.
+  const RevocationFeed* feed = accounts ? &accounts->revocation_feed() : api_feed.get();
   std::unique_ptr<RevocationFollower> follower;
   if (follow) {
     follower = std::make_unique<RevocationFollower>(
@@ -236,11 +238,23 @@ int serve(const Config& cfg, bool demo) {
   router.add("GET", "/healthz", healthz);
   if (listeners.has_admin()) admin_router.add("GET", "/healthz", healthz);
   ops.add("GET", "/readyz", [&](Request&) -> Awaitable {
+    // A node that follows the revocations log is not ready before its first read of it: it
+    // would accept tokens revoked elsewhere. After that an outage of the log leaves an
+    // api-only node ready (its Web API keeps serving on what it knows; issue 16), watched
+    // through stagepass_revocation_feed_age_seconds.
+    if (feed && !feed->loaded()) {
+      co_return Response::json(503, R"({"status":"revocations not loaded"})");
+    }
     auto check = [&] { return (!accounts || accounts->store().ping()) && music.ping(); };
     bool ok = co_await http::offload(store_pool, check);
     co_return ok ? Response::json(200, R"({"status":"ready"})")
                  : Response::json(503, R"({"status":"store unavailable"})");
   });
+  if (feed) {
+    metrics.describe("stagepass_revocation_feed_age_seconds", "gauge",
+                     "Seconds since this node last read the revocations log");
+    metrics.gauge("stagepass_revocation_feed_age_seconds", [feed] { return double(feed->age()); });
+  }
   metrics.describe("stagepass_http_connections", "gauge", "Open connections, every listener");
   metrics.gauge("stagepass_http_connections",
                 [&] { return double(listeners.active_connections()); });

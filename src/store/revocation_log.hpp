@@ -56,13 +56,26 @@ inline constexpr std::string_view kRevokedClient = "client";
 inline constexpr std::string_view kRevokedCut = "cut";
 inline constexpr std::string_view kRevokedSuspension = "suspension";
 
+// Where a node starting now begins reading (RevocationLog::revocation_start).
+struct RevocationStart {
+  // The sequence number just before the first entry whose time is at or after `since` (the
+  // retention window), or `settled` when there is none.
+  int64_t first = 0;
+  // The highest sequence number of the entries whose time is before `settled_before`, or 0
+  // when there is none. A number below it belongs to a transaction that took it before this
+  // entry's did, longer ago than any revoking transaction may stay open: it committed (and is
+  // in the log) or never will. A number above it may still be in flight.
+  int64_t settled = 0;
+};
+
 class RevocationLog {
  public:
   virtual ~RevocationLog() = default;
-  // Where a node starting now begins reading: the sequence number just before the first entry
-  // whose time is at or after `since` (the retention window), or the highest sequence number
-  // written so far when there is none (0 for an empty log).
-  virtual Result<int64_t> revocation_start(int64_t since) = 0;
+  // Where a node starting now begins reading: it loads (first, settled] and then reads after
+  // `settled`, so a number above `settled` that is not there yet is a hole it waits for (a
+  // revocation in flight when the node started). Pruning keeps the newest entry before its
+  // cut (prune_revocations), so numbers pruned are always at or below `settled`.
+  virtual Result<RevocationStart> revocation_start(int64_t since, int64_t settled_before) = 0;
   // At most `limit` entries with a sequence number above `seq`, oldest (lowest seq) first.
   virtual Result<std::vector<RevocationEntry>> revocations_after(int64_t seq, int limit) = 0;
   // The entries among `seqs` (at most 1000 of them) that exist now: a reader's re-read of the
@@ -93,7 +106,8 @@ class RevocationHistory {
   // issue16:revlog. Deletes at most `limit` of the oldest log entries whose time is before
   // `before` (the feed passes a time past which no token they cover is alive); returns how
   // many went. Bounded work per call: the feed calls again while a call deletes `limit`.
-  // The newest entry always stays, so the log's end (revocation_start) is never lost.
+  // The newest entry before `before` always stays, so a node starting later knows where the
+  // pruned part of the log ends (revocation_start's `settled`): no pruned number is a hole.
   virtual Result<int64_t> prune_revocations(int64_t before, int limit) = 0;
 };
 

@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer, Browser, findForm, basicAuth } from './lib/server.mjs';
+import { startServer, freePort, Browser, findForm, basicAuth } from './lib/server.mjs';
 import { REDIRECT, WEBAPI_ENV, api, describeCall, expectOk, userTokens, sleep } from './lib/webapi.mjs';
 
 const REMOVE = '/account/apps/remove';
@@ -77,5 +77,68 @@ describe('revocation reaches an api-only node', () => {
     const r = await untilRefused(apiNode, tok.access_token);
     assert.equal(r.status, 401, `api-only node still accepts the token: ${describeCall(r)}`);
     expectOk(await api(apiNode, keep.access_token, 'GET', '/me'), 200);
+  });
+});
+
+// issue16 review. An api-only node that cannot read the revocations log at start (database
+// unreachable, wrong URL) would accept tokens revoked elsewhere: it is not ready until its
+// first read, says why in its log (at most once per 10 s, never the URL's password) and in
+// stagepass_revocation_feed_age_seconds; pointed at a reachable database it becomes ready.
+describe('an api-only node that cannot read the revocations log', () => {
+  let accounts;
+  let apiNode;
+  const PASSWORD = 'pw-never-logged-7f3a';
+
+  before(async () => {
+    accounts = await startServer({ label: 'sp-push-ready-accounts', env: WEBAPI_ENV, timeoutMs: 30000 });
+    const closed = await freePort(); // nothing listens there
+    apiNode = await startServer({
+      label: 'sp-push-ready-api',
+      args: ['--roles', 'api', '--issuer', accounts.issuer],
+      env: {
+        ...WEBAPI_ENV,
+        STAGEPASS_DATABASE: `postgresql://stagepass:${PASSWORD}@127.0.0.1:${closed}/stagepass`,
+        STAGEPASS_MUSIC_DATABASE: path.join(accounts.tmpdir, 'music.db'),
+      },
+    });
+  });
+  after(async () => {
+    await apiNode?.stop();
+    await accounts?.stop();
+  });
+
+  it('answers /readyz 503 and logs why, without the password', async () => {
+    let logged = '';
+    const until = Date.now() + DEADLINE_MS;
+    while (Date.now() < until && !logged) {
+      const r = await fetch(`${apiNode.url}/readyz`);
+      assert.equal(r.status, 503, `ready without having read the revocations log\n${apiNode.logs()}`);
+      assert.match(await r.text(), /revocations not loaded/);
+      logged = apiNode.stdout().split('\n').find((l) => l.includes('revocations log not read')) || '';
+      if (!logged) await sleep(100);
+    }
+    assert.ok(logged, `no log line for the failed poll\n${apiNode.logs()}`);
+    assert.match(JSON.parse(logged).error, /cannot connect/);
+    await sleep(2500); // polls every second meanwhile: still one line (once per 10 s)
+    const lines = apiNode.stdout().split('\n').filter((l) => l.includes('revocations log not read'));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.ok(!apiNode.stdout().includes(PASSWORD) && !apiNode.stderr().includes(PASSWORD), 'the URL password reached the log');
+    const metrics = await (await fetch(`${apiNode.url}/metrics`)).text();
+    assert.match(metrics, /stagepass_revocation_feed_age_seconds \d/);
+    assert.equal((await fetch(`${apiNode.url}/readyz`)).status, 503);
+  });
+
+  it('becomes ready once pointed at a reachable database', async () => {
+    apiNode.env.STAGEPASS_DATABASE = accounts.env.STAGEPASS_DATABASE;
+    await apiNode.restart();
+    let r;
+    const until = Date.now() + DEADLINE_MS;
+    do {
+      r = await fetch(`${apiNode.url}/readyz`);
+      await r.arrayBuffer();
+      if (r.status === 200) break;
+      await sleep(100);
+    } while (Date.now() < until);
+    assert.equal(r.status, 200, apiNode.logs());
   });
 });

@@ -27,7 +27,8 @@ class RevocationLogConformance : public StoreConformance {
 };
 
 TEST_P(RevocationLogConformance, EachRevokingChangeAppendsItsEntry) {
-  EXPECT_EQ(*store_->revocation_start(0), 0);  // an empty log
+  EXPECT_EQ(store_->revocation_start(0, 1000)->first, 0);  // an empty log
+  EXPECT_EQ(store_->revocation_start(0, 1000)->settled, 0);
   ASSERT_TRUE(*store_->revoke_grant("g1", 150));
   ASSERT_FALSE(*store_->revoke_grant("g1", 151));  // no change, no entry
   ASSERT_TRUE(*store_->revoke_access_token("j1", "c1", 5000, 160));
@@ -68,15 +69,24 @@ TEST_P(RevocationLogConformance, AFailedChangeAppendsNothing) {
   EXPECT_TRUE(log_after(0).empty());
 }
 
-// Where a starting node begins: the first entry of its retention window, or the end.
-TEST_P(RevocationLogConformance, StartIsTheFirstEntryOfTheWindowOrTheEnd) {
+// Where a starting node begins: it loads from the first entry of its retention window up to
+// the last entry older than the lookback (settled), and reads on from there.
+TEST_P(RevocationLogConformance, StartIsTheFirstEntryOfTheWindowAndTheLastSettledOne) {
   ASSERT_TRUE(*store_->revoke_access_token("j1", "c1", 5000, 100));
   ASSERT_TRUE(*store_->revoke_access_token("j2", "c1", 5000, 200));
   ASSERT_TRUE(*store_->revoke_access_token("j3", "c1", 5000, 300));
   auto log = log_after(0);
   ASSERT_EQ(log.size(), 3u);
-  EXPECT_EQ(*store_->revocation_start(150), log[1].seq - 1);
-  EXPECT_EQ(*store_->revocation_start(301), log[2].seq);  // nothing that recent: the end
+  auto start = store_->revocation_start(150, 250);
+  ASSERT_TRUE(start.ok());
+  EXPECT_EQ(start->first, log[1].seq - 1);
+  EXPECT_EQ(start->settled, log[1].seq);
+  start = store_->revocation_start(301, 1000);  // nothing that recent: the end
+  EXPECT_EQ(start->first, log[2].seq);
+  EXPECT_EQ(start->settled, log[2].seq);
+  start = store_->revocation_start(0, 50);  // nothing settled yet: every number may be in flight
+  EXPECT_EQ(start->first, log[0].seq - 1);
+  EXPECT_EQ(start->settled, 0);
 }
 
 // The holes a reader re-reads: only those that exist are returned.
@@ -92,9 +102,10 @@ TEST_P(RevocationLogConformance, ReadsTheEntriesAskedFor) {
 }
 
 // Pruning deletes the oldest entries before a time, at most `limit` per call, never the
-// newest; sequence numbers are not reused after it.
+// newest one before that time (a starting node's `settled`: no pruned number becomes a hole);
+// sequence numbers are not reused after it.
 TEST_P(RevocationLogConformance, PruningIsBoundedAndKeepsTheSequence) {
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 4; ++i) {
     ASSERT_TRUE(*store_->revoke_access_token("j" + std::to_string(i), "c1", 5000, 100 + i));
   }
   ASSERT_TRUE(*store_->revoke_access_token("late", "c1", 5000, 900));
@@ -102,9 +113,11 @@ TEST_P(RevocationLogConformance, PruningIsBoundedAndKeepsTheSequence) {
   EXPECT_EQ(*store_->prune_revocations(500, 2), 2);
   EXPECT_EQ(*store_->prune_revocations(500, 2), 1);
   EXPECT_EQ(*store_->prune_revocations(500, 2), 0);
-  EXPECT_EQ(kinds(log_after(0)), (std::vector<std::string>{"token:late"}));
+  EXPECT_EQ(kinds(log_after(0)), (std::vector<std::string>{"token:j3", "token:late"}));
+  EXPECT_EQ(store_->revocation_start(600, 600)->settled, log_after(0).front().seq);
+  EXPECT_EQ(*store_->prune_revocations(1000, 10), 1);
   EXPECT_EQ(*store_->prune_revocations(1000, 10), 0);  // the newest stays: the log's end
-  EXPECT_EQ(*store_->revocation_start(1000), highest);
+  EXPECT_EQ(store_->revocation_start(1000, 1000)->settled, highest);
   ASSERT_TRUE(*store_->revoke_access_token("next", "c1", 5000, 1000));
   EXPECT_GT(log_after(0).back().seq, highest);
 }

@@ -23,6 +23,39 @@ std::vector<const char*> values_of(const std::vector<PgParam>& params) {
   return values;
 }
 
+// The URL's own `options` (if any) followed by `extra`: a later -c of a setting wins.
+std::string with_url_options(const std::string& url, const std::string& extra) {
+  if (extra.empty()) return "";
+  std::string out;
+  if (PQconninfoOption* parsed = PQconninfoParse(url.c_str(), nullptr)) {
+    for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+      if (std::strcmp(o->keyword, "options") == 0 && o->val != nullptr && *o->val != '\0') {
+        out = std::string(o->val) + ' ';
+      }
+    }
+    PQconninfoFree(parsed);
+  }
+  return out + extra;
+}
+
+// libpq's message about a URL it could not parse may quote the URL: the password between
+// "://user:" and "@" is replaced wherever it appears (callers log these messages).
+std::string without_password(std::string message, const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return message;
+  const size_t host = url.find_first_of("/?", scheme + 3);
+  const size_t at = url.rfind('@', host == std::string::npos ? url.size() : host);
+  if (at == std::string::npos || at < scheme + 3) return message;
+  const size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at || colon + 1 == at) return message;
+  const std::string password = url.substr(colon + 1, at - colon - 1);
+  for (size_t i = message.find(password); i != std::string::npos; i = message.find(password, i)) {
+    message.replace(i, password.size(), "***");
+    i += 3;
+  }
+  return message;
+}
+
 }  // namespace
 
 int64_t PgResult::i64(int row, int col) const {
@@ -36,17 +69,22 @@ int64_t PgResult::affected() const {
 }
 
 Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& url,
-                                                            const std::string& dbname) {
+                                                            const std::string& dbname,
+                                                            const std::string& session_options) {
   // expand_dbname = 1: the first "dbname" is the URL, whose keywords override those before it
   // (connect_timeout); a second one only names the database.
   const std::string timeout = std::to_string(kConnectTimeoutSeconds);
-  const char* keys[] = {"connect_timeout", "dbname", dbname.empty() ? nullptr : "dbname", nullptr};
-  const char* values[] = {timeout.c_str(), url.c_str(), dbname.empty() ? nullptr : dbname.c_str(),
-                          nullptr};
-  PGconn* conn = PQconnectdbParams(keys, values, 1);
+  const std::string options = with_url_options(url, session_options);
+  std::vector<const char*> keys = {"connect_timeout", "dbname"};
+  std::vector<const char*> values = {timeout.c_str(), url.c_str()};
+  if (!options.empty()) keys.push_back("options"), values.push_back(options.c_str());
+  if (!dbname.empty()) keys.push_back("dbname"), values.push_back(dbname.c_str());
+  keys.push_back(nullptr), values.push_back(nullptr);
+  PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 1);
   if (conn == nullptr) return fail(Error{ErrorCode::kIo, "postgresql: out of memory"});
   if (PQstatus(conn) != CONNECTION_OK) {
-    Error e{ErrorCode::kIo, "postgresql: cannot connect: " + trimmed(PQerrorMessage(conn))};
+    Error e{ErrorCode::kIo,
+            "postgresql: cannot connect: " + without_password(trimmed(PQerrorMessage(conn)), url)};
     PQfinish(conn);
     return fail(std::move(e));
   }

@@ -49,9 +49,12 @@ class PgConnection {
   // empty, replaces the URL's database (tests make a database per case). kIo when the
   // server cannot be reached or refuses; a connection attempt gives up after
   // kConnectTimeoutSeconds unless the URL sets connect_timeout itself.
+  // `session_options`, when not empty, is added to the libpq `options` the URL may set (the
+  // server applies the last value of a setting: these win), e.g. kBoundedSession.
   static constexpr int kConnectTimeoutSeconds = 2;
   static Result<std::unique_ptr<PgConnection>> connect(const std::string& url,
-                                                       const std::string& dbname = "");
+                                                       const std::string& dbname = "",
+                                                       const std::string& session_options = "");
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
@@ -81,7 +84,7 @@ class PgConnection {
   // session is then abandoned mid-statement: the server rolls its transaction back once it
   // sees the connection closed (a COMMIT caught so may or may not have happened, as when the
   // server crashes). Migrations wait without limit (they may wait for another node's).
-  static constexpr std::chrono::milliseconds kAnswerTimeout{2000};
+  static constexpr std::chrono::milliseconds kAnswerTimeout{3000};
   void set_answer_timeout(std::chrono::milliseconds t) { answer_timeout_ = t; }
   std::chrono::milliseconds answer_timeout() const { return answer_timeout_; }
   // True inside a transaction that a failed statement aborted: it can only be rolled back

@@ -41,6 +41,12 @@ Result<int> migrate(PgConnection& db, const std::vector<std::string_view>& migra
   db.set_answer_timeout(std::chrono::milliseconds{0});
   auto applied = [&]() -> Result<int> {
     if (auto s = db.exec("BEGIN"); !s) return fail(std::move(s.error()));
+    // Nor the server's statement bound of pooled sessions (pg_pool.hpp, kBoundedSession), in
+    // this transaction only.
+    if (auto s = db.exec("SET LOCAL statement_timeout = 0"); !s) {
+      (void)db.exec("ROLLBACK");
+      return fail(std::move(s.error()));
+    }
     auto n = apply_missing(db, migrations, now);
     if (!n) {
       (void)db.exec("ROLLBACK");

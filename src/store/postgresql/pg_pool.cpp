@@ -44,7 +44,7 @@ Result<std::unique_ptr<PgConnection>> PgPool::acquire() {
     }
     ++open_;  // a place taken for the connection opened below, outside the lock
   }
-  auto conn = PgConnection::connect(options_.url, options_.dbname);
+  auto conn = PgConnection::connect(options_.url, options_.dbname, options_.session_options);
   std::lock_guard lock(mu_);
   probing_ = false;
   connect_failed_ = !conn;

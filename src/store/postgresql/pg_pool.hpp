@@ -23,6 +23,27 @@
 
 namespace stagepass::postgresql {
 
+// issue16 (review fix): the server-side bound on every pooled session (the store's, the
+// replica's, an api-only node's revocation reader): a statement ends after 1.5 s (a lock wait
+// included; below the client's own 3 s answer timeout, PgConnection::kAnswerTimeout, so a slow
+// but live server answers with a definite error rather than the client giving up on a
+// statement that may still commit), a session left idle inside a transaction (a stalled or
+// partitioned node) is ended after 2 s, and a query whose client went away is cancelled within 1 s.
+// Why: a revocation's log entry takes its seq at its insert but is seen at its COMMIT; a reader
+// re-reads a hole in the sequence for the lookback only (Tunables::revocation_lookback_seconds = 30
+// s, plus the clock skew), so a revoking transaction must commit within it or never. The hard bound
+// is the COMMIT-time check (pg_schema.cpp, migration 3: at most 20 s from the first seq taken to
+// COMMIT, else rolled back), 10 s inside the lookback; these bounds end what would otherwise
+// reach that check late: a stalled node's open transaction goes within 2 s (releasing its
+// locks), and no statement of the usual short revoking transactions (revoke one grant or
+// token, delete a client: at most 3 statements from the first seq through COMMIT, 3 x 1.5 s
+// + 2 x 2 s = 8.5 s) can keep it open past the check. Migrations, which may wait for another
+// node's migration lock, lift the statement bound in their transaction (SET LOCAL).
+// docs/operations.md, "Revocation across nodes".
+inline constexpr const char* kBoundedSession =
+    "-c statement_timeout=1500 -c idle_in_transaction_session_timeout=2000 "
+    "-c client_connection_check_interval=1000";
+
 class PgPool {
  public:
   // After a failed connect, how long new connections are not attempted, and then one caller
@@ -34,6 +55,7 @@ class PgPool {
     std::string dbname;  // replaces the URL's database when not empty
     int size = 8;
     std::chrono::milliseconds acquire_timeout{1000};
+    std::string session_options = kBoundedSession;  // libpq `options` (added to the URL's)
   };
   explicit PgPool(Options options) : options_(std::move(options)) {}
   PgPool(const PgPool&) = delete;

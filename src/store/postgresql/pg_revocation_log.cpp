@@ -18,15 +18,15 @@ std::vector<RevocationEntry> entries(const PgResult& r) {
 
 }  // namespace
 
-Result<int64_t> revocation_start_on(PgConnection& c, int64_t since) {
-  // The highest COMMITTED seq when the window is empty (an uncommitted lower one belongs to
-  // a transaction older than the window): revocation_log.hpp.
-  auto r = c.prepared("revlog_start",
-                      "SELECT COALESCE((SELECT MIN(seq) - 1 FROM revocations WHERE at >= $1), "
-                      "(SELECT MAX(seq) FROM revocations), 0)",
-                      {std::to_string(since)});
+Result<RevocationStart> revocation_start_on(PgConnection& c, int64_t since,
+                                            int64_t settled_before) {
+  auto r = c.prepared("revlog_start2",
+                      "SELECT (SELECT MIN(seq) - 1 FROM revocations WHERE at >= $1), "
+                      "COALESCE((SELECT MAX(seq) FROM revocations WHERE at < $2), 0)",
+                      {std::to_string(since), std::to_string(settled_before)});
   if (!r) return fail(std::move(r.error()));
-  return r->i64(0, 0);
+  const int64_t settled = r->i64(0, 1);
+  return RevocationStart{r->is_null(0, 0) ? settled : r->i64(0, 0), settled};
 }
 
 Result<std::vector<RevocationEntry>> revocations_after_on(PgConnection& c, int64_t seq, int limit) {
@@ -52,17 +52,17 @@ Result<std::vector<RevocationEntry>> revocations_in_on(PgConnection& c,
 }
 
 Result<int64_t> prune_revocations_on(PgConnection& c, int64_t before, int limit) {
-  auto r = c.prepared(
-      "revlog_prune",
-      "DELETE FROM revocations WHERE seq IN (SELECT seq FROM revocations "
-      "WHERE at < $1 AND seq < (SELECT MAX(seq) FROM revocations) ORDER BY seq LIMIT $2)",
-      {std::to_string(before), std::to_string(limit)});
+  auto r = c.prepared("revlog_prune",
+                      "DELETE FROM revocations WHERE seq IN (SELECT seq FROM revocations "
+                      "WHERE at < $1 AND seq < (SELECT MAX(seq) FROM revocations WHERE at < $1) "
+                      "ORDER BY seq LIMIT $2)",
+                      {std::to_string(before), std::to_string(limit)});
   if (!r) return fail(std::move(r.error()));
   return r->affected();
 }
 
-Result<int64_t> PgRevocationLog::revocation_start(int64_t since) {
-  return pool_.run([&](PgConnection& c) { return revocation_start_on(c, since); });
+Result<RevocationStart> PgRevocationLog::revocation_start(int64_t since, int64_t settled_before) {
+  return pool_.run([&](PgConnection& c) { return revocation_start_on(c, since, settled_before); });
 }
 
 Result<std::vector<RevocationEntry>> PgRevocationLog::revocations_after(int64_t seq, int limit) {
@@ -75,8 +75,8 @@ Result<std::vector<RevocationEntry>> PgRevocationLog::revocations_in(
 }
 
 // PgStore's RevocationLog and pruning: the same queries on the store's pool.
-Result<int64_t> PgStore::revocation_start(int64_t since) {
-  return pool_.run([&](PgConnection& c) { return revocation_start_on(c, since); });
+Result<RevocationStart> PgStore::revocation_start(int64_t since, int64_t settled_before) {
+  return pool_.run([&](PgConnection& c) { return revocation_start_on(c, since, settled_before); });
 }
 
 Result<std::vector<RevocationEntry>> PgStore::revocations_after(int64_t seq, int limit) {

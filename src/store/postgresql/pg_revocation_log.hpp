@@ -18,7 +18,7 @@ namespace stagepass::postgresql {
 inline constexpr const char* kRevocationChannel = "stagepass_revocations";
 
 // The queries, on a connection the caller holds.
-Result<int64_t> revocation_start_on(PgConnection& c, int64_t since);
+Result<RevocationStart> revocation_start_on(PgConnection& c, int64_t since, int64_t settled_before);
 Result<std::vector<RevocationEntry>> revocations_after_on(PgConnection& c, int64_t seq, int limit);
 Result<std::vector<RevocationEntry>> revocations_in_on(PgConnection& c,
                                                        const std::vector<int64_t>& seqs);
@@ -33,7 +33,7 @@ class PgRevocationLog : public RevocationLog {
                   std::chrono::milliseconds acquire_timeout = std::chrono::milliseconds(1000))
       : pool_({std::move(url), std::move(dbname), connections, acquire_timeout}) {}
 
-  Result<int64_t> revocation_start(int64_t since) override;
+  Result<RevocationStart> revocation_start(int64_t since, int64_t settled_before) override;
   Result<std::vector<RevocationEntry>> revocations_after(int64_t seq, int limit) override;
   Result<std::vector<RevocationEntry>> revocations_in(const std::vector<int64_t>& seqs) override;
 

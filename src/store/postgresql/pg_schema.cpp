@@ -261,10 +261,47 @@ CREATE TRIGGER revlog_suspensions AFTER UPDATE OF suspended_at ON clients
   FOR EACH ROW EXECUTE FUNCTION sp_revlog_suspensions();
 )sql";
 
+// Migration 3 (issue16:revfix): a revoking transaction reaches its COMMIT within 20 s of
+// taking its first log number, or is rolled back there. Readers wait for a skipped number
+// for 30 s plus the clock skew only (Tunables::revocation_lookback_seconds); this makes that
+// wait always long enough, however many statements the transaction runs (change_password
+// revokes one grant per statement). The check runs in the deferred notify trigger, at COMMIT,
+// before the transaction becomes visible. SQLite needs none: one writer, seq order is commit
+// order. pg_pool.hpp's session bounds end the stalls this would otherwise only refuse late.
+constexpr std::string_view kRevocationDeadline = R"sql(
+-- issue16:revfix
+CREATE OR REPLACE FUNCTION sp_revlog_append(k text, i text, c text, a bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  s bigint;
+BEGIN
+  INSERT INTO revocations (kind, id, client_id, at) VALUES (k, i, c, a) RETURNING seq INTO s;
+  IF s > COALESCE(NULLIF(current_setting('stagepass.revlog_seq', true), '')::bigint, 0) THEN
+    PERFORM set_config('stagepass.revlog_seq', s::text, true);
+  END IF;
+  IF COALESCE(current_setting('stagepass.revlog_taken', true), '') = '' THEN
+    PERFORM set_config('stagepass.revlog_taken', extract(epoch FROM clock_timestamp())::text,
+                       true);
+  END IF;
+END $$;
+CREATE OR REPLACE FUNCTION sp_revlog_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  taken text := COALESCE(current_setting('stagepass.revlog_taken', true), '');
+BEGIN
+  IF taken <> '' AND extract(epoch FROM clock_timestamp()) - taken::double precision > 20 THEN
+    RAISE EXCEPTION 'revoking transaction too slow: its commit came more than 20 s after its '
+                    'revocations log number (readers stop waiting at 30 s); rolled back'
+      USING ERRCODE = '57014';
+  END IF;
+  PERFORM pg_notify('stagepass_revocations', current_setting('stagepass.revlog_seq', true));
+  RETURN NULL;
+END $$;
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& schema_migrations() {
-  static const std::vector<std::string_view> all = {kInitial, kRevocationLog};
+  static const std::vector<std::string_view> all = {kInitial, kRevocationLog, kRevocationDeadline};
   return all;
 }
 

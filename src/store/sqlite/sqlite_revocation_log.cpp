@@ -13,13 +13,16 @@ RevocationEntry read_entry(const Stmt& s) {
 
 }  // namespace
 
-int64_t revocation_start_on(Connection& db, int64_t since) {
-  auto first = db.prepare("SELECT MIN(seq) FROM revocations WHERE at >= ?");
-  first.bind(1, since);
-  if (first.step() && !first.is_null(0)) return first.i64(0) - 1;
-  // AUTOINCREMENT's counter: the highest seq ever written, even if pruned since.
-  auto max = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'revocations'");
-  return max.step() ? max.i64(0) : 0;
+// The same semantics as on PostgreSQL (revocation_log.hpp), though SQLite's single writer
+// commits in seq order (a number above `settled` is never in flight here).
+RevocationStart revocation_start_on(Connection& db, int64_t since, int64_t settled_before) {
+  auto s = db.prepare(
+      "SELECT (SELECT MIN(seq) - 1 FROM revocations WHERE at >= ?), "
+      "COALESCE((SELECT MAX(seq) FROM revocations WHERE at < ?), 0)");
+  s.bind_all(since, settled_before);
+  if (!s.step()) return {};
+  const int64_t settled = s.i64(1);
+  return {s.is_null(0) ? settled : s.i64(0), settled};
 }
 
 std::vector<RevocationEntry> revocations_after_on(Connection& db, int64_t seq, int limit) {
@@ -50,9 +53,9 @@ std::vector<RevocationEntry> revocations_in_on(Connection& db, const std::vector
 int64_t prune_revocations_on(Connection& db, int64_t before, int limit) {
   db.prepare(
         "DELETE FROM revocations WHERE seq IN "
-        "(SELECT seq FROM revocations WHERE at < ? AND seq < (SELECT MAX(seq) FROM revocations) "
-        "ORDER BY seq LIMIT ?)")
-      .bind_all(before, static_cast<int64_t>(limit))
+        "(SELECT seq FROM revocations WHERE at < ? AND seq < "
+        "(SELECT MAX(seq) FROM revocations WHERE at < ?) ORDER BY seq LIMIT ?)")
+      .bind_all(before, before, static_cast<int64_t>(limit))
       .run();
   return db.changes();
 }
@@ -80,8 +83,9 @@ auto SqliteRevocationLog::guarded(F&& f) -> Result<decltype(f(std::declval<Conne
   }
 }
 
-Result<int64_t> SqliteRevocationLog::revocation_start(int64_t since) {
-  return guarded([&](Connection& db) { return revocation_start_on(db, since); });
+Result<RevocationStart> SqliteRevocationLog::revocation_start(int64_t since,
+                                                              int64_t settled_before) {
+  return guarded([&](Connection& db) { return revocation_start_on(db, since, settled_before); });
 }
 
 Result<std::vector<RevocationEntry>> SqliteRevocationLog::revocations_after(int64_t seq,
@@ -95,8 +99,10 @@ Result<std::vector<RevocationEntry>> SqliteRevocationLog::revocations_in(
 }
 
 // SqliteStore's RevocationLog and pruning: the same queries on the store's pool.
-Result<int64_t> SqliteStore::revocation_start(int64_t since) {
-  return read([&](Connection& db) -> Result<int64_t> { return revocation_start_on(db, since); });
+Result<RevocationStart> SqliteStore::revocation_start(int64_t since, int64_t settled_before) {
+  return read([&](Connection& db) -> Result<RevocationStart> {
+    return revocation_start_on(db, since, settled_before);
+  });
 }
 
 Result<std::vector<RevocationEntry>> SqliteStore::revocations_after(int64_t seq, int limit) {

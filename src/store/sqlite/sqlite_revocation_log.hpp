@@ -17,7 +17,7 @@
 namespace stagepass::sqlite {
 
 // The queries, on a connection the caller holds. Throw SqliteError.
-int64_t revocation_start_on(Connection& db, int64_t since);
+RevocationStart revocation_start_on(Connection& db, int64_t since, int64_t settled_before);
 std::vector<RevocationEntry> revocations_after_on(Connection& db, int64_t seq, int limit);
 std::vector<RevocationEntry> revocations_in_on(Connection& db, const std::vector<int64_t>& seqs);
 int64_t prune_revocations_on(Connection& db, int64_t before, int limit);
@@ -27,7 +27,7 @@ class SqliteRevocationLog : public RevocationLog {
   // kIo when `path` does not exist or cannot be opened.
   static Result<std::unique_ptr<SqliteRevocationLog>> open(const std::string& path);
 
-  Result<int64_t> revocation_start(int64_t since) override;
+  Result<RevocationStart> revocation_start(int64_t since, int64_t settled_before) override;
   Result<std::vector<RevocationEntry>> revocations_after(int64_t seq, int limit) override;
   Result<std::vector<RevocationEntry>> revocations_in(const std::vector<int64_t>& seqs) override;
 

@@ -76,7 +76,7 @@ class SqliteStore final : public Store {
                                    int64_t expires_at, int64_t now) override;
   Result<std::vector<Revoked>> revoked_tokens_since(int64_t since) override;
   // issue16:revlog (sqlite_revocation_log.cpp)
-  Result<int64_t> revocation_start(int64_t since) override;
+  Result<RevocationStart> revocation_start(int64_t since, int64_t settled_before) override;
   Result<std::vector<RevocationEntry>> revocations_after(int64_t seq, int limit) override;
   Result<std::vector<RevocationEntry>> revocations_in(const std::vector<int64_t>& seqs) override;
   Result<int64_t> prune_revocations(int64_t before, int limit) override;

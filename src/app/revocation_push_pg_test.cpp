@@ -268,7 +268,9 @@ TEST_F(RevocationPushPgTest, ARevokingTransactionCommittingTooLateIsRolledBack) 
   ASSERT_TRUE(writer_->exec("SET LOCAL stagepass.revlog_taken = '" + backdated + "'").ok());
   auto commit = writer_->exec("COMMIT");
   EXPECT_FALSE(commit.ok());
-  if (!commit.ok()) EXPECT_NE(commit.error().message.find("too slow"), std::string::npos);
+  if (!commit.ok()) {
+    EXPECT_NE(commit.error().message.find("too slow"), std::string::npos);
+  }
   auto row = writer_->query("SELECT count(*) FROM revocations WHERE id = 'jti-late'");
   ASSERT_TRUE(row.ok());
   EXPECT_EQ(row->i64(0, 0), 0);

@@ -101,21 +101,10 @@ TEST_P(ClientsConformance, TheAppLimitIsCountedInTheWrite) {
 TEST_P(ClientsConformance, ParallelCreatesStopAtTheLimit) {
   for (int round = 0; round < 6; ++round) {
     const std::string owner = nth("owner", round);
-    std::vector<std::thread> threads;
-    std::atomic<int> created{0}, ready{0};
-    std::atomic<bool> go{false};
-    for (int i = 0; i < 8; ++i) {
-      threads.emplace_back([&, i] {
-        ++ready;
-        while (!go.load()) std::this_thread::yield();
-        if (store_->create_owned_client(owned_app(owner + nth("-p", i), owner), 5).ok()) {
-          ++created;
-        }
-      });
-    }
-    while (ready.load() < 8) std::this_thread::yield();
-    go = true;
-    for (auto& t : threads) t.join();
+    std::atomic<int> created{0};
+    race(8, [&](int i) {
+      if (store_->create_owned_client(owned_app(owner + nth("-p", i), owner), 5).ok()) ++created;
+    });
     EXPECT_EQ(created.load(), 5) << owner;
     EXPECT_EQ(store_->list_owned_clients(owner)->size(), 5u) << owner;
   }

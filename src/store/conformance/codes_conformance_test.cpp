@@ -80,23 +80,16 @@ TEST_P(CodesConformance, SixteenThreadsRaceToRedeemOneCodeAndExactlyOneWins) {
   ASSERT_TRUE(store_->save_code(code("k")).ok());
   constexpr int kThreads = 16;
   open_connections(kThreads);
-  std::vector<std::thread> threads;
   std::vector<RedeemOutcome> outcomes(kThreads, RedeemOutcome::kRefused);
   std::vector<bool> failed(kThreads, false);
-  std::atomic<bool> go{false};
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      while (!go.load()) std::this_thread::yield();
-      auto r = store_->redeem_code("k", exchange(nth("r", i), 101));
-      if (r.ok()) {
-        outcomes[i] = r->outcome;
-      } else {
-        failed[i] = true;
-      }
-    });
-  }
-  go = true;
-  for (auto& t : threads) t.join();
+  race(kThreads, [&](int i) {
+    auto r = store_->redeem_code("k", exchange(nth("r", i), 101));
+    if (r.ok()) {
+      outcomes[i] = r->outcome;
+    } else {
+      failed[i] = true;
+    }
+  });
   int winner = -1, redeemed = 0;
   for (int i = 0; i < kThreads; ++i) {
     EXPECT_FALSE(failed[i]) << "thread " << i << ": the store failed";

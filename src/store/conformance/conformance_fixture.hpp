@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -95,6 +96,24 @@ class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
       readers.emplace_back([this] { (void)store_->find_refresh_token("warm-up"); });
     }
     for (auto& t : readers) t.join();
+  }
+  // Runs f(0) .. f(threads - 1) on as many threads released together (each waits until all
+  // are started), and joins them: the concurrent cases' race.
+  template <class F>
+  static void race(int threads, F f) {
+    std::vector<std::thread> running;
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    for (int i = 0; i < threads; ++i) {
+      running.emplace_back([&, i] {
+        ++ready;
+        while (!go.load()) std::this_thread::yield();
+        f(i);
+      });
+    }
+    while (ready.load() < threads) std::this_thread::yield();
+    go = true;
+    for (auto& t : running) t.join();
   }
   // "<prefix><i>": names of the many tokens and codes of the concurrent cases.
   static std::string nth(const std::string& prefix, int i) {

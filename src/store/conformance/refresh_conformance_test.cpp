@@ -137,21 +137,14 @@ TEST_P(RefreshConformance, SixteenThreadsRotatingOneTokenWithoutGraceLeaveOneWin
   open_connections(kThreads);
   std::vector<RotateOutcome> outcomes(kThreads, RotateOutcome::kRefused);
   std::vector<bool> failed(kThreads, false);
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      while (!go.load()) std::this_thread::yield();
-      auto r = store_->rotate_refresh_token("r", rotation(nth("s", i), 110, 0));
-      if (r.ok()) {
-        outcomes[i] = r->outcome;
-      } else {
-        failed[i] = true;
-      }
-    });
-  }
-  go = true;
-  for (auto& t : threads) t.join();
+  race(kThreads, [&](int i) {
+    auto r = store_->rotate_refresh_token("r", rotation(nth("s", i), 110, 0));
+    if (r.ok()) {
+      outcomes[i] = r->outcome;
+    } else {
+      failed[i] = true;
+    }
+  });
   int rotated = 0;
   for (int i = 0; i < kThreads; ++i) {
     EXPECT_FALSE(failed[i]) << "thread " << i << ": the store failed";
@@ -180,17 +173,10 @@ TEST_P(RefreshConformance, SixteenThreadsRotatingOneTokenInsideTheGraceGetOneRot
   constexpr int kThreads = 16;
   open_connections(kThreads);
   std::vector<RotateOutcome> outcomes(kThreads, RotateOutcome::kRefused);
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      while (!go.load()) std::this_thread::yield();
-      auto r = store_->rotate_refresh_token("r", rotation(nth("s", i), 110, 30));
-      if (r.ok()) outcomes[i] = r->outcome;
-    });
-  }
-  go = true;
-  for (auto& t : threads) t.join();
+  race(kThreads, [&](int i) {
+    auto r = store_->rotate_refresh_token("r", rotation(nth("s", i), 110, 30));
+    if (r.ok()) outcomes[i] = r->outcome;
+  });
   EXPECT_EQ(std::count(outcomes.begin(), outcomes.end(), RotateOutcome::kRotated), 1);
   EXPECT_LE(std::count(outcomes.begin(), outcomes.end(), RotateOutcome::kReuseGrace), 1);
   EXPECT_EQ(std::count(outcomes.begin(), outcomes.end(), RotateOutcome::kRefused), 0);

@@ -1,5 +1,6 @@
-// PgStore: registered apps (ClientStore): clients, their secrets (issue15:secrets), the
-// dashboard's owned apps, development mode's allowlist and suspensions.
+// PgStore: registered apps (ClientStore): clients, the dashboard's owned apps and
+// suspensions. Their secrets: pg_client_secrets.cpp; development mode's allowlist:
+// pg_allowlist_store.cpp.
 #include <algorithm>
 #include <sstream>
 #include <unordered_map>
@@ -79,16 +80,6 @@ Status<> read_secrets(PgConnection& c, std::vector<Client>& clients, bool one) {
   return Ok{};
 }
 
-// Stores `hash` as the client's current secret; returns its id.
-Result<int64_t> insert_current_secret(PgConnection& c, const std::string& client_id,
-                                      const std::string& hash, int64_t now) {
-  SP_PG_TRY(r, c.prepared("insert_secret",
-                          "INSERT INTO client_secrets (client_id, hash, created_at) "
-                          "VALUES ($1, $2, $3) RETURNING id",
-                          {client_id, hash, num(now)}));
-  return r->i64(0, 0);
-}
-
 // Inside the caller's transaction.
 Status<> insert_client(PgConnection& c, const Client& cl) {
   SP_PG_TRY(r, c.prepared("insert_client",
@@ -106,23 +97,32 @@ Status<> insert_client(PgConnection& c, const Client& cl) {
   return Ok{};
 }
 
+}  // namespace
+
+namespace internal {
+
+// Stores `hash` as the client's current secret; returns its id.
+Result<int64_t> insert_current_secret(PgConnection& c, const std::string& client_id,
+                                      const std::string& hash, int64_t now) {
+  SP_PG_TRY(r, c.prepared("insert_secret",
+                          "INSERT INTO client_secrets (client_id, hash, created_at) "
+                          "VALUES ($1, $2, $3) RETURNING id",
+                          {client_id, hash, num(now)}));
+  return r->i64(0, 0);
+}
+
 // Locks the client's row for the rest of the transaction; false if there is no such client.
 Result<bool> lock_client(PgConnection& c, const std::string& id) {
   SP_PG_TRY(r, c.prepared("lock_client", "SELECT 1 FROM clients WHERE id = $1 FOR UPDATE", {id}));
   return r->rows() > 0;
 }
 
-using Pairs = std::vector<std::pair<std::string, int64_t>>;
 Result<Pairs> pairs(PgConnection& c, const char* name, const char* sql, int64_t since) {
   SP_PG_TRY(r, c.prepared(name, sql, {num(since)}));
   Pairs out;
   for (int i = 0; i < r->rows(); ++i) out.emplace_back(r->text(i, 0), r->i64(i, 1));
   return out;
 }
-
-}  // namespace
-
-namespace internal {
 
 Result<bool> on_allowlist_in(PgConnection& c, const std::string& client_id,
                              const std::string& user_id) {
@@ -235,79 +235,6 @@ Status<> PgStore::set_client_secret_hash(const std::string& id, const std::strin
   });
 }
 
-// ---- development mode and the allowlist (issue15:devmode)
-
-Status<> PgStore::set_client_mode(const std::string& id, bool development) {
-  return pool_.run([&](PgConnection& c) -> Status<> {
-    SP_PG_TRY(r, c.prepared("set_client_mode", "UPDATE clients SET development = $1 WHERE id = $2",
-                            {flag(development), id}));
-    if (r->affected() == 0) return fail(not_found("client"));
-    return Ok{};
-  });
-}
-
-Result<bool> PgStore::add_to_allowlist(const std::string& client_id, const std::string& user_id,
-                                       int64_t limit, int64_t now) {
-  return pool_.transaction([&](PgConnection& c) -> Result<bool> {
-    // The app's row is locked first: adds racing for the last place run one after the other,
-    // and the count below sees every add committed before.
-    SP_PG_TRY(app, lock_client(c, client_id));
-    if (!*app) return fail(not_found("client"));
-    SP_PG_TRY(person, c.prepared("user_exists", "SELECT 1 FROM users WHERE id = $1", {user_id}));
-    if (person->rows() == 0) return fail(not_found("user"));
-    SP_PG_TRY(listed, on_allowlist_in(c, client_id, user_id));
-    if (*listed) return false;
-    SP_PG_TRY(count,
-              c.prepared("allowlist_size", "SELECT COUNT(*) FROM allowlist WHERE client_id = $1",
-                         {client_id}));
-    if (count->i64(0, 0) >= limit) {
-      return fail(Error{ErrorCode::kConflict,
-                        "the allowlist is full (" + std::to_string(limit) + " people)"});
-    }
-    SP_PG_TRY(ins, c.prepared("allowlist_add",
-                              "INSERT INTO allowlist (client_id, user_id, added_at) "
-                              "VALUES ($1, $2, $3)",
-                              {client_id, user_id, num(now)}));
-    return true;
-  });
-}
-
-Result<AllowlistRemoval> PgStore::remove_from_allowlist(const std::string& client_id,
-                                                        const std::string& user_id, int64_t now) {
-  return pool_.transaction([&](PgConnection& c) -> Result<AllowlistRemoval> {
-    SP_PG_TRY(del, c.prepared("allowlist_remove",
-                              "DELETE FROM allowlist WHERE client_id = $1 AND user_id = $2",
-                              {client_id, user_id}));
-    if (del->affected() == 0) return fail(not_found("allowlist entry"));
-    AllowlistRemoval out;
-    // At most one active grant per (person, app) (grants_active).
-    SP_PG_TRY(g, c.prepared("active_grant_id",
-                            "SELECT id FROM grants WHERE user_id = $1 AND client_id = $2 "
-                            "AND revoked_at IS NULL FOR UPDATE",
-                            {user_id, client_id}));
-    if (g->rows() > 0) {
-      SP_PG_TRY(revoked, revoke_grant_in(c, g->text(0, 0), now));
-      out.grant_revoked = *revoked;
-    }
-    return out;
-  });
-}
-
-Result<std::vector<AllowlistEntry>> PgStore::list_allowlist(const std::string& client_id) {
-  return pool_.run([&](PgConnection& c) -> Result<std::vector<AllowlistEntry>> {
-    SP_PG_TRY(r, c.prepared("list_allowlist",
-                            "SELECT a.client_id, a.user_id, u.email, u.display_name, a.added_at "
-                            "FROM allowlist a JOIN users u ON u.id = a.user_id "
-                            "WHERE a.client_id = $1 ORDER BY a.added_at, u.email",
-                            {client_id}));
-    std::vector<AllowlistEntry> out;
-    for (int i = 0; i < r->rows(); ++i) {
-      out.push_back({r->text(i, 0), r->text(i, 1), r->text(i, 2), r->text(i, 3), r->i64(i, 4)});
-    }
-    return out;
-  });
-}
-
 // ---- apps of the developer dashboard (issue15:dashboard)
 
 Result<std::vector<Client>> PgStore::list_owned_clients(const std::string& owner_id) {
@@ -386,121 +313,6 @@ Result<std::vector<std::pair<std::string, int64_t>>> PgStore::suspended_clients_
                  "SELECT id, suspended_at FROM clients WHERE suspended_at >= $1 "
                  "AND suspended_at > 0",
                  since);
-  });
-}
-
-// ---- secrets (issue15:secrets)
-
-Result<ClientStore::SecretRotation> PgStore::rotate_client_secret(const std::string& id,
-                                                                  const std::string& new_hash,
-                                                                  int64_t now, int64_t grace) {
-  if (grace < 0 || new_hash.empty()) {
-    return fail(Error{ErrorCode::kInvalid, "a rotation needs a secret and a grace >= 0"});
-  }
-  return pool_.transaction([&](PgConnection& c) -> Result<SecretRotation> {
-    // The client's row is locked: two rotations of one client run one after the other, so
-    // it never holds more than two live secrets.
-    SP_PG_TRY(cl, c.prepared("lock_client_kind",
-                             "SELECT is_public FROM clients WHERE id = $1 FOR UPDATE", {id}));
-    if (cl->rows() == 0) return fail(not_found("client"));
-    if (as_bool(*cl, 0, 0))
-      return fail(Error{ErrorCode::kConflict, "a public client has no secret"});
-    // At most two live secrets: one that was still retiring ends now.
-    SP_PG_TRY(retiring, c.prepared("delete_retiring_secret",
-                                   "DELETE FROM client_secrets WHERE client_id = $1 "
-                                   "AND expires_at IS NOT NULL",
-                                   {id}));
-    SecretRotation out;
-    out.previous_expires_at = now + grace;
-    if (grace > 0) {
-      SP_PG_TRY(r, c.prepared("retire_secret",
-                              "UPDATE client_secrets SET expires_at = $1 "
-                              "WHERE client_id = $2 AND expires_at IS NULL",
-                              {num(now + grace), id}));
-    } else {
-      // Hard cut: the previous secret ends now, and so do the tokens issued up to now (and
-      // the margin: client_store.hpp).
-      SP_PG_TRY(del, c.prepared("delete_secrets_of",
-                                "DELETE FROM client_secrets WHERE client_id = $1", {id}));
-      SP_PG_TRY(cut, c.prepared("cut_client_tokens",
-                                "INSERT INTO client_token_cuts (client_id, cut_at) "
-                                "VALUES ($1, $2) ON CONFLICT (client_id) DO UPDATE SET "
-                                "cut_at = GREATEST(client_token_cuts.cut_at + 1, excluded.cut_at)",
-                                {id, num(now + kHardCutMarginSeconds)}));
-    }
-    SP_PG_TRY(secret, insert_current_secret(c, id, new_hash, now));
-    out.secret_id = *secret;
-    return out;
-  });
-}
-
-Result<std::vector<ClientStore::LiveSecret>> PgStore::list_live_secrets(const std::string& id,
-                                                                        int64_t now) {
-  return pool_.transaction([&](PgConnection& c) -> Result<std::vector<LiveSecret>> {
-    SP_PG_TRY(snapshot, one_snapshot(c));
-    SP_PG_TRY(cl, c.prepared("client_exists", "SELECT 1 FROM clients WHERE id = $1", {id}));
-    if (cl->rows() == 0) return fail(not_found("client"));
-    SP_PG_TRY(r, c.prepared("live_secrets",
-                            "SELECT s.id, s.created_at, COALESCE(s.expires_at, 0), "
-                            "COALESCE(s.last_used_at, 0), "
-                            "(SELECT COUNT(*) FROM client_secret_ips i WHERE i.secret_id = s.id "
-                            "AND i.last_used_at > $1) "
-                            "FROM client_secrets s WHERE s.client_id = $2 "
-                            "AND (s.expires_at IS NULL OR s.expires_at > $3) "
-                            "ORDER BY s.expires_at IS NOT NULL, s.id",
-                            {num(now - 86400), id, num(now)}));
-    std::vector<LiveSecret> out;
-    for (int i = 0; i < r->rows(); ++i) {
-      out.push_back({r->i64(i, 0), r->i64(i, 1), r->i64(i, 2), r->i64(i, 3),
-                     std::min(r->i64(i, 4), kMaxTrackedIpsPerSecret)});
-    }
-    return out;
-  });
-}
-
-Status<> PgStore::record_secret_usage(const std::vector<ClientSecretUse>& uses, int64_t now) {
-  if (uses.empty()) return Ok{};
-  return pool_.transaction([&](PgConnection& c) -> Status<> {
-    const int64_t day_ago = now - 86400;
-    std::unordered_set<int64_t> swept;
-    for (const auto& u : uses) {
-      SP_PG_TRY(last, c.prepared("secret_last_use",
-                                 "UPDATE client_secrets SET last_used_at = $1 WHERE id = $2 "
-                                 "AND (last_used_at IS NULL OR last_used_at < $1)",
-                                 {num(u.at), num(u.secret_id)}));
-      if (u.ip.empty()) continue;
-      if (swept.insert(u.secret_id).second) {
-        // IPs not seen for a day no longer count (and no longer hold a place under the cap).
-        SP_PG_TRY(old, c.prepared("secret_ips_sweep",
-                                  "DELETE FROM client_secret_ips WHERE secret_id = $1 "
-                                  "AND last_used_at <= $2",
-                                  {num(u.secret_id), num(day_ago)}));
-      }
-      // A known IP moves on; a new one is added while the secret has fewer than the cap (and
-      // still exists: a secret deleted since the use leaves nothing behind).
-      SP_PG_TRY(known, c.prepared("secret_ip_seen",
-                                  "UPDATE client_secret_ips SET last_used_at = "
-                                  "GREATEST(last_used_at, $1) WHERE secret_id = $2 AND ip = $3",
-                                  {num(u.at), num(u.secret_id), u.ip}));
-      if (known->affected() > 0) continue;
-      SP_PG_TRY(added,
-                c.prepared("secret_ip_add",
-                           "INSERT INTO client_secret_ips (secret_id, ip, last_used_at) "
-                           "SELECT id, $1, $2 FROM client_secrets WHERE id = $3 "
-                           "AND (SELECT COUNT(*) FROM client_secret_ips "
-                           "WHERE secret_id = $3) < $4 "
-                           "ON CONFLICT (secret_id, ip) DO UPDATE SET last_used_at = "
-                           "GREATEST(client_secret_ips.last_used_at, excluded.last_used_at)",
-                           {u.ip, num(u.at), num(u.secret_id), num(kMaxTrackedIpsPerSecret)}));
-    }
-    return Ok{};
-  });
-}
-
-Result<std::vector<std::pair<std::string, int64_t>>> PgStore::client_cuts_since(int64_t since) {
-  return pool_.run([&](PgConnection& c) {
-    return pairs(c, "client_cuts_since",
-                 "SELECT client_id, cut_at FROM client_token_cuts WHERE cut_at >= $1", since);
   });
 }
 

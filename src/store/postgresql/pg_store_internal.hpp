@@ -61,6 +61,15 @@ Result<bool> revoke_grant_in(PgConnection& c, const std::string& id, int64_t now
 // seen). False: nothing written.
 Result<bool> insert_session_in(PgConnection& c, const Session& s);
 
+// Stores `hash` as the client's current secret; returns its id. Inside the caller's transaction.
+Result<int64_t> insert_current_secret(PgConnection& c, const std::string& client_id,
+                                      const std::string& hash, int64_t now);
+// Locks the client's row for the rest of the transaction; false if there is no such client.
+Result<bool> lock_client(PgConnection& c, const std::string& id);
+// (text, bigint) rows of a prepared statement whose one parameter is `since`.
+using Pairs = std::vector<std::pair<std::string, int64_t>>;
+Result<Pairs> pairs(PgConnection& c, const char* name, const char* sql, int64_t since);
+
 // issue15:devmode. Whether the person is on the app's allowlist, as this transaction sees it
 // (read by the allowlist's own writes, and inside the code exchange's and the rotation's).
 Result<bool> on_allowlist_in(PgConnection& c, const std::string& client_id,

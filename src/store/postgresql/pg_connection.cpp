@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 namespace stagepass::postgresql {
 namespace {
@@ -38,20 +39,44 @@ std::string with_url_options(const std::string& url, const std::string& extra) {
   return out + extra;
 }
 
-// libpq's message about a URL it could not parse may quote the URL: the password between
-// "://user:" and "@" is replaced wherever it appears (callers log these messages).
+// Callers log connection errors; libpq's may quote the URL or a password. A URL libpq cannot
+// parse gets a fixed message. Otherwise every spelling of the password is replaced wherever
+// it appears: the one libpq parsed (userinfo, ?password=, key=value), and the userinfo's text
+// after the first ':' up to the last '@' with each of its pieces between '/', '?' and '#'
+// (an unencoded '/' in a password makes libpq read a piece of it as a host or port).
 std::string without_password(std::string message, const std::string& url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return message;
-  const size_t host = url.find_first_of("/?", scheme + 3);
-  const size_t at = url.rfind('@', host == std::string::npos ? url.size() : host);
-  if (at == std::string::npos || at < scheme + 3) return message;
-  const size_t colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at || colon + 1 == at) return message;
-  const std::string password = url.substr(colon + 1, at - colon - 1);
-  for (size_t i = message.find(password); i != std::string::npos; i = message.find(password, i)) {
-    message.replace(i, password.size(), "***");
-    i += 3;
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &parse_error);
+  if (options == nullptr) {
+    PQfreemem(parse_error);
+    return "the database URL (STAGEPASS_DATABASE) could not be parsed";
+  }
+  std::vector<std::string> secrets;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr) secrets.push_back(o->val);
+  }
+  PQconninfoFree(options);
+  if (const size_t scheme = url.find("://"); scheme != std::string::npos) {
+    const size_t at = url.rfind('@');
+    const size_t colon = url.find(':', scheme + 3);
+    if (at != std::string::npos && at > scheme && colon < at) {
+      const std::string userinfo_password = url.substr(colon + 1, at - colon - 1);
+      secrets.push_back(userinfo_password);
+      size_t start = 0;
+      for (;;) {
+        const size_t cut = userinfo_password.find_first_of("/?#", start);
+        secrets.push_back(userinfo_password.substr(start, cut - start));
+        if (cut == std::string::npos) break;
+        start = cut + 1;
+      }
+    }
+  }
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t i = message.find(secret); i != std::string::npos; i = message.find(secret, i)) {
+      message.replace(i, secret.size(), "***");
+      i += 3;
+    }
   }
   return message;
 }

@@ -352,3 +352,24 @@ TEST(PgPoolOutage, AnUnreachableDatabaseIsProbedByOneCallerWhileTheOthersFailAtO
 
 }  // namespace
 }  // namespace stagepass::postgresql
+
+namespace stagepass::postgresql {
+namespace {
+
+// Connection errors are logged: no password reaches them, however the URL spells it, and a
+// URL libpq cannot parse (a '/' in the password) gets a fixed message rather than libpq's,
+// which quotes pieces of the URL. Nothing listens on port 1 of the loopback.
+TEST(PgConnectionErrors, NameNoPasswordWhateverTheUrl) {
+  for (const std::string url : {"postgresql://u:topsecretpw@127.0.0.1:1/db",
+                                "postgresql://u@127.0.0.1:1/db?password=topsecretpw",
+                                "host=127.0.0.1 port=1 user=u password=topsecretpw dbname=db",
+                                "postgresql://u:top/secretpw@127.0.0.1:1/db"}) {
+    auto c = PgConnection::connect(url);
+    ASSERT_FALSE(c.ok()) << url;
+    EXPECT_EQ(c.error().message.find("secretpw"), std::string::npos) << c.error().message;
+    EXPECT_EQ(c.error().message.find("top"), std::string::npos) << c.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace stagepass::postgresql

@@ -110,10 +110,14 @@ Status<> PgStore::record_grant_usage(const std::vector<std::pair<std::string, in
 Result<bool> PgStore::revoke_access_token(const std::string& jti, const std::string& client_id,
                                           int64_t expires_at, int64_t now) {
   return pool_.transaction([&](PgConnection& c) -> Result<bool> {
-    // Rows are kept kRevokedTokenRetention past expiry (grant_store.hpp).
-    SP_PG_TRY(purge,
-              c.prepared("purge_revoked_tokens", "DELETE FROM revoked_tokens WHERE expires_at < $1",
-                         {num(now - kRevokedTokenRetention)}));
+    // Rows are kept kRevokedTokenRetention past expiry (grant_store.hpp). At most 100 expired
+    // rows go per revocation (each adds one, so the table still shrinks): an unbounded purge
+    // of a backlog an app built up could outlast the sessions' statement bound and fail every
+    // revocation after it.
+    SP_PG_TRY(purge, c.prepared("purge_revoked_tokens",
+                                "DELETE FROM revoked_tokens WHERE jti IN (SELECT jti FROM "
+                                "revoked_tokens WHERE expires_at < $1 LIMIT 100)",
+                                {num(now - kRevokedTokenRetention)}));
     // The first revocation stays; affected() says whether this was it.
     SP_PG_TRY(r, c.prepared("revoke_access_token",
                             "INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at) "

@@ -298,10 +298,17 @@ BEGIN
 END $$;
 )sql";
 
+// 4 (review fix): expired access-token revocations are purged in small batches by each new
+// revocation (pg_grant_store.cpp); the index finds them without reading the table.
+constexpr std::string_view kRevokedTokensExpiry = R"sql(
+CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& schema_migrations() {
-  static const std::vector<std::string_view> all = {kInitial, kRevocationLog, kRevocationDeadline};
+  static const std::vector<std::string_view> all = {kInitial, kRevocationLog, kRevocationDeadline,
+                                                    kRevokedTokensExpiry};
   return all;
 }
 

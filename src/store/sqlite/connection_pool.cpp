@@ -7,7 +7,8 @@
 namespace stagepass::sqlite {
 
 ConnectionPool::ConnectionPool(const std::string& path, int readers,
-                               const std::function<void(Connection&)>& migrate) {
+                               const std::function<void(Connection&)>& migrate, CommitHooks hooks)
+    : hooks_(std::move(hooks)) {
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
   writer_ = std::make_unique<Connection>(path);
@@ -74,6 +75,7 @@ void ConnectionPool::writer_loop() {
     std::optional<Error> group_error;
     try {
       writer_->exec("BEGIN IMMEDIATE");
+      if (hooks_.begin) hooks_.begin(*writer_);
     } catch (const SqliteError& e) {
       group_error = to_error(e);
     }
@@ -101,10 +103,12 @@ void ConnectionPool::writer_loop() {
     }
     if (!group_error) {
       try {
+        if (hooks_.before) hooks_.before(*writer_);
         writer_->exec("COMMIT");
       } catch (const SqliteError& e) {
         group_error = to_error(e);
       }
+      if (!group_error && hooks_.after) hooks_.after();
     }
     if (group_error) {
       try {

@@ -33,12 +33,21 @@ inline Error to_error(const SqliteError& e) {
   return {ErrorCode::kIo, e.what()};
 }
 
+// Called by the writer thread around each group: `begin` inside the transaction before the
+// group's writes and `before` after them, just before COMMIT (both may read, neither may
+// write), `after` once the COMMIT succeeded. Any may be empty.
+struct CommitHooks {
+  std::function<void(Connection&)> begin;
+  std::function<void(Connection&)> before;
+  std::function<void()> after;
+};
+
 class ConnectionPool {
  public:
   // Opens (creating the file and its directory) the writer, runs `migrate` on it, then opens
   // `readers` reader connections. Throws on failure (startup only).
   ConnectionPool(const std::string& path, int readers,
-                 const std::function<void(Connection&)>& migrate);
+                 const std::function<void(Connection&)>& migrate, CommitHooks hooks = {});
   ~ConnectionPool();
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
@@ -91,6 +100,7 @@ class ConnectionPool {
   bool stopping_ = false;
   GroupStats stats_;
   std::unique_ptr<Connection> writer_;
+  const CommitHooks hooks_;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Connection>> readers_;

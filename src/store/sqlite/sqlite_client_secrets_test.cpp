@@ -5,9 +5,12 @@
 // keeps them are in the store conformance suite (conformance/secrets_conformance_test.cpp).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "core/random.hpp"
+#include "store/sqlite/change_signal.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -94,6 +97,57 @@ TEST_F(ClientSecretsTest, TheClientCacheSeesARotationFromAnotherProcessAtOnce) {
   const int64_t id = store_->find_client("c1")->secrets[0].id;
   ASSERT_TRUE(store_->record_secret_usage({{id, "10.0.0.1", 120}}, 120).ok());
   EXPECT_EQ(count("SELECT v FROM clients_version"), version);
+}
+
+// The change signal: a process that commits a client change bumps a counter in a file beside
+// the database that every process maps, so a cached client is served without a read
+// transaction until then, and a suspension made by another process (the admin CLI) is seen
+// on the next lookup.
+TEST_F(ClientSecretsTest, AnotherProcessesSuspensionMovesTheSharedSignalAndIsSeenAtOnce) {
+  open();
+  ChangeSignal observer(path());
+  ASSERT_TRUE(observer.available());
+  EXPECT_EQ(store_->find_client("c1")->suspended_at, 0);  // cached now
+  const uint64_t before = observer.load();
+  {
+    SqliteStore other(path(), 1);
+    ASSERT_TRUE(other.set_client_suspension("c1", 500, "abuse").ok());
+  }
+  EXPECT_GT(observer.load(), before);
+  EXPECT_EQ(store_->find_client("c1")->suspended_at, 500);
+  // Writes that leave clients alone (a session, a last-use figure) do not move it.
+  const uint64_t settled = observer.load();
+  const int64_t id = store_->find_client("c1")->secrets[0].id;
+  ASSERT_TRUE(store_->record_secret_usage({{id, "10.0.0.1", 120}}, 120).ok());
+  EXPECT_EQ(observer.load(), settled);
+}
+
+// A program that writes the file without the signal (sqlite3 by hand) is seen within the
+// cache's version check (one second), not never.
+TEST_F(ClientSecretsTest, AChangeMadeWithoutTheSignalIsSeenWithinTheVersionCheck) {
+  open();
+  EXPECT_EQ(store_->find_client("c1")->name, "App");
+  {
+    Connection db(path());
+    db.exec("UPDATE clients SET name = 'Renamed' WHERE id = 'c1'");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(store_->find_client("c1")->name, "Renamed");
+}
+
+// No signal (its file cannot be made: a directory is in the way) and the cache reads the
+// database's version on every lookup, as before the signal.
+TEST_F(ClientSecretsTest, WithoutTheSignalEveryLookupChecksTheVersion) {
+  std::filesystem::create_directories(path() + "-changes");
+  EXPECT_FALSE(ChangeSignal(path()).available());
+  EXPECT_FALSE(ChangeSignal(":memory:").available());
+  open();
+  EXPECT_EQ(store_->find_client("c1")->name, "App");
+  {
+    Connection db(path());
+    db.exec("UPDATE clients SET name = 'Renamed' WHERE id = 'c1'");
+  }
+  EXPECT_EQ(store_->find_client("c1")->name, "Renamed");
 }
 
 // A secret used from a great many addresses holds at most kMaxTrackedIpsPerSecret rows (the

@@ -11,7 +11,23 @@ namespace stagepass::sqlite {
 using namespace internal;
 
 SqliteStore::SqliteStore(const std::string& path, int readers)
-    : pool_(path, readers, [](Connection& db) { migrate(db); }) {}
+    : signal_(path),
+      pool_(
+          path, readers, [](Connection& db) { migrate(db); }, commit_hooks()) {}
+
+// A group that moved clients_version (a client, secret or cut changed: schema triggers) tells
+// every process sharing the file, once it is durable.
+CommitHooks SqliteStore::commit_hooks() {
+  auto version = [](Connection& db) {
+    auto v = db.prepare("SELECT v FROM clients_version WHERE id = 1");
+    return v.step() ? v.i64(0) : -1;
+  };
+  return {[this, version](Connection& db) { clients_version_.at_begin = version(db); },
+          [this, version](Connection& db) { clients_version_.at_commit = version(db); },
+          [this] {
+            if (clients_version_.at_commit != clients_version_.at_begin) signal_.bump();
+          }};
+}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -58,6 +74,17 @@ constexpr const char* kClientColumns =
     "suspended_reason FROM clients ";
 
 Result<Client> SqliteStore::find_client(const std::string& id) {
+  // The signal first, like the version below: a row read after it is at least as new.
+  const uint64_t signal = signal_.load();
+  const auto now = std::chrono::steady_clock::now();
+  if (signal_.available()) {
+    std::lock_guard lk(client_cache_.mu);
+    if (client_cache_.version >= 0 && client_cache_.signal == signal &&
+        now - client_cache_.checked_at < ClientCache::kVersionCheck) {
+      auto it = client_cache_.clients.find(id);
+      if (it != client_cache_.clients.end()) return it->second;
+    }
+  }
   return read([&](Connection& db) -> Result<Client> {
     // The version first: a row read after it is at least as new, so caching the row under
     // it can only make the cache drop entries too early, never serve a stale one.
@@ -68,10 +95,12 @@ Result<Client> SqliteStore::find_client(const std::string& id) {
     }
     {
       std::lock_guard lk(client_cache_.mu);
-      if (version != client_cache_.version) {
+      if (version != client_cache_.version || signal != client_cache_.signal) {
         client_cache_.clients.clear();
         client_cache_.version = version;
+        client_cache_.signal = signal;
       }
+      client_cache_.checked_at = now;
       auto it = client_cache_.clients.find(id);
       if (it != client_cache_.clients.end()) return it->second;
     }
@@ -81,7 +110,7 @@ Result<Client> SqliteStore::find_client(const std::string& id) {
     Client client = read_client(s);
     read_client_secrets(db, client);
     std::lock_guard lk(client_cache_.mu);
-    if (client_cache_.version == version) {
+    if (client_cache_.version == version && client_cache_.signal == signal) {
       if (client_cache_.clients.size() >= ClientCache::kMaxEntries) client_cache_.clients.clear();
       client_cache_.clients.emplace(id, client);
     }

@@ -6,12 +6,14 @@
 // worker pool, never on I/O threads.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "store/sqlite/change_signal.hpp"
 #include "store/sqlite/connection_pool.hpp"
 #include "store/store.hpp"
 
@@ -125,14 +127,29 @@ class SqliteStore final : public Store {
   }
 
   // Clients as last read, valid while clients_version (bumped by triggers on every change,
-  // from any process) stays at `version`: a client lookup then costs one single-page read.
+  // from any process) stays at `version` and the change signal at `signal`. While the signal
+  // holds still a lookup is a memory read; the database's version is read again (a read
+  // transaction) on a miss and at least every kVersionCheck, which bounds how long a change
+  // made without the signal (another program writing the file) can go unseen.
   struct ClientCache {
     static constexpr size_t kMaxEntries = 10000;
+    static constexpr std::chrono::milliseconds kVersionCheck{1000};
     std::mutex mu;
     int64_t version = -1;
+    uint64_t signal = 0;
+    std::chrono::steady_clock::time_point checked_at{};
     std::unordered_map<std::string, Client> clients;
   };
+  // Writer thread only (the commit hooks): clients_version when the group began, and as its
+  // writes left it.
+  struct GroupVersion {
+    int64_t at_begin = -1;
+    int64_t at_commit = -1;
+  };
+  CommitHooks commit_hooks();
 
+  ChangeSignal signal_;  // before pool_: the writer thread's hooks use them
+  GroupVersion clients_version_;
   ConnectionPool pool_;
   ClientCache client_cache_;
 };

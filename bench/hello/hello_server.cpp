@@ -5,8 +5,9 @@
 // work per request, so `stagepass rps / hello rps` is the share left after OAuth work.
 //
 // With --sign it does one thing per request: it signs a JWT-sized message (the claims of a
-// stagepass access token, ~330 bytes, a counter making each one new) with Ed25519 (libsodium,
-// as stagepass does) and answers the base64url signature. That is the bound of a grant: a
+// stagepass access token, ~260 bytes, a counter making each one new) with Ed25519 (libsodium,
+// as stagepass does) and answers the claims and the base64url signature (~350 bytes, about a
+// token response). That is the bound of a grant: a
 // server that mints one EdDSA token per request and does nothing else.
 //
 // Usage: stagepass-bench-hello --listen 127.0.0.1:8080 [--threads N] [--sign]
@@ -50,8 +51,7 @@ bool g_sign = false;
 unsigned char g_secret_key[crypto_sign_SECRETKEYBYTES];
 std::atomic<std::uint64_t> g_counter{0};
 
-// An access token's worth of claims and its base64url signature (~420 bytes, like a token
-// response).
+// An access token's worth of claims and its base64url signature.
 std::string signed_body() {
   char claims[400];
   const int n = std::snprintf(

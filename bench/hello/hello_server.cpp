@@ -7,8 +7,8 @@
 // With --sign it does one thing per request: it signs a JWT-sized message (the claims of a
 // stagepass access token, ~260 bytes, a counter making each one new) with Ed25519 (libsodium,
 // as stagepass does) and answers the claims and the base64url signature (~350 bytes, about a
-// token response). That is the bound of a grant: a
-// server that mints one EdDSA token per request and does nothing else.
+// token response). That is the bound of a grant: a server that mints one EdDSA token per
+// request and does nothing else.
 //
 // Usage: stagepass-bench-hello --listen 127.0.0.1:8080 [--threads N] [--sign]
 // Prints one line at startup and nothing per request; stops on SIGINT/SIGTERM.

@@ -16,6 +16,7 @@
 
 #include "core/read_cache.hpp"
 #include "music/music_store.hpp"
+#include "music/sqlite/catalog_cache.hpp"
 #include "store/sqlite/connection_pool.hpp"
 
 namespace stagepass::sqlite {
@@ -138,6 +139,8 @@ class SqliteMusicStore final : public MusicStore {
   // artists), for Page::scanned; bounded (emptied when full).
   std::mutex postings_mu_;
   std::unordered_map<std::string, int64_t> postings_;
+  // The read-only catalog's records, artists' album lists and search pages (catalog_cache.hpp).
+  CatalogCache catalog_cache_;
 };
 
 }  // namespace stagepass::music

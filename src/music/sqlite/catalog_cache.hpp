@@ -5,15 +5,20 @@
 // Playlists (user data) are never cached here.
 //
 // Bounds (docs/operations.md, "Web API limits and call costs"): each cache is an LruCache
-// bounded in entries and bytes, about 40 MiB in all at worst.
+// bounded in entries and bytes, about 40 MiB in all at worst; the ranking keys take 23
+// bytes per catalog row (RankKeys::kMaxRowid bounds them).
 // Thread safety: that of LruCache (every member safe from any thread).
 #pragma once
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/lru_cache.hpp"
 #include "music/music_types.hpp"
+#include "music/sqlite/rank_keys.hpp"
 
 namespace stagepass::music {
 
@@ -30,8 +35,15 @@ struct CatalogCache {
   LruCache<Artist> artists{10000, 4u << 20};
   LruCache<std::vector<ArtistAlbumRow>> artist_albums{4096, 4u << 20};
   LruCache<Page<std::string>> searches{4096, 8u << 20};
+  // Search ranking keys by table, loaded at the first search of each (null: rank in SQL).
+  std::mutex rank_mu;
+  std::map<std::string, std::shared_ptr<const RankKeys>> rank_keys;
 
   void clear() {
+    {
+      std::lock_guard lk(rank_mu);
+      rank_keys.clear();
+    }
     tracks.clear();
     albums.clear();
     artists.clear();

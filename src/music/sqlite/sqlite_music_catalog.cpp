@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "music/sqlite/rank_keys.hpp"
 #include "music/sqlite/sqlite_music_internal.hpp"
 
 namespace stagepass::music {
@@ -195,12 +196,25 @@ Result<std::vector<Track>> SqliteMusicStore::artist_top_tracks(const std::string
   });
 }
 
+std::shared_ptr<const RankKeys> SqliteMusicStore::rank_keys(Connection& db,
+                                                            const std::string& table) {
+  std::lock_guard lk(catalog_cache_.rank_mu);
+  if (auto it = catalog_cache_.rank_keys.find(table); it != catalog_cache_.rank_keys.end()) {
+    return it->second;
+  }
+  auto keys = RankKeys::load(db, table);
+  if (!keys || keys->bytes() > 0) catalog_cache_.rank_keys.emplace(table, keys);  // not empty
+  return keys;
+}
+
 Result<Page<std::string>> SqliteMusicStore::search(const std::string& type,
                                                    const std::string& query, int limit,
                                                    int64_t offset) {
   struct Sql {
     const char* count;
     const char* page;
+    const char* scores;  // catalog: (rowid, bm25) of every match, ranked with RankKeys
+    const char* table;
   };
   // bm25 weights the name above the artists; ties go to the more popular, then the id.
   // CROSS JOIN keeps the FTS index as the outer loop (the planner would otherwise scan).
@@ -208,23 +222,27 @@ Result<Page<std::string>> SqliteMusicStore::search(const std::string& type,
       "SELECT count(*) FROM track_fts WHERE track_fts MATCH ?",
       "SELECT t.id FROM track_fts CROSS JOIN tracks t ON t.rowid = track_fts.rowid "
       "WHERE track_fts MATCH ? ORDER BY bm25(track_fts, 10.0, 1.0), t.popularity DESC, t.id "
-      "LIMIT ? OFFSET ?"};
+      "LIMIT ? OFFSET ?",
+      "SELECT rowid, bm25(track_fts, 10.0, 1.0) FROM track_fts WHERE track_fts MATCH ?", "tracks"};
   static const Sql kAlbum{
       "SELECT count(*) FROM album_fts WHERE album_fts MATCH ?",
       "SELECT al.id FROM album_fts CROSS JOIN albums al ON al.rowid = album_fts.rowid "
       "WHERE album_fts MATCH ? ORDER BY bm25(album_fts, 10.0, 1.0), al.popularity DESC, al.id "
-      "LIMIT ? OFFSET ?"};
+      "LIMIT ? OFFSET ?",
+      "SELECT rowid, bm25(album_fts, 10.0, 1.0) FROM album_fts WHERE album_fts MATCH ?", "albums"};
   static const Sql kArtist{
       "SELECT count(*) FROM artist_fts WHERE artist_fts MATCH ?",
       "SELECT a.id FROM artist_fts CROSS JOIN artists a ON a.rowid = artist_fts.rowid "
       "WHERE artist_fts MATCH ? ORDER BY bm25(artist_fts), a.popularity DESC, a.id "
-      "LIMIT ? OFFSET ?"};
+      "LIMIT ? OFFSET ?",
+      "SELECT rowid, bm25(artist_fts) FROM artist_fts WHERE artist_fts MATCH ?", "artists"};
   static const Sql kPlaylist{
       "SELECT count(*) FROM playlist_fts CROSS JOIN playlists p ON p.rowid = playlist_fts.rowid "
       "WHERE playlist_fts MATCH ? AND p.public = 1",
       "SELECT p.id FROM playlist_fts CROSS JOIN playlists p ON p.rowid = playlist_fts.rowid "
       "WHERE playlist_fts MATCH ? AND p.public = 1 ORDER BY bm25(playlist_fts, 10.0, 1.0), p.id "
-      "LIMIT ? OFFSET ?"};
+      "LIMIT ? OFFSET ?",
+      nullptr, nullptr};
   const Sql* sql = type == "track"      ? &kTrack
                    : type == "album"    ? &kAlbum
                    : type == "artist"   ? &kArtist
@@ -245,14 +263,30 @@ Result<Page<std::string>> SqliteMusicStore::search(const std::string& type,
   }
   auto found = read([&](Connection& db) -> Result<Page<std::string>> {
     Page<std::string> page;
-    {
-      auto s = db.prepare(sql->count);
-      s.bind(1, match).step();
-      page.total = s.i64(0);
+    bool ranked = false;
+    if (sql->scores) {
+      if (auto keys = rank_keys(db, sql->table)) {
+        std::vector<RankKeys::Match> matches;
+        auto s = db.prepare(sql->scores);
+        s.bind(1, match);
+        while (s.step()) matches.push_back({s.f64(1), s.i64(0)});
+        if (auto ids = keys->page(matches, offset, limit)) {
+          page.total = static_cast<int64_t>(matches.size());
+          page.items = std::move(*ids);
+          ranked = true;
+        }
+      }
     }
-    auto s = db.prepare(sql->page);
-    s.bind_all(match, int64_t{limit}, offset);
-    while (s.step()) page.items.push_back(s.text(0));
+    if (!ranked) {
+      {
+        auto s = db.prepare(sql->count);
+        s.bind(1, match).step();
+        page.total = s.i64(0);
+      }
+      auto s = db.prepare(sql->page);
+      s.bind_all(match, int64_t{limit}, offset);
+      while (s.step()) page.items.push_back(s.text(0));
+    }
     // What the index read for the matches: each word's postings. One catalog word's postings
     // are its matches; otherwise counted per word (a catalog word once, then cached).
     if (catalog && phrases.size() == 1) {

@@ -131,6 +131,9 @@ class SqliteMusicStore final : public MusicStore {
   }
 
  private:
+  // The search ranking keys of a catalog table, read with `db` at its first search.
+  std::shared_ptr<const RankKeys> rank_keys(sqlite::Connection& db, const std::string& table);
+
   sqlite::ConnectionPool pool_;
   // GET /v1/me answers from here on the I/O thread (cached_profile); 60 s bounds how long a
   // profile changed by another process can look old.

@@ -245,6 +245,11 @@ Status<> SqliteMusicStore::load_catalog(const std::function<void(CatalogSink&)>&
         "  (SELECT group_concat(a.name, ' ') FROM track_artists x JOIN artists a "
         "   ON a.id = x.artist_id WHERE x.track_id = t.id) FROM tracks t;");
     tx.commit();
+    catalog_cache_.clear();  // nothing cached before the load may answer after it
+    {
+      std::lock_guard lk(postings_mu_);
+      postings_.clear();
+    }
     db.exec("PRAGMA optimize");
     return Ok{};
   });

@@ -16,6 +16,7 @@
 
 #include "core/read_cache.hpp"
 #include "music/music_store.hpp"
+#include "music/sqlite/catalog_cache.hpp"
 #include "store/sqlite/connection_pool.hpp"
 
 namespace stagepass::sqlite {
@@ -130,6 +131,9 @@ class SqliteMusicStore final : public MusicStore {
   }
 
  private:
+  // The search ranking keys of a catalog table, read with `db` at its first search.
+  std::shared_ptr<const RankKeys> rank_keys(sqlite::Connection& db, const std::string& table);
+
   sqlite::ConnectionPool pool_;
   // GET /v1/me answers from here on the I/O thread (cached_profile); 60 s bounds how long a
   // profile changed by another process can look old.
@@ -138,6 +142,8 @@ class SqliteMusicStore final : public MusicStore {
   // artists), for Page::scanned; bounded (emptied when full).
   std::mutex postings_mu_;
   std::unordered_map<std::string, int64_t> postings_;
+  // The read-only catalog's records, artists' album lists and search pages (catalog_cache.hpp).
+  CatalogCache catalog_cache_;
 };
 
 }  // namespace stagepass::music

@@ -32,6 +32,7 @@ class TempMusicStore {
   TempMusicStore& operator=(const TempMusicStore&) = delete;
 
   SqliteMusicStore& operator*() { return *store_; }
+  std::string path() const { return (dir_ / "music.db").string(); }
   SqliteMusicStore* operator->() { return store_.get(); }
 
  private:

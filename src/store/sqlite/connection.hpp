@@ -51,6 +51,7 @@ class Stmt {
 
   std::string text(int col) const;
   int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
+  double f64(int col) const { return sqlite3_column_double(s_, col); }
   bool is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   std::optional<int64_t> opt_i64(int col) const {
     return is_null(col) ? std::nullopt : std::optional<int64_t>(i64(col));

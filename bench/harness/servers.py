@@ -158,7 +158,7 @@ def _stagepass(run, server):
     with open(log, "a") as out:
         server.spawn([run.settings.build_path("stagepass"), "serve"], env, out, subprocess.STDOUT)
     server.base_url = site.url
-    # The first start of a run generates the catalog (CATALOG_SCALE 1.0: tens of seconds).
+    # The first start of a run generates the catalog (scale 1.0: ~5 s here; slower when busy).
     server.wait_ok(site.url + "/healthz", log, 600)
     # One confidential client for the whole run (the database outlives the restarts).
     client = os.path.join(site.dir, "client.json")

@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 
 .PHONY: run test deps test-deps build unit e2e bench clean format format-check test-asan fuzz \
-        fuzz-smoke asan-deps fuzz-deps bench-deps bench-smoke
+        fuzz-smoke asan-deps fuzz-deps bench-deps microbench-deps bench-smoke
 
 deps:
 	@scripts/install-deps.sh build
@@ -43,17 +43,21 @@ test: test-deps
 	$(MAKE) unit
 	$(MAKE) e2e
 
-# The side-by-side load tests (bench/README.md): builds Release into build-bench, ~12 minutes.
+# The side-by-side load tests (bench/README.md): builds Release into build-bench, then three
+# rounds through the whole matrix, each row paired with its own ceiling: ~30 minutes.
 bench: bench-deps
-	bench/run.py
+	bench/run.py --rounds 3 --runs 1
 
 bench-deps:
 	@scripts/install-deps.sh build bench
 
+microbench-deps:
+	@scripts/install-deps.sh build microbench
+
 # bench/ compiled in the test tree ($(BUILD): only bench's own sources come on top of what make
 # test built), each Google Benchmark binary run once with tiny settings (no load test, no
 # figure checked) and the Python harness byte-compiled: CI runs it, so the benchmarks cannot rot.
-bench-smoke: bench-deps $(BUILD)/build.ninja
+bench-smoke: microbench-deps $(BUILD)/build.ninja
 	@grep -qs '^STAGEPASS_BENCH:BOOL=ON' $(BUILD)/CMakeCache.txt || \
 	  cmake -S . -B $(BUILD) -DSTAGEPASS_BENCH=ON
 	cmake --build $(BUILD) -j $(JOBS) --target bench-tools

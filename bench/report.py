@@ -18,7 +18,9 @@ A growth run's run, peak and failed lines also carry "size" (the refresh tokens 
 filled with; runs also "stored_refresh_tokens", counted when the server started); its report
 goes to results-growth.md / results-growth.json instead.
 Standard library only."""
-import argparse, json, os, shutil, statistics, subprocess, time
+import argparse, json, os, statistics, time
+
+from report_plot import plot
 
 SCENARIOS = {
     "cc": ("1", "client credentials grant", "POST"),
@@ -29,9 +31,9 @@ SCENARIOS = {
     "introspect": ("6", "introspection of access tokens", "POST"),
     "mixed": ("7", "mixed: 90 % GET /v1/me, 9 % refresh, 1 % code exchange", "GET"),
     "login-storm": ("8", "GET /v1/me while sign-ins (Argon2id) run beside it", "GET"),
+    "search": ("9", "GET /v1/search?q=midnight&type=track&limit=5", "GET"),
+    "albums": ("10", "GET /v1/artists/{id}/albums", "GET"),
 }
-# The hello rows that serve as the ceiling of each request shape.
-CEILING_OF = {"POST": "cc", "GET": "me-warm"}
 SERVER_ORDER = ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
 PEERS = {"glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"}
 
@@ -77,11 +79,16 @@ def aggregate(records):
             "bad": sum(r.get("bad", 0) for r in rs),
             "pool_exhausted": sum(r.get("pool_exhausted", 0) for r in rs),
             "cpu_us_per_request": statistics.median(cpu) if cpu else None,
+            "rps_by_round": by_round(rs),
             "peak_rss_mib": peaks[(scenario, server, size)] / 1024 if (scenario, server, size) in peaks else None,
         }
         if size is not None:
             row["size"] = size
             row["stored_refresh_tokens"] = min(r["stored_refresh_tokens"] for r in rs)
+            # The share of the pools' refresh tokens drawn from the filled store (rows 2, 7).
+            wanted = sum(r.get("pool_refresh_tokens") or 0 for r in rs)
+            drawn = sum(r.get("pool_from_store") or 0 for r in rs)
+            row["pool_from_store"] = drawn / wanted if wanted else None
         storms = [r["login_storm"] for r in rs if r.get("login_storm")]
         if storms:
             row["login_storm"] = {
@@ -103,23 +110,60 @@ def aggregate(records):
         return rows, servers, failed, warmups
     by = {(r["scenario"], r["server"]): r for r in rows}
     for r in rows:
-        shape = SCENARIOS.get(r["scenario"], ("", "", "POST"))[2]
-        ceiling = by.get((CEILING_OF[shape], "hello"))
+        ceiling = by.get((r["scenario"], "hello"))
         r["ceiling"] = None
         if r["server"] != "hello" and ceiling:
-            r["ceiling"] = {"row": f"hello {CEILING_OF[shape]}",
-                            "ratio": r["rps_median"] / ceiling["rps_median"]}
+            r["ceiling"] = paired(r["rps_by_round"], ceiling["rps_by_round"])
         r["vs_best_peer"] = None
         peers = [p for p in rows if p["scenario"] == r["scenario"] and p["server"] in PEERS]
         if r["server"] == "stagepass" and peers:
-            best = max(peers, key=lambda p: p["rps_median"])
-            r["vs_best_peer"] = {"peer": best["server"], "ratio": r["rps_median"] / best["rps_median"]}
+            r["vs_best_peer"] = vs_best_peer(r, peers)
     # The storm's effect: p99 of /v1/me with and without it.
     warm = by.get(("me-warm", "stagepass"))
     storm = by.get(("login-storm", "stagepass"))
     if warm and storm:
         storm["p99_vs_me_warm"] = storm["p99_ms"] / warm["p99_ms"] if warm["p99_ms"] else None
     return rows, servers, failed, warmups
+
+
+def by_round(runs):
+    """{round: median req/s of the row's runs in that round} (round "1" without rounds)."""
+    rounds = {}
+    for r in runs:
+        rounds.setdefault(str(r.get("round", 1)), []).append(r["rps"])
+    return {k: statistics.median(v) for k, v in rounds.items()}
+
+
+def paired(num, den):
+    """The median of the per-round ratios num[round] / den[round] over the rounds both ran in
+    (the two ran back to back in each: the drift of the machine between rounds cancels)."""
+    ratios = [num[k] / den[k] for k in sorted(num, key=int) if den.get(k)]
+    if not ratios:
+        return None
+    return {"ratio": statistics.median(ratios), "min": min(ratios), "max": max(ratios),
+            "per_round": ratios}
+
+
+def vs_best_peer(row, peers):
+    """Stagepass over the best peer of the same round, per round; the peer named is the one
+    that was best in most rounds."""
+    best = {}
+    for p in peers:
+        for k, rps in p["rps_by_round"].items():
+            if k not in best or rps > best[k][1]:
+                best[k] = (p["server"], rps)
+    ratio = paired(row["rps_by_round"], {k: v[1] for k, v in best.items()})
+    if ratio:
+        names = [v[0] for k, v in best.items() if k in row["rps_by_round"]]
+        ratio["peer"] = max(set(names), key=names.count)
+    return ratio
+
+
+def fmt_ratio(p, percent):
+    one = (lambda x: f"{x:.1%}") if percent else (lambda x: f"{x:.1f}×")
+    if len(p["per_round"]) == 1:
+        return one(p["ratio"])
+    return f"{one(p['ratio'])} ({one(p['min'])}–{one(p['max'])})"
 
 
 def fmt_rps(r):
@@ -167,8 +211,8 @@ def markdown(rows, servers, failed, settings):
             other.append(f"{r['pool_exhausted']} pool ran out")
         cpu = f"{r['cpu_us_per_request']:.0f}" if r["cpu_us_per_request"] is not None else "—"
         rss = f"{r['peak_rss_mib']:.0f}" if r["peak_rss_mib"] is not None else "—"
-        ceiling = f"{r['ceiling']['ratio']:.1%}" if r["ceiling"] else "—"
-        peer = (f"{r['vs_best_peer']['ratio']:.1f}× {r['vs_best_peer']['peer']}"
+        ceiling = fmt_ratio(r["ceiling"], True) if r["ceiling"] else "—"
+        peer = (f"{fmt_ratio(r['vs_best_peer'], False)} {r['vs_best_peer']['peer']}"
                 if r["vs_best_peer"] else "—")
         out.append(f"| {num} | {title} | {r['server']} | {fmt_rps(r)} | {r['p50_ms']:.2f} "
                    f"| {r['p99_ms']:.2f} | {r['non_2xx']} | {', '.join(other) or 0} | {cpu} "
@@ -187,11 +231,12 @@ def markdown(rows, servers, failed, settings):
     out += ["", "| server | storage and durability | notes |", "|---|---|---|"]
     for name in sorted(servers, key=lambda s: SERVER_ORDER.index(s) if s in SERVER_ORDER else 99):
         out.append(f"| {name} | {servers[name]['storage']} | {servers[name]['notes']} |")
-    out += ["", "Columns: see bench/README.md (Performance). / ceiling: the row's median req/s over "
-            "stagepass-bench-hello's for the same request shape (POST form: row 1 hello, GET with a "
-            "bearer token: row 4 hello). / best peer: stagepass's median req/s over the best "
-            "peer's in the same scenario. CPU µs/req: the server process's user+system CPU time "
-            "over the measured run divided by the requests completed."]
+    out += ["", "Columns: see bench/README.md (Performance). / ceiling: the median over the rounds of "
+            "the row's req/s over its scenario's hello run of the same round (stagepass-bench-hello "
+            "sent the very same requests, run back to back with the row), with the range of those "
+            "per-round ratios. / best peer: the same per-round pairing of stagepass with the best "
+            "peer of each round. CPU µs/req: the server process's user+system CPU time over the "
+            "measured run divided by the requests completed."]
     return "\n".join(out) + "\n"
 
 
@@ -212,17 +257,22 @@ def growth_markdown(rows, fills, failed, settings):
                    f"{measured(w)}; databases on "
                    f"{settings['data_dir_fstype']}.")
     out += ["", "Each size is a fresh store filled beforehand by `stagepass-bench-seed` with that "
-            "many refresh tokens (ten per grant and user); the scenarios' own pools come on top, "
-            "so the store holds what the second column says when the row starts.", "",
-            "| # | scenario | filled with | refresh tokens stored | req/s median (min–max) | p50 ms "
-            "| p99 ms | non-2xx | CPU µs/req | peak RSS MiB | / smallest size |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "many refresh tokens (ten per grant and user). The refresh tokens of rows 2 and 7 are "
+            "drawn at random from those (each once; seeded only when they run out, column \"drawn "
+            "from the store\"), so the measured lookups land all over the filled store; codes and "
+            "access tokens are seeded for each run and come on top, so the store holds what the "
+            "fourth column says when the row starts.", "",
+            "| # | scenario | filled with | refresh tokens stored | drawn from the store "
+            "| req/s median (min–max) | p50 ms | p99 ms | non-2xx | CPU µs/req | peak RSS MiB "
+            "| / smallest size |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         num, title, _ = SCENARIOS.get(r["scenario"], ("?", r["scenario"], ""))
         cpu = f"{r['cpu_us_per_request']:.0f}" if r["cpu_us_per_request"] is not None else "—"
         rss = f"{r['peak_rss_mib']:.0f}" if r["peak_rss_mib"] is not None else "—"
+        drawn = f"{r['pool_from_store']:.0%}" if r.get("pool_from_store") is not None else "—"
         out.append(f"| {num} | {title} | {human(r['size'])} | {r['stored_refresh_tokens']:,} "
-                   f"| {fmt_rps(r)} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} "
+                   f"| {drawn} | {fmt_rps(r)} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} "
                    f"| {cpu} | {rss} | {r['vs_smallest']:.0%} |")
     if fills:
         out += ["", "| filled with | seconds to fill | database file |", "|---:|---:|---:|"]
@@ -233,39 +283,6 @@ def growth_markdown(rows, fills, failed, settings):
         out += ["", "Did not complete (see the harness output): "
                 + ", ".join(f"{f['scenario']} / {human(f['size'] or 0)}" for f in failed) + "."]
     return "\n".join(out) + "\n"
-
-
-def plot(rows, build_dir):
-    gnuplot = shutil.which("gnuplot")
-    if not gnuplot or not rows:
-        return None
-    data = os.path.join(build_dir, "results-plot.dat")
-    png = os.path.join(build_dir, "results.png")
-    with open(data, "w") as f:
-        for i, r in enumerate(rows):
-            label = f"{SCENARIOS.get(r['scenario'], ('?',))[0]} {r['server']}"
-            f.write(f'{i} "{label}" {r["rps_median"]} {r["rps_min"]} {r["rps_max"]}\n')
-    script = f"""
-set terminal pngcairo size 1200,{300 + 22 * len(rows)} noenhanced
-set output '{png}'
-set title 'req/s, median with min-max of the measured runs (log scale)'
-set style fill solid 0.6
-set logscale x
-set xrange [1:*]
-set yrange [{len(rows)}:-1]
-set ytics nomirror
-set grid xtics
-set xlabel 'requests per second'
-unset key
-plot '{data}' using 3:1:(0):3:($1-0.35):($1+0.35):yticlabels(2) with boxxyerror, \\
-     '{data}' using 3:1:4:5 with xerrorbars lc rgb 'black' pt 0
-"""
-    try:
-        subprocess.run([gnuplot], input=script, text=True, check=True, capture_output=True)
-    except (subprocess.CalledProcessError, OSError) as e:
-        print(f"report.py: gnuplot failed: {getattr(e, 'stderr', e)}")
-        return None
-    return png
 
 
 def main():
@@ -295,9 +312,10 @@ def main():
     with open(json_path, "w") as f:
         json.dump(report, f, indent=2)
         f.write("\n")
-    png = None if growth else plot(rows, a.build_dir)
+    png = None if growth else plot(rows, a.build_dir, SCENARIOS)
     print(md)
-    print(f"wrote {md_path}, {json_path}" + (f", {png}" if png else " (no gnuplot: no PNG)"))
+    print(f"wrote {md_path}, {json_path}" + (f", {png}" if png else "" if growth
+                                               else " (no gnuplot: no PNG)"))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""The side-by-side harness (issue 6). Builds Release with the benchmarks, then for every
-scenario x server: starts the server on 127.0.0.1, prepares what the scenario consumes, runs
-one wrk warm-up and RUNS measured wrk runs, and measures the server's CPU time per request
+"""The side-by-side harness (issue 6). Builds Release with the benchmarks, starts stagepass once
+to learn the shape of its requests (bench/harness/shapes.py), then ROUNDS times (default 3)
+for every scenario: for each of its servers in turn, its own HTTP ceiling (hello, sent the
+very same requests) included, in reverse order every other round: starts the server on
+127.0.0.1, prepares what the scenario consumes, runs one wrk warm-up and RUNS (default 1)
+measured wrk runs, and measures the server's CPU time per request
 (utime+stime from /proc/PID/stat around each measured run) and its peak RSS (VmHWM from
 /proc/PID/status before it is stopped). Writes $BUILD_DIR/results.md, $BUILD_DIR/results.json
 (every run, plus the settings) and, when gnuplot is installed, $BUILD_DIR/results.png; wrk's
@@ -24,6 +27,7 @@ from harness import settings as settings_mod
 from harness.common import Die, Interrupted, Results, Run, cpu_idle_percent, say
 from harness.pair import Pair
 from harness.servers import StagepassSite
+from harness.shapes import Shapes
 
 
 def on_signal(signum, frame):
@@ -42,10 +46,10 @@ def build(s):
             sys.exit(status)
 
 
-def one_pair(run, scenario, server):
+def one_pair(run, scenario, server, round_no=1):
     """One row, whose server is stopped whatever happens; a failure is recorded, not fatal."""
     say(f"---- {scenario} / {server}" + (f" / {run.growth_size} stored" if run.growth_size else ""))
-    pair = Pair(run, scenario, server)
+    pair = Pair(run, scenario, server, round_no)
     status = 0
     try:
         pair.execute()
@@ -59,7 +63,8 @@ def one_pair(run, scenario, server):
         pair.stop()
     if status:
         say(f"{scenario} / {server} failed (status {status}); going on")
-        failed = {"type": "failed", "scenario": scenario, "server": server, "status": status}
+        failed = {"type": "failed", "scenario": scenario, "server": server, "status": status,
+                  "round": round_no}
         if run.growth_size:
             failed["size"] = run.growth_size
         run.results.append(failed)
@@ -72,19 +77,23 @@ def measure(run):
         for size in s.growth_sizes:
             run.growth_size = size
             run.site.use_dir(run.path(f"stagepass-{size}"))
-            for _ in range(s.rounds):
+            for round_no in range(1, s.rounds + 1):
                 for scenario in s.scenarios:
-                    one_pair(run, scenario, "stagepass")
+                    one_pair(run, scenario, "stagepass", round_no)
             shutil.rmtree(run.site.dir, ignore_errors=True)  # the next size starts empty
         run.growth_size = None
         return
+    if "hello" in s.servers:
+        run.shapes.calibrate(run)
     for round_no in range(1, s.rounds + 1):
         if s.rounds != 1:
             say(f"==== round {round_no} of {s.rounds}")
         for scenario in s.scenarios:
-            for server in settings_mod.MATRIX[scenario]:
-                if server in s.servers:
-                    one_pair(run, scenario, server)
+            # The scenario's servers back to back, its ceiling (hello) first in odd rounds and
+            # last in even ones: the pairs of the per-round ratios are A/B, B/A, A/B ...
+            names = [n for n in settings_mod.MATRIX[scenario] if n in s.servers]
+            for server in names if round_no % 2 else reversed(names):
+                one_pair(run, scenario, server, round_no)
 
 
 def report(run, idle_before):
@@ -99,7 +108,8 @@ def report(run, idle_before):
                 "rounds": s.rounds},
         "data_dir_fstype": run.fstype, "pool_factor": s.pool_factor,
         "introspect_pool": s.introspect_pool, "login_connections": s.login_connections,
-        "mixed_tokens": s.mixed_tokens, "quick": s.quick}
+        "mixed_tokens": s.mixed_tokens, "quick": s.quick, "catalog_scale": s.catalog_scale,
+        "artist_id": run.shapes.artist_id}
     return subprocess.run([sys.executable, os.path.join(s.bench_dir, "report.py"),
                            run.results.path, s.build_dir, "--settings",
                            json.dumps(settings)]).returncode
@@ -126,7 +136,8 @@ def main(argv=None):
         wrk_log = s.build_path("results-wrk.log")
         open(wrk_log, "w").close()
         run = Run(settings=s, work=work, fstype=fstype, wrk_log=wrk_log,
-                  results=Results(os.path.join(work, "results.jsonl")), site=StagepassSite(s))
+                  results=Results(os.path.join(work, "results.jsonl")), site=StagepassSite(s),
+                  shapes=Shapes())
         run.site.use_dir(run.path("stagepass"))
         idle = cpu_idle_percent()
         if idle < 90:

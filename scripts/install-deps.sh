@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Stagepass needs, skipping those already present.
-# Usage: scripts/install-deps.sh [build|unit|test|bench|asan]...  (build is always included)
+# Usage: scripts/install-deps.sh [build|unit|test|microbench|bench|asan]...  (build is always
+# included)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -21,7 +22,12 @@ for extra in "$@"; do
                  haproxy) ;;
     # GoogleTest alone: configuring a tree with the unit tests on (make fuzz's shared tree).
     unit) pkgs+=(libgtest-dev libgmock-dev) ;;
-    bench) pkgs+=(wrk libbenchmark-dev) ;;
+    # make bench-smoke (CI): bench/ compiled, the microbenchmarks run once, the harness
+    # byte-compiled; no load test.
+    microbench) pkgs+=(libbenchmark-dev python3) ;;
+    # make bench: the above, the load generator, the picture (results.png, gnuplot) and Node
+    # for the oidc-provider peer (bench/peers/oidc-provider: npm ci).
+    bench) pkgs+=(libbenchmark-dev python3 wrk gnuplot-nox nodejs npm) ;;
     # make test-asan and make fuzz: clang 14 with its sanitizer and libFuzzer runtimes, and
     # llvm-symbolizer (package llvm) so reports name functions and lines; lld links faster.
     asan) pkgs+=(clang libclang-rt-14-dev llvm lld) ;;

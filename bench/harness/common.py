@@ -195,13 +195,15 @@ class Results:
 @dataclass
 class Run:
     """One harness run: its settings, its data directory (WORK), where it writes, and the
-    stagepass site the pairs share. growth_size is set during a growth run's size."""
+    stagepass site the pairs share, and the shape of its requests (shapes.Shapes) that the
+    ceiling runs copy. growth_size is set during a growth run's size."""
     settings: object
     work: str
     fstype: str
     results: Results
     wrk_log: str
     site: object
+    shapes: object
     clk_tck: int = field(default_factory=lambda: os.sysconf("SC_CLK_TCK"))
     growth_size: int | None = None
 

@@ -13,6 +13,8 @@ import sys
 from . import servers
 from .common import (basic, cpu_ticks, die, form, last_json, peak_rss_kb, request, say, tail)
 from .servers import REDIRECT_URI
+from .shapes import SEARCH_PATH, pick_artist, shuffle_file
+
 
 # The single-use scenarios (each request spends a seeded value) and the first guess of their
 # rate (req/s), before a phase has measured it.
@@ -34,14 +36,18 @@ def next_estimate(rps, exhausted, old, floor):
 
 
 class Pair:
-    def __init__(self, run, scenario, server_name):
+    def __init__(self, run, scenario, server_name, round_no=1):
         self.run, self.s = run, run.settings
         self.scenario, self.server_name = scenario, server_name
+        self.round_no = round_no
         self.server = None
         self.env = {}  # exported to wrk (the scripts read their parameters from it)
         self.script = self.url = None
         self.storm = False
         self.pool_size = 0
+        # Growth runs: of the refresh_count refresh tokens of the pool, those drawn from the
+        # filled store.
+        self.from_store = self.refresh_count = 0
         self.est = 0
         self.last_rps, self.last_exhausted = 0.0, 0
         self.wrk_proc = self.storm_proc = None
@@ -79,7 +85,7 @@ class Pair:
         self.prepare()
         self.measure()
         peak = {"type": "peak", "scenario": self.scenario, "server": self.server_name,
-                "peak_rss_kb": peak_rss_kb(self.server.pid)}
+                "round": self.round_no, "peak_rss_kb": peak_rss_kb(self.server.pid)}
         if self.run.growth_size:
             peak["size"] = self.run.growth_size
         self.run.results.append(peak)
@@ -88,7 +94,11 @@ class Pair:
     def prepare(self):
         """Checks one request by hand and points wrk at the scenario's script and URL."""
         scen, srv = self.scenario, self.server
-        if scen == "cc":
+        if self.server_name == "hello":
+            # The very script and environment of stagepass's row (run.shapes), with placeholders.
+            self.script, self.url, env = self.run.shapes.ceiling(self.run, scen, srv.base_url)
+            self.env.update(env)
+        elif scen == "cc":
             self.token_post(srv.base_url + srv.token_path,
                             [("grant_type", "client_credentials")]
                             + ([("scope", srv.scope)] if srv.scope else []))
@@ -112,12 +122,33 @@ class Pair:
             tokens = self.run.path("mixed-tokens.txt")
             self.seed("--access", self.s.mixed_tokens, "--access-out", tokens, "--per-grant", 1,
                       stdout=subprocess.DEVNULL)
+            shuffle_file(tokens)
             self.env["TOKEN_FILE"] = tokens
             self.script, self.url = self.wrk("mixed.lua"), srv.base_url
+        elif scen in ("search", "albums"):
+            self.prepare_catalog_read(srv)
+
+    def prepare_catalog_read(self, srv):
+        """GET of the search or an artist's albums with a client-credentials token (the client's
+        rate limit is STAGEPASS_RATE_LIMIT, 10^9); the probe must list items."""
+        answer = self.token_post(srv.base_url + "/api/token", [("grant_type", "client_credentials")])
+        token = json.loads(answer)["access_token"]
+        shapes = self.run.shapes
+        if self.scenario == "albums" and not shapes.artist_id:
+            shapes.artist_id = pick_artist(srv.base_url, token)
+        path = SEARCH_PATH if self.scenario == "search" else shapes.albums_path()
+        body = json.loads(self.expect_status(200, "GET", srv.base_url + path,
+                                             {"Authorization": f"Bearer {token}"}))
+        items = body["tracks"] if self.scenario == "search" else body
+        if not items.get("items"):
+            die(f"GET {path} answered no items")
+        say(f"{self.scenario}: GET {path}: {len(items['items'])} items of {items.get('total')}")
+        self.env["TOKEN"] = token
+        self.script, self.url = self.wrk("get.lua"), srv.base_url + path
 
     def measure(self):
         """The warm-up, then the measured runs; single-use scenarios get a new pool each."""
-        single_use = self.scenario in FIRST_ESTIMATE
+        single_use = self.scenario in FIRST_ESTIMATE and self.server_name != "hello"
         self.est = FIRST_ESTIMATE.get(self.scenario, 0)
         if single_use:
             self.prepare_pool(self.s.warm_s)
@@ -139,15 +170,12 @@ class Pair:
                 self.run.results.mark_last_retried()
 
     def prepare_me(self, srv):
-        if self.server_name == "hello":
-            self.env["TOKEN"] = "not-checked-by-hello"
-        else:
-            token_file = self.run.path("token.txt")
-            self.seed("--access", 1, "--access-out", token_file, stdout=subprocess.DEVNULL)
-            with open(token_file) as f:
-                self.env["TOKEN"] = f.read().strip()
-            self.expect_status(200, "GET", srv.base_url + "/v1/me",
-                               {"Authorization": f"Bearer {self.env['TOKEN']}"})
+        token_file = self.run.path("token.txt")
+        self.seed("--access", 1, "--access-out", token_file, stdout=subprocess.DEVNULL)
+        with open(token_file) as f:
+            self.env["TOKEN"] = f.read().strip()
+        self.expect_status(200, "GET", srv.base_url + "/v1/me",
+                           {"Authorization": f"Bearer {self.env['TOKEN']}"})
         self.script, self.url = self.wrk("get.lua"), srv.base_url + "/v1/me"
 
     def prepare_storm(self, srv):
@@ -163,6 +191,7 @@ class Pair:
                        if c.split("=", 1)[0].strip() == "sp_csrf"), "")
         if not (m and m.group(1) and cookie):
             die("no CSRF pair from GET /login")
+        shuffle_file(emails)
         self.env.update({"PASSWORD": users["password"], "CSRF_TOKEN": m.group(1),
                          "CSRF_COOKIE": cookie, "POOL_FILE": emails})
         with open(emails) as f:
@@ -213,21 +242,25 @@ class Pair:
     # -- single-use pools ---------------------------------------------------------------------
 
     def remove_pools(self):
-        for path in glob.glob(self.run.path("pool*.txt")):
+        for path in glob.glob(self.run.path("pool*.txt")) + glob.glob(self.run.path("ceiling-*.txt")):
             os.remove(path)
 
     def pool_for(self, secs, share=1.0):
         return pool_for(self.est, secs, self.s.pool_factor, self.s.wrk_connections, share)
 
     def prepare_pool(self, secs):
-        """Seeds what one phase of a single-use scenario consumes (a new file each time) and
-        points the wrk script at it, sized for self.est req/s."""
+        """Seeds what one phase of a single-use scenario consumes (a new file each time, in
+        random order) and points the wrk script at it, sized for self.est req/s. In a growth
+        run the refresh tokens come first from the filled store's own (run.site.draw_filled:
+        a random sample of all of them, so lookups land all over its B-trees), and are seeded
+        only when those run out."""
         self.remove_pools()
         pool = self.run.path("pool.txt")
         scen = self.scenario
+        self.from_store = self.refresh_count = 0
         if scen == "refresh":
             self.pool_size = self.pool_for(secs)
-            seeded = self.seed("--refresh", self.pool_size, "--refresh-out", pool)
+            seeded = self.refresh_pool(self.pool_size, pool)
             self.env["POOL_FILE"] = pool
         elif scen == "code":
             self.pool_size = self.pool_for(secs)
@@ -247,12 +280,31 @@ class Pair:
             self.pool_size = refresh + codes
             refresh_file, code_file = self.run.path("pool-refresh.txt"), self.run.path(
                 "pool-codes.txt")
-            seeded = self.seed("--refresh", refresh, "--refresh-out", refresh_file, "--codes",
-                               codes, "--codes-out", code_file, "--redirect-uri", REDIRECT_URI)
+            self.refresh_pool(refresh, refresh_file)
+            seeded = self.seed("--codes", codes, "--codes-out", code_file, "--redirect-uri",
+                               REDIRECT_URI)
             self.env.update({"REFRESH_FILE": refresh_file, "CODE_FILE": code_file,
                              "REDIRECT_URI": REDIRECT_URI,
                              "CODE_VERIFIER": json.loads(seeded)["pkce_verifier"]})
-        say(f"{scen}: seeded {self.pool_size} for ~{self.est} req/s over {secs:g}s: {seeded}")
+        for path in glob.glob(self.run.path("pool*.txt")):
+            shuffle_file(path)
+        drawn = f", {self.from_store} of them drawn from the filled store" if self.from_store else ""
+        say(f"{scen}: {self.pool_size} for ~{self.est} req/s over {secs:g}s{drawn}: {seeded}")
+
+    def refresh_pool(self, count, path):
+        """COUNT refresh tokens in PATH: drawn from a growth run's filled store while it has
+        unused ones, the rest seeded. Returns the seed tool's JSON line (or "")."""
+        drawn = self.run.site.draw_filled(count, path) if self.run.growth_size else 0
+        self.from_store += drawn
+        self.refresh_count += count
+        if drawn == count:
+            return ""
+        more = path + ".seeded"
+        seeded = self.seed("--refresh", count - drawn, "--refresh-out", more)
+        with open(more) as src, open(path, "a") as dst:
+            dst.write(src.read())
+        os.remove(more)
+        return seeded
 
     # -- measurement --------------------------------------------------------------------------
 
@@ -314,10 +366,12 @@ class Pair:
         r = dict(summary)
         r.update({"type": "warmup" if phase == "warmup" else "run", "scenario": self.scenario,
                   "server": self.server_name, "phase": phase, "cpu_s": cpu_s,
-                  "pool_size": self.pool_size})
+                  "pool_size": self.pool_size, "round": self.round_no})
         if self.run.growth_size:
             r["size"] = self.run.growth_size
             r["stored_refresh_tokens"] = self.server.stored_refresh
+            r["pool_from_store"] = self.from_store
+            r["pool_refresh_tokens"] = self.refresh_count
         r["cpu_us_per_request"] = 1e6 * r["cpu_s"] / r["requests"] if r["requests"] else None
         if storm is not None:
             r["login_storm"] = storm

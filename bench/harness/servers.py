@@ -9,7 +9,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-from .common import Die, die, free_port, pid_alive, read_json_line, request, say, tail
+from .common import Die, basic, die, free_port, pid_alive, read_json_line, request, say, tail
 
 REDIRECT_URI = "http://127.0.0.1:9/cb"
 
@@ -23,9 +23,28 @@ class StagepassSite:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = None
+        self.filled = None  # growth runs: the filled store's unused refresh tokens (a file)
 
     def use_dir(self, directory):
         self.dir = directory
+        if self.filled:
+            self.filled.close()
+            self.filled = None
+
+    def draw_filled(self, count, path):
+        """Writes up to COUNT of the filled store's refresh tokens not handed out yet to PATH
+        (the file was shuffled once: consecutive lines are a random sample of the whole store);
+        returns how many."""
+        if not self.filled:
+            with open(path, "w"):
+                return 0
+        with open(path, "w") as out:
+            for n in range(count):
+                line = self.filled.readline()
+                if not line:
+                    return n
+                out.write(line)
+        return count
 
     def env(self):
         return {
@@ -34,8 +53,10 @@ class StagepassSite:
             "STAGEPASS_DATABASE": os.path.join(self.dir, "stagepass.db"),
             "STAGEPASS_MASTER_KEY_FILE": os.path.join(self.dir, "master.key"),
             "STAGEPASS_ACCESS_LOG": "off",
-            "STAGEPASS_CATALOG_SCALE": "0.02",
+            "STAGEPASS_CATALOG_SCALE": self.settings.catalog_scale,
             "STAGEPASS_RATE_LIMIT": "1000000000",
+            # The search row spends ~100 units a call: no app reaches a day's quota in a run.
+            "STAGEPASS_API_DAILY_QUOTA": "1000000000000",
             "STAGEPASS_CODE_TTL": "3600",  # seeded codes wait for their run
         }
 
@@ -71,9 +92,9 @@ class Server:
         self.proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=stderr)
         self.pid = self.proc.pid
 
-    def wait_ok(self, url, log):
-        """Waits up to 30 s for URL to answer 200 while the server lives."""
-        for _ in range(300):
+    def wait_ok(self, url, log, seconds=30):
+        """Waits up to SECONDS for URL to answer 200 while the server lives."""
+        for _ in range(10 * seconds):
             try:
                 if request("GET", url, timeout=5)[0] == 200:
                     return
@@ -84,7 +105,7 @@ class Server:
                 die(f"server exited before {url} answered 200")
             time.sleep(0.1)
         sys.stderr.write(tail(log, 20))
-        die(f"{url} did not answer 200 within 30 s")
+        die(f"{url} did not answer 200 within {seconds} s")
 
 
 def start(run, server):
@@ -121,7 +142,9 @@ def _hello(run, server):
                       f"127.0.0.1:{port}"], None, out, subprocess.STDOUT)
     server.base_url = f"http://127.0.0.1:{port}"
     server.wait_ok(server.base_url + "/", log)
-    server.client_id = server.client_secret = "bench"
+    # The stagepass client's id and secret (run.shapes): the same Authorization header.
+    server.client_id = run.shapes.client_id or "bench"
+    server.client_secret = run.shapes.client_secret or "bench"
     run.results.append({"type": "server", "server": "hello", "storage": "none", "notes": (
         'bare Boost.Beast server, same I/O model as stagepass, answers 200 "hello" to every '
         "request: the HTTP ceiling")})
@@ -135,7 +158,8 @@ def _stagepass(run, server):
     with open(log, "a") as out:
         server.spawn([run.settings.build_path("stagepass"), "serve"], env, out, subprocess.STDOUT)
     server.base_url = site.url
-    server.wait_ok(site.url + "/healthz", log)
+    # The first start of a run generates the catalog (scale 1.0: ~5 s here; slower when busy).
+    server.wait_ok(site.url + "/healthz", log, 600)
     # One confidential client for the whole run (the database outlives the restarts).
     client = os.path.join(site.dir, "client.json")
     if not os.path.exists(client):
@@ -159,23 +183,40 @@ def _stagepass(run, server):
 
 def _fill(run, server):
     """A growth run's store gets run.growth_size refresh tokens (ten per grant and user) once,
-    straight through the store layer, before its first scenario; every pair then records how
-    many refresh tokens the store holds when it starts (the scenarios' pools come on top)."""
+    straight through the store layer, before its first scenario. Their raw values go to
+    filled-refresh.txt, shuffled, and the refresh pools are drawn from it (site.draw_filled):
+    the measured requests look up tokens all over the filled store. Every pair then records
+    how many refresh tokens the store holds when it starts."""
     site = run.site
     filled = os.path.join(site.dir, "filled.json")
+    values = os.path.join(site.dir, "filled-refresh.txt")
     database = os.path.join(site.dir, "stagepass.db")
     if not os.path.exists(filled):
         say(f"growth: filling {site.dir} with {run.growth_size} refresh tokens")
-        with open(filled, "w") as out:
+        with open(filled + ".tmp", "w") as out:
             try:
                 site.seed(server.client_id, "--refresh", run.growth_size, "--refresh-out",
-                          "/dev/null", "--per-grant", 10, "--no-profiles", "--batch", 100000,
+                          values, "--per-grant", 10, "--no-profiles", "--batch", 100000,
                           "--cache-mib", run.settings.growth_cache_mib, stdout=out)
             except Die:
                 die("filling the store failed")
-        r = read_json_line(filled)
+        started = time.monotonic()
+        if subprocess.run(["shuf", "-o", values, values]).returncode != 0:
+            die(f"cannot shuffle {values}")
+        r = read_json_line(filled + ".tmp")
+        os.replace(filled + ".tmp", filled)
         run.results.append({"type": "fill", "size": run.growth_size, "seconds": r["seconds"],
+                            "shuffle_seconds": time.monotonic() - started,
                             "database_bytes": os.path.getsize(database)})
+        site.filled = open(values)
+        # One of them by hand (it is spent): the filled tokens must be accepted.
+        token = site.filled.readline().strip()
+        status, _, body = request("POST", site.url + "/api/token",
+                                  {"Authorization": basic(server.client_id, server.client_secret),
+                                   "Content-Type": "application/x-www-form-urlencoded"},
+                                  f"grant_type=refresh_token&refresh_token={token}")
+        if status != 200:
+            die(f"a filled refresh token was refused ({status}): {body[:200]!r}")
     db = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
     try:
         server.stored_refresh = db.execute("SELECT count(*) FROM refresh_tokens").fetchone()[0]

@@ -8,31 +8,35 @@ from dataclasses import dataclass
 from .common import PROG, seconds
 
 ALL_SCENARIOS = ["cc", "refresh", "code", "me-warm", "me-cold", "introspect", "mixed",
-                 "login-storm"]
+                 "login-storm", "search", "albums"]
 ALL_SERVERS = ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
 SERVER_GROUPS = {"peers": ["glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"],
                  "oidc": ["oidc-jwt", "oidc-opaque"]}
 # What a growth run measures unless --only says otherwise: the scenarios that read or write
 # the stored tokens and grants (me-warm and the login storm hit caches and Argon2id).
 GROWTH_SCENARIOS = "cc,refresh,code,me-cold,introspect,mixed"
-# Which servers take part in which scenario, in this order. hello is the HTTP ceiling: it
-# answers 200 "hello" to the same requests (a POST form for cc, a GET with a bearer token for
-# me-warm).
+# Which servers take part in which scenario. hello is the scenario's own HTTP ceiling: within
+# each round it runs the very requests of stagepass's row (same script, same headers, bodies
+# of the same length: bench/harness/shapes.py) right before or after the others, and the
+# row's "/ ceiling" is the median of those per-round ratios. The order is reversed every
+# other round, so neither side always runs first.
 MATRIX = {
     "cc": ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"],
-    "refresh": ["stagepass"],
-    "code": ["stagepass"],
+    "refresh": ["hello", "stagepass"],
+    "code": ["hello", "stagepass"],
     "me-warm": ["hello", "stagepass"],
-    "me-cold": ["stagepass"],
-    "introspect": ["stagepass", "glewlwyd", "glewlwyd-1k", "oidc-opaque"],
-    "mixed": ["stagepass"],
-    "login-storm": ["stagepass"],
+    "me-cold": ["hello", "stagepass"],
+    "introspect": ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-opaque"],
+    "mixed": ["hello", "stagepass"],
+    "login-storm": ["hello", "stagepass"],
+    "search": ["hello", "stagepass"],
+    "albums": ["hello", "stagepass"],
 }
 
 ENVIRONMENT = """\
 environment (defaults): BUILD_DIR=build-bench WRK_THREADS=2 WRK_CONNECTIONS=64
-  WRK_DURATION=10s WRK_WARMUP=2s RUNS=3 INTROSPECT_POOL=200 LOGIN_CONNECTIONS=4
-  MIXED_TOKENS=10000 POOL_FACTOR=1.5 GROWTH_CACHE_MIB=8192
+  WRK_DURATION=10s WRK_WARMUP=2s RUNS=1 INTROSPECT_POOL=200 LOGIN_CONNECTIONS=4
+  MIXED_TOKENS=10000 POOL_FACTOR=1.5 GROWTH_CACHE_MIB=8192 CATALOG_SCALE=1.0
 See bench/README.md (Performance) for what each column means."""
 
 
@@ -59,6 +63,7 @@ class Settings:
     mixed_tokens: int
     pool_factor: float
     growth_cache_mib: str
+    catalog_scale: str  # STAGEPASS_CATALOG_SCALE of the run's stagepass
     dur_s: float  # WRK_DURATION and WRK_WARMUP in seconds, for sizing the pools
     warm_s: float
 
@@ -81,16 +86,18 @@ def parser(description):
                    help="1 measured run of 3 s after a 1 s warm-up (WRK_* variables still win)")
     p.add_argument("--only", metavar="SCENARIO[,...]", default="",
                    help="scenarios (names or numbers): 1 cc, 2 refresh, 3 code, 4 me-warm, "
-                   "5 me-cold, 6 introspect, 7 mixed, 8 login-storm")
+                   "5 me-cold, 6 introspect, 7 mixed, 8 login-storm, 9 search, 10 albums")
     p.add_argument("--servers", metavar="SERVER[,...]", default="",
                    help="hello, stagepass, glewlwyd, glewlwyd-1k, oidc-jwt, oidc-opaque; "
                    "\"peers\" = the last four, \"oidc\" = both oidc-provider modes")
-    p.add_argument("--runs", metavar="N", help="measured runs per scenario and server (default 3)")
-    p.add_argument("--rounds", metavar="N", default="1",
-                   help="go through the whole matrix N times (default 1), each time with a fresh "
-                   "server, a warm-up and --runs runs; rows aggregate every round. With "
-                   "`--rounds 3 --runs 1` the servers of a scenario take turns, so a machine "
-                   "whose speed drifts over minutes moves all of them alike (the ratios)")
+    p.add_argument("--runs", metavar="N",
+                   help="measured runs per scenario, server and round (default 1)")
+    p.add_argument("--rounds", metavar="N", default="3",
+                   help="go through the whole matrix N times (default 3), each time with a fresh "
+                   "server, a warm-up and --runs runs; rows aggregate every round. Within a "
+                   "round the servers of a scenario (its hello ceiling included) run back to "
+                   "back, in reverse order every other round; the ratios are medians of the "
+                   "per-round ratios")
     p.add_argument("--data-dir", metavar="DIR", default="",
                    help="where the databases live (stagepass's and glewlwyd's alike): a fresh "
                    "directory is made inside DIR and removed at the end (default "
@@ -127,7 +134,7 @@ def _scenarios(only):
         return list(ALL_SCENARIOS)
     chosen = []
     for s in only.split(","):
-        if re.fullmatch(r"[1-8]", s):
+        if re.fullmatch(r"[1-9]|10", s):
             s = ALL_SCENARIOS[int(s) - 1]
         if s not in MATRIX:
             raise UsageError(f"unknown scenario '{s}' ({' '.join(ALL_SCENARIOS)})")
@@ -155,8 +162,9 @@ def parse(argv, env, description=None):
     bench_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     # --quick lowers the defaults; variables set in the environment still win.
     d = {"WRK_THREADS": "2", "WRK_CONNECTIONS": "64", "WRK_DURATION": "10s", "WRK_WARMUP": "2s",
-         "RUNS": "3", "INTROSPECT_POOL": "200", "LOGIN_CONNECTIONS": "4", "MIXED_TOKENS": "10000",
-         "POOL_FACTOR": "1.5", "GROWTH_CACHE_MIB": "8192", "BUILD_DIR": "build-bench"}
+         "RUNS": "1", "INTROSPECT_POOL": "200", "LOGIN_CONNECTIONS": "4", "MIXED_TOKENS": "10000",
+         "POOL_FACTOR": "1.5", "GROWTH_CACHE_MIB": "8192", "BUILD_DIR": "build-bench",
+         "CATALOG_SCALE": "1.0"}
     if a.quick:
         d.update({"WRK_DURATION": "3s", "WRK_WARMUP": "1s", "RUNS": "1", "INTROSPECT_POOL": "50",
                   "MIXED_TOKENS": "2000"})
@@ -164,8 +172,9 @@ def parse(argv, env, description=None):
     try:
         growth_sizes = _growth_sizes(a.growth) if a.growth else []
         only = a.only or (GROWTH_SCENARIOS if growth_sizes else "")
-        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", v["POOL_FACTOR"]):
-            raise UsageError("POOL_FACTOR must be a number")
+        for name in ("POOL_FACTOR", "CATALOG_SCALE"):
+            if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", v[name]):
+                raise UsageError(f"{name} must be a number")
         try:
             dur_s, warm_s = seconds(v["WRK_DURATION"]), seconds(v["WRK_WARMUP"])
         except ValueError:
@@ -183,6 +192,7 @@ def parse(argv, env, description=None):
             login_connections=_positive("LOGIN_CONNECTIONS", v["LOGIN_CONNECTIONS"]),
             mixed_tokens=_positive("MIXED_TOKENS", v["MIXED_TOKENS"]),
             pool_factor=float(v["POOL_FACTOR"]), growth_cache_mib=v["GROWTH_CACHE_MIB"],
+            catalog_scale=v["CATALOG_SCALE"],
             dur_s=dur_s, warm_s=warm_s)
     except UsageError as e:
         print(f"{PROG}: {e}", file=sys.stderr)

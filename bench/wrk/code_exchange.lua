@@ -18,11 +18,12 @@ end
 local pool
 
 function init(args)
-  pool = pool_open(pool_need_env("POOL_FILE"), os.getenv("POOL_MODE") or "once")
+  -- Form-encoded once, when the pool is read (the same cost for every server).
+  pool = pool_open(pool_need_env("POOL_FILE"), os.getenv("POOL_MODE") or "once", form_urlencode)
 end
 
 function request()
   local code = pool_next(pool) or "spc_pool-exhausted"
-  return pool_form_post(path, "grant_type=authorization_code&code=" .. form_urlencode(code) .. tail,
+  return pool_form_post(path, "grant_type=authorization_code&code=" .. code .. tail,
     auth)
 end

@@ -2,7 +2,9 @@
 -- introspect.lua, mixed.lua, login.lua): loads summary.lua, gives each wrk thread its own
 -- contiguous slice of a file of values (one per line), and hands them out one per request.
 --
---   local p = pool_open(path, mode)   -- in init(): this thread's slice of the file
+--   local p = pool_open(path, mode, transform)   -- in init(): this thread's slice of the file,
+--                                                -- each value passed through transform (if
+--                                                -- given) once, here, not on every request
 --   local v = pool_next(p)            -- in request(): the next value, or nil
 --
 -- mode "once": every value is used at most once over the whole run (refresh tokens and codes
@@ -32,7 +34,7 @@ function pool_need_env(name)
   return v
 end
 
-function pool_open(path, mode)
+function pool_open(path, mode, transform)
   mode = mode or "once"
   local threads = tonumber(os.getenv("WRK_THREADS") or "1")
   local index = thread_index or 0
@@ -52,7 +54,7 @@ function pool_open(path, mode)
   for line in io.lines(path) do
     i = i + 1
     if i > last then break end
-    if i >= first and line ~= "" then values[#values + 1] = line end
+    if i >= first and line ~= "" then values[#values + 1] = transform and transform(line) or line end
   end
   if #values == 0 then fatal("pool.lua: no values for thread " .. index .. " in " .. path) end
   return {values = values, pos = 0, mode = mode}

@@ -34,7 +34,7 @@ SCENARIOS = {
     "search": ("9", "GET /v1/search?q=midnight&type=track&limit=5", "GET"),
     "albums": ("10", "GET /v1/artists/{id}/albums", "GET"),
 }
-SERVER_ORDER = ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
+SERVER_ORDER = ["hello", "hello-sign", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
 PEERS = {"glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"}
 
 
@@ -114,6 +114,10 @@ def aggregate(records):
         r["ceiling"] = None
         if r["server"] != "hello" and ceiling:
             r["ceiling"] = paired(r["rps_by_round"], ceiling["rps_by_round"])
+        bound = by.get((r["scenario"], "hello-sign"))
+        r["sign_bound"] = None
+        if r["server"] not in ("hello", "hello-sign") and bound:
+            r["sign_bound"] = paired(r["rps_by_round"], bound["rps_by_round"])
         r["vs_best_peer"] = None
         peers = [p for p in rows if p["scenario"] == r["scenario"] and p["server"] in PEERS]
         if r["server"] == "stagepass" and peers:
@@ -198,8 +202,9 @@ def markdown(rows, servers, failed, settings):
                     + ("the machine was busy before the loads; " if idle < 90 else "")
                     + "wrk and the server share the same cores."]
     out += ["", "| # | scenario | server | req/s median (min–max) | p50 ms | p99 ms | non-2xx "
-            "| other failures | CPU µs/req | peak RSS MiB | / ceiling | / best peer |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "| other failures | CPU µs/req | peak RSS MiB | / ceiling | / sign bound "
+            "| / best peer |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         num, title, _ = SCENARIOS.get(r["scenario"], ("?", r["scenario"], ""))
         other = []
@@ -212,11 +217,12 @@ def markdown(rows, servers, failed, settings):
         cpu = f"{r['cpu_us_per_request']:.0f}" if r["cpu_us_per_request"] is not None else "—"
         rss = f"{r['peak_rss_mib']:.0f}" if r["peak_rss_mib"] is not None else "—"
         ceiling = fmt_ratio(r["ceiling"], True) if r["ceiling"] else "—"
+        bound = fmt_ratio(r["sign_bound"], True) if r.get("sign_bound") else "—"
         peer = (f"{fmt_ratio(r['vs_best_peer'], False)} {r['vs_best_peer']['peer']}"
                 if r["vs_best_peer"] else "—")
         out.append(f"| {num} | {title} | {r['server']} | {fmt_rps(r)} | {r['p50_ms']:.2f} "
                    f"| {r['p99_ms']:.2f} | {r['non_2xx']} | {', '.join(other) or 0} | {cpu} "
-                   f"| {rss} | {ceiling} | {peer} |")
+                   f"| {rss} | {ceiling} | {bound} | {peer} |")
     storm = next((r for r in rows if r.get("login_storm")), None)
     if storm:
         s = storm["login_storm"]
@@ -234,7 +240,9 @@ def markdown(rows, servers, failed, settings):
     out += ["", "Columns: see bench/README.md (Performance). / ceiling: the median over the rounds of "
             "the row's req/s over its scenario's hello run of the same round (stagepass-bench-hello "
             "sent the very same requests, run back to back with the row), with the range of those "
-            "per-round ratios. / best peer: the same per-round pairing of stagepass with the best "
+            "per-round ratios. / sign bound: the same against hello-sign (stagepass-bench-hello --sign, "
+            "the same requests answered with one freshly signed EdDSA token each: what a server "
+            "that only mints the token reaches). / best peer: the same per-round pairing of stagepass with the best "
             "peer of each round. CPU µs/req: the server process's user+system CPU time over the "
             "measured run divided by the requests completed."]
     return "\n".join(out) + "\n"

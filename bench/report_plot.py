@@ -7,8 +7,8 @@ import os
 import shutil
 import subprocess
 
-SERVER_ORDER = ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
-COLOURS = {"hello": "#9e9e9e", "stagepass": "#1f77b4", "glewlwyd": "#d62728",
+SERVER_ORDER = ["hello", "hello-sign", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
+COLOURS = {"hello": "#9e9e9e", "hello-sign": "#c7c7c7", "stagepass": "#1f77b4", "glewlwyd": "#d62728",
            "glewlwyd-1k": "#ff9896", "oidc-jwt": "#2ca02c", "oidc-opaque": "#98df8a"}
 
 
@@ -50,7 +50,8 @@ def plot(rows, build_dir, scenarios):
     plots = []
     for i, s in enumerate(servers):
         col = 2 + 3 * i
-        label = "hello (the scenario's ceiling)" if s == "hello" else s
+        label = {"hello": "hello (the scenario's ceiling)",
+                 "hello-sign": "hello-sign (one EdDSA token per answer: a grant's bound)"}.get(s, s)
         plots.append(f"'{data}' using {col}:{col + 1}:{col + 2}"
                      + (":xtic(1)" if i == 0 else "")
                      + f' title "{label}" lc rgb "{COLOURS.get(s, "#000000")}"')

@@ -83,7 +83,7 @@ def measure(run):
             shutil.rmtree(run.site.dir, ignore_errors=True)  # the next size starts empty
         run.growth_size = None
         return
-    if "hello" in s.servers:
+    if s.servers & {"hello", "hello-sign"}:
         run.shapes.calibrate(run)
     for round_no in range(1, s.rounds + 1):
         if s.rounds != 1:

@@ -94,7 +94,7 @@ class Pair:
     def prepare(self):
         """Checks one request by hand and points wrk at the scenario's script and URL."""
         scen, srv = self.scenario, self.server
-        if self.server_name == "hello":
+        if self.server_name in servers.CEILINGS:
             # The very script and environment of stagepass's row (run.shapes), with placeholders.
             self.script, self.url, env = self.run.shapes.ceiling(self.run, scen, srv.base_url)
             self.env.update(env)
@@ -148,7 +148,7 @@ class Pair:
 
     def measure(self):
         """The warm-up, then the measured runs; single-use scenarios get a new pool each."""
-        single_use = self.scenario in FIRST_ESTIMATE and self.server_name != "hello"
+        single_use = self.scenario in FIRST_ESTIMATE and self.server_name not in servers.CEILINGS
         self.est = FIRST_ESTIMATE.get(self.scenario, 0)
         if single_use:
             self.prepare_pool(self.s.warm_s)

@@ -108,9 +108,14 @@ class Server:
         die(f"{url} did not answer 200 within {seconds} s")
 
 
+# The servers that stand for a bound, not a product: they get stagepass's requests.
+CEILINGS = ("hello", "hello-sign")
+
+
 def start(run, server):
     """Starts SERVER (already registered with its pair, so a failure still stops it)."""
-    {"hello": _hello, "stagepass": _stagepass,
+    {"hello": _hello, "hello-sign": lambda r, s: _hello(r, s, sign=True),
+     "stagepass": _stagepass,
      "glewlwyd": lambda r, s: _glewlwyd(r, s, ""),
      "glewlwyd-1k": lambda r, s: _glewlwyd(r, s, "1000"),
      "oidc-jwt": lambda r, s: _oidc(r, s, "jwt"),
@@ -134,17 +139,24 @@ def stop(run, server):
         server.proc.wait()
 
 
-def _hello(run, server):
+def _hello(run, server, sign=False):
     port = free_port()
     log = run.path("hello.log")
     with open(log, "w") as out:
         server.spawn([run.settings.build_path("stagepass-bench-hello"), "--listen",
-                      f"127.0.0.1:{port}"], None, out, subprocess.STDOUT)
+                      f"127.0.0.1:{port}"] + (["--sign"] if sign else []), None, out,
+                     subprocess.STDOUT)
     server.base_url = f"http://127.0.0.1:{port}"
     server.wait_ok(server.base_url + "/", log)
     # The stagepass client's id and secret (run.shapes): the same Authorization header.
     server.client_id = run.shapes.client_id or "bench"
     server.client_secret = run.shapes.client_secret or "bench"
+    if sign:
+        run.results.append({"type": "server", "server": "hello-sign", "storage": "none",
+                            "notes": "hello that signs one EdDSA token (libsodium Ed25519, "
+                            "~260 bytes of claims) per answer and returns it: the bound of a "
+                            "grant"})
+        return
     run.results.append({"type": "server", "server": "hello", "storage": "none", "notes": (
         'bare Boost.Beast server, same I/O model as stagepass, answers 200 "hello" to every '
         "request: the HTTP ceiling")})

@@ -9,7 +9,7 @@ from .common import PROG, seconds
 
 ALL_SCENARIOS = ["cc", "refresh", "code", "me-warm", "me-cold", "introspect", "mixed",
                  "login-storm", "search", "albums"]
-ALL_SERVERS = ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
+ALL_SERVERS = ["hello", "hello-sign", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
 SERVER_GROUPS = {"peers": ["glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"],
                  "oidc": ["oidc-jwt", "oidc-opaque"]}
 # What a growth run measures unless --only says otherwise: the scenarios that read or write
@@ -19,11 +19,14 @@ GROWTH_SCENARIOS = "cc,refresh,code,me-cold,introspect,mixed"
 # each round it runs the very requests of stagepass's row (same script, same headers, bodies
 # of the same length: bench/harness/shapes.py) right before or after the others, and the
 # row's "/ ceiling" is the median of those per-round ratios. The order is reversed every
-# other round, so neither side always runs first.
+# other round, so neither side always runs first. hello-sign (`stagepass-bench-hello --sign`)
+# runs the same requests and signs one EdDSA token per answer: the bound of a grant (a server
+# that mints a token and does nothing else), paired the same way ("/ sign bound").
 MATRIX = {
-    "cc": ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"],
-    "refresh": ["hello", "stagepass"],
-    "code": ["hello", "stagepass"],
+    "cc": ["hello", "hello-sign", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt",
+           "oidc-opaque"],
+    "refresh": ["hello", "hello-sign", "stagepass"],
+    "code": ["hello", "hello-sign", "stagepass"],
     "me-warm": ["hello", "stagepass"],
     "me-cold": ["hello", "stagepass"],
     "introspect": ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-opaque"],
@@ -88,7 +91,7 @@ def parser(description):
                    help="scenarios (names or numbers): 1 cc, 2 refresh, 3 code, 4 me-warm, "
                    "5 me-cold, 6 introspect, 7 mixed, 8 login-storm, 9 search, 10 albums")
     p.add_argument("--servers", metavar="SERVER[,...]", default="",
-                   help="hello, stagepass, glewlwyd, glewlwyd-1k, oidc-jwt, oidc-opaque; "
+                   help="hello, hello-sign, stagepass, glewlwyd, glewlwyd-1k, oidc-jwt, oidc-opaque; "
                    "\"peers\" = the last four, \"oidc\" = both oidc-provider modes")
     p.add_argument("--runs", metavar="N",
                    help="measured runs per scenario, server and round (default 1)")

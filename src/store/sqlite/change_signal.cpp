@@ -1,52 +1,113 @@
 #include "store/sqlite/change_signal.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <system_error>
 
 namespace stagepass::sqlite {
 namespace {
-constexpr size_t kMapBytes = 4096;  // one page; the counter is its first 8 bytes
 
-static_assert(std::atomic_ref<uint64_t>::is_always_lock_free,
-              "a counter shared between processes must be lock-free (address-free)");
+// The file is ours to trust: a regular file, owned by us (or, for root, by the database
+// file's owner), that nobody else may write.
+bool trustworthy(const struct stat& st, uid_t owner) {
+  return S_ISREG(st.st_mode) && st.st_uid == owner && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
 }  // namespace
 
 ChangeSignal::ChangeSignal(const std::string& database_path) {
   if (database_path.empty() || database_path == ":memory:" || database_path.starts_with("file:")) {
     return;
   }
-  const std::string path = database_path + "-changes";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return;
-  struct stat st {};
-  // Grown to one page once; growing an existing file again is harmless (zeros past its end).
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-      (st.st_size < static_cast<off_t>(kMapBytes) &&
-       ::ftruncate(fd, static_cast<off_t>(kMapBytes)) != 0)) {
-    ::close(fd);
-    return;
-  }
-  void* p = ::mmap(nullptr, kMapBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  ::close(fd);  // the mapping keeps the file
-  if (p == MAP_FAILED) return;
-  word_ = static_cast<uint64_t*>(p);
+  std::error_code ec;
+  const std::filesystem::path db(database_path);
+  if (db.has_parent_path()) std::filesystem::create_directories(db.parent_path(), ec);
+  // SQLite opens the file a symbolic link names: so do we, or two processes opening the same
+  // database through different paths would not share the signal.
+  const auto resolved = std::filesystem::weakly_canonical(db, ec);
+  path_ = (ec ? db : resolved).string() + "-changes";
+  open_file();
 }
 
 ChangeSignal::~ChangeSignal() {
-  if (word_) ::munmap(word_, kMapBytes);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ChangeSignal::open_file() {
+  const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return;
+  struct stat st {};
+  uid_t owner = ::geteuid();
+  if (owner == 0) {
+    // Run as root (an admin command): the file belongs to whoever owns the database, as
+    // SQLite does with its -wal and -shm files, so the server can still open it.
+    struct stat db {};
+    const std::string db_path = path_.substr(0, path_.size() - std::string("-changes").size());
+    if (::stat(db_path.c_str(), &db) == 0) {
+      owner = db.st_uid;
+      if (::fstat(fd, &st) == 0 && st.st_uid != owner) (void)::fchown(fd, db.st_uid, db.st_gid);
+    }
+  }
+  if (::fstat(fd, &st) != 0 || !trustworthy(st, owner)) {
+    ::close(fd);
+    return;
+  }
+  if (st.st_size < static_cast<off_t>(sizeof(uint64_t))) {
+    // A new file: a first value, so that 0 only ever means "unreadable".
+    uint64_t value = 0;
+    while (value == 0) {
+      if (::getrandom(&value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) value = 0;
+    }
+    if (::pwrite(fd, &value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) {
+      ::close(fd);
+      return;
+    }
+  }
+  std::unique_lock lk(mu_);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  dev_ = st.st_dev;
+  ino_ = st.st_ino;
+}
+
+bool ChangeSignal::available() const {
+  std::shared_lock lk(mu_);
+  return fd_ >= 0;
 }
 
 uint64_t ChangeSignal::load() const {
-  if (!word_) return 0;
-  return std::atomic_ref<uint64_t>(*word_).load(std::memory_order_acquire);
+  uint64_t value = 0;
+  std::shared_lock lk(mu_);
+  if (fd_ < 0 || ::pread(fd_, &value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) {
+    return 0;  // unavailable, or cut short: a value no cache is kept under
+  }
+  return value;
 }
 
 void ChangeSignal::bump() {
-  if (word_) std::atomic_ref<uint64_t>(*word_).fetch_add(1, std::memory_order_acq_rel);
+  uint64_t value = 0;
+  while (value == 0) {
+    if (::getrandom(&value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) value = 0;
+  }
+  std::shared_lock lk(mu_);
+  if (fd_ >= 0) (void)::pwrite(fd_, &value, sizeof value, 0);
+}
+
+void ChangeSignal::reopen_if_replaced() {
+  if (path_.empty()) return;
+  struct stat st {};
+  {
+    std::shared_lock lk(mu_);
+    if (fd_ >= 0 && ::stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) {
+      return;
+    }
+  }
+  open_file();
 }
 
 }  // namespace stagepass::sqlite

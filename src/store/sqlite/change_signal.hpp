@@ -1,38 +1,56 @@
-// ChangeSignal: a counter shared by every process that opens the same SQLite file, kept in a
-// small file beside it (`<database>-changes`) and mapped into memory, so a reader learns that
-// another process changed something with one memory load instead of a read transaction (a
-// read transaction on a WAL database costs two fcntl lock calls on the -shm file).
+// ChangeSignal: a value shared by every process that opens the same SQLite file, kept in a
+// small file beside it (`<database>-changes`), so a reader learns that another process changed
+// something with one pread of 8 bytes instead of a read transaction (a read transaction on a
+// WAL database costs, among the rest, two fcntl lock calls on the -shm file).
 //
-// A process that commits a change bumps the counter after its COMMIT; a reader loads it
-// before it reads the rows it caches (ReadCache's rule: the version first). It is a hint that
-// only ever says "something may have changed": a process that fails to map the file, a file
-// replaced under a running server or a writer that never bumps it (another program, an older
-// binary) make caches fall back on their own slower check, never serve a stale row forever
-// (SqliteStore::find_client re-reads the database's version at least once a second).
-// Thread safety: load() and bump() may be called from any thread (atomic on the shared page).
+// A process that commits a change writes a new random value after its COMMIT; a reader reads
+// the value before it reads the rows it caches (ReadCache's rule: the version first). Values
+// are random, not counted: two processes writing at once cannot write the same value, so no
+// change is lost to a race. It is a hint that only ever says "something may have changed":
+// a file that cannot be opened safely, a file deleted or replaced under a running server, or a
+// writer that never writes it (another program, an older binary) make caches fall back on
+// their own slower check, never serve a stale row for long (SqliteStore::find_client re-reads
+// the database's version at least once a second, and reopens a replaced file then).
+// Thread safety: every method may be called from any thread.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <shared_mutex>
 #include <string>
 
 namespace stagepass::sqlite {
 
 class ChangeSignal {
  public:
-  // Maps `<database_path>-changes`, creating it (mode 0600) if missing. A database that is not
-  // a file (":memory:", "") or a file that cannot be mapped leaves the signal unavailable.
+  // Opens `<database_path>-changes`, the database path resolved as SQLite resolves it
+  // (symbolic links followed), creating the file (mode 0600, the database file's owner when
+  // run as root) and its directory if missing. A database that is not a file (":memory:",
+  // "", a URI) or a file that is not a regular file of ours that only we may write leaves
+  // the signal unavailable.
   explicit ChangeSignal(const std::string& database_path);
   ~ChangeSignal();
   ChangeSignal(const ChangeSignal&) = delete;
   ChangeSignal& operator=(const ChangeSignal&) = delete;
 
-  bool available() const { return word_ != nullptr; }
-  // The counter; 0 when unavailable.
+  bool available() const;
+  // The value; 0 when unavailable or unreadable (a reader then takes the slow path).
   uint64_t load() const;
+  // Writes a new value (after a commit that changed something).
   void bump();
+  // Reopens the file when the path now names another file (deleted and made again by another
+  // process), or opens it when it could not be opened before. Cheap when nothing changed.
+  void reopen_if_replaced();
 
  private:
-  uint64_t* word_ = nullptr;  // in the shared mapping
+  void open_file();
+
+  std::string path_;  // empty: no signal for this database
+  mutable std::shared_mutex mu_;
+  int fd_ = -1;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
 };
 
 }  // namespace stagepass::sqlite

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "core/random.hpp"
@@ -113,7 +114,7 @@ TEST_F(ClientSecretsTest, AnotherProcessesSuspensionMovesTheSharedSignalAndIsSee
     SqliteStore other(path(), 1);
     ASSERT_TRUE(other.set_client_suspension("c1", 500, "abuse").ok());
   }
-  EXPECT_GT(observer.load(), before);
+  EXPECT_NE(observer.load(), before);
   EXPECT_EQ(store_->find_client("c1")->suspended_at, 500);
   // Writes that leave clients alone (a session, a last-use figure) do not move it.
   const uint64_t settled = observer.load();
@@ -148,6 +149,71 @@ TEST_F(ClientSecretsTest, WithoutTheSignalEveryLookupChecksTheVersion) {
     db.exec("UPDATE clients SET name = 'Renamed' WHERE id = 'c1'");
   }
   EXPECT_EQ(store_->find_client("c1")->name, "Renamed");
+}
+
+// The review's cases: a file cut short, the database opened through a symbolic link, the
+// file deleted under a running server, a database in a directory that does not exist yet.
+TEST_F(ClientSecretsTest, ACutShortSignalFileIsReadAsNoSignalNotACrash) {
+  open();
+  EXPECT_EQ(store_->find_client("c1")->suspended_at, 0);
+  std::filesystem::resize_file(path() + "-changes", 0);
+  {
+    SqliteStore other(path(), 1);
+    ASSERT_TRUE(other.set_client_suspension("c1", 500, "abuse").ok());
+  }
+  EXPECT_EQ(store_->find_client("c1")->suspended_at, 500);
+}
+
+TEST_F(ClientSecretsTest, ADatabaseOpenedThroughASymlinkSharesTheSignal) {
+  open();
+  const std::string link = (dir_ / "link.sqlite").string();
+  std::filesystem::create_symlink(path(), link);
+  store_.reset();
+  store_ = std::make_unique<SqliteStore>(link, 2);
+  EXPECT_EQ(store_->find_client("c1")->suspended_at, 0);  // cached now
+  {
+    SqliteStore other(path(), 1);
+    ASSERT_TRUE(other.set_client_suspension("c1", 500, "abuse").ok());
+  }
+  EXPECT_EQ(store_->find_client("c1")->suspended_at, 500);
+}
+
+TEST_F(ClientSecretsTest, ADeletedSignalFileIsReopenedWithinTheVersionCheck) {
+  open();
+  EXPECT_EQ(store_->find_client("c1")->suspended_at, 0);
+  std::filesystem::remove(path() + "-changes");
+  {
+    SqliteStore other(path(), 1);  // makes a new file
+    ASSERT_TRUE(other.set_client_suspension("c1", 400, "first").ok());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(store_->find_client("c1")->suspended_at, 400);  // the version check, and reopened
+  {
+    SqliteStore other(path(), 1);
+    ASSERT_TRUE(other.set_client_suspension("c1", 600, "second").ok());
+  }
+  EXPECT_EQ(store_->find_client("c1")->suspended_at, 600);  // through the new file, at once
+}
+
+TEST_F(ClientSecretsTest, ADatabaseInANewDirectoryHasItsSignal) {
+  const std::string nested = (dir_ / "new" / "dir" / "db.sqlite").string();
+  SqliteStore store(nested, 1);
+  EXPECT_TRUE(std::filesystem::is_regular_file(nested + "-changes"));
+  EXPECT_TRUE(ChangeSignal(nested).available());
+  EXPECT_NE(ChangeSignal(nested).load(), 0u);
+}
+
+TEST_F(ClientSecretsTest, ASignalFileOthersMayWriteIsNotTrusted) {
+  const std::string db = path();
+  {
+    std::ofstream f(db + "-changes");
+    f << "12345678";
+  }
+  std::filesystem::permissions(db + "-changes", std::filesystem::perms::group_write,
+                               std::filesystem::perm_options::add);
+  EXPECT_FALSE(ChangeSignal(db).available());
+  open();  // and the store still answers, the slow way
+  EXPECT_EQ(store_->find_client("c1")->name, "App");
 }
 
 // A secret used from a great many addresses holds at most kMaxTrackedIpsPerSecret rows (the

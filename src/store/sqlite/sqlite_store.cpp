@@ -75,9 +75,9 @@ constexpr const char* kClientColumns =
 
 Result<Client> SqliteStore::find_client(const std::string& id) {
   // The signal first, like the version below: a row read after it is at least as new.
-  const uint64_t signal = signal_.load();
+  const uint64_t signal = signal_.load();  // 0: no signal (unavailable or unreadable)
   const auto now = std::chrono::steady_clock::now();
-  if (signal_.available()) {
+  if (signal != 0) {
     std::lock_guard lk(client_cache_.mu);
     if (client_cache_.version >= 0 && client_cache_.signal == signal &&
         now - client_cache_.checked_at < ClientCache::kVersionCheck) {
@@ -85,6 +85,9 @@ Result<Client> SqliteStore::find_client(const std::string& id) {
       if (it != client_cache_.clients.end()) return it->second;
     }
   }
+  // The slow path, at least once a second: the file may have been replaced (or become
+  // openable) since, and the database's own version says what any writer changed.
+  signal_.reopen_if_replaced();
   return read([&](Connection& db) -> Result<Client> {
     // The version first: a row read after it is at least as new, so caching the row under
     // it can only make the cache drop entries too early, never serve a stale one.

@@ -35,6 +35,9 @@ ApiNode::ApiNode(const Config& cfg, const Clock& clock, Random& random, music::M
              {{"generated", catalog->generated},
               {"ms", catalog->elapsed_ms},
               {"tracks", catalog->counts.tracks}});
+  if (auto ready = music_.prepare_search(); !ready) {
+    log::event("warn", "search ranking keys not loaded", {{"error", ready.error().message}});
+  }
   api::register_web_api(routes_, music_, random);
   gateway_ =
       std::make_unique<api::Gateway>(routes_, verifier_, limiter_, metrics, store_pool, clock,

@@ -49,6 +49,9 @@ class MusicStore {
   // Runs `fill` inside one transaction, then builds the search index. Call once, on an empty
   // catalog (startup only; may take seconds).
   virtual Status<> load_catalog(const std::function<void(CatalogSink&)>& fill) = 0;
+  // Readies what the first search would otherwise build while others wait (startup, once the
+  // catalog is loaded). A store with nothing to ready does nothing.
+  virtual Status<> prepare_search() { return Ok{}; }
   // Many ids at once; the result has one entry per id, nullopt for an unknown id.
   virtual Result<std::vector<std::optional<Artist>>> artists(
       const std::vector<std::string>& ids) = 0;

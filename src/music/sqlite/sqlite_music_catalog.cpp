@@ -207,6 +207,13 @@ std::shared_ptr<const RankKeys> SqliteMusicStore::rank_keys(Connection& db,
   return keys;
 }
 
+Status<> SqliteMusicStore::prepare_search() {
+  return read([&](Connection& db) -> Status<> {
+    for (const char* table : {"tracks", "albums", "artists"}) rank_keys(db, table);
+    return Ok{};
+  });
+}
+
 Result<Page<std::string>> SqliteMusicStore::search(const std::string& type,
                                                    const std::string& query, int limit,
                                                    int64_t offset) {

@@ -220,7 +220,7 @@ Result<CatalogCounts> SqliteMusicStore::catalog_counts() {
 }
 
 Status<> SqliteMusicStore::load_catalog(const std::function<void(CatalogSink&)>& fill) {
-  return write([&](Connection& db) -> Status<> {
+  auto loaded = write([&](Connection& db) -> Status<> {
     // A cache big enough that the one transaction never spills pages mid-way; restored after.
     db.exec("PRAGMA cache_size=-262144");
     struct RestoreCache {
@@ -245,14 +245,18 @@ Status<> SqliteMusicStore::load_catalog(const std::function<void(CatalogSink&)>&
         "  (SELECT group_concat(a.name, ' ') FROM track_artists x JOIN artists a "
         "   ON a.id = x.artist_id WHERE x.track_id = t.id) FROM tracks t;");
     tx.commit();
-    catalog_cache_.clear();  // nothing cached before the load may answer after it
-    {
-      std::lock_guard lk(postings_mu_);
-      postings_.clear();
-    }
     db.exec("PRAGMA optimize");
     return Ok{};
   });
+  // After write() returned, i.e. after the group's COMMIT (tx.commit() above only releases a
+  // savepoint): nothing cached before the load may answer after it. A read racing this
+  // either stored under the old generation (dropped here) or read the new catalog.
+  catalog_cache_.clear();
+  {
+    std::lock_guard lk(postings_mu_);
+    postings_.clear();
+  }
+  return loaded;
 }
 
 }  // namespace stagepass::music

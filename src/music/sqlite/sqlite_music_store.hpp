@@ -36,6 +36,7 @@ class SqliteMusicStore final : public MusicStore {
 
   Result<CatalogCounts> catalog_counts() override;
   Status<> load_catalog(const std::function<void(CatalogSink&)>& fill) override;
+  Status<> prepare_search() override;  // the ranking keys of the three catalog tables
   Result<std::vector<std::optional<Artist>>> artists(const std::vector<std::string>& ids) override;
   Result<std::vector<std::optional<Album>>> albums(const std::vector<std::string>& ids) override;
   Result<std::vector<std::optional<Track>>> tracks(const std::vector<std::string>& ids) override;

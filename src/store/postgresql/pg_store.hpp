@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "store/postgresql/pg_pool.hpp"
+#include "store/rotated_grants.hpp"
 #include "store/store.hpp"
 
 namespace stagepass::postgresql {
@@ -150,6 +151,14 @@ class PgStore : public Store {
   Status<> record_app_warning(const AppWarning& warning) override;
   Result<std::vector<AppWarning>> app_warnings(const std::string& client_id, int limit) override;
 
+  // PruneStore (pg_prune_store.cpp, issue17:prune)
+  Result<int64_t> prune_codes(int64_t before, int limit) override;
+  Result<int64_t> prune_expired_refresh_tokens(int64_t before, int limit) override;
+  Result<int64_t> prune_rotated_refresh_tokens(int64_t before, int limit) override;
+  Result<int64_t> cap_rotated_refresh_tokens(int keep, int limit) override;
+  Result<int64_t> prune_sessions(int64_t before, int limit) override;
+  Result<int64_t> prune_events(int64_t before, int limit) override;
+
  protected:
   // Runs a read that may be served by the replica: there when one is configured and not
   // backing off, else (or when it fails) on the primary.
@@ -159,6 +168,7 @@ class PgStore : public Store {
   PgPool pool_;
   std::unique_ptr<PgPool> replica_;                // null without a replica
   std::atomic<int64_t> replica_skip_until_ms_{0};  // steady-clock ms: replica backing off
+  RotatedGrants rotated_grants_;                   // issue17:prune: noted by rotate_refresh_token
 };
 
 template <class F>

@@ -359,6 +359,19 @@ CREATE TRIGGER revlog_suspension AFTER UPDATE OF suspended_at ON clients
   BEGIN INSERT INTO revocations (kind, id, client_id, at)
     VALUES ('suspension', NEW.id, NEW.id, NEW.suspended_at); END;
 )sql",
+    R"sql(
+-- issue17:prune
+-- The pruner (store/prune_store.hpp) finds what it deletes by these, a batch at a time. The
+-- refresh-token ones are partial, so a rotation writes each near its right edge (times
+-- grow) or within its own grant's few pages: a live token's idle end, a rotated token's
+-- rotation time, and a grant's rotated tokens by rotation time (the per-grant cap).
+CREATE INDEX codes_expires ON codes(expires_at);
+CREATE INDEX refresh_tokens_live_idle ON refresh_tokens(idle_expires_at) WHERE rotated_at IS NULL;
+CREATE INDEX refresh_tokens_rotated_at ON refresh_tokens(rotated_at) WHERE rotated_at IS NOT NULL;
+CREATE INDEX refresh_tokens_grant_rotated ON refresh_tokens(grant_id, rotated_at)
+  WHERE rotated_at IS NOT NULL;
+CREATE INDEX sessions_expires ON sessions(expires_at);
+)sql",
 };
 
 }  // namespace

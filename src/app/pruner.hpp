@@ -53,8 +53,10 @@ class Pruner {
 
  private:
   // Deletes one kind in batches until a call deletes less than a batch or max_batches ran;
-  // true if it stopped at max_batches (more may be due at once).
-  bool drain(Kind kind, int64_t now, int64_t& deleted);
+  // true if it stopped at max_batches (more may be due at once). Refresh tokens: up to
+  // max_batches steps of the sweep, which goes on at the next pass.
+  bool drain(Kind kind, int64_t now, Counts& deleted);
+  void count(Kind kind, int64_t n, Counts& deleted);
 
   PruneStore& store_;
   const Clock& clock_;

@@ -20,11 +20,14 @@ class CountingPruneStore final : public PruneStore {
   Result<int64_t> prune_codes(int64_t before, int limit) override {
     return take("code", before, limit);
   }
-  Result<int64_t> prune_expired_refresh_tokens(int64_t before, int limit) override {
-    return take("refresh_expired", before, limit);
-  }
-  Result<int64_t> prune_rotated_refresh_tokens(int64_t before, int limit) override {
-    return take("refresh_rotated", before, limit);
+  // The sweep: `left["sweep_steps"]` steps before it wraps, deleting one of each per step.
+  Result<Swept> sweep_refresh_tokens(int64_t idle_before, int64_t rotated_before,
+                                     int limit) override {
+    calls.emplace_back("sweep", idle_before);
+    calls.emplace_back("sweep_rotated", rotated_before);
+    const bool more = left["sweep_steps"] > 1;
+    if (left["sweep_steps"] > 0) --left["sweep_steps"];
+    return Swept{1, 1, !more};
   }
   Result<int64_t> cap_rotated_refresh_tokens(int keep, int limit) override {
     return take("refresh_capped", keep, limit);
@@ -66,13 +69,11 @@ TEST(Pruner, PassesEachKindItsBoundAndDrainsInBatches) {
   Pruner::Counts c = pruner.pass(10000);
   EXPECT_EQ(c[Pruner::kCodes], 4);  // 3, then 1 (short: done)
   EXPECT_EQ(c[Pruner::kEvents], 1);
-  const std::vector<std::pair<std::string, int64_t>> want = {{"code", 9900},
-                                                             {"code", 9900},
-                                                             {"refresh_expired", 9900},
-                                                             {"refresh_rotated", 9000},
-                                                             {"refresh_capped", 20},
-                                                             {"session", 9900},
-                                                             {"event", 5000}};
+  EXPECT_EQ(c[Pruner::kRefreshExpired], 1);  // one sweep step: the round wrapped
+  EXPECT_EQ(c[Pruner::kRefreshRotated], 1);
+  const std::vector<std::pair<std::string, int64_t>> want = {
+      {"code", 9900},         {"code", 9900},    {"sweep", 9900}, {"sweep_rotated", 9000},
+      {"refresh_capped", 20}, {"session", 9900}, {"event", 5000}};
   EXPECT_EQ(store.calls, want);
   EXPECT_NE(metrics.render().find("stagepass_pruned_rows_total{kind=\"code\"} 4"),
             std::string::npos);
@@ -96,6 +97,23 @@ TEST(Pruner, AKindThatFillsItsBatchesGoesOnAtTheNextTickTheOthersWaitTheInterval
   clock.advance(1);
   pruner.run();
   EXPECT_FALSE(store.calls.empty());
+}
+
+// A sweep round over a large store spans passes, max_batches steps each, at the interval's
+// pace: it does not make the pass "behind".
+TEST(Pruner, TheSweepGoesOnAtTheNextPassNotAtTheNextTick) {
+  CountingPruneStore store;
+  ManualClock clock(10000);
+  Metrics metrics;
+  Pruner pruner(store, clock, metrics, small());
+  store.left = {{"sweep_steps", 5}};
+  pruner.run();  // 2 steps (max_batches)
+  EXPECT_EQ(store.left["sweep_steps"], 3);
+  pruner.run();  // not due
+  EXPECT_EQ(store.left["sweep_steps"], 3);
+  clock.advance(10);
+  pruner.run();
+  EXPECT_EQ(store.left["sweep_steps"], 1);
 }
 
 TEST(Pruner, NoIntervalNeverPrunesAndNoRetentionKeepsEvents) {

@@ -26,11 +26,21 @@ class PruneStore {
   // decided on before its expiry (code_redemption.hpp: an expired code is refused before
   // replay detection), so the caller passes a time at least a margin before now.
   virtual Result<int64_t> prune_codes(int64_t before, int limit) = 0;
-  // Refresh tokens never rotated (live, or superseded by a grace retry) whose idle end, never
-  // later than their absolute end, is before `before`: refused as expired until then.
-  virtual Result<int64_t> prune_expired_refresh_tokens(int64_t before, int limit) = 0;
-  // Rotated refresh tokens rotated before `before`: past the reuse-detection window.
-  virtual Result<int64_t> prune_rotated_refresh_tokens(int64_t before, int limit) = 0;
+  // One step of a sweep over the refresh tokens in key order, from where this store object's
+  // previous step stopped: looks at the next `limit` tokens and deletes those never rotated
+  // (live, or superseded by a grace retry) whose idle end, never later than their absolute
+  // end, is before `idle_before` (refused as expired until then), and the rotated ones rotated
+  // before `rotated_before` (past the reuse-detection window). Deletes a key range found by
+  // the primary key: no index by time, which every rotation would pay for, and the rows of
+  // one step share their pages. The last step of a round says so (`wrapped`); the next starts
+  // over.
+  struct Swept {
+    int64_t expired = 0;
+    int64_t rotated = 0;
+    bool wrapped = false;
+  };
+  virtual Result<Swept> sweep_refresh_tokens(int64_t idle_before, int64_t rotated_before,
+                                             int limit) = 0;
   // The rotated refresh tokens of a grant beyond its newest `keep` (by rotation time), for
   // the grants this store object rotated a token of since the previous call (remembered in
   // memory, store/rotated_grants.hpp: a grant rotated through another node or before a

@@ -52,9 +52,11 @@ TEST_P(PruneConformance, CodesGoInBatchesOfTheLimit) {
 TEST_P(PruneConformance, LiveRefreshTokensStayUntilTheirEndAndRotatedOnesAreNotTouched) {
   ASSERT_TRUE(issue_refresh("r0"));
   rotate_chain("r0", "r", 1);  // r0 rotated at 201, r1 live until 1000
-  EXPECT_EQ(*store_->prune_expired_refresh_tokens(1000, 500), 0);
+  auto swept = store_->sweep_refresh_tokens(1000, 0, 500);
+  EXPECT_EQ(swept->expired, 0);
+  EXPECT_TRUE(swept->wrapped);
   EXPECT_TRUE(store_->find_refresh_token("r1").ok());
-  EXPECT_EQ(*store_->prune_expired_refresh_tokens(1001, 500), 1);
+  EXPECT_EQ(store_->sweep_refresh_tokens(1001, 0, 500)->expired, 1);
   EXPECT_EQ(store_->find_refresh_token("r1").error().code, ErrorCode::kNotFound);
   // r0 idled out at 1000 too, but it is rotated: the reuse window decides, not its idle end.
   EXPECT_TRUE(store_->find_refresh_token("r0").ok());
@@ -62,9 +64,9 @@ TEST_P(PruneConformance, LiveRefreshTokensStayUntilTheirEndAndRotatedOnesAreNotT
 
 TEST_P(PruneConformance, ARotatedTokenInsideTheWindowStillRevokesTheGrantWhenReused) {
   ASSERT_TRUE(issue_refresh("r0"));
-  rotate_chain("r0", "r", 1);                                     // r0 rotated at 201
-  EXPECT_EQ(*store_->prune_rotated_refresh_tokens(201, 500), 0);  // rotated_at 201 not before
-  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, 500), 0);     // one rotated: under the cap
+  rotate_chain("r0", "r", 1);                                        // r0 rotated at 201
+  EXPECT_EQ(store_->sweep_refresh_tokens(0, 201, 500)->rotated, 0);  // 201 is not before 201
+  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, 500), 0);        // one rotated: under the cap
   auto r = store_->rotate_refresh_token("r0", rotation("x", 300, 0));
   EXPECT_EQ(r->outcome, RotateOutcome::kReuseRevoked);
   EXPECT_TRUE(grant_revoked());
@@ -72,13 +74,31 @@ TEST_P(PruneConformance, ARotatedTokenInsideTheWindowStillRevokesTheGrantWhenReu
 
 TEST_P(PruneConformance, ARotatedTokenPastTheWindowIsUnknownAndRevokesNothing) {
   ASSERT_TRUE(issue_refresh("r0"));
-  rotate_chain("r0", "r", 2);                                     // r0 at 201, r1 at 202
-  EXPECT_EQ(*store_->prune_rotated_refresh_tokens(202, 500), 1);  // r0 only
+  rotate_chain("r0", "r", 2);                                        // r0 at 201, r1 at 202
+  EXPECT_EQ(store_->sweep_refresh_tokens(0, 202, 500)->rotated, 1);  // r0 only
   EXPECT_EQ(store_->rotate_refresh_token("r0", rotation("x", 300, 0))->outcome,
             RotateOutcome::kNotFound);
   EXPECT_FALSE(grant_revoked());
   EXPECT_EQ(store_->rotate_refresh_token("r1", rotation("y", 300, 0))->outcome,
             RotateOutcome::kReuseRevoked);  // still inside: reuse
+}
+
+// The sweep looks at `limit` tokens a step, in key order from where it stopped, and says when
+// a round is over; the next round starts from the first key again.
+TEST_P(PruneConformance, TheRefreshTokenSweepGoesInStepsAndStartsOver) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(issue_refresh(nth("t", i)));  // idle end 1000
+  int64_t expired = 0;
+  for (bool wrapped : {false, false, true}) {
+    auto step = store_->sweep_refresh_tokens(1001, 0, 2);
+    ASSERT_TRUE(step.ok());
+    EXPECT_EQ(step->wrapped, wrapped);
+    expired += step->expired;
+  }
+  EXPECT_EQ(expired, 5);
+  ASSERT_TRUE(issue_refresh("late"));
+  auto again = store_->sweep_refresh_tokens(1001, 0, 2);  // a new round: from the first key
+  EXPECT_EQ(again->expired, 1);
+  EXPECT_TRUE(again->wrapped);
 }
 
 TEST_P(PruneConformance, AGrantKeepsItsNewestRotatedTokensUpToTheCap) {

@@ -28,24 +28,36 @@ Result<int64_t> PgStore::prune_codes(int64_t before, int limit) {
   });
 }
 
-Result<int64_t> PgStore::prune_expired_refresh_tokens(int64_t before, int limit) {
-  return pool_.run([&](PgConnection& c) {
-    return delete_batch(c, "prune_refresh_expired",
-                        "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM "
-                        "refresh_tokens WHERE rotated_at IS NULL AND idle_expires_at < $1 "
-                        "LIMIT $2 FOR UPDATE SKIP LOCKED)",
-                        before, limit);
+Result<PruneStore::Swept> PgStore::sweep_refresh_tokens(int64_t idle_before, int64_t rotated_before,
+                                                        int limit) {
+  std::lock_guard lk(sweep_mu_);  // one step at a time moves the position
+  auto step = pool_.run([&](PgConnection& c) -> Result<std::pair<Swept, std::string>> {
+    // The next `limit` keys after the position, by the primary key: how many, and the last.
+    SP_PG_TRY(range, c.prepared("sweep_refresh_range",
+                                "SELECT count(*), max(hash) FROM (SELECT hash FROM "
+                                "refresh_tokens WHERE hash > $1 ORDER BY hash LIMIT $2) s",
+                                {sweep_after_, num(limit)}));
+    Swept out;
+    out.wrapped = range->i64(0, 0) < limit;
+    if (range->i64(0, 0) == 0) return std::pair{out, std::string()};
+    const std::string last = range->text(0, 1);
+    // Another node's sweep may delete the same rows first: each statement deletes what is
+    // still there.
+    SP_PG_TRY(expired, c.prepared("sweep_refresh_expired",
+                                  "DELETE FROM refresh_tokens WHERE hash > $1 AND hash <= $2 "
+                                  "AND rotated_at IS NULL AND idle_expires_at < $3",
+                                  {sweep_after_, last, num(idle_before)}));
+    SP_PG_TRY(rotated, c.prepared("sweep_refresh_rotated",
+                                  "DELETE FROM refresh_tokens WHERE hash > $1 AND hash <= $2 "
+                                  "AND rotated_at < $3",
+                                  {sweep_after_, last, num(rotated_before)}));
+    out.expired = expired->affected();
+    out.rotated = rotated->affected();
+    return std::pair{out, out.wrapped ? std::string() : last};
   });
-}
-
-Result<int64_t> PgStore::prune_rotated_refresh_tokens(int64_t before, int limit) {
-  return pool_.run([&](PgConnection& c) {
-    return delete_batch(c, "prune_refresh_rotated",
-                        "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM "
-                        "refresh_tokens WHERE rotated_at IS NOT NULL AND rotated_at < $1 "
-                        "LIMIT $2 FOR UPDATE SKIP LOCKED)",
-                        before, limit);
-  });
+  if (!step) return fail(std::move(step.error()));
+  sweep_after_ = std::move(step->second);
+  return step->first;
 }
 
 Result<int64_t> PgStore::cap_rotated_refresh_tokens(int keep, int limit) {

@@ -305,15 +305,11 @@ CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);
 )sql";
 
 // 5 (issue17:prune): the pruner (store/prune_store.hpp) finds each batch it deletes by these,
-// so a batch stays far below the statement timeout. The refresh-token ones are partial: a
-// live token's idle end, a rotated token's rotation time, a grant's rotated tokens by
-// rotation time (the per-grant cap).
+// so a batch stays far below the statement timeout. Refresh tokens get one, partial (a grant's
+// rotated tokens by rotation time, the per-grant cap): every rotation pays for each index on
+// them, so their expiry and the reuse window are found by a sweep in primary-key order.
 constexpr std::string_view kPruning = R"sql(
 CREATE INDEX codes_expires ON codes (expires_at);
-CREATE INDEX refresh_tokens_live_idle ON refresh_tokens (idle_expires_at)
-  WHERE rotated_at IS NULL;
-CREATE INDEX refresh_tokens_rotated_at ON refresh_tokens (rotated_at)
-  WHERE rotated_at IS NOT NULL;
 CREATE INDEX refresh_tokens_grant_rotated ON refresh_tokens (grant_id, rotated_at)
   WHERE rotated_at IS NOT NULL;
 CREATE INDEX sessions_expires ON sessions (expires_at);

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -153,8 +154,8 @@ class PgStore : public Store {
 
   // PruneStore (pg_prune_store.cpp, issue17:prune)
   Result<int64_t> prune_codes(int64_t before, int limit) override;
-  Result<int64_t> prune_expired_refresh_tokens(int64_t before, int limit) override;
-  Result<int64_t> prune_rotated_refresh_tokens(int64_t before, int limit) override;
+  Result<Swept> sweep_refresh_tokens(int64_t idle_before, int64_t rotated_before,
+                                     int limit) override;
   Result<int64_t> cap_rotated_refresh_tokens(int keep, int limit) override;
   Result<int64_t> prune_sessions(int64_t before, int limit) override;
   Result<int64_t> prune_events(int64_t before, int limit) override;
@@ -169,6 +170,8 @@ class PgStore : public Store {
   std::unique_ptr<PgPool> replica_;                // null without a replica
   std::atomic<int64_t> replica_skip_until_ms_{0};  // steady-clock ms: replica backing off
   RotatedGrants rotated_grants_;                   // issue17:prune: noted by rotate_refresh_token
+  std::mutex sweep_mu_;  // issue17:prune: the refresh-token sweep's position
+  std::string sweep_after_;
 };
 
 template <class F>

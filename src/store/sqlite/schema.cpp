@@ -361,13 +361,11 @@ CREATE TRIGGER revlog_suspension AFTER UPDATE OF suspended_at ON clients
 )sql",
     R"sql(
 -- issue17:prune
--- The pruner (store/prune_store.hpp) finds what it deletes by these, a batch at a time. The
--- refresh-token ones are partial, so a rotation writes each near its right edge (times
--- grow) or within its own grant's few pages: a live token's idle end, a rotated token's
--- rotation time, and a grant's rotated tokens by rotation time (the per-grant cap).
+-- The pruner (store/prune_store.hpp) finds what it deletes by these, a batch at a time. Refresh
+-- tokens have only one, partial (a grant's rotated tokens by rotation time, for the per-grant
+-- cap): every index on them is paid by every rotation, so their expiry and the reuse window
+-- are found by a sweep in primary-key order instead (sweep_refresh_tokens).
 CREATE INDEX codes_expires ON codes(expires_at);
-CREATE INDEX refresh_tokens_live_idle ON refresh_tokens(idle_expires_at) WHERE rotated_at IS NULL;
-CREATE INDEX refresh_tokens_rotated_at ON refresh_tokens(rotated_at) WHERE rotated_at IS NOT NULL;
 CREATE INDEX refresh_tokens_grant_rotated ON refresh_tokens(grant_id, rotated_at)
   WHERE rotated_at IS NOT NULL;
 CREATE INDEX sessions_expires ON sessions(expires_at);

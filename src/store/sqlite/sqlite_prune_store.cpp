@@ -26,22 +26,34 @@ Result<int64_t> SqliteStore::prune_codes(int64_t before, int limit) {
   });
 }
 
-Result<int64_t> SqliteStore::prune_expired_refresh_tokens(int64_t before, int limit) {
-  return write([&](Connection& db) -> Result<int64_t> {
-    return delete_batch(db,
-                        "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM "
-                        "refresh_tokens WHERE rotated_at IS NULL AND idle_expires_at < ? LIMIT ?)",
-                        before, limit);
+Result<PruneStore::Swept> SqliteStore::sweep_refresh_tokens(int64_t idle_before,
+                                                            int64_t rotated_before, int limit) {
+  std::lock_guard lk(sweep_mu_);  // one step at a time moves the position
+  auto step = write([&](Connection& db) -> Result<std::pair<Swept, std::string>> {
+    // The next `limit` keys after the position: how many, and the last (the step's range).
+    auto range = db.prepare(
+        "SELECT count(*), max(hash) FROM "
+        "(SELECT hash FROM refresh_tokens WHERE hash > ? ORDER BY hash LIMIT ?)");
+    range.bind_all(sweep_after_, static_cast<int64_t>(limit)).step();
+    Swept out;
+    out.wrapped = range.i64(0) < limit;
+    if (range.i64(0) == 0) return std::pair{out, std::string()};
+    const std::string last = range.text(1);
+    db.prepare(
+          "DELETE FROM refresh_tokens WHERE hash > ? AND hash <= ? "
+          "AND rotated_at IS NULL AND idle_expires_at < ?")
+        .bind_all(sweep_after_, last, idle_before)
+        .run();
+    out.expired = db.changes();
+    db.prepare("DELETE FROM refresh_tokens WHERE hash > ? AND hash <= ? AND rotated_at < ?")
+        .bind_all(sweep_after_, last, rotated_before)
+        .run();
+    out.rotated = db.changes();
+    return std::pair{out, out.wrapped ? std::string() : last};
   });
-}
-
-Result<int64_t> SqliteStore::prune_rotated_refresh_tokens(int64_t before, int limit) {
-  return write([&](Connection& db) -> Result<int64_t> {
-    return delete_batch(db,
-                        "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM "
-                        "refresh_tokens WHERE rotated_at IS NOT NULL AND rotated_at < ? LIMIT ?)",
-                        before, limit);
-  });
+  if (!step) return fail(std::move(step.error()));
+  sweep_after_ = std::move(step->second);
+  return step->first;
 }
 
 Result<int64_t> SqliteStore::cap_rotated_refresh_tokens(int keep, int limit) {

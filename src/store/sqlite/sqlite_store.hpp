@@ -117,8 +117,8 @@ class SqliteStore final : public Store {
 
   // issue17:prune (sqlite_prune_store.cpp)
   Result<int64_t> prune_codes(int64_t before, int limit) override;
-  Result<int64_t> prune_expired_refresh_tokens(int64_t before, int limit) override;
-  Result<int64_t> prune_rotated_refresh_tokens(int64_t before, int limit) override;
+  Result<Swept> sweep_refresh_tokens(int64_t idle_before, int64_t rotated_before,
+                                     int limit) override;
   Result<int64_t> cap_rotated_refresh_tokens(int keep, int limit) override;
   Result<int64_t> prune_sessions(int64_t before, int limit) override;
   Result<int64_t> prune_events(int64_t before, int limit) override;
@@ -145,6 +145,8 @@ class SqliteStore final : public Store {
   ConnectionPool pool_;
   ClientCache client_cache_;
   RotatedGrants rotated_grants_;  // issue17:prune: noted by rotate_refresh_token
+  std::mutex sweep_mu_;           // issue17:prune: the refresh-token sweep's position
+  std::string sweep_after_;
 };
 
 }  // namespace stagepass::sqlite

@@ -4,7 +4,8 @@
 // page sessions and old audit events, through PruneStore (store/prune_store.hpp).
 //
 // Run by Background on accounts nodes only (an api-only node never prunes). A pass deletes
-// each kind in batches of `batch` rows, one store call each (on SQLite a job of the
+// each kind in batches of `batch` rows (refresh tokens' expiry and reuse window: `batch`-token
+// steps of a sweep that goes on at the next pass), one store call each (on SQLite a job of the
 // group-commit writer between the requests' writes; on PostgreSQL one short statement), at
 // most `max_batches` per kind, so a pass never holds the store or the background thread
 // long; a kind that filled its batches is pruned again at the next tick, the others at the

@@ -4,11 +4,11 @@
 // every backend promises for every role (threads, blocking, durability, atomicity, errors).
 // Used by the pruner only (app/pruner.hpp), on accounts nodes.
 //
-// Every method deletes at most `limit` rows in one statement (one short transaction: on
-// SQLite one job of the group-commit writer, on PostgreSQL one statement found by an index,
-// rows another transaction holds skipped) and returns how many went; the pruner calls again
-// while a call deletes `limit`. Idempotent: several nodes may prune one database at once;
-// a row another node deleted first is simply not there.
+// Every method deletes at most `limit` rows per statement (one short transaction: on
+// SQLite one job of the group-commit writer, on PostgreSQL one statement found by an index or
+// a key range, rows another transaction holds skipped) and returns how many went; the pruner
+// calls again while a call deletes `limit`. Idempotent: several nodes may prune one database
+// at once; a row another node deleted first is simply not there.
 // What each time bound means for the decisions (code replay, refresh-token reuse):
 // docs/security.md, "Refresh token reuse", and docs/operations.md, "Pruning".
 #pragma once

@@ -2,7 +2,8 @@
 // own transaction: at most `limit` rows found through an index of migration 5, far below the
 // statement timeout. Rows another transaction holds (a rotation, another node's pruner) are
 // skipped (FOR UPDATE SKIP LOCKED), so nodes pruning together neither wait on each other nor
-// on the requests; a row already deleted is simply not found.
+// on the requests; a row already deleted is simply not found. The refresh-token sweep's
+// key-range deletes wait for such a row instead (a rotation holds its row for milliseconds).
 #include "store/postgresql/pg_store_internal.hpp"
 
 namespace stagepass::postgresql {

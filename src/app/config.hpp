@@ -97,6 +97,12 @@ struct Config {
   int64_t key_rotation{};              // seconds; 0: no scheduled rotation
   std::string revocation_push;         // issue16:revlog: notify | poll | empty (the default)
   int64_t revocation_poll_interval{};  // issue16:revlog: milliseconds
+  // issue17:prune: the pruner (app/pruner.hpp; docs/operations.md, "Pruning").
+  int64_t prune_interval{};        // seconds; 0: never prune
+  int64_t prune_margin{};          // seconds past their end that codes, tokens and sessions stay
+  int64_t refresh_reuse_window{};  // seconds a rotated refresh token is kept for reuse detection
+  int refresh_reuse_keep{};        // rotated refresh tokens kept per grant, the newest
+  int64_t audit_retention{};       // seconds; 0: audit events are kept
   // issue16:cluster. Nodes a round-robin balancer spreads the Web API over: each enforces
   // 1/api_nodes of every app's rate limit and daily quota (api/gateway.hpp, share_of).
   int64_t api_nodes{};

@@ -190,6 +190,19 @@ constexpr Setting kSettings[] = {
     {"revocation_poll_interval", "STAGEPASS_REVOCATION_POLL_INTERVAL",
      &Config::revocation_poll_interval, integer(3600000, 10), "1000",
      "milliseconds between reads of the revocations log when no notification comes"},
+    // issue17:prune: what is deleted when (app/pruner.hpp). The reuse window and cap bound how
+    // long a leaked, rotated refresh token still revokes its grant (docs/security.md).
+    {"prune_interval", "STAGEPASS_PRUNE_INTERVAL", &Config::prune_interval, seconds(), "10",
+     "seconds between pruning passes on accounts nodes (0: never prune)"},
+    {"prune_margin", "STAGEPASS_PRUNE_MARGIN", &Config::prune_margin, seconds(), "3600",
+     "seconds past their end that codes, expired refresh tokens and sessions are kept"},
+    {"refresh_reuse_window", "STAGEPASS_REFRESH_REUSE_WINDOW", &Config::refresh_reuse_window,
+     seconds(), "604800",
+     "seconds a rotated refresh token is kept, so that presenting it again revokes the grant"},
+    {"refresh_reuse_keep", "STAGEPASS_REFRESH_REUSE_KEEP", &Config::refresh_reuse_keep,
+     integer(kMaxCount, 1), "20", "rotated refresh tokens kept per grant (the newest)"},
+    {"audit_retention", "STAGEPASS_AUDIT_RETENTION", &Config::audit_retention, seconds(),
+     "15552000", "seconds audit events are kept (0: forever)"},
 };
 
 // ---- What the compiler checks about the table ----

@@ -15,6 +15,7 @@
 #include "app/error_pages.hpp"
 #include "app/jwks_client.hpp"
 #include "app/listeners.hpp"
+#include "app/pruner.hpp"
 #include "app/revocation_follower.hpp"
 #include "http/offload.hpp"
 #include "http/server.hpp"
@@ -131,6 +132,7 @@ int serve(const Config& cfg, bool demo) {
   AbuseDetector abuse(abuse_settings(cfg));
   std::unique_ptr<AbuseResponder> responder;
   std::unique_ptr<AccountsNode> accounts;
+  std::unique_ptr<Pruner> pruner;
   std::unique_ptr<ApiNode> api;
   if (cfg.serves_accounts()) {
     const Secret master_key = cfg.resolve_master_key();
@@ -158,6 +160,12 @@ int serve(const Config& cfg, bool demo) {
     background.add([&] { accounts->flush_secret_usage(); }, tune.usage_flush_ticks);
     background.add([&] { save_usage(app_usage, accounts->store(), clock.now()); },
                    tune.app_usage_save_ticks);
+    // issue17:prune. Accounts nodes only: an api-only node has no accounts store to prune.
+    pruner = std::make_unique<Pruner>(
+        accounts->store(), clock, metrics,
+        PruneSettings{cfg.prune_interval, cfg.prune_margin, cfg.refresh_reuse_window,
+                      cfg.refresh_reuse_keep, cfg.audit_retention});
+    background.add([&] { pruner->run(); });
   }
   background.add([&] {
     app_usage.fold(clock.now());

@@ -14,6 +14,7 @@
 //   revocation_log.hpp       RevocationLog      the revocations log, by sequence (read-only)
 //                            RevocationHistory  the same by time, and its pruning
 //   usage_store.hpp          UsageStore         per-app usage series and abuse warnings
+//   prune_store.hpp          PruneStore         deleting what no decision reads any more
 // Who uses which: oauth::Services (grants, client authentication, authorize, revocation,
 // introspection), web::SiteStores (the pages), Keyring (KeyStore), RevocationFeed
 // (RevocationLog), GrantRevoker (GrantStore). Only the composition root (app/), the admin CLI
@@ -46,6 +47,7 @@
 #include "store/event_store.hpp"
 #include "store/grant_store.hpp"
 #include "store/key_store.hpp"
+#include "store/prune_store.hpp"
 #include "store/refresh_token_store.hpp"
 #include "store/revocation_log.hpp"
 #include "store/session_store.hpp"
@@ -64,7 +66,8 @@ class Store : public UserStore,
               public KeyStore,
               public RevocationLog,
               public RevocationHistory,
-              public UsageStore {
+              public UsageStore,
+              public PruneStore {
  public:
   // True when the backend answers (for /readyz).
   virtual bool ping() = 0;

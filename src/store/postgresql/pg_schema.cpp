@@ -304,11 +304,22 @@ constexpr std::string_view kRevokedTokensExpiry = R"sql(
 CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);
 )sql";
 
+// 5 (issue17:prune): the pruner (store/prune_store.hpp) finds each batch it deletes by these,
+// so a batch stays far below the statement timeout. Refresh tokens get one, partial (a grant's
+// rotated tokens by rotation time, the per-grant cap): every rotation pays for each index on
+// them, so their expiry and the reuse window are found by a sweep in primary-key order.
+constexpr std::string_view kPruning = R"sql(
+CREATE INDEX codes_expires ON codes (expires_at);
+CREATE INDEX refresh_tokens_grant_rotated ON refresh_tokens (grant_id, rotated_at)
+  WHERE rotated_at IS NOT NULL;
+CREATE INDEX sessions_expires ON sessions (expires_at);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& schema_migrations() {
   static const std::vector<std::string_view> all = {kInitial, kRevocationLog, kRevocationDeadline,
-                                                    kRevokedTokensExpiry};
+                                                    kRevokedTokensExpiry, kPruning};
   return all;
 }
 

@@ -19,11 +19,13 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "store/postgresql/pg_pool.hpp"
+#include "store/rotated_grants.hpp"
 #include "store/store.hpp"
 
 namespace stagepass::postgresql {
@@ -150,6 +152,14 @@ class PgStore : public Store {
   Status<> record_app_warning(const AppWarning& warning) override;
   Result<std::vector<AppWarning>> app_warnings(const std::string& client_id, int limit) override;
 
+  // PruneStore (pg_prune_store.cpp, issue17:prune)
+  Result<int64_t> prune_codes(int64_t before, int limit) override;
+  Result<Swept> sweep_refresh_tokens(int64_t idle_before, int64_t rotated_before,
+                                     int limit) override;
+  Result<int64_t> cap_rotated_refresh_tokens(int keep, int limit) override;
+  Result<int64_t> prune_sessions(int64_t before, int limit) override;
+  Result<int64_t> prune_events(int64_t before, int limit) override;
+
  protected:
   // Runs a read that may be served by the replica: there when one is configured and not
   // backing off, else (or when it fails) on the primary.
@@ -159,6 +169,9 @@ class PgStore : public Store {
   PgPool pool_;
   std::unique_ptr<PgPool> replica_;                // null without a replica
   std::atomic<int64_t> replica_skip_until_ms_{0};  // steady-clock ms: replica backing off
+  RotatedGrants rotated_grants_;                   // issue17:prune: noted by rotate_refresh_token
+  std::mutex sweep_mu_;  // issue17:prune: the refresh-token sweep's position
+  std::string sweep_after_;
 };
 
 template <class F>

@@ -206,6 +206,7 @@ Result<Rotation> PgStore::rotate_refresh_token(const std::string& old_hash,
                                     "UPDATE refresh_tokens SET rotated_at = $1, replaced_by = $2 "
                                     "WHERE hash = $3",
                                     {num(policy.now), d.successor->hash, old_hash}));
+        rotated_grants_.note(out.grant.id);  // issue17:prune: its chain may be over the cap
         break;
       }
     }

@@ -359,6 +359,17 @@ CREATE TRIGGER revlog_suspension AFTER UPDATE OF suspended_at ON clients
   BEGIN INSERT INTO revocations (kind, id, client_id, at)
     VALUES ('suspension', NEW.id, NEW.id, NEW.suspended_at); END;
 )sql",
+    R"sql(
+-- issue17:prune
+-- The pruner (store/prune_store.hpp) finds what it deletes by these, a batch at a time. Refresh
+-- tokens have only one, partial (a grant's rotated tokens by rotation time, for the per-grant
+-- cap): every index on them is paid by every rotation, so their expiry and the reuse window
+-- are found by a sweep in primary-key order instead (sweep_refresh_tokens).
+CREATE INDEX codes_expires ON codes(expires_at);
+CREATE INDEX refresh_tokens_grant_rotated ON refresh_tokens(grant_id, rotated_at)
+  WHERE rotated_at IS NOT NULL;
+CREATE INDEX sessions_expires ON sessions(expires_at);
+)sql",
 };
 
 }  // namespace

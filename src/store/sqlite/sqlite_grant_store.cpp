@@ -266,6 +266,7 @@ Result<Rotation> SqliteStore::rotate_refresh_token(const std::string& old_hash,
         db.prepare("UPDATE refresh_tokens SET rotated_at = ?, replaced_by = ? WHERE hash = ?")
             .bind_all(policy.now, d.successor->hash, old_hash)
             .run();
+        rotated_grants_.note(r.grant.id);  // issue17:prune: its chain may be over the cap
         break;
     }
     insert_refresh(db, *d.successor);

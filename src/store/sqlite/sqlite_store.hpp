@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/rotated_grants.hpp"
 #include "store/sqlite/change_signal.hpp"
 #include "store/sqlite/connection_pool.hpp"
 #include "store/store.hpp"
@@ -116,6 +117,14 @@ class SqliteStore final : public Store {
                                                   int64_t since) override;
   Result<std::vector<AppWarning>> app_warnings(const std::string& client_id, int limit) override;
 
+  // issue17:prune (sqlite_prune_store.cpp)
+  Result<int64_t> prune_codes(int64_t before, int limit) override;
+  Result<Swept> sweep_refresh_tokens(int64_t idle_before, int64_t rotated_before,
+                                     int limit) override;
+  Result<int64_t> cap_rotated_refresh_tokens(int keep, int limit) override;
+  Result<int64_t> prune_sessions(int64_t before, int limit) override;
+  Result<int64_t> prune_events(int64_t before, int limit) override;
+
  private:
   template <class F>
   auto read(F&& f) {
@@ -152,6 +161,9 @@ class SqliteStore final : public Store {
   GroupVersion clients_version_;
   ConnectionPool pool_;
   ClientCache client_cache_;
+  RotatedGrants rotated_grants_;  // issue17:prune: noted by rotate_refresh_token
+  std::mutex sweep_mu_;           // issue17:prune: the refresh-token sweep's position
+  std::string sweep_after_;
 };
 
 }  // namespace stagepass::sqlite

@@ -1,0 +1,92 @@
+// SqliteStore: pruning (store/prune_store.hpp, issue17:prune). Each call is one job of the
+// group-commit writer (connection_pool.hpp): at most `limit` rows deleted by primary key,
+// found through an index of migration issue17:prune, inside the group's transaction, so a
+// batch holds the writer for one short statement between other writes, never a long
+// exclusive transaction of its own.
+#include "store/sqlite/sqlite_store_internal.hpp"
+
+namespace stagepass::sqlite {
+
+namespace {
+
+// Runs `sql` (two parameters: a bound, then the limit) and returns the rows it deleted.
+int64_t delete_batch(Connection& db, const char* sql, int64_t bound, int limit) {
+  db.prepare(sql).bind_all(bound, static_cast<int64_t>(limit)).run();
+  return db.changes();
+}
+
+}  // namespace
+
+Result<int64_t> SqliteStore::prune_codes(int64_t before, int limit) {
+  return write([&](Connection& db) -> Result<int64_t> {
+    return delete_batch(db,
+                        "DELETE FROM codes WHERE hash IN "
+                        "(SELECT hash FROM codes WHERE expires_at < ? LIMIT ?)",
+                        before, limit);
+  });
+}
+
+Result<PruneStore::Swept> SqliteStore::sweep_refresh_tokens(int64_t idle_before,
+                                                            int64_t rotated_before, int limit) {
+  std::lock_guard lk(sweep_mu_);  // one step at a time moves the position
+  auto step = write([&](Connection& db) -> Result<std::pair<Swept, std::string>> {
+    // The next `limit` keys after the position: how many, and the last (the step's range).
+    auto range = db.prepare(
+        "SELECT count(*), max(hash) FROM "
+        "(SELECT hash FROM refresh_tokens WHERE hash > ? ORDER BY hash LIMIT ?)");
+    range.bind_all(sweep_after_, static_cast<int64_t>(limit)).step();
+    Swept out;
+    out.wrapped = range.i64(0) < limit;
+    if (range.i64(0) == 0) return std::pair{out, std::string()};
+    const std::string last = range.text(1);
+    db.prepare(
+          "DELETE FROM refresh_tokens WHERE hash > ? AND hash <= ? "
+          "AND rotated_at IS NULL AND idle_expires_at < ?")
+        .bind_all(sweep_after_, last, idle_before)
+        .run();
+    out.expired = db.changes();
+    db.prepare("DELETE FROM refresh_tokens WHERE hash > ? AND hash <= ? AND rotated_at < ?")
+        .bind_all(sweep_after_, last, rotated_before)
+        .run();
+    out.rotated = db.changes();
+    return std::pair{out, out.wrapped ? std::string() : last};
+  });
+  if (!step) return fail(std::move(step.error()));
+  sweep_after_ = std::move(step->second);
+  return step->first;
+}
+
+Result<int64_t> SqliteStore::cap_rotated_refresh_tokens(int keep, int limit) {
+  return rotated_grants_.cap(keep, limit, [&](const std::string& grant_id, int k, int n) {
+    return write([&](Connection& db) -> Result<int64_t> {
+      // The grant's rotated tokens newest first (the index's order), skipping the newest k.
+      db.prepare(
+            "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM refresh_tokens "
+            "WHERE grant_id = ? AND rotated_at IS NOT NULL "
+            "ORDER BY rotated_at DESC, hash DESC LIMIT ? OFFSET ?)")
+          .bind_all(grant_id, static_cast<int64_t>(n), static_cast<int64_t>(k))
+          .run();
+      return db.changes();
+    });
+  });
+}
+
+Result<int64_t> SqliteStore::prune_sessions(int64_t before, int limit) {
+  return write([&](Connection& db) -> Result<int64_t> {
+    return delete_batch(db,
+                        "DELETE FROM sessions WHERE hash IN "
+                        "(SELECT hash FROM sessions WHERE expires_at < ? LIMIT ?)",
+                        before, limit);
+  });
+}
+
+Result<int64_t> SqliteStore::prune_events(int64_t before, int limit) {
+  return write([&](Connection& db) -> Result<int64_t> {
+    return delete_batch(db,
+                        "DELETE FROM events WHERE id IN "
+                        "(SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)",
+                        before, limit);
+  });
+}
+
+}  // namespace stagepass::sqlite

@@ -31,8 +31,12 @@ SCENARIOS = {
     "introspect": ("6", "introspection of access tokens", "POST"),
     "mixed": ("7", "mixed: 90 % GET /v1/me, 9 % refresh, 1 % code exchange", "GET"),
     "login-storm": ("8", "GET /v1/me while sign-ins (Argon2id) run beside it", "GET"),
-    "search": ("9", "GET /v1/search?q=midnight&type=track&limit=5", "GET"),
-    "albums": ("10", "GET /v1/artists/{id}/albums", "GET"),
+    "search": ("9", "GET /v1/search?q=midnight&type=track&limit=5 (one URL: answered from "
+               "memory after the first request)", "GET"),
+    "albums": ("10", "GET /v1/artists/{id}/albums (one URL: answered from memory after the "
+               "first request)", "GET"),
+    "search-uncached": ("11", "GET /v1/search, 16 words × offsets 0-1000, limit 5, each page "
+                        "in turn (not in the search memo)", "GET"),
 }
 SERVER_ORDER = ["hello", "hello-sign", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
 PEERS = {"glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"}

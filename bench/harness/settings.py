@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .common import PROG, seconds
 
 ALL_SCENARIOS = ["cc", "refresh", "code", "me-warm", "me-cold", "introspect", "mixed",
-                 "login-storm", "search", "albums"]
+                 "login-storm", "search", "albums", "search-uncached"]
 ALL_SERVERS = ["hello", "hello-sign", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
 SERVER_GROUPS = {"peers": ["glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"],
                  "oidc": ["oidc-jwt", "oidc-opaque"]}
@@ -34,6 +34,7 @@ MATRIX = {
     "login-storm": ["hello", "stagepass"],
     "search": ["hello", "stagepass"],
     "albums": ["hello", "stagepass"],
+    "search-uncached": ["hello", "stagepass"],
 }
 
 ENVIRONMENT = """\
@@ -89,7 +90,8 @@ def parser(description):
                    help="1 measured run of 3 s after a 1 s warm-up (WRK_* variables still win)")
     p.add_argument("--only", metavar="SCENARIO[,...]", default="",
                    help="scenarios (names or numbers): 1 cc, 2 refresh, 3 code, 4 me-warm, "
-                   "5 me-cold, 6 introspect, 7 mixed, 8 login-storm, 9 search, 10 albums")
+                   "5 me-cold, 6 introspect, 7 mixed, 8 login-storm, 9 search, 10 albums, "
+                   "11 search-uncached")
     p.add_argument("--servers", metavar="SERVER[,...]", default="",
                    help="hello, hello-sign, stagepass, glewlwyd, glewlwyd-1k, oidc-jwt, oidc-opaque; "
                    "\"peers\" = the last four, \"oidc\" = both oidc-provider modes")
@@ -137,7 +139,7 @@ def _scenarios(only):
         return list(ALL_SCENARIOS)
     chosen = []
     for s in only.split(","):
-        if re.fullmatch(r"[1-9]|10", s):
+        if re.fullmatch(r"[1-9]|1[01]", s):
             s = ALL_SCENARIOS[int(s) - 1]
         if s not in MATRIX:
             raise UsageError(f"unknown scenario '{s}' ({' '.join(ALL_SCENARIOS)})")

@@ -388,6 +388,7 @@ class Pair:
                   "pool_size": self.pool_size, "round": self.round_no})
         if self.run.growth_size:
             r["size"] = self.run.growth_size
+        if self.run.growth_size and self.server_name not in servers.CEILINGS:
             r["stored_refresh_tokens"] = self.server.stored_refresh
             r["pool_from_store"] = self.from_store
             r["pool_refresh_tokens"] = self.refresh_count

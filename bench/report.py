@@ -31,8 +31,12 @@ SCENARIOS = {
     "introspect": ("6", "introspection of access tokens", "POST"),
     "mixed": ("7", "mixed: 90 % GET /v1/me, 9 % refresh, 1 % code exchange", "GET"),
     "login-storm": ("8", "GET /v1/me while sign-ins (Argon2id) run beside it", "GET"),
-    "search": ("9", "GET /v1/search?q=midnight&type=track&limit=5", "GET"),
-    "albums": ("10", "GET /v1/artists/{id}/albums", "GET"),
+    "search": ("9", "GET /v1/search?q=midnight&type=track&limit=5 (one URL: answered from "
+               "memory after the first request)", "GET"),
+    "albums": ("10", "GET /v1/artists/{id}/albums (one URL: answered from memory after the "
+               "first request)", "GET"),
+    "search-uncached": ("11", "GET /v1/search, 16 words × offsets 0-1000, limit 5, each page "
+                        "in turn (not in the search memo)", "GET"),
 }
 SERVER_ORDER = ["hello", "hello-sign", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
 PEERS = {"glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"}
@@ -84,7 +88,9 @@ def aggregate(records):
         }
         if size is not None:
             row["size"] = size
-            row["stored_refresh_tokens"] = min(r["stored_refresh_tokens"] for r in rs)
+            stored = [r["stored_refresh_tokens"] for r in rs
+                      if r.get("stored_refresh_tokens") is not None]
+            row["stored_refresh_tokens"] = min(stored) if stored else None  # none for hello
             # The share of the pools' refresh tokens drawn from the filled store (rows 2, 7).
             wanted = sum(r.get("pool_refresh_tokens") or 0 for r in rs)
             drawn = sum(r.get("pool_from_store") or 0 for r in rs)
@@ -102,11 +108,7 @@ def aggregate(records):
                              SERVER_ORDER.index(r["server"]) if r["server"] in SERVER_ORDER else 99,
                              r.get("size") or 0))
     if any("size" in r for r in rows):
-        smallest = {}
-        for r in rows:
-            smallest.setdefault(r["scenario"], r)
-        for r in rows:
-            r["vs_smallest"] = r["rps_median"] / smallest[r["scenario"]]["rps_median"]
+        growth(rows)
         return rows, servers, failed, warmups
     by = {(r["scenario"], r["server"]): r for r in rows}
     for r in rows:
@@ -128,6 +130,30 @@ def aggregate(records):
     if warm and storm:
         storm["p99_vs_me_warm"] = storm["p99_ms"] / warm["p99_ms"] if warm["p99_ms"] else None
     return rows, servers, failed, warmups
+
+
+def growth(rows):
+    """A growth run's ratios, in place. ceiling: the row over hello's run of the same scenario,
+    size and round (paired as in the main table). vs_smallest: the row's req/s over the same
+    server's at the smallest size, measured minutes apart (raw). vs_smallest_ceiling: the growth
+    cost normalised by the ceiling, (row / hello at its size) / (row / hello at the smallest
+    size), the ratio of the two paired ceiling ratios: the drift of the machine between the
+    sizes moves a row and its ceiling alike and cancels."""
+    by = {(r["scenario"], r["server"], r["size"]): r for r in rows}
+    smallest = {}
+    for r in rows:  # sorted by scenario, server, size
+        smallest.setdefault((r["scenario"], r["server"]), r)
+    for r in rows:
+        hello = by.get((r["scenario"], "hello", r["size"]))
+        r["ceiling"] = None
+        if r["server"] != "hello" and hello:
+            r["ceiling"] = paired(r["rps_by_round"], hello["rps_by_round"])
+    for r in rows:
+        first = smallest[(r["scenario"], r["server"])]
+        r["vs_smallest"] = r["rps_median"] / first["rps_median"]
+        r["vs_smallest_ceiling"] = None
+        if r["ceiling"] and first["ceiling"]:
+            r["vs_smallest_ceiling"] = r["ceiling"]["ratio"] / first["ceiling"]["ratio"]
 
 
 def by_round(runs):
@@ -270,18 +296,36 @@ def growth_markdown(rows, fills, failed, settings):
             "from the store\"), so the measured lookups land all over the filled store; codes and "
             "access tokens are seeded for each run and come on top, so the store holds what the "
             "fourth column says when the row starts.", "",
+            "Each stagepass row ran back to back with its hello ceiling (the same requests, "
+            "hello first in odd rounds, last in even ones) at every size: \"/ ceiling\" is the "
+            "median of those per-round ratios, and the growth cost, \"/ smallest size, "
+            "ceiling-normalised\", is the row's \"/ ceiling\" over the same scenario's at the "
+            "smallest size. The sizes were measured minutes apart (and a filling between them), "
+            "so the raw \"/ smallest size\" (req/s over req/s) also carries the drift of the "
+            "machine; the normalised one cancels what moves a server and its ceiling alike. "
+            "Without hello (--servers stagepass) only the raw ratio is given.", "",
             "| # | scenario | filled with | refresh tokens stored | drawn from the store "
             "| req/s median (min–max) | p50 ms | p99 ms | non-2xx | CPU µs/req | peak RSS MiB "
-            "| / smallest size |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "| ceiling req/s | / ceiling | / smallest size, ceiling-normalised "
+            "| / smallest size, raw |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    ceilings = {(r["scenario"], r["size"]): r for r in rows if r["server"] == "hello"}
     for r in rows:
+        if r["server"] == "hello":
+            continue
         num, title, _ = SCENARIOS.get(r["scenario"], ("?", r["scenario"], ""))
         cpu = f"{r['cpu_us_per_request']:.0f}" if r["cpu_us_per_request"] is not None else "—"
         rss = f"{r['peak_rss_mib']:.0f}" if r["peak_rss_mib"] is not None else "—"
         drawn = f"{r['pool_from_store']:.0%}" if r.get("pool_from_store") is not None else "—"
-        out.append(f"| {num} | {title} | {human(r['size'])} | {r['stored_refresh_tokens']:,} "
+        stored = (f"{r['stored_refresh_tokens']:,}" if r["stored_refresh_tokens"] is not None
+                  else "—")
+        hello = ceilings.get((r["scenario"], r["size"]))
+        norm = r.get("vs_smallest_ceiling")
+        out.append(f"| {num} | {title} | {human(r['size'])} | {stored} "
                    f"| {drawn} | {fmt_rps(r)} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} "
-                   f"| {cpu} | {rss} | {r['vs_smallest']:.0%} |")
+                   f"| {cpu} | {rss} | {fmt_rps(hello) if hello else '—'} "
+                   f"| {fmt_ratio(r['ceiling'], True) if r.get('ceiling') else '—'} "
+                   f"| {f'{norm:.0%}' if norm is not None else '—'} | {r['vs_smallest']:.0%} |")
     if fills:
         out += ["", "| filled with | seconds to fill | database file |", "|---:|---:|---:|"]
         for f in sorted(fills, key=lambda f: f["size"]):
@@ -289,7 +333,8 @@ def growth_markdown(rows, fills, failed, settings):
                        f"{f['database_bytes'] / 2**20:,.0f} MiB |")
     if failed:
         out += ["", "Did not complete (see the harness output): "
-                + ", ".join(f"{f['scenario']} / {human(f['size'] or 0)}" for f in failed) + "."]
+                + ", ".join(f"{f['scenario']} / {f['server']} / {human(f['size'] or 0)}"
+                            for f in failed) + "."]
     return "\n".join(out) + "\n"
 
 

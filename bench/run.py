@@ -8,8 +8,9 @@ measured wrk runs, and measures the server's CPU time per request
 (utime+stime from /proc/PID/stat around each measured run) and its peak RSS (VmHWM from
 /proc/PID/status before it is stopped). Writes $BUILD_DIR/results.md, $BUILD_DIR/results.json
 (every run, plus the settings) and, when gnuplot is installed, $BUILD_DIR/results.png; wrk's
-own reports go to $BUILD_DIR/results-wrk.log. A growth run (--growth) writes
-results-growth.md and results-growth.json instead. Loopback only.
+own reports go to $BUILD_DIR/results-wrk.log. A growth run (--growth) pairs
+stagepass with hello the same way at each size and writes results-growth.md and
+results-growth.json instead. Loopback only.
 
 Each scenario/server pair is a row: a failure is recorded ("Did not complete") and the run
 goes on. SIGINT or SIGTERM stops every server and load generator and writes no report.
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import traceback
 
+from harness import servers
 from harness import settings as settings_mod
 from harness.common import Die, Interrupted, Results, Run, cpu_idle_percent, say
 from harness.pair import Pair
@@ -73,15 +75,7 @@ def one_pair(run, scenario, server, round_no=1):
 def measure(run):
     s = run.settings
     if s.growth_sizes:
-        # A growth run: the same stagepass scenarios over stores that already hold more and more.
-        for size in s.growth_sizes:
-            run.growth_size = size
-            run.site.use_dir(run.path(f"stagepass-{size}"))
-            for round_no in range(1, s.rounds + 1):
-                for scenario in s.scenarios:
-                    one_pair(run, scenario, "stagepass", round_no)
-            shutil.rmtree(run.site.dir, ignore_errors=True)  # the next size starts empty
-        run.growth_size = None
+        measure_growth(run)
         return
     if s.servers & {"hello", "hello-sign"}:
         run.shapes.calibrate(run)
@@ -89,11 +83,47 @@ def measure(run):
         if s.rounds != 1:
             say(f"==== round {round_no} of {s.rounds}")
         for scenario in s.scenarios:
-            # The scenario's servers back to back, its ceiling (hello) first in odd rounds and
-            # last in even ones: the pairs of the per-round ratios are A/B, B/A, A/B ...
-            names = [n for n in settings_mod.MATRIX[scenario] if n in s.servers]
-            for server in names if round_no % 2 else reversed(names):
-                one_pair(run, scenario, server, round_no)
+            one_round(run, scenario, settings_mod.MATRIX[scenario], round_no)
+
+
+def one_round(run, scenario, candidates, round_no):
+    """The scenario's servers back to back, its ceiling (hello) first in odd rounds and last in
+    even ones: the pairs of the per-round ratios are A/B, B/A, A/B ..."""
+    names = [n for n in candidates if n in run.settings.servers]
+    for server in names if round_no % 2 else reversed(names):
+        one_pair(run, scenario, server, round_no)
+
+
+def fill(run):
+    """Fills the size's store (a stagepass start does it once: servers._fill) before its first
+    pair, so the filling never falls between a row and its ceiling. A failure here is left to
+    the pairs, which then try again and are recorded as failed."""
+    server = servers.Server("stagepass")
+    try:
+        servers.start(run, server)
+    except (Die, OSError) as e:
+        say(f"filling the store of {run.growth_size} failed: {e}")
+    finally:
+        servers.stop(run, server)
+
+
+def measure_growth(run):
+    """The same stagepass scenarios over stores that already hold more and more, each row
+    paired in each round with its hello ceiling (hello needs no store): rows of different
+    sizes, measured minutes apart, are compared through their ratios to their own ceilings."""
+    s = run.settings
+    if "hello" in s.servers:
+        run.shapes.calibrate(run)  # on a store of its own, removed: each size makes its client
+        shutil.rmtree(run.site.dir, ignore_errors=True)
+    for size in s.growth_sizes:
+        run.growth_size = size
+        run.site.use_dir(run.path(f"stagepass-{size}"))
+        fill(run)
+        for round_no in range(1, s.rounds + 1):
+            for scenario in s.scenarios:
+                one_round(run, scenario, settings_mod.GROWTH_SERVERS, round_no)
+        shutil.rmtree(run.site.dir, ignore_errors=True)  # the next size starts empty
+    run.growth_size = None
 
 
 def report(run, idle_before):

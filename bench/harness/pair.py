@@ -13,7 +13,7 @@ import sys
 from . import servers
 from .common import (basic, cpu_ticks, die, form, last_json, peak_rss_kb, request, say, tail)
 from .servers import REDIRECT_URI
-from .shapes import SEARCH_PATH, pick_artist, shuffle_file
+from .shapes import SEARCH_PATH, SEARCH_WALK, pick_artist, search_walk_env, shuffle_file
 
 
 # The single-use scenarios (each request spends a seeded value) and the first guess of their
@@ -127,6 +127,8 @@ class Pair:
             self.script, self.url = self.wrk("mixed.lua"), srv.base_url
         elif scen in ("search", "albums"):
             self.prepare_catalog_read(srv)
+        elif scen == "search-uncached":
+            self.prepare_search_walk(srv)
 
     def prepare_catalog_read(self, srv):
         """GET of the search or an artist's albums with a client-credentials token (the client's
@@ -145,6 +147,23 @@ class Pair:
         say(f"{self.scenario}: GET {path}: {len(items['items'])} items of {items.get('total')}")
         self.env["TOKEN"] = token
         self.script, self.url = self.wrk("get.lua"), srv.base_url + path
+
+    def prepare_search_walk(self, srv):
+        """Row 11: the search of row 9 over the pages of several words (bench/wrk/
+        search_pages.lua). The probe asks each word's last page (offset 1000): every page of
+        the walk must be full (5 tracks), or some requests would answer less and cost less."""
+        answer = self.token_post(srv.base_url + "/api/token", [("grant_type", "client_credentials")])
+        token = json.loads(answer)["access_token"]
+        limit, last = SEARCH_WALK["LIMIT"], SEARCH_WALK["MAX_OFFSET"]
+        for word in SEARCH_WALK["WORDS"].split(","):
+            path = f"/v1/search?type=track&q={word}&limit={limit}&offset={last}"
+            body = json.loads(self.expect_status(200, "GET", srv.base_url + path,
+                                                 {"Authorization": f"Bearer {token}"}))
+            if len(body["tracks"]["items"]) != int(limit):
+                die(f"GET {path} answered {len(body['tracks']['items'])} items, not {limit}")
+        say(f"{self.scenario}: each word's last page (offset {last}) holds {limit} tracks")
+        self.env.update({"TOKEN": token, **search_walk_env(self.run)})
+        self.script, self.url = self.wrk("search_pages.lua"), srv.base_url
 
     def measure(self):
         """The warm-up, then the measured runs; single-use scenarios get a new pool each."""
@@ -369,6 +388,7 @@ class Pair:
                   "pool_size": self.pool_size, "round": self.round_no})
         if self.run.growth_size:
             r["size"] = self.run.growth_size
+        if self.run.growth_size and self.server_name not in servers.CEILINGS:
             r["stored_refresh_tokens"] = self.server.stored_refresh
             r["pool_from_store"] = self.from_store
             r["pool_refresh_tokens"] = self.refresh_count

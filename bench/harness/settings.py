@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .common import PROG, seconds
 
 ALL_SCENARIOS = ["cc", "refresh", "code", "me-warm", "me-cold", "introspect", "mixed",
-                 "login-storm", "search", "albums"]
+                 "login-storm", "search", "albums", "search-uncached"]
 ALL_SERVERS = ["hello", "hello-sign", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
 SERVER_GROUPS = {"peers": ["glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"],
                  "oidc": ["oidc-jwt", "oidc-opaque"]}
@@ -34,7 +34,11 @@ MATRIX = {
     "login-storm": ["hello", "stagepass"],
     "search": ["hello", "stagepass"],
     "albums": ["hello", "stagepass"],
+    "search-uncached": ["hello", "stagepass"],
 }
+# The servers of a growth run: stagepass, and hello beside it in each round unless --servers
+# leaves hello out (then the rows are not paired).
+GROWTH_SERVERS = ["hello", "stagepass"]
 
 ENVIRONMENT = """\
 environment (defaults): BUILD_DIR=build-bench WRK_THREADS=2 WRK_CONNECTIONS=64
@@ -89,7 +93,8 @@ def parser(description):
                    help="1 measured run of 3 s after a 1 s warm-up (WRK_* variables still win)")
     p.add_argument("--only", metavar="SCENARIO[,...]", default="",
                    help="scenarios (names or numbers): 1 cc, 2 refresh, 3 code, 4 me-warm, "
-                   "5 me-cold, 6 introspect, 7 mixed, 8 login-storm, 9 search, 10 albums")
+                   "5 me-cold, 6 introspect, 7 mixed, 8 login-storm, 9 search, 10 albums, "
+                   "11 search-uncached")
     p.add_argument("--servers", metavar="SERVER[,...]", default="",
                    help="hello, hello-sign, stagepass, glewlwyd, glewlwyd-1k, oidc-jwt, oidc-opaque; "
                    "\"peers\" = the last four, \"oidc\" = both oidc-provider modes")
@@ -108,9 +113,10 @@ def parser(description):
     p.add_argument("--keep-data", dest="keep", action="store_true",
                    help="keep that directory (databases, pools, logs) for inspection")
     p.add_argument("--growth", metavar="SIZE[,...]", default="",
-                   help="a growth run instead: stagepass only, for each size (10k, 1m, 10m, or a "
-                   "number) a store first filled with that many refresh tokens (ten per grant) "
-                   "by the seed tool, then the scenarios of --only (default "
+                   help="a growth run instead: stagepass, paired in each round with its hello "
+                   "ceiling (unless --servers leaves hello out), for each size (10k, 1m, 10m, or "
+                   "a number) on a store first filled with that many refresh tokens (ten per "
+                   "grant) by the seed tool, then the scenarios of --only (default "
                    f"{GROWTH_SCENARIOS}); GROWTH_CACHE_MIB (8192) is the filler's page cache")
     return p
 
@@ -137,7 +143,7 @@ def _scenarios(only):
         return list(ALL_SCENARIOS)
     chosen = []
     for s in only.split(","):
-        if re.fullmatch(r"[1-9]|10", s):
+        if re.fullmatch(r"[1-9]|1[01]", s):
             s = ALL_SCENARIOS[int(s) - 1]
         if s not in MATRIX:
             raise UsageError(f"unknown scenario '{s}' ({' '.join(ALL_SCENARIOS)})")
@@ -175,6 +181,9 @@ def parse(argv, env, description=None):
     try:
         growth_sizes = _growth_sizes(a.growth) if a.growth else []
         only = a.only or (GROWTH_SCENARIOS if growth_sizes else "")
+        servers = _servers(a.servers)
+        if growth_sizes and "stagepass" not in servers:
+            raise UsageError("a growth run measures stagepass: --servers must include it")
         for name in ("POOL_FACTOR", "CATALOG_SCALE"):
             if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", v[name]):
                 raise UsageError(f"{name} must be a number")
@@ -185,7 +194,7 @@ def parse(argv, env, description=None):
         return Settings(
             root=os.path.dirname(bench_dir), bench_dir=bench_dir, build_dir=v["BUILD_DIR"],
             build=a.build, quick=a.quick, keep=a.keep, scenarios=_scenarios(only),
-            servers=_servers(a.servers), growth_sizes=growth_sizes,
+            servers=servers, growth_sizes=growth_sizes,
             data_parent=a.data_dir or os.path.join(v["BUILD_DIR"], "bench-data"),
             runs=_positive("RUNS", a.runs or v["RUNS"]), rounds=_positive("--rounds", a.rounds),
             wrk_threads=_positive("WRK_THREADS", v["WRK_THREADS"]),

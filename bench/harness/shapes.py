@@ -19,6 +19,30 @@ CEILING_POOL = 10000
 _CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # The search row's request (issue 17): one common word, ~1,000 matching tracks at scale 1.0.
 SEARCH_PATH = "/v1/search?q=midnight&type=track&limit=5"
+# Row 11 (search-uncached, bench/wrk/search_pages.lua): the same search over these words (the
+# catalog generator's adjectives, drawn uniformly: at scale 1.0 each matches 1,735-1,857
+# tracks, "midnight" 1,813) and every offset 0..1000, each wrk thread walking its own slice of
+# the 16,016 pages: a page comes back only after the 8,007 others of its slice (-t2), and the
+# server's search memo holds 4,096, so it never answers.
+SEARCH_WORDS = ("midnight,lucky,lost,crystal,endless,sleepy,savage,summer,magnetic,ancient,"
+                "cosmic,quiet,lonely,distant,painted,solar")
+SEARCH_WALK = {"WORDS": SEARCH_WORDS, "LIMIT": "5", "MAX_OFFSET": "1000"}
+SEARCH_MEMO_PAGES = 4096  # src/music/sqlite/catalog_cache.hpp, CatalogCache::searches
+
+
+def search_walk_env(run):
+    """search_pages.lua's environment for one pair: its walk starts at the top (a new server,
+    an empty memo) and goes on from one wrk process to the next (WALK_STATE), so the measured
+    run does not ask again the pages its warm-up left in the memo."""
+    pages = len(SEARCH_WALK["WORDS"].split(",")) * (int(SEARCH_WALK["MAX_OFFSET"]) + 1)
+    per_thread = pages // run.settings.wrk_threads
+    if per_thread <= SEARCH_MEMO_PAGES:
+        say(f"warning: search-uncached: a wrk thread's {per_thread} pages of {pages} fit in the "
+            f"search memo ({SEARCH_MEMO_PAGES}): it may answer some (use fewer WRK_THREADS)")
+    state = run.path("search-walk.txt")
+    if os.path.exists(state):
+        os.remove(state)
+    return {**SEARCH_WALK, "WALK_STATE": state}
 
 
 def placeholder(sample, rng=random):
@@ -157,4 +181,7 @@ class Shapes:
             env["TOKEN"] = self.fake("cc_access")
             path = SEARCH_PATH if scen == "search" else self.albums_path()
             return os.path.join(wrk, "get.lua"), base + path, env
+        if scen == "search-uncached":
+            env.update({"TOKEN": self.fake("cc_access"), **search_walk_env(run)})
+            return os.path.join(wrk, "search_pages.lua"), base, env
         die(f"no ceiling shape for scenario {scen}")

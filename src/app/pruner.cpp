@@ -65,7 +65,7 @@ bool Pruner::drain(Kind kind, int64_t now, Counts& deleted) {
       case kRefreshRotated:
         break;
       case kRefreshCapped:
-        r = store_.cap_rotated_refresh_tokens(s.rotated_keep, s.batch);
+        r = store_.cap_rotated_refresh_tokens(s.rotated_keep, now - kCapFloorSeconds, s.batch);
         break;
       case kSessions:
         r = store_.prune_sessions(now - s.margin, s.batch);

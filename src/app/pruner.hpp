@@ -25,13 +25,19 @@
 
 namespace stagepass {
 
+// A rotated refresh token is never capped away in its first day: a thief who rotates a stolen
+// token many times at once would otherwise push out the token the app still holds, and the
+// app presenting it would no longer revoke the grant (RFC 9700 §4.14.2).
+constexpr int64_t kCapFloorSeconds = 86400;
+
 struct PruneSettings {
   int64_t interval = 10;  // seconds between passes; 0: never prune
   // Codes, never-rotated refresh tokens and sessions go this long after their end, so a
   // clock a little behind on another node still finds what it decides on.
   int64_t margin = 3600;
   int64_t reuse_window = 7 * 86400;       // a rotated refresh token is kept this long (reuse)
-  int rotated_keep = 20;                  // ... but at most this many per grant, the newest
+  int rotated_keep = 20;                  // ... but at most this many per grant, the newest,
+                                          // of those rotated over kCapFloorSeconds ago
   int64_t audit_retention = 180 * 86400;  // audit events older than this go; 0: kept
   int batch = 500;                        // rows per store call
   int max_batches = 40;                   // calls per kind per pass

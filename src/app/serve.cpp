@@ -133,6 +133,8 @@ int serve(const Config& cfg, bool demo) {
   std::unique_ptr<AbuseResponder> responder;
   std::unique_ptr<AccountsNode> accounts;
   std::unique_ptr<Pruner> pruner;
+  // issue17:prune, accounts nodes. Declared after the pruner: stopped (joined) before it goes.
+  Background prune_background(tune.background_tick);
   std::unique_ptr<ApiNode> api;
   if (cfg.serves_accounts()) {
     const Secret master_key = cfg.resolve_master_key();
@@ -165,7 +167,9 @@ int serve(const Config& cfg, bool demo) {
         accounts->store(), clock, metrics,
         PruneSettings{cfg.prune_interval, cfg.prune_margin, cfg.refresh_reuse_window,
                       cfg.refresh_reuse_keep, cfg.audit_retention});
-    background.add([&] { pruner->run(); });
+    // Its own thread: a pass may take seconds on a large store, and must not delay the
+    // revocation feed, key pickup or usage flushes of the shared background thread.
+    prune_background.add([&] { pruner->run(); });
   }
   background.add([&] {
     app_usage.fold(clock.now());
@@ -313,6 +317,7 @@ int serve(const Config& cfg, bool demo) {
     wait_hup();
   }
   background.start();
+  prune_background.start();
   if (follower) follower->start();
   log::event("info", "listening",
              {{"listen", cfg.listen},
@@ -339,6 +344,7 @@ int serve(const Config& cfg, bool demo) {
   run();
   for (auto& t : threads) t.join();
   background.stop();
+  prune_background.stop();
   if (follower) follower->stop();
   if (accounts) {
     flush_usage(usage, accounts->store());

@@ -45,8 +45,11 @@ class PruneStore {
   // the grants this store object rotated a token of since the previous call (remembered in
   // memory, store/rotated_grants.hpp: a grant rotated through another node or before a
   // restart is capped there, or by the window). A grant still over the cap when `limit` is
-  // reached stays remembered for the next call.
-  virtual Result<int64_t> cap_rotated_refresh_tokens(int keep, int limit) = 0;
+  // reached stays remembered for the next call. Only tokens rotated before `rotated_before`
+  // go: a thief who rotates a stolen token many times at once must not push the token the
+  // app still holds out of the cap before the app can present it (and so revoke the grant).
+  virtual Result<int64_t> cap_rotated_refresh_tokens(int keep, int64_t rotated_before,
+                                                     int limit) = 0;
   // Browser sessions whose absolute end is before `before`.
   virtual Result<int64_t> prune_sessions(int64_t before, int limit) = 0;
   // Audit events recorded before `before`, oldest first.

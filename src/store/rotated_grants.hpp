@@ -30,9 +30,11 @@ class RotatedGrants {
   // keep, n)` deletes at most n of its rotated tokens beyond the newest `keep` and returns how
   // many went. Stops once `limit` rows went; a grant that may still be over the cap is
   // remembered again. Returns the rows deleted, or the first error (the grant it failed on
-  // and those not reached are remembered again).
+  // and those not reached are remembered again). At most `max_grants` grants are visited per
+  // call (the rest stay remembered), so one call is bounded even when every grant is new.
   template <class DeleteBeyond>
-  Result<int64_t> cap(int keep, int limit, DeleteBeyond&& delete_beyond) {
+  Result<int64_t> cap(int keep, int limit, DeleteBeyond&& delete_beyond,
+                      size_t max_grants = SIZE_MAX) {
     std::unordered_set<std::string> todo;
     {
       std::lock_guard lk(mu_);
@@ -40,7 +42,8 @@ class RotatedGrants {
     }
     int64_t done = 0;
     auto it = todo.begin();
-    for (; it != todo.end() && done < limit; ++it) {
+    for (size_t visited = 0; it != todo.end() && done < limit && visited < max_grants;
+         ++it, ++visited) {
       const int n = limit - static_cast<int>(done);
       auto r = delete_beyond(*it, keep, n);
       if (!r) {

@@ -26,6 +26,9 @@ class PruneConformance : public StoreConformance {
   bool grant_revoked() { return store_->find_grant("g1")->revoked_at.has_value(); }
 };
 
+// After every rotation of these tests: the cap may take any rotated token.
+constexpr int64_t kLongAfter = 1000000;
+
 // A code is decided on until its expiry (160); a used one presented again before then is
 // replay and revokes the grant, so pruning must keep it until after.
 TEST_P(PruneConformance, CodesStayUntilTheirExpiryAndReplayStillRevokesTheGrant) {
@@ -66,7 +69,8 @@ TEST_P(PruneConformance, ARotatedTokenInsideTheWindowStillRevokesTheGrantWhenReu
   ASSERT_TRUE(issue_refresh("r0"));
   rotate_chain("r0", "r", 1);                                        // r0 rotated at 201
   EXPECT_EQ(store_->sweep_refresh_tokens(0, 201, 500)->rotated, 0);  // 201 is not before 201
-  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, 500), 0);        // one rotated: under the cap
+  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, kLongAfter, 500),
+            0);  // one rotated: under the cap
   auto r = store_->rotate_refresh_token("r0", rotation("x", 300, 0));
   EXPECT_EQ(r->outcome, RotateOutcome::kReuseRevoked);
   EXPECT_TRUE(grant_revoked());
@@ -105,10 +109,10 @@ TEST_P(PruneConformance, AGrantKeepsItsNewestRotatedTokensUpToTheCap) {
   ASSERT_TRUE(issue_refresh("r0"));
   rotate_chain("r0", "r", 30);  // r0..r29 rotated, r30 live
   // Batches of 4: the grant stays remembered while a call deletes its limit.
-  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, 4), 4);
-  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, 4), 4);
-  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, 4), 2);
-  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, 4), 0);
+  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, kLongAfter, 4), 4);
+  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, kLongAfter, 4), 4);
+  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, kLongAfter, 4), 2);
+  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, kLongAfter, 4), 0);
   for (int i = 0; i < 10; ++i) {  // the oldest ten: unknown, nothing revoked
     EXPECT_EQ(store_->find_refresh_token(nth("r", i)).error().code, ErrorCode::kNotFound) << i;
   }
@@ -116,8 +120,8 @@ TEST_P(PruneConformance, AGrantKeepsItsNewestRotatedTokensUpToTheCap) {
             RotateOutcome::kNotFound);
   EXPECT_FALSE(grant_revoked());
   EXPECT_EQ(store_->rotate_refresh_token("r30", rotation("r31", 301, 0))->outcome,
-            RotateOutcome::kRotated);                          // the chain goes on
-  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, 500), 1);  // r10, now 21st newest
+            RotateOutcome::kRotated);                                      // the chain goes on
+  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, kLongAfter, 500), 1);  // r10, now 21st newest
   EXPECT_EQ(store_->rotate_refresh_token("r11", rotation("y", 302, 0))->outcome,
             RotateOutcome::kReuseRevoked);  // the newest twenty still detect reuse
   EXPECT_TRUE(grant_revoked());
@@ -168,6 +172,29 @@ TEST_P(PruneConformance, TwoStoresPruningTogetherDeleteEachRowOnce) {
   EXPECT_FALSE(failed);
   EXPECT_EQ(total.load(), 60);
   EXPECT_EQ(*store_->prune_codes(1000, 500), 0);
+}
+
+// The review's attack: a thief rotates a stolen token 21 times at once. The token the app
+// still holds is then the grant's 21st newest rotated token, but it was rotated moments ago:
+// the cap leaves it, so the app presenting it still revokes the grant (RFC 9700 §4.14.2).
+TEST_P(PruneConformance, ACapNeverTakesATokenRotatedAfterTheFloor) {
+  ASSERT_TRUE(issue_refresh("r0"));
+  rotate_chain("r0", "t", 21);  // the thief: r0 rotated at 201, t1..t20 too, t21 live
+  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, 201, 500), 0);  // none before 201
+  EXPECT_EQ(store_->rotate_refresh_token("r0", rotation("x", 500, 0))->outcome,
+            RotateOutcome::kReuseRevoked);
+  EXPECT_TRUE(grant_revoked());
+}
+
+// Past the floor the cap counts every rotated token of the grant, the recent ones included,
+// and takes the old ones beyond the newest `keep`.
+TEST_P(PruneConformance, TheCapCountsRecentTokensAndTakesOnlyOldOnes) {
+  ASSERT_TRUE(issue_refresh("r0"));
+  rotate_chain("r0", "r", 30);  // r0..r29 rotated at 201..230
+  // Before 211: r0..r9 (rotated 201..210) may go; all ten are beyond the newest twenty.
+  EXPECT_EQ(*store_->cap_rotated_refresh_tokens(20, 211, 500), 10);
+  EXPECT_EQ(store_->find_refresh_token(nth("r", 9)).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->find_refresh_token(nth("r", 10)).ok());
 }
 
 STAGEPASS_CONFORMANCE_SUITE(PruneConformance, kCodes | kRefreshTokens | kSessions | kEvents);

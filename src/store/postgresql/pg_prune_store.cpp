@@ -61,17 +61,19 @@ Result<PruneStore::Swept> PgStore::sweep_refresh_tokens(int64_t idle_before, int
   return step->first;
 }
 
-Result<int64_t> PgStore::cap_rotated_refresh_tokens(int keep, int limit) {
+Result<int64_t> PgStore::cap_rotated_refresh_tokens(int keep, int64_t rotated_before, int limit) {
   return rotated_grants_.cap(keep, limit, [&](const std::string& grant_id, int k, int n) {
     return pool_.run([&](PgConnection& c) -> Result<int64_t> {
-      // The grant's rotated tokens newest first, skipping the newest k. A row a rotation
-      // holds is skipped, not counted among the k: more stay, never fewer.
+      // The grant's rotated tokens newest first beyond the newest k, of those the ones
+      // rotated before `rotated_before`, at most n. A row another node deletes meanwhile is
+      // waited for and then found gone: several nodes may cap at once.
       SP_PG_TRY(r, c.prepared("cap_refresh_rotated",
                               "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM "
-                              "refresh_tokens WHERE grant_id = $1 AND rotated_at IS NOT NULL "
-                              "ORDER BY rotated_at DESC, hash DESC OFFSET $2 LIMIT $3 "
-                              "FOR UPDATE SKIP LOCKED)",
-                              {grant_id, num(k), num(n)}));
+                              "(SELECT hash, rotated_at, row_number() OVER (ORDER BY "
+                              "rotated_at DESC, hash DESC) AS newer FROM refresh_tokens "
+                              "WHERE grant_id = $1 AND rotated_at IS NOT NULL) s "
+                              "WHERE newer > $2 AND rotated_at < $4 LIMIT $3)",
+                              {grant_id, num(k), num(n), num(rotated_before)}));
       return r->affected();
     });
   });

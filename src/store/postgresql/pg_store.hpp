@@ -156,7 +156,7 @@ class PgStore : public Store {
   Result<int64_t> prune_codes(int64_t before, int limit) override;
   Result<Swept> sweep_refresh_tokens(int64_t idle_before, int64_t rotated_before,
                                      int limit) override;
-  Result<int64_t> cap_rotated_refresh_tokens(int keep, int limit) override;
+  Result<int64_t> cap_rotated_refresh_tokens(int keep, int64_t rotated_before, int limit) override;
   Result<int64_t> prune_sessions(int64_t before, int limit) override;
   Result<int64_t> prune_events(int64_t before, int limit) override;
 

@@ -56,18 +56,28 @@ Result<PruneStore::Swept> SqliteStore::sweep_refresh_tokens(int64_t idle_before,
   return step->first;
 }
 
-Result<int64_t> SqliteStore::cap_rotated_refresh_tokens(int keep, int limit) {
-  return rotated_grants_.cap(keep, limit, [&](const std::string& grant_id, int k, int n) {
-    return write([&](Connection& db) -> Result<int64_t> {
-      // The grant's rotated tokens newest first (the index's order), skipping the newest k.
-      db.prepare(
-            "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM refresh_tokens "
-            "WHERE grant_id = ? AND rotated_at IS NOT NULL "
-            "ORDER BY rotated_at DESC, hash DESC LIMIT ? OFFSET ?)")
-          .bind_all(grant_id, static_cast<int64_t>(n), static_cast<int64_t>(k))
-          .run();
-      return db.changes();
-    });
+Result<int64_t> SqliteStore::cap_rotated_refresh_tokens(int keep, int64_t rotated_before,
+                                                        int limit) {
+  // One write for up to kCapGrantsPerWrite grants: a write per grant waited for a group
+  // commit each, so a pass over many grants fell behind a refresh storm (and its many small
+  // writes competed with the storm's). An index seek per grant: a few ms per write at most.
+  constexpr size_t kCapGrantsPerWrite = 2000;
+  return write([&](Connection& db) -> Result<int64_t> {
+    return rotated_grants_.cap(
+        keep, limit,
+        [&](const std::string& grant_id, int k, int n) -> Result<int64_t> {
+          // The grant's rotated tokens newest first (the index's order) beyond the newest k,
+          // of those the ones rotated before `rotated_before`, at most n.
+          db.prepare(
+                "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM (SELECT hash, "
+                "rotated_at FROM refresh_tokens WHERE grant_id = ? AND rotated_at IS NOT NULL "
+                "ORDER BY rotated_at DESC, hash DESC LIMIT -1 OFFSET ?) WHERE rotated_at < ? "
+                "LIMIT ?)")
+              .bind_all(grant_id, static_cast<int64_t>(k), rotated_before, static_cast<int64_t>(n))
+              .run();
+          return db.changes();
+        },
+        kCapGrantsPerWrite);
   });
 }
 

@@ -29,7 +29,8 @@ class CountingPruneStore final : public PruneStore {
     if (left["sweep_steps"] > 0) --left["sweep_steps"];
     return Swept{1, 1, !more};
   }
-  Result<int64_t> cap_rotated_refresh_tokens(int keep, int limit) override {
+  Result<int64_t> cap_rotated_refresh_tokens(int keep, int64_t rotated_before, int limit) override {
+    calls.emplace_back("cap_rotated_before", rotated_before);
     return take("refresh_capped", keep, limit);
   }
   Result<int64_t> prune_sessions(int64_t before, int limit) override {
@@ -72,8 +73,14 @@ TEST(Pruner, PassesEachKindItsBoundAndDrainsInBatches) {
   EXPECT_EQ(c[Pruner::kRefreshExpired], 1);  // one sweep step: the round wrapped
   EXPECT_EQ(c[Pruner::kRefreshRotated], 1);
   const std::vector<std::pair<std::string, int64_t>> want = {
-      {"code", 9900},         {"code", 9900},    {"sweep", 9900}, {"sweep_rotated", 9000},
-      {"refresh_capped", 20}, {"session", 9900}, {"event", 5000}};
+      {"code", 9900},
+      {"code", 9900},
+      {"sweep", 9900},
+      {"sweep_rotated", 9000},
+      {"cap_rotated_before", 10000 - kCapFloorSeconds},  // never a token of the last day
+      {"refresh_capped", 20},
+      {"session", 9900},
+      {"event", 5000}};
   EXPECT_EQ(store.calls, want);
   EXPECT_NE(metrics.render().find("stagepass_pruned_rows_total{kind=\"code\"} 4"),
             std::string::npos);

@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -95,6 +96,20 @@ Config Config::load(const std::optional<std::string>& toml_file) {
                              " s) must be longer than the publish-ahead of a scheduled rotation, "
                              "twice STAGEPASS_JWKS_MAX_AGE plus 1 s (" +
                              std::to_string(2 * c.jwks_max_age + 1) + " s)");
+  }
+  // issue17:prune. Settings that would quietly switch off what pruning must keep: reuse
+  // detection (and the grace retry) for rotated refresh tokens, replay detection on a node
+  // whose clock is behind, the security log.
+  if (c.refresh_reuse_window < 3600) {
+    throw std::runtime_error("STAGEPASS_REFRESH_REUSE_WINDOW must be at least 3600 s");
+  }
+  if (c.prune_margin < c.clock_skew) {
+    throw std::runtime_error("STAGEPASS_PRUNE_MARGIN must be at least STAGEPASS_CLOCK_SKEW");
+  }
+  if (c.audit_retention != 0 && c.audit_retention < 86400) {
+    throw std::runtime_error(
+        "STAGEPASS_AUDIT_RETENTION must be 0 (keep every event) or at least "
+        "86400 s");
   }
   if (!c.database_replica.empty() &&
       (!is_postgresql_url(c.database) || !is_postgresql_url(c.database_replica))) {

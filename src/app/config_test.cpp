@@ -107,6 +107,21 @@ TEST_F(ConfigTest, SessionAndSignUpSettings) {
   EXPECT_THROW(Config::load(write("session_ttl = 0\n")), std::runtime_error);
 }
 
+// issue17:prune. Pruning settings that would switch off reuse or replay detection, or empty
+// the security log, are refused at start; the defaults and sane values load.
+TEST_F(ConfigTest, PruningSettingsThatWouldSwitchOffDetectionAreRefused) {
+  auto c = Config::load(std::nullopt);
+  EXPECT_EQ(c.refresh_reuse_window, 7 * 86400);
+  EXPECT_EQ(c.prune_margin, 3600);
+  EXPECT_EQ(c.audit_retention, 180 * 86400);
+  c = Config::load(write("refresh_reuse_window = 3600\naudit_retention = 0\n"));
+  EXPECT_EQ(c.refresh_reuse_window, 3600);
+  EXPECT_EQ(c.audit_retention, 0);
+  EXPECT_THROW(Config::load(write("refresh_reuse_window = 0\n")), std::runtime_error);
+  EXPECT_THROW(Config::load(write("prune_margin = 5\nclock_skew = 10\n")), std::runtime_error);
+  EXPECT_THROW(Config::load(write("audit_retention = 1\n")), std::runtime_error);
+}
+
 TEST_F(ConfigTest, MasterKeyFileIsCreatedPrivateAndReused) {
   setenv("STAGEPASS_DATABASE", (dir_ / "db" / "s.db").c_str(), 1);
   auto c = Config::load(std::nullopt);

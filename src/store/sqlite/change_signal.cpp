@@ -50,7 +50,11 @@ void ChangeSignal::open_file() {
     const std::string db_path = path_.substr(0, path_.size() - std::string("-changes").size());
     if (::stat(db_path.c_str(), &db) == 0) {
       owner = db.st_uid;
-      if (::fstat(fd, &st) == 0 && st.st_uid != owner) (void)::fchown(fd, db.st_uid, db.st_gid);
+      // Only a file root owns (made just now, or by an earlier root command) is handed over:
+      // someone else's file is not adopted, it fails the check below.
+      if (::fstat(fd, &st) == 0 && st.st_uid == 0 && owner != 0) {
+        (void)::fchown(fd, db.st_uid, db.st_gid);
+      }
     }
   }
   if (::fstat(fd, &st) != 0 || !trustworthy(st, owner)) {

@@ -7,6 +7,9 @@
 // clear() starts a new generation: a reader takes generation() before its database read and
 // passes it to put(), and a put() from before a clear() is dropped, so a read racing a
 // change (clear) never caches the old value.
+// Not core/read_cache.hpp's ReadCache: that one forgets everything when full and expires
+// entries by time (for rows other processes change); a catalog larger than the cache must
+// keep its hot part, and its entries vary in size, hence eviction by recency and bytes.
 // Thread safety: every method is safe from any thread (one mutex; get() reorders the list).
 #pragma once
 

@@ -23,37 +23,72 @@ class Rng {
   uint64_t state_;
 };
 
+// Each draw is a statement of its own: the operands of `+` and a call's arguments are
+// evaluated in an order the language leaves open (GCC right to left, Clang left to right),
+// so a name built inside one expression came out differently from the two compilers. The
+// draws run last word first, the order the Release (GCC) builds have always produced, so a
+// catalog generated before this fix has the same names as one generated after it.
 std::string artist_name(Rng& r) {
   using namespace words;
   switch (r.between(0, 4)) {
-    case 0:
-      return std::string(r.pick(first_names())) + " " + std::string(r.pick(last_names()));
-    case 1:
-      return "The " + std::string(r.pick(adjectives())) + " " + std::string(r.pick(nouns())) + "s";
-    case 2:
-      return std::string(r.pick(adjectives())) + " " + std::string(r.pick(nouns()));
-    case 3:
-      return std::string(r.pick(nouns())) + " & The " + std::string(r.pick(nouns())) + "s";
-    default:
-      return std::string(r.pick(first_names())) + " " + std::string(r.pick(nouns()));
+    case 0: {
+      const auto last = r.pick(last_names());
+      const auto first = r.pick(first_names());
+      return std::string(first) + " " + std::string(last);
+    }
+    case 1: {
+      const auto noun = r.pick(nouns());
+      const auto adjective = r.pick(adjectives());
+      return "The " + std::string(adjective) + " " + std::string(noun) + "s";
+    }
+    case 2: {
+      const auto noun = r.pick(nouns());
+      const auto adjective = r.pick(adjectives());
+      return std::string(adjective) + " " + std::string(noun);
+    }
+    case 3: {
+      const auto second = r.pick(nouns());
+      const auto first = r.pick(nouns());
+      return std::string(first) + " & The " + std::string(second) + "s";
+    }
+    default: {
+      const auto noun = r.pick(nouns());
+      const auto first = r.pick(first_names());
+      return std::string(first) + " " + std::string(noun);
+    }
   }
 }
 
 std::string title(Rng& r) {
   using namespace words;
   switch (r.between(0, 5)) {
-    case 0:
-      return std::string(r.pick(adjectives())) + " " + std::string(r.pick(nouns()));
-    case 1:
-      return std::string(r.pick(verbs())) + " the " + std::string(r.pick(nouns()));
-    case 2:
-      return std::string(r.pick(nouns())) + " of " + std::string(r.pick(nouns())) + "s";
+    case 0: {
+      const auto noun = r.pick(nouns());
+      const auto adjective = r.pick(adjectives());
+      return std::string(adjective) + " " + std::string(noun);
+    }
+    case 1: {
+      const auto noun = r.pick(nouns());
+      const auto verb = r.pick(verbs());
+      return std::string(verb) + " the " + std::string(noun);
+    }
+    case 2: {
+      const auto second = r.pick(nouns());
+      const auto first = r.pick(nouns());
+      return std::string(first) + " of " + std::string(second) + "s";
+    }
     case 3:
       return std::string(r.pick(nouns()));
-    case 4:
-      return std::string(r.pick(verbs())) + " " + std::string(r.pick(adjectives()));
-    default:
-      return "The " + std::string(r.pick(adjectives())) + " " + std::string(r.pick(nouns()));
+    case 4: {
+      const auto adjective = r.pick(adjectives());
+      const auto verb = r.pick(verbs());
+      return std::string(verb) + " " + std::string(adjective);
+    }
+    default: {
+      const auto noun = r.pick(nouns());
+      const auto adjective = r.pick(adjectives());
+      return "The " + std::string(adjective) + " " + std::string(noun);
+    }
   }
 }
 
@@ -103,8 +138,10 @@ CatalogCounts generate_catalog(const CatalogOptions& o, CatalogSink& sink) {
                       : al.album_type == "compilation" ? r.between(12, 20)
                                                        : r.between(8, 16);
     char date[16];
-    std::snprintf(date, sizeof date, "%04d-%02d-%02d", r.between(1965, 2024), r.between(1, 12),
-                  r.between(1, 28));
+    const int day = r.between(1, 28);  // last first, as above
+    const int month = r.between(1, 12);
+    const int year = r.between(1965, 2024);
+    std::snprintf(date, sizeof date, "%04d-%02d-%02d", year, month, day);
     al.release_date = date;
     al.label = std::string(r.pick(words::label_words())) + " Records";
     al.popularity = r.between(0, 100);
@@ -140,7 +177,9 @@ CatalogCounts generate_catalog(const CatalogOptions& o, CatalogSink& sink) {
       }
       t.disc_number = 1;
       t.track_number = n;
-      t.duration_ms = r.between(95, 420) * 1000 + r.between(0, 999);
+      const int seconds = r.between(95, 420);
+      const int millis = r.between(0, 999);
+      t.duration_ms = seconds * 1000 + millis;
       t.explicit_ = r.chance(12);
       t.popularity = std::clamp(al.popularity + r.between(-20, 20), 0, 100);
       sink.add_track(t);

@@ -139,9 +139,10 @@ standby() {
   owner=$(stat -c %U "$dir/data")
   port=$(<"$dir/port")
   # The replication connection goes over the unix socket (trusted locally by initdb's
-  # --auth-local=trust), so no password is involved.
+  # --auth-local=trust), so no password is involved. --checkpoint=fast: the default spread
+  # checkpoint made pg_basebackup wait about 90 s for a database of a few megabytes.
   as_user "$owner" "$PG_BIN/pg_basebackup" -h "$dir" -p "$port" -U "$ROLE" -D "$dir/standby" \
-    -R -X stream --no-sync >"$dir/basebackup.log" 2>&1 ||
+    -R -X stream --no-sync --checkpoint=fast >"$dir/basebackup.log" 2>&1 ||
     { cat "$dir/basebackup.log" >&2; die "pg_basebackup failed"; }
   local _
   for _ in 1 2 3 4 5; do

@@ -71,13 +71,14 @@ bench-smoke: microbench-deps $(BUILD)/build.ninja
 #   make test-asan   unit + end-to-end suites on an ASan + UBSan build (build-asan); any
 #                    sanitizer report fails the run (scripts/test-asan.sh)
 #   make fuzz        the libFuzzer harnesses in fuzz/ (same tree), FUZZ_SECONDS each (60)
-#   make fuzz-smoke  the same, 15 s each (CI)
+#   make fuzz-smoke  the same, 15 s each, one harness per core at a time (CI)
 # The tree is configured with STAGEPASS_FUZZ=ON (libFuzzer's coverage instrumentation on every
 # target, inert outside a fuzzer) and the tests on: one sanitized build serves both, instead of
 # compiling everything twice. FUZZ_BUILD=<dir> builds the harnesses in a tree of their own.
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= $(ASAN_BUILD)
 FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
 # -O0 with line tables: reports name file:line, and Asio/Beast code compiles 2.6 times faster
 # than at -O1 (src/http/server.cpp: 30 s against 78 s); the suites, which mostly wait on the
 # network and Argon2id (libsodium, not instrumented), ran about as long (ASan e2e 385 s, 363 s
@@ -114,10 +115,11 @@ test-asan: asan-deps $(ASAN_BUILD)/build.ninja
 
 fuzz: fuzz-deps $(FUZZ_BUILD)/build.ninja
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
-	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_BUILD)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh $(FUZZ_BUILD)
 
+# CI: every harness for 15 s, one per core at a time.
 fuzz-smoke:
-	$(MAKE) fuzz FUZZ_SECONDS=15
+	$(MAKE) fuzz FUZZ_SECONDS=15 FUZZ_JOBS=$(JOBS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-fuzz

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer harnesses for a bounded time each and fails on any crash, leak, UB or
 # broken invariant. Usage: fuzz/run.sh <build dir> [harness...]   (default: every harness)
-#   FUZZ_SECONDS  time per harness (default 60); FUZZ_ARGS  extra libFuzzer flags.
+#   FUZZ_SECONDS  time per harness (default 60); FUZZ_ARGS  extra libFuzzer flags;
+#   FUZZ_JOBS     harnesses at once (default 1).
 # Each harness starts from its committed seeds (fuzz/corpus/<name>/, never written to) plus
 # what earlier runs found (<build dir>/fuzz-corpus/<name>/). A crash leaves its input in
 # <build dir>/fuzz-artifacts/<name>/; replay it with: <build dir>/fuzz/fuzz_<name> <file>.
@@ -26,27 +27,33 @@ trap 'rm -rf "$TMPDIR"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-status=0
-summary=()
-for h in "${harnesses[@]}"; do
-  bin=$build/fuzz/fuzz_$h
+# FUZZ_JOBS harnesses run at once (default 1; make fuzz-smoke runs one per core). Each has its
+# own corpus, artifacts and log, and its own time budget either way.
+jobs=${FUZZ_JOBS:-1}
+results=$TMPDIR/results
+mkdir -p "$results"
+
+# Runs harness $1 and writes its summary row to $results/$1.
+fuzz_one() {
+  local h=$1
+  local bin=$build/fuzz/fuzz_$h
   if [[ ! -x $bin ]]; then
     echo "fuzz: $bin not built" >&2
-    status=1
-    summary+=("$h|-|-|-|NOT BUILT")
-    continue
+    echo "$h|-|-|-|NOT BUILT" >"$results/$h"
+    return
   fi
-  work=$build/fuzz-corpus/$h
-  artifacts=$build/fuzz-artifacts/$h
+  local work=$build/fuzz-corpus/$h
+  local artifacts=$build/fuzz-artifacts/$h
   mkdir -p "$work" "$artifacts"
-  dict=()
+  local dict=()
   [[ -f fuzz/dicts/$h.dict ]] && dict=(-dict="fuzz/dicts/$h.dict")
-  log=$build/fuzz-$h.log
+  local log=$build/fuzz-$h.log
   echo "== fuzz_$h: ${seconds}s =="
   # The first corpus directory receives new inputs; the committed seeds stay read-only.
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "${dict[@]}" ${FUZZ_ARGS:-} "$work" "fuzz/corpus/$h" >"$log" 2>&1
-  rc=$?
+  local rc=$?
+  local runs rate cov0 cov1 cov
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   # Coverage (edges) once the corpus is loaded, and at the end: it grows when the run finds
@@ -55,14 +62,32 @@ for h in "${harnesses[@]}"; do
   cov1=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' "$log" | tail -1)
   cov="${cov0:-?}->${cov1:-?}"
   if ((rc != 0)); then
-    status=1
     grep -E '^(==[0-9]+==ERROR|==fuzz==|SUMMARY|.*runtime error)' "$log" | head -20
     echo "fuzz_$h FAILED (exit $rc): input in $artifacts/, full log $log"
-    summary+=("$h|${runs:-?}|${rate:-?}|$cov|FAILED")
+    echo "$h|${runs:-?}|${rate:-?}|$cov|FAILED" >"$results/$h"
   else
     echo "fuzz_$h: ${runs:-?} executions (${rate:-?}/s), coverage $cov, no crash"
-    summary+=("$h|${runs:-?}|${rate:-?}|$cov|ok")
+    echo "$h|${runs:-?}|${rate:-?}|$cov|ok" >"$results/$h"
   fi
+}
+
+running=0
+for h in "${harnesses[@]}"; do
+  if ((running >= jobs)); then
+    wait -n
+    ((running--))
+  fi
+  fuzz_one "$h" &
+  ((running++))
+done
+wait
+
+status=0
+summary=()
+for h in "${harnesses[@]}"; do
+  row=$(cat "$results/$h" 2>/dev/null) || row="$h|-|-|-|NO RESULT"
+  [[ $row == *"|ok" ]] || status=1
+  summary+=("$row")
 done
 
 echo

@@ -22,7 +22,7 @@ class CountingPruneStore final : public PruneStore {
   }
   // The sweep: `left["sweep_steps"]` steps before it wraps, deleting one of each per step.
   Result<Swept> sweep_refresh_tokens(int64_t idle_before, int64_t rotated_before,
-                                     int limit) override {
+                                     int /*limit*/) override {
     calls.emplace_back("sweep", idle_before);
     calls.emplace_back("sweep_rotated", rotated_before);
     const bool more = left["sweep_steps"] > 1;

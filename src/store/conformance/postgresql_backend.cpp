@@ -155,7 +155,7 @@ class PostgresqlInstance final : public BackendInstance {
   // Four connections: enough for the concurrent cases to race inside the database.
   std::unique_ptr<Store> open() {
     auto store = std::make_unique<postgresql::PgStore>(
-        postgresql::PgStore::Options{url_, db_, 4, std::chrono::milliseconds(5000)});
+        postgresql::PgStore::Options{url_, db_, 4, std::chrono::milliseconds(5000), ""});
     if (auto s = store->open(static_cast<int64_t>(std::time(nullptr))); !s) {
       throw std::runtime_error(s.error().message);
     }

@@ -1,16 +1,20 @@
-# Precompiled headers (STAGEPASS_PCH, on by default): the third-party headers most translation
-# units parse (the standard library, Boost.JSON, Asio, Beast's HTTP messages; GoogleTest for
-# the tests) are compiled once per tree, and every target of the project reuses them. Parsing
-# them was most of the compile time of a typical file, and CI compiles everything twice (the
-# Release and the sanitizer trees) from a cold cache.
+# Precompiled headers (STAGEPASS_PCH: on by default with Clang, off with GCC; see the top-level
+# CMakeLists.txt): the third-party headers most translation units parse (the standard library,
+# Boost.JSON, Asio, Beast's HTTP messages; GoogleTest for the tests) are compiled once per
+# tree, and every target of the project reuses them. Parsing them was most of the compile time
+# of a typical file in the sanitizer tree, which CI builds from a cold cache.
 #
-# A precompiled header can only be shared by files compiled with the same flags and the same
-# macros that its headers look at, so:
+# A precompiled header can only be shared by files compiled with the same language options
+# and the same values of the macros its headers look at, so:
 # - the macros Boost::json's CMake package gives its users are defined for every target
 #   (top-level CMakeLists.txt), not only for those that link it;
 # - targets built as position-independent code (the SDK library) compile their headers
 #   themselves;
-# - the tests (they link GoogleTest) share a second header set that adds gtest.h.
+# - the tests share a second header set that adds gtest.h: stagepass_unit_test() marks them
+#   with the target property STAGEPASS_PCH_SET "test" (a test made otherwise sets it too);
+# - a target whose flags change the language (for example -pthread from a pkg-config
+#   package, which Clang refuses to mix with a header compiled without it) sets
+#   STAGEPASS_PCH_SET to "none" and parses its headers itself.
 # Code still includes what it uses: the precompiled set is an accelerator, and a build with
 # -DSTAGEPASS_PCH=OFF compiles the same sources.
 
@@ -54,8 +58,10 @@ foreach(target IN LISTS all_targets)
   if(pic)
     continue()
   endif()
-  get_target_property(links ${target} LINK_LIBRARIES)
-  if(STAGEPASS_TESTS AND (links MATCHES "GTest::"))
+  get_target_property(set ${target} STAGEPASS_PCH_SET)
+  if(set STREQUAL "none")
+    continue()
+  elseif(set STREQUAL "test" AND STAGEPASS_TESTS)
     target_precompile_headers(${target} REUSE_FROM sp_pch_test)
   else()
     target_precompile_headers(${target} REUSE_FROM sp_pch)

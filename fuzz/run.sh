@@ -15,21 +15,30 @@ harnesses=("$@")
 if ((${#harnesses[@]} == 0)); then
   harnesses=(form basic_auth jwt redirect_uri scope continue api_json)
 fi
+# A harness named twice runs once (two runs at once would share its corpus and log).
+mapfile -t harnesses < <(printf '%s\n' "${harnesses[@]}" | awk '!seen[$0]++')
+
+# FUZZ_JOBS harnesses run at once (default 1; make fuzz-smoke runs one per core). Each has its
+# own corpus, artifacts and log, and its own time budget either way; what each prints is shown
+# whole, in the order the harnesses were named, once all have ended.
+jobs=${FUZZ_JOBS:-1}
+if [[ ! $jobs =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz: FUZZ_JOBS must be a positive integer, not '$jobs'" >&2
+  exit 2
+fi
 
 # SQLite files of the harnesses go to a RAM disk when there is one (no fsync cost).
 scratch_base=/dev/shm
 [[ -d $scratch_base && -w $scratch_base ]] || scratch_base=$build
 export TMPDIR
 TMPDIR=$(mktemp -d "$scratch_base/stagepass-fuzz.XXXXXX")
-trap 'rm -rf "$TMPDIR"' EXIT
+# Interrupted: the running harnesses stop too, before their scratch space is removed.
+trap 'kill $(jobs -p) 2>/dev/null; wait; rm -rf "$TMPDIR"' EXIT
 
 # Every sanitizer report is fatal; LeakSanitizer runs at exit of each input batch.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-# FUZZ_JOBS harnesses run at once (default 1; make fuzz-smoke runs one per core). Each has its
-# own corpus, artifacts and log, and its own time budget either way.
-jobs=${FUZZ_JOBS:-1}
 results=$TMPDIR/results
 mkdir -p "$results"
 
@@ -49,9 +58,14 @@ fuzz_one() {
   [[ -f fuzz/dicts/$h.dict ]] && dict=(-dict="fuzz/dicts/$h.dict")
   local log=$build/fuzz-$h.log
   echo "== fuzz_$h: ${seconds}s =="
-  # The first corpus directory receives new inputs; the committed seeds stay read-only.
+  # The first corpus directory receives new inputs; the committed seeds stay read-only. The
+  # harness runs as a child this job waits for, so the job can stop it when it is told to stop.
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$artifacts/" "${dict[@]}" ${FUZZ_ARGS:-} "$work" "fuzz/corpus/$h" >"$log" 2>&1
+    -artifact_prefix="$artifacts/" "${dict[@]}" ${FUZZ_ARGS:-} "$work" "fuzz/corpus/$h" \
+    >"$log" 2>&1 &
+  local pid=$!
+  trap 'kill "$pid" 2>/dev/null; wait "$pid"; exit 143' TERM
+  wait "$pid"
   local rc=$?
   local runs rate cov0 cov1 cov
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -75,16 +89,17 @@ running=0
 for h in "${harnesses[@]}"; do
   if ((running >= jobs)); then
     wait -n
-    ((running--))
+    running=$((running - 1))
   fi
-  fuzz_one "$h" &
-  ((running++))
+  fuzz_one "$h" >"$results/$h.out" 2>&1 &
+  running=$((running + 1))
 done
 wait
 
 status=0
 summary=()
 for h in "${harnesses[@]}"; do
+  cat "$results/$h.out" 2>/dev/null
   row=$(cat "$results/$h" 2>/dev/null) || row="$h|-|-|-|NO RESULT"
   [[ $row == *"|ok" ]] || status=1
   summary+=("$row")

@@ -23,11 +23,12 @@ class Rng {
   uint64_t state_;
 };
 
-// Each draw is a statement of its own: the operands of `+` and a call's arguments are
-// evaluated in an order the language leaves open (GCC right to left, Clang left to right),
-// so a name built inside one expression came out differently from the two compilers. The
-// draws run last word first, the order the Release (GCC) builds have always produced, so a
-// catalog generated before this fix has the same names as one generated after it.
+// Each draw is a statement of its own: the arguments of a call, std::string's operator+
+// included, are evaluated in an order the language leaves open (GCC right to left, Clang left
+// to right), so a name built inside one expression came out differently from the two
+// compilers. Names and the release date draw their parts last first, the order the Release
+// (GCC) builds have always produced, so a catalog generated before this fix is the one
+// generated after it. (A duration's built-in integer `+` was evaluated left to right by both.)
 std::string artist_name(Rng& r) {
   using namespace words;
   switch (r.between(0, 4)) {
@@ -138,7 +139,7 @@ CatalogCounts generate_catalog(const CatalogOptions& o, CatalogSink& sink) {
                       : al.album_type == "compilation" ? r.between(12, 20)
                                                        : r.between(8, 16);
     char date[16];
-    const int day = r.between(1, 28);  // last first, as above
+    const int day = r.between(1, 28);  // last first, as GCC evaluated snprintf's arguments
     const int month = r.between(1, 12);
     const int year = r.between(1965, 2024);
     std::snprintf(date, sizeof date, "%04d-%02d-%02d", year, month, day);

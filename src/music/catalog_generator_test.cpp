@@ -78,6 +78,7 @@ TEST(CatalogGenerator, FullScaleMeetsTheCountsWithUniqueIds) {
   EXPECT_GE(counts.tracks, 100000);
   EXPECT_EQ(f.counts.tracks, counts.tracks);
   EXPECT_EQ(f.ids.size(), static_cast<size_t>(counts.artists + counts.albums + counts.tracks));
+  EXPECT_EQ(f.h, 0xd642ee9119374666ull);  // the catalog every server has generated (test above)
 }
 
 TEST(CatalogGenerator, EnsureCatalogIsIdempotent) {

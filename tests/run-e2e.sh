@@ -42,8 +42,8 @@ export STAGEPASS_E2E_LOG_DIR
 # loopback ports with their own temp dirs, and most of a file's time is spent waiting (token
 # lifetimes, rate-limit windows, key schedules), so several at a time cut the wall time on 2
 # cores: one at a time e2e 279 s, security 152 s; two at a time 112 s and 76 s (2026-12-04);
-# three at a time, all suites on PostgreSQL included, 225 s against 270 s for two (Release,
-# 2026-12-04 evening). Tests assert no timing, so the extra load changes no result;
+# three at a time, e2e + security + the PostgreSQL files 218 s against 269 s for two (Release
+# binary, 2026-12-04 evening). Tests assert no timing, so the extra load changes no result;
 # STAGEPASS_E2E_JOBS=1 runs one file at a time.
 jobs=${STAGEPASS_E2E_JOBS:-3}
 status=0

@@ -19,8 +19,9 @@ fi
 mapfile -t harnesses < <(printf '%s\n' "${harnesses[@]}" | awk '!seen[$0]++')
 
 # FUZZ_JOBS harnesses run at once (default 1; make fuzz-smoke runs one per core). Each has its
-# own corpus, artifacts and log, and its own time budget either way; what each prints is shown
-# whole, in the order the harnesses were named, once all have ended.
+# own corpus, artifacts and log, and its own time budget either way. One at a time, each is
+# shown as it runs; several, what each printed is shown whole, in the order the harnesses were
+# named, once all have ended.
 jobs=${FUZZ_JOBS:-1}
 if [[ ! $jobs =~ ^[1-9][0-9]*$ ]]; then
   echo "fuzz: FUZZ_JOBS must be a positive integer, not '$jobs'" >&2
@@ -60,13 +61,15 @@ fuzz_one() {
   echo "== fuzz_$h: ${seconds}s =="
   # The first corpus directory receives new inputs; the committed seeds stay read-only. The
   # harness runs as a child this job waits for, so the job can stop it when it is told to stop.
+  local pid=""
+  trap '[[ -n $pid ]] && kill "$pid" 2>/dev/null; [[ -n $pid ]] && wait "$pid"; exit 143' INT TERM
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "${dict[@]}" ${FUZZ_ARGS:-} "$work" "fuzz/corpus/$h" \
     >"$log" 2>&1 &
-  local pid=$!
-  trap 'kill "$pid" 2>/dev/null; wait "$pid"; exit 143' TERM
+  pid=$!
   wait "$pid"
   local rc=$?
+  trap - INT TERM
   local runs rate cov0 cov1 cov
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
@@ -91,7 +94,11 @@ for h in "${harnesses[@]}"; do
     wait -n
     running=$((running - 1))
   fi
-  fuzz_one "$h" >"$results/$h.out" 2>&1 &
+  if ((jobs == 1)); then
+    fuzz_one "$h" &  # one at a time: shown as it runs
+  else
+    fuzz_one "$h" >"$results/$h.out" 2>&1 &
+  fi
   running=$((running + 1))
 done
 wait
@@ -99,7 +106,7 @@ wait
 status=0
 summary=()
 for h in "${harnesses[@]}"; do
-  cat "$results/$h.out" 2>/dev/null
+  ((jobs == 1)) || cat "$results/$h.out" 2>/dev/null
   row=$(cat "$results/$h" 2>/dev/null) || row="$h|-|-|-|NO RESULT"
   [[ $row == *"|ok" ]] || status=1
   summary+=("$row")

@@ -43,8 +43,9 @@ export STAGEPASS_E2E_LOG_DIR
 # lifetimes, rate-limit windows, key schedules), so several at a time cut the wall time on 2
 # cores: one at a time e2e 279 s, security 152 s; two at a time 112 s and 76 s (2026-12-04);
 # three at a time, e2e + security + the PostgreSQL files 218 s against 269 s for two (Release
-# binary, 2026-12-04 evening). Tests assert no timing, so the extra load changes no result;
-# STAGEPASS_E2E_JOBS=1 runs one file at a time.
+# binary), and under ASan (scripts/test-asan.sh) 275 s against 346 s, clean (2026-12-04
+# evening). Tests assert no response time; the one deadline is a server's start-up (15 s,
+# tests/e2e/lib/server.mjs). STAGEPASS_E2E_JOBS=1 runs one file at a time.
 jobs=${STAGEPASS_E2E_JOBS:-3}
 status=0
 echo "== e2e (node --test, $jobs files at a time) =="

@@ -197,7 +197,7 @@ constexpr Setting kSettings[] = {
     {"prune_margin", "STAGEPASS_PRUNE_MARGIN", &Config::prune_margin, seconds(), "3600",
      "seconds past their end that codes, expired refresh tokens and sessions are kept"},
     {"refresh_reuse_window", "STAGEPASS_REFRESH_REUSE_WINDOW", &Config::refresh_reuse_window,
-     seconds(), "604800",
+     integer(kMaxSeconds, 3600), "604800",
      "seconds a rotated refresh token is kept, so that presenting it again revokes the grant"},
     {"refresh_reuse_keep", "STAGEPASS_REFRESH_REUSE_KEEP", &Config::refresh_reuse_keep,
      integer(kMaxCount, 1), "20", "rotated refresh tokens kept per grant (the newest)"},

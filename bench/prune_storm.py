@@ -166,10 +166,12 @@ def main():
                 summary = json.loads(line)
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
         rows = con.execute("SELECT count(*), count(rotated_at) FROM refresh_tokens").fetchone()
+        families = con.execute("SELECT count(*) FROM refresh_families").fetchone()[0]
         con.close()
         result = {"stagepass": a.stagepass, "settings": a.set, "chains": a.chains,
                   "duration_s": a.duration, "wrk": summary, "samples": samples,
                   "refresh_tokens": rows[0], "rotated_refresh_tokens": rows[1],
+                  "refresh_families": families,
                   "final_db_bytes": samples[-1]["db_bytes"],
                   "final_wal_bytes": samples[-1]["wal_bytes"]}
         print(json.dumps(result))

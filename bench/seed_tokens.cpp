@@ -2,7 +2,8 @@
 // writes the raw values (which the database never holds: it stores SHA-256 hashes) one per
 // line, so wrk can present each one once.
 //
-//   refresh tokens      new_opaque_token("spr_"), as TokenIssuer::refresh_token
+//   refresh tokens      each the first of a new chain (family), as
+//                       TokenIssuer::new_refresh_token
 //   authorization codes new_opaque_token("spc_"), as AuthorizeFlow::approve, with
 //                       an S256 challenge of one PKCE verifier (or none: --no-pkce)
 //   access tokens       EdDSA JWTs signed by the server's own keyring (opened with the
@@ -255,7 +256,7 @@ int run(Options o) {
   std::string sample_refresh, sample_code, sample_access;
   int64_t grants = 0;
 
-  // Refresh tokens, as TokenIssuer::refresh_token makes them.
+  // Refresh tokens, as TokenIssuer::new_refresh_token makes them: each starts its chain.
   if (o.refresh) {
     std::optional<std::ofstream> out;
     if (!o.refresh_out.empty()) out = open_out(o.refresh_out);
@@ -265,7 +266,7 @@ int run(Options o) {
         g = seeder.new_grant(users_stream);
         ++grants;
       }
-      std::string value = new_opaque_token(random, clock, kRefreshTokenPrefix);
+      std::string value = new_family_refresh_token(random, new_refresh_family(random, clock), 0);
       RefreshToken t;
       t.hash = refresh_token_key(value);
       t.grant_id = g.id;

@@ -6,6 +6,7 @@
 #include "app/config.hpp"
 #include "store/postgresql/pg_connection.hpp"
 #include "store/sqlite/connection.hpp"
+#include "store/sqlite/sqlite_store_internal.hpp"
 
 namespace stagepass::bench {
 
@@ -84,12 +85,7 @@ class SqliteWriter final : public Writer {
   }
   void add_refresh(const RefreshToken& t) override {
     begin();
-    db_.prepare(
-           "INSERT INTO refresh_tokens (hash, grant_id, client_id, user_id, scope, created_at, "
-           "expires_at, idle_expires_at) VALUES (?,?,?,?,?,?,?,?)")
-        .bind_all(t.hash, t.grant_id, t.client_id, t.user_id, t.scope.str(), t.created_at,
-                  t.expires_at, t.idle_expires_at)
-        .run();
+    sqlite::internal::insert_refresh(db_, t);  // as the store: a chain's row, or the token's
   }
   void add_code(const AuthorizationCode& c) override {
     begin();

@@ -231,7 +231,11 @@ def _fill(run, server):
             die(f"a filled refresh token was refused ({status}): {body[:200]!r}")
     db = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
     try:
-        server.stored_refresh = db.execute("SELECT count(*) FROM refresh_tokens").fetchone()[0]
+        # Live refresh tokens: one row per chain (refresh_families, issue17:family), plus any
+        # token of the older per-token shape.
+        server.stored_refresh = db.execute(
+            "SELECT (SELECT count(*) FROM refresh_families) + "
+            "(SELECT count(*) FROM refresh_tokens WHERE rotated_at IS NULL)").fetchone()[0]
     finally:
         db.close()
 

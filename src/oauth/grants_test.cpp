@@ -151,6 +151,56 @@ TEST_F(GrantsTest, EveryRefreshRotatesTheToken) {
   EXPECT_TRUE(server_.store->find_refresh_token(refresh_token_key(r1))->rotated_at.has_value());
 }
 
+// issue17:family. The code exchange starts a family at generation 0; every rotation's
+// successor is of that family, one generation on; the chain keeps one row in the store.
+TEST_F(GrantsTest, AChainsTokensAreOfOneFamilyAndCountTheRotations) {
+  std::string token = first_refresh_token();
+  const auto first = refresh_token_family(token);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->generation, 0u);
+  const std::string family(first->family);
+  for (uint32_t generation = 1; generation <= 3; ++generation) {
+    token = refresh_token_of(refresh(token));
+    const auto next = refresh_token_family(token);
+    ASSERT_TRUE(next) << token;
+    EXPECT_EQ(next->family, family);
+    EXPECT_EQ(next->generation, generation);
+  }
+  sqlite::Connection db(server_.store.path());
+  auto rows = db.prepare("SELECT count(*) FROM refresh_families");
+  rows.step();
+  EXPECT_EQ(rows.i64(0), 1);
+}
+
+// A chain begun before families (a token of the per-token shape, stored as a row of its own)
+// goes on in that shape, and its spent token is still reuse.
+TEST_F(GrantsTest, AChainOfTheOlderShapeKeepsItsShape) {
+  const std::string first = first_refresh_token();
+  auto stored = server_.store->find_refresh_token(refresh_token_key(first));
+  ASSERT_TRUE(stored.ok());
+  const std::string old_shape = new_opaque_token(server_.random, server_.clock, "spr_");
+  {
+    sqlite::Connection db(server_.store.path());
+    db.prepare(
+          "INSERT INTO refresh_tokens (hash, grant_id, client_id, user_id, scope, created_at, "
+          "expires_at, idle_expires_at) VALUES (?,?,?,?,?,?,?,?)")
+        .bind_all(refresh_token_key(old_shape), stored->grant_id, stored->client_id,
+                  stored->user_id, stored->scope.str(), stored->created_at, stored->expires_at,
+                  stored->idle_expires_at)
+        .run();
+  }
+  const std::string next = refresh_token_of(refresh(old_shape));
+  ASSERT_FALSE(next.empty());
+  EXPECT_FALSE(refresh_token_family(next));
+  EXPECT_EQ(next.size(), old_shape.size());
+  EXPECT_TRUE(
+      server_.store->find_refresh_token(refresh_token_key(old_shape))->rotated_at.has_value());
+  EXPECT_EQ(refresh(next).status, 200);
+  server_.clock.advance(3600);  // past the grace window
+  EXPECT_EQ(error_of(refresh(old_shape)).first, "invalid_grant");
+  EXPECT_TRUE(server_.grant_revoked());
+}
+
 TEST_F(GrantsTest, AChainEndsAtItsAbsoluteLifetimeHoweverOftenItRotates) {
   std::string token = first_refresh_token();
   // Every rotation within the idle lifetime; the chain's end stays where the exchange put it.
@@ -304,12 +354,13 @@ TEST_F(DevelopmentModeTest, ExtendedAppsAndClientCredentialsCarryNoAllowlistClai
 // A grant the store could not decide is answered 503 "temporarily_unavailable" with
 // Retry-After (a client retries; a 400 would make it drop its tokens, a 500 says nothing),
 // and the code or refresh token it carried still works once the store is back. The store
-// fails for real: the table the grant needs is gone.
+// fails for real: the table the grant needs is gone (a refresh token's chain is a row of
+// refresh_families, issue17:family).
 TEST_F(GrantsTest, AGrantTheStoreCouldNotDecideIs503AndSpendsNothing) {
   const std::string refresh_token = first_refresh_token();
   const std::string code = server_.code_for(kConfId, "streaming", kRedirect);
   sqlite::Connection side(server_.store.path());
-  side.exec("ALTER TABLE refresh_tokens RENAME TO gone_r");
+  side.exec("ALTER TABLE refresh_families RENAME TO gone_r");
   side.exec("ALTER TABLE codes RENAME TO gone_c");
   for (const auto& r : {refresh(refresh_token), exchange(code, conf())}) {
     EXPECT_EQ(r.status, 503) << r.body;
@@ -317,7 +368,7 @@ TEST_F(GrantsTest, AGrantTheStoreCouldNotDecideIs503AndSpendsNothing) {
     EXPECT_EQ(error_of(r).first, "temporarily_unavailable");
     EXPECT_EQ(header_of(r, "Cache-Control"), "no-store");
   }
-  side.exec("ALTER TABLE gone_r RENAME TO refresh_tokens");
+  side.exec("ALTER TABLE gone_r RENAME TO refresh_families");
   side.exec("ALTER TABLE gone_c RENAME TO codes");
   EXPECT_EQ(refresh(refresh_token).status, 200);
   EXPECT_EQ(exchange(code, conf()).status, 200);

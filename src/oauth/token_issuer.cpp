@@ -45,7 +45,16 @@ Result<std::string, OAuthError> TokenIssuer::access_token(const AuthenticatedCli
 
 NewRefreshToken TokenIssuer::new_refresh_token() const {
   NewRefreshToken t;
-  t.value = new_opaque_token(s_.random, s_.clock, kRefreshTokenPrefix);
+  t.value = new_family_refresh_token(s_.random, new_refresh_family(s_.random, s_.clock), 0);
+  t.hash = refresh_token_key(t.value);
+  return t;
+}
+
+NewRefreshToken TokenIssuer::next_refresh_token(std::string_view presented) const {
+  NewRefreshToken t;
+  const auto f = refresh_token_family(presented);
+  t.value = f ? new_family_refresh_token(s_.random, f->family, f->generation + 1)
+              : new_opaque_token(s_.random, s_.clock, kRefreshTokenPrefix);
   t.hash = refresh_token_key(t.value);
   return t;
 }

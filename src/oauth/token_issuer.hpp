@@ -53,7 +53,14 @@ class TokenIssuer {
   Result<std::string, OAuthError> access_token(
       const AuthenticatedClient& client, const std::string& sub, const ScopeSet& scope,
       const std::string& grant_id, std::optional<bool> allowlisted = std::nullopt) const;
+  // The first refresh token of a new chain (the code exchange): a new family
+  // (tokens/opaque_token.hpp, issue17:family).
   NewRefreshToken new_refresh_token() const;
+  // The successor of `presented` (the refresh grant): of its family, one generation on, when
+  // it has one (a grace retry's successor so takes the generation of the one it supersedes);
+  // a token of the per-token shape otherwise, so a chain begun before families keeps the rows
+  // it was stored in to its end.
+  NewRefreshToken next_refresh_token(std::string_view presented) const;
 
  private:
   Services& s_;

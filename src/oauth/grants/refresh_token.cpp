@@ -36,7 +36,7 @@ Result<TokenResponse, OAuthError> RefreshTokenGrant::handle(
   // One write (RefreshTokenStore::rotate_refresh_token) applies this policy on the token and
   // grant as the write reads them, after its reuse detection (decide_rotation states the
   // order); no read before it.
-  const NewRefreshToken next = issuer_.new_refresh_token();
+  const NewRefreshToken next = issuer_.next_refresh_token(*value);
   RefreshPolicy policy;
   policy.client_id = client.client.id;
   policy.now = s_.clock.now();

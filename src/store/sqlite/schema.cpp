@@ -370,6 +370,35 @@ CREATE INDEX refresh_tokens_grant_rotated ON refresh_tokens(grant_id, rotated_at
   WHERE rotated_at IS NOT NULL;
 CREATE INDEX sessions_expires ON sessions(expires_at);
 )sql",
+    R"sql(
+-- issue17:family
+-- One row per refresh-token chain of the family shape (tokens/opaque_token.hpp), keyed by its
+-- family key and rewritten in place by every rotation: one page written per rotation instead
+-- of a new row plus the spent one's update and index entry, and a chain keeps one row however
+-- often it is refreshed. The row holds the current token (its generation, hash, issue time and
+-- idle end) and the one it replaced (generation - 1: prev_*, rotated at rotated_at; retried
+-- once a grace retry replaced the current token): those two are all a rotation's decision
+-- reads (store/refresh_rotation.hpp). Any other token of a generation up to the current one
+-- is spent; a later one is unknown. No index on grant_id, like refresh_tokens: every use
+-- reads the grant, and grants are revoked, not deleted.
+CREATE TABLE refresh_families (
+  family BLOB PRIMARY KEY,
+  grant_id TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+  client_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  generation INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  idle_expires_at INTEGER NOT NULL,
+  prev_hash BLOB,
+  prev_created_at INTEGER,
+  prev_idle_expires_at INTEGER,
+  rotated_at INTEGER,
+  retried INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace

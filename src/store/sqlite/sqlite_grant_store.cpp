@@ -1,4 +1,5 @@
 // SqliteStore: grants, authorization codes and refresh tokens (the token-family half).
+#include "crypto/crypto.hpp"
 #include "store/sqlite/sqlite_store_internal.hpp"
 
 namespace stagepass::sqlite {
@@ -15,6 +16,62 @@ std::optional<Grant> grant_by_id(Connection& db, const std::string& id) {
   auto s = db.prepare(sql.c_str());
   if (!s.bind(1, id).step()) return std::nullopt;
   return read_grant(s);
+}
+
+// issue17:family. A chain's row, and the presented token as it reads in it.
+struct FamilyRow {
+  enum class Is {
+    kCurrent,   // the chain's current token
+    kPrevious,  // the one the current token replaced (rotated_at set)
+    kSpent,     // of a generation the chain has reached, but neither of those: rotated
+                // earlier or superseded by a grace retry (or made up by someone who had one
+                // of the chain's tokens: only they know the family)
+    kUnknown,   // of a later generation than the chain's (a store restored from a backup)
+  };
+  Is is = Is::kUnknown;
+  RefreshToken token;       // the presented token, with the chain's ids, scope and absolute end
+  uint32_t generation = 0;  // the current token's
+  bool retried = false;
+};
+
+// `key`: split_family_key(`stored_key`).
+std::optional<FamilyRow> family_row(Connection& db, const std::string& stored_key,
+                                    const FamilyKey& key) {
+  auto s = db.prepare(
+      "SELECT grant_id, client_id, user_id, scope, expires_at, generation, hash, created_at, "
+      "idle_expires_at, prev_hash, prev_created_at, prev_idle_expires_at, rotated_at, retried "
+      "FROM refresh_families WHERE family = ?");
+  if (!s.bind(1, key.family).step()) return std::nullopt;
+  FamilyRow row;
+  RefreshToken& t = row.token;
+  t.hash = stored_key;
+  t.grant_id = s.text(0);
+  t.client_id = s.text(1);
+  t.user_id = s.text(2);
+  t.scope = ScopeSet::parse(s.text(3));
+  t.expires_at = s.i64(4);
+  row.generation = static_cast<uint32_t>(s.i64(5));
+  row.retried = s.i64(13) != 0;
+  const bool rotated = !s.is_null(12);
+  // Digests compared in constant time, like every secret (the digest of a guess says nothing
+  // of the token, but no comparison here should need that argument).
+  if (key.generation == row.generation && crypto::constant_time_equal(key.hash, s.text(6))) {
+    row.is = FamilyRow::Is::kCurrent;
+    t.created_at = s.i64(7);
+    t.idle_expires_at = s.i64(8);
+  } else if (rotated && key.generation + 1 == row.generation && !s.is_null(9) &&
+             crypto::constant_time_equal(key.hash, s.text(9))) {
+    row.is = FamilyRow::Is::kPrevious;
+    t.created_at = s.i64(10);
+    t.idle_expires_at = s.i64(11);
+    t.rotated_at = s.i64(12);
+  } else if (key.generation <= row.generation) {
+    row.is = FamilyRow::Is::kSpent;
+    t.revoked = true;
+  } else {
+    row.is = FamilyRow::Is::kUnknown;
+  }
+  return row;
 }
 
 }  // namespace
@@ -199,6 +256,16 @@ Result<Redeemed> SqliteStore::redeem_code(const std::string& hash, const CodePol
 // ---- refresh tokens
 
 Result<RefreshToken> SqliteStore::find_refresh_token(const std::string& hash) {
+  if (auto key = split_family_key(hash)) {
+    return read([&](Connection& db) -> Result<RefreshToken> {
+      auto row = family_row(db, hash, *key);
+      if (!row || row->is == FamilyRow::Is::kUnknown) return fail(not_found("refresh token"));
+      // A token of a revoked (or missing) grant reads as revoked, as below.
+      auto grant = grant_by_id(db, row->token.grant_id);
+      if (!grant || grant->revoked_at) row->token.revoked = true;
+      return std::move(row->token);
+    });
+  }
   return read([&](Connection& db) -> Result<RefreshToken> {
     // A token of a revoked (or missing) grant reads as revoked: revoking a grant marks the
     // grant only.
@@ -214,6 +281,7 @@ Result<RefreshToken> SqliteStore::find_refresh_token(const std::string& hash) {
 
 Result<Rotation> SqliteStore::rotate_refresh_token(const std::string& old_hash,
                                                    const RefreshPolicy& policy) {
+  if (auto key = split_family_key(old_hash)) return rotate_in_family(old_hash, *key, policy);
   return write([&](Connection& db) -> Result<Rotation> {
     // Everything the decision needs is read here, on the writer, whose page cache no commit
     // empties: a separate read before the write cost a reader transaction that re-read the
@@ -270,6 +338,73 @@ Result<Rotation> SqliteStore::rotate_refresh_token(const std::string& old_hash,
         break;
     }
     insert_refresh(db, *d.successor);
+    if (policy.read_allowlist) {
+      r.on_allowlist = on_allowlist_in(db, presented.token.client_id, presented.token.user_id);
+    }
+    return r;
+  });
+}
+
+// issue17:family. The same decision (decide_rotation) on the chain's row: the presented token
+// is its current one, the one that replaced it, or spent (family_row). Rotating rewrites the
+// row in place: the current token becomes the previous one and the successor the current.
+Result<Rotation> SqliteStore::rotate_in_family(const std::string& old_hash, const FamilyKey& key,
+                                               const RefreshPolicy& policy) {
+  const auto successor = split_family_key(policy.successor_hash);
+  // TokenIssuer::next_refresh_token keeps the family and counts the generation on; anything
+  // else is a caller's bug, refused before anything is written.
+  const auto wrong_generation = [] {
+    return Error{ErrorCode::kInvalid, "a successor must follow its token in its family"};
+  };
+  if (!successor || successor->family != key.family) return fail(wrong_generation());
+  return write([&](Connection& db) -> Result<Rotation> {
+    Rotation r;
+    auto row = family_row(db, old_hash, key);
+    if (!row || row->is == FamilyRow::Is::kUnknown) return r;  // kNotFound
+    r.token = row->token;
+    auto grant = grant_by_id(db, row->token.grant_id);
+    if (!grant) return r;  // kNotFound
+    PresentedRefreshToken presented;
+    presented.token = row->token;
+    if (presented.token.rotated_at) {
+      presented.retried = row->retried;
+      // The previous token's successor is the current one, which no rotation has spent yet
+      // (rotating it would have made it the previous token).
+      presented.successor_unused = true;
+    }
+    RotationDecision d = decide_rotation(presented, *grant, policy);
+    r.outcome = d.outcome;
+    r.refusal = d.refusal;
+    r.grant = std::move(*grant);
+    switch (d.outcome) {
+      case RotateOutcome::kNotFound:
+      case RotateOutcome::kRefused:
+        return r;
+      case RotateOutcome::kReuseRevoked:
+        revoke_grant_in(db, r.grant.id, policy.now);
+        return r;
+      case RotateOutcome::kReuseGrace:
+        // The current token is superseded: whoever holds it now holds a spent token. Its
+        // successor takes its place, and generation.
+        if (successor->generation != row->generation) return fail(wrong_generation());
+        db.prepare(
+              "UPDATE refresh_families SET hash = ?, created_at = ?, idle_expires_at = ?, "
+              "retried = 1 WHERE family = ?")
+            .bind_all(successor->hash, d.successor->created_at, d.successor->idle_expires_at,
+                      key.family)
+            .run();
+        break;
+      case RotateOutcome::kRotated:
+        if (successor->generation != row->generation + 1) return fail(wrong_generation());
+        db.prepare(
+              "UPDATE refresh_families SET prev_hash = hash, prev_created_at = created_at, "
+              "prev_idle_expires_at = idle_expires_at, rotated_at = ?, retried = 0, "
+              "generation = ?, hash = ?, created_at = ?, idle_expires_at = ? WHERE family = ?")
+            .bind_all(policy.now, static_cast<int64_t>(successor->generation), successor->hash,
+                      d.successor->created_at, d.successor->idle_expires_at, key.family)
+            .run();
+        break;
+    }
     if (policy.read_allowlist) {
       r.on_allowlist = on_allowlist_in(db, presented.token.client_id, presented.token.user_id);
     }

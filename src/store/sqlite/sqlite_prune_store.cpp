@@ -15,6 +15,10 @@ int64_t delete_batch(Connection& db, const char* sql, int64_t bound, int limit) 
   return db.changes();
 }
 
+// A sweep position that stands for "this table is done for the round" (compared here only,
+// never bound into a query).
+const std::string kSwept = "~";
+
 }  // namespace
 
 Result<int64_t> SqliteStore::prune_codes(int64_t before, int limit) {
@@ -28,32 +32,70 @@ Result<int64_t> SqliteStore::prune_codes(int64_t before, int limit) {
 
 Result<PruneStore::Swept> SqliteStore::sweep_refresh_tokens(int64_t idle_before,
                                                             int64_t rotated_before, int limit) {
-  std::lock_guard lk(sweep_mu_);  // one step at a time moves the position
-  auto step = write([&](Connection& db) -> Result<std::pair<Swept, std::string>> {
+  std::lock_guard lk(sweep_mu_);  // one step at a time moves the positions
+  struct Step {
+    Swept swept;
+    std::string tokens_after, families_after;
+  };
+  auto step = write([&](Connection& db) -> Result<Step> {
+    Step out;
     // The next `limit` keys after the position: how many, and the last (the step's range).
-    auto range = db.prepare(
-        "SELECT count(*), max(hash) FROM "
-        "(SELECT hash FROM refresh_tokens WHERE hash > ? ORDER BY hash LIMIT ?)");
-    range.bind_all(sweep_after_, static_cast<int64_t>(limit)).step();
-    Swept out;
-    out.wrapped = range.i64(0) < limit;
-    if (range.i64(0) == 0) return std::pair{out, std::string()};
-    const std::string last = range.text(1);
-    db.prepare(
-          "DELETE FROM refresh_tokens WHERE hash > ? AND hash <= ? "
-          "AND rotated_at IS NULL AND idle_expires_at < ?")
-        .bind_all(sweep_after_, last, idle_before)
-        .run();
-    out.expired = db.changes();
-    db.prepare("DELETE FROM refresh_tokens WHERE hash > ? AND hash <= ? AND rotated_at < ?")
-        .bind_all(sweep_after_, last, rotated_before)
-        .run();
-    out.rotated = db.changes();
-    return std::pair{out, out.wrapped ? std::string() : last};
+    // Returns whether the table was read to its end.
+    auto next_range = [&](const char* sql, const std::string& after, std::string& last) {
+      auto range = db.prepare(sql);
+      range.bind_all(after, static_cast<int64_t>(limit)).step();
+      if (range.i64(0) > 0) last = range.text(1);
+      return range.i64(0) < limit;
+    };
+    // Each table is swept to its end once a round; the round ends when both are.
+    std::string last;
+    const bool tokens_wrapped =
+        sweep_after_ == kSwept || next_range(
+                                      "SELECT count(*), max(hash) FROM "
+                                      "(SELECT hash FROM refresh_tokens WHERE hash > ? "
+                                      "ORDER BY hash LIMIT ?)",
+                                      sweep_after_, last);
+    if (!last.empty()) {
+      db.prepare(
+            "DELETE FROM refresh_tokens WHERE hash > ? AND hash <= ? "
+            "AND rotated_at IS NULL AND idle_expires_at < ?")
+          .bind_all(sweep_after_, last, idle_before)
+          .run();
+      out.swept.expired = db.changes();
+      db.prepare("DELETE FROM refresh_tokens WHERE hash > ? AND hash <= ? AND rotated_at < ?")
+          .bind_all(sweep_after_, last, rotated_before)
+          .run();
+      out.swept.rotated = db.changes();
+    }
+    out.tokens_after = tokens_wrapped ? kSwept : last;
+    // issue17:family. A chain's row goes once its current token is past its idle end (so
+    // past the chain's absolute end too) and its last rotation is past the reuse window: until
+    // then a spent token of the chain presented again still revokes the grant.
+    last.clear();
+    const bool families_wrapped =
+        family_sweep_after_ == kSwept ||
+        next_range(
+            "SELECT count(*), max(family) FROM "
+            "(SELECT family FROM refresh_families WHERE family > ? ORDER BY family "
+            "LIMIT ?)",
+            family_sweep_after_, last);
+    if (!last.empty()) {
+      db.prepare(
+            "DELETE FROM refresh_families WHERE family > ? AND family <= ? "
+            "AND idle_expires_at < ? AND (rotated_at IS NULL OR rotated_at < ?)")
+          .bind_all(family_sweep_after_, last, idle_before, rotated_before)
+          .run();
+      out.swept.expired += db.changes();
+    }
+    out.families_after = families_wrapped ? kSwept : last;
+    out.swept.wrapped = tokens_wrapped && families_wrapped;
+    if (out.swept.wrapped) out.tokens_after = out.families_after = "";  // the next round
+    return out;
   });
   if (!step) return fail(std::move(step.error()));
-  sweep_after_ = std::move(step->second);
-  return step->first;
+  sweep_after_ = std::move(step->tokens_after);
+  family_sweep_after_ = std::move(step->families_after);
+  return step->swept;
 }
 
 Result<int64_t> SqliteStore::cap_rotated_refresh_tokens(int keep, int64_t rotated_before,

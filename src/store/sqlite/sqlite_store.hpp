@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/refresh_family_key.hpp"
 #include "store/rotated_grants.hpp"
 #include "store/sqlite/change_signal.hpp"
 #include "store/sqlite/connection_pool.hpp"
@@ -161,9 +162,14 @@ class SqliteStore final : public Store {
   GroupVersion clients_version_;
   ConnectionPool pool_;
   ClientCache client_cache_;
+  // issue17:family: rotate_refresh_token for a family-shaped key (one row per chain).
+  // `key`: split_family_key(old_hash).
+  Result<Rotation> rotate_in_family(const std::string& old_hash, const FamilyKey& key,
+                                    const RefreshPolicy& policy);
   RotatedGrants rotated_grants_;  // issue17:prune: noted by rotate_refresh_token
   std::mutex sweep_mu_;           // issue17:prune: the refresh-token sweep's position
   std::string sweep_after_;
+  std::string family_sweep_after_;  // issue17:family: the same over refresh_families
 };
 
 }  // namespace stagepass::sqlite

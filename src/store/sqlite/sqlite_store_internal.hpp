@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/text.hpp"
+#include "store/refresh_family_key.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -75,7 +76,19 @@ inline RefreshToken read_refresh(Stmt& s) {
   return t;
 }
 
+// Stores the first token of a chain: a family-shaped key starts its chain's row
+// (refresh_families, issue17:family), any other key a row of its own.
 inline void insert_refresh(Connection& db, const RefreshToken& t) {
+  if (auto key = split_family_key(t.hash)) {
+    db.prepare(
+          "INSERT INTO refresh_families (family, grant_id, client_id, user_id, scope, "
+          "expires_at, generation, hash, created_at, idle_expires_at) "
+          "VALUES (?,?,?,?,?,?,?,?,?,?)")
+        .bind_all(key->family, t.grant_id, t.client_id, t.user_id, t.scope.str(), t.expires_at,
+                  static_cast<int64_t>(key->generation), key->hash, t.created_at, t.idle_expires_at)
+        .run();
+    return;
+  }
   db.prepare(
         "INSERT INTO refresh_tokens (hash, grant_id, client_id, user_id, scope, created_at, "
         "expires_at, idle_expires_at) VALUES (?,?,?,?,?,?,?,?)")

@@ -49,5 +49,150 @@ TEST_F(SqliteStoreTest, APasswordChangeIsOneWrite) {
   EXPECT_EQ(store_->group_stats().writes - writes_before, 1u);
 }
 
+// ---- issue17:family: one row per refresh-token chain
+
+class SqliteFamilyTest : public SqliteStoreTest {
+ protected:
+  // A token of chain `chain`, keyed as TokenIssuer keys family-shaped tokens.
+  static std::string key(char chain, int n, char variant = 't') {
+    // Generation n (0-9), and a digest of its own (another `variant`: another token of it).
+    std::string k = "00060a24181e4001" + std::string(43, chain) + ":0000000";
+    k += static_cast<char>('0' + n);
+    k += std::string(42, variant);
+    k += static_cast<char>('0' + n);
+    return k;
+  }
+  static RefreshPolicy rotation(std::string next, int64_t now, int64_t grace = 0) {
+    RefreshPolicy p;
+    p.client_id = "c1";
+    p.now = now;
+    p.grace_seconds = grace;
+    p.successor_hash = std::move(next);
+    p.idle_ttl = 900;
+    return p;
+  }
+  // Starts chain `chain` with token 0 through a code's redemption, as the server does.
+  void issue(char chain) {
+    const std::string code = std::string("code-") + chain;
+    ASSERT_TRUE(store_
+                    ->save_code({code,
+                                 "g1",
+                                 "c1",
+                                 "u1",
+                                 "https://app/cb",
+                                 ScopeSet::parse("streaming"),
+                                 "",
+                                 160,
+                                 {}})
+                    .ok());
+    CodePolicy p;
+    p.client_id = "c1";
+    p.redirect_uri = "https://app/cb";
+    p.now = 100;
+    p.refresh_hash = key(chain, 0);
+    p.refresh_ttl = 900;
+    p.refresh_idle_ttl = 900;
+    ASSERT_EQ(store_->redeem_code(code, p)->outcome, RedeemOutcome::kRedeemed);
+  }
+  // The first column of `sql`'s first row, `param` bound to its one parameter if given.
+  int64_t count(const std::string& sql, std::optional<std::string> param = std::nullopt) {
+    Connection db(store_.path());
+    auto s = db.prepare(sql.c_str());
+    if (param) s.bind(1, *param);
+    s.step();
+    return s.i64(0);
+  }
+};
+
+// A chain keeps one row however often it is rotated, and no per-token row.
+TEST_F(SqliteFamilyTest, AChainIsOneRowRewrittenByEveryRotation) {
+  issue('f');
+  for (int n = 0; n < 9; ++n) {
+    ASSERT_EQ(
+        store_->rotate_refresh_token(key('f', n), rotation(key('f', n + 1), 110 + n))->outcome,
+        RotateOutcome::kRotated);
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM refresh_families"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM refresh_tokens"), 0);
+  // The token digest is stored, never the family's secret part or the value.
+  EXPECT_EQ(count("SELECT count(*) FROM refresh_families WHERE hash = ? AND prev_hash IS NOT NULL",
+                  std::string(42, 't') + "9"),
+            1);
+}
+
+// Only holders of a chain's tokens know its family, so a digest the chain never had, under
+// its family key, came from one of them: reuse, like any spent token of the chain.
+TEST_F(SqliteFamilyTest, AnUnknownDigestInAKnownFamilyIsReuse) {
+  issue('f');
+  std::string forged = key('f', 0);
+  forged.back() = 'x';
+  auto r = store_->rotate_refresh_token(forged, rotation(key('f', 1), 110));
+  EXPECT_EQ(r->outcome, RotateOutcome::kReuseRevoked);
+  EXPECT_EQ(r->token.user_id, "u1");
+  EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
+}
+
+// The store keeps a chain in its row: a successor of another family, or not of the next
+// generation, is a caller's bug, and nothing is written.
+TEST_F(SqliteFamilyTest, ASuccessorOfAnotherFamilyIsRefused) {
+  issue('f');
+  auto r = store_->rotate_refresh_token(key('f', 0), rotation(key('g', 1), 110));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalid);
+  auto other_shape = store_->rotate_refresh_token(key('f', 0), rotation("r1", 110));
+  ASSERT_FALSE(other_shape.ok());
+  auto skipped = store_->rotate_refresh_token(key('f', 0), rotation(key('f', 2), 110));
+  ASSERT_FALSE(skipped.ok());
+  EXPECT_EQ(skipped.error().code, ErrorCode::kInvalid);
+  EXPECT_EQ(store_->rotate_refresh_token(key('f', 0), rotation(key('f', 1), 110))->outcome,
+            RotateOutcome::kRotated);
+}
+
+// The sweep deletes a chain once its current token is past its idle end and its last rotation
+// is past the reuse window, and not before.
+TEST_F(SqliteFamilyTest, TheSweepDeletesAChainOnlyWhenItCanNoLongerBeUsedOrReused) {
+  issue('f');  // idle end 1000
+  issue('g');
+  ASSERT_EQ(store_->rotate_refresh_token(key('g', 0), rotation(key('g', 1), 500))->outcome,
+            RotateOutcome::kRotated);  // idle end 1000 (the chain's end), rotated at 500
+  auto swept = store_->sweep_refresh_tokens(1000, 0, 500);  // idle ends are not before 1000
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->expired, 0);
+  EXPECT_TRUE(swept->wrapped);
+  EXPECT_EQ(store_->sweep_refresh_tokens(1001, 500, 500)->expired, 1);  // f; g rotated at 500
+  EXPECT_EQ(count("SELECT count(*) FROM refresh_families"), 1);
+  EXPECT_EQ(store_->sweep_refresh_tokens(1001, 501, 500)->expired, 1);
+  EXPECT_EQ(count("SELECT count(*) FROM refresh_families"), 0);
+}
+
+// A sweep round reads both tables to their ends in `limit`-sized steps, each once, and says
+// `wrapped` only on the step that finishes the round.
+TEST_F(SqliteFamilyTest, ASweepRoundCoversBothTablesOnce) {
+  for (char c : {'a', 'b', 'c', 'd', 'e'}) issue(c);
+  {
+    Connection db(store_.path());  // three per-token rows, of the older key shapes
+    for (const char* h : {"r1", "r2", "r3"}) {
+      db.prepare(
+            "INSERT INTO refresh_tokens (hash, grant_id, client_id, user_id, scope, created_at, "
+            "expires_at, idle_expires_at) VALUES (?, 'g1', 'c1', 'u1', 'streaming', 100, 1000, "
+            "1000)")
+          .bind(1, std::string_view(h))
+          .run();
+    }
+  }
+  int steps = 0;
+  int64_t expired = 0;
+  for (;;) {
+    auto step = store_->sweep_refresh_tokens(1001, 0, 2);
+    ASSERT_TRUE(step.ok());
+    ++steps;
+    expired += step->expired;
+    if (step->wrapped) break;
+    ASSERT_LT(steps, 10);
+  }
+  EXPECT_EQ(expired, 8);
+  EXPECT_EQ(steps, 3);  // families 2+2+1 beside tokens 2+1 (then done)
+}
+
 }  // namespace
 }  // namespace stagepass::sqlite

@@ -52,6 +52,8 @@ NewRefreshToken TokenIssuer::new_refresh_token() const {
 
 NewRefreshToken TokenIssuer::next_refresh_token(std::string_view presented) const {
   NewRefreshToken t;
+  // At the last generation the successor's counter wraps; the store refuses that rotation
+  // (the chain ends) before it looks at the successor.
   const auto f = refresh_token_family(presented);
   t.value = f ? new_family_refresh_token(s_.random, f->family, f->generation + 1)
               : new_opaque_token(s_.random, s_.clock, kRefreshTokenPrefix);

@@ -27,7 +27,10 @@ class PruneStore {
   // replay detection), so the caller passes a time at least a margin before now.
   virtual Result<int64_t> prune_codes(int64_t before, int limit) = 0;
   // One step of a sweep over the refresh tokens in key order, from where this store object's
-  // previous step stopped: looks at the next `limit` tokens and deletes those never rotated
+  // previous step stopped: looks at the next `limit` tokens (and a store that keeps a row per
+  // chain, the next `limit` chains too: up to twice `limit` rows, counted as `expired`,
+  // deleted when the chain's current token is past `idle_before` and its last rotation before
+  // `rotated_before`) and deletes those never rotated
   // (live, or superseded by a grace retry) whose idle end, never later than their absolute
   // end, is before `idle_before` (refused as expired until then), and the rotated ones rotated
   // before `rotated_before` (past the reuse-detection window). Deletes a key range found by

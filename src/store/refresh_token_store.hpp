@@ -24,7 +24,10 @@ class RefreshTokenStore {
   // order of reuse detection and the policy checks, and what each outcome means), and writes
   // what it decided: nothing (kNotFound, kRefused); the grant revoked (kReuseRevoked); the
   // successor stored and the earlier successor superseded (kReuseGrace); the token spent and
-  // the successor stored (kRotated). No separate read before the write.
+  // the successor stored (kRotated). No separate read before the write. kInvalid when the
+  // successor's key cannot follow the token's (a key of the family shape needs the same
+  // family and the next generation, or the same one for a grace retry: TokenIssuer's
+  // next_refresh_token), nothing written.
   virtual Result<Rotation> rotate_refresh_token(const std::string& old_hash,
                                                 const RefreshPolicy& policy) = 0;
 };

@@ -91,6 +91,10 @@ TEST(OpaqueTokenTest, RefreshTokensOfAFamilyShareTheFamilyKey) {
       a.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_", 4),
       std::string::npos);
   EXPECT_EQ(b.substr(42, 8), "1a2b3c4d");
+  const std::string last = new_family_refresh_token(rng, family, 0xffffffff);
+  EXPECT_EQ(refresh_token_family(last)->generation, 0xffffffffu);
+  const std::string last_key = refresh_token_key(last);
+  EXPECT_EQ(split_family_key(last_key)->generation, 0xffffffffu);
   ASSERT_TRUE(refresh_token_family(a) && refresh_token_family(b));
   EXPECT_EQ(refresh_token_family(a)->family, family);
   EXPECT_EQ(refresh_token_family(a)->generation, 0u);

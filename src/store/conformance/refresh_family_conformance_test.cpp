@@ -62,6 +62,12 @@ TEST_P(RefreshFamilyConformance, AChainRotatesAndAnEarlierTokenIsReuse) {
   ASSERT_TRUE(spent.ok());
   EXPECT_EQ(spent->rotated_at, 120);
   EXPECT_EQ(spent->created_at, 110);
+  // Spent earlier: found, and not usable (rotated, or revoked as a superseded token is).
+  auto first_again = store_->find_refresh_token(k(0));
+  ASSERT_TRUE(first_again.ok());
+  EXPECT_TRUE(first_again->rotated_at.has_value() || first_again->revoked);
+  EXPECT_EQ(first_again->grant_id, "g1");
+  EXPECT_EQ(first_again->client_id, "c1");
 
   auto reused = store_->rotate_refresh_token(k(0), rotation(k(3), 130, 5));
   EXPECT_EQ(reused->outcome, RotateOutcome::kReuseRevoked);
@@ -99,9 +105,10 @@ TEST_P(RefreshFamilyConformance, ASupersededSuccessorPresentedAgainIsReuse) {
   EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
 }
 
-// A token of a later generation than the chain has reached was never issued by this store
-// (one restored from a backup meets the tokens issued after the backup): unknown, and nothing
-// is revoked.
+// A token of a later generation than the chain has reached, or of its current generation but
+// neither its current token nor one a grace retry superseded, was never issued by this store
+// (one restored from a backup meets the tokens issued after the backup, a grace retry's
+// successor among them): unknown, and nothing is revoked.
 TEST_P(RefreshFamilyConformance, ALaterGenerationIsUnknownAndRevokesNothing) {
   ASSERT_TRUE(issue_refresh(k(0)));
   ASSERT_EQ(store_->rotate_refresh_token(k(0), rotation(k(1), 110, 0))->outcome,
@@ -110,6 +117,8 @@ TEST_P(RefreshFamilyConformance, ALaterGenerationIsUnknownAndRevokesNothing) {
   EXPECT_EQ(store_->rotate_refresh_token(k(2), rotation(k(3), 111, 0))->outcome,
             RotateOutcome::kNotFound);
   EXPECT_EQ(store_->rotate_refresh_token(k(5), rotation(k(6), 111, 0))->outcome,
+            RotateOutcome::kNotFound);
+  EXPECT_EQ(store_->rotate_refresh_token(key('f', 1, 'u'), rotation(k(2), 111, 0))->outcome,
             RotateOutcome::kNotFound);
   EXPECT_FALSE(store_->find_grant("g1")->revoked_at.has_value());
   EXPECT_EQ(store_->rotate_refresh_token(k(1), rotation(k(2), 112, 0))->outcome,
@@ -189,11 +198,18 @@ TEST_P(RefreshFamilyConformance, OnlyOneOfConcurrentPresentationsRotates) {
   EXPECT_GE(reused.load(), 1);
   EXPECT_EQ(rotated + reused + not_found, kThreads);
   EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
+  // Only the winner's successor was ever stored, and it died with the grant.
+  int stored = 0;
   for (int i = 0; i < kThreads; ++i) {
-    // The winner's, or one never stored.
     auto t = store_->find_refresh_token(key('f', 1, char('a' + i)));
-    if (t.ok()) EXPECT_TRUE(t->revoked) << i;
+    if (!t.ok()) {
+      EXPECT_EQ(t.error().code, ErrorCode::kNotFound) << i;
+      continue;
+    }
+    ++stored;
+    EXPECT_TRUE(t->revoked) << i;
   }
+  EXPECT_EQ(stored, 1);
 }
 
 STAGEPASS_CONFORMANCE_SUITE(RefreshFamilyConformance, kGrants | kCodes | kRefreshTokens);

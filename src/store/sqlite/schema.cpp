@@ -378,9 +378,11 @@ CREATE INDEX sessions_expires ON sessions(expires_at);
 -- often it is refreshed. The row holds the current token (its generation, hash, issue time and
 -- idle end) and the one it replaced (generation - 1: prev_*, rotated at rotated_at; retried
 -- once a grace retry replaced the current token): those two are all a rotation's decision
--- reads (store/refresh_rotation.hpp). Any other token of a generation up to the current one
--- is spent; a later one is unknown. No index on grant_id, like refresh_tokens: every use
--- reads the grant, and grants are revoked, not deleted.
+-- reads (store/refresh_rotation.hpp), with the current generation's token a grace retry
+-- superseded (superseded_hash): spent. Any other token of an earlier generation is spent too;
+-- one of the current generation that is neither, or of a later one, was never issued by this
+-- store (a backup restored under tokens issued since): unknown. No index on grant_id, like
+-- refresh_tokens: every use reads the grant, and grants are revoked, not deleted.
 CREATE TABLE refresh_families (
   family BLOB PRIMARY KEY,
   grant_id TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
@@ -392,6 +394,7 @@ CREATE TABLE refresh_families (
   hash BLOB NOT NULL,
   created_at INTEGER NOT NULL,
   idle_expires_at INTEGER NOT NULL,
+  superseded_hash BLOB,
   prev_hash BLOB,
   prev_created_at INTEGER,
   prev_idle_expires_at INTEGER,

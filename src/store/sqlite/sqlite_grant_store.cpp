@@ -19,14 +19,16 @@ std::optional<Grant> grant_by_id(Connection& db, const std::string& id) {
 }
 
 // issue17:family. A chain's row, and the presented token as it reads in it.
+constexpr uint32_t kLastGeneration = 0xffffffff;
+
 struct FamilyRow {
   enum class Is {
     kCurrent,   // the chain's current token
     kPrevious,  // the one the current token replaced (rotated_at set)
-    kSpent,     // of a generation the chain has reached, but neither of those: rotated
-                // earlier or superseded by a grace retry (or made up by someone who had one
-                // of the chain's tokens: only they know the family)
-    kUnknown,   // of a later generation than the chain's (a store restored from a backup)
+    kSpent,     // rotated earlier, or superseded by a grace retry: presented again, reuse
+    kUnknown,   // never issued by this store (a later generation, or a digest of the current
+                // generation it does not hold: a store restored from a backup meets the tokens
+                // issued since; or a made-up value)
   };
   Is is = Is::kUnknown;
   RefreshToken token;       // the presented token, with the chain's ids, scope and absolute end
@@ -39,8 +41,8 @@ std::optional<FamilyRow> family_row(Connection& db, const std::string& stored_ke
                                     const FamilyKey& key) {
   auto s = db.prepare(
       "SELECT grant_id, client_id, user_id, scope, expires_at, generation, hash, created_at, "
-      "idle_expires_at, prev_hash, prev_created_at, prev_idle_expires_at, rotated_at, retried "
-      "FROM refresh_families WHERE family = ?");
+      "idle_expires_at, superseded_hash, prev_hash, prev_created_at, prev_idle_expires_at, "
+      "rotated_at, retried FROM refresh_families WHERE family = ?");
   if (!s.bind(1, key.family).step()) return std::nullopt;
   FamilyRow row;
   RefreshToken& t = row.token;
@@ -51,21 +53,26 @@ std::optional<FamilyRow> family_row(Connection& db, const std::string& stored_ke
   t.scope = ScopeSet::parse(s.text(3));
   t.expires_at = s.i64(4);
   row.generation = static_cast<uint32_t>(s.i64(5));
-  row.retried = s.i64(13) != 0;
-  const bool rotated = !s.is_null(12);
+  row.retried = s.i64(14) != 0;
+  const int64_t presented = key.generation, current = row.generation;
   // Digests compared in constant time, like every secret (the digest of a guess says nothing
   // of the token, but no comparison here should need that argument).
-  if (key.generation == row.generation && crypto::constant_time_equal(key.hash, s.text(6))) {
+  const auto is = [&](int col) {
+    return !s.is_null(col) && crypto::constant_time_equal(key.hash, s.text(col));
+  };
+  if (presented == current && is(6)) {
     row.is = FamilyRow::Is::kCurrent;
     t.created_at = s.i64(7);
     t.idle_expires_at = s.i64(8);
-  } else if (rotated && key.generation + 1 == row.generation && !s.is_null(9) &&
-             crypto::constant_time_equal(key.hash, s.text(9))) {
+  } else if (presented == current - 1 && !s.is_null(13) && is(10)) {
     row.is = FamilyRow::Is::kPrevious;
-    t.created_at = s.i64(10);
-    t.idle_expires_at = s.i64(11);
-    t.rotated_at = s.i64(12);
-  } else if (key.generation <= row.generation) {
+    t.created_at = s.i64(11);
+    t.idle_expires_at = s.i64(12);
+    t.rotated_at = s.i64(13);
+  } else if (presented < current || (presented == current && is(9))) {
+    // Spent, whether rotated or superseded: what a per-token row says of a superseded token
+    // (revoked), so every answer built on it (introspection: inactive; RFC 7009: the grant is
+    // revoked for its own client) is the same.
     row.is = FamilyRow::Is::kSpent;
     t.revoked = true;
   } else {
@@ -388,18 +395,28 @@ Result<Rotation> SqliteStore::rotate_in_family(const std::string& old_hash, cons
         // successor takes its place, and generation.
         if (successor->generation != row->generation) return fail(wrong_generation());
         db.prepare(
-              "UPDATE refresh_families SET hash = ?, created_at = ?, idle_expires_at = ?, "
-              "retried = 1 WHERE family = ?")
+              "UPDATE refresh_families SET superseded_hash = hash, hash = ?, created_at = ?, "
+              "idle_expires_at = ?, retried = 1 WHERE family = ?")
             .bind_all(successor->hash, d.successor->created_at, d.successor->idle_expires_at,
                       key.family)
             .run();
         break;
       case RotateOutcome::kRotated:
-        if (successor->generation != row->generation + 1) return fail(wrong_generation());
+        if (row->generation == kLastGeneration) {
+          // The counter would wrap, and every spent token look unknown: the chain ends here
+          // (2^32 rotations; its absolute lifetime ends it long before).
+          r.outcome = RotateOutcome::kRefused;
+          r.refusal = RefreshRefusal::kExpired;
+          return r;
+        }
+        if (int64_t{successor->generation} != int64_t{row->generation} + 1) {
+          return fail(wrong_generation());
+        }
         db.prepare(
               "UPDATE refresh_families SET prev_hash = hash, prev_created_at = created_at, "
               "prev_idle_expires_at = idle_expires_at, rotated_at = ?, retried = 0, "
-              "generation = ?, hash = ?, created_at = ?, idle_expires_at = ? WHERE family = ?")
+              "superseded_hash = NULL, generation = ?, hash = ?, created_at = ?, "
+              "idle_expires_at = ? WHERE family = ?")
             .bind_all(policy.now, static_cast<int64_t>(successor->generation), successor->hash,
                       d.successor->created_at, d.successor->idle_expires_at, key.family)
             .run();

@@ -68,9 +68,10 @@ Result<PruneStore::Swept> SqliteStore::sweep_refresh_tokens(int64_t idle_before,
       out.swept.rotated = db.changes();
     }
     out.tokens_after = tokens_wrapped ? kSwept : last;
-    // issue17:family. A chain's row goes once its current token is past its idle end (so
-    // past the chain's absolute end too) and its last rotation is past the reuse window: until
-    // then a spent token of the chain presented again still revokes the grant.
+    // issue17:family. A chain's row goes once its current token is past its idle end (never
+    // later than the chain's absolute end: the chain can no longer be used) and its last
+    // rotation is past the reuse window: until then a spent token of the chain presented
+    // again still revokes the grant.
     last.clear();
     const bool families_wrapped =
         family_sweep_after_ == kSwept ||

@@ -120,16 +120,42 @@ TEST_F(SqliteFamilyTest, AChainIsOneRowRewrittenByEveryRotation) {
             1);
 }
 
-// Only holders of a chain's tokens know its family, so a digest the chain never had, under
-// its family key, came from one of them: reuse, like any spent token of the chain.
-TEST_F(SqliteFamilyTest, AnUnknownDigestInAKnownFamilyIsReuse) {
+// Only holders of a chain's tokens know its family, so a digest the chain never had, of an
+// earlier generation than its current one, came from one of them: reuse, like any spent
+// token of the chain. Of the current generation it may be a token this store never issued
+// (restored from a backup older than it): unknown, nothing revoked.
+TEST_F(SqliteFamilyTest, AMadeUpDigestIsReuseOnlyBelowTheCurrentGeneration) {
   issue('f');
-  std::string forged = key('f', 0);
-  forged.back() = 'x';
-  auto r = store_->rotate_refresh_token(forged, rotation(key('f', 1), 110));
+  ASSERT_EQ(store_->rotate_refresh_token(key('f', 0), rotation(key('f', 1), 110))->outcome,
+            RotateOutcome::kRotated);
+  auto unknown = store_->rotate_refresh_token(key('f', 1, 'x'), rotation(key('f', 2), 111));
+  EXPECT_EQ(unknown->outcome, RotateOutcome::kNotFound);
+  EXPECT_FALSE(store_->find_grant("g1")->revoked_at.has_value());
+  auto r = store_->rotate_refresh_token(key('f', 0, 'x'), rotation(key('f', 1), 112));
   EXPECT_EQ(r->outcome, RotateOutcome::kReuseRevoked);
   EXPECT_EQ(r->token.user_id, "u1");
   EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
+}
+
+// The generation counter never wraps: the chain ends at the last one.
+TEST_F(SqliteFamilyTest, AChainEndsAtTheLastGeneration) {
+  issue('f');
+  const std::string family = "00060a24181e4001" + std::string(43, 'f');
+  const std::string last = family + ":ffffffff" + std::string(43, 'L');
+  {
+    Connection db(store_.path());
+    db.prepare("UPDATE refresh_families SET generation = 4294967295, hash = ?")
+        .bind(1, std::string_view(last).substr(last.size() - 43))
+        .run();
+  }
+  ASSERT_TRUE(store_->find_refresh_token(last).ok());
+  auto r = store_->rotate_refresh_token(last,
+                                        rotation(family + ":00000000" + std::string(43, 'M'), 110));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, RotateOutcome::kRefused);
+  EXPECT_EQ(r->refusal, RefreshRefusal::kExpired);
+  EXPECT_FALSE(store_->find_refresh_token(last)->rotated_at.has_value());
+  EXPECT_FALSE(store_->find_grant("g1")->revoked_at.has_value());
 }
 
 // The store keeps a chain in its row: a successor of another family, or not of the next

@@ -13,6 +13,13 @@ ConnectionPool::ConnectionPool(const std::string& path, int readers,
   if (!parent.empty()) std::filesystem::create_directories(parent);
   writer_ = std::make_unique<Connection>(path);
   migrate(*writer_);
+  // The writer copies the log back into the database (a checkpoint, with its own fsync)
+  // inside the COMMIT that takes the log past this many pages, so every write of that group,
+  // and each one queued behind it, waits for it: the checkpoint is the tail of the latency
+  // of durable grants. Refresh grants (wrk -t2 -c64, three pairs in turns, issue 17): SQLite's
+  // default, 1000 pages, 27.3-27.9 ms at the 99th percentile; 250 pages, 15.5-16.1 ms, at the
+  // same rate (7.8-8.4k/s against 7.4-7.9k/s). 100 pages gained nothing more.
+  writer_->exec(("PRAGMA wal_autocheckpoint=" + std::to_string(kCheckpointPages)).c_str());
   for (int i = 0; i < std::max(1, readers); ++i)
     readers_.push_back(std::make_unique<Connection>(path));
   writer_thread_ = std::thread([this] { writer_loop(); });

@@ -93,6 +93,7 @@ class ConnectionPool {
   void writer_loop();
 
   static constexpr size_t kMaxGroup = 512;  // bounds one transaction's size
+  static constexpr int kCheckpointPages = 250;  // wal_autocheckpoint of the writer
 
   mutable std::mutex group_mu_;
   std::condition_variable work_cv_;  // the writer thread waits for jobs

@@ -52,8 +52,9 @@ NewRefreshToken TokenIssuer::new_refresh_token() const {
 
 NewRefreshToken TokenIssuer::next_refresh_token(std::string_view presented) const {
   NewRefreshToken t;
-  // At the last generation the successor's counter wraps; the store refuses that rotation
-  // (the chain ends) before it looks at the successor.
+  // At the last generation the successor's counter wraps; a store with a row per chain
+  // (SQLite) refuses that rotation (the chain ends) before it looks at the successor; one
+  // with a row per token (PostgreSQL) just stores it under its own key.
   const auto f = refresh_token_family(presented);
   t.value = f ? new_family_refresh_token(s_.random, f->family, f->generation + 1)
               : new_opaque_token(s_.random, s_.clock, kRefreshTokenPrefix);

@@ -24,10 +24,11 @@ class RefreshTokenStore {
   // order of reuse detection and the policy checks, and what each outcome means), and writes
   // what it decided: nothing (kNotFound, kRefused); the grant revoked (kReuseRevoked); the
   // successor stored and the earlier successor superseded (kReuseGrace); the token spent and
-  // the successor stored (kRotated). No separate read before the write. kInvalid when the
-  // successor's key cannot follow the token's (a key of the family shape needs the same
-  // family and the next generation, or the same one for a grace retry: TokenIssuer's
-  // next_refresh_token), nothing written.
+  // the successor stored (kRotated). No separate read before the write. A store with a row
+  // per chain (SQLite, keys of the family shape) also answers kInvalid when the successor's
+  // key cannot follow the token's (the same family and the next generation, or the same one
+  // for a grace retry: TokenIssuer's next_refresh_token), and refuses a rotation past the
+  // last generation as kExpired; nothing written either way.
   virtual Result<Rotation> rotate_refresh_token(const std::string& old_hash,
                                                 const RefreshPolicy& policy) = 0;
 };

@@ -105,6 +105,25 @@ TEST_P(RefreshFamilyConformance, ASupersededSuccessorPresentedAgainIsReuse) {
   EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
 }
 
+// After a grace retry, the superseded token stays spent once the chain moves on (it is then
+// of the previous generation but not the previous token); a third value of the retry's
+// generation was never issued: unknown.
+TEST_P(RefreshFamilyConformance, ASupersededTokenStaysSpentAfterTheNextRotation) {
+  ASSERT_TRUE(issue_refresh(k(0)));
+  ASSERT_EQ(store_->rotate_refresh_token(k(0), rotation(k(1), 110, 10))->outcome,
+            RotateOutcome::kRotated);
+  ASSERT_EQ(store_->rotate_refresh_token(k(0), rotation(key('f', 1, 'u'), 111, 10))->outcome,
+            RotateOutcome::kReuseGrace);
+  EXPECT_EQ(store_->rotate_refresh_token(key('f', 1, 'w'), rotation(k(2), 112, 10))->outcome,
+            RotateOutcome::kNotFound);
+  EXPECT_FALSE(store_->find_grant("g1")->revoked_at.has_value());
+  ASSERT_EQ(store_->rotate_refresh_token(key('f', 1, 'u'), rotation(k(2), 113, 10))->outcome,
+            RotateOutcome::kRotated);
+  EXPECT_EQ(store_->rotate_refresh_token(k(1), rotation(k(3), 114, 10))->outcome,
+            RotateOutcome::kReuseRevoked);
+  EXPECT_TRUE(store_->find_grant("g1")->revoked_at.has_value());
+}
+
 // A token of a later generation than the chain has reached, or of its current generation but
 // neither its current token nor one a grace retry superseded, was never issued by this store
 // (one restored from a backup meets the tokens issued after the backup, a grace retry's

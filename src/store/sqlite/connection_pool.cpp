@@ -14,7 +14,7 @@ ConnectionPool::ConnectionPool(const std::string& path, int readers,
   writer_ = std::make_unique<Connection>(path);
   migrate(*writer_);
   // The writer copies the log back into the database (a checkpoint, with its own fsync)
-  // inside the COMMIT that takes the log past this many pages, so every write of that group,
+  // inside every COMMIT that leaves the log over this many pages, so every write of that group,
   // and each one queued behind it, waits for it: the checkpoint is the tail of the latency
   // of durable grants. Refresh grants (wrk -t2 -c64, three pairs in turns, issue 17): SQLite's
   // default, 1000 pages, 27.3-27.9 ms at the 99th percentile; 250 pages, 15.5-16.1 ms, at the

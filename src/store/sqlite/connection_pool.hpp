@@ -92,7 +92,7 @@ class ConnectionPool {
   struct Job;
   void writer_loop();
 
-  static constexpr size_t kMaxGroup = 512;  // bounds one transaction's size
+  static constexpr size_t kMaxGroup = 512;      // bounds one transaction's size
   static constexpr int kCheckpointPages = 250;  // wal_autocheckpoint of the writer
 
   mutable std::mutex group_mu_;

@@ -6,7 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "core/random.hpp"
 #include "store/sqlite/connection.hpp"
+#include "store/sqlite/schema.hpp"
 #include "store/sqlite/temp_store_test_support.hpp"
 
 namespace stagepass::sqlite {
@@ -218,6 +222,50 @@ TEST_F(SqliteFamilyTest, ASweepRoundCoversBothTablesOnce) {
   }
   EXPECT_EQ(expired, 8);
   EXPECT_EQ(steps, 3);  // families 2+2+1 beside tokens 2+1 (then done)
+}
+
+// An existing deployment upgrades: a refresh token stored before families (a row of its own,
+// time-shaped key) still rotates, into a token of its own shape, and its spent self is reuse.
+TEST(SqliteFamilyUpgradeTest, ATokenStoredBeforeFamiliesStillRotates) {
+  const auto dir = std::filesystem::temp_directory_path() / ("sp-upgrade-" + SystemRandom().id22());
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "db.sqlite").string();
+  const std::string old_key = "00060a24181e4001." + std::string(43, 'o');
+  const std::string next_key = "00060a24181e4002." + std::string(43, 'n');
+  {
+    Connection db(path);
+    migrate(db, migration_index("-- issue17:family"));
+    db.exec(
+        "INSERT INTO users (id, email, display_name, password_hash, country, product, "
+        "created_at) VALUES ('u1', 'a@x.test', 'A', 'h', 'SE', 'premium', 1)");
+    db.exec(
+        "INSERT INTO clients (id, name, is_public, redirect_uris, allowed_scopes, web_origins, "
+        "created_at) VALUES ('c1', 'App', 0, 'https://app/cb', 'streaming', '', 1)");
+    db.exec(
+        "INSERT INTO grants (id, user_id, client_id, scope, created_at) "
+        "VALUES ('g1', 'u1', 'c1', 'streaming', 100)");
+    db.prepare(
+          "INSERT INTO refresh_tokens (hash, grant_id, client_id, user_id, scope, created_at, "
+          "expires_at, idle_expires_at) VALUES (?, 'g1', 'c1', 'u1', 'streaming', 100, 1000, "
+          "1000)")
+        .bind(1, old_key)
+        .run();
+  }
+  {
+    SqliteStore store(path, 1);
+    RefreshPolicy p;
+    p.client_id = "c1";
+    p.now = 110;
+    p.successor_hash = next_key;
+    p.idle_ttl = 900;
+    EXPECT_EQ(store.rotate_refresh_token(old_key, p)->outcome, RotateOutcome::kRotated);
+    EXPECT_FALSE(store.find_refresh_token(next_key)->rotated_at.has_value());
+    p.now = 120;
+    p.successor_hash = "00060a24181e4003." + std::string(43, 'm');
+    EXPECT_EQ(store.rotate_refresh_token(old_key, p)->outcome, RotateOutcome::kReuseRevoked);
+    EXPECT_TRUE(store.find_grant("g1")->revoked_at.has_value());
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 namespace stagepass {
 namespace {
 
@@ -50,6 +52,18 @@ std::optional<std::string> base64_decode(std::string_view text) {
 
 std::string base64_encode(std::string_view bytes) {
   return encode(bytes, sodium_base64_VARIANT_ORIGINAL);
+}
+
+bool is_base64url(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '_';
+  });
+}
+
+bool is_lower_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 }  // namespace stagepass

@@ -14,5 +14,9 @@ std::optional<std::string> base64url_decode(std::string_view text);
 // Standard alphabet with padding (RFC 4648 §4), for "Authorization: Basic".
 std::optional<std::string> base64_decode(std::string_view text);
 std::string base64_encode(std::string_view bytes);
+// Whether every character of `text` is of the base64url alphabet (no padding).
+bool is_base64url(std::string_view text);
+// Whether every character of `text` is a lowercase hex digit.
+bool is_lower_hex(std::string_view text);
 
 }  // namespace stagepass

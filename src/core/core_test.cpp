@@ -16,6 +16,15 @@ TEST(Base64Url, RoundTripsWithoutPadding) {
 
 // Found by fuzz/fuzz_jwt: a JWT whose signature had one character replaced by a byte >= 0x80
 // still verified, because libsodium 1.0.18 decodes such bytes as '_' ('/' in standard base64).
+TEST(Base64Url, TellsItsAlphabetAndLowercaseHexApart) {
+  EXPECT_TRUE(is_base64url("AZaz09-_"));
+  EXPECT_TRUE(is_base64url(""));
+  for (const char* bad : {"a=", "a+b", "a/b", "a.b", "a b", "\xc3\xa9"})
+    EXPECT_FALSE(is_base64url(bad)) << bad;
+  EXPECT_TRUE(is_lower_hex("0123456789abcdef"));
+  for (const char* bad : {"A", "g", "0x1", " "}) EXPECT_FALSE(is_lower_hex(bad)) << bad;
+}
+
 TEST(Base64Url, RefusesBytesOutsideTheAlphabet) {
   for (int b = 0x80; b <= 0xff; ++b) {
     std::string text = "AAA";

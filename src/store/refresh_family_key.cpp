@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "core/base64url.hpp"
+
 namespace stagepass {
 namespace {
 
@@ -10,18 +12,6 @@ constexpr size_t kTimeDigits = 16;
 constexpr size_t kDigestChars = 43;  // base64url of SHA-256, unpadded
 constexpr size_t kFamilyKeyChars = kTimeDigits + kDigestChars;
 constexpr size_t kGenerationDigits = 8;
-
-bool lower_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-bool base64url(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
-           c == '_';
-  });
-}
 
 }  // namespace
 
@@ -33,8 +23,8 @@ std::optional<FamilyKey> split_family_key(std::string_view key) {
   const auto family = key.substr(0, kFamilyKeyChars);
   const auto generation = key.substr(kFamilyKeyChars + 1, kGenerationDigits);
   const auto hash = key.substr(kFamilyKeyChars + 1 + kGenerationDigits);
-  if (!lower_hex(family.substr(0, kTimeDigits)) || !base64url(family.substr(kTimeDigits)) ||
-      !lower_hex(generation) || !base64url(hash)) {
+  if (!is_lower_hex(family.substr(0, kTimeDigits)) || !is_base64url(family.substr(kTimeDigits)) ||
+      !is_lower_hex(generation) || !is_base64url(hash)) {
     return std::nullopt;
   }
   uint32_t g = 0;

@@ -30,18 +30,6 @@ uint64_t next_issue_time(const Clock& clock) {
   return next;
 }
 
-bool is_lower_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-bool is_base64url(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
-           c == '_';
-  });
-}
-
 // `v` as `digits` lowercase hex digits (its low bits).
 std::string hex_digits(uint64_t v, size_t digits) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -8,6 +8,7 @@
 
 #include "store/conformance/conformance_fixture.hpp"
 #include "store/refresh_family_key.hpp"
+#include "store/refresh_family_test_keys.hpp"
 
 namespace stagepass::conformance {
 namespace {
@@ -16,12 +17,7 @@ class RefreshFamilyConformance : public StoreConformance {
  protected:
   // A token of chain `chain` ('a'-'z'), keyed as TokenIssuer keys them.
   static std::string key(char chain, int n, char variant = 't') {
-    // Generation n (0-9), and a digest of its own (another `variant`: another token of it).
-    std::string k = "00060a24181e4001" + std::string(43, chain) + ":0000000";
-    k += static_cast<char>('0' + n);
-    k += std::string(42, variant);
-    k += static_cast<char>('0' + n);
-    return k;
+    return test_family_key(chain, n, variant);
   }
   static std::string k(int n) { return key('f', n); }
 };

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "core/random.hpp"
+#include "store/refresh_family_test_keys.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/sqlite/temp_store_test_support.hpp"
@@ -59,12 +60,7 @@ class SqliteFamilyTest : public SqliteStoreTest {
  protected:
   // A token of chain `chain`, keyed as TokenIssuer keys family-shaped tokens.
   static std::string key(char chain, int n, char variant = 't') {
-    // Generation n (0-9), and a digest of its own (another `variant`: another token of it).
-    std::string k = "00060a24181e4001" + std::string(43, chain) + ":0000000";
-    k += static_cast<char>('0' + n);
-    k += std::string(42, variant);
-    k += static_cast<char>('0' + n);
-    return k;
+    return test_family_key(chain, n, variant);
   }
   static RefreshPolicy rotation(std::string next, int64_t now, int64_t grace = 0) {
     RefreshPolicy p;

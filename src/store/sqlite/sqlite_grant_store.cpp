@@ -1,87 +1,9 @@
-// SqliteStore: grants, authorization codes and refresh tokens (the token-family half).
-#include "crypto/crypto.hpp"
+// SqliteStore: grants, authorization codes and refresh tokens of the per-token shape (chains
+// of the family shape: sqlite_refresh_families.cpp).
 #include "store/sqlite/sqlite_store_internal.hpp"
 
 namespace stagepass::sqlite {
 using namespace internal;
-
-constexpr const char* kGrantColumns =
-    "SELECT id, user_id, client_id, scope, created_at, revoked_at, last_used_at FROM grants ";
-
-namespace {
-
-// The grant `id` as `db` sees it (revoked or not); nullopt if there is none.
-std::optional<Grant> grant_by_id(Connection& db, const std::string& id) {
-  static const std::string sql = std::string(kGrantColumns) + "WHERE id = ?";
-  auto s = db.prepare(sql.c_str());
-  if (!s.bind(1, id).step()) return std::nullopt;
-  return read_grant(s);
-}
-
-// issue17:family. A chain's row, and the presented token as it reads in it.
-constexpr uint32_t kLastGeneration = 0xffffffff;
-
-struct FamilyRow {
-  enum class Is {
-    kCurrent,   // the chain's current token
-    kPrevious,  // the one the current token replaced (rotated_at set)
-    kSpent,     // rotated earlier, or superseded by a grace retry: presented again, reuse
-    kUnknown,   // never issued by this store (a later generation, or a digest of the current
-                // generation it does not hold: a store restored from a backup meets the tokens
-                // issued since; or a made-up value)
-  };
-  Is is = Is::kUnknown;
-  RefreshToken token;       // the presented token, with the chain's ids, scope and absolute end
-  uint32_t generation = 0;  // the current token's
-  bool retried = false;
-};
-
-// `key`: split_family_key(`stored_key`).
-std::optional<FamilyRow> family_row(Connection& db, const std::string& stored_key,
-                                    const FamilyKey& key) {
-  auto s = db.prepare(
-      "SELECT grant_id, client_id, user_id, scope, expires_at, generation, hash, created_at, "
-      "idle_expires_at, superseded_hash, prev_hash, prev_created_at, prev_idle_expires_at, "
-      "rotated_at, retried FROM refresh_families WHERE family = ?");
-  if (!s.bind(1, key.family).step()) return std::nullopt;
-  FamilyRow row;
-  RefreshToken& t = row.token;
-  t.hash = stored_key;
-  t.grant_id = s.text(0);
-  t.client_id = s.text(1);
-  t.user_id = s.text(2);
-  t.scope = ScopeSet::parse(s.text(3));
-  t.expires_at = s.i64(4);
-  row.generation = static_cast<uint32_t>(s.i64(5));
-  row.retried = s.i64(14) != 0;
-  const int64_t presented = key.generation, current = row.generation;
-  // Digests compared in constant time, like every secret (the digest of a guess says nothing
-  // of the token, but no comparison here should need that argument).
-  const auto is = [&](int col) {
-    return !s.is_null(col) && crypto::constant_time_equal(key.hash, s.text(col));
-  };
-  if (presented == current && is(6)) {
-    row.is = FamilyRow::Is::kCurrent;
-    t.created_at = s.i64(7);
-    t.idle_expires_at = s.i64(8);
-  } else if (presented == current - 1 && !s.is_null(13) && is(10)) {
-    row.is = FamilyRow::Is::kPrevious;
-    t.created_at = s.i64(11);
-    t.idle_expires_at = s.i64(12);
-    t.rotated_at = s.i64(13);
-  } else if (presented < current || (presented == current && is(9))) {
-    // Spent, whether rotated or superseded: what a per-token row says of a superseded token
-    // (revoked), so every answer built on it (introspection: inactive; RFC 7009: the grant is
-    // revoked for its own client) is the same.
-    row.is = FamilyRow::Is::kSpent;
-    t.revoked = true;
-  } else {
-    row.is = FamilyRow::Is::kUnknown;
-  }
-  return row;
-}
-
-}  // namespace
 
 Result<Grant> SqliteStore::find_active_grant(const std::string& user_id,
                                              const std::string& client_id) {
@@ -263,16 +185,7 @@ Result<Redeemed> SqliteStore::redeem_code(const std::string& hash, const CodePol
 // ---- refresh tokens
 
 Result<RefreshToken> SqliteStore::find_refresh_token(const std::string& hash) {
-  if (auto key = split_family_key(hash)) {
-    return read([&](Connection& db) -> Result<RefreshToken> {
-      auto row = family_row(db, hash, *key);
-      if (!row || row->is == FamilyRow::Is::kUnknown) return fail(not_found("refresh token"));
-      // A token of a revoked (or missing) grant reads as revoked, as below.
-      auto grant = grant_by_id(db, row->token.grant_id);
-      if (!grant || grant->revoked_at) row->token.revoked = true;
-      return std::move(row->token);
-    });
-  }
+  if (auto key = split_family_key(hash)) return find_in_family(hash, *key);
   return read([&](Connection& db) -> Result<RefreshToken> {
     // A token of a revoked (or missing) grant reads as revoked: revoking a grant marks the
     // grant only.
@@ -318,16 +231,8 @@ Result<Rotation> SqliteStore::rotate_refresh_token(const std::string& old_hash,
       presented.successor_unused = s.bind(1, replaced_by).step() && s.i64(0) != 0;
     }
     RotationDecision d = decide_rotation(presented, *grant, policy);
-    r.outcome = d.outcome;
-    r.refusal = d.refusal;
-    r.grant = std::move(*grant);
+    if (settled_without_successor(db, d, std::move(*grant), policy.now, r)) return r;
     switch (d.outcome) {
-      case RotateOutcome::kNotFound:
-      case RotateOutcome::kRefused:
-        return r;
-      case RotateOutcome::kReuseRevoked:
-        revoke_grant_in(db, r.grant.id, policy.now);
-        return r;
       case RotateOutcome::kReuseGrace:
         // The earlier successor is superseded: whoever holds it now holds a spent token.
         db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE hash = ?")
@@ -343,85 +248,10 @@ Result<Rotation> SqliteStore::rotate_refresh_token(const std::string& old_hash,
             .run();
         rotated_grants_.note(r.grant.id);  // issue17:prune: its chain may be over the cap
         break;
+      default:
+        break;  // settled above
     }
     insert_refresh(db, *d.successor);
-    if (policy.read_allowlist) {
-      r.on_allowlist = on_allowlist_in(db, presented.token.client_id, presented.token.user_id);
-    }
-    return r;
-  });
-}
-
-// issue17:family. The same decision (decide_rotation) on the chain's row: the presented token
-// is its current one, the one that replaced it, or spent (family_row). Rotating rewrites the
-// row in place: the current token becomes the previous one and the successor the current.
-Result<Rotation> SqliteStore::rotate_in_family(const std::string& old_hash, const FamilyKey& key,
-                                               const RefreshPolicy& policy) {
-  const auto successor = split_family_key(policy.successor_hash);
-  // TokenIssuer::next_refresh_token keeps the family and counts the generation on; anything
-  // else is a caller's bug, refused before anything is written.
-  const auto wrong_generation = [] {
-    return Error{ErrorCode::kInvalid, "a successor must follow its token in its family"};
-  };
-  if (!successor || successor->family != key.family) return fail(wrong_generation());
-  return write([&](Connection& db) -> Result<Rotation> {
-    Rotation r;
-    auto row = family_row(db, old_hash, key);
-    if (!row || row->is == FamilyRow::Is::kUnknown) return r;  // kNotFound
-    r.token = row->token;
-    auto grant = grant_by_id(db, row->token.grant_id);
-    if (!grant) return r;  // kNotFound
-    PresentedRefreshToken presented;
-    presented.token = row->token;
-    if (presented.token.rotated_at) {
-      presented.retried = row->retried;
-      // The previous token's successor is the current one, which no rotation has spent yet
-      // (rotating it would have made it the previous token).
-      presented.successor_unused = true;
-    }
-    RotationDecision d = decide_rotation(presented, *grant, policy);
-    r.outcome = d.outcome;
-    r.refusal = d.refusal;
-    r.grant = std::move(*grant);
-    switch (d.outcome) {
-      case RotateOutcome::kNotFound:
-      case RotateOutcome::kRefused:
-        return r;
-      case RotateOutcome::kReuseRevoked:
-        revoke_grant_in(db, r.grant.id, policy.now);
-        return r;
-      case RotateOutcome::kReuseGrace:
-        // The current token is superseded: whoever holds it now holds a spent token. Its
-        // successor takes its place, and generation.
-        if (successor->generation != row->generation) return fail(wrong_generation());
-        db.prepare(
-              "UPDATE refresh_families SET superseded_hash = hash, hash = ?, created_at = ?, "
-              "idle_expires_at = ?, retried = 1 WHERE family = ?")
-            .bind_all(successor->hash, d.successor->created_at, d.successor->idle_expires_at,
-                      key.family)
-            .run();
-        break;
-      case RotateOutcome::kRotated:
-        if (row->generation == kLastGeneration) {
-          // The counter would wrap, and every spent token look unknown: the chain ends here
-          // (2^32 rotations; its absolute lifetime ends it long before).
-          r.outcome = RotateOutcome::kRefused;
-          r.refusal = RefreshRefusal::kExpired;
-          return r;
-        }
-        if (int64_t{successor->generation} != int64_t{row->generation} + 1) {
-          return fail(wrong_generation());
-        }
-        db.prepare(
-              "UPDATE refresh_families SET prev_hash = hash, prev_created_at = created_at, "
-              "prev_idle_expires_at = idle_expires_at, rotated_at = ?, retried = 0, "
-              "superseded_hash = NULL, generation = ?, hash = ?, created_at = ?, "
-              "idle_expires_at = ? WHERE family = ?")
-            .bind_all(policy.now, static_cast<int64_t>(successor->generation), successor->hash,
-                      d.successor->created_at, d.successor->idle_expires_at, key.family)
-            .run();
-        break;
-    }
     if (policy.read_allowlist) {
       r.on_allowlist = on_allowlist_in(db, presented.token.client_id, presented.token.user_id);
     }

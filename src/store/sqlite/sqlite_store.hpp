@@ -162,7 +162,9 @@ class SqliteStore final : public Store {
   GroupVersion clients_version_;
   ConnectionPool pool_;
   ClientCache client_cache_;
-  // issue17:family: rotate_refresh_token for a family-shaped key (one row per chain).
+  // issue17:family: find_refresh_token and rotate_refresh_token for a family-shaped key (one
+  // row per chain, sqlite_refresh_families.cpp).
+  Result<RefreshToken> find_in_family(const std::string& hash, const FamilyKey& key);
   // `key`: split_family_key(old_hash).
   Result<Rotation> rotate_in_family(const std::string& old_hash, const FamilyKey& key,
                                     const RefreshPolicy& policy);

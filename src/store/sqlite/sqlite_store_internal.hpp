@@ -134,6 +134,40 @@ inline bool on_allowlist_in(Connection& db, const std::string& client_id,
   return s.bind_all(client_id, user_id).step();
 }
 
+inline constexpr const char* kGrantColumns =
+    "SELECT id, user_id, client_id, scope, created_at, revoked_at, last_used_at FROM grants ";
+
+// The grant `id` as `db` sees it (revoked or not); nullopt if there is none.
+inline std::optional<Grant> grant_by_id(Connection& db, const std::string& id) {
+  static const std::string sql = std::string(kGrantColumns) + "WHERE id = ?";
+  auto s = db.prepare(sql.c_str());
+  if (!s.bind(1, id).step()) return std::nullopt;
+  return read_grant(s);
+}
+
+// A rotation's decision `d`, taken on `grant`, into `r`, with the one write that ends a
+// rotation without a successor: true when it ends there (kNotFound, kRefused: nothing
+// written; kReuseRevoked: the grant revoked at `now`), false when the caller stores the
+// successor (kRotated, kReuseGrace).
+inline bool settled_without_successor(Connection& db, const RotationDecision& d, Grant grant,
+                                      int64_t now, Rotation& r) {
+  r.outcome = d.outcome;
+  r.refusal = d.refusal;
+  r.grant = std::move(grant);
+  switch (d.outcome) {
+    case RotateOutcome::kNotFound:
+    case RotateOutcome::kRefused:
+      return true;
+    case RotateOutcome::kReuseRevoked:
+      revoke_grant_in(db, r.grant.id, now);
+      return true;
+    case RotateOutcome::kRotated:
+    case RotateOutcome::kReuseGrace:
+      break;
+  }
+  return false;
+}
+
 }  // namespace internal
 
 }  // namespace stagepass::sqlite

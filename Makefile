@@ -26,7 +26,7 @@ run: deps build
 # Debian's postgresql-15 is installed (make test-deps installs it); without it they skip.
 PG_TEST_RUN = $(if $(wildcard /usr/lib/postgresql/15/bin/initdb),$(CURDIR)/scripts/pg-test-server.sh run --standby --)
 unit: build
-	cd $(BUILD) && $(PG_TEST_RUN) ctest --no-tests=error --output-on-failure -j $(JOBS)
+	cd $(BUILD) && $(PG_TEST_RUN) ctest --no-tests=error --output-on-failure --timeout 300 -j $(JOBS)
 
 e2e: build
 	STAGEPASS_BIN=$(abspath $(BUILD))/stagepass tests/run-e2e.sh

@@ -221,17 +221,25 @@ Result<CatalogCounts> SqliteMusicStore::catalog_counts() {
 
 Status<> SqliteMusicStore::load_catalog(const std::function<void(CatalogSink&)>& fill) {
   auto loaded = write([&](Connection& db) -> Status<> {
-    // A cache big enough that the one transaction never spills pages mid-way; restored after.
+    // A cache big enough that the one transaction never spills pages mid-way; the writer's
+    // own size (ConnectionPool) restored after.
+    std::string before;
+    {
+      auto current = db.prepare("PRAGMA cache_size");
+      current.step();
+      before = "PRAGMA cache_size=" + std::to_string(current.i64(0));
+    }
     db.exec("PRAGMA cache_size=-262144");
     struct RestoreCache {
       Connection& db;
+      const std::string& sql;
       ~RestoreCache() {
         try {
-          db.exec("PRAGMA cache_size=-2000");
+          db.exec(sql.c_str());
         } catch (...) {
         }
       }
-    } restore{db};
+    } restore{db, before};
     Transaction tx(db);
     SqliteCatalogSink sink(db);
     fill(sink);

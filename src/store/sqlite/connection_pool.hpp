@@ -91,9 +91,11 @@ class ConnectionPool {
 
   struct Job;
   void writer_loop();
+  static void wake(Job* job) noexcept;  // a caller never woken would hang: fail loudly instead
 
-  static constexpr size_t kMaxGroup = 512;      // bounds one transaction's size
-  static constexpr int kCheckpointPages = 250;  // wal_autocheckpoint of the writer
+  static constexpr size_t kMaxGroup = 512;           // bounds one transaction's size
+  static constexpr int kCheckpointPages = 250;       // wal_autocheckpoint of the writer
+  static constexpr int kWriterCacheKiB = 64 * 1024;  // cache_size of the writer
 
   mutable std::mutex group_mu_;
   std::condition_variable work_cv_;  // the writer thread waits for jobs

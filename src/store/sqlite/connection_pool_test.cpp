@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <stdexcept>
 #include <thread>
 
 namespace stagepass::sqlite {
@@ -84,6 +85,49 @@ TEST_F(GroupCommitTest, AFailingWriteIsRolledBackAloneAndReported) {
   EXPECT_EQ(conflicts, 160);
   EXPECT_EQ(ok, 160);
   EXPECT_EQ(count(path_), 161);
+}
+
+// A committed group is woken as a tree, each caller waking the ones below it; a caller whose
+// write threw (rethrown to it, not an Error) still wakes them before it rethrows.
+TEST_F(GroupCommitTest, AWriteThatThrowsStillWakesTheRestOfItsGroup) {
+  constexpr int kThreads = 24, kEach = 30;
+  ConnectionPool pool(path_, 1, schema);
+  std::atomic<int> thrown{0}, ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        if (i % 3 == 0) {
+          try {
+            (void)pool.write([](Connection&) -> Status<> { throw std::runtime_error("boom"); });
+          } catch (const std::runtime_error&) {
+            ++thrown;
+          }
+        } else if (insert(pool, int64_t{t} * 1000 + i)) {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();  // a caller never woken hangs here (ctest's --timeout)
+  const auto stats = pool.group_stats();
+  EXPECT_LT(stats.commits, stats.writes) << "no group of more than one write was woken";
+  EXPECT_EQ(thrown, kThreads * kEach / 3);
+  EXPECT_EQ(ok, kThreads * kEach * 2 / 3);
+  EXPECT_EQ(count(path_), kThreads * kEach * 2 / 3);
+}
+
+// The writer's page cache is 64 MiB (its pages stay valid between its transactions); the
+// readers keep SQLite's default.
+TEST_F(GroupCommitTest, TheWriterKeepsALargerPageCacheThanTheReaders) {
+  ConnectionPool pool(path_, 1, schema);
+  auto cache_size = [](Connection& db) -> Result<int64_t> {
+    auto s = db.prepare("PRAGMA cache_size");
+    s.step();
+    return s.i64(0);
+  };
+  EXPECT_EQ(*pool.write(cache_size), -64 * 1024);
+  EXPECT_EQ(*pool.read(cache_size), -2000);
 }
 
 TEST_F(GroupCommitTest, ATransactionInsideAWriteIsASavepoint) {

@@ -47,6 +47,31 @@ def load(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def writer_line(rows):
+    """The lines that say how busy stagepass's accounts store writer was in each row that
+    wrote (the growth runs name their size), or none."""
+    busy = [r for r in rows if r.get("writer_busy") is not None and r["writer_busy"] >= 0.01]
+    if not busy:
+        return []
+
+    def label(r):
+        size = f" at {human(r['size'])}" if r.get("size") is not None else ""
+        return f"row {SCENARIOS.get(r['scenario'], ('?',))[0]}{size}"
+
+    return ["", "Stagepass's accounts store writer (SQLite: the one thread every durable write "
+            "waits for), share of each measured run's time it was busy, and in COMMIT alone, "
+            "median over the rounds: " + "; ".join(
+                f"{label(r)} busy {r['writer_busy']:.0%}, in COMMIT {r['writer_commit']:.0%}"
+                for r in busy)
+            + ". Near 100 % busy, the row is bound by that thread."]
+
+
+def median_of(rs, name):
+    """The median of a field over the runs that have it, or None."""
+    values = [r[name] for r in rs if r.get(name) is not None]
+    return statistics.median(values) if values else None
+
+
 def aggregate(records):
     runs, peaks, servers, failed, warmups = {}, {}, {}, [], {}
     for r in records:
@@ -83,6 +108,8 @@ def aggregate(records):
             "bad": sum(r.get("bad", 0) for r in rs),
             "pool_exhausted": sum(r.get("pool_exhausted", 0) for r in rs),
             "cpu_us_per_request": statistics.median(cpu) if cpu else None,
+            "writer_busy": median_of(rs, "writer_busy"),
+            "writer_commit": median_of(rs, "writer_commit"),
             "rps_by_round": by_round(rs),
             "peak_rss_mib": peaks[(scenario, server, size)] / 1024 if (scenario, server, size) in peaks else None,
         }
@@ -257,6 +284,7 @@ def markdown(rows, servers, failed, settings):
         out += ["", f"Sign-in storm beside row 8 ({settings.get('login_connections', '?')} connections, "
                 f"one wrk thread): {s['rps_median']:.1f} sign-ins/s, p99 {s['p99_ms']:.0f} ms, "
                 f"{s['unexpected_status']} not 303{extra}."]
+    out += writer_line(rows)
     if failed:
         out += ["", "Did not complete (see the harness output): "
                 + ", ".join(f"{f['scenario']} / {f['server']}" for f in failed) + "."]
@@ -331,6 +359,7 @@ def growth_markdown(rows, fills, failed, settings):
         for f in sorted(fills, key=lambda f: f["size"]):
             out.append(f"| {human(f['size'])} | {f['seconds']:.0f} | "
                        f"{f['database_bytes'] / 2**20:,.0f} MiB |")
+    out += writer_line(rows)
     if failed:
         out += ["", "Did not complete (see the harness output): "
                 + ", ".join(f"{f['scenario']} / {f['server']} / {human(f['size'] or 0)}"

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 from . import servers
 from .common import (basic, cpu_ticks, die, form, last_json, peak_rss_kb, request, say, tail)
@@ -345,6 +346,8 @@ class Pair:
                     ["wrk", "-t1", f"-c{s.login_connections}", f"-d{duration}", "-s",
                      self.wrk("login.lua"), srv.base_url],
                     stdout=f, stderr=subprocess.STDOUT, env={**env, "WRK_THREADS": "1"})
+        writer0 = self.writer_seconds()
+        started = time.monotonic()
         cpu0 = cpu_ticks(srv.pid)
         with open(out_path, "w") as f:
             self.wrk_proc = subprocess.Popen(["wrk", *args], stdout=f, stderr=subprocess.STDOUT,
@@ -354,6 +357,8 @@ class Pair:
         if not srv.alive():
             die("the server exited during the run")
         cpu1 = cpu_ticks(srv.pid)
+        elapsed = time.monotonic() - started
+        writer1 = self.writer_seconds()
         with open(out_path) as f:
             summary = last_json(f.read())
         if summary is None:
@@ -373,7 +378,10 @@ class Pair:
                 die(f"the login storm's wrk printed no summary: {tail(storm_path, 5)}")
         with open(out_path) as f, open(run.wrk_log, "a") as log:
             log.write(f.read())
-        self.record(phase, summary, (cpu1 - cpu0) / run.clk_tck, storm)
+        writer = None
+        if writer0 and writer1 and elapsed > 0:
+            writer = {name: (writer1[name] - writer0[name]) / elapsed for name in writer0}
+        self.record(phase, summary, (cpu1 - cpu0) / run.clk_tck, storm, writer)
         self.last_rps = float(summary["rps"])
         self.last_exhausted = int(summary.get("pool_exhausted") or 0)
         non_2xx = int(summary.get("non_2xx") or 0)
@@ -381,7 +389,36 @@ class Pair:
             say(f"warning: {self.scenario}/{self.server_name} {phase}: {non_2xx} non-2xx, "
                 f"{self.last_exhausted} pool-exhausted requests")
 
-    def record(self, phase, summary, cpu_s, storm):
+    WRITER_SERIES = {"busy": "stagepass_store_writer_busy_seconds_total",
+                     "commit": "stagepass_store_commit_seconds_total"}
+
+    def writer_seconds(self):
+        """The accounts store's writer time so far, from stagepass's /metrics (SQLite only):
+        {"busy": s, "commit": s}, or None for another server or store."""
+        if self.server_name != "stagepass":
+            return None
+        try:
+            status, _, body = request("GET", self.server.base_url + "/metrics")
+        except OSError:
+            return None
+        if status != 200:
+            say(f"note: stagepass's /metrics answered {status}: no writer line in the results")
+            return None
+        values = {}
+        for line in body.decode(errors="replace").splitlines():
+            parts = line.split()
+            for name, series in self.WRITER_SERIES.items():
+                if len(parts) == 2 and parts[0] == series:
+                    values[name] = float(parts[1])
+        if len(values) != len(self.WRITER_SERIES):
+            if not getattr(self.run, "warned_no_writer", False):
+                self.run.warned_no_writer = True
+                say("note: stagepass's /metrics has no writer series (not SQLite?): "
+                    "no writer line in the results")
+            return None
+        return values
+
+    def record(self, phase, summary, cpu_s, storm, writer=None):
         r = dict(summary)
         r.update({"type": "warmup" if phase == "warmup" else "run", "scenario": self.scenario,
                   "server": self.server_name, "phase": phase, "cpu_s": cpu_s,
@@ -395,6 +432,9 @@ class Pair:
         r["cpu_us_per_request"] = 1e6 * r["cpu_s"] / r["requests"] if r["requests"] else None
         if storm is not None:
             r["login_storm"] = storm
+        if writer is not None:  # the share of the run the one writer thread was busy, in COMMIT
+            r["writer_busy"] = writer["busy"]
+            r["writer_commit"] = writer["commit"]
         self.run.results.append(r)
 
     def stop(self):

@@ -58,6 +58,9 @@ class StagepassSite:
             # The search row spends ~100 units a call: no app reaches a day's quota in a run.
             "STAGEPASS_API_DAILY_QUOTA": "1000000000000",
             "STAGEPASS_CODE_TTL": "3600",  # seeded codes wait for their run
+            # /metrics on the public listener, where the harness reads the writer's time
+            # (empty: unset, whatever the caller's shell says).
+            "STAGEPASS_ADMIN_LISTEN": "",
         }
 
     def seed(self, client_id, *args, stdout=subprocess.PIPE):

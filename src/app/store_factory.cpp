@@ -44,14 +44,25 @@ OpenedStore open_accounts_store(const Config& cfg, int workers) {
   auto* sqlite = store.get();
   auto export_metrics = [sqlite](Metrics& metrics) {
     metrics.describe("stagepass_store_writes_total", "counter",
-                     "Accounts store writes (each durable when its request is answered)");
+                     "Accounts store writes run by its writer (each answered once its group's "
+                     "COMMIT ended: durable, or failed)");
     metrics.gauge("stagepass_store_writes_total",
                   [sqlite] { return double(sqlite->group_stats().writes); });
     metrics.describe(
         "stagepass_store_commits_total", "counter",
-        "Durable SQLite commits of the accounts store (group commit: many writes each)");
+        "SQLite commits of the accounts store, one per group of writes (group commit)");
     metrics.gauge("stagepass_store_commits_total",
                   [sqlite] { return double(sqlite->group_stats().commits); });
+    metrics.describe("stagepass_store_writer_busy_seconds_total", "counter",
+                     "Time the accounts store's one writer thread spent on groups of writes; "
+                     "near 1 s per second, durable writes are at this node's capacity");
+    metrics.gauge("stagepass_store_writer_busy_seconds_total",
+                  [sqlite] { return sqlite->group_stats().busy_seconds; });
+    metrics.describe("stagepass_store_commit_seconds_total", "counter",
+                     "Of that time, in COMMIT: the log written and synced to disk, and the "
+                     "checkpoints SQLite runs inside commits (failed ones too)");
+    metrics.gauge("stagepass_store_commit_seconds_total",
+                  [sqlite] { return sqlite->group_stats().commit_seconds; });
   };
   return {std::move(store), std::move(export_metrics)};
 }

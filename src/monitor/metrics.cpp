@@ -1,5 +1,7 @@
 #include "monitor/metrics.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <mutex>
 #include <sstream>
 
@@ -32,6 +34,17 @@ void Metrics::gauge(const std::string& series, std::function<double()> read) {
   gauges_[series] = std::move(read);
 }
 
+// A sample value as Prometheus reads it: the shortest text that reads back as the same double.
+// (A stream's default 6 significant digits turned a counter of 1,234,567 into 1.23457e+06:
+// a rate over a minute of such a counter was rounded to steps of 0.17 a second.)
+std::string Metrics::sample(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : "NaN";
+}
+
 std::string Metrics::render() const {
   std::shared_lock lk(mu_);
   std::ostringstream out;
@@ -52,7 +65,7 @@ std::string Metrics::render() const {
   }
   for (const auto& [series, read] : gauges_) {
     header(series);
-    out << series << " " << read() << "\n";
+    out << series << " " << sample(read()) << "\n";
   }
   return out.str();
 }

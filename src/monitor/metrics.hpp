@@ -23,6 +23,8 @@ class Metrics {
   // A gauge read at render time.
   void gauge(const std::string& series, std::function<double()> read);
   std::string render() const;
+  // One sample value in Prometheus text: exact (shortest round-trip), NaN, +Inf or -Inf.
+  static std::string sample(double v);
 
  private:
   mutable std::shared_mutex mu_;

@@ -1,9 +1,11 @@
-// What operators rely on: JSON log lines without secrets, and a graceful stop on SIGTERM.
+// What operators rely on: JSON log lines without secrets, the store's series in /metrics, and
+// a graceful stop on SIGTERM.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
   startServer, Browser, findForm, authorizeInBrowser, tokenRequest, pkcePair, randomState, assertTokenOk,
+  onSqliteOnly,
 } from './lib/server.mjs';
 
 const REDIRECT = 'https://app.example/callback';
@@ -58,6 +60,52 @@ describe('operations', () => {
         assert.ok(!out.includes(s), `a secret (${s.slice(0, 6)}…) appears in the logs`);
       }
       assert.ok(!/\b(spr|spc|sps)_[A-Za-z0-9_-]{20,}/.test(out), 'no prefixed opaque secret in the logs');
+    });
+  });
+
+  describe('metrics', { skip: onSqliteOnly }, () => {
+    it("shows the accounts store's writes, commits and its one writer's time (SQLite, the default)", async () => {
+      const server = await startServer({ label: 'sp-ops-metrics' });
+      try {
+        const series = async () => {
+          const text = await (await fetch(`${server.url}/metrics`)).text();
+          const value = (name) => {
+            const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
+            assert.ok(m, `${name} in /metrics`);
+            return Number(m[1]);
+          };
+          return {
+            writes: value('stagepass_store_writes_total'),
+            commits: value('stagepass_store_commits_total'),
+            busy: value('stagepass_store_writer_busy_seconds_total'),
+            commit: value('stagepass_store_commit_seconds_total'),
+          };
+        };
+        const before = await series();
+        const client = await server.createClient({ name: 'Metered App', redirectUris: [REDIRECT] });
+        const user = await server.createUser({ ...USER, email: 'metered@example.com' });
+        const basic = { basic: [client.client_id, client.client_secret] };
+        const pk = pkcePair();
+        const r = await authorizeInBrowser({
+          server, clientId: client.client_id, redirectUri: REDIRECT, scope: 'user-read-email',
+          state: randomState(), codeChallenge: pk.challenge, email: user.email, password: USER.password,
+        });
+        let t = await tokenRequest(server, { grant_type: 'authorization_code', code: r.code, redirect_uri: REDIRECT, code_verifier: pk.verifier }, basic);
+        assertTokenOk(t);
+        for (let i = 0; i < 5; i++) {
+          t = await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: t.json.refresh_token }, basic);
+          assertTokenOk(t);
+        }
+        const after = await series();
+        // A code exchange and five rotations: six durable writes at least, each in a commit.
+        assert.ok(after.writes - before.writes >= 6, `writes ${before.writes} -> ${after.writes}`);
+        assert.ok(after.commits > before.commits, 'commits counted');
+        assert.ok(after.busy > before.busy, "the writer's busy time grew");
+        assert.ok(after.commit > before.commit, 'its time in COMMIT grew');
+        assert.ok(after.commit <= after.busy, 'COMMIT is part of the busy time');
+      } finally {
+        await server.stop();
+      }
     });
   });
 

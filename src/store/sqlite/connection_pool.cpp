@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <exception>
 #include <filesystem>
 
@@ -113,6 +114,9 @@ void ConnectionPool::writer_loop() {
       group.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     }
+    using Clock = std::chrono::steady_clock;
+    const auto took = Clock::now();
+    Clock::duration in_commit{};
     std::optional<Error> group_error;
     try {
       writer_->prepare("BEGIN IMMEDIATE").run();
@@ -143,12 +147,16 @@ void ConnectionPool::writer_loop() {
       }
     }
     if (!group_error) {
+      std::optional<Clock::time_point> commit_start;
       try {
         if (hooks_.before) hooks_.before(*writer_);
+        commit_start = Clock::now();
         writer_->prepare("COMMIT").run();
       } catch (const SqliteError& e) {
         group_error = to_error(e);
       }
+      // A COMMIT that failed (often after a long stall on a failing disk) counts too.
+      if (commit_start) in_commit = Clock::now() - *commit_start;
       if (!group_error && hooks_.after) hooks_.after();
     }
     if (group_error) {
@@ -158,9 +166,12 @@ void ConnectionPool::writer_loop() {
       }
     }
     {
+      // Counted before any caller wakes, so a caller that returned sees its write counted.
       std::lock_guard lk(group_mu_);
       stats_.writes += group.size();
       ++stats_.commits;
+      stats_.busy_seconds += std::chrono::duration<double>(Clock::now() - took).count();
+      stats_.commit_seconds += std::chrono::duration<double>(in_commit).count();
     }
     for (size_t i = 0; i < group.size(); ++i) {
       Job* job = group[i];

@@ -71,9 +71,15 @@ class ConnectionPool {
   }
 
   // Writes committed so far, and the commits that made them durable (for metrics/tests).
+  // The writer's own time: busy, from taking a group to waking its callers; commit, the
+  // COMMIT statements alone (the log written and synced, and the checkpoints SQLite runs
+  // inside them). Every durable write waits for this one thread, so busy_seconds growing
+  // by about a second a second means the node's durable writes are at their capacity.
   struct GroupStats {
     uint64_t writes = 0;
     uint64_t commits = 0;
+    double busy_seconds = 0;
+    double commit_seconds = 0;
   };
   GroupStats group_stats() const;
 

@@ -59,6 +59,12 @@ AccountsNode::AccountsNode(const Config& cfg, const Secret& master_key, Random& 
   tokens_.add_grant(std::make_unique<oauth::RefreshTokenGrant>(services_));
   tokens_.add_grant(std::make_unique<oauth::ClientCredentialsGrant>(services_));
   opened_.export_metrics(metrics);
+  if (opened_.on_serving) {
+    if (auto problem = opened_.on_serving()) {
+      log::event("warn", "the accounts store's writer keeps the default priority",
+                 {{"error", *problem}});
+    }
+  }
   tokens_.count_requests_in(metrics);
   metrics.describe("stagepass_retiring_secret_audit_suppressed_total", "counter",
                    "retiring_secret_used events not written: too many (secret, IP) pairs in a "

@@ -43,6 +43,7 @@ struct Config {
   int threads{};  // 0: one per core
   int store_threads{};
   int commit_threads{};
+  int writer_priority{};  // nice levels of the SQLite accounts writer above the other threads
   // Reader connections per SQLite database (each has its own page cache).
   int store_readers() const { return std::clamp(store_threads + commit_threads, 1, 8); }
   int login_max_failures{};

@@ -2,6 +2,7 @@
 
 #include <ctime>
 #include <stdexcept>
+#include <thread>
 
 #include "store/postgresql/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -64,7 +65,15 @@ OpenedStore open_accounts_store(const Config& cfg, int workers) {
     metrics.gauge("stagepass_store_commit_seconds_total",
                   [sqlite] { return sqlite->group_stats().commit_seconds; });
   };
-  return {std::move(store), std::move(export_metrics)};
+  auto on_serving = [sqlite, steps = cfg.writer_priority]() -> std::optional<std::string> {
+    // On one core a raised writer could take it from the request threads for as long as
+    // writes keep coming (nice 10 weighs 9.3 times a level thread): left level there.
+    if (steps == 0 || std::thread::hardware_concurrency() < 2) return std::nullopt;
+    auto raised = sqlite->raise_writer_priority(steps);
+    if (raised) return std::nullopt;
+    return raised.error().message;
+  };
+  return {std::move(store), std::move(export_metrics), std::move(on_serving)};
 }
 
 }  // namespace stagepass

@@ -2,6 +2,7 @@
 // a graceful stop on SIGTERM.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
 import {
   startServer, Browser, findForm, authorizeInBrowser, tokenRequest, pkcePair, randomState, assertTokenOk,
@@ -103,6 +104,38 @@ describe('operations', () => {
         assert.ok(after.busy > before.busy, "the writer's busy time grew");
         assert.ok(after.commit > before.commit, 'its time in COMMIT grew');
         assert.ok(after.commit <= after.busy, 'COMMIT is part of the busy time');
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+
+  describe('writer priority', { skip: onSqliteOnly }, () => {
+    // STAGEPASS_WRITER_PRIORITY's default (10): the accounts store's writer (sp-writer) alone
+    // runs 10 nice levels above the node's other threads; a node that may not raise it says
+    // so and serves. (Not applied on one core.)
+    it('runs the accounts writer 10 levels above the other threads by default, or logs why not', async () => {
+      const server = await startServer({ label: 'sp-ops-priority' });
+      try {
+        const tasks = `/proc/${server.child.pid}/task`;
+        const threads = fs.readdirSync(tasks).map((tid) => {
+          const stat = fs.readFileSync(`${tasks}/${tid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), nice: Number(fields[16]) };
+        });
+        const base = threads[0].nice;  // the main thread's (the first task is the process)
+        const raised = threads.filter((t) => t.nice === base - 10);
+        const warned = server.stdout().includes("the accounts store's writer keeps the default priority");
+        const cores = (await import('node:os')).availableParallelism();
+        if (cores < 2) {
+          assert.equal(raised.length, 0, 'not raised on one core');
+        } else {
+          assert.ok((raised.length === 1) !== warned, `raised (${raised.length}) or warned (${warned}), not both, not neither`);
+          if (raised.length === 1) assert.equal(raised[0].comm, 'sp-writer', 'the raised thread is the writer');
+        }
+        assert.ok(threads.filter((t) => t.comm === 'sp-writer').length >= 1, 'the writers are named');
+        const r = await fetch(`${server.url}/healthz`);
+        assert.equal(r.status, 200, 'and it serves');
       } finally {
         await server.stop();
       }

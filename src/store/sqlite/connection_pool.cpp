@@ -1,8 +1,14 @@
 #include "store/sqlite/connection_pool.hpp"
 
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 
@@ -30,7 +36,31 @@ ConnectionPool::ConnectionPool(const std::string& path, int readers,
   writer_->exec(("PRAGMA cache_size=-" + std::to_string(kWriterCacheKiB)).c_str());
   for (int i = 0; i < std::max(1, readers); ++i)
     readers_.push_back(std::make_unique<Connection>(path));
-  writer_thread_ = std::thread([this] { writer_loop(); });
+  writer_thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "sp-writer");  // for top -H, perf, /proc
+    writer_tid_.store(::gettid());
+    writer_tid_.notify_one();
+    writer_loop();
+  });
+  writer_tid_.wait(0);
+  errno = 0;  // -1 is a valid nice value: only errno tells a failure
+  const int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()));
+  base_nice_ = errno == 0 ? nice : 0;
+}
+
+Status<> ConnectionPool::raise_writer_priority(int steps) {
+  const int nice = std::clamp(base_nice_ - steps, -20, 19);
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()), nice) != 0) {
+    const int e = errno;
+    return fail(Error{
+        ErrorCode::kIo,
+        "cannot set the writer thread's nice value to " + std::to_string(nice) + ": " +
+            std::strerror(e) +
+            (e == EACCES || e == EPERM ? " (raising it needs an RLIMIT_NICE that allows it, or "
+                                         "CAP_SYS_NICE)"
+                                       : "")});
+  }
+  return Ok{};
 }
 
 ConnectionPool::~ConnectionPool() {

@@ -14,6 +14,9 @@
 // from worker threads; a write function must not call write() again.
 #pragma once
 
+#include <sys/types.h>
+
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -83,6 +86,14 @@ class ConnectionPool {
   };
   GroupStats group_stats() const;
 
+  // Runs the writer thread (named sp-writer) `steps` nice levels above the nice it started
+  // with, the other threads' (Linux setpriority on the thread; 0 puts it back, a negative
+  // value lowers it; nice stops at -20). Raising needs an RLIMIT_NICE that allows it or
+  // CAP_SYS_NICE: without, the error says so and nothing changes. Why: under mixed load the
+  // writer, the one thread every durable write waits for, lost its core to the request
+  // threads in the middle of its commits (issue 17).
+  Status<> raise_writer_priority(int steps);
+
  private:
   // Runs `work` on the writer inside the current group and waits until that group is
   // committed. nullopt: done and durable; otherwise why not.
@@ -113,6 +124,9 @@ class ConnectionPool {
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Connection>> readers_;
+  std::atomic<pid_t> writer_tid_{
+      0};                      // the writer's kernel id, known before the constructor returns
+  int base_nice_ = 0;          // the writer's nice when it started (the process's)
   std::thread writer_thread_;  // last: starts after everything it uses exists
 };
 

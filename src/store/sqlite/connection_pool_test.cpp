@@ -1,11 +1,15 @@
 #include "store/sqlite/connection_pool.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace stagepass::sqlite {
 namespace {
@@ -150,5 +154,38 @@ TEST_F(GroupCommitTest, ATransactionInsideAWriteIsASavepoint) {
   EXPECT_EQ(count(path_), 1);
 }
 
+// The writer's own nice, asked on the writer thread (a write runs there).
+int writer_nice(ConnectionPool& pool) {
+  int seen = 99;
+  auto asked = pool.write([&](Connection&) -> Status<> {
+    errno = 0;
+    seen = ::getpriority(PRIO_PROCESS, 0);
+    return Ok{};
+  });
+  EXPECT_TRUE(asked);
+  return seen;
+}
+
+// Levels count from the nice the writer started with; the thread that asks (this one) keeps
+// its own. Lowering needs no privilege, so the targeting is checked everywhere.
+TEST_F(GroupCommitTest, TheWriterAloneMovesByTheLevelsAsked) {
+  ConnectionPool pool(path_, 2, schema);
+  const int base = ::getpriority(PRIO_PROCESS, 0);
+  ASSERT_EQ(writer_nice(pool), base);
+  ASSERT_TRUE(pool.raise_writer_priority(-3));  // lower: always allowed
+  EXPECT_EQ(writer_nice(pool), std::min(base + 3, 19));
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), base) << "the calling thread moved";
+  auto raised = pool.raise_writer_priority(7);
+  if (!raised) {
+    EXPECT_NE(raised.error().message.find("RLIMIT_NICE"), std::string::npos)
+        << raised.error().message;
+    GTEST_SKIP() << "may not raise a priority here: " << raised.error().message;
+  }
+  EXPECT_EQ(writer_nice(pool), std::max(base - 7, -20));
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), base) << "the calling thread moved";
+  ASSERT_TRUE(insert(pool, 1));  // and it still writes
+  ASSERT_TRUE(pool.raise_writer_priority(0));
+  EXPECT_EQ(writer_nice(pool), base);
+}
 }  // namespace
 }  // namespace stagepass::sqlite

@@ -25,6 +25,7 @@ class SqliteStore final : public Store {
  public:
   // Writes and the durable commits that carried them (group commit), since start.
   ConnectionPool::GroupStats group_stats() const { return pool_.group_stats(); }
+  Status<> raise_writer_priority(int steps) { return pool_.raise_writer_priority(steps); }
   // Opens or creates the file (and its parent directory) and applies migrations.
   // Throws on failure (startup only).
   SqliteStore(const std::string& path, int readers);

@@ -1,5 +1,7 @@
 #include "app/store_factory.hpp"
 
+#include <sched.h>
+
 #include <ctime>
 #include <stdexcept>
 #include <thread>
@@ -14,6 +16,16 @@ namespace {
 // How long a request waits for a free connection before it is answered 503: "within a
 // second" when the database is gone (issue 16).
 constexpr int kPoolWaitMs = 1000;
+
+// The CPUs this process may run on (its affinity mask: a cpuset or taskset), not the host's.
+int usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) {
+    return static_cast<int>(std::thread::hardware_concurrency());
+  }
+  return CPU_COUNT(&set);
+}
 
 OpenedStore open_postgresql(const Config& cfg, int workers) {
   // One connection per worker thread that may call the store at once, plus two for the
@@ -66,9 +78,9 @@ OpenedStore open_accounts_store(const Config& cfg, int workers) {
                   [sqlite] { return sqlite->group_stats().commit_seconds; });
   };
   auto on_serving = [sqlite, steps = cfg.writer_priority]() -> std::optional<std::string> {
-    // On one core a raised writer could take it from the request threads for as long as
-    // writes keep coming (nice 10 weighs 9.3 times a level thread): left level there.
-    if (steps == 0 || std::thread::hardware_concurrency() < 2) return std::nullopt;
+    // With one usable CPU a raised writer could take it from the request threads for as long
+    // as writes keep coming (nice -10 weighs 9.3 times a level thread): left level there.
+    if (steps == 0 || usable_cpus() < 2) return std::nullopt;
     auto raised = sqlite->raise_writer_priority(steps);
     if (raised) return std::nullopt;
     return raised.error().message;

@@ -20,8 +20,8 @@ struct OpenedStore {
   std::unique_ptr<Store> store;
   // Exports the backend's own figures (group commits on SQLite, pool on PostgreSQL).
   std::function<void(Metrics&)> export_metrics;
-  // Called once by a node that serves (not by the admin CLI): on SQLite with 2 cores or
-  // more, runs the writer thread STAGEPASS_WRITER_PRIORITY nice levels above the others.
+  // Called once by a node that serves (not by the admin CLI): on SQLite with 2 usable
+  // CPUs or more, runs the writer thread STAGEPASS_WRITER_PRIORITY nice levels above the others.
   // Returns why it could not, or nothing.
   std::function<std::optional<std::string>()> on_serving;
 };

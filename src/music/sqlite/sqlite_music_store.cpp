@@ -10,7 +10,7 @@ namespace stagepass::music {
 using namespace internal;
 
 SqliteMusicStore::SqliteMusicStore(const std::string& path, int readers)
-    : pool_(path, readers, migrate_music) {}
+    : pool_(path, readers, migrate_music, {}, "sp-music-writer") {}
 
 SqliteMusicStore::~SqliteMusicStore() = default;
 

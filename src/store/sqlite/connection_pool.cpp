@@ -15,7 +15,8 @@
 namespace stagepass::sqlite {
 
 ConnectionPool::ConnectionPool(const std::string& path, int readers,
-                               const std::function<void(Connection&)>& migrate, CommitHooks hooks)
+                               const std::function<void(Connection&)>& migrate, CommitHooks hooks,
+                               const char* writer_name)
     : hooks_(std::move(hooks)) {
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
@@ -36,16 +37,18 @@ ConnectionPool::ConnectionPool(const std::string& path, int readers,
   writer_->exec(("PRAGMA cache_size=-" + std::to_string(kWriterCacheKiB)).c_str());
   for (int i = 0; i < std::max(1, readers); ++i)
     readers_.push_back(std::make_unique<Connection>(path));
-  writer_thread_ = std::thread([this] {
-    ::pthread_setname_np(::pthread_self(), "sp-writer");  // for top -H, perf, /proc
+  writer_thread_ = std::thread([this, writer_name] {
+    ::pthread_setname_np(::pthread_self(), writer_name);
     writer_tid_.store(::gettid());
     writer_tid_.notify_one();
     writer_loop();
   });
   writer_tid_.wait(0);
-  errno = 0;  // -1 is a valid nice value: only errno tells a failure
+  // The writer's nice is the constructing thread's (inherited); -1 is a valid nice value, so
+  // only errno tells a failure.
+  errno = 0;
   const int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()));
-  base_nice_ = errno == 0 ? nice : 0;
+  base_nice_ = errno == 0 ? nice : ::getpriority(PRIO_PROCESS, 0);
 }
 
 Status<> ConnectionPool::raise_writer_priority(int steps) {

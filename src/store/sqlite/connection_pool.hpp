@@ -48,9 +48,11 @@ struct CommitHooks {
 class ConnectionPool {
  public:
   // Opens (creating the file and its directory) the writer, runs `migrate` on it, then opens
-  // `readers` reader connections. Throws on failure (startup only).
+  // `readers` reader connections. Throws on failure (startup only). `writer_name` names the
+  // writer thread (at most 15 characters: Linux's limit) for top -H, perf and /proc.
   ConnectionPool(const std::string& path, int readers,
-                 const std::function<void(Connection&)>& migrate, CommitHooks hooks = {});
+                 const std::function<void(Connection&)>& migrate, CommitHooks hooks = {},
+                 const char* writer_name = "sp-writer");
   ~ConnectionPool();
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
@@ -86,7 +88,7 @@ class ConnectionPool {
   };
   GroupStats group_stats() const;
 
-  // Runs the writer thread (named sp-writer) `steps` nice levels above the nice it started
+  // Runs the writer thread `steps` nice levels above the nice it started
   // with, the other threads' (Linux setpriority on the thread; 0 puts it back, a negative
   // value lowers it; nice stops at -20). Raising needs an RLIMIT_NICE that allows it or
   // CAP_SYS_NICE: without, the error says so and nothing changes. Why: under mixed load the

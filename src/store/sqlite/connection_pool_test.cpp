@@ -158,7 +158,6 @@ TEST_F(GroupCommitTest, ATransactionInsideAWriteIsASavepoint) {
 int writer_nice(ConnectionPool& pool) {
   int seen = 99;
   auto asked = pool.write([&](Connection&) -> Status<> {
-    errno = 0;
     seen = ::getpriority(PRIO_PROCESS, 0);
     return Ok{};
   });

@@ -13,7 +13,7 @@ using namespace internal;
 SqliteStore::SqliteStore(const std::string& path, int readers)
     : signal_(path),
       pool_(
-          path, readers, [](Connection& db) { migrate(db); }, commit_hooks()) {}
+          path, readers, [](Connection& db) { migrate(db); }, commit_hooks(), "sp-acct-writer") {}
 
 // A group that moved clients_version (a client, secret or cut changed: schema triggers) tells
 // every process sharing the file, once it is durable.

@@ -65,7 +65,7 @@ constexpr Setting kSettings[] = {
     {"commit_threads", "STAGEPASS_COMMIT_THREADS", &Config::commit_threads, threads(), "16",
      "threads for token requests that wait for a durable commit (code and refresh grants)"},
     // Mixed load (issue 17, 90 % /v1/me, 2 cores): the writer lost its core mid-commit to the
-    // request threads; 10 levels up, p99 10-13 ms instead of 13-16 ms (one run 17-38 ms), for
+    // request threads; 10 levels up, p99 10-13 ms instead of 13-16 ms (one run 16-38 ms), for
     // 3-8 % fewer requests a second.
     {"writer_priority", "STAGEPASS_WRITER_PRIORITY", &Config::writer_priority, integer(20), "10",
      "nice levels the SQLite accounts store's writer thread runs above the others (0: level; "

@@ -75,7 +75,8 @@ class ConnectionPool {
     return std::move(*result);
   }
 
-  // Writes committed so far, and the commits that made them durable (for metrics/tests).
+  // Writes run so far, and the commits that ended their groups (durable, or failed), for
+  // metrics and tests.
   // The writer's own time: busy, from taking a group to waking its callers; commit, the
   // COMMIT statements alone (the log written and synced, and the checkpoints SQLite runs
   // inside them). Every durable write waits for this one thread, so busy_seconds growing
@@ -88,9 +89,9 @@ class ConnectionPool {
   };
   GroupStats group_stats() const;
 
-  // Runs the writer thread `steps` nice levels above the nice it started
-  // with, the other threads' (Linux setpriority on the thread; 0 puts it back, a negative
-  // value lowers it; nice stops at -20). Raising needs an RLIMIT_NICE that allows it or
+  // Runs the writer thread `steps` nice levels above the nice it started with, the other
+  // threads' (Linux setpriority on the thread; 0 puts it back, a negative value lowers it;
+  // nice stops at -20). Raising needs an RLIMIT_NICE that allows it or
   // CAP_SYS_NICE: without, the error says so and nothing changes. Why: under mixed load the
   // writer, the one thread every durable write waits for, lost its core to the request
   // threads in the middle of its commits (issue 17).
@@ -126,9 +127,10 @@ class ConnectionPool {
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Connection>> readers_;
-  std::atomic<pid_t> writer_tid_{
-      0};                      // the writer's kernel id, known before the constructor returns
-  int base_nice_ = 0;          // the writer's nice when it started (the process's)
+  // The writer's kernel id, known before the constructor returns, and its nice when it
+  // started (the constructing thread's, which the other threads share).
+  std::atomic<pid_t> writer_tid_{0};
+  int base_nice_ = 0;
   std::thread writer_thread_;  // last: starts after everything it uses exists
 };
 

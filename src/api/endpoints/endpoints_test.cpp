@@ -52,15 +52,44 @@ class EndpointsTest : public ::testing::Test {
     return match->route->handler(api);
   }
   // The same through the route's I/O-thread path; nullopt when it defers to the handler.
-  std::optional<http::Response> call_fast(const std::string& target, const std::string& scope) {
+  // `cost`, when given, gets the units the call was charged.
+  std::optional<http::Response> call_fast(const std::string& target, const std::string& scope,
+                                          int64_t* cost = nullptr) {
     http::Request req;
     req.msg.method_string("GET");
     req.msg.target(target);
     Principal who{"demo", "app", ScopeSet::parse(scope), "grant", "jti"};
-    auto match = routes_->match("GET", target);
+    const auto q = target.find('?');
+    auto match = routes_->match("GET", target.substr(0, q));
     if (!match || !match->route || !match->route->fast) return std::nullopt;
-    ApiRequest api{req, who, match->path, Form{}, "http://sp.test/v1", kNowMs};
-    return match->route->fast(api);
+    ApiRequest api{req,
+                   who,
+                   match->path,
+                   *Form::parse(q == std::string::npos ? "" : target.substr(q + 1)),
+                   "http://sp.test/v1",
+                   kNowMs};
+    if (cost) api.cost = 0;  // so the units charged are the answer's own, not the default
+    auto r = match->route->fast(api);
+    if (cost) *cost = api.cost;
+    return r;
+  }
+  // GET `target` through the worker-pool handler, with the units it charged.
+  std::pair<http::Response, int64_t> call_charged(const std::string& target) {
+    http::Request req;
+    req.msg.method_string("GET");
+    req.msg.target(target);
+    Principal who{"demo", "app", ScopeSet::parse(""), "grant", "jti"};
+    const auto q = target.find('?');
+    auto match = routes_->match("GET", target.substr(0, q));
+    EXPECT_TRUE(match && match->route);
+    ApiRequest api{req,
+                   who,
+                   match->path,
+                   *Form::parse(q == std::string::npos ? "" : target.substr(q + 1)),
+                   "http://sp.test/v1",
+                   kNowMs};
+    auto r = match->route->handler(api);
+    return {std::move(r), api.cost};
   }
   static bj::value body(const http::Response& r) { return bj::parse(r.body); }
 
@@ -110,6 +139,37 @@ TEST_F(EndpointsTest, MeFromMemoryFollowsProfileChangesAndScopes) {
 
   ASSERT_TRUE(store_->upsert_profile({"demo", "Demo", "demo@x", "SE", "premium", 0}).ok());
   ASSERT_EQ(call("GET", "/v1/me", both).status, 200);
+}
+
+// Catalog reads are answered from memory on the I/O thread once rendered: the same bytes and
+// the same units as the handler's answer, per request target; errors are never kept.
+TEST_F(EndpointsTest, CatalogAnswersFromMemoryTheSameBytesAndUnits) {
+  auto track = body(call("GET", "/v1/tracks/" + music::derived_id(42, "track", 5)));
+  const std::string artist(track.at("artists").at(0).at("id").as_string());
+  const std::string albums = "/v1/artists/" + artist + "/albums?limit=2";
+  EXPECT_FALSE(call_fast(albums, ""));  // never asked: the handler's work
+  auto [first, units] = call_charged(albums);
+  ASSERT_EQ(first.status, 200) << first.body;
+  int64_t cost = 0;
+  auto again = call_fast(albums, "", &cost);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(again->body, first.body);
+  EXPECT_EQ(cost, units);
+  // Another query is another answer: not served from the first one's.
+  EXPECT_FALSE(call_fast("/v1/artists/" + artist + "/albums?limit=1", ""));
+  auto one = call_charged("/v1/artists/" + artist + "/albums?limit=1").first;
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(body(one).at("limit"), 1);
+  EXPECT_EQ(call_fast("/v1/artists/" + artist + "/albums?limit=1", "")->body, one.body);
+  EXPECT_EQ(call_fast(albums, "")->body, first.body);
+  // An error is rendered again every time (an unknown id, a bad parameter).
+  const std::string unknown = "/v1/artists/" + music::derived_id(1, "none", 1) + "/albums";
+  EXPECT_EQ(call_charged(unknown).first.status, 404);
+  EXPECT_FALSE(call_fast(unknown, ""));
+  const std::string bad = "/v1/artists/" + artist + "/albums?include_groups=nope";
+  EXPECT_EQ(call_charged(bad).first.status, 400);
+  EXPECT_FALSE(call_fast(bad, ""));
 }
 
 TEST_F(EndpointsTest, TrackObjectHasSpotifyShape) {

@@ -1,5 +1,6 @@
 // Catalog: /v1/tracks, /v1/albums, /v1/artists (any valid token, client credentials too).
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 
@@ -15,9 +16,12 @@ namespace {
 // for as long as the process runs: the next one is answered on the I/O thread, without the
 // worker pool, the catalog caches or JSON. Only 200s are kept, with the units the call was
 // charged (the same again: docs/operations.md, "Catalog reads from memory"). Bounded like the
-// catalog caches: 4,096 answers, 16 MiB with their keys. Why: an artist's albums (8.4 KB for
-// 20 albums) cost 144 CPU µs a call to render, a third of it malloc and free, against 35 µs
-// for a profile answered so (issue 17).
+// catalog caches: 4,096 answers, 16 MiB with their keys; a target over 2 KiB (50 ids take
+// about 1.2 KiB) is answered but not kept, so padded targets cannot flush the cache for
+// little. The catalog is loaded before the routes exist (ApiNode) and never reloaded; the
+// cache is never cleared. Why: an artist's albums (8.4 KB for 20 albums) cost 144 CPU µs a
+// call to render, a third of it malloc and free, against 35 µs for a profile answered so
+// (issue 17).
 class RenderedPages {
  public:
   struct Page {
@@ -32,6 +36,8 @@ class RenderedPages {
     k += req.http.target();
     return k;
   }
+  static constexpr size_t kMaxTarget = 2048;
+
   std::shared_ptr<const Page> find(const std::string& key) { return cache_.get(key); }
   uint64_t generation() const { return cache_.generation(); }
   void keep(const std::string& key, const std::string& body, int64_t cost, uint64_t generation) {
@@ -172,16 +178,25 @@ void register_catalog(ApiRoutes& routes, MusicStore& music) {
         [&music, f, pages](ApiRequest& r) {
           const uint64_t generation = pages->generation();
           auto answer = f(r, music);
-          if (answer.status == 200) {
-            pages->keep(RenderedPages::key(r), answer.body, r.cost, generation);
+          if (answer.status == 200 && r.http.target().size() <= RenderedPages::kMaxTarget) {
+            try {
+              pages->keep(RenderedPages::key(r), answer.body, r.cost, generation);
+            } catch (const std::bad_alloc&) {
+              // Not kept: the answer itself is complete.
+            }
           }
           return answer;
         },
         [pages](ApiRequest& r) -> std::optional<http::Response> {
-          auto page = pages->find(RenderedPages::key(r));
-          if (!page) return std::nullopt;
-          r.cost = page->cost;
-          return http::Response::json(200, page->body);
+          if (r.http.target().size() > RenderedPages::kMaxTarget) return std::nullopt;
+          try {
+            auto page = pages->find(RenderedPages::key(r));
+            if (!page) return std::nullopt;
+            r.cost = page->cost;
+            return http::Response::json(200, page->body);
+          } catch (const std::bad_alloc&) {
+            return std::nullopt;  // the handler answers, as for a page not kept
+          }
         });
   };
   add("/v1/tracks/{id}", get_track);

@@ -146,7 +146,7 @@ TEST_F(EndpointsTest, MeFromMemoryFollowsProfileChangesAndScopes) {
 TEST_F(EndpointsTest, CatalogAnswersFromMemoryTheSameBytesAndUnits) {
   auto track = body(call("GET", "/v1/tracks/" + music::derived_id(42, "track", 5)));
   const std::string artist(track.at("artists").at(0).at("id").as_string());
-  const std::string albums = "/v1/artists/" + artist + "/albums?limit=2";
+  const std::string albums = "/v1/artists/" + artist + "/albums?limit=2&offset=0";  // this test's
   EXPECT_FALSE(call_fast(albums, ""));  // never asked: the handler's work
   auto [first, units] = call_charged(albums);
   ASSERT_EQ(first.status, 200) << first.body;
@@ -170,6 +170,10 @@ TEST_F(EndpointsTest, CatalogAnswersFromMemoryTheSameBytesAndUnits) {
   const std::string bad = "/v1/artists/" + artist + "/albums?include_groups=nope";
   EXPECT_EQ(call_charged(bad).first.status, 400);
   EXPECT_FALSE(call_fast(bad, ""));
+  // A target over 2 KiB is answered, never kept.
+  const std::string padded = albums + "&pad=" + std::string(2100, 'x');
+  EXPECT_EQ(call_charged(padded).first.status, 200);
+  EXPECT_FALSE(call_fast(padded, ""));
 }
 
 TEST_F(EndpointsTest, TrackObjectHasSpotifyShape) {

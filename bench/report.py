@@ -58,11 +58,20 @@ def writer_line(rows):
         size = f" at {human(r['size'])}" if r.get("size") is not None else ""
         return f"row {SCENARIOS.get(r['scenario'], ('?',))[0]}{size}"
 
+    def shares(r):
+        text = f"{label(r)} busy {r['writer_busy']:.0%}, in COMMIT {r['writer_commit']:.0%}"
+        if r.get("writer_oncpu") is not None and r.get("writer_queued") is not None:
+            blocked = max(0.0, r["writer_busy"] - r["writer_oncpu"] - r["writer_queued"])
+            text += (f" (on a CPU {r['writer_oncpu']:.0%}, waiting for one "
+                     f"{r['writer_queued']:.0%}, blocked on the disk {blocked:.0%})")
+        return text
+
     return ["", "Stagepass's accounts store writer (SQLite: the one thread every durable write "
             "waits for), share of each measured run's time it was busy, and in COMMIT alone, "
-            "median over the rounds: " + "; ".join(
-                f"{label(r)} busy {r['writer_busy']:.0%}, in COMMIT {r['writer_commit']:.0%}"
-                for r in busy)
+            "median over the rounds; in brackets, from the kernel's counts of that thread, the "
+            "busy time split into running, waiting for a CPU and the rest, asleep in the "
+            "kernel on the disk (fdatasync, page reads and writes): " + "; ".join(
+                shares(r) for r in busy)
             + ". Near 100 % busy, the row is bound by that thread."]
 
 
@@ -110,6 +119,8 @@ def aggregate(records):
             "cpu_us_per_request": statistics.median(cpu) if cpu else None,
             "writer_busy": median_of(rs, "writer_busy"),
             "writer_commit": median_of(rs, "writer_commit"),
+            "writer_oncpu": median_of(rs, "writer_oncpu"),
+            "writer_queued": median_of(rs, "writer_queued"),
             "rps_by_round": by_round(rs),
             "peak_rss_mib": peaks[(scenario, server, size)] / 1024 if (scenario, server, size) in peaks else None,
         }

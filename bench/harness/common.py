@@ -1,6 +1,7 @@
 """What every part of the harness uses: messages, a process's CPU time and peak RSS read from
 /proc, loopback HTTP probes, the results file and the state of one harness run (Run)."""
 import base64
+import glob
 import http.client
 import json
 import math
@@ -60,6 +61,22 @@ def cpu_ticks(pid):
     if not fields:
         die(f"PID {pid} is gone: no CPU time to read")
     return int(fields[11]) + int(fields[12])
+
+
+def thread_schedstat(pid, comm):
+    """(seconds on a CPU, seconds runnable but waiting for one) so far of PID's thread named
+    COMM, from /proc/PID/task/*/schedstat (the kernel's own per-thread counts), or None."""
+    for task in glob.glob(f"/proc/{pid}/task/*"):
+        try:
+            with open(os.path.join(task, "comm")) as f:
+                if f.read().strip() != comm:
+                    continue
+            with open(os.path.join(task, "schedstat")) as f:
+                ran_ns, waited_ns = f.read().split()[:2]
+            return int(ran_ns) / 1e9, int(waited_ns) / 1e9
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def tree_cpu_ticks(pid):

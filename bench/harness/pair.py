@@ -12,7 +12,8 @@ import sys
 import time
 
 from . import servers
-from .common import (basic, cpu_ticks, die, form, last_json, peak_rss_kb, request, say, tail)
+from .common import (basic, cpu_ticks, die, form, last_json, peak_rss_kb, request, say, tail,
+                     thread_schedstat)
 from .servers import REDIRECT_URI
 from .shapes import SEARCH_PATH, SEARCH_WALK, pick_artist, search_walk_env, shuffle_file
 
@@ -380,7 +381,8 @@ class Pair:
             log.write(f.read())
         writer = None
         if writer0 and writer1 and elapsed > 0:
-            writer = {name: (writer1[name] - writer0[name]) / elapsed for name in writer0}
+            writer = {name: (writer1[name] - writer0[name]) / elapsed
+                      for name in writer0 if name in writer1}
         self.record(phase, summary, (cpu1 - cpu0) / run.clk_tck, storm, writer)
         self.last_rps = float(summary["rps"])
         self.last_exhausted = int(summary.get("pool_exhausted") or 0)
@@ -392,9 +394,14 @@ class Pair:
     WRITER_SERIES = {"busy": "stagepass_store_writer_busy_seconds_total",
                      "commit": "stagepass_store_commit_seconds_total"}
 
+    WRITER_THREAD = "sp-acct-writer"
+
     def writer_seconds(self):
         """The accounts store's writer time so far, from stagepass's /metrics (SQLite only):
-        {"busy": s, "commit": s}, or None for another server or store."""
+        {"busy": s, "commit": s}, or None for another server or store. With the kernel's
+        counts of that thread (/proc), also "oncpu" and "queued" (runnable, waiting for a
+        CPU): what is left of its busy time, it spent asleep in the kernel, waiting for the
+        disk (fdatasync, and the page reads and writes of the commit and checkpoint)."""
         if self.server_name != "stagepass":
             return None
         try:
@@ -416,6 +423,9 @@ class Pair:
                 say("note: stagepass's /metrics has no writer series (not SQLite?): "
                     "no writer line in the results")
             return None
+        sched = thread_schedstat(self.server.pid, self.WRITER_THREAD)
+        if sched:
+            values["oncpu"], values["queued"] = sched
         return values
 
     def record(self, phase, summary, cpu_s, storm, writer=None):
@@ -435,6 +445,9 @@ class Pair:
         if writer is not None:  # the share of the run the one writer thread was busy, in COMMIT
             r["writer_busy"] = writer["busy"]
             r["writer_commit"] = writer["commit"]
+            if "oncpu" in writer:
+                r["writer_oncpu"] = writer["oncpu"]
+                r["writer_queued"] = writer["queued"]
         self.run.results.append(r)
 
     def stop(self):

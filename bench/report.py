@@ -58,20 +58,23 @@ def writer_line(rows):
         size = f" at {human(r['size'])}" if r.get("size") is not None else ""
         return f"row {SCENARIOS.get(r['scenario'], ('?',))[0]}{size}"
 
+    def split(r):
+        return all(r.get(k) is not None for k in ("writer_oncpu", "writer_queued", "writer_asleep"))
+
     def shares(r):
         text = f"{label(r)} busy {r['writer_busy']:.0%}, in COMMIT {r['writer_commit']:.0%}"
-        if r.get("writer_oncpu") is not None and r.get("writer_queued") is not None:
-            blocked = max(0.0, r["writer_busy"] - r["writer_oncpu"] - r["writer_queued"])
+        if split(r):
             text += (f" (on a CPU {r['writer_oncpu']:.0%}, waiting for one "
-                     f"{r['writer_queued']:.0%}, blocked on the disk {blocked:.0%})")
+                     f"{r['writer_queued']:.0%}, asleep {r['writer_asleep']:.0%})")
         return text
 
+    brackets = ("; in brackets, shares of the run from the kernel's counts of that thread: on a "
+                "CPU, waiting for one, and what is left of its busy time, asleep (mostly "
+                "fdatasync and page I/O, also lock waits; whole-thread counts, so approximate)"
+                if any(split(r) for r in busy) else "")
     return ["", "Stagepass's accounts store writer (SQLite: the one thread every durable write "
             "waits for), share of each measured run's time it was busy, and in COMMIT alone, "
-            "median over the rounds; in brackets, from the kernel's counts of that thread, the "
-            "busy time split into running, waiting for a CPU and the rest, asleep in the "
-            "kernel on the disk (fdatasync, page reads and writes): " + "; ".join(
-                shares(r) for r in busy)
+            "median over the rounds" + brackets + ": " + "; ".join(shares(r) for r in busy)
             + ". Near 100 % busy, the row is bound by that thread."]
 
 
@@ -121,6 +124,7 @@ def aggregate(records):
             "writer_commit": median_of(rs, "writer_commit"),
             "writer_oncpu": median_of(rs, "writer_oncpu"),
             "writer_queued": median_of(rs, "writer_queued"),
+            "writer_asleep": median_of(rs, "writer_asleep"),
             "rps_by_round": by_round(rs),
             "peak_rss_mib": peaks[(scenario, server, size)] / 1024 if (scenario, server, size) in peaks else None,
         }

@@ -383,6 +383,13 @@ class Pair:
         if writer0 and writer1 and elapsed > 0:
             writer = {name: (writer1[name] - writer0[name]) / elapsed
                       for name in writer0 if name in writer1}
+            if "oncpu" in writer and writer["oncpu"] <= 0 < writer["busy"]:
+                # A kernel without these counts reports zeros: no split rather than a wrong one.
+                del writer["oncpu"], writer["queued"]
+            if "oncpu" not in writer and not getattr(self.run, "warned_no_schedstat", False):
+                self.run.warned_no_schedstat = True
+                say(f"note: no kernel counts (/proc/PID/task/*/schedstat) of the thread "
+                    f"{self.WRITER_THREAD}: the writer line is not split")
         self.record(phase, summary, (cpu1 - cpu0) / run.clk_tck, storm, writer)
         self.last_rps = float(summary["rps"])
         self.last_exhausted = int(summary.get("pool_exhausted") or 0)
@@ -400,8 +407,8 @@ class Pair:
         """The accounts store's writer time so far, from stagepass's /metrics (SQLite only):
         {"busy": s, "commit": s}, or None for another server or store. With the kernel's
         counts of that thread (/proc), also "oncpu" and "queued" (runnable, waiting for a
-        CPU): what is left of its busy time, it spent asleep in the kernel, waiting for the
-        disk (fdatasync, and the page reads and writes of the commit and checkpoint)."""
+        CPU), of the whole thread: what is left of its busy time, it spent asleep, mostly in
+        fdatasync and page I/O (also lock waits)."""
         if self.server_name != "stagepass":
             return None
         try:
@@ -448,6 +455,8 @@ class Pair:
             if "oncpu" in writer:
                 r["writer_oncpu"] = writer["oncpu"]
                 r["writer_queued"] = writer["queued"]
+                # Per run, so the report's median is of one quantity, not of three medians.
+                r["writer_asleep"] = max(0.0, writer["busy"] - writer["oncpu"] - writer["queued"])
         self.run.results.append(r)
 
     def stop(self):

@@ -6,7 +6,8 @@
 // Run by Background on accounts nodes only (an api-only node never prunes). A pass deletes
 // each kind in batches of `batch` rows (refresh tokens' expiry and reuse window: `batch`-token
 // steps of a sweep that goes on at the next pass), one store call each (on SQLite a job of the
-// group-commit writer between the requests' writes; on PostgreSQL one short statement), at
+// group-commit writer between the requests' writes, and a sweep step reads its ranges on a
+// reader and writes only when something in them is due; on PostgreSQL one short statement), at
 // most `max_batches` per kind, so a pass never holds the store or the background thread
 // long; a kind that filled its batches is pruned again at the next tick, the others at the
 // next interval. Several nodes may prune one PostgreSQL database at once (idempotent).

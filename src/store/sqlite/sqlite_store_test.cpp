@@ -220,6 +220,51 @@ TEST_F(SqliteFamilyTest, ASweepRoundCoversBothTablesOnce) {
   EXPECT_EQ(steps, 3);  // families 2+2+1 beside tokens 2+1 (then done)
 }
 
+// A sweep step that finds nothing due in its ranges costs the writer nothing: the ranges are
+// read on a reader, so a large store where nothing is due yet is swept without holding the
+// group commits of the grants (issue 17: the mixed row's tail grew with the store).
+TEST_F(SqliteFamilyTest, ASweepStepWithNothingDueDoesNotWrite) {
+  for (char c : {'a', 'b', 'c'}) issue(c);  // idle ends 1000
+  {
+    Connection db(store_.path());  // per-token rows of the older key shapes, neither due yet:
+    db.exec(                       // one never rotated (idle end 1000), one rotated at 500
+        "INSERT INTO refresh_tokens (hash, grant_id, client_id, user_id, scope, created_at, "
+        "expires_at, idle_expires_at, rotated_at) VALUES "
+        "('r1', 'g1', 'c1', 'u1', 'streaming', 100, 1000, 1000, NULL), "
+        "('r2', 'g1', 'c1', 'u1', 'streaming', 100, 1000, 1000, 500)");
+  }
+  const auto before = store_->group_stats();
+  int steps = 0;
+  for (;;) {
+    auto step = store_->sweep_refresh_tokens(1000, 500, 2);  // nothing before 1000, or 500
+    ASSERT_TRUE(step.ok());
+    EXPECT_EQ(step->expired, 0);
+    EXPECT_EQ(step->rotated, 0);
+    ++steps;
+    if (step->wrapped) break;
+    ASSERT_LT(steps, 10);
+  }
+  EXPECT_EQ(steps, 2);  // families 2+1 beside tokens 2 (then done)
+  EXPECT_EQ(store_->group_stats().writes, before.writes);
+  EXPECT_EQ(count("SELECT count(*) FROM refresh_families"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM refresh_tokens"), 2);
+  // Once due, the same sweep deletes them (through the writer).
+  int64_t expired = 0, rotated = 0;
+  for (steps = 0;; ++steps) {
+    auto step = store_->sweep_refresh_tokens(1001, 501, 2);
+    ASSERT_TRUE(step.ok());
+    expired += step->expired;
+    rotated += step->rotated;
+    if (step->wrapped) break;
+    ASSERT_LT(steps, 10);
+  }
+  EXPECT_EQ(expired, 4);  // three chains and r1
+  EXPECT_EQ(rotated, 1);  // r2
+  EXPECT_EQ(count("SELECT count(*) FROM refresh_tokens"), 0);
+  EXPECT_GT(store_->group_stats().writes, before.writes);
+  EXPECT_EQ(count("SELECT count(*) FROM refresh_families"), 0);
+}
+
 // An existing deployment upgrades: a refresh token stored before families (a row of its own,
 // time-shaped key) still rotates, into a token of its own shape, and its spent self is reuse.
 TEST(SqliteFamilyUpgradeTest, ATokenStoredBeforeFamiliesStillRotates) {

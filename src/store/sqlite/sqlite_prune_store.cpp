@@ -41,9 +41,9 @@ Result<int64_t> SqliteStore::prune_codes(int64_t before, int limit) {
 // cost the writer nothing; older ranges, where something usually is due, cost it about what
 // they did. Why: a store that grew by a million young chains in a bench run had every pass
 // run its 40 steps, each reading 2 x `limit` rows on the writer between the grants of its
-// group. The mixed row's p99, by round, in one run each on the same store growth
-// (refresh, code, mixed; three rounds): 12.7, 19.5, 81.4 ms before; 18.6, 14.8, 13.1 ms
-// after (issue 17).
+// group. The mixed row's p99 by round, two runs each on the same store growth (refresh,
+// code, mixed; three rounds): before 12.7, 19.5, 81.4 and 10.4, 13.3, 35.1 ms; after 18.6,
+// 14.8, 13.1 and 17.6, 14.9, 27.0 ms. The third round's tail is lower, not gone (issue 17).
 Result<PruneStore::Swept> SqliteStore::sweep_refresh_tokens(int64_t idle_before,
                                                             int64_t rotated_before, int limit) {
   std::lock_guard lk(sweep_mu_);  // one step at a time moves the positions

@@ -54,45 +54,39 @@ Result<PruneStore::Swept> SqliteStore::sweep_refresh_tokens(int64_t idle_before,
   };
   auto plan = read([&](Connection& db) -> Result<Plan> {
     Plan out;
-    // The next `limit` keys after the position: how many, and the last (the step's range).
-    // Returns whether the table was read to its end.
-    auto next_range = [&](const char* sql, const std::string& after, std::string& last) {
-      auto range = db.prepare(sql);
+    // One table's part of the step, from `after` (kSwept: done for this round): the next
+    // `limit` keys, the last of them in `last` (the step's range; left empty when there are
+    // none), and whether any row in that range is due (`due_sql`: bound to the range and the
+    // two times). Returns whether the table was read to its end.
+    auto plan_table = [&](const char* range_sql, const char* due_sql, const std::string& after,
+                          std::string& last, bool& due) {
+      if (after == kSwept) return true;
+      auto range = db.prepare(range_sql);
       range.bind_all(after, static_cast<int64_t>(limit)).step();
-      if (range.i64(0) > 0) last = range.text(1);
-      return range.i64(0) < limit;
+      const bool wrapped = range.i64(0) < limit;
+      if (range.i64(0) > 0) {
+        last = range.text(1);
+        due = db.prepare(due_sql).bind_all(after, last, idle_before, rotated_before).step();
+      }
+      return wrapped;
     };
     // Each table is swept to its end once a round; the round ends when both are.
-    out.tokens_wrapped = sweep_after_ == kSwept || next_range(
-                                                       "SELECT count(*), max(hash) FROM "
-                                                       "(SELECT hash FROM refresh_tokens WHERE "
-                                                       "hash > ? ORDER BY hash LIMIT ?)",
-                                                       sweep_after_, out.tokens_last);
-    if (!out.tokens_last.empty()) {
-      auto due = db.prepare(
-          "SELECT 1 FROM refresh_tokens WHERE hash > ? AND hash <= ? AND "
-          "((rotated_at IS NULL AND idle_expires_at < ?) OR rotated_at < ?) LIMIT 1");
-      out.tokens_due =
-          due.bind_all(sweep_after_, out.tokens_last, idle_before, rotated_before).step();
-    }
+    out.tokens_wrapped = plan_table(
+        "SELECT count(*), max(hash) FROM "
+        "(SELECT hash FROM refresh_tokens WHERE hash > ? ORDER BY hash LIMIT ?)",
+        "SELECT 1 FROM refresh_tokens WHERE hash > ? AND hash <= ? AND "
+        "((rotated_at IS NULL AND idle_expires_at < ?) OR rotated_at < ?) LIMIT 1",
+        sweep_after_, out.tokens_last, out.tokens_due);
     // issue17:family. A chain's row goes once its current token is past its idle end (never
     // later than the chain's absolute end: the chain can no longer be used) and its last
     // rotation is past the reuse window: until then a spent token of the chain presented
     // again still revokes the grant.
-    out.families_wrapped =
-        family_sweep_after_ == kSwept ||
-        next_range(
-            "SELECT count(*), max(family) FROM "
-            "(SELECT family FROM refresh_families WHERE family > ? ORDER BY family "
-            "LIMIT ?)",
-            family_sweep_after_, out.families_last);
-    if (!out.families_last.empty()) {
-      auto due = db.prepare(
-          "SELECT 1 FROM refresh_families WHERE family > ? AND family <= ? "
-          "AND idle_expires_at < ? AND (rotated_at IS NULL OR rotated_at < ?) LIMIT 1");
-      out.families_due =
-          due.bind_all(family_sweep_after_, out.families_last, idle_before, rotated_before).step();
-    }
+    out.families_wrapped = plan_table(
+        "SELECT count(*), max(family) FROM "
+        "(SELECT family FROM refresh_families WHERE family > ? ORDER BY family LIMIT ?)",
+        "SELECT 1 FROM refresh_families WHERE family > ? AND family <= ? "
+        "AND idle_expires_at < ? AND (rotated_at IS NULL OR rotated_at < ?) LIMIT 1",
+        family_sweep_after_, out.families_last, out.families_due);
     return out;
   });
   if (!plan) return fail(std::move(plan.error()));

@@ -39,10 +39,10 @@ class RenderedPages {
   static constexpr size_t kMaxTarget = 2048;
 
   std::shared_ptr<const Page> find(const std::string& key) { return cache_.get(key); }
-  uint64_t generation() const { return cache_.generation(); }
-  void keep(const std::string& key, const std::string& body, int64_t cost, uint64_t generation) {
+  // Nothing clears this cache (the catalog never changes), so no put() can race a clear().
+  void keep(const std::string& key, const std::string& body, int64_t cost) {
     auto page = std::make_shared<const Page>(Page{body, cost});
-    cache_.put(key, page, body.size(), generation);
+    cache_.put(key, page, body.size(), cache_.generation());
   }
 
  private:
@@ -176,11 +176,10 @@ void register_catalog(ApiRoutes& routes, MusicStore& music) {
     routes.add(
         "GET", pattern, any_token(),
         [&music, f, pages](ApiRequest& r) {
-          const uint64_t generation = pages->generation();
           auto answer = f(r, music);
           if (answer.status == 200 && r.http.target().size() <= RenderedPages::kMaxTarget) {
             try {
-              pages->keep(RenderedPages::key(r), answer.body, r.cost, generation);
+              pages->keep(RenderedPages::key(r), answer.body, r.cost);
             } catch (const std::bad_alloc&) {
               // Not kept: the answer itself is complete.
             }

@@ -7,6 +7,7 @@
 #include "oauth/grants/client_credentials.hpp"
 #include "oauth/grants/refresh_token.hpp"
 #include "oauth/metadata.hpp"
+#include "store/write_batches.hpp"
 #include "web/cookies.hpp"
 
 namespace stagepass {
@@ -120,10 +121,15 @@ void AccountsNode::refresh_origins() {
 void AccountsNode::flush_secret_usage() {
   auto uses = secret_usage_.drain();
   if (uses.empty()) return;
-  if (auto st = store_.record_secret_usage(uses, services_.clock.now()); !st) {
-    secret_usage_.restore(uses);
+  const int64_t now = services_.clock.now();
+  // kRowsPerWrite uses per transaction, so the writer takes the requests' writes in between.
+  auto done = write_in_batches(uses, [&](const std::vector<ClientSecretUse>& batch) {
+    return store_.record_secret_usage(batch, now);
+  });
+  if (!done.status) {
+    secret_usage_.restore(done.left);
     log::event("warn", "client secret usage not recorded",
-               {{"uses", uses.size()}, {"error", st.error().message}});
+               {{"uses", done.left.size()}, {"error", done.status.error().message}});
   }
 }
 

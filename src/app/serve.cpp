@@ -25,6 +25,7 @@
 #include "music/sqlite/sqlite_music_store.hpp"
 #include "store/postgresql/pg_revocation_log.hpp"
 #include "store/sqlite/sqlite_revocation_log.hpp"
+#include "store/write_batches.hpp"
 
 namespace stagepass {
 namespace asio = boost::asio;
@@ -34,15 +35,18 @@ using Awaitable = asio::awaitable<Response>;
 
 namespace {
 
-// Writes the grants' aggregated "last used" times in one transaction; on failure they are
-// kept for the next flush. Blocking: run it from Background or after the I/O threads stopped.
+// Writes the grants' aggregated "last used" times, kRowsPerWrite grants per transaction (so
+// the writer takes the requests' writes in between); on failure those not written are kept
+// for the next flush. Blocking: run it from Background or after the I/O threads stopped.
 void flush_usage(UsageAggregator& usage, GrantStore& store) {
   auto uses = usage.drain();
   if (uses.empty()) return;
-  if (auto st = store.record_grant_usage(uses); !st) {
-    usage.restore(uses);
+  auto done = write_in_batches(
+      uses, [&](const UsageAggregator::Uses& batch) { return store.record_grant_usage(batch); });
+  if (!done.status) {
+    usage.restore(done.left);
     log::event("warn", "grant usage not recorded",
-               {{"grants", uses.size()}, {"error", st.error().message}});
+               {{"grants", done.left.size()}, {"error", done.status.error().message}});
   }
 }
 
@@ -63,12 +67,16 @@ AbuseSettings abuse_settings(const Config& cfg) {
 // Writes the usage buckets changed since the last save (and drops those older than 30 days);
 // on failure they are marked again by the next fold that touches them, so at worst a
 // restart loses the buckets of the failed saves. Blocking: Background or after shutdown.
+// kRowsPerWrite buckets per transaction, as flush_usage.
 void save_usage(AppUsage& usage, UsageStore& store, int64_t now) {
   auto rows = usage.dirty_rows();
   if (rows.empty()) return;
-  if (auto st = store.save_usage(rows, now, AppUsage::retention_seconds()); !st) {
+  auto done = write_in_batches(rows, [&](const std::vector<AppUsageRow>& batch) {
+    return store.save_usage(batch, now, AppUsage::retention_seconds());
+  });
+  if (!done.status) {
     log::event("warn", "app usage not saved",
-               {{"rows", rows.size()}, {"error", st.error().message}});
+               {{"rows", done.left.size()}, {"error", done.status.error().message}});
   }
 }
 
@@ -135,6 +143,11 @@ int serve(const Config& cfg, bool demo) {
   std::unique_ptr<Pruner> pruner;
   // issue17:prune, accounts nodes. Declared after the pruner: stopped (joined) before it goes.
   Background prune_background(tune.background_tick);
+  // Accounts nodes: the usage flushes, on a thread of their own. A flush hands the store many
+  // small transactions in turn (write_in_batches), each waiting for its group commit: on a
+  // busy SQLite writer that may take a second, which must not delay the revocation poll, key
+  // pickup or abuse checks of the shared background thread.
+  Background usage_background(tune.background_tick);
   std::unique_ptr<ApiNode> api;
   if (cfg.serves_accounts()) {
     const Secret master_key = cfg.resolve_master_key();
@@ -158,10 +171,10 @@ int serve(const Config& cfg, bool demo) {
       if (accounts->refresh_keys() && api) api->set_keys(accounts->keys());
     });
     background.add([&] { accounts->refresh_origins(); }, tune.origins_refresh_ticks);
-    background.add([&] { flush_usage(usage, accounts->store()); }, tune.usage_flush_ticks);
-    background.add([&] { accounts->flush_secret_usage(); }, tune.usage_flush_ticks);
-    background.add([&] { save_usage(app_usage, accounts->store(), clock.now()); },
-                   tune.app_usage_save_ticks);
+    usage_background.add([&] { flush_usage(usage, accounts->store()); }, tune.usage_flush_ticks);
+    usage_background.add([&] { accounts->flush_secret_usage(); }, tune.usage_flush_ticks);
+    usage_background.add([&] { save_usage(app_usage, accounts->store(), clock.now()); },
+                         tune.app_usage_save_ticks);
     // issue17:prune. Accounts nodes only: an api-only node has no accounts store to prune.
     pruner = std::make_unique<Pruner>(
         accounts->store(), clock, metrics,
@@ -318,6 +331,7 @@ int serve(const Config& cfg, bool demo) {
   }
   background.start();
   prune_background.start();
+  usage_background.start();
   if (follower) follower->start();
   log::event("info", "listening",
              {{"listen", cfg.listen},
@@ -345,6 +359,7 @@ int serve(const Config& cfg, bool demo) {
   for (auto& t : threads) t.join();
   background.stop();
   prune_background.stop();
+  usage_background.stop();
   if (follower) follower->stop();
   if (accounts) {
     flush_usage(usage, accounts->store());

@@ -64,8 +64,8 @@ struct Tunables {
   // Registered web origins (CORS of /api/token) are reread every this many ticks
   // (operations.md: "refreshed every 5 s").
   int origins_refresh_ticks = 5;
-  // "Last used" of grants reaches the store every this many ticks: one transaction per 5 s
-  // instead of one write per API call.
+  // "Last used" of grants reaches the store every this many ticks, in transactions of
+  // kRowsPerWrite grants (store/write_batches.hpp), instead of one write per API call.
   int usage_flush_ticks = 5;
   // issue15:abuse. Per-app usage buckets reach the store every this many ticks (and at
   // shutdown): a crash loses at most a minute of the charts' history.

@@ -1,7 +1,7 @@
 // SecretUsage (issue15:secrets): which client secret was used, from which IP, noted on the
 // token endpoint's hot path (client authentication, after the secret matched) in memory only,
 // so that "last used" and "distinct IPs in the last day" of every live secret reach the store
-// in one batch every few seconds (ClientStore::record_secret_usage) instead of one write per
+// in batches every few seconds (ClientStore::record_secret_usage) instead of one write per
 // request - like UsageAggregator does for grants. It also decides when a use of a *retiring*
 // secret deserves an audit event: at most one per (secret, IP) per minute, so a busy backend
 // still on the old secret cannot flood the audit stream.

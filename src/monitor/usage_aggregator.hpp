@@ -1,7 +1,7 @@
 // UsageAggregator: collects "this grant was just used" events from the Web API's hot path so
-// that "last used" reaches the store in one batch every few seconds instead of one write per
-// API call. Keeps only the latest time per grant; memory is bounded by the number of distinct
-// grants used between two drains.
+// that "last used" reaches the store in batches every few seconds (store/write_batches.hpp)
+// instead of one write per API call. Keeps only the latest time per grant; memory is bounded
+// by the number of distinct grants used between two drains.
 // Thread safety: note() and drain() may be called concurrently from any thread (16 shards,
 // one mutex each); note() never blocks on I/O.
 #pragma once

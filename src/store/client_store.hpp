@@ -105,9 +105,10 @@ class ClientStore {
   };
   // The client's live secrets at `now`, current first. kNotFound (no such client).
   virtual Result<std::vector<LiveSecret>> list_live_secrets(const std::string& id, int64_t now) = 0;
-  // Writes a batch of noted uses (SecretUsage::drain) in one transaction: each secret's last
-  // use, and the IPs it was used from (at most kMaxTrackedIpsPerSecret per secret in the day
-  // before `now`; older IPs are forgotten). Uses of secrets that no longer exist are ignored.
+  // Writes noted uses (SecretUsage::drain, in write_in_batches slices) in one transaction:
+  // each secret's last use, and the IPs it was used from (at most kMaxTrackedIpsPerSecret per
+  // secret in the day before `now`; older IPs are forgotten). Uses of secrets that no longer exist
+  // are ignored. A use written twice changes nothing (times only move forward).
   virtual Status<> record_secret_usage(const std::vector<ClientSecretUse>& uses, int64_t now) = 0;
   // issue15:abuse. Suspends the app at `at` with `reason` (at > 0), or lifts the suspension
   // (at == 0; the reason is cleared). kNotFound. A suspension feeds every node's

@@ -33,7 +33,8 @@ class GrantStore {
   virtual Result<bool> revoke_grant(const std::string& id, int64_t now) = 0;
   // The person's active grants (the apps they connected), newest first.
   virtual Result<std::vector<Grant>> list_user_grants(const std::string& user_id) = 0;
-  // Records when grants were last used, in one transaction (last_used_at only moves forward).
+  // Records when grants were last used, in one transaction (last_used_at only moves forward;
+  // a use written twice changes nothing). Callers hand large sets in write_in_batches slices.
   virtual Status<> record_grant_usage(const std::vector<std::pair<std::string, int64_t>>& uses) = 0;
   // Revokes one access token by its jti until it expires (RFC 7009 on an access token).
   // Idempotent: true if this call revoked it, false if it was revoked already. The row is

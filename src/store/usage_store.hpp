@@ -22,8 +22,8 @@ class UsageStore {
   static constexpr int kMaxWarningsPerApp = 100;
   virtual ~UsageStore() = default;
   // Writes the buckets (replacing a stored bucket of the same client, span and start) and
-  // deletes every bucket of span S that started before `older_than(S)`, in one transaction.
-  // `keep_seconds`: buckets of each span are kept this long, then deleted. Buckets of a client
+  // deletes every bucket, of any span, that started before now - keep_seconds, in one
+  // transaction (callers hand large sets in write_in_batches slices). Buckets of a client
   // that does not exist (deleted since they were counted) are not written.
   virtual Status<> save_usage(const std::vector<AppUsageRow>& rows, int64_t now,
                               int64_t keep_seconds) = 0;

@@ -38,7 +38,9 @@ SCENARIOS = {
     "search-uncached": ("11", "GET /v1/search, 16 words × offsets 0-1000, limit 5, each page "
                         "in turn (not in the search memo)", "GET"),
 }
-SERVER_ORDER = ["hello", "hello-sign", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
+# The servers that stand for a bound, not a product (bench/harness/servers.py, CEILINGS).
+BOUNDS = ("hello", "hello-sign", "hello-verify")
+SERVER_ORDER = ["hello", "hello-sign", "hello-verify", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
 PEERS = {"glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"}
 
 
@@ -158,9 +160,10 @@ def aggregate(records):
         r["ceiling"] = None
         if r["server"] != "hello" and ceiling:
             r["ceiling"] = paired(r["rps_by_round"], ceiling["rps_by_round"])
-        bound = by.get((r["scenario"], "hello-sign"))
+        # A scenario's signature bound: signing one token (grants) or verifying one (row 5).
+        bound = by.get((r["scenario"], "hello-sign")) or by.get((r["scenario"], "hello-verify"))
         r["sign_bound"] = None
-        if r["server"] not in ("hello", "hello-sign") and bound:
+        if r["server"] not in BOUNDS and bound:
             r["sign_bound"] = paired(r["rps_by_round"], bound["rps_by_round"])
         r["vs_best_peer"] = None
         peers = [p for p in rows if p["scenario"] == r["scenario"] and p["server"] in PEERS]
@@ -270,7 +273,7 @@ def markdown(rows, servers, failed, settings):
                     + ("the machine was busy before the loads; " if idle < 90 else "")
                     + "wrk and the server share the same cores."]
     out += ["", "| # | scenario | server | req/s median (min–max) | p50 ms | p99 ms | non-2xx "
-            "| other failures | CPU µs/req | peak RSS MiB | / ceiling | / sign bound "
+            "| other failures | CPU µs/req | peak RSS MiB | / ceiling | / signature bound "
             "| / best peer |",
             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
@@ -309,9 +312,11 @@ def markdown(rows, servers, failed, settings):
     out += ["", "Columns: see bench/README.md (Performance). / ceiling: the median over the rounds of "
             "the row's req/s over its scenario's hello run of the same round (stagepass-bench-hello "
             "sent the very same requests, run back to back with the row), with the range of those "
-            "per-round ratios. / sign bound: the same against hello-sign (stagepass-bench-hello --sign, "
-            "the same requests answered with one freshly signed EdDSA token each: what a server "
-            "that only mints the token reaches). / best peer: the same per-round pairing of stagepass with the best "
+            "per-round ratios. / signature bound: the same against hello-sign (stagepass-bench-hello "
+            "--sign, the same requests answered with one freshly signed EdDSA token each: what a "
+            "server that only mints the token reaches) or, row 5, hello-verify (--verify: the "
+            "same requests with tokens as long, each signature verified: what a server that only "
+            "checks the token reaches). / best peer: the same per-round pairing of stagepass with the best "
             "peer of each round. CPU µs/req: the server process's user+system CPU time over the "
             "measured run divided by the requests completed."]
     return "\n".join(out) + "\n"

@@ -77,7 +77,7 @@ def measure(run):
     if s.growth_sizes:
         measure_growth(run)
         return
-    if s.servers & {"hello", "hello-sign"}:
+    if s.servers & set(servers.CEILINGS):
         run.shapes.calibrate(run)
     for round_no in range(1, s.rounds + 1):
         if s.rounds != 1:

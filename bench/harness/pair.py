@@ -98,8 +98,11 @@ class Pair:
         scen, srv = self.scenario, self.server
         if self.server_name in servers.CEILINGS:
             # The very script and environment of stagepass's row (run.shapes), with placeholders.
-            self.script, self.url, env = self.run.shapes.ceiling(self.run, scen, srv.base_url)
+            self.script, self.url, env = self.run.shapes.ceiling(self.run, scen, srv.base_url,
+                                                                 self.server_name)
             self.env.update(env)
+            if self.server_name == "hello-verify":
+                self.probe_verify(env["POOL_FILE"])
         elif scen == "cc":
             self.token_post(srv.base_url + srv.token_path,
                             [("grant_type", "client_credentials")]
@@ -239,6 +242,16 @@ class Pair:
         self.env.update({"POOL_FILE": tokens, "POOL_MODE": "cycle",
                          "INTROSPECT_PATH": srv.introspect_path})
         self.script, self.url = self.wrk("introspect.lua"), srv.base_url
+
+    def probe_verify(self, pool):
+        """hello-verify must accept the minted tokens and refuse others, or its row would
+        measure cheap refusals: the pool's first token answers 200, a placeholder 401."""
+        with open(pool) as f:
+            token = f.readline().strip()
+        url = self.server.base_url + "/v1/me"
+        self.expect_status(200, "GET", url, {"Authorization": f"Bearer {token}"})
+        self.expect_status(401, "GET", url,
+                           {"Authorization": f"Bearer {self.run.shapes.fake('access')}"})
 
     def probe_stagepass_seed(self):
         """Checks by hand that what the seed tool makes is accepted, with values of its own (a

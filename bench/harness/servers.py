@@ -95,29 +95,30 @@ class Server:
         self.proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=stderr)
         self.pid = self.proc.pid
 
-    def wait_ok(self, url, log, seconds=30):
-        """Waits up to SECONDS for URL to answer 200 while the server lives."""
+    def wait_ok(self, url, log, seconds=30, status=200):
+        """Waits up to SECONDS for URL to answer STATUS while the server lives."""
         for _ in range(10 * seconds):
             try:
-                if request("GET", url, timeout=5)[0] == 200:
+                if request("GET", url, timeout=5)[0] == status:
                     return
             except OSError:
                 pass
             if not self.alive():
                 sys.stderr.write(tail(log, 20))
-                die(f"server exited before {url} answered 200")
+                die(f"server exited before {url} answered {status}")
             time.sleep(0.1)
         sys.stderr.write(tail(log, 20))
-        die(f"{url} did not answer 200 within {seconds} s")
+        die(f"{url} did not answer {status} within {seconds} s")
 
 
 # The servers that stand for a bound, not a product: they get stagepass's requests.
-CEILINGS = ("hello", "hello-sign")
+CEILINGS = ("hello", "hello-sign", "hello-verify")
 
 
 def start(run, server):
     """Starts SERVER (already registered with its pair, so a failure still stops it)."""
     {"hello": _hello, "hello-sign": lambda r, s: _hello(r, s, sign=True),
+     "hello-verify": lambda r, s: _hello(r, s, verify=True),
      "stagepass": _stagepass,
      "glewlwyd": lambda r, s: _glewlwyd(r, s, ""),
      "glewlwyd-1k": lambda r, s: _glewlwyd(r, s, "1000"),
@@ -142,18 +143,29 @@ def stop(run, server):
         server.proc.wait()
 
 
-def _hello(run, server, sign=False):
+def _hello(run, server, sign=False, verify=False):
     port = free_port()
     log = run.path("hello.log")
+    # --verify: the key pair of the run's seed, whose tokens run.shapes mints (environment,
+    # not argv).
+    env = {**os.environ, "HELLO_KEY_SEED": run.shapes.verify_seed} if verify else None
     with open(log, "w") as out:
         server.spawn([run.settings.build_path("stagepass-bench-hello"), "--listen",
-                      f"127.0.0.1:{port}"] + (["--sign"] if sign else []), None, out,
-                     subprocess.STDOUT)
+                      f"127.0.0.1:{port}"] + (["--sign"] if sign else [])
+                     + (["--verify"] if verify else []), env, out, subprocess.STDOUT)
     server.base_url = f"http://127.0.0.1:{port}"
-    server.wait_ok(server.base_url + "/", log)
+    # With --verify a request without a token is refused: 401 says it is up.
+    server.wait_ok(server.base_url + "/", log, status=401 if verify else 200)
     # The stagepass client's id and secret (run.shapes): the same Authorization header.
     server.client_id = run.shapes.client_id or "bench"
     server.client_secret = run.shapes.client_secret or "bench"
+    if verify:
+        run.results.append({"type": "server", "server": "hello-verify", "storage": "none",
+                            "notes": "hello that verifies the Ed25519 signature of each "
+                            "request's bearer token (libsodium, tokens as long as stagepass's) "
+                            "and answers 200 \"hello\": the bound of a Web API call with a "
+                            "token never seen before"})
+        return
     if sign:
         run.results.append({"type": "server", "server": "hello-sign", "storage": "none",
                             "notes": "hello that signs one EdDSA token (libsodium Ed25519, "

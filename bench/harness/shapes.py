@@ -4,10 +4,14 @@ the same length where stagepass's are single-use or secret to the server (hello 
 nothing). Learnt once per run by Shapes.calibrate, which starts stagepass once before the
 first round: it creates the run's client, generates the catalog, mints a client-credentials
 token, seeds one refresh token, code and user access token, and picks the artist of the
-albums row. Also: the random order of the pools (shuffle_file) and the artist choice."""
+albums row. Also: the random order of the pools (shuffle_file) and the artist choice.
+hello-verify (row 5) checks signatures, so its pool is real tokens: minted by
+`stagepass-bench-hello --mint` from the access token sample, under the run's own key seed."""
 import json
 import os
 import random
+import secrets
+import subprocess
 import urllib.parse
 
 from . import servers
@@ -102,6 +106,8 @@ class Shapes:
         self.client_id = self.client_secret = ""
         self.samples = {}  # kind -> one real value: refresh, code, access, cc_access, verifier
         self.artist_id = ""
+        # hello-verify's key pair (HELLO_KEY_SEED), new for every run.
+        self.verify_seed = secrets.token_hex(32)
 
     def calibrate(self, run):
         say("calibrating: stagepass once, for the client, the catalog and the request shapes")
@@ -140,7 +146,19 @@ class Shapes:
     def fake(self, kind):
         return placeholder(self.samples[kind])
 
-    def ceiling(self, run, scen, base):
+    def signed_pool(self, run, count, name):
+        """A file of COUNT access tokens as long as stagepass's, each signed under the run's
+        key seed (hello-verify's), by stagepass-bench-hello --mint."""
+        path = run.path(name)
+        with open(path, "w") as out:
+            r = subprocess.run([run.settings.build_path("stagepass-bench-hello"), "--mint",
+                                str(count)], input=self.samples["access"] + "\n", text=True,
+                               stdout=out, env={**os.environ, "HELLO_KEY_SEED": self.verify_seed})
+        if r.returncode != 0:
+            die("stagepass-bench-hello --mint failed")
+        return path
+
+    def ceiling(self, run, scen, base, server="hello"):
         """(script, url, environment) of hello's run of scenario SCEN: the very script and
         environment of stagepass's row, with placeholders as long as stagepass's values, gone
         round instead of spent, and CEILING_RUN=1 (the scripts do not count hello's 200 "hello"
@@ -163,7 +181,10 @@ class Shapes:
             env["TOKEN"] = self.fake("access")
             return os.path.join(wrk, "get.lua"), base + "/v1/me", env
         if scen == "me-cold":
-            env["POOL_FILE"] = self.pool(run, "access", CEILING_POOL, "ceiling-pool.txt")
+            # hello-verify refuses a token whose signature does not verify: real ones.
+            env["POOL_FILE"] = (self.signed_pool(run, CEILING_POOL, "ceiling-pool.txt")
+                                if server == "hello-verify" else
+                                self.pool(run, "access", CEILING_POOL, "ceiling-pool.txt"))
             return os.path.join(wrk, "bearer_pool.lua"), base + "/v1/me", env
         if scen == "introspect":
             env.update({"POOL_FILE": self.pool(run, "cc_access", s.introspect_pool,

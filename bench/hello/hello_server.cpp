@@ -10,7 +10,17 @@
 // token response). That is the bound of a grant: a server that mints one EdDSA token per
 // request and does nothing else.
 //
-// Usage: stagepass-bench-hello --listen 127.0.0.1:8080 [--threads N] [--sign]
+// With --verify it checks the Ed25519 signature of the request's bearer token (the
+// "Authorization: Bearer header.payload.signature" of a JWT) and answers "hello", or 401 when
+// the signature does not verify. That is the bound of a Web API call with a token never seen
+// before: a server that verifies one signature per request and does nothing else. The key
+// pair comes from the 64 hex digits of HELLO_KEY_SEED (environment, not argv), and
+// `--mint N` makes the tokens: it reads one token from stdin and prints N tokens of exactly
+// its length, each a different message (a counter in its last characters) signed with that
+// key. Nothing is parsed but the signature: the claims are only bytes to verify.
+//
+// Usage: stagepass-bench-hello --listen 127.0.0.1:8080 [--threads N] [--sign | --verify]
+//        HELLO_KEY_SEED=<64 hex> stagepass-bench-hello --mint N < sample-token
 // Prints one line at startup and nothing per request; stops on SIGINT/SIGTERM.
 #ifndef BOOST_ASIO_NO_DEPRECATED
 #define BOOST_ASIO_NO_DEPRECATED
@@ -23,12 +33,14 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <iostream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -51,6 +63,10 @@ bool g_sign = false;
 unsigned char g_secret_key[crypto_sign_SECRETKEYBYTES];
 std::atomic<std::uint64_t> g_counter{0};
 
+// --verify: the public key of the pair HELLO_KEY_SEED makes.
+bool g_verify = false;
+unsigned char g_public_key[crypto_sign_PUBLICKEYBYTES];
+
 // An access token's worth of claims and its base64url signature.
 std::string signed_body() {
   char claims[400];
@@ -69,6 +85,26 @@ std::string signed_body() {
   return std::string(claims, static_cast<size_t>(n)) + "." + out;
 }
 
+// True when `authorization` is "Bearer M.S" with S the base64url Ed25519 signature of M under
+// g_public_key (M: the JWT's header and payload, dot included).
+bool verifies(std::string_view authorization) {
+  constexpr std::string_view kScheme = "Bearer ";
+  if (!authorization.starts_with(kScheme)) return false;
+  const std::string_view token = authorization.substr(kScheme.size());
+  const auto dot = token.rfind('.');
+  if (dot == std::string_view::npos) return false;
+  const std::string_view encoded = token.substr(dot + 1);
+  unsigned char sig[crypto_sign_BYTES];
+  size_t sig_len = 0;
+  if (sodium_base642bin(sig, sizeof sig, encoded.data(), encoded.size(), nullptr, &sig_len, nullptr,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      sig_len != sizeof sig) {
+    return false;
+  }
+  return crypto_sign_verify_detached(sig, reinterpret_cast<const unsigned char*>(token.data()), dot,
+                                     g_public_key) == 0;
+}
+
 // One connection: read a request, answer "hello", repeat while keep-alive holds.
 // Any error (EOF, timeout, malformed request, body over the limit) closes the connection.
 asio::awaitable<void> serve_connection(beast::tcp_stream stream) {
@@ -81,10 +117,12 @@ asio::awaitable<void> serve_connection(beast::tcp_stream stream) {
     if (read_ec) break;
 
     const auto& request = parser.get();
-    http::response<http::string_body> response{http::status::ok, request.version()};
+    const bool refused = g_verify && !verifies(request[http::field::authorization]);
+    http::response<http::string_body> response{
+        refused ? http::status::unauthorized : http::status::ok, request.version()};
     response.set(http::field::content_type, "text/plain");
     response.keep_alive(request.keep_alive());
-    response.body() = g_sign ? signed_body() : "hello";
+    response.body() = g_sign ? signed_body() : refused ? "bad signature" : "hello";
     response.prepare_payload();
 
     stream.expires_after(kReadTimeout);  // the same bound for a client that stops reading
@@ -120,8 +158,58 @@ tcp::endpoint parse_endpoint(std::string_view text) {
 }
 
 int usage(const char* argv0) {
-  std::fprintf(stderr, "usage: %s --listen HOST:PORT [--threads N] [--sign]\n", argv0);
+  std::fprintf(stderr,
+               "usage: %s --listen HOST:PORT [--threads N] [--sign | --verify]\n"
+               "       HELLO_KEY_SEED=<64 hex> %s --mint N < sample-token\n",
+               argv0, argv0);
   return 2;
+}
+
+// The key pair of HELLO_KEY_SEED (32 bytes as 64 hex digits); false when it is missing or
+// malformed.
+bool key_pair_from_env(unsigned char* public_key, unsigned char* secret_key) {
+  const char* hex = std::getenv("HELLO_KEY_SEED");
+  unsigned char seed[crypto_sign_SEEDBYTES];
+  size_t seed_len = 0;
+  if (!hex || std::string_view(hex).size() != 2 * sizeof seed ||
+      sodium_hex2bin(seed, sizeof seed, hex, 2 * sizeof seed, nullptr, &seed_len, nullptr) != 0 ||
+      seed_len != sizeof seed) {
+    std::fprintf(stderr, "HELLO_KEY_SEED must be 64 hex digits (a 32-byte seed)\n");
+    return false;
+  }
+  crypto_sign_seed_keypair(public_key, secret_key, seed);
+  sodium_memzero(seed, sizeof seed);
+  return true;
+}
+
+// --mint N: N tokens as long as the sample on stdin ("M.S"), each M with its last 20
+// characters replaced by a zero-padded counter (digits are base64url characters), signed.
+int mint(unsigned long long count) {
+  std::string sample;
+  if (!std::getline(std::cin, sample)) return 1;
+  // header.payload.signature, the counter inside the payload.
+  const auto first_dot = sample.find('.');
+  const auto dot = sample.rfind('.');
+  if (first_dot == std::string::npos || dot == first_dot || dot - first_dot - 1 < 20) {
+    std::fprintf(stderr,
+                 "--mint: the sample on stdin is not a JWT with a payload of 20+ characters\n");
+    return 2;
+  }
+  std::string message = sample.substr(0, dot);
+  unsigned char sig[crypto_sign_BYTES];
+  char encoded[sodium_base64_ENCODED_LEN(crypto_sign_BYTES,
+                                         sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  for (unsigned long long i = 0; i < count; ++i) {
+    char counter[21];
+    std::snprintf(counter, sizeof counter, "%020llu", i);
+    message.replace(message.size() - 20, 20, counter);
+    crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                         message.size(), g_secret_key);
+    sodium_bin2base64(encoded, sizeof encoded, sig, sizeof sig,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    std::printf("%s.%s\n", message.c_str(), encoded);
+  }
+  return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -129,10 +217,15 @@ int usage(const char* argv0) {
 int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8080";
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  long long mint_count = -1;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--sign") {
       g_sign = true;
+      continue;
+    }
+    if (arg == "--verify") {
+      g_verify = true;
       continue;
     }
     if (i + 1 >= argc) return usage(argv[0]);
@@ -140,15 +233,31 @@ int main(int argc, char** argv) {
       listen = argv[++i];
     } else if (arg == "--threads") {
       threads = std::max(1, std::atoi(argv[++i]));
+    } else if (arg == "--mint") {
+      const char* text = argv[++i];
+      char* end = nullptr;
+      errno = 0;
+      mint_count = std::strtoll(text, &end, 10);
+      if (end == text || *end != '\0' || errno != 0 || mint_count < 0) return usage(argv[0]);
     } else {
       return usage(argv[0]);
     }
   }
+  if (g_sign && g_verify) return usage(argv[0]);
 
+  if (sodium_init() < 0) return 1;
+  if (mint_count >= 0) {
+    unsigned char public_key[crypto_sign_PUBLICKEYBYTES];
+    if (!key_pair_from_env(public_key, g_secret_key)) return 2;
+    return mint(static_cast<unsigned long long>(mint_count));
+  }
   if (g_sign) {
     unsigned char public_key[crypto_sign_PUBLICKEYBYTES];
-    if (sodium_init() < 0) return 1;
     crypto_sign_keypair(public_key, g_secret_key);
+  }
+  if (g_verify) {
+    if (!key_pair_from_env(g_public_key, g_secret_key)) return 2;
+    sodium_memzero(g_secret_key, sizeof g_secret_key);  // verifying needs the public key only
   }
   try {
     asio::io_context ioc{static_cast<int>(threads)};
@@ -161,7 +270,9 @@ int main(int argc, char** argv) {
 
     std::printf("stagepass-bench-hello listening on %s:%u with %u threads%s\n",
                 bound.address().to_string().c_str(), unsigned{bound.port()}, threads,
-                g_sign ? ", signing every answer" : "");
+                g_sign     ? ", signing every answer"
+                : g_verify ? ", verifying every bearer token"
+                           : "");
     std::fflush(stdout);
 
     std::vector<std::thread> pool;

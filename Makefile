@@ -62,6 +62,7 @@ bench-smoke: microbench-deps $(BUILD)/build.ninja
 	  cmake -S . -B $(BUILD) -DSTAGEPASS_BENCH=ON
 	cmake --build $(BUILD) -j $(JOBS) --target bench-tools
 	$(BUILD)/stagepass-bench-micro --benchmark_min_time=0.01
+	$(BUILD)/stagepass-bench-gateway --benchmark_min_time=0.01
 	$(BUILD)/stagepass-bench-cache-memory 1000
 	python3 -m py_compile bench/*.py bench/harness/*.py
 	bench/run.py --help >/dev/null

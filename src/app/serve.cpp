@@ -35,11 +35,11 @@ using Awaitable = asio::awaitable<Response>;
 
 namespace {
 
-// Writes the grants' aggregated "last used" times, kRowsPerWrite grants per transaction (so
-// the writer takes the requests' writes in between); on failure those not written are kept
-// for the next flush. Blocking: run it from Background or after the I/O threads stopped.
-void flush_usage(UsageAggregator& usage, GrantStore& store) {
-  auto uses = usage.drain();
+// Writes `uses`, grants' "last used" times drained from `usage`, kRowsPerWrite grants per
+// transaction (so the writer takes the requests' writes in between); on failure those not
+// written go back into `usage` for the next flush. Blocking: run it from Background or after
+// the I/O threads stopped.
+void flush_usage(UsageAggregator::Uses uses, UsageAggregator& usage, GrantStore& store) {
   if (uses.empty()) return;
   auto done = write_in_batches(
       uses, [&](const UsageAggregator::Uses& batch) { return store.record_grant_usage(batch); });
@@ -130,9 +130,10 @@ int serve(const Config& cfg, bool demo) {
                  {{"user_id", u.id}, {"error", r.error().message}});
     }
   };
-  // "Last used" of grants, noted by the Web API and flushed to the accounts store every 5 s
-  // (only when this node runs the accounts role: an api-only node has no accounts store).
-  UsageAggregator usage;
+  // "Last used" of grants, noted by the Web API and flushed to the accounts store every 5 s,
+  // each grant at most once a minute (only when this node runs the accounts role: an api-only
+  // node has no accounts store).
+  UsageAggregator usage(tune.usage_resolution_seconds);
   // issue15:abuse: per-app usage windows and the abuse detectors, fed by the request path
   // (O(1) notes), folded and judged by Background once a tick. An api-only node keeps its
   // own counts in memory (and in /metrics); only an accounts node persists them and acts.
@@ -171,7 +172,8 @@ int serve(const Config& cfg, bool demo) {
       if (accounts->refresh_keys() && api) api->set_keys(accounts->keys());
     });
     background.add([&] { accounts->refresh_origins(); }, tune.origins_refresh_ticks);
-    usage_background.add([&] { flush_usage(usage, accounts->store()); }, tune.usage_flush_ticks);
+    usage_background.add([&] { flush_usage(usage.drain(clock.now()), usage, accounts->store()); },
+                         tune.usage_flush_ticks);
     usage_background.add([&] { accounts->flush_secret_usage(); }, tune.usage_flush_ticks);
     usage_background.add([&] { save_usage(app_usage, accounts->store(), clock.now()); },
                          tune.app_usage_save_ticks);
@@ -362,7 +364,7 @@ int serve(const Config& cfg, bool demo) {
   usage_background.stop();
   if (follower) follower->stop();
   if (accounts) {
-    flush_usage(usage, accounts->store());
+    flush_usage(usage.drain_all(), usage, accounts->store());
     accounts->flush_secret_usage();
     app_usage.fold(clock.now());
     save_usage(app_usage, accounts->store(), clock.now());

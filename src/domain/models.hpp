@@ -83,7 +83,7 @@ struct Grant {
   ScopeSet scope;
   int64_t created_at = 0;
   std::optional<int64_t> revoked_at;
-  std::optional<int64_t> last_used_at;  // aggregated: may lag by a flush interval
+  std::optional<int64_t> last_used_at;  // aggregated: may lag by a minute and a flush
 };
 
 struct AuthorizationCode {

@@ -11,25 +11,53 @@ UsageAggregator::Shard& UsageAggregator::shard_for(const std::string& grant_id) 
 void UsageAggregator::note(const std::string& grant_id, int64_t now) {
   Shard& s = shard_for(grant_id);
   std::lock_guard lk(s.mu);
-  auto [it, inserted] = s.last.try_emplace(grant_id, now);
-  if (!inserted && it->second < now) it->second = now;
+  Entry& e = s.grants[grant_id];
+  if (e.latest < now) e.latest = now;
 }
 
-UsageAggregator::Uses UsageAggregator::drain() {
+UsageAggregator::Uses UsageAggregator::drain(int64_t now) {
   Uses out;
   for (Shard& s : shards_) {
-    std::unordered_map<std::string, int64_t> taken;
+    std::lock_guard lk(s.mu);
+    for (auto it = s.grants.begin(); it != s.grants.end();) {
+      Entry& e = it->second;
+      if (e.latest > e.handed && (e.handed == kNone || e.latest - e.handed >= resolution_)) {
+        out.emplace_back(it->first, e.latest);
+        e.handed = e.latest;
+      }
+      if (now - e.latest >= resolution_) {
+        it = s.grants.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  return out;
+}
+
+UsageAggregator::Uses UsageAggregator::drain_all() {
+  Uses out;
+  for (Shard& s : shards_) {
+    std::unordered_map<std::string, Entry> taken;
     {
       std::lock_guard lk(s.mu);
-      taken.swap(s.last);
+      taken.swap(s.grants);
     }
-    for (auto& [id, at] : taken) out.emplace_back(id, at);
+    for (auto& [id, e] : taken) {
+      if (e.latest > e.handed) out.emplace_back(id, e.latest);
+    }
   }
   return out;
 }
 
 void UsageAggregator::restore(const Uses& uses) {
-  for (const auto& [id, at] : uses) note(id, at);
+  for (const auto& [id, at] : uses) {
+    Shard& s = shard_for(id);
+    std::lock_guard lk(s.mu);
+    Entry& e = s.grants[id];
+    if (e.latest < at) e.latest = at;
+    e.handed = kNone;
+  }
 }
 
 }  // namespace stagepass

@@ -10,6 +10,8 @@
 namespace stagepass {
 namespace {
 
+constexpr int64_t kNow = 1'000'000;
+
 std::map<std::string, int64_t> as_map(const UsageAggregator::Uses& uses) {
   return {uses.begin(), uses.end()};
 }
@@ -20,29 +22,77 @@ TEST(UsageAggregator, KeepsTheLatestUsePerGrant) {
   agg.note("g1", 105);
   agg.note("g1", 103);  // out of order: the maximum wins
   agg.note("g2", 50);
-  auto uses = agg.drain();
+  auto uses = agg.drain(kNow);
   EXPECT_EQ(uses.size(), 2u);
   EXPECT_EQ(as_map(uses), (std::map<std::string, int64_t>{{"g1", 105}, {"g2", 50}}));
 }
 
 TEST(UsageAggregator, DrainForgets) {
   UsageAggregator agg;
-  EXPECT_TRUE(agg.drain().empty());
+  EXPECT_TRUE(agg.drain(kNow).empty());
   agg.note("g1", 1);
-  EXPECT_EQ(agg.drain().size(), 1u);
-  EXPECT_TRUE(agg.drain().empty());
+  EXPECT_EQ(agg.drain(kNow).size(), 1u);
+  EXPECT_TRUE(agg.drain(kNow).empty());
   agg.note("g1", 2);
-  EXPECT_EQ(as_map(agg.drain()), (std::map<std::string, int64_t>{{"g1", 2}}));
+  EXPECT_EQ(as_map(agg.drain(kNow)), (std::map<std::string, int64_t>{{"g1", 2}}));
 }
 
 TEST(UsageAggregator, RestoreMergesWithNewerNotes) {
   UsageAggregator agg;
   agg.note("g1", 10);
-  auto failed = agg.drain();
+  auto failed = agg.drain(kNow);
   agg.note("g1", 20);
   agg.note("g2", 5);
   agg.restore(failed);
-  EXPECT_EQ(as_map(agg.drain()), (std::map<std::string, int64_t>{{"g1", 20}, {"g2", 5}}));
+  EXPECT_EQ(as_map(agg.drain(kNow)), (std::map<std::string, int64_t>{{"g1", 20}, {"g2", 5}}));
+}
+
+TEST(UsageAggregator, AGrantInConstantUseIsHandedOutOnceAResolution) {
+  UsageAggregator agg(60);
+  agg.note("g1", 1000);
+  EXPECT_EQ(as_map(agg.drain(1000)), (std::map<std::string, int64_t>{{"g1", 1000}}));
+  for (int64_t t = 1005; t < 1060; t += 5) {
+    agg.note("g1", t);
+    EXPECT_TRUE(agg.drain(t).empty()) << t;
+  }
+  agg.note("g1", 1060);
+  agg.note("g2", 1060);  // a grant not seen before is due at once
+  EXPECT_EQ(as_map(agg.drain(1060)), (std::map<std::string, int64_t>{{"g1", 1060}, {"g2", 1060}}));
+  EXPECT_TRUE(agg.drain(1061).empty());
+}
+
+TEST(UsageAggregator, ForgetsAGrantUnusedForAResolution) {
+  UsageAggregator agg(60);
+  agg.note("g1", 1000);
+  EXPECT_EQ(agg.drain(1000).size(), 1u);
+  agg.note("g1", 1010);                  // not due: 10 s after what was handed out
+  EXPECT_TRUE(agg.drain(1069).empty());  // still remembered: used 59 s ago
+  EXPECT_TRUE(agg.drain(1070).empty());  // forgotten; the use of 1010 is dropped
+  agg.note("g1", 1075);                  // so the next use is due at once
+  EXPECT_EQ(as_map(agg.drain(1075)), (std::map<std::string, int64_t>{{"g1", 1075}}));
+}
+
+TEST(UsageAggregator, DrainAllHandsOutEveryPendingUseAndForgets) {
+  UsageAggregator agg(60);
+  agg.note("g1", 1000);
+  agg.note("g2", 1000);
+  EXPECT_EQ(agg.drain(1000).size(), 2u);
+  agg.note("g1", 1030);  // not due yet, but pending
+  agg.note("g3", 1031);
+  EXPECT_EQ(as_map(agg.drain_all()), (std::map<std::string, int64_t>{{"g1", 1030}, {"g3", 1031}}));
+  EXPECT_TRUE(agg.drain_all().empty());
+  agg.note("g2", 1032);  // forgotten by drain_all: due at once
+  EXPECT_EQ(as_map(agg.drain(1032)), (std::map<std::string, int64_t>{{"g2", 1032}}));
+}
+
+TEST(UsageAggregator, RestoredUsesAreDueAgain) {
+  UsageAggregator agg(60);
+  agg.note("g1", 1000);
+  auto failed = agg.drain(1000);
+  ASSERT_EQ(failed.size(), 1u);
+  agg.restore(failed);
+  EXPECT_EQ(as_map(agg.drain(1001)), (std::map<std::string, int64_t>{{"g1", 1000}}));
+  EXPECT_TRUE(agg.drain(1002).empty());
 }
 
 TEST(UsageAggregator, ConcurrentNotesAndDrainsLoseNothing) {
@@ -56,7 +106,7 @@ TEST(UsageAggregator, ConcurrentNotesAndDrainsLoseNothing) {
   std::atomic<bool> done{false};
   std::thread drainer([&] {
     while (!done) {
-      for (auto& [id, at] : agg.drain()) seen[id] = std::max(seen[id], at);
+      for (auto& [id, at] : agg.drain(kNow)) seen[id] = std::max(seen[id], at);
     }
   });
   std::vector<std::thread> writers;
@@ -70,7 +120,7 @@ TEST(UsageAggregator, ConcurrentNotesAndDrainsLoseNothing) {
   for (auto& w : writers) w.join();
   done = true;
   drainer.join();
-  for (auto& [id, at] : agg.drain()) seen[id] = std::max(seen[id], at);
+  for (auto& [id, at] : agg.drain(kNow)) seen[id] = std::max(seen[id], at);
   ASSERT_EQ(seen.size(), size_t{kGrants});
   for (const auto& [id, at] : seen) EXPECT_EQ(at, (kRounds - 1) * kThreads + kThreads - 1) << id;
 }

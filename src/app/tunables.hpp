@@ -64,13 +64,15 @@ struct Tunables {
   // Registered web origins (CORS of /api/token) are reread every this many ticks
   // (operations.md: "refreshed every 5 s").
   int origins_refresh_ticks = 5;
-  // "Last used" of grants reaches the store every this many ticks, in transactions of
-  // kRowsPerWrite grants (store/write_batches.hpp), instead of one write per API call.
+  // "Last used" of grants is flushed to the store every this many ticks, in transactions of
+  // kRowsPerWrite grants (store/write_batches.hpp), instead of one write per API call; a
+  // flush writes the grants whose use moved on by a minute (below).
   int usage_flush_ticks = 5;
-  // A grant's "last used" is written again only once it moved on by this many seconds
-  // (monitor::UsageAggregator): the pages show it to the minute, and a grant in constant use
-  // costs the writer one row a minute instead of one every flush (10,000 grants in use were
-  // 2,000 rows a second). The aggregator remembers the grants used within this window.
+  // A grant's "last used" is written again only once its latest use is this many seconds
+  // newer than the one last written (monitor::UsageAggregator): the pages show it to the
+  // minute (the stored time is less than this behind), and a grant in constant use costs the
+  // writer one row a minute instead of one every flush (10,000 grants in use were 2,000 rows
+  // a second). The aggregator remembers the grants used within this window.
   int64_t usage_resolution_seconds = 60;
   // issue15:abuse. Per-app usage buckets reach the store every this many ticks (and at
   // shutdown): a crash loses at most a minute of the charts' history.

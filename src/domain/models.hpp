@@ -83,7 +83,7 @@ struct Grant {
   ScopeSet scope;
   int64_t created_at = 0;
   std::optional<int64_t> revoked_at;
-  std::optional<int64_t> last_used_at;  // aggregated: may lag by a minute and a flush
+  std::optional<int64_t> last_used_at;  // aggregated: less than a minute and a flush behind
 };
 
 struct AuthorizationCode {

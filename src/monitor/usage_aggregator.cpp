@@ -15,17 +15,25 @@ void UsageAggregator::note(const std::string& grant_id, int64_t now) {
   if (e.latest < now) e.latest = now;
 }
 
+bool UsageAggregator::due(const Entry& e) const {
+  if (e.latest <= e.handed) return false;
+  if (e.handed == kNone || resolution_ <= 0) return true;
+  return e.latest - e.handed >= resolution_;
+}
+
 UsageAggregator::Uses UsageAggregator::drain(int64_t now) {
   Uses out;
   for (Shard& s : shards_) {
     std::lock_guard lk(s.mu);
     for (auto it = s.grants.begin(); it != s.grants.end();) {
       Entry& e = it->second;
-      if (e.latest > e.handed && (e.handed == kNone || e.latest - e.handed >= resolution_)) {
+      // Handed out before it may be forgotten: a restored use is due even when it is old.
+      if (due(e)) {
         out.emplace_back(it->first, e.latest);
         e.handed = e.latest;
       }
-      if (now - e.latest >= resolution_) {
+      const int64_t age = now - e.latest;
+      if (age >= resolution_ || -age > resolution_) {
         it = s.grants.erase(it);
       } else {
         ++it;

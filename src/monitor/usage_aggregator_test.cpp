@@ -55,21 +55,63 @@ TEST(UsageAggregator, AGrantInConstantUseIsHandedOutOnceAResolution) {
     agg.note("g1", t);
     EXPECT_TRUE(agg.drain(t).empty()) << t;
   }
-  agg.note("g1", 1060);
+  agg.note("g1", 1060);  // a resolution after the one handed out
   agg.note("g2", 1060);  // a grant not seen before is due at once
   EXPECT_EQ(as_map(agg.drain(1060)), (std::map<std::string, int64_t>{{"g1", 1060}, {"g2", 1060}}));
-  EXPECT_TRUE(agg.drain(1061).empty());
+  agg.note("g1", 1119);
+  EXPECT_TRUE(agg.drain(1119).empty());
+  agg.note("g1", 1120);
+  EXPECT_EQ(as_map(agg.drain(1120)), (std::map<std::string, int64_t>{{"g1", 1120}}));
+}
+
+TEST(UsageAggregator, GrantsKeepThePhaseOfTheirFirstUse) {
+  UsageAggregator agg(60);
+  agg.note("g1", 1000);
+  agg.note("g2", 1030);
+  EXPECT_EQ(agg.drain(1030).size(), 2u);
+  // In constant use, each is due a resolution after its own last hand-out, not together.
+  agg.note("g1", 1060);
+  agg.note("g2", 1060);
+  EXPECT_EQ(as_map(agg.drain(1060)), (std::map<std::string, int64_t>{{"g1", 1060}}));
+  agg.note("g1", 1090);
+  agg.note("g2", 1090);
+  EXPECT_EQ(as_map(agg.drain(1090)), (std::map<std::string, int64_t>{{"g2", 1090}}));
+}
+
+TEST(UsageAggregator, RemembersAGrantForAResolutionAfterItsLastUse) {
+  UsageAggregator agg(60);
+  agg.note("g1", 1000);
+  EXPECT_EQ(agg.drain(1000).size(), 1u);
+  agg.note("g1", 1010);  // 10 s after the one handed out: not due
+  EXPECT_TRUE(agg.drain(1069).empty());
+  // Still remembered 59 s on: its pending use is there for the last drain.
+  EXPECT_EQ(as_map(agg.drain_all()), (std::map<std::string, int64_t>{{"g1", 1010}}));
 }
 
 TEST(UsageAggregator, ForgetsAGrantUnusedForAResolution) {
   UsageAggregator agg(60);
   agg.note("g1", 1000);
   EXPECT_EQ(agg.drain(1000).size(), 1u);
-  agg.note("g1", 1010);                  // not due: 10 s after what was handed out
-  EXPECT_TRUE(agg.drain(1069).empty());  // still remembered: used 59 s ago
-  EXPECT_TRUE(agg.drain(1070).empty());  // forgotten; the use of 1010 is dropped
-  agg.note("g1", 1075);                  // so the next use is due at once
-  EXPECT_EQ(as_map(agg.drain(1075)), (std::map<std::string, int64_t>{{"g1", 1075}}));
+  agg.note("g1", 1010);
+  EXPECT_TRUE(agg.drain(1070).empty());  // forgotten, and its use of 1010 dropped
+  EXPECT_TRUE(agg.drain_all().empty());
+}
+
+TEST(UsageAggregator, ForgetsAUseAheadOfTheClock) {
+  UsageAggregator agg(60);
+  agg.note("g1", 5000);  // the wall clock stepped back since, or a bad clock noted it
+  EXPECT_EQ(as_map(agg.drain(1000)), (std::map<std::string, int64_t>{{"g1", 5000}}));
+  agg.note("g1", 5000);  // remembered, this would not be due: forgotten, it is
+  EXPECT_EQ(as_map(agg.drain(1000)), (std::map<std::string, int64_t>{{"g1", 5000}}));
+}
+
+TEST(UsageAggregator, AnOlderUseChangesNothing) {
+  UsageAggregator agg(60);
+  agg.note("g1", 1000);
+  EXPECT_EQ(agg.drain(1000).size(), 1u);
+  agg.note("g1", 900);
+  EXPECT_TRUE(agg.drain(1001).empty());
+  EXPECT_TRUE(agg.drain_all().empty());
 }
 
 TEST(UsageAggregator, DrainAllHandsOutEveryPendingUseAndForgets) {
@@ -77,12 +119,12 @@ TEST(UsageAggregator, DrainAllHandsOutEveryPendingUseAndForgets) {
   agg.note("g1", 1000);
   agg.note("g2", 1000);
   EXPECT_EQ(agg.drain(1000).size(), 2u);
-  agg.note("g1", 1030);  // not due yet, but pending
-  agg.note("g3", 1031);
-  EXPECT_EQ(as_map(agg.drain_all()), (std::map<std::string, int64_t>{{"g1", 1030}, {"g3", 1031}}));
+  agg.note("g1", 1010);  // not due yet, but pending
+  agg.note("g3", 1011);
+  EXPECT_EQ(as_map(agg.drain_all()), (std::map<std::string, int64_t>{{"g1", 1010}, {"g3", 1011}}));
   EXPECT_TRUE(agg.drain_all().empty());
-  agg.note("g2", 1032);  // forgotten by drain_all: due at once
-  EXPECT_EQ(as_map(agg.drain(1032)), (std::map<std::string, int64_t>{{"g2", 1032}}));
+  agg.note("g2", 1012);  // forgotten by drain_all: due at once
+  EXPECT_EQ(as_map(agg.drain(1012)), (std::map<std::string, int64_t>{{"g2", 1012}}));
 }
 
 TEST(UsageAggregator, RestoredUsesAreDueAgain) {
@@ -93,6 +135,16 @@ TEST(UsageAggregator, RestoredUsesAreDueAgain) {
   agg.restore(failed);
   EXPECT_EQ(as_map(agg.drain(1001)), (std::map<std::string, int64_t>{{"g1", 1000}}));
   EXPECT_TRUE(agg.drain(1002).empty());
+}
+
+TEST(UsageAggregator, ARestoredUseOfAForgottenGrantIsDueAgain) {
+  UsageAggregator agg(60);
+  agg.note("g1", 1000);
+  auto failed = agg.drain(1100);  // handed out and forgotten in the same drain
+  ASSERT_EQ(failed.size(), 1u);
+  agg.restore(failed);
+  EXPECT_EQ(as_map(agg.drain(1105)), (std::map<std::string, int64_t>{{"g1", 1000}}));
+  EXPECT_TRUE(agg.drain(1106).empty());
 }
 
 TEST(UsageAggregator, ConcurrentNotesAndDrainsLoseNothing) {
@@ -123,6 +175,39 @@ TEST(UsageAggregator, ConcurrentNotesAndDrainsLoseNothing) {
   for (auto& [id, at] : agg.drain(kNow)) seen[id] = std::max(seen[id], at);
   ASSERT_EQ(seen.size(), size_t{kGrants});
   for (const auto& [id, at] : seen) EXPECT_EQ(at, (kRounds - 1) * kThreads + kThreads - 1) << id;
+}
+
+TEST(UsageAggregator, ConcurrentNotesAndResolutionDrainsEndWithTheLatestUse) {
+  // Uses over 200 s, drained at a time that remembers some grants and forgets others: many
+  // uses are skipped, the latest must come out.
+  UsageAggregator agg(60);
+  constexpr int kThreads = 4;
+  constexpr int kGrants = 200;
+  constexpr int kRounds = 50;
+  std::vector<std::string> ids;
+  for (int g = 0; g < kGrants; ++g) ids.push_back("grant-" + std::to_string(g));
+  std::map<std::string, int64_t> seen;
+  std::atomic<bool> done{false};
+  std::thread drainer([&] {
+    while (!done) {
+      for (auto& [id, at] : agg.drain(kNow + 100)) seen[id] = std::max(seen[id], at);
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&, t] {
+      for (int r = 0; r < kRounds; ++r) {
+        for (const auto& id : ids) agg.note(id, kNow + r * kThreads + t);
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  done = true;
+  drainer.join();
+  for (auto& [id, at] : agg.drain_all()) seen[id] = std::max(seen[id], at);
+  ASSERT_EQ(seen.size(), size_t{kGrants});
+  for (const auto& [id, at] : seen)
+    EXPECT_EQ(at, kNow + (kRounds - 1) * kThreads + kThreads - 1) << id;
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ describe('Account → Apps', () => {
     assert.ok(forms[0].form.hidden.some(([n, v]) => n === 'csrf_token' && v.length > 20), 'the form carries the CSRF token');
   });
 
-  it('"last used" follows Web API calls, aggregated (one flush every 5 s)', async () => {
+  it('"last used" follows Web API calls, aggregated (a flush every 5 s)', async () => {
     const tok = await connect(alice);
     expectOk(await api(server, tok.access_token, 'GET', '/me'), 200);
     const deadline = Date.now() + 15000;

@@ -28,6 +28,7 @@
 
 #include "api/endpoints/web_api.hpp"
 #include "api/gateway.hpp"
+#include "app/tunables.hpp"
 #include "core/base64url.hpp"
 #include "crypto/crypto.hpp"
 #include "monitor/abuse_detector.hpp"
@@ -66,7 +67,7 @@ struct Node {
   Metrics metrics;
   asio::thread_pool pool{4};
   api::ApiRoutes routes;
-  UsageAggregator usage;
+  UsageAggregator usage{Tunables{}.usage_resolution_seconds};  // serve.cpp's
   AppUsage app_usage{1000};
   AbuseDetector abuse{AbuseSettings{}};
   std::unique_ptr<api::Gateway> plain, hooked;

@@ -66,7 +66,8 @@ struct Tunables {
   int origins_refresh_ticks = 5;
   // "Last used" of grants is flushed to the store every this many ticks, in transactions of
   // kRowsPerWrite grants (store/write_batches.hpp), instead of one write per API call; a
-  // flush writes the grants whose use moved on by a minute (below).
+  // flush writes the grants whose use moved on by a minute, and the last use of those no
+  // longer in use (below).
   int usage_flush_ticks = 5;
   // A grant's "last used" is written again only once its latest use is this many seconds
   // newer than the one last written (monitor::UsageAggregator): the pages show it to the

@@ -17,7 +17,7 @@ void UsageAggregator::note(const std::string& grant_id, int64_t now) {
 
 bool UsageAggregator::due(const Entry& e) const {
   if (e.latest <= e.handed) return false;
-  if (e.handed == kNone || resolution_ <= 0) return true;
+  if (e.handed == kNone) return true;
   return e.latest - e.handed >= resolution_;
 }
 
@@ -27,13 +27,14 @@ UsageAggregator::Uses UsageAggregator::drain(int64_t now) {
     std::lock_guard lk(s.mu);
     for (auto it = s.grants.begin(); it != s.grants.end();) {
       Entry& e = it->second;
-      // Handed out before it may be forgotten: a restored use is due even when it is old.
-      if (due(e)) {
+      const int64_t age = now - e.latest;
+      const bool forget = age >= resolution_ || age <= -resolution_;
+      // A grant no longer in use leaves with its last use written (a restored use included).
+      if (due(e) || (forget && e.latest > e.handed)) {
         out.emplace_back(it->first, e.latest);
         e.handed = e.latest;
       }
-      const int64_t age = now - e.latest;
-      if (age >= resolution_ || -age > resolution_) {
+      if (forget) {
         it = s.grants.erase(it);
       } else {
         ++it;

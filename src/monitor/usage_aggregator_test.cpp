@@ -17,7 +17,7 @@ std::map<std::string, int64_t> as_map(const UsageAggregator::Uses& uses) {
 }
 
 TEST(UsageAggregator, KeepsTheLatestUsePerGrant) {
-  UsageAggregator agg;
+  UsageAggregator agg(0);
   agg.note("g1", 100);
   agg.note("g1", 105);
   agg.note("g1", 103);  // out of order: the maximum wins
@@ -28,7 +28,7 @@ TEST(UsageAggregator, KeepsTheLatestUsePerGrant) {
 }
 
 TEST(UsageAggregator, DrainForgets) {
-  UsageAggregator agg;
+  UsageAggregator agg(0);
   EXPECT_TRUE(agg.drain(kNow).empty());
   agg.note("g1", 1);
   EXPECT_EQ(agg.drain(kNow).size(), 1u);
@@ -38,7 +38,7 @@ TEST(UsageAggregator, DrainForgets) {
 }
 
 TEST(UsageAggregator, RestoreMergesWithNewerNotes) {
-  UsageAggregator agg;
+  UsageAggregator agg(0);
   agg.note("g1", 10);
   auto failed = agg.drain(kNow);
   agg.note("g1", 20);
@@ -64,7 +64,7 @@ TEST(UsageAggregator, AGrantInConstantUseIsHandedOutOnceAResolution) {
   EXPECT_EQ(as_map(agg.drain(1120)), (std::map<std::string, int64_t>{{"g1", 1120}}));
 }
 
-TEST(UsageAggregator, GrantsKeepThePhaseOfTheirFirstUse) {
+TEST(UsageAggregator, EachGrantIsDueAResolutionAfterItsOwnLastHandOut) {
   UsageAggregator agg(60);
   agg.note("g1", 1000);
   agg.note("g2", 1030);
@@ -88,21 +88,26 @@ TEST(UsageAggregator, RemembersAGrantForAResolutionAfterItsLastUse) {
   EXPECT_EQ(as_map(agg.drain_all()), (std::map<std::string, int64_t>{{"g1", 1010}}));
 }
 
-TEST(UsageAggregator, ForgetsAGrantUnusedForAResolution) {
+TEST(UsageAggregator, AForgottenGrantLeavesWithItsLastUse) {
   UsageAggregator agg(60);
   agg.note("g1", 1000);
-  EXPECT_EQ(agg.drain(1000).size(), 1u);
-  agg.note("g1", 1010);
-  EXPECT_TRUE(agg.drain(1070).empty());  // forgotten, and its use of 1010 dropped
-  EXPECT_TRUE(agg.drain_all().empty());
+  agg.note("g2", 1000);
+  EXPECT_EQ(agg.drain(1000).size(), 2u);
+  agg.note("g1", 1010);  // not due, and then no more uses
+  EXPECT_EQ(as_map(agg.drain(1070)), (std::map<std::string, int64_t>{{"g1", 1010}}));
+  EXPECT_TRUE(agg.drain_all().empty());  // both forgotten
+  agg.note("g1", 1075);                  // so the next use is due at once
+  EXPECT_EQ(as_map(agg.drain(1075)), (std::map<std::string, int64_t>{{"g1", 1075}}));
 }
 
-TEST(UsageAggregator, ForgetsAUseAheadOfTheClock) {
+TEST(UsageAggregator, ForgetsAUseAResolutionAheadOfTheClock) {
   UsageAggregator agg(60);
-  agg.note("g1", 5000);  // the wall clock stepped back since, or a bad clock noted it
-  EXPECT_EQ(as_map(agg.drain(1000)), (std::map<std::string, int64_t>{{"g1", 5000}}));
-  agg.note("g1", 5000);  // remembered, this would not be due: forgotten, it is
-  EXPECT_EQ(as_map(agg.drain(1000)), (std::map<std::string, int64_t>{{"g1", 5000}}));
+  agg.note("g1", 1059);  // the wall clock stepped back since, or a bad clock noted it
+  agg.note("g2", 1060);
+  EXPECT_EQ(agg.drain(1000).size(), 2u);
+  agg.note("g1", 1059);  // remembered: nothing new
+  agg.note("g2", 1060);  // forgotten (a resolution ahead): due again
+  EXPECT_EQ(as_map(agg.drain(1000)), (std::map<std::string, int64_t>{{"g2", 1060}}));
 }
 
 TEST(UsageAggregator, AnOlderUseChangesNothing) {
@@ -148,7 +153,7 @@ TEST(UsageAggregator, ARestoredUseOfAForgottenGrantIsDueAgain) {
 }
 
 TEST(UsageAggregator, ConcurrentNotesAndDrainsLoseNothing) {
-  UsageAggregator agg;
+  UsageAggregator agg(0);
   constexpr int kThreads = 4;
   constexpr int kGrants = 200;
   constexpr int kRounds = 50;

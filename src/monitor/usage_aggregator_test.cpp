@@ -152,67 +152,53 @@ TEST(UsageAggregator, ARestoredUseOfAForgottenGrantIsDueAgain) {
   EXPECT_TRUE(agg.drain(1106).empty());
 }
 
-TEST(UsageAggregator, ConcurrentNotesAndDrainsLoseNothing) {
-  UsageAggregator agg(0);
+// Four threads note 200 grants, each at times first..first+199, while another drains at
+// `drain_at`; then the last drain (drain_all when `all`). Returns the latest use handed out
+// per grant.
+std::map<std::string, int64_t> latest_handed_out(UsageAggregator& agg, int64_t first,
+                                                 int64_t drain_at, bool all) {
   constexpr int kThreads = 4;
-  constexpr int kGrants = 200;
   constexpr int kRounds = 50;
   std::vector<std::string> ids;
-  for (int g = 0; g < kGrants; ++g) ids.push_back("grant-" + std::to_string(g));
+  for (int g = 0; g < 200; ++g) ids.push_back("grant-" + std::to_string(g));
   std::map<std::string, int64_t> seen;
   std::atomic<bool> done{false};
   std::thread drainer([&] {
     while (!done) {
-      for (auto& [id, at] : agg.drain(kNow)) seen[id] = std::max(seen[id], at);
+      for (auto& [id, at] : agg.drain(drain_at)) seen[id] = std::max(seen[id], at);
     }
   });
   std::vector<std::thread> writers;
   for (int t = 0; t < kThreads; ++t) {
     writers.emplace_back([&, t] {
       for (int r = 0; r < kRounds; ++r) {
-        for (const auto& id : ids) agg.note(id, r * kThreads + t);
+        for (const auto& id : ids) agg.note(id, first + r * kThreads + t);
       }
     });
   }
   for (auto& w : writers) w.join();
   done = true;
   drainer.join();
-  for (auto& [id, at] : agg.drain(kNow)) seen[id] = std::max(seen[id], at);
-  ASSERT_EQ(seen.size(), size_t{kGrants});
-  for (const auto& [id, at] : seen) EXPECT_EQ(at, (kRounds - 1) * kThreads + kThreads - 1) << id;
+  for (auto& [id, at] : all ? agg.drain_all() : agg.drain(drain_at)) {
+    seen[id] = std::max(seen[id], at);
+  }
+  return seen;
+}
+
+TEST(UsageAggregator, ConcurrentNotesAndDrainsLoseNothing) {
+  UsageAggregator agg(0);
+  auto seen = latest_handed_out(agg, 1, kNow, false);
+  ASSERT_EQ(seen.size(), 200u);
+  for (const auto& [id, at] : seen) EXPECT_EQ(at, 200) << id;
 }
 
 TEST(UsageAggregator, ConcurrentNotesAndResolutionDrainsEndWithTheLatestUse) {
   // Uses over 200 s, drained at a time that remembers some grants and forgets others: many
   // uses are skipped, the latest must come out.
   UsageAggregator agg(60);
-  constexpr int kThreads = 4;
-  constexpr int kGrants = 200;
-  constexpr int kRounds = 50;
-  std::vector<std::string> ids;
-  for (int g = 0; g < kGrants; ++g) ids.push_back("grant-" + std::to_string(g));
-  std::map<std::string, int64_t> seen;
-  std::atomic<bool> done{false};
-  std::thread drainer([&] {
-    while (!done) {
-      for (auto& [id, at] : agg.drain(kNow + 100)) seen[id] = std::max(seen[id], at);
-    }
-  });
-  std::vector<std::thread> writers;
-  for (int t = 0; t < kThreads; ++t) {
-    writers.emplace_back([&, t] {
-      for (int r = 0; r < kRounds; ++r) {
-        for (const auto& id : ids) agg.note(id, kNow + r * kThreads + t);
-      }
-    });
-  }
-  for (auto& w : writers) w.join();
-  done = true;
-  drainer.join();
-  for (auto& [id, at] : agg.drain_all()) seen[id] = std::max(seen[id], at);
-  ASSERT_EQ(seen.size(), size_t{kGrants});
-  for (const auto& [id, at] : seen)
-    EXPECT_EQ(at, kNow + (kRounds - 1) * kThreads + kThreads - 1) << id;
+  auto seen = latest_handed_out(agg, kNow, kNow + 100, true);
+  ASSERT_EQ(seen.size(), 200u);
+  for (const auto& [id, at] : seen) EXPECT_EQ(at, kNow + 199) << id;
 }
 
 }  // namespace

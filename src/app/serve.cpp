@@ -65,8 +65,9 @@ AbuseSettings abuse_settings(const Config& cfg) {
 }
 
 // Writes the usage buckets changed since the last save (and drops those older than 30 days);
-// on failure they are marked again by the next fold that touches them, so at worst a
-// restart loses the buckets of the failed saves. Blocking: Background or after shutdown.
+// on failure they are not kept: a live app's are marked again by the next fold that touches
+// them, an app evicted from memory meanwhile loses them, and so does a restart before that
+// fold. Blocking: Background or after shutdown.
 // kRowsPerWrite buckets per transaction, as flush_usage.
 void save_usage(AppUsage& usage, UsageStore& store, int64_t now) {
   auto rows = usage.dirty_rows();

@@ -21,14 +21,18 @@ bool UsageAggregator::due(const Entry& e) const {
   return e.latest - e.handed >= resolution_;
 }
 
-UsageAggregator::Uses UsageAggregator::drain(int64_t now) {
+UsageAggregator::Uses UsageAggregator::drain(int64_t now) { return sweep(now, false); }
+
+UsageAggregator::Uses UsageAggregator::drain_all() { return sweep(0, true); }
+
+UsageAggregator::Uses UsageAggregator::sweep(int64_t now, bool everything) {
   Uses out;
   for (Shard& s : shards_) {
     std::lock_guard lk(s.mu);
     for (auto it = s.grants.begin(); it != s.grants.end();) {
       Entry& e = it->second;
       const int64_t age = now - e.latest;
-      const bool forget = age >= resolution_ || age <= -resolution_;
+      const bool forget = everything || age >= resolution_ || age <= -resolution_;
       // A grant no longer in use leaves with its last use written (a restored use included).
       if (due(e) || (forget && e.latest > e.handed)) {
         out.emplace_back(it->first, e.latest);
@@ -39,21 +43,6 @@ UsageAggregator::Uses UsageAggregator::drain(int64_t now) {
       } else {
         ++it;
       }
-    }
-  }
-  return out;
-}
-
-UsageAggregator::Uses UsageAggregator::drain_all() {
-  Uses out;
-  for (Shard& s : shards_) {
-    std::unordered_map<std::string, Entry> taken;
-    {
-      std::lock_guard lk(s.mu);
-      taken.swap(s.grants);
-    }
-    for (auto& [id, e] : taken) {
-      if (e.latest > e.handed) out.emplace_back(id, e.latest);
     }
   }
   return out;

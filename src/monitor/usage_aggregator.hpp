@@ -58,6 +58,8 @@ class UsageAggregator {
   };
   Shard& shard_for(const std::string& grant_id);
   bool due(const Entry& e) const;
+  // drain(now), or with `everything` drain_all(): one pass, so both hand out alike.
+  Uses sweep(int64_t now, bool everything);
 
   const int64_t resolution_;
   std::array<Shard, 64> shards_;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "core/base64url.hpp"
 #include "core/random.hpp"
 #include "core/text.hpp"
@@ -78,6 +80,42 @@ TEST(Random, TokensHavePrefixAndEntropy) {
   EXPECT_NE(t, rng.token("spr_"));
   auto id = rng.id22();
   EXPECT_EQ(id.size(), 22u);
+}
+
+// Hands out a scripted byte stream, counting the calls.
+class ScriptedRandom final : public Random {
+ public:
+  explicit ScriptedRandom(std::vector<unsigned char> bytes) : bytes_(std::move(bytes)) {}
+  void fill(void* out, size_t n) override {
+    ++calls;
+    auto* p = static_cast<unsigned char*>(out);
+    for (size_t i = 0; i < n; ++i) p[i] = next_ < bytes_.size() ? bytes_[next_++] : 0;
+  }
+  int calls = 0;
+
+ private:
+  std::vector<unsigned char> bytes_;
+  size_t next_ = 0;
+};
+
+TEST(Random, Id22SkipsTheBytesThatWouldBiasItFromOneDraw) {
+  // Bytes 0..21 map to "0".."L"; 248..255 are skipped, wherever they fall.
+  std::vector<unsigned char> stream;
+  for (unsigned char b = 0; b < 22; ++b) {
+    if (b % 3 == 0) stream.push_back(static_cast<unsigned char>(248 + b % 8));
+    stream.push_back(static_cast<unsigned char>(b + 62 * (b % 4)));  // b, b+62, ... : same char
+  }
+  ScriptedRandom rng(stream);
+  EXPECT_EQ(rng.id22(), "0123456789ABCDEFGHIJKL");
+  EXPECT_EQ(rng.calls, 1);  // 8 skipped bytes fit in the one draw
+}
+
+TEST(Random, Id22DrawsAgainWhenTheSpareBytesRunOut) {
+  std::vector<unsigned char> stream(20, 255);  // more skipped bytes than one draw spares
+  for (unsigned char b = 0; b < 22; ++b) stream.push_back(61);
+  ScriptedRandom rng(stream);
+  EXPECT_EQ(rng.id22(), std::string(22, 'z'));
+  EXPECT_EQ(rng.calls, 2);
 }
 
 TEST(Iso8601Utc, SecondsAsUtc) {

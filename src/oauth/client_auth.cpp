@@ -79,35 +79,72 @@ void note_use(Services& s, const Client& client, const ClientSecret& secret, std
 
 std::string client_secret_hash(std::string_view secret) { return token_hash(secret); }
 
+namespace {
+
+// What the presented credentials prove about `client`, the client they name: the secret that
+// matched (null for a public client, which has none), or invalid_client.
+Result<const ClientSecret*, OAuthError> check_presented(const Presented& presented,
+                                                        const Client& client, int64_t now) {
+  const bool basic = presented.basic;
+  if (client.is_public) {
+    if (presented.secret) {
+      return fail(OAuthError::invalid_client("public clients do not have a secret", basic));
+    }
+    return static_cast<const ClientSecret*>(nullptr);
+  }
+  if (!presented.secret) {
+    return fail(OAuthError::invalid_client("client authentication failed", basic));
+  }
+  const ClientSecret* matched =
+      live_secret_matching(client, client_secret_hash(*presented.secret), now);
+  // One answer whichever secret was wrong, expired or missing.
+  if (!matched) return fail(OAuthError::invalid_client("client authentication failed", basic));
+  return matched;
+}
+
+// The client that proved who it is with `matched` (null: a public client), its use noted.
+AuthenticatedClient authenticated(Services& s, Client client, const ClientSecret* matched,
+                                  bool basic, std::string_view ip, int64_t now) {
+  if (!matched) return AuthenticatedClient{std::move(client), 0, {}, basic};
+  note_use(s, client, *matched, ip, now);
+  const int64_t secret_id = matched->id;
+  std::string secret_hash = matched->hash;
+  return AuthenticatedClient{std::move(client), secret_id, std::move(secret_hash), basic};
+}
+
+}  // namespace
+
 Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
                                                             std::string_view authorization,
                                                             const Form& form, std::string_view ip) {
   auto presented = presented_credentials(authorization, form);
   if (!presented) return fail(presented.error());
-  const bool basic = presented->basic;
   auto client = s.clients.find_client(presented->id);
   if (!client) {
     if (client.error().code != ErrorCode::kNotFound) return fail(OAuthError::unavailable());
-    return fail(OAuthError::invalid_client("client authentication failed", basic));
-  }
-  if (client->is_public) {
-    if (presented->secret) {
-      return fail(OAuthError::invalid_client("public clients do not have a secret", basic));
-    }
-    return AuthenticatedClient{std::move(*client), 0, {}, basic};
-  }
-  if (!presented->secret) {
-    return fail(OAuthError::invalid_client("client authentication failed", basic));
+    return fail(OAuthError::invalid_client("client authentication failed", presented->basic));
   }
   const int64_t now = s.clock.now();
-  const ClientSecret* matched =
-      live_secret_matching(*client, client_secret_hash(*presented->secret), now);
-  // One answer whichever secret was wrong, expired or missing.
-  if (!matched) return fail(OAuthError::invalid_client("client authentication failed", basic));
-  note_use(s, *client, *matched, ip, now);
-  const int64_t secret_id = matched->id;
-  std::string secret_hash = matched->hash;
-  return AuthenticatedClient{std::move(*client), secret_id, std::move(secret_hash), basic};
+  auto matched = check_presented(*presented, *client, now);
+  if (!matched) return fail(matched.error());
+  return authenticated(s, std::move(*client), *matched, presented->basic, ip, now);
+}
+
+std::optional<Result<AuthenticatedClient, OAuthError>> authenticate_client_in_memory(
+    Services& s, std::string_view authorization, const Form& form, std::string_view ip) {
+  // Before the read: the read then serves as reconfirm_client's (AuthenticatedClient::read_since).
+  const int64_t now = s.clock.now();
+  auto presented = presented_credentials(authorization, form);
+  if (!presented) return Result<AuthenticatedClient, OAuthError>(fail(presented.error()));
+  auto client = s.clients.find_client_in_memory(presented->id);
+  if (!client) return std::nullopt;
+  auto matched = check_presented(*presented, *client, now);
+  if (!matched) return Result<AuthenticatedClient, OAuthError>(fail(matched.error()));
+  // A retiring secret's use may write an audit event (note_use): a blocking write.
+  if (*matched && (*matched)->expires_at != 0) return std::nullopt;
+  AuthenticatedClient a = authenticated(s, std::move(*client), *matched, presented->basic, ip, now);
+  a.read_since = now;
+  return Result<AuthenticatedClient, OAuthError>(std::move(a));
 }
 
 Status<OAuthError> reconfirm_client(Services& s, const AuthenticatedClient& authenticated) {

@@ -1,8 +1,10 @@
 // Client authentication at the token, revocation and introspection endpoints:
 // client_secret_basic (RFC 6749 §2.3.1, both parts form-decoded), client_secret_post, or
 // "none" (a public client that names itself and proves possession through PKCE).
-// Blocking (reads the store): call from a worker thread.
+// Blocking (reads the store): call from a worker thread, except authenticate_client_in_memory.
 #pragma once
+
+#include <optional>
 
 #include "core/result.hpp"
 #include "core/text.hpp"
@@ -24,6 +26,11 @@ struct AuthenticatedClient {
   // The client authenticated through the Authorization header: a 401 then carries
   // WWW-Authenticate: Basic (RFC 6749 §5.2).
   bool basic = false;
+  // issue17:cc-inline. Nonzero: the client and its secret were read at or after this time
+  // (authenticate_client_in_memory fixes it before its read), so that read is the one
+  // reconfirm_client would make for a token whose iat is this time: TokenIssuer then signs
+  // with iat = read_since and reads nothing. 0: TokenIssuer reconfirms.
+  int64_t read_since = 0;
 };
 
 // A confidential client authenticates with any of its live secrets (issue15:secrets): the
@@ -40,6 +47,15 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
                                                             std::string_view authorization,
                                                             const Form& form,
                                                             std::string_view ip = {});
+
+// issue17:cc-inline. authenticate_client from the client store's memory alone
+// (ClientStore::find_client_in_memory), so it never blocks and an I/O thread may call it:
+// the same answers, or nullopt when the answer needs the store - the client is not in memory
+// (or may have changed), or the secret that matched is a retiring one, whose use may write an
+// audit event - and then nothing was noted: the caller calls authenticate_client on a worker
+// thread. A client it authenticates carries read_since (the time fixed before the read).
+std::optional<Result<AuthenticatedClient, OAuthError>> authenticate_client_in_memory(
+    Services& s, std::string_view authorization, const Form& form, std::string_view ip);
 
 // issue15-fix:rotation. Whether `authenticated` still stands now, read again from the store
 // (a fresh read: the store's client cache moves with every change to a client or its

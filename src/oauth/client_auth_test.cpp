@@ -32,6 +32,12 @@ class ClientAuthTest : public ::testing::Test {
     return {e.code, e.description, e.status, e.basic_challenge};
   }
 
+  // authenticate_client_in_memory on this Authorization header (no body).
+  std::optional<Result<AuthenticatedClient, OAuthError>> from_memory(
+      std::string_view authorization) {
+    return authenticate_client_in_memory(server_.services, authorization, Form{}, "10.0.0.1");
+  }
+
   AuthorizationServer server_;
 };
 
@@ -138,6 +144,48 @@ TEST_F(ClientAuthTest, OnlyBasicGetsAChallengeOnTheWire) {
   EXPECT_EQ(in_body.status, 401);
   EXPECT_EQ(header_of(in_body, "WWW-Authenticate"), "");
   EXPECT_EQ(json_of(in_body).at("error"), "invalid_client");
+}
+
+// issue17:cc-inline. From memory, the answers are authenticate_client's, once the store holds
+// the client in memory; until then (and for a client it does not know) nothing is decided.
+TEST_F(ClientAuthTest, FromMemoryAnswersOnlyForAClientTheStoreHoldsInMemory) {
+  const std::string right = basic_of(kConfId, kConfSecret);
+  EXPECT_FALSE(from_memory(right).has_value());  // never read: the worker's work
+  ASSERT_TRUE(auth(right).ok());                 // read once, on a worker thread
+  server_.clock.advance(7);
+  auto known = from_memory(right);
+  ASSERT_TRUE(known.has_value());
+  ASSERT_TRUE(known->ok());
+  EXPECT_EQ((*known)->client.id, kConfId);
+  EXPECT_EQ((*known)->secret_id, auth(right)->secret_id);
+  EXPECT_EQ((*known)->read_since, server_.clock.now());  // a token may take it as its iat
+  EXPECT_EQ(auth(right)->read_since, 0);                 // a worker's read: reconfirmed later
+  // A wrong secret is refused from memory, as by the worker; an unknown client is not known.
+  auto wrong = from_memory(basic_of(kConfId, "wrong"));
+  ASSERT_TRUE(wrong.has_value());
+  EXPECT_EQ(refusal(*wrong), refusal(auth(basic_of(kConfId, "wrong"))));
+  EXPECT_FALSE(from_memory(basic_of("nobody", "x")).has_value());
+  auto malformed = from_memory("Basic !!!");
+  ASSERT_TRUE(malformed.has_value());
+  EXPECT_EQ(std::get<0>(refusal(*malformed)), "invalid_client");
+}
+
+// A change another process commits to the client (here a second store on the same file) is
+// never answered from memory: the next answer is the worker's, with the new secret.
+TEST_F(ClientAuthTest, FromMemoryNeverAnswersWithAClientChangedByAnotherProcess) {
+  ASSERT_TRUE(auth(basic_of(kConfId, kConfSecret)).ok());
+  ASSERT_TRUE(from_memory(basic_of(kConfId, kConfSecret)).has_value());
+  {
+    sqlite::SqliteStore other(server_.store.path(), 1);
+    ASSERT_TRUE(other.set_client_secret_hash(kConfId, client_secret_hash("new-secret")).ok());
+  }
+  EXPECT_FALSE(from_memory(basic_of(kConfId, kConfSecret)).has_value());
+  EXPECT_FALSE(from_memory(basic_of(kConfId, "new-secret")).has_value());
+  EXPECT_EQ(std::get<0>(refusal(auth(basic_of(kConfId, kConfSecret)))), "invalid_client");
+  ASSERT_TRUE(auth(basic_of(kConfId, "new-secret")).ok());
+  auto now_known = from_memory(basic_of(kConfId, "new-secret"));
+  ASSERT_TRUE(now_known.has_value());
+  EXPECT_TRUE(now_known->ok());
 }
 
 }  // namespace

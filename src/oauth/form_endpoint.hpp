@@ -28,6 +28,9 @@ struct FormCall {
   // grant_type is missing or unsupported: answered after client authentication).
   const GrantHandler* grant = nullptr;
   bool commits = false;  // the work waits for a durable commit: run it on the commit pool
+  // issue17:cc-inline. The work needs no store once the client authenticated from memory:
+  // the pipeline tries it on the I/O thread first.
+  bool from_memory = false;
   // The grant_type label of stagepass_token_requests_total: "none" until the token endpoint
   // dispatches, then the handler's grant type or "other" (a bounded set).
   std::string_view metric_label = "none";
@@ -44,8 +47,9 @@ class FormEndpoint {
   // I/O thread, after the form is parsed: choose the work (FormCall::grant, ::commits). Cheap
   // and refuses nothing, so errors keep RFC 6749's order (client authentication first).
   virtual void choose(FormCall& call) const { (void)call; }
-  // Worker thread, once `client` authenticated: the endpoint's own step. The pipeline adds the
-  // no-store headers and the access log's client id. `client` lives on the worker for this
+  // Worker thread (or the I/O thread when choose() set FormCall::from_memory and the client
+  // authenticated from memory), once `client` authenticated: the endpoint's own step. The pipeline
+  // adds the no-store headers and the access log's client id. `client` lives on the worker for this
   // call only, so the record is allocated and freed on one thread (freed on the I/O thread it
   // cost glibc's allocator a cross-thread slow path on every request: about 6 % of
   // client-credentials throughput).

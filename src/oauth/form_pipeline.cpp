@@ -94,8 +94,14 @@ boost::asio::awaitable<http::Response> FormPipeline::post(const FormEndpoint& en
     endpoint.choose(call);
     call.remote_ip = req.remote_ip;
     call.token_endpoint = req.path() == "/api/token";
-    auto work = [&] { return authenticate_and_answer(endpoint, call); };
-    r = co_await http::offload(call.commits ? pools_.commit : pools_.store, work);
+    std::optional<http::Response> answered;
+    if (call.from_memory) answered = answer_from_memory(endpoint, call);
+    if (answered) {
+      r = std::move(*answered);
+    } else {
+      auto work = [&] { return authenticate_and_answer(endpoint, call); };
+      r = co_await http::offload(call.commits ? pools_.commit : pools_.store, work);
+    }
   }
   add_no_store(r);
   cors_.add_headers(req, r);
@@ -105,7 +111,19 @@ boost::asio::awaitable<http::Response> FormPipeline::post(const FormEndpoint& en
 
 http::Response FormPipeline::authenticate_and_answer(const FormEndpoint& endpoint,
                                                      FormCall& call) const {
-  auto client = authenticate_client(s_, call.authorization, call.form, call.remote_ip);
+  return answer_as(endpoint, call,
+                   authenticate_client(s_, call.authorization, call.form, call.remote_ip));
+}
+
+std::optional<http::Response> FormPipeline::answer_from_memory(const FormEndpoint& endpoint,
+                                                               FormCall& call) const {
+  auto client = authenticate_client_in_memory(s_, call.authorization, call.form, call.remote_ip);
+  if (!client) return std::nullopt;
+  return answer_as(endpoint, call, std::move(*client));
+}
+
+http::Response FormPipeline::answer_as(const FormEndpoint& endpoint, FormCall& call,
+                                       Result<AuthenticatedClient, OAuthError> client) const {
   if (!client) {
     if (s_.abuse && client.error().code == "invalid_client") {
       s_.abuse->note_invalid_client(

@@ -9,6 +9,11 @@
 //   worker thread: the commit pool when the work waits for a durable commit, else the store pool
 //     4. authenticate_client          client_secret_basic, client_secret_post or none + PKCE
 //     5. endpoint.answer              the endpoint's own step (token: grant dispatch)
+//   (issue17:cc-inline) 4 and 5 stay on the I/O thread when the chosen work needs no store
+//   (FormCall::from_memory: client credentials) and the client authenticates from the store's
+//   memory (authenticate_client_in_memory); otherwise, or when that needs the store, they go
+//   to the worker thread as above, nothing done twice. The hand-off cost client credentials
+//   about as much as its signature.
 //   I/O thread
 //     6. no_store                     Cache-Control: no-store, Pragma: no-cache (RFC 6749 §5.1)
 //     7. cors                         registered web origins only (CorsPolicy)
@@ -21,6 +26,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <optional>
 #include <string>
 
 #include "http/router.hpp"
@@ -50,6 +56,13 @@ class FormPipeline {
  private:
   // Steps 4 and 5, on a worker thread.
   http::Response authenticate_and_answer(const FormEndpoint& endpoint, FormCall& call) const;
+  // Steps 4 and 5 on the I/O thread, when the client authenticates from memory; nullopt
+  // (nothing done) when that needs the store.
+  std::optional<http::Response> answer_from_memory(const FormEndpoint& endpoint,
+                                                   FormCall& call) const;
+  // Step 5 and the refusals of step 4, for the outcome of client authentication.
+  http::Response answer_as(const FormEndpoint& endpoint, FormCall& call,
+                           Result<AuthenticatedClient, OAuthError> client) const;
 
   Services& s_;
   const CorsPolicy& cors_;

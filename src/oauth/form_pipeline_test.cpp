@@ -201,26 +201,35 @@ TEST_F(FormPipelineTest, MetricsLabelsStayBounded) {
 }
 
 // Grants that write wait for a group commit, so they run on the commit pool; the rest on the
-// store pool. The handler is the one chosen on the I/O thread.
+// store pool, or (issue17:cc-inline) on the I/O thread when they need no store and the client
+// is in the store's memory. The handler is the one chosen on the I/O thread.
 class PoolProbe final : public GrantHandler {
  public:
-  PoolProbe(std::string type, bool writes, boost::asio::thread_pool& commit_pool)
-      : type_(std::move(type)), writes_(writes), commit_pool_(commit_pool) {}
+  enum class Needs { kCommit, kStoreRead, kNothing };
+  PoolProbe(std::string type, Needs needs, AuthorizationServer& server)
+      : type_(std::move(type)), needs_(needs), server_(server) {}
   std::string_view grant_type() const override { return type_; }
   bool allows_public_clients() const override { return true; }
-  bool waits_for_commit() const override { return writes_; }
+  bool waits_for_commit() const override { return needs_ == Needs::kCommit; }
+  bool answers_from_memory() const override { return needs_ == Needs::kNothing; }
   Result<TokenResponse, OAuthError> handle(const Form&, const AuthenticatedClient&) const override {
-    ran_on_commit_pool = commit_pool_.get_executor().running_in_this_thread();
+    if (server_.commit_pool.get_executor().running_in_this_thread()) {
+      ran_on = "commit pool";
+    } else if (server_.store_pool.get_executor().running_in_this_thread()) {
+      ran_on = "store pool";
+    } else {
+      ran_on = "I/O thread";
+    }
     ++calls;
     return TokenResponse{"at", 1, "", std::nullopt};
   }
-  mutable bool ran_on_commit_pool = false;
+  mutable std::string ran_on;
   mutable int calls = 0;
 
  private:
   std::string type_;
-  bool writes_;
-  boost::asio::thread_pool& commit_pool_;
+  Needs needs_;
+  AuthorizationServer& server_;
 };
 
 // issue15-fix:abuse: with the block on, an address that guessed secrets is refused before any
@@ -251,21 +260,37 @@ TEST_F(FormPipelineTest, ASourceThatGuessedSecretsIsRefusedBeforeAuthentication)
   server_.services.abuse = nullptr;
 }
 
-TEST_F(FormPipelineTest, WorkThatWaitsForACommitRunsOnTheCommitPool) {
+TEST_F(FormPipelineTest, WorkRunsOnThePoolItWaitsFor) {
   TokenEndpoint tokens;
-  auto writes = std::make_unique<PoolProbe>("writes", true, server_.commit_pool);
-  auto reads = std::make_unique<PoolProbe>("reads", false, server_.commit_pool);
+  using Needs = PoolProbe::Needs;
+  auto writes = std::make_unique<PoolProbe>("writes", Needs::kCommit, server_);
+  auto reads = std::make_unique<PoolProbe>("reads", Needs::kStoreRead, server_);
+  auto signs = std::make_unique<PoolProbe>("signs", Needs::kNothing, server_);
   const PoolProbe& w = *writes;
   const PoolProbe& r = *reads;
+  const PoolProbe& m = *signs;
   tokens.add_grant(std::move(writes));
   tokens.add_grant(std::move(reads));
+  tokens.add_grant(std::move(signs));
   const auto conf = basic(kConfId, kConfSecret);
+  // The client is not in memory yet: work that needs no store waits for the store pool too.
+  EXPECT_EQ(server_.post(tokens, "grant_type=signs", conf).status, 200);
+  EXPECT_EQ(m.ran_on, "store pool");
   EXPECT_EQ(server_.post(tokens, "grant_type=writes", conf).status, 200);
+  EXPECT_EQ(w.ran_on, "commit pool");
   EXPECT_EQ(server_.post(tokens, "grant_type=reads", conf).status, 200);
+  EXPECT_EQ(r.ran_on, "store pool");
+  // Now it is: that work stays on the I/O thread, the rest goes on waiting for its pool.
+  EXPECT_EQ(server_.post(tokens, "grant_type=signs", conf).status, 200);
+  EXPECT_EQ(m.ran_on, "I/O thread");
+  EXPECT_EQ(server_.post(tokens, "grant_type=reads", conf).status, 200);
+  EXPECT_EQ(r.ran_on, "store pool");
+  // A refusal from memory is answered there too, and counted like the worker's.
+  EXPECT_EQ(error_of(server_.post(tokens, "grant_type=signs", basic(kConfId, "wrong"))).first,
+            "invalid_client");
+  EXPECT_EQ(m.calls, 2);
   EXPECT_EQ(w.calls, 1);
-  EXPECT_TRUE(w.ran_on_commit_pool);
-  EXPECT_EQ(r.calls, 1);
-  EXPECT_FALSE(r.ran_on_commit_pool);
+  EXPECT_EQ(r.calls, 2);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // GrantHandler: one grant type of the token endpoint (fosite's handler pattern). The
 // endpoint authenticates the client first; a handler checks the grant itself and issues.
 // Handlers are registered by the composition root only when enabled.
-// Blocking: handle() runs on a worker thread (the commit pool when waits_for_commit()).
+// Blocking: handle() runs on a worker thread (the commit pool when waits_for_commit()), or on
+// the I/O thread when answers_from_memory() and the client authenticated from memory.
 // Thread safety: handle() is const and runs concurrently for many requests.
 // Lifetime: an IssuingGrant keeps a reference to the services; they must outlive it (the
 // composition root owns both and destroys the endpoint, with its handlers, first).
@@ -24,6 +25,10 @@ class GrantHandler {
   virtual bool allows_public_clients() const = 0;
   // Whether handle() writes and so waits for a durable commit (group commit).
   virtual bool waits_for_commit() const = 0;
+  // issue17:cc-inline. Whether handle(), for a client authenticated from memory
+  // (AuthenticatedClient::read_since), neither reads nor writes the store and never blocks:
+  // the pipeline then tries the whole request on the I/O thread (FormPipeline). No by default.
+  virtual bool answers_from_memory() const { return false; }
   virtual Result<TokenResponse, OAuthError> handle(const Form& form,
                                                    const AuthenticatedClient& client) const = 0;
 };

@@ -339,5 +339,24 @@ TEST(ParseGrace, AcceptsDurationsUpToThirtyDays) {
   }
 }
 
+// issue17:cc-inline. A retiring secret's use may write an audit event, a blocking write: it is
+// left to the worker thread, nothing noted from memory; the current secret is answered there.
+TEST_F(SecretRotationTest, ARetiringSecretIsNeverAnsweredFromMemory) {
+  const std::string old = current_;
+  const std::string fresh = rotate(3600).client_secret;
+  EXPECT_TRUE(works(old));  // the worker's answer, audited
+  EXPECT_EQ(events_of("retiring_secret_used").size(), 1u);
+  usage_.drain();
+  auto retiring = authenticate_client_in_memory(server_.services, basic(kConfId, old)[0].second,
+                                                Form{}, "10.0.0.9");
+  EXPECT_FALSE(retiring.has_value());
+  EXPECT_TRUE(usage_.drain().empty());  // nothing noted
+  auto current = authenticate_client_in_memory(server_.services, basic(kConfId, fresh)[0].second,
+                                               Form{}, "10.0.0.9");
+  ASSERT_TRUE(current.has_value());
+  EXPECT_TRUE(current->ok());
+  EXPECT_EQ(usage_.drain().size(), 1u);
+}
+
 }  // namespace
 }  // namespace stagepass::oauth::testing

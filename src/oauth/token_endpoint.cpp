@@ -23,6 +23,7 @@ void TokenEndpoint::choose(FormCall& call) const {
     if (g->grant_type() == *grant_type) {
       call.grant = g.get();
       call.commits = g->waits_for_commit();
+      call.from_memory = g->answers_from_memory();
       return;
     }
   }

@@ -12,6 +12,8 @@ class ClientCredentialsGrant final : public IssuingGrant {
   std::string_view grant_type() const override { return "client_credentials"; }
   bool allows_public_clients() const override { return false; }
   bool waits_for_commit() const override { return false; }
+  // Scopes checked against the client, one token signed: nothing else (issue17:cc-inline).
+  bool answers_from_memory() const override { return true; }
   Result<TokenResponse, OAuthError> handle(const Form& form,
                                            const AuthenticatedClient& client) const override;
 };

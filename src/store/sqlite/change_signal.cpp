@@ -1,6 +1,7 @@
 #include "store/sqlite/change_signal.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,6 +36,8 @@ ChangeSignal::ChangeSignal(const std::string& database_path) {
 }
 
 ChangeSignal::~ChangeSignal() {
+  if (const void* map = map_.load()) ::munmap(const_cast<void*>(map), sizeof(uint64_t));
+  for (const void* map : retired_) ::munmap(const_cast<void*>(map), sizeof(uint64_t));
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -72,25 +75,24 @@ void ChangeSignal::open_file() {
       return;
     }
   }
+  void* map = ::mmap(nullptr, sizeof(uint64_t), PROT_READ, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED) {
+    ::close(fd);
+    return;
+  }
   std::unique_lock lk(mu_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
   dev_ = st.st_dev;
   ino_ = st.st_ino;
+  if (const void* old = map_.exchange(static_cast<const uint64_t*>(map))) retired_.push_back(old);
 }
 
-bool ChangeSignal::available() const {
-  std::shared_lock lk(mu_);
-  return fd_ >= 0;
-}
+bool ChangeSignal::available() const { return map_.load() != nullptr; }
 
 uint64_t ChangeSignal::load() const {
-  uint64_t value = 0;
-  std::shared_lock lk(mu_);
-  if (fd_ < 0 || ::pread(fd_, &value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) {
-    return 0;  // unavailable, or cut short: a value no cache is kept under
-  }
-  return value;
+  const uint64_t* map = map_.load(std::memory_order_acquire);
+  return map ? __atomic_load_n(map, __ATOMIC_ACQUIRE) : 0;
 }
 
 void ChangeSignal::bump() {

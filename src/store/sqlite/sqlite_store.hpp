@@ -40,6 +40,7 @@ class SqliteStore final : public Store {
 
   Status<> create_client(const Client& client) override;
   Result<Client> find_client(const std::string& id) override;
+  std::optional<Client> find_client_in_memory(const std::string& id) override;
   Result<std::vector<Client>> list_clients() override;
   Status<> delete_client(const std::string& id, int64_t now) override;
   Result<std::vector<std::pair<std::string, int64_t>>> deleted_clients_since(
@@ -158,6 +159,9 @@ class SqliteStore final : public Store {
     int64_t at_commit = -1;
   };
   CommitHooks commit_hooks();
+  // The cached client when the cache is current for `signal` (read first) at `now`.
+  std::optional<Client> cached_client(const std::string& id, uint64_t signal,
+                                      std::chrono::steady_clock::time_point now);
 
   ChangeSignal signal_;  // before pool_: the writer thread's hooks use them
   GroupVersion clients_version_;

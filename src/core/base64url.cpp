@@ -7,11 +7,17 @@
 namespace stagepass {
 namespace {
 
+void append(std::string& out, std::string_view bytes, int variant) {
+  const size_t at = out.size();
+  out.resize(at + sodium_base64_encoded_len(bytes.size(), variant));
+  sodium_bin2base64(out.data() + at, out.size() - at,
+                    reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), variant);
+  out.pop_back();  // drop the terminating NUL
+}
+
 std::string encode(std::string_view bytes, int variant) {
-  std::string out(sodium_base64_encoded_len(bytes.size(), variant), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), variant);
-  out.resize(out.size() - 1);  // drop the terminating NUL
+  std::string out;
+  append(out, bytes, variant);
   return out;
 }
 
@@ -39,6 +45,10 @@ std::optional<std::string> decode(std::string_view text, int variant) {
 
 std::string base64url_encode(std::string_view bytes) {
   return encode(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void base64url_append(std::string& out, std::string_view bytes) {
+  append(out, bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {

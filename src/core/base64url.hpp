@@ -9,6 +9,8 @@
 namespace stagepass {
 
 std::string base64url_encode(std::string_view bytes);
+// base64url_encode(bytes) appended to `out` (one string built in place, no temporary).
+void base64url_append(std::string& out, std::string_view bytes);
 // Accepts input with or without padding; nullopt on any invalid character.
 std::optional<std::string> base64url_decode(std::string_view text);
 // Standard alphabet with padding (RFC 4648 §4), for "Authorization: Basic".

@@ -30,6 +30,13 @@ std::shared_ptr<const Keyring> Keyring::from_jwks(std::string_view jwks_json) {
   return std::make_shared<const Keyring>(std::move(out));
 }
 
+Keyring::Keyring(std::vector<OpenKey> keys) : keys_(std::move(keys)) {
+  for (OpenKey& k : keys_) {
+    boost::json::object header{{"alg", k.alg}, {"typ", "at+jwt"}, {"kid", k.kid}};
+    k.access_token_header = base64url_encode(boost::json::serialize(header));
+  }
+}
+
 const OpenKey& Keyring::signing_key(int64_t now) const {
   const OpenKey* signing = &keys_.front();
   for (const auto& k : keys_)

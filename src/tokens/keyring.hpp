@@ -28,6 +28,9 @@ struct OpenKey {
   Secret secret_key;       // empty for keys known only by their public half
   int64_t signs_from = 0;  // signs from then (published before, as the next key)
   int64_t retire_at = std::numeric_limits<int64_t>::max();  // published until then
+  // The header of the access tokens it signs ({"alg","typ":"at+jwt","kid"}), base64url: the
+  // same bytes in every token, so Keyring encodes it once (mint_access_token).
+  std::string access_token_header = {};
 };
 
 class Keyring {
@@ -36,7 +39,7 @@ class Keyring {
   // nullptr when the document holds no usable Ed25519 key.
   static std::shared_ptr<const Keyring> from_jwks(std::string_view jwks_json);
   // `keys` in signing order (KeyStore::list_signing_keys); at least one to sign with.
-  explicit Keyring(std::vector<OpenKey> keys) : keys_(std::move(keys)) {}
+  explicit Keyring(std::vector<OpenKey> keys);
 
   // The key that signs at `now`: the last whose signs_from has come (the first when none has).
   const OpenKey& signing_key(int64_t now) const;

@@ -55,7 +55,7 @@ constexpr Setting kSettings[] = {
     {"threads", "STAGEPASS_THREADS", &Config::threads, threads(), "0",
      "HTTP I/O threads (0: one per core)", "cores"},
     // On 2 cores more store threads cost those paths more than they give (16: client
-    // credentials -16 %), so the default stays low.
+    // credentials -16 %, when all of them ran there), so the default stays low.
     {"store_threads", "STAGEPASS_STORE_THREADS", &Config::store_threads, threads(), "4",
      "threads for blocking store calls that do not wait for a commit (reads, pages)"},
     // They mostly sleep in the group commit, and each waiting one adds a write to the next

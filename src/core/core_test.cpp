@@ -82,6 +82,17 @@ TEST(Random, TokensHavePrefixAndEntropy) {
   EXPECT_EQ(id.size(), 22u);
 }
 
+TEST(Base64Url, AppendingEncodesAfterWhatIsThere) {
+  for (const std::string bytes : {"", "f", "fo", "foo", "foob", "\xff\xfe\x00"}) {
+    std::string out = "head.";
+    base64url_append(out, bytes);
+    EXPECT_EQ(out, "head." + base64url_encode(bytes)) << bytes.size();
+  }
+  std::string out;
+  base64url_append(out, "\xfb\xff");
+  EXPECT_EQ(out, "-_8");  // the URL alphabet, no padding
+}
+
 // Hands out a scripted byte stream, counting the calls.
 class ScriptedRandom final : public Random {
  public:

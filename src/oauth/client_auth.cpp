@@ -147,26 +147,30 @@ std::optional<Result<AuthenticatedClient, OAuthError>> authenticate_client_in_me
   return Result<AuthenticatedClient, OAuthError>(std::move(a));
 }
 
-Status<OAuthError> reconfirm_client(Services& s, const AuthenticatedClient& authenticated) {
-  auto fresh = s.clients.find_client(authenticated.client.id);
-  if (!fresh) {
-    if (fresh.error().code != ErrorCode::kNotFound) return fail(OAuthError::unavailable());
-    return fail(OAuthError::invalid_client("client authentication failed", authenticated.basic));
-  }
-  if (fresh->suspended_at != 0) {
+Status<OAuthError> still_stands(const Client& client, const AuthenticatedClient& authenticated,
+                                int64_t now) {
+  if (client.suspended_at != 0) {
     std::string d = "this app is suspended";
-    if (!fresh->suspended_reason.empty()) d += ": " + fresh->suspended_reason.substr(0, 200);
+    if (!client.suspended_reason.empty()) d += ": " + client.suspended_reason.substr(0, 200);
     return fail(OAuthError::invalid_client(std::move(d), authenticated.basic));
   }
-  if (fresh->is_public) return Ok{};
-  const int64_t now = s.clock.now();
-  for (const ClientSecret& secret : fresh->secrets) {
+  if (client.is_public) return Ok{};
+  for (const ClientSecret& secret : client.secrets) {
     const bool same = secret.id == authenticated.secret_id &&
                       crypto::constant_time_equal(secret.hash, authenticated.secret_hash);
     if (same && (secret.expires_at == 0 || now < secret.expires_at)) return Ok{};
   }
   // Cut (or ended by a second rotation) since the request authenticated with it.
   return fail(OAuthError::invalid_client("client authentication failed", authenticated.basic));
+}
+
+Status<OAuthError> reconfirm_client(Services& s, const AuthenticatedClient& authenticated) {
+  auto fresh = s.clients.find_client(authenticated.client.id);
+  if (!fresh) {
+    if (fresh.error().code != ErrorCode::kNotFound) return fail(OAuthError::unavailable());
+    return fail(OAuthError::invalid_client("client authentication failed", authenticated.basic));
+  }
+  return still_stands(*fresh, authenticated, s.clock.now());
 }
 
 }  // namespace stagepass::oauth

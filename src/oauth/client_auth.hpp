@@ -26,11 +26,12 @@ struct AuthenticatedClient {
   // The client authenticated through the Authorization header: a 401 then carries
   // WWW-Authenticate: Basic (RFC 6749 §5.2).
   bool basic = false;
-  // issue17:cc-inline. Nonzero: the client and its secret were read at or after this time
+  // issue17:cc-inline. Set: the client and its secret were read at or after this time
   // (authenticate_client_in_memory fixes it before its read), so that read is the one
   // reconfirm_client would make for a token whose iat is this time: TokenIssuer then signs
-  // with iat = read_since and reads nothing. 0: TokenIssuer reconfirms.
-  int64_t read_since = 0;
+  // with iat = read_since, checking `client` as read (still_stands) instead of reading it
+  // again. Unset: TokenIssuer reconfirms.
+  std::optional<int64_t> read_since = std::nullopt;
 };
 
 // A confidential client authenticates with any of its live secrets (issue15:secrets): the
@@ -69,6 +70,10 @@ std::optional<Result<AuthenticatedClient, OAuthError>> authenticate_client_in_me
 // Errors: invalid_client 401 ("client authentication failed" when the secret or the client
 // is gone, "this app is suspended[: reason]" when suspended), server_error (store failure).
 Status<OAuthError> reconfirm_client(Services& s, const AuthenticatedClient& authenticated);
+// reconfirm_client's check, of `client` as read at `now`: not suspended, and (a confidential
+// client) the secret `authenticated` used still live. Reads nothing.
+Status<OAuthError> still_stands(const Client& client, const AuthenticatedClient& authenticated,
+                                int64_t now);
 
 // The stored form of a client secret.
 std::string client_secret_hash(std::string_view secret);

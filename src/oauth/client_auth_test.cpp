@@ -159,7 +159,7 @@ TEST_F(ClientAuthTest, FromMemoryAnswersOnlyForAClientTheStoreHoldsInMemory) {
   EXPECT_EQ((*known)->client.id, kConfId);
   EXPECT_EQ((*known)->secret_id, auth(right)->secret_id);
   EXPECT_EQ((*known)->read_since, server_.clock.now());  // a token may take it as its iat
-  EXPECT_EQ(auth(right)->read_since, 0);                 // a worker's read: reconfirmed later
+  EXPECT_FALSE(auth(right)->read_since.has_value());     // a worker's read: reconfirmed later
   // A wrong secret is refused from memory, as by the worker; an unknown client is not known.
   auto wrong = from_memory(basic_of(kConfId, "wrong"));
   ASSERT_TRUE(wrong.has_value());

@@ -44,15 +44,16 @@ struct FormCall {
 class FormEndpoint {
  public:
   virtual ~FormEndpoint() = default;
-  // I/O thread, after the form is parsed: choose the work (FormCall::grant, ::commits). Cheap
-  // and refuses nothing, so errors keep RFC 6749's order (client authentication first).
+  // I/O thread, after the form is parsed: choose the work (FormCall::grant, ::commits,
+  // ::from_memory). Cheap and refuses nothing, so errors keep RFC 6749's order (client
+  // authentication first).
   virtual void choose(FormCall& call) const { (void)call; }
   // Worker thread (or the I/O thread when choose() set FormCall::from_memory and the client
-  // authenticated from memory), once `client` authenticated: the endpoint's own step. The pipeline
-  // adds the no-store headers and the access log's client id. `client` lives on the worker for this
-  // call only, so the record is allocated and freed on one thread (freed on the I/O thread it
-  // cost glibc's allocator a cross-thread slow path on every request: about 6 % of
-  // client-credentials throughput).
+  // authenticated from memory), once `client` authenticated: the endpoint's own step. The
+  // pipeline adds the no-store headers and the access log's client id. `client` lives on the
+  // thread that answers, for this call only, so the record is allocated and freed on one
+  // thread (freed on the I/O thread after a worker allocated it, it cost glibc's allocator a
+  // cross-thread slow path on every request: about 6 % of client-credentials throughput).
   virtual http::Response answer(FormCall& call, const AuthenticatedClient& client) const = 0;
   // I/O thread, last: told of every answer (metrics). Nothing by default.
   virtual void observe(const FormCall& call, int status) const {

@@ -12,9 +12,8 @@
 //   (issue17:cc-inline) 4 and 5 stay on the I/O thread when the chosen work needs no store
 //   (FormCall::from_memory: client credentials) and the client authenticates from the store's
 //   memory (authenticate_client_in_memory); otherwise, or when that needs the store, they go
-//   to the worker thread as above, nothing done twice. The hand-off cost client credentials
-//   about as much as its signature.
-//   I/O thread
+//   to the worker thread as above, with no side effect twice (nothing is noted before that). The
+//   hand-off cost client credentials about as much as its signature. I/O thread
 //     6. no_store                     Cache-Control: no-store, Pragma: no-cache (RFC 6749 §5.1)
 //     7. cors                         registered web origins only (CorsPolicy)
 //     8. endpoint.observe             metrics

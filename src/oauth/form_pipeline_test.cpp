@@ -285,12 +285,30 @@ TEST_F(FormPipelineTest, WorkRunsOnThePoolItWaitsFor) {
   EXPECT_EQ(m.ran_on, "I/O thread");
   EXPECT_EQ(server_.post(tokens, "grant_type=reads", conf).status, 200);
   EXPECT_EQ(r.ran_on, "store pool");
-  // A refusal from memory is answered there too, and counted like the worker's.
+  // A wrong secret is refused from memory too.
   EXPECT_EQ(error_of(server_.post(tokens, "grant_type=signs", basic(kConfId, "wrong"))).first,
             "invalid_client");
   EXPECT_EQ(m.calls, 2);
   EXPECT_EQ(w.calls, 1);
   EXPECT_EQ(r.calls, 2);
+}
+
+// issue17:cc-inline. An app suspended or deleted by another process (here a second store on
+// the same file) is refused at its next request, though it was answered from memory before.
+TEST_F(FormPipelineTest, AnAppSuspendedOrDeletedByAnotherProcessIsRefusedAtOnce) {
+  const auto conf = basic(kConfId, kConfSecret);
+  ASSERT_EQ(server_.token(kClientCredentials, conf).status, 200);  // read by a worker
+  ASSERT_EQ(server_.token(kClientCredentials, conf).status, 200);  // from memory
+  sqlite::SqliteStore other(server_.store.path(), 1);
+  ASSERT_TRUE(other.set_client_suspension(kConfId, kStart, "abuse").ok());
+  auto suspended = server_.token(kClientCredentials, conf);
+  EXPECT_EQ(suspended.status, 401);
+  EXPECT_EQ(error_of(suspended), WireError("invalid_client", "this app is suspended: abuse"));
+  EXPECT_EQ(server_.token(kClientCredentials, conf).status, 401);  // and from memory
+  ASSERT_TRUE(other.delete_client(kConfId, kStart).ok());
+  auto deleted = server_.token(kClientCredentials, conf);
+  EXPECT_EQ(deleted.status, 401);
+  EXPECT_EQ(error_of(deleted), WireError("invalid_client", "client authentication failed"));
 }
 
 }  // namespace

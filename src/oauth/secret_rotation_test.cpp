@@ -246,6 +246,38 @@ TEST_F(SecretRotationTest, ASuspensionBetweenAuthenticationAndSigningRefusesTheR
   EXPECT_EQ(header_of(answer, "WWW-Authenticate"), "");  // client_secret_post: no Basic
 }
 
+// issue17:cc-inline. Client credentials answered from memory read the client once, after the
+// token's iat was fixed (AuthenticatedClient::read_since): a hard cut committed after that
+// read has a time at or after the iat, so it covers the token signed however late.
+TEST_F(SecretRotationTest, AHardCutAfterAnAuthenticationFromMemoryCoversTheTokenItSigns) {
+  ASSERT_TRUE(works(kConfSecret));  // the client is in memory now
+  FormCall call;
+  call.authorization = basic(kConfId, kConfSecret)[0].second;
+  call.form = *Form::parse("grant_type=client_credentials&scope=streaming");
+  server_.tokens.choose(call);
+  ASSERT_TRUE(call.from_memory);
+  auto authenticated =
+      authenticate_client_in_memory(server_.services, call.authorization, call.form, "");
+  ASSERT_TRUE(authenticated.has_value() && authenticated->ok());
+  const int64_t read_since = (*authenticated)->read_since.value_or(0);
+  EXPECT_EQ(read_since, kStart);
+  current_ = rotate(0).client_secret;
+  server_.clock.advance(5);  // signing comes late
+  auto answer = server_.tokens.answer(call, **authenticated);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const std::string token(json_of(answer).at("access_token").as_string());
+  auto claims = verify_access_token(
+      *server_.services.keys.get(), token,
+      {"https://issuer.example", "https://issuer.example/v1", server_.clock.now(), 10});
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(claims->iat, read_since);
+  const int64_t cut = server_.store->find_client(kConfId)->tokens_cut_at;
+  EXPECT_GE(cut, claims->iat);
+  server_.revoked.add_client_cut(kConfId, cut);
+  EXPECT_TRUE(server_.revoked.covers("", kConfId, claims->jti, claims->iat));
+  EXPECT_FALSE(active(token));
+}
+
 // A node whose clock runs behind the one that made the cut still mints tokens the cut does
 // not catch: their iat is the cut's next second (TokenIssuer), within the verifier's leeway.
 TEST_F(SecretRotationTest, ATokenMintedOnALaggingNodeAfterTheCutIsIssuedAfterIt) {

@@ -1,5 +1,6 @@
 // What the OAuth layer needs from the outside world, injected by the composition root.
-// Thread safety: every member is safe to use from worker threads concurrently.
+// Thread safety: every member is safe to use from worker threads concurrently (and from I/O
+// threads for what never blocks: client authentication from memory, the usage and abuse notes).
 // Lifetime: holds references; the store behind the roles, the key slot, the clock, random and
 // revoker must outlive it.
 #pragma once

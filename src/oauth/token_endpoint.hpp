@@ -2,9 +2,10 @@
 // pipeline (form_pipeline.hpp runs the shared ones: one Authorization header, form body,
 // client authentication, no-store, CORS, metrics):
 //   choose (I/O thread): grant_type -> its handler, looked up once; the commit pool when the
-//     handler writes;
-//   answer (worker thread, after client authentication): grant_type required -> supported ->
-//     may this client use it (RFC 6749 §4.4: not a public client) -> the handler.
+//     handler writes; the I/O thread first when it needs no store (answers_from_memory);
+//   answer (worker thread, or the I/O thread for a client authenticated from memory, after
+//     client authentication): grant_type required -> supported -> may this client use it
+//     (RFC 6749 §4.4: not a public client) -> the handler.
 // Handlers are registered by the composition root, before serving, only when enabled.
 #pragma once
 

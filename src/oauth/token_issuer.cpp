@@ -23,13 +23,14 @@ Result<std::string, OAuthError> TokenIssuer::access_token(const AuthenticatedCli
                                                           const ScopeSet& scope,
                                                           const std::string& grant_id,
                                                           std::optional<bool> allowlisted) const {
-  // iat before the reconfirmation (header: the order is what closes the race); a client read
-  // from memory after its read_since was fixed needs none.
-  const int64_t issued = client.read_since != 0 ? client.read_since : s_.clock.now();
+  // iat before the reconfirmation (header: the order is what closes the race). A client read
+  // from memory after its read_since was fixed was read in that order already: it is checked
+  // as read.
+  const int64_t issued = client.read_since.value_or(s_.clock.now());
   const int64_t now = std::max(issued, client.client.tokens_cut_at + 1);
-  if (client.read_since == 0) {
-    if (auto still = reconfirm_client(s_, client); !still) return fail(still.error());
-  }
+  auto still = client.read_since ? still_stands(client.client, client, issued)
+                                 : reconfirm_client(s_, client);
+  if (!still) return fail(still.error());
   AccessClaims c{s_.settings.issuer,
                  sub,
                  s_.settings.audience,

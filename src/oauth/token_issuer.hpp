@@ -2,7 +2,8 @@
 // grant") into the token response: a signed access token and, for user grants, a new refresh
 // token (value and storage key; the grant's store write stores it, with the record's lifetimes
 // from code_redemption.hpp / refresh_rotation.hpp). access_token() reads the store once
-// (reconfirm_client): call it from the worker thread the grant runs on.
+// (reconfirm_client): call it from the worker thread the grant runs on - except for a client
+// authenticated from memory (AuthenticatedClient::read_since), when it reads nothing.
 #pragma once
 
 #include <optional>
@@ -44,6 +45,9 @@ class TokenIssuer {
   // suspended), then the token is signed: a hard cut or a suspension committed after the
   // reconfirmation has a time >= iat and covers the token; one committed before it refuses
   // the request (its error, nothing signed). Call it after the grant's store write.
+  // issue17:cc-inline. A client authenticated from memory was read once already, after its
+  // read_since was fixed: that is the token's iat, and the client is checked as read
+  // (still_stands), so the same order holds without a second read.
   // Client::tokens_cut_at (issue15:secrets): the client's last hard cut as the request read
   // it; every node refuses its tokens with iat <= cut_at. A token minted after the cut (the
   // request read the cut with the client) gets iat = max(now, cut_at + 1), so it is not

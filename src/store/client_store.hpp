@@ -87,7 +87,9 @@ class ClientStore {
   //    that authenticated with the old secret before this commit and signs after it is
   //    refused by the token endpoint, however slow its grant's write (issue15-fix:rotation,
   //    oauth::reconfirm_client: the secret is read again after the write, with the token's
-  //    iat fixed before that read); the margin is kept on top of that. No token of the new
+  //    iat fixed before that read; client credentials answered from memory instead get a
+  //    token the cut covers, their one read being after its iat was fixed); the margin is
+  //    kept on top of that. No token of the new
   //    secret is caught: its grant reads the client (cut included) after this commit, and
   //    TokenIssuer gives it iat >= tokens_cut_at + 1.
   // Errors: kNotFound (no such client), kConflict (a public client has no secret), kInvalid

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "core/base64url.hpp"
 #include "core/random.hpp"
 #include "crypto/crypto.hpp"
@@ -32,6 +34,29 @@ TEST_F(AccessTokenTest, RoundTrips) {
   EXPECT_EQ(c->sub, "user");
   EXPECT_EQ(c->gid, "gid1");
   EXPECT_EQ(c->scope, "streaming");
+}
+
+// The bytes a verifier decodes: the header the key's Keyring encoded once, the claims in
+// their order with JSON escaping, each optional claim only when set, and a signature of the
+// two over the key.
+TEST_F(AccessTokenTest, TheHeaderAndClaimsAreTheseBytes) {
+  claims_.scope = "streaming \"quoted\"";
+  claims_.rate_limit = 300;
+  claims_.allowlisted = false;
+  claims_.nbf = 990;
+  const std::string jwt = mint_access_token(*keys_, claims_);
+  const size_t dot = jwt.find('.');
+  const size_t last = jwt.rfind('.');
+  EXPECT_EQ(base64url_decode(jwt.substr(0, dot)),
+            std::optional<std::string>(R"({"alg":"EdDSA","typ":"at+jwt","kid":"k1"})"));
+  EXPECT_EQ(base64url_decode(jwt.substr(dot + 1, last - dot - 1)),
+            std::optional<std::string>(
+                R"({"iss":"https://iss","sub":"user","aud":"https://iss/v1","exp":4600,)"
+                R"("iat":1000,"jti":"jti1","client_id":"client","scope":"streaming \"quoted\"",)"
+                R"("nbf":990,"gid":"gid1","rl":300,"al":false})"));
+  auto sig = base64url_decode(jwt.substr(last + 1));
+  ASSERT_TRUE(sig.has_value());
+  EXPECT_TRUE(crypto::ed25519_verify(keys_->signing_key(0).public_key, jwt.substr(0, last), *sig));
 }
 
 // Signs `payload_json` as the issuer would (a real key, a real header).

@@ -1,7 +1,6 @@
 #include "store/sqlite/change_signal.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,9 +35,7 @@ ChangeSignal::ChangeSignal(const std::string& database_path) {
 }
 
 ChangeSignal::~ChangeSignal() {
-  if (const void* map = map_.load()) ::munmap(const_cast<void*>(map), sizeof(uint64_t));
-  for (const void* map : retired_) ::munmap(const_cast<void*>(map), sizeof(uint64_t));
-  if (fd_ >= 0) ::close(fd_);
+  if (const int fd = fd_.load(); fd >= 0) ::close(fd);
 }
 
 void ChangeSignal::open_file() {
@@ -75,24 +72,21 @@ void ChangeSignal::open_file() {
       return;
     }
   }
-  void* map = ::mmap(nullptr, sizeof(uint64_t), PROT_READ, MAP_SHARED, fd, 0);
-  if (map == MAP_FAILED) {
-    ::close(fd);
-    return;
-  }
-  std::unique_lock lk(mu_);
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
+  std::lock_guard lk(mu_);
   dev_ = st.st_dev;
   ino_ = st.st_ino;
-  if (const void* old = map_.exchange(static_cast<const uint64_t*>(map))) retired_.push_back(old);
+  if (const int old = fd_.exchange(fd); old >= 0) ::close(old);
 }
 
-bool ChangeSignal::available() const { return map_.load() != nullptr; }
+bool ChangeSignal::available() const { return fd_.load() >= 0; }
 
 uint64_t ChangeSignal::load() const {
-  const uint64_t* map = map_.load(std::memory_order_acquire);
-  return map ? __atomic_load_n(map, __ATOMIC_ACQUIRE) : 0;
+  uint64_t value = 0;
+  const int fd = fd_.load(std::memory_order_acquire);
+  if (fd < 0 || ::pread(fd, &value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) {
+    return 0;  // unavailable, or cut short: a value no cache is kept under
+  }
+  return value;
 }
 
 void ChangeSignal::bump() {
@@ -100,16 +94,17 @@ void ChangeSignal::bump() {
   while (value == 0) {
     if (::getrandom(&value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) value = 0;
   }
-  std::shared_lock lk(mu_);
-  if (fd_ >= 0) (void)::pwrite(fd_, &value, sizeof value, 0);
+  std::lock_guard lk(mu_);
+  if (const int fd = fd_.load(); fd >= 0) (void)::pwrite(fd, &value, sizeof value, 0);
 }
 
 void ChangeSignal::reopen_if_replaced() {
   if (path_.empty()) return;
   struct stat st {};
   {
-    std::shared_lock lk(mu_);
-    if (fd_ >= 0 && ::stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) {
+    std::lock_guard lk(mu_);
+    if (fd_.load() >= 0 && ::stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ &&
+        st.st_ino == ino_) {
       return;
     }
   }

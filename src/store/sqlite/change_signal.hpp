@@ -1,11 +1,7 @@
 // ChangeSignal: a value shared by every process that opens the same SQLite file, kept in a
 // small file beside it (`<database>-changes`), so a reader learns that another process changed
-// something with one load of 8 bytes from a shared memory map of the file - no system call
-// (issue17:cc-inline: client credentials are answered on the I/O thread) - instead of a read
-// transaction (on a WAL database, among the rest, two fcntl lock calls on the -shm file).
-// Writers write the file (pwrite), which a shared map sees at once. The file is ours alone
-// (mode 0600, checked when opened); a process that could truncate it under the map (a read
-// past its end is a SIGBUS) could as well rewrite the database.
+// something with one pread of 8 bytes instead of a read transaction (a read transaction on a
+// WAL database costs, among the rest, two fcntl lock calls on the -shm file).
 //
 // A process that commits a change writes a new random value after its COMMIT; a reader reads
 // the value before it reads the rows it caches (ReadCache's rule: the version first). Values
@@ -22,9 +18,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <shared_mutex>
+#include <mutex>
 #include <string>
-#include <vector>
 
 namespace stagepass::sqlite {
 
@@ -41,8 +36,8 @@ class ChangeSignal {
   ChangeSignal& operator=(const ChangeSignal&) = delete;
 
   bool available() const;
-  // The value; 0 when unavailable (a reader then takes the slow path). Lock-free, no system
-  // call; an acquire load, so what the caller reads after it is at least as new.
+  // The value; 0 when unavailable or unreadable (a reader then takes the slow path). One
+  // pread and no lock (issue17:cc-inline: client credentials read it on the I/O thread).
   uint64_t load() const;
   // Writes a new value (after a commit that changed something).
   void bump();
@@ -53,16 +48,15 @@ class ChangeSignal {
  private:
   void open_file();
 
-  std::string path_;              // empty: no signal for this database
-  mutable std::shared_mutex mu_;  // fd_, dev_, ino_, retired_
-  int fd_ = -1;
+  std::string path_;  // empty: no signal for this database
+  // Held to change fd_ (a reopen closes the one it replaces) and by bump(), so a write never
+  // goes to a descriptor closed meanwhile (and perhaps reused for another file). load()
+  // takes no lock: a read racing a reopen may use the old number, which reads a value that
+  // is not the cached one (the slow path) or fails (0, the slow path), and has no effect.
+  std::mutex mu_;
+  std::atomic<int> fd_{-1};
   dev_t dev_ = 0;
   ino_t ino_ = 0;
-  // The file's first 8 bytes, mapped shared and read-only; null when unavailable. A map
-  // replaced by a reopen stays mapped (retired_) until destruction, so a load racing the
-  // reopen still reads mapped memory; reopens are rare (a file replaced under the server).
-  std::atomic<const uint64_t*> map_{nullptr};
-  std::vector<const void*> retired_;
 };
 
 }  // namespace stagepass::sqlite

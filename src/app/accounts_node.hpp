@@ -81,7 +81,9 @@ class AccountsNode {
   oauth::RevocationEndpoint revocation_;
   oauth::IntrospectionEndpoint introspection_;
   oauth::CorsPolicy cors_;
-  oauth::FormPipeline forms_;  // grants that write on the commit pool, the rest on the store pool
+  // Grants that write on the commit pool, the rest on the store pool; client credentials on
+  // the I/O thread when the client is in memory.
+  oauth::FormPipeline forms_;
   std::unique_ptr<web::Site> site_;
   std::string metadata_;
   std::string last_key_error_;  // refresh_keys() only (the Background thread)

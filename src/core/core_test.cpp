@@ -83,7 +83,9 @@ TEST(Random, TokensHavePrefixAndEntropy) {
 }
 
 TEST(Base64Url, AppendingEncodesAfterWhatIsThere) {
-  for (const std::string bytes : {"", "f", "fo", "foo", "foob", "\xff\xfe\x00"}) {
+  for (const std::string bytes :
+       {std::string(), std::string("f"), std::string("fo"), std::string("foo"), std::string("foob"),
+        std::string("\xff\xfe\x00", 3)}) {
     std::string out = "head.";
     base64url_append(out, bytes);
     EXPECT_EQ(out, "head." + base64url_encode(bytes)) << bytes.size();

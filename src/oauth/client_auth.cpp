@@ -103,12 +103,16 @@ Result<const ClientSecret*, OAuthError> check_presented(const Presented& present
 }
 
 // The client that proved who it is with `matched` (null: a public client), its use noted.
-AuthenticatedClient authenticated(Services& s, Client client, const ClientSecret* matched,
+// `matched` points into `client`: read before the client moves into the answer.
+AuthenticatedClient authenticated(Services& s, Client& client, const ClientSecret* matched,
                                   bool basic, std::string_view ip, int64_t now) {
-  if (!matched) return AuthenticatedClient{std::move(client), 0, {}, basic};
-  note_use(s, client, *matched, ip, now);
-  const int64_t secret_id = matched->id;
-  std::string secret_hash = matched->hash;
+  int64_t secret_id = 0;
+  std::string secret_hash;
+  if (matched) {
+    note_use(s, client, *matched, ip, now);
+    secret_id = matched->id;
+    secret_hash = matched->hash;
+  }
   return AuthenticatedClient{std::move(client), secret_id, std::move(secret_hash), basic};
 }
 
@@ -127,7 +131,7 @@ Result<AuthenticatedClient, OAuthError> authenticate_client(Services& s,
   const int64_t now = s.clock.now();
   auto matched = check_presented(*presented, *client, now);
   if (!matched) return fail(matched.error());
-  return authenticated(s, std::move(*client), *matched, presented->basic, ip, now);
+  return authenticated(s, *client, *matched, presented->basic, ip, now);
 }
 
 std::optional<Result<AuthenticatedClient, OAuthError>> authenticate_client_in_memory(
@@ -142,7 +146,7 @@ std::optional<Result<AuthenticatedClient, OAuthError>> authenticate_client_in_me
   if (!matched) return Result<AuthenticatedClient, OAuthError>(fail(matched.error()));
   // A retiring secret's use may write an audit event (note_use): a blocking write.
   if (*matched && (*matched)->expires_at != 0) return std::nullopt;
-  AuthenticatedClient a = authenticated(s, std::move(*client), *matched, presented->basic, ip, now);
+  AuthenticatedClient a = authenticated(s, *client, *matched, presented->basic, ip, now);
   a.read_since = now;
   return Result<AuthenticatedClient, OAuthError>(std::move(a));
 }

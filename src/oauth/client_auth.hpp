@@ -18,9 +18,10 @@ namespace stagepass::oauth {
 struct AuthenticatedClient {
   Client client;
   // issue15-fix:rotation. The secret that matched (ClientSecret::id and its digest); 0 and
-  // empty for a public client. reconfirm_client() checks it is still live before a token is
-  // signed. Ids are never reused (issue15-fix:secret-ids: AUTOINCREMENT); the digest is
-  // compared too, as a cheap second check.
+  // empty for a public client. reconfirm_client() (or, for a client read from memory,
+  // still_stands()) checks it is still live before a token is signed. Ids are never reused
+  // (issue15-fix:secret-ids: AUTOINCREMENT); the digest is compared too, as a cheap second
+  // check.
   int64_t secret_id = 0;
   std::string secret_hash;
   // The client authenticated through the Authorization header: a 401 then carries

@@ -1,8 +1,9 @@
 // FormEndpoint: what one POST form endpoint of the authorization server - token (RFC 6749
 // §3.2), revocation (RFC 7009), introspection (RFC 7662) - adds to the steps they share
 // (FormPipeline, form_pipeline.hpp, runs them). An endpoint is told the parsed form twice:
-// once on the I/O thread to choose its work (cheap, no store), once on a worker thread, after
-// the client authenticated, to answer.
+// once on the I/O thread to choose its work (cheap, no store), once on a worker thread (or,
+// for work that needs no store and a client known from memory, the I/O thread), after the
+// client authenticated, to answer.
 #pragma once
 
 #include <optional>

@@ -9,15 +9,16 @@
 //   worker thread: the commit pool when the work waits for a durable commit, else the store pool
 //     4. authenticate_client          client_secret_basic, client_secret_post or none + PKCE
 //     5. endpoint.answer              the endpoint's own step (token: grant dispatch)
-//   (issue17:cc-inline) 4 and 5 stay on the I/O thread when the chosen work needs no store
-//   (FormCall::from_memory: client credentials) and the client authenticates from the store's
-//   memory (authenticate_client_in_memory); otherwise, or when that needs the store, they go
-//   to the worker thread as above, with no side effect twice (nothing is noted before that). The
-//   hand-off cost client credentials about as much as its signature. I/O thread
+//   I/O thread
 //     6. no_store                     Cache-Control: no-store, Pragma: no-cache (RFC 6749 §5.1)
 //     7. cors                         registered web origins only (CorsPolicy)
 //     8. endpoint.observe             metrics
 // A step that refuses answers its RFC 6749 §5.2 error and the answer goes on at step 6.
+// issue17:cc-inline. Steps 4 and 5 stay on the I/O thread when the chosen work needs no store
+// (FormCall::from_memory: client credentials) and the client authenticates from the store's
+// memory (authenticate_client_in_memory); otherwise, or when that needs the store, they go to
+// the worker thread as above, with no side effect twice (nothing is noted before that). The
+// hand-off cost client credentials about as much as its signature.
 // Thread safety: post() runs concurrently for many requests; the pipeline is immutable.
 // Lifetime: keeps references to the services, the CORS policy and both pools; each must
 // outlive it, and it and the mounted endpoints must outlive the router's use.

@@ -299,6 +299,7 @@ TEST_F(FormPipelineTest, AnAppSuspendedOrDeletedByAnotherProcessIsRefusedAtOnce)
   const auto conf = basic(kConfId, kConfSecret);
   ASSERT_EQ(server_.token(kClientCredentials, conf).status, 200);  // read by a worker
   ASSERT_EQ(server_.token(kClientCredentials, conf).status, 200);  // from memory
+  ASSERT_TRUE(server_.store->find_client_in_memory(kConfId).has_value());
   sqlite::SqliteStore other(server_.store.path(), 1);
   ASSERT_TRUE(other.set_client_suspension(kConfId, kStart, "abuse").ok());
   auto suspended = server_.token(kClientCredentials, conf);

@@ -9,15 +9,15 @@
 // cut for a leaked secret: the previous one stops at once, and every access token of the app
 // issued until then is refused on every node (the cut reaches this node's revocation set
 // before rotate() returns, through `announce`; other nodes within one revocation-feed poll).
-// Its refresh tokens stay valid, but only the new secret can use them. A request that
-// authenticated with the old secret before the cut and signs after it is refused whatever
-// the time between (issue15-fix:rotation: the token endpoint reconfirms the secret after its
-// store write, oauth::reconfirm_client), or, when it authenticated from memory (client
-// credentials, issue17:cc-inline), gets a token whose iat the cut covers: that read came after
-// the iat was fixed. Tokens carry whole seconds (iat): the cut covers the
-// tokens issued through the next second (ClientStore::kHardCutMarginSeconds); a token of the
-// new secret is never caught, without any wait (issue15-fix:rotation-b): its grant reads the
-// client after the cut committed and TokenIssuer gives it iat >= tokens_cut_at + 1.
+// Its refresh tokens stay valid, but only the new secret can use them. A request that authenticated
+// with the old secret before the cut and signs after it is refused whatever the time between
+// (issue15-fix:rotation: the token endpoint reconfirms the secret after its store write,
+// oauth::reconfirm_client), or, when it authenticated from memory (client credentials,
+// issue17:cc-inline), gets a token whose iat the cut covers: that read came after the iat was
+// fixed. Tokens carry whole seconds (iat): the cut covers the tokens issued through the next second
+// (ClientStore::kHardCutMarginSeconds); a token of the new secret is never caught, without any wait
+// (issue15-fix:rotation-b): its grant reads the client after the cut committed and TokenIssuer
+// gives it iat >= tokens_cut_at + 1.
 //
 // issue15-fix:rotation-b. Rotations are limited per app: at most kMaxRotationsPerWindow in
 // kRotationWindowSeconds through one SecretRotation (a node's dashboard), so a developer

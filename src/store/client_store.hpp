@@ -84,14 +84,13 @@ class ClientStore {
   //  - grace == 0 (a hard cut, for a leaked secret): the current secret ends now too, and
   //    the client's access tokens issued at or before now + kHardCutMarginSeconds are refused
   //    on every node (Client::tokens_cut_at, RevocationLog::client_cuts_since). A request
-  //    that authenticated with the old secret before this commit and signs after it is
-  //    refused by the token endpoint, however slow its grant's write (issue15-fix:rotation,
-  //    oauth::reconfirm_client: the secret is read again after the write, with the token's
-  //    iat fixed before that read; client credentials answered from memory instead get a
-  //    token the cut covers, their one read being after its iat was fixed); the margin is
-  //    kept on top of that. No token of the new
-  //    secret is caught: its grant reads the client (cut included) after this commit, and
-  //    TokenIssuer gives it iat >= tokens_cut_at + 1.
+  //    that authenticated with the old secret before this commit and signs after it is refused by
+  //    the token endpoint, however slow its grant's write (issue15-fix:rotation,
+  //    oauth::reconfirm_client: the secret is read again after the write, with the token's iat
+  //    fixed before that read; client credentials answered from memory instead get a token the cut
+  //    covers, their one read being after its iat was fixed); the margin is kept on top of that. No
+  //    token of the new secret is caught: its grant reads the client (cut included) after this
+  //    commit, and TokenIssuer gives it iat >= tokens_cut_at + 1.
   // Errors: kNotFound (no such client), kConflict (a public client has no secret), kInvalid
   // (grace < 0 or an empty hash; nothing written).
   static constexpr int64_t kHardCutMarginSeconds = 1;

@@ -86,6 +86,10 @@ uint64_t ChangeSignal::load() const {
   if (fd < 0 || ::pread(fd, &value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) {
     return 0;  // unavailable, or cut short: a value no cache is kept under
   }
+  // A reopen may have closed `fd` meanwhile, and the number been reused for another file
+  // whose bytes were read. The number still in fd_ is the signal's own file (had it been
+  // reused for that file, the read was of the signal itself).
+  if (fd_.load(std::memory_order_acquire) != fd) return 0;
   return value;
 }
 
@@ -101,10 +105,16 @@ void ChangeSignal::bump() {
 void ChangeSignal::reopen_if_replaced() {
   if (path_.empty()) return;
   struct stat st {};
-  {
-    std::lock_guard lk(mu_);
-    if (fd_.load() >= 0 && ::stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ &&
-        st.st_ino == ino_) {
+  if (fd_.load() >= 0 && ::stat(path_.c_str(), &st) == 0) {
+    bool same = false;
+    {
+      std::lock_guard lk(mu_);
+      same = st.st_dev == dev_ && st.st_ino == ino_;
+    }
+    if (same) {
+      // Cut short (by hand, or a tool copying over it): a new value, which only ever means
+      // "something may have changed", makes it readable again.
+      if (st.st_size < static_cast<off_t>(sizeof(uint64_t))) bump();
       return;
     }
   }

@@ -37,12 +37,16 @@ class ChangeSignal {
 
   bool available() const;
   // The value; 0 when unavailable or unreadable (a reader then takes the slow path). One
-  // pread and no lock (issue17:cc-inline: client credentials read it on the I/O thread).
+  // pread and no lock: the one system call an I/O thread makes on a store's behalf
+  // (issue17:cc-inline: client credentials), on a file of 8 bytes that every token request
+  // reads, so its page stays in memory.
   uint64_t load() const;
   // Writes a new value (after a commit that changed something).
   void bump();
   // Reopens the file when the path now names another file (deleted and made again by another
-  // process), or opens it when it could not be opened before. Cheap when nothing changed.
+  // process), or opens it when it could not be opened before; writes a new value to a file
+  // cut short (until then every load() is 0, so every lookup takes the slow path). Cheap
+  // when nothing changed.
   void reopen_if_replaced();
 
  private:
@@ -51,8 +55,8 @@ class ChangeSignal {
   std::string path_;  // empty: no signal for this database
   // Held to change fd_ (a reopen closes the one it replaces) and by bump(), so a write never
   // goes to a descriptor closed meanwhile (and perhaps reused for another file). load()
-  // takes no lock: a read racing a reopen may use the old number, which reads a value that
-  // is not the cached one (the slow path) or fails (0, the slow path), and has no effect.
+  // takes no lock: it reads, then checks fd_ still holds the number it read through (a
+  // number closed and reused for another file meanwhile: 0, the slow path).
   std::mutex mu_;
   std::atomic<int> fd_{-1};
   dev_t dev_ = 0;

@@ -100,10 +100,10 @@ TEST_F(ClientSecretsTest, TheClientCacheSeesARotationFromAnotherProcessAtOnce) {
   EXPECT_EQ(count("SELECT v FROM clients_version"), version);
 }
 
-// The change signal: a process that commits a client change bumps a counter in a file beside
-// the database that every process maps, so a cached client is served without a read
-// transaction until then, and a suspension made by another process (the admin CLI) is seen
-// on the next lookup.
+// The change signal: a process that commits a client change writes a new random value to a
+// file beside the database that every process reads, so a cached client is served without a
+// read transaction until then, and a suspension made by another process (the admin CLI) is
+// seen on the next lookup.
 TEST_F(ClientSecretsTest, AnotherProcessesSuspensionMovesTheSharedSignalAndIsSeenAtOnce) {
   open();
   ChangeSignal observer(path());
@@ -156,6 +156,14 @@ TEST_F(ClientSecretsTest, WithoutTheSignalEveryLookupChecksTheVersion) {
 TEST_F(ClientSecretsTest, ACutShortSignalFileIsReadAsNoSignalNotACrash) {
   open();
   EXPECT_EQ(store_->find_client("c1")->suspended_at, 0);
+  ASSERT_TRUE(store_->find_client_in_memory("c1").has_value());
+  std::filesystem::resize_file(path() + "-changes", 3);
+  // Read as no signal: nothing from memory; the next lookup reads the database and writes a
+  // new value, under which it caches, so the memory serves again.
+  EXPECT_FALSE(store_->find_client_in_memory("c1").has_value());
+  EXPECT_EQ(store_->find_client("c1")->suspended_at, 0);
+  EXPECT_EQ(std::filesystem::file_size(path() + "-changes"), 8u);
+  EXPECT_TRUE(store_->find_client_in_memory("c1").has_value());
   std::filesystem::resize_file(path() + "-changes", 0);
   {
     SqliteStore other(path(), 1);

@@ -16,7 +16,7 @@ SqliteStore::SqliteStore(const std::string& path, int readers)
           path, readers, [](Connection& db) { migrate(db); }, commit_hooks(), "sp-acct-writer") {}
 
 // A group that moved clients_version (a client, secret or cut changed: schema triggers) tells
-// every process sharing the file, once it is durable.
+// every process sharing the file, once it is durable, and this process's cache.
 CommitHooks SqliteStore::commit_hooks() {
   auto version = [](Connection& db) {
     auto v = db.prepare("SELECT v FROM clients_version WHERE id = 1");
@@ -25,7 +25,12 @@ CommitHooks SqliteStore::commit_hooks() {
   return {[this, version](Connection& db) { clients_version_.at_begin = version(db); },
           [this, version](Connection& db) { clients_version_.at_commit = version(db); },
           [this] {
-            if (clients_version_.at_commit != clients_version_.at_begin) signal_.bump();
+            if (clients_version_.at_commit == clients_version_.at_begin) return;
+            signal_.bump();
+            // This process's own change is seen at once even if the signal could not be
+            // written: the next lookup reads the version again.
+            std::lock_guard lk(client_cache_.mu);
+            client_cache_.version = -1;
           }};
 }
 
@@ -97,9 +102,20 @@ Result<Client> SqliteStore::find_client(const std::string& id) {
   const auto now = std::chrono::steady_clock::now();
   if (auto cached = cached_client(id, signal, now)) return std::move(*cached);
   // The slow path, at least once a second: the file may have been replaced (or become
-  // openable) since, and the database's own version says what any writer changed.
+  // openable, or been cut short) since, and the database's own version says what any writer
+  // changed. The signal read again after that, still before the rows.
   signal_.reopen_if_replaced();
-  return read([&](Connection& db) -> Result<Client> {
+  return read([&, signal = signal_.load()](Connection& db) -> Result<Client> {
+    // Entries dropped are destroyed after the lock is released (declared before each lock):
+    // an I/O thread may be waiting for it (find_client_in_memory).
+    std::unordered_map<std::string, Client> dropped;
+    auto drop_all = [&] {
+      if (dropped.empty()) {
+        dropped.swap(client_cache_.clients);
+      } else {
+        client_cache_.clients.clear();
+      }
+    };
     // The version first: a row read after it is at least as new, so caching the row under
     // it can only make the cache drop entries too early, never serve a stale one.
     int64_t version = 0;
@@ -110,7 +126,7 @@ Result<Client> SqliteStore::find_client(const std::string& id) {
     {
       std::lock_guard lk(client_cache_.mu);
       if (version != client_cache_.version || signal != client_cache_.signal) {
-        client_cache_.clients.clear();
+        drop_all();
         client_cache_.version = version;
         client_cache_.signal = signal;
       }
@@ -125,7 +141,7 @@ Result<Client> SqliteStore::find_client(const std::string& id) {
     read_client_secrets(db, client);
     std::lock_guard lk(client_cache_.mu);
     if (client_cache_.version == version && client_cache_.signal == signal) {
-      if (client_cache_.clients.size() >= ClientCache::kMaxEntries) client_cache_.clients.clear();
+      if (client_cache_.clients.size() >= ClientCache::kMaxEntries) drop_all();
       client_cache_.clients.emplace(id, client);
     }
     return client;

@@ -3,7 +3,7 @@
 // Implements every storage role (store.hpp). Concurrency: ConnectionPool's (one writer
 // thread that group-commits the queued writes, a small pool of readers under WAL).
 // Thread safety: all methods are safe from any thread; they block, so callers run them on a
-// worker pool, never on I/O threads.
+// worker pool, never on I/O threads - except find_client_in_memory, which never blocks.
 #pragma once
 
 #include <chrono>
@@ -165,8 +165,8 @@ class SqliteStore final : public Store {
 
   ChangeSignal signal_;  // before pool_: the writer thread's hooks use them
   GroupVersion clients_version_;
-  ConnectionPool pool_;
   ClientCache client_cache_;
+  ConnectionPool pool_;
   // issue17:family: find_refresh_token and rotate_refresh_token for a family-shaped key (one
   // row per chain, sqlite_refresh_families.cpp).
   Result<RefreshToken> find_in_family(const std::string& hash, const FamilyKey& key);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
 #include <vector>
 
 #include "core/base64url.hpp"
@@ -129,6 +131,33 @@ TEST(Random, Id22DrawsAgainWhenTheSpareBytesRunOut) {
   ScriptedRandom rng(stream);
   EXPECT_EQ(rng.id22(), std::string(22, 'z'));
   EXPECT_EQ(rng.calls, 2);
+}
+
+// Ids come from a per-thread buffer drawn ahead: no two alike, within a thread (across many
+// refills of its buffer) or between threads.
+TEST(Random, IdsFromTheBufferAreNeverRepeatedAcrossRefillsOrThreads) {
+  SystemRandom rng;
+  constexpr int kThreads = 4;
+  constexpr int kEach = 2000;  // 32 bytes each: 15 refills of a thread's 4 KiB
+  std::vector<std::vector<std::string>> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&rng, &mine = ids[t]] {
+      for (int i = 0; i < kEach; ++i) mine.push_back(rng.id22());
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> distinct;
+  for (const auto& mine : ids) {
+    for (const auto& id : mine) {
+      EXPECT_EQ(id.size(), 22u);
+      EXPECT_EQ(
+          id.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+          std::string::npos);
+      distinct.insert(id);
+    }
+  }
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(kThreads * kEach));
 }
 
 TEST(Iso8601Utc, SecondsAsUtc) {

@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <set>
 #include <thread>
@@ -85,7 +87,7 @@ TEST(Random, TokensHavePrefixAndEntropy) {
 }
 
 TEST(Base64Url, AppendingEncodesAfterWhatIsThere) {
-  for (const std::string bytes :
+  for (const std::string& bytes :
        {std::string(), std::string("f"), std::string("fo"), std::string("foo"), std::string("foob"),
         std::string("\xff\xfe\x00", 3)}) {
     std::string out = "head.";
@@ -135,7 +137,7 @@ TEST(Random, Id22DrawsAgainWhenTheSpareBytesRunOut) {
 
 // Ids come from a per-thread buffer drawn ahead: no two alike, within a thread (across many
 // refills of its buffer) or between threads.
-TEST(Random, IdsFromTheBufferAreNeverRepeatedAcrossRefillsOrThreads) {
+TEST(Random, IdsAreNeverRepeatedAcrossBufferRefillsOrThreads) {
   SystemRandom rng;
   constexpr int kThreads = 4;
   constexpr int kEach = 2000;  // 32 bytes each: 15 refills of a thread's 4 KiB
@@ -158,6 +160,31 @@ TEST(Random, IdsFromTheBufferAreNeverRepeatedAcrossRefillsOrThreads) {
     }
   }
   EXPECT_EQ(distinct.size(), static_cast<size_t>(kThreads * kEach));
+}
+
+// A forked child does not hand out the ids left in its parent's buffer: its next id is not
+// the parent's next one.
+TEST(Random, AForkedChildDrawsItsOwnIds) {
+  SystemRandom rng;
+  (void)rng.id22();  // the buffer holds ids ahead now
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string id = rng.id22();
+    const bool written = ::write(fds[1], id.data(), id.size()) == static_cast<ssize_t>(id.size());
+    ::_exit(written ? 0 : 1);
+  }
+  ::close(fds[1]);
+  const std::string mine = rng.id22();
+  std::string theirs(22, '\0');
+  EXPECT_EQ(::read(fds[0], theirs.data(), theirs.size()), 22);
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_NE(theirs, mine);
 }
 
 TEST(Iso8601Utc, SecondsAsUtc) {

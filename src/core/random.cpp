@@ -1,9 +1,13 @@
 #include "core/random.hpp"
 
+#include <pthread.h>
 #include <sodium.h>
+#include <sys/random.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -43,28 +47,64 @@ std::string Random::id22() {
     } while (b >= 248);
     out[i] = kAlphabet[b % 62];
   }
-  sodium_memzero(buf, sizeof buf);
   return out;
 }
 
+namespace {
+
+// Bumped in a forked child, so that it never hands out the ids left in its parent's buffer.
+std::atomic<uint64_t> fork_epoch{0};
+void after_fork_in_child() { fork_epoch.fetch_add(1, std::memory_order_relaxed); }
+
+// The bytes drawn ahead for ids, per thread (constant-initialised: no guard on each use).
+constexpr size_t kAhead = 4096;
+struct IdBytes {
+  std::array<unsigned char, kAhead> bytes;
+  size_t next = kAhead;  // all used
+  uint64_t epoch = 0;
+};
+thread_local IdBytes ahead;
+
+// The kernel's CSPRNG straight, 4 KiB in one call (libsodium 1.0.18's randombytes_buf asks
+// getrandom() for 256 bytes at a time).
+void draw(unsigned char* out, size_t n) {
+  while (n > 0) {
+    const ssize_t got = ::getrandom(out, n, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      randombytes_buf(out, n);  // never expected (ENOSYS on a kernel before 3.17)
+      return;
+    }
+    out += got;
+    n -= static_cast<size_t>(got);
+  }
+}
+
+}  // namespace
+
 SystemRandom::SystemRandom() {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  static const bool registered = ::pthread_atfork(nullptr, nullptr, after_fork_in_child) == 0;
+  if (!registered) throw std::runtime_error("pthread_atfork failed");
 }
 
 void SystemRandom::fill(void* out, size_t n) { randombytes_buf(out, n); }
 
 void SystemRandom::fill_for_id(void* out, size_t n) {
-  thread_local std::array<unsigned char, 4096> ahead;
-  thread_local size_t next = ahead.size();
+  const uint64_t epoch = fork_epoch.load(std::memory_order_relaxed);
+  if (ahead.epoch != epoch) {
+    ahead.next = kAhead;
+    ahead.epoch = epoch;
+  }
   auto* p = static_cast<unsigned char*>(out);
   while (n > 0) {
-    if (next == ahead.size()) {
-      randombytes_buf(ahead.data(), ahead.size());
-      next = 0;
+    if (ahead.next == kAhead) {
+      draw(ahead.bytes.data(), kAhead);
+      ahead.next = 0;
     }
-    const size_t take = std::min(n, ahead.size() - next);
-    std::memcpy(p, ahead.data() + next, take);
-    next += take;
+    const size_t take = std::min(n, kAhead - ahead.next);
+    std::memcpy(p, ahead.bytes.data() + ahead.next, take);
+    ahead.next += take;
     p += take;
     n -= take;
   }

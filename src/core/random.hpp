@@ -27,9 +27,10 @@ class SystemRandom final : public Random {
  public:
   SystemRandom();
   void fill(void* out, size_t n) override;
-  // issue17:cc-inline. From a per-thread buffer of 4 KiB drawn from the OS CSPRNG: one system
-  // call for about a hundred ids instead of one each (every access token's jti is one; a
-  // system call cost client credentials about 5 % of its rate here). Never for secrets.
+  // issue17:cc-inline. From a per-thread buffer of 4 KiB drawn from the OS CSPRNG
+  // (getrandom): one system call for about 128 ids instead of one each (every access token's
+  // jti is one; a system call cost client credentials about 5 % of its rate here). A forked
+  // child starts a new buffer. Never for secrets.
   void fill_for_id(void* out, size_t n) override;
 };
 

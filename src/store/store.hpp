@@ -24,7 +24,8 @@
 // virtual method of every role above, plus ping(), keeping for each:
 //  - Thread safety: every method may be called concurrently from worker threads.
 //  - Blocking: methods block on I/O; never call them on an HTTP I/O thread. The one exception
-//    is ClientStore::find_client_in_memory, which never blocks (issue17:cc-inline).
+//    is ClientStore::find_client_in_memory, which waits for no I/O but a read of memory
+//    (issue17:cc-inline).
 //  - Durability: a method that returns success has committed durably.
 //  - Atomicity: a method is one transaction. One that returns an error has written nothing;
 //    the compound decisions (CodeStore::redeem_code, RefreshTokenStore::rotate_refresh_token,

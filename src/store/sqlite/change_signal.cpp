@@ -87,8 +87,9 @@ uint64_t ChangeSignal::load() const {
     return 0;  // unavailable, or cut short: a value no cache is kept under
   }
   // A reopen may have closed `fd` meanwhile, and the number been reused for another file
-  // whose bytes were read. The number still in fd_ is the signal's own file (had it been
-  // reused for that file, the read was of the signal itself).
+  // whose bytes were read: then fd_ holds another number (or, after two reopens within this
+  // read, perhaps the same one again: a race no test reaches, whose misread would have to
+  // equal a random 64-bit value to matter).
   if (fd_.load(std::memory_order_acquire) != fd) return 0;
   return value;
 }
@@ -112,9 +113,9 @@ void ChangeSignal::reopen_if_replaced() {
       same = st.st_dev == dev_ && st.st_ino == ino_;
     }
     if (same) {
-      // Cut short (by hand, or a tool copying over it): a new value, which only ever means
-      // "something may have changed", makes it readable again.
-      if (st.st_size < static_cast<off_t>(sizeof(uint64_t))) bump();
+      // Cut short (by hand, or a tool copying over it), or zeroed: a new value, which only
+      // ever means "something may have changed", makes it readable again.
+      if (st.st_size < static_cast<off_t>(sizeof(uint64_t)) || load() == 0) bump();
       return;
     }
   }

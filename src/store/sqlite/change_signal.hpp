@@ -45,7 +45,7 @@ class ChangeSignal {
   void bump();
   // Reopens the file when the path now names another file (deleted and made again by another
   // process), or opens it when it could not be opened before; writes a new value to a file
-  // cut short (until then every load() is 0, so every lookup takes the slow path). Cheap
+  // cut short or zeroed (until then every load() is 0, so every lookup takes the slow path). Cheap
   // when nothing changed.
   void reopen_if_replaced();
 

@@ -164,6 +164,12 @@ TEST_F(ClientSecretsTest, ACutShortSignalFileIsReadAsNoSignalNotACrash) {
   EXPECT_EQ(store_->find_client("c1")->suspended_at, 0);
   EXPECT_EQ(std::filesystem::file_size(path() + "-changes"), 8u);
   EXPECT_TRUE(store_->find_client_in_memory("c1").has_value());
+  // Zeroed (truncate -s 8 of a file cut to nothing): the same.
+  std::filesystem::resize_file(path() + "-changes", 0);
+  std::filesystem::resize_file(path() + "-changes", 8);
+  EXPECT_FALSE(store_->find_client_in_memory("c1").has_value());
+  EXPECT_EQ(store_->find_client("c1")->suspended_at, 0);
+  EXPECT_TRUE(store_->find_client_in_memory("c1").has_value());
   std::filesystem::resize_file(path() + "-changes", 0);
   {
     SqliteStore other(path(), 1);

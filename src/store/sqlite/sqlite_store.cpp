@@ -28,9 +28,11 @@ CommitHooks SqliteStore::commit_hooks() {
             if (clients_version_.at_commit == clients_version_.at_begin) return;
             signal_.bump();
             // This process's own change is seen at once even if the signal could not be
-            // written: the next lookup reads the version again.
+            // written: the next lookup reads the version again, and one under way caches
+            // nothing.
             std::lock_guard lk(client_cache_.mu);
             client_cache_.version = -1;
+            ++client_cache_.generation;
           }};
 }
 
@@ -105,17 +107,16 @@ Result<Client> SqliteStore::find_client(const std::string& id) {
   // openable, or been cut short) since, and the database's own version says what any writer
   // changed. The signal read again after that, still before the rows.
   signal_.reopen_if_replaced();
+  uint64_t generation = 0;
+  {
+    std::lock_guard lk(client_cache_.mu);
+    generation = client_cache_.generation;
+  }
   return read([&, signal = signal_.load()](Connection& db) -> Result<Client> {
     // Entries dropped are destroyed after the lock is released (declared before each lock):
     // an I/O thread may be waiting for it (find_client_in_memory).
-    std::unordered_map<std::string, Client> dropped;
-    auto drop_all = [&] {
-      if (dropped.empty()) {
-        dropped.swap(client_cache_.clients);
-      } else {
-        client_cache_.clients.clear();
-      }
-    };
+    std::vector<std::unordered_map<std::string, Client>> dropped;
+    auto drop_all = [&] { dropped.emplace_back().swap(client_cache_.clients); };
     // The version first: a row read after it is at least as new, so caching the row under
     // it can only make the cache drop entries too early, never serve a stale one.
     int64_t version = 0;
@@ -123,16 +124,22 @@ Result<Client> SqliteStore::find_client(const std::string& id) {
       auto v = db.prepare("SELECT v FROM clients_version WHERE id = 1");
       if (v.step()) version = v.i64(0);
     }
+    // A change of this process committed since the lookup began (its snapshot may be older):
+    // the row is read, not cached.
+    bool ours_since = false;
     {
       std::lock_guard lk(client_cache_.mu);
-      if (version != client_cache_.version || signal != client_cache_.signal) {
-        drop_all();
-        client_cache_.version = version;
-        client_cache_.signal = signal;
+      ours_since = client_cache_.generation != generation;
+      if (!ours_since) {
+        if (version != client_cache_.version || signal != client_cache_.signal) {
+          drop_all();
+          client_cache_.version = version;
+          client_cache_.signal = signal;
+        }
+        client_cache_.checked_at = now;
+        auto it = client_cache_.clients.find(id);
+        if (it != client_cache_.clients.end()) return it->second;
       }
-      client_cache_.checked_at = now;
-      auto it = client_cache_.clients.find(id);
-      if (it != client_cache_.clients.end()) return it->second;
     }
     static const std::string sql = std::string(kClientColumns) + "WHERE id = ?";
     auto s = db.prepare(sql.c_str());
@@ -140,7 +147,8 @@ Result<Client> SqliteStore::find_client(const std::string& id) {
     Client client = read_client(s);
     read_client_secrets(db, client);
     std::lock_guard lk(client_cache_.mu);
-    if (client_cache_.version == version && client_cache_.signal == signal) {
+    if (!ours_since && client_cache_.generation == generation && client_cache_.version == version &&
+        client_cache_.signal == signal) {
       if (client_cache_.clients.size() >= ClientCache::kMaxEntries) drop_all();
       client_cache_.clients.emplace(id, client);
     }

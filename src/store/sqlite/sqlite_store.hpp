@@ -3,7 +3,8 @@
 // Implements every storage role (store.hpp). Concurrency: ConnectionPool's (one writer
 // thread that group-commits the queued writes, a small pool of readers under WAL).
 // Thread safety: all methods are safe from any thread; they block, so callers run them on a
-// worker pool, never on I/O threads - except find_client_in_memory, which never blocks.
+// worker pool, never on I/O threads - except find_client_in_memory, which waits for no read
+// transaction or connection (one pread and one short lock).
 #pragma once
 
 #include <chrono>
@@ -149,6 +150,9 @@ class SqliteStore final : public Store {
     std::mutex mu;
     int64_t version = -1;
     uint64_t signal = 0;
+    // Moved by every commit of this process that changed a client (the commit hook): a
+    // lookup that began before it caches nothing, whatever the signal write did.
+    uint64_t generation = 0;
     std::chrono::steady_clock::time_point checked_at{};
     std::unordered_map<std::string, Client> clients;
   };
@@ -163,7 +167,9 @@ class SqliteStore final : public Store {
   std::optional<Client> cached_client(const std::string& id, uint64_t signal,
                                       std::chrono::steady_clock::time_point now);
 
-  ChangeSignal signal_;  // before pool_: the writer thread's hooks use them
+  // signal_, clients_version_ and client_cache_ before pool_: the writer thread's hooks use
+  // them.
+  ChangeSignal signal_;
   GroupVersion clients_version_;
   ClientCache client_cache_;
   ConnectionPool pool_;

@@ -165,7 +165,11 @@ describe('operations', () => {
             }
           };
           const workers = Array.from({ length: 48 }, worker);
-          await new Promise((r) => setTimeout(r, 300 + 100 * round));
+          // The load must be running when SIGTERM lands: wait for answers, not for a time (a
+          // fixed 300 ms saw 84 answers under AddressSanitizer on a busy machine).
+          const deadline = Date.now() + 15000;
+          while (served < 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+          await new Promise((r) => setTimeout(r, 100 * round));
           server.child.kill('SIGTERM');
           const exit = await server.exited;
           stop = true;

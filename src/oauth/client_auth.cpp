@@ -151,13 +151,16 @@ std::optional<Result<AuthenticatedClient, OAuthError>> authenticate_client_in_me
   return Result<AuthenticatedClient, OAuthError>(std::move(a));
 }
 
+std::optional<OAuthError> suspended_refusal(const Client& client, bool basic) {
+  if (client.suspended_at == 0) return std::nullopt;
+  std::string d = "this app is suspended";
+  if (!client.suspended_reason.empty()) d += ": " + client.suspended_reason.substr(0, 200);
+  return OAuthError::invalid_client(std::move(d), basic);
+}
+
 Status<OAuthError> still_stands(const Client& client, const AuthenticatedClient& authenticated,
                                 int64_t now) {
-  if (client.suspended_at != 0) {
-    std::string d = "this app is suspended";
-    if (!client.suspended_reason.empty()) d += ": " + client.suspended_reason.substr(0, 200);
-    return fail(OAuthError::invalid_client(std::move(d), authenticated.basic));
-  }
+  if (auto refused = suspended_refusal(client, authenticated.basic)) return fail(*refused);
   if (client.is_public) return Ok{};
   for (const ClientSecret& secret : client.secrets) {
     const bool same = secret.id == authenticated.secret_id &&

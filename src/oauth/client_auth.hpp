@@ -71,6 +71,11 @@ std::optional<Result<AuthenticatedClient, OAuthError>> authenticate_client_in_me
 // Errors: invalid_client 401 ("client authentication failed" when the secret or the client
 // is gone, "this app is suspended[: reason]" when suspended), server_error (store failure).
 Status<OAuthError> reconfirm_client(Services& s, const AuthenticatedClient& authenticated);
+// issue15:abuse: a suspended app authenticates, but is refused with the reason (RFC 6749
+// §5.2: invalid_client): only the app itself, having proved who it is, learns that it is
+// suspended and why. nullopt when not suspended. `basic`: a 401 with WWW-Authenticate.
+std::optional<OAuthError> suspended_refusal(const Client& client, bool basic);
+
 // reconfirm_client's check, of `client` as read at `now`: not suspended, and (a confidential
 // client) the secret `authenticated` used still live. Reads nothing.
 Status<OAuthError> still_stands(const Client& client, const AuthenticatedClient& authenticated,

@@ -57,17 +57,6 @@ std::optional<OAuthError> source_blocked(const Services& s, const std::string& i
                     429};
 }
 
-// issue15:abuse: a suspended app authenticates, but is refused with the reason (RFC 6749
-// §5.2: invalid_client, "Client authentication failed"): only the app itself, having proved
-// who it is, learns that it is suspended and why. `basic`: the client authenticated with the
-// Authorization header, so the 401 carries WWW-Authenticate (RFC 6749 §5.2).
-std::optional<OAuthError> not_suspended(const Client& c, bool basic) {
-  if (c.suspended_at == 0) return std::nullopt;
-  std::string d = "this app is suspended";
-  if (!c.suspended_reason.empty()) d += ": " + c.suspended_reason.substr(0, 200);
-  return OAuthError::invalid_client(std::move(d), basic);
-}
-
 }  // namespace
 
 void FormPipeline::mount(http::Router& router, const std::string& path,
@@ -131,7 +120,7 @@ http::Response FormPipeline::answer_as(const FormEndpoint& endpoint, FormCall& c
     }
     return client.error().to_response();
   }
-  if (auto suspended = not_suspended(client->client, !call.authorization.empty())) {
+  if (auto suspended = suspended_refusal(client->client, !call.authorization.empty())) {
     if (s_.usage && call.token_endpoint) {
       s_.usage->note(client->client.id, EndpointGroup::kToken, 401, "", "");
     }

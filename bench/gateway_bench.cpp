@@ -29,6 +29,7 @@
 #include "api/endpoints/web_api.hpp"
 #include "api/gateway.hpp"
 #include "app/tunables.hpp"
+#include "checked_main.hpp"
 #include "core/base64url.hpp"
 #include "crypto/crypto.hpp"
 #include "monitor/abuse_detector.hpp"
@@ -193,10 +194,4 @@ BENCHMARK(BM_MeNewTokenTenPerPerson)->MeasureProcessCPUTime()->UseRealTime();
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return g_failed ? 1 : 0;
-}
+int main(int argc, char** argv) { return stagepass::bench::run_checked(argc, argv, g_failed); }

@@ -10,8 +10,8 @@
 //                    the per-app rate limit (Gateway: RateLimiter::admit)
 //   both             the Ed25519 signature alone, signed and verified by libsodium (what the
 //                    server calls) and by OpenSSL 3, for comparison
-// A library that refuses a good signature or cannot sign makes the program exit 1 (make
-// bench-smoke runs it). Run: build-bench/stagepass-bench-micro
+// A library that refuses a good signature, cannot sign or signs other bytes than the other makes
+// the program exit 1 (make bench-smoke runs it). Run: build-bench/stagepass-bench-micro
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
 
@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "checked_main.hpp"
 #include "core/random.hpp"
 #include "core/text.hpp"
 #include "crypto/crypto.hpp"
@@ -244,7 +245,8 @@ BENCHMARK(BM_Ed25519Verify_libsodium);
 void BM_Ed25519Verify_OpenSSL(benchmark::State& state) {
   SignatureFixture f;
   MdCtx ctx(EVP_MD_CTX_new());
-  if (!f.public_key || !ctx) return fail(state, "OpenSSL could not load the public key");
+  if (!f.public_key || !ctx)
+    return fail(state, "OpenSSL could not load the public key or make a context");
   const auto* sig = reinterpret_cast<const unsigned char*>(f.signature.data());
   const auto* msg = reinterpret_cast<const unsigned char*>(f.message.data());
   for (auto _ : state) {
@@ -273,7 +275,8 @@ BENCHMARK(BM_Ed25519Sign_libsodium);
 void BM_Ed25519Sign_OpenSSL(benchmark::State& state) {
   SignatureFixture f;
   MdCtx ctx(EVP_MD_CTX_new());
-  if (!f.secret_key || !ctx) return fail(state, "OpenSSL could not load the secret key");
+  if (!f.secret_key || !ctx)
+    return fail(state, "OpenSSL could not load the secret key or make a context");
   unsigned char sig[64];
   size_t len = 0;
   bool signed_all = true;
@@ -295,10 +298,4 @@ BENCHMARK(BM_Ed25519Sign_OpenSSL);
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return g_failed ? 1 : 0;
-}
+int main(int argc, char** argv) { return stagepass::bench::run_checked(argc, argv, g_failed); }

@@ -24,7 +24,8 @@
 // virtual method of every role above, plus ping(), keeping for each:
 //  - Thread safety: every method may be called concurrently from worker threads.
 //  - Blocking: methods block on I/O; never call them on an HTTP I/O thread. The one exception
-//    is ClientStore::find_client_in_memory, which waits for no I/O but a read of memory
+//    is ClientStore::find_client_in_memory, which waits for no read transaction or connection:
+//    at most one pread of a small file every token request keeps in memory, and a short lock
 //    (issue17:cc-inline).
 //  - Durability: a method that returns success has committed durably.
 //  - Atomicity: a method is one transaction. One that returns an error has written nothing;

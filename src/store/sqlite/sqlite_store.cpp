@@ -147,7 +147,8 @@ Result<Client> SqliteStore::find_client(const std::string& id) {
     Client client = read_client(s);
     read_client_secrets(db, client);
     std::lock_guard lk(client_cache_.mu);
-    if (!ours_since && client_cache_.generation == generation && client_cache_.version == version &&
+    // The generation only grows, so an unchanged one also means none moved before the read.
+    if (client_cache_.generation == generation && client_cache_.version == version &&
         client_cache_.signal == signal) {
       if (client_cache_.clients.size() >= ClientCache::kMaxEntries) drop_all();
       client_cache_.clients.emplace(id, client);

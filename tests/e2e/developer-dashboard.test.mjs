@@ -269,13 +269,16 @@ describe('developer dashboard', () => {
       server, browser: alice.browser, clientId, redirectUri, scope: 'user-read-email', state: randomState(),
       codeChallenge: pkcePair().challenge, email: alice.email, password: alice.password,
     });
-    for (const uri of ['http://127.0.0.1:43123/cb', 'http://127.0.0.1:51999/cb', 'https://loop.example/exact',
+    // Two ports no app registered, neither this server's own: the server listens on a free port
+    // the harness picked, which was once 43123, and the redirect then came back to the server.
+    const [portA, portB] = [43123, 51999].map((p) => (p === server.port ? p + 1 : p));
+    for (const uri of [`http://127.0.0.1:${portA}/cb`, `http://127.0.0.1:${portB}/cb`, 'https://loop.example/exact',
       'http://127.0.0.1:8080/fixed']) {
       const r = await authorize(uri);
       assert.equal(r.stoppedAt, 'redirect', `${uri}: ${alice.browser.traceText()}`);
       assert.ok(r.location.startsWith(`${uri}?`), r.location);
     }
-    for (const uri of ['https://loop.example/exact/', 'https://mixtape.example/callback', 'http://127.0.0.1:43123/other',
+    for (const uri of ['https://loop.example/exact/', 'https://mixtape.example/callback', `http://127.0.0.1:${portA}/other`,
       'http://127.0.0.1:9999/fixed', 'http://127.0.0.1/fixed']) {
       const r = await authorize(uri);
       assert.notEqual(r.stoppedAt, 'redirect', `${uri} must not be accepted`);

@@ -446,14 +446,19 @@ describe('protocol (happy paths)', () => {
 
   describe('loopback redirect URIs (RFC 8252 §7.3)', () => {
     let native;
+    // Loopback ports other than this server's own (it listens on a free port the harness picks,
+    // which may be one of these): a redirect to them leaves the server.
+    let fixedPort;
+    let anyPort;
     before(async () => {
+      [fixedPort, anyPort] = [43210, 51234].map((p) => (p === server.port ? p + 1 : p));
       native = await server.createClient({
-        name: 'Native App', redirectUris: ['http://127.0.0.1/cb', 'http://127.0.0.1:43210/fixed'], isPublic: true,
+        name: 'Native App', redirectUris: ['http://127.0.0.1/cb', `http://127.0.0.1:${fixedPort}/fixed`], isPublic: true,
       });
     });
 
     it('accepts any port on 127.0.0.1 for a loopback URI registered without a port', async () => {
-      const redirectUri = 'http://127.0.0.1:51234/cb';
+      const redirectUri = `http://127.0.0.1:${anyPort}/cb`;
       const { auth, tok } = await codeFlow(native, { redirectUri, scope: 'user-read-private' });
       assert.ok(auth.location.startsWith(`${redirectUri}?`), auth.location);
       const t = assertTokenOk(tok, 'public client exchange with loopback redirect');
@@ -463,7 +468,7 @@ describe('protocol (happy paths)', () => {
     it('rejects a different path on the loopback host with an error page', async () => {
       // Logged in, so the only thing between us and a redirect is redirect_uri validation.
       const page = await aliceBrowser.get(authorizeUrl(server, {
-        clientId: native.client_id, redirectUri: 'http://127.0.0.1:51234/other', scope: 'user-read-private',
+        clientId: native.client_id, redirectUri: `http://127.0.0.1:${anyPort}/other`, scope: 'user-read-private',
         state: randomState(), codeChallenge: pkcePair().challenge,
       }));
       assert.equal(page.status, 400, `expected the 400 error page, got ${page.status} ${page.location ?? ''}`);
@@ -472,10 +477,10 @@ describe('protocol (happy paths)', () => {
     });
 
     it('matches a loopback URI registered with a port on that port only', async () => {
-      const { auth, tok } = await codeFlow(native, { redirectUri: 'http://127.0.0.1:43210/fixed', scope: 'user-read-private' });
-      assert.ok(auth.location.startsWith('http://127.0.0.1:43210/fixed?'), auth.location);
+      const { auth, tok } = await codeFlow(native, { redirectUri: `http://127.0.0.1:${fixedPort}/fixed`, scope: 'user-read-private' });
+      assert.ok(auth.location.startsWith(`http://127.0.0.1:${fixedPort}/fixed?`), auth.location);
       assertTokenOk(tok, 'the registered port');
-      for (const redirectUri of ['http://127.0.0.1:51234/fixed', 'http://127.0.0.1/fixed']) {
+      for (const redirectUri of [`http://127.0.0.1:${anyPort}/fixed`, 'http://127.0.0.1/fixed']) {
         const page = await aliceBrowser.get(authorizeUrl(server, {
           clientId: native.client_id, redirectUri, scope: 'user-read-private',
           state: randomState(), codeChallenge: pkcePair().challenge,

@@ -64,7 +64,8 @@ bench-smoke: microbench-deps $(BUILD)/build.ninja
 	$(BUILD)/stagepass-bench-micro --benchmark_min_time=0.01
 	$(BUILD)/stagepass-bench-gateway --benchmark_min_time=0.01
 	$(BUILD)/stagepass-bench-cache-memory 1000
-	python3 -m py_compile bench/*.py bench/harness/*.py
+	bench/hello/smoke.py $(BUILD)/stagepass-bench-hello
+	python3 -m py_compile bench/*.py bench/harness/*.py bench/hello/*.py
 	bench/run.py --help >/dev/null
 	bench/cluster.py --help >/dev/null
 

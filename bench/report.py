@@ -39,8 +39,8 @@ SCENARIOS = {
                         "in turn (not in the search memo)", "GET"),
 }
 # The servers that stand for a bound, not a product (bench/harness/servers.py, CEILINGS).
-BOUNDS = ("hello", "hello-sign", "hello-verify")
-SERVER_ORDER = ["hello", "hello-sign", "hello-verify", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
+BOUNDS = ("hello", "hello-sign", "hello-durable", "hello-verify")
+SERVER_ORDER = ["hello", "hello-sign", "hello-durable", "hello-verify", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
 PEERS = {"glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"}
 
 
@@ -165,6 +165,11 @@ def aggregate(records):
         r["sign_bound"] = None
         if r["server"] not in BOUNDS and bound:
             r["sign_bound"] = paired(r["rps_by_round"], bound["rps_by_round"])
+        # A durable grant's bound: one token signed and one new row committed (rows 2, 3).
+        durable = by.get((r["scenario"], "hello-durable"))
+        r["durable_bound"] = None
+        if r["server"] not in BOUNDS and durable:
+            r["durable_bound"] = paired(r["rps_by_round"], durable["rps_by_round"])
         r["vs_best_peer"] = None
         peers = [p for p in rows if p["scenario"] == r["scenario"] and p["server"] in PEERS]
         if r["server"] == "stagepass" and peers:
@@ -274,8 +279,8 @@ def markdown(rows, servers, failed, settings):
                     + "wrk and the server share the same cores."]
     out += ["", "| # | scenario | server | req/s median (min–max) | p50 ms | p99 ms | non-2xx "
             "| other failures | CPU µs/req | peak RSS MiB | / ceiling | / signature bound "
-            "| / best peer |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "| / durable bound | / best peer |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         num, title, _ = SCENARIOS.get(r["scenario"], ("?", r["scenario"], ""))
         other = []
@@ -289,11 +294,12 @@ def markdown(rows, servers, failed, settings):
         rss = f"{r['peak_rss_mib']:.0f}" if r["peak_rss_mib"] is not None else "—"
         ceiling = fmt_ratio(r["ceiling"], True) if r["ceiling"] else "—"
         bound = fmt_ratio(r["sign_bound"], True) if r.get("sign_bound") else "—"
+        durable = fmt_ratio(r["durable_bound"], True) if r.get("durable_bound") else "—"
         peer = (f"{fmt_ratio(r['vs_best_peer'], False)} {r['vs_best_peer']['peer']}"
                 if r["vs_best_peer"] else "—")
         out.append(f"| {num} | {title} | {r['server']} | {fmt_rps(r)} | {r['p50_ms']:.2f} "
                    f"| {r['p99_ms']:.2f} | {r['non_2xx']} | {', '.join(other) or 0} | {cpu} "
-                   f"| {rss} | {ceiling} | {bound} | {peer} |")
+                   f"| {rss} | {ceiling} | {bound} | {durable} | {peer} |")
     storm = next((r for r in rows if r.get("login_storm")), None)
     if storm:
         s = storm["login_storm"]
@@ -316,7 +322,11 @@ def markdown(rows, servers, failed, settings):
             "--sign, the same requests answered with one freshly signed EdDSA token each: what a "
             "server that only mints the token reaches) or, row 5, hello-verify (--verify: the "
             "same requests with tokens as long, each signature verified: what a server that only "
-            "checks the token reaches). / best peer: the same per-round pairing of stagepass with the best "
+            "checks the token reaches). / durable bound: the same against hello-durable (--durable: "
+            "one token signed and one new row committed per answer, SQLite WAL with "
+            "synchronous=FULL and group commit, on the file system of stagepass's database: "
+            "what a server that only mints the token and makes one row durable reaches). "
+            "/ best peer: the same per-round pairing of stagepass with the best "
             "peer of each round. CPU µs/req: the server process's user+system CPU time over the "
             "measured run divided by the requests completed."]
     return "\n".join(out) + "\n"

@@ -7,8 +7,8 @@ import os
 import shutil
 import subprocess
 
-SERVER_ORDER = ["hello", "hello-sign", "hello-verify", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
-COLOURS = {"hello": "#9e9e9e", "hello-sign": "#c7c7c7", "hello-verify": "#dcdcdc", "stagepass": "#1f77b4", "glewlwyd": "#d62728",
+SERVER_ORDER = ["hello", "hello-sign", "hello-durable", "hello-verify", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
+COLOURS = {"hello": "#9e9e9e", "hello-sign": "#c7c7c7", "hello-durable": "#b0b0b0", "hello-verify": "#dcdcdc", "stagepass": "#1f77b4", "glewlwyd": "#d62728",
            "glewlwyd-1k": "#ff9896", "oidc-jwt": "#2ca02c", "oidc-opaque": "#98df8a"}
 
 
@@ -52,6 +52,8 @@ def plot(rows, build_dir, scenarios):
         col = 2 + 3 * i
         label = {"hello": "hello (the scenario's ceiling)",
                  "hello-sign": "hello-sign (one EdDSA token per answer: a grant's bound)",
+                 "hello-durable": "hello-durable (a token and one durable row per answer: "
+                 "a durable grant's bound)",
                  "hello-verify": "hello-verify (one EdDSA signature checked per request: "
                  "a new token's bound)"}.get(s, s)
         plots.append(f"'{data}' using {col}:{col + 1}:{col + 2}"

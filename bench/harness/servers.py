@@ -112,12 +112,13 @@ class Server:
 
 
 # The servers that stand for a bound, not a product: they get stagepass's requests.
-CEILINGS = ("hello", "hello-sign", "hello-verify")
+CEILINGS = ("hello", "hello-sign", "hello-durable", "hello-verify")
 
 
 def start(run, server):
     """Starts SERVER (already registered with its pair, so a failure still stops it)."""
     {"hello": _hello, "hello-sign": lambda r, s: _hello(r, s, sign=True),
+     "hello-durable": lambda r, s: _hello(r, s, durable=True),
      "hello-verify": lambda r, s: _hello(r, s, verify=True),
      "stagepass": _stagepass,
      "glewlwyd": lambda r, s: _glewlwyd(r, s, ""),
@@ -143,15 +144,23 @@ def stop(run, server):
         server.proc.wait()
 
 
-def _hello(run, server, sign=False, verify=False):
+def _hello(run, server, sign=False, verify=False, durable=False):
     port = free_port()
     log = run.path("hello.log")
+    # --durable: a new database for every start, on the file system of stagepass's.
+    database = os.path.join(run.site.dir, "hello-durable.db")
+    if durable:
+        os.makedirs(run.site.dir, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(database + suffix):
+                os.remove(database + suffix)
     # --verify: the key pair of the run's seed, whose tokens run.shapes mints (environment,
     # not argv).
     env = {**os.environ, "HELLO_KEY_SEED": run.shapes.verify_seed} if verify else None
     with open(log, "w") as out:
         server.spawn([run.settings.build_path("stagepass-bench-hello"), "--listen",
                       f"127.0.0.1:{port}"] + (["--sign"] if sign else [])
+                     + (["--durable", database] if durable else [])
                      + (["--verify"] if verify else []), env, out, subprocess.STDOUT)
     server.base_url = f"http://127.0.0.1:{port}"
     # With --verify a request without a token is refused: 401 says it is up.
@@ -165,6 +174,15 @@ def _hello(run, server, sign=False, verify=False):
                             "request's bearer token (libsodium, tokens as long as stagepass's) "
                             "and answers 200 \"hello\": the bound of a Web API call with a "
                             "token never seen before"})
+        return
+    if durable:
+        run.results.append({"type": "server", "server": "hello-durable",
+                            "storage": "SQLite file, WAL, synchronous=FULL",
+                            "notes": "hello that signs one EdDSA token per answer, as hello-sign, "
+                            "and answers only once one new row (the token's digest and claims) "
+                            "is committed; one writer thread commits every row queued during "
+                            "its previous commit together (group commit): the bound of a "
+                            "durable grant on this disk"})
         return
     if sign:
         run.results.append({"type": "server", "server": "hello-sign", "storage": "none",

@@ -9,7 +9,7 @@ from .common import PROG, seconds
 
 ALL_SCENARIOS = ["cc", "refresh", "code", "me-warm", "me-cold", "introspect", "mixed",
                  "login-storm", "search", "albums", "search-uncached"]
-ALL_SERVERS = ["hello", "hello-sign", "hello-verify", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
+ALL_SERVERS = ["hello", "hello-sign", "hello-durable", "hello-verify", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
 SERVER_GROUPS = {"peers": ["glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"],
                  "oidc": ["oidc-jwt", "oidc-opaque"]}
 # What a growth run measures unless --only says otherwise: the scenarios that read or write
@@ -22,13 +22,16 @@ GROWTH_SCENARIOS = "cc,refresh,code,me-cold,introspect,mixed"
 # other round, so neither side always runs first. hello-sign (`stagepass-bench-hello --sign`)
 # runs the same requests and signs one EdDSA token per answer: the bound of a grant (a server
 # that mints a token and does nothing else), paired the same way ("/ signature bound");
+# hello-durable (`--durable FILE`) signs one token and makes one new row durable per answer
+# (SQLite, WAL, synchronous=FULL, group commit): the bound of a durable grant on this disk
+# (rows 2 and 3, "/ durable bound");
 # hello-verify (`--verify`) checks the signature of each request's bearer token instead: the
 # bound of a Web API call with a token the server has not seen (row 5).
 MATRIX = {
     "cc": ["hello", "hello-sign", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt",
            "oidc-opaque"],
-    "refresh": ["hello", "hello-sign", "stagepass"],
-    "code": ["hello", "hello-sign", "stagepass"],
+    "refresh": ["hello", "hello-sign", "hello-durable", "stagepass"],
+    "code": ["hello", "hello-sign", "hello-durable", "stagepass"],
     "me-warm": ["hello", "stagepass"],
     "me-cold": ["hello", "hello-verify", "stagepass"],
     "introspect": ["hello", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-opaque"],
@@ -98,7 +101,7 @@ def parser(description):
                    "5 me-cold, 6 introspect, 7 mixed, 8 login-storm, 9 search, 10 albums, "
                    "11 search-uncached")
     p.add_argument("--servers", metavar="SERVER[,...]", default="",
-                   help="hello, hello-sign, hello-verify, stagepass, glewlwyd, glewlwyd-1k, oidc-jwt, oidc-opaque; "
+                   help="hello, hello-sign, hello-durable, hello-verify, stagepass, glewlwyd, glewlwyd-1k, oidc-jwt, oidc-opaque; "
                    "\"peers\" = the last four, \"oidc\" = both oidc-provider modes")
     p.add_argument("--runs", metavar="N",
                    help="measured runs per scenario, server and round (default 1)")

@@ -10,6 +10,14 @@
 // token response). That is the bound of a grant: a server that mints one EdDSA token per
 // request and does nothing else.
 //
+// With --durable FILE it also waits, before each answer, for one row to be durable: the
+// signed token's digest and claims, inserted into the SQLite database FILE (WAL,
+// synchronous=FULL, as stagepass keeps its grants). One writer thread commits, in one
+// transaction, every row that queued while its previous commit ran, and only then wakes their
+// requests (group commit). That is the bound of a durable grant on this disk: a server that
+// mints one token and makes one new row durable per request, and does nothing else (stagepass
+// writes more per grant: a rotation updates the old token's row and inserts the new one).
+//
 // With --verify it checks the Ed25519 signature of the request's bearer token (the
 // "Authorization: Bearer header.payload.signature" of a JWT) and answers "hello", or 401 when
 // the signature does not verify. That is the bound of a Web API call with a token never seen
@@ -19,7 +27,8 @@
 // its length, each a different message (a counter in its last characters) signed with that
 // key. Nothing is parsed but the signature: the claims are only bytes to verify.
 //
-// Usage: stagepass-bench-hello --listen 127.0.0.1:8080 [--threads N] [--sign | --verify]
+// Usage: stagepass-bench-hello --listen 127.0.0.1:8080 [--threads N]
+//                              [--sign | --durable FILE | --verify]
 //        HELLO_KEY_SEED=<64 hex> stagepass-bench-hello --mint N < sample-token
 // Prints one line at startup and nothing per request; stops on SIGINT/SIGTERM.
 #ifndef BOOST_ASIO_NO_DEPRECATED
@@ -27,6 +36,7 @@
 #endif
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -35,16 +45,22 @@
 #include <boost/beast/http.hpp>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -68,7 +84,12 @@ bool g_verify = false;
 unsigned char g_public_key[crypto_sign_PUBLICKEYBYTES];
 
 // An access token's worth of claims and its base64url signature.
-std::string signed_body() {
+struct Signed {
+  std::string token;
+  unsigned char digest[crypto_generichash_BYTES];  // of the signature: the row's key
+};
+
+Signed signed_body() {
   char claims[400];
   const int n = std::snprintf(
       claims, sizeof claims,
@@ -82,7 +103,124 @@ std::string signed_body() {
                        static_cast<unsigned long long>(n), g_secret_key);
   char out[sodium_base64_ENCODED_LEN(crypto_sign_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
   sodium_bin2base64(out, sizeof out, sig, sizeof sig, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  return std::string(claims, static_cast<size_t>(n)) + "." + out;
+  Signed s{std::string(claims, static_cast<size_t>(n)) + "." + out, {}};
+  crypto_generichash(s.digest, sizeof s.digest, sig, sizeof sig, nullptr, 0);
+  return s;
+}
+
+// --durable: one writer thread and its queue (group commit, see the top of the file).
+class DurableLog {
+ public:
+  using Done = std::function<void(bool committed)>;
+
+  // Opens or creates the database at `path`; throws std::runtime_error when it cannot.
+  explicit DurableLog(const std::string& path) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) fail("open");
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL");
+    exec(
+        "CREATE TABLE IF NOT EXISTS tokens (digest BLOB PRIMARY KEY, claims TEXT NOT NULL) "
+        "WITHOUT ROWID");
+    if (sqlite3_prepare_v2(db_, "INSERT INTO tokens (digest, claims) VALUES (?, ?)", -1, &insert_,
+                           nullptr) != SQLITE_OK) {
+      fail("prepare");
+    }
+    thread_ = std::thread([this] { run(); });
+  }
+  DurableLog(const DurableLog&) = delete;
+  DurableLog& operator=(const DurableLog&) = delete;
+  ~DurableLog() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+    sqlite3_finalize(insert_);
+    sqlite3_close(db_);
+  }
+
+  // Queues the row; `done` runs on the writer thread once its transaction ended.
+  void append(const Signed& row, Done done) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back({std::string(reinterpret_cast<const char*>(row.digest), sizeof row.digest),
+                        row.token.substr(0, row.token.rfind('.')), std::move(done)});
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  struct Item {
+    std::string digest;
+    std::string claims;
+    Done done;
+  };
+
+  [[noreturn]] void fail(const char* what) {
+    throw std::runtime_error(std::string("--durable: ") + what + ": " +
+                             (db_ ? sqlite3_errmsg(db_) : "out of memory"));
+  }
+  void exec(const char* sql) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
+  }
+
+  // Takes every row queued, commits them in one transaction, answers them, repeats.
+  void run() {
+    std::vector<Item> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, nothing left
+        batch.swap(queue_);
+      }
+      bool ok = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+      for (auto& item : batch) {
+        if (!ok) break;
+        sqlite3_bind_blob(insert_, 1, item.digest.data(), static_cast<int>(item.digest.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_text(insert_, 2, item.claims.data(), static_cast<int>(item.claims.size()),
+                          SQLITE_STATIC);
+        ok = sqlite3_step(insert_) == SQLITE_DONE;
+        sqlite3_reset(insert_);
+      }
+      ok = ok && sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
+      if (!ok && !sqlite3_get_autocommit(db_)) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+      if (!ok) std::fprintf(stderr, "--durable: commit failed: %s\n", sqlite3_errmsg(db_));
+      for (auto& item : batch) item.done(ok);
+      batch.clear();
+    }
+  }
+
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Item> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+std::unique_ptr<DurableLog> g_durable;
+
+// Resumes the calling coroutine, on its own executor, once `row` is durable (true) or its
+// transaction failed (false).
+asio::awaitable<bool> make_durable(const Signed& row) {
+  bool committed = false;
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+      [&](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        g_durable->append(row, [&committed, shared](bool ok) {
+          committed = ok;
+          auto executor = asio::get_associated_executor(*shared);
+          asio::post(executor, [shared] { (*shared)(); });
+        });
+      },
+      asio::use_awaitable);
+  co_return committed;
 }
 
 // True when `authorization` is "Bearer M.S" with S the base64url Ed25519 signature of M under
@@ -118,11 +256,19 @@ asio::awaitable<void> serve_connection(beast::tcp_stream stream) {
 
     const auto& request = parser.get();
     const bool refused = g_verify && !verifies(request[http::field::authorization]);
-    http::response<http::string_body> response{
-        refused ? http::status::unauthorized : http::status::ok, request.version()};
+    std::optional<Signed> minted;
+    if (g_sign) minted = signed_body();
+    const bool lost = g_durable && !co_await make_durable(*minted);
+    http::response<http::string_body> response{refused ? http::status::unauthorized
+                                               : lost  ? http::status::internal_server_error
+                                                       : http::status::ok,
+                                               request.version()};
     response.set(http::field::content_type, "text/plain");
     response.keep_alive(request.keep_alive());
-    response.body() = g_sign ? signed_body() : refused ? "bad signature" : "hello";
+    response.body() = minted && !lost ? std::move(minted->token)
+                      : lost          ? "not durable"
+                      : refused       ? "bad signature"
+                                      : "hello";
     response.prepare_payload();
 
     stream.expires_after(kReadTimeout);  // the same bound for a client that stops reading
@@ -159,7 +305,7 @@ tcp::endpoint parse_endpoint(std::string_view text) {
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s --listen HOST:PORT [--threads N] [--sign | --verify]\n"
+               "usage: %s --listen HOST:PORT [--threads N] [--sign | --durable FILE | --verify]\n"
                "       HELLO_KEY_SEED=<64 hex> %s --mint N < sample-token\n",
                argv0, argv0);
   return 2;
@@ -218,6 +364,7 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8080";
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   long long mint_count = -1;
+  std::string durable_path;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--sign") {
@@ -231,6 +378,10 @@ int main(int argc, char** argv) {
     if (i + 1 >= argc) return usage(argv[0]);
     if (arg == "--listen") {
       listen = argv[++i];
+    } else if (arg == "--durable") {
+      durable_path = argv[++i];
+      if (durable_path.empty()) return usage(argv[0]);
+      g_sign = true;  // a durable grant mints its token too
     } else if (arg == "--threads") {
       threads = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--mint") {
@@ -260,6 +411,7 @@ int main(int argc, char** argv) {
     sodium_memzero(g_secret_key, sizeof g_secret_key);  // verifying needs the public key only
   }
   try {
+    if (!durable_path.empty()) g_durable = std::make_unique<DurableLog>(durable_path);
     asio::io_context ioc{static_cast<int>(threads)};
     tcp::acceptor acceptor{ioc, parse_endpoint(listen)};
     const auto bound = acceptor.local_endpoint();
@@ -270,7 +422,8 @@ int main(int argc, char** argv) {
 
     std::printf("stagepass-bench-hello listening on %s:%u with %u threads%s\n",
                 bound.address().to_string().c_str(), unsigned{bound.port()}, threads,
-                g_sign     ? ", signing every answer"
+                g_durable  ? ", signing every answer and committing a row for it"
+                : g_sign   ? ", signing every answer"
                 : g_verify ? ", verifying every bearer token"
                            : "");
     std::fflush(stdout);
@@ -280,6 +433,7 @@ int main(int argc, char** argv) {
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
     ioc.run();
     for (auto& thread : pool) thread.join();
+    g_durable.reset();  // the writer's last batch answers nobody: the io_context has stopped
   } catch (const std::exception& e) {
     std::fprintf(stderr, "stagepass-bench-hello: %s\n", e.what());
     return 1;

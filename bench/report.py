@@ -50,15 +50,17 @@ def load(path):
 
 
 def writer_line(rows):
-    """The lines that say how busy stagepass's accounts store writer was in each row that
-    wrote (the growth runs name their size), or none."""
+    """The lines that say how busy stagepass's accounts store writer (and hello-durable's,
+    the same writer alone) was in each row that wrote (the growth runs name their size), or
+    none."""
     busy = [r for r in rows if r.get("writer_busy") is not None and r["writer_busy"] >= 0.01]
     if not busy:
         return []
 
     def label(r):
         size = f" at {human(r['size'])}" if r.get("size") is not None else ""
-        return f"row {SCENARIOS.get(r['scenario'], ('?',))[0]}{size}"
+        server = "" if r["server"] == "stagepass" else f" {r['server']}"
+        return f"row {SCENARIOS.get(r['scenario'], ('?',))[0]}{server}{size}"
 
     def split(r):
         return all(r.get(k) is not None for k in ("writer_oncpu", "writer_queued", "writer_asleep"))
@@ -75,7 +77,7 @@ def writer_line(rows):
                 "fdatasync and page I/O, also lock waits; whole-thread counts, so approximate)"
                 if any(split(r) for r in busy) else "")
     return ["", "Stagepass's accounts store writer (SQLite: the one thread every durable write "
-            "waits for), share of each measured run's time it was busy, and in COMMIT alone, "
+            "waits for; hello-durable's rows: the same writer in the bound), share of each measured run's time it was busy, and in COMMIT alone, "
             "median over the rounds" + brackets + ": " + "; ".join(shares(r) for r in busy)
             + ". Near 100 % busy, the row is bound by that thread."]
 

@@ -417,12 +417,13 @@ class Pair:
     WRITER_THREAD = "sp-acct-writer"
 
     def writer_seconds(self):
-        """The accounts store's writer time so far, from stagepass's /metrics (SQLite only):
-        {"busy": s, "commit": s}, or None for another server or store. With the kernel's
+        """The accounts store's writer time so far, from stagepass's /metrics (SQLite only) or
+        hello-durable's (the same series, the same thread name): {"busy": s, "commit": s}, or
+        None for another server or store. With the kernel's
         counts of that thread (/proc), also "oncpu" and "queued" (runnable, waiting for a
         CPU), of the whole thread: what is left of its busy time, it spent asleep, mostly in
         fdatasync and page I/O (also lock waits)."""
-        if self.server_name != "stagepass":
+        if self.server_name not in ("stagepass", "hello-durable"):
             return None
         try:
             status, _, body = request("GET", self.server.base_url + "/metrics")

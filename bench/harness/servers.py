@@ -147,9 +147,10 @@ def stop(run, server):
 def _hello(run, server, sign=False, verify=False, durable=False):
     port = free_port()
     log = run.path("hello.log")
-    # --durable: a new database for every start, on the file system of stagepass's.
-    database = os.path.join(run.site.dir, "hello-durable.db")
+    database = None
     if durable:
+        # A new database for every start, on the file system of stagepass's.
+        database = os.path.join(run.site.dir, "hello-durable.db")
         os.makedirs(run.site.dir, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(database + suffix):
@@ -180,9 +181,10 @@ def _hello(run, server, sign=False, verify=False, durable=False):
                             "storage": "SQLite file, WAL, synchronous=FULL",
                             "notes": "hello that signs one EdDSA token per answer, as hello-sign, "
                             "and answers only once one new row (the token's digest and claims) "
-                            "is committed; one writer thread commits every row queued during "
-                            "its previous commit together (group commit): the bound of a "
-                            "durable grant on this disk"})
+                            "is committed by stagepass's accounts writer alone (its SQLite "
+                            "settings and priority; every row queued during a commit goes in "
+                            "the next: group commit): the bound of a durable grant on this "
+                            "disk"})
         return
     if sign:
         run.results.append({"type": "server", "server": "hello-sign", "storage": "none",

@@ -1,18 +1,91 @@
 #!/usr/bin/env python3
-"""Checks stagepass-bench-hello --durable FILE (make bench-smoke): every answered request is a
-signed token whose row is already in FILE, so the durable bound is a bound of real work.
+"""Checks stagepass-bench-hello --durable FILE (make bench-smoke), so that the durable bound
+is a bound of real work:
+- each answer is a new signed token whose row is in FILE (WAL) when the answer arrives;
+- while another connection holds the write lock, the answer is 500 and no token: an answer
+  waits for its commit, it does not come first;
+- GET /metrics counts the writer's busy and COMMIT seconds (the harness reads them).
 
 Usage: bench/hello/smoke.py BUILD_DIR/stagepass-bench-hello. Loopback only; exits 1 with the
 reason on the first failure.
 """
+import http.client
 import os
+import select
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 REQUESTS = 20
+TIMEOUT_S = 10
+
+
+def fail(message):
+    sys.exit(f"hello --durable: {message}")
+
+
+def post(port):
+    """(status, body) of one token request."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT_S)
+    try:
+        conn.request("POST", "/api/token", body=b"grant_type=refresh_token",
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        answer = conn.getresponse()
+        return answer.status, answer.read().decode()
+    finally:
+        conn.close()
+
+
+def metrics(port):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT_S)
+    try:
+        conn.request("GET", "/metrics")
+        answer = conn.getresponse()
+        body = answer.read().decode()
+    finally:
+        conn.close()
+    values = dict(line.split() for line in body.splitlines() if line)
+    return {name: float(values[name]) for name in ("stagepass_store_writer_busy_seconds_total",
+                                                  "stagepass_store_commit_seconds_total")
+            if name in values}
+
+
+def check(port, database):
+    # The server's database, read as any other reader of a WAL file would.
+    with sqlite3.connect(database, timeout=0) as db:
+        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "wal":
+            fail(f"journal_mode is {mode!r}, not wal")
+        tokens = set()
+        for _ in range(REQUESTS):
+            status, token = post(port)
+            # claims.signature: the signature is 64 bytes in unpadded base64url
+            if status != 200 or len(token.rsplit(".", 1)[-1]) != 86 or token in tokens:
+                fail(f"answer {status} {token[:60]!r} is not a new signed token")
+            tokens.add(token)
+            claims = token.rsplit(".", 1)[0]
+            if not db.execute("SELECT 1 FROM tokens WHERE claims = ?", (claims,)).fetchone():
+                fail("a token was answered before its row was committed")
+    # A write lock held elsewhere: the server's commit fails at once (no busy timeout).
+    locker = sqlite3.connect(database, timeout=0, isolation_level=None)
+    try:
+        locker.execute("BEGIN IMMEDIATE")
+        status, body = post(port)
+        if status != 500 or body != "not durable":
+            fail(f"with the write lock held elsewhere the answer was {status} {body[:60]!r}")
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    status, _ = post(port)
+    if status != 200:
+        fail(f"after the lock was released the answer was {status}")
+    seen = metrics(port)
+    if len(seen) != 2 or not seen["stagepass_store_writer_busy_seconds_total"] > 0:
+        fail(f"/metrics has no writer time: {seen}")
+    if not 0 <= seen["stagepass_store_commit_seconds_total"] <= \
+            seen["stagepass_store_writer_busy_seconds_total"]:
+        fail(f"COMMIT time is not a part of the busy time: {seen}")
 
 
 def main(binary):
@@ -21,29 +94,22 @@ def main(binary):
         server = subprocess.Popen([binary, "--listen", "127.0.0.1:0", "--threads", "2",
                                    "--durable", database], stdout=subprocess.PIPE, text=True)
         try:
-            line = server.stdout.readline()
+            ready, _, _ = select.select([server.stdout], [], [], TIMEOUT_S)
+            line = server.stdout.readline() if ready else ""
             if "committing a row" not in line:
-                sys.exit(f"hello --durable did not start: {line!r}")
-            port = line.split(" with ")[0].rsplit(":", 1)[1]
-            tokens = []
-            for _ in range(REQUESTS):
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/api/token",
-                                                 data=b"grant_type=refresh_token")
-                with urllib.request.urlopen(request, timeout=10) as answer:
-                    tokens.append(answer.read().decode())
-            if len(set(tokens)) != REQUESTS or any(len(t.rsplit(".", 1)[-1]) != 86 for t in tokens):
-                # claims.signature, the signature 64 bytes in unpadded base64url
-                sys.exit("hello --durable: the answers are not distinct signed tokens")
-            # Each answer came after its commit: the rows are there while the server still runs.
-            with sqlite3.connect(database) as db:
-                stored = {row[0] for row in db.execute("SELECT claims FROM tokens")}
-            missing = [t for t in tokens if t.rsplit(".", 1)[0] not in stored]
-            if missing:
-                sys.exit(f"hello --durable: {len(missing)} answered tokens have no row")
+                fail(f"did not start within {TIMEOUT_S} s: {line!r}")
+            # "... listening on 127.0.0.1:PORT with N threads, ..."
+            port = int(line.split(" with ")[0].rsplit(":", 1)[1])
+            check(port, database)
         finally:
             server.terminate()
-            server.wait(timeout=10)
-    print(f"hello --durable: {REQUESTS} tokens answered, each after its row was committed")
+            try:
+                server.wait(timeout=TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    print(f"hello --durable: {REQUESTS} tokens answered, each after its row was committed; "
+          "none while the write lock was held elsewhere")
 
 
 if __name__ == "__main__":

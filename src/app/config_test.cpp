@@ -13,6 +13,7 @@
 
 #include "app/config_table.hpp"
 #include "core/random.hpp"
+#include "store/sqlite/writer_settings.hpp"
 
 namespace stagepass {
 namespace {
@@ -105,6 +106,13 @@ TEST_F(ConfigTest, SessionAndSignUpSettings) {
   EXPECT_EQ(c.session_idle_ttl, 1800);
   EXPECT_EQ(c.signup_max_per_ip, 0);
   EXPECT_THROW(Config::load(write("session_ttl = 0\n")), std::runtime_error);
+}
+
+// The benchmarks' durable bound raises its writer as far as a node does by default
+// (bench/hello/hello_server.cpp reads the step from writer_settings.hpp).
+TEST_F(ConfigTest, WriterPriorityDefaultIsTheOneTheDurableBoundUses) {
+  EXPECT_EQ(Config::load(std::nullopt).writer_priority,
+            sqlite::writer_settings::kDefaultPriorityStep);
 }
 
 // issue17:prune. Pruning settings that would switch off reuse or replay detection, or empty

@@ -28,6 +28,7 @@
 
 #include "core/result.hpp"
 #include "store/sqlite/connection.hpp"
+#include "store/sqlite/writer_settings.hpp"
 
 namespace stagepass::sqlite {
 
@@ -113,9 +114,9 @@ class ConnectionPool {
   void writer_loop();
   static void wake(Job* job) noexcept;  // a caller never woken would hang: fail loudly instead
 
-  static constexpr size_t kMaxGroup = 512;           // bounds one transaction's size
-  static constexpr int kCheckpointPages = 250;       // wal_autocheckpoint of the writer
-  static constexpr int kWriterCacheKiB = 64 * 1024;  // cache_size of the writer
+  static constexpr size_t kMaxGroup = writer_settings::kMaxGroup;
+  static constexpr int kCheckpointPages = writer_settings::kCheckpointPages;
+  static constexpr int kWriterCacheKiB = writer_settings::kCacheKiB;
 
   mutable std::mutex group_mu_;
   std::condition_variable work_cv_;  // the writer thread waits for jobs

@@ -59,8 +59,7 @@ def writer_line(rows):
 
     def label(r):
         size = f" at {human(r['size'])}" if r.get("size") is not None else ""
-        server = "" if r["server"] == "stagepass" else f" {r['server']}"
-        return f"row {SCENARIOS.get(r['scenario'], ('?',))[0]}{server}{size}"
+        return f"row {SCENARIOS.get(r['scenario'], ('?',))[0]} {r['server']}{size}"
 
     def split(r):
         return all(r.get(k) is not None for k in ("writer_oncpu", "writer_queued", "writer_asleep"))

@@ -430,7 +430,8 @@ class Pair:
         except OSError:
             return None
         if status != 200:
-            say(f"note: stagepass's /metrics answered {status}: no writer line in the results")
+            say(f"note: {self.server_name}'s /metrics answered {status}: no writer line in the "
+                "results")
             return None
         values = {}
         for line in body.decode(errors="replace").splitlines():
@@ -441,7 +442,7 @@ class Pair:
         if len(values) != len(self.WRITER_SERIES):
             if not getattr(self.run, "warned_no_writer", False):
                 self.run.warned_no_writer = True
-                say("note: stagepass's /metrics has no writer series (not SQLite?): "
+                say(f"note: {self.server_name}'s /metrics has no writer series (not SQLite?): "
                     "no writer line in the results")
             return None
         sched = thread_schedstat(self.server.pid, self.WRITER_THREAD)

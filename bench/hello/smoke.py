@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Checks stagepass-bench-hello --durable FILE (make bench-smoke), so that the durable bound
 is a bound of real work:
-- each answer is a new signed token whose row is in FILE (WAL) when the answer arrives;
+- each answer is a new signed token whose row is in FILE (WAL) when the answer arrives (the
+  server pauses before every COMMIT here, so an answer that did not wait would come first);
 - while another connection holds the write lock, the answer is 500 and no token: an answer
   waits for its commit, it does not come first;
-- GET /metrics counts the writer's busy and COMMIT seconds (the harness reads them).
+- GET /metrics counts the writer's busy and COMMIT seconds, writes and commits, and the writer
+  thread is named as stagepass's (the harness reads both);
+- SIGTERM stops it with status 0.
 
 Usage: bench/hello/smoke.py BUILD_DIR/stagepass-bench-hello. Loopback only; exits 1 with the
 reason on the first failure.
 """
+import contextlib
+import glob
 import http.client
 import os
 import select
@@ -19,6 +24,7 @@ import tempfile
 
 REQUESTS = 20
 TIMEOUT_S = 10
+COMMIT_DELAY_MS = 50
 
 
 def fail(message):
@@ -47,13 +53,15 @@ def metrics(port):
         conn.close()
     values = dict(line.split() for line in body.splitlines() if line)
     return {name: float(values[name]) for name in ("stagepass_store_writer_busy_seconds_total",
-                                                  "stagepass_store_commit_seconds_total")
+                                                  "stagepass_store_commit_seconds_total",
+                                                  "stagepass_store_writes_total",
+                                                  "stagepass_store_commits_total")
             if name in values}
 
 
-def check(port, database):
+def check(port, database, pid):
     # The server's database, read as any other reader of a WAL file would.
-    with sqlite3.connect(database, timeout=0) as db:
+    with contextlib.closing(sqlite3.connect(database, timeout=0)) as db:
         mode = db.execute("PRAGMA journal_mode").fetchone()[0]
         if mode != "wal":
             fail(f"journal_mode is {mode!r}, not wal")
@@ -68,31 +76,44 @@ def check(port, database):
             if not db.execute("SELECT 1 FROM tokens WHERE claims = ?", (claims,)).fetchone():
                 fail("a token was answered before its row was committed")
     # A write lock held elsewhere: the server's commit fails at once (no busy timeout).
-    locker = sqlite3.connect(database, timeout=0, isolation_level=None)
-    try:
+    with contextlib.closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as locker:
         locker.execute("BEGIN IMMEDIATE")
-        status, body = post(port)
+        try:
+            status, body = post(port)
+        finally:
+            locker.execute("ROLLBACK")
         if status != 500 or body != "not durable":
             fail(f"with the write lock held elsewhere the answer was {status} {body[:60]!r}")
-    finally:
-        locker.execute("ROLLBACK")
-        locker.close()
     status, _ = post(port)
     if status != 200:
         fail(f"after the lock was released the answer was {status}")
     seen = metrics(port)
-    if len(seen) != 2 or not seen["stagepass_store_writer_busy_seconds_total"] > 0:
+    if len(seen) != 4 or not seen["stagepass_store_writer_busy_seconds_total"] > 0:
         fail(f"/metrics has no writer time: {seen}")
+    # Each request was a transaction of its own (one at a time); the refused one is no commit.
+    if seen["stagepass_store_writes_total"] != REQUESTS + 1 or \
+            seen["stagepass_store_commits_total"] != REQUESTS + 1:
+        fail(f"/metrics does not count {REQUESTS + 1} writes and commits: {seen}")
     if not 0 <= seen["stagepass_store_commit_seconds_total"] <= \
             seen["stagepass_store_writer_busy_seconds_total"]:
         fail(f"COMMIT time is not a part of the busy time: {seen}")
+    names = []
+    for path in glob.glob(f"/proc/{pid}/task/*/comm"):
+        with open(path) as f:
+            names.append(f.read().strip())
+    if "sp-acct-writer" not in names:
+        fail(f"no thread named sp-acct-writer: {names}")
 
 
 def main(binary):
     with tempfile.TemporaryDirectory() as tmp:
         database = os.path.join(tmp, "durable.db")
         server = subprocess.Popen([binary, "--listen", "127.0.0.1:0", "--threads", "2",
-                                   "--durable", database], stdout=subprocess.PIPE, text=True)
+                                   "--durable", database], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True,
+                                  env={**os.environ,
+                                       "HELLO_DURABLE_COMMIT_DELAY_MS": str(COMMIT_DELAY_MS)})
+        stopped = None
         try:
             ready, _, _ = select.select([server.stdout], [], [], TIMEOUT_S)
             line = server.stdout.readline() if ready else ""
@@ -100,14 +121,22 @@ def main(binary):
                 fail(f"did not start within {TIMEOUT_S} s: {line!r}")
             # "... listening on 127.0.0.1:PORT with N threads, ..."
             port = int(line.split(" with ")[0].rsplit(":", 1)[1])
-            check(port, database)
+            check(port, database, server.pid)
         finally:
             server.terminate()
             try:
-                server.wait(timeout=TIMEOUT_S)
+                stopped = server.wait(timeout=TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+        # The refused commit is the one line expected on its standard error.
+        errors = server.stderr.read().splitlines()
+        server.stdout.close()
+        server.stderr.close()
+        if stopped != 0:
+            fail(f"SIGTERM: status {stopped}, standard error {errors}")
+        if errors != ["--durable: rows not committed: database is locked"]:
+            fail(f"unexpected standard error: {errors}")
     print(f"hello --durable: {REQUESTS} tokens answered, each after its row was committed; "
           "none while the write lock was held elsewhere")
 

@@ -41,12 +41,7 @@
 #define BOOST_ASIO_NO_DEPRECATED
 #endif
 
-#include <pthread.h>
-#include <sched.h>
 #include <sodium.h>
-#include <sqlite3.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -55,19 +50,13 @@
 #include <boost/beast/http.hpp>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
-#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
-#include <functional>
 #include <iostream>
-#include <iterator>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -76,7 +65,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/sqlite/writer_settings.hpp"
+#include "durable_log.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -84,6 +73,8 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+using stagepass::bench::DurableLog;
 
 constexpr auto kReadTimeout = std::chrono::seconds(30);
 constexpr std::uint64_t kBodyLimit = 64 * 1024;
@@ -125,195 +116,6 @@ Signed signed_body() {
   return s;
 }
 
-// --durable: one writer thread and its queue (group commit, see the top of the file).
-class DurableLog {
- public:
-  using Done = std::function<void(bool committed)>;
-  // Runs the Dones of one transaction (on another thread than the writer's).
-  using Waker = std::function<void(std::vector<Done>, bool committed)>;
-
-  // Opens or creates the database at `path` as stagepass's Connection does; throws
-  // std::runtime_error when it cannot. `commit_delay`: a pause before every COMMIT, for the
-  // smoke test only (an answer that did not wait for its commit then always comes first).
-  DurableLog(const std::string& path, std::chrono::milliseconds commit_delay)
-      : commit_delay_(commit_delay) {
-    namespace settings = stagepass::sqlite::writer_settings;
-    if (sqlite3_open_v2(path.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
-      fail("open");
-    }
-    // No busy timeout: nothing else writes this file, and a lock held by hand (the smoke
-    // test) must fail a commit at once.
-    if (query_text("PRAGMA journal_mode=WAL") != "wal") fail("journal_mode=WAL refused");
-    exec("PRAGMA synchronous=FULL");
-    exec(("PRAGMA wal_autocheckpoint=" + std::to_string(settings::kCheckpointPages)).c_str());
-    exec(("PRAGMA cache_size=-" + std::to_string(settings::kCacheKiB)).c_str());
-    exec("PRAGMA mmap_size=0");
-    exec(
-        "CREATE TABLE IF NOT EXISTS tokens (digest BLOB PRIMARY KEY, claims TEXT NOT NULL) "
-        "WITHOUT ROWID");
-    if (sqlite3_prepare_v2(db_, "INSERT INTO tokens (digest, claims) VALUES (?, ?)", -1, &insert_,
-                           nullptr) != SQLITE_OK) {
-      fail("prepare");
-    }
-    thread_ = std::thread([this] {
-      ::pthread_setname_np(::pthread_self(), "sp-acct-writer");
-      // As a node raises its writer by default (STAGEPASS_WRITER_PRIORITY), and as it does,
-      // not with a single usable CPU; without the right to, it says so and runs level.
-      cpu_set_t cpus;
-      CPU_ZERO(&cpus);
-      const bool one_cpu = ::sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) < 2;
-      const auto tid = static_cast<id_t>(::gettid());
-      errno = 0;
-      const int nice = ::getpriority(PRIO_PROCESS, tid);
-      if (!one_cpu && (errno != 0 || ::setpriority(PRIO_PROCESS, tid,
-                                                   nice - settings::kDefaultPriorityStep) != 0)) {
-        std::fprintf(stderr, "--durable: the writer's priority was not raised: %s\n",
-                     std::strerror(errno));
-      }
-      run();
-    });
-  }
-  DurableLog(const DurableLog&) = delete;
-  DurableLog& operator=(const DurableLog&) = delete;
-  ~DurableLog() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-    sqlite3_finalize(insert_);
-    sqlite3_close(db_);
-  }
-
-  // Set before the first append(): how the writer hands a transaction's Dones over.
-  void set_waker(Waker waker) { waker_ = std::move(waker); }
-
-  // The writer's counters, under stagepass's series names, one per line (Prometheus text).
-  // COMMIT time is read first and added last, so it never reads above the busy time.
-  std::string metrics() const {
-    const auto commit_ns = commit_ns_.load();
-    const auto busy_ns = busy_ns_.load();
-    return "stagepass_store_writer_busy_seconds_total " +
-           std::to_string(static_cast<double>(busy_ns) / 1e9) +
-           "\nstagepass_store_commit_seconds_total " +
-           std::to_string(static_cast<double>(commit_ns) / 1e9) +
-           "\nstagepass_store_writes_total " + std::to_string(writes_.load()) +
-           "\nstagepass_store_commits_total " + std::to_string(commits_.load()) + "\n";
-  }
-
-  // Queues the row; `done` runs, through the waker, once its transaction ended.
-  void append(const Signed& row, Done done) {
-    {
-      std::lock_guard lock(mu_);
-      queue_.push_back({std::string(reinterpret_cast<const char*>(row.digest), sizeof row.digest),
-                        row.token.substr(0, row.token.rfind('.')), std::move(done)});
-    }
-    cv_.notify_one();
-  }
-
- private:
-  struct Item {
-    std::string digest;
-    std::string claims;
-    Done done;
-  };
-
-  // Constructor only: closes what was opened, then throws.
-  [[noreturn]] void fail(const char* what) {
-    const std::string message =
-        std::string("--durable: ") + what + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
-    sqlite3_finalize(insert_);
-    sqlite3_close(db_);
-    throw std::runtime_error(message);
-  }
-  void exec(const char* sql) {
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
-  }
-  // The first column of the first row `sql` returns, as text ("" when none).
-  std::string query_text(const char* sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) fail(sql);
-    std::string text;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      if (const auto* p = sqlite3_column_text(stmt, 0)) text = reinterpret_cast<const char*>(p);
-    }
-    sqlite3_finalize(stmt);
-    return text;
-  }
-
-  // Takes the rows queued (at most the group bound of stagepass's writer), commits them in one
-  // transaction, answers them, repeats.
-  void run() {
-    using Clock = std::chrono::steady_clock;
-    const auto ns = [](Clock::duration d) {
-      return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
-    };
-    std::vector<Item> batch;
-    for (;;) {
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, nothing left
-        const auto n = static_cast<std::ptrdiff_t>(
-            std::min(queue_.size(), stagepass::sqlite::writer_settings::kMaxGroup));
-        std::move(queue_.begin(), queue_.begin() + n, std::back_inserter(batch));
-        queue_.erase(queue_.begin(), queue_.begin() + n);
-      }
-      const auto start = Clock::now();
-      bool ok = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
-      for (auto& item : batch) {
-        if (!ok) break;
-        sqlite3_bind_blob(insert_, 1, item.digest.data(), static_cast<int>(item.digest.size()),
-                          SQLITE_STATIC);
-        sqlite3_bind_text(insert_, 2, item.claims.data(), static_cast<int>(item.claims.size()),
-                          SQLITE_STATIC);
-        ok = sqlite3_step(insert_) == SQLITE_DONE;
-        sqlite3_reset(insert_);
-      }
-      sqlite3_clear_bindings(insert_);  // the rows' strings go with the batch
-      if (commit_delay_.count() > 0) std::this_thread::sleep_for(commit_delay_);
-      const auto commit_start = Clock::now();
-      ok = ok && sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
-      const auto commit_end = Clock::now();
-      if (!ok) {
-        std::fprintf(stderr, "--durable: rows not committed: %s\n", sqlite3_errmsg(db_));
-        if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      }
-      // One hand-over per transaction, as stagepass's writer wakes one caller of a group and
-      // the callers wake the rest: the wakes are not the writer's work.
-      std::vector<Done> dones;
-      dones.reserve(batch.size());
-      for (auto& item : batch) dones.push_back(std::move(item.done));
-      waker_(std::move(dones), ok);
-      const auto end = Clock::now();
-      if (ok) {
-        writes_ += static_cast<std::int64_t>(batch.size());
-        commits_ += 1;
-      }
-      busy_ns_ += ns(end - start);
-      commit_ns_ += ns(commit_end - commit_start);
-      batch.clear();
-    }
-  }
-
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* insert_ = nullptr;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Item> queue_;
-  bool stopping_ = false;
-  const std::chrono::milliseconds commit_delay_;
-  Waker waker_;
-  std::atomic<std::int64_t> busy_ns_{0};
-  std::atomic<std::int64_t> commit_ns_{0};
-  std::atomic<std::int64_t> writes_{0};
-  std::atomic<std::int64_t> commits_{0};
-  std::thread thread_;
-};
-
 std::unique_ptr<DurableLog> g_durable;
 
 // Resumes the calling coroutine, on its own executor, once `row` is durable (true) or its
@@ -323,11 +125,12 @@ asio::awaitable<bool> make_durable(const Signed& row) {
   co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
       [&](auto handler) {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        g_durable->append(row, [&committed, shared](bool ok) {
-          committed = ok;
-          auto executor = asio::get_associated_executor(*shared);
-          asio::post(executor, [shared] { (*shared)(); });
-        });
+        g_durable->append(std::string(reinterpret_cast<const char*>(row.digest), sizeof row.digest),
+                          row.token.substr(0, row.token.rfind('.')), [&committed, shared](bool ok) {
+                            committed = ok;
+                            auto executor = asio::get_associated_executor(*shared);
+                            asio::post(executor, [shared] { (*shared)(); });
+                          });
       },
       asio::use_awaitable);
   co_return committed;

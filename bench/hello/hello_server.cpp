@@ -17,8 +17,9 @@
 // rest: WAL, synchronous=FULL, and the writer's checkpoint interval, page cache, group bound
 // and raised priority from src/store/sqlite/writer_settings.hpp. That is the bound of a
 // durable grant on this disk: a server that mints one token and makes one new row durable per
-// request, and does nothing else (stagepass writes more per grant: a rotation updates the old
-// token's row and inserts the new one). `GET /metrics` answers the writer's busy and COMMIT
+// request, and does nothing else (stagepass reads before it writes: a rotation reads its
+// chain's row and the grant, then rewrites that one row; a code exchange marks the code spent
+// and inserts the new chain's row). `GET /metrics` answers the writer's busy and COMMIT
 // seconds under stagepass's series names, and the thread has the name of stagepass's writer,
 // so the harness reports how busy it was.
 //

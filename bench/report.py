@@ -20,7 +20,7 @@ goes to results-growth.md / results-growth.json instead.
 Standard library only."""
 import argparse, json, os, statistics, time
 
-from report_plot import plot
+from report_plot import SERVER_ORDER, plot
 
 SCENARIOS = {
     "cc": ("1", "client credentials grant", "POST"),
@@ -40,7 +40,6 @@ SCENARIOS = {
 }
 # The servers that stand for a bound, not a product (bench/harness/servers.py, CEILINGS).
 BOUNDS = ("hello", "hello-sign", "hello-durable", "hello-verify")
-SERVER_ORDER = ["hello", "hello-sign", "hello-durable", "hello-verify", "stagepass", "glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"]
 PEERS = {"glewlwyd", "glewlwyd-1k", "oidc-jwt", "oidc-opaque"}
 
 
@@ -76,7 +75,8 @@ def writer_line(rows):
                 "fdatasync and page I/O, also lock waits; whole-thread counts, so approximate)"
                 if any(split(r) for r in busy) else "")
     return ["", "Stagepass's accounts store writer (SQLite: the one thread every durable write "
-            "waits for; hello-durable's rows: the same writer in the bound), share of each measured run's time it was busy, and in COMMIT alone, "
+            "waits for; hello-durable's rows: the same writer in the bound), share of each "
+            "measured run's time it was busy, and in COMMIT alone, "
             "median over the rounds" + brackets + ": " + "; ".join(shares(r) for r in busy)
             + ". Near 100 % busy, the row is bound by that thread."]
 

@@ -96,7 +96,7 @@ struct Signed {
   unsigned char digest[crypto_generichash_BYTES];  // of the signature (--durable): the row's key
 };
 
-bool g_durable_mode = false;  // --durable: Signed::digest is wanted
+std::unique_ptr<DurableLog> g_durable;  // --durable
 
 Signed signed_body() {
   char claims[400];
@@ -113,11 +113,9 @@ Signed signed_body() {
   char out[sodium_base64_ENCODED_LEN(crypto_sign_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
   sodium_bin2base64(out, sizeof out, sig, sizeof sig, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   Signed s{std::string(claims, static_cast<size_t>(n)) + "." + out, {}};
-  if (g_durable_mode) crypto_generichash(s.digest, sizeof s.digest, sig, sizeof sig, nullptr, 0);
+  if (g_durable) crypto_generichash(s.digest, sizeof s.digest, sig, sizeof sig, nullptr, 0);
   return s;
 }
-
-std::unique_ptr<DurableLog> g_durable;
 
 // Resumes the calling coroutine, on its own executor, once `row` is durable (true) or its
 // transaction failed (false).
@@ -307,7 +305,6 @@ int main(int argc, char** argv) {
       durable_path = argv[++i];
       if (durable_path.empty()) return usage(argv[0]);
       g_sign = true;  // a durable grant mints its token too
-      g_durable_mode = true;
     } else if (arg == "--threads") {
       threads = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--mint") {

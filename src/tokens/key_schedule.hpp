@@ -68,9 +68,10 @@ Result<RotationPlan> plan_rotation(const std::vector<SigningKey>& keys, int64_t 
                                    int64_t publish_ahead, const KeyPolicy& policy);
 
 // The scheduled rotation (STAGEPASS_KEY_ROTATION = `period` seconds, > 0): due when no next
-// key waits and the active key has signed for at least period - publish_ahead, so that its
-// successor starts signing when it is `period` old (or publish_ahead from now, when the
-// server was not running then). nullopt when not due.
+// key waits and the active key has signed for at least period - publish_ahead - one tick, so
+// that its successor starts signing when it is `period` old even if the tick that finds it due
+// comes a second late (or publish_ahead from now, when the server was not running then).
+// nullopt when not due.
 std::optional<RotationPlan> scheduled_rotation(const std::vector<SigningKey>& keys, int64_t now,
                                                int64_t period, const KeyPolicy& policy);
 

@@ -81,11 +81,20 @@ TEST(KeySchedule, ScheduledRotationIsDueOnePublishAheadBeforeThePeriodEnds) {
   const int64_t period = 90 * 86400;
   const int64_t lead = kPolicy.default_publish_ahead() + kKeyPickupSeconds;  // 601 s
   std::vector<SigningKey> keys{key("a", 0)};
-  EXPECT_EQ(scheduled_rotation(keys, period - lead - 1, period, kPolicy), std::nullopt);
-  auto due = scheduled_rotation(keys, period - lead, period, kPolicy);
-  ASSERT_TRUE(due);
-  EXPECT_EQ(due->signs_from, period);  // the active key signs for exactly one period
-  EXPECT_EQ(due->predecessor_retire_at, period + kPolicy.retention());
+  EXPECT_EQ(scheduled_rotation(keys, period - lead - kKeyPickupSeconds - 1, period, kPolicy),
+            std::nullopt);
+  // Due one tick early, so that the tick after it, or a tick a second late, still plans the
+  // same start: the active key signs for exactly one period.
+  for (int64_t now : {period - lead - kKeyPickupSeconds, period - lead}) {
+    auto due = scheduled_rotation(keys, now, period, kPolicy);
+    ASSERT_TRUE(due) << now;
+    EXPECT_EQ(due->signs_from, period) << now;
+    EXPECT_EQ(due->predecessor_retire_at, period + kPolicy.retention()) << now;
+  }
+  // Two seconds late: the next key still gets its whole publish-ahead.
+  auto later = scheduled_rotation(keys, period - lead + 1, period, kPolicy);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->signs_from, period + 1);
   // A server that was down when it was due: the next key still gets its whole publish-ahead.
   auto late = scheduled_rotation(keys, period + 1000, period, kPolicy);
   ASSERT_TRUE(late);

@@ -128,7 +128,7 @@ TEST_F(SigningKeysTest, TheScheduleRotatesFromInsideTheServer) {
   keys_ = start(period);
   const std::string first = keys_->current()->signing_key(clock_.now()).kid;
   const int64_t lead = kPolicy.default_publish_ahead() + kKeyPickupSeconds;
-  clock_.advance(period - lead - 1);
+  clock_.advance(period - lead - kKeyPickupSeconds - 1);  // due one tick early (key_schedule.hpp)
   auto r = keys_->refresh();
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->rotated);
@@ -140,9 +140,9 @@ TEST_F(SigningKeysTest, TheScheduleRotatesFromInsideTheServer) {
   const std::string second = r->rotated->kid;
   EXPECT_TRUE(published(second));
   EXPECT_FALSE(keys_->refresh()->rotated);  // one next key at a time
-  clock_.advance(lead - 1);
+  clock_.advance(lead);                     // to period - 1
   EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, first);
-  clock_.advance(1);
+  clock_.advance(1);  // the first key has signed for exactly one period
   EXPECT_EQ(keys_->current()->signing_key(clock_.now()).kid, second);
 }
 

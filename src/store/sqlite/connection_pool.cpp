@@ -49,10 +49,12 @@ ConnectionPool::ConnectionPool(const std::string& path, int readers,
   errno = 0;
   const int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()));
   base_nice_ = errno == 0 ? nice : ::getpriority(PRIO_PROCESS, 0);
+  raised_nice_ = base_nice_;
 }
 
 Status<> ConnectionPool::raise_writer_priority(int steps) {
   const int nice = std::clamp(base_nice_ - steps, -20, 19);
+  std::lock_guard lk(group_mu_);
   if (::setpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()), nice) != 0) {
     const int e = errno;
     return fail(Error{
@@ -63,7 +65,17 @@ Status<> ConnectionPool::raise_writer_priority(int steps) {
                                          "CAP_SYS_NICE)"
                                        : "")});
   }
+  raised_nice_ = nice;
+  lowered_ = false;
   return Ok{};
+}
+
+void ConnectionPool::lower_writer_locked(bool lower) {
+  if (lower == lowered_ || raised_nice_ >= base_nice_) return;
+  const int nice = lower ? base_nice_ : raised_nice_;
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()), nice) == 0) {
+    lowered_ = lower;
+  }
 }
 
 ConnectionPool::~ConnectionPool() {
@@ -97,6 +109,7 @@ ConnectionPool::Lease::~Lease() {
 // and the writer is the one thread every durable grant waits for.
 struct ConnectionPool::Job {
   const std::function<void(Connection&)>* work = nullptr;
+  Lane lane = Lane::kRequest;
   std::optional<Error> error;
   std::exception_ptr exception;
   std::array<Job*, 2> wakes{};  // set by the writer before it wakes the group
@@ -113,12 +126,15 @@ void ConnectionPool::wake(Job* job) noexcept {
   job->cv.notify_one();
 }
 
-std::optional<Error> ConnectionPool::in_group(const std::function<void(Connection&)>& work) {
+std::optional<Error> ConnectionPool::in_group(const std::function<void(Connection&)>& work,
+                                              Lane lane) {
   Job job;
   job.work = &work;
+  job.lane = lane;
   {
     std::lock_guard lk(group_mu_);
     queue_.push_back(&job);
+    if (lane == Lane::kRequest) lower_writer_locked(false);  // the group it may wait for too
   }
   work_cv_.notify_one();
   std::array<Job*, 2> wakes{};
@@ -146,6 +162,10 @@ void ConnectionPool::writer_loop() {
       size_t n = std::min(queue_.size(), kMaxGroup);
       group.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      // Lowered only when no request's write is in this group or queued behind it.
+      auto background = [](const Job* j) { return j->lane == Lane::kBackground; };
+      lower_writer_locked(std::all_of(group.begin(), group.end(), background) &&
+                          std::all_of(queue_.begin(), queue_.end(), background));
     }
     using Clock = std::chrono::steady_clock;
     const auto took = Clock::now();
@@ -205,6 +225,7 @@ void ConnectionPool::writer_loop() {
       ++stats_.commits;
       stats_.busy_seconds += std::chrono::duration<double>(Clock::now() - took).count();
       stats_.commit_seconds += std::chrono::duration<double>(in_commit).count();
+      lower_writer_locked(false);  // at rest raised: the next group is most often a request's
     }
     for (size_t i = 0; i < group.size(); ++i) {
       Job* job = group[i];

@@ -46,6 +46,12 @@ struct CommitHooks {
   std::function<void()> after;
 };
 
+// Who waits for a write. kRequest: a request being answered (a grant, a revocation, a
+// sign-in). kBackground: nobody; the node's own chores ("last used" times, usage series,
+// pruning), which run in batches every few seconds. The writer is raised
+// (raise_writer_priority) only for groups with a request's write in them.
+enum class Lane { kRequest, kBackground };
+
 class ConnectionPool {
  public:
   // Opens (creating the file and its directory) the writer, runs `migrate` on it, then opens
@@ -69,9 +75,9 @@ class ConnectionPool {
   }
 
   template <class F>
-  auto write(F&& f) -> decltype(f(std::declval<Connection&>())) {
+  auto write(F&& f, Lane lane = Lane::kRequest) -> decltype(f(std::declval<Connection&>())) {
     std::optional<decltype(f(std::declval<Connection&>()))> result;
-    auto failed = in_group([&](Connection& c) { result.emplace(f(c)); });
+    auto failed = in_group([&](Connection& c) { result.emplace(f(c)); }, lane);
     if (failed) return fail(std::move(*failed));
     return std::move(*result);
   }
@@ -96,12 +102,21 @@ class ConnectionPool {
   // CAP_SYS_NICE: without, the error says so and nothing changes. Why: under mixed load the
   // writer, the one thread every durable write waits for, lost its core to the request
   // threads in the middle of its commits (issue 17).
+  // A raised writer goes back to its starting nice for a group of kBackground writes only
+  // (none of a request queued with it or behind it), and is raised again when that group
+  // ends, or as soon as a kRequest write is queued (by the thread that queues it, so a
+  // request never waits for a lowered writer to finish its group): without that, the
+  // batches of "last used" times of a load of many new grants took a core from the request
+  // threads every flush (issue 17, cold /v1/me).
   Status<> raise_writer_priority(int steps);
 
  private:
   // Runs `work` on the writer inside the current group and waits until that group is
   // committed. nullopt: done and durable; otherwise why not.
-  std::optional<Error> in_group(const std::function<void(Connection&)>& work);
+  std::optional<Error> in_group(const std::function<void(Connection&)>& work, Lane lane);
+  // Under group_mu_: the writer at its raised nice (false) or its starting one (true), when
+  // they differ; on a failure it stays where it was.
+  void lower_writer_locked(bool lower);
 
   struct Lease {
     explicit Lease(ConnectionPool& p);
@@ -132,6 +147,10 @@ class ConnectionPool {
   // started (the constructing thread's, which the other threads share).
   std::atomic<pid_t> writer_tid_{0};
   int base_nice_ = 0;
+  // Under group_mu_: the nice raise_writer_priority set (base_nice_ until then), and whether
+  // the writer is at base_nice_ instead for a group of background writes.
+  int raised_nice_ = 0;
+  bool lowered_ = false;
   std::thread writer_thread_;  // last: starts after everything it uses exists
 };
 

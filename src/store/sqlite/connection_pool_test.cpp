@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -155,14 +158,28 @@ TEST_F(GroupCommitTest, ATransactionInsideAWriteIsASavepoint) {
 }
 
 // The writer's own nice, asked on the writer thread (a write runs there).
-int writer_nice(ConnectionPool& pool) {
+int writer_nice(ConnectionPool& pool, Lane lane = Lane::kRequest) {
   int seen = 99;
-  auto asked = pool.write([&](Connection&) -> Status<> {
-    seen = ::getpriority(PRIO_PROCESS, 0);
-    return Ok{};
-  });
+  auto asked = pool.write(
+      [&](Connection&) -> Status<> {
+        seen = ::getpriority(PRIO_PROCESS, 0);
+        return Ok{};
+      },
+      lane);
   EXPECT_TRUE(asked);
   return seen;
+}
+
+// The nice of this process's thread named `name`, read from outside it (99: no such thread).
+int resting_nice(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    if (!std::getline(comm, line) || line != name) continue;
+    const auto tid = static_cast<id_t>(std::stol(task.path().filename().string()));
+    return ::getpriority(PRIO_PROCESS, tid);
+  }
+  return 99;
 }
 
 // Levels count from the nice the writer started with; the thread that asks (this one) keeps
@@ -173,6 +190,8 @@ TEST_F(GroupCommitTest, TheWriterAloneMovesByTheLevelsAsked) {
   ASSERT_EQ(writer_nice(pool), base);
   ASSERT_TRUE(pool.raise_writer_priority(-3));  // lower: always allowed
   EXPECT_EQ(writer_nice(pool), std::min(base + 3, 19));
+  // Background writes go back to the starting nice only from a raised one, never above it.
+  EXPECT_EQ(writer_nice(pool, Lane::kBackground), std::min(base + 3, 19));
   EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), base) << "the calling thread moved";
   auto raised = pool.raise_writer_priority(7);
   if (!raised) {
@@ -185,6 +204,49 @@ TEST_F(GroupCommitTest, TheWriterAloneMovesByTheLevelsAsked) {
   ASSERT_TRUE(insert(pool, 1));  // and it still writes
   ASSERT_TRUE(pool.raise_writer_priority(0));
   EXPECT_EQ(writer_nice(pool), base);
+}
+
+// A raised writer runs the node's own chores (Lane::kBackground) at the nice it started with,
+// so that they do not take a core from the request threads, and is raised again for the
+// writes requests wait for: at once when one is queued behind a background group.
+TEST_F(GroupCommitTest, BackgroundGroupsRunAtTheStartingNiceUntilARequestWrites) {
+  ConnectionPool pool(path_, 2, schema, {}, "sp-test-writer");
+  const int base = ::getpriority(PRIO_PROCESS, 0);
+  auto raised = pool.raise_writer_priority(5);
+  if (!raised) GTEST_SKIP() << "may not raise a priority here: " << raised.error().message;
+  const int up = std::max(base - 5, -20);
+  if (up == base) GTEST_SKIP() << "already at the highest priority";
+  EXPECT_EQ(writer_nice(pool), up);
+  EXPECT_EQ(writer_nice(pool, Lane::kBackground), base);
+  EXPECT_EQ(resting_nice("sp-test-writer"), up) << "at rest, the writer is raised again";
+  EXPECT_EQ(writer_nice(pool, Lane::kBackground), base);
+  EXPECT_EQ(writer_nice(pool), up);
+
+  // A background write that runs until the writer is raised again (or 10 s pass): the request
+  // write queued meanwhile raises it while this group still runs.
+  std::atomic<bool> started{false};
+  int at_start = 99, at_end = 99;
+  std::thread chore([&] {
+    auto done = pool.write(
+        [&](Connection&) -> Status<> {
+          at_start = ::getpriority(PRIO_PROCESS, 0);
+          started = true;
+          const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+          while ((at_end = ::getpriority(PRIO_PROCESS, 0)) != up &&
+                 std::chrono::steady_clock::now() < give_up) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+          return Ok{};
+        },
+        Lane::kBackground);
+    EXPECT_TRUE(done);
+  });
+  while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(insert(pool, 1));  // queued behind the chore's group; returns once both commit
+  chore.join();
+  EXPECT_EQ(at_start, base);
+  EXPECT_EQ(at_end, up) << "a request queued behind a background group left the writer lowered";
+  EXPECT_EQ(count(path_), 1);
 }
 }  // namespace
 }  // namespace stagepass::sqlite

@@ -137,7 +137,7 @@ Result<std::vector<ClientStore::LiveSecret>> SqliteStore::list_live_secrets(cons
 
 Status<> SqliteStore::record_secret_usage(const std::vector<ClientSecretUse>& uses, int64_t now) {
   if (uses.empty()) return Ok{};
-  return write([&](Connection& db) -> Status<> {
+  return write_background([&](Connection& db) -> Status<> {
     Transaction tx(db);
     const int64_t day_ago = now - 86400;
     std::unordered_map<int64_t, bool> swept;

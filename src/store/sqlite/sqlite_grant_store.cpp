@@ -86,7 +86,7 @@ Result<std::vector<Grant>> SqliteStore::list_user_grants(const std::string& user
 }
 
 Status<> SqliteStore::record_grant_usage(const std::vector<std::pair<std::string, int64_t>>& uses) {
-  return write([&](Connection& db) -> Status<> {
+  return write_background([&](Connection& db) -> Status<> {
     Transaction tx(db);
     for (const auto& [id, at] : uses) {
       db.prepare(

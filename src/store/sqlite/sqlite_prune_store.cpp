@@ -23,7 +23,7 @@ const std::string kSwept = "~";
 }  // namespace
 
 Result<int64_t> SqliteStore::prune_codes(int64_t before, int limit) {
-  return write([&](Connection& db) -> Result<int64_t> {
+  return write_background([&](Connection& db) -> Result<int64_t> {
     return delete_batch(db,
                         "DELETE FROM codes WHERE hash IN "
                         "(SELECT hash FROM codes WHERE expires_at < ? LIMIT ?)",
@@ -92,7 +92,7 @@ Result<PruneStore::Swept> SqliteStore::sweep_refresh_tokens(int64_t idle_before,
   if (!plan) return fail(std::move(plan.error()));
   Swept swept;
   if (plan->tokens_due || plan->families_due) {
-    auto deleted = write([&](Connection& db) -> Result<Swept> {
+    auto deleted = write_background([&](Connection& db) -> Result<Swept> {
       Swept out;
       if (plan->tokens_due) {
         db.prepare(
@@ -136,7 +136,7 @@ Result<int64_t> SqliteStore::cap_rotated_refresh_tokens(int keep, int64_t rotate
   // commit each, so a pass over many grants fell behind a refresh storm (and its many small
   // writes competed with the storm's). An index seek per grant: a few ms per write at most.
   constexpr size_t kCapGrantsPerWrite = 2000;
-  return write([&](Connection& db) -> Result<int64_t> {
+  return write_background([&](Connection& db) -> Result<int64_t> {
     return rotated_grants_.cap(
         keep, limit,
         [&](const std::string& grant_id, int k, int n) -> Result<int64_t> {
@@ -156,7 +156,7 @@ Result<int64_t> SqliteStore::cap_rotated_refresh_tokens(int keep, int64_t rotate
 }
 
 Result<int64_t> SqliteStore::prune_sessions(int64_t before, int limit) {
-  return write([&](Connection& db) -> Result<int64_t> {
+  return write_background([&](Connection& db) -> Result<int64_t> {
     return delete_batch(db,
                         "DELETE FROM sessions WHERE hash IN "
                         "(SELECT hash FROM sessions WHERE expires_at < ? LIMIT ?)",
@@ -165,7 +165,7 @@ Result<int64_t> SqliteStore::prune_sessions(int64_t before, int limit) {
 }
 
 Result<int64_t> SqliteStore::prune_events(int64_t before, int limit) {
-  return write([&](Connection& db) -> Result<int64_t> {
+  return write_background([&](Connection& db) -> Result<int64_t> {
     return delete_batch(db,
                         "DELETE FROM events WHERE id IN "
                         "(SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)",

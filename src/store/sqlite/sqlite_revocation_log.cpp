@@ -118,7 +118,7 @@ Result<std::vector<RevocationEntry>> SqliteStore::revocations_in(const std::vect
 }
 
 Result<int64_t> SqliteStore::prune_revocations(int64_t before, int limit) {
-  return write(
+  return write_background(
       [&](Connection& db) -> Result<int64_t> { return prune_revocations_on(db, before, limit); });
 }
 

@@ -187,7 +187,7 @@ Status<> SqliteStore::delete_client(const std::string& id, int64_t now) {
 }
 
 Status<> SqliteStore::prune_deleted_clients(int64_t before) {
-  return write([&](Connection& db) -> Status<> {
+  return write_background([&](Connection& db) -> Status<> {
     db.prepare("DELETE FROM deleted_clients WHERE deleted_at < ?").bind(1, before).run();
     return Ok{};
   });

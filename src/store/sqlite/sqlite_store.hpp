@@ -138,6 +138,11 @@ class SqliteStore final : public Store {
   auto write(F&& f) {
     return pool_.write(std::forward<F>(f));
   }
+  // The node's own chores, which no request waits for (ConnectionPool's Lane::kBackground).
+  template <class F>
+  auto write_background(F&& f) {
+    return pool_.write(std::forward<F>(f), Lane::kBackground);
+  }
 
   // Clients as last read, valid while clients_version (bumped by triggers on every change,
   // from any process) stays at `version` and the change signal at `signal`. While the signal

@@ -6,7 +6,7 @@ using namespace internal;
 
 Status<> SqliteStore::save_usage(const std::vector<AppUsageRow>& rows, int64_t now,
                                  int64_t keep_seconds) {
-  return write([&](Connection& db) -> Status<> {
+  return write_background([&](Connection& db) -> Status<> {
     Transaction tx(db);
     for (const auto& r : rows) {
       // Not for a client deleted since (its rows went with it): no orphan comes back.

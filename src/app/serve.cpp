@@ -41,6 +41,7 @@ namespace {
 // the I/O threads stopped.
 void flush_usage(UsageAggregator::Uses uses, UsageAggregator& usage, GrantStore& store) {
   if (uses.empty()) return;
+  store.order_grant_usage(uses);
   auto done = write_in_batches(
       uses, [&](const UsageAggregator::Uses& batch) { return store.record_grant_usage(batch); });
   if (!done.status) {

@@ -36,6 +36,10 @@ class GrantStore {
   // Records when grants were last used, in one transaction (last_used_at only moves forward;
   // a use written twice changes nothing). Callers hand large sets in write_in_batches slices.
   virtual Status<> record_grant_usage(const std::vector<std::pair<std::string, int64_t>>& uses) = 0;
+  // Puts `uses` in the order in which record_grant_usage writes them cheapest when they are
+  // handed to it in slices. Any order is correct (the rows do not depend on each other); the
+  // default keeps the one given.
+  virtual void order_grant_usage(std::vector<std::pair<std::string, int64_t>>& uses) { (void)uses; }
   // Revokes one access token by its jti until it expires (RFC 7009 on an access token).
   // Idempotent: true if this call revoked it, false if it was revoked already. The row is
   // kept kRevokedTokenRetention seconds past `expires_at`, so any token that a caller accepts

@@ -79,6 +79,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Revoked>> revoked_grants_since(int64_t since) override;
   Result<std::vector<Grant>> list_user_grants(const std::string& user_id) override;
   Status<> record_grant_usage(const std::vector<std::pair<std::string, int64_t>>& uses) override;
+  void order_grant_usage(std::vector<std::pair<std::string, int64_t>>& uses) override;
   Result<bool> revoke_access_token(const std::string& jti, const std::string& client_id,
                                    int64_t expires_at, int64_t now) override;
   Result<std::vector<Revoked>> revoked_tokens_since(int64_t since) override;

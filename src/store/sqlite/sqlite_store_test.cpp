@@ -7,6 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "core/random.hpp"
 #include "store/refresh_family_test_keys.hpp"
@@ -52,6 +56,30 @@ TEST_F(SqliteStoreTest, APasswordChangeIsOneWrite) {
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->grants_revoked, 1);
   EXPECT_EQ(store_->group_stats().writes - writes_before, 1u);
+}
+
+// A flush of many grants' "last used" times goes to the writer in slices: in the order the
+// grants' rows are stored (created), so that a slice shares pages instead of touching as many
+// as it has rows. Every use stays, with its time; a grant that is not there goes last.
+TEST_F(SqliteStoreTest, GrantUsageIsPutInTheOrderTheGrantsAreStored) {
+  for (const auto& [id, client, at] :
+       {std::tuple{"z-made-second", "c2", 200}, std::tuple{"a-made-third", "c3", 300},
+        std::tuple{"m-made-fourth", "c4", 400}}) {
+    ASSERT_TRUE(store_->record_consent("u1", client, ScopeSet::parse("streaming"), id, at).ok());
+  }
+  std::vector<std::pair<std::string, int64_t>> uses{{"m-made-fourth", 5},
+                                                    {"no-such-grant", 6},
+                                                    {"g1", 7},
+                                                    {"a-made-third", 8},
+                                                    {"z-made-second", 9}};
+  store_->order_grant_usage(uses);
+  EXPECT_EQ(uses, (std::vector<std::pair<std::string, int64_t>>{{"g1", 7},
+                                                                {"z-made-second", 9},
+                                                                {"a-made-third", 8},
+                                                                {"m-made-fourth", 5},
+                                                                {"no-such-grant", 6}}));
+  ASSERT_TRUE(store_->record_grant_usage(uses).ok());
+  EXPECT_EQ(*store_->find_grant("a-made-third")->last_used_at, 8);
 }
 
 // ---- issue17:family: one row per refresh-token chain

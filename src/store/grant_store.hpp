@@ -39,7 +39,7 @@ class GrantStore {
   // Puts `uses` in the order in which record_grant_usage writes them cheapest when they are
   // handed to it in slices. Any order is correct (the rows do not depend on each other); the
   // default keeps the one given.
-  virtual void order_grant_usage(std::vector<std::pair<std::string, int64_t>>& uses) { (void)uses; }
+  virtual void order_grant_usage(std::vector<std::pair<std::string, int64_t>>& /*uses*/) {}
   // Revokes one access token by its jti until it expires (RFC 7009 on an access token).
   // Idempotent: true if this call revoked it, false if it was revoked already. The row is
   // kept kRevokedTokenRetention seconds past `expires_at`, so any token that a caller accepts

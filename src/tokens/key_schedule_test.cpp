@@ -77,7 +77,7 @@ TEST(KeySchedule, SomeKeyAlwaysSignsEvenWithTheClockSetBack) {
   EXPECT_EQ(names(keys, 50), (std::vector<std::string>{"active", "next"}));
 }
 
-TEST(KeySchedule, ScheduledRotationIsDueOnePublishAheadBeforeThePeriodEnds) {
+TEST(KeySchedule, ScheduledRotationIsDueOnePublishAheadAndOneTickBeforeThePeriodEnds) {
   const int64_t period = 90 * 86400;
   const int64_t lead = kPolicy.default_publish_ahead() + kKeyPickupSeconds;  // 601 s
   std::vector<SigningKey> keys{key("a", 0)};

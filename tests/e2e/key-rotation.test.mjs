@@ -230,7 +230,8 @@ describe('signing-key rotation', () => {
 });
 
 // The same, with nobody running a command: STAGEPASS_KEY_ROTATION=8s (the shortest a max-age
-// of 2 s allows is 6 s: a scheduled rotation publishes 2 max-ages + 1 s ahead).
+// of 2 s allows is 6 s: a scheduled rotation publishes 2 max-ages + 1 s ahead, and is found
+// due one background tick (1 s) before that).
 describe('scheduled signing-key rotation (STAGEPASS_KEY_ROTATION=8s)', () => {
   const PERIOD = 8;
   let nodes;
@@ -253,7 +254,7 @@ describe('scheduled signing-key rotation (STAGEPASS_KEY_ROTATION=8s)', () => {
     const { stats, firstInJwks } = load;
     let scheduled;
     try {
-      // The first scheduled successor: published 5 s before it signs, at first.signs_from + 8.
+      // The first scheduled successor: published 5-6 s before it signs, at first.signs_from + 8.
       scheduled = await until('a scheduled next key', async () => (await keysList()).find((k) => k.kid !== first.kid), { timeoutMs: 15000 });
       assert.equal(scheduled.signs_from, first.signs_from + PERIOD, JSON.stringify(scheduled));
       await until('a token signed by the scheduled key', () => stats.tokensByKid.get(scheduled.kid) > 0, { timeoutMs: 15000 });

@@ -70,11 +70,32 @@ Status<> ConnectionPool::raise_writer_priority(int steps) {
   return Ok{};
 }
 
-void ConnectionPool::lower_writer_locked(bool lower) {
-  if (lower == lowered_ || raised_nice_ >= base_nice_) return;
-  const int nice = lower ? base_nice_ : raised_nice_;
-  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()), nice) == 0) {
-    lowered_ = lower;
+void ConnectionPool::raise_writer_locked() {
+  if (!lowered_) return;
+  lowered_ = false;
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()), raised_nice_) != 0) {
+    // The right to raise it went (RLIMIT_NICE lowered meanwhile): the writer stays at the
+    // node's nice from now on, as on a node that could never raise it, instead of trying again
+    // on every request's write.
+    raised_nice_ = base_nice_;
+  }
+}
+
+bool ConnectionPool::mark_lowered_locked(bool background_only) {
+  if (!background_only || lowered_ || raised_nice_ >= base_nice_) return false;
+  lowered_ = true;
+  return true;
+}
+
+// Lowering makes the kernel look for a task to run instead of this one (its weight fell), so
+// it is done with group_mu_ released: the writer preempted there would hold up every request
+// thread queuing a write. A request's write queued in between raises it (raise_writer_locked);
+// if that raise came before this lowering, the writer raises itself again.
+void ConnectionPool::lower_writer() {
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()), base_nice_);
+  std::lock_guard lk(group_mu_);
+  if (!lowered_) {
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()), raised_nice_);
   }
 }
 
@@ -134,7 +155,7 @@ std::optional<Error> ConnectionPool::in_group(const std::function<void(Connectio
   {
     std::lock_guard lk(group_mu_);
     queue_.push_back(&job);
-    if (lane == Lane::kRequest) lower_writer_locked(false);  // the group it may wait for too
+    if (lane == Lane::kRequest) raise_writer_locked();  // the group it may wait for too
   }
   work_cv_.notify_one();
   std::array<Job*, 2> wakes{};
@@ -155,6 +176,7 @@ std::optional<Error> ConnectionPool::in_group(const std::function<void(Connectio
 void ConnectionPool::writer_loop() {
   std::vector<Job*> group;
   for (;;) {
+    bool lower = false;
     {
       std::unique_lock lk(group_mu_);
       work_cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
@@ -164,9 +186,10 @@ void ConnectionPool::writer_loop() {
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       // Lowered only when no request's write is in this group or queued behind it.
       auto background = [](const Job* j) { return j->lane == Lane::kBackground; };
-      lower_writer_locked(std::all_of(group.begin(), group.end(), background) &&
-                          std::all_of(queue_.begin(), queue_.end(), background));
+      lower = mark_lowered_locked(std::all_of(group.begin(), group.end(), background) &&
+                                  std::all_of(queue_.begin(), queue_.end(), background));
     }
+    if (lower) lower_writer();
     using Clock = std::chrono::steady_clock;
     const auto took = Clock::now();
     Clock::duration in_commit{};
@@ -225,7 +248,7 @@ void ConnectionPool::writer_loop() {
       ++stats_.commits;
       stats_.busy_seconds += std::chrono::duration<double>(Clock::now() - took).count();
       stats_.commit_seconds += std::chrono::duration<double>(in_commit).count();
-      lower_writer_locked(false);  // at rest raised: the next group is most often a request's
+      raise_writer_locked();  // at rest raised: the next group is most often a request's
     }
     for (size_t i = 0; i < group.size(); ++i) {
       Job* job = group[i];

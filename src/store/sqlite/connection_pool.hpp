@@ -114,9 +114,13 @@ class ConnectionPool {
   // Runs `work` on the writer inside the current group and waits until that group is
   // committed. nullopt: done and durable; otherwise why not.
   std::optional<Error> in_group(const std::function<void(Connection&)>& work, Lane lane);
-  // Under group_mu_: the writer at its raised nice (false) or its starting one (true), when
-  // they differ; on a failure it stays where it was.
-  void lower_writer_locked(bool lower);
+  // The writer's nice between groups (raise_writer_priority): nothing to do unless it was
+  // raised above its starting nice. Under group_mu_: raises it back if lowered; marks it
+  // lowered for a group of background writes only, and returns whether lower_writer() (called
+  // without the lock) must then lower it.
+  void raise_writer_locked();
+  bool mark_lowered_locked(bool background_only);
+  void lower_writer();
 
   struct Lease {
     explicit Lease(ConnectionPool& p);

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "store/sqlite/sqlite_store_internal.hpp"
+#include "store/write_batches.hpp"
 
 namespace stagepass::sqlite {
 using namespace internal;
@@ -111,24 +112,30 @@ Status<> SqliteStore::record_grant_usage(const std::vector<std::pair<std::string
 // about as many table pages, and the next slices the same pages again, so each page went to
 // the log and to its checkpoint once per slice. In storage order a slice's rows share a few
 // pages and each page is written about once per flush (issue 17, cold /v1/me). The lookups
-// run on a reader, off the writer; when they fail the order stays as given.
+// run on a reader, off the writer, kLookupsPerLease at a time so that request reads queue
+// behind none for long; when one fails the order stays as given. One slice or less is one
+// transaction whatever its order: left alone.
 void SqliteStore::order_grant_usage(std::vector<std::pair<std::string, int64_t>>& uses) {
-  if (uses.size() < 2) return;
-  auto rowids = read([&](Connection& db) -> Result<std::vector<int64_t>> {
-    std::vector<int64_t> out;
-    out.reserve(uses.size());
-    for (const auto& use : uses) {
-      auto s = db.prepare("SELECT rowid FROM grants WHERE id = ?");
-      // A grant deleted meanwhile changes nothing wherever it goes: last.
-      out.push_back(s.bind(1, use.first).step() ? s.i64(0) : std::numeric_limits<int64_t>::max());
-    }
-    return out;
-  });
-  if (!rowids) return;
+  if (uses.size() <= kRowsPerWrite) return;
+  constexpr size_t kLookupsPerLease = 1000;
+  std::vector<int64_t> rowids;
+  rowids.reserve(uses.size());
+  for (size_t from = 0; from < uses.size(); from += kLookupsPerLease) {
+    const size_t to = std::min(uses.size(), from + kLookupsPerLease);
+    auto looked_up = read([&](Connection& db) -> Status<> {
+      for (size_t i = from; i < to; ++i) {
+        auto s = db.prepare("SELECT rowid FROM grants WHERE id = ?");
+        // A grant deleted meanwhile changes nothing wherever it goes: last.
+        rowids.push_back(s.bind(1, uses[i].first).step() ? s.i64(0)
+                                                         : std::numeric_limits<int64_t>::max());
+      }
+      return Ok{};
+    });
+    if (!looked_up) return;
+  }
   std::vector<size_t> order(uses.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return (*rowids)[a] < (*rowids)[b]; });
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rowids[a] < rowids[b]; });
   std::vector<std::pair<std::string, int64_t>> sorted;
   sorted.reserve(uses.size());
   for (size_t i : order) sorted.push_back(std::move(uses[i]));

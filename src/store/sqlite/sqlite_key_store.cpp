@@ -30,7 +30,7 @@ Status<> SqliteStore::add_next_signing_key(const SigningKey& next, int64_t now,
 }
 
 Result<int64_t> SqliteStore::delete_retired_signing_keys(int64_t now) {
-  return write([&](Connection& db) -> Result<int64_t> {
+  return write_background([&](Connection& db) -> Result<int64_t> {
     db.prepare("DELETE FROM signing_keys WHERE retire_at IS NOT NULL AND retire_at <= ?")
         .bind_all(now)
         .run();

@@ -117,8 +117,9 @@ Result<std::vector<RevocationEntry>> SqliteStore::revocations_in(const std::vect
   });
 }
 
+// Not write_background: see prune_deleted_clients (a revoking request may wait for it).
 Result<int64_t> SqliteStore::prune_revocations(int64_t before, int limit) {
-  return write_background(
+  return write(
       [&](Connection& db) -> Result<int64_t> { return prune_revocations_on(db, before, limit); });
 }
 

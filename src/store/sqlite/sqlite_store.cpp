@@ -186,8 +186,10 @@ Status<> SqliteStore::delete_client(const std::string& id, int64_t now) {
   });
 }
 
+// Not write_background: the revocation feed prunes from poll(), which a request that revokes
+// (RFC 7009, "Remove access") runs on its own thread and waits for.
 Status<> SqliteStore::prune_deleted_clients(int64_t before) {
-  return write_background([&](Connection& db) -> Status<> {
+  return write([&](Connection& db) -> Status<> {
     db.prepare("DELETE FROM deleted_clients WHERE deleted_at < ?").bind(1, before).run();
     return Ok{};
   });

@@ -17,6 +17,7 @@
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/sqlite/temp_store_test_support.hpp"
+#include "store/write_batches.hpp"
 
 namespace stagepass::sqlite {
 namespace {
@@ -60,26 +61,35 @@ TEST_F(SqliteStoreTest, APasswordChangeIsOneWrite) {
 
 // A flush of many grants' "last used" times goes to the writer in slices: in the order the
 // grants' rows are stored (created), so that a slice shares pages instead of touching as many
-// as it has rows. Every use stays, with its time; a grant that is not there goes last.
+// as it has rows. Every use stays, with its time; a grant that is not there goes last. One
+// slice or less is left as it is (one transaction either way).
 TEST_F(SqliteStoreTest, GrantUsageIsPutInTheOrderTheGrantsAreStored) {
-  for (const auto& [id, client, at] :
-       {std::tuple{"z-made-second", "c2", 200}, std::tuple{"a-made-third", "c3", 300},
-        std::tuple{"m-made-fourth", "c4", 400}}) {
-    ASSERT_TRUE(store_->record_consent("u1", client, ScopeSet::parse("streaming"), id, at).ok());
+  const int n = static_cast<int>(kRowsPerWrite) + 72;    // more than one slice
+  std::vector<std::pair<std::string, int64_t>> created;  // g1 first (SetUp)
+  created.emplace_back("g1", 1);
+  for (int i = 0; i < n; ++i) {
+    // Ids that sort against their creation: zz-0, zy-1, ... (the rowid, not the id, is the order)
+    const std::string id =
+        std::string{"z"} + static_cast<char>('z' - i % 26) + "-" + std::to_string(n - i);
+    ASSERT_TRUE(store_
+                    ->record_consent("u1", "c-" + std::to_string(i), ScopeSet::parse("streaming"),
+                                     id, 200 + i)
+                    .ok());
+    created.emplace_back(id, 1000 + i);
   }
-  std::vector<std::pair<std::string, int64_t>> uses{{"m-made-fourth", 5},
-                                                    {"no-such-grant", 6},
-                                                    {"g1", 7},
-                                                    {"a-made-third", 8},
-                                                    {"z-made-second", 9}};
+  std::vector<std::pair<std::string, int64_t>> uses(created.rbegin(), created.rend());
+  uses.insert(uses.begin() + 7, {"no-such-grant", 6});
   store_->order_grant_usage(uses);
-  EXPECT_EQ(uses, (std::vector<std::pair<std::string, int64_t>>{{"g1", 7},
-                                                                {"z-made-second", 9},
-                                                                {"a-made-third", 8},
-                                                                {"m-made-fourth", 5},
-                                                                {"no-such-grant", 6}}));
+  auto expected = created;
+  expected.emplace_back("no-such-grant", 6);
+  EXPECT_EQ(uses, expected);
+
+  std::vector<std::pair<std::string, int64_t>> few{{"zz-" + std::to_string(n), 5}, {"g1", 7}};
+  const auto given = few;
+  store_->order_grant_usage(few);
+  EXPECT_EQ(few, given);
   ASSERT_TRUE(store_->record_grant_usage(uses).ok());
-  EXPECT_EQ(*store_->find_grant("a-made-third")->last_used_at, 8);
+  EXPECT_EQ(*store_->find_grant(created.back().first)->last_used_at, created.back().second);
 }
 
 // ---- issue17:family: one row per refresh-token chain

@@ -66,8 +66,9 @@ constexpr Setting kSettings[] = {
     // request threads; 10 levels up, p99 10-13 ms instead of 13-16 ms (one run 16-38 ms), for
     // 3-8 % fewer requests a second.
     {"writer_priority", "STAGEPASS_WRITER_PRIORITY", &Config::writer_priority, integer(20), "10",
-     "nice levels the SQLite accounts store's writer thread runs above the others (0: level; "
-     "raising needs RLIMIT_NICE or CAP_SYS_NICE; not with one usable CPU)"},
+     "nice levels the SQLite accounts store's writer thread runs above the others, except for "
+     "the node's own background writes (0: level; raising needs RLIMIT_NICE or CAP_SYS_NICE; "
+     "not with one usable CPU)"},
     {"login_max_failures", "STAGEPASS_LOGIN_MAX_FAILURES", &Config::login_max_failures,
      integer(kMaxCount, 1), "5", "failed sign-ins per account per throttle window"},
     {"max_body_bytes", "STAGEPASS_MAX_BODY_BYTES", &Config::max_body_bytes, integer(1LL << 30),

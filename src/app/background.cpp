@@ -7,10 +7,11 @@ namespace stagepass {
 void Background::start() {
   thread_ = std::thread([this] {
     // Ticks every period from the start, not a period after the chores ended: with each
-    // chore's time added to the next wait, the ticks drifted and skipped whole seconds, and a
-    // scheduled key rotation (key_schedule.hpp) found due a second late started its key a
-    // second late. A tick that comes over a period late moves the schedule on instead of
-    // running the missed ones in a burst.
+    // chore's time added to the next wait, the ticks drifted and skipped whole seconds, which
+    // a scheduled key rotation (key_schedule.hpp) counts on not to happen often. Chores that
+    // overrun the next tick get a whole period of rest after them, as before, and the schedule
+    // moves on from there: a pruning pass behind its work (Pruner) goes on every tick, and
+    // must not go on without a pause.
     using Clock = std::chrono::steady_clock;
     auto next = Clock::now() + period_;
     for (uint64_t tick = 0;; ++tick) {
@@ -22,11 +23,7 @@ void Background::start() {
         all = poked_;
         poked_ = false;
       }
-      const auto now = Clock::now();
-      if (now >= next) {
-        next += period_;
-        if (next <= now) next = now + period_;
-      }
+      if (Clock::now() >= next) next += period_;
       for (const auto& c : chores_) {
         if (!all && tick % static_cast<uint64_t>(c.every) != 0) continue;
         try {
@@ -35,6 +32,8 @@ void Background::start() {
           log::event("error", "background chore failed", {{"error", e.what()}});
         }
       }
+      const auto ended = Clock::now();
+      if (ended >= next) next = ended + period_;
     }
   });
 }

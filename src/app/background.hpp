@@ -17,7 +17,7 @@ class Background {
  public:
   explicit Background(std::chrono::milliseconds period) : period_(period) {}
   ~Background() { stop(); }
-  // Adds a chore run every `every` periods. Call before start().
+  // Adds a chore run every `every` ticks (a poke counts as one). Call before start().
   void add(std::function<void()> chore, int every = 1) {
     chores_.push_back({std::move(chore), every});
   }

@@ -100,8 +100,8 @@ std::optional<RotationPlan> scheduled_rotation(const std::vector<SigningKey>& ke
   const SigningKey& active = keys[static_cast<size_t>(active_index(keys, now))];
   const int64_t lead = policy.default_publish_ahead() + kKeyPickupSeconds;
   const int64_t due_at = active.signs_from + period;
-  // Due one tick early: the background tick drifts (a chore's time is added to each wait) and
-  // may skip a whole second; a check made one second late still starts the key at due_at.
+  // Due one tick early: jitter or a chore that overruns may make a background tick a second
+  // late; a check made one second late still starts the key at due_at.
   if (now + lead + kKeyPickupSeconds < due_at) return std::nullopt;
   const int64_t signs_from = std::max(due_at, now + lead);
   return RotationPlan{signs_from, signs_from + policy.retention()};

@@ -73,10 +73,14 @@ Status<> ConnectionPool::raise_writer_priority(int steps) {
 void ConnectionPool::raise_writer_locked() {
   if (!lowered_) return;
   lowered_ = false;
+  set_raised_locked();
+}
+
+void ConnectionPool::set_raised_locked() {
   if (::setpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()), raised_nice_) != 0) {
     // The right to raise it went (RLIMIT_NICE lowered meanwhile): the writer stays at the
-    // node's nice from now on, as on a node that could never raise it, instead of trying again
-    // on every request's write.
+    // node's nice from now on, as on a node that could never raise it, instead of lowering
+    // and failing to raise again for every group.
     raised_nice_ = base_nice_;
   }
 }
@@ -90,13 +94,12 @@ bool ConnectionPool::mark_lowered_locked(bool background_only) {
 // Lowering makes the kernel look for a task to run instead of this one (its weight fell), so
 // it is done with group_mu_ released: the writer preempted there would hold up every request
 // thread queuing a write. A request's write queued in between raises it (raise_writer_locked);
-// if that raise came before this lowering, the writer raises itself again.
+// if that raise came before this lowering, the writer raises itself again, a few instructions
+// later unless it is switched out right after lowering.
 void ConnectionPool::lower_writer() {
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()), base_nice_);
   std::lock_guard lk(group_mu_);
-  if (!lowered_) {
-    ::setpriority(PRIO_PROCESS, static_cast<id_t>(writer_tid_.load()), raised_nice_);
-  }
+  if (!lowered_) set_raised_locked();
 }
 
 ConnectionPool::~ConnectionPool() {

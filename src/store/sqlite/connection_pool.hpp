@@ -105,7 +105,7 @@ class ConnectionPool {
   // A raised writer goes back to its starting nice for a group of kBackground writes only
   // (none of a request queued with it or behind it), and is raised again when that group
   // ends, or as soon as a kRequest write is queued (by the thread that queues it, so a
-  // request never waits for a lowered writer to finish its group): without that, the
+  // request does not wait for a lowered writer to run its group): without that, the
   // batches of "last used" times of a load of many new grants took a core from the request
   // threads every flush (issue 17, cold /v1/me).
   Status<> raise_writer_priority(int steps);
@@ -121,6 +121,7 @@ class ConnectionPool {
   void raise_writer_locked();
   bool mark_lowered_locked(bool background_only);
   void lower_writer();
+  void set_raised_locked();  // setpriority to raised_nice_; on failure, raised_nice_ = base
 
   struct Lease {
     explicit Lease(ConnectionPool& p);
@@ -151,8 +152,9 @@ class ConnectionPool {
   // started (the constructing thread's, which the other threads share).
   std::atomic<pid_t> writer_tid_{0};
   int base_nice_ = 0;
-  // Under group_mu_: the nice raise_writer_priority set (base_nice_ until then), and whether
-  // the writer is at base_nice_ instead for a group of background writes.
+  // Under group_mu_: the nice raise_writer_priority set (base_nice_ until then, and again after
+  // a raise failed), and whether the writer is marked lowered: at, or about to go to,
+  // base_nice_ for a group of background writes.
   int raised_nice_ = 0;
   bool lowered_ = false;
   std::thread writer_thread_;  // last: starts after everything it uses exists

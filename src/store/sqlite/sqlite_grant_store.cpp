@@ -135,7 +135,8 @@ void SqliteStore::order_grant_usage(std::vector<std::pair<std::string, int64_t>>
   }
   std::vector<size_t> order(uses.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rowids[a] < rowids[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return rowids[a] < rowids[b]; });
   std::vector<std::pair<std::string, int64_t>> sorted;
   sorted.reserve(uses.size());
   for (size_t i : order) sorted.push_back(std::move(uses[i]));

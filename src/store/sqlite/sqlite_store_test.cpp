@@ -8,7 +8,6 @@
 
 #include <filesystem>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -68,7 +67,7 @@ TEST_F(SqliteStoreTest, GrantUsageIsPutInTheOrderTheGrantsAreStored) {
   std::vector<std::pair<std::string, int64_t>> created;  // g1 first (SetUp)
   created.emplace_back("g1", 1);
   for (int i = 0; i < n; ++i) {
-    // Ids that sort against their creation: zz-0, zy-1, ... (the rowid, not the id, is the order)
+    // Ids that do not sort as they were created (zz-200, zy-199, ...): the rowid is the order
     const std::string id =
         std::string{"z"} + static_cast<char>('z' - i % 26) + "-" + std::to_string(n - i);
     ASSERT_TRUE(store_

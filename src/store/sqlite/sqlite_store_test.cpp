@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -300,6 +301,34 @@ TEST_F(SqliteFamilyTest, ASweepStepWithNothingDueDoesNotWrite) {
   EXPECT_EQ(count("SELECT count(*) FROM refresh_tokens"), 0);
   EXPECT_GT(store_->group_stats().writes, before.writes);
   EXPECT_EQ(count("SELECT count(*) FROM refresh_families"), 0);
+}
+
+// A server and an `admin` command started together on a new file (the server's first open
+// made it, in WAL mode): each migrates, and neither runs a migration the other applied ("table
+// ... already exists"). Connections of their own on threads of their own, as two processes
+// would have.
+TEST(SqliteMigrationTest, MigratingTogetherAppliesEachMigrationOnce) {
+  const auto dir = std::filesystem::temp_directory_path() / ("sp-migrate-" + SystemRandom().id22());
+  std::filesystem::create_directories(dir);
+  for (int round = 0; round < 5; ++round) {
+    const std::string path = (dir / ("db" + std::to_string(round) + ".sqlite")).string();
+    { Connection made(path); }
+    std::vector<std::string> errors(4);
+    std::vector<std::thread> openers;
+    for (size_t i = 0; i < errors.size(); ++i) {
+      openers.emplace_back([&, i] {
+        try {
+          Connection db(path);
+          migrate(db);
+        } catch (const std::exception& e) {
+          errors[i] = e.what();
+        }
+      });
+    }
+    for (auto& t : openers) t.join();
+    for (const auto& e : errors) EXPECT_EQ(e, "") << "round " << round;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // An existing deployment upgrades: a refresh token stored before families (a row of its own,

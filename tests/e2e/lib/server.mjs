@@ -70,7 +70,7 @@ function readIfExists(file) {
  * undici `dispatcher` (an Agent trusting the test CA) is used for the health check.
  * `listenHost` binds another address than 127.0.0.1 (the health check still uses loopback).
  */
-export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 15000, args = [], https, listenHost = '127.0.0.1', port: fixedPort } = {}) {
+export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 15000, args = [], https, listenHost = '127.0.0.1', port: fixedPort } = {}, attempt = 1) {
   if (!existsSync(BINARY)) {
     throw new Error(`server binary not found at ${BINARY} (build it or set STAGEPASS_BIN)`);
   }
@@ -95,7 +95,15 @@ export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 1
   }
   onPostgresql(fullEnv);
   const server = new StagepassServer({ port, issuer, tmpdir, env: fullEnv, args, dispatcher: https?.dispatcher });
-  await server.start(timeoutMs);
+  try {
+    await server.start(timeoutMs);
+  } catch (e) {
+    // The port freePort found was taken before the server bound it: once more on another.
+    if (fixedPort === undefined && attempt < 3 && /cannot listen on .*in use/i.test(e.message)) {
+      return startServer({ env, label, timeoutMs, args, https, listenHost }, attempt + 1);
+    }
+    throw e;
+  }
   return server;
 }
 
@@ -191,6 +199,14 @@ export class StagepassServer {
         const message = `stagepass serve exited before becoming healthy (${JSON.stringify(this.exit)})\n${this.logs()}`;
         await this.stop(); // keeps the logs (STAGEPASS_E2E_LOG_DIR), removes the temp dir
         throw new Error(message);
+      }
+      // Asked only once this server says it listens (its own stdout): until then the port may
+      // be another process's (freePort's port taken by another test's listen(0) in between),
+      // and a 200 from another test's server made a test run against a server still starting.
+      if (!this.stdout().includes('"msg":"listening"')) {
+        lastProblem = 'no "listening" line yet';
+        await sleep(50);
+        continue;
       }
       try {
         const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000), dispatcher: this.dispatcher });

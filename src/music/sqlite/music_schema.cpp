@@ -4,6 +4,7 @@
 #include <string>
 
 #include "store/sqlite/connection.hpp"
+#include "store/sqlite/migrations.hpp"
 
 namespace stagepass::music {
 namespace {
@@ -154,18 +155,6 @@ CREATE INDEX play_history_user ON play_history(user_id, played_at);
 
 }  // namespace
 
-void migrate_music(sqlite::Connection& db) {
-  auto version = [&] {
-    auto s = db.prepare("PRAGMA user_version");
-    s.step();
-    return s.i64(0);
-  }();
-  for (size_t v = static_cast<size_t>(version); v < kMigrations.size(); ++v) {
-    sqlite::Transaction tx(db);
-    db.exec(kMigrations[v]);
-    db.exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
-    tx.commit();
-  }
-}
+void migrate_music(sqlite::Connection& db) { sqlite::apply_migrations(db, kMigrations); }
 
 }  // namespace stagepass::music

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "store/sqlite/connection.hpp"
+#include "store/sqlite/migrations.hpp"
 
 namespace stagepass::sqlite {
 namespace {
@@ -408,26 +410,8 @@ CREATE TABLE refresh_families (
 
 void migrate(Connection& db) { migrate(db, kMigrations.size()); }
 
-// A migration reads the version again inside its write transaction (BEGIN IMMEDIATE: one
-// process at a time), not only once before: a server and an `admin` command started together on
-// a new file both saw version 0, and the second to get the lock ran a migration the first had
-// applied ("table refresh_families already exists"). A file already up to date takes no lock.
 void migrate(Connection& db, size_t up_to) {
-  const size_t target = std::min(up_to, kMigrations.size());
-  auto version = [&] {
-    auto s = db.prepare("PRAGMA user_version");
-    s.step();
-    return static_cast<size_t>(s.i64(0));
-  };
-  if (version() >= target) return;
-  for (;;) {
-    Transaction tx(db);
-    const size_t v = version();
-    if (v >= target) return;  // another process finished them; rolled back, nothing written
-    db.exec(kMigrations[v]);
-    db.exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
-    tx.commit();
-  }
+  apply_migrations(db, std::span(kMigrations).first(std::min(up_to, kMigrations.size())));
 }
 
 size_t migration_index(std::string_view marker) {

@@ -327,6 +327,10 @@ TEST(SqliteMigrationTest, MigratingTogetherAppliesEachMigrationOnce) {
     }
     for (auto& t : openers) t.join();
     for (const auto& e : errors) EXPECT_EQ(e, "") << "round " << round;
+    Connection db(path);
+    auto version = db.prepare("PRAGMA user_version");
+    ASSERT_TRUE(version.step());
+    EXPECT_EQ(static_cast<size_t>(version.i64(0)), migration_index("-- no such marker"));
   }
   std::filesystem::remove_all(dir);
 }

@@ -1,7 +1,8 @@
 // Boots the REAL Stagepass binary for end-to-end tests and drives its admin CLI.
 //
 // startServer() picks a free loopback port, gives the server a fresh temp dir (SQLite file,
-// master key, captured stdout/stderr), waits for GET /healthz == 200 and returns a handle
+// master key, captured stdout/stderr), waits for its "listening" line and GET /healthz == 200
+// (starting again on another port if the one it found was taken meanwhile) and returns a handle
 // with stop() (SIGTERM, wait for exit) and admin helpers that run the same binary with the
 // same environment. Every browser/OAuth helper is re-exported from here for convenience.
 import { spawn, execFileSync } from 'node:child_process';
@@ -99,7 +100,8 @@ export async function startServer({ env = {}, label = 'stagepass', timeoutMs = 1
     await server.start(timeoutMs);
   } catch (e) {
     // The port freePort found was taken before the server bound it: once more on another.
-    if (fixedPort === undefined && attempt < 3 && /cannot listen on .*in use/i.test(e.message)) {
+    if (fixedPort === undefined && attempt < 3 &&
+        /cannot listen on [^\n]*\(STAGEPASS_LISTEN\): [^\n]*in use/i.test(e.message)) {
       return startServer({ env, label, timeoutMs, args, https, listenHost }, attempt + 1);
     }
     throw e;
@@ -169,6 +171,8 @@ export class StagepassServer {
 
   async start(timeoutMs) {
     running.add(this);
+    // A restart appends to the same stdout file: only this run's lines count.
+    const stdoutBefore = this.stdout().length;
     const out = openSync(this.stdoutFile, 'a');
     const err = openSync(this.stderrFile, 'a');
     this.child = spawn(BINARY, ['serve', ...this.args], {
@@ -203,7 +207,7 @@ export class StagepassServer {
       // Asked only once this server says it listens (its own stdout): until then the port may
       // be another process's (freePort's port taken by another test's listen(0) in between),
       // and a 200 from another test's server made a test run against a server still starting.
-      if (!this.stdout().includes('"msg":"listening"')) {
+      if (!this.stdout().slice(stdoutBefore).includes('"msg":"listening"')) {
         lastProblem = 'no "listening" line yet';
         await sleep(50);
         continue;
